@@ -1,0 +1,18 @@
+// `npm test`: every package's tests, one package at a time through Nx (each prints its own
+// runner summary), then the summed closing line `N passed, N failed` (scripts/test-summary.mjs).
+// Exits non-zero if Nx failed (a crashed runner writes no result file) or any test failed.
+import { spawnSync } from 'node:child_process';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const root = join(import.meta.dirname, '..');
+rmSync(join(root, '.test-results'), { recursive: true, force: true });
+const nx = spawnSync('npx', ['nx', 'run-many', '-t', 'test', '--outputStyle=static', '--parallel=1', ...process.argv.slice(2)], {
+  cwd: root,
+  stdio: 'inherit',
+});
+const summary = spawnSync(process.execPath, [join(root, 'scripts', 'test-summary.mjs'), ...(nx.status === 0 ? [] : ['--runner-failed'])], {
+  cwd: root,
+  stdio: 'inherit',
+});
+process.exit(nx.status === 0 && summary.status === 0 ? 0 : 1);
