@@ -1,1 +1,2 @@
-export {};
+export { EntryKind, compareEntries, compareKeys, compareTombstones } from './types.js';
+export type { BatchOp, InternalIterator, PointEntry, RangeTombstone } from './types.js';
