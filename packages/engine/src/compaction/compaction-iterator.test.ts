@@ -1,0 +1,177 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EntryKind, compareKeys, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
+import { CompactionIterator, type OlderDataBelow } from './compaction-iterator.js';
+import { OutputSplitter } from './output-splitter.js';
+import { OutputWriter, type TableSink } from './output-writer.js';
+import { ArrayIterator } from './test-support/array-iterator.js';
+import { modelRead } from './test-support/model.js';
+
+// Keys include k and k+0x00 pairs: the successor-based table cut must not lose either.
+const KEYS = ['', 'a', 'a\0', 'b', 'b\0', 'b\0\0', 'c', 'cc', 'd', 'e'].map((s) => Buffer.from(s, 'latin1'));
+const key = (i: number): Uint8Array => KEYS[i % KEYS.length]!;
+
+interface Op {
+  readonly t: 'put' | 'del' | 'range';
+  readonly a: number;
+  readonly b: number;
+}
+
+const opArb: fc.Arbitrary<Op> = fc.record({
+  t: fc.constantFrom<Op['t']>('put', 'put', 'del', 'range'),
+  a: fc.nat(KEYS.length - 1),
+  b: fc.nat(KEYS.length - 1),
+});
+
+function build(ops: readonly Op[], firstSeq: number): { points: PointEntry[]; tombstones: RangeTombstone[] } {
+  const points: PointEntry[] = [];
+  const tombstones: RangeTombstone[] = [];
+  ops.forEach((op, i) => {
+    const seq = firstSeq + i;
+    if (op.t === 'range') {
+      const [lo, hi] = compareKeys(key(op.a), key(op.b)) <= 0 ? [key(op.a), key(op.b)] : [key(op.b), key(op.a)];
+      if (compareKeys(lo, hi) < 0) tombstones.push({ start: lo, end: hi, seq });
+    } else {
+      const kind = op.t === 'put' ? EntryKind.Put : EntryKind.Delete;
+      points.push({ key: key(op.a), seq, kind, value: kind === EntryKind.Put ? Buffer.from([seq & 255, seq >> 8]) : new Uint8Array(0) });
+    }
+  });
+  return { points, tombstones };
+}
+
+class MemorySink implements TableSink {
+  readonly points: PointEntry[] = [];
+  readonly tombstones: RangeTombstone[] = [];
+  add(e: PointEntry): void {
+    this.points.push(e);
+  }
+  addTombstone(t: RangeTombstone): void {
+    this.tombstones.push(t);
+  }
+  get estimatedSize(): number {
+    return this.points.length * 10;
+  }
+}
+
+async function compact(
+  inputPoints: PointEntry[],
+  inputTombstones: RangeTombstone[],
+  snapshots: number[],
+  below: OlderDataBelow,
+  targetFileSize: number,
+): Promise<{ iter: CompactionIterator; tables: { sink: MemorySink; smallest: Uint8Array; largest: Uint8Array }[] }> {
+  const iter = new CompactionIterator(new ArrayIterator(inputPoints), inputTombstones, { snapshots, olderDataBelow: below });
+  const splitter = new OutputSplitter({ targetFileSize, grandparents: [], maxGrandparentOverlapBytes: Infinity });
+  const writer = new OutputWriter<MemorySink, MemorySink>(iter, splitter, {
+    open: () => new MemorySink(),
+    finish: (s) => Promise.resolve(s),
+    sliceMs: 1000,
+    yieldNow: () => Promise.resolve(),
+  });
+  const outs = await writer.run();
+  return { iter, tables: outs.map((o) => ({ sink: o.meta, smallest: o.range.smallestKey, largest: o.range.largestKey })) };
+}
+
+describe('CompactionIterator + OutputWriter against a brute-force model', () => {
+  it('every read at every snapshot is unchanged, output tables are disjoint, one version per stripe', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(opArb, { maxLength: 12 }), // older data below the output level
+        fc.array(opArb, { minLength: 1, maxLength: 40 }), // the compaction's inputs
+        fc.array(fc.nat(70), { maxLength: 4 }),
+        fc.integer({ min: 10, max: 60 }),
+        async (belowOps, inputOps, snapshots, target) => {
+          const below = build(belowOps, 1); // seqs 1..12: older than every input
+          const input = build(inputOps, 20);
+          const olderDataBelow: OlderDataBelow = {
+            key: (k) => below.points.some((p) => compareKeys(p.key, k) === 0) || below.tombstones.some((t) => compareKeys(t.start, k) <= 0 && compareKeys(k, t.end) < 0),
+            range: (s, e) =>
+              below.points.some((p) => compareKeys(s, p.key) <= 0 && compareKeys(p.key, e) < 0) ||
+              below.tombstones.some((t) => compareKeys(t.start, e) < 0 && compareKeys(s, t.end) < 0),
+          };
+          const { tables } = await compact(input.points, input.tombstones, snapshots, olderDataBelow, target);
+          const outPoints = tables.flatMap((t) => t.sink.points);
+          const outTombstones = tables.flatMap((t) => t.sink.tombstones);
+
+          const readers = [...snapshots, Number.MAX_SAFE_INTEGER];
+          const probes = [...KEYS, Buffer.from('zz')];
+          for (const r of readers) {
+            for (const k of probes) {
+              const before = modelRead([...below.points, ...input.points], [...below.tombstones, ...input.tombstones], k, r);
+              const after = modelRead([...below.points, ...outPoints], [...below.tombstones, ...outTombstones], k, r);
+              expect(after, `key ${Buffer.from(k).toString('latin1')} at ${r}`).toBe(before);
+            }
+          }
+          // Output ordered, tables disjoint (inclusive ranges), tombstones inside their table's range.
+          for (let i = 0; i < tables.length; i++) {
+            const t = tables[i]!;
+            expect(compareKeys(t.smallest, t.largest)).toBeLessThanOrEqual(0);
+            if (i > 0) expect(compareKeys(tables[i - 1]!.largest, t.smallest)).toBeLessThan(0);
+            for (const p of t.sink.points) expect(compareKeys(p.key, t.smallest) >= 0 && compareKeys(p.key, t.largest) <= 0).toBe(true);
+            for (const x of t.sink.tombstones) expect(compareKeys(x.start, t.smallest)).toBeGreaterThanOrEqual(0);
+          }
+          // No user key split across tables.
+          const seen = new Set<string>();
+          for (const t of tables) {
+            const keys = new Set(t.sink.points.map((p) => Buffer.from(p.key).toString('hex')));
+            for (const k of keys) {
+              expect(seen.has(k)).toBe(false);
+              seen.add(k);
+            }
+          }
+          // Nothing needed by no reader survives when nothing is below and no snapshot is held.
+          if (snapshots.length === 0 && belowOps.length === 0) {
+            expect(outTombstones).toEqual([]);
+            expect(outPoints.every((p) => p.kind === EntryKind.Put)).toBe(true);
+            const keys = outPoints.map((p) => Buffer.from(p.key).toString('hex'));
+            expect(new Set(keys).size).toBe(keys.length);
+          }
+        },
+      ),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe('targeted cases', () => {
+  const none: OlderDataBelow = { key: () => false, range: () => false };
+  const all: OlderDataBelow = { key: () => true, range: () => true };
+  const put = (k: string, seq: number, v = k): PointEntry => ({ key: Buffer.from(k), seq, kind: EntryKind.Put, value: Buffer.from(v) });
+  const del = (k: string, seq: number): PointEntry => ({ key: Buffer.from(k), seq, kind: EntryKind.Delete, value: new Uint8Array(0) });
+
+  it('keeps a delete that shadows an older put in a deeper level', async () => {
+    const { tables } = await compact([del('k', 9)], [], [], all, 1000);
+    expect(tables.flatMap((t) => t.sink.points)).toEqual([del('k', 9)]);
+  });
+
+  it('drops a delete and what it shadows at the bottom of the tree', async () => {
+    const { tables } = await compact([del('k', 9), put('k', 3)], [], [], none, 1000);
+    expect(tables).toEqual([]);
+  });
+
+  it('keeps the version an older snapshot reads after an overwrite', async () => {
+    const { tables } = await compact([put('k', 9, 'new'), put('k', 5, 'old'), put('k', 2, 'older')], [], [6], none, 1000);
+    expect(tables.flatMap((t) => t.sink.points)).toEqual([put('k', 9, 'new'), put('k', 5, 'old')]);
+  });
+
+  it('carries a range tombstone into every output table it spans, each piece inside its table', async () => {
+    const pts: PointEntry[] = [];
+    for (let i = 0; i < 50; i++) pts.push(put(`k${String(i).padStart(2, '0')}`, 100 + i));
+    const tomb: RangeTombstone = { start: Buffer.from('a'), end: Buffer.from('z'), seq: 99 };
+    const { tables } = await compact(pts, [tomb], [], all, 100);
+    expect(tables.length).toBeGreaterThan(3);
+    for (const t of tables) expect(t.sink.tombstones.length).toBe(1);
+    // Pieces tile [a, z) without gaps.
+    const pieces = tables.map((t) => t.sink.tombstones[0]!);
+    expect(Buffer.from(pieces[0]!.start).toString()).toBe('a');
+    expect(Buffer.from(pieces[pieces.length - 1]!.end).toString()).toBe('z');
+    for (let i = 1; i < pieces.length; i++) expect(compareKeys(pieces[i - 1]!.end, pieces[i]!.start)).toBe(0);
+  });
+
+  it('drops versions a same-stripe range tombstone hides, keeps those an older snapshot sees', async () => {
+    const tomb: RangeTombstone = { start: Buffer.from('a'), end: Buffer.from('z'), seq: 10 };
+    const { tables } = await compact([put('b', 4), put('c', 8)], [tomb], [5], all, 1000);
+    expect(tables.flatMap((t) => t.sink.points)).toEqual([put('b', 4)]);
+    expect(tables.flatMap((t) => t.sink.tombstones)).toEqual([tomb]);
+  });
+});

@@ -1,0 +1,150 @@
+/**
+ * Version collapsing: the heart of compaction, and the place where data loss would hide.
+ *
+ * Input: every version of every key in the compaction's input tables, merged in
+ * (key ASC, seq DESC) order, plus every range tombstone of those tables. Output: the versions
+ * that some reader may still need, in the same order, plus the tombstone fragments to keep.
+ *
+ * Rules (readers are the live snapshots plus any future read at the latest sequence; see
+ * snapshot-stripes.ts):
+ *  1. Within one stripe only the newest version of a key is visible to anyone: keep it, drop
+ *     the older ones of that stripe.
+ *  2. A version `k#t` covered by a tombstone `#s` (`s > t`) of the same stripe is hidden from
+ *     every reader that can see it: drop it (and, by rule 1, the rest of its stripe).
+ *     Coverage is judged against ALL input tombstones, including the ones this compaction
+ *     drops, so a dropped tombstone never resurrects what it hid.
+ *  3. Point deletes: when no older data for the key can exist below the output level
+ *     (`olderDataBelow`), a delete that is the oldest version kept tells no reader anything —
+ *     drop it; repeat while the oldest kept version is a delete.
+ *  4. Range tombstones: newest per stripe kept; a stripe-0 one dropped when nothing older can
+ *     exist below for its keys (tombstone-fragments.ts).
+ * Invariant relied on: the input holds every version of its keys that lives at the input and
+ * output levels — versions elsewhere are either newer (levels above) or older and below the
+ * output level, which `olderDataBelow` accounts for.
+ */
+import { EntryKind, compareKeys, type InternalIterator, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
+import { SnapshotStripes } from './snapshot-stripes.js';
+import { FragmentCursor, collapseFragments, fragmentTombstones, type Fragment } from './tombstone-fragments.js';
+
+export interface OlderDataBelow {
+  /** May a version of `key` older than the inputs exist below the output level? Called with ascending keys. */
+  key(key: Uint8Array): boolean;
+  /** May any version of a key in [start, end) exist below the output level? */
+  range(start: Uint8Array, end: Uint8Array): boolean;
+}
+
+export interface CompactionIteratorOptions {
+  /** Live snapshot sequence numbers (any order). */
+  readonly snapshots: Iterable<number>;
+  readonly olderDataBelow: OlderDataBelow;
+}
+
+export interface CollapseCounters {
+  /** Point versions read from the input. */
+  entriesIn: number;
+  /** Point versions emitted. */
+  entriesOut: number;
+  /** Versions dropped because a newer version of the same stripe shadows them. */
+  droppedShadowed: number;
+  /** Versions dropped because a range tombstone of their stripe hides them. */
+  droppedByRangeTombstone: number;
+  /** Point deletes dropped at the bottom of the tree. */
+  droppedDeletes: number;
+  /** Tombstone (fragment, seq) pairs in the input and kept. */
+  tombstoneSeqsIn: number;
+  tombstoneSeqsKept: number;
+}
+
+export class CompactionIterator {
+  readonly counters: CollapseCounters = {
+    entriesIn: 0,
+    entriesOut: 0,
+    droppedShadowed: 0,
+    droppedByRangeTombstone: 0,
+    droppedDeletes: 0,
+    tombstoneSeqsIn: 0,
+    tombstoneSeqsKept: 0,
+  };
+  /** Fragments to write to the outputs (already collapsed). */
+  readonly keptFragments: readonly Fragment[];
+  private readonly stripes: SnapshotStripes;
+  private readonly cursor: FragmentCursor;
+  private readonly below: OlderDataBelow;
+  /** Versions of the current key still to hand out, newest first. */
+  private pending: PointEntry[] = [];
+  private pendingAt = 0;
+  private started = false;
+
+  constructor(
+    private readonly input: InternalIterator,
+    tombstones: Iterable<RangeTombstone>,
+    options: CompactionIteratorOptions,
+  ) {
+    this.stripes = new SnapshotStripes(options.snapshots);
+    this.below = options.olderDataBelow;
+    const all = fragmentTombstones(tombstones);
+    this.cursor = new FragmentCursor(all);
+    this.keptFragments = collapseFragments(all, this.stripes, (s, e) => this.below.range(s, e));
+    for (const f of all) this.counters.tombstoneSeqsIn += f.seqs.length;
+    for (const f of this.keptFragments) this.counters.tombstoneSeqsKept += f.seqs.length;
+  }
+
+  /** The next surviving version, or undefined at the end. Versions come in (key ASC, seq DESC). */
+  next(): PointEntry | undefined {
+    if (!this.started) {
+      this.started = true;
+      this.input.seekToFirst();
+    }
+    while (this.pendingAt >= this.pending.length) {
+      if (!this.input.valid()) return undefined;
+      this.collapseNextKey();
+    }
+    const e = this.pending[this.pendingAt++]!;
+    this.counters.entriesOut++;
+    return e;
+  }
+
+  /** Read every version of the next user key from the input and decide which survive. */
+  private collapseNextKey(): void {
+    const input = this.input;
+    const first = input.entry();
+    const key = first.key;
+    const frag = this.cursor.covering(key);
+    const kept: PointEntry[] = [];
+    let lastStripe = -1;
+    for (let e = first; ; ) {
+      this.counters.entriesIn++;
+      const stripe = this.stripes.stripeOf(e.seq);
+      if (stripe === lastStripe) {
+        this.counters.droppedShadowed++;
+      } else {
+        lastStripe = stripe;
+        if (frag !== undefined && this.hiddenInStripe(frag, e.seq, stripe)) this.counters.droppedByRangeTombstone++;
+        else kept.push(e);
+      }
+      input.next();
+      if (!input.valid()) break;
+      e = input.entry();
+      if (compareKeys(e.key, key) !== 0) break;
+    }
+    if (kept.length > 0 && kept[kept.length - 1]!.kind === EntryKind.Delete && !this.below.key(key)) {
+      while (kept.length > 0 && kept[kept.length - 1]!.kind === EntryKind.Delete) {
+        kept.pop();
+        this.counters.droppedDeletes++;
+      }
+    }
+    this.pending = kept;
+    this.pendingAt = 0;
+  }
+
+  /** Is there a tombstone seq `s > seq` in the same stripe as `seq`? (The smallest `s > seq` decides.) */
+  private hiddenInStripe(frag: Fragment, seq: number, stripe: number): boolean {
+    let smallestAbove = -1;
+    for (const s of frag.seqs) {
+      // seqs are newest first: the last one above `seq` is the smallest above it.
+      if (s > seq) smallestAbove = s;
+      else break;
+    }
+    return smallestAbove !== -1 && this.stripes.stripeOf(smallestAbove) === stripe;
+  }
+}

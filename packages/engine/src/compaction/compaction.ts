@@ -1,0 +1,84 @@
+/**
+ * A Compaction: what the picker chose — input files at `level` and `level + 1`, the output
+ * level, the grandparents that bound output table overlap — and the questions the job asks of
+ * it. Plain data plus pure helpers; the job (job.ts) runs it.
+ */
+import { compareKeys } from '@strata-db/memtable';
+import type { FileMetadata } from '../version/file-metadata.js';
+import type { Version } from '../version/version.js';
+import type { OlderDataBelow } from './compaction-iterator.js';
+
+export type CompactionReason = 'l0-file-count' | 'level-size' | 'manual';
+
+export interface Compaction {
+  readonly reason: CompactionReason;
+  /** The level whose files start the compaction. */
+  readonly level: number;
+  /** Where outputs go: level + 1, or level itself for a last-level rewrite (manual compaction). */
+  readonly outputLevel: number;
+  /** inputs[0]: files of `level`; inputs[1]: files of `outputLevel` that overlap them (empty when outputLevel === level). */
+  readonly inputs: readonly [readonly FileMetadata[], readonly FileMetadata[]];
+  /** Files of outputLevel + 1 overlapping the inputs: output tables are cut to limit overlap with them. */
+  readonly grandparents: readonly FileMetadata[];
+  /** The score that made the level eligible (0 for manual). */
+  readonly score: number;
+  /** A single file that can simply be re-parented to the output level without rewriting. */
+  readonly trivialMove: boolean;
+}
+
+export function totalBytes(files: readonly FileMetadata[]): number {
+  let n = 0;
+  for (const f of files) n += f.fileSize;
+  return n;
+}
+
+/** The inclusive key range covered by `files` (undefined when empty). */
+export function keyRangeOf(files: readonly FileMetadata[]): { smallest: Uint8Array; largest: Uint8Array } | undefined {
+  let smallest: Uint8Array | undefined;
+  let largest: Uint8Array | undefined;
+  for (const f of files) {
+    if (smallest === undefined || compareKeys(f.smallestKey, smallest) < 0) smallest = f.smallestKey;
+    if (largest === undefined || compareKeys(f.largestKey, largest) > 0) largest = f.largestKey;
+  }
+  return smallest === undefined || largest === undefined ? undefined : { smallest, largest };
+}
+
+/**
+ * "May older data for these keys exist below the output level?" answered from the Version the
+ * compaction was picked from. Every level deeper than the output level is sorted and
+ * non-overlapping (L1+ invariant), so a key needs one binary search per level; keys arrive in
+ * ascending order, so a per-level cursor makes the whole pass linear (as LevelDB's
+ * IsBaseLevelForKey). Data can only be older there: newer versions of a key always sit at
+ * shallower levels (flush writes L0; compaction moves data only downward).
+ */
+export function olderDataBelow(version: Version, outputLevel: number): OlderDataBelow {
+  const levels: (readonly FileMetadata[])[] = [];
+  for (let l = outputLevel + 1; l < version.numLevels; l++) if (version.files(l).length > 0) levels.push(version.files(l));
+  const cursors = levels.map(() => 0);
+  return {
+    key(key) {
+      for (let i = 0; i < levels.length; i++) {
+        const files = levels[i]!;
+        let c = cursors[i]!;
+        while (c < files.length && compareKeys(files[c]!.largestKey, key) < 0) c++;
+        cursors[i] = c;
+        if (c < files.length && compareKeys(files[c]!.smallestKey, key) <= 0) return true;
+      }
+      return false;
+    },
+    range(start, end) {
+      for (const files of levels) {
+        // First file whose largest ≥ start; it overlaps [start, end) iff its smallest < end.
+        let lo = 0;
+        let hi = files.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (compareKeys(files[mid]!.largestKey, start) < 0) lo = mid + 1;
+          else hi = mid;
+        }
+        if (lo < files.length && compareKeys(files[lo]!.smallestKey, end) < 0) return true;
+      }
+      return false;
+    },
+  };
+}

@@ -1,0 +1,107 @@
+/**
+ * Drains a CompactionIterator into output tables: cuts tables where the OutputSplitter says,
+ * gives each table the tombstone pieces of its key range, and yields to the event loop every
+ * few milliseconds so that a long compaction never holds it (the merge itself is synchronous:
+ * page-cache reads and in-memory block building).
+ */
+import { compareKeys, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
+import type { CompactionIterator } from './compaction-iterator.js';
+import { successor, type KeyRange } from './key-range.js';
+import { outputTableRange, type OutputSplitter } from './output-splitter.js';
+import { clipFragments } from './tombstone-fragments.js';
+
+/** What the writer needs of a table being built (TableBuilder in production, memory in tests). */
+export interface TableSink {
+  add(entry: PointEntry): void;
+  addTombstone(tombstone: RangeTombstone): void;
+  readonly estimatedSize: number;
+}
+
+export interface FinishedOutput<M> {
+  /** What the sink's finish returned (the table's metadata). */
+  readonly meta: M;
+  /** The inclusive key range to record in the version (see output-splitter.ts). */
+  readonly range: KeyRange;
+  readonly entryCount: number;
+  readonly tombstoneCount: number;
+}
+
+export interface OutputWriterOptions<S extends TableSink, M> {
+  /** Open the next output table. */
+  open(): S;
+  /** Complete a table (write, fsync); called with every table opened, in order. */
+  finish(sink: S): Promise<M>;
+  /** Stop writing for a moment after this many ms of synchronous work. */
+  readonly sliceMs: number;
+  /** Resolves after letting other work run (setImmediate in production). */
+  yieldNow(): Promise<void>;
+  /** Checked between slices: throw to abort (database closing). */
+  checkAbort?(): void;
+}
+
+export class OutputWriter<S extends TableSink, M> {
+  readonly outputs: FinishedOutput<M>[] = [];
+  private current: S | undefined;
+  private currentFirst: Uint8Array | undefined;
+  private currentLast: Uint8Array | undefined;
+  private currentEntries = 0;
+  /** Lower bound (inclusive) of the current table's tombstone pieces; undefined = unbounded. */
+  private lo: Uint8Array | undefined;
+
+  constructor(
+    private readonly iter: CompactionIterator,
+    private readonly splitter: OutputSplitter,
+    private readonly options: OutputWriterOptions<S, M>,
+  ) {}
+
+  /** The table being written, if any (so the caller can abandon it on failure). */
+  get open(): S | undefined {
+    return this.current;
+  }
+
+  async run(): Promise<FinishedOutput<M>[]> {
+    const { sliceMs } = this.options;
+    let sliceStart = performance.now();
+    let n = 0;
+    for (let e = this.iter.next(); e !== undefined; e = this.iter.next()) {
+      const last = this.currentLast;
+      if (last === undefined || compareKeys(last, e.key) !== 0) {
+        if (this.splitter.shouldCutBefore(e.key, this.current?.estimatedSize ?? 0) && last !== undefined) {
+          await this.finishCurrent(successor(last));
+        }
+        this.currentFirst ??= e.key;
+        this.currentLast = e.key;
+      }
+      this.current ??= this.options.open();
+      this.current.add(e);
+      this.currentEntries++;
+      if ((++n & 63) === 0 && performance.now() - sliceStart >= sliceMs) {
+        this.options.checkAbort?.();
+        await this.options.yieldNow();
+        sliceStart = performance.now();
+      }
+    }
+    // The last table takes the remaining tombstone pieces, unbounded above; a compaction whose
+    // points all vanished may still owe the level its tombstones.
+    if (this.current !== undefined || clipFragments(this.iter.keptFragments, this.lo, undefined).length > 0) {
+      await this.finishCurrent(undefined);
+    }
+    return this.outputs;
+  }
+
+  private async finishCurrent(hi: Uint8Array | undefined): Promise<void> {
+    const sink = (this.current ??= this.options.open());
+    const tombstones = clipFragments(this.iter.keptFragments, this.lo, hi);
+    for (const t of tombstones) sink.addTombstone(t);
+    const range = outputTableRange(this.currentFirst, this.currentLast, tombstones);
+    const meta = await this.options.finish(sink);
+    // A sink is only opened with an entry or a tombstone to write, so the range exists.
+    if (range === undefined) throw new Error('compaction output table with neither entries nor tombstones');
+    this.outputs.push({ meta, range, entryCount: this.currentEntries, tombstoneCount: tombstones.length });
+    this.current = undefined;
+    this.currentFirst = undefined;
+    this.currentLast = undefined;
+    this.currentEntries = 0;
+    this.lo = hi;
+  }
+}

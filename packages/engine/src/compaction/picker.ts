@@ -1,0 +1,172 @@
+/**
+ * The compaction picker: which level most needs compacting, and which files to compact.
+ * Shaped after LevelDB's VersionSet::PickCompaction / RocksDB's leveled picker.
+ *
+ * Scores (≥ 1 means "needs compaction"):
+ *   L0      file count / l0CompactionTrigger — L0 files overlap, so every extra file costs each
+ *           read one more table; counting files, not bytes, bounds that.
+ *   Ln      bytes / target(n), target(1) = maxBytesForLevelBase, target(n+1) = target(n) ×
+ *           levelSizeMultiplier. The last level has no target: there is nowhere to push to.
+ * The most urgent level (highest score) goes first.
+ *
+ * Inputs at Ln (n ≥ 1) rotate through the key space with a per-level compact pointer (the
+ * largest key of the previous compaction at that level), so every part of a level is compacted
+ * in turn and a hot range does not starve the rest. At L0 the oldest file is taken together with
+ * every L0 file that overlaps it, transitively — a newer L0 file must never end up below an older
+ * one holding the same key. L1+ files never share a user key (compaction cuts between user keys
+ * and the version set refuses touching ranges), so a file is already a clean boundary.
+ */
+import { compareKeys } from '@strata-db/memtable';
+import type { FileMetadata } from '../version/file-metadata.js';
+import type { Version } from '../version/version.js';
+import { keyRangeOf, totalBytes, type Compaction } from './compaction.js';
+
+export interface PickerOptions {
+  readonly l0CompactionTrigger: number;
+  readonly levelSizeMultiplier: number;
+  readonly maxBytesForLevelBase: number;
+  readonly targetFileSize: number;
+}
+
+/** Target size in bytes of level `level` (≥ 1). */
+export function maxBytesForLevel(options: PickerOptions, level: number): number {
+  let bytes = options.maxBytesForLevelBase;
+  for (let l = 1; l < level; l++) bytes *= options.levelSizeMultiplier;
+  return bytes;
+}
+
+/** LevelDB's limits: an output table overlapping more than this of its grandparents is cut. */
+export function maxGrandparentOverlapBytes(options: PickerOptions): number {
+  return 10 * options.targetFileSize;
+}
+
+/** Growing the level-n inputs for free (no new level-n+1 files) stops at this many bytes. */
+function expandedCompactionByteLimit(options: PickerOptions): number {
+  return 25 * options.targetFileSize;
+}
+
+export interface LevelScore {
+  readonly level: number;
+  readonly score: number;
+}
+
+/** One score per level except the last (which cannot be compacted further down). */
+export function computeScores(version: Version, options: PickerOptions): LevelScore[] {
+  const out: LevelScore[] = [];
+  for (let level = 0; level < version.numLevels - 1; level++) {
+    const score =
+      level === 0 ? version.files(0).length / options.l0CompactionTrigger : version.levelBytes(level) / maxBytesForLevel(options, level);
+    out.push({ level, score });
+  }
+  return out;
+}
+
+/**
+ * An estimate of the bytes compaction must still rewrite to bring every level under its target
+ * (RocksDB's "estimated pending compaction bytes"): the write-stall signal that sees a backlog
+ * at L1+ that the L0 file count does not.
+ */
+export function pendingCompactionBytes(version: Version, options: PickerOptions): number {
+  let pending = 0;
+  if (version.files(0).length >= options.l0CompactionTrigger) pending += version.levelBytes(0) + version.levelBytes(1);
+  for (let level = 1; level < version.numLevels - 1; level++) {
+    const bytes = version.levelBytes(level);
+    const excess = bytes - maxBytesForLevel(options, level);
+    if (excess <= 0 || bytes === 0) continue;
+    // Pushing `excess` down rewrites it plus the overlapping part of the next level.
+    pending += excess * (1 + version.levelBytes(level + 1) / bytes);
+  }
+  return Math.round(pending);
+}
+
+export class CompactionPicker {
+  /** Per level: the largest key of the last compaction started there (the rotation point). */
+  private readonly compactPointer: (Uint8Array | undefined)[] = [];
+
+  constructor(private readonly options: PickerOptions) {}
+
+  /** The most urgent automatic compaction, or undefined when every score is below 1. */
+  pick(version: Version): Compaction | undefined {
+    const scores = computeScores(version, this.options).sort((a, b) => b.score - a.score);
+    const best = scores[0];
+    if (best === undefined || best.score < 1) return undefined;
+    const level = best.level;
+    let inputs0: FileMetadata[];
+    if (level === 0) {
+      const files = version.files(0);
+      // L0 is ordered newest first: start from the oldest file.
+      inputs0 = expandL0(version, [files[files.length - 1]!]);
+    } else {
+      const files = version.files(level);
+      const ptr = this.compactPointer[level];
+      const start = ptr === undefined ? undefined : files.find((f) => compareLargest(f, ptr) > 0);
+      inputs0 = [start ?? files[0]!];
+    }
+    return this.setup(version, level, inputs0, level === 0 ? 'l0-file-count' : 'level-size', best.score);
+  }
+
+  /**
+   * A manual compaction of the files of `level` overlapping [lo, hi] (bounds inclusive, absent =
+   * unbounded) into `outputLevel` (level + 1, or level itself to rewrite the last level).
+   * Undefined when nothing at `level` overlaps.
+   */
+  pickManual(version: Version, level: number, outputLevel: number, lo: Uint8Array | undefined, hi: Uint8Array | undefined): Compaction | undefined {
+    let inputs0 = version.overlappingFiles(level, lo, hi);
+    if (inputs0.length === 0) return undefined;
+    if (level === 0) inputs0 = expandL0(version, inputs0);
+    if (outputLevel === level) {
+      return { reason: 'manual', level, outputLevel, inputs: [inputs0, []], grandparents: [], score: 0, trivialMove: false };
+    }
+    return this.setup(version, level, inputs0, 'manual', 0);
+  }
+
+  private setup(version: Version, level: number, inputs0In: FileMetadata[], reason: Compaction['reason'], score: number): Compaction {
+    let inputs0 = inputs0In;
+    const outputLevel = level + 1;
+    let range = keyRangeOf(inputs0)!;
+    let inputs1 = version.overlappingFiles(outputLevel, range.smallest, range.largest);
+
+    // LevelDB's free expansion: take more level-n files if that pulls in no more level-n+1 files.
+    if (inputs1.length > 0 && level > 0) {
+      const all = keyRangeOf([...inputs0, ...inputs1])!;
+      const expanded0 = version.overlappingFiles(level, all.smallest, all.largest);
+      if (expanded0.length > inputs0.length && totalBytes(expanded0) + totalBytes(inputs1) < expandedCompactionByteLimit(this.options)) {
+        const r = keyRangeOf(expanded0)!;
+        const expanded1 = version.overlappingFiles(outputLevel, r.smallest, r.largest);
+        if (expanded1.length === inputs1.length) {
+          inputs0 = expanded0;
+          inputs1 = expanded1;
+          range = r;
+        }
+      }
+    }
+    const all = keyRangeOf([...inputs0, ...inputs1])!;
+    const grandparents = outputLevel + 1 < version.numLevels ? version.overlappingFiles(outputLevel + 1, all.smallest, all.largest) : [];
+    // Rotate: the next compaction at this level starts after what this one takes.
+    this.compactPointer[level] = range.largest;
+    const trivialMove =
+      reason !== 'manual' &&
+      inputs0.length === 1 &&
+      inputs1.length === 0 &&
+      totalBytes(grandparents) <= maxGrandparentOverlapBytes(this.options);
+    return { reason, level, outputLevel, inputs: [inputs0, inputs1], grandparents, score, trivialMove };
+  }
+}
+
+function compareLargest(f: FileMetadata, key: Uint8Array): number {
+  return compareKeys(f.largestKey, key);
+}
+
+/** `seed` plus every L0 file overlapping the growing range, until it stops growing. */
+function expandL0(version: Version, seed: readonly FileMetadata[]): FileMetadata[] {
+  let chosen = new Set(seed);
+  for (;;) {
+    const r = keyRangeOf([...chosen])!;
+    const next = new Set(version.overlappingFiles(0, r.smallest, r.largest));
+    for (const f of chosen) next.add(f);
+    if (next.size === chosen.size) break;
+    chosen = next;
+  }
+  // Keep the version's order (newest first).
+  return version.files(0).filter((f) => chosen.has(f));
+}
