@@ -1,0 +1,167 @@
+/**
+ * A logical record: one atomic write batch, exactly the bytes a record's fragments carry
+ * (see log-format.ts for how they are framed and checksummed).
+ *
+ *   offset  size  field
+ *        0     8  first LSN, u64 LE (a safe integer ≥ 1); op i has LSN first + i
+ *        8     4  op count n, u32 LE (≥ 1)
+ *       12        n ops, each:
+ *                   1 byte kind: 1 put, 2 del, 3 deleteRange
+ *                   put:          varint32 key length, key, varint32 value length, value
+ *                   del:          varint32 key length, key
+ *                   deleteRange:  varint32 start length, start, varint32 end length, end
+ *
+ * varint32 is LEB128 (7 bits a byte, low bits first, at most 5 bytes), as in LevelDB. Decoding
+ * checks every length against the bytes left and that the ops end exactly at the record's end,
+ * so a record that passed its checksum but is malformed is still caught.
+ */
+import { WalError, WalErrorCode } from './errors.js';
+import { readU64, writeU64 } from './u64.js';
+
+/** One operation of an atomic batch: the same shape as `@strata-db/memtable`'s `BatchOp`. */
+export type BatchOp =
+  | { readonly type: 'put'; readonly key: Uint8Array; readonly value: Uint8Array }
+  | { readonly type: 'del'; readonly key: Uint8Array }
+  | { readonly type: 'deleteRange'; readonly start: Uint8Array; readonly end: Uint8Array };
+
+const KIND_PUT = 1;
+const KIND_DEL = 2;
+const KIND_DELETE_RANGE = 3;
+const FIXED_SIZE = 12;
+const MAX_U32 = 0xffff_ffff;
+
+export interface DecodedBatch {
+  readonly firstLsn: number;
+  readonly ops: BatchOp[];
+}
+
+function varintSize(n: number): number {
+  let size = 1;
+  while (n >= 0x80) {
+    n = Math.floor(n / 128);
+    size++;
+  }
+  return size;
+}
+
+function bytesSize(b: Uint8Array): number {
+  return varintSize(b.length) + b.length;
+}
+
+function checkBytes(b: unknown, what: string): asserts b is Uint8Array {
+  if (!(b instanceof Uint8Array)) throw new WalError(WalErrorCode.InvalidArgument, `${what} must be a Uint8Array`);
+}
+
+/** Validates `ops` and returns the encoded record. Throws INVALID_ARGUMENT; never writes anything. */
+export function encodeBatch(ops: readonly BatchOp[], firstLsn: number): Buffer {
+  if (!Number.isSafeInteger(firstLsn) || firstLsn < 1) {
+    throw new WalError(WalErrorCode.InvalidArgument, `first LSN must be a safe integer ≥ 1, got ${firstLsn}`);
+  }
+  if (ops.length === 0) throw new WalError(WalErrorCode.InvalidArgument, 'an empty batch has nothing to log; do not append it');
+  if (ops.length > MAX_U32 || !Number.isSafeInteger(firstLsn + ops.length - 1)) {
+    throw new WalError(WalErrorCode.InvalidArgument, `a batch of ${ops.length} ops starting at LSN ${firstLsn} overflows the LSN space`);
+  }
+  let size = FIXED_SIZE;
+  for (const op of ops) {
+    switch (op.type) {
+      case 'put':
+        checkBytes(op.key, 'put key');
+        checkBytes(op.value, 'put value');
+        size += 1 + bytesSize(op.key) + bytesSize(op.value);
+        break;
+      case 'del':
+        checkBytes(op.key, 'del key');
+        size += 1 + bytesSize(op.key);
+        break;
+      case 'deleteRange':
+        checkBytes(op.start, 'deleteRange start');
+        checkBytes(op.end, 'deleteRange end');
+        size += 1 + bytesSize(op.start) + bytesSize(op.end);
+        break;
+      default:
+        throw new WalError(WalErrorCode.InvalidArgument, `unknown op type ${String((op as { type: unknown }).type)}`);
+    }
+  }
+  const buf = Buffer.allocUnsafe(size);
+  writeU64(buf, firstLsn, 0);
+  buf.writeUInt32LE(ops.length, 8);
+  let pos = FIXED_SIZE;
+  const putBytes = (b: Uint8Array): void => {
+    let n = b.length;
+    while (n >= 0x80) {
+      buf[pos++] = (n & 0x7f) | 0x80;
+      n = Math.floor(n / 128);
+    }
+    buf[pos++] = n;
+    buf.set(b, pos);
+    pos += b.length;
+  };
+  for (const op of ops) {
+    if (op.type === 'put') {
+      buf[pos++] = KIND_PUT;
+      putBytes(op.key);
+      putBytes(op.value);
+    } else if (op.type === 'del') {
+      buf[pos++] = KIND_DEL;
+      putBytes(op.key);
+    } else {
+      buf[pos++] = KIND_DELETE_RANGE;
+      putBytes(op.start);
+      putBytes(op.end);
+    }
+  }
+  return buf;
+}
+
+/** Thrown inside decoding only; the caller turns it into a damage report with file and offset. */
+export class MalformedBatch extends Error {}
+
+/**
+ * Decodes a record. Keys and values are views into `data` (no copy): they stay valid as long as
+ * the caller does not write into `data`, which the WAL never does.
+ */
+export function decodeBatch(data: Uint8Array): DecodedBatch {
+  if (data.length < FIXED_SIZE) throw new MalformedBatch(`record of ${data.length} bytes is shorter than a batch header`);
+  const buf = Buffer.from(data.buffer, data.byteOffset, data.length);
+  const firstLsn = readU64(buf, 0);
+  const count = buf.readUInt32LE(8);
+  if (firstLsn < 1 || count < 1 || !Number.isSafeInteger(firstLsn + count - 1)) {
+    throw new MalformedBatch(`impossible first LSN ${firstLsn} or op count ${count}`);
+  }
+  let pos = FIXED_SIZE;
+  const getBytes = (): Uint8Array => {
+    let n = 0;
+    let scale = 1;
+    for (let i = 0; ; i++) {
+      if (pos >= buf.length || i === 5) throw new MalformedBatch(`bad length varint at record byte ${pos}`);
+      const byte = buf[pos++]!;
+      n += (byte & 0x7f) * scale;
+      if (byte < 0x80) break;
+      scale *= 128;
+    }
+    if (n > buf.length - pos) throw new MalformedBatch(`length ${n} at record byte ${pos} runs past the record end`);
+    const bytes = buf.subarray(pos, pos + n);
+    pos += n;
+    return bytes;
+  };
+  // A count larger than the bytes could hold is damage, not a reason to allocate.
+  if (count > buf.length - FIXED_SIZE) throw new MalformedBatch(`op count ${count} exceeds what ${buf.length} bytes can hold`);
+  const ops: BatchOp[] = new Array<BatchOp>(count);
+  for (let i = 0; i < count; i++) {
+    if (pos >= buf.length) throw new MalformedBatch(`record ends after ${i} of ${count} ops`);
+    const kind = buf[pos++];
+    if (kind === KIND_PUT) {
+      const key = getBytes();
+      ops[i] = { type: 'put', key, value: getBytes() };
+    } else if (kind === KIND_DEL) {
+      ops[i] = { type: 'del', key: getBytes() };
+    } else if (kind === KIND_DELETE_RANGE) {
+      const start = getBytes();
+      ops[i] = { type: 'deleteRange', start, end: getBytes() };
+    } else {
+      throw new MalformedBatch(`unknown op kind ${kind} at record byte ${pos - 1}`);
+    }
+  }
+  if (pos !== buf.length) throw new MalformedBatch(`${buf.length - pos} stray bytes after the last op`);
+  return { firstLsn, ops };
+}

@@ -1,0 +1,69 @@
+/**
+ * The file layer the WAL runs on: the subset of the engine's `FileSystem` (docs/contracts.md)
+ * that the WAL uses, declared structurally so the engine can pass one object to every package —
+ * plain `node:fs` in production, a fault-injecting layer in tests.
+ *
+ * Hot paths (open, write, read) are synchronous: they run at page-cache speed and a thread-pool
+ * round trip would cost more than the call. Syncs are asynchronous: they take milliseconds and
+ * must not block the event loop, and group commit relies on appends queueing up while one runs.
+ */
+import * as nodeFs from 'node:fs';
+
+export interface WalFileSystem {
+  openSync(path: string, flags: 'r' | 'r+' | 'w' | 'wx' | 'a'): number;
+  closeSync(fd: number): void;
+  writeSync(fd: number, buf: Uint8Array, off: number, len: number, position: number | null): number;
+  ftruncateSync(fd: number, len: number): void;
+  fsync(fd: number): Promise<void>;
+  fdatasync(fd: number): Promise<void>;
+  /** Makes creates, renames and unlinks in `dir` durable. */
+  fsyncDir(dir: string): Promise<void>;
+  readdirSync(dir: string): string[];
+  unlinkSync(path: string): void;
+  existsSync(path: string): boolean;
+  readFileSync(path: string): Uint8Array;
+}
+
+function callbackToPromise(run: (done: (err: NodeJS.ErrnoException | null) => void) => void): Promise<void> {
+  return new Promise((resolve, reject) => {
+    run((err) => {
+      if (err) reject(err);
+      else resolve();
+    });
+  });
+}
+
+/** The production layer: a thin object over `node:fs`. */
+export const nodeFileSystem: WalFileSystem = {
+  openSync: (path, flags) => nodeFs.openSync(path, flags),
+  closeSync: (fd) => {
+    nodeFs.closeSync(fd);
+  },
+  writeSync: (fd, buf, off, len, position) => nodeFs.writeSync(fd, buf, off, len, position),
+  ftruncateSync: (fd, len) => {
+    nodeFs.ftruncateSync(fd, len);
+  },
+  fsync: (fd) => callbackToPromise((done) => {
+    nodeFs.fsync(fd, done);
+  }),
+  fdatasync: (fd) => callbackToPromise((done) => {
+    nodeFs.fdatasync(fd, done);
+  }),
+  fsyncDir: async (dir) => {
+    // A directory is fsynced through a read-only descriptor of it (POSIX allows nothing else).
+    const fd = nodeFs.openSync(dir, 'r');
+    try {
+      await callbackToPromise((done) => {
+        nodeFs.fsync(fd, done);
+      });
+    } finally {
+      nodeFs.closeSync(fd);
+    }
+  },
+  readdirSync: (dir) => nodeFs.readdirSync(dir),
+  unlinkSync: (path) => {
+    nodeFs.unlinkSync(path);
+  },
+  existsSync: (path) => nodeFs.existsSync(path),
+  readFileSync: (path) => nodeFs.readFileSync(path),
+};

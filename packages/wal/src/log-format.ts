@@ -1,0 +1,191 @@
+/**
+ * How records are laid out in a segment, after its 48-byte header (segment-header.ts): LevelDB's
+ * log format. The file is a sequence of 32 KiB blocks (the header occupies the start of block 0);
+ * a record is cut into fragments so that no fragment crosses a block boundary.
+ *
+ *   fragment:
+ *     offset  size  field
+ *          0     4  masked CRC-32 of bytes 4‥(7 + length): the length, the type and the data
+ *          4     2  length of the data, u16 LE
+ *          6     1  type: 1 FULL, 2 FIRST, 3 MIDDLE, 4 LAST
+ *          7   len  data: a slice of the record (batch.ts)
+ *
+ *   A record is one FULL fragment or FIRST, MIDDLE*, LAST. When fewer than 7 bytes are left in a
+ *   block, they are zero-filled (the trailer) and the next fragment starts the next block. A
+ *   fragment may have 0 data bytes (a FIRST that exactly fills its block's remaining header room).
+ *
+ * Why blocks: a damaged length field would otherwise leave the reader nowhere to resume. With
+ * blocks it resumes at the next block boundary and loses at most the rest of one block, which is
+ * what `skip-any-corrupted` recovery needs. Type 0 is never written, so zeroed space (a
+ * preallocated or partly persisted tail) never forms a valid fragment: the CRC of a zero header
+ * is not zero.
+ *
+ * Invariant the reader relies on: the writer writes a trailer in the same write(2) as the fragment
+ * that follows it, and never writes to a segment after a failed write. So a file that ends inside
+ * a trailer, a non-zero trailer, or a fragment that does not fit are all damage.
+ */
+import { crc32, mask } from './checksum.js';
+
+export const BLOCK_SIZE = 32 * 1024;
+export const FRAGMENT_HEADER_SIZE = 7;
+
+const FULL = 1;
+const FIRST = 2;
+const MIDDLE = 3;
+const LAST = 4;
+
+/** Bytes a record of `length` takes when framed starting at file offset `offset`, trailers included. */
+export function framedLength(length: number, offset: number): number {
+  let pos = offset;
+  let left = length;
+  do {
+    let room = BLOCK_SIZE - (pos % BLOCK_SIZE);
+    if (room < FRAGMENT_HEADER_SIZE) {
+      pos += room;
+      room = BLOCK_SIZE;
+    }
+    const take = Math.min(left, room - FRAGMENT_HEADER_SIZE);
+    pos += FRAGMENT_HEADER_SIZE + take;
+    left -= take;
+  } while (left > 0);
+  return pos - offset;
+}
+
+/**
+ * Frames `record` into `out` at `outPos`, where `out[outPos]` will land at file offset `offset`.
+ * Returns the number of bytes written (= framedLength(record.length, offset)).
+ */
+export function frameRecord(record: Uint8Array, out: Buffer, outPos: number, offset: number): number {
+  const startPos = outPos;
+  let fileOffset = offset;
+  let left = record.length;
+  let taken = 0;
+  do {
+    let room = BLOCK_SIZE - (fileOffset % BLOCK_SIZE);
+    if (room < FRAGMENT_HEADER_SIZE) {
+      out.fill(0, outPos, outPos + room);
+      outPos += room;
+      fileOffset += room;
+      room = BLOCK_SIZE;
+    }
+    const take = Math.min(left, room - FRAGMENT_HEADER_SIZE);
+    const first = taken === 0;
+    const last = take === left;
+    const type = first ? (last ? FULL : FIRST) : last ? LAST : MIDDLE;
+    out.writeUInt16LE(take, outPos + 4);
+    out[outPos + 6] = type;
+    out.set(record.subarray(taken, taken + take), outPos + FRAGMENT_HEADER_SIZE);
+    const crc = crc32(record.subarray(taken, taken + take), crc32(out.subarray(outPos + 4, outPos + FRAGMENT_HEADER_SIZE)));
+    out.writeUInt32LE(mask(crc), outPos);
+    outPos += FRAGMENT_HEADER_SIZE + take;
+    fileOffset += FRAGMENT_HEADER_SIZE + take;
+    taken += take;
+    left -= take;
+  } while (left > 0);
+  return outPos - startPos;
+}
+
+/** A whole record read back, with where its first fragment starts and its last one ends. */
+export interface RecordEvent {
+  readonly kind: 'record';
+  readonly offset: number;
+  readonly end: number;
+  readonly payload: Uint8Array;
+}
+
+/** Bytes [offset, end) that do not form valid records; `reason` describes the first problem. */
+export interface DamageEvent {
+  readonly kind: 'damage';
+  readonly offset: number;
+  readonly end: number;
+  readonly reason: string;
+}
+
+export type SegmentEvent = RecordEvent | DamageEvent;
+
+function allZero(data: Uint8Array, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) if (data[i] !== 0) return false;
+  return true;
+}
+
+/**
+ * Reads the records of a segment's bytes from `start` (just past the header), in file order,
+ * interleaved with the damaged ranges between them. Every byte from `start` to the end is covered
+ * by exactly one event. Intact records' payloads are views into `data` when they are one fragment.
+ */
+export function readSegmentRecords(data: Uint8Array, start: number): SegmentEvent[] {
+  const events: SegmentEvent[] = [];
+  const view = Buffer.from(data.buffer, data.byteOffset, data.length);
+  const size = data.length;
+  let pending: { start: number; parts: Uint8Array[] } | undefined;
+
+  const damage = (from: number, to: number, reason: string): void => {
+    // A torn record's damage starts where the record started, so it may swallow trailer damage
+    // already reported inside it.
+    let last = events.at(-1);
+    while (last?.kind === 'damage' && last.offset >= from) {
+      events.pop();
+      reason = last.reason;
+      last = events.at(-1);
+    }
+    if (last?.kind === 'damage' && last.end >= from) {
+      events[events.length - 1] = { ...last, end: Math.max(last.end, to) };
+    } else {
+      events.push({ kind: 'damage', offset: from, end: to, reason });
+    }
+  };
+  const abandonPending = (to: number, reason: string): void => {
+    if (pending !== undefined) damage(pending.start, to, reason);
+    pending = undefined;
+  };
+
+  let pos = start;
+  while (pos < size) {
+    const blockEnd = pos - (pos % BLOCK_SIZE) + BLOCK_SIZE;
+    if (blockEnd - pos < FRAGMENT_HEADER_SIZE) {
+      if (blockEnd > size) break; // the file ends inside a trailer: a torn write
+      if (!allZero(data, pos, blockEnd)) damage(pos, blockEnd, 'non-zero block trailer');
+      pos = blockEnd;
+      continue;
+    }
+    if (size - pos < FRAGMENT_HEADER_SIZE) break; // torn fragment header
+    const fragmentStart = pos;
+    const length = view.readUInt16LE(pos + 4);
+    const type = view[pos + 6];
+    const dataEnd = pos + FRAGMENT_HEADER_SIZE + length;
+    const limit = Math.min(blockEnd, size);
+    let problem: string | undefined;
+    if (dataEnd > limit) {
+      problem = dataEnd > blockEnd ? `fragment length ${length} runs past its block` : 'fragment torn by the end of the file';
+    } else if (view.readUInt32LE(pos) !== mask(crc32(data.subarray(pos + 7, dataEnd), crc32(data.subarray(pos + 4, pos + 7))))) {
+      problem = 'fragment checksum mismatch';
+    } else if (type === undefined || type < FULL || type > LAST) {
+      problem = `unknown fragment type ${type}`;
+    }
+    if (problem !== undefined) {
+      // The length cannot be trusted, so nothing more in this block can be found: resume at the next.
+      damage(pending?.start ?? fragmentStart, limit, problem);
+      pending = undefined;
+      pos = limit;
+      continue;
+    }
+    const fragment = data.subarray(pos + FRAGMENT_HEADER_SIZE, dataEnd);
+    pos = dataEnd;
+    if (type === FULL || type === FIRST) {
+      abandonPending(fragmentStart, 'record is missing its last fragment');
+      if (type === FULL) events.push({ kind: 'record', offset: fragmentStart, end: dataEnd, payload: fragment });
+      else pending = { start: fragmentStart, parts: [fragment] };
+    } else if (pending === undefined) {
+      damage(fragmentStart, dataEnd, 'fragment without the start of its record');
+    } else {
+      pending.parts.push(fragment);
+      if (type === LAST) {
+        events.push({ kind: 'record', offset: pending.start, end: dataEnd, payload: Buffer.concat(pending.parts) });
+        pending = undefined;
+      }
+    }
+  }
+  if (pos < size) damage(pending?.start ?? pos, size, 'record torn by the end of the file');
+  else abandonPending(size, 'record torn by the end of the file');
+  return events;
+}

@@ -1,0 +1,67 @@
+/**
+ * Creating a new segment file durably. A new file must be fsynced, and its directory fsynced,
+ * before anything refers to it (design notes, durability rules): otherwise a power loss could
+ * keep the records the engine was told about while losing the directory entry that holds them.
+ */
+import { join } from 'node:path';
+import { WalError, WalErrorCode, ioError } from './errors.js';
+import type { WalFileSystem } from './file-system.js';
+import { encodeSegmentHeader } from './segment-header.js';
+import { segmentFileName } from './segment-files.js';
+
+/** Writes all of `buf` at `position`, looping over short writes. */
+export function writeFully(fs: WalFileSystem, fd: number, buf: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < buf.length) {
+    const n = fs.writeSync(fd, buf, done, buf.length - done, position + done);
+    if (n <= 0) throw Object.assign(new Error(`write(2) wrote ${n} bytes`), { code: 'EIO' });
+    done += n;
+  }
+}
+
+/** Closes `fd` when an error is already on its way out; a second error would only hide the first. */
+export function closeQuietly(fs: WalFileSystem, fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // the caller is reporting the error that matters
+  }
+}
+
+/**
+ * Creates segment `segment` in `dir` with its header, fsyncs it and the directory, and returns
+ * the open descriptor (positioned nowhere: the writer always writes at explicit offsets).
+ * Refuses to overwrite an existing segment (EXISTS). On failure the descriptor is closed; a
+ * partly written file may remain, which replay recognises as a torn newest segment.
+ */
+export async function createSegmentFile(fs: WalFileSystem, dir: string, uuid: Uint8Array, segment: number, firstLsn: number): Promise<number> {
+  const file = join(dir, segmentFileName(segment));
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'wx');
+  } catch (err) {
+    if ((err as { code?: unknown }).code === 'EEXIST') {
+      throw new WalError(WalErrorCode.Exists, `segment ${segment} already exists; a new segment must take a number no segment has used`, { file, cause: err });
+    }
+    throw ioError('creating a WAL segment', file, err);
+  }
+  try {
+    writeFully(fs, fd, encodeSegmentHeader({ uuid, segment, firstLsn }), 0);
+  } catch (err) {
+    closeQuietly(fs, fd);
+    throw ioError('writing a segment header', file, err, 0);
+  }
+  try {
+    await fs.fsync(fd);
+  } catch (err) {
+    closeQuietly(fs, fd);
+    throw ioError('fsyncing a new segment', file, err);
+  }
+  try {
+    await fs.fsyncDir(dir);
+  } catch (err) {
+    closeQuietly(fs, fd);
+    throw ioError('fsyncing the WAL directory after creating a segment', dir, err);
+  }
+  return fd;
+}

@@ -1,0 +1,409 @@
+/**
+ * The WAL writer: appends batches to the active segment with group commit, rotates segments.
+ *
+ * Group commit, as LevelDB does it: every request (append, sync, rotate, close) joins one FIFO
+ * queue, and a single drain loop serves it. The loop takes the longest run of appends at the head
+ * whose records total at most `groupCommitBytes` (always at least one), frames them into one
+ * buffer, issues one write(2) and — if any of them asked for `sync` — one fdatasync, then
+ * resolves them all in queue order. While that fdatasync runs, new appends pile up behind it and
+ * form the next group, so N concurrent durable writers cost about one fdatasync per round rather
+ * than N. Appends issued in the same tick are grouped too: the loop starts from a microtask.
+ *
+ * Invariants:
+ * - Queue order is LSN order: `append` checks that its LSNs exceed every LSN accepted before it
+ *   (INVALID_ARGUMENT otherwise, nothing queued), so serving the queue in order writes records in
+ *   LSN order and resolves appends in LSN order.
+ * - A segment is fdatasynced before the next one is created (rotation), so replay may treat any
+ *   damage in an older segment as damage, never as a torn tail.
+ * - After a failed write or sync nothing is written again (fsync is never retried: after a failed
+ *   fsync the kernel may have dropped the dirty pages, and a retry that succeeds would lie).
+ *   The requests being served reject with IO_ERROR; everything queued or issued later rejects
+ *   with READ_ONLY, whose cause is the original error.
+ */
+import { join } from 'node:path';
+import { encodeBatch, type BatchOp } from './batch.js';
+import { WalError, WalErrorCode, ioError } from './errors.js';
+import { nodeFileSystem, type WalFileSystem } from './file-system.js';
+import { frameRecord, framedLength } from './log-format.js';
+import { closeQuietly, createSegmentFile, writeFully } from './segment-file.js';
+import { deleteSegmentsBefore, segmentFileName } from './segment-files.js';
+import { SEGMENT_HEADER_SIZE, uuidBytes } from './segment-header.js';
+
+export interface WalWriterOptions {
+  /** The database UUID (the form `crypto.randomUUID()` returns); stored in every segment header. */
+  readonly uuid: string;
+  /** Number of the new segment to create; it must not exist yet. */
+  readonly segment: number;
+  /** The first LSN this writer may log (normally the recovered last sequence + 1). */
+  readonly firstLsn: number;
+  readonly fs?: WalFileSystem;
+  /** Upper bound of one group's records in bytes (default 1 MiB, as LevelDB). A larger batch goes alone. */
+  readonly groupCommitBytes?: number;
+}
+
+export interface AppendOptions {
+  /** Resolve only after fdatasync, so the batch survives power loss (default false: after write(2)). */
+  readonly sync?: boolean;
+}
+
+interface Waiter<T> {
+  resolve(value: T): void;
+  reject(reason: unknown): void;
+}
+
+type Request =
+  | ({ readonly kind: 'append'; readonly record: Buffer; readonly lastLsn: number; readonly sync: boolean } & Waiter<undefined>)
+  | ({ readonly kind: 'sync' } & Waiter<undefined>)
+  | ({ readonly kind: 'rotate' } & Waiter<number>)
+  | ({ readonly kind: 'close' } & Waiter<undefined>);
+
+const DEFAULT_GROUP_COMMIT_BYTES = 1024 * 1024;
+
+export class WalWriter {
+  readonly #fs: WalFileSystem;
+  readonly #dir: string;
+  readonly #uuid: Uint8Array;
+  readonly #groupCommitBytes: number;
+
+  #fd: number;
+  #segment: number;
+  /** Where the next byte of the active segment goes. */
+  #offset = SEGMENT_HEADER_SIZE;
+  /** How far the active segment is known durable. */
+  #syncedOffset = SEGMENT_HEADER_SIZE;
+  /** Last LSN of the last append queued (validation) and written (the next segment's first LSN - 1). */
+  #acceptedLsn: number;
+  #writtenLsn: number;
+  #bytesWritten = SEGMENT_HEADER_SIZE;
+
+  readonly #queue: Request[] = [];
+  #head = 0;
+  #draining = false;
+  #closing = false;
+  #failure: WalError | undefined;
+
+  private constructor(fs: WalFileSystem, dir: string, uuid: Uint8Array, segment: number, fd: number, firstLsn: number, groupCommitBytes: number) {
+    this.#fs = fs;
+    this.#dir = dir;
+    this.#uuid = uuid;
+    this.#segment = segment;
+    this.#fd = fd;
+    this.#acceptedLsn = firstLsn - 1;
+    this.#writtenLsn = firstLsn - 1;
+    this.#groupCommitBytes = groupCommitBytes;
+  }
+
+  /**
+   * Creates segment `options.segment` in `dir` and returns a writer appending to it. The segment
+   * file and the directory are fsynced before this resolves, so nothing appended can be lost to a
+   * missing directory entry.
+   */
+  static async create(dir: string, options: WalWriterOptions): Promise<WalWriter> {
+    const { segment, firstLsn } = options;
+    const groupCommitBytes = options.groupCommitBytes ?? DEFAULT_GROUP_COMMIT_BYTES;
+    if (!Number.isSafeInteger(segment) || segment < 1) {
+      throw new WalError(WalErrorCode.InvalidArgument, `segment number must be a safe integer ≥ 1, got ${segment}`);
+    }
+    if (!Number.isSafeInteger(firstLsn) || firstLsn < 1) {
+      throw new WalError(WalErrorCode.InvalidArgument, `first LSN must be a safe integer ≥ 1, got ${firstLsn}`);
+    }
+    if (!Number.isSafeInteger(groupCommitBytes) || groupCommitBytes < 1) {
+      throw new WalError(WalErrorCode.InvalidArgument, `groupCommitBytes must be a positive integer, got ${groupCommitBytes}`);
+    }
+    const uuid = uuidBytes(options.uuid);
+    const fs = options.fs ?? nodeFileSystem;
+    const fd = await createSegmentFile(fs, dir, uuid, segment, firstLsn);
+    return new WalWriter(fs, dir, uuid, segment, fd, firstLsn, groupCommitBytes);
+  }
+
+  /** The active segment's number. */
+  get segment(): number {
+    return this.#segment;
+  }
+
+  /** Bytes written to segment files by this writer, headers included. */
+  get bytesWritten(): number {
+    return this.#bytesWritten;
+  }
+
+  /** The last LSN accepted by `append` (firstLsn - 1 before the first). */
+  get lastLsn(): number {
+    return this.#acceptedLsn;
+  }
+
+  /** The error that failed the writer, if one did. */
+  get error(): WalError | undefined {
+    return this.#failure;
+  }
+
+  /**
+   * Logs `ops` as one atomic record with LSNs firstLsn … firstLsn + ops.length - 1. Resolves after
+   * the record was handed to the OS (write(2)), and with `sync` after fdatasync. `firstLsn` must
+   * exceed every LSN appended before.
+   */
+  append(ops: readonly BatchOp[], firstLsn: number, options?: AppendOptions): Promise<void> {
+    const refusal = this.#refusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
+    if (!Number.isSafeInteger(firstLsn) || firstLsn <= this.#acceptedLsn) {
+      return Promise.reject(
+        new WalError(WalErrorCode.InvalidArgument, `LSNs must increase: batch starts at ${firstLsn}, but LSN ${this.#acceptedLsn} was already logged`),
+      );
+    }
+    let record: Buffer;
+    try {
+      record = encodeBatch(ops, firstLsn);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    const lastLsn = firstLsn + ops.length - 1;
+    this.#acceptedLsn = lastLsn;
+    return new Promise<undefined>((resolve, reject) => {
+      this.#enqueue({ kind: 'append', record, lastLsn, sync: options?.sync === true, resolve, reject });
+    });
+  }
+
+  /** Resolves when everything appended before this call is durable (fdatasync). */
+  sync(): Promise<void> {
+    const refusal = this.#refusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
+    return new Promise<undefined>((resolve, reject) => {
+      this.#enqueue({ kind: 'sync', resolve, reject });
+    });
+  }
+
+  /**
+   * Makes the active segment durable, closes it and starts the next segment; resolves with the
+   * new segment's number. Appends issued after this call go to the new segment, in order.
+   */
+  rotate(): Promise<number> {
+    const refusal = this.#refusal();
+    if (refusal !== undefined) return Promise.reject(refusal);
+    return new Promise<number>((resolve, reject) => {
+      this.#enqueue({ kind: 'rotate', resolve, reject });
+    });
+  }
+
+  /**
+   * Waits for queued requests, syncs the active segment and closes it. The descriptor is released
+   * even when the writer has failed; the promise then rejects with READ_ONLY.
+   */
+  close(): Promise<void> {
+    if (this.#closing) return Promise.reject(new WalError(WalErrorCode.NotOpen, 'the WAL writer is already closed'));
+    this.#closing = true;
+    return new Promise<undefined>((resolve, reject) => {
+      this.#enqueue({ kind: 'close', resolve, reject });
+    });
+  }
+
+  /**
+   * Deletes segments numbered below `segment` (see the free function of the same name) after
+   * checking that the active segment is not among them.
+   */
+  deleteSegmentsBefore(segment: number): Promise<number[]> {
+    if (segment > this.#segment) {
+      return Promise.reject(
+        new WalError(WalErrorCode.InvalidArgument, `cannot delete segments before ${segment}: segment ${this.#segment} is active`),
+      );
+    }
+    return deleteSegmentsBefore(this.#dir, segment, this.#fs);
+  }
+
+  #refusal(): WalError | undefined {
+    if (this.#closing) return new WalError(WalErrorCode.NotOpen, 'the WAL writer is closed');
+    if (this.#failure !== undefined) return this.#readOnly();
+    return undefined;
+  }
+
+  #readOnly(): WalError {
+    const failure = this.#failure!;
+    return new WalError(WalErrorCode.ReadOnly, 'the WAL refuses writes after an earlier I/O failure; reopen the database to recover', {
+      ...(failure.file === undefined ? {} : { file: failure.file }),
+      cause: failure,
+    });
+  }
+
+  #enqueue(request: Request): void {
+    this.#queue.push(request);
+    if (!this.#draining) {
+      this.#draining = true;
+      // Deferred so that every request issued in this tick joins the first group.
+      queueMicrotask(() => {
+        this.#drain().catch((err: unknown) => {
+          // Only a bug gets here; failing loudly beats leaving every later append hanging.
+          this.#failure ??= new WalError(WalErrorCode.IoError, 'internal error in the WAL writer', { cause: err });
+          this.#rejectQueued();
+          this.#draining = false;
+        });
+      });
+    }
+  }
+
+  #file(): string {
+    return join(this.#dir, segmentFileName(this.#segment));
+  }
+
+  async #drain(): Promise<void> {
+    const queue = this.#queue;
+    while (this.#head < queue.length) {
+      if (this.#failure !== undefined) {
+        this.#rejectQueued();
+        break;
+      }
+      const request = queue[this.#head]!;
+      switch (request.kind) {
+        case 'append':
+          await this.#commitGroup();
+          break;
+        case 'sync':
+          this.#head++;
+          if (await this.#syncActive()) request.resolve(undefined);
+          else request.reject(this.#failure);
+          break;
+        case 'rotate':
+          this.#head++;
+          if (await this.#rotateNow()) request.resolve(this.#segment);
+          else request.reject(this.#failure);
+          break;
+        case 'close':
+          this.#head++;
+          // The descriptor is released even when the sync fails.
+          if ((await this.#syncActive()) && this.#closeFd()) request.resolve(undefined);
+          else {
+            this.#closeFd();
+            request.reject(this.#failure);
+          }
+          break;
+      }
+      if (this.#head > 1024 && this.#head * 2 > queue.length) {
+        queue.splice(0, this.#head);
+        this.#head = 0;
+      }
+    }
+    queue.length = 0;
+    this.#head = 0;
+    this.#draining = false;
+  }
+
+  /** Serves the run of appends at the head of the queue with one write and at most one fdatasync. */
+  async #commitGroup(): Promise<void> {
+    const queue = this.#queue;
+    const first = this.#head;
+    let end = first;
+    let recordBytes = 0;
+    let framedBytes = 0;
+    let wantsSync = false;
+    for (; end < queue.length; end++) {
+      const request = queue[end]!;
+      if (request.kind !== 'append') break;
+      if (end > first && recordBytes + request.record.length > this.#groupCommitBytes) break;
+      recordBytes += request.record.length;
+      framedBytes += framedLength(request.record.length, this.#offset + framedBytes);
+      wantsSync ||= request.sync;
+    }
+    this.#head = end;
+
+    const buf = Buffer.allocUnsafe(framedBytes);
+    let pos = 0;
+    for (let i = first; i < end; i++) {
+      const request = queue[i] as Extract<Request, { kind: 'append' }>;
+      pos += frameRecord(request.record, buf, pos, this.#offset + pos);
+    }
+    try {
+      writeFully(this.#fs, this.#fd, buf, this.#offset);
+    } catch (err) {
+      this.#fail(ioError('appending to the WAL', this.#file(), err, this.#offset), first, end);
+      return;
+    }
+    this.#offset += framedBytes;
+    this.#bytesWritten += framedBytes;
+    this.#writtenLsn = (queue[end - 1] as Extract<Request, { kind: 'append' }>).lastLsn;
+
+    if (wantsSync && !(await this.#syncActive())) {
+      this.#rejectRange(first, end, this.#failure!);
+      return;
+    }
+    for (let i = first; i < end; i++) (queue[i] as Extract<Request, { kind: 'append' }>).resolve(undefined);
+  }
+
+  /** fdatasyncs the active segment if it has unsynced bytes. Returns false (and fails the writer) on error. */
+  async #syncActive(): Promise<boolean> {
+    const target = this.#offset;
+    if (target === this.#syncedOffset) return true;
+    try {
+      await this.#fs.fdatasync(this.#fd);
+    } catch (err) {
+      this.#fail(ioError('syncing the WAL', this.#file(), err));
+      return false;
+    }
+    this.#syncedOffset = target;
+    return true;
+  }
+
+  async #rotateNow(): Promise<boolean> {
+    if (!(await this.#syncActive())) return false;
+    const oldFile = this.#file();
+    try {
+      this.#fs.closeSync(this.#fd);
+    } catch (err) {
+      this.#fd = -1;
+      this.#fail(ioError('closing a WAL segment', oldFile, err));
+      return false;
+    }
+    this.#fd = -1;
+    const next = this.#segment + 1;
+    try {
+      this.#fd = await createSegmentFile(this.#fs, this.#dir, this.#uuid, next, this.#writtenLsn + 1);
+    } catch (err) {
+      this.#fail(err instanceof WalError ? err : ioError('creating a WAL segment', join(this.#dir, segmentFileName(next)), err));
+      return false;
+    }
+    this.#segment = next;
+    this.#offset = SEGMENT_HEADER_SIZE;
+    this.#syncedOffset = SEGMENT_HEADER_SIZE;
+    this.#bytesWritten += SEGMENT_HEADER_SIZE;
+    return true;
+  }
+
+  /** Releases the active descriptor. Returns false (and fails the writer) if close(2) failed. */
+  #closeFd(): boolean {
+    if (this.#fd < 0) return true;
+    const fd = this.#fd;
+    this.#fd = -1;
+    if (this.#failure !== undefined) {
+      closeQuietly(this.#fs, fd);
+      return true;
+    }
+    try {
+      this.#fs.closeSync(fd);
+      return true;
+    } catch (err) {
+      this.#fail(ioError('closing a WAL segment', this.#file(), err));
+      return false;
+    }
+  }
+
+  /** Enters the failed state; the requests in [first, end) get `failure` itself. */
+  #fail(failure: WalError, first = 0, end = 0): void {
+    this.#failure ??= failure;
+    this.#rejectRange(first, end, failure);
+  }
+
+  #rejectRange(first: number, end: number, reason: WalError): void {
+    for (let i = first; i < end; i++) this.#queue[i]!.reject(reason);
+  }
+
+  /** Rejects everything still queued with READ_ONLY; a queued close still releases the descriptor. */
+  #rejectQueued(): void {
+    const queue = this.#queue;
+    for (; this.#head < queue.length; this.#head++) {
+      const request = queue[this.#head]!;
+      if (request.kind === 'close') this.#closeFd();
+      request.reject(this.#readOnly());
+    }
+  }
+}
+
+/** Same as `WalWriter.create`. */
+export function openWal(dir: string, options: WalWriterOptions): Promise<WalWriter> {
+  return WalWriter.create(dir, options);
+}
