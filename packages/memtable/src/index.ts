@@ -1,2 +1,8 @@
 export { EntryKind, compareEntries, compareKeys, compareTombstones } from './types.js';
 export type { BatchOp, InternalIterator, PointEntry, RangeTombstone } from './types.js';
+export { MemtableError, type MemtableErrorCode } from './errors.js';
+export { Memtable } from './memtable.js';
+export { FrozenMemtable } from './frozen-memtable.js';
+export { MemtableReader, type MemtableGetResult, type ScanOptions, type VisibleEntry } from './memtable-reader.js';
+export { VisibleIterator } from './visible-iterator.js';
+export { FragmentedRangeTombstones, fragmentTombstones } from './fragmenter.js';

@@ -1,0 +1,64 @@
+/**
+ * Append-only byte storage for the keys and values a memtable holds.
+ *
+ * Why copy at all: a memtable must not change when the caller later reuses its buffers, and
+ * one `Uint8Array` object per key and per value would cost far more heap than the bytes
+ * themselves (each typed array is ~70–100 bytes of object plus a backing-store record). The
+ * arena instead bump-allocates copies into a few large chunks.
+ *
+ * Invariant relied on by every reader: bytes, once written, are never moved or overwritten,
+ * and chunks are never released before the arena itself. So a view handed out over arena
+ * bytes (a `PointEntry`'s key or value) stays valid and unchanged for as long as it is held.
+ */
+
+/** First chunk is small so that the many short-lived memtables of tests stay cheap. */
+const FIRST_CHUNK_BYTES = 4096;
+/** Chunks double up to this size; past it every regular chunk has this size. */
+const MAX_CHUNK_BYTES = 1 << 20;
+
+export class ByteArena {
+  /** Every chunk, in allocation order. A chunk's index is its identity in `chunkOf`/`reserve`. */
+  readonly chunks: Uint8Array[] = [];
+  /** Index of the chunk that `reserve` bumps into; -1 before the first allocation. */
+  private current = -1;
+  private position = 0;
+  private nextChunkBytes = FIRST_CHUNK_BYTES;
+  /** Chunk of the most recent `reserve`. */
+  lastChunk = -1;
+  /** Bytes handed out by `reserve` (the raw payload, without chunk slack). */
+  bytesUsed = 0;
+  /** Bytes of every chunk allocated (payload plus the unused tail of each chunk). */
+  bytesAllocated = 0;
+
+  /**
+   * Reserves `n` contiguous bytes and returns their offset inside chunk `this.lastChunk`.
+   * A large request (more than a quarter of a regular chunk) gets a chunk of its own, so it
+   * neither wastes the rest of the current chunk nor forces a partly used one to be abandoned.
+   */
+  reserve(n: number): number {
+    this.bytesUsed += n;
+    if (this.current >= 0 && this.position + n <= this.chunks[this.current]!.length) {
+      const at = this.position;
+      this.position += n;
+      this.lastChunk = this.current;
+      return at;
+    }
+    if (n > MAX_CHUNK_BYTES / 4) {
+      this.lastChunk = this.allocate(n);
+      return 0;
+    }
+    let size = this.nextChunkBytes;
+    while (size < n) size *= 2;
+    this.nextChunkBytes = Math.min(MAX_CHUNK_BYTES, size * 2);
+    this.current = this.allocate(size);
+    this.position = n;
+    this.lastChunk = this.current;
+    return 0;
+  }
+
+  private allocate(size: number): number {
+    this.chunks.push(new Uint8Array(size));
+    this.bytesAllocated += size;
+    return this.chunks.length - 1;
+  }
+}

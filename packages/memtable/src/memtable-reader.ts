@@ -1,0 +1,206 @@
+/**
+ * The read side shared by `Memtable` (active) and `FrozenMemtable`: both are views of one
+ * `MemtableState`, so freezing copies nothing.
+ *
+ * Visibility rules (../shared/README.md): a reader at snapshot S sees version k#u iff u ≤ S,
+ * and a tombstone [s, e)#t with t ≤ S hides k#u iff s ≤ k < e and u < t.
+ */
+import { MemtableError } from './errors.js';
+import type { FragmentedRangeTombstones } from './fragmenter.js';
+import { MemtableIterator } from './memtable-iterator.js';
+import { RangeTombstoneSet } from './range-tombstones.js';
+import { NIL, PointSkiplist } from './skiplist.js';
+import { EntryKind, compareKeys, type InternalIterator, type PointEntry, type RangeTombstone } from './types.js';
+import { VisibleIterator } from './visible-iterator.js';
+
+/**
+ * What `get` found in THIS memtable:
+ *  - `{ kind: 'put', value, seq }`  the newest visible version is a Put no visible tombstone hides;
+ *  - `{ kind: 'deleted', seq }`      the key is deleted as of the snapshot — by a point Delete
+ *                                    (seq = its seq) or a range tombstone (seq = the tombstone's).
+ *                                    Older sources (frozen memtables, tables) must NOT be consulted:
+ *                                    everything in them is older than this deletion;
+ *  - `undefined`                     this memtable says nothing about the key; ask older sources.
+ */
+export type MemtableGetResult =
+  | { readonly kind: 'put'; readonly value: Uint8Array; readonly seq: number }
+  | { readonly kind: 'deleted'; readonly seq: number }
+  | undefined;
+
+/** A key as a reader at some snapshot sees it (see `VisibleIterator`). */
+export interface VisibleEntry {
+  readonly key: Uint8Array;
+  readonly value: Uint8Array;
+  readonly seq: number;
+}
+
+/** Bounds and direction of `scan`. At most one lower and one upper bound. */
+export interface ScanOptions {
+  readonly gt?: Uint8Array;
+  readonly gte?: Uint8Array;
+  readonly lt?: Uint8Array;
+  readonly lte?: Uint8Array;
+  readonly reverse?: boolean;
+  /** Stop after this many entries (default: no limit). */
+  readonly limit?: number;
+}
+
+/** Everything a memtable holds. One instance is shared by a `Memtable` and its `FrozenMemtable`. */
+export class MemtableState {
+  readonly points = new PointSkiplist();
+  readonly tombstones = new RangeTombstoneSet();
+  /** Largest seq written or injected (`maxLsn()`). */
+  maxLsn = 0;
+  frozen = false;
+}
+
+export abstract class MemtableReader {
+  constructor(protected readonly state: MemtableState) {}
+
+  /**
+   * The newest version of `key` visible at `snapshotSeq`, with this memtable's range
+   * tombstones applied. See `MemtableGetResult` for what each answer obliges the caller to do.
+   */
+  get(key: Uint8Array, snapshotSeq: number): MemtableGetResult {
+    checkReadArgs(key, snapshotSeq);
+    const points = this.state.points;
+    const node = points.findVisible(key, snapshotSeq);
+    const tombstones = this.state.tombstones;
+    const covering = tombstones.count === 0 ? 0 : tombstones.maxCoveringSeq(key, snapshotSeq);
+    if (node !== NIL) {
+      const seq = points.seqOf(node);
+      if (seq > covering) {
+        return points.kindOf(node) === EntryKind.Put ? { kind: 'put', value: points.valueOf(node), seq } : { kind: 'deleted', seq };
+      }
+    }
+    return covering === 0 ? undefined : { kind: 'deleted', seq: covering };
+  }
+
+  /** The newest point version of `key` with seq ≤ `snapshotSeq`, tombstones NOT applied. */
+  newestVisible(key: Uint8Array, snapshotSeq: number): PointEntry | undefined {
+    checkReadArgs(key, snapshotSeq);
+    const points = this.state.points;
+    const node = points.findVisible(key, snapshotSeq);
+    return node === NIL ? undefined : points.entryOf(node);
+  }
+
+  /** Largest seq ≤ `snapshotSeq` of a range tombstone covering `key`; 0 if none. O(log n). */
+  maxCoveringTombstoneSeq(key: Uint8Array, snapshotSeq: number): number {
+    checkReadArgs(key, snapshotSeq);
+    return this.state.tombstones.maxCoveringSeq(key, snapshotSeq);
+  }
+
+  /** Raw iterator over every point version, (key ASC, seq DESC). Starts unpositioned. */
+  iterator(): InternalIterator {
+    return new MemtableIterator(this.state.points);
+  }
+
+  /** A cursor over what a reader at `snapshotSeq` sees in this memtable. Starts unpositioned. */
+  visibleIterator(snapshotSeq: number): VisibleIterator {
+    checkSnapshot(snapshotSeq);
+    return new VisibleIterator(this.state.points, this.state.tombstones.fragmented(snapshotSeq), snapshotSeq);
+  }
+
+  /** The visible entries within bounds, ascending (or descending with `reverse`). */
+  *scan(snapshotSeq: number, options: ScanOptions = {}): Generator<VisibleEntry, void, undefined> {
+    const { gt, gte, lt, lte, reverse = false, limit = Infinity } = options;
+    for (const [name, bound] of [
+      ['gt', gt],
+      ['gte', gte],
+      ['lt', lt],
+      ['lte', lte],
+    ] as const) {
+      if (bound !== undefined && !(bound instanceof Uint8Array)) invalid(`scan option ${name} must be a Uint8Array`);
+    }
+    const cursor = this.visibleIterator(snapshotSeq);
+    // Whether `key` lies past the far bound in the direction of travel.
+    const beyond = reverse
+      ? (key: Uint8Array) => (gte !== undefined ? compareKeys(key, gte) < 0 : gt !== undefined && compareKeys(key, gt) <= 0)
+      : (key: Uint8Array) => (lte !== undefined ? compareKeys(key, lte) > 0 : lt !== undefined && compareKeys(key, lt) >= 0);
+    if (reverse) {
+      const from = lte ?? lt;
+      if (from === undefined) cursor.seekToLast();
+      else cursor.seekForPrev(from);
+      if (lte === undefined && lt !== undefined && cursor.valid() && compareKeys(cursor.key(), lt) === 0) cursor.prev();
+    } else {
+      const from = gte ?? gt;
+      if (from === undefined) cursor.seekToFirst();
+      else cursor.seek(from);
+      if (gte === undefined && gt !== undefined && cursor.valid() && compareKeys(cursor.key(), gt) === 0) cursor.next();
+    }
+    for (let n = 0; n < limit && cursor.valid(); n++) {
+      const key = cursor.key();
+      if (beyond(key)) return;
+      yield { key, value: cursor.value(), seq: cursor.seq() };
+      if (reverse) cursor.prev();
+      else cursor.next();
+    }
+  }
+
+  /** Every range tombstone as written, (start ASC, seq DESC). The array is never mutated later. */
+  rangeTombstones(): readonly RangeTombstone[] {
+    return this.state.tombstones.all();
+  }
+
+  /**
+   * The coverage of the tombstones visible at `snapshotSeq` as non-overlapping spans, each
+   * with the newest covering seq: what a merging reader needs to hide older versions.
+   */
+  fragmentedTombstones(snapshotSeq: number = Number.MAX_SAFE_INTEGER): FragmentedRangeTombstones {
+    checkSnapshot(snapshotSeq);
+    return this.state.tombstones.fragmented(snapshotSeq);
+  }
+
+  /** Every point version, (key ASC, seq DESC), nothing collapsed: what flush writes. */
+  *flushEntries(): Generator<PointEntry, void, undefined> {
+    const points = this.state.points;
+    for (let node = points.first(); node !== NIL; node = points.next(node)) yield points.entryOf(node);
+  }
+
+  /** Every range tombstone exactly as written, (start ASC, seq DESC), unfragmented. */
+  *flushTombstones(): Generator<RangeTombstone, void, undefined> {
+    yield* this.state.tombstones.all();
+  }
+
+  /** Largest seq this memtable has been written with or given by `injectMaxLsn`; 0 if none. */
+  maxLsn(): number {
+    return this.state.maxLsn;
+  }
+
+  /**
+   * Bytes held, approximately: key and value bytes, each entry's node (~41 B on average),
+   * tombstone bytes plus a fixed overhead each. Deterministic for a given sequence of writes;
+   * excludes allocation slack (at most ~20% of the node storage, plus one arena chunk).
+   */
+  approximateBytes(): number {
+    const points = this.state.points;
+    return points.arena.bytesUsed + points.slotsUsed * 4 + this.state.tombstones.bytes;
+  }
+
+  /** Number of point versions. */
+  get entryCount(): number {
+    return this.state.points.count;
+  }
+
+  get rangeTombstoneCount(): number {
+    return this.state.tombstones.count;
+  }
+
+  /** True once `freeze()` has been called on the memtable (always true for a FrozenMemtable). */
+  get frozen(): boolean {
+    return this.state.frozen;
+  }
+}
+
+function checkReadArgs(key: Uint8Array, snapshotSeq: number): void {
+  if (!(key instanceof Uint8Array)) invalid('key must be a Uint8Array');
+  checkSnapshot(snapshotSeq);
+}
+
+function checkSnapshot(snapshotSeq: number): void {
+  if (typeof snapshotSeq !== 'number' || !(snapshotSeq >= 0)) invalid(`snapshot seq must be a number ≥ 0, got ${String(snapshotSeq)}`);
+}
+
+export function invalid(message: string): never {
+  throw new MemtableError('INVALID_ARGUMENT', message);
+}
