@@ -1,0 +1,193 @@
+import { AbstractIterator, AbstractKeyIterator, AbstractValueIterator } from 'abstract-level';
+import type { AbstractIteratorOptions, AbstractKeyIteratorOptions, AbstractSnapshot, AbstractValueIteratorOptions } from 'abstract-level';
+import { decoderFor } from './codec.js';
+import type { EngineCursor, EngineEntry } from './engine.js';
+import { mapEngineError } from './errors.js';
+import type { StrataLevel } from './strata-level.js';
+
+type Encoded = string | Uint8Array;
+type Decoder = (bytes: Uint8Array) => Encoded;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any key/value type parameters
+type AnyStrataLevel = StrataLevel<any, any>;
+
+/** Iterator options as abstract-level hands them to `_iterator()`: encoded range, formats, snapshot. */
+export interface PrivateIteratorOptions {
+  gt?: Encoded;
+  gte?: Encoded;
+  lt?: Encoded;
+  lte?: Encoded;
+  reverse?: boolean;
+  limit?: number;
+  keys?: boolean;
+  values?: boolean;
+  keyEncoding?: string;
+  valueEncoding?: string;
+  snapshot?: AbstractSnapshot | null;
+}
+
+/** Entries per engine call when `all()` drains an iterator. */
+const ALL_CHUNK = 1000;
+
+/** What the three iterator kinds share: the engine cursor (null when nothing can be read). */
+class CursorHolder {
+  readonly cursor: EngineCursor | null;
+  readonly #location: string;
+  #closed = false;
+
+  constructor(db: AnyStrataLevel, cursor: EngineCursor | null) {
+    this.cursor = cursor;
+    this.#location = db.location;
+  }
+
+  nextv(size: number): EngineEntry[] {
+    if (this.cursor === null) return [];
+    try {
+      return this.cursor.nextv(size);
+    } catch (err) {
+      throw mapEngineError(err, this.#location);
+    }
+  }
+
+  next(): EngineEntry | undefined {
+    if (this.cursor === null) return undefined;
+    try {
+      return this.cursor.next();
+    } catch (err) {
+      throw mapEngineError(err, this.#location);
+    }
+  }
+
+  /** Entries left under the iterator's limit, for all(). */
+  static remaining(limit: number, count: number): number {
+    return limit === Infinity ? Infinity : limit - count;
+  }
+
+  drain(remaining: number, convert: (entry: EngineEntry) => unknown): unknown[] {
+    const out: unknown[] = [];
+    while (remaining > 0) {
+      const entries = this.nextv(Math.min(ALL_CHUNK, remaining));
+      if (entries.length === 0) break;
+      remaining -= entries.length;
+      for (const entry of entries) out.push(convert(entry));
+    }
+    return out;
+  }
+
+  seek(target: Encoded): void {
+    if (this.cursor === null) return;
+    try {
+      this.cursor.seek(target);
+    } catch (err) {
+      throw mapEngineError(err, this.#location);
+    }
+  }
+
+  close(): void {
+    if (this.#closed) return;
+    this.#closed = true;
+    this.cursor?.close();
+  }
+}
+
+export class StrataEntryIterator extends AbstractIterator<AnyStrataLevel, Encoded, Encoded> {
+  readonly #holder: CursorHolder;
+  readonly #convert: (entry: EngineEntry) => [Encoded | undefined, Encoded | undefined];
+
+  constructor(db: AnyStrataLevel, options: PrivateIteratorOptions, cursor: EngineCursor | null) {
+    super(db, options as AbstractIteratorOptions<Encoded, Encoded>);
+    this.#holder = new CursorHolder(db, cursor);
+    const key: Decoder | null = options.keys === false ? null : decoderFor(options.keyEncoding);
+    const value: Decoder | null = options.values === false ? null : decoderFor(options.valueEncoding);
+    this.#convert = (entry) => [key === null ? undefined : key(entry[0]), value === null ? undefined : value(entry[1])];
+  }
+
+  async _next(): Promise<[Encoded | undefined, Encoded | undefined] | undefined> {
+    const entry = this.#holder.next();
+    return Promise.resolve(entry === undefined ? undefined : this.#convert(entry));
+  }
+
+  async _nextv(size: number): Promise<[Encoded | undefined, Encoded | undefined][]> {
+    return Promise.resolve(this.#holder.nextv(size).map(this.#convert));
+  }
+
+  async _all(): Promise<unknown[]> {
+    return Promise.resolve(this.#holder.drain(CursorHolder.remaining(this.limit, this.count), this.#convert));
+  }
+
+  _seek(target: Encoded): void {
+    this.#holder.seek(target);
+  }
+
+  async _close(): Promise<void> {
+    this.#holder.close();
+    return Promise.resolve();
+  }
+}
+
+export class StrataKeyIterator extends AbstractKeyIterator<AnyStrataLevel, Encoded> {
+  readonly #holder: CursorHolder;
+  readonly #convert: (entry: EngineEntry) => Encoded;
+
+  constructor(db: AnyStrataLevel, options: PrivateIteratorOptions, cursor: EngineCursor | null) {
+    super(db, options as AbstractKeyIteratorOptions<Encoded>);
+    this.#holder = new CursorHolder(db, cursor);
+    const key = decoderFor(options.keyEncoding);
+    this.#convert = (entry) => key(entry[0]);
+  }
+
+  async _next(): Promise<Encoded | undefined> {
+    const entry = this.#holder.next();
+    return Promise.resolve(entry === undefined ? undefined : this.#convert(entry));
+  }
+
+  async _nextv(size: number): Promise<Encoded[]> {
+    return Promise.resolve(this.#holder.nextv(size).map(this.#convert));
+  }
+
+  async _all(): Promise<unknown[]> {
+    return Promise.resolve(this.#holder.drain(CursorHolder.remaining(this.limit, this.count), this.#convert));
+  }
+
+  _seek(target: Encoded): void {
+    this.#holder.seek(target);
+  }
+
+  async _close(): Promise<void> {
+    this.#holder.close();
+    return Promise.resolve();
+  }
+}
+
+export class StrataValueIterator extends AbstractValueIterator<AnyStrataLevel, Encoded, Encoded> {
+  readonly #holder: CursorHolder;
+  readonly #convert: (entry: EngineEntry) => Encoded;
+
+  constructor(db: AnyStrataLevel, options: PrivateIteratorOptions, cursor: EngineCursor | null) {
+    super(db, options as AbstractValueIteratorOptions<Encoded, Encoded>);
+    this.#holder = new CursorHolder(db, cursor);
+    const value = decoderFor(options.valueEncoding);
+    this.#convert = (entry) => value(entry[1]);
+  }
+
+  async _next(): Promise<Encoded | undefined> {
+    const entry = this.#holder.next();
+    return Promise.resolve(entry === undefined ? undefined : this.#convert(entry));
+  }
+
+  async _nextv(size: number): Promise<Encoded[]> {
+    return Promise.resolve(this.#holder.nextv(size).map(this.#convert));
+  }
+
+  async _all(): Promise<unknown[]> {
+    return Promise.resolve(this.#holder.drain(CursorHolder.remaining(this.limit, this.count), this.#convert));
+  }
+
+  _seek(target: Encoded): void {
+    this.#holder.seek(target);
+  }
+
+  async _close(): Promise<void> {
+    this.#holder.close();
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,365 @@
+import { AbstractLevel, AbstractSnapshot } from 'abstract-level';
+import type { AbstractDatabaseOptions } from 'abstract-level';
+import { decode, compareBytes, successor, toBytes } from './codec.js';
+import { openEngine } from './engine.js';
+import type { EngineCursor, EngineDatabase, EngineKey, EngineOpenOptions, EngineRange, EngineReadOptions, EngineSnapshot, EngineWriteOptions } from './engine.js';
+import { mapEngineError, StrataLevelError } from './errors.js';
+import { StrataEntryIterator, StrataKeyIterator, StrataValueIterator } from './iterator.js';
+import type { PrivateIteratorOptions } from './iterator.js';
+
+/** Options of `new StrataLevel(location, options)`: abstract-level's, plus any engine option. */
+export type StrataLevelOptions<K = string, V = string> = AbstractDatabaseOptions<K, V> & EngineOpenOptions;
+
+/** Options abstract-level hands to the private `_*` methods (already encoded, already formatted). */
+interface PrivateReadOptions {
+  keyEncoding?: string;
+  valueEncoding?: string;
+  snapshot?: AbstractSnapshot | null | undefined;
+  fillCache?: boolean;
+}
+
+interface PrivateWriteOptions {
+  sync?: unknown;
+}
+
+interface PrivateOperation {
+  type: 'put' | 'del';
+  key: string | Uint8Array;
+  value?: string | Uint8Array;
+}
+
+interface PrivateClearOptions extends PrivateIteratorOptions {
+  limit: number;
+}
+
+/** How many deletes one engine batch carries when clear() has to visit keys one by one. */
+const CLEAR_CHUNK = 1000;
+
+/**
+ * An explicit snapshot backed by an engine snapshot, released when the abstract snapshot closes
+ * (abstract-level refuses reads through a closed snapshot, iterators on it included).
+ */
+export class StrataSnapshot extends (AbstractSnapshot as unknown as new (options: object) => AbstractSnapshot) {
+  readonly engineSnapshot: EngineSnapshot;
+  #closed = false;
+
+  constructor(engineSnapshot: EngineSnapshot, options: object) {
+    super(options);
+    this.engineSnapshot = engineSnapshot;
+  }
+
+  /** True once close() has begun: the engine snapshot may already be released. */
+  get closed(): boolean {
+    return this.#closed;
+  }
+
+  async _close(): Promise<void> {
+    this.#closed = true;
+    this.engineSnapshot.release();
+    return Promise.resolve();
+  }
+}
+
+function engineSnapshotOf(options: { snapshot?: AbstractSnapshot | null | undefined }): EngineSnapshot | undefined {
+  const snapshot = options.snapshot;
+  return snapshot instanceof StrataSnapshot ? snapshot.engineSnapshot : undefined;
+}
+
+function readOptions(options: PrivateReadOptions): EngineReadOptions | undefined {
+  const snapshot = engineSnapshotOf(options);
+  return snapshot === undefined ? undefined : { snapshot };
+}
+
+function writeOptions(options: PrivateWriteOptions): EngineWriteOptions | undefined {
+  return typeof options.sync === 'boolean' ? { sync: options.sync } : undefined;
+}
+
+/**
+ * Range options as abstract-level gives them (gte wins over gt, lte over lt) → the engine's,
+ * or `null` when the range is empty by construction (lower bound above upper bound).
+ */
+export function engineRange(options: PrivateIteratorOptions): EngineRange | null {
+  const range: EngineRange = {};
+  let lower: EngineKey | undefined;
+  let lowerInclusive = true;
+  let upper: EngineKey | undefined;
+  let upperInclusive = true;
+  if (options.gte !== undefined) {
+    lower = range.gte = options.gte;
+  } else if (options.gt !== undefined) {
+    lower = range.gt = options.gt;
+    lowerInclusive = false;
+  }
+  if (options.lte !== undefined) {
+    upper = range.lte = options.lte;
+  } else if (options.lt !== undefined) {
+    upper = range.lt = options.lt;
+    upperInclusive = false;
+  }
+  if (lower !== undefined && upper !== undefined) {
+    const c = compareBytes(toBytes(lower), toBytes(upper));
+    if (c > 0 || (c === 0 && !(lowerInclusive && upperInclusive))) return null;
+  }
+  if (options.reverse === true) range.reverse = true;
+  return range;
+}
+
+/**
+ * What StrataLevel supports, as abstract-level's manifest. Every flag is backed by an
+ * implementation and by the shared suite's tests for it.
+ */
+const MANIFEST = {
+  encodings: { buffer: true, view: true, utf8: true },
+  implicitSnapshots: true,
+  explicitSnapshots: true,
+  seek: true,
+  permanence: true,
+  createIfMissing: true,
+  errorIfExists: true,
+  has: true,
+  getSync: true,
+  deferredOpen: true,
+  additionalMethods: {},
+  // Reads are synchronous inside the engine, so there is nothing in flight to abort; an aborted
+  // signal is still honoured before each read (abstract-level checks it).
+  signals: { iterators: false },
+};
+
+/**
+ * A drop-in replacement for `classic-level` backed by the Strata LSM engine:
+ * `new StrataLevel(location, options)` instead of `new ClassicLevel(location, options)`.
+ */
+export class StrataLevel<KDefault = string, VDefault = string> extends AbstractLevel<string | Buffer | Uint8Array, KDefault, VDefault> {
+  readonly #location: string;
+  #db: EngineDatabase | null = null;
+
+  constructor(location: string, options?: StrataLevelOptions<KDefault, VDefault>) {
+    if (typeof location !== 'string' || location === '') {
+      throw new TypeError("The first argument 'location' must be a non-empty string");
+    }
+    super(MANIFEST, options);
+    this.#location = location;
+  }
+
+  get location(): string {
+    return this.#location;
+  }
+
+  /** The open engine database; throws LEVEL_DATABASE_NOT_OPEN otherwise. */
+  get engine(): EngineDatabase {
+    const db = this.#db;
+    if (db === null) throw new StrataLevelError('Database is not open', { code: 'LEVEL_DATABASE_NOT_OPEN' });
+    return db;
+  }
+
+  /** How the engine is opened; a subclass may substitute a test double or a fault-injecting file layer. */
+  protected openEngine(location: string, options: EngineOpenOptions): Promise<EngineDatabase> {
+    return openEngine(location, options);
+  }
+
+  async _open(options: EngineOpenOptions): Promise<void> {
+    const { passive: _passive, ...engineOptions } = options;
+    try {
+      this.#db = await this.openEngine(this.#location, engineOptions);
+    } catch (err) {
+      throw mapEngineError(err, this.#location);
+    }
+  }
+
+  async _close(): Promise<void> {
+    const db = this.#db;
+    if (db === null) return;
+    try {
+      await db.close();
+    } catch (err) {
+      throw mapEngineError(err, this.#location);
+    }
+    this.#db = null;
+  }
+
+  async _get(key: string | Uint8Array, options: PrivateReadOptions): Promise<string | Uint8Array | undefined> {
+    let value: Uint8Array | undefined;
+    try {
+      value = await this.engine.get(key, readOptions(options));
+    } catch (err) {
+      throw mapEngineError(err, this.#location);
+    }
+    return value === undefined ? undefined : decode(value, options.valueEncoding);
+  }
+
+  _getSync(key: string | Uint8Array, options: PrivateReadOptions): string | Uint8Array | undefined {
+    let value: Uint8Array | undefined;
+    try {
+      value = this.engine.getSync(key, readOptions(options));
+    } catch (err) {
+      throw mapEngineError(err, this.#location);
+    }
+    return value === undefined ? undefined : decode(value, options.valueEncoding);
+  }
+
+  async _getMany(keys: (string | Uint8Array)[], options: PrivateReadOptions): Promise<(string | Uint8Array | undefined)[]> {
+    const db = this.engine;
+    const read = readOptions(options);
+    const format = options.valueEncoding;
+    const values = new Array<string | Uint8Array | undefined>(keys.length);
+    try {
+      for (let i = 0; i < keys.length; i++) {
+        const value = db.getSync(keys[i]!, read);
+        values[i] = value === undefined ? undefined : decode(value, format);
+      }
+    } catch (err) {
+      throw mapEngineError(err, this.#location);
+    }
+    return Promise.resolve(values);
+  }
+
+  async _has(key: string | Uint8Array, options: PrivateReadOptions): Promise<boolean> {
+    let found: boolean;
+    try {
+      found = this.engine.getSync(key, readOptions(options)) !== undefined;
+    } catch (err) {
+      throw mapEngineError(err, this.#location);
+    }
+    return Promise.resolve(found);
+  }
+
+  async _hasMany(keys: (string | Uint8Array)[], options: PrivateReadOptions): Promise<boolean[]> {
+    const db = this.engine;
+    const read = readOptions(options);
+    let found: boolean[];
+    try {
+      found = keys.map((key) => db.getSync(key, read) !== undefined);
+    } catch (err) {
+      throw mapEngineError(err, this.#location);
+    }
+    return Promise.resolve(found);
+  }
+
+  async _put(key: string | Uint8Array, value: string | Uint8Array, options: PrivateWriteOptions): Promise<void> {
+    try {
+      await this.engine.put(key, value, writeOptions(options));
+    } catch (err) {
+      throw mapEngineError(err, this.#location);
+    }
+  }
+
+  async _del(key: string | Uint8Array, options: PrivateWriteOptions): Promise<void> {
+    try {
+      await this.engine.delete(key, writeOptions(options));
+    } catch (err) {
+      throw mapEngineError(err, this.#location);
+    }
+  }
+
+  async _batch(operations: PrivateOperation[], options: PrivateWriteOptions): Promise<void> {
+    try {
+      const batch = this.engine.batch();
+      for (const op of operations) {
+        if (op.type === 'put') batch.put(op.key, op.value!);
+        else batch.delete(op.key);
+      }
+      await batch.write(writeOptions(options));
+    } catch (err) {
+      throw mapEngineError(err, this.#location);
+    }
+  }
+
+  async _clear(options: PrivateClearOptions): Promise<void> {
+    try {
+      if (options.limit === -1 && engineSnapshotOf(options) === undefined) {
+        await this.#clearRange(options);
+      } else {
+        await this.#clearByVisiting(options);
+      }
+    } catch (err) {
+      throw mapEngineError(err, this.#location);
+    }
+  }
+
+  /** A clear without limit or snapshot: one range tombstone over [start, end). */
+  async #clearRange(options: PrivateClearOptions): Promise<void> {
+    const range = engineRange({ ...options, reverse: false });
+    if (range === null) return;
+    const db = this.engine;
+    let start: Uint8Array;
+    if (range.gte !== undefined) start = toBytes(range.gte);
+    else if (range.gt !== undefined) start = successor(toBytes(range.gt));
+    else start = new Uint8Array(0);
+    let end: Uint8Array;
+    if (range.lt !== undefined) end = toBytes(range.lt);
+    else if (range.lte !== undefined) end = successor(toBytes(range.lte));
+    else {
+      // No upper bound: the range ends just after the last key there is now.
+      const cursor = db.iterator({ ...range, reverse: true, limit: 1 });
+      let last: Uint8Array | undefined;
+      try {
+        last = cursor.next()?.[0];
+      } finally {
+        cursor.close();
+      }
+      if (last === undefined) return;
+      end = successor(last);
+    }
+    if (compareBytes(start, end) >= 0) return;
+    await db.deleteRange(start, end);
+  }
+
+  /** A clear with a limit or an explicit snapshot deletes the keys it sees, in chunks. */
+  async #clearByVisiting(options: PrivateClearOptions): Promise<void> {
+    const range = engineRange(options);
+    if (range === null) return;
+    const db = this.engine;
+    const snapshot = engineSnapshotOf(options);
+    if (snapshot !== undefined) range.snapshot = snapshot;
+    const cursor: EngineCursor = db.iterator(range);
+    let remaining = options.limit < 0 ? Infinity : options.limit;
+    try {
+      while (remaining > 0) {
+        const entries = cursor.nextv(Math.min(CLEAR_CHUNK, remaining));
+        if (entries.length === 0) break;
+        remaining -= entries.length;
+        const batch = db.batch();
+        for (const [key] of entries) batch.delete(key);
+        await batch.write();
+      }
+    } finally {
+      cursor.close();
+    }
+  }
+
+  /** The engine cursor of an iterator; null when nothing can be read (empty range, closed snapshot). */
+  #cursor(options: PrivateIteratorOptions): EngineCursor | null {
+    const range = engineRange(options);
+    const snapshot = options.snapshot instanceof StrataSnapshot ? options.snapshot : null;
+    // A closed snapshot yields no cursor: the first read fails with LEVEL_SNAPSHOT_NOT_OPEN.
+    if (range === null || snapshot?.closed === true) return null;
+    if (snapshot !== null) range.snapshot = snapshot.engineSnapshot;
+    try {
+      return this.engine.iterator(range);
+    } catch (err) {
+      throw mapEngineError(err, this.#location);
+    }
+  }
+
+  _iterator(options: PrivateIteratorOptions): StrataEntryIterator {
+    return new StrataEntryIterator(this, options, this.#cursor(options));
+  }
+
+  _keys(options: PrivateIteratorOptions): StrataKeyIterator {
+    return new StrataKeyIterator(this, options, this.#cursor(options));
+  }
+
+  _values(options: PrivateIteratorOptions): StrataValueIterator {
+    return new StrataValueIterator(this, options, this.#cursor(options));
+  }
+
+  _snapshot(options: object): StrataSnapshot {
+    let engineSnapshot: EngineSnapshot;
+    try {
+      engineSnapshot = this.engine.snapshot();
+    } catch (err) {
+      throw mapEngineError(err, this.#location);
+    }
+    return new StrataSnapshot(engineSnapshot, options);
+  }
+}

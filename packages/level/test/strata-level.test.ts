@@ -1,0 +1,320 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
+import { StrataLevel, StrataLevelError } from '../src/index.js';
+import type { StrataLevelOptions } from '../src/index.js';
+import type { EngineDatabase, EngineOpenOptions } from '../src/engine.js';
+import { mapEngineError } from '../src/errors.js';
+import { openFake } from './support/fake-engine.js';
+
+const root = mkdtempSync(join(tmpdir(), 'strata-level-test-'));
+let count = 0;
+const open: StrataLevel<any, any>[] = [];
+
+class FakeStrataLevel<K = string, V = string> extends StrataLevel<K, V> {
+  protected override openEngine(location: string, options: EngineOpenOptions): Promise<EngineDatabase> {
+    return openFake(location, options);
+  }
+}
+const useFake = process.env.STRATA_FAKE_ENGINE === '1';
+
+function create<K = string, V = string>(options?: StrataLevelOptions<K, V>, location = join(root, `db-${++count}`)): StrataLevel<K, V> {
+  const db = useFake ? new FakeStrataLevel<K, V>(location, options) : new StrataLevel<K, V>(location, options);
+  open.push(db);
+  return db;
+}
+
+afterEach(async () => {
+  for (const db of open.splice(0)) await db.close();
+});
+afterAll(() => {
+  rmSync(root, { recursive: true, force: true });
+});
+
+describe('StrataLevel', () => {
+  it('is constructed like ClassicLevel and rejects a bad location', () => {
+    expect(() => new StrataLevel('')).toThrow(TypeError);
+    expect(() => new StrataLevel(undefined as unknown as string)).toThrow(TypeError);
+    const db = create();
+    expect(db.location).toMatch(/db-\d+$/);
+    expect((db.supports as { getSync?: boolean }).getSync).toBe(true);
+  });
+
+  it('has an honest manifest', () => {
+    const db = create();
+    expect(db.supports).toMatchObject({
+      implicitSnapshots: true,
+      explicitSnapshots: true,
+      seek: true,
+      permanence: true,
+      createIfMissing: true,
+      errorIfExists: true,
+      has: true,
+      getSync: true,
+      deferredOpen: true,
+      encodings: { buffer: true, view: true, utf8: true },
+      events: { write: true, clear: true, open: true, closed: true },
+    });
+  });
+
+  it('keeps data across close and reopen, in a new instance too', async () => {
+    const location = join(root, `db-${++count}`);
+    const a = create({}, location);
+    await a.put('k', 'v');
+    await a.batch([
+      { type: 'put', key: 'k2', value: 'v2' },
+      { type: 'del', key: 'k' },
+    ]);
+    await a.close();
+    await a.open();
+    expect(await a.get('k2')).toBe('v2');
+    await a.close();
+    const b = create({}, location);
+    expect(await b.get('k')).toBeUndefined();
+    expect(await b.get('k2')).toBe('v2');
+  });
+});
+
+describe('errors', () => {
+  it('a second opener gets LEVEL_LOCKED, with the engine error as cause', async () => {
+    const location = join(root, `db-${++count}`);
+    const a = create({}, location);
+    await a.open();
+    const b = create({}, location);
+    const err = (await b.open().catch((e: unknown) => e)) as Error & { code: string; cause: StrataLevelError };
+    expect(err.code).toBe('LEVEL_DATABASE_NOT_OPEN');
+    expect(err.cause).toBeInstanceOf(StrataLevelError);
+    expect(err.cause.code).toBe('LEVEL_LOCKED');
+    expect((err.cause.cause as { code: string }).code).toBe('LOCKED');
+    expect(b.status).toBe('closed');
+    // Once the first closes, the second can open.
+    await a.close();
+    await b.open();
+    expect(b.status).toBe('open');
+  });
+
+  it('createIfMissing: false on a missing database', async () => {
+    const db = create({ createIfMissing: false });
+    const err = (await db.open().catch((e: unknown) => e)) as Error & { code: string; cause: StrataLevelError };
+    expect(err.code).toBe('LEVEL_DATABASE_NOT_OPEN');
+    expect(err.cause.code).toBe('LEVEL_DATABASE_NOT_FOUND');
+    expect(err.cause.message).toMatch(/does not exist/);
+    expect((err.cause.cause as { code: string }).code).toBe('NOT_FOUND');
+  });
+
+  it('errorIfExists on an existing database', async () => {
+    const db = create();
+    await db.open();
+    await db.close();
+    const err = (await db.open({ errorIfExists: true }).catch((e: unknown) => e)) as Error & { code: string; cause: StrataLevelError };
+    expect(err.code).toBe('LEVEL_DATABASE_NOT_OPEN');
+    expect(err.cause.code).toBe('LEVEL_DATABASE_EXISTS');
+    expect(err.cause.message).toMatch(/exists/);
+    expect((err.cause.cause as { code: string }).code).toBe('EXISTS');
+  });
+
+  it('operations on a closed database fail with LEVEL_DATABASE_NOT_OPEN', async () => {
+    const db = create();
+    await db.open();
+    await db.close();
+    await expect(db.get('a')).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN' });
+    await expect(db.put('a', 'b')).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN' });
+    expect(() => db.getSync('a')).toThrow(expect.objectContaining({ code: 'LEVEL_DATABASE_NOT_OPEN' }) as Error);
+    expect(() => db.engine).toThrow(expect.objectContaining({ code: 'LEVEL_DATABASE_NOT_OPEN' }) as Error);
+  });
+
+  it('maps every engine code', () => {
+    const cases: [string, string][] = [
+      ['LOCKED', 'LEVEL_LOCKED'],
+      ['NOT_OPEN', 'LEVEL_DATABASE_NOT_OPEN'],
+      ['CORRUPTION', 'LEVEL_CORRUPTION'],
+      ['FOREIGN_FILE', 'LEVEL_CORRUPTION'],
+      ['IO_ERROR', 'LEVEL_IO_ERROR'],
+      ['READ_ONLY', 'LEVEL_READ_ONLY'],
+      ['INVALID_ARGUMENT', 'LEVEL_INVALID_ARGUMENT'],
+      ['NOT_FOUND', 'LEVEL_DATABASE_NOT_FOUND'],
+      ['EXISTS', 'LEVEL_DATABASE_EXISTS'],
+    ];
+    for (const [code, level] of cases) {
+      const engineErr = Object.assign(new Error(`boom ${code}`), { code });
+      const mapped = mapEngineError(engineErr, '/x') as StrataLevelError;
+      expect(mapped).toBeInstanceOf(StrataLevelError);
+      expect(mapped.code).toBe(level);
+      expect(mapped.cause).toBe(engineErr);
+      expect(mapped.message).toContain(`boom ${code}`);
+    }
+    const plain = new TypeError('x');
+    expect(mapEngineError(plain)).toBe(plain);
+    const already = Object.assign(new Error('y'), { code: 'LEVEL_X' });
+    expect(mapEngineError(already)).toBe(already);
+  });
+});
+
+describe('getSync', () => {
+  it('serves reads synchronously, in every encoding, at a snapshot', async () => {
+    const db = create();
+    await db.open();
+    await db.put('a', '1');
+    expect(db.getSync('a')).toBe('1');
+    expect(db.getSync('missing')).toBeUndefined();
+    expect(db.getSync('a', { valueEncoding: 'buffer' })).toEqual(Buffer.from('1'));
+    expect(db.getSync('a', { valueEncoding: 'view' })).toBeInstanceOf(Uint8Array);
+    expect(db.getSync(Buffer.from('a'), { keyEncoding: 'buffer' })).toBe('1');
+    const snapshot = db.snapshot();
+    await db.put('a', '2');
+    await db.del('missing');
+    expect(db.getSync('a')).toBe('2');
+    expect(db.getSync('a', { snapshot })).toBe('1');
+    await snapshot.close();
+    expect(() => db.getSync('a', { snapshot })).toThrow(expect.objectContaining({ code: 'LEVEL_SNAPSHOT_NOT_OPEN' }) as Error);
+  });
+
+  it('works on a sublevel', async () => {
+    const db = create();
+    const sub = db.sublevel('s');
+    await sub.put('a', 'x');
+    expect(sub.getSync('a')).toBe('x');
+    expect(db.getSync('!s!a')).toBe('x');
+  });
+
+  it('throws before open', () => {
+    const db = create();
+    expect(() => db.getSync('a')).toThrow(expect.objectContaining({ code: 'LEVEL_DATABASE_NOT_OPEN' }) as Error);
+  });
+});
+
+describe('clear', () => {
+  async function filled(n = 100): Promise<StrataLevel> {
+    const db = create();
+    await db.open();
+    await db.batch(Array.from({ length: n }, (_, i) => ({ type: 'put' as const, key: String(i).padStart(3, '0'), value: 'v' })));
+    return db;
+  }
+
+  it('without limit is one range tombstone, not a loop of deletes', async () => {
+    const db = await filled();
+    const deleteRange = vi.spyOn(db.engine, 'deleteRange');
+    const batch = vi.spyOn(db.engine, 'batch');
+    const del = vi.spyOn(db.engine, 'delete');
+    await db.clear({ gte: '010', lt: '020' });
+    expect(deleteRange).toHaveBeenCalledTimes(1);
+    expect(Buffer.from(deleteRange.mock.calls[0]![0] as Uint8Array).toString()).toBe('010');
+    expect(Buffer.from(deleteRange.mock.calls[0]![1] as Uint8Array).toString()).toBe('020');
+    expect(batch).not.toHaveBeenCalled();
+    expect(del).not.toHaveBeenCalled();
+    expect(await db.keys({ gte: '008', lt: '022' }).all()).toEqual(['008', '009', '020', '021']);
+
+    await db.clear({ gt: '090' });
+    expect(deleteRange).toHaveBeenCalledTimes(2);
+    expect(await db.keys({ gte: '088' }).all()).toEqual(['088', '089', '090']);
+
+    await db.clear({ lte: '005' });
+    expect(await db.keys({ lt: '008' }).all()).toEqual(['006', '007']);
+
+    await db.clear();
+    expect(deleteRange).toHaveBeenCalledTimes(4);
+    expect(batch).not.toHaveBeenCalled();
+    expect(await db.keys().all()).toEqual([]);
+  });
+
+  it('on an empty or inverted range writes nothing', async () => {
+    const db = await filled(10);
+    const deleteRange = vi.spyOn(db.engine, 'deleteRange');
+    await db.clear({ gt: '900' });
+    await db.clear({ gte: '005', lt: '002' });
+    await db.clear({ gt: '005', lt: '005' });
+    expect(deleteRange).not.toHaveBeenCalled();
+    expect(await db.keys().all()).toHaveLength(10);
+  });
+
+  it('on a sublevel is one range tombstone over its prefix', async () => {
+    const db = create();
+    const a = db.sublevel('a');
+    const b = db.sublevel('b');
+    await a.batch([
+      { type: 'put', key: '1', value: 'x' },
+      { type: 'put', key: '2', value: 'x' },
+    ]);
+    await b.put('1', 'y');
+    const deleteRange = vi.spyOn(db.engine, 'deleteRange');
+    await a.clear();
+    expect(deleteRange).toHaveBeenCalledTimes(1);
+    expect(await a.keys().all()).toEqual([]);
+    expect(await b.keys().all()).toEqual(['1']);
+  });
+
+  it('with a limit visits keys, in order and direction', async () => {
+    const db = await filled(20);
+    const deleteRange = vi.spyOn(db.engine, 'deleteRange');
+    await db.clear({ limit: 3 });
+    await db.clear({ limit: 2, reverse: true });
+    expect(deleteRange).not.toHaveBeenCalled();
+    const keys = await db.keys().all();
+    expect(keys[0]).toBe('003');
+    expect(keys.at(-1)).toBe('017');
+    expect(keys).toHaveLength(15);
+  });
+
+  it('with a snapshot deletes only what the snapshot sees', async () => {
+    const db = await filled(5);
+    const snapshot = db.snapshot();
+    await db.put('100', 'new');
+    await db.clear({ snapshot });
+    await snapshot.close();
+    expect(await db.keys().all()).toEqual(['100']);
+  });
+});
+
+describe('iterators', () => {
+  it('an iterator on an explicit snapshot reads it, and refuses to once it closes', async () => {
+    const db = create();
+    await db.open();
+    await db.batch([
+      { type: 'put', key: 'a', value: '1' },
+      { type: 'put', key: 'b', value: '2' },
+    ]);
+    const snapshot = db.snapshot();
+    await db.put('c', '3');
+    const it = db.iterator({ snapshot });
+    expect(await it.next()).toEqual(['a', '1']);
+    expect(await db.keys().all()).toEqual(['a', 'b', 'c']);
+    await snapshot.close();
+    await expect(it.nextv(10)).rejects.toMatchObject({ code: 'LEVEL_SNAPSHOT_NOT_OPEN' });
+    await it.close();
+  });
+
+  it('orders keys bytewise, with buffers that are not UTF-8', async () => {
+    const db = create<Buffer>({ keyEncoding: 'buffer' });
+    const keys = [Buffer.from([0xff]), Buffer.from([0x00]), Buffer.from([0x80, 0x01]), Buffer.from([0x80]), Buffer.from('a')];
+    await db.batch(keys.map((key) => ({ type: 'put' as const, key, value: 'v' })));
+    const got = await db.keys().all();
+    expect(got.map((k) => k.toString('hex'))).toEqual(['00', '61', '80', '8001', 'ff']);
+    const reversed = await db.keys({ reverse: true, lt: Buffer.from([0x80, 0x01]) }).all();
+    expect(reversed.map((k) => k.toString('hex'))).toEqual(['80', '61', '00']);
+  });
+
+  it('seek() stays inside the range in both directions', async () => {
+    const db = create();
+    await db.batch(['a', 'b', 'c', 'd', 'e'].map((key) => ({ type: 'put' as const, key, value: key })));
+    const fwd = db.keys({ gte: 'b', lt: 'e' });
+    fwd.seek('a');
+    expect(await fwd.all()).toEqual(['b', 'c', 'd']);
+    const rev = db.keys({ gte: 'b', lt: 'e', reverse: true });
+    rev.seek('z');
+    expect(await rev.all()).toEqual(['d', 'c', 'b']);
+    const mid = db.keys({ reverse: true });
+    mid.seek('cc');
+    expect(await mid.all()).toEqual(['c', 'b', 'a']);
+  });
+
+  it('all() honours the limit', async () => {
+    const db = create();
+    await db.batch(Array.from({ length: 2500 }, (_, i) => ({ type: 'put' as const, key: String(i).padStart(4, '0'), value: 'v' })));
+    expect(await db.iterator({ limit: 1500 }).all()).toHaveLength(1500);
+    expect(await db.values({ limit: 7, reverse: true }).all()).toHaveLength(7);
+    const it = db.keys({ limit: 1200 });
+    await it.nextv(1000);
+    expect(await it.all()).toHaveLength(200);
+  });
+});
