@@ -1,1 +1,4 @@
-export {};
+/**
+ * @strata-db/sstable-builder — writes Strata tables straight from the memtable's types.
+ */
+export { TableBuilder, type TableBuilderOptions, type TableMeta } from './table-builder.js';

@@ -1,1 +1,29 @@
-export {};
+/**
+ * @strata-db/sstable-core — the Strata table format and its reader.
+ * The format is described byte by byte in README.md and at the top of each encoding file.
+ */
+export { Table, type TableOpenOptions, type TableVerifyResult } from './table.js';
+export { BlockCache } from './block-cache.js';
+export { Block, BlockBuilder, BlockCursor, compareBytesAt } from './block-format.js';
+export { BloomFilter, BloomFilterBuilder, bloomHash, bloomProbes } from './bloom.js';
+export { checksum } from './checksum.js';
+export { ByteWriter, readVarint, type ByteSource } from './coding.js';
+export { CompressionType, compressionType, type CompressionName } from './compression.js';
+export { corruption, ioError, TableError, type TableErrorCode } from './errors.js';
+export {
+  decodeBlockHandle,
+  encodeBlockHandle,
+  encodeFooter,
+  FOOTER_SIZE,
+  FORMAT_VERSION,
+  MAX_SEQ,
+  META_FILTER,
+  META_PROPERTIES,
+  META_RANGE_DEL,
+  TABLE_MAGIC,
+  type BlockHandle,
+  type Footer,
+} from './format.js';
+export { nodeFileSystem, type TableFileSystem } from './fs.js';
+export { BLOCK_TRAILER_SIZE, sealBlock, unsealBlock, type SealedBlock } from './physical-block.js';
+export { encodeProperties, decodeProperties, type TableProperties } from './properties.js';

@@ -1,0 +1,449 @@
+/**
+ * Streams sorted point entries and range tombstones into one table file (layout in
+ * @strata-db/sstable-core's format.ts and README). Memory stays bounded: data blocks are
+ * written as they fill (through a 256 KiB write buffer); only the index entries (one per data
+ * block), the bloom filter's key hashes (4 bytes per user key) and the range tombstones are
+ * held until `finish()`.
+ *
+ * Input is checked, never trusted: an entry out of (key ASC, seq DESC) order, a tombstone out
+ * of (start ASC, seq DESC) order, a bad seq or kind is INVALID_ARGUMENT, before anything is
+ * written for it — a wrong file is never produced silently.
+ */
+import { compareKeys, compareTombstones, EntryKind, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
+import {
+  BlockBuilder,
+  BloomFilterBuilder,
+  ByteWriter,
+  compressionType,
+  CompressionType,
+  encodeBlockHandle,
+  encodeFooter,
+  encodeProperties,
+  ioError,
+  MAX_SEQ,
+  META_FILTER,
+  META_PROPERTIES,
+  META_RANGE_DEL,
+  nodeFileSystem,
+  sealBlock,
+  TableError,
+  type BlockHandle,
+  type CompressionName,
+  type TableFileSystem,
+  type TableProperties,
+} from '@strata-db/sstable-core';
+
+export interface TableBuilderOptions {
+  /** File layer; defaults to node:fs. */
+  readonly fs?: TableFileSystem;
+  /** Target uncompressed size of a data block, bytes (default 4096). */
+  readonly blockSize?: number;
+  /** Entries between restart points in data blocks (default 16). */
+  readonly restartInterval?: number;
+  /** Bloom filter bits per user key; 0 writes no filter (default 10, ≈0.8% false positives). */
+  readonly bloomBitsPerKey?: number;
+  /** Per-block codec (default 'none'); a block that does not shrink by 1/8 is stored raw. */
+  readonly compression?: CompressionName;
+  /** Recorded in the properties. */
+  readonly fileNumber?: number;
+}
+
+/** What the manifest needs to know about a finished table. */
+export interface TableMeta {
+  readonly path: string;
+  readonly fileNumber: number;
+  readonly fileSize: number;
+  /** Smallest point key or tombstone start. */
+  readonly smallestKey: Uint8Array;
+  /** Largest point key or tombstone end. */
+  readonly largestKey: Uint8Array;
+  /** True when `largestKey` is a tombstone's exclusive end: no entry of the table has that key. */
+  readonly largestExclusive: boolean;
+  readonly minSeq: number;
+  readonly maxSeq: number;
+  readonly entryCount: number;
+  readonly deleteCount: number;
+  readonly tombstoneCount: number;
+  readonly rawKeyBytes: number;
+  readonly rawValueBytes: number;
+  readonly properties: TableProperties;
+}
+
+const WRITE_BUFFER = 256 * 1024;
+const EMPTY = new Uint8Array(0);
+const utf8 = new TextEncoder();
+
+type State = 'open' | 'finishing' | 'finished' | 'failed' | 'abandoned';
+
+export class TableBuilder {
+  readonly path: string;
+  readonly fileNumber: number;
+  private readonly fs: TableFileSystem;
+  private readonly blockSize: number;
+  private readonly restartInterval: number;
+  private readonly bloomBitsPerKey: number;
+  private readonly compression: CompressionType;
+  private readonly compressionName: CompressionName;
+  private fd: number;
+  private state: State = 'open';
+
+  private readonly out = new ByteWriter(WRITE_BUFFER + 64 * 1024);
+  /** File offset of `out[0]`. */
+  private flushed = 0;
+  private readonly dataBlock: BlockBuilder;
+  private readonly indexBlock = new BlockBuilder(1, 4096);
+  private readonly handleBuf = new ByteWriter(32);
+  private readonly filter: BloomFilterBuilder | undefined;
+  /** The last data block written, whose index entry waits for the next key (to shorten it). */
+  private pendingHandle: BlockHandle | undefined;
+  private readonly tombstones: RangeTombstone[] = [];
+
+  private lastKey: Uint8Array | undefined;
+  private lastSeq = 0;
+  private firstKey: Uint8Array | undefined;
+  private entries = 0;
+  private deletes = 0;
+  private dataBlocks = 0;
+  private dataBytes = 0;
+  private rawKeyBytes = 0;
+  private rawValueBytes = 0;
+  private minSeq = Number.MAX_SAFE_INTEGER;
+  private maxSeq = 0;
+
+  constructor(path: string, options: TableBuilderOptions = {}) {
+    this.path = path;
+    this.fs = options.fs ?? nodeFileSystem;
+    this.blockSize = checkInt('blockSize', options.blockSize ?? 4096, 64, 64 * 1024 * 1024);
+    this.restartInterval = checkInt('restartInterval', options.restartInterval ?? 16, 1, 1 << 16);
+    this.bloomBitsPerKey = checkInt('bloomBitsPerKey', options.bloomBitsPerKey ?? 10, 0, 64);
+    // Checked at run time too: JavaScript callers and configuration files are not type-checked.
+    const compression: string = options.compression ?? 'none';
+    if (compression !== 'none' && compression !== 'snappy') {
+      throw new TableError('INVALID_ARGUMENT', `compression must be 'none' or 'snappy', got ${compression}`);
+    }
+    this.compressionName = compression;
+    this.compression = compressionType(compression);
+    this.fileNumber = checkInt('fileNumber', options.fileNumber ?? 0, 0, Number.MAX_SAFE_INTEGER);
+    this.dataBlock = new BlockBuilder(this.restartInterval, this.blockSize + 1024);
+    this.filter = this.bloomBitsPerKey > 0 ? new BloomFilterBuilder(this.bloomBitsPerKey) : undefined;
+    try {
+      this.fd = this.fs.openSync(path, 'w');
+    } catch (err) {
+      throw ioError(path, undefined, 'create', err);
+    }
+  }
+
+  /** Point entries added so far. */
+  get entryCount(): number {
+    return this.entries;
+  }
+
+  get tombstoneCount(): number {
+    return this.tombstones.length;
+  }
+
+  /** Bytes of the file so far, including the data block being filled (excludes the index and meta blocks still to come). */
+  get estimatedSize(): number {
+    return this.flushed + this.out.length + (this.dataBlock.empty ? 0 : this.dataBlock.currentSize);
+  }
+
+  /** The key of the last entry added (undefined before the first). */
+  get lastUserKey(): Uint8Array | undefined {
+    return this.lastKey;
+  }
+
+  /**
+   * Whether a splitter should start a new table before `nextKey`: this one has reached
+   * `targetFileSize` and `nextKey` starts a new user key (the versions of one user key are
+   * never split across tables, so a reader of one level finds all of them in one file).
+   */
+  shouldCutBefore(nextKey: Uint8Array, targetFileSize: number): boolean {
+    return this.lastKey !== undefined && this.estimatedSize >= targetFileSize && compareKeys(nextKey, this.lastKey) !== 0;
+  }
+
+  /** Adds one version. Entries must come in strictly increasing (key ASC, seq DESC) order. */
+  add(entry: PointEntry): void {
+    this.checkOpen();
+    const { key, seq, kind, value } = entry;
+    if (!(key instanceof Uint8Array) || !(value instanceof Uint8Array)) {
+      throw invalid(this.path, 'entry key and value must be Uint8Arrays');
+    }
+    if (!Number.isSafeInteger(seq) || seq < 0) throw invalid(this.path, `entry seq must be a safe integer ≥ 0, got ${seq}`);
+    const kindNumber: number = kind;
+    if (kindNumber !== EntryKind.Put && kindNumber !== EntryKind.Delete) throw invalid(this.path, `entry kind must be Put or Delete, got ${String(kind)}`);
+    if (kind === EntryKind.Delete && value.length !== 0) throw invalid(this.path, 'a Delete entry must have an empty value');
+    const last = this.lastKey;
+    let newUserKey = true;
+    if (last !== undefined) {
+      const c = compareKeys(last, key);
+      if (c > 0 || (c === 0 && seq >= this.lastSeq)) {
+        throw invalid(
+          this.path,
+          `entries must be in strictly increasing (key ASC, seq DESC) order: got seq ${seq} after seq ${this.lastSeq}${c === 0 ? ' of the same key' : ' of a larger key'}`,
+        );
+      }
+      newUserKey = c !== 0;
+    }
+    if (this.pendingHandle !== undefined) this.addIndexEntry(separator(last!, this.lastSeq, key));
+    if (newUserKey) this.filter?.addKey(key);
+    this.dataBlock.add(key, seq, kind, value);
+    this.firstKey ??= key;
+    this.lastKey = key;
+    this.lastSeq = seq;
+    this.entries++;
+    if (kind === EntryKind.Delete) this.deletes++;
+    this.rawKeyBytes += key.length;
+    this.rawValueBytes += value.length;
+    if (seq < this.minSeq) this.minSeq = seq;
+    if (seq > this.maxSeq) this.maxSeq = seq;
+    if (this.dataBlock.currentSize >= this.blockSize) this.flushDataBlock();
+  }
+
+  /** Adds a range tombstone. Tombstones must come in strictly increasing (start ASC, seq DESC) order. */
+  addTombstone(t: RangeTombstone): void {
+    this.checkOpen();
+    if (!(t.start instanceof Uint8Array) || !(t.end instanceof Uint8Array)) throw invalid(this.path, 'tombstone bounds must be Uint8Arrays');
+    if (!Number.isSafeInteger(t.seq) || t.seq < 0) throw invalid(this.path, `tombstone seq must be a safe integer ≥ 0, got ${t.seq}`);
+    if (compareKeys(t.start, t.end) >= 0) throw invalid(this.path, 'a range tombstone needs start < end');
+    const prev = this.tombstones.at(-1);
+    if (prev !== undefined && compareTombstones(prev, t) >= 0) {
+      throw invalid(this.path, `tombstones must be in strictly increasing (start ASC, seq DESC) order: got seq ${t.seq} after seq ${prev.seq}`);
+    }
+    this.tombstones.push({ start: t.start, end: t.end, seq: t.seq });
+    if (t.seq < this.minSeq) this.minSeq = t.seq;
+    if (t.seq > this.maxSeq) this.maxSeq = t.seq;
+  }
+
+  /**
+   * Writes the remaining blocks and the footer, fsyncs and closes the file. The caller fsyncs
+   * the directory before anything refers to the table. On failure the file is left for
+   * `abandon()` to remove.
+   */
+  async finish(): Promise<TableMeta> {
+    this.checkOpen();
+    if (this.entries === 0 && this.tombstones.length === 0) {
+      throw invalid(this.path, 'cannot finish a table with no entries and no tombstones; abandon() it instead');
+    }
+    this.state = 'finishing';
+    try {
+      if (!this.dataBlock.empty) this.flushDataBlock();
+      if (this.pendingHandle !== undefined) this.addIndexEntry(successor(this.lastKey!, this.lastSeq));
+
+      const meta: [string, BlockHandle][] = [];
+      let filterBytes = 0;
+      if (this.filter !== undefined && this.filter.keyCount > 0) {
+        const h = this.writeBlock(this.filter.finish(), CompressionType.None);
+        filterBytes = h.size;
+        meta.push([META_FILTER, h]);
+      }
+      const indexContents = this.indexBlock.finish();
+      const props = this.buildProperties(filterBytes, indexContents.length);
+      meta.push([META_PROPERTIES, this.writeBlock(encodeProperties(props), this.compression)]);
+      if (this.tombstones.length > 0) {
+        const rd = new BlockBuilder(this.restartInterval, 1024);
+        for (const t of this.tombstones) rd.add(t.start, t.seq, EntryKind.Put, t.end);
+        meta.push([META_RANGE_DEL, this.writeBlock(rd.finish(), this.compression)]);
+      }
+      meta.sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      const metaIndex = new BlockBuilder(1, 256);
+      for (const [name, h] of meta) {
+        this.handleBuf.reset();
+        encodeBlockHandle(h, this.handleBuf);
+        metaIndex.add(utf8.encode(name), 0, EntryKind.Put, this.handleBuf.bytes());
+      }
+      const metaIndexHandle = this.writeBlock(metaIndex.finish(), CompressionType.None);
+      const indexHandle = this.writeBlock(indexContents, CompressionType.None);
+      this.out.putBytes(encodeFooter({ metaIndex: metaIndexHandle, index: indexHandle }));
+      this.flushOutput();
+      const fileSize = this.flushed;
+      try {
+        await this.fs.fsync(this.fd);
+      } catch (err) {
+        throw ioError(this.path, undefined, 'fsync', err);
+      }
+      this.closeFd();
+      this.state = 'finished';
+      return {
+        path: this.path,
+        fileNumber: this.fileNumber,
+        fileSize,
+        smallestKey: props.smallestKey,
+        largestKey: props.largestKey,
+        largestExclusive: props.largestExclusive,
+        minSeq: props.minSeq,
+        maxSeq: props.maxSeq,
+        entryCount: props.entryCount,
+        deleteCount: props.deleteCount,
+        tombstoneCount: props.tombstoneCount,
+        rawKeyBytes: props.rawKeyBytes,
+        rawValueBytes: props.rawValueBytes,
+        properties: props,
+      };
+    } catch (err) {
+      this.state = 'failed';
+      this.closeFd();
+      throw err;
+    }
+  }
+
+  /** Closes and deletes the file (after a failure, or when the output is not wanted). Idempotent. */
+  abandon(): void {
+    if (this.state === 'abandoned') return;
+    this.state = 'abandoned';
+    this.closeFd();
+    try {
+      this.fs.unlinkSync(this.path);
+    } catch (err) {
+      if ((err as { code?: unknown } | null)?.code !== 'ENOENT') throw ioError(this.path, undefined, 'unlink', err);
+    }
+  }
+
+  private buildProperties(filterBytes: number, indexBytes: number): TableProperties {
+    const ts = this.tombstones;
+    const firstPoint = this.firstKey;
+    const lastPoint = this.lastKey;
+    let smallest = firstPoint;
+    let largest = lastPoint;
+    let largestExclusive = false;
+    const firstTombstone = ts[0];
+    if (firstTombstone !== undefined && (smallest === undefined || compareKeys(firstTombstone.start, smallest) < 0)) {
+      smallest = firstTombstone.start;
+    }
+    for (const t of ts) {
+      if (largest === undefined || compareKeys(t.end, largest) > 0) {
+        largest = t.end;
+        largestExclusive = true;
+      }
+    }
+    return {
+      entryCount: this.entries,
+      deleteCount: this.deletes,
+      tombstoneCount: ts.length,
+      dataBlockCount: this.dataBlocks,
+      smallestKey: smallest ?? EMPTY,
+      largestKey: largest ?? EMPTY,
+      largestExclusive,
+      smallestPointKey: firstPoint ?? EMPTY,
+      largestPointKey: lastPoint ?? EMPTY,
+      minSeq: this.minSeq,
+      maxSeq: this.maxSeq,
+      rawKeyBytes: this.rawKeyBytes,
+      rawValueBytes: this.rawValueBytes,
+      dataBytes: this.dataBytes,
+      indexBytes,
+      filterBytes,
+      blockSize: this.blockSize,
+      restartInterval: this.restartInterval,
+      bloomBitsPerKey: this.bloomBitsPerKey,
+      compression: this.compressionName,
+      createdAt: Date.now(),
+      creator: '@strata-db/sstable-builder',
+      fileNumber: this.fileNumber,
+    };
+  }
+
+  private flushDataBlock(): void {
+    const h = this.writeBlock(this.dataBlock.finish(), this.compression);
+    this.dataBlock.reset();
+    this.dataBlocks++;
+    this.dataBytes += h.size + 5;
+    this.pendingHandle = h;
+  }
+
+  private addIndexEntry(sep: { key: Uint8Array; seq: number }): void {
+    this.handleBuf.reset();
+    encodeBlockHandle(this.pendingHandle!, this.handleBuf);
+    this.indexBlock.add(sep.key, sep.seq, EntryKind.Put, this.handleBuf.bytes());
+    this.pendingHandle = undefined;
+  }
+
+  /** Appends one block and its trailer to the write buffer; returns its handle. */
+  private writeBlock(contents: Uint8Array, compression: CompressionType): BlockHandle {
+    const sealed = sealBlock(contents, compression);
+    const handle = { offset: this.flushed + this.out.length, size: sealed.payload.length };
+    this.out.putBytes(sealed.payload);
+    this.out.putBytes(sealed.trailer);
+    if (this.out.length >= WRITE_BUFFER) this.flushOutput();
+    return handle;
+  }
+
+  private flushOutput(): void {
+    const bytes = this.out.bytes();
+    let done = 0;
+    while (done < bytes.length) {
+      let n: number;
+      try {
+        n = this.fs.writeSync(this.fd, bytes, done, bytes.length - done, this.flushed + done);
+      } catch (err) {
+        this.state = 'failed';
+        throw ioError(this.path, this.flushed + done, 'write', err);
+      }
+      done += n;
+    }
+    this.flushed += bytes.length;
+    this.out.reset();
+  }
+
+  private closeFd(): void {
+    if (this.fd < 0) return;
+    const fd = this.fd;
+    this.fd = -1;
+    try {
+      this.fs.closeSync(fd);
+    } catch {
+      // Closing after a failure (or before unlinking) must not hide the error that matters.
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.state !== 'open') {
+      throw new TableError(this.state === 'failed' ? 'IO_ERROR' : 'NOT_OPEN', `${this.path}: table builder is ${this.state}; start a new one`, {
+        file: this.path,
+      });
+    }
+  }
+}
+
+/**
+ * An index key between the last entry of a block, (a, aSeq), and the first entry of the next,
+ * (b, ·): a short user key s with a < s < b (taking seq MAX_SEQ, the first internal key of s),
+ * or (a, aSeq) itself when none is shorter — always when a = b, a key whose versions span two
+ * blocks.
+ */
+function separator(a: Uint8Array, aSeq: number, b: Uint8Array): { key: Uint8Array; seq: number } {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  if (i < n) {
+    const ai = a[i]!;
+    if (ai < 0xff && ai + 1 < b[i]!) {
+      const s = a.slice(0, i + 1);
+      s[i] = ai + 1;
+      return { key: s, seq: MAX_SEQ };
+    }
+  }
+  return { key: a, seq: aSeq };
+}
+
+/** An index key after the table's last entry (a, aSeq): a short user key s > a, else (a, aSeq). */
+function successor(a: Uint8Array, aSeq: number): { key: Uint8Array; seq: number } {
+  for (let i = 0; i < a.length; i++) {
+    const ai = a[i]!;
+    if (ai !== 0xff) {
+      if (i + 1 === a.length) break; // no shorter key exists
+      const s = a.slice(0, i + 1);
+      s[i] = ai + 1;
+      return { key: s, seq: MAX_SEQ };
+    }
+  }
+  return { key: a, seq: aSeq };
+}
+
+function checkInt(name: string, v: number, min: number, max: number): number {
+  if (!Number.isSafeInteger(v) || v < min || v > max) throw new TableError('INVALID_ARGUMENT', `${name} must be an integer in [${min}, ${max}], got ${v}`);
+  return v;
+}
+
+function invalid(file: string, message: string): TableError {
+  return new TableError('INVALID_ARGUMENT', `${file}: ${message}`, { file });
+}

@@ -1,0 +1,343 @@
+/**
+ * The block format: how a sorted run of (key, seq, kind, value) records is laid out inside one
+ * block. Data blocks, the index block, the range-tombstone block, the properties block and the
+ * meta-index all use it (they differ only in what key and value mean), so one decoder serves
+ * Table.get, the iterators and the loaders.
+ *
+ * A block's contents (before compression and the trailer, see physical-block.ts):
+ *
+ *   entry*  restart[0] … restart[n-1]  n
+ *
+ *   entry        := shared    varint   bytes of the key shared with the previous entry's key
+ *                   unshared  varint   bytes of the key that follow
+ *                   valueTag  varint   0 = Delete (no value), L + 1 = Put with an L-byte value
+ *                   seq       varint   sequence number
+ *                   key[shared … shared+unshared)   the unshared key bytes
+ *                   value     L bytes
+ *   restart[i]   := fixed32   offset of the i-th restart entry (shared = 0: its key is whole)
+ *   n            := fixed32   number of restart points, ≥ 1 (an empty block is the 8 bytes
+ *                             restart[0] = 0, n = 1)
+ *
+ * Entries are strictly increasing in (key ASC, seq DESC); every `restartInterval`-th entry is a
+ * restart point. A seek binary-searches the restart points (whose keys are whole, so they are
+ * compared in place, without copying), then scans forward at most one interval.
+ *
+ * Folding the kind into the value length keeps the per-entry overhead to 4 bytes for short keys
+ * and values under 127 bytes with sequence numbers under 2^21 (plus the shared prefix saved).
+ */
+import { EntryKind, type PointEntry } from '@strata-db/memtable';
+import { readFixed32, readVarint, ByteWriter, type ByteSource } from './coding.js';
+import { corruption } from './errors.js';
+
+/** Bytewise order of `data[off, off+len)` against `key` — compares in place, no view allocated. */
+export function compareBytesAt(data: Uint8Array, off: number, len: number, key: Uint8Array): number {
+  const klen = key.length;
+  const n = len < klen ? len : klen;
+  for (let i = 0; i < n; i++) {
+    const d = data[off + i]! - key[i]!;
+    if (d !== 0) return d;
+  }
+  return len - klen;
+}
+
+/** Order of internal keys: key ASC, then seq DESC. */
+export function compareInternal(keyOrder: number, seqA: number, seqB: number): number {
+  return keyOrder !== 0 ? keyOrder : seqB - seqA;
+}
+
+/** Encodes one block. Callers add entries in strictly increasing internal order. */
+export class BlockBuilder {
+  private readonly out: ByteWriter;
+  private readonly restarts: number[] = [0];
+  private counter = 0;
+  private lastKey: Uint8Array = new Uint8Array(0);
+  private count = 0;
+
+  constructor(
+    private readonly restartInterval: number,
+    initialCapacity = 8192,
+  ) {
+    this.out = new ByteWriter(initialCapacity);
+  }
+
+  get entryCount(): number {
+    return this.count;
+  }
+
+  get empty(): boolean {
+    return this.count === 0;
+  }
+
+  /** Size of the finished block if it were finished now. */
+  get currentSize(): number {
+    return this.out.length + 4 * this.restarts.length + 4;
+  }
+
+  /** `key` must stay unchanged until the next add (the entries' keys are immutable by contract). */
+  add(key: Uint8Array, seq: number, kind: EntryKind, value: Uint8Array): void {
+    const out = this.out;
+    let shared = 0;
+    if (this.counter < this.restartInterval) {
+      const last = this.lastKey;
+      const max = last.length < key.length ? last.length : key.length;
+      while (shared < max && last[shared] === key[shared]) shared++;
+    } else {
+      this.restarts.push(out.length);
+      this.counter = 0;
+    }
+    out.putVarint(shared);
+    out.putVarint(key.length - shared);
+    out.putVarint(kind === EntryKind.Delete ? 0 : value.length + 1);
+    out.putVarint(seq);
+    out.putBytes(key, shared, key.length);
+    if (kind !== EntryKind.Delete) out.putBytes(value);
+    this.lastKey = key;
+    this.counter++;
+    this.count++;
+  }
+
+  /** The block's contents; a view valid until `reset()`. */
+  finish(): Uint8Array {
+    for (const r of this.restarts) this.out.putFixed32(r);
+    this.out.putFixed32(this.restarts.length);
+    return this.out.bytes();
+  }
+
+  reset(): void {
+    this.out.reset();
+    this.restarts.length = 1;
+    this.counter = 0;
+    this.count = 0;
+    this.lastKey = new Uint8Array(0);
+  }
+}
+
+/**
+ * A parsed, checksum-verified block. Immutable: cursors and the values they hand out are views
+ * into `data`, so the bytes must never be written after construction.
+ */
+export class Block {
+  readonly data: Uint8Array;
+  /** Offset where the restart array begins = end of the entries. */
+  readonly restartsOffset: number;
+  readonly numRestarts: number;
+  /** Where it came from, for error messages. */
+  readonly file: string;
+  readonly fileOffset: number;
+
+  constructor(data: Uint8Array, file: string, fileOffset: number) {
+    this.data = data;
+    this.file = file;
+    this.fileOffset = fileOffset;
+    const len = data.length;
+    if (len < 4) throw corruption(file, fileOffset, `block of ${len} bytes is too short for its restart count`);
+    const n = readFixed32(data, len - 4);
+    const restartsOffset = len - 4 - 4 * n;
+    if (n < 1 || restartsOffset < 0) throw corruption(file, fileOffset, `block restart count ${n} does not fit its ${len} bytes`);
+    let prev = -1;
+    for (let i = 0; i < n; i++) {
+      const r = readFixed32(data, restartsOffset + 4 * i);
+      if (r <= prev || (r >= restartsOffset && !(r === 0 && restartsOffset === 0 && n === 1))) {
+        throw corruption(file, fileOffset, `block restart point ${i} (${r}) is out of order or out of bounds`);
+      }
+      prev = r;
+    }
+    this.restartsOffset = restartsOffset;
+    this.numRestarts = n;
+  }
+
+  restartPoint(i: number): number {
+    return readFixed32(this.data, this.restartsOffset + 4 * i);
+  }
+
+  /** Bytes this block pins in memory (for the cache's accounting). */
+  get charge(): number {
+    return this.data.byteLength + 96;
+  }
+}
+
+/**
+ * Walks the entries of one block. The current key lives in a reusable scratch buffer (prefix
+ * compression means it must be rebuilt from the previous key anyway); values are never copied.
+ * One cursor is reused for many blocks (`reset`), so a point lookup allocates only its result.
+ */
+export class BlockCursor implements ByteSource {
+  block: Block;
+  data: Uint8Array;
+  pos = 0;
+  /** Offset of the current entry; `restartsOffset` when past the end. */
+  offset = 0;
+  /** Offset of the entry after the current one. */
+  nextOffset = 0;
+  /** Index of the restart interval that holds the current entry. */
+  restartIndex = 0;
+  /** Current key: `keyBuf[0, keyLength)`. Overwritten on every move. */
+  keyBuf: Uint8Array = new Uint8Array(64);
+  keyLength = 0;
+  seq = 0;
+  kind: EntryKind = EntryKind.Put;
+  valueOffset = 0;
+  valueLength = 0;
+
+  constructor(block: Block) {
+    this.block = block;
+    this.data = block.data;
+    this.offset = block.restartsOffset;
+    this.nextOffset = block.restartsOffset;
+  }
+
+  reset(block: Block): void {
+    this.block = block;
+    this.data = block.data;
+    this.offset = block.restartsOffset;
+    this.nextOffset = block.restartsOffset;
+    this.restartIndex = 0;
+    this.keyLength = 0;
+  }
+
+  valid(): boolean {
+    return this.offset < this.block.restartsOffset;
+  }
+
+  invalidate(): void {
+    this.offset = this.nextOffset = this.block.restartsOffset;
+  }
+
+  /** Positions at the first entry of restart interval `i`. */
+  seekToRestart(i: number): void {
+    this.restartIndex = i;
+    this.keyLength = 0;
+    this.decodeAt(this.block.restartPoint(i));
+  }
+
+  seekToFirst(): void {
+    this.seekToRestart(0);
+  }
+
+  /** Positions at the last entry of the block (invalid if the block is empty). */
+  seekToLast(): void {
+    const block = this.block;
+    this.seekToRestart(block.numRestarts - 1);
+    while (this.valid() && this.nextOffset < block.restartsOffset) this.next();
+  }
+
+  next(): void {
+    const block = this.block;
+    const off = this.nextOffset;
+    if (off >= block.restartsOffset) {
+      this.offset = block.restartsOffset;
+      return;
+    }
+    const ri = this.restartIndex + 1;
+    if (ri < block.numRestarts && block.restartPoint(ri) <= off) this.restartIndex = ri;
+    this.decodeAt(off);
+  }
+
+  /**
+   * Moves to the entry before the current one (or invalid at the first): restarts the current
+   * interval, or the one before it, and scans forward — the format has no back links.
+   */
+  prev(): void {
+    const target = this.offset;
+    let ri = this.restartIndex;
+    while (ri >= 0 && this.block.restartPoint(ri) >= target) ri--;
+    if (ri < 0) {
+      this.invalidate();
+      return;
+    }
+    this.seekToRestart(ri);
+    while (this.nextOffset < target) this.next();
+  }
+
+  /**
+   * Positions at the first entry ≥ (key, seq) in (key ASC, seq DESC) order, or invalid if every
+   * entry is smaller. Binary search over restart keys in place, then a linear scan.
+   */
+  seek(key: Uint8Array, seq: number): void {
+    const block = this.block;
+    const data = this.data;
+    let lo = 0;
+    let hi = block.numRestarts - 1;
+    // Find the last restart whose key is < target; entries before it are all smaller.
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      this.pos = block.restartPoint(mid);
+      const limit = block.restartsOffset;
+      const shared = readVarint(this, limit);
+      const unshared = readVarint(this, limit);
+      const valueTag = readVarint(this, limit);
+      const s = readVarint(this, limit);
+      if (shared !== 0 || unshared < 0 || valueTag < 0 || s < 0 || this.pos + unshared > limit) {
+        throw corruption(block.file, block.fileOffset, `block restart entry ${mid} is malformed`);
+      }
+      const c = compareInternal(compareBytesAt(data, this.pos, unshared, key), s, seq);
+      if (c < 0) lo = mid;
+      else hi = mid - 1;
+    }
+    this.seekToRestart(lo);
+    while (this.offset < block.restartsOffset) {
+      const c = compareInternal(compareBytesAt(this.keyBuf, 0, this.keyLength, key), this.seq, seq);
+      if (c >= 0) return;
+      this.next();
+    }
+  }
+
+  /** Bytewise order of the current key against `key`. */
+  compareKey(key: Uint8Array): number {
+    return compareBytesAt(this.keyBuf, 0, this.keyLength, key);
+  }
+
+  /** A fresh copy of the current key (the scratch buffer is overwritten on every move). */
+  key(): Uint8Array {
+    return this.keyBuf.slice(0, this.keyLength);
+  }
+
+  /** The current value: a view into the block, never copied. Callers must not mutate it. */
+  value(): Uint8Array {
+    return this.data.subarray(this.valueOffset, this.valueOffset + this.valueLength);
+  }
+
+  /** The current entry as the memtable's type: a copied key and a view of the value. */
+  entry(): PointEntry {
+    return { key: this.key(), seq: this.seq, kind: this.kind, value: this.value() };
+  }
+
+  private decodeAt(off: number): void {
+    const block = this.block;
+    const limit = block.restartsOffset;
+    if (off >= limit) {
+      this.offset = this.nextOffset = limit;
+      return;
+    }
+    this.pos = off;
+    const shared = readVarint(this, limit);
+    const unshared = readVarint(this, limit);
+    const valueTag = readVarint(this, limit);
+    const seq = readVarint(this, limit);
+    const keyStart = this.pos;
+    const valueLength = valueTag > 0 ? valueTag - 1 : 0;
+    if (shared < 0 || unshared < 0 || valueTag < 0 || seq < 0 || shared > this.keyLength || keyStart + unshared + valueLength > limit) {
+      throw corruption(block.file, block.fileOffset, `block entry at ${off} is malformed`);
+    }
+    const keyLength = shared + unshared;
+    if (keyLength > this.keyBuf.length) {
+      const bigger = new Uint8Array(Math.max(keyLength, this.keyBuf.length * 2));
+      bigger.set(this.keyBuf.subarray(0, shared));
+      this.keyBuf = bigger;
+    }
+    const kb = this.keyBuf;
+    const data = this.data;
+    if (unshared < 32) {
+      for (let i = 0; i < unshared; i++) kb[shared + i] = data[keyStart + i]!;
+    } else {
+      kb.set(data.subarray(keyStart, keyStart + unshared), shared);
+    }
+    this.keyLength = keyLength;
+    this.seq = seq;
+    this.kind = valueTag === 0 ? EntryKind.Delete : EntryKind.Put;
+    this.valueOffset = keyStart + unshared;
+    this.valueLength = valueLength;
+    this.offset = off;
+    this.nextOffset = this.valueOffset + valueLength;
+  }
+}

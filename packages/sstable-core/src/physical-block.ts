@@ -1,0 +1,61 @@
+/**
+ * How a block sits in the file: its (possibly compressed) contents followed by a 5-byte trailer.
+ *
+ *   payload   size bytes   block contents (block-format.ts, or the filter), compressed or raw
+ *   type      u8           compression type (compression.ts): 0 none, 1 Snappy
+ *   crc       fixed32      CRC-32 (checksum.ts) of payload followed by the type byte
+ *
+ * A block handle's `size` counts the payload only (as in LevelDB), so a reader fetches
+ * size + 5 bytes. The checksum covers the type byte so that a flipped type cannot make a
+ * raw block be "decompressed" (or the reverse) undetected. Every read from the file verifies it.
+ */
+import { readFixed32 } from './coding.js';
+import { checksum } from './checksum.js';
+import { compressBlock, decompressBlock, CompressionType } from './compression.js';
+import { corruption } from './errors.js';
+
+export const BLOCK_TRAILER_SIZE = 5;
+
+const typeBytes = [new Uint8Array([0]), new Uint8Array([1])] as const;
+
+/** The bytes to write for one block: payload and its trailer (two pieces, to avoid a copy). */
+export interface SealedBlock {
+  readonly payload: Uint8Array;
+  readonly trailer: Uint8Array;
+}
+
+/** Compresses (if asked and worthwhile) and checksums `contents`. */
+export function sealBlock(contents: Uint8Array, compression: CompressionType): SealedBlock {
+  const compressed = compressBlock(contents, compression);
+  const type = compressed === undefined ? CompressionType.None : compression;
+  const payload = compressed ?? contents;
+  const crc = checksum(typeBytes[type], checksum(payload));
+  const trailer = new Uint8Array(BLOCK_TRAILER_SIZE);
+  trailer[0] = type;
+  trailer[1] = crc & 0xff;
+  trailer[2] = (crc >>> 8) & 0xff;
+  trailer[3] = (crc >>> 16) & 0xff;
+  trailer[4] = (crc >>> 24) & 0xff;
+  return { payload, trailer };
+}
+
+/**
+ * Verifies the trailer of `raw` (payload + trailer, as read from `offset` in `file`) and returns
+ * the block contents, decompressed if needed.
+ */
+export function unsealBlock(raw: Uint8Array, file: string, offset: number): Uint8Array {
+  const size = raw.length - BLOCK_TRAILER_SIZE;
+  if (size < 0) throw corruption(file, offset, 'block is shorter than its trailer');
+  const payload = raw.subarray(0, size);
+  const type = raw[size]!;
+  const stored = readFixed32(raw, size + 1);
+  const actual = checksum(raw.subarray(size, size + 1), checksum(payload));
+  if (stored !== actual) {
+    throw corruption(file, offset, `block checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}, ${size} bytes)`);
+  }
+  return decompressBlock(payload, type, file, offset);
+}
+
+function hex(n: number): string {
+  return `0x${n.toString(16).padStart(8, '0')}`;
+}

@@ -1,0 +1,338 @@
+/**
+ * The table reader. `Table.open` reads the footer, then the meta-index, index, filter,
+ * range-tombstone and properties blocks — all small, kept in memory for the table's lifetime —
+ * and verifies each one's checksum. Data blocks are read on demand, one positioned read each,
+ * through the shared BlockCache. Everything is synchronous: a point read is page-cache speed and
+ * the engine's `getSync` must not wait for the event loop.
+ *
+ * Values returned by `get` (and by the iterators) are views into cached, immutable blocks: no
+ * copy on the hot path. Callers must never write into them.
+ */
+import { compareKeys, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
+import { Block, BlockCursor } from './block-format.js';
+import type { BlockCache } from './block-cache.js';
+import { BloomFilter } from './bloom.js';
+import { corruption, ioError, TableError } from './errors.js';
+import {
+  decodeBlockHandle,
+  decodeFooter,
+  FOOTER_SIZE,
+  META_FILTER,
+  META_PROPERTIES,
+  META_RANGE_DEL,
+  type BlockHandle,
+} from './format.js';
+import { nodeFileSystem, type TableFileSystem } from './fs.js';
+import { BLOCK_TRAILER_SIZE, unsealBlock } from './physical-block.js';
+import { decodeProperties, type TableProperties } from './properties.js';
+
+export interface TableOpenOptions {
+  /** File layer; defaults to node:fs. */
+  readonly fs?: TableFileSystem;
+  /** Shared block cache; without one every data-block access reads the file. */
+  readonly cache?: BlockCache;
+  /** The table's file number: the cache key. Required with a cache. */
+  readonly fileNumber?: number;
+}
+
+/** What `verify()` checked. */
+export interface TableVerifyResult {
+  readonly blocks: number;
+  readonly bytes: number;
+}
+
+const textDecoder = new TextDecoder();
+
+export class Table {
+  readonly path: string;
+  readonly fileNumber: number;
+  readonly fileSize: number;
+  readonly properties: TableProperties;
+  /** Number of data blocks. */
+  readonly blockCount: number;
+
+  private readonly fs: TableFileSystem;
+  private readonly cache: BlockCache | undefined;
+  private fd: number;
+  private closed = false;
+  /** Index, unpacked into parallel arrays so a lookup is a plain binary search. */
+  private readonly indexKeys: Uint8Array[];
+  private readonly indexSeqs: Float64Array;
+  private readonly blockOffsets: Float64Array;
+  private readonly blockSizes: Float64Array;
+  private readonly filter: BloomFilter | undefined;
+  private readonly tombstones: readonly RangeTombstone[];
+  /** Reused by `get` (synchronous, so never used by two lookups at once). */
+  private readonly cursor: BlockCursor;
+  private readonly metaHandles: ReadonlyMap<string, BlockHandle>;
+  private readonly metaIndexHandle: BlockHandle;
+  private readonly indexHandle: BlockHandle;
+
+  private constructor(path: string, fd: number, fs: TableFileSystem, options: TableOpenOptions) {
+    this.path = path;
+    this.fd = fd;
+    this.fs = fs;
+    this.cache = options.cache;
+    this.fileNumber = options.fileNumber ?? 0;
+
+    let size: number;
+    try {
+      size = fs.fstatSync(fd).size;
+    } catch (err) {
+      throw ioError(path, undefined, 'fstat', err);
+    }
+    this.fileSize = size;
+    if (size < FOOTER_SIZE) throw corruption(path, 0, `file of ${size} bytes is shorter than the ${FOOTER_SIZE}-byte footer (truncated?)`);
+    const dataEnd = size - FOOTER_SIZE;
+    const footer = decodeFooter(this.readRaw(dataEnd, FOOTER_SIZE), path, dataEnd);
+    this.metaIndexHandle = footer.metaIndex;
+    this.indexHandle = footer.index;
+
+    // Meta-index: name → handle.
+    const meta = new Map<string, BlockHandle>();
+    const metaBlock = this.readBlock(footer.metaIndex);
+    const c = new BlockCursor(metaBlock);
+    c.seekToFirst();
+    while (c.valid()) {
+      const h = decodeBlockHandle({ data: metaBlock.data, pos: c.valueOffset }, c.valueOffset + c.valueLength, dataEnd);
+      if (h === undefined) throw corruption(path, footer.metaIndex.offset, `meta-index entry ${textDecoder.decode(c.key())} has a bad handle`);
+      meta.set(textDecoder.decode(c.key()), h);
+      c.next();
+    }
+    this.metaHandles = meta;
+
+    const propsHandle = meta.get(META_PROPERTIES);
+    if (propsHandle === undefined) throw corruption(path, footer.metaIndex.offset, 'meta-index lacks the properties block');
+    this.properties = decodeProperties(this.readBlock(propsHandle));
+
+    const filterHandle = meta.get(META_FILTER);
+    this.filter = filterHandle === undefined ? undefined : new BloomFilter(this.readContents(filterHandle), path, filterHandle.offset);
+
+    const rangeDelHandle = meta.get(META_RANGE_DEL);
+    const tombstones: RangeTombstone[] = [];
+    if (rangeDelHandle !== undefined) {
+      const block = this.readBlock(rangeDelHandle);
+      const tc = new BlockCursor(block);
+      tc.seekToFirst();
+      while (tc.valid()) {
+        const t = { start: tc.key(), end: tc.value().slice(), seq: tc.seq };
+        if (compareKeys(t.start, t.end) >= 0) throw corruption(path, rangeDelHandle.offset, `range tombstone at ${tc.offset} has start ≥ end`);
+        tombstones.push(t);
+        tc.next();
+      }
+    }
+    this.tombstones = tombstones;
+
+    // Index.
+    const indexBlock = this.readBlock(footer.index);
+    const keys: Uint8Array[] = [];
+    const seqs: number[] = [];
+    const offsets: number[] = [];
+    const sizes: number[] = [];
+    const ic = new BlockCursor(indexBlock);
+    let prevEnd = 0;
+    ic.seekToFirst();
+    while (ic.valid()) {
+      const h = decodeBlockHandle({ data: indexBlock.data, pos: ic.valueOffset }, ic.valueOffset + ic.valueLength, dataEnd);
+      if (h?.offset !== prevEnd) throw corruption(path, footer.index.offset, `index entry ${keys.length} has a bad block handle`);
+      prevEnd = h.offset + h.size + BLOCK_TRAILER_SIZE;
+      keys.push(ic.key());
+      seqs.push(ic.seq);
+      offsets.push(h.offset);
+      sizes.push(h.size);
+      ic.next();
+    }
+    if (keys.length !== this.properties.dataBlockCount) {
+      throw corruption(path, footer.index.offset, `index has ${keys.length} blocks, properties say ${this.properties.dataBlockCount}`);
+    }
+    this.indexKeys = keys;
+    this.indexSeqs = Float64Array.from(seqs);
+    this.blockOffsets = Float64Array.from(offsets);
+    this.blockSizes = Float64Array.from(sizes);
+    this.blockCount = keys.length;
+    this.cursor = new BlockCursor(indexBlock);
+  }
+
+  /** Opens and validates a table (footer, magic, meta blocks, index). Damage → CORRUPTION. */
+  static open(path: string, options: TableOpenOptions = {}): Table {
+    if (options.cache !== undefined && options.fileNumber === undefined) {
+      throw new TableError('INVALID_ARGUMENT', `${path}: a table read through a block cache needs its fileNumber (the cache key)`);
+    }
+    const fs = options.fs ?? nodeFileSystem;
+    let fd: number;
+    try {
+      fd = fs.openSync(path, 'r');
+    } catch (err) {
+      throw ioError(path, undefined, 'open', err);
+    }
+    try {
+      return new Table(path, fd, fs, options);
+    } catch (err) {
+      try {
+        fs.closeSync(fd);
+      } catch {
+        // The open already failed; its error is the one to report.
+      }
+      throw err;
+    }
+  }
+
+  /**
+   * The newest version of `key` with seq ≤ `snapshotSeq`, or undefined. Range tombstones are NOT
+   * applied (see maxCoveringTombstoneSeq). The key is a copy; the value is a view into a cached
+   * block and must not be mutated.
+   */
+  get(key: Uint8Array, snapshotSeq: number): PointEntry | undefined {
+    this.checkOpen();
+    if (this.filter !== undefined && !this.filter.mayContain(key)) return undefined;
+    const b = this.findBlock(key, snapshotSeq);
+    if (b >= this.blockCount) return undefined;
+    const cursor = this.cursor;
+    cursor.reset(this.dataBlock(b));
+    cursor.seek(key, snapshotSeq);
+    // The block holding (key, snapshotSeq) is the only place a visible version can be: if the
+    // seek ran off its end, the next block starts past the separator, hence past `key`.
+    if (!cursor.valid() || cursor.compareKey(key) !== 0) return undefined;
+    return cursor.entry();
+  }
+
+  /** False only if `key` is certainly absent (bloom filter; true when the table has no filter). */
+  mayContain(key: Uint8Array): boolean {
+    return this.filter === undefined || this.filter.mayContain(key);
+  }
+
+  /** The largest seq ≤ `snapshotSeq` among this table's tombstones covering `key`; 0 when none. */
+  maxCoveringTombstoneSeq(key: Uint8Array, snapshotSeq: number): number {
+    const ts = this.tombstones;
+    // Tombstones are sorted by start: only those before `hi` can cover key.
+    let lo = 0;
+    let hi = ts.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (compareKeys(ts[mid]!.start, key) <= 0) lo = mid + 1;
+      else hi = mid;
+    }
+    let max = 0;
+    for (let i = 0; i < lo; i++) {
+      const t = ts[i]!;
+      if (t.seq <= snapshotSeq && t.seq > max && compareKeys(key, t.end) < 0) max = t.seq;
+    }
+    return max;
+  }
+
+  /** Every range tombstone of the table, (start ASC, seq DESC). */
+  rangeTombstones(): readonly RangeTombstone[] {
+    return this.tombstones;
+  }
+
+  /**
+   * Index of the first data block whose separator is ≥ (key, seq) in (key ASC, seq DESC) order,
+   * i.e. the only block that can hold the first entry ≥ (key, seq); `blockCount` if none.
+   */
+  findBlock(key: Uint8Array, seq: number): number {
+    const keys = this.indexKeys;
+    const seqs = this.indexSeqs;
+    let lo = 0;
+    let hi = keys.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const c = compareKeys(keys[mid]!, key) || seq - seqs[mid]!;
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The handle of data block `i` (0 ≤ i < blockCount). */
+  blockHandle(i: number): BlockHandle {
+    return { offset: this.blockOffsets[i]!, size: this.blockSizes[i]! };
+  }
+
+  /** Data block `i`, from the cache or the file (checksum verified on every file read). */
+  dataBlock(i: number): Block {
+    this.checkOpen();
+    const offset = this.blockOffsets[i]!;
+    const cache = this.cache;
+    if (cache !== undefined) {
+      const hit = cache.get(this.fileNumber, offset);
+      if (hit !== undefined) return hit;
+    }
+    const block = this.readBlock({ offset, size: this.blockSizes[i]! });
+    cache?.insert(this.fileNumber, offset, block);
+    return block;
+  }
+
+  /**
+   * Re-reads every block from the file (bypassing the cache) and checks its checksum and
+   * structure. Throws CORRUPTION at the first damage.
+   */
+  verify(): TableVerifyResult {
+    this.checkOpen();
+    let blocks = 0;
+    let bytes = 0;
+    const check = (h: BlockHandle, parse: boolean): void => {
+      const contents = this.readContents(h);
+      if (parse) {
+        const c = new BlockCursor(new Block(contents, this.path, h.offset));
+        c.seekToFirst();
+        while (c.valid()) {
+          // Decoding every entry checks its bounds.
+          c.next();
+        }
+      }
+      blocks++;
+      bytes += h.size + BLOCK_TRAILER_SIZE;
+    };
+    for (let i = 0; i < this.blockCount; i++) check(this.blockHandle(i), true);
+    for (const [name, h] of this.metaHandles) check(h, name !== META_FILTER);
+    check(this.metaIndexHandle, true);
+    check(this.indexHandle, true);
+    return { blocks, bytes };
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /** Closes the file. Later reads throw NOT_OPEN. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    try {
+      this.fs.closeSync(this.fd);
+    } catch (err) {
+      throw ioError(this.path, undefined, 'close', err);
+    } finally {
+      this.fd = -1;
+    }
+  }
+
+  private checkOpen(): void {
+    if (this.closed) throw new TableError('NOT_OPEN', `${this.path}: table is closed; reopen it with Table.open`, { file: this.path });
+  }
+
+  private readBlock(h: BlockHandle): Block {
+    return new Block(this.readContents(h), this.path, h.offset);
+  }
+
+  private readContents(h: BlockHandle): Uint8Array {
+    return unsealBlock(this.readRaw(h.offset, h.size + BLOCK_TRAILER_SIZE), this.path, h.offset);
+  }
+
+  /** Exactly `length` bytes at `offset`; a short read means the file was truncated. */
+  private readRaw(offset: number, length: number): Uint8Array {
+    const buf = new Uint8Array(length);
+    let done = 0;
+    while (done < length) {
+      let n: number;
+      try {
+        n = this.fs.readSync(this.fd, buf, done, length - done, offset + done);
+      } catch (err) {
+        throw ioError(this.path, offset + done, 'read', err);
+      }
+      if (n <= 0) throw corruption(this.path, offset, `wanted ${length} bytes but the file ends after ${done} (truncated?)`);
+      done += n;
+    }
+    return buf;
+  }
+}
