@@ -1,0 +1,170 @@
+// db_bench workloads through the abstract-level interface: StrataLevel against classic-level
+// (LevelDB), measured in the same run, same process, same data. 16-byte keys, 100-byte values,
+// buffer encodings (so the figures are about storage, not string encoding).
+//
+//   npm run bench -- level                 (root; node --expose-gc --conditions=source --import tsx)
+//   BENCH_SCALE=0.2 npm run bench -- level (smaller, for a quick look; BENCH_ONLY=strata for one side)
+//
+// Prints a Markdown table: ops/s for each and the ratio Strata / classic-level (> 1: Strata faster).
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import { StrataLevel } from '../src/index.js';
+
+type Db = StrataLevel<Buffer, Buffer> | ClassicLevel<Buffer, Buffer>;
+interface Impl {
+  name: string;
+  create(location: string): Db;
+}
+
+const scale = Number(process.env.BENCH_SCALE ?? 1);
+const N = Math.round(200_000 * scale); // fillseq, fillrandom, reads
+const PUTS = Math.round(20_000 * scale); // awaited single puts
+const READS = Math.round(100_000 * scale);
+const BATCH = 1000;
+const KEY_SIZE = 16;
+const VALUE_SIZE = 100;
+
+const impls: Impl[] = [
+  { name: 'strata', create: (location) => new StrataLevel<Buffer, Buffer>(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' }) },
+  { name: 'classic-level', create: (location) => new ClassicLevel<Buffer, Buffer>(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' }) },
+];
+
+const root = mkdtempSync(join(tmpdir(), 'strata-level-bench-'));
+let dirs = 0;
+const freshLocation = (): string => join(root, `db-${++dirs}`);
+
+function key(i: number): Buffer {
+  return Buffer.from(String(i).padStart(KEY_SIZE, '0'));
+}
+
+// One pool of value bytes, sliced, as db_bench does (compressible data is not the point here).
+const valuePool = randomBytes(VALUE_SIZE * 1024);
+function value(i: number): Buffer {
+  const offset = (i * 7919) % (valuePool.length - VALUE_SIZE);
+  return valuePool.subarray(offset, offset + VALUE_SIZE);
+}
+
+/** A permutation of 0..n-1 (seeded, same for both implementations). */
+function shuffled(n: number, seed: number): Uint32Array {
+  const a = new Uint32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  let s = seed >>> 0;
+  for (let i = n - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const j = s % (i + 1);
+    const t = a[i]!;
+    a[i] = a[j]!;
+    a[j] = t;
+  }
+  return a;
+}
+
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+
+async function time(fn: () => Promise<number>): Promise<{ ops: number; seconds: number }> {
+  gc();
+  const t0 = process.hrtime.bigint();
+  const ops = await fn();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  return { ops, seconds };
+}
+
+async function fill(db: Db, order: Uint32Array | null): Promise<number> {
+  for (let i = 0; i < N; i += BATCH) {
+    const ops = [];
+    for (let j = i; j < Math.min(N, i + BATCH); j++) {
+      const k = order === null ? j : order[j]!;
+      ops.push({ type: 'put' as const, key: key(k), value: value(k) });
+    }
+    await db.batch(ops);
+  }
+  return N;
+}
+
+async function putEach(db: Db, order: Uint32Array): Promise<number> {
+  for (let i = 0; i < PUTS; i++) await db.put(key(order[i]!), value(i));
+  return PUTS;
+}
+
+async function readAwait(db: Db, order: Uint32Array): Promise<number> {
+  let found = 0;
+  for (let i = 0; i < READS; i++) if ((await db.get(key(order[i % N]!))) !== undefined) found++;
+  if (found !== READS) throw new Error(`readrandom found ${found} of ${READS}`);
+  return READS;
+}
+
+async function readSync(db: Db, order: Uint32Array): Promise<number> {
+  let found = 0;
+  for (let i = 0; i < READS; i++) if (db.getSync(key(order[i % N]!)) !== undefined) found++;
+  if (found !== READS) throw new Error(`readrandom (getSync) found ${found} of ${READS}`);
+  return Promise.resolve(READS);
+}
+
+async function readSeq(db: Db): Promise<number> {
+  const it = db.iterator();
+  let n = 0;
+  for (;;) {
+    const entries = await it.nextv(1000);
+    if (entries.length === 0) break;
+    n += entries.length;
+  }
+  await it.close();
+  if (n !== N) throw new Error(`readseq saw ${n} of ${N}`);
+  return n;
+}
+
+const workloads = ['fillseq', 'fillrandom', 'put (awaited)', 'readrandom (await get)', 'readrandom (getSync)', 'readseq (nextv)'] as const;
+type Workload = (typeof workloads)[number];
+const results = new Map<string, Map<Workload, number>>();
+
+async function run(impl: Impl): Promise<void> {
+  const r = new Map<Workload, number>();
+  results.set(impl.name, r);
+  const record = (w: Workload, m: { ops: number; seconds: number }): void => {
+    r.set(w, m.ops / m.seconds);
+    console.error(`  ${impl.name.padEnd(14)} ${w.padEnd(24)} ${m.ops} ops in ${m.seconds.toFixed(2)} s`);
+  };
+  const order = shuffled(N, 42);
+
+  // fillseq into a fresh database, which the read workloads then use.
+  const main = impl.create(freshLocation());
+  await main.open();
+  record('fillseq', await time(() => fill(main, null)));
+
+  const random = impl.create(freshLocation());
+  await random.open();
+  record('fillrandom', await time(() => fill(random, order)));
+  await random.close();
+
+  const puts = impl.create(freshLocation());
+  await puts.open();
+  record('put (awaited)', await time(() => putEach(puts, order)));
+  await puts.close();
+
+  const readOrder = shuffled(N, 7);
+  record('readrandom (await get)', await time(() => readAwait(main, readOrder)));
+  record('readrandom (getSync)', await time(() => readSync(main, readOrder)));
+  record('readseq (nextv)', await time(() => readSeq(main)));
+  await main.close();
+}
+
+console.error(`level bench: N=${N} (batches of ${BATCH}), ${PUTS} awaited puts, ${READS} reads, ${KEY_SIZE} B keys, ${VALUE_SIZE} B values`);
+try {
+  const only = process.env.BENCH_ONLY; // e.g. BENCH_ONLY=strata
+  for (const impl of impls) if (only === undefined || only === impl.name) await run(impl);
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
+
+const fmt = (x: number | undefined): string => (x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
+console.log(`| workload (${N.toLocaleString('en-US')} keys) | StrataLevel ops/s | classic-level ops/s | Strata / classic |`);
+console.log('|---|---:|---:|---:|');
+for (const w of workloads) {
+  const s = results.get('strata')?.get(w);
+  const c = results.get('classic-level')?.get(w);
+  const ratio = s !== undefined && c !== undefined ? `${(s / c).toFixed(2)}×` : '—';
+  console.log(`| ${w} | ${fmt(s)} | ${fmt(c)} | ${ratio} |`);
+}
