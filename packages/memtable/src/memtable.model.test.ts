@@ -1,0 +1,277 @@
+/**
+ * Model tests: random programs of puts, deletes, range deletes and batches at increasing
+ * (sometimes gapped) seqs, checked against the brute-force `Model` at random snapshots —
+ * point reads, raw and visible iteration (including random cursor walks), fragmented
+ * tombstones and the flush iterators.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Memtable, type MemtableReader } from './index.js';
+import { Model, probeKeys } from './test-support/model.js';
+import { compareKeys, type BatchOp, type PointEntry, type RangeTombstone } from './types.js';
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+const hex = (u: Uint8Array): string => Buffer.from(u).toString('hex');
+const showEntry = (e: PointEntry): string => `${hex(e.key)}#${e.seq}:${e.kind}:${hex(e.value)}`;
+const showTombstone = (t: RangeTombstone): string => `[${hex(t.start)},${hex(t.end)})#${t.seq}`;
+const showVisible = (e: { key: Uint8Array; value: Uint8Array; seq: number }): string => `${hex(e.key)}#${e.seq}=${hex(e.value)}`;
+
+/** Keys that collide often, share 4-byte prefixes (the skiplist's fast path) or are shorter than 4 bytes. */
+const keyArb = fc.oneof(
+  {
+    weight: 3,
+    arbitrary: fc.constantFrom(
+      ...['', 'a', 'ab', 'abc', 'abcd', 'abcde', 'abcdf', 'abce', 'b'].map(enc),
+      Uint8Array.of(0),
+      Uint8Array.of(0xff, 0xff, 0xff, 0xff, 0)
+    ),
+  },
+  { weight: 2, arbitrary: fc.array(fc.constantFrom(0, 1, 0x7f, 0x80, 0xff), { maxLength: 6 }).map((a) => Uint8Array.from(a)) }
+);
+const valueArb = fc.uint8Array({ maxLength: 6 });
+
+const opArb: fc.Arbitrary<BatchOp> = fc.oneof(
+  { weight: 5, arbitrary: fc.record({ type: fc.constant('put' as const), key: keyArb, value: valueArb }) },
+  { weight: 2, arbitrary: fc.record({ type: fc.constant('del' as const), key: keyArb }) },
+  {
+    weight: 2,
+    arbitrary: fc.tuple(keyArb, keyArb).map(([a, b]): BatchOp => {
+      const c = compareKeys(a, b);
+      if (c === 0) return { type: 'deleteRange', start: a, end: Uint8Array.of(...a, 0) };
+      return c < 0 ? { type: 'deleteRange', start: a, end: b } : { type: 'deleteRange', start: b, end: a };
+    }),
+  }
+);
+
+interface Step {
+  ops: BatchOp[];
+  gap: number;
+  single: boolean;
+}
+const stepArb: fc.Arbitrary<Step> = fc.record({
+  ops: fc.array(opArb, { minLength: 1, maxLength: 4 }),
+  gap: fc.integer({ min: 1, max: 3 }),
+  single: fc.boolean(),
+});
+
+function write(m: Memtable, step: Step, firstSeq: number): void {
+  const op = step.ops[0]!;
+  if (!step.single || step.ops.length !== 1) m.apply(step.ops, firstSeq);
+  else if (op.type === 'put') m.put(op.key, op.value, firstSeq);
+  else if (op.type === 'del') m.delete(op.key, firstSeq);
+  else m.deleteRange(op.start, op.end, firstSeq);
+}
+
+function checkReads(m: MemtableReader, model: Model, snapshots: readonly number[], probes: readonly Uint8Array[]): void {
+  for (const snap of snapshots) {
+    for (const key of probes) {
+      const where = `key ${hex(key)} at snapshot ${snap}`;
+      expect(m.get(key, snap), where).toEqual(model.get(key, snap));
+      const raw = m.newestVisible(key, snap);
+      const expected = model.newestVisible(key, snap);
+      expect(raw && showEntry(raw), where).toBe(expected && showEntry(expected));
+      expect(m.maxCoveringTombstoneSeq(key, snap), where).toBe(model.maxCovering(key, snap));
+    }
+    const visible = model.visible(snap).map(showVisible);
+    expect([...m.scan(snap)].map(showVisible), `scan at ${snap}`).toEqual(visible);
+    expect([...m.scan(snap, { reverse: true })].map(showVisible), `reverse scan at ${snap}`).toEqual([...visible].reverse());
+
+    const fragments = m.fragmentedTombstones(snap);
+    for (const key of probes)
+      expect(fragments.maxCoveringSeq(key), `fragments at ${snap}, key ${hex(key)}`).toBe(model.maxCovering(key, snap));
+    checkSpans(fragments.spans);
+  }
+}
+
+/** Spans are non-empty, sorted, non-overlapping, and adjacent spans never share a seq. */
+export function checkSpans(spans: readonly RangeTombstone[]): void {
+  spans.forEach((s, i) => {
+    expect(compareKeys(s.start, s.end)).toBeLessThan(0);
+    const prev = spans[i - 1];
+    if (prev !== undefined) {
+      expect(compareKeys(prev.end, s.start)).toBeLessThanOrEqual(0);
+      if (compareKeys(prev.end, s.start) === 0) expect(prev.seq).not.toBe(s.seq);
+    }
+  });
+}
+
+function checkContents(m: MemtableReader, model: Model): void {
+  const points = model.sortedPoints().map(showEntry);
+  expect([...m.flushEntries()].map(showEntry)).toEqual(points);
+  const cur = m.iterator();
+  const forward: string[] = [];
+  cur.seekToFirst();
+  while (cur.valid()) {
+    forward.push(showEntry(cur.entry()));
+    cur.next();
+  }
+  expect(forward).toEqual(points);
+  const backward: string[] = [];
+  cur.seekToLast();
+  while (cur.valid()) {
+    backward.push(showEntry(cur.entry()));
+    cur.prev();
+  }
+  expect(backward).toEqual([...points].reverse());
+  const tombstones = model.sortedTombstones().map(showTombstone);
+  expect([...m.flushTombstones()].map(showTombstone)).toEqual(tombstones);
+  expect(m.rangeTombstones().map(showTombstone)).toEqual(tombstones);
+  expect(m.entryCount).toBe(model.points.length);
+  expect(m.rangeTombstoneCount).toBe(model.tombstones.length);
+}
+
+describe('Memtable against a brute-force model', () => {
+  it('point reads, scans, fragments and flush agree at random snapshots, during and after writes', () => {
+    fc.assert(
+      fc.property(fc.array(stepArb, { maxLength: 40 }), fc.array(fc.nat(150), { maxLength: 3 }), fc.nat(), (steps, sampled, midpoint) => {
+        const m = new Memtable();
+        const model = new Model();
+        const probes = probeKeys(steps.flatMap((s) => s.ops));
+        let opened: { cursor: ReturnType<Memtable['visibleIterator']>; snap: number; first: string[] } | undefined;
+        steps.forEach((step, i) => {
+          const first = m.maxLsn() + step.gap;
+          write(m, step, first);
+          model.apply(step.ops, first);
+          expect(m.maxLsn()).toBe(model.maxSeq);
+          if (i === midpoint % steps.length) {
+            // Reads in the middle of the write stream, and a cursor left open across later writes.
+            checkReads(m, model, [model.maxSeq, Math.floor(model.maxSeq / 2)], probes);
+            const cursor = m.visibleIterator(model.maxSeq);
+            cursor.seekToFirst();
+            const firstSeen = cursor.valid() ? [showVisible({ key: cursor.key(), value: cursor.value(), seq: cursor.seq() })] : [];
+            opened = { cursor, snap: model.maxSeq, first: firstSeen };
+          }
+        });
+        checkReads(m, model, [0, model.maxSeq, model.maxSeq + 1, Number.MAX_SAFE_INTEGER, ...sampled], probes);
+        checkContents(m, model);
+        if (opened !== undefined) {
+          const { cursor, snap, first } = opened;
+          const seen = [...first];
+          if (cursor.valid()) cursor.next();
+          while (cursor.valid()) {
+            seen.push(showVisible({ key: cursor.key(), value: cursor.value(), seq: cursor.seq() }));
+            cursor.next();
+          }
+          expect(seen, `cursor opened at ${snap} before later writes`).toEqual(model.visible(snap).map(showVisible));
+        }
+        // A frozen memtable answers exactly as the active one did.
+        const frozen = m.freeze();
+        checkReads(frozen, model, [model.maxSeq, ...sampled], probes);
+        checkContents(frozen, model);
+      }),
+      { numRuns: 150 }
+    );
+  });
+
+  it('bounded scans agree with the model', () => {
+    fc.assert(
+      fc.property(
+        fc.array(stepArb, { maxLength: 25 }),
+        keyArb,
+        keyArb,
+        fc.boolean(),
+        fc.boolean(),
+        fc.boolean(),
+        fc.nat(100),
+        (steps, a, b, lowerInclusive, upperInclusive, reverse, snapRaw) => {
+          const m = new Memtable();
+          const model = new Model();
+          for (const step of steps) {
+            const first = m.maxLsn() + step.gap;
+            write(m, step, first);
+            model.apply(step.ops, first);
+          }
+          const [lo, hi] = compareKeys(a, b) <= 0 ? [a, b] : [b, a];
+          const snap = Math.min(snapRaw, model.maxSeq + 1);
+          const options = { ...(lowerInclusive ? { gte: lo } : { gt: lo }), ...(upperInclusive ? { lte: hi } : { lt: hi }), reverse };
+          const expected = model
+            .visible(snap)
+            .filter((e) => {
+              const l = compareKeys(e.key, lo);
+              const h = compareKeys(e.key, hi);
+              return (lowerInclusive ? l >= 0 : l > 0) && (upperInclusive ? h <= 0 : h < 0);
+            })
+            .map(showVisible);
+          if (reverse) expected.reverse();
+          expect([...m.scan(snap, options)].map(showVisible)).toEqual(expected);
+        }
+      ),
+      { numRuns: 200 }
+    );
+  });
+
+  it('random cursor walks (seek, seekForPrev, next, prev) agree with the model, raw and visible', () => {
+    const moveArb = fc.oneof(
+      fc.constantFrom('next' as const, 'prev' as const, 'first' as const, 'last' as const),
+      keyArb.map((k) => ({ seek: k })),
+      keyArb.map((k) => ({ seekForPrev: k }))
+    );
+    fc.assert(
+      fc.property(
+        fc.array(stepArb, { minLength: 1, maxLength: 30 }),
+        fc.nat(100),
+        fc.array(moveArb, { maxLength: 30 }),
+        (steps, snapRaw, moves) => {
+          const m = new Memtable();
+          const model = new Model();
+          for (const step of steps) {
+            const first = m.maxLsn() + step.gap;
+            write(m, step, first);
+            model.apply(step.ops, first);
+          }
+          const snap = Math.min(snapRaw, model.maxSeq + 1);
+          const visible = model.visible(snap);
+          const points = model.sortedPoints();
+          const cursor = m.visibleIterator(snap);
+          const raw = m.iterator();
+          let vi = -1; // model position in `visible`; -1 or length = not valid
+          let ri = -1;
+          for (const move of moves) {
+            if (move === 'next' || move === 'prev') {
+              const d = move === 'next' ? 1 : -1;
+              if (vi >= 0 && vi < visible.length) vi += d;
+              if (ri >= 0 && ri < points.length) ri += d;
+              if (move === 'next') {
+                cursor.next();
+                raw.next();
+              } else {
+                cursor.prev();
+                raw.prev();
+              }
+            } else if (move === 'first') {
+              vi = 0;
+              ri = 0;
+              cursor.seekToFirst();
+              raw.seekToFirst();
+            } else if (move === 'last') {
+              vi = visible.length - 1;
+              ri = points.length - 1;
+              cursor.seekToLast();
+              raw.seekToLast();
+            } else if ('seek' in move) {
+              vi = visible.findIndex((e) => compareKeys(e.key, move.seek) >= 0);
+              if (vi < 0) vi = visible.length;
+              ri = points.findIndex((e) => compareKeys(e.key, move.seek) >= 0);
+              if (ri < 0) ri = points.length;
+              cursor.seek(move.seek);
+              raw.seek(move.seek);
+            } else {
+              vi = visible.findLastIndex((e) => compareKeys(e.key, move.seekForPrev) <= 0);
+              ri = points.findLastIndex((e) => compareKeys(e.key, move.seekForPrev) <= 0);
+              cursor.seekForPrev(move.seekForPrev);
+              raw.seekForPrev(move.seekForPrev);
+            }
+            const ve = visible[vi];
+            expect(cursor.valid()).toBe(ve !== undefined);
+            if (ve !== undefined)
+              expect(showVisible({ key: cursor.key(), value: cursor.value(), seq: cursor.seq() })).toBe(showVisible(ve));
+            const re = points[ri];
+            expect(raw.valid()).toBe(re !== undefined);
+            if (re !== undefined) expect(showEntry(raw.entry())).toBe(showEntry(re));
+          }
+        }
+      ),
+      { numRuns: 200 }
+    );
+  });
+});

@@ -1,0 +1,66 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { NIL, PointSkiplist, keyPrefix } from './skiplist.js';
+import { EntryKind, compareKeys } from './types.js';
+
+describe('keyPrefix', () => {
+  it('orders like the bytes it summarises: prefix(a) < prefix(b) implies a < b', () => {
+    const keyArb = fc.uint8Array({ maxLength: 6 });
+    fc.assert(
+      fc.property(keyArb, keyArb, (a, b) => {
+        const pa = keyPrefix(a);
+        const pb = keyPrefix(b);
+        if (pa < pb) expect(compareKeys(a, b)).toBeLessThan(0);
+        if (pa > pb) expect(compareKeys(a, b)).toBeGreaterThan(0);
+      }),
+      { numRuns: 2000 }
+    );
+    expect(keyPrefix(Uint8Array.of(0x80, 0, 0, 0))).toBeGreaterThan(keyPrefix(Uint8Array.of(0x7f, 0xff, 0xff, 0xff)));
+  });
+});
+
+describe('PointSkiplist', () => {
+  it('keeps (key ASC, seq DESC) order through node-array and arena growth, with big and empty values', () => {
+    const list = new PointSkiplist();
+    const expected: [string, number, number][] = [];
+    let seed = 7;
+    const rand = () => (seed = (seed * 1103515245 + 12345) & 0x7fffffff);
+    const big = new Uint8Array(600_000).fill(7); // larger than a quarter chunk: a chunk of its own
+    for (let seq = 1; seq <= 30_000; seq++) {
+      const key = Uint8Array.of(rand() & 3, rand() & 0xff, rand() & 0xff, 9, rand() & 1);
+      const value = seq % 10_000 === 0 ? big : seq % 3 === 0 ? new Uint8Array(0) : Uint8Array.of(seq & 0xff);
+      list.insert(key, seq, EntryKind.Put, value);
+      expected.push([Buffer.from(key).toString('hex'), seq, value.length]);
+    }
+    expected.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : b[1] - a[1]));
+    const seen: [string, number, number][] = [];
+    for (let n = list.first(); n !== NIL; n = list.next(n))
+      seen.push([Buffer.from(list.keyOf(n)).toString('hex'), list.seqOf(n), list.valueOf(n).length]);
+    expect(seen).toEqual(expected);
+    const backward: number[] = [];
+    for (let n = list.last(); n !== NIL; n = list.prev(n)) backward.push(list.seqOf(n));
+    expect(backward).toEqual(expected.map((e) => e[1]).reverse());
+    expect(list.count).toBe(30_000);
+    expect(list.valueOf(list.findVisible(Uint8Array.from(Buffer.from(expected.find((e) => e[2] === 600_000)![0], 'hex')), 10_000))).toEqual(
+      big
+    );
+  });
+
+  it('stores seqs up to 2^53 - 1 exactly', () => {
+    const list = new PointSkiplist();
+    const seqs = [1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 40 + 12345, Number.MAX_SAFE_INTEGER];
+    for (const seq of seqs) list.insert(Uint8Array.of(1), seq, EntryKind.Delete, new Uint8Array(0));
+    const seen: number[] = [];
+    for (let n = list.first(); n !== NIL; n = list.next(n)) seen.push(list.seqOf(n));
+    expect(seen).toEqual([...seqs].reverse());
+    expect(list.seqOf(list.findVisible(Uint8Array.of(1), 2 ** 32))).toBe(2 ** 32);
+  });
+
+  it('hands out views whose bytes never change', () => {
+    const list = new PointSkiplist();
+    list.insert(Uint8Array.of(5), 1, EntryKind.Put, Uint8Array.of(1, 2, 3));
+    const entry = list.entryOf(list.first());
+    for (let i = 0; i < 5000; i++) list.insert(Uint8Array.of(i & 0xff, i >> 8), i + 2, EntryKind.Put, new Uint8Array(100).fill(9));
+    expect(entry).toEqual({ key: Uint8Array.of(5), seq: 1, kind: EntryKind.Put, value: Uint8Array.of(1, 2, 3) });
+  });
+});
