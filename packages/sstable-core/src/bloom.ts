@@ -53,6 +53,11 @@ function fmix(h: number): number {
   return h >>> 0;
 }
 
+/** The double-hashing stride: a second, independent-looking hash of h1, odd so it is never 0 mod 8m. */
+function probeStep(h1: number, nbits: number): number {
+  return ((fmix(h1 ^ 0x9e3779b9) | 1) >>> 0) % nbits;
+}
+
 /** Probes for `bitsPerKey` bits per key. */
 export function bloomProbes(bitsPerKey: number): number {
   return Math.min(30, Math.max(1, Math.round(bitsPerKey * Math.LN2)));
@@ -85,9 +90,8 @@ export class BloomFilterBuilder {
     const out = new Uint8Array(bytes + 1);
     for (let i = 0; i < this.count; i++) {
       const h1 = this.hashes[i]!;
-      const h2 = fmix(h1 ^ 0x9e3779b9) | 1;
       let pos = h1 % nbits;
-      const step = h2 % nbits;
+      const step = probeStep(h1, nbits);
       for (let j = 0; j < k; j++) {
         out[pos >>> 3]! |= 1 << (pos & 7);
         pos += step;
@@ -120,9 +124,8 @@ export class BloomFilter {
     const nbits = this.nbits;
     const bits = this.bits;
     const h1 = bloomHash(key);
-    const h2 = fmix(h1 ^ 0x9e3779b9) | 1;
     let pos = h1 % nbits;
-    const step = h2 % nbits;
+    const step = probeStep(h1, nbits);
     for (let j = 0; j < this.k; j++) {
       if ((bits[pos >>> 3]! & (1 << (pos & 7))) === 0) return false;
       pos += step;

@@ -1,0 +1,157 @@
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { join } from 'node:path';
+import { compareKeys, type PointEntry } from '@strata-db/memtable';
+import { BlockCache, Table } from '@strata-db/sstable-core';
+import { TableIterator, tableTombstones } from './index.js';
+import { buildTable, scanBackward, scanForward, tempDir } from './test-support/tables.js';
+import { hex, modelGet, modelMaxCovering, show, tableInput } from './test-support/model.js';
+
+const builderOptions = fc.record({
+  blockSize: fc.constantFrom(64, 256, 4096),
+  restartInterval: fc.constantFrom(1, 2, 16),
+  bloomBitsPerKey: fc.constantFrom(0, 10),
+  compression: fc.constantFrom('none' as const, 'snappy' as const),
+});
+
+type Op =
+  | { op: 'first' | 'last' | 'next' | 'prev' }
+  | { op: 'seek' | 'seekForPrev'; key: Uint8Array };
+
+const probeKey = fc.oneof(fc.uint8Array({ maxLength: 12, max: 8 }), fc.uint8Array({ maxLength: 4 }));
+const ops = fc.array(
+  fc.oneof(
+    fc.record({ op: fc.constantFrom('first' as const, 'last' as const, 'next' as const, 'prev' as const) }),
+    fc.record({ op: fc.constantFrom('seek' as const, 'seekForPrev' as const), key: probeKey }),
+  ),
+  { minLength: 1, maxLength: 40 },
+) as fc.Arbitrary<Op[]>;
+
+describe('TableIterator and Table.get against a sorted-array model', () => {
+  it('build → scan (both ways) yields exactly the input; gets, tombstones and random seeks agree', async () => {
+    const { dir, cleanup } = tempDir();
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(
+        tableInput(),
+        builderOptions,
+        ops,
+        fc.option(probeKey, { nil: undefined }),
+        fc.option(probeKey, { nil: undefined }),
+        fc.array(fc.record({ key: probeKey, snap: fc.integer({ min: 0, max: 210 }) }), { maxLength: 20 }),
+        async (input, options, opList, lower, upper, probes) => {
+          const path = join(dir, `${++n}.sst`);
+          const meta = await buildTable(path, input.entries, input.tombstones, { ...options, fileNumber: n });
+          const cache = new BlockCache(64 * 1024);
+          const table = Table.open(path, { cache, fileNumber: n });
+          try {
+            expect(meta.entryCount).toBe(input.entries.length);
+            expect(table.properties.entryCount).toBe(input.entries.length);
+            const all = new TableIterator(table);
+            expect(scanForward(all).map(show)).toEqual(input.entries.map(show));
+            expect(scanBackward(all).map(show)).toEqual(input.entries.map(show).reverse());
+            expect([...tableTombstones(table)]).toEqual(input.tombstones);
+
+            for (const { key, snap } of [...probes, ...input.entries.slice(0, 20).map((e) => ({ key: e.key, snap: e.seq }))]) {
+              const got = table.get(key, snap);
+              const want = modelGet(input.entries, key, snap);
+              expect(got && show(got)).toEqual(want && show(want));
+              expect(table.maxCoveringTombstoneSeq(key, snap)).toBe(modelMaxCovering(input.tombstones, key, snap));
+            }
+
+            // Random moves within bounds.
+            const bounds: { lower?: Uint8Array; upper?: Uint8Array } = {};
+            if (lower !== undefined) bounds.lower = lower;
+            if (upper !== undefined) bounds.upper = upper;
+            const model = input.entries.filter(
+              (e) => (lower === undefined || compareKeys(e.key, lower) >= 0) && (upper === undefined || compareKeys(e.key, upper) < 0),
+            );
+            const it = new TableIterator(table, bounds);
+            expect(scanForward(it).map(show)).toEqual(model.map(show));
+            let pos = -1;
+            for (const o of opList) {
+              switch (o.op) {
+                case 'first':
+                  it.seekToFirst();
+                  pos = model.length > 0 ? 0 : -1;
+                  break;
+                case 'last':
+                  it.seekToLast();
+                  pos = model.length - 1;
+                  break;
+                case 'next':
+                  if (pos < 0) continue;
+                  it.next();
+                  pos = pos + 1 < model.length ? pos + 1 : -1;
+                  break;
+                case 'prev':
+                  if (pos < 0) continue;
+                  it.prev();
+                  pos -= 1;
+                  break;
+                case 'seek': {
+                  it.seek(o.key);
+                  pos = model.findIndex((e) => compareKeys(e.key, o.key) >= 0);
+                  break;
+                }
+                case 'seekForPrev': {
+                  it.seekForPrev(o.key);
+                  pos = model.findLastIndex((e) => compareKeys(e.key, o.key) <= 0);
+                  break;
+                }
+              }
+              const desc = `${o.op}${'key' in o ? ` ${hex(o.key)}` : ''}`;
+              expect(it.valid(), desc).toBe(pos >= 0);
+              if (pos >= 0) expect(show(it.entry()), desc).toBe(show(model[pos]!));
+            }
+          } finally {
+            table.close();
+          }
+        },
+      ),
+      { numRuns: 150 },
+    );
+    cleanup();
+  });
+
+  it('entries stay valid after the iterator moves and after blocks are evicted', async () => {
+    const { dir, cleanup } = tempDir();
+    const path = join(dir, '1.sst');
+    const entries: PointEntry[] = [];
+    for (let i = 0; i < 2000; i++) entries.push({ key: Buffer.from(`k${String(i).padStart(5, '0')}`), seq: 1, kind: 1, value: Buffer.from(`value-${i}`) });
+    await buildTable(path, entries, [], { blockSize: 128 });
+    const table = Table.open(path, { cache: new BlockCache(1024), fileNumber: 1 });
+    const it = new TableIterator(table);
+    const kept = scanForward(it);
+    expect(kept.map((e) => Buffer.from(e.value).toString())).toEqual(entries.map((e) => Buffer.from(e.value).toString()));
+    table.close();
+    expect(() => {
+      it.seekToFirst();
+    }).toThrow(expect.objectContaining({ code: 'NOT_OPEN' }));
+    cleanup();
+  });
+
+  it('bounded tombstone iteration keeps only tombstones overlapping [lower, upper)', async () => {
+    const { dir, cleanup } = tempDir();
+    const path = join(dir, '1.sst');
+    const b = (s: string): Uint8Array => new TextEncoder().encode(s);
+    const ts = [
+      { start: b('a'), end: b('c'), seq: 3 },
+      { start: b('b'), end: b('z'), seq: 9 },
+      { start: b('d'), end: b('e'), seq: 4 },
+      { start: b('m'), end: b('n'), seq: 5 },
+    ];
+    await buildTable(path, [], ts);
+    const table = Table.open(path);
+    const it = tableTombstones(table, { lower: b('c'), upper: b('m') });
+    expect([...it].map((t) => t.seq)).toEqual([9, 4]);
+    it.seek(b('c'));
+    expect(it.valid() && it.tombstone().seq).toBe(4);
+    expect(table.properties.smallestKey).toEqual(b('a'));
+    expect(table.properties.largestKey).toEqual(b('z'));
+    expect(table.properties.largestExclusive).toBe(true);
+    expect(scanForward(new TableIterator(table))).toEqual([]);
+    table.close();
+    cleanup();
+  });
+});
