@@ -1,1 +1,14 @@
-export {};
+/**
+ * @strata-db/engine — an embedded, durable, ordered key-value store (LSM tree) for Node.js.
+ * The public face only; see README.md for the API, the guarantees and the on-disk formats.
+ */
+export { Database, type IteratorOptions, type ReadOptions } from './db/database.js';
+export type { RecoveryInfo } from './db/open.js';
+export { StrataError, type StrataErrorCode } from './errors.js';
+export { nodeFileSystem, type FileSystem, type OpenFlags } from './file-system.js';
+export { MAX_KEY_SIZE, MAX_VALUE_SIZE } from './keys.js';
+export type { DatabaseOptions, WalRecoveryMode } from './options.js';
+export type { DbIterator, Entry } from './read/db-iterator.js';
+export { Snapshot } from './snapshots.js';
+export type { Counters, DatabaseStats, LevelFileStats, LevelStats } from './stats.js';
+export { WriteBatch, type KeyLike, type WriteOptions } from './write/write-batch.js';

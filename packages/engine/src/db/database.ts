@@ -1,0 +1,362 @@
+/**
+ * Database: the public face of the engine (API fixed by the shared design notes).
+ *
+ * Every method checks its arguments first — bad input is an INVALID_ARGUMENT and the database
+ * stays usable — and that the database is open (NOT_OPEN otherwise). The work is done by the
+ * modules under db/, write/, read/, flush/ and version/; this class only wires them.
+ */
+import { TableIterator } from '@strata-db/sstable-iterators';
+import type { BatchOp, InternalIterator, RangeTombstone } from '@strata-db/memtable';
+import { compareKeys } from '@strata-db/memtable';
+import { StrataError, toStrataError } from '../errors.js';
+import { keyArg, lookupKeyArg, optionsObject, valueArg } from '../keys.js';
+import { resolveOptions, type DatabaseOptions } from '../options.js';
+import { DbIterator, type Bounds, type Entry } from '../read/db-iterator.js';
+import { getFromView } from '../read/get.js';
+import { MergingIterator } from '../read/merging-iterator.js';
+import { RangeDelAggregator } from '../read/range-del-aggregator.js';
+import { Snapshot } from '../snapshots.js';
+import type { DatabaseStats, LevelStats } from '../stats.js';
+import { WriteBatch, type KeyLike, type WriteOptions } from '../write/write-batch.js';
+import { WritePath } from '../write/write-path.js';
+import type { DbCore } from './core.js';
+import type { DirectoryLock } from './lock.js';
+import { openCore, type RecoveryInfo } from './open.js';
+
+export interface ReadOptions {
+  /** Read at this snapshot (default: the latest visible write). */
+  readonly snapshot?: Snapshot;
+}
+
+export interface IteratorOptions {
+  readonly gt?: KeyLike;
+  readonly gte?: KeyLike;
+  readonly lt?: KeyLike;
+  readonly lte?: KeyLike;
+  /** Largest key first (default false). */
+  readonly reverse?: boolean;
+  /** Stop after this many entries; a negative number or Infinity means no limit (default). */
+  readonly limit?: number;
+  readonly snapshot?: Snapshot;
+}
+
+export class Database {
+  private readonly writer: WritePath;
+  private readonly iterators = new Set<DbIterator>();
+  private closing: Promise<void> | undefined;
+
+  private constructor(
+    /** The database directory. */
+    readonly location: string,
+    private readonly core: DbCore,
+    private readonly lock: DirectoryLock,
+    /** What recovery found and did at open. */
+    readonly recovery: RecoveryInfo,
+  ) {
+    this.writer = new WritePath(core);
+  }
+
+  /**
+   * Opens (by default creating) the database in directory `path`.
+   * Errors: LOCKED, NOT_FOUND, EXISTS, CORRUPTION, FOREIGN_FILE, IO_ERROR, INVALID_ARGUMENT.
+   */
+  static async open(path: string, options?: DatabaseOptions): Promise<Database> {
+    if (typeof path !== 'string' || path.length === 0) throw new StrataError('INVALID_ARGUMENT', 'Database.open(path): path must be a non-empty string');
+    const opts = resolveOptions(options);
+    const { core, lock, recovery } = await openCore(path, opts);
+    return new Database(path, core, lock, recovery);
+  }
+
+  get isOpen(): boolean {
+    return this.core.state === 'open';
+  }
+
+  // ---- writes ------------------------------------------------------------------------------
+
+  async put(key: KeyLike, value: KeyLike, options?: WriteOptions): Promise<void> {
+    const k = keyArg(key);
+    const v = valueArg(value);
+    await this.writer.write([{ type: 'put', key: k, value: v }], this.syncOf(options), k.length + v.length);
+  }
+
+  async delete(key: KeyLike, options?: WriteOptions): Promise<void> {
+    const k = keyArg(key);
+    await this.writer.write([{ type: 'del', key: k }], this.syncOf(options), k.length);
+  }
+
+  /** Alias of `delete`. */
+  del(key: KeyLike, options?: WriteOptions): Promise<void> {
+    return this.delete(key, options);
+  }
+
+  /** Removes every key in [start, end). start > end is INVALID_ARGUMENT; start = end does nothing. */
+  async deleteRange(start: KeyLike, end: KeyLike, options?: WriteOptions): Promise<void> {
+    const s = keyArg(start, 'start');
+    const e = keyArg(end, 'end');
+    const c = compareKeys(s, e);
+    if (c > 0) throw new StrataError('INVALID_ARGUMENT', 'deleteRange: start must not be greater than end');
+    const sync = this.syncOf(options);
+    if (c === 0) {
+      this.core.checkWritable();
+      return;
+    }
+    await this.writer.write([{ type: 'deleteRange', start: s, end: e }], sync, s.length + e.length);
+  }
+
+  /** An atomic batch: `db.batch().put(k, v).delete(k).deleteRange(s, e).write({ sync })`. */
+  batch(): WriteBatch {
+    return new WriteBatch({
+      commitBatch: async (ops: BatchOp[], userBytes: number, options: WriteOptions | undefined) => {
+        await this.writer.write(ops, this.syncOf(options), userBytes);
+      },
+    });
+  }
+
+  private syncOf(options: WriteOptions | undefined): boolean {
+    const o = optionsObject(options, 'write options');
+    if (o.sync !== undefined && typeof o.sync !== 'boolean') throw new StrataError('INVALID_ARGUMENT', 'option sync must be a boolean');
+    return o.sync ?? this.core.opts.sync;
+  }
+
+  // ---- reads -------------------------------------------------------------------------------
+
+  /** The value of `key`, or undefined. Reads are synchronous underneath; see `getSync`. */
+  async get(key: KeyLike, options?: ReadOptions): Promise<Uint8Array | undefined> {
+    return this.getSync(key, options);
+  }
+
+  /** Synchronous `get`: memtables and tables (page cache + block cache) are read synchronously. */
+  getSync(key: KeyLike, options?: ReadOptions): Uint8Array | undefined {
+    const k = lookupKeyArg(key);
+    const seq = this.snapshotSeqOf(optionsObject(options, 'read options').snapshot);
+    this.core.checkOpen();
+    const c = this.core.counters;
+    c.gets++;
+    try {
+      return getFromView(this.core.readView(), this.core.tables, k, seq, c);
+    } catch (err) {
+      throw toStrataError(err, 'get failed');
+    }
+  }
+
+  private snapshotSeqOf(snapshot: unknown): number {
+    if (snapshot === undefined) return this.core.visibleSequence;
+    if (!(snapshot instanceof Snapshot)) throw new StrataError('INVALID_ARGUMENT', 'option snapshot must come from db.snapshot()');
+    return snapshot.check(this);
+  }
+
+  /** Pins the current state: reads given `{ snapshot }` see exactly the writes up to now. */
+  snapshot(): Snapshot {
+    this.core.checkOpen();
+    return new Snapshot(this.core.visibleSequence, this.core.snapshots, this);
+  }
+
+  /**
+   * A synchronous cursor over one consistent snapshot (taken now): `next()`, `nextv(n)`,
+   * `seek(key)`, `close()`. Close it when done: it keeps the tables it reads alive.
+   */
+  iterator(options?: IteratorOptions): DbIterator {
+    const o = optionsObject(options, 'iterator options');
+    const bounds = parseBounds(o);
+    const reverse = o.reverse ?? false;
+    if (typeof reverse !== 'boolean') throw new StrataError('INVALID_ARGUMENT', 'option reverse must be a boolean');
+    let limit = o.limit ?? -1;
+    if (typeof limit !== 'number' || Number.isNaN(limit) || (Number.isFinite(limit) && !Number.isInteger(limit))) {
+      throw new StrataError('INVALID_ARGUMENT', 'option limit must be an integer (negative or Infinity: no limit)');
+    }
+    if (limit < 0) limit = Number.POSITIVE_INFINITY;
+    const explicit = o.snapshot;
+    const seq = this.snapshotSeqOf(explicit);
+    this.core.checkOpen();
+    const core = this.core;
+    const view = core.readView();
+    const version = core.versions.pinCurrent();
+    try {
+      const children: InternalIterator[] = [view.active.iterator()];
+      const tombstones: RangeTombstone[] = [...view.active.rangeTombstones()];
+      for (const f of view.frozen) {
+        children.push(f.iterator());
+        for (const t of f.rangeTombstones()) tombstones.push(t);
+      }
+      for (let level = 0; level < version.numLevels; level++) {
+        for (const f of version.overlappingFiles(level, bounds.lower, bounds.upper)) {
+          if (f.minSeq > seq) continue;
+          const t = core.tables.get(f.fileNumber);
+          children.push(new TableIterator(t));
+          if (f.tombstoneCount > 0) for (const ts of t.rangeTombstones()) tombstones.push(ts);
+        }
+      }
+      if (explicit === undefined) core.snapshots.add(seq);
+      const it = new DbIterator(new MergingIterator(children), new RangeDelAggregator(tombstones, seq), seq, bounds, reverse, limit, (closed) => {
+        this.iterators.delete(closed);
+        version.unref();
+        if (explicit === undefined) core.snapshots.remove(seq);
+      });
+      this.iterators.add(it);
+      core.counters.iterators++;
+      return it;
+    } catch (err) {
+      version.unref();
+      throw toStrataError(err, 'cannot create an iterator');
+    }
+  }
+
+  /** `for await (const [key, value] of db.iterate({ gte, lt, reverse, limit, snapshot }))`. */
+  iterate(options?: IteratorOptions): AsyncIterableIterator<Entry> {
+    const it = this.iterator(options); // the snapshot is taken now, not at the first next()
+    let buf: Entry[] = [];
+    let i = 0;
+    const done = (): IteratorResult<Entry> => {
+      it.close();
+      return { done: true, value: undefined };
+    };
+    const self: AsyncIterableIterator<Entry> = {
+      next: () => {
+        try {
+          if (i >= buf.length) {
+            if (it.isClosed) return Promise.resolve(done());
+            buf = it.nextv(256);
+            i = 0;
+            if (buf.length === 0) return Promise.resolve(done());
+          }
+          return Promise.resolve({ done: false, value: buf[i++]! });
+        } catch (err) {
+          it.close();
+          return Promise.reject(err as Error);
+        }
+      },
+      return: () => Promise.resolve(done()),
+      [Symbol.asyncIterator]: () => self,
+    };
+    return self;
+  }
+
+  // ---- maintenance -------------------------------------------------------------------------
+
+  /** Writes every memtable to L0 (the active one included). Resolves when they are durable. */
+  async flush(): Promise<void> {
+    this.core.checkWritable();
+    this.core.rotateMemtable();
+    await this.core.waitForFlushes();
+  }
+
+  /** Flushes, then compacts the whole key space. */
+  async compact(): Promise<void> {
+    await this.flush();
+    await this.core.compactor?.compactAll();
+    if (this.core.bgError) throw this.core.bgError;
+  }
+
+  stats(): DatabaseStats {
+    this.core.checkOpen();
+    const core = this.core;
+    const v = core.versions.current;
+    const levels: LevelStats[] = [];
+    for (let level = 0; level < v.numLevels; level++) {
+      const files = v.files(level);
+      let bytes = 0;
+      let smallest: Uint8Array | undefined;
+      let largest: Uint8Array | undefined;
+      for (const f of files) {
+        bytes += f.fileSize;
+        if (smallest === undefined || compareKeys(f.smallestKey, smallest) < 0) smallest = f.smallestKey;
+        if (largest === undefined || compareKeys(f.largestKey, largest) > 0) largest = f.largestKey;
+      }
+      levels.push({
+        level,
+        files: files.length,
+        bytes,
+        smallestKey: smallest,
+        largestKey: largest,
+        fileList: files.map((f) => ({
+          fileNumber: f.fileNumber,
+          size: f.fileSize,
+          smallestKey: f.smallestKey,
+          largestKey: f.largestKey,
+          minSeq: f.minSeq,
+          maxSeq: f.maxSeq,
+          entries: f.entryCount,
+          tombstones: f.tombstoneCount,
+        })),
+      });
+    }
+    let frozenBytes = 0;
+    for (const f of core.frozen) frozenBytes += f.mem.approximateBytes();
+    const c = { ...core.counters, walBytesWritten: core.wal.bytesWritten };
+    const amplified = c.walBytesWritten + c.flushBytesWritten + c.compactionBytesWritten;
+    const bc = core.tables.blockCache;
+    return {
+      lastSequence: core.versions.lastSequence,
+      visibleSequence: core.visibleSequence,
+      levels,
+      memtables: {
+        activeBytes: core.active.approximateBytes(),
+        activeEntries: core.active.entryCount,
+        frozen: core.frozen.length,
+        frozenBytes,
+      },
+      snapshots: core.snapshots.size,
+      openIterators: this.iterators.size,
+      liveVersions: core.versions.liveVersionCount,
+      walSegment: core.walSegment,
+      manifest: { fileNumber: core.versions.manifestFileNumber, bytes: core.versions.manifestSize },
+      blockCache: { capacity: bc.capacity, usage: bc.usage, hits: bc.hits, misses: bc.misses },
+      writeStall: core.stallState(),
+      backgroundError: core.bgError?.message,
+      counters: c,
+      writeAmplification: c.userBytesWritten === 0 ? 0 : amplified / c.userBytesWritten,
+    };
+  }
+
+  /**
+   * Waits for background work (a flush or compaction in progress), closes open iterators,
+   * syncs and closes the WAL and releases the lock. Later calls get NOT_OPEN. Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.doClose();
+    return this.closing;
+  }
+
+  private async doClose(): Promise<void> {
+    const core = this.core;
+    if (core.state !== 'open') return;
+    core.state = 'closing';
+    this.writer.abort(new StrataError('NOT_OPEN', 'the database was closed before this write could be logged; nothing of it was written'));
+    let firstError: unknown;
+    try {
+      await core.drainBackground();
+      await core.versions.drain();
+    } catch (err) {
+      firstError ??= err;
+    }
+    core.compactor?.close?.();
+    for (const it of [...this.iterators]) it.close();
+    try {
+      await core.wal.close();
+    } catch (err) {
+      // A WAL that failed earlier rejects close with READ_ONLY: the failure was reported then.
+      if (core.bgError === undefined) firstError ??= err;
+    }
+    core.versions.close();
+    core.tables.close();
+    this.lock.release();
+    core.state = 'closed';
+    if (firstError !== undefined) throw toStrataError(firstError, 'closing the database failed');
+  }
+}
+
+function parseBounds(o: Partial<IteratorOptions>): Bounds {
+  const b = (v: KeyLike | undefined, name: string): Uint8Array | undefined => (v === undefined ? undefined : keyArg(v, name));
+  const gt = b(o.gt, 'gt');
+  const gte = b(o.gte, 'gte');
+  const lt = b(o.lt, 'lt');
+  const lte = b(o.lte, 'lte');
+  if (gt !== undefined && gte !== undefined) throw new StrataError('INVALID_ARGUMENT', 'give at most one of gt and gte');
+  if (lt !== undefined && lte !== undefined) throw new StrataError('INVALID_ARGUMENT', 'give at most one of lt and lte');
+  return {
+    lower: gte ?? gt,
+    lowerInclusive: gte !== undefined,
+    upper: lte ?? lt,
+    upperInclusive: lte !== undefined,
+  };
+}

@@ -1,0 +1,219 @@
+/**
+ * The LOCK file: one Database at a time per directory, without native addons (no flock).
+ *
+ * LOCK is created with O_EXCL ('wx'), so exactly one creator wins, and holds one line of JSON:
+ *
+ *   {"pid":1234,"start":"98765","token":"<random uuid>","host":"<hostname>"}
+ *
+ * `start` is the owner's process start time (field 22 of /proc/<pid>/stat, in clock ticks since
+ * boot; empty where /proc does not exist). A LOCK that already exists is STALE — left by a
+ * process that died without closing, e.g. after kill -9 — when
+ *   - its pid is not alive (process.kill(pid, 0) fails with ESRCH), or
+ *   - its pid is alive but started at another time (the pid was reused by an unrelated process), or
+ *   - it names this very process but this process's registry does not hold the directory
+ *     (a Database of ours that was never closed and has been dropped), or
+ *   - it stays unreadable/empty for ~200 ms (a creator that died between create and write; a
+ *     live creator writes its line immediately after the create).
+ * A stale LOCK is taken over under a second O_EXCL file, LOCK.break, so that two processes that
+ * both see the same stale LOCK cannot both take it: only the holder of LOCK.break may unlink
+ * LOCK and create it anew, and it re-checks the token it judged stale first.
+ * The host is recorded for diagnostics only; a database shared over a network file system
+ * from two hosts is not supported.
+ *
+ * Within one process, a registry (on globalThis, so that the ESM and CJS builds share it) makes
+ * a second open of the same directory fail with LOCKED even though the pid check would pass.
+ */
+import { randomUUID } from 'node:crypto';
+import { readFileSync as readProcFile } from 'node:fs';
+import { hostname } from 'node:os';
+import { join, resolve } from 'node:path';
+import { StrataError } from '../errors.js';
+import type { FileSystem } from '../file-system.js';
+import { LOCK_FILE } from './filenames.js';
+
+interface LockContent {
+  readonly pid: number;
+  readonly start: string;
+  readonly token: string;
+  readonly host: string;
+}
+
+const REGISTRY_KEY = Symbol.for('@strata-db/engine/open-directories');
+const registry: Set<string> = ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] as Set<string> | undefined) ?? new Set<string>();
+(globalThis as Record<symbol, unknown>)[REGISTRY_KEY] = registry;
+
+/**
+ * Process start time from /proc (Linux). Read with node:fs directly on purpose: /proc is not a
+ * database file, and the fault-injecting file layer must not see it.
+ */
+function processStartTime(pid: number): string {
+  try {
+    const stat = readProcFile(`/proc/${pid}/stat`, 'latin1');
+    // The command name (field 2) is in parentheses and may contain spaces: split after it.
+    const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    return rest[19] ?? ''; // field 22 overall = index 19 after "pid (comm) "
+  } catch {
+    return '';
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM'; // exists, owned by someone else
+  }
+}
+
+const ownStart = processStartTime(process.pid);
+
+function sleepSync(ms: number): void {
+  Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
+}
+
+function parse(bytes: Uint8Array): LockContent | undefined {
+  try {
+    const v = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<LockContent>;
+    if (typeof v.pid === 'number' && typeof v.token === 'string') {
+      return { pid: v.pid, start: typeof v.start === 'string' ? v.start : '', token: v.token, host: typeof v.host === 'string' ? v.host : '' };
+    }
+  } catch {
+    // fall through
+  }
+  return undefined;
+}
+
+export class DirectoryLock {
+  private released = false;
+
+  private constructor(
+    private readonly fs: FileSystem,
+    private readonly dir: string,
+    private readonly key: string,
+    readonly token: string,
+  ) {}
+
+  /** Takes the lock of `dir` or throws LOCKED naming the holder. */
+  static acquire(fs: FileSystem, dir: string): DirectoryLock {
+    const key = resolve(dir);
+    if (registry.has(key)) {
+      throw new StrataError('LOCKED', `database ${dir} is already open in this process; close it first`, { file: join(dir, LOCK_FILE) });
+    }
+    const token = randomUUID();
+    const content: LockContent = { pid: process.pid, start: ownStart, token, host: hostname() };
+    const bytes = Buffer.from(JSON.stringify(content) + '\n');
+    const path = join(dir, LOCK_FILE);
+    for (let attempt = 0; ; attempt++) {
+      if (tryCreate(fs, path, bytes)) break;
+      if (attempt >= 5) {
+        throw new StrataError('LOCKED', `could not take ${path}: it keeps changing hands; retry later`, { file: path });
+      }
+      const holder = readHolder(fs, path);
+      if (holder === 'gone') continue;
+      if (holder !== 'garbage' && !isStale(holder)) {
+        throw new StrataError(
+          'LOCKED',
+          `database ${dir} is locked by process ${holder.pid}${holder.host && holder.host !== hostname() ? ` on ${holder.host}` : ''}; close it there first (a lock of a dead process is taken over automatically)`,
+          { file: path },
+        );
+      }
+      breakStale(fs, dir, path, holder);
+    }
+    registry.add(key);
+    return new DirectoryLock(fs, dir, key, token);
+  }
+
+  /** Releases the lock: unlinks LOCK if it is still ours. Idempotent. */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    registry.delete(this.key);
+    const path = join(this.dir, LOCK_FILE);
+    try {
+      const holder = parse(this.fs.readFileSync(path));
+      if (holder?.token === this.token) this.fs.unlinkSync(path);
+    } catch {
+      // Best effort: a LOCK left behind is stale (our pid dies or we are not in the registry).
+    }
+  }
+}
+
+function tryCreate(fs: FileSystem, path: string, bytes: Uint8Array): boolean {
+  let fd: number;
+  try {
+    fd = fs.openSync(path, 'wx');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'EEXIST') return false;
+    throw new StrataError('IO_ERROR', `cannot create ${path}: ${(err as Error).message}`, { file: path, cause: err });
+  }
+  try {
+    fs.writeSync(fd, bytes, 0, bytes.length, 0);
+  } finally {
+    fs.closeSync(fd);
+  }
+  return true;
+}
+
+/** Reads LOCK, waiting briefly for a creator that has not written its line yet. */
+function readHolder(fs: FileSystem, path: string): LockContent | 'gone' | 'garbage' {
+  for (let i = 0; i < 10; i++) {
+    let bytes: Uint8Array;
+    try {
+      bytes = fs.readFileSync(path);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 'gone';
+      throw new StrataError('IO_ERROR', `cannot read ${path}: ${(err as Error).message}`, { file: path, cause: err });
+    }
+    const c = parse(bytes);
+    if (c) return c;
+    sleepSync(20);
+  }
+  return 'garbage';
+}
+
+function isStale(holder: LockContent | 'garbage'): boolean {
+  if (holder === 'garbage') return true;
+  if (holder.host !== '' && holder.host !== hostname()) return false; // cannot check another host
+  if (holder.pid === process.pid) {
+    // Ours: stale unless a live Database in this process holds it (checked by the caller via
+    // the registry before we got here) — or a different process that reused our pid.
+    return holder.start === '' || holder.start === ownStart;
+  }
+  if (!isAlive(holder.pid)) return true;
+  const start = processStartTime(holder.pid);
+  return start !== '' && holder.start !== '' && start !== holder.start;
+}
+
+function breakStale(fs: FileSystem, dir: string, path: string, judged: LockContent | 'garbage'): void {
+  const breakPath = join(dir, `${LOCK_FILE}.break`);
+  const me = Buffer.from(JSON.stringify({ pid: process.pid, start: ownStart, token: randomUUID(), host: hostname() }) + '\n');
+  if (!tryCreate(fs, breakPath, me)) {
+    // Someone else is breaking it, or died while doing so.
+    const other = readHolder(fs, breakPath);
+    if (other !== 'gone' && !isStale(other)) return; // let them finish; our caller retries
+    try {
+      fs.unlinkSync(breakPath);
+    } catch {
+      // raced with its owner: fine
+    }
+    return;
+  }
+  try {
+    const now = readHolder(fs, path);
+    const same = now === 'garbage' ? judged === 'garbage' : now !== 'gone' && judged !== 'garbage' && now.token === judged.token;
+    if (same) {
+      try {
+        fs.unlinkSync(path);
+      } catch {
+        // already gone
+      }
+    }
+  } finally {
+    try {
+      fs.unlinkSync(breakPath);
+    } catch {
+      // ignore
+    }
+  }
+}

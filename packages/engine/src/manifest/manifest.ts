@@ -1,0 +1,138 @@
+/**
+ * Reading and appending MANIFEST files (format in ./format.ts), and pointing CURRENT at one.
+ */
+import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
+import { StrataError } from '../errors.js';
+import type { FileSystem } from '../file-system.js';
+import { CURRENT_FILE, manifestFileName } from '../db/filenames.js';
+import { writeFileDurably } from '../db/durable-file.js';
+import type { VersionEdit } from '../version/version-edit.js';
+import {
+  MANIFEST_HEADER_SIZE,
+  MANIFEST_MAGIC,
+  MANIFEST_VERSION,
+  RECORD_HEADER_SIZE,
+  RECORD_TYPE_EDIT,
+  decodeEdit,
+  encodeEdit,
+  encodeManifestHeader,
+  encodeRecord,
+} from './format.js';
+
+/** An open manifest being appended to. */
+export class ManifestWriter {
+  private constructor(
+    private readonly fs: FileSystem,
+    readonly path: string,
+    readonly fileNumber: number,
+    private fd: number,
+    private size: number,
+  ) {}
+
+  /** Creates a new manifest holding `snapshot` as its first record, fsynced (dir not yet). */
+  static async create(fs: FileSystem, dir: string, fileNumber: number, snapshot: VersionEdit): Promise<ManifestWriter> {
+    const path = join(dir, manifestFileName(fileNumber));
+    const fd = fs.openSync(path, 'w');
+    const w = new ManifestWriter(fs, path, fileNumber, fd, 0);
+    try {
+      w.writeAll(encodeManifestHeader());
+      await w.append(snapshot);
+    } catch (err) {
+      w.close();
+      throw err;
+    }
+    return w;
+  }
+
+  /** Reopens an existing manifest for appending at `validSize` (a torn tail is cut off). */
+  static reopen(fs: FileSystem, path: string, fileNumber: number, validSize: number): ManifestWriter {
+    const fd = fs.openSync(path, 'r+');
+    if (fs.fstatSync(fd).size !== validSize) fs.ftruncateSync(fd, validSize);
+    return new ManifestWriter(fs, path, fileNumber, fd, validSize);
+  }
+
+  get fileSize(): number {
+    return this.size;
+  }
+
+  private writeAll(bytes: Uint8Array): void {
+    let off = 0;
+    while (off < bytes.length) {
+      off += this.fs.writeSync(this.fd, bytes, off, bytes.length - off, this.size + off);
+    }
+    this.size += bytes.length;
+  }
+
+  /** Appends one edit and fsyncs: when this resolves, the edit survives power loss. */
+  async append(edit: VersionEdit): Promise<void> {
+    this.writeAll(encodeRecord(encodeEdit(edit)));
+    await this.fs.fdatasync(this.fd);
+  }
+
+  close(): void {
+    if (this.fd < 0) return;
+    const fd = this.fd;
+    this.fd = -1;
+    this.fs.closeSync(fd);
+  }
+}
+
+export interface ManifestContents {
+  readonly edits: VersionEdit[];
+  /** Bytes up to the end of the last whole record: where appending resumes. */
+  readonly validSize: number;
+}
+
+/** Reads every edit of a manifest. A torn final record is dropped; damage before it is CORRUPTION. */
+export function readManifest(fs: FileSystem, path: string): ManifestContents {
+  const buf = Buffer.from(fs.readFileSync(path));
+  if (buf.length < MANIFEST_HEADER_SIZE || !buf.subarray(0, 8).equals(MANIFEST_MAGIC)) {
+    throw new StrataError('CORRUPTION', `${path} is not a Strata manifest (bad magic); restore the database from a backup`, { file: path, offset: 0 });
+  }
+  const version = buf.readUInt32LE(8);
+  if (version !== MANIFEST_VERSION) {
+    throw new StrataError('CORRUPTION', `${path} has manifest format ${version}; this build reads format ${MANIFEST_VERSION}`, { file: path, offset: 8 });
+  }
+  const edits: VersionEdit[] = [];
+  let pos = MANIFEST_HEADER_SIZE;
+  while (pos < buf.length) {
+    const bad = (why: string): never => {
+      throw new StrataError('CORRUPTION', `${path}: ${why} at offset ${pos}; the manifest is damaged, restore the database from a backup`, { file: path, offset: pos });
+    };
+    if (pos + RECORD_HEADER_SIZE > buf.length) break; // torn header at the tail
+    const len = buf.readUInt32LE(pos + 4);
+    const end = pos + RECORD_HEADER_SIZE + len;
+    if (end > buf.length) break; // torn payload at the tail
+    const crc = buf.readUInt32LE(pos);
+    if (crc32(buf.subarray(pos + 4, end)) !== crc) {
+      // A torn tail can also show up as a bad checksum on the last record; anything after it
+      // means the damage is in the middle.
+      if (end >= buf.length) break;
+      bad('record checksum mismatch');
+    }
+    if (buf[pos + 8] !== RECORD_TYPE_EDIT) bad(`unknown record type ${buf[pos + 8]}`);
+    try {
+      edits.push(decodeEdit(buf.subarray(pos + RECORD_HEADER_SIZE, end)));
+    } catch (err) {
+      bad(`malformed edit (${(err as Error).message})`);
+    }
+    pos = end;
+  }
+  return { edits, validSize: pos };
+}
+
+export function readCurrent(fs: FileSystem, dir: string): { name: string; number: number } {
+  const path = join(dir, CURRENT_FILE);
+  const text = Buffer.from(fs.readFileSync(path)).toString('latin1');
+  const m = /^MANIFEST-(\d+)\n$/.exec(text);
+  if (!m) {
+    throw new StrataError('CORRUPTION', `${path} does not name a manifest (${JSON.stringify(text.slice(0, 40))}); restore the database from a backup`, { file: path, offset: 0 });
+  }
+  return { name: `MANIFEST-${m[1]}`, number: Number(m[1]) };
+}
+
+/** Points CURRENT at manifest `n`: temp, fsync, rename, fsync directory. */
+export async function setCurrent(fs: FileSystem, dir: string, n: number): Promise<void> {
+  await writeFileDurably(fs, dir, CURRENT_FILE, Buffer.from(`${manifestFileName(n)}\n`, 'latin1'));
+}

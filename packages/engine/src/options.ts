@@ -1,0 +1,123 @@
+/**
+ * Database options: the documented defaults, and validation that turns a bad option into an
+ * INVALID_ARGUMENT at open time instead of a strange failure later.
+ */
+import { StrataError } from './errors.js';
+import { nodeFileSystem, type FileSystem } from './file-system.js';
+
+export type WalRecoveryMode = 'tolerate-corrupted-tail' | 'absolute-consistency' | 'point-in-time' | 'skip-any-corrupted';
+
+export interface DatabaseOptions {
+  /** Create the directory and an empty database when none exists (default true). */
+  readonly createIfMissing?: boolean;
+  /** Fail with EXISTS when a database already exists (default false). */
+  readonly errorIfExists?: boolean;
+  /** Active memtable size, in bytes, at which it is frozen and flushed (default 4 MiB). */
+  readonly memtableSize?: number;
+  /** Default for writes: fdatasync the WAL before the promise resolves (default false). */
+  readonly sync?: boolean;
+  /** What to do with a damaged WAL at open (default 'tolerate-corrupted-tail'). */
+  readonly walRecovery?: WalRecoveryMode;
+  /** Target uncompressed data block size of tables (default 4 KiB). */
+  readonly blockSize?: number;
+  /** Bloom filter bits per key; 0 disables filters (default 10, ≈1% false positives). */
+  readonly bloomBitsPerKey?: number;
+  /** Bytes of decoded blocks kept in the shared LRU block cache (default 8 MiB). */
+  readonly blockCacheSize?: number;
+  /** Number of L0 files that makes L0 eligible for compaction (default 4). */
+  readonly l0CompactionTrigger?: number;
+  /** Number of L0 files at which each write is delayed by ~1 ms (default 8). */
+  readonly l0SlowdownWritesTrigger?: number;
+  /** Number of L0 files at which writes wait for compaction (default 12). */
+  readonly l0StopWritesTrigger?: number;
+  /** Frozen memtables waiting for flush at which writes wait (default 2). */
+  readonly maxFrozenMemtables?: number;
+  /** Size ratio between consecutive levels L(n+1)/L(n) (default 10). */
+  readonly levelSizeMultiplier?: number;
+  /** Target size of L1 in bytes (default 10 × targetFileSize). */
+  readonly maxBytesForLevelBase?: number;
+  /** Target size of a table written by compaction (default 2 MiB). */
+  readonly targetFileSize?: number;
+  /** Number of levels, L0 included (default 7). */
+  readonly numLevels?: number;
+  /** A MANIFEST larger than this is rewritten as a fresh snapshot (default 4 MiB). */
+  readonly maxManifestFileSize?: number;
+  /** The file layer; every file operation goes through it (default: node:fs). */
+  readonly fs?: FileSystem;
+}
+
+export interface ResolvedOptions {
+  readonly createIfMissing: boolean;
+  readonly errorIfExists: boolean;
+  readonly memtableSize: number;
+  readonly sync: boolean;
+  readonly walRecovery: WalRecoveryMode;
+  readonly blockSize: number;
+  readonly bloomBitsPerKey: number;
+  readonly blockCacheSize: number;
+  readonly l0CompactionTrigger: number;
+  readonly l0SlowdownWritesTrigger: number;
+  readonly l0StopWritesTrigger: number;
+  readonly maxFrozenMemtables: number;
+  readonly levelSizeMultiplier: number;
+  readonly maxBytesForLevelBase: number;
+  readonly targetFileSize: number;
+  readonly numLevels: number;
+  readonly maxManifestFileSize: number;
+  readonly fs: FileSystem;
+}
+
+const RECOVERY_MODES: readonly WalRecoveryMode[] = ['tolerate-corrupted-tail', 'absolute-consistency', 'point-in-time', 'skip-any-corrupted'];
+
+function int(name: string, v: unknown, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
+  if (v === undefined) return def;
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
+    throw new StrataError('INVALID_ARGUMENT', `option ${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+  }
+  return v;
+}
+
+function bool(name: string, v: unknown, def: boolean): boolean {
+  if (v === undefined) return def;
+  if (typeof v !== 'boolean') throw new StrataError('INVALID_ARGUMENT', `option ${name} must be a boolean, got ${String(v)}`);
+  return v;
+}
+
+export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions {
+  if (o !== undefined && (typeof o !== 'object' || o === null)) {
+    throw new StrataError('INVALID_ARGUMENT', 'options must be an object');
+  }
+  const opts = o ?? {};
+  const walRecovery = opts.walRecovery ?? 'tolerate-corrupted-tail';
+  if (!RECOVERY_MODES.includes(walRecovery)) {
+    throw new StrataError('INVALID_ARGUMENT', `option walRecovery must be one of ${RECOVERY_MODES.join(', ')}, got ${String(walRecovery)}`);
+  }
+  const fs = opts.fs ?? nodeFileSystem;
+  if (typeof fs !== 'object' || typeof (fs as Partial<FileSystem>).openSync !== 'function') {
+    throw new StrataError('INVALID_ARGUMENT', 'option fs must implement the FileSystem interface');
+  }
+  const targetFileSize = int('targetFileSize', opts.targetFileSize, 2 * 1024 * 1024, 1024);
+  const l0CompactionTrigger = int('l0CompactionTrigger', opts.l0CompactionTrigger, 4, 1, 1000);
+  const l0SlowdownWritesTrigger = int('l0SlowdownWritesTrigger', opts.l0SlowdownWritesTrigger, Math.max(8, l0CompactionTrigger * 2), 1, 10_000);
+  const l0StopWritesTrigger = int('l0StopWritesTrigger', opts.l0StopWritesTrigger, Math.max(12, l0SlowdownWritesTrigger + 4), 1, 10_000);
+  return {
+    createIfMissing: bool('createIfMissing', opts.createIfMissing, true),
+    errorIfExists: bool('errorIfExists', opts.errorIfExists, false),
+    memtableSize: int('memtableSize', opts.memtableSize, 4 * 1024 * 1024, 1024, 2 ** 31),
+    sync: bool('sync', opts.sync, false),
+    walRecovery,
+    blockSize: int('blockSize', opts.blockSize, 4096, 256, 16 * 1024 * 1024),
+    bloomBitsPerKey: int('bloomBitsPerKey', opts.bloomBitsPerKey, 10, 0, 64),
+    blockCacheSize: int('blockCacheSize', opts.blockCacheSize, 8 * 1024 * 1024, 0),
+    l0CompactionTrigger,
+    l0SlowdownWritesTrigger,
+    l0StopWritesTrigger,
+    maxFrozenMemtables: int('maxFrozenMemtables', opts.maxFrozenMemtables, 2, 1, 64),
+    levelSizeMultiplier: int('levelSizeMultiplier', opts.levelSizeMultiplier, 10, 2, 1000),
+    maxBytesForLevelBase: int('maxBytesForLevelBase', opts.maxBytesForLevelBase, 10 * targetFileSize, 1024),
+    targetFileSize,
+    numLevels: int('numLevels', opts.numLevels, 7, 2, 20),
+    maxManifestFileSize: int('maxManifestFileSize', opts.maxManifestFileSize, 4 * 1024 * 1024, 1024),
+    fs,
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * Point lookup: sources newest first — active memtable, frozen memtables (newest first), L0
+ * tables (newest first), then one file per deeper level found by binary search on key ranges.
+ *
+ * The first source holding a version of the key visible at the snapshot decides, unless a range
+ * tombstone seen so far (in this source or a newer one) has a higher seq. The running maximum
+ * covering-tombstone seq carries across sources because a table's tombstone may cover a key
+ * the table holds no version of. Tables are skipped by key range first, then (inside
+ * `Table.get`) by bloom filter; a table's tombstones are only consulted when it has any.
+ * A memtable's own answer is final (its tombstones are newer than everything older sources
+ * hold), which the memtable's `get` already applies.
+ */
+import { EntryKind, compareKeys, type PointEntry } from '@strata-db/memtable';
+import type { Table } from '@strata-db/sstable-core';
+import type { FileMetadata } from '../version/file-metadata.js';
+import type { TableCache } from '../version/table-cache.js';
+import { Version } from '../version/version.js';
+import type { ReadView } from './read-view.js';
+
+export interface GetCounters {
+  /** Table probes that reached Table.get (after the key-range check). */
+  tableProbes: number;
+}
+
+function decide(e: PointEntry | undefined, maxCov: number): Uint8Array | undefined | null {
+  if (e === undefined) return null; // no answer from this source
+  if (e.seq < maxCov) return undefined;
+  return e.kind === EntryKind.Put ? e.value : undefined;
+}
+
+export function getFromView(view: ReadView, tables: TableCache, key: Uint8Array, snapshotSeq: number, counters: GetCounters): Uint8Array | undefined {
+  const m = view.active.get(key, snapshotSeq);
+  if (m !== undefined) return m.kind === 'put' ? m.value : undefined;
+  for (const f of view.frozen) {
+    const r = f.get(key, snapshotSeq);
+    if (r !== undefined) return r.kind === 'put' ? r.value : undefined;
+  }
+  let maxCov = 0;
+  const probe = (meta: FileMetadata): Uint8Array | undefined | null => {
+    if (meta.minSeq > snapshotSeq) return null; // everything in it is newer than the snapshot
+    counters.tableProbes++;
+    const t: Table = tables.get(meta.fileNumber);
+    if (meta.tombstoneCount > 0) {
+      const c = t.maxCoveringTombstoneSeq(key, snapshotSeq);
+      if (c > maxCov) maxCov = c;
+    }
+    return decide(t.get(key, snapshotSeq), maxCov);
+  };
+  const levels = view.version.levels;
+  const l0 = levels[0]!;
+  for (let i = 0; i < l0.length; i++) {
+    const f = l0[i]!;
+    if (compareKeys(key, f.smallestKey) < 0 || compareKeys(key, f.largestKey) > 0) continue;
+    const r = probe(f);
+    if (r !== null) return r;
+  }
+  for (let level = 1; level < levels.length; level++) {
+    const files = levels[level]!;
+    if (files.length === 0) continue;
+    // Usually one candidate; two when a file's largest key is a tombstone's exclusive end equal
+    // to `key` and the next file starts at `key`.
+    for (let i = Version.findFile(files, key); i < files.length; i++) {
+      const f = files[i]!;
+      if (compareKeys(key, f.smallestKey) < 0) break;
+      const r = probe(f);
+      if (r !== null) return r;
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,153 @@
+/**
+ * A merging iterator: many InternalIterators (memtables, tables, levels) seen as one, in
+ * (key ASC, seq DESC) order, moving forward and backward. Used by the database iterator and
+ * by compaction.
+ *
+ * A binary heap over the children: a min-heap on the current entries when moving forward, a
+ * max-heap when moving backward. Switching direction re-positions every child other than the
+ * current one on the far side of the current entry (as in LevelDB's MergingIterator):
+ *   to backward: child.seekForPrev(key), then prev() while child ≥ current entry
+ *   to forward:  child.seek(key), then next() while child ≤ current entry
+ * Duplicates (the same key#seq in two children) are returned once per child, in child order;
+ * the consumers tolerate them (they only look at the newest visible version of a key).
+ */
+import { compareEntries, type InternalIterator, type PointEntry } from '@strata-db/memtable';
+
+const enum Direction {
+  Forward,
+  Reverse,
+}
+
+/** A child and its current entry, cached: entry() may build a fresh object on every call. */
+interface Slot {
+  readonly it: InternalIterator;
+  e: PointEntry | undefined;
+}
+
+export class MergingIterator implements InternalIterator {
+  private readonly slots: Slot[];
+  private readonly heap: Slot[] = [];
+  private dir = Direction.Forward;
+
+  constructor(children: readonly InternalIterator[]) {
+    this.slots = children.map((it) => ({ it, e: undefined }));
+  }
+
+  valid(): boolean {
+    return this.heap.length > 0;
+  }
+
+  entry(): PointEntry {
+    const top = this.heap[0];
+    if (top === undefined) throw new Error('MergingIterator.entry() while not valid');
+    return top.e!;
+  }
+
+  seekToFirst(): void {
+    for (const s of this.slots) s.it.seekToFirst();
+    this.rebuild(Direction.Forward);
+  }
+
+  seekToLast(): void {
+    for (const s of this.slots) s.it.seekToLast();
+    this.rebuild(Direction.Reverse);
+  }
+
+  seek(key: Uint8Array): void {
+    for (const s of this.slots) s.it.seek(key);
+    this.rebuild(Direction.Forward);
+  }
+
+  seekForPrev(key: Uint8Array): void {
+    for (const s of this.slots) s.it.seekForPrev(key);
+    this.rebuild(Direction.Reverse);
+  }
+
+  next(): void {
+    let top = this.heap[0];
+    if (top === undefined) return;
+    if (this.dir !== Direction.Forward) {
+      const cur = top.e!;
+      for (const s of this.slots) {
+        if (s === top) continue;
+        const c = s.it;
+        c.seek(cur.key);
+        while (c.valid() && compareEntries(c.entry(), cur) <= 0) c.next();
+      }
+      this.rebuild(Direction.Forward);
+      top = this.heap[0]!; // the child that sits on `cur`: every other one is now past it
+    }
+    top.it.next();
+    this.advanced(top);
+  }
+
+  prev(): void {
+    let top = this.heap[0];
+    if (top === undefined) return;
+    if (this.dir !== Direction.Reverse) {
+      const cur = top.e!;
+      for (const s of this.slots) {
+        if (s === top) continue;
+        const c = s.it;
+        c.seekForPrev(cur.key);
+        while (c.valid() && compareEntries(c.entry(), cur) >= 0) c.prev();
+      }
+      this.rebuild(Direction.Reverse);
+      top = this.heap[0]!;
+    }
+    top.it.prev();
+    this.advanced(top);
+  }
+
+  /** The top child moved: refresh its entry and restore the heap. */
+  private advanced(top: Slot): void {
+    if (top.it.valid()) {
+      top.e = top.it.entry();
+      this.siftDown(0);
+    } else {
+      top.e = undefined;
+      const h = this.heap;
+      const last = h.pop()!;
+      if (h.length > 0) {
+        h[0] = last;
+        this.siftDown(0);
+      }
+    }
+  }
+
+  private less(a: Slot, b: Slot): boolean {
+    const c = compareEntries(a.e!, b.e!);
+    return this.dir === Direction.Forward ? c < 0 : c > 0;
+  }
+
+  private rebuild(dir: Direction): void {
+    this.dir = dir;
+    const h = this.heap;
+    h.length = 0;
+    for (const s of this.slots) {
+      if (s.it.valid()) {
+        s.e = s.it.entry();
+        h.push(s);
+      } else {
+        s.e = undefined;
+      }
+    }
+    for (let i = (h.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
+  }
+
+  private siftDown(i: number): void {
+    const h = this.heap;
+    const n = h.length;
+    const item = h[i]!;
+    for (;;) {
+      const l = 2 * i + 1;
+      if (l >= n) break;
+      const r = l + 1;
+      const m = r < n && this.less(h[r]!, h[l]!) ? r : l;
+      if (!this.less(h[m]!, item)) break;
+      h[i] = h[m]!;
+      i = m;
+    }
+    h[i] = item;
+  }
+}

@@ -1,0 +1,31 @@
+/**
+ * What the version set knows about one table file, without opening it. Recorded in the
+ * manifest (manifest/format.ts) when the file is added to a level.
+ *
+ * smallestKey/largestKey cover the file's range tombstones too; a tombstone's exclusive end may
+ * be the largest key, so `largestKey` is an inclusive bound for points and a conservative
+ * bound for tombstones.
+ */
+import { compareKeys } from '@strata-db/memtable';
+
+export interface FileMetadata {
+  readonly fileNumber: number;
+  readonly fileSize: number;
+  readonly smallestKey: Uint8Array;
+  readonly largestKey: Uint8Array;
+  readonly minSeq: number;
+  readonly maxSeq: number;
+  readonly entryCount: number;
+  readonly tombstoneCount: number;
+}
+
+/** Whether the file's key range intersects [lo, hi] (either bound may be absent). */
+export function overlapsRange(f: FileMetadata, lo: Uint8Array | undefined, hi: Uint8Array | undefined): boolean {
+  if (lo !== undefined && compareKeys(f.largestKey, lo) < 0) return false;
+  if (hi !== undefined && compareKeys(f.smallestKey, hi) > 0) return false;
+  return true;
+}
+
+export function containsKey(f: FileMetadata, key: Uint8Array): boolean {
+  return compareKeys(key, f.smallestKey) >= 0 && compareKeys(key, f.largestKey) <= 0;
+}

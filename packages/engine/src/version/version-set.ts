@@ -1,0 +1,329 @@
+/**
+ * The VersionSet: the current Version, the file-number counter, the last sequence number and
+ * the manifest that makes them durable.
+ *
+ * Everything that changes which tables exist (flush, compaction) goes through
+ * `logAndApply(edit)`, which
+ *   1. builds the next Version from the current one plus the edit (validating level invariants
+ *      BEFORE anything is written, so a buggy edit is refused instead of recorded),
+ *   2. appends the edit to the MANIFEST and fsyncs it (or, when the manifest has grown past
+ *      maxManifestFileSize, writes a fresh manifest holding a full snapshot and re-points
+ *      CURRENT at it: temp, fsync, rename, fsync directory),
+ *   3. installs the new Version as current.
+ * Calls are serialized (a promise chain), so edits are applied in call order.
+ *
+ * File lifetime: every live Version (current, or pinned by a reader via ref()) counts as a
+ * holder of each file it lists. When a Version is unreferenced, the files only it held are
+ * deleted — that can only be files that a durable edit has dropped, because the current
+ * Version always holds its own files. Files being written (flush/compaction outputs) are not
+ * in any Version and are never touched by this collection; orphans left by a crash are removed
+ * at open (`deleteOrphans`).
+ *
+ * If a manifest write fails, the set is poisoned: no later edit is attempted (the manifest's
+ * state after a failed fsync is unknown), and the engine turns read-only. Reopening recovers.
+ */
+import { join } from 'node:path';
+import { compareKeys } from '@strata-db/memtable';
+import { StrataError, toStrataError } from '../errors.js';
+import type { FileSystem } from '../file-system.js';
+import { CURRENT_FILE, manifestFileName, parseFileName, tablePath } from '../db/filenames.js';
+import { ManifestWriter, readCurrent, readManifest, setCurrent } from '../manifest/manifest.js';
+import type { FileMetadata } from './file-metadata.js';
+import { Version, compareBySmallest, compareL0 } from './version.js';
+import { VersionEdit } from './version-edit.js';
+
+export interface VersionSetOptions {
+  readonly fs: FileSystem;
+  readonly dir: string;
+  readonly numLevels: number;
+  readonly maxManifestFileSize: number;
+  /** Called after a table file is deleted (the table cache closes it). */
+  readonly onFileDeleted?: (fileNumber: number) => void;
+}
+
+export class VersionSet {
+  private currentVersion: Version;
+  private manifest: ManifestWriter | undefined;
+  private nextFile = 2;
+  /** Oldest WAL segment still needed (0: none yet). */
+  logNumber = 0;
+  /** Highest sequence number assigned so far; the write path advances it. */
+  lastSequence = 0;
+  dbId = '';
+  private chain: Promise<unknown> = Promise.resolve();
+  private poisoned: StrataError | undefined;
+  /** fileNumber → number of live Versions listing it. */
+  private readonly fileRefs = new Map<number, number>();
+  private readonly live = new Set<Version>();
+
+  constructor(private readonly opts: VersionSetOptions) {
+    this.currentVersion = this.adopt(new Version(emptyLevels(opts.numLevels)));
+  }
+
+  get current(): Version {
+    return this.currentVersion;
+  }
+
+  /** The current Version with a reference taken: the caller must `unref()` it when done. */
+  pinCurrent(): Version {
+    this.currentVersion.ref();
+    return this.currentVersion;
+  }
+
+  get nextFileNumber(): number {
+    return this.nextFile;
+  }
+
+  /** A fresh number for a table (or manifest). Never reused, even if the file is abandoned. */
+  newFileNumber(): number {
+    return this.nextFile++;
+  }
+
+  get manifestFileNumber(): number {
+    return this.manifest?.fileNumber ?? 0;
+  }
+
+  get manifestSize(): number {
+    return this.manifest?.fileSize ?? 0;
+  }
+
+  /** Whether a manifest write has failed (the engine is then read-only). */
+  get failed(): StrataError | undefined {
+    return this.poisoned;
+  }
+
+  /** Creates a brand-new database's first manifest and CURRENT. */
+  async create(dbId: string): Promise<void> {
+    this.dbId = dbId;
+    await this.writeNewManifest(this.currentVersion);
+  }
+
+  /**
+   * Loads CURRENT → manifest → Version. Then starts a fresh manifest holding a snapshot (which
+   * also drops a torn tail and keeps manifests compact across restarts).
+   */
+  async recover(expectedDbId: string): Promise<void> {
+    const { fs, dir } = this.opts;
+    const cur = readCurrent(fs, dir);
+    const path = join(dir, cur.name);
+    if (!fs.existsSync(path)) {
+      throw new StrataError('CORRUPTION', `${join(dir, CURRENT_FILE)} names ${cur.name}, which does not exist; restore the database from a backup`, { file: path });
+    }
+    const { edits } = readManifest(fs, path);
+    if (edits.length === 0) {
+      throw new StrataError('CORRUPTION', `${path} holds no version record; restore the database from a backup`, { file: path, offset: 0 });
+    }
+    let levels = emptyLevels(this.opts.numLevels).map((l) => [...l]);
+    let sawDbId: string | undefined;
+    for (const e of edits) {
+      if (e.dbId !== undefined) sawDbId = e.dbId;
+      if (e.logNumber !== undefined) this.logNumber = e.logNumber;
+      if (e.nextFileNumber !== undefined) this.nextFile = e.nextFileNumber;
+      if (e.lastSequence !== undefined) this.lastSequence = e.lastSequence;
+      try {
+        levels = applyEdit(levels, e, this.opts.numLevels);
+      } catch (err) {
+        throw new StrataError('CORRUPTION', `${path}: ${(err as Error).message}; restore the database from a backup`, { file: path, cause: err });
+      }
+    }
+    if (sawDbId !== undefined && sawDbId !== expectedDbId) {
+      throw new StrataError('FOREIGN_FILE', `${path} belongs to database ${sawDbId}, but IDENTITY says ${expectedDbId}; the directory mixes two databases`, { file: path });
+    }
+    this.dbId = expectedDbId;
+    // The manifest's own number must never be handed out again.
+    this.nextFile = Math.max(this.nextFile, cur.number + 1);
+    for (const l of levels) for (const f of l) this.nextFile = Math.max(this.nextFile, f.fileNumber + 1);
+    this.install(new Version(levels));
+    await this.writeNewManifest(this.currentVersion);
+  }
+
+  /**
+   * Records `edit` durably and installs the resulting Version. Resolves once the edit is in the
+   * manifest and fsynced; rejects (and poisons the set) if that fails. `onInstalled` runs
+   * synchronously right after the new Version becomes current.
+   */
+  logAndApply(edit: VersionEdit, onInstalled?: (v: Version) => void): Promise<Version> {
+    const run = async (): Promise<Version> => {
+      if (this.poisoned) throw this.poisoned;
+      if (edit.logNumber !== undefined && edit.logNumber < this.logNumber) {
+        throw new Error(`VersionEdit.logNumber ${edit.logNumber} goes back from ${this.logNumber}`);
+      }
+      edit.nextFileNumber = this.nextFile;
+      edit.lastSequence = Math.max(edit.lastSequence ?? 0, this.lastSequence);
+      // Validate first: a broken edit (overlap in L1+, unknown file) must not reach the manifest.
+      const levels = applyEdit(this.currentVersion.levels.map((l) => [...l]), edit, this.opts.numLevels);
+      const next = new Version(levels);
+      try {
+        if (this.manifest !== undefined && this.manifest.fileSize < this.opts.maxManifestFileSize) {
+          await this.manifest.append(edit);
+        } else {
+          if (edit.logNumber !== undefined) this.logNumber = edit.logNumber;
+          await this.writeNewManifest(next);
+        }
+      } catch (err) {
+        this.poisoned = toStrataError(err, 'writing the manifest failed; the database is read-only until reopened', this.manifest?.path);
+        throw this.poisoned;
+      }
+      if (edit.logNumber !== undefined) this.logNumber = edit.logNumber;
+      this.lastSequence = Math.max(this.lastSequence, edit.lastSequence);
+      this.install(next);
+      // Same synchronous step as the install: callers retire what the edit replaced (the
+      // flushed memtable) without a moment where a reader could miss data.
+      onInstalled?.(next);
+      return next;
+    };
+    const p = this.chain.then(run, run);
+    this.chain = p.catch(() => undefined);
+    return p;
+  }
+
+  /** Waits for every queued edit. */
+  async drain(): Promise<void> {
+    await this.chain;
+  }
+
+  /** A snapshot edit describing `v` completely: the first record of a new manifest. */
+  private snapshotEdit(v: Version): VersionEdit {
+    const e = new VersionEdit();
+    e.dbId = this.dbId;
+    e.logNumber = this.logNumber;
+    e.nextFileNumber = this.nextFile;
+    e.lastSequence = this.lastSequence;
+    for (const { level, file } of v.allFiles()) e.addFile(level, file);
+    return e;
+  }
+
+  private async writeNewManifest(v: Version): Promise<void> {
+    const { fs, dir } = this.opts;
+    const n = this.newFileNumber();
+    const snap = this.snapshotEdit(v);
+    const writer = await ManifestWriter.create(fs, dir, n, snap);
+    try {
+      // The new manifest's directory entry is made durable by setCurrent's directory fsync,
+      // which happens before CURRENT names it.
+      await setCurrent(fs, dir, n);
+    } catch (err) {
+      writer.close();
+      throw err;
+    }
+    const old = this.manifest;
+    this.manifest = writer;
+    if (old !== undefined) {
+      old.close();
+      // CURRENT no longer names it (durably, after setCurrent's directory fsync).
+      try {
+        fs.unlinkSync(old.path);
+      } catch {
+        // an orphan manifest is removed at the next open
+      }
+    }
+  }
+
+  private adopt(v: Version): Version {
+    v.ref();
+    this.live.add(v);
+    for (const { file } of v.allFiles()) this.fileRefs.set(file.fileNumber, (this.fileRefs.get(file.fileNumber) ?? 0) + 1);
+    v.onUnreferenced = (dead) => {
+      this.release(dead);
+    };
+    return v;
+  }
+
+  private install(v: Version): void {
+    const old = this.currentVersion;
+    this.currentVersion = this.adopt(v);
+    old.unref();
+  }
+
+  private release(v: Version): void {
+    if (!this.live.delete(v)) return;
+    for (const { file } of v.allFiles()) {
+      const n = (this.fileRefs.get(file.fileNumber) ?? 1) - 1;
+      if (n > 0) {
+        this.fileRefs.set(file.fileNumber, n);
+        continue;
+      }
+      this.fileRefs.delete(file.fileNumber);
+      this.opts.onFileDeleted?.(file.fileNumber);
+      try {
+        this.opts.fs.unlinkSync(tablePath(this.opts.dir, file.fileNumber));
+      } catch {
+        // Already gone or not deletable now: an orphan is removed at the next open.
+      }
+    }
+  }
+
+  /** Whether any live Version lists the table. */
+  isLive(fileNumber: number): boolean {
+    return this.fileRefs.has(fileNumber);
+  }
+
+  /** Number of Versions alive (current + pinned by readers). */
+  get liveVersionCount(): number {
+    return this.live.size;
+  }
+
+  /**
+   * At open, before any flush or compaction runs: removes tables no Version lists, manifests
+   * other than the current one, and leftover temporaries. WAL segments are the WAL's business.
+   */
+  deleteOrphans(): string[] {
+    const { fs, dir } = this.opts;
+    const removed: string[] = [];
+    for (const name of fs.readdirSync(dir)) {
+      const p = parseFileName(name);
+      const orphan =
+        (p.kind === 'table' && !this.fileRefs.has(p.number)) ||
+        (p.kind === 'manifest' && name !== manifestFileName(this.manifestFileNumber)) ||
+        p.kind === 'temp';
+      if (!orphan) continue;
+      try {
+        fs.unlinkSync(join(dir, name));
+        removed.push(name);
+      } catch {
+        // not fatal
+      }
+    }
+    return removed;
+  }
+
+  close(): void {
+    this.manifest?.close();
+    this.manifest = undefined;
+  }
+}
+
+function emptyLevels(n: number): FileMetadata[][] {
+  return Array.from({ length: n }, () => []);
+}
+
+/** Applies an edit to (copied) levels, checking invariants. Throws Error on a broken edit. */
+function applyEdit(levels: FileMetadata[][], edit: VersionEdit, numLevels: number): FileMetadata[][] {
+  for (const d of edit.deleted) {
+    const files = levels[d.level];
+    const i = files?.findIndex((f) => f.fileNumber === d.fileNumber) ?? -1;
+    if (files === undefined || i < 0) throw new Error(`edit deletes file ${d.fileNumber} from L${d.level}, which does not hold it`);
+    files.splice(i, 1);
+  }
+  const touched = new Set<number>();
+  for (const { level, file } of edit.added) {
+    if (level < 0 || level >= numLevels) throw new Error(`edit adds file ${file.fileNumber} to L${level}; levels are 0..${numLevels - 1}`);
+    if (compareKeys(file.smallestKey, file.largestKey) > 0) throw new Error(`file ${file.fileNumber} has smallestKey > largestKey`);
+    levels[level]!.push(file);
+    touched.add(level);
+  }
+  for (const level of touched) {
+    const files = levels[level]!;
+    if (level === 0) {
+      files.sort(compareL0);
+      continue;
+    }
+    files.sort(compareBySmallest);
+    for (let i = 1; i < files.length; i++) {
+      if (compareKeys(files[i - 1]!.largestKey, files[i]!.smallestKey) >= 0) {
+        throw new Error(`files ${files[i - 1]!.fileNumber} and ${files[i]!.fileNumber} overlap in L${level}`);
+      }
+    }
+  }
+  return levels;
+}
