@@ -60,6 +60,7 @@ export function frameRecord(record: Uint8Array, out: Buffer, outPos: number, off
   let fileOffset = offset;
   let left = record.length;
   let taken = 0;
+  let first = true; // not `taken === 0`: an empty FIRST fragment takes nothing
   do {
     let room = BLOCK_SIZE - (fileOffset % BLOCK_SIZE);
     if (room < FRAGMENT_HEADER_SIZE) {
@@ -69,7 +70,6 @@ export function frameRecord(record: Uint8Array, out: Buffer, outPos: number, off
       room = BLOCK_SIZE;
     }
     const take = Math.min(left, room - FRAGMENT_HEADER_SIZE);
-    const first = taken === 0;
     const last = take === left;
     const type = first ? (last ? FULL : FIRST) : last ? LAST : MIDDLE;
     out.writeUInt16LE(take, outPos + 4);
@@ -81,6 +81,7 @@ export function frameRecord(record: Uint8Array, out: Buffer, outPos: number, off
     fileOffset += FRAGMENT_HEADER_SIZE + take;
     taken += take;
     left -= take;
+    first = false;
   } while (left > 0);
   return outPos - startPos;
 }
