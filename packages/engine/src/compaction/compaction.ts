@@ -10,20 +10,35 @@ import type { OlderDataBelow } from './compaction-iterator.js';
 
 export type CompactionReason = 'l0-file-count' | 'level-size' | 'manual';
 
+export interface CompactionInput {
+  readonly level: number;
+  readonly files: readonly FileMetadata[];
+}
+
 export interface Compaction {
   readonly reason: CompactionReason;
-  /** The level whose files start the compaction. */
+  /** The shallowest input level (the level whose score started an automatic compaction). */
   readonly level: number;
-  /** Where outputs go: level + 1, or level itself for a last-level rewrite (manual compaction). */
+  /** Where outputs go: level + 1 for an automatic compaction; the bottom level for a manual one. */
   readonly outputLevel: number;
-  /** inputs[0]: files of `level`; inputs[1]: files of `outputLevel` that overlap them (empty when outputLevel === level). */
-  readonly inputs: readonly [readonly FileMetadata[], readonly FileMetadata[]];
+  /**
+   * Input files by level, shallowest first, at most one entry per level. Automatic: the files
+   * of `level` and the files of `level + 1` they overlap. Manual: everything in the range, at
+   * every level. Invariant relied on (closure): no file left out at any input level or between
+   * them overlaps the union of the inputs' ranges with older data — so the outputs, placed at
+   * `outputLevel`, never end up below a newer version of one of their keys.
+   */
+  readonly inputs: readonly CompactionInput[];
   /** Files of outputLevel + 1 overlapping the inputs: output tables are cut to limit overlap with them. */
   readonly grandparents: readonly FileMetadata[];
   /** The score that made the level eligible (0 for manual). */
   readonly score: number;
   /** A single file that can simply be re-parented to the output level without rewriting. */
   readonly trivialMove: boolean;
+}
+
+export function inputFiles(c: Compaction): FileMetadata[] {
+  return c.inputs.flatMap((i) => i.files);
 }
 
 export function totalBytes(files: readonly FileMetadata[]): number {

@@ -52,8 +52,9 @@ describe('input choice', () => {
     const c = new CompactionPicker(options).pick(version([f4, f3, f2, f1], l1))!;
     expect(c.level).toBe(0);
     expect(c.outputLevel).toBe(1);
-    expect(names(c.inputs[0])).toEqual(['c-e', 'a-c', 'd-f']);
-    expect(names(c.inputs[1])).toEqual(['a-b']);
+    expect(names(c.inputs[0]!.files)).toEqual(['c-e', 'a-c', 'd-f']);
+    expect(c.inputs[1]!.level).toBe(1);
+    expect(names(c.inputs[1]!.files)).toEqual(['a-b']);
     expect(c.trivialMove).toBe(false);
   });
 
@@ -62,7 +63,7 @@ describe('input choice', () => {
     const c = new CompactionPicker(options).pick(version([], l1, [file('x', 'z')]))!;
     expect(c.level).toBe(1);
     expect(c.trivialMove).toBe(true);
-    expect(names(c.inputs[0])).toEqual(['a-b']);
+    expect(names(c.inputs[0]!.files)).toEqual(['a-b']);
   });
 
   it('does not move trivially when the file overlaps too many grandparent bytes', () => {
@@ -79,23 +80,31 @@ describe('input choice', () => {
     const l1 = [file('a', 'b', 4000), file('c', 'd', 4000), file('e', 'f', 4000)];
     const l2 = [file('a', 'z', 100)];
     const v = version([], l1, l2);
-    const seen = [picker.pick(v)!, picker.pick(v)!, picker.pick(v)!, picker.pick(v)!].map((c) => names(c.inputs[0]).join());
+    const seen = [picker.pick(v)!, picker.pick(v)!, picker.pick(v)!, picker.pick(v)!].map((c) => names(c.inputs[0]!.files).join());
     // The first pick expands for free (all of L1 overlaps the same single L2 file), then wraps.
     expect(seen[0]).toBe('a-b,c-d,e-f');
     const v2 = version([], l1, [file('a', 'a', 100), file('c', 'c', 100), file('e', 'e', 100)]);
     const p2 = new CompactionPicker(options);
-    expect([p2.pick(v2)!, p2.pick(v2)!, p2.pick(v2)!, p2.pick(v2)!].map((c) => names(c.inputs[0]).join())).toEqual(['a-b', 'c-d', 'e-f', 'a-b']);
+    expect([p2.pick(v2)!, p2.pick(v2)!, p2.pick(v2)!, p2.pick(v2)!].map((c) => names(c.inputs[0]!.files).join())).toEqual(['a-b', 'c-d', 'e-f', 'a-b']);
   });
 
-  it('manual compaction takes every overlapping file and never moves trivially', () => {
+  it('manual compaction takes the overlap-closed set at every level, into the bottom level', () => {
     const picker = new CompactionPicker(options);
-    const v = version([file('a', 'c')], [file('a', 'b'), file('x', 'z')]);
-    const c = picker.pickManual(v, 0, 1, undefined, undefined)!;
+    // [b, c] at L0 overlaps L1 [a, b], which overlaps L2 [a, a]: the closure pulls all three in, not L2 [x, z].
+    const v = version([file('b', 'c')], [file('a', 'b'), file('x', 'y')], [file('a', 'a'), file('x', 'z')]);
+    const c = picker.pickManual(v, Buffer.from('c'), Buffer.from('c'))!;
     expect(c.trivialMove).toBe(false);
-    expect(names(c.inputs[1])).toEqual(['a-b']);
-    expect(picker.pickManual(v, 2, 3, undefined, undefined)).toBeUndefined();
-    const last = picker.pickManual(v, 1, 1, Buffer.from('w'), undefined)!;
-    expect(last.outputLevel).toBe(1);
-    expect(names(last.inputs[0])).toEqual(['x-z']);
+    expect(c.outputLevel).toBe(2);
+    expect(c.inputs.map((i) => [i.level, names(i.files)])).toEqual([
+      [0, ['b-c']],
+      [1, ['a-b']],
+      [2, ['a-a']],
+    ]);
+    expect(picker.pickManual(v, Buffer.from('q'), Buffer.from('r'))).toBeUndefined();
+    const all = picker.pickManual(v, undefined, undefined)!;
+    expect(all.inputs.flatMap((i) => i.files).length).toBe(5);
+    // Too much data for L1's target goes deeper than the deepest non-empty level.
+    const big = picker.pickManual(version([file('a', 'b', 50_000)]), undefined, undefined)!;
+    expect(big.outputLevel).toBe(2);
   });
 });

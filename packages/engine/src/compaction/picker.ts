@@ -19,7 +19,7 @@
 import { compareKeys } from '@strata-db/memtable';
 import type { FileMetadata } from '../version/file-metadata.js';
 import type { Version } from '../version/version.js';
-import { keyRangeOf, totalBytes, type Compaction } from './compaction.js';
+import { keyRangeOf, totalBytes, type Compaction, type CompactionInput } from './compaction.js';
 
 export interface PickerOptions {
   readonly l0CompactionTrigger: number;
@@ -36,7 +36,7 @@ export function maxBytesForLevel(options: PickerOptions, level: number): number 
 }
 
 /** LevelDB's limits: an output table overlapping more than this of its grandparents is cut. */
-export function maxGrandparentOverlapBytes(options: PickerOptions): number {
+export function maxGrandparentOverlapBytes(options: Pick<PickerOptions, 'targetFileSize'>): number {
   return 10 * options.targetFileSize;
 }
 
@@ -106,21 +106,42 @@ export class CompactionPicker {
   }
 
   /**
-   * A manual compaction of the files of `level` overlapping [lo, hi] (bounds inclusive, absent =
-   * unbounded) into `outputLevel` (level + 1, or level itself to rewrite the last level).
-   * Undefined when nothing at `level` overlaps.
+   * A manual compaction of everything in [lo, hi] (inclusive, absent = unbounded), at every
+   * level, in ONE pass into the bottom level: the output is bottommost, so every version no
+   * snapshot needs and every tombstone goes, and each byte is rewritten once instead of once
+   * per level (LevelDB's CompactRange rewrites level by level). The input set is closed under
+   * overlap: any file overlapping the growing range at any level joins, until the range stops
+   * growing. The output level is the deepest level holding data, or deeper when the data would
+   * overflow that level's target (so automatic compaction does not immediately push it down).
+   * Undefined when no file overlaps the range.
    */
-  pickManual(version: Version, level: number, outputLevel: number, lo: Uint8Array | undefined, hi: Uint8Array | undefined): Compaction | undefined {
-    let inputs0 = version.overlappingFiles(level, lo, hi);
-    if (inputs0.length === 0) return undefined;
-    if (level === 0) inputs0 = expandL0(version, inputs0);
-    if (outputLevel === level) {
-      return { reason: 'manual', level, outputLevel, inputs: [inputs0, []], grandparents: [], score: 0, trivialMove: false };
+  pickManual(version: Version, lo: Uint8Array | undefined, hi: Uint8Array | undefined): Compaction | undefined {
+    let smallest = lo;
+    let largest = hi;
+    let inputs: CompactionInput[];
+    for (let count = -1; ; ) {
+      inputs = [];
+      for (let level = 0; level < version.numLevels; level++) {
+        const files = version.overlappingFiles(level, smallest, largest);
+        if (files.length > 0) inputs.push({ level, files: level === 0 ? expandL0(version, files) : files });
+      }
+      const all = inputs.flatMap((i) => i.files);
+      if (all.length === count || all.length === 0) break;
+      count = all.length;
+      const r = keyRangeOf(all)!;
+      if (smallest !== undefined && compareKeys(r.smallest, smallest) < 0) smallest = r.smallest;
+      if (largest !== undefined && compareKeys(r.largest, largest) > 0) largest = r.largest;
     }
-    return this.setup(version, level, inputs0, 'manual', 0);
+    if (inputs.length === 0) return undefined;
+    let deepest = 1;
+    for (let level = 1; level < version.numLevels; level++) if (version.files(level).length > 0) deepest = level;
+    const bytes = totalBytes(inputs.flatMap((i) => i.files));
+    let outputLevel = deepest;
+    while (outputLevel < version.numLevels - 1 && maxBytesForLevel(this.options, outputLevel) < bytes) outputLevel++;
+    return { reason: 'manual', level: inputs[0]!.level, outputLevel, inputs, grandparents: [], score: 0, trivialMove: false };
   }
 
-  private setup(version: Version, level: number, inputs0In: FileMetadata[], reason: Compaction['reason'], score: number): Compaction {
+  private setup(version: Version, level: number, inputs0In: FileMetadata[], reason: 'l0-file-count' | 'level-size', score: number): Compaction {
     let inputs0 = inputs0In;
     const outputLevel = level + 1;
     let range = keyRangeOf(inputs0)!;
@@ -145,11 +166,12 @@ export class CompactionPicker {
     // Rotate: the next compaction at this level starts after what this one takes.
     this.compactPointer[level] = range.largest;
     const trivialMove =
-      reason !== 'manual' &&
       inputs0.length === 1 &&
       inputs1.length === 0 &&
       totalBytes(grandparents) <= maxGrandparentOverlapBytes(this.options);
-    return { reason, level, outputLevel, inputs: [inputs0, inputs1], grandparents, score, trivialMove };
+    const inputs: CompactionInput[] = [{ level, files: inputs0 }];
+    if (inputs1.length > 0) inputs.push({ level: outputLevel, files: inputs1 });
+    return { reason, level, outputLevel, inputs, grandparents, score, trivialMove };
   }
 }
 

@@ -1,0 +1,217 @@
+/**
+ * The compaction machinery end to end below the Database: real tables (TableBuilder,
+ * TableIterator), the real VersionSet and TableCache on the in-memory file layer, the picker and
+ * the job — with snapshots held across compactions, checked against a brute-force reader.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EntryKind, compareEntries, compareKeys, compareTombstones, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
+import { TableBuilder } from '@strata-db/sstable-builder';
+import { TableIterator } from '@strata-db/sstable-iterators';
+import { tableFileName, tablePath } from '../db/filenames.js';
+import { MemoryFileSystem } from '../testing/memory-file-system.js';
+import { TableCache } from '../version/table-cache.js';
+import { VersionEdit } from '../version/version-edit.js';
+import { VersionSet } from '../version/version-set.js';
+import type { Version } from '../version/version.js';
+import { CompactionPicker } from './picker.js';
+import { runCompaction, type CompactionJobEnv } from './job.js';
+import { modelRead } from './test-support/model.js';
+
+const DIR = '/db';
+const stats = { compactions: 0, trivialMoves: 0, deepest: 0 };
+
+async function harness(opts: { targetFileSize: number; maxBytesForLevelBase: number; l0CompactionTrigger?: number }) {
+  const fs = new MemoryFileSystem({ syncDelay: () => Promise.resolve() });
+  fs.mkdirSync(DIR, { recursive: true });
+  const cache = new TableCache(fs, DIR, 1 << 20);
+  const versions = new VersionSet({ fs, dir: DIR, numLevels: 5, maxManifestFileSize: 1 << 20, onFileDeleted: (n) => { cache.evict(n); } });
+  await versions.create('test-db');
+  const snapshots = new Set<number>();
+  const env: CompactionJobEnv = {
+    fs,
+    dir: DIR,
+    versions,
+    table: (n) => cache.get(n),
+    tableIterator: (t) => new TableIterator(t),
+    snapshots: () => snapshots,
+    targetFileSize: opts.targetFileSize,
+    blockSize: 256,
+    bloomBitsPerKey: 10,
+    sliceMs: 5,
+  };
+  const picker = new CompactionPicker({ l0CompactionTrigger: opts.l0CompactionTrigger ?? 2, levelSizeMultiplier: 3, ...opts });
+
+  async function flush(points: PointEntry[], tombstones: RangeTombstone[]): Promise<void> {
+    if (points.length === 0 && tombstones.length === 0) return;
+    const n = versions.newFileNumber();
+    const b = new TableBuilder(tablePath(DIR, n), { fs, fileNumber: n, blockSize: 256 });
+    for (const p of [...points].sort(compareEntries)) b.add(p);
+    for (const t of [...tombstones].sort(compareTombstones)) b.addTombstone(t);
+    const m = await b.finish();
+    await fs.fsyncDir(DIR);
+    const edit = new VersionEdit().addFile(0, {
+      fileNumber: n,
+      fileSize: m.fileSize,
+      smallestKey: m.smallestKey,
+      largestKey: m.largestKey,
+      minSeq: m.minSeq,
+      maxSeq: m.maxSeq,
+      entryCount: m.entryCount,
+      tombstoneCount: m.tombstoneCount,
+    });
+    await versions.logAndApply(edit);
+  }
+
+  async function compactAll(): Promise<number> {
+    let runs = 0;
+    for (let c = picker.pick(versions.current); c !== undefined; c = picker.pick(versions.current)) {
+      const v = versions.pinCurrent();
+      try {
+        await runCompaction(c, v, env);
+      } finally {
+        v.unref();
+      }
+      runs++;
+      stats.compactions++;
+      if (c.trivialMove) stats.trivialMoves++;
+      stats.deepest = Math.max(stats.deepest, c.outputLevel);
+      if (runs > 500) throw new Error('compaction does not converge');
+    }
+    return runs;
+  }
+
+  async function compactManual(lo?: Uint8Array, hi?: Uint8Array): Promise<void> {
+    const c = picker.pickManual(versions.current, lo, hi);
+    if (c === undefined) return;
+    const v = versions.pinCurrent();
+    try {
+      await runCompaction(c, v, env);
+    } finally {
+      v.unref();
+    }
+  }
+
+  /** Every version and tombstone in the current Version's tables. */
+  function contents(v: Version = versions.current): { points: PointEntry[]; tombstones: RangeTombstone[] } {
+    const points: PointEntry[] = [];
+    const tombstones: RangeTombstone[] = [];
+    for (const { file } of v.allFiles()) {
+      const t = cache.get(file.fileNumber);
+      const it = new TableIterator(t);
+      it.seekToFirst();
+      while (it.valid()) {
+        points.push(it.entry());
+        it.next();
+      }
+      tombstones.push(...t.rangeTombstones());
+    }
+    return { points, tombstones };
+  }
+
+  return { fs, versions, cache, snapshots, env, picker, flush, compactAll, compactManual, contents };
+}
+
+// Plain Uint8Arrays, not Buffers: TableBuilder's index separator does `key.slice(...)` and then
+// writes into the result, which for a Buffer is a view — it would rewrite the caller's key.
+// (Reported; sstable-builder is not ours to edit.)
+const KEYS = Array.from({ length: 120 }, (_, i) => Uint8Array.from(Buffer.from(`k${String(i).padStart(3, '0')}`)));
+const str = (k: Uint8Array): string => Buffer.from(k).toString();
+
+describe('compaction through real tables and the version set', () => {
+  it('hundreds of compactions with snapshots held across them never change what any snapshot reads', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(
+          fc.record({
+            ops: fc.array(
+              fc.record({ t: fc.constantFrom('put', 'put', 'put', 'del', 'range'), a: fc.nat(119), b: fc.nat(119), v: fc.nat(1000) }),
+              { minLength: 1, maxLength: 40 },
+            ),
+            snapshot: fc.boolean(),
+            release: fc.nat(3),
+          }),
+          { minLength: 1, maxLength: 40 },
+        ),
+        async (batches) => {
+          const h = await harness({ targetFileSize: 400, maxBytesForLevelBase: 1000 });
+          let seq = 0;
+          const allPoints: PointEntry[] = [];
+          const allTombstones: RangeTombstone[] = [];
+          const held: number[] = [];
+          for (const batch of batches) {
+            const pts: PointEntry[] = [];
+            const tss: RangeTombstone[] = [];
+            for (const op of batch.ops) {
+              seq++;
+              if (op.t === 'range') {
+                const [lo, hi] = op.a <= op.b ? [op.a, op.b] : [op.b, op.a];
+                if (lo < hi) tss.push({ start: KEYS[lo]!, end: KEYS[hi]!, seq });
+              } else {
+                const kind = op.t === 'put' ? EntryKind.Put : EntryKind.Delete;
+                pts.push({ key: KEYS[op.a]!, seq, kind, value: kind === EntryKind.Put ? Buffer.from(`v${op.v}`.padEnd(40, '.')) : new Uint8Array(0) });
+              }
+            }
+            allPoints.push(...pts);
+            allTombstones.push(...tss);
+            await h.flush(pts, tss);
+            if (batch.snapshot) {
+              held.push(seq);
+              h.snapshots.add(seq);
+            }
+            if (batch.release === 0 && held.length > 0) h.snapshots.delete(held.shift()!);
+            await h.compactAll();
+            const { points, tombstones } = h.contents();
+            for (const r of [...h.snapshots, Number.MAX_SAFE_INTEGER]) {
+              for (const k of KEYS) {
+                expect(modelRead(points, tombstones, k, r), `key ${str(k)} at snapshot ${r}`).toBe(modelRead(allPoints, allTombstones, k, r));
+              }
+            }
+            // L1+ stays sorted and disjoint (the version set would refuse otherwise; check anyway).
+            for (let l = 1; l < h.versions.current.numLevels; l++) {
+              const files = h.versions.current.files(l);
+              for (let i = 1; i < files.length; i++) expect(compareKeys(files[i - 1]!.largestKey, files[i]!.smallestKey)).toBeLessThan(0);
+            }
+          }
+          // Full compaction without snapshots: one version per live key, no deletes, no tombstones.
+          h.snapshots.clear();
+          await h.compactManual();
+          const { points, tombstones } = h.contents();
+          expect(tombstones).toEqual([]);
+          const live = KEYS.filter((k) => modelRead(allPoints, allTombstones, k, Number.MAX_SAFE_INTEGER) !== undefined);
+          expect(points.map((p) => str(p.key))).toEqual(live.map(str));
+          for (const k of live) expect(modelRead(points, [], k, Number.MAX_SAFE_INTEGER)).toBe(modelRead(allPoints, allTombstones, k, Number.MAX_SAFE_INTEGER));
+          // Only live tables remain on disk.
+          const onDisk = h.fs.readdirSync(DIR).filter((n) => n.endsWith('.sst')).length;
+          expect(onDisk).toBe([...h.versions.current.allFiles()].length);
+        },
+      ),
+      { numRuns: 150 },
+    );
+    // The point of tiny tables: many compactions, reaching deep levels, trivial moves included.
+    expect(stats.compactions).toBeGreaterThan(500);
+    expect(stats.trivialMoves).toBeGreaterThan(0);
+    expect(stats.deepest).toBeGreaterThanOrEqual(3);
+  });
+
+  it('a compaction over a corrupt table fails, keeps its inputs and leaves no output behind', async () => {
+    const h = await harness({ targetFileSize: 600, maxBytesForLevelBase: 2000 });
+    let seq = 0;
+    for (let f = 0; f < 2; f++) {
+      const pts: PointEntry[] = KEYS.map((key) => ({ key, seq: ++seq, kind: EntryKind.Put, value: Buffer.alloc(20, f) }));
+      await h.flush(pts, []);
+    }
+    const before = [...h.versions.current.allFiles()].map((x) => x.file.fileNumber);
+    const victim = before[0]!;
+    // Flip a byte in the middle of a data block.
+    h.fs.editDurably(tablePath(DIR, victim), (bytes) => {
+      const copy = Uint8Array.from(bytes);
+      copy[100] = copy[100]! ^ 0xff;
+      return copy;
+    });
+    h.cache.evict(victim);
+    await expect(h.compactAll()).rejects.toMatchObject({ code: 'CORRUPTION' });
+    expect([...h.versions.current.allFiles()].map((x) => x.file.fileNumber)).toEqual(before);
+    expect(h.fs.readdirSync(DIR).filter((n) => n.endsWith('.sst')).sort()).toEqual(before.map((n) => tableFileName(n)).sort());
+  });
+});
