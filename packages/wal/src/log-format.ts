@@ -112,7 +112,7 @@ function allZero(data: Uint8Array, from: number, to: number): boolean {
 /**
  * Reads the records of a segment's bytes from `start` (just past the header), in file order,
  * interleaved with the damaged ranges between them. Every byte from `start` to the end is covered
- * by exactly one event. Intact records' payloads are views into `data` when they are one fragment.
+ * by exactly one event, except intact block trailers (zero padding, which carries nothing). Intact records' payloads are views into `data` when they are one fragment.
  */
 export function readSegmentRecords(data: Uint8Array, start: number): SegmentEvent[] {
   const events: SegmentEvent[] = [];
