@@ -14,8 +14,12 @@ let failed = 0;
 for (const file of files) {
   const json = JSON.parse(readFileSync(join(dir, file), 'utf8'));
   const p = json.numPassedTests ?? json.passed ?? 0;
-  // A suite that failed to load counts as a failure even though no test in it ran.
-  const f = (json.numFailedTests ?? json.failed ?? 0) + (json.numFailedTestSuites ?? 0);
+  // A test file that failed to load (or failed outside any test) counts as one failure even
+  // though no test in it ran.
+  const brokenFiles = (json.testResults ?? []).filter(
+    (file) => file.status === 'failed' && !file.assertionResults.some((t) => t.status === 'failed'),
+  ).length;
+  const f = (json.numFailedTests ?? json.failed ?? 0) + brokenFiles;
   console.log(`  ${file.padEnd(36)} ${String(p).padStart(6)} passed ${String(f).padStart(4)} failed`);
   passed += p;
   failed += f;
