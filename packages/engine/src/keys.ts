@@ -42,6 +42,7 @@ export function valueArg(v: unknown): Uint8Array {
 
 export function optionsObject<T extends object>(v: T | undefined, what: string): Partial<T> {
   if (v === undefined) return {};
-  if (typeof v !== 'object' || v === null) throw new StrataError('INVALID_ARGUMENT', `${what} must be an object`);
+  const x: unknown = v;
+  if (typeof x !== 'object' || x === null) throw new StrataError('INVALID_ARGUMENT', `${what} must be an object`);
   return v;
 }

@@ -72,25 +72,30 @@ const RECOVERY_MODES: readonly WalRecoveryMode[] = ['tolerate-corrupted-tail', '
 function int(name: string, v: unknown, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
   if (v === undefined) return def;
   if (typeof v !== 'number' || !Number.isInteger(v) || v < min || v > max) {
-    throw new StrataError('INVALID_ARGUMENT', `option ${name} must be an integer in [${min}, ${max}], got ${String(v)}`);
+    throw new StrataError('INVALID_ARGUMENT', `option ${name} must be an integer in [${min}, ${max}], got ${describe(v)}`);
   }
   return v;
 }
 
+function describe(v: unknown): string {
+  return typeof v === 'object' && v !== null ? 'an object' : typeof v === 'string' ? JSON.stringify(v) : `${typeof v} ${JSON.stringify(v)}`;
+}
+
 function bool(name: string, v: unknown, def: boolean): boolean {
   if (v === undefined) return def;
-  if (typeof v !== 'boolean') throw new StrataError('INVALID_ARGUMENT', `option ${name} must be a boolean, got ${String(v)}`);
+  if (typeof v !== 'boolean') throw new StrataError('INVALID_ARGUMENT', `option ${name} must be a boolean, got ${describe(v)}`);
   return v;
 }
 
 export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions {
-  if (o !== undefined && (typeof o !== 'object' || o === null)) {
+  const raw: unknown = o;
+  if (raw !== undefined && (typeof raw !== 'object' || raw === null)) {
     throw new StrataError('INVALID_ARGUMENT', 'options must be an object');
   }
   const opts = o ?? {};
   const walRecovery = opts.walRecovery ?? 'tolerate-corrupted-tail';
   if (!RECOVERY_MODES.includes(walRecovery)) {
-    throw new StrataError('INVALID_ARGUMENT', `option walRecovery must be one of ${RECOVERY_MODES.join(', ')}, got ${String(walRecovery)}`);
+    throw new StrataError('INVALID_ARGUMENT', `option walRecovery must be one of ${RECOVERY_MODES.join(', ')}, got ${describe(walRecovery)}`);
   }
   const fs = opts.fs ?? nodeFileSystem;
   if (typeof fs !== 'object' || typeof (fs as Partial<FileSystem>).openSync !== 'function') {

@@ -113,16 +113,21 @@ export class Database {
   }
 
   private syncOf(options: WriteOptions | undefined): boolean {
-    const o = optionsObject(options, 'write options');
-    if (o.sync !== undefined && typeof o.sync !== 'boolean') throw new StrataError('INVALID_ARGUMENT', 'option sync must be a boolean');
-    return o.sync ?? this.core.opts.sync;
+    const sync: unknown = optionsObject(options, 'write options').sync;
+    if (sync === undefined) return this.core.opts.sync;
+    if (typeof sync !== 'boolean') throw new StrataError('INVALID_ARGUMENT', 'option sync must be a boolean');
+    return sync;
   }
 
   // ---- reads -------------------------------------------------------------------------------
 
   /** The value of `key`, or undefined. Reads are synchronous underneath; see `getSync`. */
-  async get(key: KeyLike, options?: ReadOptions): Promise<Uint8Array | undefined> {
-    return this.getSync(key, options);
+  get(key: KeyLike, options?: ReadOptions): Promise<Uint8Array | undefined> {
+    try {
+      return Promise.resolve(this.getSync(key, options));
+    } catch (err) {
+      return Promise.reject(toStrataError(err, 'get failed'));
+    }
   }
 
   /** Synchronous `get`: memtables and tables (page cache + block cache) are read synchronously. */
@@ -219,10 +224,11 @@ export class Database {
             i = 0;
             if (buf.length === 0) return Promise.resolve(done());
           }
-          return Promise.resolve({ done: false, value: buf[i++]! });
+          const value = buf[i++]!;
+          return Promise.resolve({ done: false, value });
         } catch (err) {
           it.close();
-          return Promise.reject(err as Error);
+          return Promise.reject(toStrataError(err, 'iteration failed'));
         }
       },
       return: () => Promise.resolve(done()),

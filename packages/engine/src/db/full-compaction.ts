@@ -118,7 +118,8 @@ export class FullCompactionFallback implements Compactor {
         group.length = 0;
       };
       let n = 0;
-      for (it.seekToFirst(); it.valid(); it.next()) {
+      it.seekToFirst();
+      while (it.valid()) {
         const e = it.entry();
         const prev = group[group.length - 1];
         if (prev !== undefined && compareKeys(prev.key, e.key) !== 0) emit();
@@ -127,6 +128,7 @@ export class FullCompactionFallback implements Compactor {
           const y = slicer.maybeYield();
           if (y !== undefined) await y;
         }
+        it.next();
       }
       emit();
       for (const t of keptTombstones) builder.addTombstone(t);

@@ -41,14 +41,14 @@ export const MANIFEST_HEADER_SIZE = 12;
 export const RECORD_HEADER_SIZE = 9;
 export const RECORD_TYPE_EDIT = 1;
 
-const enum Tag {
-  LogNumber = 1,
-  NextFileNumber = 2,
-  LastSequence = 3,
-  DeletedFile = 4,
-  NewFile = 5,
-  DbId = 6,
-}
+const Tag = {
+  LogNumber: 1,
+  NextFileNumber: 2,
+  LastSequence: 3,
+  DeletedFile: 4,
+  NewFile: 5,
+  DbId: 6,
+} as const;
 
 export function encodeManifestHeader(): Uint8Array {
   const b = Buffer.alloc(MANIFEST_HEADER_SIZE);
@@ -100,7 +100,7 @@ export function decodeEdit(payload: Uint8Array): VersionEdit {
   const r = new ByteReader(payload);
   const edit = new VersionEdit();
   while (!r.done) {
-    const tag = r.varint();
+    const tag: number = r.varint();
     switch (tag) {
       case Tag.LogNumber:
         edit.logNumber = r.varint();

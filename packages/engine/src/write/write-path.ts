@@ -131,7 +131,14 @@ export class WritePath {
       }
       this.queue.shift();
       core.counters.stallMs += performance.now() - w.since;
-      this.commit(w.ops, w.sync, w.userBytes).then(w.resolve, w.reject);
+      this.commit(w.ops, w.sync, w.userBytes).then(
+        () => {
+          w.resolve();
+        },
+        (err: unknown) => {
+          w.reject(err);
+        },
+      );
     }
   }
 
