@@ -416,10 +416,20 @@ function separator(a: Uint8Array, aSeq: number, b: Uint8Array): { key: Uint8Arra
   while (i < n && a[i] === b[i]) i++;
   if (i < n) {
     const ai = a[i]!;
-    if (ai < 0xff && ai + 1 < b[i]!) {
+    if (ai + 1 < b[i]!) {
+      // a[0..i] + (a[i] + 1): above a, below b.
       const s = a.slice(0, i + 1);
       s[i] = ai + 1;
       return { key: s, seq: MAX_SEQ };
+    }
+    // a[i] + 1 = b[i] (e.g. "…3xyz" | "…4"): keep a[i] and bump the first later byte of a that
+    // can be bumped — still below b (it differs at i), above a (it is bigger at j).
+    for (let j = i + 1; j < a.length - 1; j++) {
+      if (a[j]! < 0xff) {
+        const s = a.slice(0, j + 1);
+        s[j] = a[j]! + 1;
+        return { key: s, seq: MAX_SEQ };
+      }
     }
   }
   return { key: a, seq: aSeq };

@@ -1,0 +1,232 @@
+import { afterAll, describe, expect, it } from 'vitest';
+import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { EntryKind, type PointEntry } from '@strata-db/memtable';
+import { Table, TableError } from '@strata-db/sstable-core';
+import { TableBuilder } from './index.js';
+import { RecordingFs } from './test-support/recording-fs.js';
+
+const dir = mkdtempSync(join(tmpdir(), 'strata-builder-'));
+afterAll(() => {
+  rmSync(dir, { recursive: true, force: true });
+});
+let n = 0;
+const nextPath = (): string => join(dir, `${String(++n).padStart(6, '0')}.sst`);
+const b = (s: string): Uint8Array => new TextEncoder().encode(s);
+const put = (key: string, seq: number, value = `v${seq}`): PointEntry => ({ key: b(key), seq, kind: EntryKind.Put, value: b(value) });
+const del = (key: string, seq: number): PointEntry => ({ key: b(key), seq, kind: EntryKind.Delete, value: new Uint8Array(0) });
+
+function expectCode(fn: () => unknown, code: string): TableError {
+  let caught: unknown;
+  try {
+    fn();
+  } catch (err) {
+    caught = err;
+  }
+  expect(caught).toBeInstanceOf(TableError);
+  expect((caught as TableError).code).toBe(code);
+  return caught as TableError;
+}
+
+describe('TableBuilder input checks', () => {
+  it('rejects out-of-order or malformed input with INVALID_ARGUMENT and writes nothing for it', async () => {
+    const path = nextPath();
+    const tb = new TableBuilder(path);
+    tb.add(put('b', 5));
+    expectCode(() => {
+      tb.add(put('a', 9));
+    }, 'INVALID_ARGUMENT'); // key goes back
+    expectCode(() => {
+      tb.add(put('b', 5));
+    }, 'INVALID_ARGUMENT'); // duplicate version
+    expectCode(() => {
+      tb.add(put('b', 6));
+    }, 'INVALID_ARGUMENT'); // seq must decrease within a key
+    expectCode(() => {
+      tb.add({ key: b('c'), seq: 1, kind: EntryKind.Delete, value: b('x') });
+    }, 'INVALID_ARGUMENT'); // a delete has no value
+    expectCode(() => {
+      tb.add({ key: b('c'), seq: 1.5, kind: EntryKind.Put, value: b('x') });
+    }, 'INVALID_ARGUMENT');
+    expectCode(() => {
+      tb.add({ key: b('c'), seq: 1, kind: 7 as EntryKind, value: b('x') });
+    }, 'INVALID_ARGUMENT');
+    expectCode(() => {
+      tb.addTombstone({ start: b('x'), end: b('x'), seq: 3 });
+    }, 'INVALID_ARGUMENT'); // empty range
+    tb.addTombstone({ start: b('m'), end: b('p'), seq: 3 });
+    expectCode(() => {
+      tb.addTombstone({ start: b('a'), end: b('p'), seq: 3 });
+    }, 'INVALID_ARGUMENT'); // starts go back
+    expectCode(() => {
+      tb.addTombstone({ start: b('m'), end: b('q'), seq: 4 });
+    }, 'INVALID_ARGUMENT'); // same start: seq must decrease
+    tb.add(put('b', 4));
+    tb.add(del('c', 1));
+    const meta = await tb.finish();
+    expect(meta.entryCount).toBe(3);
+    const t = Table.open(path);
+    expect(t.get(b('b'), 100)?.seq).toBe(5);
+    expect(t.get(b('a'), 100)).toBeUndefined();
+    t.close();
+  });
+
+  it('rejects bad options', () => {
+    expectCode(() => new TableBuilder(nextPath(), { blockSize: 0 }), 'INVALID_ARGUMENT');
+    expectCode(() => new TableBuilder(nextPath(), { restartInterval: 0 }), 'INVALID_ARGUMENT');
+    expectCode(() => new TableBuilder(nextPath(), { compression: 'zstd' as 'none' }), 'INVALID_ARGUMENT');
+  });
+
+  it('refuses to finish an empty table, and to be used after finish or abandon', async () => {
+    const path = nextPath();
+    const tb = new TableBuilder(path);
+    await expect(tb.finish()).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    tb.abandon();
+    expect(existsSync(path)).toBe(false);
+    expectCode(() => {
+      tb.add(put('a', 1));
+    }, 'NOT_OPEN');
+    const tb2 = new TableBuilder(nextPath());
+    tb2.add(put('a', 1));
+    await tb2.finish();
+    expectCode(() => {
+      tb2.add(put('b', 1));
+    }, 'NOT_OPEN');
+  });
+});
+
+describe('TableBuilder output', () => {
+  it('reports metadata covering points and tombstones; an exclusive tombstone end may be the largest', async () => {
+    const path = nextPath();
+    const tb = new TableBuilder(path, { fileNumber: 42 });
+    tb.add(put('c', 7));
+    tb.add(del('c', 3));
+    tb.add(put('k', 9, ''));
+    tb.addTombstone({ start: b('a'), end: b('d'), seq: 11 });
+    tb.addTombstone({ start: b('j'), end: b('z'), seq: 2 });
+    const meta = await tb.finish();
+    expect(meta).toMatchObject({ fileNumber: 42, entryCount: 3, deleteCount: 1, tombstoneCount: 2, minSeq: 2, maxSeq: 11, largestExclusive: true });
+    expect(meta.smallestKey).toEqual(b('a'));
+    expect(meta.largestKey).toEqual(b('z'));
+    expect(meta.fileSize).toBe(statSync(path).size);
+    expect(meta.rawKeyBytes).toBe(3);
+    expect(meta.rawValueBytes).toBe(2);
+    const t = Table.open(path, { fileNumber: 42 });
+    expect(t.properties).toEqual(meta.properties);
+    expect(t.properties.smallestPointKey).toEqual(b('c'));
+    expect(t.properties.largestPointKey).toEqual(b('k'));
+    expect(t.get(b('k'), 9)?.value.length).toBe(0);
+    t.close();
+
+    const tb2 = new TableBuilder(nextPath());
+    tb2.add(put('q', 1));
+    tb2.addTombstone({ start: b('a'), end: b('q'), seq: 2 });
+    const m2 = await tb2.finish();
+    expect(m2.largestKey).toEqual(b('q'));
+    expect(m2.largestExclusive).toBe(false); // 'q' is a real entry
+  });
+
+  it('a table of tombstones only is valid', async () => {
+    const path = nextPath();
+    const tb = new TableBuilder(path);
+    tb.addTombstone({ start: b('a'), end: b('b'), seq: 1 });
+    const meta = await tb.finish();
+    expect(meta).toMatchObject({ entryCount: 0, tombstoneCount: 1, minSeq: 1, maxSeq: 1 });
+    const t = Table.open(path);
+    expect(t.blockCount).toBe(0);
+    expect(t.get(b('a'), 10)).toBeUndefined();
+    expect(t.maxCoveringTombstoneSeq(b('a'), 10)).toBe(1);
+    t.close();
+  });
+
+  it('streams: writes go out in bounded chunks while adding, then the file is fsynced and closed', async () => {
+    const fs = new RecordingFs();
+    const path = nextPath();
+    const tb = new TableBuilder(path, { fs });
+    const value = new Uint8Array(100).fill(7);
+    for (let i = 0; i < 60_000; i++) tb.add({ key: b(`key${String(i).padStart(10, '0')}`), seq: i + 1, kind: EntryKind.Put, value });
+    const writesBeforeFinish = fs.calls.filter((c) => c.op === 'write').length;
+    expect(writesBeforeFinish).toBeGreaterThan(10); // the table is not held in memory
+    const est = tb.estimatedSize;
+    const meta = await tb.finish();
+    expect(est).toBeLessThanOrEqual(meta.fileSize);
+    expect(est).toBeGreaterThan(meta.fileSize * 0.9);
+    for (const c of fs.calls) if (c.op === 'write') expect(c.len).toBeLessThan(400 * 1024);
+    const ops = fs.calls.map((c) => c.op);
+    expect(ops.at(-2)).toBe('fsync');
+    expect(ops.at(-1)).toBe('close');
+    expect(ops.lastIndexOf('write')).toBeLessThan(ops.indexOf('fsync'));
+    expect(meta.fileSize).toBe(statSync(path).size);
+  });
+
+  it('an I/O failure is IO_ERROR naming file and offset; the builder then refuses work and abandon() removes the file', async () => {
+    const fs = new RecordingFs();
+    fs.failWrite = { at: 1, code: 'ENOSPC' };
+    const path = nextPath();
+    const tb = new TableBuilder(path, { fs, blockSize: 1024 });
+    let caught: TableError | undefined;
+    try {
+      for (let i = 0; i < 10_000; i++) tb.add(put(`key${String(i).padStart(6, '0')}`, 1, 'x'.repeat(100)));
+    } catch (err) {
+      caught = err as TableError;
+    }
+    expect(caught).toBeInstanceOf(TableError);
+    expect(caught).toMatchObject({ code: 'IO_ERROR', file: path });
+    expect(caught!.offset).toBeGreaterThan(0);
+    expect((caught!.cause as { code: string }).code).toBe('ENOSPC');
+    expectCode(() => {
+      tb.add(put('zzz', 1));
+    }, 'IO_ERROR');
+    tb.abandon();
+    expect(existsSync(path)).toBe(false);
+
+    const fs2 = new RecordingFs();
+    fs2.failFsync = 'EIO';
+    const tb2 = new TableBuilder(nextPath(), { fs: fs2 });
+    tb2.add(put('a', 1));
+    await expect(tb2.finish()).rejects.toMatchObject({ code: 'IO_ERROR' });
+    expect(fs2.calls.at(-1)?.op).toBe('close');
+    tb2.abandon();
+  });
+
+  it('shouldCutBefore: only at a new user key once the target size is reached', () => {
+    const tb = new TableBuilder(nextPath(), { blockSize: 256 });
+    expect(tb.shouldCutBefore(b('a'), 0)).toBe(false); // nothing added yet
+    for (let i = 0; i < 50; i++) tb.add(put('a', 100 - i, 'x'.repeat(50)));
+    expect(tb.estimatedSize).toBeGreaterThan(2000);
+    expect(tb.shouldCutBefore(b('a'), 1000)).toBe(false); // same user key: never split its versions
+    expect(tb.shouldCutBefore(b('b'), 1000)).toBe(true);
+    expect(tb.shouldCutBefore(b('b'), 1_000_000)).toBe(false);
+    tb.abandon();
+  });
+
+  it('snappy shrinks compressible tables and reads back the same', async () => {
+    const sizes: number[] = [];
+    for (const compression of ['none', 'snappy'] as const) {
+      const path = nextPath();
+      const tb = new TableBuilder(path, { compression });
+      for (let i = 0; i < 2000; i++) tb.add(put(`key${String(i).padStart(6, '0')}`, 1, `value ${i % 10} `.repeat(10)));
+      const meta = await tb.finish();
+      sizes.push(meta.fileSize);
+      const t = Table.open(path);
+      expect(new TextDecoder().decode(t.get(b('key001234'), 1)?.value)).toBe('value 4 '.repeat(10));
+      expect(t.properties.compression).toBe(compression);
+      t.verify();
+      t.close();
+    }
+    expect(sizes[1]!).toBeLessThan(sizes[0]! / 3);
+  });
+
+  it('index separators are shortened: long keys cost a few bytes each in the index', async () => {
+    const path = nextPath();
+    const tb = new TableBuilder(path, { blockSize: 1024 });
+    for (let i = 0; i < 2000; i++) tb.add(put(`${String(i).padStart(6, '0')}${'-'.repeat(300)}`, 1, 'v'));
+    const meta = await tb.finish();
+    expect(meta.properties.dataBlockCount).toBeGreaterThan(100);
+    expect(meta.properties.indexBytes).toBeLessThan(meta.properties.dataBlockCount * 30);
+    const t = Table.open(path);
+    for (let i = 0; i < 2000; i += 37) expect(t.get(b(`${String(i).padStart(6, '0')}${'-'.repeat(300)}`), 1)).toBeDefined();
+    t.close();
+  });
+});

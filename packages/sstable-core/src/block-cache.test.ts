@@ -1,0 +1,55 @@
+import { describe, expect, it } from 'vitest';
+import { Block } from './block-format.js';
+import { BlockCache } from './block-cache.js';
+
+const block = (size: number): Block => {
+  const data = new Uint8Array(Math.max(8, size));
+  data[data.length - 4] = 1; // one restart point at 0
+  return new Block(data.subarray(0, data.length), 'c.sst', 0);
+};
+
+describe('BlockCache', () => {
+  it('stays within its byte budget, evicting the least recently used', () => {
+    const one = block(1000).charge;
+    const cache = new BlockCache(one * 3);
+    cache.insert(1, 0, block(1000));
+    cache.insert(1, 1000, block(1000));
+    cache.insert(2, 0, block(1000));
+    expect(cache.get(1, 0)).toBeDefined(); // now most recent
+    cache.insert(2, 1000, block(1000)); // evicts (1, 1000)
+    expect(cache.usage).toBeLessThanOrEqual(cache.capacity);
+    expect(cache.get(1, 1000)).toBeUndefined();
+    expect(cache.get(1, 0)).toBeDefined();
+    expect(cache.get(2, 0)).toBeDefined();
+    expect(cache.get(2, 1000)).toBeDefined();
+    expect(cache.hits).toBe(4);
+    expect(cache.misses).toBe(1);
+  });
+
+  it('keys by file number and offset: equal offsets of different tables do not collide', () => {
+    const cache = new BlockCache(1 << 20);
+    const a = block(100);
+    const b = block(100);
+    cache.insert(1, 0, a);
+    cache.insert(2, 0, b);
+    expect(cache.get(1, 0)).toBe(a);
+    expect(cache.get(2, 0)).toBe(b);
+    cache.evictFile(1);
+    expect(cache.get(1, 0)).toBeUndefined();
+    expect(cache.get(2, 0)).toBe(b);
+    expect(cache.usage).toBe(b.charge);
+    cache.clear();
+    expect(cache.usage).toBe(0);
+  });
+
+  it('does not keep a block larger than the whole cache; replacing a key keeps the accounting right', () => {
+    const cache = new BlockCache(500);
+    cache.insert(1, 0, block(1000));
+    expect(cache.get(1, 0)).toBeUndefined();
+    expect(cache.usage).toBe(0);
+    cache.insert(1, 0, block(100));
+    cache.insert(1, 0, block(200));
+    expect(cache.usage).toBe(block(200).charge);
+    expect(() => new BlockCache(-1)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+});

@@ -1,0 +1,60 @@
+import { describe, expect, it } from 'vitest';
+import { EntryKind } from '@strata-db/memtable';
+import { Block, BlockBuilder } from './block-format.js';
+import { decodeFooter, encodeFooter, FOOTER_SIZE } from './format.js';
+import { decodeProperties, encodeProperties, type TableProperties } from './properties.js';
+
+describe('footer', () => {
+  const footer = { metaIndex: { offset: 5_000_000_123, size: 77 }, index: { offset: 5_000_000_205, size: 4096 } };
+  it('is 40 bytes and round-trips (offsets past 4 GiB too)', () => {
+    const bytes = encodeFooter(footer);
+    expect(bytes.length).toBe(FOOTER_SIZE);
+    expect(decodeFooter(bytes, 't.sst', 6_000_000_000)).toEqual(footer);
+  });
+  it('rejects bad magic, a bad checksum, an unknown version and handles past the data', () => {
+    const bytes = encodeFooter(footer);
+    const magic = bytes.slice();
+    magic[39] = 0;
+    expect(() => decodeFooter(magic, 't.sst', 6_000_000_000)).toThrow(/magic/);
+    const crc = bytes.slice();
+    crc[3]! ^= 1;
+    expect(() => decodeFooter(crc, 't.sst', 6_000_000_000)).toThrow(/checksum/);
+    expect(() => decodeFooter(bytes, 't.sst', 1000)).toThrow(expect.objectContaining({ code: 'CORRUPTION', offset: 1000 }));
+  });
+});
+
+describe('properties', () => {
+  it('round-trip through a block; a missing required property is CORRUPTION', () => {
+    const p: TableProperties = {
+      entryCount: 10,
+      deleteCount: 2,
+      tombstoneCount: 1,
+      dataBlockCount: 3,
+      smallestKey: new Uint8Array([1]),
+      largestKey: new Uint8Array([9, 9]),
+      largestExclusive: true,
+      smallestPointKey: new Uint8Array([1]),
+      largestPointKey: new Uint8Array([8]),
+      minSeq: 1,
+      maxSeq: 2 ** 40,
+      rawKeyBytes: 100,
+      rawValueBytes: 1000,
+      dataBytes: 900,
+      indexBytes: 40,
+      filterBytes: 13,
+      blockSize: 4096,
+      restartInterval: 16,
+      bloomBitsPerKey: 10,
+      compression: 'snappy',
+      createdAt: 1_764_000_000_000,
+      creator: 'test',
+      fileNumber: 12,
+    };
+    const decoded = decodeProperties(new Block(encodeProperties(p), 't.sst', 0));
+    expect(decoded).toEqual(p);
+    const b = new BlockBuilder(1);
+    b.add(new TextEncoder().encode('strata.entries'), 0, EntryKind.Put, new Uint8Array([1]));
+    const partial = new Block(b.finish().slice(), 't.sst', 77);
+    expect(() => decodeProperties(partial)).toThrow(expect.objectContaining({ code: 'CORRUPTION', offset: 77 }));
+  });
+});

@@ -1,0 +1,49 @@
+import { describe, expect, it } from 'vitest';
+import { CompressionType } from './compression.js';
+import { BLOCK_TRAILER_SIZE, sealBlock, unsealBlock } from './physical-block.js';
+import { TableError } from './errors.js';
+
+const joined = (s: { payload: Uint8Array; trailer: Uint8Array }): Uint8Array => {
+  const out = new Uint8Array(s.payload.length + s.trailer.length);
+  out.set(s.payload);
+  out.set(s.trailer, s.payload.length);
+  return out;
+};
+
+describe('block trailer', () => {
+  const compressible = new TextEncoder().encode('abcdefgh'.repeat(200));
+  const random = new Uint8Array(1600).map(() => Math.floor(Math.random() * 256));
+
+  it('round-trips raw and Snappy blocks; a block that does not shrink is stored raw', () => {
+    const s = sealBlock(compressible, CompressionType.Snappy);
+    expect(s.trailer[0]).toBe(CompressionType.Snappy);
+    expect(s.payload.length).toBeLessThan(compressible.length / 4);
+    expect(unsealBlock(joined(s), 'b.sst', 0)).toEqual(compressible);
+    const r = sealBlock(random, CompressionType.Snappy);
+    expect(r.trailer[0]).toBe(CompressionType.None);
+    expect(unsealBlock(joined(r), 'b.sst', 0)).toEqual(random);
+    expect(sealBlock(compressible, CompressionType.None).payload.length).toBe(compressible.length);
+  });
+
+  it('every single-bit flip (payload, type or checksum) is CORRUPTION at the block offset', () => {
+    for (const [contents, type] of [
+      [compressible.subarray(0, 300), CompressionType.Snappy],
+      [random.subarray(0, 100), CompressionType.None],
+    ] as const) {
+      const good = joined(sealBlock(contents, type));
+      for (let i = 0; i < good.length * 8; i++) {
+        const bad = good.slice();
+        bad[i >> 3]! ^= 1 << (i & 7);
+        let caught: unknown;
+        try {
+          unsealBlock(bad, 'b.sst', 4242);
+        } catch (err) {
+          caught = err;
+        }
+        expect(caught).toBeInstanceOf(TableError);
+        expect(caught).toMatchObject({ code: 'CORRUPTION', file: 'b.sst', offset: 4242 });
+      }
+    }
+    expect(() => unsealBlock(new Uint8Array(BLOCK_TRAILER_SIZE - 1), 'b.sst', 1)).toThrow(expect.objectContaining({ code: 'CORRUPTION' }));
+  });
+});
