@@ -168,13 +168,14 @@ export abstract class MemtableReader {
   }
 
   /**
-   * Bytes held, approximately: key and value bytes, each entry's node (~41 B on average),
-   * tombstone bytes plus a fixed overhead each. Deterministic for a given sequence of writes;
-   * excludes allocation slack (at most ~20% of the node storage, plus one arena chunk).
+   * Bytes held, approximately: key and value bytes, each entry's node (~41 B on average), the
+   * key index table, tombstone bytes plus a fixed overhead each. Deterministic for a given
+   * sequence of writes; excludes allocation slack (at most ~20% of the node storage, plus one
+   * arena chunk).
    */
   approximateBytes(): number {
     const points = this.state.points;
-    return points.arena.bytesUsed + points.slotsUsed * 4 + this.state.tombstones.bytes;
+    return points.arena.bytesUsed + points.slotsUsed * 4 + points.index.bytes + this.state.tombstones.bytes;
   }
 
   /** Number of point versions. */

@@ -24,10 +24,13 @@
  *    re-read `list.nodes` after any insert and never cache it across calls that may insert.
  *  - The list is single-writer and JavaScript is single-threaded, so an insert is complete
  *    before any reader runs; no memory-ordering care is needed (unlike LevelDB's C++ list).
- *  - Duplicate (key, seq) pairs are impossible (the memtable enforces strictly increasing
- *    seqs), so the order is total.
+ *  - Every insert carries a seq above every seq already in the list (the memtable enforces
+ *    strictly increasing seqs). So (key, seq) pairs are unique, the order is total, and a new
+ *    version of a key always lands immediately before that key's previous newest version —
+ *    which `index` (a hash from key to that node) finds without a search.
  */
 import { ByteArena } from './arena.js';
+import { KeyIndex, hashKey } from './key-index.js';
 import { EntryKind, type PointEntry } from './types.js';
 
 /** Enough for 4^16 ≈ 4·10^9 entries at p = 1/4 before searches start to degrade. */
@@ -70,6 +73,8 @@ export class PointSkiplist {
   /** Node storage; replaced (grown) by `insert` — re-read after every insert. */
   nodes: Int32Array;
   readonly arena = new ByteArena();
+  /** Key → node of its newest version: point reads and rewrites of a key skip the search. */
+  readonly index = new KeyIndex();
   /** Number of entries (versions). */
   count = 0;
   /** Int32 slots in use, head included. */
@@ -90,33 +95,41 @@ export class PointSkiplist {
   }
 
   /**
-   * Inserts one version. The caller guarantees no entry with the same (key, seq) exists and
-   * that `key`/`value` are not referenced after the call (the bytes are copied).
+   * Inserts one version. The caller guarantees `seq` is above every seq already in the list;
+   * the key and value bytes are copied, so the caller may reuse its buffers.
    */
   insert(key: Uint8Array, seq: number, kind: EntryKind, value: Uint8Array): void {
     const height = this.randomHeight();
     const node = this.allocate(NEXT + height);
     const nodes = this.nodes;
     const prefix = keyPrefix(key);
+    const hash = hashKey(key);
+    const previous = this.index.find(this, key, hash);
 
-    // Search from the top, remembering the last node before the new one at each level.
     const splice = this.splice;
-    let x = NIL;
-    let rejected = -1;
-    for (let level = this.height - 1; level >= 0; level--) {
-      for (;;) {
-        const nx = nodes[x + NEXT + level]!;
-        // A node rejected one level up is rejected here too: skip the second comparison.
-        if (nx === NIL || nx === rejected || !this.precedes(nodes, nx, key, prefix, seq)) {
-          rejected = nx;
-          break;
+    if (previous !== NIL && height === 1) {
+      // A newer version of a known key with a one-level node (3 inserts in 4): it goes right
+      // before the key's newest version, so only the level-0 predecessor is needed.
+      splice[0] = nodes[previous + PREV]!;
+    } else {
+      // Search from the top, remembering the last node before the new one at each level.
+      let x = NIL;
+      let rejected = -1;
+      for (let level = this.height - 1; level >= 0; level--) {
+        for (;;) {
+          const nx = nodes[x + NEXT + level]!;
+          // A node rejected one level up is rejected here too: skip the second comparison.
+          if (nx === NIL || nx === rejected || !this.precedes(nodes, nx, key, prefix, seq)) {
+            rejected = nx;
+            break;
+          }
+          x = nx;
         }
-        x = nx;
+        splice[level] = x;
       }
-      splice[level] = x;
+      for (let level = this.height; level < height; level++) splice[level] = NIL;
+      if (height > this.height) this.height = height;
     }
-    for (let level = this.height; level < height; level++) splice[level] = NIL;
-    if (height > this.height) this.height = height;
 
     const keyLen = key.length;
     const valueLen = value.length;
@@ -144,6 +157,7 @@ export class PointSkiplist {
     nodes[node + PREV] = before;
     if (after === NIL) this.tail = node;
     else nodes[after + PREV] = node;
+    this.index.set(hash, node, previous);
     this.count++;
   }
 
@@ -170,10 +184,23 @@ export class PointSkiplist {
     return nodes[x + NEXT]!;
   }
 
-  /** The newest version of `key` with seq ≤ `snapshotSeq`, or NIL if there is none. */
+  /**
+   * The newest version of `key` with seq ≤ `snapshotSeq`, or NIL if there is none. Through
+   * the hash index, then down the key's versions (newest first); an old snapshot under many
+   * newer versions falls back to a skiplist search rather than walk them all.
+   */
   findVisible(key: Uint8Array, snapshotSeq: number): number {
-    const node = this.seekGE(key, snapshotSeq);
-    return node !== NIL && this.compareNodeKey(this.nodes, node, key, keyPrefix(key)) === 0 ? node : NIL;
+    let node = this.index.find(this, key, hashKey(key));
+    for (let steps = 0; node !== NIL; steps++) {
+      if (this.seqOf(node) <= snapshotSeq) return node;
+      if (steps === 8) {
+        node = this.seekGE(key, snapshotSeq);
+        return node !== NIL && this.keyEquals(node, key) ? node : NIL;
+      }
+      const after = this.nodes[node + NEXT]!;
+      node = after !== NIL && this.sameKey(after, node) ? after : NIL;
+    }
+    return NIL;
   }
 
   /** Last node whose key is ≤ `key` (that key's oldest version), or NIL if none. */
@@ -245,6 +272,17 @@ export class PointSkiplist {
       kind: this.kindOf(node),
       value: this.valueOf(node),
     };
+  }
+
+  /** True when the node's key is exactly `key`. */
+  keyEquals(node: number, key: Uint8Array): boolean {
+    const nodes = this.nodes;
+    const length = nodes[node + KEY_LEN]!;
+    if (length !== key.length) return false;
+    const chunk = this.arena.chunks[nodes[node + CHUNK]!]!;
+    const pos = nodes[node + POS]!;
+    for (let i = 0; i < length; i++) if (chunk[pos + i] !== key[i]) return false;
+    return true;
   }
 
   /** True when nodes `a` and `b` hold the same user key. */

@@ -1,0 +1,206 @@
+// Memtable benchmark: 1M random 16-byte keys with 100-byte values, in one process, against
+//  - memory-level's tree: functional-red-black-tree, called directly (no abstract-level promise
+//    layer, so this favours it), storing the caller's key/value Buffers as memory-level does;
+//  - a sorted-array baseline: entries appended, sorted once, then binary-searched. It does not
+//    stay ordered while inserts arrive, so its insert figure is a lower bound, not a memtable.
+//
+//   npm run bench -- memtable                    (root; node --expose-gc --conditions=source --import tsx)
+//   BENCH_SCALE=0.1 npm run bench -- memtable    (quick look)
+//
+// Memory: heapUsed + arrayBuffers after a full GC, minus the same before the structure was
+// built. Key and value bytes come from one pre-allocated pool and are handed to every
+// structure as fresh views (as a user's Buffers would be), so "overhead" is what each
+// structure holds beyond the raw 116 bytes per entry: the memtable copies the bytes (and
+// subtracts them), the others keep the view objects (which are their overhead).
+import { createRequire } from 'node:module';
+import { randomFillSync } from 'node:crypto';
+import { Memtable, compareKeys } from '../src/index.js';
+
+interface RbTree {
+  insert(key: Uint8Array, value: Uint8Array): RbTree;
+  get(key: Uint8Array): Uint8Array | undefined;
+  forEach(visit: (key: Uint8Array, value: Uint8Array) => void): void;
+}
+const requireFromMemoryLevel = createRequire(createRequire(import.meta.url).resolve('memory-level'));
+const createRbTree = requireFromMemoryLevel('functional-red-black-tree') as (compare: (a: Uint8Array, b: Uint8Array) => number) => RbTree;
+const memoryLevelCompare = requireFromMemoryLevel('./lib/compare') as (a: Uint8Array, b: Uint8Array) => number;
+
+const N = Math.round(1_000_000 * Number(process.env.BENCH_SCALE ?? 1));
+const KEY = 16;
+const VALUE = 100;
+const gc = (globalThis as { gc?: () => void }).gc;
+if (gc === undefined) throw new Error('run with node --expose-gc (npm run bench -- memtable does)');
+
+const keyPool = randomFillSync(Buffer.alloc(N * KEY));
+const valuePool = randomFillSync(Buffer.alloc(N * VALUE));
+const keyAt = (i: number): Buffer => keyPool.subarray(i * KEY, i * KEY + KEY);
+const valueAt = (i: number): Buffer => valuePool.subarray(i * VALUE, i * VALUE + VALUE);
+/** Seeded permutation, so every structure sees the same get order. */
+function permutation(n: number, seed: number): Uint32Array {
+  const p = new Uint32Array(n);
+  for (let i = 0; i < n; i++) p[i] = i;
+  let s = seed;
+  for (let i = n - 1; i > 0; i--) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    const j = s % (i + 1);
+    const t = p[i]!;
+    p[i] = p[j]!;
+    p[j] = t;
+  }
+  return p;
+}
+const getOrder = permutation(N, 42);
+
+function memory(): number {
+  gc!();
+  gc!();
+  const m = process.memoryUsage();
+  return m.heapUsed + m.arrayBuffers;
+}
+
+interface Result {
+  name: string;
+  insertsPerSec: number;
+  getsPerSec: number;
+  iteratePerSec: number;
+  overheadPerEntry: number;
+}
+
+interface Subject {
+  name: string;
+  /** Inserts all N entries; returns the structure. */
+  build(): unknown;
+  /** Point-gets every key (in `getOrder`); returns a checksum so the work is not optimised away. */
+  gets(s: unknown): number;
+  /** Walks all entries in order; returns a checksum. */
+  iterate(s: unknown): number;
+  /** Raw bytes the structure's own memory includes (the memtable copies keys and values). */
+  copiedBytes: number;
+}
+
+const subjects: Subject[] = [
+  {
+    name: '@strata-db/memtable (array skiplist)',
+    copiedBytes: N * (KEY + VALUE),
+    build() {
+      const m = new Memtable();
+      for (let i = 0; i < N; i++) m.put(keyAt(i), valueAt(i), i + 1);
+      return m;
+    },
+    gets(s) {
+      const m = s as Memtable;
+      let sum = 0;
+      for (let i = 0; i < N; i++) {
+        const r = m.get(keyAt(getOrder[i]!), Number.MAX_SAFE_INTEGER);
+        if (r?.kind !== 'put') throw new Error('memtable lost a key');
+        sum += r.value[0]!;
+      }
+      return sum;
+    },
+    iterate(s) {
+      const it = (s as Memtable).iterator();
+      let sum = 0;
+      for (it.seekToFirst(); it.valid(); it.next()) sum += it.entry().value[0]!;
+      return sum;
+    },
+  },
+  {
+    name: 'memory-level tree (functional-red-black-tree)',
+    copiedBytes: 0,
+    build() {
+      let t = createRbTree(memoryLevelCompare);
+      for (let i = 0; i < N; i++) t = t.insert(keyAt(i), valueAt(i));
+      return t;
+    },
+    gets(s) {
+      const t = s as RbTree;
+      let sum = 0;
+      for (let i = 0; i < N; i++) {
+        const v = t.get(keyAt(getOrder[i]!));
+        if (v === undefined) throw new Error('tree lost a key');
+        sum += v[0]!;
+      }
+      return sum;
+    },
+    iterate(s) {
+      let sum = 0;
+      (s as RbTree).forEach((_k, v) => {
+        sum += v[0]!;
+      });
+      return sum;
+    },
+  },
+  {
+    name: 'sorted array (append, one sort, binary search)',
+    copiedBytes: 0,
+    build() {
+      const entries: { key: Uint8Array; value: Uint8Array }[] = [];
+      for (let i = 0; i < N; i++) entries.push({ key: keyAt(i), value: valueAt(i) });
+      entries.sort((a, b) => compareKeys(a.key, b.key));
+      return entries;
+    },
+    gets(s) {
+      const entries = s as { key: Uint8Array; value: Uint8Array }[];
+      let sum = 0;
+      for (let i = 0; i < N; i++) {
+        const key = keyAt(getOrder[i]!);
+        let lo = 0;
+        let hi = entries.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (compareKeys(entries[mid]!.key, key) < 0) lo = mid + 1;
+          else hi = mid;
+        }
+        const e = entries[lo];
+        if (e === undefined || compareKeys(e.key, key) !== 0) throw new Error('array lost a key');
+        sum += e.value[0]!;
+      }
+      return sum;
+    },
+    iterate(s) {
+      let sum = 0;
+      for (const e of s as { key: Uint8Array; value: Uint8Array }[]) sum += e.value[0]!;
+      return sum;
+    },
+  },
+];
+
+const only = process.env.BENCH_ONLY;
+const results: Result[] = [];
+let checksum = 0;
+for (const subject of subjects) {
+  if (only !== undefined && !subject.name.includes(only)) continue;
+  const before = memory();
+  let t = performance.now();
+  let s: unknown = subject.build();
+  const insertMs = performance.now() - t;
+  const after = memory();
+  t = performance.now();
+  checksum += subject.gets(s);
+  const getMs = performance.now() - t;
+  t = performance.now();
+  checksum += subject.iterate(s);
+  const iterateMs = performance.now() - t;
+  results.push({
+    name: subject.name,
+    insertsPerSec: (N / insertMs) * 1000,
+    getsPerSec: (N / getMs) * 1000,
+    iteratePerSec: (N / iterateMs) * 1000,
+    overheadPerEntry: (after - before - subject.copiedBytes) / N,
+  });
+  s = undefined;
+  void s;
+}
+
+const fmt = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(0)}k`);
+const base = results[0]!;
+console.log(`${N.toLocaleString('en-US')} random ${KEY}-byte keys, ${VALUE}-byte values; node ${process.version}; checksum ${checksum}\n`);
+console.log('| structure | inserts/s | point gets/s | full iteration (entries/s) | heap B/entry beyond key+value |');
+console.log('|---|---:|---:|---:|---:|');
+for (const r of results) {
+  const ratio = (x: number, y: number): string => (r === base ? '' : ` (${(x / y).toFixed(2)}×)`);
+  console.log(
+    `| ${r.name} | ${fmt(r.insertsPerSec)}${ratio(r.insertsPerSec, base.insertsPerSec)} | ${fmt(r.getsPerSec)}${ratio(r.getsPerSec, base.getsPerSec)} | ${fmt(r.iteratePerSec)}${ratio(r.iteratePerSec, base.iteratePerSec)} | ${r.overheadPerEntry.toFixed(0)} |`,
+  );
+}
+console.log('\nRatios are against the memtable (< 1×: slower than the memtable). Targets: ≥ 1M inserts/s, ≥ 1.5M gets/s, ≤ 80 B/entry.');

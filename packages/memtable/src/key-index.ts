@@ -1,0 +1,105 @@
+/**
+ * A hash index from user key to the node of that key's NEWEST version in the skiplist.
+ *
+ * Why: a skiplist lookup chases ~log(n)·(1/p) pointers through a node array far larger than
+ * the CPU caches — about 37 dependent cache misses at a million entries. Point reads are the
+ * hot path of every `get`, so they go through this index instead: a hash, one probe run in
+ * a flat table, then the node. Writing a new version of an existing key also uses it to find
+ * its place in O(1) (just before the key's previous newest version).
+ *
+ * Open addressing with linear probing over `slots`, two int32 per slot: the key's full
+ * 32-bit hash (so probes and rehashing rarely touch a node), then the node address (0 =
+ * empty slot; address 0 is the skiplist head, never a key's node). The table doubles when
+ * more than 3/4 full. Nothing is ever removed — a memtable only grows.
+ */
+import { NIL, type PointSkiplist } from './skiplist.js';
+
+const INITIAL_SLOTS = 64;
+
+export class KeyIndex {
+  /** [hash, node] pairs; capacity = slots.length / 2, a power of two. */
+  private slots = new Int32Array(INITIAL_SLOTS * 2);
+  private mask = INITIAL_SLOTS - 1;
+  /** Distinct keys indexed. */
+  size = 0;
+
+  /** The node of the newest version of `key` (hash `hash`), or NIL. */
+  find(list: PointSkiplist, key: Uint8Array, hash: number): number {
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const node = slots[2 * i + 1]!;
+      if (node === NIL) return NIL;
+      if (slots[2 * i] === hash && list.keyEquals(node, key)) return node;
+    }
+  }
+
+  /**
+   * Points `key`'s entry at `node` (a newer version of a key already indexed) or adds it.
+   * `existing` is what `find` returned for this key: the node to replace, or NIL to add.
+   */
+  set(hash: number, node: number, existing: number): void {
+    const slots = this.slots;
+    const mask = this.mask;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const at = slots[2 * i + 1]!;
+      if (at === existing) {
+        slots[2 * i] = hash;
+        slots[2 * i + 1] = node;
+        if (existing === NIL && ++this.size * 4 > (mask + 1) * 3) this.grow();
+        return;
+      }
+    }
+  }
+
+  /** Bytes the table occupies. */
+  get bytes(): number {
+    return this.slots.byteLength;
+  }
+
+  private grow(): void {
+    const old = this.slots;
+    const capacity = (this.mask + 1) * 2;
+    const slots = new Int32Array(capacity * 2);
+    const mask = capacity - 1;
+    for (let j = 0; j < old.length; j += 2) {
+      const node = old[j + 1]!;
+      if (node === NIL) continue;
+      const hash = old[j]!;
+      let i = hash & mask;
+      while (slots[2 * i + 1] !== NIL) i = (i + 1) & mask;
+      slots[2 * i] = hash;
+      slots[2 * i + 1] = node;
+    }
+    this.slots = slots;
+    this.mask = mask;
+  }
+}
+
+/**
+ * 32-bit hash of a key: four bytes at a time, multiply-rotate mixing, murmur3's finaliser.
+ * Not cryptographic; keys are not adversarial inside one process's memtable, and a bad
+ * spread only costs probe length, never correctness.
+ */
+export function hashKey(key: Uint8Array): number {
+  const n = key.length;
+  let h = 0x2f1a7c35 ^ n;
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    let k = key[i]! | (key[i + 1]! << 8) | (key[i + 2]! << 16) | (key[i + 3]! << 24);
+    k = Math.imul(k, 0xcc9e2d51);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, 0x1b873593);
+    h = (h << 13) | (h >>> 19);
+    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+  }
+  let k = 0;
+  for (let shift = 0; i < n; i++, shift += 8) k |= key[i]! << shift;
+  h ^= Math.imul((Math.imul(k, 0xcc9e2d51) << 15) | (Math.imul(k, 0xcc9e2d51) >>> 17), 0x1b873593);
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h;
+}
