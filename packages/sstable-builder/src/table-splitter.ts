@@ -74,7 +74,13 @@ export class TableSplitter {
     const pending = this.pending;
     let i = pending.length;
     while (i > 0 && compareTombstones(pending[i - 1]!, t) > 0) i--;
-    pending.splice(i, 0, t);
+    const same = pending[i - 1];
+    if (same !== undefined && compareTombstones(same, t) === 0) {
+      // A carried piece [b, e)#s meets a fragment [b, e')#s of the same deletion: keep the union.
+      if (compareKeys(t.end, same.end) > 0) pending[i - 1] = t;
+    } else {
+      pending.splice(i, 0, t);
+    }
   }
 
   /** Finishes the last table and waits for every table to be fsynced. Returns their metadata in key order. */
@@ -130,10 +136,27 @@ export class TableSplitter {
     this.finishing.push(finished);
     this.current = undefined;
     this.boundary = b;
-    this.pending = [...carried, ...rest].sort(compareTombstones);
+    this.pending = mergeSameStart([...carried, ...rest].sort(compareTombstones));
   }
 
   private checkOpen(): void {
     if (this.done) throw new TableError('NOT_OPEN', 'table splitter is finished or abandoned; start a new one');
   }
+}
+
+/**
+ * Sorted tombstones with equal (start, seq) — pieces of one deletion meeting at a cut — become
+ * one, with the larger end: both start at the same key, so that is exactly their union.
+ */
+function mergeSameStart(sorted: RangeTombstone[]): RangeTombstone[] {
+  const out: RangeTombstone[] = [];
+  for (const t of sorted) {
+    const last = out.at(-1);
+    if (last !== undefined && compareTombstones(last, t) === 0) {
+      if (compareKeys(t.end, last.end) > 0) out[out.length - 1] = t;
+    } else {
+      out.push(t);
+    }
+  }
+  return out;
 }
