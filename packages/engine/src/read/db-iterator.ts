@@ -19,6 +19,7 @@
  */
 import { EntryKind, compareKeys, type InternalIterator, type PointEntry } from '@strata-db/memtable';
 import { StrataError, toStrataError } from '../errors.js';
+import { lookupKeyArg } from '../keys.js';
 import type { MergingIterator } from './merging-iterator.js';
 import type { RangeDelAggregator } from './range-del-aggregator.js';
 
@@ -35,7 +36,6 @@ export class DbIterator {
   private started = false;
   private closed = false;
   private count = 0;
-  /** Reverse only: the merging iterator has been stepped onto the previous key already. */
 
   constructor(
     private readonly it: MergingIterator,
@@ -80,11 +80,12 @@ export class DbIterator {
    * Moves the cursor: the next `next()` returns the first visible entry ≥ key (forward) or
    * ≤ key (reverse), still within the iterator's bounds. Does not reset the limit count.
    */
-  seek(key: Uint8Array): void {
+  seek(key: Uint8Array | string): void {
     if (this.closed) throw new StrataError('NOT_OPEN', 'the iterator is closed');
+    const k = lookupKeyArg(key, 'seek target');
     this.started = true;
     try {
-      this.position(key);
+      this.position(k);
     } catch (err) {
       throw toStrataError(err, 'iterator seek failed');
     }

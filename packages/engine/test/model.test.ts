@@ -1,0 +1,199 @@
+/**
+ * Model-based test: random operation sequences run against the engine and against a plain
+ * sorted map, compared after every read. Memtables are tiny (a few KiB) so most reads come from
+ * tables, and flushes, compactions and reopens are part of the sequence.
+ *
+ * A failure prints fast-check's seed and path; replay it with
+ *   STRATA_MODEL_SEED=<seed> STRATA_MODEL_PATH=<path> npx vitest run test/model.test.ts
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { Database, type Snapshot } from '../src/index.js';
+import { dec, tempDir } from './helpers.js';
+
+type Op =
+  | { t: 'put'; k: string; v: string }
+  | { t: 'del'; k: string }
+  | { t: 'range'; s: string; e: string }
+  | { t: 'batch'; ops: ({ t: 'put'; k: string; v: string } | { t: 'del'; k: string } | { t: 'range'; s: string; e: string })[] }
+  | { t: 'get'; k: string; snap: number }
+  | { t: 'scan'; lo: string | undefined; loIncl: boolean; hi: string | undefined; hiIncl: boolean; reverse: boolean; limit: number; snap: number }
+  | { t: 'snapshot' }
+  | { t: 'release'; i: number }
+  | { t: 'flush' }
+  | { t: 'compact' }
+  | { t: 'reopen' };
+
+const keyArb = fc.integer({ min: 0, max: 59 }).map((i) => `k${String(i).padStart(2, '0')}`);
+const boundArb = fc.integer({ min: 0, max: 61 }).map((i) => `k${String(i).padStart(2, '0')}`);
+const valArb = fc.oneof(
+  fc.string({ maxLength: 8 }),
+  fc.integer({ min: 0, max: 1e6 }).map((n) => `v${n}`.repeat(30)), // ~200 bytes: fills memtables
+);
+const putArb = fc.record({ t: fc.constant('put' as const), k: keyArb, v: valArb });
+const delArb = fc.record({ t: fc.constant('del' as const), k: keyArb });
+const rangeArb = fc.tuple(boundArb, boundArb).map(([a, b]) => ({ t: 'range' as const, s: a < b ? a : b, e: a < b ? b : a }));
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 30, arbitrary: putArb },
+  { weight: 8, arbitrary: delArb },
+  { weight: 4, arbitrary: rangeArb },
+  { weight: 4, arbitrary: fc.record({ t: fc.constant('batch' as const), ops: fc.array(fc.oneof(putArb, putArb, delArb, rangeArb), { minLength: 1, maxLength: 8 }) }) },
+  { weight: 12, arbitrary: fc.record({ t: fc.constant('get' as const), k: keyArb, snap: fc.integer({ min: -1, max: 3 }) }) },
+  {
+    weight: 8,
+    arbitrary: fc.record({
+      t: fc.constant('scan' as const),
+      lo: fc.option(boundArb, { nil: undefined }),
+      loIncl: fc.boolean(),
+      hi: fc.option(boundArb, { nil: undefined }),
+      hiIncl: fc.boolean(),
+      reverse: fc.boolean(),
+      limit: fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 10 })),
+      snap: fc.integer({ min: -1, max: 3 }),
+    }),
+  },
+  { weight: 3, arbitrary: fc.constant({ t: 'snapshot' as const }) },
+  { weight: 2, arbitrary: fc.record({ t: fc.constant('release' as const), i: fc.nat(3) }) },
+  { weight: 2, arbitrary: fc.constant({ t: 'flush' as const }) },
+  { weight: 1, arbitrary: fc.constant({ t: 'compact' as const }) },
+  { weight: 1, arbitrary: fc.constant({ t: 'reopen' as const }) },
+);
+
+type Model = Map<string, string>;
+
+function applyModel(m: Model, op: { t: 'put'; k: string; v: string } | { t: 'del'; k: string } | { t: 'range'; s: string; e: string }): void {
+  if (op.t === 'put') m.set(op.k, op.v);
+  else if (op.t === 'del') m.delete(op.k);
+  else for (const k of [...m.keys()]) if (k >= op.s && k < op.e) m.delete(k);
+}
+
+function scanModel(m: Model, op: Extract<Op, { t: 'scan' }>): [string, string][] {
+  let keys = [...m.keys()].sort();
+  keys = keys.filter((k) => {
+    if (op.lo !== undefined && (op.loIncl ? k < op.lo : k <= op.lo)) return false;
+    if (op.hi !== undefined && (op.hiIncl ? k > op.hi : k >= op.hi)) return false;
+    return true;
+  });
+  if (op.reverse) keys.reverse();
+  if (op.limit >= 0) keys = keys.slice(0, op.limit);
+  return keys.map((k) => [k, m.get(k)!]);
+}
+
+const dbOptions = { memtableSize: 4096, blockSize: 256, l0CompactionTrigger: 3, targetFileSize: 8 * 1024 };
+
+async function runSequence(ops: Op[]): Promise<void> {
+  const { dir, cleanup } = tempDir('strata-model-');
+  let db = await Database.open(dir, dbOptions);
+  const model: Model = new Map();
+  let snaps: { snap: Snapshot; model: Model }[] = [];
+  try {
+    for (const op of ops) {
+      switch (op.t) {
+        case 'put':
+          await db.put(op.k, op.v);
+          applyModel(model, op);
+          break;
+        case 'del':
+          await db.delete(op.k);
+          applyModel(model, op);
+          break;
+        case 'range':
+          await db.deleteRange(op.s, op.e);
+          applyModel(model, op);
+          break;
+        case 'batch': {
+          const b = db.batch();
+          for (const x of op.ops) {
+            if (x.t === 'put') b.put(x.k, x.v);
+            else if (x.t === 'del') b.delete(x.k);
+            else b.deleteRange(x.s, x.e);
+            applyModel(model, x);
+          }
+          await b.write();
+          break;
+        }
+        case 'get': {
+          const s = op.snap >= 0 ? snaps[op.snap] : undefined;
+          const got = dec(s ? db.getSync(op.k, { snapshot: s.snap }) : await db.get(op.k));
+          expect(got, `get ${op.k}${s ? ' at snapshot' : ''}`).toBe((s ? s.model : model).get(op.k));
+          break;
+        }
+        case 'scan': {
+          const s = op.snap >= 0 ? snaps[op.snap] : undefined;
+          const opts = {
+            ...(op.lo !== undefined ? (op.loIncl ? { gte: op.lo } : { gt: op.lo }) : {}),
+            ...(op.hi !== undefined ? (op.hiIncl ? { lte: op.hi } : { lt: op.hi }) : {}),
+            reverse: op.reverse,
+            limit: op.limit,
+            ...(s ? { snapshot: s.snap } : {}),
+          };
+          const got: [string, string][] = [];
+          for await (const [k, v] of db.iterate(opts)) got.push([dec(k)!, dec(v)!]);
+          expect(got, `scan ${JSON.stringify({ ...opts, snapshot: s !== undefined })}`).toEqual(scanModel(s ? s.model : model, op));
+          break;
+        }
+        case 'snapshot':
+          snaps.push({ snap: db.snapshot(), model: new Map(model) });
+          if (snaps.length > 4) snaps.shift()!.snap.release();
+          break;
+        case 'release': {
+          const s = snaps[op.i];
+          if (s) {
+            s.snap.release();
+            snaps.splice(op.i, 1);
+          }
+          break;
+        }
+        case 'flush':
+          await db.flush();
+          break;
+        case 'compact':
+          await db.compact();
+          break;
+        case 'reopen': {
+          for (const s of snaps) s.snap.release();
+          snaps = [];
+          const last = db.stats().lastSequence;
+          await db.close();
+          db = await Database.open(dir, dbOptions);
+          expect(db.stats().lastSequence).toBeGreaterThanOrEqual(last);
+          break;
+        }
+      }
+    }
+    // Final full comparison, then once more after a reopen.
+    const all = async (): Promise<[string, string][]> => {
+      const out: [string, string][] = [];
+      for await (const [k, v] of db.iterate()) out.push([dec(k)!, dec(v)!]);
+      return out;
+    };
+    const expected = [...model.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+    expect(await all()).toEqual(expected);
+    for (const s of snaps) s.snap.release();
+    await db.close();
+    db = await Database.open(dir, dbOptions);
+    expect(await all()).toEqual(expected);
+  } finally {
+    await db.close();
+    cleanup();
+  }
+}
+
+describe('engine against a sorted-map model', () => {
+  it('agrees on random puts, deletes, range deletes, batches, snapshots, scans, flushes, compactions and reopens', async () => {
+    const seed = process.env['STRATA_MODEL_SEED'];
+    const path = process.env['STRATA_MODEL_PATH'];
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 250 }), async (ops) => {
+        await runSequence(ops);
+      }),
+      {
+        numRuns: Number(process.env['STRATA_MODEL_RUNS'] ?? 40),
+        ...(seed !== undefined ? { seed: Number(seed) } : {}),
+        ...(path !== undefined ? { path } : {}),
+        endOnFailure: process.env['STRATA_MODEL_SHRINK'] === '0',
+      },
+    );
+  }, 180_000);
+});
