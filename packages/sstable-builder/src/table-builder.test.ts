@@ -230,3 +230,18 @@ describe('TableBuilder output', () => {
     t.close();
   });
 });
+
+describe('TableBuilder never writes into its input', () => {
+  it('keys given as pooled Buffers (where slice() is a view) are unchanged after building', async () => {
+    const keys = Array.from({ length: 5000 }, (_, i) => Buffer.from(String(i).padStart(16, '0')));
+    const before = keys.map((k) => Buffer.from(k).toString('hex'));
+    const path = nextPath();
+    const tb = new TableBuilder(path, { blockSize: 512 });
+    for (const [i, key] of keys.entries()) tb.add({ key, seq: i + 1, kind: EntryKind.Put, value: key });
+    await tb.finish();
+    expect(keys.map((k) => k.toString('hex'))).toEqual(before);
+    const t = Table.open(path);
+    for (let i = 0; i < keys.length; i += 97) expect(t.get(keys[i]!, i + 1)?.seq).toBe(i + 1);
+    t.close();
+  });
+});

@@ -418,7 +418,7 @@ function separator(a: Uint8Array, aSeq: number, b: Uint8Array): { key: Uint8Arra
     const ai = a[i]!;
     if (ai + 1 < b[i]!) {
       // a[0..i] + (a[i] + 1): above a, below b.
-      const s = a.slice(0, i + 1);
+      const s = copyPrefix(a, i + 1);
       s[i] = ai + 1;
       return { key: s, seq: MAX_SEQ };
     }
@@ -426,7 +426,7 @@ function separator(a: Uint8Array, aSeq: number, b: Uint8Array): { key: Uint8Arra
     // can be bumped — still below b (it differs at i), above a (it is bigger at j).
     for (let j = i + 1; j < a.length - 1; j++) {
       if (a[j]! < 0xff) {
-        const s = a.slice(0, j + 1);
+        const s = copyPrefix(a, j + 1);
         s[j] = a[j]! + 1;
         return { key: s, seq: MAX_SEQ };
       }
@@ -441,12 +441,22 @@ function successor(a: Uint8Array, aSeq: number): { key: Uint8Array; seq: number 
     const ai = a[i]!;
     if (ai !== 0xff) {
       if (i + 1 === a.length) break; // no shorter key exists
-      const s = a.slice(0, i + 1);
+      const s = copyPrefix(a, i + 1);
       s[i] = ai + 1;
       return { key: s, seq: MAX_SEQ };
     }
   }
   return { key: a, seq: aSeq };
+}
+
+/**
+ * A copy of a's first n bytes. Not `a.slice()`: for a Buffer that is a view, and writing into
+ * it would change the caller's key.
+ */
+function copyPrefix(a: Uint8Array, n: number): Uint8Array {
+  const s = new Uint8Array(n);
+  s.set(a.subarray(0, n));
+  return s;
 }
 
 function checkInt(name: string, v: number, min: number, max: number): number {
