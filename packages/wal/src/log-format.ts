@@ -75,8 +75,7 @@ export function frameRecord(record: Uint8Array, out: Buffer, outPos: number, off
     out.writeUInt16LE(take, outPos + 4);
     out[outPos + 6] = type;
     out.set(record.subarray(taken, taken + take), outPos + FRAGMENT_HEADER_SIZE);
-    const crc = crc32(record.subarray(taken, taken + take), crc32(out.subarray(outPos + 4, outPos + FRAGMENT_HEADER_SIZE)));
-    out.writeUInt32LE(mask(crc), outPos);
+    out.writeUInt32LE(mask(crc32(out.subarray(outPos + 4, outPos + FRAGMENT_HEADER_SIZE + take))), outPos);
     outPos += FRAGMENT_HEADER_SIZE + take;
     fileOffset += FRAGMENT_HEADER_SIZE + take;
     taken += take;
@@ -100,9 +99,34 @@ export interface DamageEvent {
   readonly offset: number;
   readonly end: number;
   readonly reason: string;
+  /**
+   * An intact fragment that starts a record (FULL or FIRST) lies inside the range, after the bad
+   * bytes: the damage did not cut off the end of what was written, so it is not a torn tail.
+   * (The reader still resumes only at the next block; see `findRecordStart`.)
+   */
+  readonly hidesRecordStart: boolean;
 }
 
 export type SegmentEvent = RecordEvent | DamageEvent;
+
+function fragmentIntact(view: Buffer, pos: number, limit: number): boolean {
+  const dataEnd = pos + FRAGMENT_HEADER_SIZE + view.readUInt16LE(pos + 4);
+  return dataEnd <= limit && view.readUInt32LE(pos) === mask(crc32(view.subarray(pos + 4, dataEnd)));
+}
+
+/**
+ * Whether an intact FULL or FIRST fragment starts anywhere in [from, limit). Used only to tell a
+ * torn tail from damage with records behind it, never to resume reading: a record's data may
+ * itself contain bytes that look like a fragment (a WAL stored as a value), and resuming there
+ * could replay a batch nobody wrote. Cheap: the type byte rejects all but 2/256 of positions.
+ */
+function findRecordStart(view: Buffer, from: number, limit: number): boolean {
+  for (let pos = from; pos + FRAGMENT_HEADER_SIZE <= limit; pos++) {
+    const type = view[pos + 6];
+    if ((type === FULL || type === FIRST) && fragmentIntact(view, pos, limit)) return true;
+  }
+  return false;
+}
 
 function allZero(data: Uint8Array, from: number, to: number): boolean {
   for (let i = from; i < to; i++) if (data[i] !== 0) return false;
@@ -120,19 +144,20 @@ export function readSegmentRecords(data: Uint8Array, start: number): SegmentEven
   const size = data.length;
   let pending: { start: number; parts: Uint8Array[] } | undefined;
 
-  const damage = (from: number, to: number, reason: string): void => {
+  const damage = (from: number, to: number, reason: string, hidesRecordStart = false): void => {
     // A torn record's damage starts where the record started, so it may swallow trailer damage
     // already reported inside it.
     let last = events.at(-1);
     while (last?.kind === 'damage' && last.offset >= from) {
       events.pop();
       reason = last.reason;
+      hidesRecordStart ||= last.hidesRecordStart;
       last = events.at(-1);
     }
     if (last?.kind === 'damage' && last.end >= from) {
-      events[events.length - 1] = { ...last, end: Math.max(last.end, to) };
+      events[events.length - 1] = { ...last, end: Math.max(last.end, to), hidesRecordStart: last.hidesRecordStart || hidesRecordStart };
     } else {
-      events.push({ kind: 'damage', offset: from, end: to, reason });
+      events.push({ kind: 'damage', offset: from, end: to, reason, hidesRecordStart });
     }
   };
   const abandonPending = (to: number, reason: string): void => {
@@ -158,14 +183,14 @@ export function readSegmentRecords(data: Uint8Array, start: number): SegmentEven
     let problem: string | undefined;
     if (dataEnd > limit) {
       problem = dataEnd > blockEnd ? `fragment length ${length} runs past its block` : 'fragment torn by the end of the file';
-    } else if (view.readUInt32LE(pos) !== mask(crc32(data.subarray(pos + 7, dataEnd), crc32(data.subarray(pos + 4, pos + 7))))) {
+    } else if (!fragmentIntact(view, pos, limit)) {
       problem = 'fragment checksum mismatch';
     } else if (type === undefined || type < FULL || type > LAST) {
       problem = `unknown fragment type ${type}`;
     }
     if (problem !== undefined) {
-      // The length cannot be trusted, so nothing more in this block can be found: resume at the next.
-      damage(pending?.start ?? fragmentStart, limit, problem);
+      // The length cannot be trusted, so the next fragment cannot be located: resume at the next block.
+      damage(pending?.start ?? fragmentStart, limit, problem, findRecordStart(view, fragmentStart + 1, limit));
       pending = undefined;
       pos = limit;
       continue;

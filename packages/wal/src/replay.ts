@@ -3,8 +3,9 @@
  * hands every intact batch to the caller, applying the recovery mode to damage.
  *
  * What counts as what:
- * - The torn tail is damage in the NEWEST segment after which no intact record follows: the
- *   trace of a write that a crash interrupted. A newest segment shorter than its header (a crash
+ * - The torn tail is damage in the NEWEST segment after which no intact record starts (no intact
+ *   FULL or FIRST fragment, even inside the rest of the damaged block): the trace of a write
+ *   that a crash interrupted. A newest segment shorter than its header (a crash
  *   while it was being created, before anything could be appended) is a torn tail as a whole.
  * - Everything else is damage before the tail. In particular a torn end of an OLDER segment is
  *   damage: the writer syncs a segment before it creates the next one.
@@ -223,11 +224,11 @@ export async function replay(dir: string, options: ReplayOptions, onBatch: (batc
           batch = decodeBatch(event.payload);
         } catch (err) {
           if (!(err instanceof MalformedBatch)) throw err;
-          damage = { kind: 'damage', offset: event.offset, end: event.end, reason: `record passed its checksum but is malformed: ${err.message}` };
+          damage = { kind: 'damage', offset: event.offset, end: event.end, reason: `record passed its checksum but is malformed: ${err.message}`, hidesRecordStart: true };
         }
       } else {
         damage = event;
-        isTail = newest && i === events.length - 1;
+        isTail = newest && i === events.length - 1 && !event.hidesRecordStart;
       }
 
       if (batch !== undefined) {
