@@ -46,6 +46,8 @@ function promisify(fn: (fd: number, cb: (err: NodeJS.ErrnoException | null) => v
 
 /** `node:fs`, unchanged: the file layer of a production database. */
 export const nodeFileSystem: FileSystem = {
+  // See db/lock.ts: every build of the engine recognises the real disk by this mark.
+  [Symbol.for('@strata-db/engine/node-fs')]: true,
   openSync: (path, flags) => fs.openSync(path, flags),
   closeSync: (fd) => {
     fs.closeSync(fd);

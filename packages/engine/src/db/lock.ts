@@ -22,6 +22,8 @@
  *
  * Within one process, a registry (on globalThis, so that the ESM and CJS builds share it) makes
  * a second open of the same directory fail with LOCKED even though the pid check would pass.
+ * It is keyed by absolute path for the real disk, and by (file layer, path) for any other
+ * file layer, so that tests can open the same path in two in-memory file systems.
  */
 import { randomUUID } from 'node:crypto';
 import { readFileSync as readProcFile } from 'node:fs';
@@ -39,6 +41,25 @@ interface LockContent {
 }
 
 const REGISTRY_KEY = Symbol.for('@strata-db/engine/open-directories');
+/** Marks the production file layer, so that every build of the engine (ESM, CJS) shares its key. */
+export const NODE_FS_MARK = Symbol.for('@strata-db/engine/node-fs');
+const fsIds = new WeakMap<object, number>();
+let nextFsId = 1;
+
+/**
+ * The registry key of a directory: its absolute path, qualified by the file layer for any layer
+ * other than the real disk (two in-memory file systems may hold the same path).
+ */
+function registryKey(fs: FileSystem, dir: string): string {
+  const path = resolve(dir);
+  if ((fs as unknown as Record<symbol, unknown>)[NODE_FS_MARK] === true) return path;
+  let id = fsIds.get(fs);
+  if (id === undefined) {
+    id = nextFsId++;
+    fsIds.set(fs, id);
+  }
+  return `fs${id}:${path}`;
+}
 const registry: Set<string> = ((globalThis as Record<symbol, unknown>)[REGISTRY_KEY] as Set<string> | undefined) ?? new Set<string>();
 (globalThis as Record<symbol, unknown>)[REGISTRY_KEY] = registry;
 
@@ -96,7 +117,7 @@ export class DirectoryLock {
 
   /** Takes the lock of `dir` or throws LOCKED naming the holder. */
   static acquire(fs: FileSystem, dir: string): DirectoryLock {
-    const key = resolve(dir);
+    const key = registryKey(fs, dir);
     if (registry.has(key)) {
       throw new StrataError('LOCKED', `database ${dir} is already open in this process; close it first`, { file: join(dir, LOCK_FILE) });
     }
