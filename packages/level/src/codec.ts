@@ -3,6 +3,11 @@ import { Buffer } from 'node:buffer';
 // abstract-level hands the adapter keys and values already encoded to one of the formats in
 // the manifest ('utf8' → string, 'buffer' → Buffer, 'view' → Uint8Array) and wants results
 // back in the format it asks for. The engine stores bytes and accepts strings as UTF-8.
+//
+// The engine returns views into its own memory (memtable arena, cached table blocks) that must
+// not be mutated; classic-level users own the buffers they get. So bytes handed out as 'buffer'
+// or 'view' are copied (which also stops a kept value from pinning a whole 4 KiB block);
+// 'utf8' decodes straight from the view.
 
 export type Format = 'utf8' | 'buffer' | 'view';
 
@@ -10,26 +15,30 @@ function asBuffer(bytes: Uint8Array): Buffer {
   return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** Engine bytes → the format abstract-level asked for (no copy for 'buffer' and 'view'). */
+/** Engine bytes → the format abstract-level asked for (a copy the caller owns, or a string). */
 export function decode(bytes: Uint8Array, format: string | undefined): string | Uint8Array {
   if (format === 'utf8') return asBuffer(bytes).toString('utf8');
-  if (format === 'buffer') return asBuffer(bytes);
-  return bytes;
+  if (format === 'buffer') return Buffer.from(bytes);
+  return new Uint8Array(bytes);
 }
 
 /** The chosen converter for one format, to hoist the branch out of hot loops. */
 export function decoderFor(format: string | undefined): (bytes: Uint8Array) => string | Uint8Array {
   if (format === 'utf8') return utf8;
-  if (format === 'buffer') return asBuffer;
-  return identity;
+  if (format === 'buffer') return copyToBuffer;
+  return copyToView;
 }
 
 function utf8(bytes: Uint8Array): string {
   return asBuffer(bytes).toString('utf8');
 }
 
-function identity(bytes: Uint8Array): Uint8Array {
-  return bytes;
+function copyToBuffer(bytes: Uint8Array): Buffer {
+  return Buffer.from(bytes);
+}
+
+function copyToView(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes);
 }
 
 /** Any encoded key → bytes (used where the adapter must compute with keys, e.g. range ends). */

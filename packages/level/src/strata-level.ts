@@ -152,15 +152,10 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     return db;
   }
 
-  /** How the engine is opened; a subclass may substitute a test double or a fault-injecting file layer. */
-  protected openEngine(location: string, options: EngineOpenOptions): Promise<EngineDatabase> {
-    return openEngine(location, options);
-  }
-
-  async _open(options: EngineOpenOptions): Promise<void> {
+  async _open(options: EngineOpenOptions & { passive?: boolean }): Promise<void> {
     const { passive: _passive, ...engineOptions } = options;
     try {
-      this.#db = await this.openEngine(this.#location, engineOptions);
+      this.#db = await openEngine(this.#location, engineOptions);
     } catch (err) {
       throw mapEngineError(err, this.#location);
     }
@@ -177,14 +172,10 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     this.#db = null;
   }
 
+  // The engine reads synchronously underneath (its async get is getSync in a promise), so
+  // get() calls getSync directly rather than adding a second promise per read.
   async _get(key: string | Uint8Array, options: PrivateReadOptions): Promise<string | Uint8Array | undefined> {
-    let value: Uint8Array | undefined;
-    try {
-      value = await this.engine.get(key, readOptions(options));
-    } catch (err) {
-      throw mapEngineError(err, this.#location);
-    }
-    return value === undefined ? undefined : decode(value, options.valueEncoding);
+    return Promise.resolve(this._getSync(key, options));
   }
 
   _getSync(key: string | Uint8Array, options: PrivateReadOptions): string | Uint8Array | undefined {

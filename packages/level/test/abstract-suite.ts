@@ -11,8 +11,6 @@ import suite from 'abstract-level/test/index.js';
 import test from 'tape';
 import { StrataLevel } from '../src/index.js';
 import type { StrataLevelOptions } from '../src/index.js';
-import type { EngineDatabase, EngineOpenOptions } from '../src/engine.js';
-import { openFake } from './support/fake-engine.js';
 
 const resultsDir = join(import.meta.dirname, '..', '..', '..', '.test-results');
 const resultsFile = join(resultsDir, 'level.tape.json');
@@ -27,17 +25,11 @@ function writeResults(passed: number, failed: number): void {
 // Pessimistic until the suite finishes: a crash or a hang leaves a failure on record.
 writeResults(0, 1);
 
-class FakeStrataLevel extends StrataLevel {
-  protected override openEngine(location: string, options: EngineOpenOptions): Promise<EngineDatabase> {
-    return openFake(location, options);
-  }
-}
-const useFake = process.env.STRATA_FAKE_ENGINE === '1';
 
 let count = 0;
 const factory = (options?: StrataLevelOptions): StrataLevel => {
   const location = join(root, `db-${++count}`);
-  return useFake ? new FakeStrataLevel(location, options) : new StrataLevel(location, options);
+  return new StrataLevel(location, options);
 };
 
 let passed = 0;
@@ -88,7 +80,7 @@ stream.on('end', () => {
   const p = summaryPass ?? passed;
   const f = Math.max(summaryFail ?? failed, failed);
   writeResults(p, f);
-  console.log(`abstract-level suite on StrataLevel${useFake ? ' (fake engine)' : ''}: ${p} assertions passed, ${f} failed (${count} databases)`);
+  console.log(`abstract-level suite on StrataLevel: ${p} assertions passed, ${f} failed (${count} databases)`);
   rmSync(root, { recursive: true, force: true });
   if (f > 0) process.exitCode = 1;
 });

@@ -4,23 +4,15 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { StrataLevel, StrataLevelError } from '../src/index.js';
 import type { StrataLevelOptions } from '../src/index.js';
-import type { EngineDatabase, EngineOpenOptions } from '../src/engine.js';
 import { mapEngineError } from '../src/errors.js';
-import { openFake } from './support/fake-engine.js';
 
 const root = mkdtempSync(join(tmpdir(), 'strata-level-test-'));
 let count = 0;
 const open: StrataLevel<any, any>[] = [];
 
-class FakeStrataLevel<K = string, V = string> extends StrataLevel<K, V> {
-  protected override openEngine(location: string, options: EngineOpenOptions): Promise<EngineDatabase> {
-    return openFake(location, options);
-  }
-}
-const useFake = process.env.STRATA_FAKE_ENGINE === '1';
 
 function create<K = string, V = string>(options?: StrataLevelOptions<K, V>, location = join(root, `db-${++count}`)): StrataLevel<K, V> {
-  const db = useFake ? new FakeStrataLevel<K, V>(location, options) : new StrataLevel<K, V>(location, options);
+  const db = new StrataLevel<K, V>(location, options);
   open.push(db);
   return db;
 }
@@ -282,6 +274,24 @@ describe('iterators', () => {
     await snapshot.close();
     await expect(it.nextv(10)).rejects.toMatchObject({ code: 'LEVEL_SNAPSHOT_NOT_OPEN' });
     await it.close();
+  });
+
+  it('hands out buffers the caller owns: mutating one changes nothing stored', async () => {
+    const db = create<string, Buffer>({ valueEncoding: 'buffer' });
+    await db.put('a', Buffer.from('value'));
+    const got = (await db.get('a'))!;
+    got.fill(0x21);
+    db.getSync('a')!.fill(0x21);
+    const [entry] = await db.iterator({ keyEncoding: 'view' }).all();
+    entry![1].fill(0x21);
+    (entry![0] as unknown as Uint8Array).fill(0x21);
+    expect((await db.get('a'))!.toString()).toBe('value');
+    expect(await db.keys().all()).toEqual(['a']);
+    await db.engine.flush();
+    const fromTable = db.getSync('a')!;
+    fromTable.fill(0x21);
+    expect(db.getSync('a')!.toString()).toBe('value');
+    expect((await db.values().all())[0]!.toString()).toBe('value');
   });
 
   it('orders keys bytewise, with buffers that are not UTF-8', async () => {
