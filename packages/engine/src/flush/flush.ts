@@ -37,7 +37,7 @@ export async function flushMemtable(core: DbCore, entry: FrozenEntry): Promise<v
       let n = 0;
       for (const e of mem.flushEntries()) {
         builder.add(e);
-        if ((++n & 127) === 0) {
+        if ((++n & 31) === 0) {
           const y = slicer.maybeYield();
           if (y !== undefined) await y;
         }
