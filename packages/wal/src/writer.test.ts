@@ -1,17 +1,21 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { BatchOp } from './batch.js';
+import { nodeFileSystem, type WalFileSystem } from './file-system.js';
 import { replay, type ReplayedBatch } from './replay.js';
-import { listSegments } from './segment-files.js';
+import { deleteSegmentsBefore, listSegments } from './segment-files.js';
+import { SEGMENT_HEADER_SIZE } from './segment-header.js';
+import { FaultyFileSystem } from './test-support/faulty-fs.js';
+import { DIR, UUID, memoryFs } from './test-support/fixtures.js';
 import { tempDir } from './test-support/temp-dir.js';
-import { WalWriter } from './writer.js';
+import { WalWriter, openWal } from './writer.js';
 
 const b = (s: string): Uint8Array => Buffer.from(s);
 const put = (k: string, v: string): BatchOp => ({ type: 'put', key: b(k), value: b(v) });
 
-async function replayAll(dir: string, uuid: string): Promise<ReplayedBatch[]> {
+async function replayAll(dir: string, uuid: string, fs: WalFileSystem = nodeFileSystem): Promise<ReplayedBatch[]> {
   const out: ReplayedBatch[] = [];
-  await replay(dir, { uuid }, (batch) => out.push(batch));
+  await replay(dir, { uuid, fs }, (batch) => out.push(batch));
   return out;
 }
 
@@ -56,5 +60,116 @@ describe('WalWriter', () => {
     await wal.close();
     expect(listSegments(dir)).toEqual([4, 5]);
     expect((await replayAll(dir, uuid)).map((x) => [x.firstLsn, x.segment])).toEqual([[1, 4], [2, 5]]);
+  });
+});
+
+describe('WalWriter: group commit', () => {
+  it('serves 1,000 concurrent durable appends with far fewer fdatasyncs, resolving and replaying in LSN order', async () => {
+    const dir = tempDir();
+    const uuid = randomUUID();
+    const fs = new FaultyFileSystem(nodeFileSystem);
+    const wal = await WalWriter.create(dir, { uuid, segment: 1, firstLsn: 1, fs });
+    const resolved: number[] = [];
+    const appends: Promise<void>[] = [];
+    for (let lsn = 1; lsn <= 1000; lsn++) {
+      appends.push(wal.append([put(`k${lsn}`, `v${lsn}`)], lsn, { sync: true }).then(() => void resolved.push(lsn)));
+      // Writers arrive over time, not all in one tick: groups form behind the fdatasync in flight.
+      if (lsn % 25 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(appends);
+    expect(resolved).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+    const syncs = fs.calls.fdatasync;
+    expect(syncs).toBeGreaterThan(0);
+    expect(syncs).toBeLessThan(100);
+    expect(fs.calls.write).toBeLessThanOrEqual(syncs + 1);
+    await wal.close();
+    const batches = await replayAll(dir, uuid);
+    expect(batches.map((x) => x.firstLsn)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
+  });
+
+  it('caps a group at groupCommitBytes, and syncs only when some waiter asked to', async () => {
+    const fs = new FaultyFileSystem(memoryFs());
+    const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs, groupCommitBytes: 10_000 });
+    const writesBefore = fs.calls.write;
+    const value = 'x'.repeat(1000);
+    await Promise.all(Array.from({ length: 100 }, (_, i) => wal.append([put(`k${i}`, value)], i + 1)));
+    // Records are ~1,020 bytes: 9 fit under the cap, so 100 appends take 12 writes.
+    expect(fs.calls.write - writesBefore).toBe(12);
+    expect(fs.calls.fdatasync).toBe(0);
+    await wal.append([put('big', 'y'.repeat(50_000))], 101); // larger than the cap: goes alone
+    expect(fs.calls.fdatasync).toBe(0);
+    await wal.sync();
+    expect(fs.calls.fdatasync).toBe(1);
+    await wal.sync(); // nothing new to make durable
+    expect(fs.calls.fdatasync).toBe(1);
+    await wal.close();
+    expect((await replayAll(DIR, UUID, fs)).length).toBe(101);
+  });
+});
+
+describe('WalWriter: durability', () => {
+  it('keeps every sync append, and everything before a rotation, through a power cut', async () => {
+    const fs = memoryFs();
+    const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs });
+    await wal.append([put('a', '1')], 1);
+    await wal.rotate(); // syncs segment 1
+    await wal.append([put('b', '2')], 2, { sync: true });
+    await wal.append([put('c', '3')], 3); // handed to the OS only
+    fs.powerCut();
+    const batches = await replayAll(DIR, UUID, fs);
+    expect(batches.map((x) => x.firstLsn)).toEqual([1, 2]);
+  });
+
+  it('keeps a new segment through a power cut before anything is appended (file and directory fsynced)', async () => {
+    const fs = memoryFs();
+    await WalWriter.create(DIR, { uuid: UUID, segment: 7, firstLsn: 40, fs });
+    fs.powerCut();
+    expect(listSegments(DIR, fs)).toEqual([7]);
+    expect((await replay(DIR, { uuid: UUID, fs }, () => undefined)).nextSegment).toBe(8);
+  });
+});
+
+describe('WalWriter: lifecycle and arguments', () => {
+  it('refuses work after close, closes once, and releases its descriptor', async () => {
+    const fs = memoryFs();
+    const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs });
+    const pending = wal.append([put('a', '1')], 1);
+    const closing = wal.close();
+    await expect(wal.append([put('b', '2')], 2)).rejects.toMatchObject({ code: 'NOT_OPEN' });
+    await expect(wal.rotate()).rejects.toMatchObject({ code: 'NOT_OPEN' });
+    await expect(wal.sync()).rejects.toMatchObject({ code: 'NOT_OPEN' });
+    await expect(wal.close()).rejects.toMatchObject({ code: 'NOT_OPEN' });
+    await pending; // queued before close: still served
+    await closing;
+    expect(fs.openFds()).toBe(0);
+    expect((await replayAll(DIR, UUID, fs)).length).toBe(1);
+  });
+
+  it('refuses to create a segment that exists, and bad arguments', async () => {
+    const fs = memoryFs();
+    const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs });
+    await expect(WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs })).rejects.toMatchObject({ code: 'EXISTS' });
+    await expect(openWal(DIR, { uuid: 'not-a-uuid', segment: 2, firstLsn: 1, fs })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(openWal(DIR, { uuid: UUID, segment: 0, firstLsn: 1, fs })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(openWal(DIR, { uuid: UUID, segment: 2, firstLsn: 0, fs })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(openWal(DIR, { uuid: UUID, segment: 2, firstLsn: 1, fs, groupCommitBytes: 0 })).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await expect(wal.append([{ type: 'put', key: 'k' as unknown as Uint8Array, value: b('v') }], 1)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    await wal.append([put('a', '1')], 1); // a refused append consumed no LSN
+    await wal.close();
+  });
+
+  it('deletes segments before the oldest live one, never the active one', async () => {
+    const fs = memoryFs();
+    const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs });
+    await wal.rotate();
+    await wal.rotate();
+    expect(wal.segment).toBe(3);
+    await expect(wal.deleteSegmentsBefore(4)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    expect(await wal.deleteSegmentsBefore(2)).toEqual([1]);
+    expect(await deleteSegmentsBefore(DIR, 3, fs)).toEqual([2]);
+    expect(listSegments(DIR, fs)).toEqual([3]);
+    fs.powerCut(); // the deletions were made durable
+    expect(listSegments(DIR, fs)).toEqual([3]);
+    expect(wal.bytesWritten).toBe(3 * SEGMENT_HEADER_SIZE);
   });
 });

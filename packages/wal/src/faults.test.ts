@@ -1,0 +1,179 @@
+/**
+ * The writer and replay on a failing disk: write, fsync, open, close, truncate and unlink fail
+ * with EIO or ENOSPC at the k-th call, once or for good. Whatever happens, an append whose
+ * promise resolved is replayed afterwards, the failure surfaces as IO_ERROR, everything after it
+ * as READ_ONLY, and a failed fsync is never retried.
+ */
+import { describe, expect, it } from 'vitest';
+import type { BatchOp } from './batch.js';
+import { WalError } from './errors.js';
+import { segmentFileName } from './segment-files.js';
+import { FaultyFileSystem, type Fault, type FaultKind } from './test-support/faulty-fs.js';
+import { DIR, UUID, expectBatches, memoryFs, replayAll, someOps, type LoggedBatch } from './test-support/fixtures.js';
+import { WalWriter } from './writer.js';
+
+interface Outcome {
+  readonly acknowledged: LoggedBatch[];
+  readonly attempted: LoggedBatch[];
+  /** Every rejection, in the order the workload saw them, the close's included. */
+  readonly errors: WalError[];
+  readonly closeError: WalError | undefined;
+}
+
+/**
+ * 16 appends, one at a time, every third with sync, a rotation after the eighth. Records what was
+ * acknowledged and how everything else failed.
+ */
+async function workload(wal: WalWriter): Promise<Outcome> {
+  const acknowledged: LoggedBatch[] = [];
+  const attempted: LoggedBatch[] = [];
+  const errors: WalError[] = [];
+  let lsn = 1;
+  for (let i = 0; i < 16; i++) {
+    if (i === 8) {
+      try {
+        await wal.rotate();
+      } catch (err) {
+        errors.push(err as WalError);
+      }
+    }
+    const ops: BatchOp[] = someOps(2, 3000);
+    const batch = { firstLsn: lsn, ops, segment: wal.segment };
+    attempted.push(batch);
+    try {
+      await wal.append(ops, lsn, { sync: i % 3 === 2 });
+      acknowledged.push(batch);
+    } catch (err) {
+      errors.push(err as WalError);
+    }
+    lsn += ops.length;
+  }
+  let closeError: WalError | undefined;
+  try {
+    await wal.close();
+  } catch (err) {
+    closeError = err as WalError;
+    errors.push(closeError);
+  }
+  return { acknowledged, attempted, errors, closeError };
+}
+
+const kinds: FaultKind[] = ['write', 'fdatasync', 'fsync', 'fsyncDir', 'open', 'close'];
+
+describe('faults while writing', () => {
+  for (const kind of kinds) {
+    for (const code of ['EIO', 'ENOSPC'] as const) {
+      it(`${kind} failing with ${code} at every k: acknowledged appends survive, the rest is refused`, async () => {
+        let faultsSeen = 0;
+        for (let at = 1; at <= 8; at++) {
+          for (const persistent of [false, true]) {
+            const inner = memoryFs();
+            const fs = new FaultyFileSystem(inner);
+            const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs });
+            const fault: Fault = { kind, at, code, persistent, partial: 1000 };
+            fs.arm(fault);
+            const { acknowledged, attempted, errors, closeError } = await workload(wal);
+            fs.disarm();
+            expect(inner.openFds(), 'descriptor released').toBe(0);
+
+            if (fs.injected === 0) {
+              expect(errors).toEqual([]);
+              expect(acknowledged.length).toBe(16);
+            } else {
+              faultsSeen++;
+              const [first, ...later] = errors;
+              expect(first?.code).toBe('IO_ERROR');
+              expect(first?.message).toContain(code);
+              expect(first?.file).toMatch(/\/db(\/\d{6}\.wal)?$/);
+              for (const err of later) expect(['READ_ONLY', 'IO_ERROR']).toContain(err.code);
+              expect(closeError?.code, 'close reports the failure').toMatch(/READ_ONLY|IO_ERROR/);
+              // Once failed, nothing is acknowledged again.
+              const refused = attempted.findIndex((b) => !acknowledged.includes(b));
+              expect(acknowledged).toEqual(refused < 0 ? attempted : attempted.slice(0, refused));
+            }
+
+            // Reopen on a healthy disk: everything acknowledged is there, in order, intact.
+            const { batches } = await replayAll(inner);
+            const replayed = batches.map((b) => attempted.find((a) => a.firstLsn === b.firstLsn)!);
+            expect(replayed.slice(0, acknowledged.length)).toEqual(acknowledged);
+            expectBatches(batches, replayed);
+          }
+        }
+        expect(faultsSeen).toBeGreaterThan(0);
+      });
+    }
+  }
+
+  it('never retries a failed fdatasync: the writer fails and later syncs are refused without calling it', async () => {
+    const inner = memoryFs();
+    const fs = new FaultyFileSystem(inner);
+    const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs });
+    await wal.append(someOps(), 1, { sync: true });
+    fs.arm({ kind: 'fdatasync', at: 1, code: 'EIO' }); // once: the next call would succeed
+    await expect(wal.append(someOps(), 10, { sync: true })).rejects.toMatchObject({ code: 'IO_ERROR' });
+    const calls = fs.calls.fdatasync;
+    await expect(wal.sync()).rejects.toMatchObject({ code: 'READ_ONLY' });
+    await expect(wal.append(someOps(), 20, { sync: true })).rejects.toMatchObject({ code: 'READ_ONLY', cause: expect.objectContaining({ code: 'IO_ERROR' }) });
+    await expect(wal.rotate()).rejects.toMatchObject({ code: 'READ_ONLY' });
+    expect(fs.calls.fdatasync).toBe(calls);
+    expect(wal.error?.code).toBe('IO_ERROR');
+    await expect(wal.close()).rejects.toMatchObject({ code: 'READ_ONLY' });
+    expect(inner.openFds()).toBe(0);
+  });
+
+  it('fails a whole group with IO_ERROR and everything queued behind it with READ_ONLY', async () => {
+    const fs = new FaultyFileSystem(memoryFs());
+    const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs, groupCommitBytes: 4096 });
+    fs.arm({ kind: 'write', at: 1, code: 'ENOSPC' });
+    const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => wal.append(someOps(1, 500), i + 1)));
+    const codes = results.map((r) => (r.status === 'rejected' ? (r.reason as WalError).code : 'ok'));
+    const failedGroup = codes.filter((c) => c === 'IO_ERROR').length;
+    expect(failedGroup).toBeGreaterThan(1); // the first group held several appends
+    expect(codes).toEqual([...Array<string>(failedGroup).fill('IO_ERROR'), ...Array<string>(50 - failedGroup).fill('READ_ONLY')]);
+    expect(fs.calls.write).toBe(2); // the header, then the failed group: nothing after
+  });
+
+  it('keeps acknowledged durable appends through a power cut after a failed fdatasync', async () => {
+    const inner = memoryFs();
+    const fs = new FaultyFileSystem(inner);
+    const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs });
+    const a = someOps();
+    await wal.append(a, 1, { sync: true });
+    fs.arm({ kind: 'fdatasync', at: 1, persistent: true });
+    await expect(wal.append(someOps(), 10, { sync: true })).rejects.toMatchObject({ code: 'IO_ERROR' });
+    inner.powerCut();
+    const { batches } = await replayAll(inner);
+    expectBatches(batches, [{ firstLsn: 1, ops: a, segment: 1 }]);
+  });
+});
+
+describe('faults while recovering', () => {
+  it('reports IO_ERROR when the torn tail cannot be cut, and succeeds once the disk recovers', async () => {
+    const inner = memoryFs();
+    const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs: inner });
+    await wal.append(someOps(), 1);
+    await wal.close();
+    const file = `${DIR}/${segmentFileName(1)}`;
+    inner.setBytes(file, Buffer.concat([inner.bytes(file), Buffer.alloc(100, 0xee)]));
+    for (const kind of ['truncate', 'fsync', 'open', 'read'] as const) {
+      const fs = new FaultyFileSystem(inner.clone());
+      fs.arm({ kind, at: 1, code: 'EIO' });
+      await expect(replayAll(fs)).rejects.toMatchObject({ code: 'IO_ERROR', file });
+    }
+    const { result } = await replayAll(inner);
+    expect(result.truncated).toMatchObject({ segment: 1 });
+  });
+
+  it('reports IO_ERROR when a torn newest segment cannot be removed', async () => {
+    const inner = memoryFs();
+    const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs: inner });
+    await wal.rotate();
+    await wal.close();
+    inner.setBytes(`${DIR}/${segmentFileName(2)}`, Buffer.alloc(10));
+    for (const kind of ['unlink', 'fsyncDir'] as const) {
+      const fs = new FaultyFileSystem(inner.clone());
+      fs.arm({ kind, at: 1, code: 'EIO' });
+      await expect(replayAll(fs)).rejects.toMatchObject({ code: 'IO_ERROR' });
+    }
+  });
+});
