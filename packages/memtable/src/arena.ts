@@ -17,8 +17,11 @@ const FIRST_CHUNK_BYTES = 4096;
 const MAX_CHUNK_BYTES = 1 << 20;
 
 export class ByteArena {
-  /** Every chunk, in allocation order. A chunk's index is its identity in `chunkOf`/`reserve`. */
-  readonly chunks: Uint8Array[] = [];
+  /**
+   * Every chunk, in allocation order; a chunk's index is how nodes refer to it. Buffers (each
+   * its own ArrayBuffer, byteOffset 0) so that long keys can use the native `compare`.
+   */
+  readonly chunks: Buffer[] = [];
   /** Index of the chunk that `reserve` bumps into; -1 before the first allocation. */
   private current = -1;
   private position = 0;
@@ -57,7 +60,7 @@ export class ByteArena {
   }
 
   private allocate(size: number): number {
-    this.chunks.push(new Uint8Array(size));
+    this.chunks.push(Buffer.alloc(size));
     this.bytesAllocated += size;
     return this.chunks.length - 1;
   }

@@ -16,8 +16,15 @@ const showEntry = (e: PointEntry): string => `${hex(e.key)}#${e.seq}:${e.kind}:$
 const showTombstone = (t: RangeTombstone): string => `[${hex(t.start)},${hex(t.end)})#${t.seq}`;
 const showVisible = (e: { key: Uint8Array; value: Uint8Array; seq: number }): string => `${hex(e.key)}#${e.seq}=${hex(e.value)}`;
 
-/** Keys that collide often, share 4-byte prefixes (the skiplist's fast path) or are shorter than 4 bytes. */
+/** 20 shared bytes: keys past the skiplist's 16-byte JS loop, compared natively. */
+const LONG = enc('long-shared-prefix--');
+
+/**
+ * Keys that collide often, share 4-byte prefixes (the skiplist's fast path), are shorter than
+ * 4 bytes, or share more than 16 bytes.
+ */
 const keyArb = fc.oneof(
+  { weight: 1, arbitrary: fc.array(fc.constantFrom(0, 1, 0xff), { maxLength: 3 }).map((a) => Uint8Array.of(...LONG, ...a)) },
   {
     weight: 3,
     arbitrary: fc.constantFrom(

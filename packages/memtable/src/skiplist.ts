@@ -68,6 +68,11 @@ const T_NEXT = 1;
 export const NIL = 0;
 
 const TWO_32 = 4294967296;
+/**
+ * Key bytes compared in a JS loop before handing over to the native `Buffer#compare`: the
+ * loop wins while keys differ early (most do), the native call once 16+ bytes are shared.
+ */
+const LOOP_BYTES = 16;
 const EMPTY = new Uint8Array(0);
 
 /**
@@ -250,11 +255,13 @@ export class PointSkiplist {
     return (this.nodes[node + META]! & 1) as EntryKind;
   }
 
-  /** A view of the node's key in the arena; read-only by contract. */
+  /**
+   * A view of the node's key in the arena; read-only by contract. A plain `Uint8Array` made
+   * with the constructor: about twice as fast as `subarray`, which goes through @@species.
+   */
   keyOf(node: number): Uint8Array {
     const nodes = this.nodes;
-    const pos = nodes[node + POS]!;
-    return this.arena.chunks[nodes[node + CHUNK]!]!.subarray(pos, pos + nodes[node + KEY_LEN]!);
+    return new Uint8Array(this.arena.chunks[nodes[node + CHUNK]!]!.buffer, nodes[node + POS]!, nodes[node + KEY_LEN]!);
   }
 
   /** A view of the node's value in the arena (empty for a Delete); read-only by contract. */
@@ -262,8 +269,7 @@ export class PointSkiplist {
     const nodes = this.nodes;
     const length = nodes[node + VALUE_LEN]!;
     if (length === 0) return EMPTY;
-    const pos = nodes[node + POS]! + nodes[node + KEY_LEN]!;
-    return this.arena.chunks[nodes[node + CHUNK]!]!.subarray(pos, pos + length);
+    return new Uint8Array(this.arena.chunks[nodes[node + CHUNK]!]!.buffer, nodes[node + POS]! + nodes[node + KEY_LEN]!, length);
   }
 
   /** A fresh `PointEntry` for the node; always built with the same property order (one shape). */
@@ -283,6 +289,7 @@ export class PointSkiplist {
     if (length !== key.length) return false;
     const chunk = this.arena.chunks[nodes[node + CHUNK]!]!;
     const pos = nodes[node + POS]!;
+    if (length > LOOP_BYTES) return chunk.compare(key, 0, length, pos, pos + length) === 0;
     for (let i = 0; i < length; i++) if (chunk[pos + i] !== key[i]) return false;
     return true;
   }
@@ -298,6 +305,8 @@ export class PointSkiplist {
     const cb = chunks[nodes[b + CHUNK]!]!;
     const pa = nodes[a + POS]!;
     const pb = nodes[b + POS]!;
+    if (length > LOOP_BYTES) return ca.compare(cb, pb, pb + length, pa, pa + length) === 0;
+    // Equal prefixes: the first four bytes (or all of a shorter key) are already known equal.
     for (let i = 4; i < length; i++) if (ca[pa + i] !== cb[pb + i]) return false;
     return true;
   }
@@ -312,10 +321,12 @@ export class PointSkiplist {
     const keyLength = key.length;
     const n = length < keyLength ? length : keyLength;
     // Equal prefixes mean the first min(4, n) bytes are equal.
-    for (let i = n < 4 ? n : 4; i < n; i++) {
+    const m = n < LOOP_BYTES ? n : LOOP_BYTES;
+    for (let i = n < 4 ? n : 4; i < m; i++) {
       const d = chunk[pos + i]! - key[i]!;
       if (d !== 0) return d;
     }
+    if (n > LOOP_BYTES) return chunk.compare(key, 0, keyLength, pos, pos + length);
     return length - keyLength;
   }
 

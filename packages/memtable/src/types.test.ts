@@ -1,0 +1,33 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { EntryKind, compareEntries, compareKeys, compareTombstones } from './types.js';
+
+const sign = (x: number): number => (x < 0 ? -1 : x > 0 ? 1 : 0);
+
+describe('ordering helpers', () => {
+  it('compareKeys is Buffer.compare, for short keys and keys sharing long prefixes', () => {
+    const shared = fc.uint8Array({ minLength: 0, maxLength: 40 });
+    const tail = fc.uint8Array({ maxLength: 4 });
+    fc.assert(
+      fc.property(shared, tail, tail, (p, a, b) => {
+        const x = Uint8Array.of(...p, ...a);
+        const y = Uint8Array.of(...p, ...b);
+        expect(compareKeys(x, y)).toBe(Buffer.compare(x, y));
+        expect(compareKeys(y, x)).toBe(Buffer.compare(y, x));
+      }),
+      { numRuns: 2000 }
+    );
+  });
+
+  it('compareEntries is (key ASC, seq DESC); compareTombstones is (start ASC, seq DESC)', () => {
+    const k = (s: string) => new TextEncoder().encode(s);
+    const e = (key: string, seq: number) => ({ key: k(key), seq, kind: EntryKind.Put, value: new Uint8Array(0) });
+    expect(sign(compareEntries(e('a', 1), e('b', 9)))).toBe(-1);
+    expect(sign(compareEntries(e('a', 9), e('a', 1)))).toBe(-1);
+    expect(sign(compareEntries(e('a', 1), e('a', 9)))).toBe(1);
+    expect(compareEntries(e('a', 3), e('a', 3))).toBe(0);
+    const t = (start: string, seq: number) => ({ start: k(start), end: k('zz'), seq });
+    expect(sign(compareTombstones(t('a', 1), t('b', 9)))).toBe(-1);
+    expect(sign(compareTombstones(t('a', 9), t('a', 1)))).toBe(-1);
+  });
+});
