@@ -261,7 +261,7 @@ export class PointSkiplist {
    */
   keyOf(node: number): Uint8Array {
     const nodes = this.nodes;
-    return new Uint8Array(this.arena.chunks[nodes[node + CHUNK]!]!.buffer, nodes[node + POS]!, nodes[node + KEY_LEN]!);
+    return new Uint8Array(this.arena.chunks[nodes[node + CHUNK]!]!.buffer, nodes[node + POS], nodes[node + KEY_LEN]);
   }
 
   /** A view of the node's value in the arena (empty for a Delete); read-only by contract. */
