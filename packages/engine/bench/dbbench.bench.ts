@@ -1,0 +1,448 @@
+// db_bench-style workloads on the engine's own API, against the real peers in the same run:
+// Strata (@strata-db/engine), classic-level 3.0.0 (LevelDB) and lmdb 3.5.6 (LMDB).
+// 16-byte keys, 100-byte values; every workload on every engine starts from a fresh temp dir
+// under os.tmpdir() (reads use a database filled, closed and reopened, like db_bench's
+// use_existing_db).
+//
+//   npm run bench -- dbbench                       (root; node --expose-gc --conditions=source --import tsx)
+//   BENCH_SCALE=0.1 npm run bench -- dbbench       (everything ×0.1, for a quick look)
+//   BENCH_ENGINES=strata BENCH_WORKLOADS=fillrandom,readrandom npm run bench -- dbbench   (subset, e.g. to profile)
+//   BENCH_N=1000000 BENCH_ROUNDS=5 …               (fill size, rounds; also BENCH_PUTS, BENCH_READS, BENCH_SYNC_PUTS;
+//                                                   BENCH_MAX_SECONDS caps each put sample, default 4 s)
+//
+// Durability, made comparable:
+//   - non-durable writes (fills, single puts): each engine's default — the write has reached the
+//     OS (write(2) for Strata's and LevelDB's logs; the committed LMDB transaction for lmdb) when
+//     the promise resolves: it survives a process crash, not a power cut. Strata: sync false;
+//     classic-level: sync false; lmdb: default options (overlappingSync; put resolves on commit).
+//   - durable writes: it survives a power cut when the promise resolves. Strata and classic-level:
+//     { sync: true } (fdatasync / fsync of the log); lmdb: its sync defaults, `await put` then
+//     `await db.flushed` (the commit's fsync).
+// Reported: medians of BENCH_ROUNDS rounds (default 3), ops/s, and Strata's ratio to each peer
+// (> 1: Strata faster); plus the event-loop delay (p99, max) seen during the fills.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { ClassicLevel } from 'classic-level';
+import { open as lmdbOpen, type Database as LmdbDatabase } from 'lmdb';
+import { Database } from '../src/index.js';
+
+const env = (name: string, def: number): number => {
+  const v = process.env[name];
+  return v === undefined || v === '' ? def : Number(v);
+};
+const scale = env('BENCH_SCALE', 1);
+const N = Math.max(1000, Math.round(env('BENCH_N', 1_000_000) * scale)); // fillseq, fillrandom, the read database
+const PUTS = Math.max(100, Math.round(env('BENCH_PUTS', 100_000) * scale)); // single awaited puts
+const READS = Math.max(100, Math.round(env('BENCH_READS', 200_000) * scale)); // random reads
+const SYNC_PUTS = Math.max(20, Math.round(env('BENCH_SYNC_PUTS', 1000) * scale)); // durable puts, concurrency 1
+const SYNC_PUTS_64 = SYNC_PUTS * 4; // durable puts, 64 concurrent writers
+const ROUNDS = Math.max(1, env('BENCH_ROUNDS', 3));
+/** The put workloads stop early after this many seconds (a slow engine would take minutes). */
+const MAX_SECONDS = env('BENCH_MAX_SECONDS', 4);
+const BATCH = 1000;
+const KEY_SIZE = 16;
+const VALUE_SIZE = 100;
+
+// ---- data --------------------------------------------------------------------------------
+
+/** A fresh 16-byte key: i in decimal, zero-padded (so byte order = numeric order). */
+function key(i: number): Buffer {
+  const b = Buffer.allocUnsafe(KEY_SIZE);
+  for (let p = KEY_SIZE - 1; p >= 0; p--) {
+    b[p] = 48 + (i % 10);
+    i = Math.floor(i / 10);
+  }
+  return b;
+}
+
+// One pool of random value bytes, sliced, as db_bench does (compression is not the point here).
+const valuePool = Buffer.alloc(VALUE_SIZE * 1024);
+{
+  let s = 12345;
+  for (let i = 0; i < valuePool.length; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    valuePool[i] = s >>> 24;
+  }
+}
+function value(i: number): Buffer {
+  const offset = (i * 7919) % (valuePool.length - VALUE_SIZE);
+  return valuePool.subarray(offset, offset + VALUE_SIZE);
+}
+
+/** A seeded permutation of 0..n-1 (the same for every engine). */
+function shuffled(n: number, seed: number): Uint32Array {
+  const a = new Uint32Array(n);
+  for (let i = 0; i < n; i++) a[i] = i;
+  let s = seed >>> 0;
+  for (let i = n - 1; i > 0; i--) {
+    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+    const j = s % (i + 1);
+    const t = a[i]!;
+    a[i] = a[j]!;
+    a[j] = t;
+  }
+  return a;
+}
+
+// ---- the engines, behind one small interface ----------------------------------------------
+
+interface Handle {
+  /** One atomic batch of puts. */
+  batch(keys: Buffer[], values: Buffer[]): Promise<void>;
+  put(k: Buffer, v: Buffer): Promise<void>;
+  putDurable(k: Buffer, v: Buffer): Promise<void>;
+  get(k: Buffer): Promise<Uint8Array | undefined>;
+  getSync(k: Buffer): Uint8Array | undefined;
+  /** Reads every entry in key order; returns how many. */
+  scan(): Promise<number>;
+  close(): Promise<void>;
+}
+interface Engine {
+  readonly name: string;
+  readonly getName: string;
+  readonly getSyncName: string;
+  readonly scanName: string;
+  open(dir: string): Promise<Handle>;
+}
+
+const strata: Engine = {
+  name: 'strata',
+  getName: 'await db.get',
+  getSyncName: 'db.getSync',
+  scanName: 'for await db.iterate()',
+  async open(dir) {
+    const db = await Database.open(dir, { sync: false });
+    return {
+      async batch(keys, values) {
+        const b = db.batch();
+        for (let i = 0; i < keys.length; i++) b.put(keys[i]!, values[i]!);
+        await b.write();
+      },
+      put: (k, v) => db.put(k, v),
+      putDurable: (k, v) => db.put(k, v, { sync: true }),
+      get: (k) => db.get(k),
+      getSync: (k) => db.getSync(k),
+      async scan() {
+        let n = 0;
+        for await (const _ of db.iterate()) n++;
+        return n;
+      },
+      close: () => db.close(),
+    };
+  },
+};
+
+const classic: Engine = {
+  name: 'classic-level',
+  getName: 'await db.get',
+  getSyncName: 'db.getSync',
+  scanName: 'for await db.iterator()',
+  async open(dir) {
+    const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    await db.open();
+    return {
+      async batch(keys, values) {
+        const ops = new Array<{ type: 'put'; key: Buffer; value: Buffer }>(keys.length);
+        for (let i = 0; i < keys.length; i++) ops[i] = { type: 'put', key: keys[i]!, value: values[i]! };
+        await db.batch(ops);
+      },
+      put: (k, v) => db.put(k, v),
+      putDurable: (k, v) => db.put(k, v, { sync: true }),
+      get: (k) => db.get(k),
+      getSync: (k) => db.getSync(k),
+      async scan() {
+        let n = 0;
+        for await (const _ of db.iterator()) n++;
+        return n;
+      },
+      close: () => db.close(),
+    };
+  },
+};
+
+const lmdb: Engine = {
+  name: 'lmdb',
+  getName: 'await db.getAsync',
+  getSyncName: 'db.get',
+  scanName: 'db.getRange()',
+  // eslint-disable-next-line @typescript-eslint/require-await
+  async open(dir) {
+    const db: LmdbDatabase<Buffer, Buffer> = lmdbOpen<Buffer, Buffer>({ path: join(dir, 'data.mdb'), keyEncoding: 'binary', encoding: 'binary' });
+    return {
+      async batch(keys, values) {
+        await db.batch(() => {
+          for (let i = 0; i < keys.length; i++) void db.put(keys[i]!, values[i]!);
+        });
+      },
+      async put(k, v) {
+        await db.put(k, v);
+      },
+      async putDurable(k, v) {
+        await db.put(k, v);
+        await db.flushed;
+      },
+      async get(k) {
+        return (await db.getAsync(k)) as unknown as Buffer | undefined;
+      },
+      getSync: (k) => db.get(k),
+      // eslint-disable-next-line @typescript-eslint/require-await
+      async scan() {
+        let n = 0;
+        for (const _ of db.getRange()) n++;
+        return n;
+      },
+      close: () => db.close(),
+    };
+  },
+};
+
+const allEngines = [strata, classic, lmdb];
+
+// ---- measuring -----------------------------------------------------------------------------
+
+const root = mkdtempSync(join(tmpdir(), 'strata-dbbench-'));
+let dirs = 0;
+const freshDir = (engine: Engine): string => join(root, `${engine.name}-${++dirs}`);
+const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
+
+interface Sample {
+  ops: number;
+  seconds: number;
+  /** Event-loop delay during the run, ms. */
+  p99?: number;
+  max?: number;
+}
+
+async function measure(fn: () => Promise<number>, loopDelay = false): Promise<Sample> {
+  gc();
+  const h = loopDelay ? monitorEventLoopDelay({ resolution: 1 }) : undefined;
+  h?.enable();
+  const t0 = process.hrtime.bigint();
+  const ops = await fn();
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  h?.disable();
+  return h === undefined ? { ops, seconds } : { ops, seconds, p99: h.percentile(99) / 1e6, max: h.max / 1e6 };
+}
+
+async function fill(h: Handle, order: Uint32Array | null): Promise<number> {
+  for (let i = 0; i < N; i += BATCH) {
+    const end = Math.min(N, i + BATCH);
+    const keys: Buffer[] = [];
+    const values: Buffer[] = [];
+    for (let j = i; j < end; j++) {
+      const k = order === null ? j : order[j]!;
+      keys.push(key(k));
+      values.push(value(k));
+    }
+    await h.batch(keys, values);
+  }
+  return N;
+}
+
+/** True once MAX_SECONDS have passed since `t0` (checked every 64 operations). */
+const overtime = (i: number, t0: number): boolean => (i & 63) === 0 && performance.now() - t0 > MAX_SECONDS * 1000;
+
+async function putEach(h: Handle, order: Uint32Array, n: number): Promise<number> {
+  const t0 = performance.now();
+  let i = 0;
+  for (; i < n && !overtime(i, t0); i++) await h.put(key(order[i % order.length]!), value(i));
+  return i;
+}
+
+async function putDurable(h: Handle, order: Uint32Array, n: number, concurrency: number): Promise<number> {
+  const t0 = performance.now();
+  let next = 0;
+  let stop = false;
+  const worker = async (): Promise<void> => {
+    while (next < n && !stop) {
+      const i = next++;
+      if (overtime(i, t0)) stop = true;
+      await h.putDurable(key(order[i % order.length]!), value(i));
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, worker));
+  return next;
+}
+
+async function readAwait(h: Handle, order: Uint32Array): Promise<number> {
+  let found = 0;
+  for (let i = 0; i < READS; i++) if ((await h.get(key(order[i % order.length]!))) !== undefined) found++;
+  if (found !== READS) throw new Error(`readrandom found ${found} of ${READS}`);
+  return READS;
+}
+
+// eslint-disable-next-line @typescript-eslint/require-await
+async function readSync(h: Handle, order: Uint32Array): Promise<number> {
+  let found = 0;
+  for (let i = 0; i < READS; i++) if (h.getSync(key(order[i % order.length]!)) !== undefined) found++;
+  if (found !== READS) throw new Error(`readrandom (sync) found ${found} of ${READS}`);
+  return READS;
+}
+
+async function readSeq(h: Handle): Promise<number> {
+  const n = await h.scan();
+  if (n !== N) throw new Error(`readseq saw ${n} of ${N}`);
+  return n;
+}
+
+const WORKLOADS = [
+  'fillseq',
+  'fillrandom',
+  'put (awaited)',
+  'put sync:true (1 writer)',
+  'put sync:true (64 writers)',
+  'readrandom (await get)',
+  'readrandom (sync get)',
+  'readseq',
+] as const;
+type Workload = (typeof WORKLOADS)[number];
+const short: Record<Workload, string> = {
+  fillseq: 'fillseq',
+  fillrandom: 'fillrandom',
+  'put (awaited)': 'put',
+  'put sync:true (1 writer)': 'syncput',
+  'put sync:true (64 writers)': 'syncput64',
+  'readrandom (await get)': 'readrandom',
+  'readrandom (sync get)': 'readsync',
+  readseq: 'readseq',
+};
+
+const wantEngines = process.env.BENCH_ENGINES?.split(',').map((s) => s.trim());
+const engines = allEngines.filter((e) => wantEngines === undefined || wantEngines.includes(e.name));
+const wantWorkloads = process.env.BENCH_WORKLOADS?.split(',').map((s) => s.trim());
+const wanted = (w: Workload): boolean =>
+  wantWorkloads === undefined || wantWorkloads.some((x) => x === short[w] || x === w || (x === 'readrandom' && w === 'readrandom (sync get)'));
+
+const samples = new Map<string, Sample[]>(); // `${engine}\t${workload}` → samples
+function record(engine: Engine, w: Workload, s: Sample): void {
+  const id = `${engine.name}\t${w}`;
+  const list = samples.get(id) ?? [];
+  list.push(s);
+  samples.set(id, list);
+  const delay = s.p99 === undefined ? '' : `  event loop p99 ${s.p99.toFixed(1)} ms, max ${s.max!.toFixed(1)} ms`;
+  console.error(`  ${engine.name.padEnd(14)} ${w.padEnd(28)} ${String(s.ops).padStart(8)} ops in ${s.seconds.toFixed(3)} s = ${Math.round(s.ops / s.seconds).toLocaleString('en-US')}/s${delay}`);
+}
+
+/** Opens a fresh database, runs `fn` on it, closes it and (unless `keep`) deletes it. */
+async function onFresh<T>(engine: Engine, fn: (h: Handle, dir: string) => Promise<T>, keep = false): Promise<T> {
+  const dir = freshDir(engine);
+  const h = await engine.open(dir);
+  try {
+    return await fn(h, dir);
+  } finally {
+    await h.close();
+    if (!keep) rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+const fillOrder = shuffled(N, 42);
+const readOrder = shuffled(N, 7);
+
+async function runRound(engine: Engine, round: number): Promise<void> {
+  if (wanted('fillseq')) record(engine, 'fillseq', await onFresh(engine, (h) => measure(() => fill(h, null), true)));
+  const needReads = wanted('readrandom (await get)') || wanted('readrandom (sync get)') || wanted('readseq');
+  // fillrandom; its database (all N keys) is reopened for the read workloads of the last round.
+  let readDir: string | undefined;
+  if (wanted('fillrandom') || (needReads && round === ROUNDS - 1)) {
+    const keep = needReads && round === ROUNDS - 1;
+    const s = await onFresh(
+      engine,
+      async (h, dir) => {
+        if (keep) readDir = dir;
+        return measure(() => fill(h, fillOrder), true);
+      },
+      keep,
+    );
+    if (wanted('fillrandom')) record(engine, 'fillrandom', s);
+  }
+  if (wanted('put (awaited)')) record(engine, 'put (awaited)', await onFresh(engine, (h) => measure(() => putEach(h, fillOrder, PUTS))));
+  if (wanted('put sync:true (1 writer)')) {
+    record(engine, 'put sync:true (1 writer)', await onFresh(engine, (h) => measure(() => putDurable(h, fillOrder, SYNC_PUTS, 1))));
+  }
+  if (wanted('put sync:true (64 writers)')) {
+    record(engine, 'put sync:true (64 writers)', await onFresh(engine, (h) => measure(() => putDurable(h, fillOrder, SYNC_PUTS_64, 64))));
+  }
+  if (readDir !== undefined && needReads) {
+    const h = await engine.open(readDir);
+    try {
+      // Reads: 3 rounds on the one database (cheap, unlike filling it again).
+      for (let r = 0; r < ROUNDS; r++) {
+        if (wanted('readrandom (await get)')) record(engine, 'readrandom (await get)', await measure(() => readAwait(h, readOrder)));
+        if (wanted('readrandom (sync get)')) record(engine, 'readrandom (sync get)', await measure(() => readSync(h, readOrder)));
+        if (wanted('readseq')) record(engine, 'readseq', await measure(() => readSeq(h)));
+      }
+    } finally {
+      await h.close();
+      rmSync(readDir, { recursive: true, force: true });
+    }
+  }
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+console.error(
+  `dbbench: N=${N} (fills, batches of ${BATCH}), ${PUTS} awaited puts, ${SYNC_PUTS} + ${SYNC_PUTS_64} durable puts, ${READS} random reads; ` +
+    `${KEY_SIZE} B keys, ${VALUE_SIZE} B values; ${ROUNDS} rounds; engines: ${engines.map((e) => e.name).join(', ')}; dir ${root}`,
+);
+const started = performance.now();
+try {
+  for (let round = 0; round < ROUNDS; round++) {
+    console.error(`round ${round + 1}/${ROUNDS}`);
+    // Rotate who goes first, so page-cache warmth and thermal drift do not favour one engine.
+    for (let i = 0; i < engines.length; i++) await runRound(engines[(i + round) % engines.length]!, round);
+  }
+} finally {
+  rmSync(root, { recursive: true, force: true });
+}
+
+const opsPerSec = (e: Engine, w: Workload): number | undefined => {
+  const list = samples.get(`${e.name}\t${w}`);
+  return list === undefined ? undefined : median(list.map((s) => s.ops / s.seconds));
+};
+const fmt = (x: number | undefined): string => (x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
+const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? '—' : `${(a / b).toFixed(2)}×`);
+
+const sizes: Record<Workload, string> = {
+  fillseq: `${N} in batches of ${BATCH}`,
+  fillrandom: `${N} in batches of ${BATCH}`,
+  'put (awaited)': `${PUTS}*`,
+  'put sync:true (1 writer)': `${SYNC_PUTS}*`,
+  'put sync:true (64 writers)': `${SYNC_PUTS_64}*`,
+  'readrandom (await get)': `${READS} of ${N}`,
+  'readrandom (sync get)': `${READS} of ${N}`,
+  readseq: `${N}`,
+};
+console.log(`Medians of ${ROUNDS} rounds, ops/s (higher is better); ratio > 1: Strata faster. ${new Date().toISOString().slice(0, 10)}, node ${process.version}.\n`);
+console.log('| workload | ops | Strata | classic-level | lmdb | Strata / classic-level | Strata / lmdb |');
+console.log('|---|---:|---:|---:|---:|---:|---:|');
+for (const w of WORKLOADS) {
+  if (!wanted(w)) continue;
+  const s = opsPerSec(strata, w);
+  const c = opsPerSec(classic, w);
+  const l = opsPerSec(lmdb, w);
+  console.log(`| ${w} | ${sizes[w]} | ${fmt(s)} | ${fmt(c)} | ${fmt(l)} | ${ratio(s, c)} | ${ratio(s, l)} |`);
+}
+console.log(`\n\\* at most; a sample stops after ${MAX_SECONDS} s.`);
+console.log(`Read APIs: ${engines.map((e) => `${e.name}: ${e.getName} / ${e.getSyncName} / ${e.scanName}`).join('; ')}.`);
+
+const fills: Workload[] = ['fillseq', 'fillrandom'];
+if (fills.some(wanted)) {
+  console.log('\nEvent-loop delay during the fills (monitorEventLoopDelay, 1 ms resolution; median over rounds of each round\'s p99 and max), ms:\n');
+  console.log('| engine | fillseq p99 | fillseq max | fillrandom p99 | fillrandom max |');
+  console.log('|---|---:|---:|---:|---:|');
+  for (const e of engines) {
+    const cell = (w: Workload, f: (s: Sample) => number | undefined): string => {
+      const list = samples.get(`${e.name}\t${w}`);
+      if (list === undefined) return '—';
+      return median(list.map((s) => f(s) ?? 0)).toFixed(1);
+    };
+    console.log(`| ${e.name} | ${cell('fillseq', (s) => s.p99)} | ${cell('fillseq', (s) => s.max)} | ${cell('fillrandom', (s) => s.p99)} | ${cell('fillrandom', (s) => s.max)} |`);
+  }
+}
+console.error(`dbbench: done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
