@@ -6,6 +6,8 @@
 //   BENCH_SCALE=0.2 npm run bench -- level (smaller, for a quick look; BENCH_ONLY=strata for one side)
 //
 // Prints a Markdown table: ops/s for each and the ratio Strata / classic-level (> 1: Strata faster).
+// Every workload runs ROUNDS times per implementation, the implementations alternating (so a
+// noisy neighbour hits both), on fresh databases each round; the table shows the median.
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -20,9 +22,10 @@ interface Impl {
 }
 
 const scale = Number(process.env.BENCH_SCALE ?? 1);
-const N = Math.round(200_000 * scale); // fillseq, fillrandom, reads
-const PUTS = Math.round(20_000 * scale); // awaited single puts
-const READS = Math.round(100_000 * scale);
+const N = Math.round(300_000 * scale); // fillseq, fillrandom, reads
+const PUTS = Math.round(30_000 * scale); // awaited single puts
+const READS = Math.round(150_000 * scale);
+const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BATCH = 1000;
 const KEY_SIZE = 16;
 const VALUE_SIZE = 100;
@@ -118,13 +121,16 @@ async function readSeq(db: Db): Promise<number> {
 
 const workloads = ['fillseq', 'fillrandom', 'put (awaited)', 'readrandom (await get)', 'readrandom (getSync)', 'readseq (nextv)'] as const;
 type Workload = (typeof workloads)[number];
-const results = new Map<string, Map<Workload, number>>();
+/** impl → workload → ops/s of each round. */
+const results = new Map<string, Map<Workload, number[]>>();
 
 async function run(impl: Impl): Promise<void> {
-  const r = new Map<Workload, number>();
-  results.set(impl.name, r);
+  let r = results.get(impl.name);
+  if (r === undefined) results.set(impl.name, (r = new Map()));
   const record = (w: Workload, m: { ops: number; seconds: number }): void => {
-    r.set(w, m.ops / m.seconds);
+    const list = r.get(w) ?? [];
+    list.push(m.ops / m.seconds);
+    r.set(w, list);
     console.error(`  ${impl.name.padEnd(14)} ${w.padEnd(24)} ${m.ops} ops in ${m.seconds.toFixed(2)} s`);
   };
   const order = shuffled(N, 42);
@@ -151,20 +157,34 @@ async function run(impl: Impl): Promise<void> {
   await main.close();
 }
 
-console.error(`level bench: N=${N} (batches of ${BATCH}), ${PUTS} awaited puts, ${READS} reads, ${KEY_SIZE} B keys, ${VALUE_SIZE} B values`);
+console.error(`level bench: N=${N} (batches of ${BATCH}), ${PUTS} awaited puts, ${READS} reads, ${KEY_SIZE} B keys, ${VALUE_SIZE} B values, ${ROUNDS} rounds`);
+const started = Date.now();
 try {
   const only = process.env.BENCH_ONLY; // e.g. BENCH_ONLY=strata
-  for (const impl of impls) if (only === undefined || only === impl.name) await run(impl);
+  const chosen = impls.filter((impl) => only === undefined || only === impl.name);
+  for (let round = 0; round < ROUNDS; round++) {
+    // Alternate who goes first, so that neither always runs on a warmer (or busier) machine.
+    const order = round % 2 === 0 ? chosen : [...chosen].reverse();
+    for (const impl of order) await run(impl);
+  }
 } finally {
   rmSync(root, { recursive: true, force: true });
 }
 
+function median(xs: number[] | undefined): number | undefined {
+  if (xs === undefined || xs.length === 0) return undefined;
+  const s = [...xs].sort((a, b) => a - b);
+  const mid = s.length >> 1;
+  return s.length % 2 === 1 ? s[mid] : (s[mid - 1]! + s[mid]!) / 2;
+}
+
 const fmt = (x: number | undefined): string => (x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
-console.log(`| workload (${N.toLocaleString('en-US')} keys) | StrataLevel ops/s | classic-level ops/s | Strata / classic |`);
+console.log(`Median of ${ROUNDS} rounds; ${N.toLocaleString('en-US')} keys, ${KEY_SIZE} B keys, ${VALUE_SIZE} B values; ${((Date.now() - started) / 1000).toFixed(0)} s in all.\n`);
+console.log(`| workload | StrataLevel ops/s | classic-level ops/s | Strata / classic |`);
 console.log('|---|---:|---:|---:|');
 for (const w of workloads) {
-  const s = results.get('strata')?.get(w);
-  const c = results.get('classic-level')?.get(w);
+  const s = median(results.get('strata')?.get(w));
+  const c = median(results.get('classic-level')?.get(w));
   const ratio = s !== undefined && c !== undefined ? `${(s / c).toFixed(2)}×` : '—';
   console.log(`| ${w} | ${fmt(s)} | ${fmt(c)} | ${ratio} |`);
 }

@@ -119,7 +119,7 @@ const MANIFEST = {
   has: true,
   getSync: true,
   deferredOpen: true,
-  additionalMethods: {},
+  additionalMethods: { compactRange: true },
   // Reads are synchronous inside the engine, so there is nothing in flight to abort; an aborted
   // signal is still honoured before each read (abstract-level checks it).
   signals: { iterators: false },
@@ -150,6 +150,24 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     const db = this.#db;
     if (db === null) throw new StrataLevelError('Database is not open', { code: 'LEVEL_DATABASE_NOT_OPEN' });
     return db;
+  }
+
+  /**
+   * Flushes, then compacts the tables overlapping [start, end] (both inclusive, encoded with the
+   * database's key encoding or `options.keyEncoding`) down the tree, dropping overwritten and
+   * deleted versions: engine `compact({ start, end })`, as classic-level's does with LevelDB's.
+   */
+  async compactRange(start: KDefault, end: KDefault, options?: { keyEncoding?: string }): Promise<void> {
+    if (this.status === 'opening') return this.deferAsync(() => this.compactRange(start, end, options));
+    if (this.status !== 'open') {
+      throw new StrataLevelError('Database is not open: cannot call compactRange()', { code: 'LEVEL_DATABASE_NOT_OPEN' });
+    }
+    const encoding = (this.keyEncoding as (name?: string) => { encode(key: unknown): string | Uint8Array })(options?.keyEncoding);
+    try {
+      await this.engine.compact({ start: encoding.encode(start), end: encoding.encode(end) });
+    } catch (err) {
+      throw mapEngineError(err, this.#location);
+    }
   }
 
   async _open(options: EngineOpenOptions & { passive?: boolean }): Promise<void> {

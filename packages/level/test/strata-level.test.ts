@@ -68,6 +68,30 @@ describe('StrataLevel', () => {
   });
 });
 
+describe('compactRange', () => {
+  it('flushes and compacts the range out of L0, dropping what was cleared, keeping every live key', async () => {
+    const db = create({ memtableSize: 64 * 1024 });
+    await db.batch(Array.from({ length: 3000 }, (_, i) => ({ type: 'put' as const, key: String(i).padStart(5, '0'), value: 'x'.repeat(50) })));
+    await db.clear({ gte: '01000', lt: '02000' });
+    await db.compactRange('00000', '99999');
+    const stats = db.engine.stats();
+    expect(stats.memtables.activeEntries).toBe(0);
+    expect(stats.levels[0]!.files).toBe(0);
+    expect(stats.levels.filter((l) => l.files > 0)).toHaveLength(1);
+    expect(stats.counters.compactions).toBeGreaterThan(0);
+    expect(await db.keys().all()).toHaveLength(2000);
+    expect(db.supports.additionalMethods.compactRange).toBe(true);
+  });
+
+  it('is deferred until open, and refused once closed', async () => {
+    const db = create();
+    await db.compactRange('a', 'z');
+    expect(db.status).toBe('open');
+    await db.close();
+    await expect(db.compactRange('a', 'z')).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN' });
+  });
+});
+
 describe('errors', () => {
   it('a second opener gets LEVEL_LOCKED, with the engine error as cause', async () => {
     const location = join(root, `db-${++count}`);
