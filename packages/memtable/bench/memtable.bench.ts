@@ -192,9 +192,29 @@ for (const subject of subjects) {
   void s;
 }
 
+/**
+ * Nanoseconds per dependent load over a random cycle in a `mb`-MB array: the cost of one
+ * cache miss on this machine right now. Printed so figures from busy or slow machines can be
+ * read for what they are.
+ */
+function loadLatency(mb: number): number {
+  const slots = (mb * 1024 * 1024) / 4;
+  const lines = slots / 16;
+  const order = permutation(lines, 7);
+  const a = new Int32Array(slots);
+  for (let i = 0; i < lines; i++) a[order[i]! * 16] = order[(i + 1) % lines]! * 16;
+  let x = 0;
+  const steps = 1_000_000;
+  const t = performance.now();
+  for (let i = 0; i < steps; i++) x = a[x]!;
+  checksum += x;
+  return ((performance.now() - t) * 1e6) / steps;
+}
+const latency = `dependent-load latency: ${loadLatency(2).toFixed(0)} ns at 2 MB, ${loadLatency(64).toFixed(0)} ns at 64 MB`;
+
 const fmt = (x: number): string => (x >= 1e6 ? `${(x / 1e6).toFixed(2)}M` : `${(x / 1e3).toFixed(0)}k`);
 const base = results[0]!;
-console.log(`${N.toLocaleString('en-US')} random ${KEY}-byte keys, ${VALUE}-byte values; node ${process.version}; checksum ${checksum}\n`);
+console.log(`${N.toLocaleString('en-US')} random ${KEY}-byte keys, ${VALUE}-byte values; node ${process.version}; ${latency}; checksum ${checksum}\n`);
 console.log('| structure | inserts/s | point gets/s | full iteration (entries/s) | heap B/entry beyond key+value |');
 console.log('|---|---:|---:|---:|---:|');
 for (const r of results) {
