@@ -32,6 +32,10 @@ export interface DatabaseOptions {
   readonly l0StopWritesTrigger?: number;
   /** Frozen memtables waiting for flush at which writes wait (default 2). */
   readonly maxFrozenMemtables?: number;
+  /** Estimated compaction backlog (bytes) at which each write is delayed (default 64 GiB, as RocksDB). */
+  readonly softPendingCompactionBytesLimit?: number;
+  /** Estimated compaction backlog (bytes) at which writes wait for compaction (default 256 GiB, as RocksDB). */
+  readonly hardPendingCompactionBytesLimit?: number;
   /** Size ratio between consecutive levels L(n+1)/L(n) (default 10). */
   readonly levelSizeMultiplier?: number;
   /** Target size of L1 in bytes (default 10 × targetFileSize). */
@@ -59,6 +63,8 @@ export interface ResolvedOptions {
   readonly l0SlowdownWritesTrigger: number;
   readonly l0StopWritesTrigger: number;
   readonly maxFrozenMemtables: number;
+  readonly softPendingCompactionBytesLimit: number;
+  readonly hardPendingCompactionBytesLimit: number;
   readonly levelSizeMultiplier: number;
   readonly maxBytesForLevelBase: number;
   readonly targetFileSize: number;
@@ -118,6 +124,8 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     l0SlowdownWritesTrigger,
     l0StopWritesTrigger,
     maxFrozenMemtables: int('maxFrozenMemtables', opts.maxFrozenMemtables, 2, 1, 64),
+    softPendingCompactionBytesLimit: int('softPendingCompactionBytesLimit', opts.softPendingCompactionBytesLimit, 64 * 2 ** 30, 1),
+    hardPendingCompactionBytesLimit: int('hardPendingCompactionBytesLimit', opts.hardPendingCompactionBytesLimit, 256 * 2 ** 30, 1),
     levelSizeMultiplier: int('levelSizeMultiplier', opts.levelSizeMultiplier, 10, 2, 1000),
     maxBytesForLevelBase: int('maxBytesForLevelBase', opts.maxBytesForLevelBase, 10 * targetFileSize, 1024),
     targetFileSize,

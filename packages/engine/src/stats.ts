@@ -4,6 +4,7 @@
  * Write amplification = (walBytesWritten + flushBytesWritten + compactionBytesWritten) /
  * userBytesWritten, all counted since open.
  */
+import type { CompactionStats } from './compaction/compaction-stats.js';
 export interface Counters {
   /** Key + value bytes accepted by put/delete/deleteRange/batch (range deletes: start + end). */
   userBytesWritten: number;
@@ -97,4 +98,6 @@ export interface DatabaseStats {
   readonly counters: Readonly<Counters>;
   /** (wal + flush + compaction bytes) / user bytes; 0 before any write. */
   readonly writeAmplification: number;
+  /** Leveled compaction: runs, bytes read/written per level, level scores, backlog. */
+  readonly compaction: CompactionStats | undefined;
 }

@@ -23,6 +23,7 @@ import { newCounters, type Counters } from '../stats.js';
 import type { TableCache } from '../version/table-cache.js';
 import type { VersionSet } from '../version/version-set.js';
 import { flushMemtable } from '../flush/flush.js';
+import type { CompactionStats } from '../compaction/compaction-stats.js';
 
 export interface FrozenEntry {
   readonly mem: FrozenMemtable;
@@ -38,6 +39,11 @@ export interface FrozenEntry {
 export interface Compactor {
   maybeSchedule(): void;
   compactAll(): Promise<void>;
+  /** Compacts the tables overlapping [lo, hi] (inclusive; absent = unbounded) into the bottom level. */
+  compactRange?(lo: Uint8Array | undefined, hi: Uint8Array | undefined): Promise<void>;
+  /** Estimated bytes compaction must still rewrite (write stalls use it). */
+  pendingCompactionBytes?(): number;
+  stats?(): CompactionStats;
   /** Called by close() after background work drained. */
   close?(): void;
 }
@@ -111,7 +117,10 @@ export class DbCore {
   stallState(): StallState {
     const l0 = this.versions.current.files(0).length;
     if (this.frozen.length >= this.opts.maxFrozenMemtables || l0 >= this.opts.l0StopWritesTrigger) return 'stop';
-    if (l0 >= this.opts.l0SlowdownWritesTrigger) return 'slowdown';
+    // A compaction backlog below L0 (RocksDB's pending compaction bytes) stalls writes too.
+    const pending = this.compactor?.pendingCompactionBytes?.() ?? 0;
+    if (pending >= this.opts.hardPendingCompactionBytesLimit) return 'stop';
+    if (l0 >= this.opts.l0SlowdownWritesTrigger || pending >= this.opts.softPendingCompactionBytesLimit) return 'slowdown';
     return 'none';
   }
 

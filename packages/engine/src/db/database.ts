@@ -246,10 +246,20 @@ export class Database {
     await this.core.waitForFlushes();
   }
 
-  /** Flushes, then compacts the whole key space. */
-  async compact(): Promise<void> {
+  /**
+   * Flushes, then compacts the whole key space — or the tables overlapping [start, end]
+   * (inclusive) — into the bottom level: without snapshots, exactly one version of each live
+   * key remains there and no tombstone.
+   */
+  async compact(range?: { readonly start?: KeyLike; readonly end?: KeyLike }): Promise<void> {
+    const r = optionsObject(range, 'compact range');
+    const lo = r.start === undefined ? undefined : keyArg(r.start, 'start');
+    const hi = r.end === undefined ? undefined : keyArg(r.end, 'end');
+    if (lo !== undefined && hi !== undefined && compareKeys(lo, hi) > 0) throw new StrataError('INVALID_ARGUMENT', 'compact: start must not be greater than end');
     await this.flush();
-    await this.core.compactor?.compactAll();
+    const compactor = this.core.compactor;
+    if (compactor?.compactRange !== undefined) await compactor.compactRange(lo, hi);
+    else await compactor?.compactAll();
     if (this.core.bgError) throw this.core.bgError;
   }
 
@@ -311,6 +321,7 @@ export class Database {
       backgroundError: core.bgError?.message,
       counters: c,
       writeAmplification: c.userBytesWritten === 0 ? 0 : amplified / c.userBytesWritten,
+      compaction: core.compactor?.stats?.(),
     };
   }
 

@@ -27,7 +27,7 @@ import { VersionSet } from '../version/version-set.js';
 import { DbCore } from './core.js';
 import { CURRENT_FILE } from './filenames.js';
 import { flushMemtable } from '../flush/flush.js';
-import { FullCompactionFallback } from './full-compaction.js';
+import { LeveledCompactor } from '../compaction/scheduler.js';
 import { createIdentity, readIdentity } from './identity.js';
 import { DirectoryLock } from './lock.js';
 
@@ -120,7 +120,7 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
       // leftovers are ignored by replay (below logNumber) and retried after the next flush
     }
     const orphansRemoved = versions.deleteOrphans();
-    core.compactor = new FullCompactionFallback(core);
+    core.compactor = new LeveledCompactor(core);
     core.state = 'open';
     core.maybeScheduleCompaction();
     return {

@@ -1,0 +1,152 @@
+/**
+ * LeveledCompactor: the compaction module as the database core sees it (`DbCore.compactor`).
+ *
+ * Scheduling: one compaction at a time, in the background (tracked by `core.runBackground`,
+ * so close() waits for it and a failure turns the database read-only with the cause — a
+ * compaction over a corrupt table fails, keeps its inputs, and is not retried in a loop).
+ * `maybeSchedule()` is called by the core after every flush, after every compaction and at
+ * open; it picks the most urgent compaction from the current Version, if any.
+ *
+ * The Version a compaction is picked from is pinned in the same synchronous step as the pick,
+ * and stays pinned until the job ends: its input files cannot be deleted under the job, and
+ * after the job's edit they are deleted only once no reader's Version lists them either.
+ *
+ * Manual compaction (`db.compact()`, `compactRange`) waits for the running job, holds off new
+ * automatic ones, and runs one overlap-closed compaction of the range into the bottom level
+ * (picker.ts). Close aborts a running job between slices: its outputs are abandoned and the
+ * inputs stay, exactly as if it had never started.
+ */
+import type { Compactor, DbCore } from '../db/core.js';
+import type { Version } from '../version/version.js';
+import { TableIterator } from '@strata-db/sstable-iterators';
+import type { Compaction } from './compaction.js';
+import { CompactionStatsRecorder, type CompactionStats } from './compaction-stats.js';
+import { runCompaction, type CompactionJobEnv } from './job.js';
+import { CompactionPicker, computeScores, pendingCompactionBytes } from './picker.js';
+
+/** Synchronous merge work between two yields to the event loop. */
+const SLICE_MS = 4;
+
+/** Thrown between slices when the database closes under a running compaction. */
+class CompactionAborted extends Error {
+  constructor() {
+    super('compaction aborted: the database is closing');
+  }
+}
+
+export class LeveledCompactor implements Compactor {
+  private readonly picker: CompactionPicker;
+  private readonly recorder: CompactionStatsRecorder;
+  private readonly env: CompactionJobEnv;
+  private running: Promise<void> | undefined;
+  /** Manual compactions waiting or running: automatic ones do not start meanwhile. */
+  private manual = 0;
+  private closed = false;
+  /** pendingCompactionBytes of the last Version asked about (asked on every write). */
+  private pendingFor: { version: Version; bytes: number } | undefined;
+
+  constructor(private readonly core: DbCore) {
+    const o = core.opts;
+    this.picker = new CompactionPicker(o);
+    this.recorder = new CompactionStatsRecorder(o.numLevels);
+    this.env = {
+      fs: core.fs,
+      dir: core.dir,
+      versions: core.versions,
+      table: (n) => core.tables.get(n),
+      tableIterator: (t) => new TableIterator(t),
+      snapshots: () => core.snapshots.sequences(),
+      targetFileSize: o.targetFileSize,
+      blockSize: o.blockSize,
+      bloomBitsPerKey: o.bloomBitsPerKey,
+      sliceMs: SLICE_MS,
+      checkAbort: () => {
+        if (this.closed || core.state !== 'open') throw new CompactionAborted();
+      },
+    };
+  }
+
+  maybeSchedule(): void {
+    const core = this.core;
+    if (this.running !== undefined || this.manual > 0 || this.closed) return;
+    if (core.state !== 'open' || core.bgError !== undefined) return;
+    const version = core.versions.pinCurrent();
+    const c = this.picker.pick(version);
+    if (c === undefined) {
+      version.unref();
+      return;
+    }
+    this.start(c, version);
+  }
+
+  /** `db.compact()`: everything, down to the bottom level. */
+  compactAll(): Promise<void> {
+    return this.compactRange(undefined, undefined);
+  }
+
+  /** Compacts every table overlapping [lo, hi] (inclusive; absent = unbounded) into the bottom level. */
+  async compactRange(lo: Uint8Array | undefined, hi: Uint8Array | undefined): Promise<void> {
+    this.manual++;
+    try {
+      while (this.running !== undefined) await this.running;
+      const core = this.core;
+      if (this.closed || core.state !== 'open' || core.bgError !== undefined) return;
+      const version = core.versions.pinCurrent();
+      const c = this.picker.pickManual(version, lo, hi);
+      if (c === undefined) {
+        version.unref();
+        return;
+      }
+      await this.start(c, version);
+    } finally {
+      this.manual--;
+      this.core.maybeScheduleCompaction();
+    }
+  }
+
+  /** Estimated bytes still to compact (write stalls use it); cached per Version. */
+  pendingCompactionBytes(): number {
+    const v = this.core.versions.current;
+    if (this.pendingFor?.version !== v) this.pendingFor = { version: v, bytes: pendingCompactionBytes(v, this.core.opts) };
+    return this.pendingFor.bytes;
+  }
+
+  stats(): CompactionStats {
+    const v = this.core.versions.current;
+    return this.recorder.snapshot(this.running !== undefined, computeScores(v, this.core.opts), this.pendingCompactionBytes());
+  }
+
+  close(): void {
+    this.closed = true;
+  }
+
+  /** Runs `c` in the background; `version` (pinned by the caller) is released when it ends. */
+  private start(c: Compaction, version: Version): Promise<void> {
+    const core = this.core;
+    const p = core.runBackground('compaction', async () => {
+      try {
+        const result = await runCompaction(c, version, this.env);
+        this.recorder.record(result);
+        const counters = core.counters;
+        counters.compactions++;
+        if (!result.trivialMove) {
+          for (const bytes of result.bytesReadByLevel.values()) counters.compactionBytesRead += bytes;
+          counters.compactionBytesWritten += result.bytesWritten;
+        }
+      } catch (err) {
+        if (err instanceof CompactionAborted) return;
+        this.recorder.failedCompactions++;
+        throw err;
+      } finally {
+        version.unref();
+      }
+    });
+    this.running = p;
+    void p.finally(() => {
+      if (this.running === p) this.running = undefined;
+      core.notifyProgress();
+      core.maybeScheduleCompaction();
+    });
+    return p;
+  }
+}
