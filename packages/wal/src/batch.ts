@@ -52,8 +52,8 @@ function checkBytes(b: unknown, what: string): asserts b is Uint8Array {
   if (!(b instanceof Uint8Array)) throw new WalError(WalErrorCode.InvalidArgument, `${what} must be a Uint8Array`);
 }
 
-/** Validates `ops` and returns the encoded record. Throws INVALID_ARGUMENT; never writes anything. */
-export function encodeBatch(ops: readonly BatchOp[], firstLsn: number): Buffer {
+/** The encoded length of a batch. Validates `ops` and `firstLsn`: throws INVALID_ARGUMENT. */
+export function batchLength(ops: readonly BatchOp[], firstLsn: number): number {
   if (!Number.isSafeInteger(firstLsn) || firstLsn < 1) {
     throw new WalError(WalErrorCode.InvalidArgument, `first LSN must be a safe integer ≥ 1, got ${firstLsn}`);
   }
@@ -82,34 +82,48 @@ export function encodeBatch(ops: readonly BatchOp[], firstLsn: number): Buffer {
         throw new WalError(WalErrorCode.InvalidArgument, `unknown op type ${String((op as { type: unknown }).type)}`);
     }
   }
-  const buf = Buffer.allocUnsafe(size);
-  writeU64(buf, firstLsn, 0);
-  buf.writeUInt32LE(ops.length, 8);
-  let pos = FIXED_SIZE;
+  return size;
+}
+
+/**
+ * Writes the record of a batch that `batchLength` accepted into `out` at `pos`; returns the end.
+ * The writer encodes into a reused buffer, so appending allocates nothing.
+ */
+export function writeBatch(ops: readonly BatchOp[], firstLsn: number, out: Buffer, pos: number): number {
+  writeU64(out, firstLsn, pos);
+  out.writeUInt32LE(ops.length, pos + 8);
+  pos += FIXED_SIZE;
   const putBytes = (b: Uint8Array): void => {
     let n = b.length;
     while (n >= 0x80) {
-      buf[pos++] = (n & 0x7f) | 0x80;
+      out[pos++] = (n & 0x7f) | 0x80;
       n = Math.floor(n / 128);
     }
-    buf[pos++] = n;
-    buf.set(b, pos);
+    out[pos++] = n;
+    out.set(b, pos);
     pos += b.length;
   };
   for (const op of ops) {
     if (op.type === 'put') {
-      buf[pos++] = KIND_PUT;
+      out[pos++] = KIND_PUT;
       putBytes(op.key);
       putBytes(op.value);
     } else if (op.type === 'del') {
-      buf[pos++] = KIND_DEL;
+      out[pos++] = KIND_DEL;
       putBytes(op.key);
     } else {
-      buf[pos++] = KIND_DELETE_RANGE;
+      out[pos++] = KIND_DELETE_RANGE;
       putBytes(op.start);
       putBytes(op.end);
     }
   }
+  return pos;
+}
+
+/** The record of a batch in a buffer of its own. Throws INVALID_ARGUMENT; never writes anything. */
+export function encodeBatch(ops: readonly BatchOp[], firstLsn: number): Buffer {
+  const buf = Buffer.allocUnsafe(batchLength(ops, firstLsn));
+  writeBatch(ops, firstLsn, buf, 0);
   return buf;
 }
 

@@ -51,6 +51,26 @@ export function framedLength(length: number, offset: number): number {
   return pos - offset;
 }
 
+/** Writes a fragment's length, type and checksum around data already at out[pos + 7, pos + 7 + length). */
+function sealFragment(out: Buffer, pos: number, length: number, type: number): void {
+  out.writeUInt16LE(length, pos + 4);
+  out[pos + 6] = type;
+  out.writeUInt32LE(mask(crc32(out.subarray(pos + 4, pos + FRAGMENT_HEADER_SIZE + length))), pos);
+}
+
+/**
+ * Whether a record of `length` bytes starting at file offset `offset` is framed as a single FULL
+ * fragment right there (no trailer, no split): the writer then encodes it in place.
+ */
+export function fitsInBlock(length: number, offset: number): boolean {
+  return BLOCK_SIZE - (offset % BLOCK_SIZE) >= FRAGMENT_HEADER_SIZE + length;
+}
+
+/** Frames a record already encoded at out[pos + 7, pos + 7 + length) as one FULL fragment (see fitsInBlock). */
+export function sealFullFragment(out: Buffer, pos: number, length: number): void {
+  sealFragment(out, pos, length, FULL);
+}
+
 /**
  * Frames `record` into `out` at `outPos`, where `out[outPos]` will land at file offset `offset`.
  * Returns the number of bytes written (= framedLength(record.length, offset)).
@@ -72,10 +92,8 @@ export function frameRecord(record: Uint8Array, out: Buffer, outPos: number, off
     const take = Math.min(left, room - FRAGMENT_HEADER_SIZE);
     const last = take === left;
     const type = first ? (last ? FULL : FIRST) : last ? LAST : MIDDLE;
-    out.writeUInt16LE(take, outPos + 4);
-    out[outPos + 6] = type;
     out.set(record.subarray(taken, taken + take), outPos + FRAGMENT_HEADER_SIZE);
-    out.writeUInt32LE(mask(crc32(out.subarray(outPos + 4, outPos + FRAGMENT_HEADER_SIZE + take))), outPos);
+    sealFragment(out, outPos, take, type);
     outPos += FRAGMENT_HEADER_SIZE + take;
     fileOffset += FRAGMENT_HEADER_SIZE + take;
     taken += take;

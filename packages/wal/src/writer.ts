@@ -2,17 +2,22 @@
  * The WAL writer: appends batches to the active segment with group commit, rotates segments.
  *
  * Group commit, as LevelDB does it: every request (append, sync, rotate, close) joins one FIFO
- * queue, and a single drain loop serves it. The loop takes the longest run of appends at the head
- * whose records total at most `groupCommitBytes` (always at least one), frames them into one
- * buffer, issues one write(2) and — if any of them asked for `sync` — one fdatasync, then
- * resolves them all in queue order. While that fdatasync runs, new appends pile up behind it and
- * form the next group, so N concurrent durable writers cost about one fdatasync per round rather
- * than N. Appends issued in the same tick are grouped too: the loop starts from a microtask.
+ * queue, and a single drain loop serves it. An append frames its record into the staging buffer
+ * at once (staging-buffer.ts), at the file offset it will land at. The loop takes the longest run
+ * of appends at the head whose framed records total at most `groupCommitBytes` (always at least
+ * one), hands those contiguous staged bytes to one write(2) and — if any of them asked for
+ * `sync` — one fdatasync, then resolves them all in queue order. While that fdatasync runs, new
+ * appends pile up behind it and form the next group, so N concurrent durable writers cost about
+ * one fdatasync per round rather than N. Appends issued in the same tick are grouped too: the
+ * loop starts from a microtask.
  *
  * Invariants:
  * - Queue order is LSN order: `append` checks that its LSNs exceed every LSN accepted before it
  *   (INVALID_ARGUMENT otherwise, nothing queued), so serving the queue in order writes records in
  *   LSN order and resolves appends in LSN order.
+ * - Staged bytes were framed for the offsets they land at: `#frameOffset` runs ahead of `#offset`
+ *   by exactly the staged bytes of the active segment, and restarts after the header when a
+ *   rotation is queued (the appends behind it belong to the next segment; rotation splits groups).
  * - A segment is fdatasynced before the next one is created (rotation), so replay may treat any
  *   damage in an older segment as damage, never as a torn tail.
  * - After a failed write or sync nothing is written again (fsync is never retried: after a failed
@@ -21,13 +26,14 @@
  *   with READ_ONLY, whose cause is the original error.
  */
 import { join } from 'node:path';
-import { encodeBatch, type BatchOp } from './batch.js';
+import { batchLength, writeBatch, type BatchOp } from './batch.js';
 import { WalError, WalErrorCode, ioError } from './errors.js';
 import { nodeFileSystem, type WalFileSystem } from './file-system.js';
-import { frameRecord, framedLength } from './log-format.js';
+import { FRAGMENT_HEADER_SIZE, fitsInBlock, frameRecord, framedLength, sealFullFragment } from './log-format.js';
 import { closeQuietly, createSegmentFile, writeFully } from './segment-file.js';
 import { deleteSegmentsBefore, segmentFileName } from './segment-files.js';
 import { SEGMENT_HEADER_SIZE, uuidBytes } from './segment-header.js';
+import { StagingBuffer } from './staging-buffer.js';
 
 export interface WalWriterOptions {
   /** The database UUID (the form `crypto.randomUUID()` returns); stored in every segment header. */
@@ -52,7 +58,7 @@ interface Waiter<T> {
 }
 
 type Request =
-  | ({ readonly kind: 'append'; readonly record: Buffer; readonly lastLsn: number; readonly sync: boolean } & Waiter<undefined>)
+  | ({ readonly kind: 'append'; /** staging position where its record ends */ readonly end: number; readonly lastLsn: number; readonly sync: boolean } & Waiter<undefined>)
   | ({ readonly kind: 'sync' } & Waiter<undefined>)
   | ({ readonly kind: 'rotate' } & Waiter<number>)
   | ({ readonly kind: 'close' } & Waiter<undefined>);
@@ -69,6 +75,11 @@ export class WalWriter {
   #segment: number;
   /** Where the next byte of the active segment goes. */
   #offset = SEGMENT_HEADER_SIZE;
+  /** Where the next staged byte will land, in the segment that will receive it. */
+  #frameOffset = SEGMENT_HEADER_SIZE;
+  readonly #staging: StagingBuffer;
+  /** Reused for encoding a record that must be split into fragments. */
+  #scratch = Buffer.allocUnsafe(4096);
   /** How far the active segment is known durable. */
   #syncedOffset = SEGMENT_HEADER_SIZE;
   /** Last LSN of the last append queued (validation) and written (the next segment's first LSN - 1). */
@@ -91,6 +102,7 @@ export class WalWriter {
     this.#acceptedLsn = firstLsn - 1;
     this.#writtenLsn = firstLsn - 1;
     this.#groupCommitBytes = groupCommitBytes;
+    this.#staging = new StagingBuffer(4 * groupCommitBytes);
   }
 
   /**
@@ -149,16 +161,33 @@ export class WalWriter {
         new WalError(WalErrorCode.InvalidArgument, `LSNs must increase: batch starts at ${firstLsn}, but LSN ${this.#acceptedLsn} was already logged`),
       );
     }
-    let record: Buffer;
+    let length: number;
     try {
-      record = encodeBatch(ops, firstLsn);
+      length = batchLength(ops, firstLsn);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
+    let framed: number;
+    if (fitsInBlock(length, this.#frameOffset)) {
+      // The common case: encode straight into the staged fragment.
+      framed = FRAGMENT_HEADER_SIZE + length;
+      const at = this.#staging.allocate(framed);
+      writeBatch(ops, firstLsn, this.#staging.buffer, at + FRAGMENT_HEADER_SIZE);
+      sealFullFragment(this.#staging.buffer, at, length);
+    } else {
+      if (this.#scratch.length < length) this.#scratch = Buffer.allocUnsafe(Math.max(length, 2 * this.#scratch.length));
+      writeBatch(ops, firstLsn, this.#scratch, 0);
+      framed = framedLength(length, this.#frameOffset);
+      const at = this.#staging.allocate(framed);
+      frameRecord(this.#scratch.subarray(0, length), this.#staging.buffer, at, this.#frameOffset);
+    }
+    this.#frameOffset += framed;
+
     const lastLsn = firstLsn + ops.length - 1;
     this.#acceptedLsn = lastLsn;
+    const end = this.#staging.end;
     return new Promise<undefined>((resolve, reject) => {
-      this.#enqueue({ kind: 'append', record, lastLsn, sync: options?.sync === true, resolve, reject });
+      this.#enqueue({ kind: 'append', end, lastLsn, sync: options?.sync === true, resolve, reject });
     });
   }
 
@@ -178,6 +207,7 @@ export class WalWriter {
   rotate(): Promise<number> {
     const refusal = this.#refusal();
     if (refusal !== undefined) return Promise.reject(refusal);
+    this.#frameOffset = SEGMENT_HEADER_SIZE;
     return new Promise<number>((resolve, reject) => {
       this.#enqueue({ kind: 'rotate', resolve, reject });
     });
@@ -251,9 +281,17 @@ export class WalWriter {
       }
       const request = queue[this.#head]!;
       switch (request.kind) {
-        case 'append':
-          await this.#commitGroup();
+        case 'append': {
+          const first = this.#head;
+          const wantsSync = this.#writeGroup();
+          if (wantsSync === undefined) break;
+          if (wantsSync && !(await this.#syncActive())) {
+            this.#rejectRange(first, this.#head, this.#failure!);
+            break;
+          }
+          for (let i = first; i < this.#head; i++) (queue[i] as Extract<Request, { kind: 'append' }>).resolve(undefined);
           break;
+        }
         case 'sync':
           this.#head++;
           if (await this.#syncActive()) request.resolve(undefined);
@@ -284,45 +322,37 @@ export class WalWriter {
     this.#draining = false;
   }
 
-  /** Serves the run of appends at the head of the queue with one write and at most one fdatasync. */
-  async #commitGroup(): Promise<void> {
+  /**
+   * Writes the run of appends at the head of the queue with one write(2) and moves the head past
+   * them. Returns whether any of them asked for sync, or undefined if the write failed (the run
+   * is then rejected with IO_ERROR).
+   */
+  #writeGroup(): boolean | undefined {
     const queue = this.#queue;
     const first = this.#head;
+    const groupStart = this.#staging.consumed;
     let end = first;
-    let recordBytes = 0;
-    let framedBytes = 0;
     let wantsSync = false;
     for (; end < queue.length; end++) {
       const request = queue[end]!;
       if (request.kind !== 'append') break;
-      if (end > first && recordBytes + request.record.length > this.#groupCommitBytes) break;
-      recordBytes += request.record.length;
-      framedBytes += framedLength(request.record.length, this.#offset + framedBytes);
+      if (end > first && request.end - groupStart > this.#groupCommitBytes) break;
       wantsSync ||= request.sync;
     }
     this.#head = end;
-
-    const buf = Buffer.allocUnsafe(framedBytes);
-    let pos = 0;
-    for (let i = first; i < end; i++) {
-      const request = queue[i] as Extract<Request, { kind: 'append' }>;
-      pos += frameRecord(request.record, buf, pos, this.#offset + pos);
-    }
+    const last = queue[end - 1] as Extract<Request, { kind: 'append' }>;
     try {
-      writeFully(this.#fs, this.#fd, buf, this.#offset);
+      writeFully(this.#fs, this.#fd, this.#staging.view(groupStart, last.end), this.#offset);
     } catch (err) {
       this.#fail(ioError('appending to the WAL', this.#file(), err, this.#offset), first, end);
-      return;
+      return undefined;
     }
-    this.#offset += framedBytes;
-    this.#bytesWritten += framedBytes;
-    this.#writtenLsn = (queue[end - 1] as Extract<Request, { kind: 'append' }>).lastLsn;
-
-    if (wantsSync && !(await this.#syncActive())) {
-      this.#rejectRange(first, end, this.#failure!);
-      return;
-    }
-    for (let i = first; i < end; i++) (queue[i] as Extract<Request, { kind: 'append' }>).resolve(undefined);
+    const bytes = last.end - groupStart;
+    this.#staging.consume(last.end);
+    this.#offset += bytes;
+    this.#bytesWritten += bytes;
+    this.#writtenLsn = last.lastLsn;
+    return wantsSync;
   }
 
   /** fdatasyncs the active segment if it has unsynced bytes. Returns false (and fails the writer) on error. */
@@ -385,6 +415,7 @@ export class WalWriter {
   /** Enters the failed state; the requests in [first, end) get `failure` itself. */
   #fail(failure: WalError, first = 0, end = 0): void {
     this.#failure ??= failure;
+    this.#staging.discard();
     this.#rejectRange(first, end, failure);
   }
 
