@@ -1,6 +1,6 @@
 import { AbstractIterator, AbstractKeyIterator, AbstractValueIterator } from 'abstract-level';
 import type { AbstractIteratorOptions, AbstractKeyIteratorOptions, AbstractSnapshot, AbstractValueIteratorOptions } from 'abstract-level';
-import { decoderFor } from './codec.js';
+import { compareBytes, decoderFor, toBytes } from './codec.js';
 import type { EngineCursor, EngineEntry } from './engine.js';
 import { mapEngineError } from './errors.js';
 import type { StrataLevel } from './strata-level.js';
@@ -28,19 +28,43 @@ export interface PrivateIteratorOptions {
 /** Entries per engine call when `all()` drains an iterator. */
 const ALL_CHUNK = 1000;
 
+/**
+ * Whether a seek target lies outside the iterator's range. abstract-level's contract: seeking
+ * outside the range makes the iterator reach its natural end (classic-level and memory-level do
+ * so); the engine's cursor instead clamps the target into its bounds.
+ */
+function outOfRange(target: Encoded, options: PrivateIteratorOptions): boolean {
+  const t = toBytes(target);
+  if (options.gte !== undefined) {
+    if (compareBytes(t, toBytes(options.gte)) < 0) return true;
+  } else if (options.gt !== undefined) {
+    if (compareBytes(t, toBytes(options.gt)) <= 0) return true;
+  }
+  if (options.lte !== undefined) {
+    if (compareBytes(t, toBytes(options.lte)) > 0) return true;
+  } else if (options.lt !== undefined) {
+    if (compareBytes(t, toBytes(options.lt)) >= 0) return true;
+  }
+  return false;
+}
+
 /** What the three iterator kinds share: the engine cursor (null when nothing can be read). */
 class CursorHolder {
   readonly cursor: EngineCursor | null;
   readonly #location: string;
+  readonly #options: PrivateIteratorOptions;
   #closed = false;
+  /** Set by a seek outside the range, until the next seek. */
+  #ended = false;
 
-  constructor(db: AnyStrataLevel, cursor: EngineCursor | null) {
+  constructor(db: AnyStrataLevel, options: PrivateIteratorOptions, cursor: EngineCursor | null) {
     this.cursor = cursor;
+    this.#options = options;
     this.#location = db.location;
   }
 
   nextv(size: number): EngineEntry[] {
-    if (this.cursor === null) return [];
+    if (this.cursor === null || this.#ended) return [];
     try {
       return this.cursor.nextv(size);
     } catch (err) {
@@ -49,7 +73,7 @@ class CursorHolder {
   }
 
   next(): EngineEntry | undefined {
-    if (this.cursor === null) return undefined;
+    if (this.cursor === null || this.#ended) return undefined;
     try {
       return this.cursor.next();
     } catch (err) {
@@ -75,6 +99,8 @@ class CursorHolder {
 
   seek(target: Encoded): void {
     if (this.cursor === null) return;
+    this.#ended = outOfRange(target, this.#options);
+    if (this.#ended) return;
     try {
       this.cursor.seek(target);
     } catch (err) {
@@ -95,7 +121,7 @@ export class StrataEntryIterator extends AbstractIterator<AnyStrataLevel, Encode
 
   constructor(db: AnyStrataLevel, options: PrivateIteratorOptions, cursor: EngineCursor | null) {
     super(db, options as AbstractIteratorOptions<Encoded, Encoded>);
-    this.#holder = new CursorHolder(db, cursor);
+    this.#holder = new CursorHolder(db, options, cursor);
     const key: Decoder | null = options.keys === false ? null : decoderFor(options.keyEncoding);
     const value: Decoder | null = options.values === false ? null : decoderFor(options.valueEncoding);
     this.#convert = (entry) => [key === null ? undefined : key(entry[0]), value === null ? undefined : value(entry[1])];
@@ -130,7 +156,7 @@ export class StrataKeyIterator extends AbstractKeyIterator<AnyStrataLevel, Encod
 
   constructor(db: AnyStrataLevel, options: PrivateIteratorOptions, cursor: EngineCursor | null) {
     super(db, options as AbstractKeyIteratorOptions<Encoded>);
-    this.#holder = new CursorHolder(db, cursor);
+    this.#holder = new CursorHolder(db, options, cursor);
     const key = decoderFor(options.keyEncoding);
     this.#convert = (entry) => key(entry[0]);
   }
@@ -164,7 +190,7 @@ export class StrataValueIterator extends AbstractValueIterator<AnyStrataLevel, E
 
   constructor(db: AnyStrataLevel, options: PrivateIteratorOptions, cursor: EngineCursor | null) {
     super(db, options as AbstractValueIteratorOptions<Encoded, Encoded>);
-    this.#holder = new CursorHolder(db, cursor);
+    this.#holder = new CursorHolder(db, options, cursor);
     const value = decoderFor(options.valueEncoding);
     this.#convert = (entry) => value(entry[1]);
   }

@@ -328,14 +328,21 @@ describe('iterators', () => {
     expect(reversed.map((k) => k.toString('hex'))).toEqual(['80', '61', '00']);
   });
 
-  it('seek() stays inside the range in both directions', async () => {
+  it('seek() outside the range ends the iterator (as classic-level), inside it moves', async () => {
     const db = create();
     await db.batch(['a', 'b', 'c', 'd', 'e'].map((key) => ({ type: 'put' as const, key, value: key })));
     const fwd = db.keys({ gte: 'b', lt: 'e' });
     fwd.seek('a');
-    expect(await fwd.all()).toEqual(['b', 'c', 'd']);
+    expect(await fwd.all()).toEqual([]);
+    const fwd2 = db.keys({ gt: 'b', lt: 'e' });
+    fwd2.seek('b');
+    expect(await fwd2.next()).toBeUndefined();
+    fwd2.seek('c');
+    expect(await fwd2.all()).toEqual(['c', 'd']);
     const rev = db.keys({ gte: 'b', lt: 'e', reverse: true });
     rev.seek('z');
+    expect(await rev.next()).toBeUndefined();
+    rev.seek('dd');
     expect(await rev.all()).toEqual(['d', 'c', 'b']);
     const mid = db.keys({ reverse: true });
     mid.seek('cc');
