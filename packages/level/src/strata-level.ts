@@ -32,6 +32,28 @@ interface PrivateClearOptions extends PrivateIteratorOptions {
   limit: number;
 }
 
+/**
+ * classic-level (LevelDB) options with an engine equivalent, so that options written for
+ * ClassicLevel keep their effect. An engine option given by its own name wins.
+ */
+const CLASSIC_OPTIONS: Readonly<Record<string, keyof EngineOpenOptions>> = {
+  writeBufferSize: 'memtableSize',
+  cacheSize: 'blockCacheSize',
+  maxFileSize: 'targetFileSize',
+};
+
+/** Open options as abstract-level passes them → the engine's. */
+export function engineOpenOptions(options: Record<string, unknown>): EngineOpenOptions {
+  const out: Record<string, unknown> = {};
+  for (const [name, value] of Object.entries(options)) {
+    if (name === 'passive') continue;
+    const engineName = CLASSIC_OPTIONS[name];
+    if (engineName === undefined) out[name] = value;
+    else if (options[engineName] === undefined) out[engineName] = value;
+  }
+  return out;
+}
+
 /** How many deletes one engine batch carries when clear() has to visit keys one by one. */
 const CLEAR_CHUNK = 1000;
 
@@ -170,10 +192,9 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     }
   }
 
-  async _open(options: EngineOpenOptions & { passive?: boolean }): Promise<void> {
-    const { passive: _passive, ...engineOptions } = options;
+  async _open(options: Record<string, unknown>): Promise<void> {
     try {
-      this.#db = await openEngine(this.#location, engineOptions);
+      this.#db = await openEngine(this.#location, engineOpenOptions(options));
     } catch (err) {
       throw mapEngineError(err, this.#location);
     }

@@ -5,6 +5,7 @@ import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { StrataLevel, StrataLevelError } from '../src/index.js';
 import type { StrataLevelOptions } from '../src/index.js';
 import { mapEngineError } from '../src/errors.js';
+import { engineOpenOptions } from '../src/strata-level.js';
 
 const root = mkdtempSync(join(tmpdir(), 'strata-level-test-'));
 let count = 0;
@@ -48,6 +49,21 @@ describe('StrataLevel', () => {
       encodings: { buffer: true, view: true, utf8: true },
       events: { write: true, clear: true, open: true, closed: true },
     });
+  });
+
+  it('passes engine options through, and maps classic-level option names', async () => {
+    const a = create({ blockCacheSize: 3 * 1024 * 1024, memtableSize: 1 << 20 });
+    await a.open();
+    expect(a.engine.stats().blockCache.capacity).toBe(3 * 1024 * 1024);
+    const b = create({ cacheSize: 5 * 1024 * 1024, writeBufferSize: 1 << 16 } as StrataLevelOptions);
+    await b.open();
+    expect(b.engine.stats().blockCache.capacity).toBe(5 * 1024 * 1024);
+    const c = create({ cacheSize: 5 * 1024 * 1024, blockCacheSize: 1024 * 1024 } as StrataLevelOptions);
+    await c.open();
+    expect(c.engine.stats().blockCache.capacity).toBe(1024 * 1024);
+    expect(engineOpenOptions({ passive: false, writeBufferSize: 1, maxFileSize: 2, sync: true })).toEqual({ memtableSize: 1, targetFileSize: 2, sync: true });
+    const bad = create({ memtableSize: -1 });
+    await expect(bad.open()).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN', cause: { code: 'LEVEL_INVALID_ARGUMENT' } });
   });
 
   it('keeps data across close and reopen, in a new instance too', async () => {
