@@ -76,7 +76,7 @@ export class LeveledCompactor implements Compactor {
       version.unref();
       return;
     }
-    this.start(c, version);
+    void this.start(c, version);
   }
 
   /** `db.compact()`: everything, down to the bottom level. */
