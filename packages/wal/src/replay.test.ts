@@ -33,8 +33,6 @@ function craftSegment(fs: MemoryFileSystem, segment: number, firstLsn: number, r
     parts.push(framed);
     offset += framed.length;
   }
-  const fd = fs.openSync(path(segment), 'wx');
-  fs.closeSync(fd);
   fs.setBytes(path(segment), Buffer.concat(parts));
 }
 
@@ -203,6 +201,13 @@ describe('replay: torn tail of the newest segment', () => {
         expect(fs.existsSync(path(2))).toBe(false);
       }
     }
+  });
+
+  it('hands out the number of a deleted torn segment again when it was the only one', async () => {
+    const fs = memoryFs();
+    fs.setBytes(path(5), Buffer.alloc(0));
+    const { result } = await replayAll(fs);
+    expect(result).toMatchObject({ segments: [], lastSegment: 0, nextSegment: 5, deletedSegments: [5] });
   });
 
   it('treats a torn header of an older segment as corruption', async () => {

@@ -82,7 +82,10 @@ export interface ReplayResult {
   readonly segments: number[];
   /** The last of `segments` (0 if none). */
   readonly lastSegment: number;
-  /** The number to give the next `WalWriter.create`: past every live segment and ≥ fromSegment. */
+  /**
+   * The number to give the next `WalWriter.create`: past every replayed segment, ≥ fromSegment,
+   * and ≥ any segment recovery deleted (the manifest may already call it live).
+   */
   readonly nextSegment: number;
   readonly batches: number;
   /** Every damaged range that was not replayed, the torn tail included, in log order. */
@@ -274,7 +277,8 @@ export async function replay(dir: string, options: ReplayOptions, onBatch: (batc
     maxLsn,
     segments,
     lastSegment,
-    nextSegment: Math.max(lastSegment + 1, fromSegment ?? 1),
+    // Never below a segment recovery deleted: the manifest may already name it as live.
+    nextSegment: Math.max(lastSegment + 1, fromSegment ?? 1, deletedSegments[0] ?? 0),
     batches,
     dropped,
     truncated,

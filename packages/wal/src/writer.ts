@@ -215,7 +215,8 @@ export class WalWriter {
 
   /**
    * Waits for queued requests, syncs the active segment and closes it. The descriptor is released
-   * even when the writer has failed; the promise then rejects with READ_ONLY.
+   * even when the writer has failed; the promise then rejects (IO_ERROR if its own sync or close
+   * failed, READ_ONLY if the writer had failed before).
    */
   close(): Promise<void> {
     if (this.#closing) return Promise.reject(new WalError(WalErrorCode.NotOpen, 'the WAL writer is already closed'));

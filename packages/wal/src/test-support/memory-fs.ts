@@ -36,12 +36,10 @@ export class MemoryFileSystem implements WalFileSystem {
     return Buffer.from(f.data.subarray(0, f.size));
   }
 
-  /** Replaces a file's bytes as a test's corruption would; durable too (the damage is on disk). */
+  /** Creates or replaces a file's bytes as a test's corruption would; durable too (the damage is on disk). */
   setBytes(path: string, bytes: Uint8Array): void {
-    const f = this.#file(path);
-    f.data = Buffer.from(bytes);
-    f.size = bytes.length;
-    f.durable = Buffer.from(bytes);
+    this.#files.set(path, { data: Buffer.from(bytes), size: bytes.length, durable: Buffer.from(bytes) });
+    this.#durableNames.add(path);
   }
 
   /** A deep copy: lets a test damage one copy of a log many ways. */
