@@ -24,6 +24,9 @@ export class FaultyFileSystem implements WalFileSystem {
   readonly inner: WalFileSystem;
   readonly calls: Record<FaultKind, number> = { open: 0, write: 0, fsync: 0, fdatasync: 0, fsyncDir: 0, close: 0, unlink: 0, truncate: 0, read: 0 };
   #fault: (Fault & { readonly base: number }) | undefined;
+  /** Calls of every kind so far; with `dieAfter`, the process "dies" after that many. */
+  operations = 0;
+  #dieAfter = Infinity;
   /** How many calls failed. */
   injected = 0;
 
@@ -38,9 +41,22 @@ export class FaultyFileSystem implements WalFileSystem {
 
   disarm(): void {
     this.#fault = undefined;
+    this.#dieAfter = Infinity;
+  }
+
+  /**
+   * Lets `n` more file operations through, then fails every one after (EIO): the process is as
+   * good as dead, and a test then cuts the power on the layer underneath.
+   */
+  dieAfter(n: number): void {
+    this.#dieAfter = this.operations + n;
   }
 
   #check(kind: FaultKind): NodeJS.ErrnoException | undefined {
+    if (++this.operations > this.#dieAfter) {
+      this.injected++;
+      return Object.assign(new Error(`EIO: the process died before ${kind}`), { code: 'EIO' });
+    }
     const n = ++this.calls[kind];
     const f = this.#fault;
     if (f?.kind !== kind) return undefined;

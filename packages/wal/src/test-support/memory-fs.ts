@@ -4,6 +4,8 @@
  * `powerCut()` throws away everything else, as a machine losing power would (the page cache and
  * unsynced directory entries are gone). `crashProcess()` is nothing at all: the OS keeps what
  * write(2) was given. Paths are plain strings; there is one flat namespace per directory.
+ * Simplification: an unlink is treated as durable at once (a real one is not until the
+ * directory is fsynced), which only makes files stay deleted that could have come back.
  */
 import { dirname } from 'node:path';
 import type { WalFileSystem } from '../file-system.js';
