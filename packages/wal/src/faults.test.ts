@@ -7,7 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import type { BatchOp } from './batch.js';
 import { WalError } from './errors.js';
-import { segmentFileName } from './segment-files.js';
+import { segmentFileName } from './segment-directory.js';
 import { FaultyFileSystem, type Fault, type FaultKind } from './test-support/faulty-fs.js';
 import { DIR, UUID, expectBatches, memoryFs, replayAll, someOps, type LoggedBatch } from './test-support/fixtures.js';
 import { WalWriter } from './writer.js';

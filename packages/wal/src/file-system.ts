@@ -67,3 +67,22 @@ export const nodeFileSystem: WalFileSystem = {
   existsSync: (path) => nodeFs.existsSync(path),
   readFileSync: (path) => nodeFs.readFileSync(path),
 };
+
+/** Writes all of `buf` at `position`, looping over short writes. */
+export function writeFully(fs: WalFileSystem, fd: number, buf: Uint8Array, position: number): void {
+  let done = 0;
+  while (done < buf.length) {
+    const n = fs.writeSync(fd, buf, done, buf.length - done, position + done);
+    if (n <= 0) throw Object.assign(new Error(`write(2) wrote ${n} bytes`), { code: 'EIO' });
+    done += n;
+  }
+}
+
+/** Closes `fd` when an error is already on its way out; a second error would only hide the first. */
+export function closeQuietly(fs: WalFileSystem, fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // the caller is reporting the error that matters
+  }
+}

@@ -2,5 +2,5 @@ export type { BatchOp } from './batch.js';
 export { WalError, WalErrorCode, type WalErrorDetails } from './errors.js';
 export { nodeFileSystem, type WalFileSystem } from './file-system.js';
 export { RecoveryMode, replay, type DroppedRange, type ReplayOptions, type ReplayResult, type ReplayedBatch } from './replay.js';
-export { deleteSegmentsBefore, listSegments, parseSegmentFileName, segmentFileName } from './segment-files.js';
+export { deleteSegmentsBefore, listSegments, parseSegmentFileName, segmentFileName } from './segment-directory.js';
 export { WalWriter, openWal, type AppendOptions, type WalWriterOptions } from './writer.js';

@@ -4,7 +4,7 @@ import { encodeBatch, type BatchOp } from './batch.js';
 import { WalError } from './errors.js';
 import { BLOCK_SIZE, frameRecord, framedLength, readSegmentRecords } from './log-format.js';
 import { RecoveryMode, replay } from './replay.js';
-import { segmentFileName } from './segment-files.js';
+import { segmentFileName } from './segment-directory.js';
 import { SEGMENT_HEADER_SIZE, encodeSegmentHeader, uuidBytes } from './segment-header.js';
 import { DIR, UUID, expectBatches, memoryFs, replayAll, someOps, writeLog, type LoggedBatch } from './test-support/fixtures.js';
 import type { MemoryFileSystem } from './test-support/memory-fs.js';

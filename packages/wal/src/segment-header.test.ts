@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { SEGMENT_HEADER_SIZE, decodeSegmentHeader, encodeSegmentHeader, formatUuid, uuidBytes } from './segment-header.js';
-import { parseSegmentFileName, segmentFileName } from './segment-files.js';
+import { parseSegmentFileName, segmentFileName } from './segment-directory.js';
 
 const UUID = '6f1c2a4e-8b3d-4e5f-9a7b-0c1d2e3f4a5b';
 

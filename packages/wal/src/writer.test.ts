@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import type { BatchOp } from './batch.js';
 import { nodeFileSystem, type WalFileSystem } from './file-system.js';
 import { replay, type ReplayedBatch } from './replay.js';
-import { deleteSegmentsBefore, listSegments } from './segment-files.js';
+import { deleteSegmentsBefore, listSegments } from './segment-directory.js';
 import { SEGMENT_HEADER_SIZE } from './segment-header.js';
 import { FaultyFileSystem } from './test-support/faulty-fs.js';
 import { DIR, UUID, memoryFs } from './test-support/fixtures.js';

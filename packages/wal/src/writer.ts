@@ -28,10 +28,10 @@
 import { join } from 'node:path';
 import { batchLength, writeBatch, type BatchOp } from './batch.js';
 import { WalError, WalErrorCode, ioError } from './errors.js';
-import { nodeFileSystem, type WalFileSystem } from './file-system.js';
+import { closeQuietly, nodeFileSystem, writeFully, type WalFileSystem } from './file-system.js';
 import { FRAGMENT_HEADER_SIZE, fitsInBlock, frameRecord, framedLength, sealFullFragment } from './log-format.js';
-import { closeQuietly, createSegmentFile, writeFully } from './segment-file.js';
-import { deleteSegmentsBefore, segmentFileName } from './segment-files.js';
+import { createSegmentFile } from './new-segment.js';
+import { deleteSegmentsBefore, segmentFileName } from './segment-directory.js';
 import { SEGMENT_HEADER_SIZE, uuidBytes } from './segment-header.js';
 import { StagingBuffer } from './staging-buffer.js';
 

@@ -1,5 +1,5 @@
 /**
- * Segment files in the database directory. A segment is named by its number, zero-padded to six
+ * Segment files in the database directory: their names, listing them, deleting obsolete ones. A segment is named by its number, zero-padded to six
  * digits so that names sort like numbers for the first million segments (`000007.wal`); beyond
  * that the name simply grows, and the WAL itself always sorts by the parsed number. Tables and
  * manifests share the directory (`000012.sst`, `MANIFEST-000003`); the `.wal` extension keeps the

@@ -5,28 +5,9 @@
  */
 import { join } from 'node:path';
 import { WalError, WalErrorCode, ioError } from './errors.js';
-import type { WalFileSystem } from './file-system.js';
+import { closeQuietly, writeFully, type WalFileSystem } from './file-system.js';
 import { encodeSegmentHeader } from './segment-header.js';
-import { segmentFileName } from './segment-files.js';
-
-/** Writes all of `buf` at `position`, looping over short writes. */
-export function writeFully(fs: WalFileSystem, fd: number, buf: Uint8Array, position: number): void {
-  let done = 0;
-  while (done < buf.length) {
-    const n = fs.writeSync(fd, buf, done, buf.length - done, position + done);
-    if (n <= 0) throw Object.assign(new Error(`write(2) wrote ${n} bytes`), { code: 'EIO' });
-    done += n;
-  }
-}
-
-/** Closes `fd` when an error is already on its way out; a second error would only hide the first. */
-export function closeQuietly(fs: WalFileSystem, fd: number): void {
-  try {
-    fs.closeSync(fd);
-  } catch {
-    // the caller is reporting the error that matters
-  }
-}
+import { segmentFileName } from './segment-directory.js';
 
 /**
  * Creates segment `segment` in `dir` with its header, fsyncs it and the directory, and returns
