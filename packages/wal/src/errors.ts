@@ -44,10 +44,10 @@ export class WalError extends Error {
 }
 
 /** Wraps an error thrown by the file layer (Node-style, `err.code` = EIO, ENOSPC, …) as IO_ERROR. */
-export function ioError(what: string, file: string, cause: unknown, offset?: number): WalError {
+export function ioError(what: string, file: string, cause: unknown, offset?: number, advice = 'retry once the disk is healthy'): WalError {
   const sys = (cause as { code?: unknown } | null)?.code;
   const detail = typeof sys === 'string' ? ` (${sys})` : '';
-  return new WalError(WalErrorCode.IoError, `${what} failed${detail}; the WAL accepts no more writes, reopen to recover`, {
+  return new WalError(WalErrorCode.IoError, `${what} failed${detail}; ${advice}`, {
     file,
     cause,
     ...(offset === undefined ? {} : { offset }),

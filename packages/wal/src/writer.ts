@@ -64,6 +64,7 @@ type Request =
   | ({ readonly kind: 'close' } & Waiter<undefined>);
 
 const DEFAULT_GROUP_COMMIT_BYTES = 1024 * 1024;
+const FAILED = 'the WAL accepts no more writes; reopen the database to recover from what is on disk';
 
 export class WalWriter {
   readonly #fs: WalFileSystem;
@@ -345,7 +346,7 @@ export class WalWriter {
     try {
       writeFully(this.#fs, this.#fd, this.#staging.view(groupStart, last.end), this.#offset);
     } catch (err) {
-      this.#fail(ioError('appending to the WAL', this.#file(), err, this.#offset), first, end);
+      this.#fail(ioError('appending to the WAL', this.#file(), err, this.#offset, FAILED), first, end);
       return undefined;
     }
     const bytes = last.end - groupStart;
@@ -363,7 +364,7 @@ export class WalWriter {
     try {
       await this.#fs.fdatasync(this.#fd);
     } catch (err) {
-      this.#fail(ioError('syncing the WAL', this.#file(), err));
+      this.#fail(ioError('syncing the WAL', this.#file(), err, undefined, FAILED));
       return false;
     }
     this.#syncedOffset = target;
@@ -377,7 +378,7 @@ export class WalWriter {
       this.#fs.closeSync(this.#fd);
     } catch (err) {
       this.#fd = -1;
-      this.#fail(ioError('closing a WAL segment', oldFile, err));
+      this.#fail(ioError('closing a WAL segment', oldFile, err, undefined, FAILED));
       return false;
     }
     this.#fd = -1;
@@ -385,7 +386,7 @@ export class WalWriter {
     try {
       this.#fd = await createSegmentFile(this.#fs, this.#dir, this.#uuid, next, this.#writtenLsn + 1);
     } catch (err) {
-      this.#fail(err instanceof WalError ? err : ioError('creating a WAL segment', join(this.#dir, segmentFileName(next)), err));
+      this.#fail(err instanceof WalError ? err : ioError('creating a WAL segment', join(this.#dir, segmentFileName(next)), err, undefined, FAILED));
       return false;
     }
     this.#segment = next;
@@ -408,7 +409,7 @@ export class WalWriter {
       this.#fs.closeSync(fd);
       return true;
     } catch (err) {
-      this.#fail(ioError('closing a WAL segment', this.#file(), err));
+      this.#fail(ioError('closing a WAL segment', this.#file(), err, undefined, FAILED));
       return false;
     }
   }
