@@ -37,6 +37,8 @@ export interface CompactionStats {
   readonly tombstonesDropped: number;
   /** Longest compaction, ms. */
   readonly maxDurationMs: number;
+  /** Longest synchronous stretch of any compaction between two yields to the event loop, ms. */
+  readonly maxSliceMs: number;
 }
 
 export class CompactionStatsRecorder {
@@ -47,6 +49,7 @@ export class CompactionStatsRecorder {
   entriesDropped = 0;
   tombstonesDropped = 0;
   maxDurationMs = 0;
+  maxSliceMs = 0;
   readonly levels: LevelCompactionStats[];
 
   constructor(numLevels: number) {
@@ -57,6 +60,7 @@ export class CompactionStatsRecorder {
     this.compactions++;
     if (r.compaction.reason === 'manual') this.manualCompactions++;
     if (r.durationMs > this.maxDurationMs) this.maxDurationMs = r.durationMs;
+    if (r.maxSliceMs > this.maxSliceMs) this.maxSliceMs = r.maxSliceMs;
     const out = this.levels[r.compaction.outputLevel]!;
     out.compactions++;
     if (r.trivialMove) {
@@ -94,6 +98,7 @@ export class CompactionStatsRecorder {
       entriesDropped: this.entriesDropped,
       tombstonesDropped: this.tombstonesDropped,
       maxDurationMs: Math.round(this.maxDurationMs),
+      maxSliceMs: Math.round(this.maxSliceMs * 10) / 10,
     };
   }
 }

@@ -62,6 +62,8 @@ export interface CompactionResult {
   readonly outputs: readonly FileMetadata[];
   readonly counters: CollapseCounters | undefined;
   readonly durationMs: number;
+  /** Longest synchronous stretch of the merge between two yields to the event loop, ms. */
+  readonly maxSliceMs: number;
 }
 
 const yieldNow = (): Promise<void> =>
@@ -83,13 +85,15 @@ export async function runCompaction(c: Compaction, version: Version, env: Compac
     const f = c.inputs[0]!.files[0]!;
     edit.addFile(c.outputLevel, f);
     await env.versions.logAndApply(edit);
-    return { compaction: c, trivialMove: true, bytesReadByLevel: new Map(), bytesWritten: 0, outputs: [f], counters: undefined, durationMs: performance.now() - started };
+    return { compaction: c, trivialMove: true, bytesReadByLevel: new Map(), bytesWritten: 0, outputs: [f], counters: undefined, durationMs: performance.now() - started, maxSliceMs: 0 };
   }
 
   const builders: TableBuilder[] = [];
   let outputs: FileMetadata[];
   let iter: CompactionIterator;
+  let maxSliceMs: number;
   try {
+    const setupStart = performance.now();
     const children: InternalIterator[] = [];
     const tombstones: RangeTombstone[] = [];
     const open = (f: FileMetadata): InternalIterator => env.tableIterator(env.table(f.fileNumber));
@@ -125,7 +129,10 @@ export async function runCompaction(c: Compaction, version: Version, env: Compac
       yieldNow,
       ...(env.checkAbort === undefined ? {} : { checkAbort: () => { env.checkAbort?.(); } }),
     });
+    // Opening the inputs (footer, index, filter of each) is synchronous work too.
+    maxSliceMs = performance.now() - setupStart;
     const finished = await writer.run();
+    maxSliceMs = Math.max(maxSliceMs, writer.maxSliceMs);
     outputs = finished.map(({ meta, range }) => ({
       fileNumber: meta.fileNumber,
       fileSize: meta.fileSize,
@@ -163,6 +170,7 @@ export async function runCompaction(c: Compaction, version: Version, env: Compac
     outputs,
     counters: iter.counters,
     durationMs: performance.now() - started,
+    maxSliceMs,
   };
 }
 

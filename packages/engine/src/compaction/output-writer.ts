@@ -41,6 +41,8 @@ export interface OutputWriterOptions<S extends TableSink, M> {
 
 export class OutputWriter<S extends TableSink, M> {
   readonly outputs: FinishedOutput<M>[] = [];
+  /** Longest stretch of synchronous merge work between two yields, ms (stats: event-loop cost). */
+  maxSliceMs = 0;
   private current: S | undefined;
   private currentFirst: Uint8Array | undefined;
   private currentLast: Uint8Array | undefined;
@@ -67,7 +69,10 @@ export class OutputWriter<S extends TableSink, M> {
       const last = this.currentLast;
       if (last === undefined || compareKeys(last, e.key) !== 0) {
         if (this.splitter.shouldCutBefore(e.key, this.current?.estimatedSize ?? 0) && last !== undefined) {
+          const elapsed = performance.now() - sliceStart;
+          if (elapsed > this.maxSliceMs) this.maxSliceMs = elapsed;
           await this.finishCurrent(successor(last));
+          sliceStart = performance.now();
         }
         this.currentFirst ??= e.key;
         this.currentLast = e.key;
@@ -75,10 +80,14 @@ export class OutputWriter<S extends TableSink, M> {
       this.current ??= this.options.open();
       this.current.add(e);
       this.currentEntries++;
-      if ((++n & 63) === 0 && performance.now() - sliceStart >= sliceMs) {
-        this.options.checkAbort?.();
-        await this.options.yieldNow();
-        sliceStart = performance.now();
+      if ((++n & 63) === 0) {
+        const elapsed = performance.now() - sliceStart;
+        if (elapsed >= sliceMs) {
+          if (elapsed > this.maxSliceMs) this.maxSliceMs = elapsed;
+          this.options.checkAbort?.();
+          await this.options.yieldNow();
+          sliceStart = performance.now();
+        }
       }
     }
     // The last table takes the remaining tombstone pieces, unbounded above; a compaction whose
