@@ -93,31 +93,33 @@ export function writeBatch(ops: readonly BatchOp[], firstLsn: number, out: Buffe
   writeU64(out, firstLsn, pos);
   out.writeUInt32LE(ops.length, pos + 8);
   pos += FIXED_SIZE;
-  const putBytes = (b: Uint8Array): void => {
-    let n = b.length;
-    while (n >= 0x80) {
-      out[pos++] = (n & 0x7f) | 0x80;
-      n = Math.floor(n / 128);
-    }
-    out[pos++] = n;
-    out.set(b, pos);
-    pos += b.length;
-  };
   for (const op of ops) {
     if (op.type === 'put') {
       out[pos++] = KIND_PUT;
-      putBytes(op.key);
-      putBytes(op.value);
+      pos = putBytes(out, pos, op.key);
+      pos = putBytes(out, pos, op.value);
     } else if (op.type === 'del') {
       out[pos++] = KIND_DEL;
-      putBytes(op.key);
+      pos = putBytes(out, pos, op.key);
     } else {
       out[pos++] = KIND_DELETE_RANGE;
-      putBytes(op.start);
-      putBytes(op.end);
+      pos = putBytes(out, pos, op.start);
+      pos = putBytes(out, pos, op.end);
     }
   }
   return pos;
+}
+
+/** A varint32 length, then the bytes; returns the position after them. */
+function putBytes(out: Buffer, pos: number, bytes: Uint8Array): number {
+  let n = bytes.length;
+  while (n >= 0x80) {
+    out[pos++] = (n & 0x7f) | 0x80;
+    n = Math.floor(n / 128);
+  }
+  out[pos++] = n;
+  out.set(bytes, pos);
+  return pos + bytes.length;
 }
 
 /** The record of a batch in a buffer of its own. Throws INVALID_ARGUMENT; never writes anything. */

@@ -259,16 +259,18 @@ export class WalWriter {
     if (!this.#draining) {
       this.#draining = true;
       // Deferred so that every request issued in this tick joins the first group.
-      queueMicrotask(() => {
-        this.#drain().catch((err: unknown) => {
-          // Only a bug gets here; failing loudly beats leaving every later append hanging.
-          this.#failure ??= new WalError(WalErrorCode.IoError, 'internal error in the WAL writer', { cause: err });
-          this.#rejectQueued();
-          this.#draining = false;
-        });
-      });
+      queueMicrotask(this.#startDrain);
     }
   }
+
+  readonly #startDrain = (): void => {
+    this.#drain().catch((err: unknown) => {
+      // Only a bug gets here; failing loudly beats leaving every later append hanging.
+      this.#failure ??= new WalError(WalErrorCode.IoError, 'internal error in the WAL writer', { cause: err });
+      this.#rejectQueued();
+      this.#draining = false;
+    });
+  };
 
   #file(): string {
     return join(this.#dir, segmentFileName(this.#segment));
