@@ -1,35 +1,45 @@
 /**
- * An LRU cache of parsed, checksum-verified blocks, bounded in bytes and shared by every table
- * of a database. Keyed by (file number, block offset): file numbers are never reused, so an
- * entry can never name the wrong bytes — a deleted table's blocks simply age out (or the engine
- * calls `evictFile`).
+ * A cache of parsed, checksum-verified blocks, bounded in bytes and shared by every table of a
+ * database. Keyed by (file number, block offset): file numbers are never reused, so an entry can
+ * never name the wrong bytes — a deleted table's blocks simply age out (or the engine calls
+ * `evictFile`).
  *
- * A hit costs two Map lookups and a list splice; the list is intrusive so nothing is allocated.
+ * Replacement is CLOCK (second chance), the usual constant-time approximation of LRU: a hit only
+ * sets the entry's `referenced` bit, and eviction sweeps a hand over the entries, sparing (and
+ * clearing) referenced ones. Compared with an exact LRU list, a hit writes one field instead of
+ * relinking three list nodes scattered in memory — on random point lookups over a large table
+ * those pointer chases were cache misses. A newly inserted block starts unreferenced, so blocks
+ * read once by a scan are the first to go (scan resistance).
+ *
+ * Tables keep the handle of each block they inserted or found (`CacheHandle`) and re-validate it
+ * with `touch`, skipping the map lookups on the hot path.
+ *
  * Cached blocks are immutable and values handed out are views into them: eviction only drops
  * the cache's reference, so a view held by a caller stays valid.
  */
 import type { Block } from './block-format.js';
 import { TableError } from './errors.js';
 
-class Node {
-  prev: Node | null = null;
-  next: Node | null = null;
+/** One cached block. `block` is undefined once evicted. */
+export class CacheHandle {
+  referenced = false;
   constructor(
     readonly fileNumber: number,
     readonly offset: number,
-    readonly block: Block,
+    public block: Block | undefined,
     readonly charge: number,
-    readonly shard: Map<number, Node>,
+    public slot: number,
   ) {}
 }
 
 export class BlockCache {
   readonly capacity: number;
   private used = 0;
-  private readonly files = new Map<number, Map<number, Node>>();
-  /** Most recently used at `head`. */
-  private head: Node | null = null;
-  private tail: Node | null = null;
+  private readonly files = new Map<number, Map<number, CacheHandle>>();
+  /** The clock: live handles and holes left by evictions (compacted when half are holes). */
+  private ring: (CacheHandle | undefined)[] = [];
+  private hand = 0;
+  private holes = 0;
   hits = 0;
   misses = 0;
 
@@ -45,24 +55,46 @@ export class BlockCache {
     return this.used;
   }
 
+  /** Number of cached blocks. */
+  get size(): number {
+    return this.ring.length - this.holes;
+  }
+
   get(fileNumber: number, offset: number): Block | undefined {
-    const node = this.files.get(fileNumber)?.get(offset);
-    if (node === undefined) {
+    return this.lookup(fileNumber, offset)?.block;
+  }
+
+  /** The handle of a cached block (marking it referenced), or undefined. */
+  lookup(fileNumber: number, offset: number): CacheHandle | undefined {
+    const h = this.files.get(fileNumber)?.get(offset);
+    if (h === undefined) {
       this.misses++;
       return undefined;
     }
     this.hits++;
-    if (node !== this.head) {
-      this.unlink(node);
-      this.pushFront(node);
-    }
-    return node.block;
+    h.referenced = true;
+    return h;
   }
 
-  /** Adds a block (replacing any at the same key). A block larger than the whole cache is not kept. */
-  insert(fileNumber: number, offset: number, block: Block): void {
+  /** The block of a handle obtained earlier, if it is still cached. */
+  touch(h: CacheHandle): Block | undefined {
+    const block = h.block;
+    if (block === undefined) {
+      this.misses++;
+      return undefined;
+    }
+    this.hits++;
+    h.referenced = true;
+    return block;
+  }
+
+  /**
+   * Adds a block (replacing any at the same key) and returns its handle; a block larger than the
+   * whole cache is not kept (undefined).
+   */
+  insert(fileNumber: number, offset: number, block: Block): CacheHandle | undefined {
     const charge = block.charge;
-    if (charge > this.capacity) return;
+    if (charge > this.capacity) return undefined;
     let shard = this.files.get(fileNumber);
     if (shard === undefined) {
       shard = new Map();
@@ -70,45 +102,56 @@ export class BlockCache {
     }
     const old = shard.get(offset);
     if (old !== undefined) this.remove(old);
-    const node = new Node(fileNumber, offset, block, charge, shard);
-    shard.set(offset, node);
-    this.pushFront(node);
+    const h = new CacheHandle(fileNumber, offset, block, charge, this.ring.length);
+    shard.set(offset, h);
+    this.ring.push(h);
     this.used += charge;
-    while (this.used > this.capacity && this.tail !== null) this.remove(this.tail);
+    this.evictToCapacity();
+    return h;
   }
 
   /** Drops every block of one table (e.g. after the file is deleted). */
   evictFile(fileNumber: number): void {
     const shard = this.files.get(fileNumber);
     if (shard === undefined) return;
-    for (const node of [...shard.values()]) this.remove(node);
-    this.files.delete(fileNumber);
+    for (const h of [...shard.values()]) this.remove(h);
   }
 
   clear(): void {
-    while (this.tail !== null) this.remove(this.tail);
+    for (const h of this.ring) if (h !== undefined) this.remove(h);
   }
 
-  private remove(node: Node): void {
-    this.unlink(node);
-    node.shard.delete(node.offset);
-    if (node.shard.size === 0 && this.files.get(node.fileNumber) === node.shard) this.files.delete(node.fileNumber);
-    this.used -= node.charge;
+  private evictToCapacity(): void {
+    while (this.used > this.capacity) {
+      if (this.hand >= this.ring.length) this.wrap();
+      const h = this.ring[this.hand];
+      if (h !== undefined) {
+        if (h.referenced) h.referenced = false;
+        else this.remove(h);
+      }
+      this.hand++;
+    }
   }
 
-  private unlink(node: Node): void {
-    if (node.prev !== null) node.prev.next = node.next;
-    else this.head = node.next;
-    if (node.next !== null) node.next.prev = node.prev;
-    else this.tail = node.prev;
-    node.prev = node.next = null;
+  /** The hand went round: compact the ring if it is mostly holes. */
+  private wrap(): void {
+    this.hand = 0;
+    if (this.holes * 2 > this.ring.length) {
+      const live = this.ring.filter((h): h is CacheHandle => h !== undefined);
+      for (const [i, h] of live.entries()) h.slot = i;
+      this.ring = live;
+      this.holes = 0;
+    }
   }
 
-  private pushFront(node: Node): void {
-    node.next = this.head;
-    node.prev = null;
-    if (this.head !== null) this.head.prev = node;
-    this.head = node;
-    this.tail ??= node;
+  private remove(h: CacheHandle): void {
+    if (h.block === undefined) return;
+    h.block = undefined;
+    this.ring[h.slot] = undefined;
+    this.holes++;
+    const shard = this.files.get(h.fileNumber);
+    shard?.delete(h.offset);
+    if (shard?.size === 0) this.files.delete(h.fileNumber);
+    this.used -= h.charge;
   }
 }

@@ -146,13 +146,18 @@ export class Block {
     this.numRestarts = n;
   }
 
+  /**
+   * Offset of restart entry i. Read from the block's own bytes rather than a decoded copy: a
+   * separate array would be one more cache miss on a cold block, and cold blocks dominate
+   * random point lookups.
+   */
   restartPoint(i: number): number {
     return readFixed32(this.data, this.restartsOffset + 4 * i);
   }
 
   /** Bytes this block pins in memory (for the cache's accounting). */
   get charge(): number {
-    return this.data.byteLength + 96;
+    return this.data.byteLength + 160;
   }
 }
 
@@ -174,6 +179,8 @@ export class BlockCursor implements ByteSource {
   /** Current key: `keyBuf[0, keyLength)`. Overwritten on every move. */
   keyBuf: Uint8Array = new Uint8Array(64);
   keyLength = 0;
+  /** Bytes the current key shares with the previous entry's (0 at a restart point). */
+  shared = 0;
   seq = 0;
   kind: EntryKind = EntryKind.Put;
   valueOffset = 0;
@@ -263,10 +270,10 @@ export class BlockCursor implements ByteSource {
       const mid = (lo + hi + 1) >>> 1;
       this.pos = block.restartPoint(mid);
       const limit = block.restartsOffset;
-      const shared = readVarint(this, limit);
-      const unshared = readVarint(this, limit);
-      const valueTag = readVarint(this, limit);
-      const s = readVarint(this, limit);
+      const shared = this.varint(limit);
+      const unshared = this.varint(limit);
+      const valueTag = this.varint(limit);
+      const s = this.varint(limit);
       if (shared !== 0 || unshared < 0 || valueTag < 0 || s < 0 || this.pos + unshared > limit) {
         throw corruption(block.file, block.fileOffset, `block restart entry ${mid} is malformed`);
       }
@@ -275,9 +282,23 @@ export class BlockCursor implements ByteSource {
       else hi = mid - 1;
     }
     this.seekToRestart(lo);
+    // Linear scan. `matched` = bytes of the current key known equal to the target. The next key
+    // shares `shared` bytes with the current one: if shared > matched it differs from the target
+    // exactly where the current key did, so it is still smaller — no comparison needed; else the
+    // comparison resumes at byte `shared`. Keys with long common prefixes are compared once.
+    const klen = key.length;
+    let matched = 0;
     while (this.offset < block.restartsOffset) {
-      const c = compareInternal(compareBytesAt(this.keyBuf, 0, this.keyLength, key), this.seq, seq);
-      if (c >= 0) return;
+      if (this.shared <= matched) {
+        const kb = this.keyBuf;
+        const len = this.keyLength;
+        const n = len < klen ? len : klen;
+        let i = this.shared;
+        while (i < n && kb[i] === key[i]) i++;
+        matched = i;
+        const c = i < n ? kb[i]! - key[i]! : len - klen;
+        if (c > 0 || (c === 0 && this.seq <= seq)) return;
+      }
       this.next();
     }
   }
@@ -302,6 +323,19 @@ export class BlockCursor implements ByteSource {
     return { key: this.key(), seq: this.seq, kind: this.kind, value: this.value() };
   }
 
+  /** A varint at `pos`; the one-byte case (nearly every field) inline, monomorphic. */
+  private varint(limit: number): number {
+    const p = this.pos;
+    if (p < limit) {
+      const b = this.data[p]!;
+      if (b < 0x80) {
+        this.pos = p + 1;
+        return b;
+      }
+    }
+    return readVarint(this, limit);
+  }
+
   private decodeAt(off: number): void {
     const block = this.block;
     const limit = block.restartsOffset;
@@ -310,10 +344,10 @@ export class BlockCursor implements ByteSource {
       return;
     }
     this.pos = off;
-    const shared = readVarint(this, limit);
-    const unshared = readVarint(this, limit);
-    const valueTag = readVarint(this, limit);
-    const seq = readVarint(this, limit);
+    const shared = this.varint(limit);
+    const unshared = this.varint(limit);
+    const valueTag = this.varint(limit);
+    const seq = this.varint(limit);
     const keyStart = this.pos;
     const valueLength = valueTag > 0 ? valueTag - 1 : 0;
     if (shared < 0 || unshared < 0 || valueTag < 0 || seq < 0 || shared > this.keyLength || keyStart + unshared + valueLength > limit) {
@@ -333,6 +367,7 @@ export class BlockCursor implements ByteSource {
       kb.set(data.subarray(keyStart, keyStart + unshared), shared);
     }
     this.keyLength = keyLength;
+    this.shared = shared;
     this.seq = seq;
     this.kind = valueTag === 0 ? EntryKind.Delete : EntryKind.Put;
     this.valueOffset = keyStart + unshared;

@@ -9,8 +9,9 @@
  * copy on the hot path. Callers must never write into them.
  */
 import { compareKeys, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
-import { Block, BlockCursor } from './block-format.js';
-import type { BlockCache } from './block-cache.js';
+import { Block, BlockCursor, compareBytesAt } from './block-format.js';
+import { ByteWriter } from './coding.js';
+import type { BlockCache, CacheHandle } from './block-cache.js';
 import { BloomFilter } from './bloom.js';
 import { corruption, ioError, TableError } from './errors.js';
 import {
@@ -55,13 +56,19 @@ export class Table {
   private readonly cache: BlockCache | undefined;
   private fd: number;
   private closed = false;
-  /** Index, unpacked into parallel arrays so a lookup is a plain binary search. */
-  private readonly indexKeys: Uint8Array[];
+  /**
+   * The index, unpacked into flat arrays so a lookup is a plain binary search that chases no
+   * pointers: separator i is indexKeyBytes[indexKeyOffsets[i], indexKeyOffsets[i + 1]).
+   */
+  private readonly indexKeyBytes: Uint8Array;
+  private readonly indexKeyOffsets: Uint32Array;
   private readonly indexSeqs: Float64Array;
   private readonly blockOffsets: Float64Array;
   private readonly blockSizes: Float64Array;
   private readonly filter: BloomFilter | undefined;
   private readonly tombstones: readonly RangeTombstone[];
+  /** Handles of this table's cached blocks, by block number: a hit skips the cache's maps. */
+  private readonly cacheHandles: (CacheHandle | undefined)[];
   /** Reused by `get` (synchronous, so never used by two lookups at once). */
   private readonly cursor: BlockCursor;
   private readonly metaHandles: ReadonlyMap<string, BlockHandle>;
@@ -125,7 +132,8 @@ export class Table {
 
     // Index.
     const indexBlock = this.readBlock(footer.index);
-    const keys: Uint8Array[] = [];
+    const keyBytes = new ByteWriter(4096);
+    const keyOffsets: number[] = [0];
     const seqs: number[] = [];
     const offsets: number[] = [];
     const sizes: number[] = [];
@@ -134,23 +142,26 @@ export class Table {
     ic.seekToFirst();
     while (ic.valid()) {
       const h = decodeBlockHandle({ data: indexBlock.data, pos: ic.valueOffset }, ic.valueOffset + ic.valueLength, dataEnd);
-      if (h?.offset !== prevEnd) throw corruption(path, footer.index.offset, `index entry ${keys.length} has a bad block handle`);
+      if (h?.offset !== prevEnd) throw corruption(path, footer.index.offset, `index entry ${seqs.length} has a bad block handle`);
       prevEnd = h.offset + h.size + BLOCK_TRAILER_SIZE;
-      keys.push(ic.key());
+      keyBytes.putBytes(ic.keyBuf, 0, ic.keyLength);
+      keyOffsets.push(keyBytes.length);
       seqs.push(ic.seq);
       offsets.push(h.offset);
       sizes.push(h.size);
       ic.next();
     }
-    if (keys.length !== this.properties.dataBlockCount) {
-      throw corruption(path, footer.index.offset, `index has ${keys.length} blocks, properties say ${this.properties.dataBlockCount}`);
+    if (seqs.length !== this.properties.dataBlockCount) {
+      throw corruption(path, footer.index.offset, `index has ${seqs.length} blocks, properties say ${this.properties.dataBlockCount}`);
     }
-    this.indexKeys = keys;
+    this.indexKeyBytes = keyBytes.bytes().slice();
+    this.indexKeyOffsets = Uint32Array.from(keyOffsets);
     this.indexSeqs = Float64Array.from(seqs);
     this.blockOffsets = Float64Array.from(offsets);
     this.blockSizes = Float64Array.from(sizes);
-    this.blockCount = keys.length;
+    this.blockCount = seqs.length;
     this.cursor = new BlockCursor(indexBlock);
+    this.cacheHandles = this.cache === undefined ? [] : new Array<CacheHandle | undefined>(this.blockCount).fill(undefined);
   }
 
   /** Opens and validates a table (footer, magic, meta blocks, index). Damage → CORRUPTION. */
@@ -230,13 +241,15 @@ export class Table {
    * i.e. the only block that can hold the first entry ≥ (key, seq); `blockCount` if none.
    */
   findBlock(key: Uint8Array, seq: number): number {
-    const keys = this.indexKeys;
+    const bytes = this.indexKeyBytes;
+    const offsets = this.indexKeyOffsets;
     const seqs = this.indexSeqs;
     let lo = 0;
-    let hi = keys.length;
+    let hi = seqs.length;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
-      const c = compareKeys(keys[mid]!, key) || seq - seqs[mid]!;
+      const start = offsets[mid]!;
+      const c = compareBytesAt(bytes, start, offsets[mid + 1]! - start, key) || seq - seqs[mid]!;
       if (c < 0) lo = mid + 1;
       else hi = mid;
     }
@@ -253,12 +266,20 @@ export class Table {
     this.checkOpen();
     const offset = this.blockOffsets[i]!;
     const cache = this.cache;
-    if (cache !== undefined) {
-      const hit = cache.get(this.fileNumber, offset);
+    if (cache === undefined) return this.readBlock({ offset, size: this.blockSizes[i]! });
+    const known = this.cacheHandles[i];
+    if (known !== undefined) {
+      const hit = cache.touch(known);
       if (hit !== undefined) return hit;
     }
+    // Another reader of the same file (the engine may open a table twice) may have cached it.
+    const shared = cache.lookup(this.fileNumber, offset);
+    if (shared?.block !== undefined) {
+      this.cacheHandles[i] = shared;
+      return shared.block;
+    }
     const block = this.readBlock({ offset, size: this.blockSizes[i]! });
-    cache?.insert(this.fileNumber, offset, block);
+    this.cacheHandles[i] = cache.insert(this.fileNumber, offset, block);
     return block;
   }
 
