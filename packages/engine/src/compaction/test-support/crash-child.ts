@@ -1,0 +1,31 @@
+// Child process for compaction-crash.test.ts: writes a deterministic stream of batches into a
+// database with tiny tables (so compactions run nearly all the time), prints "acked <n>" after
+// batch n's promise resolves, and SIGKILLs itself at a random moment while a compaction is
+// running (a timer fires between the compaction's slices and during its fsyncs).
+//   argv: dir seed
+import { Database } from '../../db/database.js';
+import { batchOps, CRASH_DB_OPTIONS } from './crash-workload.js';
+
+const [dir, seedArg] = process.argv.slice(2);
+let seed = Number(seedArg) >>> 0 || 1;
+const rand = (): number => {
+  seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
+  return seed / 2 ** 32;
+};
+
+const db = await Database.open(dir!, CRASH_DB_OPTIONS);
+// Kill after a random number of observations of a running compaction.
+let countdown = 1 + Math.floor(rand() * 400);
+setInterval(() => {
+  if (db.stats().compaction?.running === true && --countdown <= 0) process.kill(process.pid, 'SIGKILL');
+}, 0);
+for (let n = 0; ; n++) {
+  const b = db.batch();
+  for (const op of batchOps(n)) {
+    if (op.t === 'put') b.put(op.k, op.v);
+    else if (op.t === 'del') b.delete(op.k);
+    else b.deleteRange(op.s, op.e);
+  }
+  await b.write();
+  process.stdout.write(`acked ${n}\n`);
+}
