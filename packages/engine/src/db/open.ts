@@ -59,7 +59,13 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
       throw toStrataError(err, `cannot create the database directory ${dir}`, dir);
     }
   }
-  const lock = DirectoryLock.acquire(fs, dir);
+  let lock: DirectoryLock;
+  try {
+    lock = DirectoryLock.acquire(fs, dir);
+  } catch (err) {
+    // Creating LOCK writes and closes a file: an EIO/ENOSPC there must come out typed too.
+    throw toStrataError(err, `cannot lock the database at ${dir}`, join(dir, 'LOCK'));
+  }
   let versions: VersionSet | undefined;
   let tables: TableCache | undefined;
   let core: DbCore | undefined;

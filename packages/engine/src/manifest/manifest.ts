@@ -74,7 +74,13 @@ export class ManifestWriter {
     if (this.fd < 0) return;
     const fd = this.fd;
     this.fd = -1;
-    this.fs.closeSync(fd);
+    try {
+      this.fs.closeSync(fd);
+    } catch {
+      // Every record was fdatasynced before it was acknowledged, so a failing close(2) loses
+      // nothing; the descriptor is released either way. Throwing here would skip the rest of
+      // Database.close (tables, LOCK) and surface a raw EIO instead of a StrataError.
+    }
   }
 }
 
