@@ -81,18 +81,23 @@ export class TableIterator implements InternalIterator {
   next(): void {
     if (!this.positioned) throw notPositioned();
     this.current = undefined;
+    // Unpositioned until the move succeeds: a damaged block must not leave a stale position.
+    this.positioned = false;
     const cursor = this.cursor!;
     cursor.next();
-    if (!cursor.valid()) this.loadForward(this.blockIndex + 1);
+    if (cursor.valid()) this.positioned = true;
+    else this.loadForward(this.blockIndex + 1);
     this.clampUpper();
   }
 
   prev(): void {
     if (!this.positioned) throw notPositioned();
     this.current = undefined;
+    this.positioned = false;
     const cursor = this.cursor!;
     cursor.prev();
-    if (!cursor.valid()) this.loadBackward(this.blockIndex - 1);
+    if (cursor.valid()) this.positioned = true;
+    else this.loadBackward(this.blockIndex - 1);
     this.clampLower();
   }
 
