@@ -63,8 +63,12 @@ export class Database {
   static async open(path: string, options?: DatabaseOptions): Promise<Database> {
     if (typeof path !== 'string' || path.length === 0) throw new StrataError('INVALID_ARGUMENT', 'Database.open(path): path must be a non-empty string');
     const opts = resolveOptions(options);
-    const { core, lock, recovery } = await openCore(path, opts);
-    return new Database(path, core, lock, recovery);
+    try {
+      const { core, lock, recovery } = await openCore(path, opts);
+      return new Database(path, core, lock, recovery);
+    } catch (err) {
+      throw toStrataError(err, `cannot open the database at ${path}`, path);
+    }
   }
 
   get isOpen(): boolean {

@@ -90,7 +90,20 @@ export interface ManifestContents {
   readonly validSize: number;
 }
 
-/** Reads every edit of a manifest. A torn final record is dropped; damage before it is CORRUPTION. */
+/** Whether a whole, checksummed record starts at `pos`. */
+function validRecordAt(buf: Buffer, pos: number): boolean {
+  if (pos + RECORD_HEADER_SIZE > buf.length) return false;
+  const end = pos + RECORD_HEADER_SIZE + buf.readUInt32LE(pos + 4);
+  return end <= buf.length && buf[pos + 8] === RECORD_TYPE_EDIT && crc32(buf.subarray(pos + 4, end)) === buf.readUInt32LE(pos);
+}
+
+/**
+ * Reads every edit of a manifest. A bad record with no valid record anywhere after it is a torn
+ * tail — the trace of an append that a crash or power cut interrupted, which was never
+ * acknowledged (logAndApply resolves only after the fsync) — and is dropped, whatever the
+ * bytes there look like (zeros, garbage, a prefix). A bad record followed by a valid one is
+ * damage in the middle: CORRUPTION.
+ */
 export function readManifest(fs: FileSystem, path: string): ManifestContents {
   const buf = Buffer.from(fs.readFileSync(path));
   if (buf.length < MANIFEST_HEADER_SIZE || !buf.subarray(0, 8).equals(MANIFEST_MAGIC)) {
@@ -106,18 +119,13 @@ export function readManifest(fs: FileSystem, path: string): ManifestContents {
     const bad = (why: string): never => {
       throw new StrataError('CORRUPTION', `${path}: ${why} at offset ${pos}; the manifest is damaged, restore the database from a backup`, { file: path, offset: pos });
     };
-    if (pos + RECORD_HEADER_SIZE > buf.length) break; // torn header at the tail
-    const len = buf.readUInt32LE(pos + 4);
-    const end = pos + RECORD_HEADER_SIZE + len;
-    if (end > buf.length) break; // torn payload at the tail
-    const crc = buf.readUInt32LE(pos);
-    if (crc32(buf.subarray(pos + 4, end)) !== crc) {
-      // A torn tail can also show up as a bad checksum on the last record; anything after it
-      // means the damage is in the middle.
-      if (end >= buf.length) break;
-      bad('record checksum mismatch');
+    if (!validRecordAt(buf, pos)) {
+      for (let q = pos + 1; q + RECORD_HEADER_SIZE <= buf.length; q++) {
+        if (validRecordAt(buf, q)) bad('damaged record followed by intact ones');
+      }
+      break; // torn tail
     }
-    if (buf[pos + 8] !== RECORD_TYPE_EDIT) bad(`unknown record type ${buf[pos + 8]}`);
+    const end = pos + RECORD_HEADER_SIZE + buf.readUInt32LE(pos + 4);
     try {
       edits.push(decodeEdit(buf.subarray(pos + RECORD_HEADER_SIZE, end)));
     } catch (err) {
