@@ -375,4 +375,19 @@ describe('Memtable basics', () => {
     expect([...x.flushTombstones()]).toEqual([...y.flushTombstones()]);
     expect(x.approximateBytes()).toBeGreaterThan(2000 * 3);
   });
+
+  it('finds the version visible at any snapshot under many newer versions (index walk and its search fallback)', () => {
+    const m = new Memtable();
+    const keys = ['k', 'k\u0000', 'kk'].map(b);
+    let seq = 0;
+    for (let round = 0; round < 40; round++) for (const key of keys) m.put(key, Uint8Array.of(round), ++seq);
+    for (let snap = 0; snap <= seq + 1; snap++) {
+      keys.forEach((key, k) => {
+        // Key k was written at seqs k+1, k+4, k+7, … with value = round.
+        const round = Math.floor((Math.min(snap, seq) - (k + 1)) / 3);
+        const expected = round < 0 ? undefined : { kind: 'put', value: Uint8Array.of(round), seq: round * 3 + k + 1 };
+        expect(m.get(key, snap), `key ${k} at ${snap}`).toEqual(expected);
+      });
+    }
+  });
 });
