@@ -378,6 +378,11 @@ export class TableBuilder {
         this.state = 'failed';
         throw ioError(this.path, this.flushed + done, 'write', err);
       }
+      if (!(n > 0)) {
+        // A layer that makes no progress would spin here forever.
+        this.state = 'failed';
+        throw ioError(this.path, this.flushed + done, 'write', Object.assign(new Error(`write returned ${n}`), { code: 'EIO' }));
+      }
       done += n;
     }
     this.flushed += bytes.length;

@@ -8,7 +8,7 @@
  * Values returned by `get` (and by the iterators) are views into cached, immutable blocks: no
  * copy on the hot path. Callers must never write into them.
  */
-import { compareKeys, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
+import { compareKeys, fragmentTombstones, type FragmentedRangeTombstones, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
 import { Block, BlockCursor, compareBytesAt } from './block-format.js';
 import { ByteWriter } from './coding.js';
 import type { BlockCache, CacheHandle } from './block-cache.js';
@@ -67,6 +67,9 @@ export class Table {
   private readonly blockSizes: Float64Array;
   private readonly filter: BloomFilter | undefined;
   private readonly tombstones: readonly RangeTombstone[];
+  private readonly maxTombstoneSeq: number;
+  /** The tombstones fragmented for a snapshot that sees them all; built on first use. */
+  private fragments: FragmentedRangeTombstones | undefined;
   /** Handles of this table's cached blocks, by block number: a hit skips the cache's maps. */
   private readonly cacheHandles: (CacheHandle | undefined)[];
   /** Reused by `get` (synchronous, so never used by two lookups at once). */
@@ -129,6 +132,7 @@ export class Table {
       }
     }
     this.tombstones = tombstones;
+    this.maxTombstoneSeq = tombstones.reduce((m, t) => Math.max(m, t.seq), 0);
 
     // Index.
     const indexBlock = this.readBlock(footer.index);
@@ -212,10 +216,17 @@ export class Table {
     return this.filter === undefined || this.filter.mayContain(key);
   }
 
-  /** The largest seq ≤ `snapshotSeq` among this table's tombstones covering `key`; 0 when none. */
+  /**
+   * The largest seq ≤ `snapshotSeq` among this table's tombstones covering `key`; 0 when none.
+   * A reader whose snapshot sees every tombstone of the table (the usual case) gets a binary
+   * search over the fragmented tombstones (the memtable's fragmenter); an older snapshot scans
+   * the tombstones that start at or before `key`.
+   */
   maxCoveringTombstoneSeq(key: Uint8Array, snapshotSeq: number): number {
     const ts = this.tombstones;
-    // Tombstones are sorted by start: only those before `hi` can cover key.
+    if (ts.length === 0) return 0;
+    if (snapshotSeq >= this.maxTombstoneSeq) return (this.fragments ??= fragmentTombstones(ts)).maxCoveringSeq(key);
+    // Tombstones are sorted by start: only those before `lo` can cover key.
     let lo = 0;
     let hi = ts.length;
     while (lo < hi) {
