@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Database, type Snapshot } from '../src/index.js';
+import { Database, type DbIterator, type Snapshot } from '../src/index.js';
 import { dec, tempDir } from './helpers.js';
 
 type Op =
@@ -22,7 +22,9 @@ type Op =
   | { t: 'release'; i: number }
   | { t: 'flush' }
   | { t: 'compact' }
-  | { t: 'reopen' };
+  | { t: 'reopen' }
+  | { t: 'iterOpen'; scan: Extract<Op, { t: 'scan' }> }
+  | { t: 'iterRead'; i: number; n: number };
 
 const keyArb = fc.integer({ min: 0, max: 59 }).map((i) => `k${String(i).padStart(2, '0')}`);
 const boundArb = fc.integer({ min: 0, max: 61 }).map((i) => `k${String(i).padStart(2, '0')}`);
@@ -34,15 +36,7 @@ const putArb = fc.record({ t: fc.constant('put' as const), k: keyArb, v: valArb 
 const delArb = fc.record({ t: fc.constant('del' as const), k: keyArb });
 const rangeArb = fc.tuple(boundArb, boundArb).map(([a, b]) => ({ t: 'range' as const, s: a < b ? a : b, e: a < b ? b : a }));
 
-const opArb: fc.Arbitrary<Op> = fc.oneof(
-  { weight: 30, arbitrary: putArb },
-  { weight: 8, arbitrary: delArb },
-  { weight: 4, arbitrary: rangeArb },
-  { weight: 4, arbitrary: fc.record({ t: fc.constant('batch' as const), ops: fc.array(fc.oneof(putArb, putArb, delArb, rangeArb), { minLength: 1, maxLength: 8 }) }) },
-  { weight: 12, arbitrary: fc.record({ t: fc.constant('get' as const), k: keyArb, snap: fc.integer({ min: -1, max: 3 }) }) },
-  {
-    weight: 8,
-    arbitrary: fc.record({
+const scanArb = fc.record({
       t: fc.constant('scan' as const),
       lo: fc.option(boundArb, { nil: undefined }),
       loIncl: fc.boolean(),
@@ -51,13 +45,24 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
       reverse: fc.boolean(),
       limit: fc.oneof(fc.constant(-1), fc.integer({ min: 0, max: 10 })),
       snap: fc.integer({ min: -1, max: 3 }),
-    }),
-  },
+    });
+
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  { weight: 30, arbitrary: putArb },
+  { weight: 8, arbitrary: delArb },
+  { weight: 4, arbitrary: rangeArb },
+  { weight: 4, arbitrary: fc.record({ t: fc.constant('batch' as const), ops: fc.array(fc.oneof(putArb, putArb, delArb, rangeArb), { minLength: 1, maxLength: 8 }) }) },
+  { weight: 12, arbitrary: fc.record({ t: fc.constant('get' as const), k: keyArb, snap: fc.integer({ min: -1, max: 3 }) }) },
+  { weight: 8, arbitrary: scanArb },
   { weight: 3, arbitrary: fc.constant({ t: 'snapshot' as const }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('release' as const), i: fc.nat(3) }) },
   { weight: 2, arbitrary: fc.constant({ t: 'flush' as const }) },
   { weight: 1, arbitrary: fc.constant({ t: 'compact' as const }) },
   { weight: 1, arbitrary: fc.constant({ t: 'reopen' as const }) },
+  // Iterators left open while writes, flushes and compactions go on: they must keep reading
+  // the snapshot of their start.
+  { weight: 3, arbitrary: scanArb.map((scan) => ({ t: 'iterOpen' as const, scan: { ...scan, snap: -1 } })) },
+  { weight: 6, arbitrary: fc.record({ t: fc.constant('iterRead' as const), i: fc.nat(1), n: fc.integer({ min: 1, max: 8 }) }) },
 );
 
 type Model = Map<string, string>;
@@ -87,6 +92,11 @@ async function runSequence(ops: Op[]): Promise<void> {
   let db = await Database.open(dir, dbOptions);
   const model: Model = new Map();
   let snaps: { snap: Snapshot; model: Model }[] = [];
+  let iters: { it: DbIterator; expected: [string, string][]; pos: number }[] = [];
+  const closeIters = (): void => {
+    for (const x of iters) x.it.close();
+    iters = [];
+  };
   try {
     for (const op of ops) {
       switch (op.t) {
@@ -151,7 +161,32 @@ async function runSequence(ops: Op[]): Promise<void> {
         case 'compact':
           await db.compact();
           break;
+        case 'iterOpen': {
+          const o = op.scan;
+          const it = db.iterator({
+            ...(o.lo !== undefined ? (o.loIncl ? { gte: o.lo } : { gt: o.lo }) : {}),
+            ...(o.hi !== undefined ? (o.hiIncl ? { lte: o.hi } : { lt: o.hi }) : {}),
+            reverse: o.reverse,
+            limit: o.limit,
+          });
+          iters.push({ it, expected: scanModel(model, o), pos: 0 });
+          if (iters.length > 2) iters.shift()!.it.close();
+          break;
+        }
+        case 'iterRead': {
+          const x = iters[op.i];
+          if (!x) break;
+          for (let j = 0; j < op.n; j++) {
+            const e = x.it.next();
+            const want = x.expected[x.pos];
+            expect(e === undefined ? undefined : [dec(e[0]), dec(e[1])], `open iterator, entry ${x.pos}`).toEqual(want);
+            if (want === undefined) break;
+            x.pos++;
+          }
+          break;
+        }
         case 'reopen': {
+          closeIters();
           for (const s of snaps) s.snap.release();
           snaps = [];
           const last = db.stats().lastSequence;
@@ -170,7 +205,9 @@ async function runSequence(ops: Op[]): Promise<void> {
     };
     const expected = [...model.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
     expect(await all()).toEqual(expected);
+    closeIters();
     for (const s of snaps) s.snap.release();
+    expect(db.stats().openIterators).toBe(0);
     await db.close();
     db = await Database.open(dir, dbOptions);
     expect(await all()).toEqual(expected);

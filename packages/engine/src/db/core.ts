@@ -64,6 +64,7 @@ export class DbCore {
   state: 'opening' | 'open' | 'closing' | 'closed' = 'opening';
   compactor: Compactor | undefined;
 
+  private view: ReadView | undefined;
   /** Background tasks in flight (flush loop, compactions). */
   private readonly tasks = new Set<Promise<void>>();
   private flushing = false;
@@ -88,8 +89,22 @@ export class DbCore {
     return this.versions.lastSequence;
   }
 
+  /**
+   * The sources of a read, as of now. Cached: point reads must not allocate. The cache is
+   * dropped when the memtables change (rotateMemtable, retireFrozen) and rebuilt when the
+   * current Version changed (flush, compaction).
+   */
   readView(): ReadView {
-    return { active: this.active, frozen: this.frozen.map((f) => f.mem), version: this.versions.current };
+    const v = this.view;
+    if (v !== undefined && v.version === this.versions.current) return v;
+    return (this.view = { active: this.active, frozen: this.frozen.map((f) => f.mem), version: this.versions.current });
+  }
+
+  /** Called by flush in the same synchronous step as the install of its Version. */
+  retireFrozen(entry: FrozenEntry): void {
+    const i = this.frozen.indexOf(entry);
+    if (i >= 0) this.frozen.splice(i, 1);
+    this.view = undefined;
   }
 
   checkOpen(): void {
@@ -137,6 +152,7 @@ export class DbCore {
     if (this.active.entryCount === 0 && this.active.rangeTombstoneCount === 0) return;
     const mem = this.active.freeze();
     this.active = new Memtable();
+    this.view = undefined;
     const expected = ++this.walSegment;
     this.frozen.unshift({ mem, nextLogNumber: expected });
     this.wal.rotate().then(

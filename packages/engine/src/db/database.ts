@@ -6,6 +6,7 @@
  * modules under db/, write/, read/, flush/ and version/; this class only wires them.
  */
 import { TableIterator } from '@strata-db/sstable-iterators';
+import { LevelIterator } from '../compaction/level-iterator.js';
 import type { BatchOp, InternalIterator, RangeTombstone } from '@strata-db/memtable';
 import { compareKeys } from '@strata-db/memtable';
 import { StrataError, toStrataError } from '../errors.js';
@@ -187,12 +188,18 @@ export class Database {
         children.push(f.iterator());
         for (const t of f.rangeTombstones()) tombstones.push(t);
       }
+      const tables = core.tables;
       for (let level = 0; level < version.numLevels; level++) {
-        for (const f of version.overlappingFiles(level, bounds.lower, bounds.upper)) {
-          if (f.minSeq > seq) continue;
-          const t = core.tables.get(f.fileNumber);
-          children.push(new TableIterator(t));
-          if (f.tombstoneCount > 0) for (const ts of t.rangeTombstones()) tombstones.push(ts);
+        // Files whose data is all newer than the snapshot cannot show anything.
+        const files = version.overlappingFiles(level, bounds.lower, bounds.upper).filter((f) => f.minSeq <= seq);
+        for (const f of files) {
+          if (f.tombstoneCount > 0) for (const ts of tables.get(f.fileNumber).rangeTombstones()) tombstones.push(ts);
+        }
+        if (level === 0) {
+          for (const f of files) children.push(new TableIterator(tables.get(f.fileNumber)));
+        } else if (files.length > 0) {
+          // A sorted level is one child that opens its tables as the cursor reaches them.
+          children.push(new LevelIterator(files, (f) => new TableIterator(tables.get(f.fileNumber))));
         }
       }
       if (explicit === undefined) core.snapshots.add(seq);

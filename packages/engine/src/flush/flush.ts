@@ -69,8 +69,7 @@ export async function flushMemtable(core: DbCore, entry: FrozenEntry): Promise<v
     }
   }
   await versions.logAndApply(edit, () => {
-    const i = core.frozen.indexOf(entry);
-    if (i >= 0) core.frozen.splice(i, 1);
+    core.retireFrozen(entry);
   });
   core.counters.flushes++;
   if (meta !== undefined) core.counters.flushBytesWritten += meta.fileSize;
