@@ -5,7 +5,12 @@ import { join } from 'node:path';
 /** A fresh temporary directory; removed by the returned cleanup. */
 export function tempDir(prefix = 'strata-engine-'): { dir: string; cleanup: () => void } {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+  return {
+    dir,
+    cleanup: () => {
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 export const enc = (s: string): Uint8Array => Buffer.from(s, 'utf8');
