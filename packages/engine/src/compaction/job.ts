@@ -92,13 +92,26 @@ export async function runCompaction(c: Compaction, version: Version, env: Compac
   let outputs: FileMetadata[];
   let iter: CompactionIterator;
   let maxSliceMs: number;
+  let maxSlice = 0;
   try {
     const setupStart = performance.now();
     const children: InternalIterator[] = [];
     const tombstones: RangeTombstone[] = [];
     const open = (f: FileMetadata): InternalIterator => env.tableIterator(env.table(f.fileNumber));
+    let sliceStart = setupStart;
     for (const input of c.inputs) {
-      for (const f of input.files) for (const t of env.table(f.fileNumber).rangeTombstones()) tombstones.push(t);
+      for (const f of input.files) {
+        // Opening a table reads its index and filter synchronously: only open the ones whose
+        // tombstones are needed now (the rest open lazily as the merge reaches them), and yield
+        // between them — a full compaction may have hundreds of inputs.
+        if (f.tombstoneCount === 0) continue;
+        for (const t of env.table(f.fileNumber).rangeTombstones()) tombstones.push(t);
+        if (performance.now() - sliceStart >= env.sliceMs) {
+          maxSlice = Math.max(maxSlice, performance.now() - sliceStart);
+          await yieldNow();
+          sliceStart = performance.now();
+        }
+      }
       // L0 files overlap each other: one child each. A sorted level is one concatenated child.
       if (input.level === 0) for (const f of input.files) children.push(open(f));
       else children.push(new LevelIterator(input.files, open));
@@ -129,8 +142,7 @@ export async function runCompaction(c: Compaction, version: Version, env: Compac
       yieldNow,
       ...(env.checkAbort === undefined ? {} : { checkAbort: () => { env.checkAbort?.(); } }),
     });
-    // Opening the inputs (footer, index, filter of each) is synchronous work too.
-    maxSliceMs = performance.now() - setupStart;
+    maxSliceMs = Math.max(maxSlice, performance.now() - sliceStart);
     const finished = await writer.run();
     maxSliceMs = Math.max(maxSliceMs, writer.maxSliceMs);
     outputs = finished.map(({ meta, range }) => ({

@@ -17,6 +17,7 @@
  * inputs stay, exactly as if it had never started.
  */
 import type { Compactor, DbCore } from '../db/core.js';
+import { StrataError } from '../errors.js';
 import type { Version } from '../version/version.js';
 import { TableIterator } from '@strata-db/sstable-iterators';
 import type { Compaction } from './compaction.js';
@@ -61,7 +62,7 @@ export class LeveledCompactor implements Compactor {
       bloomBitsPerKey: o.bloomBitsPerKey,
       sliceMs: SLICE_MS,
       checkAbort: () => {
-        if (this.closed || core.state !== 'open') throw new CompactionAborted();
+        if (this.stopping()) throw new CompactionAborted();
       },
     };
   }
@@ -90,7 +91,7 @@ export class LeveledCompactor implements Compactor {
     try {
       while (this.running !== undefined) await this.running;
       const core = this.core;
-      if (this.closed || core.state !== 'open' || core.bgError !== undefined) return;
+      if (this.stopping() || core.bgError !== undefined) return;
       const version = core.versions.pinCurrent();
       const c = this.picker.pickManual(version, lo, hi);
       if (c === undefined) {
@@ -98,6 +99,9 @@ export class LeveledCompactor implements Compactor {
         return;
       }
       await this.start(c, version);
+      if (this.stopping()) {
+        throw new StrataError('NOT_OPEN', 'the database was closed while compact() ran; the compaction was abandoned and the data is as it was before it');
+      }
     } finally {
       this.manual--;
       this.core.maybeScheduleCompaction();
@@ -118,6 +122,11 @@ export class LeveledCompactor implements Compactor {
 
   close(): void {
     this.closed = true;
+  }
+
+  /** The database is closing (or closed): no new compaction starts, a running one aborts. */
+  private stopping(): boolean {
+    return this.closed || this.core.state !== 'open';
   }
 
   /** Runs `c` in the background; `version` (pinned by the caller) is released when it ends. */
