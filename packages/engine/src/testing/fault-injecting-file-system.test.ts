@@ -147,6 +147,18 @@ describe('FaultInjectingFileSystem', () => {
     expect(fs.traceText()).toContain('#3 rename /db/a');
   });
 
+  it('can lie about syncs: success reported, nothing made durable', async () => {
+    const { fs, mem } = setup({ rules: [{ op: 'fdatasync', nth: 1, lie: true, path: /\.wal$/ }] });
+    const fd = fs.openSync('/db/000001.wal', 'w');
+    await fs.fsyncDir('/db');
+    put(fs, fd, 'acknowledged');
+    await fs.fdatasync(fd);
+    expect(fs.syncsCompleted).toBe(2);
+    expect(text(mem.powerCut().readFileSync('/db/000001.wal'))).toBe('');
+    await fs.fsync(fd); // not selected by the rule: a real sync
+    expect(text(mem.powerCut().readFileSync('/db/000001.wal'))).toBe('acknowledged');
+  });
+
   it('rejects a rule that can never fire', () => {
     expect(() => setup({ rules: [{ op: 'write', nth: 0 }] })).toThrow(RangeError);
   });

@@ -32,6 +32,12 @@ export interface FaultRule {
   readonly path?: RegExp | ((path: string) => boolean);
   /** A failing write first writes a random-length prefix of its bytes (seeded). */
   readonly torn?: boolean;
+  /**
+   * For syncs: report success without syncing — a disk whose write cache ignores flushes. Used to
+   * prove that the power-loss sweep notices a missing fsync (it must fail when the disk lies).
+   * `nth` and `persistent` do not apply: every matching sync lies, and the rule injects no error.
+   */
+  readonly lie?: boolean;
 }
 
 export interface InjectedFault {
@@ -214,6 +220,12 @@ export class FaultInjectingFileSystem implements FileSystem {
 
   private async sync(partial: Omit<OpRecord, 'index'>, run: () => Promise<void>): Promise<void> {
     const op = this.record(partial);
+    if (this.lyingRule(op)) {
+      this.hookOnly(op);
+      await Promise.resolve();
+      this.completedSyncs++;
+      return;
+    }
     const fault = this.check(op);
     if (fault !== undefined) throw fault;
     await run();
@@ -258,7 +270,7 @@ export class FaultInjectingFileSystem implements FileSystem {
     if (this.off) return fsError('EIO', op.kind, op.path, 'the power is off');
     let code: ErrnoCode | undefined;
     for (const r of this.rules) {
-      if (!matches(r.rule.op, op) || !pathMatches(r.rule, op.path)) continue;
+      if (r.rule.lie === true || !matches(r.rule.op, op) || !pathMatches(r.rule, op.path)) continue;
       r.seen++;
       const fire = r.rule.persistent === true ? r.seen >= r.rule.nth : r.seen === r.rule.nth;
       if (fire) code ??= r.rule.code ?? 'EIO';
@@ -266,6 +278,10 @@ export class FaultInjectingFileSystem implements FileSystem {
     if (code === undefined) return undefined;
     this.injected.push({ op, code });
     return fsError(code, op.kind, op.path, `injected fault at ${describeOp(op)}`);
+  }
+
+  private lyingRule(op: OpRecord): boolean {
+    return this.rules.some((r) => r.rule.lie === true && matches(r.rule.op, op) && pathMatches(r.rule, op.path));
   }
 
   private tornRule(op: OpRecord): boolean {

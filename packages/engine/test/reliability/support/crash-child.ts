@@ -1,0 +1,86 @@
+/**
+ * The process the crash loop kills: opens the database, prints "open", then runs several writers
+ * at once (group commit), each issuing puts, deletes, range deletes and batches, sync and not,
+ * forever — until SIGKILL. Each writer owns its keys, so the parent can check every key without
+ * knowing how the writers interleaved. Usage: crash-child.ts <dir> <seed> <round>
+ */
+import { Database } from '../../../src/index.js';
+import { Random } from '../../../src/testing/index.js';
+import { CRASH_DB_OPTIONS, type ChildOp } from './crash-protocol.js';
+
+const [dir, seedText, roundText] = process.argv.slice(2);
+if (dir === undefined || seedText === undefined || roundText === undefined) {
+  process.stderr.write('usage: crash-child.ts <dir> <seed> <round>\n');
+  process.exit(2);
+}
+const round = Number(roundText);
+const WRITERS = 4;
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+const db = await Database.open(dir, CRASH_DB_OPTIONS);
+say(`open ${db.stats().lastSequence}`);
+
+async function run(op: ChildOp): Promise<void> {
+  say(`issue ${JSON.stringify(op)}`);
+  const opts = { sync: op.sync };
+  switch (op.t) {
+    case 'put':
+      await db.put(op.k, op.v, opts);
+      break;
+    case 'del':
+      await db.delete(op.k, opts);
+      break;
+    case 'range':
+      await db.deleteRange(op.s, op.e, opts);
+      break;
+    case 'batch': {
+      const b = db.batch();
+      for (const [k, v] of op.puts) b.put(k, v);
+      for (const k of op.dels) b.delete(k);
+      await b.write(opts);
+      break;
+    }
+  }
+  say(`ack ${op.id} ${db.stats().lastSequence}`);
+}
+
+async function writer(w: number, rng: Random): Promise<never> {
+  const live: string[] = []; // this writer's acknowledged, not deleted, plain keys
+  const groups: string[] = []; // prefixes of acknowledged groups, for range deletes
+  const prefix = `r${String(round).padStart(3, '0')}w${w}`;
+  for (let n = 0; ; n++) {
+    const id = `${round}.${w}.${n}`;
+    const sync = rng.chance(0.3);
+    const value = `${id}:` + 'v'.repeat(rng.int(0, 200));
+    const r = rng.next();
+    if (r < 0.5 || live.length === 0) {
+      const k = `${prefix}k${n}`;
+      await run({ id, w, t: 'put', k, v: value, sync });
+      live.push(k);
+    } else if (r < 0.65) {
+      const k = live.splice(rng.int(0, live.length - 1), 1)[0]!;
+      await run({ id, w, t: 'del', k, sync });
+    } else if (r < 0.85) {
+      // A group: written as one batch now, deleted later by one range delete.
+      const g = `${prefix}g${n}/`;
+      const puts = ['a', 'b', 'c', 'd'].map((s) => [`${g}${s}`, `${value}${s}`] as const);
+      const dels = live.length > 0 && rng.chance(0.5) ? live.splice(rng.int(0, live.length - 1), 1) : [];
+      await run({ id, w, t: 'batch', puts, dels, sync });
+      groups.push(g);
+    } else if (groups.length > 0) {
+      const g = groups.splice(rng.int(0, groups.length - 1), 1)[0]!;
+      // '/' + 1 is '0': [g, g-with-'0') covers exactly the keys under the group prefix.
+      await run({ id, w, t: 'range', s: g, e: `${g.slice(0, -1)}0`, sync });
+    } else {
+      const k = `${prefix}k${n}`;
+      await run({ id, w, t: 'put', k, v: value, sync });
+      live.push(k);
+    }
+  }
+}
+
+const rng = new Random(Number(seedText) + round * 7919);
+await Promise.all(Array.from({ length: WRITERS }, (_, w) => writer(w, rng.fork())));
