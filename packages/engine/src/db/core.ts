@@ -29,6 +29,8 @@ export interface FrozenEntry {
   readonly mem: FrozenMemtable;
   /** First WAL segment NOT holding this memtable's data: the logNumber once it is flushed. */
   readonly nextLogNumber: number;
+  /** Settles when the WAL has switched to segment nextLogNumber (a failure sets bgError). */
+  readonly rotated: Promise<void>;
 }
 
 /**
@@ -154,8 +156,7 @@ export class DbCore {
     this.active = new Memtable();
     this.view = undefined;
     const expected = ++this.walSegment;
-    this.frozen.unshift({ mem, nextLogNumber: expected });
-    this.wal.rotate().then(
+    const rotated = this.wal.rotate().then(
       (n) => {
         if (n !== expected) this.setBackgroundError(new Error(`WAL rotated to segment ${n}, expected ${expected}`), 'internal error');
       },
@@ -163,6 +164,7 @@ export class DbCore {
         this.setBackgroundError(err, 'rotating the WAL failed');
       },
     );
+    this.frozen.unshift({ mem, nextLogNumber: expected, rotated });
     this.scheduleFlush();
   }
 

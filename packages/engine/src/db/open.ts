@@ -118,13 +118,11 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
     core.visibleSequence = lastSeq;
     if (mem.entryCount > 0 || mem.rangeTombstoneCount > 0 || versions.logNumber !== segment) {
       // Flush what was replayed (or just advance logNumber) before accepting writes.
-      await flushMemtable(core, { mem: mem.freeze(), nextLogNumber: segment });
+      await flushMemtable(core, { mem: mem.freeze(), nextLogNumber: segment, rotated: Promise.resolve() });
     }
-    try {
-      await wal.deleteSegmentsBefore(segment);
-    } catch {
-      // leftovers are ignored by replay (below logNumber) and retried after the next flush
-    }
+    // A failure here (its directory fsync, say) fails the open: a failed sync is never ignored.
+    await wal.deleteSegmentsBefore(segment);
+    if (core.bgError !== undefined) throw core.bgError;
     const orphansRemoved = versions.deleteOrphans();
     core.compactor = new LeveledCompactor(core);
     core.state = 'open';

@@ -73,9 +73,16 @@ export async function flushMemtable(core: DbCore, entry: FrozenEntry): Promise<v
   });
   core.counters.flushes++;
   if (meta !== undefined) core.counters.flushBytesWritten += meta.fileSize;
+  // The rotation queued when the memtable froze may still be in flight (a small flush can beat
+  // it): the segments before nextLogNumber are closed only once it completed.
+  await entry.rotated;
+  if (core.bgError !== undefined) return;
   try {
     await core.wal.deleteSegmentsBefore(entry.nextLogNumber);
-  } catch {
-    // Not fatal: a segment below logNumber is ignored by replay and removed by a later flush.
+  } catch (err) {
+    // The deletion ends with a directory fsync: a failed sync is never ignored (the shared
+    // rules), so the database turns read-only. The segments themselves are harmless: replay
+    // ignores segments below logNumber and a later open deletes them.
+    core.setBackgroundError(err, 'deleting obsolete WAL segments failed');
   }
 }
