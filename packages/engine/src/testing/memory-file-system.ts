@@ -24,11 +24,12 @@ import { Random } from './random.js';
 
 export interface MemoryFileSystemOptions {
   /**
-   * Wait inside fsync/fdatasync/fsyncDir, between starting and completing the sync. The default
-   * yields to the event loop once, so other writes interleave with a sync as they do on a disk
-   * and a power cut can fall while a sync is in flight.
+   * Wait inside fsync/fdatasync/fsyncDir (given the file or directory), between starting and
+   * completing the sync. The default yields to the event loop once, so other writes interleave
+   * with a sync as they do on a disk and a power cut can fall while a sync is in flight; a test
+   * can make some files slow to sync, to shake out races between the engine's background jobs.
    */
-  readonly syncDelay?: () => Promise<void>;
+  readonly syncDelay?: (path: string) => Promise<void>;
 }
 
 export interface PowerCutOptions {
@@ -70,7 +71,7 @@ export class MemoryFileSystem implements FileSystem {
   private readonly durableNames = new Map<string, Map<string, Inode>>();
   private readonly fds = new Map<number, OpenFile>();
   private nextFd = 3;
-  private readonly syncDelay: () => Promise<void>;
+  private readonly syncDelay: (path: string) => Promise<void>;
 
   constructor(options: MemoryFileSystemOptions = {}) {
     this.syncDelay = options.syncDelay ?? yieldOnce;
@@ -165,7 +166,7 @@ export class MemoryFileSystem implements FileSystem {
     // The names as of the call are what the sync writes out; later changes need another fsyncDir.
     const names = new Map<string, Inode>();
     for (const [p, inode] of this.files) if (posix.dirname(p) === d) names.set(posix.basename(p), inode);
-    await this.syncDelay();
+    await this.syncDelay(d);
     this.durableNames.set(d, names);
   }
 
@@ -304,7 +305,7 @@ export class MemoryFileSystem implements FileSystem {
     const f = this.fd(fd, syscall);
     const pending = f.inode.beginSync();
     try {
-      await this.syncDelay();
+      await this.syncDelay(f.path);
     } catch (err) {
       f.inode.abandonSync(pending);
       throw err;

@@ -44,7 +44,9 @@ async function run(op: ChildOp): Promise<void> {
       break;
     }
   }
-  say(`ack ${op.id} ${db.stats().lastSequence}`);
+  // visibleSequence, not lastSequence: the latter also counts sequence numbers handed to
+  // writes still in flight (group commit), which a kill may legitimately lose.
+  say(`ack ${op.id} ${db.stats().visibleSequence}`);
 }
 
 async function writer(w: number, rng: Random): Promise<never> {

@@ -5,7 +5,7 @@
  *
  *   open <lastSequence>                      the database opened; writes begin
  *   issue <json ChildOp>                     about to call the engine
- *   ack <id> <lastSequence>                  the call's promise resolved
+ *   ack <id> <visibleSequence>               the call's promise resolved
  */
 export type ChildOp =
   | { readonly id: string; readonly w: number; readonly t: 'put'; readonly k: string; readonly v: string; readonly sync: boolean }
