@@ -43,7 +43,16 @@ export interface IteratorOptions {
 
 export class Database {
   private readonly writer: WritePath;
-  private readonly iterators = new Set<DbIterator>();
+  /**
+   * Open iterators, weakly: an iterator its user dropped without close() must not stay pinned by
+   * us. A FinalizationRegistry then releases its Version and snapshot (late, but files do not
+   * leak forever); close() of the database closes those still alive.
+   */
+  private readonly iterators = new Map<number, WeakRef<DbIterator>>();
+  private nextIteratorId = 1;
+  private static readonly forgottenIterators = new FinalizationRegistry<() => void>((release) => {
+    release();
+  });
   private closing: Promise<void> | undefined;
 
   private constructor(
@@ -203,12 +212,23 @@ export class Database {
         }
       }
       if (explicit === undefined) core.snapshots.add(seq);
-      const it = new DbIterator(new MergingIterator(children), new RangeDelAggregator(tombstones, seq), seq, bounds, reverse, limit, (closed) => {
-        this.iterators.delete(closed);
+      const id = this.nextIteratorId++;
+      let released = false;
+      // Must not reference the iterator: the finalization registry holds it strongly.
+      const release = (): void => {
+        if (released) return;
+        released = true;
+        this.iterators.delete(id);
+        if (core.state === 'closed') return; // everything was released by close()
         version.unref();
         if (explicit === undefined) core.snapshots.remove(seq);
+      };
+      const it = new DbIterator(new MergingIterator(children), new RangeDelAggregator(tombstones, seq), seq, bounds, reverse, limit, (closed) => {
+        Database.forgottenIterators.unregister(closed);
+        release();
       });
-      this.iterators.add(it);
+      this.iterators.set(id, new WeakRef(it));
+      Database.forgottenIterators.register(it, release, it);
       core.counters.iterators++;
       return it;
     } catch (err) {
@@ -222,6 +242,9 @@ export class Database {
     const it = this.iterator(options); // the snapshot is taken now, not at the first next()
     let buf: Entry[] = [];
     let i = 0;
+    // A long scan hands the event loop a turn every few ms, so I/O and timers are not starved
+    // by a for-await loop that would otherwise only ever run microtasks.
+    let lastYield = performance.now();
     const done = (): IteratorResult<Entry> => {
       it.close();
       return { done: true, value: undefined };
@@ -234,6 +257,16 @@ export class Database {
             buf = it.nextv(256);
             i = 0;
             if (buf.length === 0) return Promise.resolve(done());
+            const now = performance.now();
+            if (now - lastYield > 4) {
+              lastYield = now;
+              const value = buf[i++]!;
+              return new Promise((resolve) =>
+                setImmediate(() => {
+                  resolve({ done: false, value });
+                }),
+              );
+            }
           }
           const value = buf[i++]!;
           return Promise.resolve({ done: false, value });
@@ -358,7 +391,7 @@ export class Database {
       firstError ??= err;
     }
     core.compactor?.close?.();
-    for (const it of [...this.iterators]) it.close();
+    for (const ref of [...this.iterators.values()]) ref.deref()?.close();
     try {
       await core.wal.close();
     } catch (err) {
