@@ -6,7 +6,7 @@ export { Database, type IteratorOptions, type ReadOptions } from './db/database.
 export type { RecoveryInfo } from './db/open.js';
 export { StrataError, type StrataErrorCode } from './errors.js';
 export { nodeFileSystem, type FileSystem, type OpenFlags } from './file-system.js';
-export { MAX_KEY_SIZE, MAX_VALUE_SIZE } from './keys.js';
+export { MAX_BATCH_SIZE, MAX_KEY_SIZE, MAX_VALUE_SIZE } from './keys.js';
 export type { DatabaseOptions, WalRecoveryMode } from './options.js';
 export type { DbIterator, Entry } from './read/db-iterator.js';
 export { Snapshot } from './snapshots.js';

@@ -25,7 +25,8 @@
  */
 import type { BatchOp } from '@strata-db/memtable';
 import type { DbCore } from '../db/core.js';
-import { toStrataError } from '../errors.js';
+import { StrataError, toStrataError } from '../errors.js';
+import { MAX_BATCH_SIZE } from '../keys.js';
 
 interface PendingWrite {
   readonly ops: BatchOp[];
@@ -51,6 +52,10 @@ export class WritePath {
   /** Writes `ops` atomically. Validation is the caller's job (ops are well-formed, bytes copied). */
   write(ops: BatchOp[], sync: boolean, userBytes: number): Promise<void> {
     this.core.checkWritable();
+    if (userBytes > MAX_BATCH_SIZE) {
+      // Refused before it is sequenced: a record the WAL cannot take must not reach the memtable.
+      throw new StrataError('INVALID_ARGUMENT', `the batch holds ${userBytes} bytes of keys and values; the limit is ${MAX_BATCH_SIZE} — split it`);
+    }
     if (ops.length === 0) return Promise.resolve();
     if (this.queue.length === 0 && this.core.stallState() === 'none') return this.commit(ops, sync, userBytes);
     return new Promise<void>((resolve, reject) => {
