@@ -1,4 +1,4 @@
 export { StrataLevel, StrataSnapshot } from './strata-level.js';
-export type { StrataLevelOptions } from './strata-level.js';
+export type { StrataBatchOptions, StrataDelOptions, StrataLevelOptions, StrataPutOptions, StrataWriteOptions } from './strata-level.js';
 export { StrataEntryIterator, StrataKeyIterator, StrataValueIterator } from './iterator.js';
 export { StrataLevelError } from './errors.js';

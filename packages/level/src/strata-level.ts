@@ -1,5 +1,5 @@
 import { AbstractLevel, AbstractSnapshot } from 'abstract-level';
-import type { AbstractDatabaseOptions } from 'abstract-level';
+import type { AbstractBatchOperation, AbstractChainedBatch, AbstractBatchOptions, AbstractDatabaseOptions, AbstractDelOptions, AbstractPutOptions } from 'abstract-level';
 import { decode, compareBytes, successor, toBytes } from './codec.js';
 import { openEngine } from './engine.js';
 import type { EngineCursor, EngineDatabase, EngineKey, EngineOpenOptions, EngineRange, EngineReadOptions, EngineSnapshot, EngineWriteOptions } from './engine.js';
@@ -9,6 +9,19 @@ import type { PrivateIteratorOptions } from './iterator.js';
 
 /** Options of `new StrataLevel(location, options)`: abstract-level's, plus any engine option. */
 export type StrataLevelOptions<K = string, V = string> = AbstractDatabaseOptions<K, V> & EngineOpenOptions;
+
+/** Write options StrataLevel adds (as classic-level does): `sync` fdatasyncs the WAL before resolving. */
+export interface StrataWriteOptions {
+  /** Default: the database's `sync` option (itself false by default). */
+  sync?: boolean | undefined;
+}
+
+/** Options of `db.put()`. */
+export type StrataPutOptions<K, V> = AbstractPutOptions<K, V> & StrataWriteOptions;
+/** Options of `db.del()`. */
+export type StrataDelOptions<K> = AbstractDelOptions<K> & StrataWriteOptions;
+/** Options of `db.batch(operations, options)` (chained `batch().write()` takes `{ sync }` too). */
+export type StrataBatchOptions<K, V> = AbstractBatchOptions<K, V> & StrataWriteOptions;
 
 /** Options abstract-level hands to the private `_*` methods (already encoded, already formatted). */
 interface PrivateReadOptions {
@@ -147,10 +160,23 @@ const MANIFEST = {
   signals: { iterators: false },
 };
 
+// Type-only: the write methods accept `{ sync }` like ClassicLevel's (abstract-level passes the
+// option through to _put/_del/_batch at runtime; its own typings do not name it).
+export interface StrataLevel<KDefault = string, VDefault = string> {
+  put(key: KDefault, value: VDefault): Promise<void>;
+  put<K = KDefault, V = VDefault>(key: K, value: V, options: StrataPutOptions<K, V>): Promise<void>;
+  del(key: KDefault): Promise<void>;
+  del<K = KDefault>(key: K, options: StrataDelOptions<K>): Promise<void>;
+  batch(operations: AbstractBatchOperation<this, KDefault, VDefault>[]): Promise<void>;
+  batch<K = KDefault, V = VDefault>(operations: AbstractBatchOperation<this, K, V>[], options: StrataBatchOptions<K, V>): Promise<void>;
+  batch(): AbstractChainedBatch<this, KDefault, VDefault>;
+}
+
 /**
  * A drop-in replacement for `classic-level` backed by the Strata LSM engine:
  * `new StrataLevel(location, options)` instead of `new ClassicLevel(location, options)`.
  */
+// eslint-disable-next-line @typescript-eslint/no-unsafe-declaration-merging -- the interface above only adds overloads
 export class StrataLevel<KDefault = string, VDefault = string> extends AbstractLevel<string | Buffer | Uint8Array, KDefault, VDefault> {
   readonly #location: string;
   #db: EngineDatabase | null = null;

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { StrataLevel, StrataLevelError } from '../src/index.js';
 import type { StrataLevelOptions } from '../src/index.js';
+import { FaultInjectingFileSystem, MemoryFileSystem } from '@strata-db/engine/testing';
 import { mapEngineError } from '../src/errors.js';
 import { engineOpenOptions } from '../src/strata-level.js';
 
@@ -64,6 +65,15 @@ describe('StrataLevel', () => {
     expect(engineOpenOptions({ passive: false, writeBufferSize: 1, maxFileSize: 2, sync: true })).toEqual({ memtableSize: 1, targetFileSize: 2, sync: true });
     const bad = create({ memtableSize: -1 });
     await expect(bad.open()).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN', cause: { code: 'LEVEL_INVALID_ARGUMENT' } });
+  });
+
+  it('takes { sync } on put, del, batch and chained batch, as ClassicLevel does', async () => {
+    const db = create();
+    await db.put('a', '1', { sync: true });
+    await db.del('a', { sync: true });
+    await db.batch([{ type: 'put', key: 'b', value: '2' }], { sync: true });
+    await db.batch().put('c', '3').write({ sync: true });
+    expect(await db.keys().all()).toEqual(['b', 'c']);
   });
 
   it('keeps data across close and reopen, in a new instance too', async () => {
@@ -154,6 +164,22 @@ describe('errors', () => {
     await expect(db.put('a', 'b')).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN' });
     expect(() => db.getSync('a')).toThrow(expect.objectContaining({ code: 'LEVEL_DATABASE_NOT_OPEN' }) as Error);
     expect(() => db.engine).toThrow(expect.objectContaining({ code: 'LEVEL_DATABASE_NOT_OPEN' }) as Error);
+  });
+
+  it('a failed fsync: the write fails, later writes get LEVEL_READ_ONLY, reads go on', async () => {
+    const fs = new FaultInjectingFileSystem(new MemoryFileSystem());
+    const db = create({ fs });
+    await db.put('a', '1');
+    fs.addRule({ op: 'fdatasync', nth: 1, persistent: true });
+    const first = (await db.put('b', '2', { sync: true }).catch((e: unknown) => e)) as StrataLevelError;
+    expect(first).toBeInstanceOf(StrataLevelError);
+    expect(first.code).toMatch(/^LEVEL_(IO_ERROR|READ_ONLY)$/);
+    expect((first.cause as { code: string }).code).toMatch(/^(IO_ERROR|READ_ONLY)$/);
+    await expect(db.put('c', '3')).rejects.toMatchObject({ code: 'LEVEL_READ_ONLY', cause: { code: 'READ_ONLY' } });
+    await expect(db.batch([{ type: 'put', key: 'd', value: '4' }])).rejects.toMatchObject({ code: 'LEVEL_READ_ONLY' });
+    await expect(db.clear()).rejects.toMatchObject({ code: 'LEVEL_READ_ONLY' });
+    expect(db.getSync('a')).toBe('1');
+    expect(await db.get('a')).toBe('1');
   });
 
   it('maps every engine code', () => {
