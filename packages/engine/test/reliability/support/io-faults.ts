@@ -76,11 +76,13 @@ export async function runWithFault(o: FaultRunOptions): Promise<FaultRunResult> 
         acked++;
         if (step.sync) syncAcked = acked;
       }
-      // Background work (flush, compaction) may be what failed; wait for it to settle either way.
+      // Background work (flush, compaction) may be what failed, and its failure is recorded when
+      // the job unwinds; flush and compact wait for the jobs, so the probe below comes after.
       try {
         await withTimeout('flush', db.flush());
+        await withTimeout('compact', db.compact());
       } catch (err) {
-        expectTyped('flush', err);
+        expectTyped('flush/compact', err);
       }
       const syncFailed = fs.injected.some((f) => SYNCS.has(f.op.kind));
       try {
