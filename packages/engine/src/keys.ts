@@ -63,9 +63,9 @@ export function lookupKeyArg(v: unknown, what = 'key'): Uint8Array {
   return toBytes(what, v, MAX_KEY_SIZE, false);
 }
 
-/** A value to store (copied). */
-export function valueArg(v: unknown): Uint8Array {
-  return toBytes('value', v, MAX_VALUE_SIZE, true);
+/** A value to store (copied unless `copy` is false: see WritePath.write). */
+export function valueArg(v: unknown, copy = true): Uint8Array {
+  return toBytes('value', v, MAX_VALUE_SIZE, copy);
 }
 
 export function optionsObject<T extends object>(v: T | undefined, what: string): Partial<T> {

@@ -39,4 +39,21 @@ describe('write stalls', () => {
     expect(n).toBe(600);
     await db.close();
   });
+
+  it('a stalled write keeps its own copy of the caller\'s bytes', async () => {
+    const fs = new MemoryFileSystem({ syncDelay: slowSync });
+    const db = await Database.open('/db', { fs, memtableSize: 1024, maxFrozenMemtables: 1 });
+    const key = Buffer.alloc(8);
+    const value = Buffer.alloc(64);
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 300; i++) {
+      key.write(`k${String(i).padStart(7, '0')}`);
+      value.fill(i % 256);
+      writes.push(db.put(key, value)); // the same buffers, rewritten right after each call
+    }
+    await Promise.all(writes);
+    expect(db.stats().counters.stalls).toBeGreaterThan(0);
+    for (let i = 0; i < 300; i++) expect(db.getSync(`k${String(i).padStart(7, '0')}`)).toEqual(new Uint8Array(64).fill(i % 256));
+    await db.close();
+  });
 });

@@ -88,14 +88,15 @@ export class Database {
   // ---- writes ------------------------------------------------------------------------------
 
   async put(key: KeyLike, value: KeyLike, options?: WriteOptions): Promise<void> {
-    const k = keyArg(key);
-    const v = valueArg(value);
-    await this.writer.write([{ type: 'put', key: k, value: v }], this.syncOf(options), k.length + v.length);
+    // Not copied: see WritePath.write (the WAL and the memtable copy them synchronously).
+    const k = lookupKeyArg(key);
+    const v = valueArg(value, false);
+    await this.writer.write([{ type: 'put', key: k, value: v }], this.syncOf(options), k.length + v.length, false);
   }
 
   async delete(key: KeyLike, options?: WriteOptions): Promise<void> {
-    const k = keyArg(key);
-    await this.writer.write([{ type: 'del', key: k }], this.syncOf(options), k.length);
+    const k = lookupKeyArg(key);
+    await this.writer.write([{ type: 'del', key: k }], this.syncOf(options), k.length, false);
   }
 
   /** Alias of `delete`. */
@@ -105,8 +106,8 @@ export class Database {
 
   /** Removes every key in [start, end). start > end is INVALID_ARGUMENT; start = end does nothing. */
   async deleteRange(start: KeyLike, end: KeyLike, options?: WriteOptions): Promise<void> {
-    const s = keyArg(start, 'start');
-    const e = keyArg(end, 'end');
+    const s = lookupKeyArg(start, 'start');
+    const e = lookupKeyArg(end, 'end');
     const c = compareKeys(s, e);
     if (c > 0) throw new StrataError('INVALID_ARGUMENT', 'deleteRange: start must not be greater than end');
     const sync = this.syncOf(options);
@@ -114,7 +115,7 @@ export class Database {
       this.core.checkWritable();
       return;
     }
-    await this.writer.write([{ type: 'deleteRange', start: s, end: e }], sync, s.length + e.length);
+    await this.writer.write([{ type: 'deleteRange', start: s, end: e }], sync, s.length + e.length, false);
   }
 
   /** An atomic batch: `db.batch().put(k, v).delete(k).deleteRange(s, e).write({ sync })`. */

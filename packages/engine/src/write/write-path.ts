@@ -39,6 +39,18 @@ interface PendingWrite {
   reject(err: unknown): void;
 }
 
+/** A private copy (`new Uint8Array(view)` copies; `Buffer#slice` would not). */
+function copyOp(op: BatchOp): BatchOp {
+  switch (op.type) {
+    case 'put':
+      return { type: 'put', key: new Uint8Array(op.key), value: new Uint8Array(op.value) };
+    case 'del':
+      return { type: 'del', key: new Uint8Array(op.key) };
+    case 'deleteRange':
+      return { type: 'deleteRange', start: new Uint8Array(op.start), end: new Uint8Array(op.end) };
+  }
+}
+
 export class WritePath {
   private readonly queue: PendingWrite[] = [];
   private timer: NodeJS.Timeout | undefined;
@@ -49,8 +61,13 @@ export class WritePath {
     });
   }
 
-  /** Writes `ops` atomically. Validation is the caller's job (ops are well-formed, bytes copied). */
-  write(ops: BatchOp[], sync: boolean, userBytes: number): Promise<void> {
+  /**
+   * Writes `ops` atomically. Validation is the caller's job. `owned`: the bytes are the
+   * engine's own copies; otherwise they are the caller's buffers, which the WAL (encoding the
+   * record) and the memtable (its arena) copy synchronously in `commit` — so they are copied
+   * here only if the write has to wait.
+   */
+  write(ops: BatchOp[], sync: boolean, userBytes: number, owned = true): Promise<void> {
     this.core.checkWritable();
     if (userBytes > MAX_BATCH_SIZE) {
       // Refused before it is sequenced: a record the WAL cannot take must not reach the memtable.
@@ -58,8 +75,9 @@ export class WritePath {
     }
     if (ops.length === 0) return Promise.resolve();
     if (this.queue.length === 0 && this.core.stallState() === 'none') return this.commit(ops, sync, userBytes);
+    const held = owned ? ops : ops.map(copyOp);
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ ops, sync, userBytes, since: performance.now(), slowed: false, stalled: false, resolve, reject });
+      this.queue.push({ ops: held, sync, userBytes, since: performance.now(), slowed: false, stalled: false, resolve, reject });
       this.drain();
     });
   }
