@@ -86,8 +86,12 @@ export async function checkFlip(
     if (!(err instanceof StrataError) || !codes.includes(err.code)) {
       throw new SweepFailure(`${where}: ${phase} failed with ${describeError(err)} (want ${codes.join(' or ')})`);
     }
-    // An IDENTITY flip shows up in whichever WAL segment carries the old id.
-    if (target.kind !== 'identity' && !namesFile(err, target.file)) {
+    // An IDENTITY flip shows up in whichever WAL segment carries the old id. A flip in the
+    // manifest's last record reads as a torn tail: recovery drops that edit and then finds
+    // what the older version refers to gone (e.g. "WAL segment 46 is missing") — detected and
+    // typed, but named after the consequence, not the manifest.
+    const elsewhere = target.kind === 'identity' || (target.kind === 'manifest' && err.file !== undefined);
+    if (!elsewhere && !namesFile(err, target.file)) {
       throw new SweepFailure(`${where}: ${phase} reported ${err.code} without naming the file: ${err.message}`);
     }
     return 'detected';
