@@ -17,8 +17,9 @@
  * A stale LOCK is taken over under a second O_EXCL file, LOCK.break, so that two processes that
  * both see the same stale LOCK cannot both take it: only the holder of LOCK.break may unlink
  * LOCK and create it anew, and it re-checks the token it judged stale first.
- * The host is recorded for diagnostics only; a database shared over a network file system
- * from two hosts is not supported.
+ * The host is recorded for diagnostics only and not trusted (a lock is judged by pid and start
+ * time on this machine): a database shared over a network file system by two hosts is not
+ * supported.
  *
  * Within one process, a registry (on globalThis, so that the ESM and CJS builds share it) makes
  * a second open of the same directory fail with LOCKED even though the pid check would pass.
@@ -195,7 +196,6 @@ function readHolder(fs: FileSystem, path: string): LockContent | 'gone' | 'garba
 
 function isStale(holder: LockContent | 'garbage'): boolean {
   if (holder === 'garbage') return true;
-  if (holder.host !== '' && holder.host !== hostname()) return false; // cannot check another host
   if (holder.pid === process.pid) {
     // Ours: stale unless a live Database in this process holds it (checked by the caller via
     // the registry before we got here) — or a different process that reused our pid.

@@ -109,7 +109,8 @@ export class VersionSet {
     if (!fs.existsSync(path)) {
       throw new StrataError('CORRUPTION', `${join(dir, CURRENT_FILE)} names ${cur.name}, which does not exist; restore the database from a backup`, { file: path });
     }
-    const { edits } = readManifest(fs, path);
+    const { edits, validSize } = readManifest(fs, path);
+    const droppedTail = validSize < fs.readFileSync(path).length;
     if (edits.length === 0) {
       throw new StrataError('CORRUPTION', `${path} holds no version record; restore the database from a backup`, { file: path, offset: 0 });
     }
@@ -128,6 +129,21 @@ export class VersionSet {
     }
     if (sawDbId !== undefined && sawDbId !== expectedDbId) {
       throw new StrataError('FOREIGN_FILE', `${path} belongs to database ${sawDbId}, but IDENTITY says ${expectedDbId}; the directory mixes two databases`, { file: path });
+    }
+    // Every table the Version lists must exist: tables are made durable before an edit names
+    // them, so a missing one means the manifest is wrong — typically a damaged last record that
+    // was taken for a torn append and dropped, undoing a compaction whose inputs are gone.
+    for (const l of levels) {
+      for (const f of l) {
+        const t = tablePath(dir, f.fileNumber);
+        if (!fs.existsSync(t)) {
+          throw new StrataError(
+            'CORRUPTION',
+            `${path} lists table ${t}, which does not exist${droppedTail ? ' (an unreadable last record of the manifest was dropped as a torn write: it was probably damaged instead)' : ''}; restore the database from a backup`,
+            { file: path },
+          );
+        }
+      }
     }
     this.dbId = expectedDbId;
     // The manifest's own number must never be handed out again.
