@@ -12,3 +12,4 @@ export type { DbIterator, Entry } from './read/db-iterator.js';
 export { Snapshot } from './snapshots.js';
 export type { Counters, DatabaseStats, LevelFileStats, LevelStats } from './stats.js';
 export { WriteBatch, type KeyLike, type WriteOptions } from './write/write-batch.js';
+export type { DamagedFile, VerifiedFileKind, VerifyReport } from './verify.js';
