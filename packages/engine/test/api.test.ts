@@ -102,6 +102,28 @@ describe('LOCK', () => {
     await db.close();
   }, 30_000);
 
+  it('an open in a worker thread of this process → LOCKED (never taken over while the process lives)', async () => {
+    const { Worker } = await import('node:worker_threads');
+    const w = new Worker(new URL('./fixtures/lock-worker.mjs', import.meta.url), {
+      execArgv: ['--conditions=source'],
+      workerData: { dir },
+    });
+    const next = (): Promise<unknown> => new Promise((resolve, reject) => {
+      w.once('message', resolve);
+      w.once('error', reject);
+    });
+    try {
+      expect(await next()).toBe('ready');
+      expect(await code(Database.open(dir))).toBe('LOCKED');
+      w.postMessage('close');
+      expect(await next()).toBe('closed');
+      const db = await Database.open(dir);
+      await db.close();
+    } finally {
+      await w.terminate();
+    }
+  }, 30_000);
+
   it('a LOCK naming a dead process or holding garbage is stale', async () => {
     const db = await Database.open(dir);
     await db.close();

@@ -3,7 +3,7 @@
  *
  * LOCK is created with O_EXCL ('wx'), so exactly one creator wins, and holds one line of JSON:
  *
- *   {"pid":1234,"start":"98765","token":"<random uuid>","host":"<hostname>"}
+ *   {"pid":1234,"thread":0,"start":"98765","token":"<random uuid>","host":"<hostname>"}
  *
  * `start` is the owner's process start time (field 22 of /proc/<pid>/stat, in clock ticks since
  * boot; empty where /proc does not exist). A LOCK that already exists is STALE — left by a
@@ -21,6 +21,9 @@
  * time on this machine): a database shared over a network file system by two hosts is not
  * supported.
  *
+ * Worker threads of one process each have their own registry, so the line also records the
+ * owner's threadId: a LOCK of another thread of this live process is never taken over.
+ *
  * Within one process, a registry (on globalThis, so that the ESM and CJS builds share it) makes
  * a second open of the same directory fail with LOCKED even though the pid check would pass.
  * It is keyed by absolute path for the real disk, and by (file layer, path) for any other
@@ -29,6 +32,7 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync as readProcFile } from 'node:fs';
 import { hostname } from 'node:os';
+import { threadId } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import { StrataError } from '../errors.js';
 import type { FileSystem } from '../file-system.js';
@@ -36,6 +40,8 @@ import { LOCK_FILE } from './filenames.js';
 
 interface LockContent {
   readonly pid: number;
+  /** worker_threads threadId of the owner (0: the main thread). */
+  readonly thread: number;
   readonly start: string;
   readonly token: string;
   readonly host: string;
@@ -98,7 +104,13 @@ function parse(bytes: Uint8Array): LockContent | undefined {
   try {
     const v = JSON.parse(Buffer.from(bytes).toString('utf8')) as Partial<LockContent>;
     if (typeof v.pid === 'number' && typeof v.token === 'string') {
-      return { pid: v.pid, start: typeof v.start === 'string' ? v.start : '', token: v.token, host: typeof v.host === 'string' ? v.host : '' };
+      return {
+        pid: v.pid,
+        thread: typeof v.thread === 'number' ? v.thread : 0,
+        start: typeof v.start === 'string' ? v.start : '',
+        token: v.token,
+        host: typeof v.host === 'string' ? v.host : '',
+      };
     }
   } catch {
     // fall through
@@ -123,7 +135,7 @@ export class DirectoryLock {
       throw new StrataError('LOCKED', `database ${dir} is already open in this process; close it first`, { file: join(dir, LOCK_FILE) });
     }
     const token = randomUUID();
-    const content: LockContent = { pid: process.pid, start: ownStart, token, host: hostname() };
+    const content: LockContent = { pid: process.pid, thread: threadId, start: ownStart, token, host: hostname() };
     const bytes = Buffer.from(JSON.stringify(content) + '\n');
     const path = join(dir, LOCK_FILE);
     for (let attempt = 0; ; attempt++) {
@@ -196,11 +208,13 @@ function readHolder(fs: FileSystem, path: string): LockContent | 'gone' | 'garba
 
 function isStale(holder: LockContent | 'garbage'): boolean {
   if (holder === 'garbage') return true;
-  if (holder.pid === process.pid) {
-    // Ours: stale unless a live Database in this process holds it (checked by the caller via
-    // the registry before we got here) — or a different process that reused our pid.
-    return holder.start === '' || holder.start === ownStart;
+  if (holder.pid === process.pid && (holder.start === '' || holder.start === ownStart)) {
+    // This process. Another worker thread has its own registry, which we cannot see: its lock
+    // is held for as long as the process lives. Our own thread's lock is stale, since the
+    // registry (checked before we got here) says no open Database of this thread holds it.
+    return holder.thread === threadId;
   }
+  if (holder.pid === process.pid) return true; // an earlier process that had our pid
   if (!isAlive(holder.pid)) return true;
   const start = processStartTime(holder.pid);
   return start !== '' && holder.start !== '' && start !== holder.start;
@@ -208,7 +222,7 @@ function isStale(holder: LockContent | 'garbage'): boolean {
 
 function breakStale(fs: FileSystem, dir: string, path: string, judged: LockContent | 'garbage'): void {
   const breakPath = join(dir, `${LOCK_FILE}.break`);
-  const me = Buffer.from(JSON.stringify({ pid: process.pid, start: ownStart, token: randomUUID(), host: hostname() }) + '\n');
+  const me = Buffer.from(JSON.stringify({ pid: process.pid, thread: threadId, start: ownStart, token: randomUUID(), host: hostname() }) + '\n');
   if (!tryCreate(fs, breakPath, me)) {
     // Someone else is breaking it, or died while doing so.
     const other = readHolder(fs, breakPath);
