@@ -215,8 +215,9 @@ export class VersionSet {
     const snap = this.snapshotEdit(v);
     const writer = await ManifestWriter.create(fs, dir, n, snap);
     try {
-      // The new manifest's directory entry is made durable by setCurrent's directory fsync,
-      // which happens before CURRENT names it.
+      // The new manifest (fsynced by create) gets a durable directory entry before CURRENT
+      // names it: the rule for every new file, not left to how a file system orders its journal.
+      await fs.fsyncDir(dir);
       await setCurrent(fs, dir, n);
     } catch (err) {
       writer.close();
