@@ -17,7 +17,7 @@
  *      new writes never land behind it.
  *   7. Orphans (tables no Version lists, old manifests, *.tmp) are removed.
  */
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { Memtable } from '@strata-db/memtable';
 import { openWal, replay } from '@strata-db/wal';
 import { StrataError, toStrataError } from '../errors.js';
@@ -54,7 +54,15 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
       throw new StrataError('NOT_FOUND', `no database at ${dir} (the directory does not exist); pass createIfMissing: true to create one`, { file: dir });
     }
     try {
+      // The directories created, outermost first: each one's entry in its parent must be made
+      // durable, or a power cut could take the whole new database with it.
+      const created: string[] = [];
+      for (let d = resolve(dir); !fs.existsSync(d); d = dirname(d)) {
+        created.unshift(d);
+        if (dirname(d) === d) break;
+      }
       fs.mkdirSync(dir, { recursive: true });
+      for (const d of created) await fs.fsyncDir(dirname(d));
     } catch (err) {
       throw toStrataError(err, `cannot create the database directory ${dir}`, dir);
     }
