@@ -59,8 +59,13 @@ async function compact(
   snapshots: number[],
   below: OlderDataBelow,
   targetFileSize: number,
+  inputBudget?: number,
 ): Promise<{ iter: CompactionIterator; tables: { sink: MemorySink; smallest: Uint8Array; largest: Uint8Array }[] }> {
-  const iter = new CompactionIterator(new ArrayIterator(inputPoints), inputTombstones, { snapshots, olderDataBelow: below });
+  const iter = new CompactionIterator(new ArrayIterator(inputPoints), inputTombstones, {
+    snapshots,
+    olderDataBelow: below,
+    ...(inputBudget === undefined ? {} : { inputBudget }),
+  });
   const splitter = new OutputSplitter({ targetFileSize, grandparents: [], maxGrandparentOverlapBytes: Infinity });
   const writer = new OutputWriter<MemorySink, MemorySink>(iter, splitter, {
     open: () => new MemorySink(),
@@ -80,7 +85,8 @@ describe('CompactionIterator + OutputWriter against a brute-force model', () => 
         fc.array(opArb, { minLength: 1, maxLength: 40 }), // the compaction's inputs
         fc.array(fc.nat(70), { maxLength: 4 }),
         fc.integer({ min: 10, max: 60 }),
-        async (belowOps, inputOps, snapshots, target) => {
+        fc.integer({ min: 1, max: 4 }),
+        async (belowOps, inputOps, snapshots, target, budget) => {
           const below = build(belowOps, 1); // seqs 1..12: older than every input
           const input = build(inputOps, 20);
           const olderDataBelow: OlderDataBelow = {
@@ -89,7 +95,8 @@ describe('CompactionIterator + OutputWriter against a brute-force model', () => 
               below.points.some((p) => compareKeys(s, p.key) <= 0 && compareKeys(p.key, e) < 0) ||
               below.tombstones.some((t) => compareKeys(t.start, e) < 0 && compareKeys(s, t.end) < 0),
           };
-          const { tables } = await compact(input.points, input.tombstones, snapshots, olderDataBelow, target);
+          // A tiny input budget makes next() stop mid-key and return null often: the resumable path.
+          const { tables } = await compact(input.points, input.tombstones, snapshots, olderDataBelow, target, budget);
           const outPoints = tables.flatMap((t) => t.sink.points);
           const outTombstones = tables.flatMap((t) => t.sink.tombstones);
 
@@ -138,6 +145,23 @@ describe('targeted cases', () => {
   const all: OlderDataBelow = { key: () => true, range: () => true };
   const put = (k: string, seq: number, v = k): PointEntry => ({ key: Buffer.from(k), seq, kind: EntryKind.Put, value: Buffer.from(v) });
   const del = (k: string, seq: number): PointEntry => ({ key: Buffer.from(k), seq, kind: EntryKind.Delete, value: new Uint8Array(0) });
+
+  it('hands control back (null) while dropping a long run, and while reading a key with many versions', () => {
+    const pts: PointEntry[] = [];
+    for (let i = 0; i < 5000; i++) pts.push(put(`k${String(i).padStart(5, '0')}`, 10 + i));
+    for (let s = 0; s < 3000; s++) pts.push(put('zz', 20_000 + s, `v${s}`));
+    const tomb: RangeTombstone = { start: Buffer.from('k'), end: Buffer.from('l'), seq: 19_000 };
+    const iter = new CompactionIterator(new ArrayIterator(pts), [tomb], { snapshots: [], olderDataBelow: none });
+    let nulls = 0;
+    const out: PointEntry[] = [];
+    for (let e = iter.next(); e !== undefined; e = iter.next()) {
+      if (e === null) nulls++;
+      else out.push(e);
+    }
+    expect(out).toEqual([put('zz', 22_999, 'v2999')]);
+    expect(nulls).toBeGreaterThanOrEqual(Math.floor(8000 / 512) - 1);
+    expect(iter.counters.entriesIn).toBe(8000);
+  });
 
   it('keeps a delete that shadows an older put in a deeper level', async () => {
     const { tables } = await compact([del('k', 9)], [], [], all, 1000);

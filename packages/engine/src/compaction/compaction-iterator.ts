@@ -37,6 +37,8 @@ export interface CompactionIteratorOptions {
   /** Live snapshot sequence numbers (any order). */
   readonly snapshots: Iterable<number>;
   readonly olderDataBelow: OlderDataBelow;
+  /** Input versions read per `next()` call at most before it returns `null` (default 512; tests use tiny ones). */
+  readonly inputBudget?: number;
 }
 
 export interface CollapseCounters {
@@ -55,6 +57,9 @@ export interface CollapseCounters {
   tombstoneSeqsKept: number;
 }
 
+/** Input versions read per `next()` call at most before it returns `null` to let the caller yield. */
+const DEFAULT_INPUT_BUDGET = 512;
+
 export class CompactionIterator {
   readonly counters: CollapseCounters = {
     entriesIn: 0,
@@ -70,10 +75,17 @@ export class CompactionIterator {
   private readonly stripes: SnapshotStripes;
   private readonly cursor: FragmentCursor;
   private readonly below: OlderDataBelow;
-  /** Versions of the current key still to hand out, newest first. */
+  private readonly inputBudget: number;
+  /** Versions of the last collapsed key still to hand out, newest first. */
   private pending: PointEntry[] = [];
   private pendingAt = 0;
   private started = false;
+  /**
+   * The key being collapsed, when its versions span more than one call (a key overwritten a
+   * million times between compactions: flush keeps every version). Its state is kept here so
+   * that `next()` can return to the caller — and the caller to the event loop — mid-key.
+   */
+  private cur: { key: Uint8Array; frag: Fragment | undefined; lastStripe: number; kept: PointEntry[] } | undefined;
 
   constructor(
     private readonly input: InternalIterator,
@@ -82,6 +94,7 @@ export class CompactionIterator {
   ) {
     this.stripes = new SnapshotStripes(options.snapshots);
     this.below = options.olderDataBelow;
+    this.inputBudget = Math.max(1, options.inputBudget ?? DEFAULT_INPUT_BUDGET);
     const all = fragmentTombstones(tombstones);
     this.cursor = new FragmentCursor(all);
     this.keptFragments = collapseFragments(all, this.stripes, (s, e) => this.below.range(s, e));
@@ -89,45 +102,56 @@ export class CompactionIterator {
     for (const f of this.keptFragments) this.counters.tombstoneSeqsKept += f.seqs.length;
   }
 
-  /** The next surviving version, or undefined at the end. Versions come in (key ASC, seq DESC). */
-  next(): PointEntry | undefined {
+  /**
+   * The next surviving version, in (key ASC, seq DESC) order; `undefined` at the end; `null`
+   * when `inputBudget` input versions were read without one surviving (a range tombstone or
+   * a delete at the bottom can drop millions in a row) — call again, after yielding if due.
+   */
+  next(): PointEntry | null | undefined {
     if (!this.started) {
       this.started = true;
       this.input.seekToFirst();
     }
+    let budget = this.inputBudget;
     while (this.pendingAt >= this.pending.length) {
-      if (!this.input.valid()) return undefined;
-      this.collapseNextKey();
+      if (budget <= 0) return null;
+      if (this.cur === undefined) {
+        if (!this.input.valid()) return undefined;
+        const key = this.input.entry().key;
+        this.cur = { key, frag: this.cursor.covering(key), lastStripe: -1, kept: [] };
+      }
+      budget = this.consumeVersions(this.cur, budget);
     }
     const e = this.pending[this.pendingAt++]!;
     this.counters.entriesOut++;
     return e;
   }
 
-  /** Read every version of the next user key from the input and decide which survive. */
-  private collapseNextKey(): void {
+  /**
+   * Reads up to `budget` versions of `cur.key` from the input, deciding which survive; when the
+   * key's last version has been read, finishes the key (its survivors become `pending`).
+   * Returns the budget left.
+   */
+  private consumeVersions(cur: NonNullable<CompactionIterator['cur']>, budgetIn: number): number {
     const input = this.input;
-    const first = input.entry();
-    const key = first.key;
-    const frag = this.cursor.covering(key);
-    const kept: PointEntry[] = [];
-    let lastStripe = -1;
-    for (let e = first; ; ) {
+    let budget = budgetIn;
+    while (input.valid()) {
+      const e = input.entry();
+      if (compareKeys(e.key, cur.key) !== 0) break;
+      if (budget-- <= 0) return 0;
       this.counters.entriesIn++;
       const stripe = this.stripes.stripeOf(e.seq);
-      if (stripe === lastStripe) {
+      if (stripe === cur.lastStripe) {
         this.counters.droppedShadowed++;
       } else {
-        lastStripe = stripe;
-        if (frag !== undefined && this.hiddenInStripe(frag, e.seq, stripe)) this.counters.droppedByRangeTombstone++;
-        else kept.push(e);
+        cur.lastStripe = stripe;
+        if (cur.frag !== undefined && this.hiddenInStripe(cur.frag, e.seq, stripe)) this.counters.droppedByRangeTombstone++;
+        else cur.kept.push(e);
       }
       input.next();
-      if (!input.valid()) break;
-      e = input.entry();
-      if (compareKeys(e.key, key) !== 0) break;
     }
-    if (kept.length > 0 && kept[kept.length - 1]!.kind === EntryKind.Delete && !this.below.key(key)) {
+    const kept = cur.kept;
+    if (kept.length > 0 && kept[kept.length - 1]!.kind === EntryKind.Delete && !this.below.key(cur.key)) {
       while (kept.length > 0 && kept[kept.length - 1]!.kind === EntryKind.Delete) {
         kept.pop();
         this.counters.droppedDeletes++;
@@ -135,6 +159,8 @@ export class CompactionIterator {
     }
     this.pending = kept;
     this.pendingAt = 0;
+    this.cur = undefined;
+    return budget;
   }
 
   /** Is there a tombstone seq `s > seq` in the same stripe as `seq`? (The smallest `s > seq` decides.) */

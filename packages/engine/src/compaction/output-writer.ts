@@ -64,26 +64,32 @@ export class OutputWriter<S extends TableSink, M> {
   async run(): Promise<FinishedOutput<M>[]> {
     const { sliceMs } = this.options;
     let sliceStart = performance.now();
+    // Work units since the last clock check: one per version written, 64 per `null` (a
+    // stretch of input that was dropped whole) — the clock is read every 64 units.
     let n = 0;
     for (let e = this.iter.next(); e !== undefined; e = this.iter.next()) {
-      const last = this.currentLast;
-      if (last === undefined || compareKeys(last, e.key) !== 0) {
-        if (this.splitter.shouldCutBefore(e.key, this.current?.estimatedSize ?? 0) && last !== undefined) {
-          const elapsed = performance.now() - sliceStart;
-          if (elapsed > this.maxSliceMs) this.maxSliceMs = elapsed;
-          await this.finishCurrent(successor(last));
-          sliceStart = performance.now();
+      if (e === null) {
+        n += 64;
+      } else {
+        const last = this.currentLast;
+        if (last === undefined || compareKeys(last, e.key) !== 0) {
+          if (this.splitter.shouldCutBefore(e.key, this.current?.estimatedSize ?? 0) && last !== undefined) {
+            this.noteSlice(sliceStart);
+            await this.finishCurrent(successor(last));
+            sliceStart = performance.now();
+          }
+          this.currentFirst ??= e.key;
+          this.currentLast = e.key;
         }
-        this.currentFirst ??= e.key;
-        this.currentLast = e.key;
+        this.current ??= this.options.open();
+        this.current.add(e);
+        this.currentEntries++;
+        n++;
       }
-      this.current ??= this.options.open();
-      this.current.add(e);
-      this.currentEntries++;
-      if ((++n & 63) === 0) {
-        const elapsed = performance.now() - sliceStart;
-        if (elapsed >= sliceMs) {
-          if (elapsed > this.maxSliceMs) this.maxSliceMs = elapsed;
+      if (n >= 64) {
+        n = 0;
+        if (performance.now() - sliceStart >= sliceMs) {
+          this.noteSlice(sliceStart);
           this.options.checkAbort?.();
           await this.options.yieldNow();
           sliceStart = performance.now();
@@ -96,6 +102,11 @@ export class OutputWriter<S extends TableSink, M> {
       await this.finishCurrent(undefined);
     }
     return this.outputs;
+  }
+
+  private noteSlice(sliceStart: number): void {
+    const elapsed = performance.now() - sliceStart;
+    if (elapsed > this.maxSliceMs) this.maxSliceMs = elapsed;
   }
 
   private async finishCurrent(hi: Uint8Array | undefined): Promise<void> {
