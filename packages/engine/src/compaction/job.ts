@@ -101,20 +101,20 @@ export async function runCompaction(c: Compaction, version: Version, env: Compac
     let sliceStart = setupStart;
     for (const input of c.inputs) {
       for (const f of input.files) {
-        // Opening a table reads its index and filter synchronously: only open the ones whose
-        // tombstones are needed now (the rest open lazily as the merge reaches them), and yield
-        // between them — a full compaction may have hundreds of inputs.
-        if (f.tombstoneCount === 0) continue;
-        for (const t of env.table(f.fileNumber).rangeTombstones()) tombstones.push(t);
+        // Opening a table reads its index and filter synchronously: open only the tables needed
+        // now — L0 files (one merge child each: they overlap) and those with range tombstones;
+        // the rest open lazily as the merge reaches them — and yield between them: a full
+        // compaction may have hundreds of inputs.
+        if (input.level === 0) children.push(open(f));
+        if (f.tombstoneCount > 0) for (const t of env.table(f.fileNumber).rangeTombstones()) tombstones.push(t);
         if (performance.now() - sliceStart >= env.sliceMs) {
           maxSlice = Math.max(maxSlice, performance.now() - sliceStart);
           await yieldNow();
           sliceStart = performance.now();
         }
       }
-      // L0 files overlap each other: one child each. A sorted level is one concatenated child.
-      if (input.level === 0) for (const f of input.files) children.push(open(f));
-      else children.push(new LevelIterator(input.files, open));
+      // A sorted level (L1+) is one concatenated child.
+      if (input.level > 0) children.push(new LevelIterator(input.files, open));
     }
     iter = new CompactionIterator(new MergingIterator(children), tombstones, {
       snapshots: env.snapshots(),
