@@ -1,7 +1,3 @@
-import { defineProject } from 'vitest/config';
+import { packageTests } from '../../vitest.base.js';
 
-export default defineProject({
-  resolve: { conditions: ['source'] },
-  ssr: { resolve: { conditions: ['source'] } },
-  test: { name: 'memtable', include: ['src/**/*.test.ts', 'test/**/*.test.ts'], testTimeout: 60_000 },
-});
+export default packageTests('memtable');
