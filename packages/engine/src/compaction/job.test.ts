@@ -112,9 +112,8 @@ async function harness(opts: { targetFileSize: number; maxBytesForLevelBase: num
   return { fs, versions, cache, snapshots, env, picker, flush, compactAll, compactManual, contents };
 }
 
-// Plain Uint8Arrays, not Buffers: TableBuilder's index separator does `key.slice(...)` and then
-// writes into the result, which for a Buffer is a view — it would rewrite the caller's key.
-// (Reported; sstable-builder is not ours to edit.)
+// Plain Uint8Arrays: an early TableBuilder wrote into `key.slice(...)`, a view for Buffers, and so
+// rewrote the caller's key (since fixed in sstable-builder with copyPrefix).
 const KEYS = Array.from({ length: 120 }, (_, i) => Uint8Array.from(Buffer.from(`k${String(i).padStart(3, '0')}`)));
 const str = (k: Uint8Array): string => Buffer.from(k).toString();
 
