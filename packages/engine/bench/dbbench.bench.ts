@@ -1,8 +1,8 @@
 // db_bench-style workloads on the engine's own API, against the real peers in the same run:
 // Strata (@strata-db/engine), classic-level 3.0.0 (LevelDB) and lmdb 3.5.6 (LMDB).
 // 16-byte keys, 100-byte values; every workload on every engine starts from a fresh temp dir
-// under os.tmpdir() (reads use a database filled, closed and reopened, like db_bench's
-// use_existing_db).
+// under os.tmpdir() (reads use the database of the last fillrandom, closed and reopened, like
+// db_bench's use_existing_db). Engines are interleaved per workload, rotating who goes first.
 //
 //   npm run bench -- dbbench                       (root; node --expose-gc --conditions=source --import tsx)
 //   BENCH_SCALE=0.1 npm run bench -- dbbench       (everything ×0.1, for a quick look)
@@ -340,44 +340,47 @@ async function onFresh<T>(engine: Engine, fn: (h: Handle, dir: string) => Promis
 const fillOrder = shuffled(N, 42);
 const readOrder = shuffled(N, 7);
 
-async function runRound(engine: Engine, round: number): Promise<void> {
-  if (wanted('fillseq')) record(engine, 'fillseq', await onFresh(engine, (h) => measure(() => fill(h, null), true)));
-  const needReads = wanted('readrandom (await get)') || wanted('readrandom (sync get)') || wanted('readseq');
-  // fillrandom; its database (all N keys) is reopened for the read workloads of the last round.
-  let readDir: string | undefined;
-  if (wanted('fillrandom') || (needReads && round === ROUNDS - 1)) {
-    const keep = needReads && round === ROUNDS - 1;
-    const s = await onFresh(
-      engine,
-      async (h, dir) => {
-        if (keep) readDir = dir;
-        return measure(() => fill(h, fillOrder), true);
-      },
-      keep,
-    );
-    if (wanted('fillrandom')) record(engine, 'fillrandom', s);
-  }
-  if (wanted('put (awaited)')) record(engine, 'put (awaited)', await onFresh(engine, (h) => measure(() => putEach(h, fillOrder, PUTS))));
-  if (wanted('put sync:true (1 writer)')) {
-    record(engine, 'put sync:true (1 writer)', await onFresh(engine, (h) => measure(() => putDurable(h, fillOrder, SYNC_PUTS, 1))));
-  }
-  if (wanted('put sync:true (64 writers)')) {
-    record(engine, 'put sync:true (64 writers)', await onFresh(engine, (h) => measure(() => putDurable(h, fillOrder, SYNC_PUTS_64, 64))));
-  }
-  if (readDir !== undefined && needReads) {
-    const h = await engine.open(readDir);
-    try {
-      // Reads: 3 rounds on the one database (cheap, unlike filling it again).
-      for (let r = 0; r < ROUNDS; r++) {
-        if (wanted('readrandom (await get)')) record(engine, 'readrandom (await get)', await measure(() => readAwait(h, readOrder)));
-        if (wanted('readrandom (sync get)')) record(engine, 'readrandom (sync get)', await measure(() => readSync(h, readOrder)));
-        if (wanted('readseq')) record(engine, 'readseq', await measure(() => readSeq(h)));
-      }
-    } finally {
-      await h.close();
-      rmSync(readDir, { recursive: true, force: true });
+const needReads = wanted('readrandom (await get)') || wanted('readrandom (sync get)') || wanted('readseq');
+/** Per engine: the fillrandom database of the last round, kept for the read workloads. */
+const readDirs = new Map<Engine, string>();
+
+/** One write workload on one engine, on a fresh database. */
+async function runWrite(engine: Engine, w: Workload, round: number): Promise<void> {
+  switch (w) {
+    case 'fillseq':
+      record(engine, w, await onFresh(engine, (h) => measure(() => fill(h, null), true)));
+      return;
+    case 'fillrandom': {
+      const keep = needReads && round === ROUNDS - 1;
+      const s = await onFresh(
+        engine,
+        (h, dir) => {
+          if (keep) readDirs.set(engine, dir);
+          return measure(() => fill(h, fillOrder), true);
+        },
+        keep,
+      );
+      if (wanted(w)) record(engine, w, s);
+      return;
     }
+    case 'put (awaited)':
+      record(engine, w, await onFresh(engine, (h) => measure(() => putEach(h, fillOrder, PUTS))));
+      return;
+    case 'put sync:true (1 writer)':
+      record(engine, w, await onFresh(engine, (h) => measure(() => putDurable(h, fillOrder, SYNC_PUTS, 1))));
+      return;
+    case 'put sync:true (64 writers)':
+      record(engine, w, await onFresh(engine, (h) => measure(() => putDurable(h, fillOrder, SYNC_PUTS_64, 64))));
+      return;
+    default:
+      throw new Error(`not a write workload: ${w}`);
   }
+}
+
+async function runRead(engine: Engine, h: Handle, w: Workload): Promise<void> {
+  if (w === 'readrandom (await get)') record(engine, w, await measure(() => readAwait(h, readOrder)));
+  else if (w === 'readrandom (sync get)') record(engine, w, await measure(() => readSync(h, readOrder)));
+  else record(engine, w, await measure(() => readSeq(h)));
 }
 
 function median(xs: number[]): number {
@@ -391,11 +394,31 @@ console.error(
     `${KEY_SIZE} B keys, ${VALUE_SIZE} B values; ${ROUNDS} rounds; engines: ${engines.map((e) => e.name).join(', ')}; dir ${root}`,
 );
 const started = performance.now();
+// Engines are interleaved per workload (A B C, then B C A, …), so that a change in the machine's
+// load hits every engine's samples of a workload alike instead of one engine's whole round.
+const rotated = (round: number): Engine[] => engines.map((_, i) => engines[(i + round) % engines.length]!);
+const writeWorkloads = WORKLOADS.filter((w) => !w.startsWith('read'));
+const readWorkloads = WORKLOADS.filter((w) => w.startsWith('read') && wanted(w));
 try {
   for (let round = 0; round < ROUNDS; round++) {
     console.error(`round ${round + 1}/${ROUNDS}`);
-    // Rotate who goes first, so page-cache warmth and thermal drift do not favour one engine.
-    for (let i = 0; i < engines.length; i++) await runRound(engines[(i + round) % engines.length]!, round);
+    for (const w of writeWorkloads) {
+      if (!wanted(w) && !(w === 'fillrandom' && needReads && round === ROUNDS - 1)) continue;
+      for (const e of rotated(round)) await runWrite(e, w, round);
+    }
+  }
+  if (readWorkloads.length > 0) {
+    // The databases filled by the last fillrandom, reopened (db_bench's use_existing_db).
+    const handles = new Map<Engine, Handle>();
+    try {
+      for (const e of engines) handles.set(e, await e.open(readDirs.get(e)!));
+      for (let round = 0; round < ROUNDS; round++) {
+        console.error(`reads, round ${round + 1}/${ROUNDS}`);
+        for (const w of readWorkloads) for (const e of rotated(round)) await runRead(e, handles.get(e)!, w);
+      }
+    } finally {
+      for (const h of handles.values()) await h.close();
+    }
   }
 } finally {
   rmSync(root, { recursive: true, force: true });
