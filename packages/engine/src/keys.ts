@@ -29,7 +29,8 @@ const SLAB_MAX_COPY = 1024;
 let slab = new Uint8Array(SLAB_SIZE);
 let slabUsed = 0;
 
-function copyOf(v: Uint8Array): Uint8Array {
+/** A copy of `v` that the caller owns (small ones carved out of the shared slab). */
+export function copyOf(v: Uint8Array): Uint8Array {
   const n = v.length;
   if (n > SLAB_MAX_COPY) return new Uint8Array(v);
   if (slabUsed + n > SLAB_SIZE) {

@@ -209,6 +209,27 @@ describe('reads and writes', () => {
     await db.close();
   });
 
+  it('values and keys handed out are the caller\'s: writing into them changes nothing stored', async () => {
+    const db = await Database.open(dir, { memtableSize: 4096 });
+    for (let i = 0; i < 200; i++) await db.put(`k${String(i).padStart(3, '0')}`, `value-${i}`);
+    await db.flush(); // half the reads come from a cached table block, half from the memtable
+    for (let i = 200; i < 220; i++) await db.put(`k${String(i).padStart(3, '0')}`, `value-${i}`);
+    for (const key of ['k005', 'k210']) {
+      db.getSync(key)!.fill(0x21);
+      (await db.get(key))!.fill(0x21);
+    }
+    const it = db.iterator();
+    for (let e = it.next(); e !== undefined; e = it.next()) {
+      e[0].fill(0x21);
+      e[1].fill(0x21);
+    }
+    it.close();
+    expect(dec(db.getSync('k005'))).toBe('value-5');
+    expect(dec(db.getSync('k210'))).toBe('value-210');
+    expect(db.iterator({ limit: 1 }).nextv(1).map(([k, v]) => [dec(k), dec(v)])).toEqual([['k000', 'value-0']]);
+    await db.close();
+  });
+
   it('iterator: next, nextv, seek, bounds, reverse, limit; one snapshot from its start', async () => {
     const db = await Database.open(dir, { memtableSize: 4096 });
     for (let i = 0; i < 200; i++) await db.put(`k${String(i).padStart(3, '0')}`, `v${i}`);

@@ -10,7 +10,7 @@ import { LevelIterator } from '../compaction/level-iterator.js';
 import type { BatchOp, InternalIterator, RangeTombstone } from '@strata-db/memtable';
 import { compareKeys } from '@strata-db/memtable';
 import { StrataError, toStrataError } from '../errors.js';
-import { keyArg, lookupKeyArg, optionsObject, valueArg } from '../keys.js';
+import { copyOf, keyArg, lookupKeyArg, optionsObject, valueArg } from '../keys.js';
 import { resolveOptions, type DatabaseOptions } from '../options.js';
 import { DbIterator, type Bounds, type Entry } from '../read/db-iterator.js';
 import { getFromView } from '../read/get.js';
@@ -154,7 +154,10 @@ export class Database {
     const c = this.core.counters;
     c.gets++;
     try {
-      return getFromView(this.core.readView(), this.core.tables, k, seq, c);
+      // The found value may live in the memtable's arena or a cached block: hand out a copy,
+      // so that a caller writing into it cannot change what other readers see.
+      const v = getFromView(this.core.readView(), this.core.tables, k, seq, c);
+      return v === undefined ? undefined : copyOf(v);
     } catch (err) {
       throw toStrataError(err, 'get failed');
     }

@@ -19,10 +19,11 @@
  */
 import { EntryKind, compareKeys, type InternalIterator, type PointEntry } from '@strata-db/memtable';
 import { StrataError, toStrataError } from '../errors.js';
-import { lookupKeyArg } from '../keys.js';
+import { copyOf, lookupKeyArg } from '../keys.js';
 import type { MergingIterator } from './merging-iterator.js';
 import type { RangeDelAggregator } from './range-del-aggregator.js';
 
+/** A key and its value, both copies the caller owns. */
 export type Entry = [key: Uint8Array, value: Uint8Array];
 
 export interface Bounds {
@@ -142,7 +143,7 @@ export class DbIterator {
         continue;
       }
       skipKey(it, e.key, true);
-      if (visible(e, this.rangeDel)) return [e.key, e.value];
+      if (visible(e, this.rangeDel)) return [copyOf(e.key), copyOf(e.value)];
     }
     return undefined;
   }
@@ -164,7 +165,7 @@ export class DbIterator {
         if (x.seq <= snap) best = x;
         it.prev();
       } while (it.valid() && compareKeys(it.entry().key, key) === 0);
-      if (best !== undefined && visible(best, this.rangeDel)) return [best.key, best.value];
+      if (best !== undefined && visible(best, this.rangeDel)) return [copyOf(best.key), copyOf(best.value)];
     }
     return undefined;
   }
