@@ -17,7 +17,7 @@ import { TableBuilder } from '@strata-db/sstable-builder';
 import { tablePath } from '../db/filenames.js';
 import type { DbCore, FrozenEntry } from '../db/core.js';
 import { toStrataError } from '../errors.js';
-import { Slicer } from '../util/yield.js';
+import { Slicer } from './slicer.js';
 import type { FileMetadata } from '../version/file-metadata.js';
 import { VersionEdit } from '../version/version-edit.js';
 

@@ -32,7 +32,7 @@
  * CORRUPTION.
  */
 import { crc32 } from 'node:zlib';
-import { ByteReader, ByteWriter } from '../util/varint.js';
+import { ByteReader, ByteWriter } from './byte-coding.js';
 import { VersionEdit } from '../version/version-edit.js';
 
 export const MANIFEST_MAGIC = Buffer.from('STRATAMF', 'latin1');
