@@ -4,7 +4,8 @@
  * budget is spent:
  *
  *   power       power cut before EVERY mutating file operation of a 200-step workload, in all
- *               four cut modes (drop, keep-random-prefix, garbage, zeros)
+ *               four cut modes (drop, keep-random-prefix, garbage, zeros); then a second cut
+ *               before every operation of the recovery from every 4th first cut
  *   io          EIO/ENOSPC at EVERY file call of a workload, once and from then on
  *   corruption  byte flips across every region of every file, WAL truncation at every offset
  *   crash       kill -9 of a writing child process, many rounds on one directory
@@ -25,7 +26,7 @@ import { readState, TINY } from '../packages/engine/test/reliability/support/db-
 import { fileKind } from '../packages/engine/test/reliability/support/file-kinds.js';
 import { ioFaultSweep } from '../packages/engine/test/reliability/support/io-faults.js';
 import { History } from '../packages/engine/test/reliability/support/model.js';
-import { DB_PATH, powerLossSweep } from '../packages/engine/test/reliability/support/power-loss.js';
+import { captureCuts, checkCrashDuringRecovery, DB_PATH, powerLossSweep } from '../packages/engine/test/reliability/support/power-loss.js';
 import { makeWorkload } from '../packages/engine/test/reliability/support/workload.js';
 import { Database } from '../packages/engine/src/index.js';
 
@@ -42,6 +43,7 @@ const deadline = Date.now() + minutes * 60_000;
 const counts = {
   powerCutPoints: 0,
   powerImagesChecked: 0,
+  recoveryCuts: 0,
   kills: 0,
   killOpsAcked: 0,
   flips: 0,
@@ -70,6 +72,18 @@ async function power(seed: number): Promise<void> {
     counts.powerCutPoints += r.cutPoints;
     counts.powerImagesChecked += r.checked;
     for (const f of r.failures) fail('power', seed, f);
+  }
+  // A second cut before every operation of the recovery from every 4th first cut.
+  const workload = makeWorkload(seed, { steps });
+  const history = new History(workload);
+  const capture = await captureCuts({ steps: workload, dbOptions: TINY, mode: 'drop', seed, stride: 1 });
+  for (const [i, first] of capture.cuts.entries()) {
+    if (i % 4 !== 0) continue;
+    try {
+      counts.recoveryCuts += await checkCrashDuringRecovery(first, capture.path, workload, history, TINY, 'drop');
+    } catch (err) {
+      fail('power', seed, (err as Error).message);
+    }
   }
 }
 
@@ -161,6 +175,7 @@ log('summary');
 const rows: [string, number][] = [
   ['power-cut points (every mutating op, 4 modes)', counts.powerCutPoints],
   ['power-cut images reopened and checked', counts.powerImagesChecked],
+  ['second power cuts during recovery', counts.recoveryCuts],
   ['kill -9 rounds', counts.kills],
   ['  ops acknowledged by killed children', counts.killOpsAcked],
   ['byte flips', counts.flips],

@@ -7,7 +7,8 @@
 import { describe, expect, it } from 'vitest';
 import { POWER_CUT_MODES } from '../../src/testing/index.js';
 import { TINY } from './support/db-driver.js';
-import { powerLossSweep } from './support/power-loss.js';
+import { captureCuts, checkCrashDuringRecovery, powerLossSweep } from './support/power-loss.js';
+import { History } from './support/model.js';
 import { seeds } from './support/seeds.js';
 import { makeWorkload } from './support/workload.js';
 
@@ -37,6 +38,18 @@ describe('power loss', () => {
       makeSteps,
     );
     expect(r.failures.length, 'failures found on a lying disk').toBeGreaterThan(0);
+  });
+
+  it('a second power cut during recovery, at each of its operations, keeps the first cut\'s guarantees', async () => {
+    const steps = makeSteps(3);
+    const history = new History(steps);
+    const capture = await captureCuts({ steps, dbOptions: TINY, mode: 'drop', seed: 3, stride: 1 });
+    // First cuts spread over the run, each recovered with a cut before every recovery operation.
+    const firsts = capture.cuts.filter((_, i) => i % Math.ceil(capture.cuts.length / 12) === 5);
+    let seconds = 0;
+    for (const first of firsts) seconds += await checkCrashDuringRecovery(first, capture.path, steps, history, TINY, 'drop');
+    expect(firsts.length).toBeGreaterThan(8);
+    expect(seconds).toBeGreaterThan(firsts.length * 5);
   });
 
   for (const seed of seeds('power-loss', [1])) {

@@ -194,3 +194,44 @@ export async function powerLossSweep(cfg: SweepConfig, makeSteps: (seed: number)
   cfg.log?.(`power-loss seed ${cfg.seed} ${cfg.mode}: ${capture.cutPoints} cut points, ${checked} images checked, ${failures.length} failures`);
   return { cutPoints: capture.cutPoints, checked, created: capture.created, unlinked: capture.unlinked, failures };
 }
+
+/**
+ * A second power cut while recovering from the first. Recovery writes too — it flushes what it
+ * replayed, writes a fresh manifest, switches CURRENT, deletes old segments and orphans — so a
+ * cut before each of its mutating operations must again leave a database that opens with the
+ * first cut's guarantees.
+ */
+export async function checkCrashDuringRecovery(
+  cut: Cut,
+  path: string,
+  steps: readonly Step[],
+  history: History,
+  dbOptions: DatabaseOptions,
+  mode: PowerCutMode,
+): Promise<number> {
+  const mem = cut.image.clone();
+  if (mem.existsSync(`${path}/LOCK`)) mem.unlinkSync(`${path}/LOCK`);
+  const second: Cut[] = [];
+  let k = 0;
+  const onOperation = (op: OpRecord): void => {
+    if (!matches('mutating', op)) return;
+    k++;
+    second.push({ k: cut.k * 1000 + k, image: mem.powerCut({ mode, seed: cut.k * 7919 + k }), syncAcked: cut.syncAcked, issued: cut.issued });
+  };
+  const fs = new FaultInjectingFileSystem(mem, { onOperation });
+  try {
+    const db = await withTimeout('recovery', Database.open(path, { ...dbOptions, fs }));
+    await withTimeout('close after recovery', db.close());
+  } catch (err) {
+    throw new SweepFailure(`recovery from cut ${cut.k} failed: ${describeError(err)}`);
+  }
+  for (const c of second) {
+    try {
+      await checkCut(c, path, steps, history, dbOptions, false);
+    } catch (err) {
+      if (err instanceof SweepFailure) err.message = `second cut during recovery from cut ${cut.k}, before recovery op ${c.k % 1000}: ${err.message}`;
+      throw err;
+    }
+  }
+  return second.length;
+}
