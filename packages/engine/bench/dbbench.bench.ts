@@ -2,7 +2,8 @@
 // Strata (@strata-db/engine), classic-level 3.0.0 (LevelDB) and lmdb 3.5.6 (LMDB).
 // 16-byte keys, 100-byte values; every workload on every engine starts from a fresh temp dir
 // under os.tmpdir() (reads use the database of the last fillrandom, closed and reopened, like
-// db_bench's use_existing_db). Engines are interleaved per workload, rotating who goes first.
+// db_bench's use_existing_db, after Strata's background compaction has settled — LevelDB's
+// runs on its own thread). Engines are interleaved per workload, rotating who goes first.
 //
 //   npm run bench -- dbbench                       (root; node --expose-gc --conditions=source --import tsx)
 //   BENCH_SCALE=0.1 npm run bench -- dbbench       (everything ×0.1, for a quick look)
@@ -97,6 +98,8 @@ interface Handle {
   getSync(k: Buffer): Uint8Array | undefined;
   /** Reads every entry in key order; returns how many. */
   scan(): Promise<number>;
+  /** Waits for background compaction to finish (engines that compact on the JS thread). */
+  settle?(): Promise<void>;
   close(): Promise<void>;
 }
 interface Engine {
@@ -128,6 +131,16 @@ const strata: Engine = {
         let n = 0;
         for await (const _ of db.iterate()) n++;
         return n;
+      },
+      // A tight read loop never yields to the event loop, so Strata's compaction (sliced on the
+      // JS thread) would not run during the reads; LevelDB's runs on its own thread meanwhile.
+      async settle() {
+        const t0 = performance.now();
+        while (performance.now() - t0 < 60_000) {
+          const st = db.stats();
+          if (st.compaction?.running !== true && st.writeStall === 'none' && st.levels[0]!.files < 4) break;
+          await new Promise((resolve) => setTimeout(resolve, 50));
+        }
       },
       close: () => db.close(),
     };
@@ -411,7 +424,13 @@ try {
     // The databases filled by the last fillrandom, reopened (db_bench's use_existing_db).
     const handles = new Map<Engine, Handle>();
     try {
-      for (const e of engines) handles.set(e, await e.open(readDirs.get(e)!));
+      for (const e of engines) {
+        const h = await e.open(readDirs.get(e)!);
+        handles.set(e, h);
+        const t0 = performance.now();
+        await h.settle?.();
+        console.error(`  ${e.name.padEnd(14)} reopened for reads; settled background compaction in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      }
       for (let round = 0; round < ROUNDS; round++) {
         console.error(`reads, round ${round + 1}/${ROUNDS}`);
         for (const w of readWorkloads) for (const e of rotated(round)) await runRead(e, handles.get(e)!, w);
