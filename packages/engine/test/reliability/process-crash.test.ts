@@ -16,7 +16,7 @@ describe('process crash', () => {
       try {
         const r = await crashLoop({ dir: join(dir, 'db'), seed, rounds: 6, minDelayMs: 50, maxDelayMs: 600 });
         expect(r.kills).toBe(6);
-        expect(r.opsAcked, 'the children got writes acknowledged before dying').toBeGreaterThan(50);
+        expect(r.opsAcked, 'the children got writes acknowledged before dying').toBeGreaterThan(20);
       } finally {
         rmSync(dir, { recursive: true, force: true });
       }
