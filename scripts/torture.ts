@@ -6,7 +6,8 @@
  *   power       power cut before EVERY mutating file operation of a 200-step workload, in all
  *               four cut modes (drop, keep-random-prefix, garbage, zeros); then a second cut
  *               before every operation of the recovery from every 4th first cut
- *   io          EIO/ENOSPC at EVERY file call of a workload, once and from then on
+ *   io          EIO/ENOSPC at EVERY file call of a workload, once and from then on; and at every
+ *               call of the recovery from every 8th power-cut image
  *   corruption  byte flips across every region of every file, WAL truncation at every offset
  *   crash       kill -9 of a writing child process, many rounds on one directory
  *
@@ -24,7 +25,7 @@ import { buildImage, checkFlip, flipTargets } from '../packages/engine/test/reli
 import { crashLoop } from '../packages/engine/test/reliability/support/crash-loop.js';
 import { readState, TINY } from '../packages/engine/test/reliability/support/db-driver.js';
 import { fileKind } from '../packages/engine/test/reliability/support/file-kinds.js';
-import { ioFaultSweep } from '../packages/engine/test/reliability/support/io-faults.js';
+import { ioFaultSweep, recoveryFaultSweep } from '../packages/engine/test/reliability/support/io-faults.js';
 import { History } from '../packages/engine/test/reliability/support/model.js';
 import { captureCuts, checkCrashDuringRecovery, DB_PATH, powerLossSweep } from '../packages/engine/test/reliability/support/power-loss.js';
 import { makeWorkload } from '../packages/engine/test/reliability/support/workload.js';
@@ -49,6 +50,7 @@ const counts = {
   flips: 0,
   truncations: 0,
   faultsTried: 0,
+  recoveryFaults: 0,
   readOnlyChecks: 0,
   rounds: 0,
   failures: 0,
@@ -95,6 +97,20 @@ async function io(seed: number): Promise<void> {
     counts.faultsTried += r.faultsTried;
     counts.readOnlyChecks += r.readOnlyChecks;
     for (const f of r.failures) fail('io', seed, f);
+  }
+  // Faults at every call of the recovery from every 8th power-cut image of the run.
+  const capture = await captureCuts({ steps, dbOptions: TINY, mode: 'drop', seed, stride: 1 });
+  for (const [i, cut] of capture.cuts.entries()) {
+    if (i % 8 !== 3) continue;
+    for (const persistent of [false, true]) {
+      try {
+        const r = await recoveryFaultSweep(cut.image, capture.path, { steps, history, dbOptions: TINY, atLeast: cut.syncAcked, atMost: cut.issued, persistent, seed });
+        counts.faultsTried += r.faultsTried;
+        counts.recoveryFaults += r.faultsTried;
+      } catch (err) {
+        fail('io', seed, (err as Error).message);
+      }
+    }
   }
 }
 
@@ -181,7 +197,8 @@ const rows: [string, number][] = [
   ['byte flips', counts.flips],
   ['WAL truncations', counts.truncations],
   ['I/O faults injected (EIO/ENOSPC, once + persistent)', counts.faultsTried],
-  ['  of which failed syncs checked for READ_ONLY', counts.readOnlyChecks],
+  ['  of which during recovery from a power cut', counts.recoveryFaults],
+  ['  failed syncs checked for READ_ONLY', counts.readOnlyChecks],
   ['seeds (rounds)', counts.rounds],
   ['failures', counts.failures],
 ];

@@ -6,7 +6,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { TINY } from './support/db-driver.js';
-import { ioFaultSweep } from './support/io-faults.js';
+import { ioFaultSweep, recoveryFaultSweep } from './support/io-faults.js';
+import { captureCuts } from './support/power-loss.js';
 import { History } from './support/model.js';
 import { seeds } from './support/seeds.js';
 import { makeWorkload } from './support/workload.js';
@@ -26,4 +27,20 @@ describe('I/O errors', () => {
       });
     }
   }
+});
+
+describe('I/O errors during recovery', () => {
+  it('a fault at each call of a recovery (once, and from then on) is typed, leaks nothing, and a later open recovers', async () => {
+    const steps = makeWorkload(11, { steps: 60 });
+    const history = new History(steps);
+    // A crashed database with WAL records to replay: the power cut two thirds into the run.
+    const capture = await captureCuts({ steps, dbOptions: TINY, mode: 'drop', seed: 11, stride: 1 });
+    const cut = capture.cuts[Math.floor((capture.cuts.length * 2) / 3)]!;
+    for (const persistent of [false, true]) {
+      const r = await recoveryFaultSweep(cut.image, capture.path, { steps, history, dbOptions: TINY, atLeast: cut.syncAcked, atMost: cut.issued, persistent, seed: 11 });
+      expect(r.recoveryOps).toBeGreaterThan(20);
+      expect(r.faultsTried).toBe(r.recoveryOps);
+      expect(r.openFailures, 'faults made some opens fail').toBeGreaterThan(0);
+    }
+  });
 });
