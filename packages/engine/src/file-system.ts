@@ -31,6 +31,13 @@ export interface FileSystem {
   mkdirSync(dir: string, opts: { recursive: true }): void;
   renameSync(from: string, to: string): void;
   unlinkSync(path: string): void;
+  /**
+   * Optional: an unlink that does not block the JS thread. Deleting a table of a few MiB can
+   * take tens of milliseconds of kernel time (freeing its extents), and compaction deletes its
+   * inputs all at once; when present, obsolete tables are deleted with it. Layers that must see
+   * every operation in order (the fault-injecting one) leave it out and get `unlinkSync`.
+   */
+  unlink?(path: string): Promise<void>;
   existsSync(path: string): boolean;
   readFileSync(path: string): Uint8Array;
 }
@@ -80,6 +87,7 @@ export const nodeFileSystem: FileSystem = {
   unlinkSync: (path) => {
     fs.unlinkSync(path);
   },
+  unlink: (path) => fs.promises.unlink(path),
   existsSync: (path) => fs.existsSync(path),
   readFileSync: (path) => fs.readFileSync(path),
 };

@@ -20,6 +20,12 @@ export interface WalFileSystem {
   fsyncDir(dir: string): Promise<void>;
   readdirSync(dir: string): string[];
   unlinkSync(path: string): void;
+  /**
+   * Optional: an unlink off the JS thread. Deleting a segment of a few MiB can block for tens of
+   * milliseconds (the kernel frees its extents); when present, obsolete segments are deleted with
+   * it. Layers that must see every operation in order (fault injection) leave it out.
+   */
+  unlink?(path: string): Promise<void>;
   existsSync(path: string): boolean;
   readFileSync(path: string): Uint8Array;
 }
@@ -64,6 +70,7 @@ export const nodeFileSystem: WalFileSystem = {
   unlinkSync: (path) => {
     nodeFs.unlinkSync(path);
   },
+  unlink: (path) => nodeFs.promises.unlink(path),
   existsSync: (path) => nodeFs.existsSync(path),
   readFileSync: (path) => nodeFs.readFileSync(path),
 };

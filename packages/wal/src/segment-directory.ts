@@ -59,7 +59,8 @@ export async function deleteSegmentsBefore(dir: string, segment: number, fs: Wal
   for (const n of doomed) {
     const file = join(dir, segmentFileName(n));
     try {
-      fs.unlinkSync(file);
+      if (fs.unlink !== undefined) await fs.unlink(file);
+      else fs.unlinkSync(file);
     } catch (err) {
       throw ioError('deleting an obsolete WAL segment', file, err);
     }

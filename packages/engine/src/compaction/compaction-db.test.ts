@@ -4,7 +4,7 @@
  * compaction above it examined.
  */
 import { readdirSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Database } from '../db/database.js';
 import { compactionsSettled, dec, tempDir } from './test-support/temp-dir.js';
 
@@ -159,8 +159,11 @@ describe('compaction through the database', () => {
     while (it.next() !== undefined) n++;
     expect(n).toBe(100);
     it.close();
-    const after = readdirSync(dir).filter((f) => f.endsWith('.sst'));
-    for (const f of before) expect(after).not.toContain(f);
+    // Deleted off the JS thread (FileSystem.unlink) right after the close: gone within moments.
+    await vi.waitFor(() => {
+      const after = readdirSync(dir).filter((f) => f.endsWith('.sst'));
+      for (const f of before) expect(after).not.toContain(f);
+    });
     await db.close();
   });
 

@@ -149,6 +149,9 @@ export class LeveledCompactor implements Compactor {
       } finally {
         version.unref();
       }
+      // Its inputs are deleted off the JS thread (FileSystem.unlink); the compaction is done
+      // once they are gone (unless a reader still holds them).
+      await core.versions.settleDeletions();
     });
     this.running = p;
     void p.finally(() => {

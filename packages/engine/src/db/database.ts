@@ -310,6 +310,8 @@ export class Database {
     if (compactor?.compactRange !== undefined) await compactor.compactRange(lo, hi);
     else await compactor?.compactAll();
     if (this.core.bgError) throw this.core.bgError;
+    // The space is given back when compact() resolves: input tables no reader holds are deleted.
+    await this.core.versions.settleDeletions();
   }
 
   /**
@@ -428,6 +430,8 @@ export class Database {
     }
     core.versions.close();
     core.tables.close();
+    // Obsolete tables being deleted in the background are gone before the LOCK is released.
+    await core.versions.settleDeletions();
     this.lock.release();
     core.state = 'closed';
     if (firstError !== undefined) throw toStrataError(firstError, 'closing the database failed');
