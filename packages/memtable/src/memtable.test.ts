@@ -85,6 +85,18 @@ describe('Memtable basics', () => {
     });
   });
 
+  it('copies tombstone bounds, Buffers included (a Buffer\'s slice() is a view, not a copy)', () => {
+    const m = new Memtable();
+    const start = Buffer.from('b');
+    const end = Buffer.from('d');
+    m.put(b('c'), b('v'), 1);
+    m.deleteRange(start, end, 2);
+    start.fill(0x7a); // 'z': would move the tombstone past 'c'
+    end.fill(0x7a);
+    expect(m.get(b('c'), 2)).toEqual({ kind: 'deleted', seq: 2 });
+    expect(m.rangeTombstones().map((t) => [s(t.start), s(t.end)])).toEqual([['b', 'd']]);
+  });
+
   it('iterates raw entries in (key ASC, seq DESC) order both ways', () => {
     const m = new Memtable();
     m.put(b('b'), b('1'), 1);

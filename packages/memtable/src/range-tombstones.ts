@@ -52,7 +52,8 @@ export class RangeTombstoneSet {
   /** Adds `[start, end)#seq`. Caller guarantees start < end and seq > every seq here. */
   add(start: Uint8Array, end: Uint8Array, seq: number): void {
     // Copies: the caller may reuse its buffers; the copies are never written again.
-    const t: RangeTombstone = { start: start.slice(), end: end.slice(), seq };
+    // (`new Uint8Array(x)`, not `x.slice()`: a Buffer's slice() is a view, not a copy.)
+    const t: RangeTombstone = { start: new Uint8Array(start), end: new Uint8Array(end), seq };
     this.arrivals.push(t);
     // Seq is the newest, so among equal starts it goes first: insert before the first
     // tombstone whose start is ≥ ours.
