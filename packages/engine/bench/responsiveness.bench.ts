@@ -1,0 +1,284 @@
+// Event-loop responsiveness under fillrandom: how long the engine keeps the JS thread busy
+// without a break, and what it was doing at the time.
+//
+//   npm run bench -- responsiveness                              (root; N = 1,000,000)
+//   RESPONSIVENESS_BENCH_N=5000000 npm run bench -- responsiveness
+//
+// N random 16-byte keys (uniform over [0, N), with repeats), 100-byte values, batches of 1000
+// through db.batch()…write(), default options; then waits for background compaction to settle.
+// Measured:
+//   - perf_hooks.monitorEventLoopDelay (resolution 1 ms): p50 / p99 / max, for the fill and for
+//     the settle phase;
+//   - a long-task tracer: a setInterval(…, 1) that records every gap > 20 ms between two ticks,
+//     with what the engine was doing across it — a flush running, a compaction running, a write
+//     batch awaited, how many batches / flushes completed inside the gap — and the GC pauses
+//     (PerformanceObserver 'gc') that fell inside it;
+//   - write stall time (stats().counters.stallMs), fill throughput.
+// Benchmarks are not tests: nothing here asserts a time.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
+import { Database, nodeFileSystem, type FileSystem } from '../src/index.js';
+
+const N = Number(process.env['RESPONSIVENESS_BENCH_N'] ?? 1_000_000);
+const BATCH = 1000;
+const KEY_SIZE = 16;
+const VALUE_SIZE = 100;
+const GAP_MS = 20;
+/** RESPONSIVENESS_BENCH_TRACE_FS=1: time every synchronous file call (the tracer attributes blocking I/O). */
+const TRACE_FS = process.env['RESPONSIVENESS_BENCH_TRACE_FS'] === '1';
+
+// --- synchronous file calls (opt-in) ------------------------------------------------------
+const fsCalls = new Map<string, { n: number; ms: number; max: number; over5: number }>();
+function tracedFs(): FileSystem {
+  const out: Record<string | symbol, unknown> = { ...nodeFileSystem };
+  for (const s of Object.getOwnPropertySymbols(nodeFileSystem)) out[s] = (nodeFileSystem as unknown as Record<symbol, unknown>)[s];
+  for (const [name, fn] of Object.entries(nodeFileSystem)) {
+    if (!name.endsWith('Sync') || typeof fn !== 'function') continue;
+    out[name] = (...args: unknown[]): unknown => {
+      const t = performance.now();
+      try {
+        return (fn as (...a: unknown[]) => unknown)(...args);
+      } finally {
+        const ms = performance.now() - t;
+        const k = name === 'writeSync' || name === 'readSync' ? `${name} ${(args[3] as number) >= 65536 ? '≥64K' : '<64K'}` : name;
+        const c = fsCalls.get(k) ?? { n: 0, ms: 0, max: 0, over5: 0 };
+        c.n++;
+        c.ms += ms;
+        c.max = Math.max(c.max, ms);
+        if (ms > 5) c.over5++;
+        fsCalls.set(k, c);
+      }
+    };
+  }
+  return out as unknown as FileSystem;
+}
+
+function key(i: number): Buffer {
+  const b = Buffer.alloc(KEY_SIZE);
+  for (let p = KEY_SIZE - 1; p >= 0; p--) {
+    b[p] = 48 + (i % 10);
+    i = Math.floor(i / 10);
+  }
+  return b;
+}
+const valuePool = Buffer.alloc(VALUE_SIZE * 4096);
+{
+  let s = 987654321;
+  for (let i = 0; i < valuePool.length; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+    valuePool[i] = s >>> 24;
+  }
+}
+const value = (i: number): Buffer => {
+  const off = (i * 7919) % (valuePool.length - VALUE_SIZE);
+  return valuePool.subarray(off, off + VALUE_SIZE);
+};
+
+// --- GC pauses ---------------------------------------------------------------------------
+interface Pause {
+  start: number;
+  end: number;
+  kind: number;
+}
+const gcPauses: Pause[] = [];
+const gcObserver = new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) {
+    const detail = (e as unknown as { detail?: { kind?: number } }).detail;
+    gcPauses.push({ start: e.startTime, end: e.startTime + e.duration, kind: detail?.kind ?? 0 });
+  }
+});
+gcObserver.observe({ entryTypes: ['gc'] });
+const GC_KIND: Record<number, string> = { 1: 'minor', 2: 'major', 4: 'incremental', 8: 'weakcb' };
+
+// --- engine state, read cheaply each tick ------------------------------------------------
+interface EngineProbe {
+  frozen(): number;
+  flushing(): boolean;
+  compacting(): boolean;
+  batches(): number;
+  flushes(): number;
+  compactions(): number;
+}
+function probe(db: Database): EngineProbe {
+  // Private fields, read by the bench only (stats() builds file lists: too heavy for every ms).
+  const core = (db as unknown as { core: { flushing: boolean; frozen: unknown[]; counters: { writeBatches: number; flushes: number; compactions: number }; compactor?: { running?: unknown } } }).core;
+  return {
+    frozen: () => core.frozen.length,
+    flushing: () => core.flushing,
+    compacting: () => core.compactor?.running !== undefined,
+    batches: () => core.counters.writeBatches,
+    flushes: () => core.counters.flushes,
+    compactions: () => core.counters.compactions,
+  };
+}
+
+interface Gap {
+  at: number;
+  ms: number;
+  phase: string;
+  flush: boolean;
+  compaction: boolean;
+  writing: boolean;
+  batches: number;
+  flushesDone: number;
+  compactionsDone: number;
+  gcMs: number;
+  gcKinds: string;
+  /** Process CPU time (all threads) across the gap / the gap: well below 1 = descheduled. */
+  cpu: number;
+}
+
+let writing = false;
+let phase = 'fill';
+
+function tracer(p: EngineProbe): { stop(): Gap[] } {
+  const gaps: Gap[] = [];
+  let last = performance.now();
+  let lastCpu = process.cpuUsage();
+  let st = { flush: p.flushing(), compaction: p.compacting(), writing, batches: p.batches(), flushes: p.flushes(), compactions: p.compactions() };
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const ms = now - last;
+    const cpuNow = process.cpuUsage();
+    const cur = { flush: p.flushing(), compaction: p.compacting(), writing, batches: p.batches(), flushes: p.flushes(), compactions: p.compactions() };
+    if (ms > GAP_MS) {
+      let gcMs = 0;
+      const kinds = new Set<string>();
+      for (const g of gcPauses) {
+        const o = Math.min(g.end, now) - Math.max(g.start, last);
+        if (o > 0) {
+          gcMs += o;
+          kinds.add(GC_KIND[g.kind] ?? String(g.kind));
+        }
+      }
+      gaps.push({
+        at: last,
+        ms,
+        phase,
+        flush: st.flush || cur.flush || cur.flushes > st.flushes,
+        compaction: st.compaction || cur.compaction || cur.compactions > st.compactions,
+        writing: st.writing || cur.writing,
+        batches: cur.batches - st.batches,
+        flushesDone: cur.flushes - st.flushes,
+        compactionsDone: cur.compactions - st.compactions,
+        gcMs,
+        gcKinds: [...kinds].join('+'),
+        cpu: (cpuNow.user - lastCpu.user + cpuNow.system - lastCpu.system) / 1000 / ms,
+      });
+    }
+    last = now;
+    lastCpu = cpuNow;
+    st = cur;
+  }, 1);
+  return {
+    stop() {
+      clearInterval(timer);
+      return gaps;
+    },
+  };
+}
+
+function delays(h: IntervalHistogram): string {
+  return `p50 ${(h.percentile(50) / 1e6).toFixed(1)} / p99 ${(h.percentile(99) / 1e6).toFixed(1)} / max ${(h.max / 1e6).toFixed(1)} ms`;
+}
+
+function attribution(gaps: Gap[]): string[] {
+  const buckets = new Map<string, { n: number; ms: number; max: number }>();
+  for (const g of gaps) {
+    const what: string[] = [];
+    if (g.cpu < 0.5) what.push('descheduled');
+    if (g.gcMs > g.ms / 2) what.push(`gc(${g.gcKinds})`);
+    if (g.flush) what.push('flush');
+    if (g.compaction) what.push('compaction');
+    if (g.batches > 0) what.push('writes');
+    else if (g.writing) what.push('write-awaited');
+    const k = `${g.phase}: ${what.join(' + ') || 'idle?'}`;
+    const b = buckets.get(k) ?? { n: 0, ms: 0, max: 0 };
+    b.n++;
+    b.ms += g.ms;
+    b.max = Math.max(b.max, g.ms);
+    buckets.set(k, b);
+  }
+  return [...buckets.entries()].sort((a, b) => b[1].ms - a[1].ms).map(([k, b]) => `| ${k} | ${b.n} | ${b.ms.toFixed(0)} | ${b.max.toFixed(0)} |`);
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-responsiveness-bench-'));
+  try {
+    const db = await Database.open(dir, TRACE_FS ? { fs: tracedFs() } : {});
+    const p = probe(db);
+    // Same key sequence as compaction.bench.ts.
+    let s = 42;
+    const tr = tracer(p);
+    const hFill = monitorEventLoopDelay({ resolution: 1 });
+    hFill.enable();
+    const t0 = performance.now();
+    for (let i = 0; i < N; i += BATCH) {
+      const b = db.batch();
+      for (let j = i; j < Math.min(N, i + BATCH); j++) {
+        s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
+        b.put(key(Math.floor((s / 2 ** 32) * N)), value(j));
+      }
+      writing = true;
+      await b.write();
+      writing = false;
+    }
+    const fillMs = performance.now() - t0;
+    hFill.disable();
+    const stallMs = db.stats().counters.stallMs;
+    phase = 'settle';
+    const hSettle = monitorEventLoopDelay({ resolution: 1 });
+    hSettle.enable();
+    const t1 = performance.now();
+    await db.flush();
+    for (;;) {
+      const c = db.stats().compaction!;
+      if (!c.running && c.scores.every((x) => x.score < 1)) break;
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    const settleMs = performance.now() - t1;
+    hSettle.disable();
+    const gaps = tr.stop();
+    const st = db.stats();
+    await db.close();
+
+    const c = st.compaction!;
+    console.log(`fillrandom N=${N}, batches of ${BATCH}, ${KEY_SIZE}-byte keys, ${VALUE_SIZE}-byte values, default options\n`);
+    console.log('| | |');
+    console.log('|---|---|');
+    console.log(`| fill time | ${(fillMs / 1000).toFixed(1)} s (${Math.round(N / (fillMs / 1000)).toLocaleString('en-US')} entries/s) |`);
+    console.log(`| write stall time during fill | ${(stallMs / 1000).toFixed(1)} s (stalls ${st.counters.stalls}, slowdowns ${st.counters.slowdowns}) |`);
+    console.log(`| settle time | ${(settleMs / 1000).toFixed(1)} s |`);
+    console.log(`| event-loop delay, fill | ${delays(hFill)} |`);
+    console.log(`| event-loop delay, settle | ${delays(hSettle)} |`);
+    console.log(`| flushes / longest flush slice | ${st.counters.flushes} / ${st.counters.flushMaxSliceMs.toFixed(0)} ms |`);
+    console.log(`| compactions / longest compaction slice | ${c.compactions} (${c.trivialMoves} trivial) / ${c.maxSliceMs.toFixed(0)} ms |`);
+    const gcTotal = gcPauses.reduce((n, g) => n + (g.end - g.start), 0);
+    const gcMax = gcPauses.reduce((n, g) => Math.max(n, g.end - g.start), 0);
+    console.log(`| GC pauses | ${gcPauses.length}, total ${(gcTotal / 1000).toFixed(1)} s, longest ${gcMax.toFixed(0)} ms |`);
+    console.log(`| gaps > ${GAP_MS} ms (1 ms timer) | ${gaps.length}, total ${(gaps.reduce((n, g) => n + g.ms, 0) / 1000).toFixed(1)} s |`);
+    console.log(`\nAttribution of the gaps > ${GAP_MS} ms (what was running across the gap; gc = GC pauses cover more than half of it; descheduled = the process used less than half a CPU across it):\n`);
+    console.log('| phase: activity | gaps | total ms | longest ms |');
+    console.log('|---|---|---|---|');
+    for (const l of attribution(gaps)) console.log(l);
+    if (TRACE_FS) {
+      console.log('\nSynchronous file calls on the JS thread:\n');
+      console.log('| call | n | total ms | longest ms | > 5 ms |');
+      console.log('|---|---|---|---|---|');
+      for (const [k, c] of [...fsCalls].sort((a, b) => b[1].ms - a[1].ms)) console.log(`| ${k} | ${c.n} | ${c.ms.toFixed(0)} | ${c.max.toFixed(1)} | ${c.over5} |`);
+    }
+    console.log('\nLongest 10 gaps:\n');
+    console.log('| at s | ms | cpu/wall | phase | flush | compaction | batches in gap | flushes done | gc ms |');
+    console.log('|---|---|---|---|---|---|---|---|---|');
+    for (const g of [...gaps].sort((a, b) => b.ms - a.ms).slice(0, 10)) {
+      console.log(`| ${((g.at - t0) / 1000).toFixed(2)} | ${g.ms.toFixed(0)} | ${g.cpu.toFixed(2)} | ${g.phase} | ${g.flush ? 'y' : ''} | ${g.compaction ? 'y' : ''} | ${g.batches} | ${g.flushesDone} | ${g.gcMs.toFixed(0)}${g.gcKinds ? ` (${g.gcKinds})` : ''} |`);
+    }
+  } finally {
+    gcObserver.disconnect();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+await main();
