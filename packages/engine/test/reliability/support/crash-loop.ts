@@ -43,6 +43,8 @@ interface ChildRun {
   acked: Map<string, number>;
   stderr: string;
   exitedBeforeKill: boolean;
+  /** How the child ended, for failure messages. */
+  exit: string;
 }
 
 async function runChild(dir: string, seed: number, round: number, delayMs: number): Promise<ChildRun> {
@@ -50,7 +52,7 @@ async function runChild(dir: string, seed: number, round: number, delayMs: numbe
     cwd: packageRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  const run: ChildRun = { openSequence: -1, issued: [], acked: new Map(), stderr: '', exitedBeforeKill: false };
+  const run: ChildRun = { openSequence: -1, issued: [], acked: new Map(), stderr: '', exitedBeforeKill: false, exit: '' };
   let buffer = '';
   let killTimer: NodeJS.Timeout | undefined;
   let killed = false;
@@ -81,7 +83,8 @@ async function runChild(dir: string, seed: number, round: number, delayMs: numbe
   await withTimeout(
     `crash child round ${round}`,
     new Promise<void>((resolve) => {
-      child.on('close', () => {
+      child.on('close', (code, signal) => {
+        run.exit = signal !== null ? `signal ${signal}` : `exit code ${String(code)}`;
         resolve();
       });
     }),
@@ -118,7 +121,9 @@ export async function crashLoop(options: CrashLoopOptions): Promise<CrashLoopRes
   for (let round = 1; round <= rounds; round++) {
     const delay = rng.int(options.minDelayMs ?? 30, options.maxDelayMs ?? 400);
     const run = await runChild(dir, seed, round, delay);
-    if (run.exitedBeforeKill || run.openSequence < 0) fail(seed, round, `the child exited on its own or never opened:\n${run.stderr}`);
+    if (run.exitedBeforeKill || run.openSequence < 0) {
+      fail(seed, round, `the child ended on its own (${run.exit}) or never opened; ${run.issued.length} ops issued; stderr:\n${run.stderr}`);
+    }
     result.kills++;
     if (run.openSequence < lastSeenSequence) fail(seed, round, `the child opened at sequence ${run.openSequence} < ${lastSeenSequence} seen before`);
 
