@@ -46,14 +46,15 @@ export function sealBlock(contents: Uint8Array, compression: CompressionType): S
 export function unsealBlock(raw: Uint8Array, file: string, offset: number): Uint8Array {
   const size = raw.length - BLOCK_TRAILER_SIZE;
   if (size < 0) throw corruption(file, offset, 'block is shorter than its trailer');
-  const payload = raw.subarray(0, size);
   const type = raw[size]!;
   const stored = readFixed32(raw, size + 1);
-  const actual = checksum(raw.subarray(size, size + 1), checksum(payload));
+  // Payload and type byte are contiguous in `raw`: one CRC call over both (the same value as
+  // the writer's CRC of the payload continued over the type byte) instead of two.
+  const actual = checksum(raw.subarray(0, size + 1));
   if (stored !== actual) {
     throw corruption(file, offset, `block checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}, ${size} bytes)`);
   }
-  return decompressBlock(payload, type, file, offset);
+  return decompressBlock(raw.subarray(0, size), type, file, offset);
 }
 
 function hex(n: number): string {
