@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { NIL, PointSkiplist, keyPrefix } from './skiplist.js';
+import { NIL, PointSkiplist, keyPrefix, keyWord } from './skiplist.js';
 import { EntryKind, compareKeys } from './types.js';
 
 describe('keyPrefix', () => {
@@ -16,6 +16,25 @@ describe('keyPrefix', () => {
       { numRuns: 2000 }
     );
     expect(keyPrefix(Uint8Array.of(0x80, 0, 0, 0))).toBeGreaterThan(keyPrefix(Uint8Array.of(0x7f, 0xff, 0xff, 0xff)));
+  });
+
+  it('at any offset, orders keys that are equal before it (padding past a key\'s end reads as zero)', () => {
+    const keyArb = fc.uint8Array({ maxLength: 10 });
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 6 }), keyArb, keyArb, fc.nat(6), (head, x, y, at) => {
+        const a = Uint8Array.of(...head, ...x);
+        const b = Uint8Array.of(...head, ...y);
+        const shared = Math.min(at, head.length);
+        const wa = keyWord(a, 0, a.length, shared);
+        const wb = keyWord(b, 0, b.length, shared);
+        if (wa < wb) expect(compareKeys(a, b)).toBeLessThan(0);
+        if (wa > wb) expect(compareKeys(a, b)).toBeGreaterThan(0);
+        // Reading the same key inside a larger buffer gives the same word.
+        const big = Uint8Array.of(9, 9, ...a, 7, 7, 7, 7);
+        expect(keyWord(big, 2, a.length, shared)).toBe(wa);
+      }),
+      { numRuns: 2000 }
+    );
   });
 });
 
@@ -53,6 +72,11 @@ describe('PointSkiplist', () => {
     const seen: number[] = [];
     for (let n = list.first(); n !== NIL; n = list.next(n)) seen.push(list.seqOf(n));
     expect(seen).toEqual([...seqs].reverse());
+    for (let n = list.first(); n !== NIL; n = list.next(n)) expect(list.kindOf(n)).toBe(EntryKind.Delete);
+    const puts = new PointSkiplist();
+    for (const seq of seqs) puts.insert(Uint8Array.of(2), seq, EntryKind.Put, Uint8Array.of(1));
+    for (let n = puts.first(); n !== NIL; n = puts.next(n)) expect([puts.kindOf(n), puts.seqOf(n) > 0]).toEqual([EntryKind.Put, true]);
+    expect(puts.seqOf(puts.first())).toBe(Number.MAX_SAFE_INTEGER);
     expect(list.seqOf(list.findVisible(Uint8Array.of(1), 2 ** 32))).toBe(2 ** 32);
   });
 

@@ -4,18 +4,27 @@
  * Layout. Everything is int32 slots in typed arrays — no object per entry — in two parts:
  *
  *  `nodes`: one fixed 10-slot record per entry; its address is the index of its first slot.
- *    PREFIX     first four key bytes, big-endian, sign bit flipped (see `keyPrefix`)
+ *    PREFIX     key bytes [shared, shared + 4) as an order-preserving int32 (see `keyWord`)
+ *    PREFIX2    key bytes [shared + 4, shared + 8), likewise
  *    CHUNK/POS  where the key (then the value) sits in the arena
  *    KEY_LEN, VALUE_LEN
- *    SEQ_HI/LO  the sequence number split into two 32-bit halves (seqs go up to 2^53)
- *    META       kind | height << 1
+ *    SEQ_HI     the high 21 bits of the seq (seqs go up to 2^53), with the kind at bit 21
+ *    SEQ_LO     the low 32 bits of the seq
  *    PREV       level-0 backward pointer (O(1) `prev`, used by reverse scans)
  *    NEXT       level-0 forward pointer
  *
  *  `towers`: for the quarter of entries taller than one level, a record of the levels above 0:
  *    T_PREFIX   a copy of the node's PREFIX
+ *    T_PREFIX2  a copy of the node's PREFIX2
  *    T_NODE     the node's address in `nodes`
  *    T_NEXT + i forward pointer (a tower address) at level i, for 1 ≤ i < height
+ *
+ * The cached prefix starts after `shared`: a number of leading bytes every key in the list has
+ * in common (at most MAX_SHARED, lowered — and every cached prefix recomputed — when a key
+ * without them arrives). Keys often share a long head (a table or tenant prefix; db_bench's
+ * zero-padded decimals share 10 of 16 bytes), and a prefix of those bytes would decide nothing.
+ * With the shared head skipped, the 8 cached bytes decide almost every comparison of a search
+ * without touching the arena, and most without touching the large node array.
  *
  * Why split: a search walks the upper levels first, and at a million entries `nodes` is ~40 MB
  * while `towers` is ~3 MB. Measured on this class of VM, a dependent load costs ~50 ns within
@@ -50,21 +59,28 @@ import { EntryKind, type PointEntry } from './types.js';
 export const MAX_HEIGHT = 16;
 
 const PREFIX = 0;
-const CHUNK = 1;
-const POS = 2;
-const KEY_LEN = 3;
-const VALUE_LEN = 4;
-const SEQ_HI = 5;
-const SEQ_LO = 6;
-const META = 7;
+const PREFIX2 = 1;
+const CHUNK = 2;
+const POS = 3;
+const KEY_LEN = 4;
+const VALUE_LEN = 5;
+const SEQ_HI = 6;
+const SEQ_LO = 7;
 const PREV = 8;
 const NEXT = 9;
 const NODE_SLOTS = 10;
+/** SEQ_HI holds seq / 2^32 (< 2^21 for a safe integer) in its low bits and the kind above. */
+const SEQ_HI_MASK = 0x1fffff;
+const KIND_SHIFT = 21;
 
 const T_PREFIX = 0;
-const T_NODE = 1;
-/** Level i's pointer is at T_NEXT + i (i ≥ 1), so a tower of height h has 1 + h slots. */
-const T_NEXT = 1;
+const T_PREFIX2 = 1;
+const T_NODE = 2;
+/** Level i's pointer is at T_NEXT + i (i ≥ 1), so a tower of height h has 2 + h slots. */
+const T_NEXT = 2;
+
+/** At most this many leading bytes are skipped as shared (bounds the per-insert check). */
+export const MAX_SHARED = 32;
 
 /** The head's address (in both arrays), and the "no node" value of every pointer. */
 export const NIL = 0;
@@ -78,19 +94,25 @@ const LOOP_BYTES = 16;
 const EMPTY = new Uint8Array(0);
 
 /**
- * The first four bytes of a key as one int32 whose SIGNED order is the bytewise order of
- * those bytes (big-endian, sign bit flipped). Shorter keys are zero-padded. If prefix(a) <
- * prefix(b) then a < b: the first differing padded byte is either a real byte of both keys,
- * or a padding zero of `a` facing a non-zero byte of `b` — and then `a` is a proper prefix of
- * `b`. Equal prefixes prove nothing and fall back to comparing bytes.
+ * Bytes [at, at + 4) of the key `bytes[start, start + length)` as one int32 whose SIGNED order
+ * is the bytewise order of those bytes (big-endian, sign bit flipped); bytes past the key's end
+ * read as zero. For two keys equal before `at`, if word(a) < word(b) then a < b: the first
+ * differing padded byte is either a real byte of both keys, or a padding zero of `a` facing a
+ * byte of `b` — and then `a` is a proper prefix of `b`. Equal words mean bytes
+ * [at, min(at + 4, shorter length)) are equal, nothing more.
  */
-export function keyPrefix(key: Uint8Array): number {
-  const n = key.length;
-  if (n >= 4) return ((key[0]! << 24) | (key[1]! << 16) | (key[2]! << 8) | key[3]!) ^ 0x80000000;
-  const b0 = n > 0 ? key[0]! : 0;
-  const b1 = n > 1 ? key[1]! : 0;
-  const b2 = n > 2 ? key[2]! : 0;
+export function keyWord(bytes: Uint8Array, start: number, length: number, at: number): number {
+  const p = start + at;
+  if (at + 4 <= length) return ((bytes[p]! << 24) | (bytes[p + 1]! << 16) | (bytes[p + 2]! << 8) | bytes[p + 3]!) ^ 0x80000000;
+  const b0 = at < length ? bytes[p]! : 0;
+  const b1 = at + 1 < length ? bytes[p + 1]! : 0;
+  const b2 = at + 2 < length ? bytes[p + 2]! : 0;
   return ((b0 << 24) | (b1 << 16) | (b2 << 8)) ^ 0x80000000;
+}
+
+/** The first four bytes of a key as an order-preserving int32 (`keyWord` at 0). */
+export function keyPrefix(key: Uint8Array): number {
+  return keyWord(key, 0, key.length, 0);
 }
 
 export class PointSkiplist {
@@ -109,6 +131,13 @@ export class PointSkiplist {
   private height = 1;
   /** The last node in order, or NIL when empty. Kept so `seekToLast` is O(1). */
   private tail = NIL;
+  /**
+   * Leading bytes that every key in the list has in common, at most MAX_SHARED: the cached
+   * prefixes (PREFIX, PREFIX2) are the 8 bytes after them. Only ever lowered.
+   */
+  private shared = 0;
+  /** The first key's first `shared` bytes (what every key starts with). */
+  private sharedBytes = EMPTY;
   /** xorshift32 state: a fixed seed makes node heights, and so memory use, reproducible. */
   private rng = 0x9e3779b9 | 0;
   /** Scratch for `insert`: the last tower (levels ≥ 1) or node (level 0) before the new entry. */
@@ -129,8 +158,16 @@ export class PointSkiplist {
    * the key and value bytes are copied, so the caller may reuse its buffers.
    */
   insert(key: Uint8Array, seq: number, kind: EntryKind, value: Uint8Array): void {
+    if (this.count === 0) {
+      this.shared = Math.min(key.length, MAX_SHARED);
+      this.sharedBytes = new Uint8Array(key.subarray(0, this.shared)); // a copy: `Buffer#slice` is a view
+    } else if (this.sharedOrder(key) !== 0) {
+      this.lowerShared(key);
+    }
     const height = this.randomHeight();
-    const prefix = keyPrefix(key);
+    const keyLen = key.length;
+    const p1 = keyWord(key, 0, keyLen, this.shared);
+    const p2 = keyWord(key, 0, keyLen, this.shared + 4);
     const hash = hashKey(key);
     const previous = this.index.find(this, key, hash);
 
@@ -152,12 +189,11 @@ export class PointSkiplist {
       // before the key's newest version, so only the level-0 predecessor is needed.
       splice[0] = nodes[previous + PREV]!;
     } else {
-      this.search(key, prefix, seq, splice);
+      this.search(key, p1, p2, seq, splice);
       for (let level = this.height; level < height; level++) splice[level] = NIL;
       if (height > this.height) this.height = height;
     }
 
-    const keyLen = key.length;
     const valueLen = value.length;
     const arena = this.arena;
     const pos = arena.reserve(keyLen + valueLen);
@@ -165,14 +201,14 @@ export class PointSkiplist {
     copyInto(chunk, pos, key);
     copyInto(chunk, pos + keyLen, value);
 
-    nodes[node + PREFIX] = prefix;
+    nodes[node + PREFIX] = p1;
+    nodes[node + PREFIX2] = p2;
     nodes[node + CHUNK] = arena.lastChunk;
     nodes[node + POS] = pos;
     nodes[node + KEY_LEN] = keyLen;
     nodes[node + VALUE_LEN] = valueLen;
-    nodes[node + SEQ_HI] = Math.floor(seq / TWO_32);
+    nodes[node + SEQ_HI] = Math.floor(seq / TWO_32) | (kind << KIND_SHIFT);
     nodes[node + SEQ_LO] = seq % TWO_32 | 0;
-    nodes[node + META] = kind | (height << 1);
     const before = splice[0]!;
     const after = nodes[before + NEXT]!;
     nodes[node + NEXT] = after;
@@ -181,7 +217,8 @@ export class PointSkiplist {
     if (after === NIL) this.tail = node;
     else nodes[after + PREV] = node;
     if (tower !== NIL) {
-      towers[tower + T_PREFIX] = prefix;
+      towers[tower + T_PREFIX] = p1;
+      towers[tower + T_PREFIX2] = p2;
       towers[tower + T_NODE] = node;
       for (let level = 1; level < height; level++) {
         const t = splice[level]!;
@@ -199,16 +236,20 @@ export class PointSkiplist {
    * first node past it. NIL if none.
    */
   seekGE(key: Uint8Array, seq: number): number {
+    const order = this.sharedOrder(key);
+    if (order !== 0) return order < 0 ? this.nodes[NEXT]! : NIL;
     const splice = this.splice;
-    this.search(key, keyPrefix(key), seq, splice);
+    this.search(key, keyWord(key, 0, key.length, this.shared), keyWord(key, 0, key.length, this.shared + 4), seq, splice);
     return this.nodes[splice[0]! + NEXT]!;
   }
 
   /** Last node whose key is ≤ `key` (that key's oldest version), or NIL if none. */
   seekLE(key: Uint8Array): number {
+    const order = this.sharedOrder(key);
+    if (order !== 0) return order < 0 ? NIL : this.tail;
     const splice = this.splice;
     // (key, -1) sorts after every version of `key` (seqs are ≥ 0), so its predecessor is the answer.
-    this.search(key, keyPrefix(key), -1, splice);
+    this.search(key, keyWord(key, 0, key.length, this.shared), keyWord(key, 0, key.length, this.shared + 4), -1, splice);
     return splice[0]!;
   }
 
@@ -250,11 +291,11 @@ export class PointSkiplist {
 
   seqOf(node: number): number {
     const nodes = this.nodes;
-    return nodes[node + SEQ_HI]! * TWO_32 + (nodes[node + SEQ_LO]! >>> 0);
+    return (nodes[node + SEQ_HI]! & SEQ_HI_MASK) * TWO_32 + (nodes[node + SEQ_LO]! >>> 0);
   }
 
   kindOf(node: number): EntryKind {
-    return (this.nodes[node + META]! & 1) as EntryKind;
+    return ((this.nodes[node + SEQ_HI]! >>> KIND_SHIFT) & 1) as EntryKind;
   }
 
   /**
@@ -299,44 +340,99 @@ export class PointSkiplist {
   /** True when nodes `a` and `b` hold the same user key. */
   sameKey(a: number, b: number): boolean {
     const nodes = this.nodes;
-    if (nodes[a + PREFIX] !== nodes[b + PREFIX]) return false;
+    if (nodes[a + PREFIX] !== nodes[b + PREFIX] || nodes[a + PREFIX2] !== nodes[b + PREFIX2]) return false;
     const length = nodes[a + KEY_LEN]!;
     if (nodes[b + KEY_LEN] !== length) return false;
+    // Equal words: the shared bytes and the next 8 (or all of a shorter key) are known equal.
+    const from = this.shared + 8;
+    if (from >= length) return true;
     const chunks = this.arena.chunks;
     const ca = chunks[nodes[a + CHUNK]!]!;
     const cb = chunks[nodes[b + CHUNK]!]!;
     const pa = nodes[a + POS]!;
     const pb = nodes[b + POS]!;
-    if (length > LOOP_BYTES) return ca.compare(cb, pb, pb + length, pa, pa + length) === 0;
-    // Equal prefixes: the first four bytes (or all of a shorter key) are already known equal.
-    for (let i = 4; i < length; i++) if (ca[pa + i] !== cb[pb + i]) return false;
+    if (length - from > LOOP_BYTES) return ca.compare(cb, pb + from, pb + length, pa + from, pa + length) === 0;
+    for (let i = from; i < length; i++) if (ca[pa + i] !== cb[pb + i]) return false;
     return true;
   }
 
-  /** The node's key compared with `key` (whose `keyPrefix` is `prefix`): <0, 0, >0. */
-  compareNodeKey(nodes: Int32Array, node: number, key: Uint8Array, prefix: number): number {
-    const p = nodes[node + PREFIX]!;
-    if (p !== prefix) return p < prefix ? -1 : 1;
-    const chunk = this.arena.chunks[nodes[node + CHUNK]!]!;
-    const pos = nodes[node + POS]!;
+  /**
+   * The node's key compared with `key` (<0, 0, >0), for a `key` that has the shared bytes and
+   * whose words after them are `p1`, `p2`.
+   */
+  compareNodeKey(nodes: Int32Array, node: number, key: Uint8Array, p1: number, p2: number): number {
+    let p = nodes[node + PREFIX]!;
+    if (p !== p1) return p < p1 ? -1 : 1;
+    p = nodes[node + PREFIX2]!;
+    if (p !== p2) return p < p2 ? -1 : 1;
     const length = nodes[node + KEY_LEN]!;
     const keyLength = key.length;
     const n = length < keyLength ? length : keyLength;
-    // Equal prefixes mean the first min(4, n) bytes are equal.
-    const m = n < LOOP_BYTES ? n : LOOP_BYTES;
-    for (let i = n < 4 ? n : 4; i < m; i++) {
-      const d = chunk[pos + i]! - key[i]!;
-      if (d !== 0) return d;
+    // Equal words: the first min(shared + 8, n) bytes are equal.
+    const from = this.shared + 8;
+    if (from < n) {
+      const chunk = this.arena.chunks[nodes[node + CHUNK]!]!;
+      const pos = nodes[node + POS]!;
+      if (n - from > LOOP_BYTES) return chunk.compare(key, from, keyLength, pos + from, pos + length);
+      for (let i = from; i < n; i++) {
+        const d = chunk[pos + i]! - key[i]!;
+        if (d !== 0) return d;
+      }
     }
-    if (n > LOOP_BYTES) return chunk.compare(key, 0, keyLength, pos, pos + length);
     return length - keyLength;
   }
 
   /**
-   * Fills `splice[level]` with the last entry before (key, seq) at each level in use: a tower
-   * address for levels ≥ 1, a node address for level 0 (NIL = the head).
+   * Where `key` stands against the shared bytes: 0 if it starts with them (it can sit among
+   * the keys), -1 if it sorts before every key in the list, 1 if after every key.
    */
-  private search(key: Uint8Array, prefix: number, seq: number, splice: Int32Array): void {
+  private sharedOrder(key: Uint8Array): number {
+    const shared = this.shared;
+    if (shared === 0) return 0;
+    const bytes = this.sharedBytes;
+    const n = key.length < shared ? key.length : shared;
+    for (let i = 0; i < n; i++) {
+      const d = key[i]! - bytes[i]!;
+      if (d !== 0) return d < 0 ? -1 : 1;
+    }
+    return key.length < shared ? -1 : 0;
+  }
+
+  /**
+   * A key without all the shared bytes is being inserted: share only what it has in common
+   * with them, and recompute every cached prefix. O(entries), but `shared` only goes down,
+   * at most MAX_SHARED times in a list's life, and in practice within its first few inserts.
+   */
+  private lowerShared(key: Uint8Array): void {
+    const bytes = this.sharedBytes;
+    let shared = 0;
+    const n = Math.min(key.length, this.shared);
+    while (shared < n && key[shared] === bytes[shared]) shared++;
+    this.shared = shared;
+    const nodes = this.nodes;
+    const chunks = this.arena.chunks;
+    for (let node = NODE_SLOTS; node < this.nodesUsed; node += NODE_SLOTS) {
+      const chunk = chunks[nodes[node + CHUNK]!]!;
+      const pos = nodes[node + POS]!;
+      const length = nodes[node + KEY_LEN]!;
+      nodes[node + PREFIX] = keyWord(chunk, pos, length, shared);
+      nodes[node + PREFIX2] = keyWord(chunk, pos, length, shared + 4);
+    }
+    // Every tower has a level 1, so walking that level visits them all.
+    const towers = this.towers;
+    for (let t = towers[T_NEXT + 1]!; t !== NIL; t = towers[t + T_NEXT + 1]!) {
+      const node = towers[t + T_NODE]!;
+      towers[t + T_PREFIX] = nodes[node + PREFIX]!;
+      towers[t + T_PREFIX2] = nodes[node + PREFIX2]!;
+    }
+  }
+
+  /**
+   * Fills `splice[level]` with the last entry before (key, seq) at each level in use: a tower
+   * address for levels ≥ 1, a node address for level 0 (NIL = the head). `key` must have the
+   * shared bytes (see `sharedOrder`); `p1`, `p2` are its words after them.
+   */
+  private search(key: Uint8Array, p1: number, p2: number, seq: number, splice: Int32Array): void {
     const nodes = this.nodes;
     const towers = this.towers;
     let t = NIL;
@@ -346,12 +442,19 @@ export class PointSkiplist {
       for (;;) {
         const nt = towers[t + T_NEXT + level]!;
         if (nt === NIL) break;
-        const p = towers[nt + T_PREFIX]!;
         const node = towers[nt + T_NODE]!;
-        // The prefix copy decides almost every step without touching the large node array.
-        if (p > prefix || node === rejected || (p === prefix && !this.precedes(nodes, node, key, prefix, seq))) {
+        // The prefix copies decide almost every step without touching the large node array.
+        const q = towers[nt + T_PREFIX]!;
+        if (q > p1 || node === rejected) {
           rejected = node;
           break;
+        }
+        if (q === p1) {
+          const q2 = towers[nt + T_PREFIX2]!;
+          if (q2 > p2 || (q2 === p2 && !this.precedes(nodes, node, key, p1, p2, seq))) {
+            rejected = node;
+            break;
+          }
         }
         t = nt;
       }
@@ -360,17 +463,17 @@ export class PointSkiplist {
     let x = towers[t + T_NODE]!;
     for (;;) {
       const nx = nodes[x + NEXT]!;
-      if (nx === NIL || nx === rejected || !this.precedes(nodes, nx, key, prefix, seq)) break;
+      if (nx === NIL || nx === rejected || !this.precedes(nodes, nx, key, p1, p2, seq)) break;
       x = nx;
     }
     splice[0] = x;
   }
 
   /** Whether the node sorts strictly before (key, seq) in (key ASC, seq DESC) order. */
-  private precedes(nodes: Int32Array, node: number, key: Uint8Array, prefix: number, seq: number): boolean {
-    const c = this.compareNodeKey(nodes, node, key, prefix);
+  private precedes(nodes: Int32Array, node: number, key: Uint8Array, p1: number, p2: number, seq: number): boolean {
+    const c = this.compareNodeKey(nodes, node, key, p1, p2);
     if (c !== 0) return c < 0;
-    return nodes[node + SEQ_HI]! * TWO_32 + (nodes[node + SEQ_LO]! >>> 0) > seq;
+    return (nodes[node + SEQ_HI]! & SEQ_HI_MASK) * TWO_32 + (nodes[node + SEQ_LO]! >>> 0) > seq;
   }
 
   /** Height with P(h ≥ k) = 4^-(k-1): LevelDB's branching factor, ~1.33 pointers per node. */
