@@ -76,6 +76,36 @@ describe('block format', () => {
     );
   });
 
+  it('after a seek, next() and prev() continue from the entry it landed on', () => {
+    fc.assert(
+      fc.property(
+        fc.array(entryArb, { maxLength: 60 }),
+        fc.integer({ min: 1, max: 8 }),
+        fc.record({ key: fc.uint8Array({ maxLength: 10, max: 4 }), seq: fc.integer({ min: -1, max: 1_000_001 }) }),
+        (raw, interval, t) => {
+          const entries = sorted(raw);
+          const c = new BlockCursor(build(entries, interval));
+          const at = entries.findIndex((e) => (compareKeys(e.key, t.key) || t.seq - e.seq) >= 0);
+          c.seek(t.key, t.seq);
+          if (at < 0) {
+            expect(c.valid()).toBe(false);
+            return;
+          }
+          const fwd: string[] = [];
+          while (c.valid()) {
+            fwd.push(show(c.entry()));
+            c.next();
+          }
+          expect(fwd).toEqual(entries.slice(at).map(show));
+          c.seek(t.key, t.seq);
+          c.prev();
+          if (at === 0) expect(c.valid()).toBe(false);
+          else expect(show(c.entry())).toBe(show(entries[at - 1]!));
+        },
+      ),
+    );
+  });
+
   it('an empty block is 8 bytes and has no entries', () => {
     const block = build([], 16);
     expect(block.data.length).toBe(8);

@@ -263,13 +263,13 @@ export class BlockCursor implements ByteSource {
   seek(key: Uint8Array, seq: number): void {
     const block = this.block;
     const data = this.data;
+    const limit = block.restartsOffset;
     let lo = 0;
     let hi = block.numRestarts - 1;
     // Find the last restart whose key is < target; entries before it are all smaller.
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      this.pos = block.restartPoint(mid);
-      const limit = block.restartsOffset;
+      this.pos = readFixed32(data, limit + 4 * mid);
       const shared = this.varint(limit);
       const unshared = this.varint(limit);
       const valueTag = this.varint(limit);
@@ -281,26 +281,103 @@ export class BlockCursor implements ByteSource {
       if (c < 0) lo = mid;
       else hi = mid - 1;
     }
-    this.seekToRestart(lo);
-    // Linear scan. `matched` = bytes of the current key known equal to the target. The next key
-    // shares `shared` bytes with the current one: if shared > matched it differs from the target
-    // exactly where the current key did, so it is still smaller — no comparison needed; else the
-    // comparison resumes at byte `shared`. Keys with long common prefixes are compared once.
+    // Linear scan over at most one restart interval. `matched` = bytes of the current key known
+    // equal to the target. The next key shares `shared` bytes with the current one: if
+    // shared > matched it differs from the target exactly where the current key did, so it is
+    // still smaller — no comparison needed; else its first `shared` bytes equal the target's and
+    // the comparison resumes at byte `shared`, against the entry's unshared bytes in place.
+    // Skipped entries are only parsed, never copied into `keyBuf`: the key of the entry the seek
+    // stops at is rebuilt once, from the target's prefix and its own bytes.
+    const numRestarts = block.numRestarts;
     const klen = key.length;
+    let ri = lo;
+    let nextRestart = ri + 1 < numRestarts ? readFixed32(data, limit + 4 * (ri + 1)) : limit;
+    let off = readFixed32(data, limit + 4 * lo);
+    let prevLength = 0;
     let matched = 0;
-    while (this.offset < block.restartsOffset) {
-      if (this.shared <= matched) {
-        const kb = this.keyBuf;
-        const len = this.keyLength;
-        const n = len < klen ? len : klen;
-        let i = this.shared;
-        while (i < n && kb[i] === key[i]) i++;
-        matched = i;
-        const c = i < n ? kb[i]! - key[i]! : len - klen;
-        if (c > 0 || (c === 0 && this.seq <= seq)) return;
+    while (off < limit) {
+      if (off >= nextRestart) {
+        ri++;
+        nextRestart = ri + 1 < numRestarts ? readFixed32(data, limit + 4 * (ri + 1)) : limit;
+        prevLength = 0; // a restart entry has shared = 0
       }
-      this.next();
+      // The four header varints, their one-byte case inline (V8 stops inlining calls in a
+      // function this size, and a call per field was a fifth of a cached lookup).
+      let p = off;
+      let b: number;
+      let shared: number;
+      let unshared: number;
+      let valueTag: number;
+      let s: number;
+      if (p < limit && (b = data[p]!) < 0x80) {
+        shared = b;
+        p++;
+      } else {
+        this.pos = p;
+        shared = readVarint(this, limit);
+        p = this.pos;
+      }
+      if (p < limit && (b = data[p]!) < 0x80) {
+        unshared = b;
+        p++;
+      } else {
+        this.pos = p;
+        unshared = readVarint(this, limit);
+        p = this.pos;
+      }
+      if (p < limit && (b = data[p]!) < 0x80) {
+        valueTag = b;
+        p++;
+      } else {
+        this.pos = p;
+        valueTag = readVarint(this, limit);
+        p = this.pos;
+      }
+      // The seq is usually 2–4 bytes: decoded inline (same rules as readVarint: ≤ 8 bytes, ≤ 2^53).
+      s = -1;
+      for (let r = 0, mul = 1, i = 0; i < 8 && p < limit; i++, mul *= 0x80) {
+        b = data[p++]!;
+        r += (b & 0x7f) * mul;
+        if (b < 0x80) {
+          s = r <= Number.MAX_SAFE_INTEGER ? r : -1;
+          break;
+        }
+      }
+      const keyStart = p;
+      const valueLength = valueTag > 0 ? valueTag - 1 : 0;
+      if (shared < 0 || unshared < 0 || valueTag < 0 || s < 0 || shared > prevLength || keyStart + unshared + valueLength > limit) {
+        throw corruption(block.file, block.fileOffset, `block entry at ${off} is malformed`);
+      }
+      const len = shared + unshared;
+      if (shared <= matched) {
+        const n = len < klen ? len : klen;
+        const base = keyStart - shared; // key byte i is data[base + i] for i ≥ shared
+        let i = shared;
+        while (i < n && data[base + i] === key[i]) i++;
+        matched = i;
+        const c = i < n ? data[base + i]! - key[i]! : len - klen;
+        if (c > 0 || (c === 0 && s <= seq)) {
+          if (len > this.keyBuf.length) this.keyBuf = new Uint8Array(Math.max(len, this.keyBuf.length * 2));
+          const kb = this.keyBuf;
+          for (let j = 0; j < shared; j++) kb[j] = key[j]!;
+          for (let j = shared; j < len; j++) kb[j] = data[base + j]!;
+          this.restartIndex = ri;
+          this.keyLength = len;
+          this.shared = shared;
+          this.seq = s;
+          this.kind = valueTag === 0 ? EntryKind.Delete : EntryKind.Put;
+          this.valueOffset = keyStart + unshared;
+          this.valueLength = valueLength;
+          this.offset = off;
+          this.nextOffset = this.valueOffset + valueLength;
+          return;
+        }
+      }
+      prevLength = len;
+      off = keyStart + unshared + valueLength;
     }
+    this.restartIndex = ri;
+    this.offset = this.nextOffset = limit;
   }
 
   /** Bytewise order of the current key against `key`. */

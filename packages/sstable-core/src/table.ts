@@ -211,6 +211,34 @@ export class Table {
     return cursor.entry();
   }
 
+  /**
+   * `get` without allocating an entry (the engine's point-read path): the kind (EntryKind) of
+   * the newest version of `key` with seq ≤ `snapshotSeq`, or -1 when the table holds none. Its
+   * seq is then `foundSeq` and, for a Put, its value `foundValue()` — a view into the cached
+   * block, valid until the next `find`/`get` on this table reads another block.
+   */
+  find(key: Uint8Array, snapshotSeq: number): number {
+    if (this.closed) this.checkOpen();
+    const filter = this.filter;
+    if (filter !== undefined && !filter.mayContain(key)) return -1;
+    const b = this.findBlock(key, snapshotSeq);
+    if (b >= this.blockCount) return -1;
+    const cursor = this.cursor;
+    cursor.reset(this.dataBlock(b));
+    cursor.seek(key, snapshotSeq);
+    if (!cursor.valid() || cursor.compareKey(key) !== 0) return -1;
+    this.foundSeq = cursor.seq;
+    return cursor.kind;
+  }
+
+  /** Seq of the version the last successful `find` returned. */
+  foundSeq = 0;
+
+  /** Value of the version the last successful `find` returned (a view; empty for a Delete). */
+  foundValue(): Uint8Array {
+    return this.cursor.value();
+  }
+
   /** False only if `key` is certainly absent (bloom filter; true when the table has no filter). */
   mayContain(key: Uint8Array): boolean {
     return this.filter === undefined || this.filter.mayContain(key);
