@@ -10,7 +10,7 @@
  * A memtable's own answer is final (its tombstones are newer than everything older sources
  * hold), which the memtable's `get` already applies.
  */
-import { EntryKind, compareKeys, type PointEntry } from '@strata-db/memtable';
+import { EntryKind, compareKeys } from '@strata-db/memtable';
 import type { Table } from '@strata-db/sstable-core';
 import type { FileMetadata } from '../version/file-metadata.js';
 import type { TableCache } from '../version/table-cache.js';
@@ -20,12 +20,6 @@ import type { ReadView } from './read-view.js';
 export interface GetCounters {
   /** Table probes that reached Table.get (after the key-range check). */
   tableProbes: number;
-}
-
-function decide(e: PointEntry | undefined, maxCov: number): Uint8Array | undefined | null {
-  if (e === undefined) return null; // no answer from this source
-  if (e.seq < maxCov) return undefined;
-  return e.kind === EntryKind.Put ? e.value : undefined;
 }
 
 /**
@@ -44,7 +38,10 @@ function probe(meta: FileMetadata, tables: TableCache, key: Uint8Array, snapshot
     const c = t.maxCoveringTombstoneSeq(key, snapshotSeq);
     if (c > maxCov) maxCov = c;
   }
-  return decide(t.get(key, snapshotSeq), maxCov);
+  const kind = t.find(key, snapshotSeq);
+  if (kind < 0) return null; // no answer from this table
+  if (t.foundSeq < maxCov) return undefined;
+  return kind === EntryKind.Put ? t.foundValue() : undefined;
 }
 
 export function getFromView(view: ReadView, tables: TableCache, key: Uint8Array, snapshotSeq: number, counters: GetCounters): Uint8Array | undefined {
