@@ -7,6 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Memtable, type MemtableReader } from './index.js';
+import type { PointSkiplist } from './skiplist.js';
 import { Model, probeKeys } from './test-support/model.js';
 import { compareKeys, type BatchOp, type PointEntry, type RangeTombstone } from './types.js';
 
@@ -187,6 +188,7 @@ describe('Memtable against a brute-force model', () => {
         });
         checkReads(m, model, [0, model.maxSeq, model.maxSeq + 1, Number.MAX_SAFE_INTEGER, ...sampled], probes);
         checkContents(m, model);
+        (m as unknown as { state: { points: PointSkiplist } }).state.points.checkInvariants();
         if (opened !== undefined) {
           const { cursor, snap, first } = opened;
           const seen = [...first];
@@ -235,6 +237,7 @@ describe('Memtable against a brute-force model', () => {
         });
         checkReads(m, model, [0, model.maxSeq, Math.floor(model.maxSeq / 2)], probes);
         checkSeeks();
+        (m as unknown as { state: { points: PointSkiplist } }).state.points.checkInvariants();
         checkContents(m, model);
       }),
       { numRuns: 200 }

@@ -65,6 +65,26 @@ describe('PointSkiplist', () => {
     );
   });
 
+  it('keeps every level in order under sequential, reverse, random and rewritten keys, and a late key outside the shared head', () => {
+    const list = new PointSkiplist();
+    const key = (i: number) => Buffer.from(String(i).padStart(16, '0'));
+    let seq = 1;
+    for (let i = 0; i < 20_000; i++) list.insert(key(i), seq++, EntryKind.Put, Uint8Array.of(i & 0xff)); // after all: tail path
+    list.checkInvariants();
+    for (let i = 40_000; i > 30_000; i--) list.insert(key(i), seq++, EntryKind.Put, Uint8Array.of(1)); // before the tail
+    for (let i = 0; i < 20_000; i += 7) list.insert(key(i), seq++, EntryKind.Delete, new Uint8Array(0)); // newer versions
+    for (let i = 0; i < 5_000; i++) list.insert(key((i * 7919) % 100_000), seq++, EntryKind.Put, Uint8Array.of(2));
+    list.checkInvariants();
+    list.insert(Buffer.from('1'), seq++, EntryKind.Put, Uint8Array.of(3)); // shares nothing: every cached prefix recomputed
+    for (let i = 100_000; i < 110_000; i++) list.insert(key(i), seq++, EntryKind.Put, Uint8Array.of(4));
+    list.checkInvariants();
+    const keys: string[] = [];
+    for (let n = list.first(); n !== NIL; n = list.next(n)) keys.push(Buffer.from(list.keyOf(n)).toString());
+    expect(keys.every((k, i) => i === 0 || keys[i - 1]! <= k)).toBe(true);
+    expect(keys.at(-1)).toBe('1');
+    expect(keys.length).toBe(list.count);
+  });
+
   it('stores seqs up to 2^53 - 1 exactly', () => {
     const list = new PointSkiplist();
     const seqs = [1, 2 ** 31 - 1, 2 ** 31, 2 ** 32 - 1, 2 ** 32, 2 ** 32 + 1, 2 ** 40 + 12345, Number.MAX_SAFE_INTEGER];

@@ -131,6 +131,8 @@ export class PointSkiplist {
   private height = 1;
   /** The last node in order, or NIL when empty. Kept so `seekToLast` is O(1). */
   private tail = NIL;
+  /** The last tower at each level ≥ 1 (NIL: the head): where an entry after all others links in. */
+  private readonly lastTowers = new Int32Array(MAX_HEIGHT);
   /**
    * Leading bytes that every key in the list has in common, at most MAX_SHARED: the cached
    * prefixes (PREFIX, PREFIX2) are the 8 bytes after them. Only ever lowered.
@@ -189,7 +191,15 @@ export class PointSkiplist {
       // before the key's newest version, so only the level-0 predecessor is needed.
       splice[0] = nodes[previous + PREV]!;
     } else {
-      this.search(key, p1, p2, seq, splice);
+      const tail = this.tail;
+      if (tail !== NIL && this.compareNodeKey(nodes, tail, key, p1, p2) < 0) {
+        // After every key (sequential inserts): the last node and towers, no search.
+        splice[0] = tail;
+        const lastTowers = this.lastTowers;
+        for (let level = 1; level < this.height; level++) splice[level] = lastTowers[level]!;
+      } else {
+        this.search(key, p1, p2, seq, splice);
+      }
       for (let level = this.height; level < height; level++) splice[level] = NIL;
       if (height > this.height) this.height = height;
     }
@@ -222,8 +232,10 @@ export class PointSkiplist {
       towers[tower + T_NODE] = node;
       for (let level = 1; level < height; level++) {
         const t = splice[level]!;
-        towers[tower + T_NEXT + level] = towers[t + T_NEXT + level]!;
+        const next = towers[t + T_NEXT + level]!;
+        towers[tower + T_NEXT + level] = next;
         towers[t + T_NEXT + level] = tower;
+        if (next === NIL) this.lastTowers[level] = tower;
       }
     }
     this.index.set(hash, node, previous);
@@ -474,6 +486,49 @@ export class PointSkiplist {
     const c = this.compareNodeKey(nodes, node, key, p1, p2);
     if (c !== 0) return c < 0;
     return (nodes[node + SEQ_HI]! & SEQ_HI_MASK) * TWO_32 + (nodes[node + SEQ_LO]! >>> 0) > seq;
+  }
+
+  /**
+   * Checks the structure (for tests): level 0 linked both ways, in order and ending at the tail;
+   * every key starting with the shared bytes and its cached words right; every upper level a
+   * subsequence of level 0 in order, ending at its last tower, empty above the height in use.
+   * Throws an Error naming the first broken invariant.
+   */
+  checkInvariants(): void {
+    const nodes = this.nodes;
+    const towers = this.towers;
+    const fail = (what: string): never => {
+      throw new Error(`skiplist invariant broken: ${what}`);
+    };
+    const rank = new Map<number, number>();
+    let prev = NIL;
+    for (let n = nodes[NEXT]!; n !== NIL; n = nodes[n + NEXT]!) {
+      const key = this.keyOf(n);
+      if (nodes[n + PREV] !== prev) fail(`prev of node ${n}`);
+      if (this.sharedOrder(key) !== 0) fail(`node ${n} lacks the ${this.shared} shared bytes`);
+      const p1 = keyWord(key, 0, key.length, this.shared);
+      const p2 = keyWord(key, 0, key.length, this.shared + 4);
+      if (nodes[n + PREFIX] !== p1 || nodes[n + PREFIX2] !== p2) fail(`cached prefix of node ${n}`);
+      if (prev !== NIL && !this.precedes(nodes, prev, key, p1, p2, this.seqOf(n))) fail(`order at node ${n}`);
+      rank.set(n, rank.size);
+      prev = n;
+    }
+    if (prev !== this.tail) fail('tail');
+    if (rank.size !== this.count) fail(`count ${this.count}, linked ${rank.size}`);
+    for (let level = 1; level < MAX_HEIGHT; level++) {
+      let last = NIL;
+      let lastRank = -1;
+      for (let t = towers[T_NEXT + level]!; t !== NIL; t = towers[t + T_NEXT + level]!) {
+        if (level >= this.height) fail(`level ${level} used above height ${this.height}`);
+        const node = towers[t + T_NODE]!;
+        const r = rank.get(node);
+        if (r === undefined || r <= lastRank) fail(`level ${level} out of order at tower ${t}`);
+        if (towers[t + T_PREFIX] !== nodes[node + PREFIX] || towers[t + T_PREFIX2] !== nodes[node + PREFIX2]) fail(`prefix copy of tower ${t}`);
+        lastRank = r!;
+        last = t;
+      }
+      if (this.lastTowers[level] !== last) fail(`last tower of level ${level}`);
+    }
   }
 
   /** Height with P(h ≥ k) = 4^-(k-1): LevelDB's branching factor, ~1.33 pointers per node. */
