@@ -44,6 +44,19 @@ export interface TableVerifyResult {
 
 const textDecoder = new TextDecoder();
 
+/**
+ * Bytes [from, end) of `data`, at most 6 of them, as one number that orders like the bytes
+ * (shorter sorts first): Σ (byte + 1)·257^(5−j), 0 for a missing byte. 257^6 < 2^53, so exact.
+ */
+function prefixNumber(data: Uint8Array, from: number, end: number): number {
+  let x = 0;
+  for (let j = 0; j < 6; j++) {
+    const p = from + j;
+    x = x * 257 + (p < end ? data[p]! + 1 : 0);
+  }
+  return x;
+}
+
 export class Table {
   readonly path: string;
   readonly fileNumber: number;
@@ -65,6 +78,14 @@ export class Table {
   private readonly indexSeqs: Float64Array;
   private readonly blockOffsets: Float64Array;
   private readonly blockSizes: Float64Array;
+  /**
+   * Bytes every separator starts with (their longest common prefix), and for each separator the
+   * next up-to-6 bytes as one order-preserving number (Σ (byte + 1)·257^(5−j), 0 for a missing
+   * byte; < 2^53). `findBlock` compares these numbers and falls back to the byte comparison only
+   * when two are equal.
+   */
+  private readonly indexPrefixLength: number;
+  private readonly indexPrefixNumbers: Float64Array;
   private readonly filter: BloomFilter | undefined;
   private readonly tombstones: readonly RangeTombstone[];
   private readonly maxTombstoneSeq: number;
@@ -164,6 +185,25 @@ export class Table {
     this.blockOffsets = Float64Array.from(offsets);
     this.blockSizes = Float64Array.from(sizes);
     this.blockCount = seqs.length;
+    {
+      // The last separator is often a short successor key (e.g. "1" after "0000…657"), which
+      // would make the common prefix empty: it is left out, and compared in full when needed.
+      const kb = this.indexKeyBytes;
+      const ko = this.indexKeyOffsets;
+      const n = seqs.length - 1;
+      let lcp = 0;
+      if (n > 0) {
+        // Sorted keys: the common prefix of all is that of the first and the last.
+        const a = ko[0]!;
+        const b = ko[n - 1]!;
+        const max = Math.min(ko[1]! - a, ko[n]! - b);
+        while (lcp < max && kb[a + lcp] === kb[b + lcp]) lcp++;
+      }
+      this.indexPrefixLength = lcp;
+      const nums = new Float64Array(Math.max(n, 0));
+      for (let i = 0; i < n; i++) nums[i] = prefixNumber(kb, ko[i]! + lcp, ko[i + 1]!);
+      this.indexPrefixNumbers = nums;
+    }
     this.cursor = new BlockCursor(indexBlock);
     this.cacheHandles = this.cache === undefined ? [] : new Array<CacheHandle | undefined>(this.blockCount).fill(undefined);
   }
@@ -283,16 +323,40 @@ export class Table {
     const bytes = this.indexKeyBytes;
     const offsets = this.indexKeyOffsets;
     const seqs = this.indexSeqs;
+    const last = seqs.length - 1; // separators [0, last) share the prefix; the last is apart
+    if (last < 0) return 0;
     let lo = 0;
-    let hi = seqs.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const start = offsets[mid]!;
-      const c = compareBytesAt(bytes, start, offsets[mid + 1]! - start, key) || seq - seqs[mid]!;
-      if (c < 0) lo = mid + 1;
-      else hi = mid;
+    let hi = last;
+    if (last > 0) {
+      // Against the common prefix of separators [0, last) first: it may settle the answer.
+      const lcp = this.indexPrefixLength;
+      const first = offsets[0]!;
+      const klen = key.length;
+      let d = 0;
+      for (let i = 0; i < lcp && d === 0; i++) d = i < klen ? key[i]! - bytes[first + i]! : -1;
+      if (d < 0) return 0; // below every separator of the prefix, hence below all
+      if (d > 0) lo = last; // above [0, last): only the last separator is left to compare
+      else {
+        const target = prefixNumber(key, lcp, klen);
+        const nums = this.indexPrefixNumbers;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          const num = nums[mid]!;
+          let c: number;
+          if (num !== target) c = num - target;
+          else {
+            const start = offsets[mid]!;
+            c = compareBytesAt(bytes, start, offsets[mid + 1]! - start, key) || seq - seqs[mid]!;
+          }
+          if (c < 0) lo = mid + 1;
+          else hi = mid;
+        }
+      }
     }
-    return lo;
+    if (lo < last) return lo;
+    const start = offsets[last]!;
+    const c = compareBytesAt(bytes, start, offsets[last + 1]! - start, key) || seq - seqs[last]!;
+    return c < 0 ? last + 1 : last;
   }
 
   /** The handle of data block `i` (0 ≤ i < blockCount). */

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { join } from 'node:path';
-import { compareKeys, type PointEntry } from '@strata-db/memtable';
+import { compareKeys, EntryKind, type PointEntry } from '@strata-db/memtable';
 import { BlockCache, Table } from '@strata-db/sstable-core';
 import { TableIterator, tableTombstones } from './index.js';
 import { buildTable, scanBackward, scanForward, tempDir } from './test-support/tables.js';
@@ -56,6 +56,8 @@ describe('TableIterator and Table.get against a sorted-array model', () => {
               const got = table.get(key, snap);
               const want = modelGet(input.entries, key, snap);
               expect(got && show(got)).toEqual(want && show(want));
+              const kind = table.find(key, snap);
+              expect(kind < 0 ? undefined : show({ key, seq: table.foundSeq, kind: kind as EntryKind, value: table.foundValue() })).toEqual(want && show(want));
               expect(table.maxCoveringTombstoneSeq(key, snap)).toBe(modelMaxCovering(input.tombstones, key, snap));
             }
 
@@ -110,6 +112,46 @@ describe('TableIterator and Table.get against a sorted-array model', () => {
         },
       ),
       { numRuns: 150 },
+    );
+    cleanup();
+  });
+
+  it('get and find agree with the model when all keys share a long prefix (findBlock skips it)', async () => {
+    const { dir, cleanup } = tempDir();
+    let n = 0;
+    const prefix = new Uint8Array([7, 7, 7, 7, 7, 7, 7, 7, 7]);
+    const withPrefix = (suffix: Uint8Array): Uint8Array => {
+      const k = new Uint8Array(prefix.length + suffix.length);
+      k.set(prefix);
+      k.set(suffix, prefix.length);
+      return k;
+    };
+    await fc.assert(
+      fc.asyncProperty(
+        fc.uniqueArray(fc.uint8Array({ maxLength: 9, max: 9 }), { minLength: 1, maxLength: 300, selector: hex }),
+        fc.array(fc.oneof(fc.uint8Array({ maxLength: 10, max: 9 }).map(withPrefix), fc.uint8Array({ maxLength: 11, min: 6, max: 8 })), { maxLength: 40 }),
+        fc.constantFrom(64, 256),
+        async (suffixes, probes, blockSize) => {
+          const entries: PointEntry[] = suffixes
+            .map(withPrefix)
+            .sort(compareKeys)
+            .map((key, i) => ({ key, seq: 10 + i, kind: i % 5 === 4 ? EntryKind.Delete : EntryKind.Put, value: i % 5 === 4 ? new Uint8Array(0) : new Uint8Array([i & 255]) }));
+          const path = join(dir, `p${++n}.sst`);
+          await buildTable(path, entries, [], { blockSize, restartInterval: 2, bloomBitsPerKey: 0, fileNumber: n });
+          const table = Table.open(path, { cache: new BlockCache(1 << 20), fileNumber: n });
+          try {
+            for (const key of [...probes, ...entries.map((e) => e.key)]) {
+              const want = modelGet(entries, key, 1e6);
+              expect(table.get(key, 1e6) && show(table.get(key, 1e6)!)).toEqual(want && show(want));
+              const kind = table.find(key, 1e6);
+              expect(kind < 0 ? undefined : show({ key, seq: table.foundSeq, kind: kind as EntryKind, value: table.foundValue() })).toEqual(want && show(want));
+            }
+          } finally {
+            table.close();
+          }
+        },
+      ),
+      { numRuns: 100 },
     );
     cleanup();
   });
