@@ -10,6 +10,8 @@
 //   BENCH_ENGINES=strata BENCH_WORKLOADS=fillrandom,readrandom npm run bench -- dbbench   (subset, e.g. to profile)
 //   BENCH_N=1000000 BENCH_ROUNDS=5 …               (fill size, rounds; also BENCH_PUTS, BENCH_READS, BENCH_SYNC_PUTS;
 //                                                   BENCH_MAX_SECONDS caps each put sample, default 4 s)
+//   BENCH_BLOCK_CACHE=8388608 …                    equal block caches: Strata's blockCacheSize and classic-level's
+//                                                   cacheSize, in bytes (default: each engine's own default)
 //
 // Durability, made comparable:
 //   - non-durable writes (fills, single puts): each engine's default — the write has reached the
@@ -42,6 +44,8 @@ const SYNC_PUTS_64 = SYNC_PUTS * 4; // durable puts, 64 concurrent writers
 const ROUNDS = Math.max(1, env('BENCH_ROUNDS', 3));
 /** The put workloads stop early after this many seconds (a slow engine would take minutes). */
 const MAX_SECONDS = env('BENCH_MAX_SECONDS', 4);
+/** Block-cache bytes for Strata and classic-level (lmdb has none); 0 = each engine's default. */
+const BLOCK_CACHE = env('BENCH_BLOCK_CACHE', 0);
 const BATCH = 1000;
 const KEY_SIZE = 16;
 const VALUE_SIZE = 100;
@@ -116,7 +120,7 @@ const strata: Engine = {
   getSyncName: 'db.getSync',
   scanName: 'for await db.iterate()',
   async open(dir) {
-    const db = await Database.open(dir, { sync: false });
+    const db = await Database.open(dir, { sync: false, ...(BLOCK_CACHE > 0 ? { blockCacheSize: BLOCK_CACHE } : {}) });
     return {
       async batch(keys, values) {
         const b = db.batch();
@@ -153,7 +157,7 @@ const classic: Engine = {
   getSyncName: 'db.getSync',
   scanName: 'for await db.iterator()',
   async open(dir) {
-    const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+    const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer', ...(BLOCK_CACHE > 0 ? { cacheSize: BLOCK_CACHE } : {}) });
     await db.open();
     return {
       async batch(keys, values) {
@@ -404,7 +408,8 @@ function median(xs: number[]): number {
 
 console.error(
   `dbbench: N=${N} (fills, batches of ${BATCH}), ${PUTS} awaited puts, ${SYNC_PUTS} + ${SYNC_PUTS_64} durable puts, ${READS} random reads; ` +
-    `${KEY_SIZE} B keys, ${VALUE_SIZE} B values; ${ROUNDS} rounds; engines: ${engines.map((e) => e.name).join(', ')}; dir ${root}`,
+    `${KEY_SIZE} B keys, ${VALUE_SIZE} B values; ${ROUNDS} rounds; engines: ${engines.map((e) => e.name).join(', ')}; ` +
+    `block cache: ${BLOCK_CACHE > 0 ? `${BLOCK_CACHE} B for Strata and classic-level` : 'engine defaults'}; dir ${root}`,
 );
 const started = performance.now();
 // Engines are interleaved per workload (A B C, then B C A, …), so that a change in the machine's
