@@ -1,22 +1,25 @@
 /**
  * The point-entry skiplist: every version of every key, ordered (key ASC, seq DESC).
  *
- * Layout. Everything is int32 slots in typed arrays — no object per entry — in two parts:
+ * Layout. Everything is int32 slots in typed arrays — no object per entry — in three parts.
+ * An entry (a "node") is numbered 1, 2, … in arrival order; its record is split in two:
  *
- *  `nodes`: one fixed 10-slot record per entry; its address is the index of its first slot.
+ *  `hot`: 3 slots per entry at node × 3, what a search reads at each level-0 step:
  *    PREFIX     key bytes [shared, shared + 4) as an order-preserving int32 (see `keyWord`)
  *    PREFIX2    key bytes [shared + 4, shared + 8), likewise
+ *    NEXT       level-0 forward pointer
+ *
+ *  `nodes`: 7 slots per entry at node × 7, the rest:
  *    CHUNK/POS  where the key (then the value) sits in the arena
  *    KEY_LEN, VALUE_LEN
  *    SEQ_HI     the high 21 bits of the seq (seqs go up to 2^53), with the kind at bit 21
  *    SEQ_LO     the low 32 bits of the seq
  *    PREV       level-0 backward pointer (O(1) `prev`, used by reverse scans)
- *    NEXT       level-0 forward pointer
  *
  *  `towers`: for the quarter of entries taller than one level, a record of the levels above 0:
  *    T_PREFIX   a copy of the node's PREFIX
  *    T_PREFIX2  a copy of the node's PREFIX2
- *    T_NODE     the node's address in `nodes`
+ *    T_NODE     the node's number
  *    T_NEXT + i forward pointer (a tower address) at level i, for 1 ≤ i < height
  *
  * The cached prefix starts after `shared`: a number of leading bytes every key in the list has
@@ -26,16 +29,19 @@
  * With the shared head skipped, the 8 cached bytes decide almost every comparison of a search
  * without touching the arena, and most without touching the large node array.
  *
- * Why split: a search walks the upper levels first, and at a million entries `nodes` is ~40 MB
- * while `towers` is ~3 MB. Measured on this class of VM, a dependent load costs ~50 ns within
- * a few MB and 200–550 ns beyond, so keeping every upper-level step (with the prefix that
- * usually decides it) in the small array leaves only the last few steps, at level 0, in the
- * large one. (Measured and rejected: one dense array per level — each descent becomes another
+ * Why split: a search walks the upper levels first, and at a million entries `nodes` is ~28 MB,
+ * `hot` 12 MB and `towers` ~4 MB. Measured on this class of VM, a dependent load costs ~10–60 ns
+ * up to ~12 MB and 170–250 ns at 16–64 MB (TLB reach), so keeping every upper-level step (with
+ * the prefix that usually decides it) in the small tower array, and the level-0 steps in the
+ * 12-byte hot records, leaves the large array to the final link (PREV) and to reads of the
+ * entry itself. (Splitting hot from cold: +10% random inserts at 1M decimal keys, +15% at the
+ * engine's ~22k-entry memtables; full iteration at 1M is ~20% slower, two records per entry.)
+ * (Measured and rejected: one dense array per level — each descent becomes another
  * dependent load, ~15% slower; a copy of the next node's prefix at level 0, and p = 1/2 for
  * level 1 — both slower and larger.)
  *
- * Address 0 is the head in both arrays (the head tower has MAX_HEIGHT levels and T_NODE = the
- * head node). It doubles as NIL: no forward pointer ever targets a head, and the first node's
+ * Node 0 and tower address 0 are the heads (the head tower has MAX_HEIGHT levels and T_NODE =
+ * the head node). It doubles as NIL: no forward pointer ever targets a head, and the first node's
  * PREV is the head, so "0" reads as "nothing there" in both directions.
  *
  * Key and value bytes live contiguously in a `ByteArena` (key first, value right after).
@@ -43,7 +49,7 @@
  * Invariants relied on:
  *  - Nodes and towers are never removed or moved within their address spaces; addresses stay
  *    valid for the life of the list. The arrays themselves ARE replaced when they grow, so
- *    readers re-read `list.nodes` after any insert and never cache it across calls.
+ *    no reader caches them across an insert.
  *  - The list is single-writer and JavaScript is single-threaded, so an insert is complete
  *    before any reader runs; no memory-ordering care is needed (unlike LevelDB's C++ list).
  *  - Every insert carries a seq above every seq already in the list (the memtable enforces
@@ -58,17 +64,20 @@ import { EntryKind, type PointEntry } from './types.js';
 /** Enough for 4^16 ≈ 4·10^9 entries at p = 1/4 before searches start to degrade. */
 export const MAX_HEIGHT = 16;
 
+// `hot`: what a search reads at every level-0 step.
 const PREFIX = 0;
 const PREFIX2 = 1;
-const CHUNK = 2;
-const POS = 3;
-const KEY_LEN = 4;
-const VALUE_LEN = 5;
-const SEQ_HI = 6;
-const SEQ_LO = 7;
-const PREV = 8;
-const NEXT = 9;
-const NODE_SLOTS = 10;
+const NEXT = 2;
+const HOT_SLOTS = 3;
+// `nodes`: the rest of the record.
+const CHUNK = 0;
+const POS = 1;
+const KEY_LEN = 2;
+const VALUE_LEN = 3;
+const SEQ_HI = 4;
+const SEQ_LO = 5;
+const PREV = 6;
+const NODE_SLOTS = 7;
 /** SEQ_HI holds seq / 2^32 (< 2^21 for a safe integer) in its low bits and the kind above. */
 const SEQ_HI_MASK = 0x1fffff;
 const KIND_SHIFT = 21;
@@ -116,8 +125,10 @@ export function keyPrefix(key: Uint8Array): number {
 }
 
 export class PointSkiplist {
-  /** Entry records; replaced (grown) by `insert` — re-read after every insert. */
-  nodes: Int32Array;
+  /** The search fields of each entry (cached prefix, level-0 next); replaced (grown) by `insert`. */
+  private hot: Int32Array;
+  /** The rest of each entry's record; replaced (grown) by `insert`. */
+  private nodes: Int32Array;
   /** Upper levels of the taller entries; replaced (grown) by `insert`. */
   private towers: Int32Array;
   readonly arena = new ByteArena();
@@ -125,7 +136,6 @@ export class PointSkiplist {
   readonly index = new KeyIndex();
   /** Number of entries (versions). */
   count = 0;
-  private nodesUsed = NODE_SLOTS;
   private towersUsed = T_NEXT + MAX_HEIGHT;
   /** Highest level in use by any node, 1..MAX_HEIGHT. */
   private height = 1;
@@ -146,13 +156,14 @@ export class PointSkiplist {
   private readonly splice = new Int32Array(MAX_HEIGHT);
 
   constructor() {
+    this.hot = new Int32Array(HOT_SLOTS * 16);
     this.nodes = new Int32Array(NODE_SLOTS * 16);
     this.towers = new Int32Array(64);
   }
 
   /** Int32 slots in use in both arrays, heads included. */
   get slotsUsed(): number {
-    return this.nodesUsed + this.towersUsed;
+    return (this.count + 1) * (HOT_SLOTS + NODE_SLOTS) + this.towersUsed;
   }
 
   /**
@@ -173,15 +184,15 @@ export class PointSkiplist {
     const hash = hashKey(key);
     const previous = this.index.find(this, key, hash);
 
-    const node = this.nodesUsed;
-    if (node + NODE_SLOTS > this.nodes.length) this.nodes = grown(this.nodes, node + NODE_SLOTS);
-    this.nodesUsed = node + NODE_SLOTS;
+    const node = this.count + 1;
+    if ((node + 1) * NODE_SLOTS > this.nodes.length) this.growEntries();
     let tower = NIL;
     if (height > 1) {
       tower = this.towersUsed;
       if (tower + T_NEXT + height > this.towers.length) this.towers = grown(this.towers, tower + T_NEXT + height);
       this.towersUsed = tower + T_NEXT + height;
     }
+    const hot = this.hot;
     const nodes = this.nodes;
     const towers = this.towers;
 
@@ -189,10 +200,10 @@ export class PointSkiplist {
     if (previous !== NIL && height === 1) {
       // A newer version of a known key with a one-level node (3 inserts in 4): it goes right
       // before the key's newest version, so only the level-0 predecessor is needed.
-      splice[0] = nodes[previous + PREV]!;
+      splice[0] = nodes[previous * NODE_SLOTS + PREV]!;
     } else {
       const tail = this.tail;
-      if (tail !== NIL && this.compareNodeKey(nodes, tail, key, p1, p2) < 0) {
+      if (tail !== NIL && this.compareNodeKey(hot, nodes, tail, key, p1, p2) < 0) {
         // After every key (sequential inserts): the last node and towers, no search.
         splice[0] = tail;
         const lastTowers = this.lastTowers;
@@ -211,21 +222,21 @@ export class PointSkiplist {
     copyInto(chunk, pos, key);
     copyInto(chunk, pos + keyLen, value);
 
-    nodes[node + PREFIX] = p1;
-    nodes[node + PREFIX2] = p2;
-    nodes[node + CHUNK] = arena.lastChunk;
-    nodes[node + POS] = pos;
-    nodes[node + KEY_LEN] = keyLen;
-    nodes[node + VALUE_LEN] = valueLen;
-    nodes[node + SEQ_HI] = Math.floor(seq / TWO_32) | (kind << KIND_SHIFT);
-    nodes[node + SEQ_LO] = seq % TWO_32 | 0;
+    hot[node * HOT_SLOTS + PREFIX] = p1;
+    hot[node * HOT_SLOTS + PREFIX2] = p2;
+    nodes[node * NODE_SLOTS + CHUNK] = arena.lastChunk;
+    nodes[node * NODE_SLOTS + POS] = pos;
+    nodes[node * NODE_SLOTS + KEY_LEN] = keyLen;
+    nodes[node * NODE_SLOTS + VALUE_LEN] = valueLen;
+    nodes[node * NODE_SLOTS + SEQ_HI] = Math.floor(seq / TWO_32) | (kind << KIND_SHIFT);
+    nodes[node * NODE_SLOTS + SEQ_LO] = seq % TWO_32 | 0;
     const before = splice[0]!;
-    const after = nodes[before + NEXT]!;
-    nodes[node + NEXT] = after;
-    nodes[before + NEXT] = node;
-    nodes[node + PREV] = before;
+    const after = hot[before * HOT_SLOTS + NEXT]!;
+    hot[node * HOT_SLOTS + NEXT] = after;
+    hot[before * HOT_SLOTS + NEXT] = node;
+    nodes[node * NODE_SLOTS + PREV] = before;
     if (after === NIL) this.tail = node;
-    else nodes[after + PREV] = node;
+    else nodes[after * NODE_SLOTS + PREV] = node;
     if (tower !== NIL) {
       towers[tower + T_PREFIX] = p1;
       towers[tower + T_PREFIX2] = p2;
@@ -249,10 +260,10 @@ export class PointSkiplist {
    */
   seekGE(key: Uint8Array, seq: number): number {
     const order = this.sharedOrder(key);
-    if (order !== 0) return order < 0 ? this.nodes[NEXT]! : NIL;
+    if (order !== 0) return order < 0 ? this.hot[NEXT]! : NIL;
     const splice = this.splice;
     this.search(key, keyWord(key, 0, key.length, this.shared), keyWord(key, 0, key.length, this.shared + 4), seq, splice);
-    return this.nodes[splice[0]! + NEXT]!;
+    return this.hot[splice[0]! * HOT_SLOTS + NEXT]!;
   }
 
   /** Last node whose key is ≤ `key` (that key's oldest version), or NIL if none. */
@@ -278,14 +289,14 @@ export class PointSkiplist {
         node = this.seekGE(key, snapshotSeq);
         return node !== NIL && this.keyEquals(node, key) ? node : NIL;
       }
-      const after = this.nodes[node + NEXT]!;
+      const after = this.hot[node * HOT_SLOTS + NEXT]!;
       node = after !== NIL && this.sameKey(after, node) ? after : NIL;
     }
     return NIL;
   }
 
   first(): number {
-    return this.nodes[NEXT]!;
+    return this.hot[NEXT]!;
   }
 
   last(): number {
@@ -293,21 +304,21 @@ export class PointSkiplist {
   }
 
   next(node: number): number {
-    return this.nodes[node + NEXT]!;
+    return this.hot[node * HOT_SLOTS + NEXT]!;
   }
 
   /** The node before `node`, or NIL when `node` is the first. */
   prev(node: number): number {
-    return this.nodes[node + PREV]!;
+    return this.nodes[node * NODE_SLOTS + PREV]!;
   }
 
   seqOf(node: number): number {
     const nodes = this.nodes;
-    return (nodes[node + SEQ_HI]! & SEQ_HI_MASK) * TWO_32 + (nodes[node + SEQ_LO]! >>> 0);
+    return (nodes[node * NODE_SLOTS + SEQ_HI]! & SEQ_HI_MASK) * TWO_32 + (nodes[node * NODE_SLOTS + SEQ_LO]! >>> 0);
   }
 
   kindOf(node: number): EntryKind {
-    return ((this.nodes[node + SEQ_HI]! >>> KIND_SHIFT) & 1) as EntryKind;
+    return ((this.nodes[node * NODE_SLOTS + SEQ_HI]! >>> KIND_SHIFT) & 1) as EntryKind;
   }
 
   /**
@@ -316,15 +327,15 @@ export class PointSkiplist {
    */
   keyOf(node: number): Uint8Array {
     const nodes = this.nodes;
-    return new Uint8Array(this.arena.chunks[nodes[node + CHUNK]!]!.buffer, nodes[node + POS], nodes[node + KEY_LEN]);
+    return new Uint8Array(this.arena.chunks[nodes[node * NODE_SLOTS + CHUNK]!]!.buffer, nodes[node * NODE_SLOTS + POS], nodes[node * NODE_SLOTS + KEY_LEN]);
   }
 
   /** A view of the node's value in the arena (empty for a Delete); read-only by contract. */
   valueOf(node: number): Uint8Array {
     const nodes = this.nodes;
-    const length = nodes[node + VALUE_LEN]!;
+    const length = nodes[node * NODE_SLOTS + VALUE_LEN]!;
     if (length === 0) return EMPTY;
-    return new Uint8Array(this.arena.chunks[nodes[node + CHUNK]!]!.buffer, nodes[node + POS]! + nodes[node + KEY_LEN]!, length);
+    return new Uint8Array(this.arena.chunks[nodes[node * NODE_SLOTS + CHUNK]!]!.buffer, nodes[node * NODE_SLOTS + POS]! + nodes[node * NODE_SLOTS + KEY_LEN]!, length);
   }
 
   /** A fresh `PointEntry` for the node; always built with the same property order (one shape). */
@@ -340,10 +351,10 @@ export class PointSkiplist {
   /** True when the node's key is exactly `key`. */
   keyEquals(node: number, key: Uint8Array): boolean {
     const nodes = this.nodes;
-    const length = nodes[node + KEY_LEN]!;
+    const length = nodes[node * NODE_SLOTS + KEY_LEN]!;
     if (length !== key.length) return false;
-    const chunk = this.arena.chunks[nodes[node + CHUNK]!]!;
-    const pos = nodes[node + POS]!;
+    const chunk = this.arena.chunks[nodes[node * NODE_SLOTS + CHUNK]!]!;
+    const pos = nodes[node * NODE_SLOTS + POS]!;
     if (length > LOOP_BYTES) return chunk.compare(key, 0, length, pos, pos + length) === 0;
     for (let i = 0; i < length; i++) if (chunk[pos + i] !== key[i]) return false;
     return true;
@@ -351,18 +362,19 @@ export class PointSkiplist {
 
   /** True when nodes `a` and `b` hold the same user key. */
   sameKey(a: number, b: number): boolean {
+    const hot = this.hot;
     const nodes = this.nodes;
-    if (nodes[a + PREFIX] !== nodes[b + PREFIX] || nodes[a + PREFIX2] !== nodes[b + PREFIX2]) return false;
-    const length = nodes[a + KEY_LEN]!;
-    if (nodes[b + KEY_LEN] !== length) return false;
+    if (hot[a * HOT_SLOTS + PREFIX] !== hot[b * HOT_SLOTS + PREFIX] || hot[a * HOT_SLOTS + PREFIX2] !== hot[b * HOT_SLOTS + PREFIX2]) return false;
+    const length = nodes[a * NODE_SLOTS + KEY_LEN]!;
+    if (nodes[b * NODE_SLOTS + KEY_LEN] !== length) return false;
     // Equal words: the shared bytes and the next 8 (or all of a shorter key) are known equal.
     const from = this.shared + 8;
     if (from >= length) return true;
     const chunks = this.arena.chunks;
-    const ca = chunks[nodes[a + CHUNK]!]!;
-    const cb = chunks[nodes[b + CHUNK]!]!;
-    const pa = nodes[a + POS]!;
-    const pb = nodes[b + POS]!;
+    const ca = chunks[nodes[a * NODE_SLOTS + CHUNK]!]!;
+    const cb = chunks[nodes[b * NODE_SLOTS + CHUNK]!]!;
+    const pa = nodes[a * NODE_SLOTS + POS]!;
+    const pb = nodes[b * NODE_SLOTS + POS]!;
     if (length - from > LOOP_BYTES) return ca.compare(cb, pb + from, pb + length, pa + from, pa + length) === 0;
     for (let i = from; i < length; i++) if (ca[pa + i] !== cb[pb + i]) return false;
     return true;
@@ -372,19 +384,19 @@ export class PointSkiplist {
    * The node's key compared with `key` (<0, 0, >0), for a `key` that has the shared bytes and
    * whose words after them are `p1`, `p2`.
    */
-  compareNodeKey(nodes: Int32Array, node: number, key: Uint8Array, p1: number, p2: number): number {
-    let p = nodes[node + PREFIX]!;
+  compareNodeKey(hot: Int32Array, nodes: Int32Array, node: number, key: Uint8Array, p1: number, p2: number): number {
+    let p = hot[node * HOT_SLOTS + PREFIX]!;
     if (p !== p1) return p < p1 ? -1 : 1;
-    p = nodes[node + PREFIX2]!;
+    p = hot[node * HOT_SLOTS + PREFIX2]!;
     if (p !== p2) return p < p2 ? -1 : 1;
-    const length = nodes[node + KEY_LEN]!;
+    const length = nodes[node * NODE_SLOTS + KEY_LEN]!;
     const keyLength = key.length;
     const n = length < keyLength ? length : keyLength;
     // Equal words: the first min(shared + 8, n) bytes are equal.
     const from = this.shared + 8;
     if (from < n) {
-      const chunk = this.arena.chunks[nodes[node + CHUNK]!]!;
-      const pos = nodes[node + POS]!;
+      const chunk = this.arena.chunks[nodes[node * NODE_SLOTS + CHUNK]!]!;
+      const pos = nodes[node * NODE_SLOTS + POS]!;
       if (n - from > LOOP_BYTES) return chunk.compare(key, from, keyLength, pos + from, pos + length);
       for (let i = from; i < n; i++) {
         const d = chunk[pos + i]! - key[i]!;
@@ -421,21 +433,22 @@ export class PointSkiplist {
     const n = Math.min(key.length, this.shared);
     while (shared < n && key[shared] === bytes[shared]) shared++;
     this.shared = shared;
+    const hot = this.hot;
     const nodes = this.nodes;
     const chunks = this.arena.chunks;
-    for (let node = NODE_SLOTS; node < this.nodesUsed; node += NODE_SLOTS) {
-      const chunk = chunks[nodes[node + CHUNK]!]!;
-      const pos = nodes[node + POS]!;
-      const length = nodes[node + KEY_LEN]!;
-      nodes[node + PREFIX] = keyWord(chunk, pos, length, shared);
-      nodes[node + PREFIX2] = keyWord(chunk, pos, length, shared + 4);
+    for (let node = 1; node <= this.count; node++) {
+      const chunk = chunks[nodes[node * NODE_SLOTS + CHUNK]!]!;
+      const pos = nodes[node * NODE_SLOTS + POS]!;
+      const length = nodes[node * NODE_SLOTS + KEY_LEN]!;
+      hot[node * HOT_SLOTS + PREFIX] = keyWord(chunk, pos, length, shared);
+      hot[node * HOT_SLOTS + PREFIX2] = keyWord(chunk, pos, length, shared + 4);
     }
     // Every tower has a level 1, so walking that level visits them all.
     const towers = this.towers;
     for (let t = towers[T_NEXT + 1]!; t !== NIL; t = towers[t + T_NEXT + 1]!) {
       const node = towers[t + T_NODE]!;
-      towers[t + T_PREFIX] = nodes[node + PREFIX]!;
-      towers[t + T_PREFIX2] = nodes[node + PREFIX2]!;
+      towers[t + T_PREFIX] = hot[node * HOT_SLOTS + PREFIX]!;
+      towers[t + T_PREFIX2] = hot[node * HOT_SLOTS + PREFIX2]!;
     }
   }
 
@@ -445,6 +458,7 @@ export class PointSkiplist {
    * shared bytes (see `sharedOrder`); `p1`, `p2` are its words after them.
    */
   private search(key: Uint8Array, p1: number, p2: number, seq: number, splice: Int32Array): void {
+    const hot = this.hot;
     const nodes = this.nodes;
     const towers = this.towers;
     let t = NIL;
@@ -463,7 +477,7 @@ export class PointSkiplist {
         }
         if (q === p1) {
           const q2 = towers[nt + T_PREFIX2]!;
-          if (q2 > p2 || (q2 === p2 && !this.precedes(nodes, node, key, p1, p2, seq))) {
+          if (q2 > p2 || (q2 === p2 && !this.precedes(hot, nodes, node, key, p1, p2, seq))) {
             rejected = node;
             break;
           }
@@ -474,18 +488,18 @@ export class PointSkiplist {
     }
     let x = towers[t + T_NODE]!;
     for (;;) {
-      const nx = nodes[x + NEXT]!;
-      if (nx === NIL || nx === rejected || !this.precedes(nodes, nx, key, p1, p2, seq)) break;
+      const nx = hot[x * HOT_SLOTS + NEXT]!;
+      if (nx === NIL || nx === rejected || !this.precedes(hot, nodes, nx, key, p1, p2, seq)) break;
       x = nx;
     }
     splice[0] = x;
   }
 
   /** Whether the node sorts strictly before (key, seq) in (key ASC, seq DESC) order. */
-  private precedes(nodes: Int32Array, node: number, key: Uint8Array, p1: number, p2: number, seq: number): boolean {
-    const c = this.compareNodeKey(nodes, node, key, p1, p2);
+  private precedes(hot: Int32Array, nodes: Int32Array, node: number, key: Uint8Array, p1: number, p2: number, seq: number): boolean {
+    const c = this.compareNodeKey(hot, nodes, node, key, p1, p2);
     if (c !== 0) return c < 0;
-    return (nodes[node + SEQ_HI]! & SEQ_HI_MASK) * TWO_32 + (nodes[node + SEQ_LO]! >>> 0) > seq;
+    return (nodes[node * NODE_SLOTS + SEQ_HI]! & SEQ_HI_MASK) * TWO_32 + (nodes[node * NODE_SLOTS + SEQ_LO]! >>> 0) > seq;
   }
 
   /**
@@ -495,6 +509,7 @@ export class PointSkiplist {
    * Throws an Error naming the first broken invariant.
    */
   checkInvariants(): void {
+    const hot = this.hot;
     const nodes = this.nodes;
     const towers = this.towers;
     const fail = (what: string): never => {
@@ -502,14 +517,14 @@ export class PointSkiplist {
     };
     const rank = new Map<number, number>();
     let prev = NIL;
-    for (let n = nodes[NEXT]!; n !== NIL; n = nodes[n + NEXT]!) {
+    for (let n = hot[NEXT]!; n !== NIL; n = hot[n * HOT_SLOTS + NEXT]!) {
       const key = this.keyOf(n);
-      if (nodes[n + PREV] !== prev) fail(`prev of node ${n}`);
+      if (nodes[n * NODE_SLOTS + PREV] !== prev) fail(`prev of node ${n}`);
       if (this.sharedOrder(key) !== 0) fail(`node ${n} lacks the ${this.shared} shared bytes`);
       const p1 = keyWord(key, 0, key.length, this.shared);
       const p2 = keyWord(key, 0, key.length, this.shared + 4);
-      if (nodes[n + PREFIX] !== p1 || nodes[n + PREFIX2] !== p2) fail(`cached prefix of node ${n}`);
-      if (prev !== NIL && !this.precedes(nodes, prev, key, p1, p2, this.seqOf(n))) fail(`order at node ${n}`);
+      if (hot[n * HOT_SLOTS + PREFIX] !== p1 || hot[n * HOT_SLOTS + PREFIX2] !== p2) fail(`cached prefix of node ${n}`);
+      if (prev !== NIL && !this.precedes(hot, nodes, prev, key, p1, p2, this.seqOf(n))) fail(`order at node ${n}`);
       rank.set(n, rank.size);
       prev = n;
     }
@@ -523,12 +538,27 @@ export class PointSkiplist {
         const node = towers[t + T_NODE]!;
         const r = rank.get(node);
         if (r === undefined || r <= lastRank) fail(`level ${level} out of order at tower ${t}`);
-        if (towers[t + T_PREFIX] !== nodes[node + PREFIX] || towers[t + T_PREFIX2] !== nodes[node + PREFIX2]) fail(`prefix copy of tower ${t}`);
+        if (towers[t + T_PREFIX] !== hot[node * HOT_SLOTS + PREFIX] || towers[t + T_PREFIX2] !== hot[node * HOT_SLOTS + PREFIX2]) fail(`prefix copy of tower ${t}`);
         lastRank = r!;
         last = t;
       }
       if (this.lastTowers[level] !== last) fail(`last tower of level ${level}`);
     }
+  }
+
+  /**
+   * Room for more entries in both entry arrays: doubles while small; grows by a quarter once
+   * large, so the unused tail (which is real memory) stays under ~20%.
+   */
+  private growEntries(): void {
+    const capacity = this.nodes.length / NODE_SLOTS;
+    const next = capacity < 1 << 17 ? capacity * 2 : capacity + (capacity >>> 2);
+    const nodes = new Int32Array(next * NODE_SLOTS);
+    nodes.set(this.nodes);
+    this.nodes = nodes;
+    const hot = new Int32Array(next * HOT_SLOTS);
+    hot.set(this.hot);
+    this.hot = hot;
   }
 
   /** Height with P(h ≥ k) = 4^-(k-1): LevelDB's branching factor, ~1.33 pointers per node. */
