@@ -125,8 +125,12 @@ export class BloomFilter {
   }
 
   mayContain(key: Uint8Array): boolean {
+    return this.mayContainHash(bloomHash(key));
+  }
+
+  /** `mayContain` for a key whose `bloomHash` the caller computed (once for many tables). */
+  mayContainHash(h1: number): boolean {
     const bits = this.bits;
-    const h1 = bloomHash(key);
     const base = (h1 % this.blocks) << 6;
     let h = h1;
     for (let j = 0; j < this.k; j++) {

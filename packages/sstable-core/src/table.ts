@@ -12,7 +12,7 @@ import { compareKeys, fragmentTombstones, type FragmentedRangeTombstones, type P
 import { Block, BlockCursor, compareBytesAt } from './block-format.js';
 import { ByteWriter } from './coding.js';
 import type { BlockCache, CacheHandle } from './block-cache.js';
-import { BloomFilter } from './bloom.js';
+import { BloomFilter, bloomHash } from './bloom.js';
 import { corruption, ioError, TableError } from './errors.js';
 import {
   decodeBlockHandle,
@@ -255,12 +255,13 @@ export class Table {
    * `get` without allocating an entry (the engine's point-read path): the kind (EntryKind) of
    * the newest version of `key` with seq ≤ `snapshotSeq`, or -1 when the table holds none. Its
    * seq is then `foundSeq` and, for a Put, its value `foundValue()` — a view into the cached
-   * block, valid until the next `find`/`get` on this table reads another block.
+   * block, valid until the next `find`/`get` on this table reads another block. `hash`, when
+   * given, must be `bloomHash(key)` (computed once by a caller probing many tables).
    */
-  find(key: Uint8Array, snapshotSeq: number): number {
+  find(key: Uint8Array, snapshotSeq: number, hash?: number): number {
     if (this.closed) this.checkOpen();
     const filter = this.filter;
-    if (filter !== undefined && !filter.mayContain(key)) return -1;
+    if (filter !== undefined && !filter.mayContainHash(hash ?? bloomHash(key))) return -1;
     const b = this.findBlock(key, snapshotSeq);
     if (b >= this.blockCount) return -1;
     const cursor = this.cursor;

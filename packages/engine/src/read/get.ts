@@ -11,7 +11,7 @@
  * hold), which the memtable's `get` already applies.
  */
 import { EntryKind, compareKeys } from '@strata-db/memtable';
-import type { Table } from '@strata-db/sstable-core';
+import { bloomHash, type Table } from '@strata-db/sstable-core';
 import type { FileMetadata } from '../version/file-metadata.js';
 import type { TableCache } from '../version/table-cache.js';
 import { Version } from '../version/version.js';
@@ -29,6 +29,8 @@ export interface GetCounters {
  * creation in a `__name` call).
  */
 let maxCov = 0;
+/** The key's bloom hash, computed at the first table probe of the lookup (-1: not yet). */
+let keyHash = -1;
 
 function probe(meta: FileMetadata, tables: TableCache, key: Uint8Array, snapshotSeq: number, counters: GetCounters): Uint8Array | undefined | null {
   if (meta.minSeq > snapshotSeq) return null; // everything in it is newer than the snapshot
@@ -38,7 +40,8 @@ function probe(meta: FileMetadata, tables: TableCache, key: Uint8Array, snapshot
     const c = t.maxCoveringTombstoneSeq(key, snapshotSeq);
     if (c > maxCov) maxCov = c;
   }
-  const kind = t.find(key, snapshotSeq);
+  if (keyHash < 0) keyHash = bloomHash(key);
+  const kind = t.find(key, snapshotSeq, keyHash);
   if (kind < 0) return null; // no answer from this table
   if (t.foundSeq < maxCov) return undefined;
   return kind === EntryKind.Put ? t.foundValue() : undefined;
@@ -52,6 +55,7 @@ export function getFromView(view: ReadView, tables: TableCache, key: Uint8Array,
     if (r !== undefined) return r.kind === 'put' ? r.value : undefined;
   }
   maxCov = 0;
+  keyHash = -1;
   const levels = view.version.levels;
   const l0 = levels[0]!;
   for (let i = 0; i < l0.length; i++) {
