@@ -250,3 +250,43 @@ for (const [title, pick] of [
   console.log('');
 }
 console.log('Ratios are against the memtable (< 1×: slower than the memtable). Targets: ≥ 1M inserts/s, ≥ 1.5M gets/s, ≤ 80 B/entry.');
+
+// The memtable alone on other key shapes, as the engine feeds it: batches of 1000 through
+// `apply`, db_bench's keys (16-byte zero-padded decimals, which share their first 10 bytes), in
+// random and in sequential order, into one memtable of N entries and into memtables of 22k
+// entries (about what the engine's default 4 MiB memtable holds), CPU time.
+if (only === undefined || '@strata-db/memtable'.includes(only)) {
+  const decimal = (i: number): Buffer => {
+    const b = Buffer.allocUnsafe(KEY);
+    for (let p = KEY - 1; p >= 0; p--) {
+      b[p] = 48 + (i % 10);
+      i = Math.floor(i / 10);
+    }
+    return b;
+  };
+  const fill = (order: Uint32Array | null, perMemtable: number): number => {
+    const keys = Array.from({ length: N }, (_, i) => decimal(order === null ? i : order[i]!));
+    gc!();
+    let m = new Memtable();
+    const t0 = clocks();
+    for (let b = 0; b < N; b += 1000) {
+      if (m.entryCount >= perMemtable) m = new Memtable();
+      const ops = [];
+      for (let i = b; i < b + 1000 && i < N; i++) ops.push({ type: 'put' as const, key: keys[i]!, value: valueAt(i) });
+      m.apply(ops, b + 1);
+    }
+    const t1 = clocks();
+    checksum += m.entryCount;
+    return (N / (t1[1] - t0[1])) * 1000;
+  };
+  const fillOrder = permutation(N, 42);
+  fill(fillOrder, 22_000); // warm-up
+  const rows: [string, number, number][] = [
+    ['random order', fill(fillOrder, N), fill(fillOrder, 22_000)],
+    ['sequential', fill(null, N), fill(null, 22_000)],
+  ];
+  console.log(`\n@strata-db/memtable, db_bench keys (16-byte zero-padded decimals), 100-byte values, batches of 1000, inserts per second of CPU time:\n`);
+  console.log(`| order | one memtable of ${fmt(N)} entries | memtables of 22k entries |`);
+  console.log('|---|---:|---:|');
+  for (const [name, big, small] of rows) console.log(`| ${name} | ${fmt(big)} | ${fmt(small)} |`);
+}
