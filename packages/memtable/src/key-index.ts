@@ -8,8 +8,8 @@
  * its place in O(1) (just before the key's previous newest version).
  *
  * Open addressing with linear probing over `slots`, two int32 per slot: the key's full
- * 32-bit hash (so probes and rehashing rarely touch a node), then the node address (0 =
- * empty slot; address 0 is the skiplist head, never a key's node). The table doubles when
+ * 32-bit hash (so probes and rehashing rarely touch a node), then the node number (0 =
+ * empty slot; node 0 is the skiplist head, never a key's node). The table doubles when
  * more than 3/4 full. Nothing is ever removed — a memtable only grows.
  */
 import { NIL, type PointSkiplist } from './skiplist.js';

@@ -27,7 +27,7 @@
  * without them arrives). Keys often share a long head (a table or tenant prefix; db_bench's
  * zero-padded decimals share 10 of 16 bytes), and a prefix of those bytes would decide nothing.
  * With the shared head skipped, the 8 cached bytes decide almost every comparison of a search
- * without touching the arena, and most without touching the large node array.
+ * without touching the arena or the rest of the entry's record.
  *
  * Why split: a search walks the upper levels first, and at a million entries `nodes` is ~28 MB,
  * `hot` 12 MB and `towers` ~4 MB. Measured on this class of VM, a dependent load costs ~10–60 ns
@@ -91,7 +91,7 @@ const T_NEXT = 2;
 /** At most this many leading bytes are skipped as shared (bounds the per-insert check). */
 export const MAX_SHARED = 32;
 
-/** The head's address (in both arrays), and the "no node" value of every pointer. */
+/** The head (node 0, tower address 0), and the "no node" value of every pointer. */
 export const NIL = 0;
 
 const TWO_32 = 4294967296;
@@ -454,7 +454,7 @@ export class PointSkiplist {
 
   /**
    * Fills `splice[level]` with the last entry before (key, seq) at each level in use: a tower
-   * address for levels ≥ 1, a node address for level 0 (NIL = the head). `key` must have the
+   * address for levels ≥ 1, a node number for level 0 (NIL = the head). `key` must have the
    * shared bytes (see `sharedOrder`); `p1`, `p2` are its words after them.
    */
   private search(key: Uint8Array, p1: number, p2: number, seq: number, splice: Int32Array): void {
@@ -469,7 +469,7 @@ export class PointSkiplist {
         const nt = towers[t + T_NEXT + level]!;
         if (nt === NIL) break;
         const node = towers[nt + T_NODE]!;
-        // The prefix copies decide almost every step without touching the large node array.
+        // The prefix copies decide almost every step without touching the entry records.
         const q = towers[nt + T_PREFIX]!;
         if (q > p1 || node === rejected) {
           rejected = node;
