@@ -22,8 +22,10 @@ import { makeWorkload } from './support/workload.js';
 const OPTIONS = { ...TINY, bloomBitsPerKey: 10 };
 const STEPS = 150;
 
+const FIXED_SEEDS = [1];
+
 describe('corruption', () => {
-  for (const seed of seeds('corruption', [1])) {
+  for (const seed of seeds('corruption', FIXED_SEEDS)) {
     it(`seed ${seed}: a flipped byte anywhere is reported as CORRUPTION naming the file, never wrong data`, async () => {
       const steps = makeWorkload(seed, { steps: STEPS, syncRatio: 0.5 });
       const history = new History(steps);
@@ -48,8 +50,13 @@ describe('corruption', () => {
       }
       expect(failures, failures.join('\n\n')).toEqual([]);
       const seen = [...outcomes.keys()].sort();
+      // The fixed seeds' workloads leave every kind of file and table region on disk. A random
+      // seed's may not leave a range-tombstone block in any live table — compaction drops every
+      // tombstone that reaches the bottom level with nothing below it — so only there is that
+      // region optional.
+      const optional = FIXED_SEEDS.includes(seed) ? [] : ['table range-del'];
       for (const kind of ['wal', 'manifest', 'current', 'identity', 'table data', 'table filter', 'table range-del', 'table properties', 'table meta-index', 'table index', 'table footer']) {
-        expect(seen, `no flip landed in ${kind}`).toContain(kind);
+        if (!optional.includes(kind)) expect(seen, `no flip landed in ${kind}`).toContain(kind);
       }
       // Every byte of a table is covered by a checksum: flips there are always detected.
       for (const [kind, m] of outcomes) {
