@@ -10,6 +10,7 @@ import { TableBuilder } from '@strata-db/sstable-builder';
 import { TableIterator } from '@strata-db/sstable-iterators';
 import { tableFileName, tablePath } from '../db/filenames.js';
 import { MemoryFileSystem } from '../testing/memory-file-system.js';
+import { fileMetadataOf } from '../version/file-metadata.js';
 import { TableCache } from '../version/table-cache.js';
 import { VersionEdit } from '../version/version-edit.js';
 import { VersionSet } from '../version/version-set.js';
@@ -50,16 +51,7 @@ async function harness(opts: { targetFileSize: number; maxBytesForLevelBase: num
     for (const t of [...tombstones].sort(compareTombstones)) b.addTombstone(t);
     const m = await b.finish();
     await fs.fsyncDir(DIR);
-    const edit = new VersionEdit().addFile(0, {
-      fileNumber: n,
-      fileSize: m.fileSize,
-      smallestKey: m.smallestKey,
-      largestKey: m.largestKey,
-      minSeq: m.minSeq,
-      maxSeq: m.maxSeq,
-      entryCount: m.entryCount,
-      tombstoneCount: m.tombstoneCount,
-    });
+    const edit = new VersionEdit().addFile(0, fileMetadataOf(m));
     await versions.logAndApply(edit);
   }
 

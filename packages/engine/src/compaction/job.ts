@@ -21,7 +21,7 @@ import type { Table } from '@strata-db/sstable-core';
 import { tablePath } from '../db/filenames.js';
 import type { FileSystem } from '../file-system.js';
 import { MergingIterator } from '../read/merging-iterator.js';
-import type { FileMetadata } from '../version/file-metadata.js';
+import { fileMetadataOf, type FileMetadata } from '../version/file-metadata.js';
 import { VersionEdit } from '../version/version-edit.js';
 import type { Version } from '../version/version.js';
 import { CompactionIterator, type CollapseCounters } from './compaction-iterator.js';
@@ -145,17 +145,8 @@ export async function runCompaction(c: Compaction, version: Version, env: Compac
     maxSliceMs = Math.max(maxSlice, performance.now() - sliceStart);
     const finished = await writer.run();
     maxSliceMs = Math.max(maxSliceMs, writer.maxSliceMs);
-    outputs = finished.map(({ meta, range }) => ({
-      fileNumber: meta.fileNumber,
-      fileSize: meta.fileSize,
-      // The inclusive range (output-splitter.ts): a tombstone piece cut at successor(k) ends the range at k.
-      smallestKey: range.smallestKey,
-      largestKey: range.largestKey,
-      minSeq: meta.minSeq,
-      maxSeq: meta.maxSeq,
-      entryCount: meta.entryCount,
-      tombstoneCount: meta.tombstoneCount,
-    }));
+    // The inclusive range (output-splitter.ts): a tombstone piece cut at successor(k) ends the range at k.
+    outputs = finished.map(({ meta, range }) => fileMetadataOf(meta, range));
     if (outputs.length > 0) await env.fs.fsyncDir(env.dir);
   } catch (err) {
     for (const b of builders) {

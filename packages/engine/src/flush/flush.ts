@@ -18,7 +18,7 @@ import { tablePath } from '../db/filenames.js';
 import type { DbCore, FrozenEntry } from '../db/core.js';
 import { toStrataError } from '../errors.js';
 import { Slicer } from './slicer.js';
-import type { FileMetadata } from '../version/file-metadata.js';
+import { fileMetadataOf, type FileMetadata } from '../version/file-metadata.js';
 import { VersionEdit } from '../version/version-edit.js';
 
 export async function flushMemtable(core: DbCore, entry: FrozenEntry): Promise<void> {
@@ -48,16 +48,7 @@ export async function flushMemtable(core: DbCore, entry: FrozenEntry): Promise<v
       const m = await builder.finish();
       builder = undefined;
       await fs.fsyncDir(dir);
-      meta = {
-        fileNumber,
-        fileSize: m.fileSize,
-        smallestKey: m.smallestKey,
-        largestKey: m.largestKey,
-        minSeq: m.minSeq,
-        maxSeq: m.maxSeq,
-        entryCount: m.entryCount,
-        tombstoneCount: m.tombstoneCount,
-      };
+      meta = fileMetadataOf(m);
       edit.addFile(0, meta);
     } catch (err) {
       try {

@@ -7,6 +7,7 @@
  * bound for tombstones.
  */
 import { compareKeys } from '@strata-db/memtable';
+import type { TableMeta } from '@strata-db/sstable-builder';
 
 export interface FileMetadata {
   readonly fileNumber: number;
@@ -17,6 +18,27 @@ export interface FileMetadata {
   readonly maxSeq: number;
   readonly entryCount: number;
   readonly tombstoneCount: number;
+}
+
+/**
+ * The version set's record of a table the builder just finished. `range` overrides the table's
+ * own bounds where the writer knows a tighter inclusive range (compaction outputs whose last
+ * tombstone piece ends at successor(k) cover up to k).
+ */
+export function fileMetadataOf(
+  t: TableMeta,
+  range: { readonly smallestKey: Uint8Array; readonly largestKey: Uint8Array } = t,
+): FileMetadata {
+  return {
+    fileNumber: t.fileNumber,
+    fileSize: t.fileSize,
+    smallestKey: range.smallestKey,
+    largestKey: range.largestKey,
+    minSeq: t.minSeq,
+    maxSeq: t.maxSeq,
+    entryCount: t.entryCount,
+    tombstoneCount: t.tombstoneCount,
+  };
 }
 
 /** Whether the file's key range intersects [lo, hi] (either bound may be absent). */
