@@ -1,3 +1,4 @@
+import type { Database } from '../src/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -15,3 +16,50 @@ export function tempDir(prefix = 'strata-engine-'): { dir: string; cleanup: () =
 
 export const enc = (s: string): Uint8Array => Buffer.from(s, 'utf8');
 export const dec = (b: Uint8Array | undefined): string | undefined => (b === undefined ? undefined : Buffer.from(b).toString('utf8'));
+
+/** Resolves once no compaction is running and none is due (or after `maxMs`). */
+export async function compactionsSettled(db: { stats(): { compaction: { running: boolean; scores: readonly { score: number }[] } | undefined } }, maxMs = 10_000): Promise<void> {
+  const until = Date.now() + maxMs;
+  while (Date.now() < until) {
+    const c = db.stats().compaction;
+    if (c === undefined || (!c.running && c.scores.every((s) => s.score < 1))) return;
+    await new Promise((r) => setTimeout(r, 2));
+  }
+}
+
+/** The writes of the model tests, and the sorted-map model they are checked against. */
+export type ModelWrite = { t: 'put'; k: string; v: string } | { t: 'del'; k: string } | { t: 'range'; s: string; e: string };
+export type Model = Map<string, string>;
+
+export function applyToModel(m: Model, w: ModelWrite): void {
+  if (w.t === 'put') m.set(w.k, w.v);
+  else if (w.t === 'del') m.delete(w.k);
+  else for (const k of [...m.keys()]) if (k >= w.s && k < w.e) m.delete(k);
+}
+
+/** Applies one write, or one atomic batch of them, to the database and then to the model. */
+export async function writeBoth(db: Database, model: Model, op: ModelWrite | { t: 'batch'; ops: readonly ModelWrite[] }): Promise<void> {
+  switch (op.t) {
+    case 'put':
+      await db.put(op.k, op.v);
+      break;
+    case 'del':
+      await db.delete(op.k);
+      break;
+    case 'range':
+      await db.deleteRange(op.s, op.e);
+      break;
+    case 'batch': {
+      const b = db.batch();
+      for (const w of op.ops) {
+        if (w.t === 'put') b.put(w.k, w.v);
+        else if (w.t === 'del') b.delete(w.k);
+        else b.deleteRange(w.s, w.e);
+      }
+      await b.write();
+      for (const w of op.ops) applyToModel(model, w);
+      return;
+    }
+  }
+  applyToModel(model, op);
+}

@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Database, type DbIterator, type Snapshot } from '../src/index.js';
-import { dec, tempDir } from './helpers.js';
+import { dec, type Model, tempDir, writeBoth } from './helpers.js';
 
 type Op =
   | { t: 'put'; k: string; v: string }
@@ -65,14 +65,6 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 6, arbitrary: fc.record({ t: fc.constant('iterRead' as const), i: fc.nat(1), n: fc.integer({ min: 1, max: 8 }) }) },
 );
 
-type Model = Map<string, string>;
-
-function applyModel(m: Model, op: { t: 'put'; k: string; v: string } | { t: 'del'; k: string } | { t: 'range'; s: string; e: string }): void {
-  if (op.t === 'put') m.set(op.k, op.v);
-  else if (op.t === 'del') m.delete(op.k);
-  else for (const k of [...m.keys()]) if (k >= op.s && k < op.e) m.delete(k);
-}
-
 function scanModel(m: Model, op: Extract<Op, { t: 'scan' }>): [string, string][] {
   let keys = [...m.keys()].sort();
   keys = keys.filter((k) => {
@@ -101,28 +93,11 @@ async function runSequence(ops: Op[]): Promise<void> {
     for (const op of ops) {
       switch (op.t) {
         case 'put':
-          await db.put(op.k, op.v);
-          applyModel(model, op);
-          break;
         case 'del':
-          await db.delete(op.k);
-          applyModel(model, op);
-          break;
         case 'range':
-          await db.deleteRange(op.s, op.e);
-          applyModel(model, op);
+        case 'batch':
+          await writeBoth(db, model, op);
           break;
-        case 'batch': {
-          const b = db.batch();
-          for (const x of op.ops) {
-            if (x.t === 'put') b.put(x.k, x.v);
-            else if (x.t === 'del') b.delete(x.k);
-            else b.deleteRange(x.s, x.e);
-            applyModel(model, x);
-          }
-          await b.write();
-          break;
-        }
         case 'get': {
           const s = op.snap >= 0 ? snaps[op.snap] : undefined;
           const got = dec(s ? db.getSync(op.k, { snapshot: s.snap }) : await db.get(op.k));

@@ -9,7 +9,7 @@ import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Database } from '../db/database.js';
-import { compactionsSettled, dec, tempDir } from './test-support/temp-dir.js';
+import { compactionsSettled, dec, tempDir } from '../../test/helpers.js';
 import { applyBatch, CRASH_DB_OPTIONS } from './test-support/crash-workload.js';
 
 function runChild(dir: string, seed: number): Promise<{ acked: number; signal: NodeJS.Signals | null }> {

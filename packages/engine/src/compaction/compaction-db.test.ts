@@ -6,7 +6,7 @@
 import { readdirSync } from 'node:fs';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { Database } from '../db/database.js';
-import { compactionsSettled, dec, tempDir } from './test-support/temp-dir.js';
+import { compactionsSettled, dec, tempDir } from '../../test/helpers.js';
 
 const options = {
   memtableSize: 64 * 1024,

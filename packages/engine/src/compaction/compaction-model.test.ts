@@ -11,13 +11,13 @@ import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { Database } from '../db/database.js';
 import type { Snapshot } from '../snapshots.js';
-import { compactionsSettled, dec, tempDir } from './test-support/temp-dir.js';
+import { compactionsSettled, dec, type Model, type ModelWrite, tempDir, writeBoth } from '../../test/helpers.js';
 
 const KEYS = Array.from({ length: 80 }, (_, i) => `k${String(i).padStart(2, '0')}`);
 const keyArb = fc.integer({ min: 0, max: KEYS.length - 1 }).map((i) => KEYS[i]!);
 const boundArb = fc.integer({ min: 0, max: KEYS.length + 1 }).map((i) => `k${String(i).padStart(2, '0')}`);
 
-type Write = { t: 'put'; k: string; v: string } | { t: 'del'; k: string } | { t: 'range'; s: string; e: string };
+type Write = ModelWrite;
 type Op =
   | Write
   | { t: 'batch'; ops: Write[] }
@@ -57,12 +57,6 @@ const dbOptions = {
   numLevels: 5,
 };
 
-type Model = Map<string, string>;
-function apply(m: Model, w: Write): void {
-  if (w.t === 'put') m.set(w.k, w.v);
-  else if (w.t === 'del') m.delete(w.k);
-  else for (const k of [...m.keys()]) if (k >= w.s && k < w.e) m.delete(k);
-}
 
 let totalCompactions = 0;
 let totalTrivialMoves = 0;
@@ -92,28 +86,11 @@ async function run(ops: Op[]): Promise<void> {
     for (const op of ops) {
       switch (op.t) {
         case 'put':
-          await db.put(op.k, op.v);
-          apply(model, op);
-          break;
         case 'del':
-          await db.delete(op.k);
-          apply(model, op);
-          break;
         case 'range':
-          await db.deleteRange(op.s, op.e);
-          apply(model, op);
+        case 'batch':
+          await writeBoth(db, model, op);
           break;
-        case 'batch': {
-          const b = db.batch();
-          for (const w of op.ops) {
-            if (w.t === 'put') b.put(w.k, w.v);
-            else if (w.t === 'del') b.delete(w.k);
-            else b.deleteRange(w.s, w.e);
-            apply(model, w);
-          }
-          await b.write();
-          break;
-        }
         case 'snapshot':
           snaps.push({ snap: db.snapshot(), model: new Map(model) });
           if (snaps.length > 5) snaps.shift()!.snap.release();
