@@ -5,17 +5,14 @@
  * stays usable — and that the database is open (NOT_OPEN otherwise). The work is done by the
  * modules under db/, write/, read/, flush/ and version/; this class only wires them.
  */
-import { TableIterator } from '@strata-db/sstable-iterators';
-import { LevelIterator } from '../compaction/level-iterator.js';
-import type { BatchOp, InternalIterator, RangeTombstone } from '@strata-db/memtable';
+import type { BatchOp } from '@strata-db/memtable';
 import { compareKeys } from '@strata-db/memtable';
 import { StrataError, toStrataError } from '../errors.js';
 import { copyOf, keyArg, lookupKeyArg, optionsObject, valueArg } from '../keys.js';
 import { resolveOptions, type DatabaseOptions } from '../options.js';
 import { DbIterator, type Bounds, type Entry } from '../read/db-iterator.js';
+import { buildIteratorTree } from '../read/db-iterator-builder.js';
 import { getFromView } from '../read/get.js';
-import { MergingIterator } from '../read/merging-iterator.js';
-import { RangeDelAggregator } from '../read/range-del-aggregator.js';
 import { Snapshot } from '../snapshots.js';
 import type { DatabaseStats, LevelStats } from '../stats.js';
 import { WriteBatch, type KeyLike, type WriteOptions } from '../write/write-batch.js';
@@ -196,26 +193,7 @@ export class Database {
     const view = core.readView();
     const version = core.versions.pinCurrent();
     try {
-      const children: InternalIterator[] = [view.active.iterator()];
-      const tombstones: RangeTombstone[] = [...view.active.rangeTombstones()];
-      for (const f of view.frozen) {
-        children.push(f.iterator());
-        for (const t of f.rangeTombstones()) tombstones.push(t);
-      }
-      const tables = core.tables;
-      for (let level = 0; level < version.numLevels; level++) {
-        // Files whose data is all newer than the snapshot cannot show anything.
-        const files = version.overlappingFiles(level, bounds.lower, bounds.upper).filter((f) => f.minSeq <= seq);
-        for (const f of files) {
-          if (f.tombstoneCount > 0) for (const ts of tables.get(f.fileNumber).rangeTombstones()) tombstones.push(ts);
-        }
-        if (level === 0) {
-          for (const f of files) children.push(new TableIterator(tables.get(f.fileNumber)));
-        } else if (files.length > 0) {
-          // A sorted level is one child that opens its tables as the cursor reaches them.
-          children.push(new LevelIterator(files, (f) => new TableIterator(tables.get(f.fileNumber))));
-        }
-      }
+      const tree = buildIteratorTree(view, version, core.tables, seq, bounds);
       if (explicit === undefined) core.snapshots.add(seq);
       const id = this.nextIteratorId++;
       let released = false;
@@ -228,7 +206,7 @@ export class Database {
         version.unref();
         if (explicit === undefined) core.snapshots.remove(seq);
       };
-      const it = new DbIterator(new MergingIterator(children), new RangeDelAggregator(tombstones, seq), seq, bounds, reverse, limit, (closed) => {
+      const it = new DbIterator(tree.points, tree.rangeDel, seq, bounds, reverse, limit, (closed) => {
         Database.forgottenIterators.unregister(closed);
         release();
       });

@@ -1,0 +1,57 @@
+/**
+ * The iterator tree under a DbIterator, assembled from one ReadView at one snapshot:
+ *
+ *   MergingIterator
+ *     ├─ active memtable
+ *     ├─ frozen memtables (newest first)
+ *     ├─ each L0 table (their key ranges overlap: one child per table)
+ *     └─ one LevelIterator per non-empty L1+ level (disjoint, sorted: opened lazily)
+ *   RangeDelAggregator over the range tombstones of every source read, at the snapshot.
+ *
+ * Only the tables overlapping the bounds are read, and of those only the ones holding data
+ * old enough to be visible at the snapshot (a table whose minSeq is above it shows nothing).
+ * The caller pins `version` for as long as the tree is read.
+ */
+import { TableIterator } from '@strata-db/sstable-iterators';
+import type { InternalIterator, RangeTombstone } from '@strata-db/memtable';
+import { LevelIterator } from '../compaction/level-iterator.js';
+import type { TableCache } from '../version/table-cache.js';
+import type { Version } from '../version/version.js';
+import type { Bounds } from './db-iterator.js';
+import { MergingIterator } from './merging-iterator.js';
+import { RangeDelAggregator } from './range-del-aggregator.js';
+import type { ReadView } from './read-view.js';
+
+export interface IteratorTree {
+  /** Every version of every key, key ASC / seq DESC. */
+  readonly points: MergingIterator;
+  /** The range tombstones visible at the snapshot. */
+  readonly rangeDel: RangeDelAggregator;
+}
+
+/**
+ * `view` supplies the memtables, `version` (pinned by the caller; the view's Version) the
+ * tables. Throws what opening a table throws (CORRUPTION, IO_ERROR).
+ */
+export function buildIteratorTree(view: ReadView, version: Version, tables: TableCache, seq: number, bounds: Bounds): IteratorTree {
+  const children: InternalIterator[] = [view.active.iterator()];
+  const tombstones: RangeTombstone[] = [...view.active.rangeTombstones()];
+  for (const f of view.frozen) {
+    children.push(f.iterator());
+    for (const t of f.rangeTombstones()) tombstones.push(t);
+  }
+  for (let level = 0; level < version.numLevels; level++) {
+    // Files whose data is all newer than the snapshot cannot show anything.
+    const files = version.overlappingFiles(level, bounds.lower, bounds.upper).filter((f) => f.minSeq <= seq);
+    for (const f of files) {
+      if (f.tombstoneCount > 0) for (const ts of tables.get(f.fileNumber).rangeTombstones()) tombstones.push(ts);
+    }
+    if (level === 0) {
+      for (const f of files) children.push(new TableIterator(tables.get(f.fileNumber)));
+    } else if (files.length > 0) {
+      // A sorted level is one child that opens its tables as the cursor reaches them.
+      children.push(new LevelIterator(files, (f) => new TableIterator(tables.get(f.fileNumber))));
+    }
+  }
+  return { points: new MergingIterator(children), rangeDel: new RangeDelAggregator(tombstones, seq) };
+}
