@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../src/index.js';
 import { dec, tempDir } from './helpers.js';
+import { typescriptChildArgs } from './support/typescript-child.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -19,7 +20,7 @@ afterEach(() => {
 });
 
 async function runAndKill(sync: boolean, acksBeforeKill: number): Promise<number[]> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(import.meta.dirname, 'fixtures', 'crash-writer.ts'), dir, sync ? '1' : '0', '16384'], {
+  const child = spawn(process.execPath, typescriptChildArgs(join(import.meta.dirname, 'fixtures', 'crash-writer.ts'), [dir, sync ? '1' : '0', '16384']), {
     cwd: join(import.meta.dirname, '..'),
     stdio: ['ignore', 'pipe', 'inherit'],
   });

@@ -15,6 +15,7 @@ import { Database } from '../../../src/index.js';
 import { Random } from '../../../src/testing/index.js';
 import { applyChildOp, type ChildOp, CRASH_DB_OPTIONS, touchedKeys } from './crash-protocol.js';
 import { withTimeout } from './timeout.js';
+import { typescriptChildArgs } from '../../support/typescript-child.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const packageRoot = join(here, '..', '..', '..');
@@ -48,7 +49,7 @@ interface ChildRun {
 }
 
 async function runChild(dir: string, seed: number, round: number, delayMs: number): Promise<ChildRun> {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(here, 'crash-child.ts'), dir, String(seed), String(round)], {
+  const child = spawn(process.execPath, typescriptChildArgs(join(here, 'crash-child.ts'), [dir, String(seed), String(round)]), {
     cwd: packageRoot,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
