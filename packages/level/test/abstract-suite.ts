@@ -3,7 +3,9 @@
 //
 // Output: failures in full, then the suite's own summary (`# tests`, `# pass N`, `# fail N`);
 // TAP_VERBOSE=1 prints the whole TAP stream. Totals go to ../../.test-results/level.tape.json
-// as { passed, failed } for scripts/test-summary.mjs. Exits non-zero on any failure.
+// as { passed, failed } for scripts/test-summary.mjs (STRATA_RESULTS_NAME=level.bun.tape names
+// the file otherwise: scripts/test-runtimes.mjs runs this suite under Bun and Deno too).
+// Exits non-zero on any failure.
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,7 +15,7 @@ import { StrataLevel } from '../src/index.js';
 import type { StrataLevelOptions } from '../src/index.js';
 
 const resultsDir = join(import.meta.dirname, '..', '..', '..', '.test-results');
-const resultsFile = join(resultsDir, 'level.tape.json');
+const resultsFile = join(resultsDir, `${process.env.STRATA_RESULTS_NAME ?? 'level.tape'}.json`);
 const verbose = process.env.TAP_VERBOSE === '1';
 const root = mkdtempSync(join(tmpdir(), 'strata-level-suite-'));
 
