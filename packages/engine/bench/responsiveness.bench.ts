@@ -103,11 +103,11 @@ interface EngineProbe {
 }
 function probe(db: Database): EngineProbe {
   // Private fields, read by the bench only (stats() builds file lists: too heavy for every ms).
-  const core = (db as unknown as { core: { flushing: boolean; frozen: unknown[]; counters: { writeBatches: number; flushes: number; compactions: number }; compactor?: { running?: unknown } } }).core;
+  const core = (db as unknown as { core: { flushing: boolean; frozenCount: number; counters: { writeBatches: number; flushes: number; compactions: number }; compactor: { running?: unknown } } }).core;
   return {
-    frozen: () => core.frozen.length,
+    frozen: () => core.frozenCount,
     flushing: () => core.flushing,
-    compacting: () => core.compactor?.running !== undefined,
+    compacting: () => core.compactor.running !== undefined,
     batches: () => core.counters.writeBatches,
     flushes: () => core.counters.flushes,
     compactions: () => core.counters.compactions,

@@ -10,6 +10,7 @@ export { MAX_BATCH_SIZE, MAX_KEY_SIZE, MAX_VALUE_SIZE } from './keys.js';
 export type { DatabaseOptions, WalRecoveryMode } from './options.js';
 export type { DbIterator, Entry } from './read/db-iterator.js';
 export { Snapshot } from './snapshots.js';
-export type { Counters, DatabaseStats, LevelFileStats, LevelStats } from './stats.js';
+export type { Counters } from './counters.js';
+export type { DatabaseStats, LevelFileStats, LevelStats } from './stats.js';
 export { WriteBatch, type KeyLike, type WriteOptions } from './write/write-batch.js';
 export type { DamagedFile, VerifiedFileKind, VerifyReport } from './verify.js';

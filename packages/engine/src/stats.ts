@@ -4,53 +4,10 @@
  * Write amplification = (walBytesWritten + flushBytesWritten + compactionBytesWritten) /
  * userBytesWritten, all counted since open.
  */
+import { compareKeys } from '@strata-db/memtable';
 import type { CompactionStats } from './compaction/compaction-stats.js';
-export interface Counters {
-  /** Key + value bytes accepted by put/delete/deleteRange/batch (range deletes: start + end). */
-  userBytesWritten: number;
-  /** Write operations (batch ops count one each). */
-  writeOps: number;
-  writeBatches: number;
-  /** Bytes appended to WAL segments (headers included). */
-  walBytesWritten: number;
-  flushes: number;
-  flushBytesWritten: number;
-  /** Longest stretch, in ms, between two yields to the event loop while building a flush. */
-  flushMaxSliceMs: number;
-  compactions: number;
-  compactionBytesRead: number;
-  compactionBytesWritten: number;
-  /** Writes that waited for a flush or compaction (hard stall). */
-  stalls: number;
-  /** Writes delayed ~1 ms because L0 was filling up (soft stall). */
-  slowdowns: number;
-  /** Total time writes spent stalled or slowed down, in ms. */
-  stallMs: number;
-  gets: number;
-  tableProbes: number;
-  iterators: number;
-}
-
-export function newCounters(): Counters {
-  return {
-    userBytesWritten: 0,
-    writeOps: 0,
-    writeBatches: 0,
-    walBytesWritten: 0,
-    flushes: 0,
-    flushBytesWritten: 0,
-    flushMaxSliceMs: 0,
-    compactions: 0,
-    compactionBytesRead: 0,
-    compactionBytesWritten: 0,
-    stalls: 0,
-    slowdowns: 0,
-    stallMs: 0,
-    gets: 0,
-    tableProbes: 0,
-    iterators: 0,
-  };
-}
+import type { Counters } from './counters.js';
+import type { DbCore } from './db/core.js';
 
 export interface LevelFileStats {
   readonly fileNumber: number;
@@ -100,4 +57,64 @@ export interface DatabaseStats {
   readonly writeAmplification: number;
   /** Leveled compaction: runs, bytes read/written per level, level scores, backlog. */
   readonly compaction: CompactionStats | undefined;
+}
+
+/** The report of `db.stats()`, read from the core's accessors (nothing is changed). */
+export function collectStats(core: DbCore): DatabaseStats {
+  const v = core.versions.current;
+  const levels: LevelStats[] = [];
+  for (let level = 0; level < v.numLevels; level++) {
+    const files = v.files(level);
+    let bytes = 0;
+    let smallest: Uint8Array | undefined;
+    let largest: Uint8Array | undefined;
+    for (const f of files) {
+      bytes += f.fileSize;
+      if (smallest === undefined || compareKeys(f.smallestKey, smallest) < 0) smallest = f.smallestKey;
+      if (largest === undefined || compareKeys(f.largestKey, largest) > 0) largest = f.largestKey;
+    }
+    levels.push({
+      level,
+      files: files.length,
+      bytes,
+      smallestKey: smallest,
+      largestKey: largest,
+      fileList: files.map((f) => ({
+        fileNumber: f.fileNumber,
+        size: f.fileSize,
+        smallestKey: f.smallestKey,
+        largestKey: f.largestKey,
+        minSeq: f.minSeq,
+        maxSeq: f.maxSeq,
+        entries: f.entryCount,
+        tombstones: f.tombstoneCount,
+      })),
+    });
+  }
+  const c = { ...core.counters, walBytesWritten: core.wal.bytesWritten };
+  const amplified = c.walBytesWritten + c.flushBytesWritten + c.compactionBytesWritten;
+  const bc = core.tables.blockCache;
+  const active = core.activeMemtable;
+  return {
+    lastSequence: core.lastSequence,
+    visibleSequence: core.visibleSequence,
+    levels,
+    memtables: {
+      activeBytes: active.approximateBytes(),
+      activeEntries: active.entryCount,
+      frozen: core.frozenCount,
+      frozenBytes: core.frozenBytes(),
+    },
+    snapshots: core.snapshots.size,
+    openIterators: core.iterators.size,
+    liveVersions: core.versions.liveVersionCount,
+    walSegment: core.walSegment,
+    manifest: { fileNumber: core.versions.manifestFileNumber, bytes: core.versions.manifestSize },
+    blockCache: { capacity: bc.capacity, usage: bc.usage, hits: bc.hits, misses: bc.misses },
+    writeStall: core.stallState(),
+    backgroundError: core.backgroundError?.message,
+    counters: c,
+    writeAmplification: c.userBytesWritten === 0 ? 0 : amplified / c.userBytesWritten,
+    compaction: core.compactor.stats(),
+  };
 }

@@ -70,7 +70,7 @@ export class LeveledCompactor implements Compactor {
   maybeSchedule(): void {
     const core = this.core;
     if (this.running !== undefined || this.manual > 0 || this.closed) return;
-    if (core.state !== 'open' || core.bgError !== undefined) return;
+    if (core.state !== 'open' || core.backgroundError !== undefined) return;
     const version = core.versions.pinCurrent();
     const c = this.picker.pick(version);
     if (c === undefined) {
@@ -80,18 +80,13 @@ export class LeveledCompactor implements Compactor {
     void this.start(c, version);
   }
 
-  /** `db.compact()`: everything, down to the bottom level. */
-  compactAll(): Promise<void> {
-    return this.compactRange(undefined, undefined);
-  }
-
   /** Compacts every table overlapping [lo, hi] (inclusive; absent = unbounded) into the bottom level. */
   async compactRange(lo: Uint8Array | undefined, hi: Uint8Array | undefined): Promise<void> {
     this.manual++;
     try {
       while (this.running !== undefined) await this.running;
       const core = this.core;
-      if (this.stopping() || core.bgError !== undefined) return;
+      if (this.stopping() || core.backgroundError !== undefined) return;
       const version = core.versions.pinCurrent();
       const c = this.picker.pickManual(version, lo, hi);
       if (c === undefined) {

@@ -2,115 +2,174 @@
  * DbCore: the state shared by the write path, flush, reads, compaction and the public
  * Database object — and the one place that schedules background work.
  *
+ * Its state is private; the other modules change it through the named operations below, and
+ * each field says who may call what touches it (in the manner of LevelDB's DBImpl, where each
+ * member says what protects it). JavaScript runs one task at a time, so "protected" here means
+ * "changed only by these callers, each change complete within one synchronous step".
+ *
  * Memtables: `active` takes writes; when it reaches memtableSize it is frozen and pushed on
  * `frozen` (newest first) together with the number of the WAL segment that starts right after
- * it (its data lives only in older segments), and the WAL rotates. Flush takes the OLDEST
- * frozen memtable, writes it to an L0 table, and records `logNumber = that segment` so the
- * older segments can be deleted. Flushes run one at a time, in order.
+ * it (its data lives only in older segments), and the WAL rotates. Flush (flush/flush-loop.ts)
+ * takes the OLDEST frozen memtable, writes it to an L0 table, and records
+ * `logNumber = that segment` so the older segments can be deleted. Flushes run one at a time,
+ * in order.
  *
  * Background work (flush, compaction) is tracked so that close() can wait for it. A failure in
- * it — or in any WAL/manifest fsync — sets `bgError`: writes are refused with READ_ONLY from
- * then on, reads go on, and reopening recovers from what is durable.
+ * it — or in any WAL/manifest fsync — sets the background error: writes are refused with
+ * READ_ONLY from then on, reads go on, and reopening recovers from what is durable.
+ *
+ * The flush loop and the compactor are plugged in at construction (open.ts passes their
+ * factories): they depend on the core, the core only on their interfaces — no import cycle.
  */
 import { Memtable, type FrozenMemtable } from '@strata-db/memtable';
 import type { WalWriter } from '@strata-db/wal';
+import type { CompactionStats } from '../compaction/compaction-stats.js';
+import { newCounters, type Counters } from '../counters.js';
 import { StrataError, toStrataError } from '../errors.js';
 import type { FileSystem } from '../file-system.js';
 import type { ResolvedOptions } from '../options.js';
+import { OpenIterators } from '../read/open-iterators.js';
 import type { ReadView } from '../read/read-view.js';
 import { SnapshotList } from '../snapshots.js';
-import { newCounters, type Counters } from '../stats.js';
 import type { TableCache } from '../version/table-cache.js';
 import type { VersionSet } from '../version/version-set.js';
-import { flushMemtable } from '../flush/flush.js';
-import type { CompactionStats } from '../compaction/compaction-stats.js';
+import type { DirectoryLock } from './lock.js';
 
 export interface FrozenEntry {
   readonly mem: FrozenMemtable;
   /** First WAL segment NOT holding this memtable's data: the logNumber once it is flushed. */
   readonly nextLogNumber: number;
-  /** Settles when the WAL has switched to segment nextLogNumber (a failure sets bgError). */
+  /** Settles when the WAL has switched to segment nextLogNumber (a failure sets the background error). */
   readonly rotated: Promise<void>;
 }
 
 /**
- * What the compaction module plugs in (src/compaction/**). `maybeSchedule` is called after
- * every flush and compaction and at open; it starts background work through
- * `core.runBackground` if the version needs it. `compactAll` serves `db.compact()`.
+ * What the compaction module plugs in (compaction/scheduler.ts). `maybeSchedule` is called
+ * after every flush and compaction and at open; it starts background work through
+ * `core.runBackground` if the version needs it.
  */
 export interface Compactor {
   maybeSchedule(): void;
-  compactAll(): Promise<void>;
   /** Compacts the tables overlapping [lo, hi] (inclusive; absent = unbounded) into the bottom level. */
-  compactRange?(lo: Uint8Array | undefined, hi: Uint8Array | undefined): Promise<void>;
+  compactRange(lo: Uint8Array | undefined, hi: Uint8Array | undefined): Promise<void>;
   /** Estimated bytes compaction must still rewrite (write stalls use it). */
-  pendingCompactionBytes?(): number;
-  stats?(): CompactionStats;
+  pendingCompactionBytes(): number;
+  stats(): CompactionStats;
   /** Called by close() after background work drained. */
-  close?(): void;
+  close(): void;
+}
+
+/** What the flush module plugs in (flush/flush-loop.ts). */
+export interface Flusher {
+  /** Starts flushing the frozen memtables, oldest first, unless a flush is already running. */
+  schedule(): void;
+  /** Resolves once every memtable frozen so far is in a table; rejects with the background error. */
+  waitForFlushes(): Promise<void>;
+  /** A flush is running. */
+  readonly running: boolean;
 }
 
 export type StallState = 'none' | 'slowdown' | 'stop';
 
+export type CoreState = 'opening' | 'open' | 'closing' | 'closed';
+
+/** Everything open.ts recovered or created, handed to the core once. */
+export interface CoreParts {
+  readonly dir: string;
+  readonly opts: ResolvedOptions;
+  readonly versions: VersionSet;
+  readonly tables: TableCache;
+  readonly lock: DirectoryLock;
+  /** Opened at segment `walSegment`. */
+  readonly wal: WalWriter;
+  readonly walSegment: number;
+  /** The last sequence number recovered: everything up to it is visible. */
+  readonly lastSequence: number;
+  readonly newFlusher: (core: DbCore) => Flusher;
+  readonly newCompactor: (core: DbCore) => Compactor;
+}
+
 export class DbCore {
-  active: Memtable = new Memtable();
-  frozen: FrozenEntry[] = [];
-  wal!: WalWriter;
-  /** Segment the next append goes to (rotations are queued in the WAL in call order). */
-  walSegment = 0;
-  /** Highest sequence number visible to new reads (its WAL write completed). */
-  visibleSequence = 0;
+  readonly dir: string;
+  readonly opts: ResolvedOptions;
+  /**
+   * The Versions (the tables of each level) and the manifest. Its own class guards its state;
+   * `lastSequence` there is advanced only through `assignSequences` (the write path) and by
+   * recovery (open.ts, before the core exists).
+   */
+  readonly versions: VersionSet;
+  readonly tables: TableCache;
+  /** Live snapshots: the read path and Snapshot objects add and remove; compaction reads. */
   readonly snapshots = new SnapshotList();
+  /** Open iterators: added by read/db-iterator-builder.ts; closed by close(). */
+  readonly iterators = new OpenIterators();
+  /** Each counter group has one writer, named in counters.ts. */
   readonly counters: Counters = newCounters();
-  bgError: StrataError | undefined;
-  state: 'opening' | 'open' | 'closing' | 'closed' = 'opening';
-  compactor: Compactor | undefined;
+  /** Plugged in at construction, never replaced. */
+  readonly compactor: Compactor;
+  private readonly flusher: Flusher;
+  /** Held from open to the end of close(); released by close() only. */
+  private readonly lock: DirectoryLock;
 
+  /** Appended to by the write path; segments deleted by flush; closed by close(). */
+  private readonly log: WalWriter;
+  /**
+   * Invariant: exactly one writable memtable, this one. Only the write path writes into it
+   * (through `activeMemtable`); it is replaced only by `freezeMemtable`.
+   */
+  private active: Memtable = new Memtable();
+  /**
+   * Newest first. Invariant: a frozen memtable is immutable and stays readable, in this list,
+   * until the Version holding its table is installed — `retireFrozen` (flush) removes it in that
+   * same synchronous step. Pushed only by `freezeMemtable`.
+   */
+  private readonly frozen: FrozenEntry[] = [];
+  /** Segment the next append goes to (rotations are queued in the WAL in call order). Advanced only by `freezeMemtable`. */
+  private segment: number;
+  /** Highest sequence number visible to new reads (its WAL write completed). Advanced only by the write path (`publishSequence`). */
+  private visible: number;
+  /** The first background/fsync failure; set once by `setBackgroundError`, never cleared. */
+  private bgError: StrataError | undefined;
+  /** opening → open (`markOpen`, open.ts) → closing (`beginClose`) → closed (`close`). */
+  private lifecycle: CoreState = 'opening';
+  /** Cache of `readView()`: dropped by the memtable operations, rebuilt when the Version changed. */
   private view: ReadView | undefined;
-  /** Background tasks in flight (flush loop, compactions). */
+  /** Background tasks in flight (flush loop, compactions): `runBackground` adds, close() waits. */
   private readonly tasks = new Set<Promise<void>>();
-  private flushing = false;
-  /** Called when background work made progress (stalled writers re-check). */
+  /** Called when background work made progress (stalled writers re-check). Registered once by the write path. */
   private readonly progressListeners: (() => void)[] = [];
-  /** Resolvers of `flush()` callers, fired when the flush loop has emptied `frozen`. */
-  private flushWaiters: { resolve: () => void; reject: (e: unknown) => void }[] = [];
 
-  constructor(
-    readonly dir: string,
-    readonly opts: ResolvedOptions,
-    readonly versions: VersionSet,
-    readonly tables: TableCache,
-  ) {}
+  constructor(parts: CoreParts) {
+    this.dir = parts.dir;
+    this.opts = parts.opts;
+    this.versions = parts.versions;
+    this.tables = parts.tables;
+    this.lock = parts.lock;
+    this.log = parts.wal;
+    this.segment = parts.walSegment;
+    this.visible = parts.lastSequence;
+    // Last: the plug-ins may read the fields above.
+    this.flusher = parts.newFlusher(this);
+    this.compactor = parts.newCompactor(this);
+  }
 
   get fs(): FileSystem {
     return this.opts.fs;
   }
 
-  /** Highest sequence number assigned. */
-  get lastSequence(): number {
-    return this.versions.lastSequence;
+  // ---- lifecycle -----------------------------------------------------------------------------
+
+  get state(): CoreState {
+    return this.lifecycle;
   }
 
-  /**
-   * The sources of a read, as of now. Cached: point reads must not allocate. The cache is
-   * dropped when the memtables change (rotateMemtable, retireFrozen) and rebuilt when the
-   * current Version changed (flush, compaction).
-   */
-  readView(): ReadView {
-    const v = this.view;
-    if (v !== undefined && v.version === this.versions.current) return v;
-    return (this.view = { active: this.active, frozen: this.frozen.map((f) => f.mem), version: this.versions.current });
-  }
-
-  /** Called by flush in the same synchronous step as the install of its Version. */
-  retireFrozen(entry: FrozenEntry): void {
-    const i = this.frozen.indexOf(entry);
-    if (i >= 0) this.frozen.splice(i, 1);
-    this.view = undefined;
+  /** open.ts, once recovery is complete. */
+  markOpen(): void {
+    this.lifecycle = 'open';
   }
 
   checkOpen(): void {
-    if (this.state !== 'open') throw new StrataError('NOT_OPEN', 'the database is not open (closed, or not yet opened); open it with Database.open()');
+    if (this.lifecycle !== 'open') throw new StrataError('NOT_OPEN', 'the database is not open (closed, or not yet opened); open it with Database.open()');
   }
 
   checkWritable(): void {
@@ -123,6 +182,51 @@ export class DbCore {
     }
   }
 
+  /**
+   * The first step of closing: from now on NOT_OPEN for new calls, and background work stops
+   * starting. False if the database is not open (closing twice, or never opened).
+   */
+  beginClose(): boolean {
+    if (this.lifecycle !== 'open') return false;
+    this.lifecycle = 'closing';
+    return true;
+  }
+
+  /**
+   * After `beginClose`: waits for background work, closes open iterators, syncs and closes the
+   * WAL, releases the lock. Throws the first failure (after doing all of it).
+   */
+  async close(): Promise<void> {
+    let firstError: unknown;
+    try {
+      await this.drainBackground();
+      await this.versions.drain();
+    } catch (err) {
+      firstError ??= err;
+    }
+    this.compactor.close();
+    this.iterators.closeAll();
+    try {
+      await this.log.close();
+    } catch (err) {
+      // A WAL that failed earlier rejects close with READ_ONLY: the failure was reported then.
+      if (this.bgError === undefined) firstError ??= err;
+    }
+    this.versions.close();
+    this.tables.close();
+    // Obsolete tables being deleted in the background are gone before the LOCK is released.
+    await this.versions.settleDeletions();
+    this.lock.release();
+    this.lifecycle = 'closed';
+    if (firstError !== undefined) throw toStrataError(firstError, 'closing the database failed');
+  }
+
+  // ---- background error ----------------------------------------------------------------------
+
+  get backgroundError(): StrataError | undefined {
+    return this.bgError;
+  }
+
   /** Records the first background/fsync failure; the database turns read-only. */
   setBackgroundError(err: unknown, what: string): StrataError {
     const e = toStrataError(err, what);
@@ -131,11 +235,109 @@ export class DbCore {
     return e;
   }
 
+  // ---- sequence numbers and the WAL ---------------------------------------------------------
+
+  /** Highest sequence number assigned. */
+  get lastSequence(): number {
+    return this.versions.lastSequence;
+  }
+
+  /** The write path: takes `n` sequence numbers and returns the first. */
+  assignSequences(n: number): number {
+    const first = this.versions.lastSequence + 1;
+    this.versions.lastSequence = first + n - 1;
+    return first;
+  }
+
+  /** Highest sequence number visible to new reads. */
+  get visibleSequence(): number {
+    return this.visible;
+  }
+
+  /** The write path, when the WAL write of the batch ending at `last` completed. */
+  publishSequence(last: number): void {
+    if (last > this.visible) this.visible = last;
+  }
+
+  get wal(): WalWriter {
+    return this.log;
+  }
+
+  /** Segment the next append goes to. */
+  get walSegment(): number {
+    return this.segment;
+  }
+
+  // ---- memtables -----------------------------------------------------------------------------
+
+  /** The writable memtable. Only the write path writes into it. */
+  get activeMemtable(): Memtable {
+    return this.active;
+  }
+
+  get frozenCount(): number {
+    return this.frozen.length;
+  }
+
+  /** The next memtable to flush (the flush loop), or undefined. */
+  oldestFrozen(): FrozenEntry | undefined {
+    return this.frozen[this.frozen.length - 1];
+  }
+
+  /** Bytes held by frozen memtables (stats). */
+  frozenBytes(): number {
+    let n = 0;
+    for (const f of this.frozen) n += f.mem.approximateBytes();
+    return n;
+  }
+
+  /**
+   * Freezes the active memtable, rotates the WAL and schedules its flush (the write path when
+   * the memtable is full; `db.flush()`). Nothing to do for an empty memtable.
+   */
+  freezeMemtable(): void {
+    if (this.active.entryCount === 0 && this.active.rangeTombstoneCount === 0) return;
+    const mem = this.active.freeze();
+    this.active = new Memtable();
+    this.view = undefined;
+    const expected = ++this.segment;
+    const rotated = this.log.rotate().then(
+      (n) => {
+        if (n !== expected) this.setBackgroundError(new Error(`WAL rotated to segment ${n}, expected ${expected}`), 'internal error');
+      },
+      (err: unknown) => {
+        this.setBackgroundError(err, 'rotating the WAL failed');
+      },
+    );
+    this.frozen.unshift({ mem, nextLogNumber: expected, rotated });
+    this.flusher.schedule();
+  }
+
+  /** Flush, in the same synchronous step as the install of the Version holding `entry`'s table. */
+  retireFrozen(entry: FrozenEntry): void {
+    const i = this.frozen.indexOf(entry);
+    if (i >= 0) this.frozen.splice(i, 1);
+    this.view = undefined;
+  }
+
+  /**
+   * The sources of a read, as of now. Cached: point reads must not allocate. The cache is
+   * dropped when the memtables change (freezeMemtable, retireFrozen) and rebuilt when the
+   * current Version changed (flush, compaction).
+   */
+  readView(): ReadView {
+    const v = this.view;
+    if (v !== undefined && v.version === this.versions.current) return v;
+    return (this.view = { active: this.active, frozen: this.frozen.map((f) => f.mem), version: this.versions.current });
+  }
+
+  // ---- background work -----------------------------------------------------------------------
+
   stallState(): StallState {
     const l0 = this.versions.current.files(0).length;
     if (this.frozen.length >= this.opts.maxFrozenMemtables || l0 >= this.opts.l0StopWritesTrigger) return 'stop';
     // A compaction backlog below L0 (RocksDB's pending compaction bytes) stalls writes too.
-    const pending = this.compactor?.pendingCompactionBytes?.() ?? 0;
+    const pending = this.compactor.pendingCompactionBytes();
     if (pending >= this.opts.hardPendingCompactionBytesLimit) return 'stop';
     if (l0 >= this.opts.l0SlowdownWritesTrigger || pending >= this.opts.softPendingCompactionBytesLimit) return 'slowdown';
     return 'none';
@@ -145,30 +347,12 @@ export class DbCore {
     this.progressListeners.push(fn);
   }
 
+  /** Flush and compaction, after each step; setBackgroundError. */
   notifyProgress(): void {
     for (const fn of this.progressListeners) fn();
   }
 
-  /** Freezes the active memtable, rotates the WAL and schedules its flush. */
-  rotateMemtable(): void {
-    if (this.active.entryCount === 0 && this.active.rangeTombstoneCount === 0) return;
-    const mem = this.active.freeze();
-    this.active = new Memtable();
-    this.view = undefined;
-    const expected = ++this.walSegment;
-    const rotated = this.wal.rotate().then(
-      (n) => {
-        if (n !== expected) this.setBackgroundError(new Error(`WAL rotated to segment ${n}, expected ${expected}`), 'internal error');
-      },
-      (err: unknown) => {
-        this.setBackgroundError(err, 'rotating the WAL failed');
-      },
-    );
-    this.frozen.unshift({ mem, nextLogNumber: expected, rotated });
-    this.scheduleFlush();
-  }
-
-  /** Runs `work` in the background, tracked for close(); a failure sets bgError. */
+  /** Runs `work` in the background, tracked for close(); a failure sets the background error. */
   runBackground(what: string, work: () => Promise<void>): Promise<void> {
     const p = (async () => {
       try {
@@ -182,63 +366,32 @@ export class DbCore {
     return p;
   }
 
-  /** The flush loop: one at a time, oldest frozen memtable first. */
+  /** Starts the flush loop if memtables wait for it. */
   scheduleFlush(): void {
-    if (this.flushing || this.frozen.length === 0) {
-      if (this.frozen.length === 0) this.resolveFlushWaiters();
-      return;
-    }
-    this.flushing = true;
-    void this.runBackground('flush', async () => {
-      try {
-        while (this.frozen.length > 0 && this.bgError === undefined && this.state !== 'closed') {
-          const entry = this.frozen[this.frozen.length - 1]!;
-          await flushMemtable(this, entry);
-          this.notifyProgress();
-          this.maybeScheduleCompaction();
-        }
-      } finally {
-        this.flushing = false;
-        if (this.bgError !== undefined) this.rejectFlushWaiters(this.bgError);
-        else if (this.frozen.length > 0) this.scheduleFlush();
-        else this.resolveFlushWaiters();
-      }
-    });
+    this.flusher.schedule();
+  }
+
+  /** A flush is running. */
+  get flushing(): boolean {
+    return this.flusher.running;
   }
 
   /** Resolves once every memtable frozen so far is in a table. */
   waitForFlushes(): Promise<void> {
-    if (this.frozen.length === 0) return Promise.resolve();
-    if (this.bgError) return Promise.reject(this.bgError);
-    return new Promise((resolve, reject) => {
-      this.flushWaiters.push({ resolve, reject });
-      this.scheduleFlush();
-    });
-  }
-
-  private resolveFlushWaiters(): void {
-    const w = this.flushWaiters;
-    this.flushWaiters = [];
-    for (const x of w) x.resolve();
-  }
-
-  private rejectFlushWaiters(err: unknown): void {
-    const w = this.flushWaiters;
-    this.flushWaiters = [];
-    for (const x of w) x.reject(err);
+    return this.flusher.waitForFlushes();
   }
 
   /**
    * The single call point for compaction scheduling: after every flush, after every
-   * compaction, and at open. Delegates to the compaction module when one is plugged in.
+   * compaction, and at open.
    */
   maybeScheduleCompaction(): void {
-    if (this.state === 'closed' || this.state === 'closing' || this.bgError !== undefined) return;
-    this.compactor?.maybeSchedule();
+    if (this.lifecycle === 'closed' || this.lifecycle === 'closing' || this.bgError !== undefined) return;
+    this.compactor.maybeSchedule();
   }
 
   /** Waits until no background task is running (new ones may start while waiting). */
-  async drainBackground(): Promise<void> {
+  private async drainBackground(): Promise<void> {
     while (this.tasks.size > 0) {
       await Promise.allSettled([...this.tasks]);
     }

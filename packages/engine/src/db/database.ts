@@ -10,16 +10,15 @@ import { compareKeys } from '@strata-db/memtable';
 import { StrataError, toStrataError } from '../errors.js';
 import { copyOf, keyArg, lookupKeyArg, optionsObject, valueArg } from '../keys.js';
 import { resolveOptions, type DatabaseOptions } from '../options.js';
-import { DbIterator, type Bounds, type Entry } from '../read/db-iterator.js';
-import { buildIteratorTree } from '../read/db-iterator-builder.js';
+import type { Bounds, DbIterator, Entry } from '../read/db-iterator.js';
+import { openDbIterator } from '../read/db-iterator-builder.js';
 import { getFromView } from '../read/get.js';
 import { Snapshot } from '../snapshots.js';
-import type { DatabaseStats, LevelStats } from '../stats.js';
+import { collectStats, type DatabaseStats } from '../stats.js';
 import { WriteBatch, type KeyLike, type WriteOptions } from '../write/write-batch.js';
 import { WritePath } from '../write/write-path.js';
 import { verifyFiles, type VerifyReport } from '../verify.js';
 import type { DbCore } from './core.js';
-import type { DirectoryLock } from './lock.js';
 import { openCore, type RecoveryInfo } from './open.js';
 
 export interface ReadOptions {
@@ -41,23 +40,12 @@ export interface IteratorOptions {
 
 export class Database {
   private readonly writer: WritePath;
-  /**
-   * Open iterators, weakly: an iterator its user dropped without close() must not stay pinned by
-   * us. A FinalizationRegistry then releases its Version and snapshot (late, but files do not
-   * leak forever); close() of the database closes those still alive.
-   */
-  private readonly iterators = new Map<number, WeakRef<DbIterator>>();
-  private nextIteratorId = 1;
-  private static readonly forgottenIterators = new FinalizationRegistry<() => void>((release) => {
-    release();
-  });
   private closing: Promise<void> | undefined;
 
   private constructor(
     /** The database directory. */
     readonly location: string,
     private readonly core: DbCore,
-    private readonly lock: DirectoryLock,
     /** What recovery found and did at open. */
     readonly recovery: RecoveryInfo,
   ) {
@@ -72,8 +60,8 @@ export class Database {
     if (typeof path !== 'string' || path.length === 0) throw new StrataError('INVALID_ARGUMENT', 'Database.open(path): path must be a non-empty string');
     const opts = resolveOptions(options);
     try {
-      const { core, lock, recovery } = await openCore(path, opts);
-      return new Database(path, core, lock, recovery);
+      const { core, recovery } = await openCore(path, opts);
+      return new Database(path, core, recovery);
     } catch (err) {
       throw toStrataError(err, `cannot open the database at ${path}`, path);
     }
@@ -189,35 +177,7 @@ export class Database {
     const explicit = o.snapshot;
     const seq = this.snapshotSeqOf(explicit);
     this.core.checkOpen();
-    const core = this.core;
-    const view = core.readView();
-    const version = core.versions.pinCurrent();
-    try {
-      const tree = buildIteratorTree(view, version, core.tables, seq, bounds);
-      if (explicit === undefined) core.snapshots.add(seq);
-      const id = this.nextIteratorId++;
-      let released = false;
-      // Must not reference the iterator: the finalization registry holds it strongly.
-      const release = (): void => {
-        if (released) return;
-        released = true;
-        this.iterators.delete(id);
-        if (core.state === 'closed') return; // everything was released by close()
-        version.unref();
-        if (explicit === undefined) core.snapshots.remove(seq);
-      };
-      const it = new DbIterator(tree.points, tree.rangeDel, seq, bounds, reverse, limit, (closed) => {
-        Database.forgottenIterators.unregister(closed);
-        release();
-      });
-      this.iterators.set(id, new WeakRef(it));
-      Database.forgottenIterators.register(it, release, it);
-      core.counters.iterators++;
-      return it;
-    } catch (err) {
-      version.unref();
-      throw toStrataError(err, 'cannot create an iterator');
-    }
+    return openDbIterator(this.core, seq, explicit !== undefined, bounds, reverse, limit);
   }
 
   /** `for await (const [key, value] of db.iterate({ gte, lt, reverse, limit, snapshot }))`. */
@@ -269,7 +229,7 @@ export class Database {
   /** Writes every memtable to L0 (the active one included). Resolves when they are durable. */
   async flush(): Promise<void> {
     this.core.checkWritable();
-    this.core.rotateMemtable();
+    this.core.freezeMemtable();
     await this.core.waitForFlushes();
   }
 
@@ -284,10 +244,9 @@ export class Database {
     const hi = r.end === undefined ? undefined : keyArg(r.end, 'end');
     if (lo !== undefined && hi !== undefined && compareKeys(lo, hi) > 0) throw new StrataError('INVALID_ARGUMENT', 'compact: start must not be greater than end');
     await this.flush();
-    const compactor = this.core.compactor;
-    if (compactor?.compactRange !== undefined) await compactor.compactRange(lo, hi);
-    else await compactor?.compactAll();
-    if (this.core.bgError) throw this.core.bgError;
+    await this.core.compactor.compactRange(lo, hi);
+    const err = this.core.backgroundError;
+    if (err) throw err;
     // The space is given back when compact() resolves: input tables no reader holds are deleted.
     await this.core.versions.settleDeletions();
   }
@@ -317,64 +276,7 @@ export class Database {
 
   stats(): DatabaseStats {
     this.core.checkOpen();
-    const core = this.core;
-    const v = core.versions.current;
-    const levels: LevelStats[] = [];
-    for (let level = 0; level < v.numLevels; level++) {
-      const files = v.files(level);
-      let bytes = 0;
-      let smallest: Uint8Array | undefined;
-      let largest: Uint8Array | undefined;
-      for (const f of files) {
-        bytes += f.fileSize;
-        if (smallest === undefined || compareKeys(f.smallestKey, smallest) < 0) smallest = f.smallestKey;
-        if (largest === undefined || compareKeys(f.largestKey, largest) > 0) largest = f.largestKey;
-      }
-      levels.push({
-        level,
-        files: files.length,
-        bytes,
-        smallestKey: smallest,
-        largestKey: largest,
-        fileList: files.map((f) => ({
-          fileNumber: f.fileNumber,
-          size: f.fileSize,
-          smallestKey: f.smallestKey,
-          largestKey: f.largestKey,
-          minSeq: f.minSeq,
-          maxSeq: f.maxSeq,
-          entries: f.entryCount,
-          tombstones: f.tombstoneCount,
-        })),
-      });
-    }
-    let frozenBytes = 0;
-    for (const f of core.frozen) frozenBytes += f.mem.approximateBytes();
-    const c = { ...core.counters, walBytesWritten: core.wal.bytesWritten };
-    const amplified = c.walBytesWritten + c.flushBytesWritten + c.compactionBytesWritten;
-    const bc = core.tables.blockCache;
-    return {
-      lastSequence: core.versions.lastSequence,
-      visibleSequence: core.visibleSequence,
-      levels,
-      memtables: {
-        activeBytes: core.active.approximateBytes(),
-        activeEntries: core.active.entryCount,
-        frozen: core.frozen.length,
-        frozenBytes,
-      },
-      snapshots: core.snapshots.size,
-      openIterators: this.iterators.size,
-      liveVersions: core.versions.liveVersionCount,
-      walSegment: core.walSegment,
-      manifest: { fileNumber: core.versions.manifestFileNumber, bytes: core.versions.manifestSize },
-      blockCache: { capacity: bc.capacity, usage: bc.usage, hits: bc.hits, misses: bc.misses },
-      writeStall: core.stallState(),
-      backgroundError: core.bgError?.message,
-      counters: c,
-      writeAmplification: c.userBytesWritten === 0 ? 0 : amplified / c.userBytesWritten,
-      compaction: core.compactor?.stats?.(),
-    };
+    return collectStats(this.core);
   }
 
   /**
@@ -387,32 +289,9 @@ export class Database {
   }
 
   private async doClose(): Promise<void> {
-    const core = this.core;
-    if (core.state !== 'open') return;
-    core.state = 'closing';
+    if (!this.core.beginClose()) return;
     this.writer.abort(new StrataError('NOT_OPEN', 'the database was closed before this write could be logged; nothing of it was written'));
-    let firstError: unknown;
-    try {
-      await core.drainBackground();
-      await core.versions.drain();
-    } catch (err) {
-      firstError ??= err;
-    }
-    core.compactor?.close?.();
-    for (const ref of [...this.iterators.values()]) ref.deref()?.close();
-    try {
-      await core.wal.close();
-    } catch (err) {
-      // A WAL that failed earlier rejects close with READ_ONLY: the failure was reported then.
-      if (core.bgError === undefined) firstError ??= err;
-    }
-    core.versions.close();
-    core.tables.close();
-    // Obsolete tables being deleted in the background are gone before the LOCK is released.
-    await core.versions.settleDeletions();
-    this.lock.release();
-    core.state = 'closed';
-    if (firstError !== undefined) throw toStrataError(firstError, 'closing the database failed');
+    await this.core.close();
   }
 }
 

@@ -19,7 +19,7 @@
  */
 import { dirname, join, resolve } from 'node:path';
 import { Memtable } from '@strata-db/memtable';
-import { openWal, replay } from '@strata-db/wal';
+import { openWal, replay, type WalWriter } from '@strata-db/wal';
 import { StrataError, toStrataError } from '../errors.js';
 import type { ResolvedOptions } from '../options.js';
 import { TableCache } from '../version/table-cache.js';
@@ -27,6 +27,7 @@ import { VersionSet } from '../version/version-set.js';
 import { DbCore } from './core.js';
 import { CURRENT_FILE } from './filenames.js';
 import { flushMemtable } from '../flush/flush.js';
+import { FlushLoop } from '../flush/flush-loop.js';
 import { LeveledCompactor } from '../compaction/scheduler.js';
 import { createIdentity, readIdentity } from './identity.js';
 import { DirectoryLock } from './lock.js';
@@ -42,8 +43,8 @@ export interface RecoveryInfo {
 }
 
 export interface Opened {
+  /** Owns the lock from here on: released by its close(). */
   readonly core: DbCore;
-  readonly lock: DirectoryLock;
   readonly recovery: RecoveryInfo;
 }
 
@@ -76,7 +77,7 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
   }
   let versions: VersionSet | undefined;
   let tables: TableCache | undefined;
-  let core: DbCore | undefined;
+  let wal: WalWriter | undefined;
   try {
     const tableCache = new TableCache(fs, dir, opts.blockCacheSize);
     tables = tableCache;
@@ -119,25 +120,31 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
     versions.lastSequence = lastSeq;
 
     const segment = Math.max(result.nextSegment, versions.logNumber, 1);
-    const wal = await openWal(dir, { uuid, segment, firstLsn: lastSeq + 1, fs });
-    core = new DbCore(dir, opts, versions, tableCache);
-    core.wal = wal;
-    core.walSegment = segment;
-    core.visibleSequence = lastSeq;
+    wal = await openWal(dir, { uuid, segment, firstLsn: lastSeq + 1, fs });
+    const core = new DbCore({
+      dir,
+      opts,
+      versions,
+      tables: tableCache,
+      lock,
+      wal,
+      walSegment: segment,
+      lastSequence: lastSeq,
+      newFlusher: (c) => new FlushLoop(c),
+      newCompactor: (c) => new LeveledCompactor(c),
+    });
     if (mem.entryCount > 0 || mem.rangeTombstoneCount > 0 || versions.logNumber !== segment) {
       // Flush what was replayed (or just advance logNumber) before accepting writes.
       await flushMemtable(core, { mem: mem.freeze(), nextLogNumber: segment, rotated: Promise.resolve() });
     }
     // A failure here (its directory fsync, say) fails the open: a failed sync is never ignored.
     await wal.deleteSegmentsBefore(segment);
-    if (core.bgError !== undefined) throw core.bgError;
+    if (core.backgroundError !== undefined) throw core.backgroundError;
     const orphansRemoved = versions.deleteOrphans();
-    core.compactor = new LeveledCompactor(core);
-    core.state = 'open';
+    core.markOpen();
     core.maybeScheduleCompaction();
     return {
       core,
-      lock,
       recovery: {
         created: !exists,
         walBatchesReplayed: result.batches,
@@ -147,9 +154,9 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
       },
     };
   } catch (err) {
-    if (core !== undefined) {
+    if (wal !== undefined) {
       try {
-        await core.wal.close();
+        await wal.close();
       } catch {
         // already failing
       }

@@ -67,7 +67,7 @@ export async function flushMemtable(core: DbCore, entry: FrozenEntry): Promise<v
   // The rotation queued when the memtable froze may still be in flight (a small flush can beat
   // it): the segments before nextLogNumber are closed only once it completed.
   await entry.rotated;
-  if (core.bgError !== undefined) return;
+  if (core.backgroundError !== undefined) return;
   try {
     await core.wal.deleteSegmentsBefore(entry.nextLogNumber);
   } catch (err) {

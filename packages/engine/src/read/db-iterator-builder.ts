@@ -11,13 +11,19 @@
  * Only the tables overlapping the bounds are read, and of those only the ones holding data
  * old enough to be visible at the snapshot (a table whose minSeq is above it shows nothing).
  * The caller pins `version` for as long as the tree is read.
+ *
+ * `openDbIterator` wraps the tree in the user's DbIterator and gives it what keeps its snapshot
+ * readable: a reference on the Version and, unless the user passed a Snapshot (which holds it
+ * already), a registration of its sequence number among the live snapshots.
  */
 import { TableIterator } from '@strata-db/sstable-iterators';
 import type { InternalIterator, RangeTombstone } from '@strata-db/memtable';
 import { LevelIterator } from '../compaction/level-iterator.js';
 import type { TableCache } from '../version/table-cache.js';
 import type { Version } from '../version/version.js';
-import type { Bounds } from './db-iterator.js';
+import type { DbCore } from '../db/core.js';
+import { toStrataError } from '../errors.js';
+import { DbIterator, type Bounds } from './db-iterator.js';
 import { MergingIterator } from './merging-iterator.js';
 import { RangeDelAggregator } from './range-del-aggregator.js';
 import type { ReadView } from './read-view.js';
@@ -54,4 +60,28 @@ export function buildIteratorTree(view: ReadView, version: Version, tables: Tabl
     }
   }
   return { points: new MergingIterator(children), rangeDel: new RangeDelAggregator(tombstones, seq) };
+}
+
+/**
+ * A DbIterator over the database as of now, at sequence `seq`. `snapshotHeld`: the user passed a
+ * Snapshot for `seq` (it keeps `seq` live); otherwise the iterator registers its own.
+ */
+export function openDbIterator(core: DbCore, seq: number, snapshotHeld: boolean, bounds: Bounds, reverse: boolean, limit: number): DbIterator {
+  const view = core.readView();
+  const version = core.versions.pinCurrent();
+  try {
+    const tree = buildIteratorTree(view, version, core.tables, seq, bounds);
+    if (!snapshotHeld) core.snapshots.add(seq);
+    const release = (): void => {
+      if (core.state === 'closed') return; // everything was released by close()
+      version.unref();
+      if (!snapshotHeld) core.snapshots.remove(seq);
+    };
+    const it = core.iterators.track(release, (onClose) => new DbIterator(tree.points, tree.rangeDel, seq, bounds, reverse, limit, onClose));
+    core.counters.iterators++;
+    return it;
+  } catch (err) {
+    version.unref();
+    throw toStrataError(err, 'cannot create an iterator');
+  }
 }

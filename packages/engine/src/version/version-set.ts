@@ -45,9 +45,13 @@ export class VersionSet {
   private currentVersion: Version;
   private manifest: ManifestWriter | undefined;
   private nextFile = 2;
-  /** Oldest WAL segment still needed (0: none yet). */
+  /** Oldest WAL segment still needed (0: none yet). Set by recovery and by applied edits only. */
   logNumber = 0;
-  /** Highest sequence number assigned so far; the write path advances it. */
+  /**
+   * Highest sequence number assigned so far. Written by recovery (here and in open.ts, before
+   * the database accepts writes) and then only by the write path, through
+   * `DbCore.assignSequences`; edits record it, they never lower it.
+   */
   lastSequence = 0;
   dbId = '';
   private chain: Promise<unknown> = Promise.resolve();

@@ -20,8 +20,8 @@
  * Writes never fail because of pressure. Once anything waits, later writes queue behind it, so
  * they are sequenced in call order. Counted in stats().counters (stalls, slowdowns, stallMs).
  *
- * A failed WAL write or fsync makes the database read-only (bgError): the failing write rejects
- * with IO_ERROR, later ones with READ_ONLY; reads continue.
+ * A failed WAL write or fsync makes the database read-only (the core's background error): the
+ * failing write rejects with IO_ERROR, later ones with READ_ONLY; reads continue.
  */
 import type { BatchOp } from '@strata-db/memtable';
 import type { DbCore } from '../db/core.js';
@@ -119,13 +119,12 @@ export class WritePath {
 
   private commit(ops: BatchOp[], sync: boolean, userBytes: number): Promise<void> {
     const core = this.core;
-    const first = core.versions.lastSequence + 1;
+    const first = core.assignSequences(ops.length);
     const last = first + ops.length - 1;
-    core.versions.lastSequence = last;
     let logged: Promise<void>;
     try {
       logged = core.wal.append(ops, first, { sync });
-      core.active.apply(ops, first);
+      core.activeMemtable.apply(ops, first);
     } catch (err) {
       // The memtable and the log may now disagree: refuse further writes.
       return Promise.reject(core.setBackgroundError(err, 'applying a write failed'));
@@ -134,10 +133,10 @@ export class WritePath {
     c.writeOps += ops.length;
     c.writeBatches++;
     c.userBytesWritten += userBytes;
-    if (core.active.approximateBytes() >= core.opts.memtableSize) core.rotateMemtable();
+    if (core.activeMemtable.approximateBytes() >= core.opts.memtableSize) core.freezeMemtable();
     return logged.then(
       () => {
-        if (last > core.visibleSequence) core.visibleSequence = last;
+        core.publishSequence(last);
         c.walBytesWritten = core.wal.bytesWritten;
         return turnTooLong() ? nextTurn() : undefined;
       },
@@ -154,7 +153,7 @@ export class WritePath {
     const core = this.core;
     while (this.queue.length > 0) {
       const w = this.queue[0]!;
-      if (core.bgError !== undefined || core.state === 'closed') {
+      if (core.backgroundError !== undefined || core.state === 'closed') {
         this.queue.shift();
         try {
           core.checkWritable();
