@@ -323,7 +323,8 @@ export class DbCore {
   /**
    * The sources of a read, as of now. Cached: point reads must not allocate. The cache is
    * dropped when the memtables change (freezeMemtable, retireFrozen) and rebuilt when the
-   * current Version changed (flush, compaction).
+   * current Version changed (flush, compaction). Relies on the memtable invariants above: only
+   * freezeMemtable and retireFrozen change which memtables exist, and a frozen one never changes.
    */
   readView(): ReadView {
     const v = this.view;

@@ -6,6 +6,11 @@
  * wait, and stops at the first failure (the core's background error) or at close. After each
  * flush it wakes stalled writers and lets the compactor look at the new Version. `db.flush()`
  * waits for it through `waitForFlushes()`.
+ *
+ * One at a time and oldest first is relied on: each flush records logNumber = the first WAL
+ * segment after its memtable, so logNumber only moves forward, and the segments it lets go
+ * hold no data of a memtable still waiting (a newer memtable flushed first would release the
+ * segments of an older one that is in no table yet).
  */
 import type { DbCore, Flusher } from '../db/core.js';
 import { flushMemtable } from './flush.js';
