@@ -8,18 +8,20 @@ import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 import jsoncParser from 'jsonc-eslint-parser';
 
-// Who may depend on whom. `wal` and `memtable` are leaves; nothing imports a package above it.
+// Who may depend on whom. `errors` is the bottom leaf (every package may use it); `wal` and
+// `memtable` depend on nothing else; nothing imports a package above it.
 const depConstraints = [
-  { sourceTag: 'scope:wal', onlyDependOnLibsWithTags: [] },
-  { sourceTag: 'scope:memtable', onlyDependOnLibsWithTags: [] },
-  { sourceTag: 'scope:sstable-core', onlyDependOnLibsWithTags: ['scope:memtable'] },
-  { sourceTag: 'scope:sstable-builder', onlyDependOnLibsWithTags: ['scope:sstable-core', 'scope:memtable'] },
-  { sourceTag: 'scope:sstable-iterators', onlyDependOnLibsWithTags: ['scope:sstable-core', 'scope:memtable'] },
+  { sourceTag: 'scope:errors', onlyDependOnLibsWithTags: [] },
+  { sourceTag: 'scope:wal', onlyDependOnLibsWithTags: ['scope:errors'] },
+  { sourceTag: 'scope:memtable', onlyDependOnLibsWithTags: ['scope:errors'] },
+  { sourceTag: 'scope:sstable-core', onlyDependOnLibsWithTags: ['scope:errors', 'scope:memtable'] },
+  { sourceTag: 'scope:sstable-builder', onlyDependOnLibsWithTags: ['scope:errors', 'scope:sstable-core', 'scope:memtable'] },
+  { sourceTag: 'scope:sstable-iterators', onlyDependOnLibsWithTags: ['scope:errors', 'scope:sstable-core', 'scope:memtable'] },
   {
     sourceTag: 'scope:engine',
-    onlyDependOnLibsWithTags: ['scope:wal', 'scope:memtable', 'scope:sstable-core', 'scope:sstable-builder', 'scope:sstable-iterators'],
+    onlyDependOnLibsWithTags: ['scope:errors', 'scope:wal', 'scope:memtable', 'scope:sstable-core', 'scope:sstable-builder', 'scope:sstable-iterators'],
   },
-  { sourceTag: 'scope:level', onlyDependOnLibsWithTags: ['scope:engine'] },
+  { sourceTag: 'scope:level', onlyDependOnLibsWithTags: ['scope:errors', 'scope:engine'] },
 ];
 
 export default tseslint.config(

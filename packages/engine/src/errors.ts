@@ -1,38 +1,7 @@
-/**
- * The one error class of the engine. Callers branch on `code`, never on the message: the codes
- * are stable API (see the package README). Messages say what happened, where (file, offset) and
- * what to do about it.
- */
-export type StrataErrorCode =
-  | 'INVALID_ARGUMENT'
-  | 'NOT_OPEN'
-  | 'LOCKED'
-  | 'CORRUPTION'
-  | 'IO_ERROR'
-  | 'READ_ONLY'
-  | 'FOREIGN_FILE'
-  | 'EXISTS'
-  | 'NOT_FOUND';
+import { StrataError, type StrataErrorCode } from '@strata-db/errors';
 
-export interface StrataErrorOptions {
-  readonly file?: string | undefined;
-  readonly offset?: number | undefined;
-  readonly cause?: unknown;
-}
-
-export class StrataError extends Error {
-  readonly code: StrataErrorCode;
-  readonly file: string | undefined;
-  readonly offset: number | undefined;
-
-  constructor(code: StrataErrorCode, message: string, opts: StrataErrorOptions = {}) {
-    super(message, opts.cause === undefined ? undefined : { cause: opts.cause });
-    this.name = 'StrataError';
-    this.code = code;
-    this.file = opts.file;
-    this.offset = opts.offset;
-  }
-}
+// The engine's error class is the one every package shares (@strata-db/errors).
+export { StrataError, type StrataErrorCode, type StrataErrorOptions } from '@strata-db/errors';
 
 /** Codes that the lower packages (wal, tables) use with the same meaning as ours. */
 const PASS_THROUGH: ReadonlySet<string> = new Set<StrataErrorCode>([
