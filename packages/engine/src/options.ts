@@ -50,9 +50,20 @@ export interface DatabaseOptions {
   readonly numLevels?: number;
   /** A MANIFEST larger than this is rewritten as a fresh snapshot (default 4 MiB). */
   readonly maxManifestFileSize?: number;
+  /**
+   * Most file descriptors the database holds at once (LevelDB's `max_open_files`; default 128).
+   * Ten are kept for the WAL, the manifest, the LOCK, directory syncs and the tables being
+   * written; the rest bound the table cache: that many tables stay open, the least recently
+   * used are closed and reopened on demand. 128 works under `ulimit -n 256` (macOS's default
+   * soft limit) with room left for Node.js itself and for the application's sockets and files.
+   */
+  readonly maxOpenFiles?: number;
   /** The file layer; every file operation goes through it (default: node:fs). */
   readonly fs?: FileSystem;
 }
+
+/** Descriptors of maxOpenFiles kept for what is not a table being read (LevelDB keeps 10 too). */
+export const NON_TABLE_FILES = 10;
 
 export interface ResolvedOptions {
   readonly createIfMissing: boolean;
@@ -74,6 +85,7 @@ export interface ResolvedOptions {
   readonly targetFileSize: number;
   readonly numLevels: number;
   readonly maxManifestFileSize: number;
+  readonly maxOpenFiles: number;
   readonly fs: FileSystem;
 }
 
@@ -135,6 +147,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     targetFileSize,
     numLevels: int('numLevels', opts.numLevels, 7, 2, 20),
     maxManifestFileSize: int('maxManifestFileSize', opts.maxManifestFileSize, 4 * 1024 * 1024, 1024),
+    maxOpenFiles: int('maxOpenFiles', opts.maxOpenFiles, 128, NON_TABLE_FILES + 1),
     fs,
   };
 }

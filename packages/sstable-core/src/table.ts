@@ -27,9 +27,12 @@ import { nodeFileSystem, type TableFileSystem } from './fs.js';
 import { BLOCK_TRAILER_SIZE, unsealBlock } from './physical-block.js';
 import { decodeProperties, type TableProperties } from './properties.js';
 
+/** What a table reader asks of the file layer: it opens, reads, stats and closes, nothing more. */
+export type TableReadFileSystem = Pick<TableFileSystem, 'openSync' | 'closeSync' | 'readSync' | 'fstatSync'>;
+
 export interface TableOpenOptions {
   /** File layer; defaults to node:fs. */
-  readonly fs?: TableFileSystem;
+  readonly fs?: TableReadFileSystem;
   /** Shared block cache; without one every data-block access reads the file. */
   readonly cache?: BlockCache;
   /** The table's file number: the cache key. Required with a cache. */
@@ -64,8 +67,14 @@ export class Table {
   readonly properties: TableProperties;
   /** Number of data blocks. */
   readonly blockCount: number;
+  /**
+   * Bytes this table keeps in memory for its lifetime, whatever the block cache holds: the
+   * unpacked index, the bloom filter, the range tombstones and the index block behind the
+   * reused cursor. What an open table costs, for the engine's memory accounting.
+   */
+  readonly residentBytes: number;
 
-  private readonly fs: TableFileSystem;
+  private readonly fs: TableReadFileSystem;
   private readonly cache: BlockCache | undefined;
   private fd: number;
   private closed = false;
@@ -99,7 +108,7 @@ export class Table {
   private readonly metaIndexHandle: BlockHandle;
   private readonly indexHandle: BlockHandle;
 
-  private constructor(path: string, fd: number, fs: TableFileSystem, options: TableOpenOptions) {
+  private constructor(path: string, fd: number, fs: TableReadFileSystem, options: TableOpenOptions) {
     this.path = path;
     this.fd = fd;
     this.fs = fs;
@@ -206,6 +215,19 @@ export class Table {
     }
     this.cursor = new BlockCursor(indexBlock);
     this.cacheHandles = this.cache === undefined ? [] : new Array<CacheHandle | undefined>(this.blockCount).fill(undefined);
+    let tombstoneBytes = 0;
+    for (const t of tombstones) tombstoneBytes += t.start.byteLength + t.end.byteLength + 64; // + object overhead
+    this.residentBytes =
+      this.indexKeyBytes.byteLength +
+      this.indexKeyOffsets.byteLength +
+      this.indexSeqs.byteLength +
+      this.blockOffsets.byteLength +
+      this.blockSizes.byteLength +
+      this.indexPrefixNumbers.byteLength +
+      indexBlock.data.byteLength +
+      (filterHandle?.size ?? 0) +
+      tombstoneBytes +
+      8 * this.blockCount; // cacheHandles
   }
 
   /** Opens and validates a table (footer, magic, meta blocks, index). Damage → CORRUPTION. */

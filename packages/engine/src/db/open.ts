@@ -21,7 +21,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Memtable } from '@strata-db/memtable';
 import { openWal, replay, type WalWriter } from '@strata-db/wal';
 import { StrataError, toStrataError } from '../errors.js';
-import type { ResolvedOptions } from '../options.js';
+import { NON_TABLE_FILES, type ResolvedOptions } from '../options.js';
 import { TableCache } from '../version/table-cache.js';
 import { VersionSet } from '../version/version-set.js';
 import { DbCore } from './core.js';
@@ -79,7 +79,7 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
   let tables: TableCache | undefined;
   let wal: WalWriter | undefined;
   try {
-    const tableCache = new TableCache(fs, dir, opts.blockCacheSize);
+    const tableCache = new TableCache(fs, dir, opts.blockCacheSize, opts.maxOpenFiles - NON_TABLE_FILES);
     tables = tableCache;
     versions = new VersionSet({
       fs,

@@ -311,6 +311,28 @@ export class VersionSet {
   }
 
   /**
+   * Tables that the current Version no longer lists but an older Version, pinned by an iterator
+   * or a snapshot's reader, still does: the disk a long-lived reader holds. They are deleted
+   * when the last such Version is released.
+   */
+  pinnedObsoleteTables(): { files: number; bytes: number } {
+    const current = this.currentVersion;
+    const inCurrent = new Set<number>();
+    for (const { file } of current.allFiles()) inCurrent.add(file.fileNumber);
+    const seen = new Set<number>();
+    let bytes = 0;
+    for (const v of this.live) {
+      if (v === current) continue;
+      for (const { file } of v.allFiles()) {
+        if (inCurrent.has(file.fileNumber) || seen.has(file.fileNumber)) continue;
+        seen.add(file.fileNumber);
+        bytes += file.fileSize;
+      }
+    }
+    return { files: seen.size, bytes };
+  }
+
+  /**
    * At open, before any flush or compaction runs: removes tables no Version lists, manifests
    * other than the current one, and leftover temporaries. WAL segments are the WAL's business.
    */
