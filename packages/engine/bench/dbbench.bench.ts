@@ -30,6 +30,7 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ClassicLevel } from 'classic-level';
 import { open as lmdbOpen, type Database as LmdbDatabase } from 'lmdb';
 import { Database } from '../src/index.js';
+import { KEY_SIZE, key, shuffled, value, VALUE_SIZE } from './support/db-bench-data.js';
 
 const env = (name: string, def: number): number => {
   const v = process.env[name];
@@ -47,49 +48,8 @@ const MAX_SECONDS = env('BENCH_MAX_SECONDS', 4);
 /** Block-cache bytes for Strata and classic-level (lmdb has none); 0 = each engine's default. */
 const BLOCK_CACHE = env('BENCH_BLOCK_CACHE', 0);
 const BATCH = 1000;
-const KEY_SIZE = 16;
-const VALUE_SIZE = 100;
 
-// ---- data --------------------------------------------------------------------------------
-
-/** A fresh 16-byte key: i in decimal, zero-padded (so byte order = numeric order). */
-function key(i: number): Buffer {
-  const b = Buffer.allocUnsafe(KEY_SIZE);
-  for (let p = KEY_SIZE - 1; p >= 0; p--) {
-    b[p] = 48 + (i % 10);
-    i = Math.floor(i / 10);
-  }
-  return b;
-}
-
-// One pool of random value bytes, sliced, as db_bench does (compression is not the point here).
-const valuePool = Buffer.alloc(VALUE_SIZE * 1024);
-{
-  let s = 12345;
-  for (let i = 0; i < valuePool.length; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    valuePool[i] = s >>> 24;
-  }
-}
-function value(i: number): Buffer {
-  const offset = (i * 7919) % (valuePool.length - VALUE_SIZE);
-  return valuePool.subarray(offset, offset + VALUE_SIZE);
-}
-
-/** A seeded permutation of 0..n-1 (the same for every engine). */
-function shuffled(n: number, seed: number): Uint32Array {
-  const a = new Uint32Array(n);
-  for (let i = 0; i < n; i++) a[i] = i;
-  let s = seed >>> 0;
-  for (let i = n - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = s % (i + 1);
-    const t = a[i]!;
-    a[i] = a[j]!;
-    a[j] = t;
-  }
-  return a;
-}
+// ---- data: bench/support/db-bench-data.ts ------------------------------------------------
 
 // ---- the engines, behind one small interface ----------------------------------------------
 

@@ -1,0 +1,294 @@
+// Growth: does Strata's cost bend as the tree deepens? A fillrandom of N keys (16 B / 100 B,
+// batches of 1000, default options), sampled every tenth of N — the rate of that tenth, RSS,
+// open descriptors, tables per level, write amplification, stall time — then random gets and a
+// full scan on the filled database. classic-level does the same in the same run. Each engine runs
+// in a process of its own, so RSS and descriptor counts are that engine's alone.
+//
+//   npm run bench -- scale                        (N = 10M; takes minutes)
+//   BENCH_SCALE_N=2000000 npm run bench -- scale  (smaller N)
+//   BENCH_SCALE_ENGINES=strata …                  (one engine)
+//   BENCH_SCALE_SVG=packages/engine/docs/scale.svg …   (also draw the fill curves)
+//
+// Goals (issue "bounded at scale"): the last tenth of the fill at ≥ 0.8× the rate of the first;
+// peak RSS ≤ memtables + block cache + 64 MB; descriptors ≤ maxOpenFiles + a small constant.
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { ClassicLevel } from 'classic-level';
+import { Database } from '../src/index.js';
+import { key, KEY_SIZE, shuffled, value, VALUE_SIZE } from './support/db-bench-data.js';
+
+const N = Number(process.env.BENCH_SCALE_N ?? 10_000_000);
+const ENGINES = (process.env.BENCH_SCALE_ENGINES ?? 'strata,classic-level').split(',');
+const BATCH = 1000;
+const GETS = 200_000;
+const SAMPLES = 10;
+
+interface Sample {
+  readonly upTo: number;
+  readonly rate: number;
+  readonly rssMB: number;
+  readonly fds: number;
+  readonly levels: string;
+  readonly writeAmp: number | undefined;
+  readonly stallS: number | undefined;
+}
+interface Report {
+  readonly engine: string;
+  readonly n: number;
+  readonly fill: readonly Sample[];
+  readonly fillRate: number;
+  readonly peakFillRssMB: number;
+  readonly getRate: number;
+  readonly getPeakRssMB: number;
+  readonly scanRate: number;
+  readonly scanPeakRssMB: number;
+  readonly maxFds: number;
+  readonly diskMB: number;
+  readonly budgetMB: number | undefined;
+  readonly maxOpenFiles: number | undefined;
+}
+
+const fdCount = (): number => readdirSync('/proc/self/fd').length;
+const rssMB = (): number => process.memoryUsage.rss() / 2 ** 20;
+function diskBytes(dir: string): number {
+  let n = 0;
+  for (const f of readdirSync(dir)) n += statSync(join(dir, f)).size;
+  return n;
+}
+
+interface Subject {
+  batch(keys: Buffer[], values: Buffer[]): Promise<void>;
+  get(k: Buffer): Promise<unknown>;
+  scan(): Promise<number>;
+  describe(): { levels: string; writeAmp?: number; stallS?: number };
+  settle(): Promise<void>;
+  close(): Promise<void>;
+  readonly budgetMB?: number;
+  readonly maxOpenFiles?: number;
+}
+
+async function open(engine: string, dir: string): Promise<Subject> {
+  if (engine === 'strata') {
+    const db = await Database.open(dir);
+    // Defaults, as a new user gets them: 4 MiB memtable (+ up to 2 frozen), 64 MiB block cache.
+    const budgetMB = (3 * 4 * 2 ** 20 + 64 * 2 ** 20) / 2 ** 20 + 64;
+    return {
+      budgetMB,
+      maxOpenFiles: 128,
+      async batch(keys, values) {
+        const b = db.batch();
+        for (let i = 0; i < keys.length; i++) b.put(keys[i]!, values[i]!);
+        await b.write();
+      },
+      get: (k) => db.get(k),
+      async scan() {
+        let n = 0;
+        for await (const _ of db.iterate()) n++;
+        return n;
+      },
+      describe() {
+        const s = db.stats();
+        return {
+          levels: s.levels.map((l) => l.files).join('/'),
+          writeAmp: s.writeAmplification,
+          stallS: s.counters.stallMs / 1000,
+        };
+      },
+      async settle() {
+        const until = Date.now() + 600_000;
+        while (Date.now() < until) {
+          const c = db.stats().compaction;
+          if (c === undefined || (!c.running && c.scores.every((x) => x.score < 1))) return;
+          await new Promise((r) => setTimeout(r, 20));
+        }
+      },
+      close: () => db.close(),
+    };
+  }
+  const db = new ClassicLevel<Buffer, Buffer>(dir, { keyEncoding: 'buffer', valueEncoding: 'buffer' });
+  await db.open();
+  return {
+    async batch(keys, values) {
+      await db.batch(keys.map((k, i) => ({ type: 'put' as const, key: k, value: values[i]! })));
+    },
+    get: (k) => db.get(k),
+    async scan() {
+      let n = 0;
+      for await (const _ of db.keys()) n++;
+      return n;
+    },
+    describe() {
+      return { levels: '' };
+    },
+    async settle() {
+      // LevelDB compacts on its own thread; nothing to wait for from here.
+    },
+    close: () => db.close(),
+  };
+}
+
+async function runOne(engine: string): Promise<Report> {
+  const dir = mkdtempSync(join(tmpdir(), `strata-scale-${engine}-`));
+  try {
+    const db = await open(engine, dir);
+    const order = shuffled(N, 42);
+    const fill: Sample[] = [];
+    let peak = rssMB();
+    let maxFds = fdCount();
+    const tenth = Math.ceil(N / SAMPLES);
+    const t0 = performance.now();
+    let tSample = t0;
+    let sampleStart = 0;
+    const keys: Buffer[] = [];
+    const values: Buffer[] = [];
+    for (let i = 0; i < N; i += BATCH) {
+      keys.length = 0;
+      values.length = 0;
+      for (let j = i; j < Math.min(N, i + BATCH); j++) {
+        const n = order[j]!;
+        keys.push(key(n));
+        values.push(value(n));
+      }
+      await db.batch(keys, values);
+      const done = Math.min(N, i + BATCH);
+      if (done % 16_000 === 0 || done === N) {
+        peak = Math.max(peak, rssMB());
+        maxFds = Math.max(maxFds, fdCount());
+      }
+      if (done - sampleStart >= tenth || done === N) {
+        const now = performance.now();
+        const d = db.describe();
+        fill.push({
+          upTo: done,
+          rate: (done - sampleStart) / ((now - tSample) / 1000),
+          rssMB: rssMB(),
+          fds: fdCount(),
+          levels: d.levels,
+          writeAmp: d.writeAmp,
+          stallS: d.stallS,
+        });
+        process.stderr.write(`${engine}: ${done} keys, ${Math.round(fill.at(-1)!.rate)} keys/s\n`);
+        tSample = now;
+        sampleStart = done;
+      }
+    }
+    const fillRate = N / ((performance.now() - t0) / 1000);
+    const peakFillRssMB = peak;
+    await db.settle();
+
+    let getPeak = rssMB();
+    const g0 = performance.now();
+    let s = 7;
+    for (let i = 0; i < GETS; i++) {
+      s = (Math.imul(s, 1103515245) + 12345) >>> 0;
+      await db.get(key(s % N));
+      if (i % 4096 === 0) {
+        getPeak = Math.max(getPeak, rssMB());
+        maxFds = Math.max(maxFds, fdCount());
+      }
+    }
+    const getRate = GETS / ((performance.now() - g0) / 1000);
+
+    const s0 = performance.now();
+    const scanned = await db.scan();
+    const scanRate = scanned / ((performance.now() - s0) / 1000);
+    const scanPeakRssMB = rssMB();
+    maxFds = Math.max(maxFds, fdCount());
+    const diskMB = diskBytes(dir) / 2 ** 20;
+    await db.close();
+    return {
+      engine,
+      n: N,
+      fill,
+      fillRate,
+      peakFillRssMB,
+      getRate,
+      getPeakRssMB: getPeak,
+      scanRate,
+      scanPeakRssMB: Math.max(scanPeakRssMB, getPeak),
+      maxFds,
+      diskMB,
+      budgetMB: db.budgetMB,
+      maxOpenFiles: db.maxOpenFiles,
+    };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function svg(reports: readonly Report[]): string {
+  const W = 560;
+  const H = 220;
+  const pad = 40;
+  const maxRate = Math.max(...reports.flatMap((r) => r.fill.map((f) => f.rate)));
+  const colours = ['#1f77b4', '#d62728', '#2ca02c'];
+  const lines = reports.map((r, i) => {
+    const pts = r.fill.map((f) => `${(pad + (f.upTo / N) * (W - 2 * pad)).toFixed(1)},${(H - pad - (f.rate / maxRate) * (H - 2 * pad)).toFixed(1)}`).join(' ');
+    return `<polyline fill="none" stroke="${colours[i % colours.length]}" stroke-width="2" points="${pts}"/><text x="${W - pad - 110}" y="${pad + 14 * i}" fill="${colours[i % colours.length]}" font-size="12">${r.engine}</text>`;
+  });
+  return [
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${W}" height="${H}" font-family="sans-serif">`,
+    `<rect width="${W}" height="${H}" fill="white"/>`,
+    `<line x1="${pad}" y1="${H - pad}" x2="${W - pad}" y2="${H - pad}" stroke="#888"/><line x1="${pad}" y1="${pad}" x2="${pad}" y2="${H - pad}" stroke="#888"/>`,
+    `<text x="${W / 2}" y="${H - 8}" font-size="12" text-anchor="middle">keys written (0 … ${N.toLocaleString('en-US')}), fillrandom</text>`,
+    `<text x="12" y="${pad - 10}" font-size="12">keys/s per tenth (max ${Math.round(maxRate).toLocaleString('en-US')})</text>`,
+    ...lines,
+    '</svg>',
+  ].join('\n');
+}
+
+const mb = (x: number): string => x.toFixed(0);
+const k = (x: number): string => Math.round(x).toLocaleString('en-US');
+
+if (process.env.BENCH_SCALE_ONE !== undefined) {
+  process.stdout.write(`${JSON.stringify(await runOne(process.env.BENCH_SCALE_ONE))}\n`);
+} else {
+  const load = loadavg().map((x) => x.toFixed(1)).join(' ');
+  const reports: Report[] = [];
+  for (const engine of ENGINES) {
+    const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!], {
+      env: { ...process.env, BENCH_SCALE_ONE: engine },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 * 2 ** 20,
+    });
+    if (r.status !== 0) throw new Error(`${engine} run failed (exit ${r.status ?? r.signal})`);
+    reports.push(JSON.parse(r.stdout.trim().split('\n').pop()!) as Report);
+  }
+  console.log(`fillrandom of ${k(N)} keys (${KEY_SIZE} B / ${VALUE_SIZE} B, batches of ${BATCH}), default options; load average at start: ${load}, at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+  for (const r of reports) {
+    console.log(`### ${r.engine}\n`);
+    console.log('| keys written | keys/s in this tenth | RSS MB | descriptors | tables per level | write amp | stall s |');
+    console.log('|---:|---:|---:|---:|---|---:|---:|');
+    for (const f of r.fill) {
+      console.log(`| ${k(f.upTo)} | ${k(f.rate)} | ${mb(f.rssMB)} | ${f.fds} | ${f.levels || '–'} | ${f.writeAmp?.toFixed(2) ?? '–'} | ${f.stallS?.toFixed(1) ?? '–'} |`);
+    }
+    console.log('');
+  }
+  console.log('| | ' + reports.map((r) => r.engine).join(' | ') + ' |');
+  console.log('|---|' + reports.map(() => '---:').join('|') + '|');
+  const row = (name: string, f: (r: Report) => string): void => {
+    console.log(`| ${name} | ${reports.map(f).join(' | ')} |`);
+  };
+  row('fill keys/s (whole)', (r) => k(r.fillRate));
+  row('last tenth / first tenth', (r) => (r.fill.at(-1)!.rate / r.fill[0]!.rate).toFixed(2));
+  row('peak RSS during fill, MB', (r) => mb(r.peakFillRssMB));
+  row(`random await get, ${k(GETS)}, ops/s`, (r) => k(r.getRate));
+  row('peak RSS during gets, MB', (r) => mb(r.getPeakRssMB));
+  row('full scan, entries/s', (r) => k(r.scanRate));
+  row('peak RSS during scan, MB', (r) => mb(r.scanPeakRssMB));
+  row('most descriptors open', (r) => String(r.maxFds) + (r.maxOpenFiles === undefined ? '' : ` (maxOpenFiles ${r.maxOpenFiles})`));
+  row('disk after fill, MB (space amp)', (r) => `${mb(r.diskMB)} (${((r.diskMB * 2 ** 20) / (N * (KEY_SIZE + VALUE_SIZE))).toFixed(2)})`);
+  row('RSS budget (memtables + block cache + 64 MB)', (r) => (r.budgetMB === undefined ? '–' : mb(r.budgetMB)));
+  const strata = reports.find((r) => r.engine === 'strata');
+  const leveldb = reports.find((r) => r.engine === 'classic-level');
+  if (strata !== undefined && leveldb !== undefined) {
+    console.log(`\nStrata / classic-level: fill ${(strata.fillRate / leveldb.fillRate).toFixed(2)}×, gets ${(strata.getRate / leveldb.getRate).toFixed(2)}×, scan ${(strata.scanRate / leveldb.scanRate).toFixed(2)}×`);
+  }
+  if (process.env.BENCH_SCALE_SVG !== undefined) {
+    writeFileSync(process.env.BENCH_SCALE_SVG, svg(reports));
+    console.log(`\nchart: ${process.env.BENCH_SCALE_SVG}`);
+  }
+}
