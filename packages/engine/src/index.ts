@@ -11,6 +11,7 @@ export type { DatabaseOptions, WalRecoveryMode } from './options.js';
 export type { DbIterator, Entry } from './read/db-iterator.js';
 export { Snapshot } from './snapshots.js';
 export type { Counters } from './counters.js';
-export type { DatabaseStats, LevelFileStats, LevelStats } from './stats.js';
+export type { DatabaseStats, LevelFileStats, LevelStats, MemoryStats } from './stats.js';
+export type { TableCacheStats } from './version/table-cache.js';
 export { WriteBatch, type KeyLike, type WriteOptions } from './write/write-batch.js';
 export type { DamagedFile, VerifiedFileKind, VerifyReport } from './verify.js';

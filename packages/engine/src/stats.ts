@@ -8,6 +8,7 @@ import { compareKeys } from '@strata-db/memtable';
 import type { CompactionStats } from './compaction/compaction-stats.js';
 import type { Counters } from './counters.js';
 import type { DbCore } from './db/core.js';
+import type { TableCacheStats } from './version/table-cache.js';
 
 export interface LevelFileStats {
   readonly fileNumber: number;
@@ -48,6 +49,10 @@ export interface DatabaseStats {
   readonly walSegment: number;
   readonly manifest: { readonly fileNumber: number; readonly bytes: number };
   readonly blockCache: { readonly capacity: number; readonly usage: number; readonly hits: number; readonly misses: number };
+  /** Open tables and table file descriptors (both ≤ maxOpenFiles − 10). */
+  readonly tableCache: TableCacheStats;
+  /** Memory held by the database, by component (bytes), and what long-lived readers hold. */
+  readonly memory: MemoryStats;
   /** Write stall state right now. */
   readonly writeStall: 'none' | 'slowdown' | 'stop';
   /** The error that made the database read-only, if any. */
@@ -57,6 +62,29 @@ export interface DatabaseStats {
   readonly writeAmplification: number;
   /** Leveled compaction: runs, bytes read/written per level, level scores, backlog. */
   readonly compaction: CompactionStats | undefined;
+}
+
+/**
+ * What the database holds in memory, by component. Bounded by construction: memtables by
+ * memtableSize × (1 + maxFrozenMemtables), the block cache by blockCacheSize, the table cache's
+ * resident index and filter bytes by (maxOpenFiles − 10) tables. A reader adds to this only what
+ * it pins: the memtables and the tables of the Version it reads (`pinned`).
+ */
+export interface MemoryStats {
+  readonly memtables: number;
+  readonly blockCache: number;
+  /** Index, filter and range tombstones of the tables in the table cache. */
+  readonly tableIndexAndFilter: number;
+  /** memtables + blockCache + tableIndexAndFilter. */
+  readonly total: number;
+  /** Held by iterators and snapshot reads on older Versions. */
+  readonly pinned: {
+    /** Versions other than the current one, kept alive by readers. */
+    readonly versions: number;
+    /** Tables compacted away but not yet deleted because such a Version still lists them. */
+    readonly obsoleteTables: number;
+    readonly obsoleteTableBytes: number;
+  };
 }
 
 /** The report of `db.stats()`, read from the core's accessors (nothing is changed). */
@@ -95,6 +123,9 @@ export function collectStats(core: DbCore): DatabaseStats {
   const amplified = c.walBytesWritten + c.flushBytesWritten + c.compactionBytesWritten;
   const bc = core.tables.blockCache;
   const active = core.activeMemtable;
+  const tableCache = core.tables.stats();
+  const memtableBytes = active.approximateBytes() + core.frozenBytes();
+  const obsolete = core.versions.pinnedObsoleteTables();
   return {
     lastSequence: core.lastSequence,
     visibleSequence: core.visibleSequence,
@@ -111,6 +142,14 @@ export function collectStats(core: DbCore): DatabaseStats {
     walSegment: core.walSegment,
     manifest: { fileNumber: core.versions.manifestFileNumber, bytes: core.versions.manifestSize },
     blockCache: { capacity: bc.capacity, usage: bc.usage, hits: bc.hits, misses: bc.misses },
+    tableCache,
+    memory: {
+      memtables: memtableBytes,
+      blockCache: bc.usage,
+      tableIndexAndFilter: tableCache.residentBytes,
+      total: memtableBytes + bc.usage + tableCache.residentBytes,
+      pinned: { versions: core.versions.liveVersionCount - 1, obsoleteTables: obsolete.files, obsoleteTableBytes: obsolete.bytes },
+    },
     writeStall: core.stallState(),
     backgroundError: core.backgroundError?.message,
     counters: c,

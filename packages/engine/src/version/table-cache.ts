@@ -66,6 +66,10 @@ export class TableCache {
     try {
       table = Table.open(path, { fs: this.descriptors, cache: this.blockCache, fileNumber });
     } catch (err) {
+      const sys = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+      if (sys === 'EMFILE' || sys === 'ENFILE') {
+        throw toStrataError(err, `cannot open table ${path}: the process has too many open files — lower maxOpenFiles (the table cache keeps ${this.capacity}) or raise the limit (ulimit -n)`, path);
+      }
       throw toStrataError(err, `cannot open table ${path}`, path);
     }
     while (this.tables.size >= this.capacity) this.dropOne();
