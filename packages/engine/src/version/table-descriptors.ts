@@ -132,6 +132,11 @@ export class TableDescriptors implements ReadSide {
     const fd = d.fd;
     d.fd = -1;
     this.open.delete(vfd);
-    this.fs.closeSync(fd);
+    try {
+      this.fs.closeSync(fd);
+    } catch {
+      // A read-only descriptor: a failed close loses nothing, and Linux releases the descriptor
+      // even then (retrying could close another file's reused number).
+    }
   }
 }
