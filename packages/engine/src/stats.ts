@@ -49,7 +49,7 @@ export interface DatabaseStats {
   readonly walSegment: number;
   readonly manifest: { readonly fileNumber: number; readonly bytes: number };
   readonly blockCache: { readonly capacity: number; readonly usage: number; readonly hits: number; readonly misses: number };
-  /** Open tables and table file descriptors (both ≤ maxOpenFiles − 10). */
+  /** Open tables, their resident metadata (≤ tableCacheSize) and table file descriptors (≤ maxOpenFiles − 10). */
   readonly tableCache: TableCacheStats;
   /** Memory held by the database, by component (bytes), and what long-lived readers hold. */
   readonly memory: MemoryStats;
@@ -67,7 +67,7 @@ export interface DatabaseStats {
 /**
  * What the database holds in memory, by component. Bounded by construction: memtables by
  * memtableSize × (1 + maxFrozenMemtables), the block cache by blockCacheSize, the table cache's
- * resident index and filter bytes by (maxOpenFiles − 10) tables. A reader adds to this only what
+ * resident index and filter bytes by tableCacheSize. A reader adds to this only what
  * it pins: the memtables and the tables of the Version it reads (`pinned`).
  */
 export interface MemoryStats {

@@ -77,9 +77,9 @@ function scanModel(m: Model, op: Extract<Op, { t: 'scan' }>): [string, string][]
   return keys.map((k) => [k, m.get(k)!]);
 }
 
-// maxOpenFiles 13 leaves a table cache of 3: eviction and reopening run on every path (gets,
-// iterators, compaction inputs) of the model test.
-const dbOptions = { memtableSize: 4096, blockSize: 256, l0CompactionTrigger: 3, targetFileSize: 8 * 1024, maxOpenFiles: 13 };
+// maxOpenFiles 13 leaves 3 table descriptors and tableCacheSize 2 KiB a few tables' metadata:
+// closing, reopening and re-reading run on every path (gets, iterators, compaction inputs).
+const dbOptions = { memtableSize: 4096, blockSize: 256, l0CompactionTrigger: 3, targetFileSize: 8 * 1024, maxOpenFiles: 13, tableCacheSize: 2048 };
 
 async function runSequence(ops: Op[]): Promise<void> {
   const { dir, cleanup } = tempDir('strata-model-');

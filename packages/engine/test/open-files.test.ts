@@ -50,9 +50,9 @@ describe('maxOpenFiles', () => {
     expect(report.descriptorsAfter).toBe(report.descriptorsBefore);
   }, 300_000);
 
-  it('the table cache holds at most maxOpenFiles − 10 tables, and close() gives back every descriptor', async () => {
+  it('at most maxOpenFiles − 10 table files are open, the resident metadata stays in its budget, and close() gives back every descriptor', async () => {
     const before = descriptors();
-    const db = await Database.open(dir, { maxOpenFiles: 14, memtableSize: 8 * 1024, targetFileSize: 4 * 1024, l0CompactionTrigger: 100, l0SlowdownWritesTrigger: 1000, l0StopWritesTrigger: 1000 });
+    const db = await Database.open(dir, { maxOpenFiles: 14, tableCacheSize: 8 * 1024, memtableSize: 8 * 1024, targetFileSize: 4 * 1024, l0CompactionTrigger: 100, l0SlowdownWritesTrigger: 1000, l0StopWritesTrigger: 1000 });
     for (let i = 0; i < 60; i++) {
       const b = db.batch();
       for (let j = 0; j < 40; j++) b.put(`k${String(j * 60 + i).padStart(6, '0')}`, 'v'.repeat(100));
@@ -67,10 +67,11 @@ describe('maxOpenFiles', () => {
     expect(n).toBe(2400);
     for (let i = 0; i < 2400; i += 7) expect(db.getSync(`k${String(i).padStart(6, '0')}`)).toBeDefined();
     const cache = db.stats().tableCache;
-    expect(cache.capacity).toBe(4);
-    expect(cache.tables).toBeLessThanOrEqual(4);
+    expect(cache.maxOpenFiles).toBe(4);
     expect(cache.openFiles).toBeLessThanOrEqual(4);
-    expect(cache.fileOpens).toBeGreaterThan(tables); // tables were closed and reopened
+    expect(cache.fileOpens).toBeGreaterThan(tables); // files were closed and reopened
+    expect(cache.residentBytes).toBeLessThanOrEqual(8 * 1024);
+    expect(cache.tableOpens).toBeGreaterThan(tables); // metadata was dropped and re-read
     expect(descriptors() - before).toBeLessThanOrEqual(14);
     await db.close();
     expect(descriptors()).toBe(before);

@@ -25,7 +25,7 @@ const stats = { compactions: 0, trivialMoves: 0, deepest: 0 };
 async function harness(opts: { targetFileSize: number; maxBytesForLevelBase: number; l0CompactionTrigger?: number }) {
   const fs = new MemoryFileSystem({ syncDelay: () => Promise.resolve() });
   fs.mkdirSync(DIR, { recursive: true });
-  const cache = new TableCache(fs, DIR, 1 << 20, 100);
+  const cache = new TableCache(fs, DIR, 1 << 20, 100, 1 << 30);
   const versions = new VersionSet({ fs, dir: DIR, numLevels: 5, maxManifestFileSize: 1 << 20, onFileDeleted: (n) => { cache.evict(n); } });
   await versions.create('test-db');
   const snapshots = new Set<number>();

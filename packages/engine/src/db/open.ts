@@ -79,7 +79,7 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
   let tables: TableCache | undefined;
   let wal: WalWriter | undefined;
   try {
-    const tableCache = new TableCache(fs, dir, opts.blockCacheSize, opts.maxOpenFiles - NON_TABLE_FILES);
+    const tableCache = new TableCache(fs, dir, opts.blockCacheSize, opts.maxOpenFiles - NON_TABLE_FILES, opts.tableCacheSize);
     tables = tableCache;
     versions = new VersionSet({
       fs,

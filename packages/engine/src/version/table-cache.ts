@@ -1,18 +1,20 @@
 /**
  * Open Table objects by file number, shared by every reader, flush and compaction of one
- * database, over one BlockCache — at most `capacity` of them, and at most `capacity` table
- * file descriptors (LevelDB's `max_open_files`, see options.ts `maxOpenFiles`).
+ * database, over one BlockCache. Two bounds, because they bound different things:
+ *   - file descriptors: at most `maxOpenFiles − 10` table files open at once (TableDescriptors;
+ *     LevelDB's max_open_files). A reopen costs an open(2), paid only on a block-cache miss.
+ *   - memory: the tables kept here hold their index, filter and range tombstones in memory
+ *     (Table.residentBytes, ~40 KB for a 2 MiB table); at most `residentBudget` bytes of them
+ *     (tableCacheSize), the least recently used dropped first (second-chance order). Reopening
+ *     a dropped table re-reads and re-verifies its index and filter, so the budget is sized to
+ *     hold every table of a large database (64 MiB by default: ~1,600 tables, ~3 GiB of data).
  *
- * A Table is opened on first use (synchronously: footer, index and filter are read once and
- * stay resident in the Table) and kept while it is used; when the cache is full the table used
- * least recently (second-chance order) is dropped from it. Dropping does not close anything a
- * reader may still hold: the Table reads its file through a virtual descriptor of
- * TableDescriptors, which reopens the file on demand, so an iterator that still holds a dropped
- * Table goes on reading it (and keeps its index and filter in memory until it lets go: the
- * `pinned` figure of stats().memory). Table files are immutable and never reused, so a reopened
- * file is the same file. A table is closed for good when the version set deletes its file
- * (`evict`) or the database closes.
- * Open failures are wrapped as StrataError naming the file.
+ * Dropping does not close anything a reader may still hold: the Table reads its file through a
+ * virtual descriptor of TableDescriptors, which reopens the file on demand, so an iterator that
+ * still holds a dropped Table goes on reading it (and keeps its index and filter in memory until
+ * it lets go). Table files are immutable and never reused, so a reopened file is the same file.
+ * A table is closed for good when the version set deletes its file (`evict`) or the database
+ * closes. Open failures are wrapped as StrataError naming the file.
  */
 import { BlockCache, Table } from '@strata-db/sstable-core';
 import { toStrataError } from '../errors.js';
@@ -27,15 +29,20 @@ interface Entry {
 }
 
 export interface TableCacheStats {
-  /** Tables held by the cache (≤ capacity). */
+  /** Tables held by the cache. */
   readonly tables: number;
-  readonly capacity: number;
-  /** Table file descriptors open now (≤ capacity). */
+  /** Most table file descriptors open at once (maxOpenFiles − 10). */
+  readonly maxOpenFiles: number;
+  /** Table file descriptors open now (≤ maxOpenFiles). */
   readonly openFiles: number;
   /** Real opens of table files so far, reopens after eviction included. */
   readonly fileOpens: number;
-  /** Bytes of index, filter and other metadata of the cached tables, resident in memory. */
+  /** Bytes of index, filter and range tombstones of the cached tables, resident in memory. */
   readonly residentBytes: number;
+  /** Most resident bytes kept (tableCacheSize). */
+  readonly residentBudget: number;
+  /** Tables opened (index and filter read) so far, reopens after being dropped included. */
+  readonly tableOpens: number;
 }
 
 export class TableCache {
@@ -43,16 +50,20 @@ export class TableCache {
   /** In clock order (first = next eviction candidate). */
   private readonly tables = new Map<number, Entry>();
   private readonly descriptors: TableDescriptors;
+  private resident = 0;
+  private opens = 0;
 
   constructor(
     fs: FileSystem,
     private readonly dir: string,
     blockCacheSize: number,
-    /** Most tables (and table file descriptors) held at once. */
-    readonly capacity: number,
+    /** Most table file descriptors open at once. */
+    readonly maxOpenFiles: number,
+    /** Most bytes of resident index/filter/tombstones kept by cached tables. */
+    readonly residentBudget: number,
   ) {
     this.blockCache = new BlockCache(blockCacheSize);
-    this.descriptors = new TableDescriptors(fs, capacity);
+    this.descriptors = new TableDescriptors(fs, maxOpenFiles);
   }
 
   get(fileNumber: number): Table {
@@ -68,18 +79,25 @@ export class TableCache {
     } catch (err) {
       const sys = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
       if (sys === 'EMFILE' || sys === 'ENFILE') {
-        throw toStrataError(err, `cannot open table ${path}: the process has too many open files — lower maxOpenFiles (the table cache keeps ${this.capacity}) or raise the limit (ulimit -n)`, path);
+        throw toStrataError(err, `cannot open table ${path}: the process has too many open files — lower maxOpenFiles (tables may hold ${this.maxOpenFiles}) or raise the limit (ulimit -n)`, path);
       }
       throw toStrataError(err, `cannot open table ${path}`, path);
     }
-    while (this.tables.size >= this.capacity) this.dropOne();
+    this.opens++;
+    // The newest table always stays, even alone over the budget: it is about to be read.
+    while (this.tables.size > 0 && this.resident + table.residentBytes > this.residentBudget) this.dropOne();
     this.tables.set(fileNumber, { table, referenced: false });
+    this.resident += table.residentBytes;
     return table;
   }
 
   /** Closes the table (its file is being deleted) and drops its cached blocks. */
   evict(fileNumber: number): void {
-    this.tables.delete(fileNumber);
+    const e = this.tables.get(fileNumber);
+    if (e !== undefined) {
+      this.tables.delete(fileNumber);
+      this.resident -= e.table.residentBytes;
+    }
     // Closes the descriptor whether or not the cache still held the Table: a reader that held
     // a dropped Table can no longer reach this file (the version set deletes it only then).
     this.descriptors.forget(tablePath(this.dir, fileNumber));
@@ -92,14 +110,14 @@ export class TableCache {
   }
 
   stats(): TableCacheStats {
-    let residentBytes = 0;
-    for (const e of this.tables.values()) residentBytes += e.table.residentBytes;
     return {
       tables: this.tables.size,
-      capacity: this.capacity,
+      maxOpenFiles: this.maxOpenFiles,
       openFiles: this.descriptors.openCount,
       fileOpens: this.descriptors.openCalls,
-      residentBytes,
+      residentBytes: this.resident,
+      residentBudget: this.residentBudget,
+      tableOpens: this.opens,
     };
   }
 
@@ -118,6 +136,7 @@ export class TableCache {
         this.tables.set(n, e);
         continue;
       }
+      this.resident -= e.table.residentBytes;
       return;
     }
   }
