@@ -19,8 +19,8 @@ afterEach(() => {
   cleanup();
 });
 
-async function runAndKill(sync: boolean, acksBeforeKill: number): Promise<number[]> {
-  const child = spawn(process.execPath, typescriptChildArgs(join(import.meta.dirname, 'fixtures', 'crash-writer.ts'), [dir, sync ? '1' : '0', '16384']), {
+async function runAndKill(sync: boolean, acksBeforeKill: number, inFlight = 8): Promise<number[]> {
+  const child = spawn(process.execPath, typescriptChildArgs(join(import.meta.dirname, 'fixtures', 'crash-writer.ts'), [dir, sync ? '1' : '0', '16384', String(inFlight)]), {
     cwd: join(import.meta.dirname, '..'),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -85,4 +85,12 @@ describe('kill -9 during writes', () => {
       await check(acked);
     }
   }, 90_000);
+
+  it('with 2,000 writes in flight (stalls, write groups): every acknowledged write survives', async () => {
+    for (let round = 0; round < 2; round++) {
+      const acked = await runAndKill(round === 1, 6000 + round * 2000, 2000);
+      expect(acked.length).toBeGreaterThan(0);
+      await check(acked);
+    }
+  }, 120_000);
 });
