@@ -7,7 +7,9 @@ export type { RecoveryInfo } from './db/open.js';
 export { StrataError, type StrataErrorCode } from './errors.js';
 export { nodeFileSystem, type FileSystem, type OpenFlags } from './file-system.js';
 export { MAX_BATCH_SIZE, MAX_KEY_SIZE, MAX_VALUE_SIZE } from './keys.js';
-export type { DatabaseOptions, WalRecoveryMode } from './options.js';
+export { DATABASE_OPTION_NAMES, type DatabaseOptions, type WalRecoveryMode } from './options.js';
+// For adapters that mix their own options with the engine's (@strata-db/level).
+export { rejectMisspeltOptions } from './option-names.js';
 export type { DbIterator, Entry } from './read/db-iterator.js';
 export { Snapshot } from './snapshots.js';
 export type { Counters } from './counters.js';

@@ -8,6 +8,7 @@
  * them change under it.
  */
 import { StrataError } from './errors.js';
+import { rejectUnknownOptions } from './option-names.js';
 
 export const MAX_KEY_SIZE = 64 * 1024;
 export const MAX_VALUE_SIZE = 64 * 1024 * 1024;
@@ -69,9 +70,14 @@ export function valueArg(v: unknown, copy = true): Uint8Array {
   return toBytes('value', v, MAX_VALUE_SIZE, copy);
 }
 
-export function optionsObject<T extends object>(v: T | undefined, what: string): Partial<T> {
+/**
+ * An options argument: undefined (→ {}) or an object holding only the names in `valid` (an
+ * unknown name is INVALID_ARGUMENT naming the closest valid one: a typo must not go unnoticed).
+ */
+export function optionsObject<T extends object>(v: T | undefined, what: string, valid: readonly (keyof T & string)[]): Partial<T> {
   if (v === undefined) return {};
   const x: unknown = v;
   if (typeof x !== 'object' || x === null) throw new StrataError('INVALID_ARGUMENT', `${what} must be an object`);
+  rejectUnknownOptions(v, valid, what);
   return v;
 }

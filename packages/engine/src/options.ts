@@ -4,6 +4,7 @@
  */
 import { StrataError } from './errors.js';
 import { nodeFileSystem, type FileSystem } from './file-system.js';
+import { rejectUnknownOptions } from './option-names.js';
 
 export type WalRecoveryMode = 'tolerate-corrupted-tail' | 'absolute-consistency' | 'point-in-time' | 'skip-any-corrupted';
 
@@ -97,6 +98,38 @@ export interface ResolvedOptions {
   readonly fs: FileSystem;
 }
 
+/**
+ * Every name DatabaseOptions has: `Database.open` rejects any other (option-names.ts). Adding
+ * an option to DatabaseOptions without listing it here fails typecheck (see below).
+ */
+export const DATABASE_OPTION_NAMES = [
+  'createIfMissing',
+  'errorIfExists',
+  'memtableSize',
+  'sync',
+  'walRecovery',
+  'blockSize',
+  'bloomBitsPerKey',
+  'blockCacheSize',
+  'l0CompactionTrigger',
+  'l0SlowdownWritesTrigger',
+  'l0StopWritesTrigger',
+  'maxFrozenMemtables',
+  'softPendingCompactionBytesLimit',
+  'hardPendingCompactionBytesLimit',
+  'levelSizeMultiplier',
+  'maxBytesForLevelBase',
+  'targetFileSize',
+  'numLevels',
+  'maxManifestFileSize',
+  'maxOpenFiles',
+  'tableCacheSize',
+  'fs',
+] as const satisfies readonly (keyof DatabaseOptions)[];
+// A compile-time check that the list is complete: typecheck names any option missing from it.
+type UnlistedOption = Exclude<keyof DatabaseOptions, (typeof DATABASE_OPTION_NAMES)[number]>;
+const _everyOptionListed: [UnlistedOption] extends [never] ? true : UnlistedOption = true;
+
 const RECOVERY_MODES: readonly WalRecoveryMode[] = ['tolerate-corrupted-tail', 'absolute-consistency', 'point-in-time', 'skip-any-corrupted'];
 
 function int(name: string, v: unknown, def: number, min: number, max = Number.MAX_SAFE_INTEGER): number {
@@ -123,6 +156,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     throw new StrataError('INVALID_ARGUMENT', 'options must be an object');
   }
   const opts = o ?? {};
+  rejectUnknownOptions(opts, DATABASE_OPTION_NAMES, 'Database.open options');
   const walRecovery = opts.walRecovery ?? 'tolerate-corrupted-tail';
   if (!RECOVERY_MODES.includes(walRecovery)) {
     throw new StrataError('INVALID_ARGUMENT', `option walRecovery must be one of ${RECOVERY_MODES.join(', ')}, got ${describe(walRecovery)}`);

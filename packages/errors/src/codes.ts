@@ -25,7 +25,7 @@ export const StrataErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   /** A write reached a memtable after it was frozen. Nothing was written. */
   FROZEN: 'FROZEN',
-  /** The directory holds files but is not a Strata database; Strata refuses to write into it. */
+  /** The directory holds files Strata did not write (another engine's database, a stray CURRENT, unrelated files); open changed nothing in it. Choose an empty directory, or migrate the data (engine README). */
   NOT_A_DATABASE: 'NOT_A_DATABASE',
   /** An invariant Strata relies on did not hold: a bug in Strata, not in the caller. Report it with the stack. */
   ASSERTION: 'ASSERTION',

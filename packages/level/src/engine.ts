@@ -1,5 +1,5 @@
 // The slice of @strata-db/engine this adapter uses, named in one place.
-import { Database } from '@strata-db/engine';
+import { Database, DATABASE_OPTION_NAMES, rejectMisspeltOptions } from '@strata-db/engine';
 import type { DatabaseOptions, DbIterator, Entry, IteratorOptions, KeyLike, ReadOptions, Snapshot, WriteOptions } from '@strata-db/engine';
 
 export type EngineDatabase = Database;
@@ -17,3 +17,8 @@ export type EngineOpenOptions = DatabaseOptions;
 export function openEngine(location: string, options: EngineOpenOptions): Promise<EngineDatabase> {
   return Database.open(location, options);
 }
+
+/** The names `Database.open` takes. */
+export const ENGINE_OPTION_NAMES: readonly string[] = DATABASE_OPTION_NAMES;
+
+export { rejectMisspeltOptions };

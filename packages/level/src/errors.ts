@@ -26,6 +26,7 @@ const CODES: Readonly<Record<string, string>> = {
   INVALID_ARGUMENT: 'LEVEL_INVALID_ARGUMENT',
   NOT_FOUND: 'LEVEL_DATABASE_NOT_FOUND',
   EXISTS: 'LEVEL_DATABASE_EXISTS',
+  NOT_A_DATABASE: 'LEVEL_NOT_A_DATABASE',
 };
 
 function engineCode(err: unknown): string | undefined {

@@ -1,7 +1,7 @@
 import { AbstractLevel, AbstractSnapshot } from 'abstract-level';
 import type { AbstractBatchOperation, AbstractChainedBatch, AbstractBatchOptions, AbstractDatabaseOptions, AbstractDelOptions, AbstractPutOptions } from 'abstract-level';
 import { decode, compareBytes, successor, toBytes } from './codec.js';
-import { openEngine } from './engine.js';
+import { ENGINE_OPTION_NAMES, openEngine, rejectMisspeltOptions } from './engine.js';
 import type { EngineCursor, EngineDatabase, EngineKey, EngineOpenOptions, EngineRange, EngineReadOptions, EngineSnapshot, EngineWriteOptions } from './engine.js';
 import { mapEngineError, StrataLevelError } from './errors.js';
 import { StrataEntryIterator, StrataKeyIterator, StrataValueIterator } from './iterator.js';
@@ -55,14 +55,44 @@ const CLASSIC_OPTIONS: Readonly<Record<string, keyof EngineOpenOptions>> = {
   maxFileSize: 'targetFileSize',
 };
 
-/** Open options as abstract-level passes them → the engine's. */
+/** classic-level (LevelDB) options with no engine equivalent: accepted and ignored, as documented. */
+const CLASSIC_IGNORED_OPTIONS: readonly string[] = ['compression', 'blockRestartInterval', 'multithreading', 'fillCache'];
+
+/**
+ * Every option name StrataLevel knows for the constructor and open(): abstract-level's, the
+ * engine's, and classic-level's. abstract-level hands any other ("userland") option to hooks,
+ * so an unknown name is rejected only when it is a near miss of one of these (a typo such as
+ * `memtabelSize` or `valueEncodng`); see @strata-db/engine's rejectMisspeltOptions.
+ */
+const OPEN_OPTION_NAMES: readonly string[] = [
+  'keyEncoding',
+  'valueEncoding',
+  'passive',
+  ...ENGINE_OPTION_NAMES,
+  ...Object.keys(CLASSIC_OPTIONS),
+  ...CLASSIC_IGNORED_OPTIONS,
+];
+
+/** Write options StrataLevel adds to abstract-level's (see rejectMisspeltOptions). */
+const WRITE_OPTION_NAMES: readonly string[] = ['sync', 'keyEncoding', 'valueEncoding', 'sublevel', 'signal'];
+
+/** Throws LEVEL_INVALID_ARGUMENT when `options` holds a misspelt name of `valid`. */
+function checkOptionNames(options: object | undefined, valid: readonly string[], where: string): void {
+  try {
+    rejectMisspeltOptions(options, valid, where);
+  } catch (err) {
+    throw mapEngineError(err);
+  }
+}
+
+/** Open options as abstract-level passes them → the engine's (userland options stay behind). */
 export function engineOpenOptions(options: Record<string, unknown>): EngineOpenOptions {
+  checkOptionNames(options, OPEN_OPTION_NAMES, 'StrataLevel options');
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(options)) {
-    if (name === 'passive') continue;
     const engineName = CLASSIC_OPTIONS[name];
-    if (engineName === undefined) out[name] = value;
-    else if (options[engineName] === undefined) out[engineName] = value;
+    if (ENGINE_OPTION_NAMES.includes(name)) out[name] = value;
+    else if (engineName !== undefined && options[engineName] === undefined) out[engineName] = value;
   }
   return out;
 }
@@ -105,7 +135,8 @@ function readOptions(options: PrivateReadOptions): EngineReadOptions | undefined
   return snapshot === undefined ? undefined : { snapshot };
 }
 
-function writeOptions(options: PrivateWriteOptions): EngineWriteOptions | undefined {
+function writeOptions(options: PrivateWriteOptions, method: string): EngineWriteOptions | undefined {
+  checkOptionNames(options, WRITE_OPTION_NAMES, `${method} options`);
   return typeof options.sync === 'boolean' ? { sync: options.sync } : undefined;
 }
 
@@ -185,6 +216,8 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     if (typeof location !== 'string' || location === '') {
       throw new TypeError("The first argument 'location' must be a non-empty string");
     }
+    // Before super(): a misspelt option must not start an open (abstract-level's constructor does).
+    checkOptionNames(options, OPEN_OPTION_NAMES, 'StrataLevel options');
     super(MANIFEST, options);
     this.#location = location;
   }
@@ -210,6 +243,7 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     if (this.status !== 'open') {
       throw new StrataLevelError('Database is not open: cannot call compactRange()', { code: 'LEVEL_DATABASE_NOT_OPEN' });
     }
+    checkOptionNames(options, ['keyEncoding'], 'compactRange() options');
     const encoding = (this.keyEncoding as (name?: string) => { encode(key: unknown): string | Uint8Array })(options?.keyEncoding);
     try {
       await this.engine.compact({ start: encoding.encode(start), end: encoding.encode(end) });
@@ -293,7 +327,7 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
 
   async _put(key: string | Uint8Array, value: string | Uint8Array, options: PrivateWriteOptions): Promise<void> {
     try {
-      await this.engine.put(key, value, writeOptions(options));
+      await this.engine.put(key, value, writeOptions(options, 'put()'));
     } catch (err) {
       throw mapEngineError(err, this.#location);
     }
@@ -301,7 +335,7 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
 
   async _del(key: string | Uint8Array, options: PrivateWriteOptions): Promise<void> {
     try {
-      await this.engine.delete(key, writeOptions(options));
+      await this.engine.delete(key, writeOptions(options, 'del()'));
     } catch (err) {
       throw mapEngineError(err, this.#location);
     }
@@ -314,7 +348,7 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
         if (op.type === 'put') batch.put(op.key, op.value!);
         else batch.delete(op.key);
       }
-      await batch.write(writeOptions(options));
+      await batch.write(writeOptions(options, 'batch()'));
     } catch (err) {
       throw mapEngineError(err, this.#location);
     }

@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
@@ -91,6 +91,66 @@ describe('StrataLevel', () => {
     const b = create({}, location);
     expect(await b.get('k')).toBeUndefined();
     expect(await b.get('k2')).toBe('v2');
+  });
+});
+
+describe('option names', () => {
+  const invalid = (name: string, meant: string) => ({ code: 'LEVEL_INVALID_ARGUMENT', message: expect.stringContaining(`"${name}"`) as string, cause: { code: 'INVALID_ARGUMENT', message: expect.stringContaining(`"${meant}"`) as string } });
+
+  it('the constructor rejects a misspelt engine, classic-level or abstract-level option, before any open', () => {
+    const location = join(root, 'never-created');
+    const thrown = (options: object): unknown => {
+      try {
+        new StrataLevel(location, options);
+      } catch (err) {
+        expect(err).toBeInstanceOf(StrataLevelError);
+        return err;
+      }
+      throw new Error('constructed');
+    };
+    expect(thrown({ memtabelSize: 1 << 20 })).toMatchObject(invalid('memtabelSize', 'memtableSize'));
+    expect(thrown({ writeBuferSize: 1 << 20 })).toMatchObject(invalid('writeBuferSize', 'writeBufferSize'));
+    expect(thrown({ valueEncodng: 'json' })).toMatchObject(invalid('valueEncodng', 'valueEncoding'));
+    expect(thrown({ createIfMising: false })).toMatchObject(invalid('createIfMising', 'createIfMissing'));
+    expect(existsSync(location)).toBe(false);
+  });
+
+  it('open() rejects a misspelt option too; userland options (for hooks) pass, and do not reach the engine', async () => {
+    const bad = create();
+    await expect(bad.open({ errorIfExist: true } as never)).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN', cause: invalid('errorIfExist', 'errorIfExists') });
+    const seen: unknown[] = [];
+    const db = create({ userland: 123, compression: false, maxOpenFiles: 100 } as never);
+    db.hooks.postopen.add(async (options: unknown) => {
+      seen.push(options);
+    });
+    await db.open();
+    expect(seen).toEqual([expect.objectContaining({ userland: 123 })]);
+    expect(engineOpenOptions({ userland: 1, compression: true, passive: false, createIfMissing: true })).toEqual({ createIfMissing: true });
+  });
+
+  it('put, del, batch and chained batch reject a misspelt sync and write nothing', async () => {
+    const db = create();
+    await db.open();
+    await expect(db.put('a', '1', { snyc: true } as never)).rejects.toMatchObject(invalid('snyc', 'sync'));
+    await expect(db.del('a', { Sync: true } as never)).rejects.toMatchObject(invalid('Sync', 'sync'));
+    await expect(db.batch([{ type: 'put', key: 'b', value: '2' }], { sycn: true } as never)).rejects.toMatchObject(invalid('sycn', 'sync'));
+    await expect(db.batch().put('c', '3').write({ synx: true } as never)).rejects.toMatchObject(invalid('synx', 'sync'));
+    await expect(db.compactRange('a', 'z', { keyEncodin: 'utf8' } as never)).rejects.toMatchObject(invalid('keyEncodin', 'keyEncoding'));
+    expect(await db.keys().all()).toEqual([]);
+    // Options of abstract-level's own and the user's pass through, as abstract-level promises.
+    await db.put('a', '1', { sync: true, custom: 123 } as never);
+    expect(await db.get('a')).toBe('1');
+  });
+
+  it('a LevelDB directory is refused with LEVEL_NOT_A_DATABASE', async () => {
+    const location = join(root, `leveldb-${++count}`);
+    mkdirSync(location);
+    writeFileSync(join(location, 'CURRENT'), 'MANIFEST-000002\n');
+    writeFileSync(join(location, 'LOCK'), '');
+    writeFileSync(join(location, '000003.log'), '');
+    const db = create({}, location);
+    await expect(db.open()).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN', cause: { code: 'LEVEL_NOT_A_DATABASE' } });
+    expect(readdirSync(location).sort()).toEqual(['000003.log', 'CURRENT', 'LOCK']);
   });
 });
 

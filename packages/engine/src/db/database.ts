@@ -15,7 +15,7 @@ import { openDbIterator } from '../read/db-iterator-builder.js';
 import { getFromView } from '../read/get.js';
 import { Snapshot } from '../snapshots.js';
 import { collectStats, type DatabaseStats } from '../stats.js';
-import { WriteBatch, type KeyLike, type WriteOptions } from '../write/write-batch.js';
+import { WRITE_OPTION_NAMES, WriteBatch, type KeyLike, type WriteOptions } from '../write/write-batch.js';
 import { WritePath } from '../write/write-path.js';
 import { verifyFiles, type VerifyReport } from '../verify.js';
 import type { DbCore } from './core.js';
@@ -37,6 +37,10 @@ export interface IteratorOptions {
   readonly limit?: number;
   readonly snapshot?: Snapshot;
 }
+
+// The names each options argument takes; any other is INVALID_ARGUMENT (keys.ts optionsObject).
+const READ_OPTION_NAMES = ['snapshot'] as const satisfies readonly (keyof ReadOptions)[];
+const ITERATOR_OPTION_NAMES = ['gt', 'gte', 'lt', 'lte', 'reverse', 'limit', 'snapshot'] as const satisfies readonly (keyof IteratorOptions)[];
 
 export class Database {
   private readonly writer: WritePath;
@@ -114,7 +118,7 @@ export class Database {
   }
 
   private syncOf(options: WriteOptions | undefined): boolean {
-    const sync: unknown = optionsObject(options, 'write options').sync;
+    const sync: unknown = optionsObject(options, 'write options', WRITE_OPTION_NAMES).sync;
     if (sync === undefined) return this.core.opts.sync;
     if (typeof sync !== 'boolean') throw new StrataError('INVALID_ARGUMENT', 'option sync must be a boolean');
     return sync;
@@ -134,7 +138,7 @@ export class Database {
   /** Synchronous `get`: memtables and tables (page cache + block cache) are read synchronously. */
   getSync(key: KeyLike, options?: ReadOptions): Uint8Array | undefined {
     const k = lookupKeyArg(key);
-    const seq = this.snapshotSeqOf(optionsObject(options, 'read options').snapshot);
+    const seq = this.snapshotSeqOf(optionsObject(options, 'read options', READ_OPTION_NAMES).snapshot);
     this.core.checkOpen();
     const c = this.core.counters;
     c.gets++;
@@ -165,7 +169,7 @@ export class Database {
    * `seek(key)`, `close()`. Close it when done: it keeps the tables it reads alive.
    */
   iterator(options?: IteratorOptions): DbIterator {
-    const o = optionsObject(options, 'iterator options');
+    const o = optionsObject(options, 'iterator options', ITERATOR_OPTION_NAMES);
     const bounds = parseBounds(o);
     const reverse = o.reverse ?? false;
     if (typeof reverse !== 'boolean') throw new StrataError('INVALID_ARGUMENT', 'option reverse must be a boolean');
@@ -239,7 +243,7 @@ export class Database {
    * key remains there and no tombstone.
    */
   async compact(range?: { readonly start?: KeyLike; readonly end?: KeyLike }): Promise<void> {
-    const r = optionsObject(range, 'compact range');
+    const r = optionsObject(range, 'compact range', ['start', 'end']);
     const lo = r.start === undefined ? undefined : keyArg(r.start, 'start');
     const hi = r.end === undefined ? undefined : keyArg(r.end, 'end');
     if (lo !== undefined && hi !== undefined && compareKeys(lo, hi) > 0) throw new StrataError('INVALID_ARGUMENT', 'compact: start must not be greater than end');

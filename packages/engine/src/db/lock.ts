@@ -12,8 +12,12 @@
  *   - its pid is alive but started at another time (the pid was reused by an unrelated process), or
  *   - it names this very process but this process's registry does not hold the directory
  *     (a Database of ours that was never closed and has been dropped), or
- *   - it stays unreadable/empty for ~200 ms (a creator that died between create and write; a
- *     live creator writes its line immediately after the create).
+ *   - it stays unreadable/empty for ~200 ms (a creator that died between create and write, or
+ *     a power cut before its line reached the disk; a live creator writes its line immediately
+ *     after the create) AND the directory is provably Strata's, or holds nothing but that LOCK
+ *     (directory-owner.ts). LevelDB and RocksDB lock with an empty LOCK file (and fcntl on it),
+ *     next to their LOG: such a LOCK is not ours, is left alone, and the open fails with
+ *     NOT_A_DATABASE.
  * A stale LOCK is taken over under a second O_EXCL file, LOCK.break, so that two processes that
  * both see the same stale LOCK cannot both take it: only the holder of LOCK.break may unlink
  * LOCK and create it anew, and it re-checks the token it judged stale first.
@@ -128,8 +132,12 @@ export class DirectoryLock {
     readonly token: string,
   ) {}
 
-  /** Takes the lock of `dir` or throws LOCKED naming the holder. */
-  static acquire(fs: FileSystem, dir: string): DirectoryLock {
+  /**
+   * Takes the lock of `dir` or throws LOCKED naming the holder. `strataDirectory`: the directory
+   * holds files provably Strata's, so an unreadable LOCK there is a Strata creator's that died
+   * (see the top of the file); otherwise such a LOCK is another program's → NOT_A_DATABASE.
+   */
+  static acquire(fs: FileSystem, dir: string, strataDirectory: boolean): DirectoryLock {
     const key = registryKey(fs, dir);
     if (registry.has(key)) {
       throw new StrataError('LOCKED', `database ${dir} is already open in this process; close it first`, { file: join(dir, LOCK_FILE) });
@@ -145,6 +153,14 @@ export class DirectoryLock {
       }
       const holder = readHolder(fs, path);
       if (holder === 'gone') continue;
+      if (holder === 'garbage' && !strataDirectory) {
+        throw new StrataError(
+          'NOT_A_DATABASE',
+          `${path} was not written by Strata (LevelDB and RocksDB lock with an empty LOCK file), so it is left alone and ${dir} is not opened. ` +
+            'Choose an empty directory; if no other program uses this one, remove LOCK yourself.',
+          { file: path },
+        );
+      }
       if (holder !== 'garbage' && !isStale(holder)) {
         throw new StrataError(
           'LOCKED',
@@ -173,6 +189,11 @@ export class DirectoryLock {
   }
 }
 
+/** Whether `bytes` are a lock line as Strata writes it (any owner, live or dead). */
+export function isStrataLock(bytes: Uint8Array): boolean {
+  return parse(bytes) !== undefined;
+}
+
 function tryCreate(fs: FileSystem, path: string, bytes: Uint8Array): boolean {
   let fd: number;
   try {
@@ -183,9 +204,21 @@ function tryCreate(fs: FileSystem, path: string, bytes: Uint8Array): boolean {
   }
   try {
     fs.writeSync(fd, bytes, 0, bytes.length, 0);
-  } finally {
-    fs.closeSync(fd);
+  } catch (err) {
+    // We created it (O_EXCL): remove it rather than leave a LOCK without its line behind.
+    try {
+      fs.closeSync(fd);
+    } catch {
+      // already failing
+    }
+    try {
+      fs.unlinkSync(path);
+    } catch {
+      // Left behind: the next open recognises a LOCK cut short (directory-owner.ts).
+    }
+    throw err;
   }
+  fs.closeSync(fd);
   return true;
 }
 

@@ -1,11 +1,16 @@
 /**
  * Opening a database: create or recover.
  *
+ *   0. Whose directory (directory-owner.ts), before anything is created or changed: another
+ *      engine's database, a stray CURRENT, unrelated files → NOT_A_DATABASE, nothing touched.
  *   1. Directory: created when missing (createIfMissing), else NOT_FOUND.
  *   2. LOCK (lock.ts): a second opener gets LOCKED; a lock of a dead process is taken over.
+ *      The directory is inspected again under the lock (another process may have created a
+ *      database, or something else, in between).
  *   3. A database exists iff CURRENT exists. errorIfExists → EXISTS. A new database gets its
  *      IDENTITY (UUID) and MANIFEST-000001 + CURRENT. An existing one must have an IDENTITY.
  *      (IDENTITY without CURRENT is a creation interrupted by a crash: creation resumes with it.)
+ *      CORRUPTION is reported only here and later, i.e. for files provably Strata's.
  *   4. Version set: CURRENT → manifest → Version; a fresh manifest snapshot is written.
  *   5. WAL replay (seed item 2): every live segment (≥ the manifest's logNumber) is checked —
  *      this database's UUID, no gap, LSNs increasing — and replayed into a fresh memtable per
@@ -30,6 +35,7 @@ import { flushMemtable } from '../flush/flush.js';
 import { FlushLoop } from '../flush/flush-loop.js';
 import { LeveledCompactor } from '../compaction/scheduler.js';
 import { createIdentity, readIdentity } from './identity.js';
+import { inspectDirectory } from './directory-owner.js';
 import { DirectoryLock } from './lock.js';
 
 export interface RecoveryInfo {
@@ -50,7 +56,8 @@ export interface Opened {
 
 export async function openCore(dir: string, opts: ResolvedOptions): Promise<Opened> {
   const fs = opts.fs;
-  if (!fs.existsSync(dir)) {
+  const found = inspectDirectory(fs, dir);
+  if (found.kind === 'missing') {
     if (!opts.createIfMissing) {
       throw new StrataError('NOT_FOUND', `no database at ${dir} (the directory does not exist); pass createIfMissing: true to create one`, { file: dir });
     }
@@ -70,7 +77,8 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
   }
   let lock: DirectoryLock;
   try {
-    lock = DirectoryLock.acquire(fs, dir);
+    const strataDirectory = found.kind === 'database' || found.kind === 'unfinished' || (found.kind === 'empty' && found.lockCutShort);
+    lock = DirectoryLock.acquire(fs, dir, strataDirectory);
   } catch (err) {
     // Creating LOCK writes and closes a file: an EIO/ENOSPC there must come out typed too.
     throw toStrataError(err, `cannot lock the database at ${dir}`, join(dir, 'LOCK'));
@@ -79,6 +87,9 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
   let tables: TableCache | undefined;
   let wal: WalWriter | undefined;
   try {
+    // Under the lock: an empty directory may have been filled since the first look (a Strata
+    // database found then stays one: nothing but Strata writes a STRATAMF manifest into it).
+    if (found.kind === 'missing' || found.kind === 'empty') inspectDirectory(fs, dir, true);
     const tableCache = new TableCache(fs, dir, opts.blockCacheSize, opts.maxOpenFiles - NON_TABLE_FILES, opts.tableCacheSize);
     tables = tableCache;
     versions = new VersionSet({

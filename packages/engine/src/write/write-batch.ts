@@ -6,12 +6,15 @@
  */
 import { compareKeys, type BatchOp } from '@strata-db/memtable';
 import { StrataError } from '../errors.js';
-import { keyArg, valueArg } from '../keys.js';
+import { keyArg, optionsObject, valueArg } from '../keys.js';
 
 export interface WriteOptions {
   /** fdatasync the WAL before resolving (default: the database's `sync` option). */
   readonly sync?: boolean;
 }
+
+/** The names WriteOptions has; any other is INVALID_ARGUMENT. */
+export const WRITE_OPTION_NAMES = ['sync'] as const satisfies readonly (keyof WriteOptions)[];
 
 export type KeyLike = Uint8Array | string;
 
@@ -77,6 +80,8 @@ export class WriteBatch {
   /** Applies every operation atomically. A batch can be written once. */
   async write(options?: WriteOptions): Promise<void> {
     this.check();
+    // Checked before the batch is consumed: a typo in the options must not lose the batch.
+    optionsObject(options, 'write options', WRITE_OPTION_NAMES);
     this.written = true;
     const ops = this.ops;
     this.ops = [];
