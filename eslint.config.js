@@ -8,18 +8,28 @@ import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 import jsoncParser from 'jsonc-eslint-parser';
 
-// Who may depend on whom. `errors` is the bottom leaf (every package may use it); `wal` and
-// `memtable` depend on nothing else; nothing imports a package above it.
+// Who may depend on whom. `errors` is the bottom leaf (every package may use it); `vfs`, the file
+// layer, sits on it and under everything that touches a file; `memtable` uses no other package
+// but `errors`; nothing imports a package above it.
 const depConstraints = [
   { sourceTag: 'scope:errors', onlyDependOnLibsWithTags: [] },
-  { sourceTag: 'scope:wal', onlyDependOnLibsWithTags: ['scope:errors'] },
+  { sourceTag: 'scope:vfs', onlyDependOnLibsWithTags: ['scope:errors'] },
+  { sourceTag: 'scope:wal', onlyDependOnLibsWithTags: ['scope:errors', 'scope:vfs'] },
   { sourceTag: 'scope:memtable', onlyDependOnLibsWithTags: ['scope:errors'] },
-  { sourceTag: 'scope:sstable-core', onlyDependOnLibsWithTags: ['scope:errors', 'scope:memtable'] },
-  { sourceTag: 'scope:sstable-builder', onlyDependOnLibsWithTags: ['scope:errors', 'scope:sstable-core', 'scope:memtable'] },
-  { sourceTag: 'scope:sstable-iterators', onlyDependOnLibsWithTags: ['scope:errors', 'scope:sstable-core', 'scope:memtable'] },
+  { sourceTag: 'scope:sstable-core', onlyDependOnLibsWithTags: ['scope:errors', 'scope:vfs', 'scope:memtable'] },
+  { sourceTag: 'scope:sstable-builder', onlyDependOnLibsWithTags: ['scope:errors', 'scope:vfs', 'scope:sstable-core', 'scope:memtable'] },
+  { sourceTag: 'scope:sstable-iterators', onlyDependOnLibsWithTags: ['scope:errors', 'scope:vfs', 'scope:sstable-core', 'scope:memtable'] },
   {
     sourceTag: 'scope:engine',
-    onlyDependOnLibsWithTags: ['scope:errors', 'scope:wal', 'scope:memtable', 'scope:sstable-core', 'scope:sstable-builder', 'scope:sstable-iterators'],
+    onlyDependOnLibsWithTags: [
+      'scope:errors',
+      'scope:vfs',
+      'scope:wal',
+      'scope:memtable',
+      'scope:sstable-core',
+      'scope:sstable-builder',
+      'scope:sstable-iterators',
+    ],
   },
   { sourceTag: 'scope:level', onlyDependOnLibsWithTags: ['scope:errors', 'scope:engine'] },
 ];

@@ -5,7 +5,7 @@
 export { Database, type IteratorOptions, type ReadOptions } from './db/database.js';
 export type { RecoveryInfo } from './db/open.js';
 export { StrataError, type StrataErrorCode } from './errors.js';
-export { nodeFileSystem, type FileSystem, type OpenFlags } from './file-system.js';
+export { nodeFileSystem, type FileSystem, type OpenFlags } from '@strata-db/vfs';
 export { MAX_BATCH_SIZE, MAX_KEY_SIZE, MAX_VALUE_SIZE } from './keys.js';
 export { DATABASE_OPTION_NAMES, type DatabaseOptions, type WalRecoveryMode } from './options.js';
 // For adapters that mix their own options with the engine's (@strata-db/level).

@@ -3,7 +3,7 @@
  * INVALID_ARGUMENT at open time instead of a strange failure later.
  */
 import { StrataError } from './errors.js';
-import { nodeFileSystem, type FileSystem } from './file-system.js';
+import { nodeFileSystem, type FileSystem } from '@strata-db/vfs';
 import { rejectUnknownOptions } from './option-names.js';
 
 export type WalRecoveryMode = 'tolerate-corrupted-tail' | 'absolute-consistency' | 'point-in-time' | 'skip-any-corrupted';

@@ -18,7 +18,7 @@ import { replay } from '@strata-db/wal';
 import { readIdentity } from './db/identity.js';
 import { CURRENT_FILE, manifestFileName, tablePath } from './db/filenames.js';
 import { StrataError, toStrataError } from './errors.js';
-import type { FileSystem } from './file-system.js';
+import type { FileSystem } from '@strata-db/vfs';
 import { decodeEdit, MANIFEST_HEADER_SIZE, MANIFEST_MAGIC, MANIFEST_VERSION, RECORD_HEADER_SIZE, RECORD_TYPE_EDIT } from './manifest/format.js';
 import type { Version } from './version/version.js';
 

@@ -9,7 +9,7 @@ import { EntryKind, compareEntries, compareKeys, compareTombstones, type PointEn
 import { TableBuilder } from '@strata-db/sstable-builder';
 import { TableIterator } from '@strata-db/sstable-iterators';
 import { tableFileName, tablePath } from '../db/filenames.js';
-import { MemoryFileSystem } from '../testing/memory-file-system.js';
+import { MemoryFileSystem } from '@strata-db/vfs/testing';
 import { fileMetadataOf } from '../version/file-metadata.js';
 import { TableCache } from '../version/table-cache.js';
 import { VersionEdit } from '../version/version-edit.js';

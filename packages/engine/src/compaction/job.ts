@@ -19,7 +19,7 @@ import type { InternalIterator, RangeTombstone } from '@strata-db/memtable';
 import { TableBuilder, type TableMeta } from '@strata-db/sstable-builder';
 import type { Table } from '@strata-db/sstable-core';
 import { tablePath } from '../db/filenames.js';
-import type { FileSystem } from '../file-system.js';
+import type { FileSystem } from '@strata-db/vfs';
 import { MergingIterator } from '../read/merging-iterator.js';
 import { fileMetadataOf, type FileMetadata } from '../version/file-metadata.js';
 import { VersionEdit } from '../version/version-edit.js';

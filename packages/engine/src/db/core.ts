@@ -26,7 +26,7 @@ import type { WalWriter } from '@strata-db/wal';
 import type { CompactionStats } from '../compaction/compaction-stats.js';
 import { newCounters, type Counters } from '../counters.js';
 import { StrataError, toStrataError } from '../errors.js';
-import type { FileSystem } from '../file-system.js';
+import type { FileSystem } from '@strata-db/vfs';
 import type { ResolvedOptions } from '../options.js';
 import { OpenIterators } from '../read/open-iterators.js';
 import type { ReadView } from '../read/read-view.js';

@@ -4,14 +4,13 @@
  * the leftover NAME.tmp of an interrupted attempt is deleted at the next open.
  */
 import { join } from 'node:path';
-import type { FileSystem } from '../file-system.js';
+import { writeAll, type FileSystem } from '@strata-db/vfs';
 
 export async function writeFileDurably(fs: FileSystem, dir: string, name: string, bytes: Uint8Array): Promise<void> {
   const tmp = join(dir, `${name}.tmp`);
   const fd = fs.openSync(tmp, 'w');
   try {
-    let off = 0;
-    while (off < bytes.length) off += fs.writeSync(fd, bytes, off, bytes.length - off, off);
+    writeAll(fs, fd, bytes, 0, tmp);
     await fs.fsync(fd);
   } finally {
     fs.closeSync(fd);

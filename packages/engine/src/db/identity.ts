@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { StrataError } from '../errors.js';
-import type { FileSystem } from '../file-system.js';
+import type { FileSystem } from '@strata-db/vfs';
 import { IDENTITY_FILE } from './filenames.js';
 import { writeFileDurably } from './durable-file.js';
 

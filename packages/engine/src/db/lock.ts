@@ -34,12 +34,11 @@
  * file layer, so that tests can open the same path in two in-memory file systems.
  */
 import { randomUUID } from 'node:crypto';
-import { readFileSync as readProcFile } from 'node:fs';
 import { hostname } from 'node:os';
 import { threadId } from 'node:worker_threads';
 import { join, resolve } from 'node:path';
 import { StrataError } from '../errors.js';
-import type { FileSystem } from '../file-system.js';
+import { closeQuietly, crossesThreads, nodeFileSystem, writeAll, type FileSystem } from '@strata-db/vfs';
 import { LOCK_FILE } from './filenames.js';
 
 interface LockContent {
@@ -52,8 +51,6 @@ interface LockContent {
 }
 
 const REGISTRY_KEY = Symbol.for('@strata-db/engine/open-directories');
-/** Marks the production file layer, so that every build of the engine (ESM, CJS) shares its key. */
-export const NODE_FS_MARK = Symbol.for('@strata-db/engine/node-fs');
 const fsIds = new WeakMap<object, number>();
 let nextFsId = 1;
 
@@ -63,7 +60,7 @@ let nextFsId = 1;
  */
 function registryKey(fs: FileSystem, dir: string): string {
   const path = resolve(dir);
-  if ((fs as unknown as Record<symbol, unknown>)[NODE_FS_MARK] === true) return path;
+  if (crossesThreads(fs)) return path; // the real disk (NODE_FS_MARK): one key per path in the process
   let id = fsIds.get(fs);
   if (id === undefined) {
     id = nextFsId++;
@@ -75,12 +72,13 @@ const registry: Set<string> = ((globalThis as Record<symbol, unknown>)[REGISTRY_
 (globalThis as Record<symbol, unknown>)[REGISTRY_KEY] = registry;
 
 /**
- * Process start time from /proc (Linux). Read with node:fs directly on purpose: /proc is not a
- * database file, and the fault-injecting file layer must not see it.
+ * Process start time from /proc (Linux). Read from the real disk (`nodeFileSystem`), not the
+ * database's file layer, on purpose: /proc is not a database file, and an in-memory or
+ * fault-injecting layer must not see it.
  */
 function processStartTime(pid: number): string {
   try {
-    const stat = readProcFile(`/proc/${pid}/stat`, 'latin1');
+    const stat = Buffer.from(nodeFileSystem.readFileSync(`/proc/${pid}/stat`)).toString('latin1');
     // The command name (field 2) is in parentheses and may contain spaces: split after it.
     const rest = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
     return rest[19] ?? ''; // field 22 overall = index 19 after "pid (comm) "
@@ -203,14 +201,10 @@ function tryCreate(fs: FileSystem, path: string, bytes: Uint8Array): boolean {
     throw new StrataError('IO_ERROR', `cannot create ${path}: ${(err as Error).message}`, { file: path, cause: err });
   }
   try {
-    fs.writeSync(fd, bytes, 0, bytes.length, 0);
+    writeAll(fs, fd, bytes, 0, path); // a write making no progress is EIO, not a spin
   } catch (err) {
     // We created it (O_EXCL): remove it rather than leave a LOCK without its line behind.
-    try {
-      fs.closeSync(fd);
-    } catch {
-      // already failing
-    }
+    closeQuietly(fs, fd); // already failing
     try {
       fs.unlinkSync(path);
     } catch {

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { StrataError } from '../errors.js';
-import type { FileSystem } from '../file-system.js';
+import { writeAll, type FileSystem } from '@strata-db/vfs';
 import { CURRENT_FILE, manifestFileName } from '../db/filenames.js';
 import { writeFileDurably } from '../db/durable-file.js';
 import type { VersionEdit } from '../version/version-edit.js';
@@ -57,10 +57,7 @@ export class ManifestWriter {
   }
 
   private writeAll(bytes: Uint8Array): void {
-    let off = 0;
-    while (off < bytes.length) {
-      off += this.fs.writeSync(this.fd, bytes, off, bytes.length - off, this.size + off);
-    }
+    writeAll(this.fs, this.fd, bytes, this.size, this.path);
     this.size += bytes.length;
   }
 

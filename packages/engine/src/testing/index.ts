@@ -1,21 +1,3 @@
-// Test tooling shipped for users and for the packages above the engine: an in-memory file layer
-// that knows what survives a power cut, a wrapper that injects EIO/ENOSPC at the k-th call and
-// tracks descriptors, and the seeded generator that makes every run replayable.
-export type { FileSystem, OpenFlags } from './contract.js';
-export { ERRNO, type ErrnoCode, type FileSystemError, fsError, isFsError } from './errors.js';
-export {
-  type FaultInjectingOptions,
-  FaultInjectingFileSystem,
-  type FaultRule,
-  type InjectedFault,
-} from './fault-injecting-file-system.js';
-export {
-  type FileDurability,
-  MemoryFileSystem,
-  type MemoryFileSystemOptions,
-  type OpenFileInfo,
-  type PowerCutOptions,
-} from './memory-file-system.js';
-export { describeOp, matches, OP_KINDS, type OpKind, type OpRecord, type OpSelector } from './operations.js';
-export { POWER_CUT_MODES, type PowerCutMode } from './power-cut.js';
-export { Random, randomSeed } from './random.js';
+// The test layers moved to @strata-db/vfs/testing (one in-memory power-cut file system and one
+// fault injector for every package); this entry keeps `@strata-db/engine/testing` working.
+export * from '@strata-db/vfs/testing';

@@ -18,7 +18,7 @@
  */
 import { BlockCache, Table } from '@strata-db/sstable-core';
 import { toStrataError } from '../errors.js';
-import type { FileSystem } from '../file-system.js';
+import type { FileSystem } from '@strata-db/vfs';
 import { tablePath } from '../db/filenames.js';
 import { TableDescriptors } from './table-descriptors.js';
 

@@ -25,7 +25,7 @@
 import { join } from 'node:path';
 import { compareKeys } from '@strata-db/memtable';
 import { StrataError, toStrataError } from '../errors.js';
-import type { FileSystem } from '../file-system.js';
+import type { FileSystem } from '@strata-db/vfs';
 import { CURRENT_FILE, manifestFileName, parseFileName, tablePath } from '../db/filenames.js';
 import { ManifestWriter, readCurrent, readManifest, setCurrent } from '../manifest/manifest.js';
 import type { FileMetadata } from './file-metadata.js';

@@ -4,7 +4,7 @@
  * (reusing the number of an orphan that a crash left behind).
  */
 import { join } from 'node:path';
-import type { FileSystem } from '../../../src/file-system.js';
+import type { FileSystem } from '@strata-db/vfs';
 import { readCurrent, readManifest } from '../../../src/manifest/manifest.js';
 
 export function liveTableNames(fs: FileSystem, dir: string): Set<string> {

@@ -1,9 +1,9 @@
-import * as nodeFs from 'node:fs';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FileSystem } from './contract.js';
+import type { FileSystem } from '../file-system.js';
+import { nodeFileSystem } from '../node-file-system.js';
 import { MemoryFileSystem } from './memory-file-system.js';
 import { POWER_CUT_MODES } from './power-cut.js';
 
@@ -21,34 +21,8 @@ function readAll(fs: FileSystem, path: string): string {
   return text(fs.readFileSync(path));
 }
 
-/** The contract's shape over real files, to check that the in-memory layer behaves the same. */
-const realFs: FileSystem = {
-  openSync: (p, f) => nodeFs.openSync(p, f),
-  closeSync: (fd) => {
-    nodeFs.closeSync(fd);
-  },
-  readSync: (fd, b, o, l, p) => nodeFs.readSync(fd, b, o, l, p),
-  writeSync: (fd, b, o, l, p) => nodeFs.writeSync(fd, b, o, l, p),
-  fstatSync: (fd) => nodeFs.fstatSync(fd),
-  ftruncateSync: (fd, l) => {
-    nodeFs.ftruncateSync(fd, l);
-  },
-  fsync: (fd) => nodeFs.promises.open(`/proc/self/fd/${fd}`, 'r').then((h) => h.sync().finally(() => h.close())),
-  fdatasync: (fd) => nodeFs.promises.open(`/proc/self/fd/${fd}`, 'r').then((h) => h.datasync().finally(() => h.close())),
-  fsyncDir: (d) => nodeFs.promises.open(d, 'r').then((h) => h.sync().finally(() => h.close())),
-  readdirSync: (d) => nodeFs.readdirSync(d).sort(),
-  mkdirSync: (d, o) => {
-    nodeFs.mkdirSync(d, o);
-  },
-  renameSync: (a, b) => {
-    nodeFs.renameSync(a, b);
-  },
-  unlinkSync: (p) => {
-    nodeFs.unlinkSync(p);
-  },
-  existsSync: (p) => nodeFs.existsSync(p),
-  readFileSync: (p) => nodeFs.readFileSync(p),
-};
+/** The real disk (readdir sorted: its order is the directory's), to check that the in-memory layer behaves the same. */
+const realFs: FileSystem = { ...nodeFileSystem, readdirSync: (d) => nodeFileSystem.readdirSync(d).sort() };
 
 /** A script of calls whose observable results must be the same on both layers. */
 async function script(fs: FileSystem, root: string): Promise<unknown[]> {

@@ -2,7 +2,7 @@
  * Names for the calls of the file layer, and the groups a fault rule may select. Counting is
  * per call: the k-th `write` is the k-th `writeSync`, whatever file it went to.
  */
-import type { OpenFlags } from './contract.js';
+import type { OpenFlags } from '../file-system.js';
 
 export type OpKind =
   | 'open'

@@ -13,8 +13,8 @@
  * Injected failures of the async calls are rejections, never synchronous throws, as with
  * `fs.promises`; a caller that forgets to handle them shows up as an unhandled rejection.
  */
-import type { FileSystem, OpenFlags } from './contract.js';
-import { type ErrnoCode, fsError } from './errors.js';
+import type { FileSystem, OpenFlags } from '../file-system.js';
+import { type ErrnoCode, fsError } from '../fs-error.js';
 import type { OpenFileInfo } from './memory-file-system.js';
 import { describeOp, matches, OP_KINDS, type OpKind, type OpRecord, type OpSelector } from './operations.js';
 import { Random } from './random.js';

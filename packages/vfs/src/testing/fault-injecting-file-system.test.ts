@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { isFsError } from './errors.js';
+import { isFsError } from '../fs-error.js';
 import { FaultInjectingFileSystem } from './fault-injecting-file-system.js';
 import { MemoryFileSystem } from './memory-file-system.js';
 

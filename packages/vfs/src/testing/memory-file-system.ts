@@ -16,8 +16,8 @@
  * story begins inside its own directory.
  */
 import { posix } from 'node:path';
-import type { FileSystem, OpenFlags } from './contract.js';
-import { fsError } from './errors.js';
+import type { FileSystem, OpenFlags } from '../file-system.js';
+import { fsError } from '../fs-error.js';
 import { Inode } from './inode.js';
 import { type PowerCutMode, survivingContent } from './power-cut.js';
 import { Random } from './random.js';

@@ -1,7 +1,8 @@
 /**
  * Node-style file-system errors. The packages wrap whatever the layer throws by looking at
  * `err.code` (EIO, ENOSPC, ENOENT, …), exactly as they would for `node:fs`, so the simulated
- * layers must throw errors that look like the real ones — same fields, same message shape.
+ * layers — and `writeAll`, when a write makes no progress — throw errors that look like the real
+ * ones: same fields, same message shape.
  */
 
 /** The errno names the simulated layers produce, with the numbers Linux uses. */
@@ -14,6 +15,7 @@ export const ERRNO = {
   EISDIR: -21,
   EINVAL: -22,
   ENOSPC: -28,
+  EROFS: -30,
   ENOTEMPTY: -39,
 } as const;
 
@@ -36,6 +38,7 @@ const DESCRIPTIONS: Record<ErrnoCode, string> = {
   EISDIR: 'illegal operation on a directory',
   EINVAL: 'invalid argument',
   ENOSPC: 'no space left on device',
+  EROFS: 'read-only file system',
   ENOTEMPTY: 'directory not empty',
 };
 

@@ -1,0 +1,34 @@
+/**
+ * Writing a whole buffer. `write(2)` may write fewer bytes than asked (a signal, a full disk, a
+ * layer that splits large writes), so every caller that must write all of a buffer loops — and
+ * a loop that adds the return value spins forever on a layer that returns 0. This is the one
+ * loop of Strata: a write that reports 0 bytes (or fewer) is an I/O error, never a retry.
+ */
+import type { FileSystem } from './file-system.js';
+import { fsError } from './fs-error.js';
+
+/**
+ * Writes all of `buf` at `position` (positioned writes; the file offset is not used), looping
+ * over short writes. Throws what the layer throws (Node-style, `err.code` EIO, ENOSPC, …), and
+ * an EIO error of the same shape when a write makes no progress, so that each package wraps
+ * either into its IO_ERROR with the file and offset. `path` only names the file in that error.
+ */
+export function writeAll(fs: Pick<FileSystem, 'writeSync'>, fd: number, buf: Uint8Array, position: number, path?: string): void {
+  let done = 0;
+  while (done < buf.length) {
+    const n = fs.writeSync(fd, buf, done, buf.length - done, position + done);
+    if (!(n > 0)) {
+      throw fsError('EIO', 'write', path, `write returned ${n} of ${buf.length - done} bytes at offset ${position + done}; a write that makes no progress is an error, not a retry`);
+    }
+    done += n;
+  }
+}
+
+/** Closes `fd` when an error is already on its way out; a second error would only hide the first. */
+export function closeQuietly(fs: Pick<FileSystem, 'closeSync'>, fd: number): void {
+  try {
+    fs.closeSync(fd);
+  } catch {
+    // the caller is reporting the error that matters
+  }
+}
