@@ -4,12 +4,12 @@
  * promise resolved is replayed afterwards, the failure surfaces as IO_ERROR, everything after it
  * as READ_ONLY, and a failed fsync is never retried.
  */
+import { FaultInjectingFileSystem, type FaultRule, type OpKind } from '@strata-db/vfs/testing';
 import { describe, expect, it } from 'vitest';
 import type { BatchOp } from './batch.js';
 import { WalError } from './errors.js';
 import { segmentFileName } from './segment-directory.js';
-import { FaultyFileSystem, type Fault, type FaultKind } from './test-support/faulty-fs.js';
-import { DIR, UUID, expectBatches, memoryFs, replayAll, someOps, type LoggedBatch } from './test-support/fixtures.js';
+import { DIR, UUID, bytesOf, expectBatches, memoryFs, replayAll, someOps, type LoggedBatch } from './test-support/fixtures.js';
 import { WalWriter } from './writer.js';
 
 interface Outcome {
@@ -58,7 +58,7 @@ async function workload(wal: WalWriter): Promise<Outcome> {
   return { acknowledged, attempted, errors, closeError };
 }
 
-const kinds: FaultKind[] = ['write', 'fdatasync', 'fsync', 'fsyncDir', 'open', 'close'];
+const kinds: OpKind[] = ['write', 'fdatasync', 'fsync', 'fsyncDir', 'open', 'close'];
 
 describe('faults while writing', () => {
   for (const kind of kinds) {
@@ -68,15 +68,15 @@ describe('faults while writing', () => {
         for (let at = 1; at <= 8; at++) {
           for (const persistent of [false, true]) {
             const inner = memoryFs();
-            const fs = new FaultyFileSystem(inner);
+            const fs = new FaultInjectingFileSystem(inner);
             const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs });
-            const fault: Fault = { kind, at, code, persistent, partial: 1000 };
-            fs.arm(fault);
+            const fault: FaultRule = { op: kind, nth: at, code, persistent, tornBytes: 1000 };
+            fs.addRule(fault);
             const { acknowledged, attempted, errors, closeError } = await workload(wal);
-            fs.disarm();
-            expect(inner.openFds(), 'descriptor released').toBe(0);
+            fs.clearRules();
+            expect(inner.openFiles(), 'descriptor released').toEqual([]);
 
-            if (fs.injected === 0) {
+            if (fs.injected.length === 0) {
               expect(errors).toEqual([]);
               expect(acknowledged.length).toBe(16);
             } else {
@@ -106,43 +106,42 @@ describe('faults while writing', () => {
 
   it('never retries a failed fdatasync: the writer fails and later syncs are refused without calling it', async () => {
     const inner = memoryFs();
-    const fs = new FaultyFileSystem(inner);
+    const fs = new FaultInjectingFileSystem(inner);
     const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs });
     await wal.append(someOps(), 1, { sync: true });
-    fs.arm({ kind: 'fdatasync', at: 1, code: 'EIO' }); // once: the next call would succeed
+    fs.addRule({ op: 'fdatasync', nth: 1, code: 'EIO' }); // once: the next call would succeed
     await expect(wal.append(someOps(), 10, { sync: true })).rejects.toMatchObject({ code: 'IO_ERROR' });
-    const calls = fs.calls.fdatasync;
+    const calls = fs.count('fdatasync');
     await expect(wal.sync()).rejects.toMatchObject({ code: 'READ_ONLY' });
     await expect(wal.append(someOps(), 20, { sync: true })).rejects.toMatchObject({ code: 'READ_ONLY', cause: expect.objectContaining({ code: 'IO_ERROR' }) });
     await expect(wal.rotate()).rejects.toMatchObject({ code: 'READ_ONLY' });
-    expect(fs.calls.fdatasync).toBe(calls);
+    expect(fs.count('fdatasync')).toBe(calls);
     expect(wal.error?.code).toBe('IO_ERROR');
     await expect(wal.close()).rejects.toMatchObject({ code: 'READ_ONLY' });
-    expect(inner.openFds()).toBe(0);
+    expect(inner.openFiles()).toEqual([]);
   });
 
   it('fails a whole group with IO_ERROR and everything queued behind it with READ_ONLY', async () => {
-    const fs = new FaultyFileSystem(memoryFs());
+    const fs = new FaultInjectingFileSystem(memoryFs());
     const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs, groupCommitBytes: 4096 });
-    fs.arm({ kind: 'write', at: 1, code: 'ENOSPC' });
+    fs.addRule({ op: 'write', nth: 1, code: 'ENOSPC' });
     const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => wal.append(someOps(1, 500), i + 1)));
     const codes = results.map((r) => (r.status === 'rejected' ? (r.reason as WalError).code : 'ok'));
     const failedGroup = codes.filter((c) => c === 'IO_ERROR').length;
     expect(failedGroup).toBeGreaterThan(1); // the first group held several appends
     expect(codes).toEqual([...Array<string>(failedGroup).fill('IO_ERROR'), ...Array<string>(50 - failedGroup).fill('READ_ONLY')]);
-    expect(fs.calls.write).toBe(2); // the header, then the failed group: nothing after
+    expect(fs.count('write')).toBe(2); // the header, then the failed group: nothing after
   });
 
   it('keeps acknowledged durable appends through a power cut after a failed fdatasync', async () => {
     const inner = memoryFs();
-    const fs = new FaultyFileSystem(inner);
+    const fs = new FaultInjectingFileSystem(inner);
     const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs });
     const a = someOps();
     await wal.append(a, 1, { sync: true });
-    fs.arm({ kind: 'fdatasync', at: 1, persistent: true });
+    fs.addRule({ op: 'fdatasync', nth: 1, persistent: true });
     await expect(wal.append(someOps(), 10, { sync: true })).rejects.toMatchObject({ code: 'IO_ERROR' });
-    inner.powerCut();
-    const { batches } = await replayAll(inner);
+    const { batches } = await replayAll(inner.powerCut());
     expectBatches(batches, [{ firstLsn: 1, ops: a, segment: 1 }]);
   });
 });
@@ -154,10 +153,10 @@ describe('faults while recovering', () => {
     await wal.append(someOps(), 1);
     await wal.close();
     const file = `${DIR}/${segmentFileName(1)}`;
-    inner.setBytes(file, Buffer.concat([inner.bytes(file), Buffer.alloc(100, 0xee)]));
-    for (const kind of ['truncate', 'fsync', 'open', 'read'] as const) {
-      const fs = new FaultyFileSystem(inner.clone());
-      fs.arm({ kind, at: 1, code: 'EIO' });
+    inner.writeFileDurably(file, Buffer.concat([bytesOf(inner, file), Buffer.alloc(100, 0xee)]));
+    for (const kind of ['truncate', 'fsync', 'open', 'readFile'] as const) {
+      const fs = new FaultInjectingFileSystem(inner.clone());
+      fs.addRule({ op: kind, nth: 1, code: 'EIO' });
       await expect(replayAll(fs)).rejects.toMatchObject({ code: 'IO_ERROR', file });
     }
     const { result } = await replayAll(inner);
@@ -169,10 +168,10 @@ describe('faults while recovering', () => {
     const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs: inner });
     await wal.rotate();
     await wal.close();
-    inner.setBytes(`${DIR}/${segmentFileName(2)}`, Buffer.alloc(10));
+    inner.writeFileDurably(`${DIR}/${segmentFileName(2)}`, Buffer.alloc(10));
     for (const kind of ['unlink', 'fsyncDir'] as const) {
-      const fs = new FaultyFileSystem(inner.clone());
-      fs.arm({ kind, at: 1, code: 'EIO' });
+      const fs = new FaultInjectingFileSystem(inner.clone());
+      fs.addRule({ op: kind, nth: 1, code: 'EIO' });
       await expect(replayAll(fs)).rejects.toMatchObject({ code: 'IO_ERROR' });
     }
   });
@@ -180,7 +179,7 @@ describe('faults while recovering', () => {
 
 describe('power cut at every file operation', () => {
   /** Three waves of 10 concurrent appends (every third durable), rotating between waves. */
-  async function crashWorkload(fs: FaultyFileSystem, durable: LoggedBatch[], attempted: LoggedBatch[]): Promise<void> {
+  async function crashWorkload(fs: FaultInjectingFileSystem, durable: LoggedBatch[], attempted: LoggedBatch[]): Promise<void> {
     const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs });
     let lsn = 1;
     for (let wave = 0; wave < 3; wave++) {
@@ -201,21 +200,21 @@ describe('power cut at every file operation', () => {
   }
 
   it('recovers in the default mode, keeping every durable append, whatever operation the crash hit', async () => {
-    const clean = new FaultyFileSystem(memoryFs());
+    const clean = new FaultInjectingFileSystem(memoryFs());
     await crashWorkload(clean, [], []);
-    const total = clean.operations;
+    // Every call but `exists` can fail (node:fs answers false instead); the crash hits each in turn.
+    const total = clean.operationCount - clean.count('exists');
     expect(total).toBeGreaterThan(15);
     for (let k = 0; k < total; k++) {
       const inner = memoryFs();
-      const fs = new FaultyFileSystem(inner);
-      fs.dieAfter(k);
+      const fs = new FaultInjectingFileSystem(inner);
+      fs.addRule({ op: 'any', nth: k + 1, persistent: true }); // the process dies after k calls
       const durable: LoggedBatch[] = [];
       const attempted: LoggedBatch[] = [];
       await crashWorkload(fs, durable, attempted).catch((err: unknown) => {
         expect((err as WalError).code).toMatch(/IO_ERROR|READ_ONLY/);
       });
-      inner.powerCut();
-      const { batches, result } = await replayAll(inner);
+      const { batches, result } = await replayAll(inner.powerCut());
       // What survives is a prefix of what was attempted, and holds everything acknowledged as durable.
       expectBatches(batches, attempted.slice(0, batches.length));
       expect(batches.length, `crash after ${k} operations`).toBeGreaterThanOrEqual(durable.length === 0 ? 0 : attempted.indexOf(durable.at(-1)!) + 1);

@@ -1,6 +1,7 @@
 export type { BatchOp } from './batch.js';
 export { WalError, WalErrorCode, type WalErrorDetails } from './errors.js';
-export { nodeFileSystem, type WalFileSystem } from './file-system.js';
+export type { WalFileSystem } from './file-system.js';
+export { nodeFileSystem } from '@strata-db/vfs';
 export { RecoveryMode, replay, type DroppedRange, type ReplayOptions, type ReplayResult, type ReplayedBatch } from './replay.js';
 export { deleteSegmentsBefore, listSegments, parseSegmentFileName, segmentFileName } from './segment-directory.js';
 export { WalWriter, openWal, type AppendOptions, type WalWriterOptions } from './writer.js';

@@ -5,7 +5,8 @@
  */
 import { join } from 'node:path';
 import { WalError, WalErrorCode, ioError } from './errors.js';
-import { closeQuietly, writeFully, type WalFileSystem } from './file-system.js';
+import { closeQuietly, writeAll } from '@strata-db/vfs';
+import type { WalFileSystem } from './file-system.js';
 import { encodeSegmentHeader } from './segment-header.js';
 import { segmentFileName } from './segment-directory.js';
 
@@ -27,7 +28,7 @@ export async function createSegmentFile(fs: WalFileSystem, dir: string, uuid: Ui
     throw ioError('creating a WAL segment', file, err);
   }
   try {
-    writeFully(fs, fd, encodeSegmentHeader({ uuid, segment, firstLsn }), 0);
+    writeAll(fs, fd, encodeSegmentHeader({ uuid, segment, firstLsn }), 0, file);
   } catch (err) {
     closeQuietly(fs, fd);
     throw ioError('writing a segment header', file, err, 0);

@@ -1,4 +1,5 @@
 import fc from 'fast-check';
+import type { MemoryFileSystem } from '@strata-db/vfs/testing';
 import { describe, expect, it } from 'vitest';
 import { encodeBatch, type BatchOp } from './batch.js';
 import { WalError } from './errors.js';
@@ -6,8 +7,7 @@ import { BLOCK_SIZE, frameRecord, framedLength, readSegmentRecords } from './log
 import { RecoveryMode, replay } from './replay.js';
 import { segmentFileName } from './segment-directory.js';
 import { SEGMENT_HEADER_SIZE, encodeSegmentHeader, uuidBytes } from './segment-header.js';
-import { DIR, UUID, expectBatches, memoryFs, replayAll, someOps, writeLog, type LoggedBatch } from './test-support/fixtures.js';
-import type { MemoryFileSystem } from './test-support/memory-fs.js';
+import { bytesOf, DIR, expectBatches, type LoggedBatch, memoryFs, replayAll, someOps, UUID, writeLog } from './test-support/fixtures.js';
 import { WalWriter } from './writer.js';
 
 const MODES = Object.values(RecoveryMode);
@@ -33,7 +33,7 @@ function craftSegment(fs: MemoryFileSystem, segment: number, firstLsn: number, r
     parts.push(framed);
     offset += framed.length;
   }
-  fs.setBytes(path(segment), Buffer.concat(parts));
+  fs.writeFileDurably(path(segment), Buffer.concat(parts));
 }
 
 const bytes = (max: number): fc.Arbitrary<Uint8Array> => fc.uint8Array({ maxLength: max });
@@ -106,7 +106,7 @@ describe('replay: torn tail of the newest segment', () => {
     }
     segment2.push(someOps(4, straddle ? 60 : 10));
     const logged = await writeLog(fs, [[someOps(), someOps()], segment2]);
-    const file = fs.bytes(path(2));
+    const file = bytesOf(fs, path(2));
     const last = readSegmentRecords(file, SEGMENT_HEADER_SIZE).at(-1)!;
     expect(last.end).toBe(file.length);
     if (straddle) {
@@ -121,13 +121,13 @@ describe('replay: torn tail of the newest segment', () => {
       const original = memoryFs();
       const { logged, start, end } = await logWithLastRecord(original, straddle);
       const kept = logged.slice(0, -1);
-      const full = original.bytes(path(2));
+      const full = bytesOf(original, path(2));
       for (let cut = start; cut < end; cut++) {
         const fs = original.clone();
-        fs.setBytes(path(2), full.subarray(0, cut));
+        fs.writeFileDurably(path(2), full.subarray(0, cut));
         const { batches, result } = await replayAll(fs);
         expectBatches(batches, kept);
-        expect(fs.bytes(path(2)).length).toBe(start);
+        expect(bytesOf(fs, path(2)).length).toBe(start);
         if (cut > start) {
           expect(result.truncated).toEqual({ segment: 2, file: path(2), from: cut, to: start });
           expect(result.dropped).toEqual([expect.objectContaining({ segment: 2, offset: start, length: cut - start })]);
@@ -157,7 +157,7 @@ describe('replay: torn tail of the newest segment', () => {
     it(`handles a ${kind} tail of 1 to 4096 bytes as the table says, in every mode`, async () => {
       const original = memoryFs();
       const logged = await writeLog(original, [[someOps(), someOps()], [someOps(), someOps(), someOps()]]);
-      const clean = original.bytes(path(2));
+      const clean = bytesOf(original, path(2));
       expect(BLOCK_SIZE - (clean.length % BLOCK_SIZE)).toBeGreaterThan(7); // the tail is not mistaken for trailer padding
       let seed = 7;
       for (const size of tails) {
@@ -165,11 +165,11 @@ describe('replay: torn tail of the newest segment', () => {
         if (kind === 'garbage') for (let i = 0; i < size; i++) tail[i] = (seed = (seed * 1103515245 + 12345) >>> 0) >>> 24;
         for (const recovery of MODES) {
           const fs = original.clone();
-          fs.setBytes(path(2), Buffer.concat([clean, tail]));
+          fs.writeFileDurably(path(2), Buffer.concat([clean, tail]));
           if (recovery === 'absolute-consistency') {
             const err = await replayError(fs, { recovery });
             expect(err).toMatchObject({ code: 'CORRUPTION', file: path(2), offset: clean.length });
-            expect(fs.bytes(path(2)).length).toBe(clean.length + size); // nothing touched
+            expect(bytesOf(fs, path(2)).length).toBe(clean.length + size); // nothing touched
             continue;
           }
           const { batches, result } = await replayAll(fs, { recovery });
@@ -177,7 +177,7 @@ describe('replay: torn tail of the newest segment', () => {
           expect(result.dropped).toEqual([expect.objectContaining({ segment: 2, offset: clean.length, length: size })]);
           expect(result.truncated).toEqual({ segment: 2, file: path(2), from: clean.length + size, to: clean.length });
           expect(result.stoppedAt).toBeNull();
-          expect(fs.bytes(path(2)).equals(clean)).toBe(true);
+          expect(bytesOf(fs, path(2)).equals(clean)).toBe(true);
         }
       }
     });
@@ -187,8 +187,8 @@ describe('replay: torn tail of the newest segment', () => {
     for (const length of [0, 1, 20, SEGMENT_HEADER_SIZE]) {
       const original = memoryFs();
       const logged = await writeLog(original, [[someOps()], []]);
-      const header = original.bytes(path(2));
-      original.setBytes(path(2), length === SEGMENT_HEADER_SIZE ? Buffer.alloc(length) : header.subarray(0, length));
+      const header = bytesOf(original, path(2));
+      original.writeFileDurably(path(2), length === SEGMENT_HEADER_SIZE ? Buffer.alloc(length) : header.subarray(0, length));
       for (const recovery of MODES) {
         const fs = original.clone();
         if (recovery === 'absolute-consistency') {
@@ -205,7 +205,7 @@ describe('replay: torn tail of the newest segment', () => {
 
   it('hands out the number of a deleted torn segment again when it was the only one', async () => {
     const fs = memoryFs();
-    fs.setBytes(path(5), Buffer.alloc(0));
+    fs.writeFileDurably(path(5), Buffer.alloc(0));
     const { result } = await replayAll(fs);
     expect(result).toMatchObject({ segments: [], lastSegment: 0, nextSegment: 5, deletedSegments: [5] });
   });
@@ -213,7 +213,7 @@ describe('replay: torn tail of the newest segment', () => {
   it('treats a torn header of an older segment as corruption', async () => {
     const fs = memoryFs();
     await writeLog(fs, [[someOps()], [someOps()], [someOps()]]);
-    fs.setBytes(path(2), fs.bytes(path(2)).subarray(0, 30));
+    fs.writeFileDurably(path(2), bytesOf(fs, path(2)).subarray(0, 30));
     for (const recovery of MODES) await expect(replayAll(fs.clone(), { recovery })).rejects.toMatchObject({ code: 'CORRUPTION', file: path(2) });
   });
 });
@@ -229,7 +229,7 @@ describe('replay: damage before the tail', () => {
     const key = (b: { firstLsn: number }): number => b.firstLsn;
     await fc.assert(
       fc.asyncProperty(fc.constantFrom(1, 2), fc.nat(), fc.integer({ min: 1, max: 255 }), async (segment, at, xor) => {
-        const file = original.bytes(path(segment));
+        const file = bytesOf(original, path(segment));
         const pos = at % file.length;
         const records = readSegmentRecords(file, SEGMENT_HEADER_SIZE);
         const hit = records.find((r) => r.offset <= pos && pos < r.end);
@@ -237,7 +237,7 @@ describe('replay: damage before the tail', () => {
         damaged[pos]! ^= xor;
         for (const recovery of MODES) {
           const fs = original.clone();
-          fs.setBytes(path(segment), damaged);
+          fs.writeFileDurably(path(segment), damaged);
           if (pos < SEGMENT_HEADER_SIZE || recovery === 'absolute-consistency' || recovery === 'tolerate-corrupted-tail') {
             const err = await replayError(fs, { recovery });
             expect(err.code).toBe('CORRUPTION');
@@ -271,10 +271,10 @@ describe('replay: damage before the tail', () => {
   it('treats damage followed by intact records in the newest segment as damage, not a torn tail', async () => {
     const original = memoryFs();
     const logged = await writeLog(original, [[someOps(), someOps(), someOps()]]);
-    const file = original.bytes(path(1));
+    const file = bytesOf(original, path(1));
     const [, second] = readSegmentRecords(file, SEGMENT_HEADER_SIZE);
     file[second!.offset + 10]! ^= 1;
-    original.setBytes(path(1), file);
+    original.writeFileDurably(path(1), file);
     await expect(replayAll(original.clone())).rejects.toMatchObject({ code: 'CORRUPTION', file: path(1), offset: second!.offset });
     // The reader resumes at the next block (LevelDB's rule), so the intact third record, in the
     // same block, is lost with the damaged one — but it proves the damage is no torn tail.
@@ -324,7 +324,7 @@ describe('replay: a log that is not one log of this database', () => {
   it('starts at fromSegment: older segments are ignored, a missing fromSegment with later ones is a gap', async () => {
     const fs = memoryFs();
     const logged = await writeLog(fs, [[someOps()], [someOps()], [someOps()]]);
-    fs.setBytes(path(1), Buffer.from('flushed long ago, and damaged since'));
+    fs.writeFileDurably(path(1), Buffer.from('flushed long ago, and damaged since'));
     const { batches, result } = await replayAll(fs, { fromSegment: 2 });
     expectBatches(batches, logged.slice(1));
     expect(result.segments).toEqual([2, 3]);
@@ -338,10 +338,10 @@ describe('replay: a log that is not one log of this database', () => {
   it('refuses a segment whose header number is not its file name', async () => {
     const fs = memoryFs();
     await writeLog(fs, [[someOps()], [someOps()]]);
-    const second = fs.bytes(path(2));
+    const second = bytesOf(fs, path(2));
     fs.unlinkSync(path(2));
     craftSegment(fs, 3, 1, []);
-    fs.setBytes(path(3), second);
+    fs.writeFileDurably(path(3), second);
     fs.unlinkSync(path(1));
     await expect(replayAll(fs)).rejects.toMatchObject({ code: 'CORRUPTION', file: path(3), message: expect.stringContaining('renamed') });
   });

@@ -33,7 +33,8 @@
 import { join } from 'node:path';
 import { MalformedBatch, decodeBatch, type BatchOp, type DecodedBatch } from './batch.js';
 import { WalError, WalErrorCode, ioError } from './errors.js';
-import { closeQuietly, nodeFileSystem, type WalFileSystem } from './file-system.js';
+import { closeQuietly, nodeFileSystem } from '@strata-db/vfs';
+import type { WalFileSystem } from './file-system.js';
 import { readSegmentRecords, type DamageEvent } from './log-format.js';
 import { listSegments, segmentFileName } from './segment-directory.js';
 import { SEGMENT_HEADER_SIZE, decodeSegmentHeader, formatUuid, uuidBytes, type SegmentHeader } from './segment-header.js';

@@ -7,7 +7,8 @@
  */
 import { join } from 'node:path';
 import { WalError, WalErrorCode, ioError } from './errors.js';
-import { nodeFileSystem, type WalFileSystem } from './file-system.js';
+import { nodeFileSystem } from '@strata-db/vfs';
+import type { WalFileSystem } from './file-system.js';
 
 const SEGMENT_NAME = /^(\d{6,})\.wal$/;
 

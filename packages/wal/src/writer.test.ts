@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import type { BatchOp } from './batch.js';
-import { nodeFileSystem, type WalFileSystem } from './file-system.js';
+import { nodeFileSystem } from '@strata-db/vfs';
+import { FaultInjectingFileSystem } from '@strata-db/vfs/testing';
+import type { WalFileSystem } from './file-system.js';
 import { replay, type ReplayedBatch } from './replay.js';
 import { deleteSegmentsBefore, listSegments } from './segment-directory.js';
 import { SEGMENT_HEADER_SIZE } from './segment-header.js';
-import { FaultyFileSystem } from './test-support/faulty-fs.js';
 import { DIR, UUID, memoryFs } from './test-support/fixtures.js';
 import { tempDir } from './test-support/temp-dir.js';
 import { WalWriter, openWal } from './writer.js';
@@ -67,7 +68,7 @@ describe('WalWriter: group commit', () => {
   it('serves 1,000 concurrent durable appends with far fewer fdatasyncs, resolving and replaying in LSN order', async () => {
     const dir = tempDir();
     const uuid = randomUUID();
-    const fs = new FaultyFileSystem(nodeFileSystem);
+    const fs = new FaultInjectingFileSystem(nodeFileSystem);
     const wal = await WalWriter.create(dir, { uuid, segment: 1, firstLsn: 1, fs });
     const resolved: number[] = [];
     const appends: Promise<void>[] = [];
@@ -78,30 +79,30 @@ describe('WalWriter: group commit', () => {
     }
     await Promise.all(appends);
     expect(resolved).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
-    const syncs = fs.calls.fdatasync;
+    const syncs = fs.count('fdatasync');
     expect(syncs).toBeGreaterThan(0);
     expect(syncs).toBeLessThan(100);
-    expect(fs.calls.write).toBeLessThanOrEqual(syncs + 1);
+    expect(fs.count('write')).toBeLessThanOrEqual(syncs + 1);
     await wal.close();
     const batches = await replayAll(dir, uuid);
     expect(batches.map((x) => x.firstLsn)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
   });
 
   it('caps a group at groupCommitBytes, and syncs only when some waiter asked to', async () => {
-    const fs = new FaultyFileSystem(memoryFs());
+    const fs = new FaultInjectingFileSystem(memoryFs());
     const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs, groupCommitBytes: 10_000 });
-    const writesBefore = fs.calls.write;
+    const writesBefore = fs.count('write');
     const value = 'x'.repeat(1000);
     await Promise.all(Array.from({ length: 100 }, (_, i) => wal.append([put(`k${i}`, value)], i + 1)));
     // Records are ~1,020 bytes: 9 fit under the cap, so 100 appends take 12 writes.
-    expect(fs.calls.write - writesBefore).toBe(12);
-    expect(fs.calls.fdatasync).toBe(0);
+    expect(fs.count('write') - writesBefore).toBe(12);
+    expect(fs.count('fdatasync')).toBe(0);
     await wal.append([put('big', 'y'.repeat(50_000))], 101); // larger than the cap: goes alone
-    expect(fs.calls.fdatasync).toBe(0);
+    expect(fs.count('fdatasync')).toBe(0);
     await wal.sync();
-    expect(fs.calls.fdatasync).toBe(1);
+    expect(fs.count('fdatasync')).toBe(1);
     await wal.sync(); // nothing new to make durable
-    expect(fs.calls.fdatasync).toBe(1);
+    expect(fs.count('fdatasync')).toBe(1);
     await wal.close();
     expect((await replayAll(DIR, UUID, fs)).length).toBe(101);
   });
@@ -115,17 +116,16 @@ describe('WalWriter: durability', () => {
     await wal.rotate(); // syncs segment 1
     await wal.append([put('b', '2')], 2, { sync: true });
     await wal.append([put('c', '3')], 3); // handed to the OS only
-    fs.powerCut();
-    const batches = await replayAll(DIR, UUID, fs);
+    const batches = await replayAll(DIR, UUID, fs.powerCut());
     expect(batches.map((x) => x.firstLsn)).toEqual([1, 2]);
   });
 
   it('keeps a new segment through a power cut before anything is appended (file and directory fsynced)', async () => {
     const fs = memoryFs();
     await WalWriter.create(DIR, { uuid: UUID, segment: 7, firstLsn: 40, fs });
-    fs.powerCut();
-    expect(listSegments(DIR, fs)).toEqual([7]);
-    expect((await replay(DIR, { uuid: UUID, fs }, () => undefined)).nextSegment).toBe(8);
+    const after = fs.powerCut();
+    expect(listSegments(DIR, after)).toEqual([7]);
+    expect((await replay(DIR, { uuid: UUID, fs: after }, () => undefined)).nextSegment).toBe(8);
   });
 });
 
@@ -141,7 +141,7 @@ describe('WalWriter: lifecycle and arguments', () => {
     await expect(wal.close()).rejects.toMatchObject({ code: 'NOT_OPEN' });
     await pending; // queued before close: still served
     await closing;
-    expect(fs.openFds()).toBe(0);
+    expect(fs.openFiles()).toEqual([]);
     expect((await replayAll(DIR, UUID, fs)).length).toBe(1);
   });
 
@@ -168,8 +168,7 @@ describe('WalWriter: lifecycle and arguments', () => {
     expect(await wal.deleteSegmentsBefore(2)).toEqual([1]);
     expect(await deleteSegmentsBefore(DIR, 3, fs)).toEqual([2]);
     expect(listSegments(DIR, fs)).toEqual([3]);
-    fs.powerCut(); // the deletions were made durable
-    expect(listSegments(DIR, fs)).toEqual([3]);
+    expect(listSegments(DIR, fs.powerCut())).toEqual([3]); // the deletions were made durable
     expect(wal.bytesWritten).toBe(3 * SEGMENT_HEADER_SIZE);
   });
 });

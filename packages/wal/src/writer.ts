@@ -28,7 +28,8 @@
 import { join } from 'node:path';
 import { batchLength, writeBatch, type BatchOp } from './batch.js';
 import { WalError, WalErrorCode, ioError } from './errors.js';
-import { closeQuietly, nodeFileSystem, writeFully, type WalFileSystem } from './file-system.js';
+import { closeQuietly, nodeFileSystem, writeAll } from '@strata-db/vfs';
+import type { WalFileSystem } from './file-system.js';
 import { FRAGMENT_HEADER_SIZE, fitsInBlock, frameRecord, framedLength, sealFullFragment } from './log-format.js';
 import { createSegmentFile } from './new-segment.js';
 import { deleteSegmentsBefore, segmentFileName } from './segment-directory.js';
@@ -346,7 +347,7 @@ export class WalWriter {
     this.#head = end;
     const last = queue[end - 1] as Extract<Request, { kind: 'append' }>;
     try {
-      writeFully(this.#fs, this.#fd, this.#staging.view(groupStart, last.end), this.#offset);
+      writeAll(this.#fs, this.#fd, this.#staging.view(groupStart, last.end), this.#offset, this.#file());
     } catch (err) {
       this.#fail(ioError('appending to the WAL', this.#file(), err, this.#offset, FAILED), first, end);
       return undefined;

@@ -98,6 +98,17 @@ describe('FaultInjectingFileSystem', () => {
     expect(torn).toBe(20);
   });
 
+  it('tears a failing write at a chosen length (tornBytes), all of it at most', () => {
+    for (const [tornBytes, want] of [[0, ''], [4, '0123'], [10, '0123456789'], [99, '0123456789']] as const) {
+      const { fs, mem } = setup({ rules: [{ op: 'write', nth: 1, code: 'EIO', tornBytes }] });
+      const fd = fs.openSync('/db/f', 'w');
+      expect(codeOf(() => {
+        put(fs, fd, '0123456789');
+      })).toBe('EIO');
+      expect(text(mem.readFileSync('/db/f'))).toBe(want);
+    }
+  });
+
   it('tracks descriptors, and a failing close still releases its descriptor', () => {
     const { fs, mem } = setup({ rules: [{ op: 'close', nth: 1 }] });
     const a = fs.openSync('/db/a', 'w');

@@ -32,6 +32,8 @@ export interface FaultRule {
   readonly path?: RegExp | ((path: string) => boolean);
   /** A failing write first writes a random-length prefix of its bytes (seeded). */
   readonly torn?: boolean;
+  /** A failing write first writes exactly this many of its bytes (at most all of them), then fails. */
+  readonly tornBytes?: number;
   /**
    * For syncs: report success without syncing — a disk whose write cache ignores flushes. Used to
    * prove that the power-loss sweep notices a missing fsync (it must fail when the disk lies).
@@ -158,7 +160,8 @@ export class FaultInjectingFileSystem implements FileSystem {
     const op = this.record({ kind: 'write', fd, length: len, position, ...this.pathOf(fd) });
     const fault = this.check(op);
     if (fault !== undefined) {
-      if (this.tornRule(op) && len > 1) this.inner.writeSync(fd, buf, off, this.rng.int(1, len - 1), position);
+      const torn = this.tornLength(op, len);
+      if (torn > 0) this.inner.writeSync(fd, buf, off, torn, position);
       throw fault;
     }
     return this.inner.writeSync(fd, buf, off, len, position);
@@ -284,8 +287,12 @@ export class FaultInjectingFileSystem implements FileSystem {
     return this.rules.some((r) => r.rule.lie === true && matches(r.rule.op, op) && pathMatches(r.rule, op.path));
   }
 
-  private tornRule(op: OpRecord): boolean {
-    return this.rules.some((r) => r.rule.torn === true && matches(r.rule.op, op) && pathMatches(r.rule, op.path));
+  /** How many bytes of a failing write of `len` bytes land first (0: none). */
+  private tornLength(op: OpRecord, len: number): number {
+    const rule = this.rules.find((r) => (r.rule.torn === true || r.rule.tornBytes !== undefined) && matches(r.rule.op, op) && pathMatches(r.rule, op.path))?.rule;
+    if (rule === undefined) return 0;
+    if (rule.tornBytes !== undefined) return Math.min(Math.max(0, rule.tornBytes), len);
+    return len > 1 ? this.rng.int(1, len - 1) : 0;
   }
 
   private pathOf(fd: number): { path?: string } {

@@ -3,16 +3,22 @@ import { expect } from 'vitest';
 import type { BatchOp } from '../batch.js';
 import { replay, type ReplayOptions, type ReplayResult, type ReplayedBatch } from '../replay.js';
 import { WalWriter } from '../writer.js';
+import { MemoryFileSystem } from '@strata-db/vfs/testing';
 import type { WalFileSystem } from '../file-system.js';
-import { MemoryFileSystem } from './memory-fs.js';
 
 export const DIR = '/db';
 export const UUID = '6f1c2a4e-8b3d-4e5f-9a7b-0c1d2e3f4a5b';
 
+/** An in-memory file system (the one of @strata-db/vfs, which knows what a power cut keeps) holding DIR. */
 export function memoryFs(): MemoryFileSystem {
   const fs = new MemoryFileSystem();
-  fs.mkdir(DIR);
+  fs.mkdirSync(DIR, { recursive: true });
   return fs;
+}
+
+/** A file's current bytes, as a Buffer (tests slice, concatenate and compare them). */
+export function bytesOf(fs: MemoryFileSystem, path: string): Buffer {
+  return Buffer.from(fs.readFileSync(path));
 }
 
 export interface LoggedBatch {
