@@ -1,3 +1,5 @@
+import { nodeFileSystem } from '@strata-db/vfs';
+import { FaultInjectingFileSystem } from '@strata-db/vfs/testing';
 import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -5,7 +7,6 @@ import { join } from 'node:path';
 import { EntryKind, type PointEntry } from '@strata-db/memtable';
 import { Table, TableError } from '@strata-db/sstable-core';
 import { TableBuilder } from './index.js';
-import { RecordingFs } from './test-support/recording-fs.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-builder-'));
 afterAll(() => {
@@ -141,19 +142,19 @@ describe('TableBuilder output', () => {
   });
 
   it('streams: writes go out in bounded chunks while adding, then the file is fsynced and closed', async () => {
-    const fs = new RecordingFs();
+    const fs = new FaultInjectingFileSystem(nodeFileSystem, { traceLimit: Infinity }); // records every call
     const path = nextPath();
     const tb = new TableBuilder(path, { fs });
     const value = new Uint8Array(100).fill(7);
     for (let i = 0; i < 60_000; i++) tb.add({ key: b(`key${String(i).padStart(10, '0')}`), seq: i + 1, kind: EntryKind.Put, value });
-    const writesBeforeFinish = fs.calls.filter((c) => c.op === 'write').length;
+    const writesBeforeFinish = fs.count('write');
     expect(writesBeforeFinish).toBeGreaterThan(10); // the table is not held in memory
     const est = tb.estimatedSize;
     const meta = await tb.finish();
     expect(est).toBeLessThanOrEqual(meta.fileSize);
     expect(est).toBeGreaterThan(meta.fileSize * 0.9);
-    for (const c of fs.calls) if (c.op === 'write') expect(c.len).toBeLessThan(400 * 1024);
-    const ops = fs.calls.map((c) => c.op);
+    for (const c of fs.trace()) if (c.kind === 'write') expect(c.length).toBeLessThan(400 * 1024);
+    const ops = fs.trace().map((c) => c.kind);
     expect(ops.at(-2)).toBe('fsync');
     expect(ops.at(-1)).toBe('close');
     expect(ops.lastIndexOf('write')).toBeLessThan(ops.indexOf('fsync'));
@@ -161,8 +162,7 @@ describe('TableBuilder output', () => {
   });
 
   it('an I/O failure is IO_ERROR naming file and offset; the builder then refuses work and abandon() removes the file', async () => {
-    const fs = new RecordingFs();
-    fs.failWrite = { at: 1, code: 'ENOSPC' };
+    const fs = new FaultInjectingFileSystem(nodeFileSystem, { rules: [{ op: 'write', nth: 2, code: 'ENOSPC' }] });
     const path = nextPath();
     const tb = new TableBuilder(path, { fs, blockSize: 1024 });
     let caught: TableError | undefined;
@@ -181,12 +181,11 @@ describe('TableBuilder output', () => {
     tb.abandon();
     expect(existsSync(path)).toBe(false);
 
-    const fs2 = new RecordingFs();
-    fs2.failFsync = 'EIO';
+    const fs2 = new FaultInjectingFileSystem(nodeFileSystem, { rules: [{ op: 'fsync', nth: 1, code: 'EIO', persistent: true }], traceLimit: Infinity });
     const tb2 = new TableBuilder(nextPath(), { fs: fs2 });
     tb2.add(put('a', 1));
     await expect(tb2.finish()).rejects.toMatchObject({ code: 'IO_ERROR' });
-    expect(fs2.calls.at(-1)?.op).toBe('close');
+    expect(fs2.trace().at(-1)?.kind).toBe('close');
     tb2.abandon();
   });
 

@@ -32,6 +32,7 @@ import {
   type TableFileSystem,
   type TableProperties,
 } from '@strata-db/sstable-core';
+import { writeAll } from '@strata-db/vfs';
 
 export interface TableBuilderOptions {
   /** File layer; defaults to node:fs. */
@@ -369,21 +370,11 @@ export class TableBuilder {
 
   private flushOutput(): void {
     const bytes = this.out.bytes();
-    let done = 0;
-    while (done < bytes.length) {
-      let n: number;
-      try {
-        n = this.fs.writeSync(this.fd, bytes, done, bytes.length - done, this.flushed + done);
-      } catch (err) {
-        this.state = 'failed';
-        throw ioError(this.path, this.flushed + done, 'write', err);
-      }
-      if (!(n > 0)) {
-        // A layer that makes no progress would spin here forever.
-        this.state = 'failed';
-        throw ioError(this.path, this.flushed + done, 'write', Object.assign(new Error(`write returned ${n}`), { code: 'EIO' }));
-      }
-      done += n;
+    try {
+      writeAll(this.fs, this.fd, bytes, this.flushed, this.path); // a write making no progress is EIO
+    } catch (err) {
+      this.state = 'failed';
+      throw ioError(this.path, this.flushed, 'write', err);
     }
     this.flushed += bytes.length;
     this.out.reset();

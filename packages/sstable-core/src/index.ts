@@ -24,6 +24,7 @@ export {
   type BlockHandle,
   type Footer,
 } from './format.js';
-export { nodeFileSystem, type TableFileSystem } from './fs.js';
+export type { TableFileSystem } from './fs.js';
+export { nodeFileSystem } from '@strata-db/vfs';
 export { BLOCK_TRAILER_SIZE, sealBlock, unsealBlock, type SealedBlock } from './physical-block.js';
 export { encodeProperties, decodeProperties, type TableProperties } from './properties.js';

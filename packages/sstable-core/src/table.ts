@@ -23,7 +23,8 @@ import {
   META_RANGE_DEL,
   type BlockHandle,
 } from './format.js';
-import { nodeFileSystem, type TableFileSystem } from './fs.js';
+import { nodeFileSystem } from '@strata-db/vfs';
+import type { TableFileSystem } from './fs.js';
 import { BLOCK_TRAILER_SIZE, unsealBlock } from './physical-block.js';
 import { decodeProperties, type TableProperties } from './properties.js';
 

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { EntryKind, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
 import { BlockCache, Table, TableError } from '@strata-db/sstable-core';
 import { TableIterator } from './index.js';
-import { MemoryFs } from './test-support/memory-fs.js';
+import { MemoryFileSystem } from '@strata-db/vfs/testing';
 import { buildTable, scanBackward, scanForward } from './test-support/tables.js';
 import { modelGet, show } from './test-support/model.js';
 
@@ -27,7 +27,7 @@ function smallInput(): { entries: PointEntry[]; tombstones: RangeTombstone[] } {
 }
 
 /** Runs every kind of read; each either agrees with the model or throws CORRUPTION. Returns the errors. */
-function exercise(fs: MemoryFs, path: string, input: ReturnType<typeof smallInput>): TableError[] {
+function exercise(fs: MemoryFileSystem, path: string, input: ReturnType<typeof smallInput>): TableError[] {
   const errors: TableError[] = [];
   const attempt = (read: () => void): void => {
     try {
@@ -65,10 +65,10 @@ function exercise(fs: MemoryFs, path: string, input: ReturnType<typeof smallInpu
 
 describe('corruption', () => {
   it.each(['none', 'snappy'] as const)('every flipped byte is detected by some read, and no read returns wrong data (compression %s)', async (compression) => {
-    const fs = new MemoryFs();
+    const fs = new MemoryFileSystem();
     const input = smallInput();
     await buildTable('/t.sst', input.entries, input.tombstones, { fs, blockSize: 128, restartInterval: 4, compression });
-    const good = fs.files.get('/t.sst')!;
+    const good = fs.readFileSync('/t.sst');
     expect(exercise(fs, '/t.sst', input)).toEqual([]);
     expect(good.length).toBeGreaterThan(1000);
 
@@ -76,7 +76,7 @@ describe('corruption', () => {
       for (const mask of [0xff, 1 << pos % 8]) {
         const bad = good.slice();
         bad[pos]! ^= mask;
-        fs.files.set('/bad.sst', bad);
+        fs.writeFileDurably('/bad.sst', bad);
         const errors = exercise(fs, '/bad.sst', input);
         expect(errors.length, `flip at ${pos} went unnoticed`).toBeGreaterThan(0);
         for (const err of errors) {
@@ -92,12 +92,12 @@ describe('corruption', () => {
   });
 
   it('a table truncated at any length fails to open with CORRUPTION', async () => {
-    const fs = new MemoryFs();
+    const fs = new MemoryFileSystem();
     const input = smallInput();
     await buildTable('/t.sst', input.entries, input.tombstones, { fs, blockSize: 128 });
-    const good = fs.files.get('/t.sst')!;
+    const good = fs.readFileSync('/t.sst');
     for (let len = 0; len < good.length; len++) {
-      fs.files.set('/cut.sst', good.slice(0, len));
+      fs.writeFileDurably('/cut.sst', good.slice(0, len));
       let caught: unknown;
       try {
         Table.open('/cut.sst', { fs });
@@ -112,11 +112,13 @@ describe('corruption', () => {
 
   it('a table whose blocks are readable but whose tail is gone reports the short read', async () => {
     // A data block read past the end of a (shrunk after open) file: a short read, never garbage.
-    const fs = new MemoryFs();
+    const fs = new MemoryFileSystem();
     const input = smallInput();
     await buildTable('/t.sst', input.entries, input.tombstones, { fs, blockSize: 128 });
     const table = Table.open('/t.sst', { fs });
-    fs.files.set('/t.sst', fs.files.get('/t.sst')!.slice(0, 100));
+    const fd = fs.openSync('/t.sst', 'r+'); // shrink the very file the table has open
+    fs.ftruncateSync(fd, 100);
+    fs.closeSync(fd);
     expect(() => scanForward(new TableIterator(table))).toThrow(expect.objectContaining({ code: 'CORRUPTION', file: '/t.sst' }));
     table.close();
   });

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { compareKeys, type PointEntry } from '@strata-db/memtable';
 import { Table } from '@strata-db/sstable-core';
 import { TableIterator } from './index.js';
-import { MemoryFs } from './test-support/memory-fs.js';
+import { MemoryFileSystem } from '@strata-db/vfs/testing';
 import { scanForward, TableSplitter } from './test-support/tables.js';
 import { modelMaxCovering, show, tableInput } from './test-support/model.js';
 
@@ -17,7 +17,7 @@ describe('TableSplitter', () => {
         fc.integer({ min: 20, max: 1000 }),
         fc.array(fc.record({ key: fc.uint8Array({ maxLength: 12, max: 8 }), snap: fc.integer({ min: 0, max: 210 }) }), { maxLength: 15 }),
         async (input, target, probes) => {
-          const fs = new MemoryFs();
+          const fs = new MemoryFileSystem();
           let next = 0;
           const splitter = new TableSplitter({
             targetFileSize: target,
@@ -77,7 +77,7 @@ describe('TableSplitter', () => {
   });
 
   it('a large stream is cut near the target size', async () => {
-    const fs = new MemoryFs();
+    const fs = new MemoryFileSystem();
     let next = 0;
     const splitter = new TableSplitter({ targetFileSize: 64 * 1024, nextFile: () => ({ path: `/${++next}.sst`, fileNumber: next }), builder: { fs } });
     const value = new Uint8Array(100);
@@ -94,7 +94,7 @@ describe('TableSplitter', () => {
   });
 
   it('rejects a tombstone that starts before an earlier cut, and out-of-order entries across a cut', async () => {
-    const fs = new MemoryFs();
+    const fs = new MemoryFileSystem();
     let next = 0;
     const mk = (): TableSplitter => new TableSplitter({ targetFileSize: 1, nextFile: () => ({ path: `/${++next}.sst`, fileNumber: next }), builder: { fs } });
     const b = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -108,6 +108,6 @@ describe('TableSplitter', () => {
       s1.add({ key: b('b'), seq: 1, kind: 1, value: b('x') });
     }).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     await s1.abandon();
-    expect(fs.files.size).toBe(0);
+    expect(fs.listFiles().length).toBe(0);
   });
 });
