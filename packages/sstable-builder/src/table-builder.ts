@@ -32,7 +32,7 @@ import {
   type TableFileSystem,
   type TableProperties,
 } from '@strata-db/sstable-core';
-import { writeAll } from '@strata-db/vfs';
+import { closeQuietly, writeAll } from '@strata-db/vfs';
 
 export interface TableBuilderOptions {
   /** File layer; defaults to node:fs. */
@@ -384,11 +384,7 @@ export class TableBuilder {
     if (this.fd < 0) return;
     const fd = this.fd;
     this.fd = -1;
-    try {
-      this.fs.closeSync(fd);
-    } catch {
-      // Closing after a failure (or before unlinking) must not hide the error that matters.
-    }
+    closeQuietly(this.fs, fd); // after a failure (or before unlinking): must not hide the error that matters
   }
 
   private checkOpen(): void {

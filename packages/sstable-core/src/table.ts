@@ -23,7 +23,7 @@ import {
   META_RANGE_DEL,
   type BlockHandle,
 } from './format.js';
-import { nodeFileSystem } from '@strata-db/vfs';
+import { closeQuietly, nodeFileSystem } from '@strata-db/vfs';
 import type { TableFileSystem } from './fs.js';
 import { BLOCK_TRAILER_SIZE, unsealBlock } from './physical-block.js';
 import { decodeProperties, type TableProperties } from './properties.js';
@@ -246,11 +246,7 @@ export class Table {
     try {
       return new Table(path, fd, fs, options);
     } catch (err) {
-      try {
-        fs.closeSync(fd);
-      } catch {
-        // The open already failed; its error is the one to report.
-      }
+      closeQuietly(fs, fd); // the open already failed; its error is the one to report
       throw err;
     }
   }

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { StrataError } from '../errors.js';
-import { writeAll, type FileSystem } from '@strata-db/vfs';
+import { closeQuietly, writeAll, type FileSystem } from '@strata-db/vfs';
 import { CURRENT_FILE, manifestFileName } from '../db/filenames.js';
 import { writeFileDurably } from '../db/durable-file.js';
 import type { VersionEdit } from '../version/version-edit.js';
@@ -71,13 +71,10 @@ export class ManifestWriter {
     if (this.fd < 0) return;
     const fd = this.fd;
     this.fd = -1;
-    try {
-      this.fs.closeSync(fd);
-    } catch {
-      // Every record was fdatasynced before it was acknowledged, so a failing close(2) loses
-      // nothing; the descriptor is released either way. Throwing here would skip the rest of
-      // Database.close (tables, LOCK) and surface a raw EIO instead of a StrataError.
-    }
+    // Every record was fdatasynced before it was acknowledged, so a failing close(2) loses
+    // nothing; the descriptor is released either way. Throwing here would skip the rest of
+    // Database.close (tables, LOCK) and surface a raw EIO instead of a StrataError.
+    closeQuietly(this.fs, fd);
   }
 }
 
