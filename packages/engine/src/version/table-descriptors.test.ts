@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeFileSystem, type FileSystem } from '../file-system.js';
+import { nodeFileSystem, type FileSystem } from '@strata-db/vfs';
 import { TableDescriptors } from './table-descriptors.js';
 
 const FILES = 12;

@@ -16,7 +16,7 @@
  * the same bytes — and the version set deletes a file only when no reader can reach it
  * (docs/design-rules.md: a file is deleted only once nothing refers to it).
  */
-import type { FileSystem, OpenFlags } from '../file-system.js';
+import { closeQuietly, type FileSystem, type OpenFlags } from '@strata-db/vfs';
 
 type ReadSide = Pick<FileSystem, 'openSync' | 'closeSync' | 'readSync' | 'fstatSync'>;
 
@@ -132,11 +132,8 @@ export class TableDescriptors implements ReadSide {
     const fd = d.fd;
     d.fd = -1;
     this.open.delete(vfd);
-    try {
-      this.fs.closeSync(fd);
-    } catch {
-      // A read-only descriptor: a failed close loses nothing, and Linux releases the descriptor
-      // even then (retrying could close another file's reused number).
-    }
+    // A read-only descriptor: a failed close loses nothing, and Linux releases the descriptor
+    // even then (retrying could close another file's reused number).
+    closeQuietly(this.fs, fd);
   }
 }
