@@ -20,7 +20,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, posix } from 'node:path';
-import { POWER_CUT_MODES, Random, randomSeed } from '../packages/engine/src/testing/index.js';
+import { POWER_CUT_MODES, Random, randomSeed } from '../packages/vfs/src/testing/index.js';
 import { buildImage, checkFlip, flipTargets } from '../packages/engine/test/reliability/support/corruption.js';
 import { crashLoop } from '../packages/engine/test/reliability/support/crash-loop.js';
 import { readState, TINY } from '../packages/engine/test/reliability/support/db-driver.js';
