@@ -31,7 +31,7 @@
  */
 import { join } from 'node:path';
 import { StrataError } from '../errors.js';
-import type { FileSystem } from '../file-system.js';
+import type { FileSystem } from '@strata-db/vfs';
 import { MANIFEST_MAGIC } from '../manifest/format.js';
 import { CURRENT_FILE, IDENTITY_FILE, LOCK_FILE } from './filenames.js';
 import { isStrataLock } from './lock.js';
