@@ -3,12 +3,18 @@ import type { AbstractIteratorOptions, AbstractKeyIteratorOptions, AbstractSnaps
 import { compareBytes, decoderFor, toBytes } from './codec.js';
 import type { EngineCursor, EngineEntry } from './engine.js';
 import { mapEngineError } from './errors.js';
-import type { StrataLevel } from './strata-level.js';
 
 type Encoded = string | Uint8Array;
 type Decoder = (bytes: Uint8Array) => Encoded;
-// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any key/value type parameters
-type AnyStrataLevel = StrataLevel<any, any>;
+
+/**
+ * What an iterator needs of its database: its location, to name it in errors. `StrataLevel` is
+ * one; the iterators are generic over it (as classic-level's are) rather than importing it, so
+ * that strata-level.ts → iterator.ts stays the only edge between the two files.
+ */
+export interface IteratorDatabase {
+  readonly location: string;
+}
 
 /** Iterator options as abstract-level hands them to `_iterator()`: encoded range, formats, snapshot. */
 export interface PrivateIteratorOptions {
@@ -57,7 +63,7 @@ class CursorHolder {
   /** Set by a seek outside the range, until the next seek. */
   #ended = false;
 
-  constructor(db: AnyStrataLevel, options: PrivateIteratorOptions, cursor: EngineCursor | null) {
+  constructor(db: IteratorDatabase, options: PrivateIteratorOptions, cursor: EngineCursor | null) {
     this.cursor = cursor;
     this.#options = options;
     this.#location = db.location;
@@ -115,11 +121,11 @@ class CursorHolder {
   }
 }
 
-export class StrataEntryIterator extends AbstractIterator<AnyStrataLevel, Encoded, Encoded> {
+export class StrataEntryIterator<TDatabase extends IteratorDatabase = IteratorDatabase> extends AbstractIterator<TDatabase, Encoded, Encoded> {
   readonly #holder: CursorHolder;
   readonly #convert: (entry: EngineEntry) => [Encoded | undefined, Encoded | undefined];
 
-  constructor(db: AnyStrataLevel, options: PrivateIteratorOptions, cursor: EngineCursor | null) {
+  constructor(db: TDatabase, options: PrivateIteratorOptions, cursor: EngineCursor | null) {
     super(db, options as AbstractIteratorOptions<Encoded, Encoded>);
     this.#holder = new CursorHolder(db, options, cursor);
     const key: Decoder | null = options.keys === false ? null : decoderFor(options.keyEncoding);
@@ -150,11 +156,11 @@ export class StrataEntryIterator extends AbstractIterator<AnyStrataLevel, Encode
   }
 }
 
-export class StrataKeyIterator extends AbstractKeyIterator<AnyStrataLevel, Encoded> {
+export class StrataKeyIterator<TDatabase extends IteratorDatabase = IteratorDatabase> extends AbstractKeyIterator<TDatabase, Encoded> {
   readonly #holder: CursorHolder;
   readonly #convert: (entry: EngineEntry) => Encoded;
 
-  constructor(db: AnyStrataLevel, options: PrivateIteratorOptions, cursor: EngineCursor | null) {
+  constructor(db: TDatabase, options: PrivateIteratorOptions, cursor: EngineCursor | null) {
     super(db, options as AbstractKeyIteratorOptions<Encoded>);
     this.#holder = new CursorHolder(db, options, cursor);
     const key = decoderFor(options.keyEncoding);
@@ -184,11 +190,11 @@ export class StrataKeyIterator extends AbstractKeyIterator<AnyStrataLevel, Encod
   }
 }
 
-export class StrataValueIterator extends AbstractValueIterator<AnyStrataLevel, Encoded, Encoded> {
+export class StrataValueIterator<TDatabase extends IteratorDatabase = IteratorDatabase> extends AbstractValueIterator<TDatabase, Encoded, Encoded> {
   readonly #holder: CursorHolder;
   readonly #convert: (entry: EngineEntry) => Encoded;
 
-  constructor(db: AnyStrataLevel, options: PrivateIteratorOptions, cursor: EngineCursor | null) {
+  constructor(db: TDatabase, options: PrivateIteratorOptions, cursor: EngineCursor | null) {
     super(db, options as AbstractValueIteratorOptions<Encoded, Encoded>);
     this.#holder = new CursorHolder(db, options, cursor);
     const value = decoderFor(options.valueEncoding);

@@ -431,15 +431,15 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     }
   }
 
-  _iterator(options: PrivateIteratorOptions): StrataEntryIterator {
+  _iterator(options: PrivateIteratorOptions): StrataEntryIterator<this> {
     return new StrataEntryIterator(this, options, this.#cursor(options));
   }
 
-  _keys(options: PrivateIteratorOptions): StrataKeyIterator {
+  _keys(options: PrivateIteratorOptions): StrataKeyIterator<this> {
     return new StrataKeyIterator(this, options, this.#cursor(options));
   }
 
-  _values(options: PrivateIteratorOptions): StrataValueIterator {
+  _values(options: PrivateIteratorOptions): StrataValueIterator<this> {
     return new StrataValueIterator(this, options, this.#cursor(options));
   }
 

@@ -12,9 +12,20 @@
  * empty slot; node 0 is the skiplist head, never a key's node). The table doubles when
  * more than 3/4 full. Nothing is ever removed — a memtable only grows.
  */
-import { NIL, type PointSkiplist } from './skiplist.js';
-
 const INITIAL_SLOTS = 64;
+
+/**
+ * "No node": an empty slot, and what `find` returns for a key not indexed. Node 0 is the
+ * skiplist's head, never a key's node, so this equals the skiplist's NIL — by that invariant,
+ * not by an import: the skiplist imports this file, never the other way round.
+ */
+const NIL = 0;
+
+/** What the index needs of the structure owning the nodes (the skiplist): a node's key. */
+export interface IndexedNodes {
+  /** Whether the key of node `node` equals `key`. */
+  keyEquals(node: number, key: Uint8Array): boolean;
+}
 
 export class KeyIndex {
   /** [hash, node] pairs; capacity = slots.length / 2, a power of two. */
@@ -24,7 +35,7 @@ export class KeyIndex {
   size = 0;
 
   /** The node of the newest version of `key` (hash `hash`), or NIL. */
-  find(list: PointSkiplist, key: Uint8Array, hash: number): number {
+  find(list: IndexedNodes, key: Uint8Array, hash: number): number {
     const slots = this.slots;
     const mask = this.mask;
     for (let i = hash & mask; ; i = (i + 1) & mask) {
