@@ -1,5 +1,5 @@
 /**
- * Recovery (seed items 1 and 2): after a reopen — clean, or after a crash — the last sequence
+ * Recovery (docs/design-rules.md#r4 and #r7): after a reopen — clean, or after a crash — the last sequence
  * never goes back, the next write gets last + 1, and all data is there; WAL damage is handled
  * per the recovery mode; a segment of another database is refused.
  *

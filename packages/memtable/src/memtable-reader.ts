@@ -2,7 +2,7 @@
  * The read side shared by `Memtable` (active) and `FrozenMemtable`: both are views of one
  * `MemtableState`, so freezing copies nothing.
  *
- * Visibility rules (../shared/README.md): a reader at snapshot S sees version k#u iff u ≤ S,
+ * Visibility rules (docs/design-rules.md#r6): a reader at snapshot S sees version k#u iff u ≤ S,
  * and a tombstone [s, e)#t with t ≤ S hides k#u iff s ≤ k < e and u < t.
  */
 import { MemtableError } from './errors.js';

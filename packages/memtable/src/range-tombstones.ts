@@ -1,6 +1,6 @@
 /**
  * The memtable's range tombstones: a structure of their own, never mixed into the point
- * skiplist (seed item 5). Points and tombstones meet only in readers.
+ * skiplist (docs/design-rules.md#r2). Points and tombstones meet only in readers.
  *
  * Three representations, each for one kind of reader:
  *  - `sorted`    every tombstone exactly as written, (start ASC, seq DESC): what flush hands

@@ -1,6 +1,6 @@
 /**
  * Creating a new segment file durably. A new file must be fsynced, and its directory fsynced,
- * before anything refers to it (design notes, durability rules): otherwise a power loss could
+ * before anything refers to it (docs/design-rules.md#r11): otherwise a power loss could
  * keep the records the engine was told about while losing the directory entry that holds them.
  */
 import { join } from 'node:path';

@@ -1,5 +1,5 @@
 /**
- * Database: the public face of the engine (API fixed by the shared design notes).
+ * Database: the public face of the engine (API pinned in docs/contracts.md).
  *
  * Every method checks its arguments first — bad input is an INVALID_ARGUMENT and the database
  * stays usable — and that the database is open (NOT_OPEN otherwise). The work is done by the

@@ -12,10 +12,10 @@
  *      (IDENTITY without CURRENT is a creation interrupted by a crash: creation resumes with it.)
  *      CORRUPTION is reported only here and later, i.e. for files provably Strata's.
  *   4. Version set: CURRENT → manifest → Version; a fresh manifest snapshot is written.
- *   5. WAL replay (seed item 2): every live segment (≥ the manifest's logNumber) is checked —
+ *   5. WAL replay (docs/design-rules.md#r7): every live segment (≥ the manifest's logNumber) is checked —
  *      this database's UUID, no gap, LSNs increasing — and replayed into a fresh memtable per
  *      the recovery mode. Then `memtable.injectMaxLsn(maxLsn)`; the last sequence is the larger
- *      of that and the manifest's (seed item 1), so a sequence number is never reused.
+ *      of that and the manifest's (docs/design-rules.md#r4), so a sequence number is never reused.
  *   6. A new WAL segment is started after every replayed one. If anything was replayed, the
  *      memtable is flushed to L0 now and logNumber advanced past the old segments, which are
  *      then deleted — so a damaged segment that recovery tolerated is never read again, and

@@ -1,7 +1,7 @@
 /**
  * Flush: the oldest frozen memtable becomes an L0 table.
  *
- *   1. Feed every version (seed item 4: flush collapses nothing) and every range tombstone to a
+ *   1. Feed every version (docs/design-rules.md#r1: flush collapses nothing) and every range tombstone to a
  *      TableBuilder, in slices: every ~4 ms of work it yields to the event loop (setImmediate),
  *      so reads and writes keep being served while a large memtable is written.
  *   2. finish() fsyncs the table; then the directory is fsynced (the file's entry must be

@@ -71,8 +71,9 @@ describe('fsync, fdatasync and directory fsync reach the kernel under every runt
       seen.set(r.runtime, syncCalls(readFileSync(traceFile, 'utf8'), dbDir));
     }
     const node = seen.get('node')!;
-    // What Node.js does is what the durability rules ask for (docs: a file fsynced and its
-    // directory fsynced before anything refers to it; each durable write fdatasynced).
+    // What Node.js does is what the durability rules ask for (docs/design-rules.md#r10, #r11: a
+    // file fsynced and its directory fsynced before anything refers to it; each durable write
+    // fdatasynced).
     expect([...node.keys()].sort()).toEqual(
       expect.arrayContaining(['fdatasync NNNNNN.wal', 'fsync <dir>', 'fsync CURRENT.tmp', 'fsync IDENTITY.tmp', 'fsync NNNNNN.sst']),
     );
