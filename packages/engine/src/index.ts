@@ -8,6 +8,7 @@ export { StrataError, type StrataErrorCode } from './errors.js';
 export { nodeFileSystem, type FileSystem, type OpenFlags } from '@strata-db/vfs';
 export { MAX_BATCH_SIZE, MAX_KEY_SIZE, MAX_VALUE_SIZE } from './keys.js';
 export { DATABASE_OPTION_NAMES, type DatabaseOptions, type WalRecoveryMode } from './options.js';
+export type { CompressionName } from '@strata-db/sstable-core';
 // For adapters that mix their own options with the engine's (@strata-db/level).
 export { rejectMisspeltOptions } from './option-names.js';
 export type { DbIterator, Entry } from './read/db-iterator.js';

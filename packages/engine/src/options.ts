@@ -2,6 +2,7 @@
  * Database options: the documented defaults, and validation that turns a bad option into an
  * INVALID_ARGUMENT at open time instead of a strange failure later.
  */
+import { COMPRESSION_NAMES, isCompressionName, type CompressionName } from '@strata-db/sstable-core';
 import { StrataError } from './errors.js';
 import { nodeFileSystem, type FileSystem } from '@strata-db/vfs';
 import { rejectUnknownOptions } from './option-names.js';
@@ -21,6 +22,22 @@ export interface DatabaseOptions {
   readonly walRecovery?: WalRecoveryMode;
   /** Target uncompressed data block size of tables (default 4 KiB). */
   readonly blockSize?: number;
+  /**
+   * Block compression of the tables written to each level: one codec for every level, or one per
+   * level — entry i for level i, the last entry for every level below it (RocksDB's
+   * compression_per_level). Codecs: 'none', 'lz4', 'deflate', 'snappy'. Default 'lz4'.
+   * A block that does not shrink by 1/8 is stored raw. Changing it later is safe: each block
+   * records its codec, so tables written before read as before, and compaction rewrites them
+   * with the new choice as it reaches them.
+   */
+  readonly compression?: CompressionName | readonly CompressionName[];
+  /**
+   * Codec of the tables a compaction writes where nothing older lies below them — the
+   * bottommost data, where most of a settled database rests and which is rewritten least
+   * (RocksDB's bottommost_compression). Default 'deflate' when `compression` is not given
+   * either, else the codec `compression` names for that level.
+   */
+  readonly bottommostCompression?: CompressionName;
   /** Bloom filter bits per key; 0 disables filters (default 10, ≈1% false positives). */
   readonly bloomBitsPerKey?: number;
   /**
@@ -80,6 +97,10 @@ export interface ResolvedOptions {
   readonly sync: boolean;
   readonly walRecovery: WalRecoveryMode;
   readonly blockSize: number;
+  /** The codec for each level, numLevels entries. */
+  readonly compression: readonly CompressionName[];
+  /** The codec of bottommost compaction outputs; undefined: that of their level. */
+  readonly bottommostCompression: CompressionName | undefined;
   readonly bloomBitsPerKey: number;
   readonly blockCacheSize: number;
   readonly l0CompactionTrigger: number;
@@ -109,6 +130,8 @@ export const DATABASE_OPTION_NAMES = [
   'sync',
   'walRecovery',
   'blockSize',
+  'compression',
+  'bottommostCompression',
   'bloomBitsPerKey',
   'blockCacheSize',
   'l0CompactionTrigger',
@@ -144,6 +167,41 @@ function describe(v: unknown): string {
   return typeof v === 'object' && v !== null ? 'an object' : typeof v === 'string' ? JSON.stringify(v) : `${typeof v} ${JSON.stringify(v)}`;
 }
 
+/**
+ * The default codecs (the measurements behind them: README, "Compression"): lz4 wherever data
+ * is rewritten often — flushes and the upper levels want speed —, deflate for the bottommost
+ * data, which is most of it and rewritten least.
+ */
+export const DEFAULT_COMPRESSION: CompressionName = 'lz4';
+export const DEFAULT_BOTTOMMOST_COMPRESSION: CompressionName = 'deflate';
+
+function codec(name: string, v: unknown): CompressionName {
+  if (!isCompressionName(v)) throw new StrataError('INVALID_ARGUMENT', `option ${name} must be one of ${COMPRESSION_NAMES.join(', ')}, got ${describe(v)}`);
+  return v;
+}
+
+function compressionPerLevel(v: unknown, numLevels: number): CompressionName[] {
+  if (v === undefined || typeof v === 'string') {
+    const name = codec('compression', v ?? DEFAULT_COMPRESSION);
+    return Array.from({ length: numLevels }, () => name);
+  }
+  if (!Array.isArray(v) || v.length === 0 || v.length > numLevels) {
+    throw new StrataError('INVALID_ARGUMENT', `option compression must be a codec name or an array of 1 to numLevels (${numLevels}) of them, got ${describe(v)}`);
+  }
+  const names = v.map((n: unknown, level) => codec(`compression[${level}]`, n));
+  const last = names.at(-1)!;
+  return Array.from({ length: numLevels }, (_, level) => names[level] ?? last);
+}
+
+/**
+ * The codec of a table written to `level`; `bottommost`: by a compaction with nothing older
+ * below its output (flushes never are: L0 is not where data rests).
+ */
+export function compressionFor(opts: Pick<ResolvedOptions, 'compression' | 'bottommostCompression'>, level: number, bottommost: boolean): CompressionName {
+  if (bottommost && opts.bottommostCompression !== undefined) return opts.bottommostCompression;
+  return opts.compression[Math.min(level, opts.compression.length - 1)]!;
+}
+
 function bool(name: string, v: unknown, def: boolean): boolean {
   if (v === undefined) return def;
   if (typeof v !== 'boolean') throw new StrataError('INVALID_ARGUMENT', `option ${name} must be a boolean, got ${describe(v)}`);
@@ -168,6 +226,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
   const targetFileSize = int('targetFileSize', opts.targetFileSize, 2 * 1024 * 1024, 1024);
   const l0CompactionTrigger = int('l0CompactionTrigger', opts.l0CompactionTrigger, 4, 1, 1000);
   const l0SlowdownWritesTrigger = int('l0SlowdownWritesTrigger', opts.l0SlowdownWritesTrigger, Math.max(8, l0CompactionTrigger * 2), 1, 10_000);
+  const numLevels = int('numLevels', opts.numLevels, 7, 2, 20);
   const l0StopWritesTrigger = int('l0StopWritesTrigger', opts.l0StopWritesTrigger, Math.max(12, l0SlowdownWritesTrigger + 4), 1, 10_000);
   return {
     createIfMissing: bool('createIfMissing', opts.createIfMissing, true),
@@ -176,6 +235,13 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     sync: bool('sync', opts.sync, false),
     walRecovery,
     blockSize: int('blockSize', opts.blockSize, 4096, 256, 16 * 1024 * 1024),
+    compression: compressionPerLevel(opts.compression, numLevels),
+    bottommostCompression:
+      opts.bottommostCompression !== undefined
+        ? codec('bottommostCompression', opts.bottommostCompression)
+        : opts.compression === undefined
+          ? DEFAULT_BOTTOMMOST_COMPRESSION
+          : undefined,
     bloomBitsPerKey: int('bloomBitsPerKey', opts.bloomBitsPerKey, 10, 0, 64),
     blockCacheSize: int('blockCacheSize', opts.blockCacheSize, 64 * 1024 * 1024, 0),
     l0CompactionTrigger,
@@ -187,7 +253,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     levelSizeMultiplier: int('levelSizeMultiplier', opts.levelSizeMultiplier, 10, 2, 1000),
     maxBytesForLevelBase: int('maxBytesForLevelBase', opts.maxBytesForLevelBase, 10 * targetFileSize, 1024),
     targetFileSize,
-    numLevels: int('numLevels', opts.numLevels, 7, 2, 20),
+    numLevels,
     maxManifestFileSize: int('maxManifestFileSize', opts.maxManifestFileSize, 4 * 1024 * 1024, 1024),
     maxOpenFiles: int('maxOpenFiles', opts.maxOpenFiles, 128, NON_TABLE_FILES + 1),
     tableCacheSize: int('tableCacheSize', opts.tableCacheSize, 64 * 1024 * 1024, 0),

@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Database, type DbIterator, type Snapshot } from '../src/index.js';
+import { Database, type DatabaseOptions, type DbIterator, type Snapshot } from '../src/index.js';
 import { dec, type Model, tempDir, writeBoth } from './helpers.js';
 
 type Op =
@@ -22,9 +22,23 @@ type Op =
   | { t: 'release'; i: number }
   | { t: 'flush' }
   | { t: 'compact' }
-  | { t: 'reopen' }
+  | { t: 'reopen'; codecs: Codecs }
   | { t: 'iterOpen'; scan: Extract<Op, { t: 'scan' }> }
   | { t: 'iterRead'; i: number; n: number };
+
+/**
+ * Block compression of a run; a reopen may change it, so one database holds tables of several
+ * codecs (written before and after the change) and must read them all.
+ */
+type Codecs = Pick<DatabaseOptions, 'compression' | 'bottommostCompression'>;
+const codecsArb: fc.Arbitrary<Codecs> = fc.constantFrom<Codecs>(
+  {}, // the defaults
+  { compression: 'none' },
+  { compression: 'lz4' },
+  { compression: 'deflate' },
+  { compression: 'snappy' },
+  { compression: ['none', 'lz4', 'deflate'], bottommostCompression: 'snappy' },
+);
 
 const keyArb = fc.integer({ min: 0, max: 59 }).map((i) => `k${String(i).padStart(2, '0')}`);
 const boundArb = fc.integer({ min: 0, max: 61 }).map((i) => `k${String(i).padStart(2, '0')}`);
@@ -58,7 +72,7 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 2, arbitrary: fc.record({ t: fc.constant('release' as const), i: fc.nat(3) }) },
   { weight: 2, arbitrary: fc.constant({ t: 'flush' as const }) },
   { weight: 1, arbitrary: fc.constant({ t: 'compact' as const }) },
-  { weight: 1, arbitrary: fc.constant({ t: 'reopen' as const }) },
+  { weight: 1, arbitrary: codecsArb.map((codecs) => ({ t: 'reopen' as const, codecs })) },
   // Iterators left open while writes, flushes and compactions go on: they must keep reading
   // the snapshot of their start.
   { weight: 3, arbitrary: scanArb.map((scan) => ({ t: 'iterOpen' as const, scan: { ...scan, snap: -1 } })) },
@@ -81,9 +95,10 @@ function scanModel(m: Model, op: Extract<Op, { t: 'scan' }>): [string, string][]
 // closing, reopening and re-reading run on every path (gets, iterators, compaction inputs).
 const dbOptions = { memtableSize: 4096, blockSize: 256, l0CompactionTrigger: 3, targetFileSize: 8 * 1024, maxOpenFiles: 13, tableCacheSize: 2048 };
 
-async function runSequence(ops: Op[]): Promise<void> {
+async function runSequence(ops: Op[], codecs: Codecs): Promise<void> {
   const { dir, cleanup } = tempDir('strata-model-');
-  let db = await Database.open(dir, dbOptions);
+  let options: DatabaseOptions = { ...dbOptions, ...codecs };
+  let db = await Database.open(dir, options);
   const model: Model = new Map();
   let snaps: { snap: Snapshot; model: Model }[] = [];
   let iters: { it: DbIterator; expected: [string, string][]; pos: number }[] = [];
@@ -168,7 +183,8 @@ async function runSequence(ops: Op[]): Promise<void> {
           snaps = [];
           const last = db.stats().lastSequence;
           await db.close();
-          db = await Database.open(dir, dbOptions);
+          options = { ...dbOptions, ...op.codecs };
+          db = await Database.open(dir, options);
           expect(db.stats().lastSequence).toBeGreaterThanOrEqual(last);
           break;
         }
@@ -186,7 +202,7 @@ async function runSequence(ops: Op[]): Promise<void> {
     for (const s of snaps) s.snap.release();
     expect(db.stats().openIterators).toBe(0);
     await db.close();
-    db = await Database.open(dir, dbOptions);
+    db = await Database.open(dir, options);
     expect(await all()).toEqual(expected);
   } finally {
     await db.close();
@@ -199,8 +215,8 @@ describe('engine against a sorted-map model', () => {
     const seed = process.env['STRATA_MODEL_SEED'];
     const path = process.env['STRATA_MODEL_PATH'];
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 250 }), async (ops) => {
-        await runSequence(ops);
+      fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 250 }), codecsArb, async (ops, codecs) => {
+        await runSequence(ops, codecs);
       }),
       {
         numRuns: Number(process.env['STRATA_MODEL_RUNS'] ?? 40),

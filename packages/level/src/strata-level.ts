@@ -7,8 +7,12 @@ import { mapEngineError, StrataLevelError } from './errors.js';
 import { StrataEntryIterator, StrataKeyIterator, StrataValueIterator } from './iterator.js';
 import type { PrivateIteratorOptions } from './iterator.js';
 
-/** Options of `new StrataLevel(location, options)`: abstract-level's, plus any engine option. */
-export type StrataLevelOptions<K = string, V = string> = AbstractDatabaseOptions<K, V> & EngineOpenOptions;
+/**
+ * Options of `new StrataLevel(location, options)`: abstract-level's, plus any engine option.
+ * `compression` also takes classic-level's boolean: true is the engine's default codecs, false none.
+ */
+export type StrataLevelOptions<K = string, V = string> = AbstractDatabaseOptions<K, V> &
+  Omit<EngineOpenOptions, 'compression'> & { compression?: EngineOpenOptions['compression'] | boolean };
 
 /** Write options StrataLevel adds (as classic-level does): `sync` fdatasyncs the WAL before resolving. */
 export interface StrataWriteOptions {
@@ -56,7 +60,7 @@ const CLASSIC_OPTIONS: Readonly<Record<string, keyof EngineOpenOptions>> = {
 };
 
 /** classic-level (LevelDB) options with no engine equivalent: accepted and ignored, as documented. */
-const CLASSIC_IGNORED_OPTIONS: readonly string[] = ['compression', 'blockRestartInterval', 'multithreading', 'fillCache'];
+const CLASSIC_IGNORED_OPTIONS: readonly string[] = ['blockRestartInterval', 'multithreading', 'fillCache'];
 
 /**
  * Every option name StrataLevel knows for the constructor and open(): abstract-level's, the
@@ -90,6 +94,11 @@ export function engineOpenOptions(options: Record<string, unknown>): EngineOpenO
   checkOptionNames(options, OPEN_OPTION_NAMES, 'StrataLevel options');
   const out: Record<string, unknown> = {};
   for (const [name, value] of Object.entries(options)) {
+    if (name === 'compression' && typeof value === 'boolean') {
+      // classic-level's switch: on = the engine's default codecs, off = none.
+      if (!value) out[name] = 'none';
+      continue;
+    }
     const engineName = CLASSIC_OPTIONS[name];
     if (ENGINE_OPTION_NAMES.includes(name)) out[name] = value;
     else if (engineName !== undefined && options[engineName] === undefined) out[engineName] = value;

@@ -63,6 +63,15 @@ describe('StrataLevel', () => {
     await c.open();
     expect(c.engine.stats().blockCache.capacity).toBe(1024 * 1024);
     expect(engineOpenOptions({ passive: false, writeBufferSize: 1, maxFileSize: 2, sync: true })).toEqual({ memtableSize: 1, targetFileSize: 2, sync: true });
+    // classic-level's compression switch, and the engine's codec names.
+    expect(engineOpenOptions({ compression: true })).toEqual({});
+    expect(engineOpenOptions({ compression: false })).toEqual({ compression: 'none' });
+    expect(engineOpenOptions({ compression: ['none', 'lz4'], bottommostCompression: 'deflate' })).toEqual({ compression: ['none', 'lz4'], bottommostCompression: 'deflate' });
+    const d = create({ compression: false });
+    await d.open();
+    await d.close();
+    const badCodec = create({ compression: 'gzip' as 'lz4' });
+    await expect(badCodec.open()).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN', cause: { code: 'LEVEL_INVALID_ARGUMENT' } });
     const bad = create({ memtableSize: -1 });
     await expect(bad.open()).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN', cause: { code: 'LEVEL_INVALID_ARGUMENT' } });
   });

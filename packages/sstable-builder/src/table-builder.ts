@@ -14,12 +14,14 @@ import {
   BlockBuilder,
   BloomFilterBuilder,
   ByteWriter,
+  COMPRESSION_NAMES,
   compressionType,
   CompressionType,
   encodeBlockHandle,
   encodeFooter,
   encodeProperties,
   ioError,
+  isCompressionName,
   MAX_SEQ,
   META_FILTER,
   META_PROPERTIES,
@@ -43,7 +45,11 @@ export interface TableBuilderOptions {
   readonly restartInterval?: number;
   /** Bloom filter bits per user key; 0 writes no filter (default 10, ≈0.8% false positives). */
   readonly bloomBitsPerKey?: number;
-  /** Per-block codec (default 'none'); a block that does not shrink by 1/8 is stored raw. */
+  /**
+   * Per-block codec (default 'none'; sstable-core's compression.ts lists them): data, range-tombstone
+   * and properties blocks are compressed one at a time as they are written, and a block that does
+   * not shrink by 1/8 is stored raw. A plain string, so a builder's options can cross a thread.
+   */
   readonly compression?: CompressionName;
   /** Recorded in the properties. */
   readonly fileNumber?: number;
@@ -118,9 +124,9 @@ export class TableBuilder {
     this.restartInterval = checkInt('restartInterval', options.restartInterval ?? 16, 1, 1 << 16);
     this.bloomBitsPerKey = checkInt('bloomBitsPerKey', options.bloomBitsPerKey ?? 10, 0, 64);
     // Checked at run time too: JavaScript callers and configuration files are not type-checked.
-    const compression: string = options.compression ?? 'none';
-    if (compression !== 'none' && compression !== 'snappy') {
-      throw new TableError('INVALID_ARGUMENT', `compression must be 'none' or 'snappy', got ${compression}`);
+    const compression: unknown = options.compression ?? 'none';
+    if (!isCompressionName(compression)) {
+      throw new TableError('INVALID_ARGUMENT', `compression must be one of ${COMPRESSION_NAMES.map((n) => `'${n}'`).join(', ')}, got ${String(compression)}`);
     }
     this.compressionName = compression;
     this.compression = compressionType(compression);

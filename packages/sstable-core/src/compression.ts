@@ -2,50 +2,126 @@
 /// <reference path="./snappyjs.d.ts" />
 /**
  * Per-block compression. The codec is recorded in each block's trailer (physical-block.ts), so
- * a table may mix codecs and a reader never needs to be told which one a writer chose.
+ * a table may mix codecs and a reader never needs to be told which one a writer chose: a
+ * database written before a change of the `compression` option reads as before, block by block.
  *
- *   0  none
- *   1  Snappy (snappyjs, pure JS; the format is Google's Snappy raw format with its varint
- *      length prefix)
+ * The codecs and their payloads, byte by byte (the payload is what sits before the trailer):
  *
- * A block that does not shrink by at least 1/8 is stored raw: decompressing costs a copy on
- * every cache miss, which is not worth a few saved bytes.
+ *   0  none      the block contents
+ *   1  snappy    Google's Snappy raw format: varint uncompressed length, then Snappy elements
+ *                (snappyjs, pure JS)
+ *   2  lz4       fixed32 uncompressed length, then one LZ4 *block* (the LZ4 block format, not
+ *                the frame format: no magic, no frame checksum — the trailer's CRC covers it)
+ *                (lz4-wasm-nodejs: lz4_flex compiled to WebAssembly, loaded synchronously)
+ *   3  deflate   raw DEFLATE (RFC 1951: no zlib or gzip header, no Adler-32), node:zlib
+ *
+ * Every codec is pure JavaScript, WebAssembly or part of Node: nothing needs a native build. Why
+ * these and not others is measured in the sstable-iterators benchmark (README, "Compression"):
+ * lz4 is the fast one (several times snappyjs both ways, same ratio), deflate the strong one
+ * (about 1.4× lz4's ratio on JSON, at a fifth of its speed) for the bottom level, where most
+ * of the data rests and is rewritten least. zstd is not offered: no WebAssembly build measured
+ * here reached deflate's speed on 4 KiB blocks (they create a compression context per call),
+ * and Node 20's zlib has none.
+ *
+ * A block that does not shrink by at least 1/8 is stored raw (type 0): decompressing costs a
+ * copy on every cache miss, which is not worth a few saved bytes, and incompressible data then
+ * costs only the attempt.
  */
+import { deflateRawSync, inflateRawSync } from 'node:zlib';
+import * as lz4 from 'lz4-wasm-nodejs';
 import * as snappy from 'snappyjs';
+import { readFixed32 } from './coding.js';
 import { corruption } from './errors.js';
 
-export const CompressionType = { None: 0, Snappy: 1 } as const;
+export const CompressionType = { None: 0, Snappy: 1, LZ4: 2, Deflate: 3 } as const;
 export type CompressionType = (typeof CompressionType)[keyof typeof CompressionType];
-export type CompressionName = 'none' | 'snappy';
+export type CompressionName = 'none' | 'snappy' | 'lz4' | 'deflate';
+
+/** Every codec name a writer accepts, in type order (index = CompressionType). */
+export const COMPRESSION_NAMES: readonly CompressionName[] = ['none', 'snappy', 'lz4', 'deflate'];
+
+/** Whether `v` names a codec (for validating options that come from untyped callers). */
+export function isCompressionName(v: unknown): v is CompressionName {
+  return typeof v === 'string' && (COMPRESSION_NAMES as readonly string[]).includes(v);
+}
 
 export function compressionType(name: CompressionName): CompressionType {
-  return name === 'snappy' ? CompressionType.Snappy : CompressionType.None;
+  const i = COMPRESSION_NAMES.indexOf(name);
+  return (i < 0 ? 0 : i) as CompressionType;
 }
 
 /** Largest block contents a reader will inflate; bounds the allocation a damaged length could ask for. */
 export const MAX_BLOCK_CONTENTS = 256 * 1024 * 1024;
 
 /**
+ * zlib level 1: on 4 KiB JSON blocks it keeps ~93% of level 6's ratio at about twice the speed
+ * (sstable-iterators benchmark); compaction time is what the bottom level pays for its ratio.
+ */
+const DEFLATE_OPTIONS = { level: 1 } as const;
+const INFLATE_OPTIONS = { maxOutputLength: MAX_BLOCK_CONTENTS } as const;
+
+/**
  * Compresses with `type`; returns undefined when the codec is `none` or the result would not
  * save at least 1/8 of the bytes (the caller then stores the block raw).
  */
 export function compressBlock(contents: Uint8Array, type: CompressionType): Uint8Array | undefined {
-  if (type === CompressionType.None) return undefined;
-  const out = snappy.compress(contents);
+  let out: Uint8Array;
+  switch (type) {
+    case CompressionType.None:
+      return undefined;
+    case CompressionType.Snappy:
+      out = snappy.compress(contents);
+      break;
+    case CompressionType.LZ4:
+      out = lz4.compress(contents);
+      break;
+    case CompressionType.Deflate:
+      out = plain(deflateRawSync(contents, DEFLATE_OPTIONS));
+      break;
+  }
   return out.length < contents.length - (contents.length >>> 3) ? out : undefined;
 }
 
 /** Inverse of compressBlock; a payload that does not decode is CORRUPTION at `offset`. */
 export function decompressBlock(payload: Uint8Array, type: number, file: string, offset: number): Uint8Array {
-  if (type === CompressionType.None) return payload;
-  if (type === CompressionType.Snappy) {
-    try {
-      const out = snappy.uncompress(payload, MAX_BLOCK_CONTENTS);
-      // snappyjs returns a Buffer for Buffer input; keep blocks plain Uint8Arrays (one shape in hot paths).
-      return out.constructor === Uint8Array ? out : new Uint8Array(out.buffer, out.byteOffset, out.byteLength);
-    } catch (err) {
-      throw corruption(file, offset, `snappy block does not decompress (${(err as Error).message})`);
+  switch (type) {
+    case CompressionType.None:
+      return payload;
+    case CompressionType.Snappy:
+      try {
+        return plain(snappy.uncompress(payload, MAX_BLOCK_CONTENTS));
+      } catch (err) {
+        throw corruption(file, offset, `snappy block does not decompress (${(err as Error).message})`);
+      }
+    case CompressionType.LZ4: {
+      // Checked before the call: a damaged length must not make the decoder allocate gigabytes.
+      const size = payload.length >= 4 ? readFixed32(payload, 0) : -1;
+      if (size < 0 || size > MAX_BLOCK_CONTENTS) throw corruption(file, offset, `lz4 block has a bad uncompressed length ${size}`);
+      let out: Uint8Array;
+      try {
+        out = lz4.decompress(payload);
+      } catch (err) {
+        throw corruption(file, offset, `lz4 block does not decompress (${describe(err)})`);
+      }
+      if (out.length !== size) throw corruption(file, offset, `lz4 block decompressed to ${out.length} bytes, expected ${size}`);
+      return out;
     }
+    case CompressionType.Deflate:
+      try {
+        return plain(inflateRawSync(payload, INFLATE_OPTIONS));
+      } catch (err) {
+        throw corruption(file, offset, `deflate block does not decompress (${describe(err)})`);
+      }
+    default:
+      throw corruption(file, offset, `unknown compression type ${type}`);
   }
-  throw corruption(file, offset, `unknown compression type ${type}`);
+}
+
+/** Blocks are plain Uint8Arrays, never Buffers: one shape in the hot paths. */
+function plain(b: Uint8Array): Uint8Array {
+  return b.constructor === Uint8Array ? b : new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -8,7 +8,7 @@ export { Block, BlockBuilder, BlockCursor, compareBytesAt } from './block-format
 export { BloomFilter, BloomFilterBuilder, bloomHash, bloomProbes } from './bloom.js';
 export { checksum } from './checksum.js';
 export { ByteWriter, readVarint, type ByteSource } from './coding.js';
-export { CompressionType, compressionType, type CompressionName } from './compression.js';
+export { COMPRESSION_NAMES, CompressionType, compressionType, isCompressionName, type CompressionName } from './compression.js';
 export { corruption, ioError, TableError, type TableErrorCode } from './errors.js';
 export {
   decodeBlockHandle,

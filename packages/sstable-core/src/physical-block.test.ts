@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CompressionType } from './compression.js';
+import { COMPRESSION_NAMES, CompressionType, compressionType } from './compression.js';
 import { BLOCK_TRAILER_SIZE, sealBlock, unsealBlock } from './physical-block.js';
 import { TableError } from './errors.js';
 
@@ -14,20 +14,23 @@ describe('block trailer', () => {
   const compressible = new TextEncoder().encode('abcdefgh'.repeat(200));
   const random = new Uint8Array(1600).map(() => Math.floor(Math.random() * 256));
 
-  it('round-trips raw and Snappy blocks; a block that does not shrink is stored raw', () => {
-    const s = sealBlock(compressible, CompressionType.Snappy);
-    expect(s.trailer[0]).toBe(CompressionType.Snappy);
+  const codecs = COMPRESSION_NAMES.filter((n) => n !== 'none');
+
+  it.each(codecs)('round-trips raw and %s blocks; a block that does not shrink is stored raw', (name) => {
+    const type = compressionType(name);
+    const s = sealBlock(compressible, type);
+    expect(s.trailer[0]).toBe(type);
     expect(s.payload.length).toBeLessThan(compressible.length / 4);
     expect(unsealBlock(joined(s), 'b.sst', 0)).toEqual(compressible);
-    const r = sealBlock(random, CompressionType.Snappy);
+    const r = sealBlock(random, type);
     expect(r.trailer[0]).toBe(CompressionType.None);
     expect(unsealBlock(joined(r), 'b.sst', 0)).toEqual(random);
     expect(sealBlock(compressible, CompressionType.None).payload.length).toBe(compressible.length);
   });
 
-  it('every single-bit flip (payload, type or checksum) is CORRUPTION at the block offset', () => {
+  it.each(codecs)('every single-bit flip (payload, type or checksum) of a %s or raw block is CORRUPTION at the block offset', (name) => {
     for (const [contents, type] of [
-      [compressible.subarray(0, 300), CompressionType.Snappy],
+      [compressible.subarray(0, 300), compressionType(name)],
       [random.subarray(0, 100), CompressionType.None],
     ] as const) {
       const good = joined(sealBlock(contents, type));

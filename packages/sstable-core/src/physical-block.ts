@@ -2,7 +2,7 @@
  * How a block sits in the file: its (possibly compressed) contents followed by a 5-byte trailer.
  *
  *   payload   size bytes   block contents (block-format.ts, or the filter), compressed or raw
- *   type      u8           compression type (compression.ts): 0 none, 1 Snappy
+ *   type      u8           compression type (compression.ts): 0 none, 1 snappy, 2 lz4, 3 deflate
  *   crc       fixed32      CRC-32 (checksum.ts) of payload followed by the type byte
  *
  * A block handle's `size` counts the payload only (as in LevelDB), so a reader fetches
@@ -16,7 +16,8 @@ import { corruption } from './errors.js';
 
 export const BLOCK_TRAILER_SIZE = 5;
 
-const typeBytes = [new Uint8Array([0]), new Uint8Array([1])] as const;
+/** One 1-byte array per type, for continuing the CRC over the type byte without a copy. */
+const typeBytes = Array.from({ length: 256 }, (_, t) => new Uint8Array([t]));
 
 /** The bytes to write for one block: payload and its trailer (two pieces, to avoid a copy). */
 export interface SealedBlock {
@@ -29,7 +30,7 @@ export function sealBlock(contents: Uint8Array, compression: CompressionType): S
   const compressed = compressBlock(contents, compression);
   const type = compressed === undefined ? CompressionType.None : compression;
   const payload = compressed ?? contents;
-  const crc = checksum(typeBytes[type], checksum(payload));
+  const crc = checksum(typeBytes[type]!, checksum(payload));
   const trailer = new Uint8Array(BLOCK_TRAILER_SIZE);
   trailer[0] = type;
   trailer[1] = crc & 0xff;

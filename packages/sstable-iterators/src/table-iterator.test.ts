@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { join } from 'node:path';
 import { compareKeys, EntryKind, type PointEntry } from '@strata-db/memtable';
-import { BlockCache, Table } from '@strata-db/sstable-core';
+import { BlockCache, COMPRESSION_NAMES, Table } from '@strata-db/sstable-core';
 import { TableIterator, tableTombstones } from './index.js';
 import { buildTable, scanBackward, scanForward, tempDir } from './test-support/tables.js';
 import { hex, modelGet, modelMaxCovering, show, tableInput } from './test-support/model.js';
@@ -11,7 +11,7 @@ const builderOptions = fc.record({
   blockSize: fc.constantFrom(64, 256, 4096),
   restartInterval: fc.constantFrom(1, 2, 16),
   bloomBitsPerKey: fc.constantFrom(0, 10),
-  compression: fc.constantFrom('none' as const, 'snappy' as const),
+  compression: fc.constantFrom(...COMPRESSION_NAMES),
 });
 
 type Op =

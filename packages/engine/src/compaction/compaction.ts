@@ -59,6 +59,20 @@ export function keyRangeOf(files: readonly FileMetadata[]): { smallest: Uint8Arr
 }
 
 /**
+ * Whether the outputs will be the bottommost data of their keys: no file below the output level
+ * overlaps the inputs' key range (RocksDB's "bottommost level" compaction). Such tables are where
+ * data comes to rest, so they get the bottommost codec (options.ts, compressionFor).
+ */
+export function isBottommost(c: Compaction, version: Version): boolean {
+  const range = keyRangeOf(inputFiles(c));
+  if (range === undefined) return true;
+  for (let l = c.outputLevel + 1; l < version.numLevels; l++) {
+    if (version.overlappingFiles(l, range.smallest, range.largest).length > 0) return false;
+  }
+  return true;
+}
+
+/**
  * "May older data for these keys exist below the output level?" answered from the Version the
  * compaction was picked from. Every level deeper than the output level is sorted and
  * non-overlapping (L1+ invariant), so a key needs one binary search per level; keys arrive in

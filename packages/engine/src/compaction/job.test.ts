@@ -6,6 +6,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EntryKind, compareEntries, compareKeys, compareTombstones, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
+import type { CompressionName } from '@strata-db/sstable-core';
 import { TableBuilder } from '@strata-db/sstable-builder';
 import { TableIterator } from '@strata-db/sstable-iterators';
 import { tableFileName, tablePath } from '../db/filenames.js';
@@ -22,7 +23,13 @@ import { modelRead } from './test-support/model.js';
 const DIR = '/db';
 const stats = { compactions: 0, trivialMoves: 0, deepest: 0 };
 
-async function harness(opts: { targetFileSize: number; maxBytesForLevelBase: number; l0CompactionTrigger?: number }) {
+interface Codecs {
+  readonly compression: readonly CompressionName[];
+  readonly bottommostCompression: CompressionName | undefined;
+}
+const NO_COMPRESSION: Codecs = { compression: ['none'], bottommostCompression: undefined };
+
+async function harness(opts: { targetFileSize: number; maxBytesForLevelBase: number; l0CompactionTrigger?: number }, codecs: Codecs = NO_COMPRESSION) {
   const fs = new MemoryFileSystem({ syncDelay: () => Promise.resolve() });
   fs.mkdirSync(DIR, { recursive: true });
   const cache = new TableCache(fs, DIR, 1 << 20, 100, 1 << 30);
@@ -39,6 +46,7 @@ async function harness(opts: { targetFileSize: number; maxBytesForLevelBase: num
     targetFileSize: opts.targetFileSize,
     blockSize: 256,
     bloomBitsPerKey: 10,
+    ...codecs,
     sliceMs: 5,
   };
   const picker = new CompactionPicker({ l0CompactionTrigger: opts.l0CompactionTrigger ?? 2, levelSizeMultiplier: 3, ...opts });
@@ -46,7 +54,7 @@ async function harness(opts: { targetFileSize: number; maxBytesForLevelBase: num
   async function flush(points: PointEntry[], tombstones: RangeTombstone[]): Promise<void> {
     if (points.length === 0 && tombstones.length === 0) return;
     const n = versions.newFileNumber();
-    const b = new TableBuilder(tablePath(DIR, n), { fs, fileNumber: n, blockSize: 256 });
+    const b = new TableBuilder(tablePath(DIR, n), { fs, fileNumber: n, blockSize: 256, compression: codecs.compression[0]! });
     for (const p of [...points].sort(compareEntries)) b.add(p);
     for (const t of [...tombstones].sort(compareTombstones)) b.addTombstone(t);
     const m = await b.finish();
@@ -124,8 +132,15 @@ describe('compaction through real tables and the version set', () => {
           }),
           { minLength: 1, maxLength: 40 },
         ),
-        async (batches) => {
-          const h = await harness({ targetFileSize: 400, maxBytesForLevelBase: 1000 });
+        // Mixed codecs in one tree: every level a different one, bottommost outputs another.
+        fc.constantFrom<Codecs>(
+          NO_COMPRESSION,
+          { compression: ['lz4', 'deflate', 'none', 'snappy'], bottommostCompression: 'deflate' },
+          { compression: ['none', 'lz4'], bottommostCompression: undefined },
+          { compression: ['deflate'], bottommostCompression: 'lz4' },
+        ),
+        async (batches, codecs) => {
+          const h = await harness({ targetFileSize: 400, maxBytesForLevelBase: 1000 }, codecs);
           let seq = 0;
           const allPoints: PointEntry[] = [];
           const allTombstones: RangeTombstone[] = [];
@@ -169,6 +184,9 @@ describe('compaction through real tables and the version set', () => {
           await h.compactManual();
           const { points, tombstones } = h.contents();
           expect(tombstones).toEqual([]);
+          // Everything now rests at the bottom: written with the bottommost codec.
+          const bottom = codecs.bottommostCompression ?? codecs.compression.at(-1);
+          for (const { file } of h.versions.current.allFiles()) expect(h.cache.get(file.fileNumber).properties.compression).toBe(bottom);
           const live = KEYS.filter((k) => modelRead(allPoints, allTombstones, k, Number.MAX_SAFE_INTEGER) !== undefined);
           expect(points.map((p) => str(p.key))).toEqual(live.map(str));
           for (const k of live) expect(modelRead(points, [], k, Number.MAX_SAFE_INTEGER)).toBe(modelRead(allPoints, allTombstones, k, Number.MAX_SAFE_INTEGER));

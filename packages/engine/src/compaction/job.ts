@@ -17,7 +17,7 @@
  */
 import type { InternalIterator, RangeTombstone } from '@strata-db/memtable';
 import { TableBuilder, type TableMeta } from '@strata-db/sstable-builder';
-import type { Table } from '@strata-db/sstable-core';
+import type { CompressionName, Table } from '@strata-db/sstable-core';
 import { tablePath } from '../db/filenames.js';
 import type { FileSystem } from '@strata-db/vfs';
 import { MergingIterator } from '../read/merging-iterator.js';
@@ -25,7 +25,8 @@ import { fileMetadataOf, type FileMetadata } from '../version/file-metadata.js';
 import { VersionEdit } from '../version/version-edit.js';
 import type { Version } from '../version/version.js';
 import { CompactionIterator, type CollapseCounters } from './compaction-iterator.js';
-import { inputFiles, olderDataBelow, totalBytes, type Compaction } from './compaction.js';
+import { compressionFor } from '../options.js';
+import { inputFiles, isBottommost, olderDataBelow, totalBytes, type Compaction } from './compaction.js';
 import { LevelIterator } from './level-iterator.js';
 import { OutputSplitter } from './output-splitter.js';
 import { OutputWriter } from './output-writer.js';
@@ -47,6 +48,9 @@ export interface CompactionJobEnv {
   readonly targetFileSize: number;
   readonly blockSize: number;
   readonly bloomBitsPerKey: number;
+  /** Codec per output level, and for bottommost outputs (options.ts). */
+  readonly compression: readonly CompressionName[];
+  readonly bottommostCompression: CompressionName | undefined;
   /** Synchronous work between two yields to the event loop (ms). */
   readonly sliceMs: number;
   /** Throws to abort the job (the database is closing); checked between slices. */
@@ -125,6 +129,8 @@ export async function runCompaction(c: Compaction, version: Version, env: Compac
       grandparents: c.grandparents,
       maxGrandparentOverlapBytes: maxGrandparentOverlapBytes({ targetFileSize: env.targetFileSize }),
     });
+    // Blocks are compressed one at a time as the builder writes them, inside the slices below.
+    const compression = compressionFor(env, c.outputLevel, isBottommost(c, version));
     const writer = new OutputWriter<TableBuilder, TableMeta>(iter, splitter, {
       open: () => {
         const fileNumber = env.versions.newFileNumber();
@@ -133,6 +139,7 @@ export async function runCompaction(c: Compaction, version: Version, env: Compac
           fileNumber,
           blockSize: env.blockSize,
           bloomBitsPerKey: env.bloomBitsPerKey,
+          compression,
         });
         builders.push(b);
         return b;

@@ -60,6 +60,8 @@ export class LeveledCompactor implements Compactor {
       targetFileSize: o.targetFileSize,
       blockSize: o.blockSize,
       bloomBitsPerKey: o.bloomBitsPerKey,
+      compression: o.compression,
+      bottommostCompression: o.bottommostCompression,
       sliceMs: SLICE_MS,
       checkAbort: () => {
         if (this.stopping()) throw new CompactionAborted();

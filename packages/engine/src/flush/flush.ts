@@ -17,6 +17,7 @@ import { TableBuilder } from '@strata-db/sstable-builder';
 import { tablePath } from '../db/filenames.js';
 import type { DbCore, FrozenEntry } from '../db/core.js';
 import { toStrataError } from '../errors.js';
+import { compressionFor } from '../options.js';
 import { Slicer } from './slicer.js';
 import { fileMetadataOf, type FileMetadata } from '../version/file-metadata.js';
 import { VersionEdit } from '../version/version-edit.js';
@@ -32,7 +33,14 @@ export async function flushMemtable(core: DbCore, entry: FrozenEntry): Promise<v
     const path = tablePath(dir, fileNumber);
     let builder: TableBuilder | undefined;
     try {
-      builder = new TableBuilder(path, { fs, blockSize: opts.blockSize, bloomBitsPerKey: opts.bloomBitsPerKey, fileNumber });
+      // Blocks are compressed one at a time as they fill, inside the slices below.
+      builder = new TableBuilder(path, {
+        fs,
+        blockSize: opts.blockSize,
+        bloomBitsPerKey: opts.bloomBitsPerKey,
+        compression: compressionFor(opts, 0, false),
+        fileNumber,
+      });
       const slicer = new Slicer();
       let n = 0;
       for (const e of mem.flushEntries()) {
