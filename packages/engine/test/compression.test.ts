@@ -88,20 +88,32 @@ describe('compression option', () => {
     }
   });
 
-  it('is on by default: flushes and upper levels lz4, bottommost data deflate; JSON shrinks', async () => {
+  it('is on by default: flushes (L0) raw, every other level lz4; JSON shrinks', async () => {
     const location = dir();
     const db = await Database.open(location, { memtableSize: 64 * 1024 });
     await fill(db, 0, 3000);
     await db.flush();
     const flushed = blockCodecs(db, location);
     expect(flushed.size).toBeGreaterThan(0);
-    for (const codecs of flushed.values()) expect([...codecs]).toEqual(['lz4']);
+    for (const codecs of flushed.values()) expect([...codecs]).toEqual(['none']);
     await db.compact();
     const compacted = blockCodecs(db, location);
-    for (const codecs of compacted.values()) expect([...codecs]).toEqual(['deflate']);
+    for (const codecs of compacted.values()) expect([...codecs]).toEqual(['lz4']);
     const bytes = db.stats().levels.reduce((n, l) => n + l.bytes, 0);
     const raw = Array.from({ length: 3000 }, (_, i) => key(i).length + doc(i).length).reduce((a, b) => a + b, 0);
     expect(bytes).toBeLessThan(raw / 2);
+    await expectAll(db, 3000);
+    await db.close();
+  });
+
+  it('bottommostCompression: outputs with nothing older below get it, the levels above keep theirs', async () => {
+    const location = dir();
+    const db = await Database.open(location, { memtableSize: 64 * 1024, bottommostCompression: 'deflate' });
+    await fill(db, 0, 3000);
+    await db.flush();
+    for (const codecs of blockCodecs(db, location).values()) expect([...codecs]).toEqual(['none']);
+    await db.compact();
+    for (const codecs of blockCodecs(db, location).values()) expect([...codecs]).toEqual(['deflate']);
     await expectAll(db, 3000);
     await db.close();
   });

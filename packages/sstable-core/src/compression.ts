@@ -17,11 +17,11 @@
  *
  * Every codec is pure JavaScript, WebAssembly or part of Node: nothing needs a native build. Why
  * these and not others is measured in the sstable-iterators benchmark (README, "Compression"):
- * lz4 is the fast one (several times snappyjs both ways, same ratio), deflate the strong one
- * (about 1.4× lz4's ratio on JSON, at a fifth of its speed) for the bottom level, where most
- * of the data rests and is rewritten least. zstd is not offered: no WebAssembly build measured
- * here reached deflate's speed on 4 KiB blocks (they create a compression context per call),
- * and Node 20's zlib has none.
+ * lz4 is the fast one (several times snappyjs both ways at the same ratio, and a fast failure on
+ * incompressible data), deflate the strong one (~1.35× lz4's ratio on JSON at a quarter of its
+ * speed, and slow to fail). snappy stays readable, and writable, for the tables that used it.
+ * zstd is not offered: the WebAssembly builds measured here were slower than deflate on 4 KiB
+ * blocks (a compression context per call), and Node 20's zlib has none.
  *
  * A block that does not shrink by at least 1/8 is stored raw (type 0): decompressing costs a
  * copy on every cache miss, which is not worth a few saved bytes, and incompressible data then

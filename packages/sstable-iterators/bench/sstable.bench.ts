@@ -16,7 +16,8 @@ import { crc32 } from 'node:zlib';
 import { randomFillSync } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { compareKeys, EntryKind, type PointEntry } from '@strata-db/memtable';
-import { BlockCache, Table } from '@strata-db/sstable-core';
+import { readdirSync, readFileSync } from 'node:fs';
+import { BlockBuilder, BlockCache, COMPRESSION_NAMES, compressionType, sealBlock, Table, unsealBlock } from '@strata-db/sstable-core';
 import { TableBuilder, type TableBuilderOptions } from '@strata-db/sstable-builder';
 import { TableIterator } from '@strata-db/sstable-iterators';
 
@@ -167,8 +168,8 @@ for (const label of ['sequential keys', 'random keys'] as const) {
 
 {
   const entries = entriesFor(sequentialKeys(N), true);
-  for (const compression of ['none', 'snappy'] as const) {
-    const path = join(dir, `snappy-${compression}.sst`);
+  for (const compression of COMPRESSION_NAMES) {
+    const path = join(dir, `compressed-${compression}.sst`);
     const b = await build(path, entries, { compression });
     rows.push({ name: `build, half-compressible values, ${compression} (MB/s)`, value: both(raw, b, MBs, 1).text });
     rows.push({ name: `file size / raw bytes, half-compressible values, ${compression}`, value: fmt(b.size / raw, 3) });
@@ -176,6 +177,75 @@ for (const label of ['sequential keys', 'random keys'] as const) {
     const s = scan(table);
     rows.push({ name: `full scan, no block cache, half-compressible, ${compression} (MB/s)`, value: both(s.bytes, s, MBs, 1).text });
     table.close();
+  }
+}
+
+// Codecs on 4 KiB data blocks (the default block size), built as the table builder builds them
+// (16-byte keys, prefix-compressed, restart points), each compressed and decompressed on its own
+// as the builder and the reader do (through sealBlock / unsealBlock, so the CRC is included).
+// Three kinds of value: JSON documents (~170 B, what most `level` users store), English/Markdown
+// text (this repository's READMEs, line by line) and random bytes (incompressible: what the
+// attempt costs when it fails). Ratio = contents bytes / stored bytes.
+{
+  const utf8 = new TextEncoder();
+  const first = ['Alan', 'Grace', 'Ada', 'Linus', 'Barbara', 'Ken', 'Dennis', 'Margaret'];
+  const last = ['Barbarason', 'Hopper', 'Lovelace', 'Torvalds', 'Liskov', 'Thompson', 'Ritchie', 'Hamilton'];
+  let seed = 7;
+  const r = (n: number): number => {
+    seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+    return (seed >>> 8) % n;
+  };
+  const json = Array.from({ length: 60_000 }, (_, id) => {
+    const f = first[r(8)]!;
+    return utf8.encode(
+      JSON.stringify({ id, name: `${f} ${last[r(8)]!}`, email: `${f.toLowerCase()}.${id}@example.com`, age: 18 + r(60), active: r(2) === 1, score: r(10000) / 100, created: new Date(1.6e12 + r(1e5) * 1e6).toISOString() }),
+    );
+  });
+  const root = join(import.meta.dirname, '..', '..', '..');
+  const readmes = [join(root, 'README.md'), ...readdirSync(join(root, 'packages')).map((p) => join(root, 'packages', p, 'README.md'))];
+  const lines = readmes.flatMap((f) => readFileSync(f, 'utf8').split('\n')).filter((l) => l.length > 0);
+  const text = Array.from({ length: 60_000 }, (_, i) => utf8.encode(lines[i % lines.length]!));
+  const random = Array.from({ length: 60_000 }, () => randomFillSync(new Uint8Array(VALUE)));
+  const blocksOf = (values: Uint8Array[]): Uint8Array[] => {
+    const out: Uint8Array[] = [];
+    const b = new BlockBuilder(16, 8192);
+    values.forEach((v, i) => {
+      b.add(Buffer.from(String(i).padStart(KEY, '0')), i + 1, EntryKind.Put, v);
+      if (b.currentSize >= 4096) {
+        out.push(b.finish().slice());
+        b.reset();
+      }
+    });
+    return out;
+  };
+  for (const [kind, values] of [['JSON', json], ['text', text], ['random', random]] as const) {
+    const blocks = blocksOf(values);
+    const bytes = blocks.reduce((n, b) => n + b.length, 0);
+    for (const name of COMPRESSION_NAMES) {
+      const type = compressionType(name);
+      let sealed = blocks.map((b) => sealBlock(b, type)); // warm-up
+      gc();
+      const c = timed(() => {
+        for (let round = 0; round < 3; round++) sealed = blocks.map((b) => sealBlock(b, type));
+        return sealed;
+      });
+      const stored = sealed.map((s) => {
+        const out = new Uint8Array(s.payload.length + s.trailer.length);
+        out.set(s.payload);
+        out.set(s.trailer, s.payload.length);
+        return out;
+      });
+      const storedBytes = sealed.reduce((n, s) => n + s.payload.length, 0);
+      for (const s of stored) unsealBlock(s, 'bench', 0); // warm-up
+      gc();
+      const d = timed(() => {
+        for (let round = 0; round < 3; round++) for (const s of stored) unsealBlock(s, 'bench', 0);
+      });
+      rows.push({
+        name: `codec ${name}, ${kind} blocks: ratio; compress, decompress (MB/s)`,
+        value: `${fmt(bytes / storedBytes, 2)}; ${both(3 * bytes, c, MBs, 0).text}; ${both(3 * bytes, d, MBs, 0).text}`,
+      });
+    }
   }
 }
 

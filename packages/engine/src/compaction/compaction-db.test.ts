@@ -16,7 +16,10 @@ const options = {
   levelSizeMultiplier: 4,
   l0CompactionTrigger: 2,
   numLevels: 5,
-};
+  // The cases place data by size (a level's target in raw bytes of these dot-padded values);
+  // compressed, the values would shrink ~10× and land elsewhere. Compression has its own tests.
+  compression: 'none',
+} as const;
 const key = (i: number): string => `k${String(i).padStart(3, '0')}`;
 const val = (tag: string, i: number): string => `${tag}-${i}`.padEnd(100, '.');
 

@@ -22,7 +22,10 @@ import { makeWorkload } from './support/workload.js';
 const OPTIONS = { ...TINY, bloomBitsPerKey: 10 };
 const STEPS = 150;
 
-const FIXED_SEEDS = [1];
+// A fixed seed's image must hold every kind of file and table region (checked below). Seed 1's
+// stopped holding a live range-tombstone block when compression became the default (smaller
+// tables reach the bottom level sooner, where tombstones are dropped); seed 2's holds one.
+const FIXED_SEEDS = [2];
 
 describe('corruption', () => {
   for (const seed of seeds('corruption', FIXED_SEEDS)) {
