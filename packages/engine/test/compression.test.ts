@@ -184,7 +184,7 @@ describe('compression option', () => {
       caught = err;
     }
     expect(caught).toMatchObject({ code: 'CORRUPTION' });
-    expect(String((caught as Error).message)).toContain(path.slice(location.length + 1));
+    expect((caught as Error).message).toContain(path.slice(location.length + 1));
     const report = await db.verify();
     expect(report.ok).toBe(false);
     await db.close();
