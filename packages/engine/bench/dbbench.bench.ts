@@ -12,6 +12,9 @@
 //                                                   BENCH_MAX_SECONDS caps each put sample, default 4 s)
 //   BENCH_BLOCK_CACHE=8388608 …                    equal block caches: Strata's blockCacheSize and classic-level's
 //                                                   cacheSize, in bytes (default: each engine's own default)
+//   BENCH_STRATA_UNCOMPRESSED=1 …                  adds Strata with compression: 'none' (as before compression was
+//                                                   on by default), interleaved with the others: the cost of compression
+//                                                   in the same run
 //
 // Durability, made comparable:
 //   - non-durable writes (fills, single puts): each engine's default — the write has reached the
@@ -29,7 +32,7 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ClassicLevel } from 'classic-level';
 import { open as lmdbOpen, type Database as LmdbDatabase } from 'lmdb';
-import { Database } from '../src/index.js';
+import { Database, type DatabaseOptions } from '../src/index.js';
 import { KEY_SIZE, key, shuffled, value, VALUE_SIZE } from './support/db-bench-data.js';
 
 const env = (name: string, def: number): number => {
@@ -74,13 +77,13 @@ interface Engine {
   open(dir: string): Promise<Handle>;
 }
 
-const strata: Engine = {
-  name: 'strata',
+const strataEngine = (name: string, options: DatabaseOptions): Engine => ({
+  name,
   getName: 'await db.get',
   getSyncName: 'db.getSync',
   scanName: 'for await db.iterate()',
   async open(dir) {
-    const db = await Database.open(dir, { sync: false, ...(BLOCK_CACHE > 0 ? { blockCacheSize: BLOCK_CACHE } : {}) });
+    const db = await Database.open(dir, { sync: false, ...options, ...(BLOCK_CACHE > 0 ? { blockCacheSize: BLOCK_CACHE } : {}) });
     return {
       async batch(keys, values) {
         const b = db.batch();
@@ -109,7 +112,9 @@ const strata: Engine = {
       close: () => db.close(),
     };
   },
-};
+});
+const strata = strataEngine('strata', {});
+const strataUncompressed = strataEngine('strata-uncompressed', { compression: 'none' });
 
 const classic: Engine = {
   name: 'classic-level',
@@ -175,7 +180,7 @@ const lmdb: Engine = {
   },
 };
 
-const allEngines = [strata, classic, lmdb];
+const allEngines = [strata, classic, lmdb, ...(process.env.BENCH_STRATA_UNCOMPRESSED === '1' ? [strataUncompressed] : [])];
 
 // ---- measuring -----------------------------------------------------------------------------
 
@@ -426,14 +431,16 @@ const sizes: Record<Workload, string> = {
   readseq: `${N}`,
 };
 console.log(`Medians of ${ROUNDS} rounds, ops/s (higher is better); ratio > 1: Strata faster. ${new Date().toISOString().slice(0, 10)}, node ${process.version}.\n`);
-console.log('| workload | ops | Strata | classic-level | lmdb | Strata / classic-level | Strata / lmdb |');
-console.log('|---|---:|---:|---:|---:|---:|---:|');
+const withUncompressed = engines.includes(strataUncompressed);
+console.log(`| workload | ops | Strata | classic-level | lmdb | Strata / classic-level | Strata / lmdb |${withUncompressed ? ' Strata uncompressed | Strata / Strata uncompressed |' : ''}`);
+console.log(`|---|---:|---:|---:|---:|---:|---:|${withUncompressed ? '---:|---:|' : ''}`);
 for (const w of WORKLOADS) {
   if (!wanted(w)) continue;
   const s = opsPerSec(strata, w);
   const c = opsPerSec(classic, w);
   const l = opsPerSec(lmdb, w);
-  console.log(`| ${w} | ${sizes[w]} | ${fmt(s)} | ${fmt(c)} | ${fmt(l)} | ${ratio(s, c)} | ${ratio(s, l)} |`);
+  const u = opsPerSec(strataUncompressed, w);
+  console.log(`| ${w} | ${sizes[w]} | ${fmt(s)} | ${fmt(c)} | ${fmt(l)} | ${ratio(s, c)} | ${ratio(s, l)} |${withUncompressed ? ` ${fmt(u)} | ${ratio(s, u)} |` : ''}`);
 }
 console.log(`\n\\* at most; a sample stops after ${MAX_SECONDS} s.`);
 console.log(`Read APIs: ${engines.map((e) => `${e.name}: ${e.getName} / ${e.getSyncName} / ${e.scanName}`).join('; ')}.`);

@@ -1,11 +1,11 @@
 import { nodeFileSystem } from '@strata-db/vfs';
 import { FaultInjectingFileSystem } from '@strata-db/vfs/testing';
 import { afterAll, describe, expect, it } from 'vitest';
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EntryKind, type PointEntry } from '@strata-db/memtable';
-import { COMPRESSION_NAMES, Table, TableError } from '@strata-db/sstable-core';
+import { COMPRESSION_NAMES, CompressionType, Table, TableError } from '@strata-db/sstable-core';
 import { TableBuilder } from './index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-builder-'));
@@ -216,6 +216,23 @@ describe('TableBuilder output', () => {
       t.close();
     }
     for (let i = 1; i < sizes.length; i++) expect(sizes[i]!, COMPRESSION_NAMES[i]).toBeLessThan(sizes[0]! / 3);
+  });
+
+  it('stops trying to compress after a run of incompressible blocks, probing one in 16 until one shrinks', async () => {
+    const path = nextPath();
+    const tb = new TableBuilder(path, { compression: 'lz4', blockSize: 256 });
+    const random = (): Uint8Array => Uint8Array.from({ length: 300 }, () => Math.floor(Math.random() * 256));
+    const compressible = (i: number): Uint8Array => new TextEncoder().encode(`value ${i} `.repeat(30));
+    // One entry per block (values above the block size): block i holds key i.
+    for (let i = 0; i < 48; i++) tb.add({ key: b(`key${String(i).padStart(3, '0')}`), seq: 1, kind: EntryKind.Put, value: i === 20 || i >= 32 ? compressible(i) : random() });
+    await tb.finish();
+    const bytes = readFileSync(path);
+    const t = Table.open(path);
+    expect(t.blockCount).toBe(48);
+    const types = Array.from({ length: t.blockCount }, (_, i) => bytes[t.blockHandle(i).offset + t.blockHandle(i).size]);
+    t.close();
+    expect(types[20]).toBe(CompressionType.None); // inside the incompressible run, not a probe: not even tried
+    expect(types.slice(32)).toEqual(Array(16).fill(CompressionType.LZ4)); // block 32 is a probe; it shrinks; every later block is tried
   });
 
   it('index separators are shortened: long keys cost a few bytes each in the index', async () => {

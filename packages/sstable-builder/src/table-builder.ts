@@ -77,6 +77,14 @@ export interface TableMeta {
 }
 
 const WRITE_BUFFER = 256 * 1024;
+/**
+ * Data blocks in a row that did not shrink by 1/8 after which the builder stops trying every
+ * block and tries one in PROBE_INTERVAL (any success resumes trying every block). A table's data
+ * is usually of one kind: random or already-compressed values would otherwise pay a failed
+ * attempt per block — for deflate ~10× lz4's cost (btrfs's "incompressible" flag, per table).
+ */
+const INCOMPRESSIBLE_RUN = 8;
+const PROBE_INTERVAL = 16;
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextEncoder();
 
@@ -111,6 +119,10 @@ export class TableBuilder {
   private entries = 0;
   private deletes = 0;
   private dataBlocks = 0;
+  /** Codec of the last block written (its trailer's type byte). */
+  private lastBlockType = 0;
+  /** Data blocks in a row stored raw although a codec was asked for (see INCOMPRESSIBLE_RUN). */
+  private incompressibleRun = 0;
   private dataBytes = 0;
   private rawKeyBytes = 0;
   private rawValueBytes = 0;
@@ -350,7 +362,10 @@ export class TableBuilder {
   }
 
   private flushDataBlock(): void {
-    const h = this.writeBlock(this.dataBlock.finish(), this.compression);
+    const attempt =
+      this.compression !== CompressionType.None && (this.incompressibleRun < INCOMPRESSIBLE_RUN || this.dataBlocks % PROBE_INTERVAL === 0);
+    const h = this.writeBlock(this.dataBlock.finish(), attempt ? this.compression : CompressionType.None);
+    if (attempt) this.incompressibleRun = this.lastBlockType === CompressionType.None ? this.incompressibleRun + 1 : 0;
     this.dataBlock.reset();
     this.dataBlocks++;
     this.dataBytes += h.size + 5;
@@ -367,6 +382,7 @@ export class TableBuilder {
   /** Appends one block and its trailer to the write buffer; returns its handle. */
   private writeBlock(contents: Uint8Array, compression: CompressionType): BlockHandle {
     const sealed = sealBlock(contents, compression);
+    this.lastBlockType = sealed.trailer[0]!;
     const handle = { offset: this.flushed + this.out.length, size: sealed.payload.length };
     this.out.putBytes(sealed.payload);
     this.out.putBytes(sealed.trailer);
