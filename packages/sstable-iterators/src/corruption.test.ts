@@ -16,7 +16,7 @@ function smallInput(): { entries: PointEntry[]; tombstones: RangeTombstone[] } {
   const entries: PointEntry[] = [];
   for (let i = 0; i < 40; i++) {
     const key = enc.encode(`key-${String(i * 7).padStart(4, '0')}`);
-    entries.push({ key, seq: 100 + i, kind: EntryKind.Put, value: enc.encode(`value number ${i} `.padEnd(32, '.')) });
+    entries.push({ key, seq: 100 + i, kind: EntryKind.Put, value: enc.encode(`value number ${i} `.padEnd(24, '.')) });
     if (i % 5 === 0) entries.push({ key, seq: 50 + i, kind: EntryKind.Delete, value: new Uint8Array(0) });
   }
   const tombstones = [
@@ -99,7 +99,7 @@ describe('corruption', () => {
         }
       }
     }
-  });
+  }, 240_000); // a sweep: every byte, twice, for each codec
 
   it('a table truncated at any length fails to open with CORRUPTION', async () => {
     const fs = new MemoryFileSystem();
