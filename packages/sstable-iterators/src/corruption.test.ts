@@ -16,7 +16,7 @@ function smallInput(): { entries: PointEntry[]; tombstones: RangeTombstone[] } {
   const entries: PointEntry[] = [];
   for (let i = 0; i < 40; i++) {
     const key = enc.encode(`key-${String(i * 7).padStart(4, '0')}`);
-    entries.push({ key, seq: 100 + i, kind: EntryKind.Put, value: enc.encode(`value number ${i} `.padEnd(24, '.')) });
+    entries.push({ key, seq: 100 + i, kind: EntryKind.Put, value: enc.encode(`value number ${i}`) });
     if (i % 5 === 0) entries.push({ key, seq: 50 + i, kind: EntryKind.Delete, value: new Uint8Array(0) });
   }
   const tombstones = [
