@@ -19,6 +19,7 @@ import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { open as lmdbOpen } from 'lmdb';
 import { Database, type DatabaseOptions } from '../src/index.js';
+import { shuffled } from './support/db-bench-data.js';
 
 const env = (name: string, def: number): number => {
   const v = process.env[name];
@@ -59,21 +60,6 @@ function doc(id: number): Buffer {
   );
 }
 const key = (id: number): Buffer => Buffer.from(`doc:${String(id).padStart(8, '0')}`);
-
-/** A seeded permutation of 0..n-1 (the same for every engine). */
-function shuffled(n: number, seed: number): Uint32Array {
-  const a = new Uint32Array(n);
-  for (let i = 0; i < n; i++) a[i] = i;
-  let s = seed >>> 0;
-  for (let i = n - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = s % (i + 1);
-    const t = a[i]!;
-    a[i] = a[j]!;
-    a[j] = t;
-  }
-  return a;
-}
 
 // ---- engines -------------------------------------------------------------------------------
 
