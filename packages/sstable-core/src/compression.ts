@@ -20,8 +20,9 @@
  * lz4 is the fast one (several times snappyjs both ways at the same ratio, and a fast failure on
  * incompressible data), deflate the strong one (~1.35× lz4's ratio on JSON at a quarter of its
  * speed, and slow to fail). snappy stays readable, and writable, for the tables that used it.
- * zstd is not offered: the WebAssembly builds measured here were slower than deflate on 4 KiB
- * blocks (a compression context per call), and Node 20's zlib has none.
+ * zstd is not offered yet: the one WebAssembly build that measured well here (@bokuweb/zstd-wasm,
+ * level 1: deflate's speed, ~12% smaller on JSON) compiles its module asynchronously, and table
+ * reads are synchronous (getSync); Node 20's zlib has no zstd. Type 4 is where it would go.
  *
  * A block that does not shrink by at least 1/8 is stored raw (type 0): decompressing costs a
  * copy on every cache miss, which is not worth a few saved bytes, and incompressible data then
@@ -54,8 +55,8 @@ export function compressionType(name: CompressionName): CompressionType {
 export const MAX_BLOCK_CONTENTS = 256 * 1024 * 1024;
 
 /**
- * zlib level 1: on 4 KiB JSON blocks it keeps ~93% of level 6's ratio at about twice the speed
- * (sstable-iterators benchmark); compaction time is what the bottom level pays for its ratio.
+ * zlib level 1: on 4 KiB JSON blocks it keeps ~93% of level 6's ratio at ~1.4× its speed
+ * (CPU time, measured while choosing); compaction time is what the bottom level pays for its ratio.
  */
 const DEFLATE_OPTIONS = { level: 1 } as const;
 const INFLATE_OPTIONS = { maxOutputLength: MAX_BLOCK_CONTENTS } as const;
