@@ -180,6 +180,18 @@ for (const label of ['sequential keys', 'random keys'] as const) {
   }
 }
 
+// What a codec costs a table build when nothing compresses (random values): the attempt, cut to
+// one block in 16 by the builder after a run of failures.
+{
+  const entries = entriesFor(sequentialKeys(N), false);
+  for (const compression of COMPRESSION_NAMES) {
+    const path = join(dir, `random-${compression}.sst`);
+    await build(path, entries, { compression }); // warm-up
+    const b = await build(path, entries, { compression });
+    rows.push({ name: `build, random (incompressible) values, ${compression} (MB/s)`, value: both(raw, b, MBs, 1).text });
+  }
+}
+
 // Codecs on 4 KiB data blocks (the default block size), built as the table builder builds them
 // (16-byte keys, prefix-compressed, restart points), each compressed and decompressed on its own
 // as the builder and the reader do (through sealBlock / unsealBlock, so the CRC is included).
