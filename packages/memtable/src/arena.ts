@@ -9,6 +9,12 @@
  * Invariant relied on by every reader: bytes, once written, are never moved or overwritten,
  * and chunks are never released before the arena itself. So a view handed out over arena
  * bytes (a `PointEntry`'s key or value) stays valid and unchanged for as long as it is held.
+ *
+ * Chunks are `SharedArrayBuffer`s: a frozen memtable is handed to another thread (the
+ * engine's background flush) without copying a byte (see `SharedMemtableImage`). Accessing
+ * shared memory with plain loads and stores costs the same as ordinary memory; the bytes a
+ * reader in another thread sees are only ever written before the memtable was frozen, and the
+ * hand-over (`postMessage`) orders those writes before the reader's loads.
  */
 
 /** First chunk is small so that the many short-lived memtables of tests stay cheap. */
@@ -19,9 +25,9 @@ const MAX_CHUNK_BYTES = 1 << 20;
 export class ByteArena {
   /**
    * Every chunk, in allocation order; a chunk's index is how nodes refer to it. Buffers (each
-   * its own ArrayBuffer, byteOffset 0) so that long keys can use the native `compare`.
+   * over its own SharedArrayBuffer, byteOffset 0) so that long keys can use the native `compare`.
    */
-  readonly chunks: Buffer[] = [];
+  readonly chunks: Buffer[];
   /** Index of the chunk that `reserve` bumps into; -1 before the first allocation. */
   private current = -1;
   private position = 0;
@@ -32,6 +38,13 @@ export class ByteArena {
   bytesUsed = 0;
   /** Bytes of every chunk allocated (payload plus the unused tail of each chunk). */
   bytesAllocated = 0;
+
+  /** An empty arena, or (given the chunks of another arena, e.g. from another thread) a read-only view of them. */
+  constructor(chunks: readonly Uint8Array[] = [], bytesUsed = 0) {
+    this.chunks = chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+    this.bytesUsed = bytesUsed;
+    for (const c of chunks) this.bytesAllocated += c.byteLength;
+  }
 
   /**
    * Reserves `n` contiguous bytes and returns their offset inside chunk `this.lastChunk`.
@@ -60,7 +73,7 @@ export class ByteArena {
   }
 
   private allocate(size: number): number {
-    this.chunks.push(Buffer.alloc(size));
+    this.chunks.push(Buffer.from(new SharedArrayBuffer(size)));
     this.bytesAllocated += size;
     return this.chunks.length - 1;
   }

@@ -6,11 +6,36 @@
  * object fails loudly instead of losing a write.
  */
 import { MemtableError } from './errors.js';
-import { MemtableReader } from './memtable-reader.js';
+import { MemtableReader, MemtableState } from './memtable-reader.js';
+import type { SharedMemtableImage } from './shared-image.js';
 import type { BatchOp } from './types.js';
 
-/** Made by `Memtable.freeze()` only: the state it is built over must already be marked frozen. */
+/**
+ * Made by `Memtable.freeze()` (the state it is built over must already be marked frozen), or
+ * by `FrozenMemtable.fromImage` in another thread.
+ */
 export class FrozenMemtable extends MemtableReader {
+  /**
+   * The memtable's memory and bookkeeping for a reader in another thread (see
+   * shared-image.ts): post it, and build `FrozenMemtable.fromImage(image)` there. Copies no
+   * point entry; the range tombstones are copied.
+   */
+  image(): SharedMemtableImage {
+    return { points: this.state.points.image(), tombstones: this.state.tombstones.inArrivalOrder(), maxLsn: this.state.maxLsn };
+  }
+
+  /**
+   * A read-only memtable over an image taken in another thread: same entries, same answers,
+   * the same memory (nothing of the point entries is copied).
+   */
+  static fromImage(image: SharedMemtableImage): FrozenMemtable {
+    const state = new MemtableState(image.points);
+    for (const t of image.tombstones) state.tombstones.add(t.start, t.end, t.seq);
+    state.maxLsn = image.maxLsn;
+    state.frozen = true;
+    return new FrozenMemtable(state);
+  }
+
   put(_key: Uint8Array, _value: Uint8Array, _seq: number): never {
     throw frozen('put');
   }

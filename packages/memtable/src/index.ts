@@ -3,6 +3,7 @@ export type { BatchOp, InternalIterator, PointEntry, RangeTombstone } from './ty
 export { MemtableError, type MemtableErrorCode } from './errors.js';
 export { Memtable } from './memtable.js';
 export { FrozenMemtable } from './frozen-memtable.js';
+export type { SharedMemtableImage } from './shared-image.js';
 export { MemtableReader, type MemtableGetResult, type ScanOptions, type VisibleEntry } from './memtable-reader.js';
 export { VisibleIterator } from './visible-iterator.js';
 export { FragmentedRangeTombstones, fragmentTombstones } from './fragmenter.js';

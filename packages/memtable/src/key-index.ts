@@ -10,7 +10,8 @@
  * Open addressing with linear probing over `slots`, two int32 per slot: the key's full
  * 32-bit hash (so probes and rehashing rarely touch a node), then the node number (0 =
  * empty slot; node 0 is the skiplist head, never a key's node). The table doubles when
- * more than 3/4 full. Nothing is ever removed — a memtable only grows.
+ * more than 3/4 full. Nothing is ever removed — a memtable only grows. The table lives in a
+ * SharedArrayBuffer, so a frozen memtable's index can be read from another thread.
  */
 const INITIAL_SLOTS = 64;
 
@@ -27,12 +28,28 @@ export interface IndexedNodes {
   keyEquals(node: number, key: Uint8Array): boolean;
 }
 
+/** What another thread needs to read a frozen KeyIndex (structured-cloneable; `slots` is shared, not copied). */
+export interface KeyIndexImage {
+  readonly slots: Int32Array;
+  readonly size: number;
+}
+
 export class KeyIndex {
   /** [hash, node] pairs; capacity = slots.length / 2, a power of two. */
-  private slots = new Int32Array(INITIAL_SLOTS * 2);
-  private mask = INITIAL_SLOTS - 1;
+  private slots: Int32Array;
+  private mask: number;
   /** Distinct keys indexed. */
-  size = 0;
+  size: number;
+
+  constructor(image?: KeyIndexImage) {
+    this.slots = image?.slots ?? sharedInt32(INITIAL_SLOTS * 2);
+    this.mask = this.slots.length / 2 - 1;
+    this.size = image?.size ?? 0;
+  }
+
+  image(): KeyIndexImage {
+    return { slots: this.slots, size: this.size };
+  }
 
   /** The node of the newest version of `key` (hash `hash`), or NIL. */
   find(list: IndexedNodes, key: Uint8Array, hash: number): number {
@@ -71,7 +88,7 @@ export class KeyIndex {
   private grow(): void {
     const old = this.slots;
     const capacity = (this.mask + 1) * 2;
-    const slots = new Int32Array(capacity * 2);
+    const slots = sharedInt32(capacity * 2);
     const mask = capacity - 1;
     for (let j = 0; j < old.length; j += 2) {
       const node = old[j + 1]!;
@@ -113,4 +130,9 @@ export function hashKey(key: Uint8Array): number {
   h = Math.imul(h, 0xc2b2ae35);
   h ^= h >>> 16;
   return h;
+}
+
+/** A zeroed Int32Array over a SharedArrayBuffer (see arena.ts for why shared). */
+export function sharedInt32(length: number): Int32Array {
+  return new Int32Array(new SharedArrayBuffer(length * 4));
 }

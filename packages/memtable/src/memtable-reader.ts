@@ -9,7 +9,7 @@ import { MemtableError } from './errors.js';
 import type { FragmentedRangeTombstones } from './fragmenter.js';
 import { MemtableIterator } from './memtable-iterator.js';
 import { RangeTombstoneSet } from './range-tombstones.js';
-import { NIL, PointSkiplist } from './skiplist.js';
+import { NIL, PointSkiplist, type SkiplistImage } from './skiplist.js';
 import { EntryKind, compareKeys, type InternalIterator, type PointEntry, type RangeTombstone } from './types.js';
 import { VisibleIterator } from './visible-iterator.js';
 
@@ -47,11 +47,16 @@ export interface ScanOptions {
 
 /** Everything a memtable holds. One instance is shared by a `Memtable` and its `FrozenMemtable`. */
 export class MemtableState {
-  readonly points = new PointSkiplist();
+  readonly points: PointSkiplist;
   readonly tombstones = new RangeTombstoneSet();
   /** Largest seq written or injected (`maxLsn()`). */
   maxLsn = 0;
   frozen = false;
+
+  /** Empty, or over the shared memory of a skiplist image (see shared-image.ts). */
+  constructor(points?: SkiplistImage) {
+    this.points = new PointSkiplist(points);
+  }
 }
 
 export abstract class MemtableReader {

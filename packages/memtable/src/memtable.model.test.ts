@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Memtable, type MemtableReader } from './index.js';
+import { FrozenMemtable, Memtable, type MemtableReader } from './index.js';
 import type { PointSkiplist } from './skiplist.js';
 import { Model, probeKeys } from './test-support/model.js';
 import { compareKeys, type BatchOp, type PointEntry, type RangeTombstone } from './types.js';
@@ -203,6 +203,11 @@ describe('Memtable against a brute-force model', () => {
         const frozen = m.freeze();
         checkReads(frozen, model, [model.maxSeq, ...sampled], probes);
         checkContents(frozen, model);
+        // So does one rebuilt from its image after a structured clone (what postMessage does).
+        const view = FrozenMemtable.fromImage(structuredClone(frozen.image()));
+        checkReads(view, model, [model.maxSeq], probes);
+        checkContents(view, model);
+        expect(view.approximateBytes()).toBe(frozen.approximateBytes());
       }),
       { numRuns: 150 }
     );

@@ -71,6 +71,11 @@ export class RangeTombstoneSet {
     this.bytes += start.length + end.length + TOMBSTONE_OVERHEAD_BYTES;
   }
 
+  /** Every tombstone in arrival (= seq ASC) order: re-adding them in this order rebuilds the set. */
+  inArrivalOrder(): readonly RangeTombstone[] {
+    return this.arrivals.slice();
+  }
+
   /** Every tombstone as written, (start ASC, seq DESC). The array is never mutated later. */
   all(): readonly RangeTombstone[] {
     this.sortedCopy ??= Object.freeze(this.sorted.slice());

@@ -46,6 +46,10 @@
  *
  * Key and value bytes live contiguously in a `ByteArena` (key first, value right after).
  *
+ * Every array (and the arena's chunks, and the key index) is backed by a SharedArrayBuffer:
+ * `image()` of a list that takes no more inserts hands all of it to another thread without a
+ * copy, and `new PointSkiplist(image)` there is a read-only view of the same memory.
+ *
  * Invariants relied on:
  *  - Nodes and towers are never removed or moved within their address spaces; addresses stay
  *    valid for the life of the list. The arrays themselves ARE replaced when they grow, so
@@ -58,7 +62,7 @@
  *    which `index` (a hash from key to that node) finds without a search.
  */
 import { ByteArena } from './arena.js';
-import { KeyIndex, hashKey } from './key-index.js';
+import { KeyIndex, hashKey, sharedInt32, type KeyIndexImage } from './key-index.js';
 import { EntryKind, type PointEntry } from './types.js';
 
 /** Enough for 4^16 ≈ 4·10^9 entries at p = 1/4 before searches start to degrade. */
@@ -124,6 +128,28 @@ export function keyPrefix(key: Uint8Array): number {
   return keyWord(key, 0, key.length, 0);
 }
 
+/**
+ * Everything a reader in another thread needs to read a list that takes no more inserts:
+ * structured-cloneable, and the typed arrays are over SharedArrayBuffers, so `postMessage`
+ * shares them rather than copying. Valid only while the source list takes no inserts (a
+ * growing list replaces its arrays).
+ */
+export interface SkiplistImage {
+  readonly hot: Int32Array;
+  readonly nodes: Int32Array;
+  readonly towers: Int32Array;
+  readonly chunks: readonly Uint8Array[];
+  readonly bytesUsed: number;
+  readonly index: KeyIndexImage;
+  readonly count: number;
+  readonly towersUsed: number;
+  readonly height: number;
+  readonly tail: number;
+  readonly lastTowers: Int32Array;
+  readonly shared: number;
+  readonly sharedBytes: Uint8Array;
+}
+
 export class PointSkiplist {
   /** The search fields of each entry (cached prefix, level-0 next); replaced (grown) by `insert`. */
   private hot: Int32Array;
@@ -131,9 +157,9 @@ export class PointSkiplist {
   private nodes: Int32Array;
   /** Upper levels of the taller entries; replaced (grown) by `insert`. */
   private towers: Int32Array;
-  readonly arena = new ByteArena();
+  readonly arena: ByteArena;
   /** Key → node of its newest version: point reads and rewrites of a key skip the search. */
-  readonly index = new KeyIndex();
+  readonly index: KeyIndex;
   /** Number of entries (versions). */
   count = 0;
   private towersUsed = T_NEXT + MAX_HEIGHT;
@@ -149,16 +175,56 @@ export class PointSkiplist {
    */
   private shared = 0;
   /** The first key's first `shared` bytes (what every key starts with). */
-  private sharedBytes = EMPTY;
+  private sharedBytes: Uint8Array = EMPTY;
   /** xorshift32 state: a fixed seed makes node heights, and so memory use, reproducible. */
   private rng = 0x9e3779b9 | 0;
   /** Scratch for `insert`: the last tower (levels ≥ 1) or node (level 0) before the new entry. */
   private readonly splice = new Int32Array(MAX_HEIGHT);
 
-  constructor() {
-    this.hot = new Int32Array(HOT_SLOTS * 16);
-    this.nodes = new Int32Array(NODE_SLOTS * 16);
-    this.towers = new Int32Array(64);
+  /** An empty list, or a read-only view of another list's `image()` (e.g. from another thread). */
+  constructor(image?: SkiplistImage) {
+    if (image === undefined) {
+      this.hot = sharedInt32(HOT_SLOTS * 16);
+      this.nodes = sharedInt32(NODE_SLOTS * 16);
+      this.towers = sharedInt32(64);
+      this.arena = new ByteArena();
+      this.index = new KeyIndex();
+      return;
+    }
+    this.hot = image.hot;
+    this.nodes = image.nodes;
+    this.towers = image.towers;
+    this.arena = new ByteArena(image.chunks, image.bytesUsed);
+    this.index = new KeyIndex(image.index);
+    this.count = image.count;
+    this.towersUsed = image.towersUsed;
+    this.height = image.height;
+    this.tail = image.tail;
+    this.lastTowers.set(image.lastTowers);
+    this.shared = image.shared;
+    this.sharedBytes = image.sharedBytes;
+  }
+
+  /**
+   * The list's memory and bookkeeping, for a reader in another thread; see `SkiplistImage`.
+   * The caller guarantees no insert follows (the memtable is frozen).
+   */
+  image(): SkiplistImage {
+    return {
+      hot: this.hot,
+      nodes: this.nodes,
+      towers: this.towers,
+      chunks: this.arena.chunks,
+      bytesUsed: this.arena.bytesUsed,
+      index: this.index.image(),
+      count: this.count,
+      towersUsed: this.towersUsed,
+      height: this.height,
+      tail: this.tail,
+      lastTowers: this.lastTowers.slice(),
+      shared: this.shared,
+      sharedBytes: this.sharedBytes,
+    };
   }
 
   /** Int32 slots in use in both arrays, heads included. */
@@ -553,10 +619,10 @@ export class PointSkiplist {
   private growEntries(): void {
     const capacity = this.nodes.length / NODE_SLOTS;
     const next = capacity < 1 << 17 ? capacity * 2 : capacity + (capacity >>> 2);
-    const nodes = new Int32Array(next * NODE_SLOTS);
+    const nodes = sharedInt32(next * NODE_SLOTS);
     nodes.set(this.nodes);
     this.nodes = nodes;
-    const hot = new Int32Array(next * HOT_SLOTS);
+    const hot = sharedInt32(next * HOT_SLOTS);
     hot.set(this.hot);
     this.hot = hot;
   }
@@ -583,7 +649,7 @@ export class PointSkiplist {
  */
 function grown(array: Int32Array, needed: number): Int32Array {
   const length = array.length;
-  const bigger = new Int32Array(Math.max(needed, length < 1 << 20 ? length * 2 : length + (length >>> 2)));
+  const bigger = sharedInt32(Math.max(needed, length < 1 << 20 ? length * 2 : length + (length >>> 2)));
   bigger.set(array);
   return bigger;
 }
