@@ -5,7 +5,7 @@
  * dropped. Every write method exists only to throw FROZEN, so a caller holding the wrong
  * object fails loudly instead of losing a write.
  */
-import { MemtableError } from './errors.js';
+import { StrataError } from '@strata-db/errors';
 import { MemtableReader, MemtableState } from './memtable-reader.js';
 import type { SharedMemtableImage } from './shared-image.js';
 import type { BatchOp } from './types.js';
@@ -62,6 +62,6 @@ export class FrozenMemtable extends MemtableReader {
   }
 }
 
-function frozen(op: string): MemtableError {
-  return new MemtableError('FROZEN', `${op} on a frozen memtable: write to the new active memtable instead`);
+function frozen(op: string): StrataError {
+  return new StrataError('FROZEN', `${op} on a frozen memtable: write to the new active memtable instead`);
 }

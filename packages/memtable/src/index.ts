@@ -1,6 +1,5 @@
 export { EntryKind, compareEntries, compareKeys, compareTombstones } from './types.js';
 export type { BatchOp, InternalIterator, PointEntry, RangeTombstone } from './types.js';
-export { MemtableError, type MemtableErrorCode } from './errors.js';
 export { Memtable } from './memtable.js';
 export { FrozenMemtable } from './frozen-memtable.js';
 export type { SharedMemtableImage } from './shared-image.js';

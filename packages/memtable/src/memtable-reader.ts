@@ -5,7 +5,7 @@
  * Visibility rules (docs/design-rules.md#r6): a reader at snapshot S sees version k#u iff u ≤ S,
  * and a tombstone [s, e)#t with t ≤ S hides k#u iff s ≤ k < e and u < t.
  */
-import { MemtableError } from './errors.js';
+import { StrataError } from '@strata-db/errors';
 import type { FragmentedRangeTombstones } from './fragmenter.js';
 import { MemtableIterator } from './memtable-iterator.js';
 import { RangeTombstoneSet } from './range-tombstones.js';
@@ -208,5 +208,5 @@ function checkSnapshot(snapshotSeq: number): void {
 }
 
 export function invalid(message: string): never {
-  throw new MemtableError('INVALID_ARGUMENT', message);
+  throw new StrataError('INVALID_ARGUMENT', message);
 }

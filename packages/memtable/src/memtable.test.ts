@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EntryKind, FrozenMemtable, Memtable, MemtableError, type PointEntry } from './index.js';
+import { StrataError } from '@strata-db/errors';
+import { EntryKind, FrozenMemtable, Memtable, type PointEntry } from './index.js';
 
 const b = (s: string): Uint8Array => new TextEncoder().encode(s);
 const s = (u: Uint8Array): string => new TextDecoder().decode(u);
@@ -8,7 +9,7 @@ function codeOf(fn: () => unknown): string | undefined {
   try {
     fn();
   } catch (e) {
-    if (e instanceof MemtableError) return e.code;
+    if (e instanceof StrataError) return e.code;
     throw e;
   }
   return undefined;

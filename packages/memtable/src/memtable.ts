@@ -6,7 +6,7 @@
  * leaves the memtable exactly as it was. A batch is applied in one synchronous call, so no
  * reader (JavaScript being single-threaded) can observe part of it.
  */
-import { MemtableError } from './errors.js';
+import { StrataError } from '@strata-db/errors';
 import { FrozenMemtable } from './frozen-memtable.js';
 import { MemtableReader, MemtableState, invalid } from './memtable-reader.js';
 import { EntryKind, compareKeys, type BatchOp } from './types.js';
@@ -95,7 +95,7 @@ export class Memtable extends MemtableReader {
   }
 
   private checkWritable(): void {
-    if (this.state.frozen) throw new MemtableError('FROZEN', 'memtable is frozen: write to the new active memtable instead');
+    if (this.state.frozen) throw new StrataError('FROZEN', 'memtable is frozen: write to the new active memtable instead');
   }
 
   /**

@@ -61,6 +61,7 @@
  *    version of a key always lands immediately before that key's previous newest version —
  *    which `index` (a hash from key to that node) finds without a search.
  */
+import { StrataAssertionError } from '@strata-db/errors';
 import { ByteArena } from './arena.js';
 import { KeyIndex, hashKey, sharedInt32, type KeyIndexImage } from './key-index.js';
 import { EntryKind, type PointEntry } from './types.js';
@@ -572,14 +573,14 @@ export class PointSkiplist {
    * Checks the structure (for tests): level 0 linked both ways, in order and ending at the tail;
    * every key starting with the shared bytes and its cached words right; every upper level a
    * subsequence of level 0 in order, ending at its last tower, empty above the height in use.
-   * Throws an Error naming the first broken invariant.
+   * Throws a StrataAssertionError naming the first broken invariant.
    */
   checkInvariants(): void {
     const hot = this.hot;
     const nodes = this.nodes;
     const towers = this.towers;
     const fail = (what: string): never => {
-      throw new Error(`skiplist invariant broken: ${what}`);
+      throw new StrataAssertionError(`skiplist: ${what}`);
     };
     const rank = new Map<number, number>();
     let prev = NIL;
