@@ -1,35 +1,17 @@
-import { StrataError, type StrataErrorCode } from '@strata-db/errors';
+import { StrataError } from '@strata-db/errors';
 
 // The engine's error class is the one every package shares (@strata-db/errors).
 export { StrataError, type StrataErrorCode, type StrataErrorOptions } from '@strata-db/errors';
 
-/** Codes that the lower packages (wal, tables) use with the same meaning as ours. */
-const PASS_THROUGH: ReadonlySet<string> = new Set<StrataErrorCode>([
-  'INVALID_ARGUMENT',
-  'NOT_OPEN',
-  'LOCKED',
-  'CORRUPTION',
-  'IO_ERROR',
-  'READ_ONLY',
-  'FOREIGN_FILE',
-  'EXISTS',
-  'NOT_FOUND',
-]);
-
 /**
- * Turns anything thrown below us (a WalError, a TableError, a raw Node fs error) into a
- * StrataError, keeping the original as `cause`, so that callers of the engine see one class.
+ * What the engine rethrows from below. Every package under it throws StrataError, which passes
+ * through unchanged — its code, file and offset already say what and where. Anything else (a
+ * Node-style error from the file layer: EIO, ENOSPC, EMFILE, …, or something unexpected) becomes
+ * IO_ERROR naming `what` and the file, with the original as `cause`, so that callers of the
+ * engine see one class.
  */
 export function toStrataError(err: unknown, what: string, file?: string): StrataError {
   if (err instanceof StrataError) return err;
-  const e = err as { code?: unknown; message?: unknown; file?: unknown; offset?: unknown } | null;
-  const inner = typeof e?.message === 'string' ? e.message : String(err);
-  const innerCode = typeof e?.code === 'string' ? e.code : undefined;
-  const f = typeof e?.file === 'string' ? e.file : file;
-  const offset = typeof e?.offset === 'number' ? e.offset : undefined;
-  if (innerCode !== undefined && PASS_THROUGH.has(innerCode)) {
-    return new StrataError(innerCode as StrataErrorCode, `${what}: ${inner}`, { file: f, offset, cause: err });
-  }
-  // Node-style errors (EIO, ENOSPC, ENOENT, …) and anything unexpected.
-  return new StrataError('IO_ERROR', `${what}: ${inner}${f === undefined ? '' : ` (file ${f})`}`, { file: f, offset, cause: err });
+  const inner = err instanceof Error ? err.message : String(err);
+  return new StrataError('IO_ERROR', `${what}: ${inner}${file === undefined ? '' : ` (file ${file})`}`, { file, cause: err });
 }

@@ -1,3 +1,5 @@
+import { isStrataError } from '@strata-db/errors';
+
 // Engine errors (StrataError with a stable `code`) become the `abstract-level` error codes that
 // users of classic-level already branch on. The engine error is kept as `cause`.
 
@@ -29,23 +31,18 @@ const CODES: Readonly<Record<string, string>> = {
   NOT_A_DATABASE: 'LEVEL_NOT_A_DATABASE',
 };
 
-function engineCode(err: unknown): string | undefined {
-  if (typeof err !== 'object' || err === null) return undefined;
-  const code = (err as { code?: unknown }).code;
-  return typeof code === 'string' ? code : undefined;
-}
-
 function messageOf(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
 /**
- * Wrap an engine error in a StrataLevelError carrying the abstract-level code. Errors that are
- * not engine errors (already `LEVEL_*`, or plain TypeErrors) pass through unchanged.
+ * Wrap an engine error (a StrataError) in a StrataLevelError carrying the abstract-level code.
+ * Anything else (already `LEVEL_*`, or plain TypeErrors) passes through unchanged, and so do
+ * codes with no abstract-level counterpart (FROZEN, ASSERTION, …).
  */
 export function mapEngineError(err: unknown, location?: string): unknown {
-  const code = engineCode(err);
-  if (code === undefined || code.startsWith('LEVEL_')) return err;
+  if (!isStrataError(err)) return err;
+  const code = err.code;
   const levelCode = CODES[code];
   if (levelCode === undefined) return err;
   const where = location === undefined ? '' : ` at ${location}`;

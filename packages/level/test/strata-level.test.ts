@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { StrataError, type StrataErrorCode } from '@strata-db/errors';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { StrataLevel, StrataLevelError } from '../src/index.js';
 import type { StrataLevelOptions } from '../src/index.js';
@@ -252,7 +253,7 @@ describe('errors', () => {
   });
 
   it('maps every engine code', () => {
-    const cases: [string, string][] = [
+    const cases: [StrataErrorCode, string][] = [
       ['LOCKED', 'LEVEL_LOCKED'],
       ['NOT_OPEN', 'LEVEL_DATABASE_NOT_OPEN'],
       ['CORRUPTION', 'LEVEL_CORRUPTION'],
@@ -264,7 +265,7 @@ describe('errors', () => {
       ['EXISTS', 'LEVEL_DATABASE_EXISTS'],
     ];
     for (const [code, level] of cases) {
-      const engineErr = Object.assign(new Error(`boom ${code}`), { code });
+      const engineErr = new StrataError(code, `boom ${code}`);
       const mapped = mapEngineError(engineErr, '/x') as StrataLevelError;
       expect(mapped).toBeInstanceOf(StrataLevelError);
       expect(mapped.code).toBe(level);

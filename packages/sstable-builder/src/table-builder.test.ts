@@ -5,7 +5,8 @@ import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EntryKind, type PointEntry } from '@strata-db/memtable';
-import { COMPRESSION_NAMES, CompressionType, Table, TableError } from '@strata-db/sstable-core';
+import { StrataError } from '@strata-db/errors';
+import { COMPRESSION_NAMES, CompressionType, Table } from '@strata-db/sstable-core';
 import { TableBuilder } from './index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-builder-'));
@@ -18,16 +19,16 @@ const b = (s: string): Uint8Array => new TextEncoder().encode(s);
 const put = (key: string, seq: number, value = `v${seq}`): PointEntry => ({ key: b(key), seq, kind: EntryKind.Put, value: b(value) });
 const del = (key: string, seq: number): PointEntry => ({ key: b(key), seq, kind: EntryKind.Delete, value: new Uint8Array(0) });
 
-function expectCode(fn: () => unknown, code: string): TableError {
+function expectCode(fn: () => unknown, code: string): StrataError {
   let caught: unknown;
   try {
     fn();
   } catch (err) {
     caught = err;
   }
-  expect(caught).toBeInstanceOf(TableError);
-  expect((caught as TableError).code).toBe(code);
-  return caught as TableError;
+  expect(caught).toBeInstanceOf(StrataError);
+  expect((caught as StrataError).code).toBe(code);
+  return caught as StrataError;
 }
 
 describe('TableBuilder input checks', () => {
@@ -166,13 +167,13 @@ describe('TableBuilder output', () => {
     const fs = new FaultInjectingFileSystem(nodeFileSystem, { rules: [{ op: 'write', nth: 2, code: 'ENOSPC' }] });
     const path = nextPath();
     const tb = new TableBuilder(path, { fs, blockSize: 1024 });
-    let caught: TableError | undefined;
+    let caught: StrataError | undefined;
     try {
       for (let i = 0; i < 10_000; i++) tb.add(put(`key${String(i).padStart(6, '0')}`, 1, 'x'.repeat(100)));
     } catch (err) {
-      caught = err as TableError;
+      caught = err as StrataError;
     }
-    expect(caught).toBeInstanceOf(TableError);
+    expect(caught).toBeInstanceOf(StrataError);
     expect(caught).toMatchObject({ code: 'IO_ERROR', file: path });
     expect(caught!.offset).toBeGreaterThan(0);
     expect((caught!.cause as { code: string }).code).toBe('ENOSPC');

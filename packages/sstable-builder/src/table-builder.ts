@@ -9,6 +9,7 @@
  * of (start ASC, seq DESC) order, a bad seq or kind is INVALID_ARGUMENT, before anything is
  * written for it — a wrong file is never produced silently.
  */
+import { ioError, StrataError } from '@strata-db/errors';
 import { compareKeys, compareTombstones, EntryKind, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
 import {
   BlockBuilder,
@@ -20,7 +21,6 @@ import {
   encodeBlockHandle,
   encodeFooter,
   encodeProperties,
-  ioError,
   isCompressionName,
   MAX_SEQ,
   META_FILTER,
@@ -28,7 +28,6 @@ import {
   META_RANGE_DEL,
   nodeFileSystem,
   sealBlock,
-  TableError,
   type BlockHandle,
   type CompressionName,
   type TableFileSystem,
@@ -138,7 +137,7 @@ export class TableBuilder {
     // Checked at run time too: JavaScript callers and configuration files are not type-checked.
     const compression: unknown = options.compression ?? 'none';
     if (!isCompressionName(compression)) {
-      throw new TableError('INVALID_ARGUMENT', `compression must be one of ${COMPRESSION_NAMES.map((n) => `'${n}'`).join(', ')}, got ${String(compression)}`);
+      throw new StrataError('INVALID_ARGUMENT', `compression must be one of ${COMPRESSION_NAMES.map((n) => `'${n}'`).join(', ')}, got ${String(compression)}`);
     }
     this.compressionName = compression;
     this.compression = compressionType(compression);
@@ -411,7 +410,7 @@ export class TableBuilder {
 
   private checkOpen(): void {
     if (this.state !== 'open') {
-      throw new TableError(this.state === 'failed' ? 'IO_ERROR' : 'NOT_OPEN', `${this.path}: table builder is ${this.state}; start a new one`, {
+      throw new StrataError(this.state === 'failed' ? 'IO_ERROR' : 'NOT_OPEN', `${this.path}: table builder is ${this.state}; start a new one`, {
         file: this.path,
       });
     }
@@ -474,10 +473,10 @@ function copyPrefix(a: Uint8Array, n: number): Uint8Array {
 }
 
 function checkInt(name: string, v: number, min: number, max: number): number {
-  if (!Number.isSafeInteger(v) || v < min || v > max) throw new TableError('INVALID_ARGUMENT', `${name} must be an integer in [${min}, ${max}], got ${v}`);
+  if (!Number.isSafeInteger(v) || v < min || v > max) throw new StrataError('INVALID_ARGUMENT', `${name} must be an integer in [${min}, ${max}], got ${v}`);
   return v;
 }
 
-function invalid(file: string, message: string): TableError {
-  return new TableError('INVALID_ARGUMENT', `${file}: ${message}`, { file });
+function invalid(file: string, message: string): StrataError {
+  return new StrataError('INVALID_ARGUMENT', `${file}: ${message}`, { file });
 }

@@ -11,7 +11,7 @@
  * a tombstone that starts before an existing cut is INVALID_ARGUMENT.
  */
 import { compareKeys, compareTombstones, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
-import { TableError } from '@strata-db/sstable-core';
+import { StrataError } from '@strata-db/errors';
 import { TableBuilder, type TableBuilderOptions, type TableMeta } from './table-builder.js';
 
 export interface TableSplitterOptions {
@@ -39,7 +39,7 @@ export class TableSplitter {
 
   constructor(options: TableSplitterOptions) {
     if (!Number.isSafeInteger(options.targetFileSize) || options.targetFileSize < 1) {
-      throw new TableError('INVALID_ARGUMENT', `targetFileSize must be a positive integer, got ${options.targetFileSize}`);
+      throw new StrataError('INVALID_ARGUMENT', `targetFileSize must be a positive integer, got ${options.targetFileSize}`);
     }
     this.options = options;
   }
@@ -53,7 +53,7 @@ export class TableSplitter {
     this.checkOpen();
     const last = this.lastEntry;
     if (last !== undefined && compareKeys(last.key, entry.key) > 0) {
-      throw new TableError('INVALID_ARGUMENT', 'entries must be in strictly increasing (key ASC, seq DESC) order');
+      throw new StrataError('INVALID_ARGUMENT', 'entries must be in strictly increasing (key ASC, seq DESC) order');
     }
     const cur = this.current;
     if (cur?.shouldCutBefore(entry.key, this.options.targetFileSize) === true) this.cut(entry.key);
@@ -64,10 +64,10 @@ export class TableSplitter {
   addTombstone(t: RangeTombstone): void {
     this.checkOpen();
     if (this.boundary !== undefined && compareKeys(t.start, this.boundary) < 0) {
-      throw new TableError('INVALID_ARGUMENT', 'a range tombstone that starts before an earlier cut must be added before the entries after its start');
+      throw new StrataError('INVALID_ARGUMENT', 'a range tombstone that starts before an earlier cut must be added before the entries after its start');
     }
     if (this.lastTombstone !== undefined && compareTombstones(this.lastTombstone, t) >= 0) {
-      throw new TableError('INVALID_ARGUMENT', 'tombstones must be in strictly increasing (start ASC, seq DESC) order');
+      throw new StrataError('INVALID_ARGUMENT', 'tombstones must be in strictly increasing (start ASC, seq DESC) order');
     }
     this.lastTombstone = t;
     // Pieces carried over a cut start at the cut key, and a newer tombstone starting there sorts before them.
@@ -140,7 +140,7 @@ export class TableSplitter {
   }
 
   private checkOpen(): void {
-    if (this.done) throw new TableError('NOT_OPEN', 'table splitter is finished or abandoned; start a new one');
+    if (this.done) throw new StrataError('NOT_OPEN', 'table splitter is finished or abandoned; start a new one');
   }
 }
 

@@ -18,7 +18,7 @@
  * the cache's reference, so a view held by a caller stays valid.
  */
 import type { Block } from './block-format.js';
-import { TableError } from './errors.js';
+import { StrataError } from '@strata-db/errors';
 
 /** One cached block. `block` is undefined once evicted. */
 export class CacheHandle {
@@ -45,7 +45,7 @@ export class BlockCache {
 
   constructor(capacityBytes: number) {
     if (!Number.isSafeInteger(capacityBytes) || capacityBytes < 0) {
-      throw new TableError('INVALID_ARGUMENT', `block cache capacity must be a non-negative integer of bytes, got ${capacityBytes}`);
+      throw new StrataError('INVALID_ARGUMENT', `block cache capacity must be a non-negative integer of bytes, got ${capacityBytes}`);
     }
     this.capacity = capacityBytes;
   }

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { compareEntries, compareKeys, EntryKind, type PointEntry } from '@strata-db/memtable';
 import { Block, BlockBuilder, BlockCursor } from './block-format.js';
-import { TableError } from './errors.js';
+import { StrataError } from '@strata-db/errors';
 
 const entryArb = fc.record({
   key: fc.uint8Array({ maxLength: 10, max: 4 }),
@@ -136,9 +136,9 @@ describe('block format', () => {
           c.seekToLast();
           for (let i = 0; i < 300 && c.valid(); i++) c.prev();
         } catch (err) {
-          expect(err).toBeInstanceOf(TableError);
-          expect((err as TableError).code).toBe('CORRUPTION');
-          expect((err as TableError).offset).toBe(40);
+          expect(err).toBeInstanceOf(StrataError);
+          expect((err as StrataError).code).toBe('CORRUPTION');
+          expect((err as StrataError).offset).toBe(40);
         }
       }),
       { numRuns: 2000 },

@@ -27,7 +27,7 @@
  */
 import { EntryKind, type PointEntry } from '@strata-db/memtable';
 import { readFixed32, readVarint, ByteWriter, type ByteSource } from './coding.js';
-import { corruption } from './errors.js';
+import { corruption } from '@strata-db/errors';
 
 /** Bytewise order of `data[off, off+len)` against `key` — compares in place, no view allocated. */
 export function compareBytesAt(data: Uint8Array, off: number, len: number, key: Uint8Array): number {

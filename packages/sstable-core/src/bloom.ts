@@ -20,7 +20,7 @@
  * falls further behind (20 bits/key: 0.025% vs 0.007%). B = ⌈n·b / 512⌉ for n distinct user
  * keys (each key is added once, not once per version).
  */
-import { corruption } from './errors.js';
+import { corruption } from '@strata-db/errors';
 
 /** Murmur3 x86 32-bit of `key` (little-endian 4-byte blocks). */
 export function bloomHash(key: Uint8Array): number {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { checksum } from './checksum.js';
 import { COMPRESSION_NAMES, compressBlock, compressionType, CompressionType, decompressBlock, isCompressionName, MAX_BLOCK_CONTENTS } from './compression.js';
-import { TableError } from './errors.js';
+import { StrataError } from '@strata-db/errors';
 import { unsealBlock } from './physical-block.js';
 
 const utf8 = new TextEncoder();
@@ -50,7 +50,7 @@ describe('codecs', () => {
       const err = caught(() => decompressBlock(payload, type, 'x.sst', 77));
       // A payload that happens to decode is returned; one that does not is never anything but CORRUPTION.
       if (err !== undefined) expect(err).toMatchObject({ code: 'CORRUPTION', file: 'x.sst', offset: 77 });
-      expect(err === undefined || err instanceof TableError).toBe(true);
+      expect(err === undefined || err instanceof StrataError).toBe(true);
     }
     // Truncation always fails for every codec (the length is known or the stream ends early).
     expect(caught(() => decompressBlock(good.subarray(0, good.length >> 1), type, 'x.sst', 77))).toMatchObject({ code: 'CORRUPTION' });

@@ -31,8 +31,8 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
 import * as lz4 from 'lz4-wasm-nodejs';
 import * as snappy from 'snappyjs';
+import { corruption } from '@strata-db/errors';
 import { readFixed32 } from './coding.js';
-import { corruption } from './errors.js';
 
 export const CompressionType = { None: 0, Snappy: 1, LZ4: 2, Deflate: 3 } as const;
 export type CompressionType = (typeof CompressionType)[keyof typeof CompressionType];

@@ -30,7 +30,7 @@
  */
 import { readFixed32, readFixed64, readVarint, ByteWriter, type ByteSource } from './coding.js';
 import { checksum } from './checksum.js';
-import { corruption } from './errors.js';
+import { corruption } from '@strata-db/errors';
 import { BLOCK_TRAILER_SIZE } from './physical-block.js';
 
 export const FOOTER_SIZE = 40;

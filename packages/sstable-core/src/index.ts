@@ -9,7 +9,6 @@ export { BloomFilter, BloomFilterBuilder, bloomHash, bloomProbes } from './bloom
 export { checksum } from './checksum.js';
 export { ByteWriter, readVarint, type ByteSource } from './coding.js';
 export { COMPRESSION_NAMES, CompressionType, compressionType, isCompressionName, type CompressionName } from './compression.js';
-export { corruption, ioError, TableError, type TableErrorCode } from './errors.js';
 export {
   decodeBlockHandle,
   encodeBlockHandle,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { COMPRESSION_NAMES, CompressionType, compressionType } from './compression.js';
 import { BLOCK_TRAILER_SIZE, sealBlock, unsealBlock } from './physical-block.js';
-import { TableError } from './errors.js';
+import { StrataError } from '@strata-db/errors';
 
 const joined = (s: { payload: Uint8Array; trailer: Uint8Array }): Uint8Array => {
   const out = new Uint8Array(s.payload.length + s.trailer.length);
@@ -43,7 +43,7 @@ describe('block trailer', () => {
         } catch (err) {
           caught = err;
         }
-        expect(caught).toBeInstanceOf(TableError);
+        expect(caught).toBeInstanceOf(StrataError);
         expect(caught).toMatchObject({ code: 'CORRUPTION', file: 'b.sst', offset: 4242 });
       }
     }

@@ -12,7 +12,7 @@
 import { readFixed32 } from './coding.js';
 import { checksum } from './checksum.js';
 import { compressBlock, decompressBlock, CompressionType } from './compression.js';
-import { corruption } from './errors.js';
+import { corruption } from '@strata-db/errors';
 
 export const BLOCK_TRAILER_SIZE = 5;
 

@@ -15,7 +15,7 @@
 import { EntryKind } from '@strata-db/memtable';
 import { BlockBuilder, Block, BlockCursor } from './block-format.js';
 import { readVarint, ByteWriter } from './coding.js';
-import { corruption } from './errors.js';
+import { corruption } from '@strata-db/errors';
 
 export interface TableProperties {
   /** Point entries (every version; puts and deletes). */

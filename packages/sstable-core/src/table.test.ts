@@ -5,7 +5,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { BlockCache } from './block-cache.js';
-import { TableError } from './errors.js';
+import { StrataError } from '@strata-db/errors';
 import { Table } from './table.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-table-'));
@@ -13,12 +13,12 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-function openError(path: string, options: Parameters<typeof Table.open>[1] = {}): TableError {
+function openError(path: string, options: Parameters<typeof Table.open>[1] = {}): StrataError {
   try {
     Table.open(path, options);
   } catch (err) {
-    expect(err).toBeInstanceOf(TableError);
-    return err as TableError;
+    expect(err).toBeInstanceOf(StrataError);
+    return err as StrataError;
   }
   throw new Error('Table.open succeeded');
 }

@@ -13,7 +13,7 @@ import { Block, BlockCursor, compareBytesAt } from './block-format.js';
 import { ByteWriter } from './coding.js';
 import type { BlockCache, CacheHandle } from './block-cache.js';
 import { BloomFilter, bloomHash } from './bloom.js';
-import { corruption, ioError, TableError } from './errors.js';
+import { StrataError, corruption, ioError } from '@strata-db/errors';
 import {
   decodeBlockHandle,
   decodeFooter,
@@ -234,7 +234,7 @@ export class Table {
   /** Opens and validates a table (footer, magic, meta blocks, index). Damage → CORRUPTION. */
   static open(path: string, options: TableOpenOptions = {}): Table {
     if (options.cache !== undefined && options.fileNumber === undefined) {
-      throw new TableError('INVALID_ARGUMENT', `${path}: a table read through a block cache needs its fileNumber (the cache key)`);
+      throw new StrataError('INVALID_ARGUMENT', `${path}: a table read through a block cache needs its fileNumber (the cache key)`);
     }
     const fs = options.fs ?? nodeFileSystem;
     let fd: number;
@@ -452,7 +452,7 @@ export class Table {
   }
 
   private checkOpen(): void {
-    if (this.closed) throw new TableError('NOT_OPEN', `${this.path}: table is closed; reopen it with Table.open`, { file: this.path });
+    if (this.closed) throw new StrataError('NOT_OPEN', `${this.path}: table is closed; reopen it with Table.open`, { file: this.path });
   }
 
   private readBlock(h: BlockHandle): Block {

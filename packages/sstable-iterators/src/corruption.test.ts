@@ -4,7 +4,8 @@
 // every single flip.
 import { describe, expect, it } from 'vitest';
 import { EntryKind, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
-import { BlockCache, COMPRESSION_NAMES, compressionType, Table, TableError } from '@strata-db/sstable-core';
+import { StrataError } from '@strata-db/errors';
+import { BlockCache, COMPRESSION_NAMES, compressionType, Table } from '@strata-db/sstable-core';
 import { TableIterator } from './index.js';
 import { MemoryFileSystem } from '@strata-db/vfs/testing';
 import { buildTable, scanBackward, scanForward } from './test-support/tables.js';
@@ -27,13 +28,13 @@ function smallInput(): { entries: PointEntry[]; tombstones: RangeTombstone[] } {
 }
 
 /** Runs every kind of read; each either agrees with the model or throws CORRUPTION. Returns the errors. */
-function exercise(fs: MemoryFileSystem, path: string, input: ReturnType<typeof smallInput>): TableError[] {
-  const errors: TableError[] = [];
+function exercise(fs: MemoryFileSystem, path: string, input: ReturnType<typeof smallInput>): StrataError[] {
+  const errors: StrataError[] = [];
   const attempt = (read: () => void): void => {
     try {
       read();
     } catch (err) {
-      if (!(err instanceof TableError) || err.code !== 'CORRUPTION') throw err;
+      if (!(err instanceof StrataError) || err.code !== 'CORRUPTION') throw err;
       errors.push(err);
     }
   };
@@ -114,9 +115,9 @@ describe('corruption', () => {
       } catch (err) {
         caught = err;
       }
-      expect(caught, `truncated to ${len}`).toBeInstanceOf(TableError);
-      expect((caught as TableError).code).toBe('CORRUPTION');
-      expect((caught as TableError).file).toBe('/cut.sst');
+      expect(caught, `truncated to ${len}`).toBeInstanceOf(StrataError);
+      expect((caught as StrataError).code).toBe('CORRUPTION');
+      expect((caught as StrataError).file).toBe('/cut.sst');
     }
   });
 

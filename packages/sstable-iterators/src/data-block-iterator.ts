@@ -7,7 +7,8 @@
  * the block — blocks are immutable, so the view stays valid. Callers must not mutate values.
  */
 import type { InternalIterator, PointEntry } from '@strata-db/memtable';
-import { BlockCursor, MAX_SEQ, TableError, type Block } from '@strata-db/sstable-core';
+import { StrataError } from '@strata-db/errors';
+import { BlockCursor, MAX_SEQ, type Block } from '@strata-db/sstable-core';
 
 export class DataBlockIterator implements InternalIterator {
   private readonly cursor: BlockCursor;
@@ -60,6 +61,6 @@ export class DataBlockIterator implements InternalIterator {
   }
 }
 
-export function notPositioned(): TableError {
-  return new TableError('INVALID_ARGUMENT', 'iterator is not positioned on an entry: call entry() only while valid()');
+export function notPositioned(): StrataError {
+  return new StrataError('INVALID_ARGUMENT', 'iterator is not positioned on an entry: call entry() only while valid()');
 }

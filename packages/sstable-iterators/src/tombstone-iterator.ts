@@ -4,7 +4,8 @@
  * never touches the file.
  */
 import { compareKeys, type RangeTombstone } from '@strata-db/memtable';
-import { TableError, type Table } from '@strata-db/sstable-core';
+import { StrataError } from '@strata-db/errors';
+import { type Table } from '@strata-db/sstable-core';
 import type { TableIteratorOptions } from './table-iterator.js';
 
 export class TombstoneIterator implements Iterable<RangeTombstone> {
@@ -25,7 +26,7 @@ export class TombstoneIterator implements Iterable<RangeTombstone> {
 
   tombstone(): RangeTombstone {
     const t = this.tombstones[this.i];
-    if (t === undefined) throw new TableError('INVALID_ARGUMENT', 'tombstone iterator is not positioned: call tombstone() only while valid()');
+    if (t === undefined) throw new StrataError('INVALID_ARGUMENT', 'tombstone iterator is not positioned: call tombstone() only while valid()');
     return t;
   }
 

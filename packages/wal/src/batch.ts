@@ -15,7 +15,7 @@
  * checks every length against the bytes left and that the ops end exactly at the record's end,
  * so a record that passed its checksum but is malformed is still caught.
  */
-import { WalError, WalErrorCode } from './errors.js';
+import { StrataError } from '@strata-db/errors';
 import { readU64, writeU64 } from './u64.js';
 
 /** One operation of an atomic batch: the same shape as `@strata-db/memtable`'s `BatchOp`. */
@@ -49,17 +49,17 @@ function bytesSize(b: Uint8Array): number {
 }
 
 function checkBytes(b: unknown, what: string): asserts b is Uint8Array {
-  if (!(b instanceof Uint8Array)) throw new WalError(WalErrorCode.InvalidArgument, `${what} must be a Uint8Array`);
+  if (!(b instanceof Uint8Array)) throw new StrataError('INVALID_ARGUMENT', `${what} must be a Uint8Array`);
 }
 
 /** The encoded length of a batch. Validates `ops` and `firstLsn`: throws INVALID_ARGUMENT. */
 export function batchLength(ops: readonly BatchOp[], firstLsn: number): number {
   if (!Number.isSafeInteger(firstLsn) || firstLsn < 1) {
-    throw new WalError(WalErrorCode.InvalidArgument, `first LSN must be a safe integer ≥ 1, got ${firstLsn}`);
+    throw new StrataError('INVALID_ARGUMENT', `first LSN must be a safe integer ≥ 1, got ${firstLsn}`);
   }
-  if (ops.length === 0) throw new WalError(WalErrorCode.InvalidArgument, 'an empty batch has nothing to log; do not append it');
+  if (ops.length === 0) throw new StrataError('INVALID_ARGUMENT', 'an empty batch has nothing to log; do not append it');
   if (ops.length > MAX_U32 || !Number.isSafeInteger(firstLsn + ops.length - 1)) {
-    throw new WalError(WalErrorCode.InvalidArgument, `a batch of ${ops.length} ops starting at LSN ${firstLsn} overflows the LSN space`);
+    throw new StrataError('INVALID_ARGUMENT', `a batch of ${ops.length} ops starting at LSN ${firstLsn} overflows the LSN space`);
   }
   let size = FIXED_SIZE;
   for (const op of ops) {
@@ -79,7 +79,7 @@ export function batchLength(ops: readonly BatchOp[], firstLsn: number): number {
         size += 1 + bytesSize(op.start) + bytesSize(op.end);
         break;
       default:
-        throw new WalError(WalErrorCode.InvalidArgument, `unknown op type ${String((op as { type: unknown }).type)}`);
+        throw new StrataError('INVALID_ARGUMENT', `unknown op type ${String((op as { type: unknown }).type)}`);
     }
   }
   return size;

@@ -4,10 +4,10 @@
  * promise resolved is replayed afterwards, the failure surfaces as IO_ERROR, everything after it
  * as READ_ONLY, and a failed fsync is never retried.
  */
+import { StrataError } from '@strata-db/errors';
 import { FaultInjectingFileSystem, type FaultRule, type OpKind } from '@strata-db/vfs/testing';
 import { describe, expect, it } from 'vitest';
 import type { BatchOp } from './batch.js';
-import { WalError } from './errors.js';
 import { segmentFileName } from './segment-directory.js';
 import { DIR, UUID, bytesOf, expectBatches, memoryFs, replayAll, someOps, type LoggedBatch } from './test-support/fixtures.js';
 import { WalWriter } from './writer.js';
@@ -16,8 +16,8 @@ interface Outcome {
   readonly acknowledged: LoggedBatch[];
   readonly attempted: LoggedBatch[];
   /** Every rejection, in the order the workload saw them, the close's included. */
-  readonly errors: WalError[];
-  readonly closeError: WalError | undefined;
+  readonly errors: StrataError[];
+  readonly closeError: StrataError | undefined;
 }
 
 /**
@@ -27,14 +27,14 @@ interface Outcome {
 async function workload(wal: WalWriter): Promise<Outcome> {
   const acknowledged: LoggedBatch[] = [];
   const attempted: LoggedBatch[] = [];
-  const errors: WalError[] = [];
+  const errors: StrataError[] = [];
   let lsn = 1;
   for (let i = 0; i < 16; i++) {
     if (i === 8) {
       try {
         await wal.rotate();
       } catch (err) {
-        errors.push(err as WalError);
+        errors.push(err as StrataError);
       }
     }
     const ops: BatchOp[] = someOps(2, 3000);
@@ -44,15 +44,15 @@ async function workload(wal: WalWriter): Promise<Outcome> {
       await wal.append(ops, lsn, { sync: i % 3 === 2 });
       acknowledged.push(batch);
     } catch (err) {
-      errors.push(err as WalError);
+      errors.push(err as StrataError);
     }
     lsn += ops.length;
   }
-  let closeError: WalError | undefined;
+  let closeError: StrataError | undefined;
   try {
     await wal.close();
   } catch (err) {
-    closeError = err as WalError;
+    closeError = err as StrataError;
     errors.push(closeError);
   }
   return { acknowledged, attempted, errors, closeError };
@@ -126,7 +126,7 @@ describe('faults while writing', () => {
     const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs, groupCommitBytes: 4096 });
     fs.addRule({ op: 'write', nth: 1, code: 'ENOSPC' });
     const results = await Promise.allSettled(Array.from({ length: 50 }, (_, i) => wal.append(someOps(1, 500), i + 1)));
-    const codes = results.map((r) => (r.status === 'rejected' ? (r.reason as WalError).code : 'ok'));
+    const codes = results.map((r) => (r.status === 'rejected' ? (r.reason as StrataError).code : 'ok'));
     const failedGroup = codes.filter((c) => c === 'IO_ERROR').length;
     expect(failedGroup).toBeGreaterThan(1); // the first group held several appends
     expect(codes).toEqual([...Array<string>(failedGroup).fill('IO_ERROR'), ...Array<string>(50 - failedGroup).fill('READ_ONLY')]);
@@ -212,7 +212,7 @@ describe('power cut at every file operation', () => {
       const durable: LoggedBatch[] = [];
       const attempted: LoggedBatch[] = [];
       await crashWorkload(fs, durable, attempted).catch((err: unknown) => {
-        expect((err as WalError).code).toMatch(/IO_ERROR|READ_ONLY/);
+        expect((err as StrataError).code).toMatch(/IO_ERROR|READ_ONLY/);
       });
       const { batches, result } = await replayAll(inner.powerCut());
       // What survives is a prefix of what was attempted, and holds everything acknowledged as durable.

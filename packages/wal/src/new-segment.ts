@@ -4,7 +4,7 @@
  * keep the records the engine was told about while losing the directory entry that holds them.
  */
 import { join } from 'node:path';
-import { WalError, WalErrorCode, ioError } from './errors.js';
+import { StrataError, ioError } from '@strata-db/errors';
 import { closeQuietly, writeAll } from '@strata-db/vfs';
 import type { WalFileSystem } from './file-system.js';
 import { encodeSegmentHeader } from './segment-header.js';
@@ -23,27 +23,27 @@ export async function createSegmentFile(fs: WalFileSystem, dir: string, uuid: Ui
     fd = fs.openSync(file, 'wx');
   } catch (err) {
     if ((err as { code?: unknown }).code === 'EEXIST') {
-      throw new WalError(WalErrorCode.Exists, `segment ${segment} already exists; a new segment must take a number no segment has used`, { file, cause: err });
+      throw new StrataError('EXISTS', `${file}: segment ${segment} already exists; a new segment must take a number no segment has used`, { file, cause: err });
     }
-    throw ioError('creating a WAL segment', file, err);
+    throw ioError(file, undefined, 'creating a WAL segment', err);
   }
   try {
     writeAll(fs, fd, encodeSegmentHeader({ uuid, segment, firstLsn }), 0, file);
   } catch (err) {
     closeQuietly(fs, fd);
-    throw ioError('writing a segment header', file, err, 0);
+    throw ioError(file, 0, 'writing a segment header', err);
   }
   try {
     await fs.fsync(fd);
   } catch (err) {
     closeQuietly(fs, fd);
-    throw ioError('fsyncing a new segment', file, err);
+    throw ioError(file, undefined, 'fsyncing a new segment', err);
   }
   try {
     await fs.fsyncDir(dir);
   } catch (err) {
     closeQuietly(fs, fd);
-    throw ioError('fsyncing the WAL directory after creating a segment', dir, err);
+    throw ioError(dir, undefined, 'fsyncing the WAL directory after creating a segment', err);
   }
   return fd;
 }

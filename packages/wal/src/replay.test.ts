@@ -1,8 +1,8 @@
+import { StrataError } from '@strata-db/errors';
 import fc from 'fast-check';
 import type { MemoryFileSystem } from '@strata-db/vfs/testing';
 import { describe, expect, it } from 'vitest';
 import { encodeBatch, type BatchOp } from './batch.js';
-import { WalError } from './errors.js';
 import { BLOCK_SIZE, frameRecord, framedLength, readSegmentRecords } from './log-format.js';
 import { RecoveryMode, replay } from './replay.js';
 import { segmentFileName } from './segment-directory.js';
@@ -13,12 +13,12 @@ import { WalWriter } from './writer.js';
 const MODES = Object.values(RecoveryMode);
 const path = (segment: number): string => `${DIR}/${segmentFileName(segment)}`;
 
-async function replayError(fs: MemoryFileSystem, options: Parameters<typeof replayAll>[1] = {}): Promise<WalError> {
+async function replayError(fs: MemoryFileSystem, options: Parameters<typeof replayAll>[1] = {}): Promise<StrataError> {
   try {
     await replayAll(fs, options);
   } catch (err) {
-    expect(err).toBeInstanceOf(WalError);
-    return err as WalError;
+    expect(err).toBeInstanceOf(StrataError);
+    return err as StrataError;
   }
   throw new Error('replay was expected to fail');
 }

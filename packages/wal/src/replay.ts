@@ -31,8 +31,8 @@
  * fails; the caller discards what it built. Keys and values are views into the segment's bytes.
  */
 import { join } from 'node:path';
+import { StrataError, ioError } from '@strata-db/errors';
 import { MalformedBatch, decodeBatch, type BatchOp, type DecodedBatch } from './batch.js';
-import { WalError, WalErrorCode, ioError } from './errors.js';
 import { closeQuietly, nodeFileSystem } from '@strata-db/vfs';
 import type { WalFileSystem } from './file-system.js';
 import { readSegmentRecords, type DamageEvent } from './log-format.js';
@@ -100,8 +100,13 @@ export interface ReplayResult {
 
 const MODES: readonly string[] = Object.values(RecoveryMode);
 
-function corruption(message: string, file: string, offset: number): WalError {
-  return new WalError(WalErrorCode.Corruption, message, { file, offset });
+/**
+ * CORRUPTION in a segment. Not @strata-db/errors' corruption(): its advice (restore or drop the
+ * file) is wrong for a log, where the recovery modes are the way out, so each message here says
+ * which mode recovers.
+ */
+function corruption(message: string, file: string, offset: number): StrataError {
+  return new StrataError('CORRUPTION', `${file}: ${message}`, { file, offset });
 }
 
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
@@ -111,11 +116,11 @@ function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
 export async function replay(dir: string, options: ReplayOptions, onBatch: (batch: ReplayedBatch) => void): Promise<ReplayResult> {
   const mode = options.recovery ?? RecoveryMode.TolerateCorruptedTail;
   if (!MODES.includes(mode)) {
-    throw new WalError(WalErrorCode.InvalidArgument, `unknown WAL recovery mode "${mode}" (expected one of ${MODES.join(', ')})`);
+    throw new StrataError('INVALID_ARGUMENT', `unknown WAL recovery mode "${mode}" (expected one of ${MODES.join(', ')})`);
   }
   const { fromSegment } = options;
   if (fromSegment !== undefined && (!Number.isSafeInteger(fromSegment) || fromSegment < 1)) {
-    throw new WalError(WalErrorCode.InvalidArgument, `fromSegment must be a safe integer ≥ 1, got ${fromSegment}`);
+    throw new StrataError('INVALID_ARGUMENT', `fromSegment must be a safe integer ≥ 1, got ${fromSegment}`);
   }
   const uuid = uuidBytes(options.uuid);
   const fs = options.fs ?? nodeFileSystem;
@@ -150,14 +155,14 @@ export async function replay(dir: string, options: ReplayOptions, onBatch: (batc
       try {
         fs.unlinkSync(file);
       } catch (err) {
-        throw ioError('removing a WAL segment during recovery', file, err);
+        throw ioError(file, undefined, 'removing a WAL segment during recovery', err);
       }
       deletedSegments.unshift(n);
     }
     try {
       await fs.fsyncDir(dir);
     } catch (err) {
-      throw ioError('syncing the WAL directory during recovery', dir, err);
+      throw ioError(dir, undefined, 'syncing the WAL directory during recovery', err);
     }
   };
   const truncate = async (segment: number, file: string, from: number, to: number): Promise<void> => {
@@ -165,7 +170,7 @@ export async function replay(dir: string, options: ReplayOptions, onBatch: (batc
     try {
       fd = fs.openSync(file, 'r+');
     } catch (err) {
-      throw ioError('opening a WAL segment to cut its torn tail', file, err, to);
+      throw ioError(file, to, 'opening a WAL segment to cut its torn tail', err);
     }
     try {
       fs.ftruncateSync(fd, to);
@@ -173,7 +178,7 @@ export async function replay(dir: string, options: ReplayOptions, onBatch: (batc
       fs.closeSync(fd);
     } catch (err) {
       closeQuietly(fs, fd);
-      throw ioError('cutting the torn tail of a WAL segment', file, err, to);
+      throw ioError(file, to, 'cutting the torn tail of a WAL segment', err);
     }
     truncated = { segment, file, from, to };
   };
@@ -185,7 +190,7 @@ export async function replay(dir: string, options: ReplayOptions, onBatch: (batc
     try {
       data = fs.readFileSync(file);
     } catch (err) {
-      throw ioError('reading a WAL segment', file, err);
+      throw ioError(file, undefined, 'reading a WAL segment', err);
     }
 
     let header: SegmentHeader;
@@ -202,9 +207,9 @@ export async function replay(dir: string, options: ReplayOptions, onBatch: (batc
       throw err;
     }
     if (!sameBytes(header.uuid, uuid)) {
-      throw new WalError(
-        WalErrorCode.ForeignFile,
-        `segment belongs to database ${formatUuid(header.uuid)}, not ${options.uuid}; move it out of this database's directory`,
+      throw new StrataError(
+        'FOREIGN_FILE',
+        `${file}: segment belongs to database ${formatUuid(header.uuid)}, not ${options.uuid}; move it out of this database's directory`,
         { file, offset: 12 },
       );
     }
@@ -250,7 +255,7 @@ export async function replay(dir: string, options: ReplayOptions, onBatch: (batc
       if (damage === undefined) continue;
 
       const where = isTail ? 'torn tail' : 'damage';
-      const fail = (): WalError =>
+      const fail = (): StrataError =>
         corruption(
           `${where} of ${damage.end - damage.offset} bytes in WAL segment ${segment}: ${damage.reason}. ` +
             (isTail ? 'Open with recovery "tolerate-corrupted-tail" to drop it' : 'Open with recovery "point-in-time" or "skip-any-corrupted" to recover around it, losing the damaged writes'),

@@ -6,7 +6,7 @@
  * WAL's own numbering apart from theirs.
  */
 import { join } from 'node:path';
-import { WalError, WalErrorCode, ioError } from './errors.js';
+import { StrataError, ioError } from '@strata-db/errors';
 import { nodeFileSystem } from '@strata-db/vfs';
 import type { WalFileSystem } from './file-system.js';
 
@@ -14,7 +14,7 @@ const SEGMENT_NAME = /^(\d{6,})\.wal$/;
 
 export function segmentFileName(segment: number): string {
   if (!Number.isSafeInteger(segment) || segment < 1) {
-    throw new WalError(WalErrorCode.InvalidArgument, `segment number must be a safe integer ≥ 1, got ${segment}`);
+    throw new StrataError('INVALID_ARGUMENT', `segment number must be a safe integer ≥ 1, got ${segment}`);
   }
   return `${String(segment).padStart(6, '0')}.wal`;
 }
@@ -34,9 +34,9 @@ export function listSegments(dir: string, fs: WalFileSystem = nodeFileSystem): n
     names = fs.readdirSync(dir);
   } catch (err) {
     if ((err as { code?: unknown }).code === 'ENOENT') {
-      throw new WalError(WalErrorCode.NotFound, 'the WAL directory does not exist', { file: dir, cause: err });
+      throw new StrataError('NOT_FOUND', `${dir}: the WAL directory does not exist`, { file: dir, cause: err });
     }
-    throw ioError('listing the WAL directory', dir, err);
+    throw ioError(dir, undefined, 'listing the WAL directory', err);
   }
   const segments: number[] = [];
   for (const name of names) {
@@ -54,7 +54,7 @@ export function listSegments(dir: string, fs: WalFileSystem = nodeFileSystem): n
  */
 export async function deleteSegmentsBefore(dir: string, segment: number, fs: WalFileSystem = nodeFileSystem): Promise<number[]> {
   if (!Number.isSafeInteger(segment) || segment < 1) {
-    throw new WalError(WalErrorCode.InvalidArgument, `segment number must be a safe integer ≥ 1, got ${segment}`);
+    throw new StrataError('INVALID_ARGUMENT', `segment number must be a safe integer ≥ 1, got ${segment}`);
   }
   const doomed = listSegments(dir, fs).filter((n) => n < segment);
   for (const n of doomed) {
@@ -63,14 +63,14 @@ export async function deleteSegmentsBefore(dir: string, segment: number, fs: Wal
       if (fs.unlink !== undefined) await fs.unlink(file);
       else fs.unlinkSync(file);
     } catch (err) {
-      throw ioError('deleting an obsolete WAL segment', file, err);
+      throw ioError(file, undefined, 'deleting an obsolete WAL segment', err);
     }
   }
   if (doomed.length > 0) {
     try {
       await fs.fsyncDir(dir);
     } catch (err) {
-      throw ioError('syncing the WAL directory after deleting segments', dir, err);
+      throw ioError(dir, undefined, 'syncing the WAL directory after deleting segments', err);
     }
   }
   return doomed;

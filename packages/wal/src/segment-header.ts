@@ -14,8 +14,8 @@
  * Integers are little-endian. u64 fields hold JavaScript safe integers (< 2^53); a larger value
  * is corruption. Records start right after the header, at byte 48 of the first 32 KiB block.
  */
+import { StrataError } from '@strata-db/errors';
 import { crc32, mask } from './checksum.js';
-import { WalError, WalErrorCode } from './errors.js';
 import { readU64, writeU64 } from './u64.js';
 
 export const SEGMENT_HEADER_SIZE = 48;
@@ -34,7 +34,7 @@ const UUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{
 /** The 16 bytes of a UUID string such as `crypto.randomUUID()` returns. */
 export function uuidBytes(uuid: string): Uint8Array {
   if (!UUID_PATTERN.test(uuid)) {
-    throw new WalError(WalErrorCode.InvalidArgument, `"${uuid}" is not a UUID (expected the form crypto.randomUUID() returns)`);
+    throw new StrataError('INVALID_ARGUMENT', `"${uuid}" is not a UUID (expected the form crypto.randomUUID() returns)`);
   }
   return Buffer.from(uuid.replaceAll('-', ''), 'hex');
 }
@@ -62,23 +62,23 @@ export function encodeSegmentHeader(header: SegmentHeader): Buffer {
  */
 export function decodeSegmentHeader(data: Uint8Array, file: string): SegmentHeader {
   if (data.length < SEGMENT_HEADER_SIZE) {
-    throw new WalError(WalErrorCode.Corruption, `segment header is torn: the file holds ${data.length} of its ${SEGMENT_HEADER_SIZE} bytes`, { file, offset: data.length });
+    throw new StrataError('CORRUPTION', `${file}: segment header is torn: the file holds ${data.length} of its ${SEGMENT_HEADER_SIZE} bytes`, { file, offset: data.length });
   }
   const buf = Buffer.from(data.buffer, data.byteOffset, SEGMENT_HEADER_SIZE);
   if (!buf.subarray(0, 8).equals(MAGIC)) {
-    throw new WalError(WalErrorCode.Corruption, 'not a Strata WAL segment (bad magic); move the file out of the database directory if it does not belong there', { file, offset: 0 });
+    throw new StrataError('CORRUPTION', `${file}: not a Strata WAL segment (bad magic); move the file out of the database directory if it does not belong there`, { file, offset: 0 });
   }
   const version = buf.readUInt32LE(8);
   if (version !== FORMAT_VERSION) {
-    throw new WalError(WalErrorCode.Corruption, `segment format version ${version} is not supported (this build reads version ${FORMAT_VERSION})`, { file, offset: 8 });
+    throw new StrataError('CORRUPTION', `${file}: segment format version ${version} is not supported (this build reads version ${FORMAT_VERSION})`, { file, offset: 8 });
   }
   if (buf.readUInt32LE(CRC_OFFSET) !== mask(crc32(buf.subarray(0, CRC_OFFSET)))) {
-    throw new WalError(WalErrorCode.Corruption, 'segment header checksum mismatch', { file, offset: 0 });
+    throw new StrataError('CORRUPTION', `${file}: segment header checksum mismatch`, { file, offset: 0 });
   }
   const segment = readU64(buf, 28);
   const firstLsn = readU64(buf, 36);
   if (segment < 1 || firstLsn < 1) {
-    throw new WalError(WalErrorCode.Corruption, `segment header holds an impossible segment number ${segment} or first LSN ${firstLsn}`, { file, offset: 28 });
+    throw new StrataError('CORRUPTION', `${file}: segment header holds an impossible segment number ${segment} or first LSN ${firstLsn}`, { file, offset: 28 });
   }
   return { uuid: buf.subarray(12, 28), segment, firstLsn };
 }

@@ -26,8 +26,8 @@
  *   with READ_ONLY, whose cause is the original error.
  */
 import { join } from 'node:path';
+import { StrataError, ioError } from '@strata-db/errors';
 import { batchLength, writeBatch, type BatchOp } from './batch.js';
-import { WalError, WalErrorCode, ioError } from './errors.js';
 import { closeQuietly, nodeFileSystem, writeAll } from '@strata-db/vfs';
 import type { WalFileSystem } from './file-system.js';
 import { FRAGMENT_HEADER_SIZE, fitsInBlock, frameRecord, framedLength, sealFullFragment } from './log-format.js';
@@ -93,7 +93,7 @@ export class WalWriter {
   #head = 0;
   #draining = false;
   #closing = false;
-  #failure: WalError | undefined;
+  #failure: StrataError | undefined;
 
   private constructor(fs: WalFileSystem, dir: string, uuid: Uint8Array, segment: number, fd: number, firstLsn: number, groupCommitBytes: number) {
     this.#fs = fs;
@@ -116,13 +116,13 @@ export class WalWriter {
     const { segment, firstLsn } = options;
     const groupCommitBytes = options.groupCommitBytes ?? DEFAULT_GROUP_COMMIT_BYTES;
     if (!Number.isSafeInteger(segment) || segment < 1) {
-      throw new WalError(WalErrorCode.InvalidArgument, `segment number must be a safe integer ≥ 1, got ${segment}`);
+      throw new StrataError('INVALID_ARGUMENT', `segment number must be a safe integer ≥ 1, got ${segment}`);
     }
     if (!Number.isSafeInteger(firstLsn) || firstLsn < 1) {
-      throw new WalError(WalErrorCode.InvalidArgument, `first LSN must be a safe integer ≥ 1, got ${firstLsn}`);
+      throw new StrataError('INVALID_ARGUMENT', `first LSN must be a safe integer ≥ 1, got ${firstLsn}`);
     }
     if (!Number.isSafeInteger(groupCommitBytes) || groupCommitBytes < 1) {
-      throw new WalError(WalErrorCode.InvalidArgument, `groupCommitBytes must be a positive integer, got ${groupCommitBytes}`);
+      throw new StrataError('INVALID_ARGUMENT', `groupCommitBytes must be a positive integer, got ${groupCommitBytes}`);
     }
     const uuid = uuidBytes(options.uuid);
     const fs = options.fs ?? nodeFileSystem;
@@ -146,7 +146,7 @@ export class WalWriter {
   }
 
   /** The error that failed the writer, if one did. */
-  get error(): WalError | undefined {
+  get error(): StrataError | undefined {
     return this.#failure;
   }
 
@@ -160,7 +160,7 @@ export class WalWriter {
     if (refusal !== undefined) return Promise.reject(refusal);
     if (!Number.isSafeInteger(firstLsn) || firstLsn <= this.#acceptedLsn) {
       return Promise.reject(
-        new WalError(WalErrorCode.InvalidArgument, `LSNs must increase: batch starts at ${firstLsn}, but LSN ${this.#acceptedLsn} was already logged`),
+        new StrataError('INVALID_ARGUMENT', `LSNs must increase: batch starts at ${firstLsn}, but LSN ${this.#acceptedLsn} was already logged`),
       );
     }
     let length: number;
@@ -221,7 +221,7 @@ export class WalWriter {
    * failed, READ_ONLY if the writer had failed before).
    */
   close(): Promise<void> {
-    if (this.#closing) return Promise.reject(new WalError(WalErrorCode.NotOpen, 'the WAL writer is already closed'));
+    if (this.#closing) return Promise.reject(new StrataError('NOT_OPEN', 'the WAL writer is already closed'));
     this.#closing = true;
     return new Promise<undefined>((resolve, reject) => {
       this.#enqueue({ kind: 'close', resolve, reject });
@@ -235,21 +235,22 @@ export class WalWriter {
   deleteSegmentsBefore(segment: number): Promise<number[]> {
     if (segment > this.#segment) {
       return Promise.reject(
-        new WalError(WalErrorCode.InvalidArgument, `cannot delete segments before ${segment}: segment ${this.#segment} is active`),
+        new StrataError('INVALID_ARGUMENT', `cannot delete segments before ${segment}: segment ${this.#segment} is active`),
       );
     }
     return deleteSegmentsBefore(this.#dir, segment, this.#fs);
   }
 
-  #refusal(): WalError | undefined {
-    if (this.#closing) return new WalError(WalErrorCode.NotOpen, 'the WAL writer is closed');
+  #refusal(): StrataError | undefined {
+    if (this.#closing) return new StrataError('NOT_OPEN', 'the WAL writer is closed');
     if (this.#failure !== undefined) return this.#readOnly();
     return undefined;
   }
 
-  #readOnly(): WalError {
+  #readOnly(): StrataError {
     const failure = this.#failure!;
-    return new WalError(WalErrorCode.ReadOnly, 'the WAL refuses writes after an earlier I/O failure; reopen the database to recover', {
+    const where = failure.file === undefined ? '' : `${failure.file}: `;
+    return new StrataError('READ_ONLY', `${where}the WAL refuses writes after an earlier I/O failure; reopen the database to recover`, {
       ...(failure.file === undefined ? {} : { file: failure.file }),
       cause: failure,
     });
@@ -267,7 +268,7 @@ export class WalWriter {
   readonly #startDrain = (): void => {
     this.#drain().catch((err: unknown) => {
       // Only a bug gets here; failing loudly beats leaving every later append hanging.
-      this.#failure ??= new WalError(WalErrorCode.IoError, 'internal error in the WAL writer', { cause: err });
+      this.#failure ??= new StrataError('IO_ERROR', 'internal error in the WAL writer', { cause: err });
       this.#rejectQueued();
       this.#draining = false;
     });
@@ -349,7 +350,7 @@ export class WalWriter {
     try {
       writeAll(this.#fs, this.#fd, this.#staging.view(groupStart, last.end), this.#offset, this.#file());
     } catch (err) {
-      this.#fail(ioError('appending to the WAL', this.#file(), err, this.#offset, FAILED), first, end);
+      this.#fail(ioError(this.#file(), this.#offset, 'appending to the WAL', err, FAILED), first, end);
       return undefined;
     }
     const bytes = last.end - groupStart;
@@ -367,7 +368,7 @@ export class WalWriter {
     try {
       await this.#fs.fdatasync(this.#fd);
     } catch (err) {
-      this.#fail(ioError('syncing the WAL', this.#file(), err, undefined, FAILED));
+      this.#fail(ioError(this.#file(), undefined, 'syncing the WAL', err, FAILED));
       return false;
     }
     this.#syncedOffset = target;
@@ -381,7 +382,7 @@ export class WalWriter {
       this.#fs.closeSync(this.#fd);
     } catch (err) {
       this.#fd = -1;
-      this.#fail(ioError('closing a WAL segment', oldFile, err, undefined, FAILED));
+      this.#fail(ioError(oldFile, undefined, 'closing a WAL segment', err, FAILED));
       return false;
     }
     this.#fd = -1;
@@ -389,7 +390,7 @@ export class WalWriter {
     try {
       this.#fd = await createSegmentFile(this.#fs, this.#dir, this.#uuid, next, this.#writtenLsn + 1);
     } catch (err) {
-      this.#fail(err instanceof WalError ? err : ioError('creating a WAL segment', join(this.#dir, segmentFileName(next)), err, undefined, FAILED));
+      this.#fail(err instanceof StrataError ? err : ioError(join(this.#dir, segmentFileName(next)), undefined, 'creating a WAL segment', err, FAILED));
       return false;
     }
     this.#segment = next;
@@ -412,19 +413,19 @@ export class WalWriter {
       this.#fs.closeSync(fd);
       return true;
     } catch (err) {
-      this.#fail(ioError('closing a WAL segment', this.#file(), err, undefined, FAILED));
+      this.#fail(ioError(this.#file(), undefined, 'closing a WAL segment', err, FAILED));
       return false;
     }
   }
 
   /** Enters the failed state; the requests in [first, end) get `failure` itself. */
-  #fail(failure: WalError, first = 0, end = 0): void {
+  #fail(failure: StrataError, first = 0, end = 0): void {
     this.#failure ??= failure;
     this.#staging.discard();
     this.#rejectRange(first, end, failure);
   }
 
-  #rejectRange(first: number, end: number, reason: WalError): void {
+  #rejectRange(first: number, end: number, reason: StrataError): void {
     for (let i = first; i < end; i++) this.#queue[i]!.reject(reason);
   }
 

@@ -4,6 +4,7 @@
  * few milliseconds so that a long compaction never holds it (the merge itself is synchronous:
  * page-cache reads and in-memory block building).
  */
+import { invariant } from '@strata-db/errors';
 import { compareKeys, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
 import type { CompactionIterator } from './compaction-iterator.js';
 import { successor, type KeyRange } from './key-range.js';
@@ -165,7 +166,7 @@ export class OutputWriter<S extends TableSink, M> {
     for (const t of tombstones) sink.addTombstone(t);
     const range = outputTableRange(this.currentFirst, this.currentLast, tombstones);
     // A sink is only opened with an entry or a tombstone to write, so the range exists.
-    if (range === undefined) throw new Error('compaction output table with neither entries nor tombstones');
+    invariant(range !== undefined, 'a compaction output table holds an entry or a tombstone');
     // The synchronous part of finish (last block, filter, index, footer, writes) ends the slice.
     const meta = this.options.finish(sink);
     this.noteSlice(sliceStart);

@@ -21,6 +21,7 @@
  * The flush loop and the compactor are plugged in at construction (open.ts passes their
  * factories): they depend on the core, the core only on their interfaces — no import cycle.
  */
+import { StrataAssertionError } from '@strata-db/errors';
 import { Memtable, type FrozenMemtable } from '@strata-db/memtable';
 import type { WalWriter } from '@strata-db/wal';
 import type { CompactionStats } from '../compaction/compaction-stats.js';
@@ -303,7 +304,7 @@ export class DbCore {
     const expected = ++this.segment;
     const rotated = this.log.rotate().then(
       (n) => {
-        if (n !== expected) this.setBackgroundError(new Error(`WAL rotated to segment ${n}, expected ${expected}`), 'internal error');
+        if (n !== expected) this.setBackgroundError(new StrataAssertionError(`WAL rotated to segment ${n}, expected ${expected}`), 'internal error');
       },
       (err: unknown) => {
         this.setBackgroundError(err, 'rotating the WAL failed');

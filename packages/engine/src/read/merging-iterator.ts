@@ -11,6 +11,7 @@
  * Duplicates (the same key#seq in two children) are returned once per child, in child order;
  * the consumers tolerate them (they only look at the newest visible version of a key).
  */
+import { invariant } from '@strata-db/errors';
 import { compareEntries, type InternalIterator, type PointEntry } from '@strata-db/memtable';
 
 const enum Direction {
@@ -39,7 +40,7 @@ export class MergingIterator implements InternalIterator {
 
   entry(): PointEntry {
     const top = this.heap[0];
-    if (top === undefined) throw new Error('MergingIterator.entry() while not valid');
+    invariant(top !== undefined, 'MergingIterator.entry() is called only while valid()');
     return top.e!;
   }
 

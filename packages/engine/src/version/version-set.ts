@@ -23,6 +23,7 @@
  * state after a failed fsync is unknown), and the engine turns read-only. Reopening recovers.
  */
 import { join } from 'node:path';
+import { StrataAssertionError } from '@strata-db/errors';
 import { compareKeys } from '@strata-db/memtable';
 import { StrataError, toStrataError } from '../errors.js';
 import type { FileSystem } from '@strata-db/vfs';
@@ -127,11 +128,9 @@ export class VersionSet {
       if (e.logNumber !== undefined) this.logNumber = e.logNumber;
       if (e.nextFileNumber !== undefined) this.nextFile = e.nextFileNumber;
       if (e.lastSequence !== undefined) this.lastSequence = e.lastSequence;
-      try {
-        levels = applyEdit(levels, e, this.opts.numLevels);
-      } catch (err) {
-        throw new StrataError('CORRUPTION', `${path}: ${(err as Error).message}; restore the database from a backup`, { file: path, cause: err });
-      }
+      levels = applyEdit(levels, e, this.opts.numLevels, (why) => {
+        throw new StrataError('CORRUPTION', `${path}: an edit ${why}; restore the database from a backup`, { file: path });
+      });
     }
     if (sawDbId !== undefined && sawDbId !== expectedDbId) {
       throw new StrataError('FOREIGN_FILE', `${path} belongs to database ${sawDbId}, but IDENTITY says ${expectedDbId}; the directory mixes two databases`, { file: path });
@@ -168,12 +167,14 @@ export class VersionSet {
     const run = async (): Promise<Version> => {
       if (this.poisoned) throw this.poisoned;
       if (edit.logNumber !== undefined && edit.logNumber < this.logNumber) {
-        throw new Error(`VersionEdit.logNumber ${edit.logNumber} goes back from ${this.logNumber}`);
+        throw new StrataAssertionError(`VersionEdit.logNumber ${edit.logNumber} goes back from ${this.logNumber}`);
       }
       edit.nextFileNumber = this.nextFile;
       edit.lastSequence = Math.max(edit.lastSequence ?? 0, this.lastSequence);
       // Validate first: a broken edit (overlap in L1+, unknown file) must not reach the manifest.
-      const levels = applyEdit(this.currentVersion.levels.map((l) => [...l]), edit, this.opts.numLevels);
+      const levels = applyEdit(this.currentVersion.levels.map((l) => [...l]), edit, this.opts.numLevels, (why) => {
+        throw new StrataAssertionError(`flush or compaction made an edit that ${why}`);
+      });
       const next = new Version(levels);
       try {
         if (this.manifest !== undefined && this.manifest.fileSize < this.opts.maxManifestFileSize) {
@@ -366,18 +367,22 @@ function emptyLevels(n: number): FileMetadata[][] {
   return Array.from({ length: n }, () => []);
 }
 
-/** Applies an edit to (copied) levels, checking invariants. Throws Error on a broken edit. */
-function applyEdit(levels: FileMetadata[][], edit: VersionEdit, numLevels: number): FileMetadata[][] {
+/**
+ * Applies an edit to (copied) levels, checking the level invariants; calls `broken` (which
+ * throws) with what an edit breaks. Read from the manifest, such an edit is corruption; made by
+ * flush or compaction, it is a bug — the caller says which.
+ */
+function applyEdit(levels: FileMetadata[][], edit: VersionEdit, numLevels: number, broken: (why: string) => never): FileMetadata[][] {
   for (const d of edit.deleted) {
     const files = levels[d.level];
     const i = files?.findIndex((f) => f.fileNumber === d.fileNumber) ?? -1;
-    if (files === undefined || i < 0) throw new Error(`edit deletes file ${d.fileNumber} from L${d.level}, which does not hold it`);
+    if (files === undefined || i < 0) broken(`deletes file ${d.fileNumber} from L${d.level}, which does not hold it`);
     files.splice(i, 1);
   }
   const touched = new Set<number>();
   for (const { level, file } of edit.added) {
-    if (level < 0 || level >= numLevels) throw new Error(`edit adds file ${file.fileNumber} to L${level}; levels are 0..${numLevels - 1}`);
-    if (compareKeys(file.smallestKey, file.largestKey) > 0) throw new Error(`file ${file.fileNumber} has smallestKey > largestKey`);
+    if (level < 0 || level >= numLevels) broken(`adds file ${file.fileNumber} to L${level}; levels are 0..${numLevels - 1}`);
+    if (compareKeys(file.smallestKey, file.largestKey) > 0) broken(`adds file ${file.fileNumber} with smallestKey > largestKey`);
     levels[level]!.push(file);
     touched.add(level);
   }
@@ -390,7 +395,7 @@ function applyEdit(levels: FileMetadata[][], edit: VersionEdit, numLevels: numbe
     files.sort(compareBySmallest);
     for (let i = 1; i < files.length; i++) {
       if (compareKeys(files[i - 1]!.largestKey, files[i]!.smallestKey) >= 0) {
-        throw new Error(`files ${files[i - 1]!.fileNumber} and ${files[i]!.fileNumber} overlap in L${level}`);
+        broken(`makes files ${files[i - 1]!.fileNumber} and ${files[i]!.fileNumber} overlap in L${level}`);
       }
     }
   }

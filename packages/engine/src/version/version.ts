@@ -9,6 +9,7 @@
  * The reference count keeps files alive: a file is deleted only when no live Version lists it
  * (VersionSet.collectObsoleteFiles).
  */
+import { invariant } from '@strata-db/errors';
 import { compareKeys } from '@strata-db/memtable';
 import type { FileMetadata } from './file-metadata.js';
 
@@ -25,7 +26,7 @@ export class Version {
   }
 
   unref(): void {
-    if (this.refs <= 0) throw new Error('Version.unref without ref');
+    invariant(this.refs > 0, 'Version.unref without a matching ref');
     if (--this.refs === 0) this.onUnreferenced?.(this);
   }
 
