@@ -5,12 +5,15 @@
 export { Database, type IteratorOptions, type ReadOptions } from './db/database.js';
 export type { RecoveryInfo } from './db/open.js';
 export { StrataError, type StrataErrorCode } from './errors.js';
+export { tableFileName } from './db/filenames.js';
 export { nodeFileSystem, type FileSystem, type OpenFlags } from '@strata-db/vfs';
 export { MAX_BATCH_SIZE, MAX_KEY_SIZE, MAX_VALUE_SIZE } from './keys.js';
+export { readManifestHistory, type ManifestHistory, type ManifestRecord } from './manifest/history.js';
 export { DATABASE_OPTION_NAMES, type DatabaseOptions, type WalRecoveryMode } from './options.js';
 export type { CompressionName } from '@strata-db/sstable-core';
 // For adapters that mix their own options with the engine's (@strata-db/level).
 export { rejectMisspeltOptions } from './option-names.js';
+export type { FileMetadata } from './version/file-metadata.js';
 export type { DbIterator, Entry } from './read/db-iterator.js';
 export { Snapshot } from './snapshots.js';
 export type { Counters } from './counters.js';

@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EntryKind, type PointEntry } from '@strata-db/memtable';
 import { StrataError } from '@strata-db/errors';
-import { COMPRESSION_NAMES, CompressionType, Table } from '@strata-db/sstable-core';
+import { BlockCursor, COMPRESSION_NAMES, CompressionType, Table } from '@strata-db/sstable-core';
 import { TableBuilder } from './index.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-builder-'));
@@ -128,6 +128,40 @@ describe('TableBuilder output', () => {
     const m2 = await tb2.finish();
     expect(m2.largestKey).toEqual(b('q'));
     expect(m2.largestExclusive).toBe(false); // 'q' is a real entry
+  });
+
+  it('Table.layout: the blocks tile the file in order, and the separators bound their blocks', async () => {
+    const path = nextPath();
+    const tb = new TableBuilder(path, { blockSize: 256, bloomBitsPerKey: 10 });
+    for (let i = 0; i < 200; i++) tb.add(put(`key${String(i).padStart(4, '0')}`, 1000 - i));
+    tb.addTombstone({ start: b('key0100'), end: b('key0110'), seq: 2000 });
+    await tb.finish();
+    const t = Table.open(path);
+    const layout = t.layout();
+    expect(layout.dataBlocks.length).toBe(t.blockCount);
+    expect(layout.dataBlocks.length).toBeGreaterThan(5);
+    expect(layout.metaBlocks.map((m) => m.name).sort()).toEqual(['strata.filter.bloom', 'strata.properties', 'strata.rangedel']);
+    expect(layout.filter).toMatchObject({ probes: expect.any(Number) });
+    expect(layout.filter!.bytes % 64).toBe(0);
+    // Every block, in file order, starts where the previous one (payload + 5-byte trailer) ended.
+    const handles = [...layout.dataBlocks.map((d) => d.handle), ...layout.metaBlocks.map((m) => m.handle), layout.footer.metaIndex, layout.footer.index];
+    let pos = 0;
+    for (const h of handles) {
+      expect(h.offset).toBe(pos);
+      pos = h.offset + h.size + 5;
+    }
+    expect(layout.footer.offset).toBe(pos);
+    expect(layout.footer.offset + 40).toBe(statSync(path).size);
+    // A block's last key is ≤ its separator, the next block's first key above it.
+    for (let i = 0; i < t.blockCount; i++) {
+      const keys: string[] = [];
+      const c = new BlockCursor(t.dataBlock(i));
+      for (c.seekToFirst(); c.valid(); c.next()) keys.push(new TextDecoder().decode(c.key()));
+      const sep = new TextDecoder().decode(layout.dataBlocks[i]!.separatorKey);
+      expect(keys.at(-1)! <= sep).toBe(true);
+      if (i > 0) expect(keys[0]! > new TextDecoder().decode(layout.dataBlocks[i - 1]!.separatorKey)).toBe(true);
+    }
+    t.close();
   });
 
   it('a table of tombstones only is valid', async () => {

@@ -124,6 +124,16 @@ export class BloomFilter {
     this.k = k;
   }
 
+  /** Probes per key (hash functions). */
+  get probes(): number {
+    return this.k;
+  }
+
+  /** Bytes of filter bits. */
+  get byteLength(): number {
+    return this.bits.length;
+  }
+
   mayContain(key: Uint8Array): boolean {
     return this.mayContainHash(bloomHash(key));
   }

@@ -41,6 +41,20 @@ export interface TableOpenOptions {
 }
 
 /** What `verify()` checked. */
+/**
+ * Where everything sits in a table file (for tools such as `strata dump-sst`): every block's
+ * handle, in file order, with the index separators of the data blocks.
+ */
+export interface TableLayout {
+  readonly footer: { readonly offset: number; readonly metaIndex: BlockHandle; readonly index: BlockHandle };
+  /** The meta blocks by name (filter, range tombstones, properties), in file order. */
+  readonly metaBlocks: readonly { readonly name: string; readonly handle: BlockHandle }[];
+  /** Data blocks in file order, each with its index entry's separator (key, seq). */
+  readonly dataBlocks: readonly { readonly handle: BlockHandle; readonly separatorKey: Uint8Array; readonly separatorSeq: number }[];
+  /** The bloom filter's shape, when the table has one. */
+  readonly filter: { readonly bytes: number; readonly probes: number } | undefined;
+}
+
 export interface TableVerifyResult {
   readonly blocks: number;
   readonly bytes: number;
@@ -382,6 +396,22 @@ export class Table {
   /** The handle of data block `i` (0 ≤ i < blockCount). */
   blockHandle(i: number): BlockHandle {
     return { offset: this.blockOffsets[i]!, size: this.blockSizes[i]! };
+  }
+
+  /** Where every block of the file is (see TableLayout); reads nothing. */
+  layout(): TableLayout {
+    const dataBlocks: TableLayout['dataBlocks'][number][] = [];
+    for (let i = 0; i < this.blockCount; i++) {
+      const key = this.indexKeyBytes.slice(this.indexKeyOffsets[i]!, this.indexKeyOffsets[i + 1]!);
+      dataBlocks.push({ handle: this.blockHandle(i), separatorKey: key, separatorSeq: this.indexSeqs[i]! });
+    }
+    const metaBlocks = [...this.metaHandles].map(([name, handle]) => ({ name, handle })).sort((a, b) => a.handle.offset - b.handle.offset);
+    return {
+      footer: { offset: this.fileSize - FOOTER_SIZE, metaIndex: this.metaIndexHandle, index: this.indexHandle },
+      metaBlocks,
+      dataBlocks,
+      filter: this.filter === undefined ? undefined : { bytes: this.filter.byteLength, probes: this.filter.probes },
+    };
   }
 
   /** Data block `i`, from the cache or the file (checksum verified on every file read). */

@@ -58,6 +58,12 @@ export interface ReplayOptions {
    * a gap. Without it, the oldest segment present starts the log.
    */
   readonly fromSegment?: number;
+  /**
+   * Change nothing on disk (a read-only open, an inspection tool): damage the mode tolerates is
+   * reported in `dropped` but the torn tail is not truncated and no segment is deleted, so a
+   * writer that has the log open keeps its files as they are. Default false.
+   */
+  readonly readOnly?: boolean;
 }
 
 export interface ReplayedBatch {
@@ -148,8 +154,9 @@ export async function replay(dir: string, options: ReplayOptions, onBatch: (batc
   // A segment's first LSN may equal the previous segment's if that one held no records.
   let previousFirstLsn = 0;
 
+  const readOnly = options.readOnly === true;
   const deleteSegments = async (doomed: readonly number[]): Promise<void> => {
-    if (doomed.length === 0) return;
+    if (doomed.length === 0 || readOnly) return;
     for (const n of [...doomed].reverse()) {
       const file = join(dir, segmentFileName(n));
       try {
@@ -166,6 +173,7 @@ export async function replay(dir: string, options: ReplayOptions, onBatch: (batc
     }
   };
   const truncate = async (segment: number, file: string, from: number, to: number): Promise<void> => {
+    if (readOnly) return;
     let fd: number;
     try {
       fd = fs.openSync(file, 'r+');

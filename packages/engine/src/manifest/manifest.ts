@@ -80,6 +80,8 @@ export class ManifestWriter {
 
 export interface ManifestContents {
   readonly edits: VersionEdit[];
+  /** Where each edit's record starts in the file (same order as `edits`). */
+  readonly offsets: number[];
   /** Bytes up to the end of the last whole record: where appending resumes. */
   readonly validSize: number;
 }
@@ -108,6 +110,7 @@ export function readManifest(fs: FileSystem, path: string): ManifestContents {
     throw new StrataError('CORRUPTION', `${path} has manifest format ${version}; this build reads format ${MANIFEST_VERSION}`, { file: path, offset: 8 });
   }
   const edits: VersionEdit[] = [];
+  const offsets: number[] = [];
   let pos = MANIFEST_HEADER_SIZE;
   while (pos < buf.length) {
     const bad = (why: string): never => {
@@ -122,12 +125,13 @@ export function readManifest(fs: FileSystem, path: string): ManifestContents {
     const end = pos + RECORD_HEADER_SIZE + buf.readUInt32LE(pos + 4);
     try {
       edits.push(decodeEdit(buf.subarray(pos + RECORD_HEADER_SIZE, end)));
+      offsets.push(pos);
     } catch (err) {
       bad(`malformed edit (${(err as Error).message})`);
     }
     pos = end;
   }
-  return { edits, validSize: pos };
+  return { edits, offsets, validSize: pos };
 }
 
 export function readCurrent(fs: FileSystem, dir: string): { name: string; number: number } {
