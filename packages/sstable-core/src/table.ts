@@ -402,7 +402,7 @@ export class Table {
   layout(): TableLayout {
     const dataBlocks: TableLayout['dataBlocks'][number][] = [];
     for (let i = 0; i < this.blockCount; i++) {
-      const key = this.indexKeyBytes.slice(this.indexKeyOffsets[i]!, this.indexKeyOffsets[i + 1]!);
+      const key = this.indexKeyBytes.slice(this.indexKeyOffsets[i], this.indexKeyOffsets[i + 1]);
       dataBlocks.push({ handle: this.blockHandle(i), separatorKey: key, separatorSeq: this.indexSeqs[i]! });
     }
     const metaBlocks = [...this.metaHandles].map(([name, handle]) => ({ name, handle })).sort((a, b) => a.handle.offset - b.handle.offset);
