@@ -156,7 +156,11 @@ describe('TableBuilder output', () => {
     for (let i = 0; i < t.blockCount; i++) {
       const keys: string[] = [];
       const c = new BlockCursor(t.dataBlock(i));
-      for (c.seekToFirst(); c.valid(); c.next()) keys.push(new TextDecoder().decode(c.key()));
+      c.seekToFirst();
+      while (c.valid()) {
+        keys.push(new TextDecoder().decode(c.key()));
+        c.next();
+      }
       const sep = new TextDecoder().decode(layout.dataBlocks[i]!.separatorKey);
       expect(keys.at(-1)! <= sep).toBe(true);
       if (i > 0) expect(keys[0]! > new TextDecoder().decode(layout.dataBlocks[i - 1]!.separatorKey)).toBe(true);
