@@ -20,4 +20,4 @@ export type { Counters } from './counters.js';
 export type { DatabaseStats, LevelFileStats, LevelStats, MemoryStats } from './stats.js';
 export type { TableCacheStats } from './version/table-cache.js';
 export { WriteBatch, type KeyLike, type WriteOptions } from './write/write-batch.js';
-export type { DamagedFile, VerifiedFileKind, VerifyReport } from './verify.js';
+export type { DamagedFile, VerifiedFileKind, VerifyOptions, VerifyProgress, VerifyReport } from './verify.js';

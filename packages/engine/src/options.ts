@@ -10,6 +10,13 @@ import { rejectUnknownOptions } from './option-names.js';
 export type WalRecoveryMode = 'tolerate-corrupted-tail' | 'absolute-consistency' | 'point-in-time' | 'skip-any-corrupted';
 
 export interface DatabaseOptions {
+  /**
+   * Open for reading only (default false): no lock is taken and nothing in the directory is
+   * created, written, renamed or deleted — the WAL is replayed into memory only. Works while
+   * another process has the database open for writing (it sees the state at open). Writes,
+   * flush and compact are refused with READ_ONLY. createIfMissing and errorIfExists must not be set.
+   */
+  readonly readOnly?: boolean;
   /** Create the directory and an empty database when none exists (default true). */
   readonly createIfMissing?: boolean;
   /** Fail with EXISTS when a database already exists (default false). */
@@ -92,6 +99,7 @@ export interface DatabaseOptions {
 export const NON_TABLE_FILES = 10;
 
 export interface ResolvedOptions {
+  readonly readOnly: boolean;
   readonly createIfMissing: boolean;
   readonly errorIfExists: boolean;
   readonly memtableSize: number;
@@ -230,8 +238,13 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
   const l0SlowdownWritesTrigger = int('l0SlowdownWritesTrigger', opts.l0SlowdownWritesTrigger, Math.max(8, l0CompactionTrigger * 2), 1, 10_000);
   const numLevels = int('numLevels', opts.numLevels, 7, 2, 20);
   const l0StopWritesTrigger = int('l0StopWritesTrigger', opts.l0StopWritesTrigger, Math.max(12, l0SlowdownWritesTrigger + 4), 1, 10_000);
+  const readOnly = bool('readOnly', opts.readOnly, false);
+  if (readOnly && (opts.createIfMissing === true || opts.errorIfExists === true)) {
+    throw new StrataError('INVALID_ARGUMENT', `option ${opts.createIfMissing === true ? 'createIfMissing' : 'errorIfExists'} cannot be combined with readOnly: a read-only open creates nothing`);
+  }
   return {
-    createIfMissing: bool('createIfMissing', opts.createIfMissing, true),
+    readOnly,
+    createIfMissing: !readOnly && bool('createIfMissing', opts.createIfMissing, true),
     errorIfExists: bool('errorIfExists', opts.errorIfExists, false),
     memtableSize: int('memtableSize', opts.memtableSize, 4 * 1024 * 1024, 1024, 2 ** 31),
     sync: bool('sync', opts.sync, false),

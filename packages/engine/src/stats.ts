@@ -119,7 +119,7 @@ export function collectStats(core: DbCore): DatabaseStats {
       })),
     });
   }
-  const c = { ...core.counters, walBytesWritten: core.wal.bytesWritten };
+  const c = { ...core.counters, walBytesWritten: core.walBytesWritten };
   const amplified = c.walBytesWritten + c.flushBytesWritten + c.compactionBytesWritten;
   const bc = core.tables.blockCache;
   const active = core.activeMemtable;

@@ -48,6 +48,19 @@ export interface VerifyReport {
   readonly damaged: readonly DamagedFile[];
 }
 
+/** How far `verify` has got: table bytes checked of the live tables' total, after each table. */
+export interface VerifyProgress {
+  readonly tablesDone: number;
+  readonly tables: number;
+  readonly bytesDone: number;
+  readonly bytesTotal: number;
+}
+
+export interface VerifyOptions {
+  /** Called after each table (and once before the first), e.g. to draw a progress bar. */
+  readonly onProgress?: (progress: VerifyProgress) => void;
+}
+
 /** What verification needs from an open database. */
 export interface VerifyTarget {
   readonly fs: FileSystem;
@@ -60,6 +73,7 @@ export interface VerifyTarget {
    * finishing meanwhile advances it and deletes the segments below.
    */
   readonly logNumber: () => number;
+  readonly onProgress?: ((progress: VerifyProgress) => void) | undefined;
 }
 
 const yieldTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
@@ -74,6 +88,14 @@ export async function verifyFiles(t: VerifyTarget): Promise<VerifyReport> {
   let tables = 0;
   let tableBlocks = 0;
   let tableBytes = 0;
+  let bytesTotal = 0;
+  let tableCount = 0;
+  for (const { file } of t.version.allFiles()) {
+    bytesTotal += file.fileSize;
+    tableCount++;
+  }
+  let bytesDone = 0;
+  t.onProgress?.({ tablesDone: 0, tables: tableCount, bytesDone, bytesTotal });
   for (let level = 0; level < t.version.numLevels; level++) {
     for (const f of t.version.files(level)) {
       const path = tablePath(t.dir, f.fileNumber);
@@ -94,6 +116,8 @@ export async function verifyFiles(t: VerifyTarget): Promise<VerifyReport> {
       } catch (err) {
         note('table', path, err);
       }
+      bytesDone += f.fileSize;
+      t.onProgress?.({ tablesDone: tables, tables: tableCount, bytesDone, bytesTotal });
       await yieldTurn(); // a large database must not freeze the event loop
     }
   }

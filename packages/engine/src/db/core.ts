@@ -80,9 +80,12 @@ export interface CoreParts {
   readonly opts: ResolvedOptions;
   readonly versions: VersionSet;
   readonly tables: TableCache;
-  readonly lock: DirectoryLock;
-  /** Opened at segment `walSegment`. */
-  readonly wal: WalWriter;
+  /** Undefined for a read-only open (open-read-only.ts), which takes no lock. */
+  readonly lock: DirectoryLock | undefined;
+  /** Opened at segment `walSegment`. Undefined for a read-only open: writes are refused. */
+  readonly wal: WalWriter | undefined;
+  /** A read-only open's memtable, replayed from the WAL (default: a new, empty one). */
+  readonly active?: Memtable;
   readonly walSegment: number;
   /** The last sequence number recovered: everything up to it is visible. */
   readonly lastSequence: number;
@@ -109,11 +112,11 @@ export class DbCore {
   /** Plugged in at construction, never replaced. */
   readonly compactor: Compactor;
   private readonly flusher: Flusher;
-  /** Held from open to the end of close(); released by close() only. */
-  private readonly lock: DirectoryLock;
+  /** Held from open to the end of close(); released by close() only. None when read-only. */
+  private readonly lock: DirectoryLock | undefined;
 
-  /** Appended to by the write path; segments deleted by flush; closed by close(). */
-  private readonly log: WalWriter;
+  /** Appended to by the write path; segments deleted by flush; closed by close(). None when read-only. */
+  private readonly log: WalWriter | undefined;
   /**
    * Invariant: exactly one writable memtable, this one. Only the write path writes into it
    * (through `activeMemtable`); it is replaced only by `freezeMemtable`.
@@ -147,6 +150,7 @@ export class DbCore {
     this.tables = parts.tables;
     this.lock = parts.lock;
     this.log = parts.wal;
+    if (parts.active !== undefined) this.active = parts.active;
     this.segment = parts.walSegment;
     this.visible = parts.lastSequence;
     // Last: the plug-ins may read the fields above.
@@ -173,8 +177,16 @@ export class DbCore {
     if (this.lifecycle !== 'open') throw new StrataError('NOT_OPEN', 'the database is not open (closed, or not yet opened); open it with Database.open()');
   }
 
+  /** Opened with readOnly: no lock, no WAL writer, no background work; writes are refused. */
+  get readOnly(): boolean {
+    return this.log === undefined;
+  }
+
   checkWritable(): void {
     this.checkOpen();
+    if (this.log === undefined) {
+      throw new StrataError('READ_ONLY', `the database at ${this.dir} was opened read-only; open it without readOnly to write, flush or compact`);
+    }
     if (this.bgError) {
       throw new StrataError('READ_ONLY', `the database refuses writes after an earlier failure (${this.bgError.message}); reads still work — close and reopen it to recover`, {
         cause: this.bgError,
@@ -208,7 +220,7 @@ export class DbCore {
     this.compactor.close();
     this.iterators.closeAll();
     try {
-      await this.log.close();
+      await this.log?.close();
     } catch (err) {
       // A WAL that failed earlier rejects close with READ_ONLY: the failure was reported then.
       if (this.bgError === undefined) firstError ??= err;
@@ -217,7 +229,7 @@ export class DbCore {
     this.tables.close();
     // Obsolete tables being deleted in the background are gone before the LOCK is released.
     await this.versions.settleDeletions();
-    this.lock.release();
+    this.lock?.release();
     this.lifecycle = 'closed';
     if (firstError !== undefined) throw toStrataError(firstError, 'closing the database failed');
   }
@@ -260,8 +272,15 @@ export class DbCore {
     if (last > this.visible) this.visible = last;
   }
 
+  /** The WAL writer; only after `checkWritable` (a read-only database has none). */
   get wal(): WalWriter {
+    if (this.log === undefined) throw new StrataError('READ_ONLY', `the database at ${this.dir} was opened read-only; it has no WAL writer`);
     return this.log;
+  }
+
+  /** Bytes appended to the WAL since open (0 when read-only). */
+  get walBytesWritten(): number {
+    return this.log?.bytesWritten ?? 0;
   }
 
   /** Segment the next append goes to. */
@@ -302,7 +321,7 @@ export class DbCore {
     this.active = new Memtable();
     this.view = undefined;
     const expected = ++this.segment;
-    const rotated = this.log.rotate().then(
+    const rotated = this.wal.rotate().then(
       (n) => {
         if (n !== expected) this.setBackgroundError(new StrataAssertionError(`WAL rotated to segment ${n}, expected ${expected}`), 'internal error');
       },
@@ -388,7 +407,7 @@ export class DbCore {
    * compaction, and at open.
    */
   maybeScheduleCompaction(): void {
-    if (this.lifecycle === 'closed' || this.lifecycle === 'closing' || this.bgError !== undefined) return;
+    if (this.lifecycle === 'closed' || this.lifecycle === 'closing' || this.bgError !== undefined || this.log === undefined) return;
     this.compactor.maybeSchedule();
   }
 

@@ -17,7 +17,7 @@ import { Snapshot } from '../snapshots.js';
 import { collectStats, type DatabaseStats } from '../stats.js';
 import { WRITE_OPTION_NAMES, WriteBatch, type KeyLike, type WriteOptions } from '../write/write-batch.js';
 import { WritePath } from '../write/write-path.js';
-import { verifyFiles, type VerifyReport } from '../verify.js';
+import { verifyFiles, type VerifyOptions, type VerifyReport } from '../verify.js';
 import type { DbCore } from './core.js';
 import { openCore, type RecoveryInfo } from './open.js';
 
@@ -259,9 +259,12 @@ export class Database {
    * Re-reads every live file from disk (no caches) and checks every checksum: each block of each
    * table, each record of the manifest and of the live WAL segments, CURRENT and IDENTITY.
    * Resolves with what is damaged (`ok: false` and a list naming each file) rather than throwing;
-   * the database keeps serving meanwhile. NOT_OPEN after close.
+   * the database keeps serving meanwhile. NOT_OPEN after close. `onProgress` is called after
+   * each table with the table bytes checked so far and their total.
    */
-  async verify(): Promise<VerifyReport> {
+  async verify(options?: VerifyOptions): Promise<VerifyReport> {
+    const onProgress: unknown = optionsObject(options, 'verify options').onProgress;
+    if (onProgress !== undefined && typeof onProgress !== 'function') throw new StrataError('INVALID_ARGUMENT', 'option onProgress must be a function');
     this.core.checkOpen();
     const core = this.core;
     const version = core.versions.pinCurrent();
@@ -272,6 +275,7 @@ export class Database {
         version,
         manifestFileNumber: core.versions.manifestFileNumber,
         logNumber: () => core.versions.logNumber,
+        onProgress: onProgress as VerifyOptions['onProgress'],
       });
     } finally {
       version.unref();

@@ -45,6 +45,8 @@ export interface VersionSetOptions {
 export class VersionSet {
   private currentVersion: Version;
   private manifest: ManifestWriter | undefined;
+  /** The manifest `load` read, when none is open for appending (a read-only open). */
+  private loadedManifest: { readonly fileNumber: number; readonly size: number } | undefined;
   private nextFile = 2;
   /** Oldest WAL segment still needed (0: none yet). Set by recovery and by applied edits only. */
   logNumber = 0;
@@ -87,11 +89,11 @@ export class VersionSet {
   }
 
   get manifestFileNumber(): number {
-    return this.manifest?.fileNumber ?? 0;
+    return this.manifest?.fileNumber ?? this.loadedManifest?.fileNumber ?? 0;
   }
 
   get manifestSize(): number {
-    return this.manifest?.fileSize ?? 0;
+    return this.manifest?.fileSize ?? this.loadedManifest?.size ?? 0;
   }
 
   /** Whether a manifest write has failed (the engine is then read-only). */
@@ -110,6 +112,15 @@ export class VersionSet {
    * also drops a torn tail and keeps manifests compact across restarts).
    */
   async recover(expectedDbId: string): Promise<void> {
+    this.load(expectedDbId);
+    await this.writeNewManifest(this.currentVersion);
+  }
+
+  /**
+   * Loads CURRENT → manifest → Version and writes nothing: what a read-only open uses (it
+   * never calls logAndApply). Checks what `recover` checks.
+   */
+  load(expectedDbId: string): void {
     const { fs, dir } = this.opts;
     const cur = readCurrent(fs, dir);
     const path = join(dir, cur.name);
@@ -155,7 +166,7 @@ export class VersionSet {
     this.nextFile = Math.max(this.nextFile, cur.number + 1);
     for (const l of levels) for (const f of l) this.nextFile = Math.max(this.nextFile, f.fileNumber + 1);
     this.install(new Version(levels));
-    await this.writeNewManifest(this.currentVersion);
+    this.loadedManifest = { fileNumber: cur.number, size: validSize };
   }
 
   /**

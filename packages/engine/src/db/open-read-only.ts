@@ -1,0 +1,123 @@
+/**
+ * The read-only open (`readOnly: true`): the database as it is on disk, for reading, without
+ * changing a byte — no LOCK, no new WAL segment, no manifest, no IDENTITY or CURRENT, no
+ * truncated tail, no deleted orphan. So it works while another process has the database open
+ * for writing, and an inspection tool can never damage what it inspects.
+ *
+ *   1. CURRENT must exist (nothing is created: NOT_FOUND otherwise), and IDENTITY with it.
+ *   2. CURRENT → manifest → Version (VersionSet.load: the checks recovery makes, nothing written).
+ *   3. Every live table is opened now: a writer's compaction may delete a table later, and an
+ *      open descriptor keeps its bytes readable for as long as this Database lives.
+ *   4. The WAL from the manifest's logNumber is replayed into the active memtable, in memory
+ *      only (replay's readOnly: damage the recovery mode tolerates is dropped in memory, the
+ *      file is left as it is — a writer may be appending to it right now).
+ *   5. Writes, flush and compact get READ_ONLY (DbCore.readOnly); no background work runs.
+ *
+ * A writer that moves on while this reads (rolls the manifest over, appends an edit and deletes
+ * the WAL segments it flushed) can make a step fail: CURRENT names a manifest just deleted, a
+ * segment is gone. Such a failure is retried from the start when CURRENT or the manifest's size
+ * changed meanwhile; the state read is then a later one — each attempt reads one consistent
+ * point: the manifest's version plus every WAL record after it.
+ */
+import { join } from 'node:path';
+import { Memtable } from '@strata-db/memtable';
+import { replay } from '@strata-db/wal';
+import { LeveledCompactor } from '../compaction/scheduler.js';
+import { FlushLoop } from '../flush/flush-loop.js';
+import { StrataError, toStrataError } from '../errors.js';
+import type { ResolvedOptions } from '../options.js';
+import { TableCache } from '../version/table-cache.js';
+import { VersionSet } from '../version/version-set.js';
+import { DbCore } from './core.js';
+import { CURRENT_FILE } from './filenames.js';
+import { readIdentity } from './identity.js';
+import type { Opened } from './open.js';
+
+const ATTEMPTS = 5;
+
+/** What a concurrent writer changes when it moves the database on: CURRENT and the manifest's size. */
+function writerStamp(opts: ResolvedOptions, dir: string): string {
+  try {
+    const current = Buffer.from(opts.fs.readFileSync(join(dir, CURRENT_FILE))).toString('latin1');
+    const fd = opts.fs.openSync(join(dir, current.trim()), 'r');
+    try {
+      return `${current}:${opts.fs.fstatSync(fd).size}`;
+    } finally {
+      opts.fs.closeSync(fd);
+    }
+  } catch (err) {
+    return `unreadable: ${(err as Error).message}`;
+  }
+}
+
+export async function openReadOnly(dir: string, opts: ResolvedOptions): Promise<Opened> {
+  if (!opts.fs.existsSync(join(dir, CURRENT_FILE))) {
+    throw new StrataError('NOT_FOUND', `no database at ${dir} (no CURRENT file); a read-only open creates nothing`, { file: dir });
+  }
+  for (let attempt = 1; ; attempt++) {
+    const before = writerStamp(opts, dir);
+    try {
+      return await attemptOpen(dir, opts);
+    } catch (err) {
+      if (attempt >= ATTEMPTS || writerStamp(opts, dir) === before) throw toStrataError(err, `cannot open the database at ${dir} read-only`);
+    }
+  }
+}
+
+async function attemptOpen(dir: string, opts: ResolvedOptions): Promise<Opened> {
+  const fs = opts.fs;
+  const uuid = readIdentity(fs, dir);
+  if (uuid === undefined) {
+    throw new StrataError('CORRUPTION', `${join(dir, 'IDENTITY')} is missing although ${join(dir, CURRENT_FILE)} exists; restore it from a backup`, {
+      file: join(dir, 'IDENTITY'),
+    });
+  }
+  const tables = new TableCache(fs, dir, opts.blockCacheSize);
+  const versions = new VersionSet({ fs, dir, numLevels: opts.numLevels, maxManifestFileSize: opts.maxManifestFileSize });
+  try {
+    versions.load(uuid);
+    for (const { file } of versions.current.allFiles()) tables.get(file.fileNumber);
+
+    const mem = new Memtable();
+    const result = await replay(
+      dir,
+      { uuid, recovery: opts.walRecovery, fs, readOnly: true, ...(versions.logNumber > 0 ? { fromSegment: versions.logNumber } : {}) },
+      (b) => {
+        mem.apply(b.ops, b.firstLsn);
+      },
+    );
+    const lastSeq = Math.max(versions.lastSequence, result.maxLsn, mem.maxLsn());
+    mem.injectMaxLsn(lastSeq);
+    versions.lastSequence = lastSeq;
+
+    const core = new DbCore({
+      dir,
+      opts,
+      versions,
+      tables,
+      lock: undefined,
+      wal: undefined,
+      active: mem,
+      walSegment: result.lastSegment,
+      lastSequence: lastSeq,
+      newFlusher: (c) => new FlushLoop(c),
+      // For stats() (scores, pending bytes) only: maybeScheduleCompaction never runs it read-only.
+      newCompactor: (c) => new LeveledCompactor(c),
+    });
+    core.markOpen();
+    return {
+      core,
+      recovery: {
+        created: false,
+        walBatchesReplayed: result.batches,
+        walSegmentsReplayed: result.segments,
+        walDropped: result.dropped.map((d) => ({ file: d.file, offset: d.offset, length: d.length, reason: d.reason })),
+        orphansRemoved: [],
+      },
+    };
+  } catch (err) {
+    versions.close();
+    tables.close();
+    throw err;
+  }
+}
