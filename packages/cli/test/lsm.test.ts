@@ -76,7 +76,7 @@ describe('strata lsm', () => {
       await page.$eval(
         '#step',
         (el, v) => {
-          (el as HTMLInputElement).value = String(v);
+          (el as unknown as { value: string }).value = String(v);
           el.dispatchEvent(new Event('input'));
         },
         i,

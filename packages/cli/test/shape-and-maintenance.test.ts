@@ -82,7 +82,7 @@ describe('compact and verify', () => {
       // Damage one table.
       const sst = readdirSync(d).filter((f) => f.endsWith('.sst')).sort()[0]!;
       const bytes = readFileSync(join(d, sst));
-      bytes[10] ^= 0xff;
+      bytes[10] = bytes[10]! ^ 0xff;
       writeFileSync(join(d, sst), bytes);
       const bad = await strata(['--db', d, 'verify']);
       expect(bad.code).toBe(1);

@@ -11,7 +11,7 @@ import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { readManifestHistory } from '@strata-db/engine';
-import { EntryKind } from '@strata-db/memtable';
+import { EntryKind, type PointEntry } from '@strata-db/memtable';
 import { Table } from '@strata-db/sstable-core';
 import { TableIterator } from '@strata-db/sstable-iterators';
 import { listSegments, readSegmentFile, segmentFileName, type BatchOp } from '@strata-db/wal';
@@ -125,14 +125,18 @@ export function registerFileCommands(program: Command, term: Terminal): void {
       try {
         const layout = table.layout();
         const tombstones = table.rangeTombstones().map((t) => ({ start: decodeBytes(t.start, kf), end: decodeBytes(t.end, kf), seq: t.seq }));
-        const entries: { key: unknown; seq: number; kind: string; value?: unknown }[] = [];
+        const scanned: PointEntry[] = [];
         if (o.scan === true) {
           const it = new TableIterator(table);
-          for (it.seekToFirst(); it.valid(); it.next()) {
-            const e = it.entry();
-            entries.push(e.kind === EntryKind.Put ? { key: decodeBytes(e.key, kf), seq: e.seq, kind: 'put', value: decodeBytes(e.value, vf) } : { key: decodeBytes(e.key, kf), seq: e.seq, kind: 'del' });
+          it.seekToFirst();
+          while (it.valid()) {
+            scanned.push(it.entry());
+            it.next();
           }
         }
+        const entries = scanned.map((e) =>
+          e.kind === EntryKind.Put ? { key: decodeBytes(e.key, kf), seq: e.seq, kind: 'put', value: decodeBytes(e.value, vf) } : { key: decodeBytes(e.key, kf), seq: e.seq, kind: 'del' },
+        );
         if (o.json === true) {
           const dataBlocks = layout.dataBlocks.map((d) => ({ offset: d.handle.offset, size: d.handle.size, separatorKey: decodeBytes(d.separatorKey, kf), separatorSeq: d.separatorSeq }));
           term.out(
@@ -170,12 +174,8 @@ export function registerFileCommands(program: Command, term: Terminal): void {
         term.out(`\nrange tombstones: ${tombstones.length}`);
         for (const t of table.rangeTombstones()) term.out(`  [${showBytes(t.start, kf)}, ${showBytes(t.end, kf)}) @${t.seq}`);
         if (o.scan === true) {
-          term.out(`\nentries: ${entries.length}`);
-          const it = new TableIterator(table);
-          for (it.seekToFirst(); it.valid(); it.next()) {
-            const e = it.entry();
-            term.out(`  ${showBytes(e.key, kf)} @${e.seq} ${e.kind === EntryKind.Put ? `put ${showBytes(e.value, vf)}` : 'del'}`);
-          }
+          term.out(`\nentries: ${scanned.length}`);
+          for (const e of scanned) term.out(`  ${showBytes(e.key, kf)} @${e.seq} ${e.kind === EntryKind.Put ? `put ${showBytes(e.value, vf)}` : 'del'}`);
         }
       } finally {
         table.close();

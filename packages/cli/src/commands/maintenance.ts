@@ -52,7 +52,10 @@ export function registerMaintenanceCommands(program: Command, term: Terminal): v
         const before = db.stats();
         const total = bytesToCompact(before, lo, hi);
         const readAtStart = before.compaction?.bytesRead ?? 0;
-        const progress = startProgress('compact', total, { tty: term.isTTY, quiet: o.json === true, write: term.out });
+        const progress = startProgress('compact', total, { tty: term.isTTY, quiet: o.json === true, write: (line) => {
+            term.out(line);
+          },
+        });
         const t0 = performance.now();
         const timer = setInterval(() => {
           const s = db.stats();
@@ -82,7 +85,10 @@ export function registerMaintenanceCommands(program: Command, term: Terminal): v
     .action(async (o: { json?: boolean }, cmd: Command) => {
       const opts = cmd.optsWithGlobals<DbOptions>();
       const report = await withDatabase(openForReading(dbPath(opts)), async (db) => {
-        const progress = startProgress('verify', 0, { tty: term.isTTY, quiet: o.json === true, write: term.out });
+        const progress = startProgress('verify', 0, { tty: term.isTTY, quiet: o.json === true, write: (line) => {
+            term.out(line);
+          },
+        });
         try {
           return await db.verify({
             onProgress: (p) => {
