@@ -6,8 +6,8 @@
  *
  *   1. CURRENT must exist (nothing is created: NOT_FOUND otherwise), and IDENTITY with it.
  *   2. CURRENT → manifest → Version (VersionSet.load: the checks recovery makes, nothing written).
- *   3. Every live table is opened now: a writer's compaction may delete a table later, and an
- *      open descriptor keeps its bytes readable for as long as this Database lives.
+ *   3. Every live table is opened now: while its descriptor stays open (up to maxOpenFiles of
+ *      them), a table a writer's compaction deletes later stays readable here.
  *   4. The WAL from the manifest's logNumber is replayed into the active memtable, in memory
  *      only (replay's readOnly: damage the recovery mode tolerates is dropped in memory, the
  *      file is left as it is — a writer may be appending to it right now).
@@ -17,7 +17,11 @@
  * the WAL segments it flushed) can make a step fail: CURRENT names a manifest just deleted, a
  * segment is gone. Such a failure is retried from the start when CURRENT or the manifest's size
  * changed meanwhile; the state read is then a later one — each attempt reads one consistent
- * point: the manifest's version plus every WAL record after it.
+ * point: the manifest's version plus every WAL record after it. What this open does not do is
+ * follow the writer afterwards: a table the writer's compaction deletes later, once this
+ * database's table cache has let its descriptor go (maxOpenFiles), cannot be read again
+ * (IO_ERROR naming it) — reopen to see the newer state (the follower of issue 16 will catch up
+ * instead).
  */
 import { join } from 'node:path';
 import { Memtable } from '@strata-db/memtable';
@@ -25,7 +29,7 @@ import { replay } from '@strata-db/wal';
 import { LeveledCompactor } from '../compaction/scheduler.js';
 import { FlushLoop } from '../flush/flush-loop.js';
 import { StrataError, toStrataError } from '../errors.js';
-import type { ResolvedOptions } from '../options.js';
+import { NON_TABLE_FILES, type ResolvedOptions } from '../options.js';
 import { TableCache } from '../version/table-cache.js';
 import { VersionSet } from '../version/version-set.js';
 import { DbCore } from './core.js';
@@ -72,10 +76,10 @@ async function attemptOpen(dir: string, opts: ResolvedOptions): Promise<Opened> 
       file: join(dir, 'IDENTITY'),
     });
   }
-  const tables = new TableCache(fs, dir, opts.blockCacheSize);
+  const tables = new TableCache(fs, dir, opts.blockCacheSize, opts.maxOpenFiles - NON_TABLE_FILES);
   const versions = new VersionSet({ fs, dir, numLevels: opts.numLevels, maxManifestFileSize: opts.maxManifestFileSize });
   try {
-    versions.load(uuid);
+    versions.load(uuid); // checks that every live table exists
     for (const { file } of versions.current.allFiles()) tables.get(file.fileNumber);
 
     const mem = new Memtable();
