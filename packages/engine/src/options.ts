@@ -133,6 +133,7 @@ export interface ResolvedOptions {
  * an option to DatabaseOptions without listing it here fails typecheck (see below).
  */
 export const DATABASE_OPTION_NAMES = [
+  'readOnly',
   'createIfMissing',
   'errorIfExists',
   'memtableSize',

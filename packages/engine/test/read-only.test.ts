@@ -167,6 +167,13 @@ describe('read-only open', () => {
     expect(await code(Database.open(dir, { readOnly: true, createIfMissing: true }))).toBe('INVALID_ARGUMENT');
     expect(await code(Database.open(dir, { readOnly: true, errorIfExists: true }))).toBe('INVALID_ARGUMENT');
     expect(existsSync(dir)).toBe(false);
+    // Another engine's files (here a stray CURRENT and LOG): refused as by a writing open, untouched.
+    const foreign = fresh();
+    writeFileSync(join(foreign, 'CURRENT'), 'MANIFEST-000001\n');
+    writeFileSync(join(foreign, 'LOG'), 'leveldb log\n');
+    const before = snapshotDir(foreign);
+    expect(await code(Database.open(foreign, { readOnly: true }))).toBe('NOT_A_DATABASE');
+    expect(snapshotDir(foreign)).toEqual(before);
   });
 
   it('model: after any writes, flushes and compactions, a read-only open beside the open writer reads what the model holds', async () => {

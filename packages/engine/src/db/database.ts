@@ -263,7 +263,7 @@ export class Database {
    * each table with the table bytes checked so far and their total.
    */
   async verify(options?: VerifyOptions): Promise<VerifyReport> {
-    const onProgress: unknown = optionsObject(options, 'verify options').onProgress;
+    const onProgress: unknown = optionsObject(options, 'verify options', ['onProgress']).onProgress;
     if (onProgress !== undefined && typeof onProgress !== 'function') throw new StrataError('INVALID_ARGUMENT', 'option onProgress must be a function');
     this.core.checkOpen();
     const core = this.core;

@@ -4,7 +4,8 @@
  * truncated tail, no deleted orphan. So it works while another process has the database open
  * for writing, and an inspection tool can never damage what it inspects.
  *
- *   1. CURRENT must exist (nothing is created: NOT_FOUND otherwise), and IDENTITY with it.
+ *   1. The directory must be a Strata database (directory-owner.ts: another engine's files are
+ *      NOT_A_DATABASE); nothing is created, so a missing or unfinished one is NOT_FOUND.
  *   2. CURRENT → manifest → Version (VersionSet.load: the checks recovery makes, nothing written).
  *   3. Every live table is opened now: while its descriptor stays open (up to maxOpenFiles of
  *      them), a table a writer's compaction deletes later stays readable here.
@@ -34,6 +35,7 @@ import { TableCache } from '../version/table-cache.js';
 import { VersionSet } from '../version/version-set.js';
 import { DbCore } from './core.js';
 import { CURRENT_FILE } from './filenames.js';
+import { inspectDirectory } from './directory-owner.js';
 import { readIdentity } from './identity.js';
 import type { Opened } from './open.js';
 
@@ -55,12 +57,16 @@ function writerStamp(opts: ResolvedOptions, dir: string): string {
 }
 
 export async function openReadOnly(dir: string, opts: ResolvedOptions): Promise<Opened> {
-  if (!opts.fs.existsSync(join(dir, CURRENT_FILE))) {
-    throw new StrataError('NOT_FOUND', `no database at ${dir} (no CURRENT file); a read-only open creates nothing`, { file: dir });
-  }
   for (let attempt = 1; ; attempt++) {
     const before = writerStamp(opts, dir);
     try {
+      // Another engine's directory, a stray CURRENT…: NOT_A_DATABASE, as for a writing open (reads only).
+      const found = inspectDirectory(opts.fs, dir);
+      if (found.kind !== 'database' && !(found.kind === 'unfinished' && opts.fs.existsSync(join(dir, CURRENT_FILE)))) {
+        throw new StrataError('NOT_FOUND', `no database at ${dir} (${found.kind === 'missing' ? 'the directory does not exist' : 'no CURRENT file'}); a read-only open creates nothing`, {
+          file: dir,
+        });
+      }
       return await attemptOpen(dir, opts);
     } catch (err) {
       if (attempt >= ATTEMPTS || writerStamp(opts, dir) === before) throw toStrataError(err, `cannot open the database at ${dir} read-only`);
@@ -76,7 +82,7 @@ async function attemptOpen(dir: string, opts: ResolvedOptions): Promise<Opened> 
       file: join(dir, 'IDENTITY'),
     });
   }
-  const tables = new TableCache(fs, dir, opts.blockCacheSize, opts.maxOpenFiles - NON_TABLE_FILES);
+  const tables = new TableCache(fs, dir, opts.blockCacheSize, opts.maxOpenFiles - NON_TABLE_FILES, opts.tableCacheSize);
   const versions = new VersionSet({ fs, dir, numLevels: opts.numLevels, maxManifestFileSize: opts.maxManifestFileSize });
   try {
     versions.load(uuid); // checks that every live table exists
