@@ -6,7 +6,7 @@
  * log-format.ts and batch.ts.
  */
 import { MalformedBatch, decodeBatch, type BatchOp } from './batch.js';
-import { ioError } from './errors.js';
+import { ioError } from '@strata-db/errors';
 import { nodeFileSystem } from '@strata-db/vfs';
 import type { WalFileSystem } from './file-system.js';
 import { readSegmentRecords } from './log-format.js';
@@ -31,7 +31,7 @@ export function readSegmentFile(file: string, fs: WalFileSystem = nodeFileSystem
   try {
     data = fs.readFileSync(file);
   } catch (err) {
-    throw ioError('reading a WAL segment', file, err);
+    throw ioError(file, undefined, 'reading a WAL segment', err);
   }
   let header: SegmentContents['header'];
   try {
