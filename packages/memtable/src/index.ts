@@ -5,4 +5,4 @@ export { FrozenMemtable } from './frozen-memtable.js';
 export type { SharedMemtableImage } from './shared-image.js';
 export { MemtableReader, type MemtableGetResult, type ScanOptions, type VisibleEntry } from './memtable-reader.js';
 export { VisibleIterator } from './visible-iterator.js';
-export { FragmentedRangeTombstones, fragmentTombstones } from './fragmenter.js';
+export { FragmentCursor, FragmentedRangeTombstones, fragmentTombstones, visibleSeq, type TombstoneSpan } from './fragmenter.js';

@@ -103,7 +103,7 @@ export abstract class MemtableReader {
   /** A cursor over what a reader at `snapshotSeq` sees in this memtable. Starts unpositioned. */
   visibleIterator(snapshotSeq: number): VisibleIterator {
     checkSnapshot(snapshotSeq);
-    return new VisibleIterator(this.state.points, this.state.tombstones.fragmented(snapshotSeq), snapshotSeq);
+    return new VisibleIterator(this.state.points, this.state.tombstones.fragments, snapshotSeq);
   }
 
   /** The visible entries within bounds, ascending (or descending with `reverse`). */
@@ -148,12 +148,14 @@ export abstract class MemtableReader {
   }
 
   /**
-   * The coverage of the tombstones visible at `snapshotSeq` as non-overlapping spans, each
-   * with the newest covering seq: what a merging reader needs to hide older versions.
+   * This memtable's tombstones fragmented (fragmenter.ts): spans carrying every covering seq, for
+   * readers at any snapshot — what a merging reader consults to hide older versions. The same
+   * object on every call, never rebuilt: the active memtable grows it in place as range
+   * deletions arrive (answers at snapshots below a new tombstone's seq do not change; see
+   * `FragmentCursor`); a frozen memtable's is fixed.
    */
-  fragmentedTombstones(snapshotSeq: number = Number.MAX_SAFE_INTEGER): FragmentedRangeTombstones {
-    checkSnapshot(snapshotSeq);
-    return this.state.tombstones.fragmented(snapshotSeq);
+  fragmentedTombstones(): FragmentedRangeTombstones {
+    return this.state.tombstones.fragments;
   }
 
   /** Every point version, (key ASC, seq DESC), nothing collapsed: what flush writes. */

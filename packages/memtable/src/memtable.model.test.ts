@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { FrozenMemtable, Memtable, type MemtableReader } from './index.js';
 import type { PointSkiplist } from './skiplist.js';
-import { Model, probeKeys } from './test-support/model.js';
+import { Model, checkSpans, probeKeys } from './test-support/model.js';
 import { compareKeys, type BatchOp, type PointEntry, type RangeTombstone } from './types.js';
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
@@ -120,24 +120,13 @@ function checkReads(m: MemtableReader, model: Model, snapshots: readonly number[
     expect([...m.scan(snap)].map(showVisible), `scan at ${snap}`).toEqual(visible);
     expect([...m.scan(snap, { reverse: true })].map(showVisible), `reverse scan at ${snap}`).toEqual([...visible].reverse());
 
-    const fragments = m.fragmentedTombstones(snap);
+    const fragments = m.fragmentedTombstones();
     for (const key of probes)
-      expect(fragments.maxCoveringSeq(key), `fragments at ${snap}, key ${hex(key)}`).toBe(model.maxCovering(key, snap));
+      expect(fragments.maxCoveringSeq(key, snap), `fragments at ${snap}, key ${hex(key)}`).toBe(model.maxCovering(key, snap));
     checkSpans(fragments.spans);
   }
 }
 
-/** Spans are non-empty, sorted, non-overlapping, and adjacent spans never share a seq. */
-export function checkSpans(spans: readonly RangeTombstone[]): void {
-  spans.forEach((s, i) => {
-    expect(compareKeys(s.start, s.end)).toBeLessThan(0);
-    const prev = spans[i - 1];
-    if (prev !== undefined) {
-      expect(compareKeys(prev.end, s.start)).toBeLessThanOrEqual(0);
-      if (compareKeys(prev.end, s.start) === 0) expect(prev.seq).not.toBe(s.seq);
-    }
-  });
-}
 
 function checkContents(m: MemtableReader, model: Model): void {
   const points = model.sortedPoints().map(showEntry);

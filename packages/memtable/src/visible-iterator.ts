@@ -127,7 +127,8 @@ export class VisibleIterator {
   private shows(node: number): boolean {
     const list = this.list;
     if (list.kindOf(node) !== EntryKind.Put) return false;
-    return this.tombstones.length === 0 || list.seqOf(node) >= this.tombstones.maxCoveringSeq(list.keyOf(node));
+    // A binary search per key, no cursor: the active memtable's list may grow while this is open.
+    return this.tombstones.length === 0 || list.seqOf(node) > this.tombstones.maxCoveringSeq(list.keyOf(node), this.snapshotSeq);
   }
 
   private assertValid(): void {

@@ -112,8 +112,10 @@ export class Table {
   private readonly indexPrefixNumbers: Float64Array;
   private readonly filter: BloomFilter | undefined;
   private readonly tombstones: readonly RangeTombstone[];
-  private readonly maxTombstoneSeq: number;
-  /** The tombstones fragmented for a snapshot that sees them all; built on first use. */
+  /**
+   * The tombstones fragmented (memtable's fragmenter: every covering seq per span, any snapshot
+   * served): built on first use, then kept for the table's lifetime and shared by every reader.
+   */
   private fragments: FragmentedRangeTombstones | undefined;
   /** Handles of this table's cached blocks, by block number: a hit skips the cache's maps. */
   private readonly cacheHandles: (CacheHandle | undefined)[];
@@ -177,7 +179,6 @@ export class Table {
       }
     }
     this.tombstones = tombstones;
-    this.maxTombstoneSeq = tombstones.reduce((m, t) => Math.max(m, t.seq), 0);
 
     // Index.
     const indexBlock = this.readBlock(footer.index);
@@ -320,28 +321,16 @@ export class Table {
 
   /**
    * The largest seq ≤ `snapshotSeq` among this table's tombstones covering `key`; 0 when none.
-   * A reader whose snapshot sees every tombstone of the table (the usual case) gets a binary
-   * search over the fragmented tombstones (the memtable's fragmenter); an older snapshot scans
-   * the tombstones that start at or before `key`.
+   * A binary search over the fragmented tombstones, at any snapshot.
    */
   maxCoveringTombstoneSeq(key: Uint8Array, snapshotSeq: number): number {
-    const ts = this.tombstones;
-    if (ts.length === 0) return 0;
-    if (snapshotSeq >= this.maxTombstoneSeq) return (this.fragments ??= fragmentTombstones(ts)).maxCoveringSeq(key);
-    // Tombstones are sorted by start: only those before `lo` can cover key.
-    let lo = 0;
-    let hi = ts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareKeys(ts[mid]!.start, key) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    let max = 0;
-    for (let i = 0; i < lo; i++) {
-      const t = ts[i]!;
-      if (t.seq <= snapshotSeq && t.seq > max && compareKeys(key, t.end) < 0) max = t.seq;
-    }
-    return max;
+    if (this.tombstones.length === 0) return 0;
+    return this.fragmentedTombstones().maxCoveringSeq(key, snapshotSeq);
+  }
+
+  /** This table's tombstones fragmented: built once (on first use), the same object afterwards. */
+  fragmentedTombstones(): FragmentedRangeTombstones {
+    return (this.fragments ??= fragmentTombstones(this.tombstones));
   }
 
   /** Every range tombstone of the table, (start ASC, seq DESC). */

@@ -17,14 +17,25 @@
  *     (`olderDataBelow`), a delete that is the oldest version kept tells no reader anything —
  *     drop it; repeat while the oldest kept version is a delete.
  *  4. Range tombstones: newest per stripe kept; a stripe-0 one dropped when nothing older can
- *     exist below for its keys (tombstone-fragments.ts).
+ *     exist below for its keys (`collapseSpans`). The tombstones are fragmented first (the
+ *     memtable's fragmenter): within one span every seq covers exactly the same keys, which
+ *     makes rules 2 and 4 exact per span.
  * Invariant relied on: the input holds every version of its keys that lives at the input and
  * output levels — versions elsewhere are either newer (levels above) or older and below the
  * output level, which `olderDataBelow` accounts for.
  */
-import { EntryKind, compareKeys, type InternalIterator, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
+import {
+  EntryKind,
+  FragmentCursor,
+  FragmentedRangeTombstones,
+  compareKeys,
+  fragmentTombstones,
+  type InternalIterator,
+  type PointEntry,
+  type RangeTombstone,
+  type TombstoneSpan,
+} from '@strata-db/memtable';
 import { SnapshotStripes } from './snapshot-stripes.js';
-import { FragmentCursor, collapseFragments, fragmentTombstones, type Fragment } from './tombstone-fragments.js';
 
 export interface OlderDataBelow {
   /** May a version of `key` older than the inputs exist below the output level? Called with ascending keys. */
@@ -70,8 +81,8 @@ export class CompactionIterator {
     tombstoneSeqsIn: 0,
     tombstoneSeqsKept: 0,
   };
-  /** Fragments to write to the outputs (already collapsed). */
-  readonly keptFragments: readonly Fragment[];
+  /** The tombstones to write to the outputs (already collapsed); each output takes its `clip`. */
+  readonly keptFragments: FragmentedRangeTombstones;
   private readonly stripes: SnapshotStripes;
   private readonly cursor: FragmentCursor;
   private readonly below: OlderDataBelow;
@@ -85,7 +96,7 @@ export class CompactionIterator {
    * million times between compactions: flush keeps every version). Its state is kept here so
    * that `next()` can return to the caller — and the caller to the event loop — mid-key.
    */
-  private cur: { key: Uint8Array; frag: Fragment | undefined; lastStripe: number; kept: PointEntry[] } | undefined;
+  private cur: { key: Uint8Array; frag: TombstoneSpan | undefined; lastStripe: number; kept: PointEntry[] } | undefined;
 
   constructor(
     private readonly input: InternalIterator,
@@ -97,9 +108,9 @@ export class CompactionIterator {
     this.inputBudget = Math.max(1, options.inputBudget ?? DEFAULT_INPUT_BUDGET);
     const all = fragmentTombstones(tombstones);
     this.cursor = new FragmentCursor(all);
-    this.keptFragments = collapseFragments(all, this.stripes, (s, e) => this.below.range(s, e));
-    for (const f of all) this.counters.tombstoneSeqsIn += f.seqs.length;
-    for (const f of this.keptFragments) this.counters.tombstoneSeqsKept += f.seqs.length;
+    this.keptFragments = collapseSpans(all.spans, this.stripes, (s, e) => this.below.range(s, e));
+    for (const f of all.spans) this.counters.tombstoneSeqsIn += f.seqs.length;
+    for (const f of this.keptFragments.spans) this.counters.tombstoneSeqsKept += f.seqs.length;
   }
 
   /**
@@ -164,7 +175,7 @@ export class CompactionIterator {
   }
 
   /** Is there a tombstone seq `s > seq` in the same stripe as `seq`? (The smallest `s > seq` decides.) */
-  private hiddenInStripe(frag: Fragment, seq: number, stripe: number): boolean {
+  private hiddenInStripe(frag: TombstoneSpan, seq: number, stripe: number): boolean {
     let smallestAbove = -1;
     for (const s of frag.seqs) {
       // seqs are newest first: the last one above `seq` is the smallest above it.
@@ -173,4 +184,31 @@ export class CompactionIterator {
     }
     return smallestAbove !== -1 && this.stripes.stripeOf(smallestAbove) === stripe;
   }
+}
+
+/**
+ * Keep, per span, the newest seq of each stripe (an older tombstone in the same stripe hides a
+ * subset of what the newer one hides, for exactly the same readers); drop a stripe-0 seq when
+ * `olderDataBelow(start, end)` says nothing older can exist beneath the output level. Spans left
+ * with no seq are removed.
+ */
+function collapseSpans(
+  spans: readonly TombstoneSpan[],
+  stripes: SnapshotStripes,
+  olderDataBelow: (start: Uint8Array, end: Uint8Array) => boolean,
+): FragmentedRangeTombstones {
+  const out: TombstoneSpan[] = [];
+  for (const f of spans) {
+    const seqs: number[] = [];
+    let last = -1;
+    for (const s of f.seqs) {
+      const st = stripes.stripeOf(s);
+      if (st === last) continue;
+      last = st;
+      seqs.push(s);
+    }
+    if (seqs.length > 0 && stripes.stripeOf(seqs[seqs.length - 1]!) === 0 && !olderDataBelow(f.start, f.end)) seqs.pop();
+    if (seqs.length > 0) out.push({ start: f.start, end: f.end, seqs });
+  }
+  return new FragmentedRangeTombstones(out);
 }

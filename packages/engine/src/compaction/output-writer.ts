@@ -9,7 +9,6 @@ import { compareKeys, type PointEntry, type RangeTombstone } from '@strata-db/me
 import type { CompactionIterator } from './compaction-iterator.js';
 import { successor, type KeyRange } from './key-range.js';
 import { outputTableRange, type OutputSplitter } from './output-splitter.js';
-import { clipFragments } from './tombstone-fragments.js';
 
 /** What the writer needs of a table being built (TableBuilder in production, memory in tests). */
 export interface TableSink {
@@ -127,7 +126,7 @@ export class OutputWriter<S extends TableSink, M> {
     }
     // The last table takes the remaining tombstone pieces, unbounded above; a compaction whose
     // points all vanished may still owe the level its tombstones.
-    if (this.current !== undefined || clipFragments(this.iter.keptFragments, this.lo, undefined).length > 0) {
+    if (this.current !== undefined || this.iter.keptFragments.clip(this.lo, undefined).length > 0) {
       await this.finishCurrent(undefined, sliceStart);
     }
     await this.settle(0);
@@ -162,7 +161,7 @@ export class OutputWriter<S extends TableSink, M> {
   /** `sliceStart`: when the current slice of synchronous work began (the finish belongs to it). */
   private async finishCurrent(hi: Uint8Array | undefined, sliceStart: number): Promise<void> {
     const sink = (this.current ??= this.options.open());
-    const tombstones = clipFragments(this.iter.keptFragments, this.lo, hi);
+    const tombstones = this.iter.keptFragments.clip(this.lo, hi);
     for (const t of tombstones) sink.addTombstone(t);
     const range = outputTableRange(this.currentFirst, this.currentLast, tombstones);
     // A sink is only opened with an entry or a tombstone to write, so the range exists.

@@ -6,7 +6,9 @@
  *     ├─ frozen memtables (newest first)
  *     ├─ each L0 table (their key ranges overlap: one child per table)
  *     └─ one LevelIterator per non-empty L1+ level (disjoint, sorted: opened lazily)
- *   RangeDelAggregator over the range tombstones of every source read, at the snapshot.
+ *   RangeDelAggregator: a cursor into each source's own fragmented range tombstones (the
+ *   memtables' live lists, each table's list built once and kept while it is open), read
+ *   lazily around the keys visited — nothing copied or fragmented per iterator.
  *
  * Only the tables overlapping the bounds are read, and of those only the ones holding data
  * old enough to be visible at the snapshot (a table whose minSeq is above it shows nothing).
@@ -17,8 +19,9 @@
  * already), a registration of its sequence number among the live snapshots.
  */
 import { TableIterator } from '@strata-db/sstable-iterators';
-import type { InternalIterator, RangeTombstone } from '@strata-db/memtable';
+import type { FragmentedRangeTombstones, InternalIterator } from '@strata-db/memtable';
 import { LevelIterator } from '../compaction/level-iterator.js';
+import type { FileMetadata } from '../version/file-metadata.js';
 import type { TableCache } from '../version/table-cache.js';
 import type { Version } from '../version/version.js';
 import type { DbCore } from '../db/core.js';
@@ -41,25 +44,28 @@ export interface IteratorTree {
  */
 export function buildIteratorTree(view: ReadView, version: Version, tables: TableCache, seq: number, bounds: Bounds): IteratorTree {
   const children: InternalIterator[] = [view.active.iterator()];
-  const tombstones: RangeTombstone[] = [...view.active.rangeTombstones()];
+  const rangeDel = new RangeDelAggregator(seq);
+  rangeDel.addList(view.active.fragmentedTombstones());
   for (const f of view.frozen) {
     children.push(f.iterator());
-    for (const t of f.rangeTombstones()) tombstones.push(t);
+    rangeDel.addList(f.fragmentedTombstones());
   }
+  const fragmentsOf = (f: FileMetadata): FragmentedRangeTombstones => tables.get(f.fileNumber).fragmentedTombstones();
   for (let level = 0; level < version.numLevels; level++) {
     // Files whose data is all newer than the snapshot cannot show anything.
     const files = version.overlappingFiles(level, bounds.lower, bounds.upper).filter((f) => f.minSeq <= seq);
-    for (const f of files) {
-      if (f.tombstoneCount > 0) for (const ts of tables.get(f.fileNumber).rangeTombstones()) tombstones.push(ts);
-    }
     if (level === 0) {
-      for (const f of files) children.push(new TableIterator(tables.get(f.fileNumber)));
+      for (const f of files) {
+        children.push(new TableIterator(tables.get(f.fileNumber)));
+        rangeDel.addTables([f], fragmentsOf); // L0 tables overlap: one source each
+      }
     } else if (files.length > 0) {
       // A sorted level is one child that opens its tables as the cursor reaches them.
       children.push(new LevelIterator(files, (f) => new TableIterator(tables.get(f.fileNumber))));
+      rangeDel.addTables(files, fragmentsOf);
     }
   }
-  return { points: new MergingIterator(children), rangeDel: new RangeDelAggregator(tombstones, seq) };
+  return { points: new MergingIterator(children), rangeDel };
 }
 
 /**

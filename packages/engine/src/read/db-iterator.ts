@@ -3,8 +3,8 @@
  * bounds, forward or reverse, with an optional limit.
  *
  * Under it: a MergingIterator over every source's InternalIterator (all versions, key ASC /
- * seq DESC) and a RangeDelAggregator built from every source's range tombstones at the
- * snapshot. For each user key it yields the newest version with seq ≤ snapshot, unless that
+ * seq DESC) and a RangeDelAggregator holding a cursor into every source's fragmented range
+ * tombstones. For each user key it yields the newest version with seq ≤ snapshot, unless that
  * version is a Delete or a range tombstone with a higher seq (≤ snapshot) covers it.
  *
  *   forward: the first entry of a key with seq ≤ snapshot is its newest visible version; the

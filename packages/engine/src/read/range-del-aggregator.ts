@@ -1,164 +1,146 @@
 /**
- * Range-tombstone aggregation for reads: the range tombstones of every source an iterator
- * reads (memtables and tables), restricted to the reader's snapshot, cut into non-overlapping
- * fragments, each carrying the highest seq that covers it.
+ * The range deletions one read (an iterator) must respect, over every source it reads. Nothing
+ * is copied or fragmented per read: each source keeps its own fragmented list (the memtable's
+ * fragmenter) — a memtable its live one, a table one built when first needed and kept while
+ * the table is open — and the aggregator only holds a cursor into each, consulted lazily for the
+ * keys the read visits. Creating one costs O(sources), whatever the number of tombstones.
  *
- *   input   [a, k)#5   [c, e)#9   [d, m)#3
- *   output  [a, c)#5   [c, e)#9   [e, k)#5   [k, m)#3
+ * A point version k#u is hidden iff some source has a tombstone [s, e)#t with s ≤ k < e and
+ * u < t ≤ snapshot. Sources are checked one by one; a source whose tombstones are all no newer
+ * than u (its `maxSeq`) is skipped without a lookup — the common case for versions newer than
+ * every range deletion.
  *
- * A point version k#t is hidden iff the fragment containing k has seq > t. Fragments let the
- * iterator answer that with one binary search — or, when keys arrive in order, by moving a
- * cursor — instead of testing every tombstone.
+ * Invariant relied on (tables of one level): a table's tombstones lie within its
+ * [smallestKey, largestKey] range, where largestKey may be a tombstone's exclusive end; so at
+ * most two tables of a level can hold tombstones covering a key — the one whose range reaches
+ * it and, when that range ends exactly at the key, the next one.
  */
-import { compareKeys, type RangeTombstone } from '@strata-db/memtable';
+import { FragmentCursor, compareKeys, type FragmentedRangeTombstones } from '@strata-db/memtable';
+import type { FileMetadata } from '../version/file-metadata.js';
+import { Version } from '../version/version.js';
 
-export interface Fragment {
-  readonly start: Uint8Array;
-  readonly end: Uint8Array;
-  readonly seq: number;
+/** The fragmented tombstones of one source, and a bound on their seqs. */
+interface TombstoneSource {
+  /** No tombstone of this source has a larger seq. */
+  readonly maxSeq: number;
+  /** Largest seq ≤ the snapshot among this source's tombstones covering `key`; 0 if none. */
+  maxCoveringSeq(key: Uint8Array): number;
 }
 
-/** Max-heap of tombstones by seq (the active set during the sweep). */
-class SeqHeap {
-  readonly items: RangeTombstone[] = [];
-  push(t: RangeTombstone): void {
-    const a = this.items;
-    a.push(t);
-    let i = a.length - 1;
-    while (i > 0) {
-      const p = (i - 1) >> 1;
-      if (a[p]!.seq >= a[i]!.seq) break;
-      [a[p], a[i]] = [a[i]!, a[p]!];
-      i = p;
-    }
-  }
-  top(): RangeTombstone | undefined {
-    return this.items[0];
-  }
-  pop(): void {
-    const a = this.items;
-    const last = a.pop()!;
-    if (a.length === 0) return;
-    a[0] = last;
-    let i = 0;
-    for (;;) {
-      const l = 2 * i + 1;
-      const r = l + 1;
-      let m = i;
-      if (l < a.length && a[l]!.seq > a[m]!.seq) m = l;
-      if (r < a.length && a[r]!.seq > a[m]!.seq) m = r;
-      if (m === i) break;
-      [a[m], a[i]] = [a[i]!, a[m]!];
-      i = m;
-    }
-  }
-}
+/** One list: a memtable's (active or frozen). */
+class ListSource implements TombstoneSource {
+  private readonly cursor: FragmentCursor;
 
-/** Cuts tombstones (any order, any overlap) into sorted, disjoint, maximal-seq fragments. */
-export function fragment(tombstones: readonly RangeTombstone[], snapshotSeq: number): Fragment[] {
-  const ts = tombstones.filter((t) => t.seq <= snapshotSeq && compareKeys(t.start, t.end) < 0);
-  if (ts.length === 0) return [];
-  ts.sort((a, b) => compareKeys(a.start, b.start));
-  const bounds: Uint8Array[] = [];
-  for (const t of ts) bounds.push(t.start, t.end);
-  bounds.sort(compareKeys);
-  const out: Fragment[] = [];
-  const heap = new SeqHeap();
-  let next = 0;
-  for (let b = 0; b < bounds.length - 1; b++) {
-    const lo = bounds[b]!;
-    const hi = bounds[b + 1]!;
-    if (compareKeys(lo, hi) === 0) continue;
-    while (next < ts.length && compareKeys(ts[next]!.start, lo) <= 0) heap.push(ts[next++]!);
-    // Lazily drop tombstones that end at or before this interval.
-    while (heap.top() !== undefined && compareKeys(heap.top()!.end, lo) <= 0) heap.pop();
-    const top = heap.top();
-    if (top === undefined) continue;
-    // The top of the heap may be stale (ended) only if it ends ≤ lo, which we just removed;
-    // a non-top entry that has ended cannot be the max, so the top is right.
-    const prev = out[out.length - 1];
-    if (prev !== undefined && prev.seq === top.seq && compareKeys(prev.end, lo) === 0) {
-      out[out.length - 1] = { start: prev.start, end: hi, seq: top.seq };
-    } else {
-      out.push({ start: lo, end: hi, seq: top.seq });
-    }
+  constructor(
+    private readonly fragments: FragmentedRangeTombstones,
+    snapshotSeq: number,
+  ) {
+    this.cursor = new FragmentCursor(fragments, snapshotSeq);
   }
-  return out;
+
+  /** Read live: the active memtable's list grows (with tombstones above the snapshot, which it ignores). */
+  get maxSeq(): number {
+    return this.fragments.maxSeq;
+  }
+
+  maxCoveringSeq(key: Uint8Array): number {
+    return this.cursor.maxCoveringSeq(key);
+  }
 }
 
 /**
- * The fragments of one read, with a cursor so that a scan in key order pays O(1) per key.
+ * Tables with disjoint ranges, sorted by key (one L0 table, or the tables of a sorted level that
+ * hold tombstones). A table's list is asked for only when a visited key falls in its range.
  */
-export class RangeDelAggregator {
-  private readonly frags: Fragment[];
-  private cursor = 0;
+class TablesSource implements TombstoneSource {
+  readonly maxSeq: number;
+  /** Index in `files` of the table `cursor` reads, -1 before the first lookup. */
+  private at = -1;
+  private cursor: FragmentCursor | undefined;
+  /** For the second candidate table (a key equal to a largestKey that is an exclusive end). */
+  private nextCursor: FragmentCursor | undefined;
 
-  constructor(tombstones: readonly RangeTombstone[], snapshotSeq: number) {
-    this.frags = fragment(tombstones, snapshotSeq);
+  constructor(
+    private readonly files: readonly FileMetadata[],
+    private readonly fragmentsOf: (f: FileMetadata) => FragmentedRangeTombstones,
+    private readonly snapshotSeq: number,
+  ) {
+    let max = 0;
+    for (const f of files) if (f.maxSeq > max) max = f.maxSeq;
+    this.maxSeq = max;
   }
 
-  get empty(): boolean {
-    return this.frags.length === 0;
-  }
-
-  get fragments(): readonly Fragment[] {
-    return this.frags;
-  }
-
-  /** Highest tombstone seq covering `key` (0 when none). */
   maxCoveringSeq(key: Uint8Array): number {
-    const f = this.frags;
-    if (f.length === 0) return 0;
-    // Fast path: the key is in (or next to) the fragment of the previous lookup.
-    let i = this.cursor;
-    let cur = f[i]!;
-    if (compareKeys(key, cur.start) >= 0) {
-      if (compareKeys(key, cur.end) < 0) return cur.seq;
-      i++;
-      if (i < f.length) {
-        cur = f[i]!;
-        if (compareKeys(key, cur.start) < 0) return 0;
-        if (compareKeys(key, cur.end) < 0) {
-          this.cursor = i;
-          return cur.seq;
-        }
-      }
-    } else if (i > 0) {
-      cur = f[i - 1]!;
-      if (compareKeys(key, cur.end) >= 0) return 0;
-      if (compareKeys(key, cur.start) >= 0) {
-        this.cursor = i - 1;
-        return cur.seq;
-      }
-    }
-    // Binary search: the last fragment whose start ≤ key.
-    let lo = 0;
-    let hi = f.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (compareKeys(f[mid]!.start, key) <= 0) lo = mid + 1;
-      else hi = mid;
-    }
-    if (lo === 0) return 0;
-    this.cursor = lo - 1;
-    cur = f[lo - 1]!;
-    return compareKeys(key, cur.end) < 0 ? cur.seq : 0;
+    const files = this.files;
+    const i = this.locate(key);
+    if (i >= files.length) return 0;
+    const f = files[i]!;
+    if (compareKeys(key, f.smallestKey) < 0) return 0;
+    this.cursor ??= new FragmentCursor(this.fragmentsOf(f), this.snapshotSeq);
+    const seq = this.cursor.maxCoveringSeq(key);
+    const after = files[i + 1];
+    if (after === undefined || compareKeys(key, f.largestKey) !== 0 || compareKeys(after.smallestKey, key) > 0) return seq;
+    this.nextCursor ??= new FragmentCursor(this.fragmentsOf(after), this.snapshotSeq);
+    return Math.max(seq, this.nextCursor.maxCoveringSeq(key));
   }
 
-  /** Whether version key#seq is deleted by a range tombstone. */
-  covers(key: Uint8Array, seq: number): boolean {
-    return this.frags.length !== 0 && this.maxCoveringSeq(key) > seq;
+  /** Index of the first file whose largestKey is ≥ `key` (`files.length` if none); moves the cursors there. */
+  private locate(key: Uint8Array): number {
+    const files = this.files;
+    const at = this.at;
+    // Keys mostly arrive in order: the current file, then the next one, before a search.
+    let i: number;
+    if (at >= 0 && compareKeys(key, files[at]!.largestKey) <= 0) {
+      if (at === 0 || compareKeys(key, files[at - 1]!.largestKey) > 0) return at;
+      i = Version.findFile(files, key);
+    } else if (at >= 0 && at + 1 < files.length && compareKeys(key, files[at + 1]!.largestKey) <= 0) {
+      i = at + 1;
+    } else {
+      i = Version.findFile(files, key);
+    }
+    if (i < files.length && i !== at) {
+      this.at = i;
+      this.cursor = undefined;
+      this.nextCursor = undefined;
+    }
+    return i;
+  }
+}
+
+export class RangeDelAggregator {
+  private readonly sources: TombstoneSource[] = [];
+
+  constructor(readonly snapshotSeq: number) {}
+
+  /**
+   * A memtable's list (its `fragmentedTombstones()`). An empty one is left out: tombstones the
+   * active memtable takes later are above this read's snapshot.
+   */
+  addList(fragments: FragmentedRangeTombstones): void {
+    if (fragments.length > 0) this.sources.push(new ListSource(fragments, this.snapshotSeq));
   }
 
   /**
-   * When `key` sits in a fragment whose seq exceeds every version the sources can hold for the
-   * keys of that fragment, a forward scan may skip straight to the fragment's end. Returns that
-   * end if the fragment covers `key` with seq > maxSeqBelow, else undefined.
+   * Tables sorted by key with disjoint ranges (a level; or one L0 table alone). Only those
+   * holding tombstones visible at the snapshot are kept; `fragmentsOf` is called the first time
+   * a visited key falls in a table's range.
    */
-  skipTarget(key: Uint8Array, maxSeqBelow: number): Uint8Array | undefined {
-    if (this.frags.length === 0) return undefined;
-    const seq = this.maxCoveringSeq(key);
-    if (seq <= maxSeqBelow) return undefined;
-    return this.frags[this.cursor]!.end;
+  addTables(files: readonly FileMetadata[], fragmentsOf: (f: FileMetadata) => FragmentedRangeTombstones): void {
+    const withTombstones = files.filter((f) => f.tombstoneCount > 0 && f.minSeq <= this.snapshotSeq);
+    if (withTombstones.length > 0) this.sources.push(new TablesSource(withTombstones, fragmentsOf, this.snapshotSeq));
+  }
+
+  get empty(): boolean {
+    return this.sources.length === 0;
+  }
+
+  /** Whether version key#seq is deleted by a range tombstone visible at the snapshot. */
+  covers(key: Uint8Array, seq: number): boolean {
+    const sources = this.sources;
+    for (let i = 0; i < sources.length; i++) {
+      const s = sources[i]!;
+      if (s.maxSeq > seq && s.maxCoveringSeq(key) > seq) return true;
+    }
+    return false;
   }
 }

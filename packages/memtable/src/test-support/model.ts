@@ -2,6 +2,8 @@
  * A brute-force model of one memtable: plain arrays, scanned in full on every question. Slow
  * and obviously right — the reference the real structures are checked against.
  */
+import { expect } from 'vitest';
+import type { TombstoneSpan } from '../fragmenter.js';
 import { EntryKind, compareEntries, compareKeys, compareTombstones, type BatchOp, type PointEntry, type RangeTombstone } from '../types.js';
 
 export class Model {
@@ -77,4 +79,15 @@ export function probeKeys(ops: readonly BatchOp[]): Uint8Array[] {
   }
   const more = keys.map((k) => Uint8Array.of(...k, 0));
   return uniqueKeys([...keys, ...more]);
+}
+
+/** Spans are non-empty, sorted, non-overlapping, and each carries distinct seqs, newest first. */
+export function checkSpans(spans: readonly TombstoneSpan[]): void {
+  spans.forEach((s, i) => {
+    expect(compareKeys(s.start, s.end)).toBeLessThan(0);
+    expect(s.seqs.length).toBeGreaterThan(0);
+    for (let j = 1; j < s.seqs.length; j++) expect(s.seqs[j - 1]!).toBeGreaterThan(s.seqs[j]!);
+    const prev = spans[i - 1];
+    if (prev !== undefined) expect(compareKeys(prev.end, s.start)).toBeLessThanOrEqual(0);
+  });
 }
