@@ -2,4 +2,3 @@
  * @strata-db/sstable-builder — writes Strata tables straight from the memtable's types.
  */
 export { TableBuilder, type TableBuilderOptions, type TableMeta } from './table-builder.js';
-export { TableSplitter, type TableSplitterOptions } from './table-splitter.js';

@@ -229,17 +229,6 @@ describe('TableBuilder output', () => {
     tb2.abandon();
   });
 
-  it('shouldCutBefore: only at a new user key once the target size is reached', () => {
-    const tb = new TableBuilder(nextPath(), { blockSize: 256 });
-    expect(tb.shouldCutBefore(b('a'), 0)).toBe(false); // nothing added yet
-    for (let i = 0; i < 50; i++) tb.add(put('a', 100 - i, 'x'.repeat(50)));
-    expect(tb.estimatedSize).toBeGreaterThan(2000);
-    expect(tb.shouldCutBefore(b('a'), 1000)).toBe(false); // same user key: never split its versions
-    expect(tb.shouldCutBefore(b('b'), 1000)).toBe(true);
-    expect(tb.shouldCutBefore(b('b'), 1_000_000)).toBe(false);
-    tb.abandon();
-  });
-
   it('every codec shrinks compressible tables and reads back the same', async () => {
     const sizes: number[] = [];
     for (const compression of COMPRESSION_NAMES) {

@@ -170,15 +170,6 @@ export class TableBuilder {
     return this.lastKey;
   }
 
-  /**
-   * Whether a splitter should start a new table before `nextKey`: this one has reached
-   * `targetFileSize` and `nextKey` starts a new user key (the versions of one user key are
-   * never split across tables, so a reader of one level finds all of them in one file).
-   */
-  shouldCutBefore(nextKey: Uint8Array, targetFileSize: number): boolean {
-    return this.lastKey !== undefined && this.estimatedSize >= targetFileSize && compareKeys(nextKey, this.lastKey) !== 0;
-  }
-
   /** Adds one version. Entries must come in strictly increasing (key ASC, seq DESC) order. */
   add(entry: PointEntry): void {
     this.checkOpen();

@@ -1,12 +1,12 @@
 // Helpers for the tests of this package: they need real tables, hence the builder.
 // eslint-disable-next-line @nx/enforce-module-boundaries -- test-only edge (a devDependency, outside src/ builds): iterators are tested over tables the builder wrote
-import { TableBuilder, TableSplitter, type TableBuilderOptions, type TableMeta } from '@strata-db/sstable-builder';
+import { TableBuilder, type TableBuilderOptions, type TableMeta } from '@strata-db/sstable-builder';
 import type { InternalIterator, PointEntry, RangeTombstone } from '@strata-db/memtable';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-export { TableBuilder, TableSplitter, type TableBuilderOptions, type TableMeta };
+export { TableBuilder, type TableBuilderOptions, type TableMeta };
 
 /** A fresh temporary directory and its cleanup. */
 export function tempDir(): { dir: string; cleanup: () => void } {
