@@ -26,6 +26,7 @@
  * readers keep working across additions; `FragmentCursor` notices the change (`changes`) and
  * re-seeks instead of trusting a stale index. Span objects themselves are never mutated.
  */
+import { keyWord } from './skiplist.js';
 import { compareKeys, type RangeTombstone } from './types.js';
 
 /** `[start, end)` covered by the tombstones whose seqs are `seqs` (newest first, no duplicates, never empty). */
@@ -61,6 +62,10 @@ export class FragmentedRangeTombstones {
   /** Largest seq of any span; 0 when empty. */
   maxSeq: number;
   private list: TombstoneSpan[];
+  /** The spans summarised for lookups; dropped by `addNewest`, rebuilt once lookups have paid for it. */
+  private index: SpanIndex | undefined;
+  /** Lookups since the last change (or construction) without `index`. */
+  private plainLookups = 0;
 
   /** @param spans sorted, non-overlapping; taken over, not copied. */
   constructor(spans: TombstoneSpan[]) {
@@ -88,6 +93,8 @@ export class FragmentedRangeTombstones {
    * else the next span to the right. `length` if none.
    */
   seek(key: Uint8Array): number {
+    const index = this.indexed();
+    if (index !== undefined) return index.seek(key);
     const spans = this.list;
     let lo = 0;
     let hi = spans.length;
@@ -99,6 +106,16 @@ export class FragmentedRangeTombstones {
     return lo;
   }
 
+  /**
+   * The index, once lookups have paid for building it (O(spans)): always soon for tables and
+   * frozen memtables; for the active memtable once reads outnumber range deletions; never for a
+   * list that changes between every few reads.
+   */
+  private indexed(): SpanIndex | undefined {
+    if (this.index === undefined && ++this.plainLookups > (this.list.length >>> 3) + 16) this.index = new SpanIndex(this.list);
+    return this.index;
+  }
+
   /** The span covering `key`, if any. O(log spans). */
   covering(key: Uint8Array): TombstoneSpan | undefined {
     const span = this.list[this.seek(key)];
@@ -107,6 +124,8 @@ export class FragmentedRangeTombstones {
 
   /** Largest seq ≤ `snapshotSeq` of a tombstone covering `key`; 0 if none. O(log spans + log depth). */
   maxCoveringSeq(key: Uint8Array, snapshotSeq = Number.MAX_SAFE_INTEGER): number {
+    const index = this.indexed();
+    if (index !== undefined) return index.maxCoveringSeq(key, snapshotSeq);
     const span = this.covering(key);
     return span === undefined ? 0 : visibleSeq(span.seqs, snapshotSeq);
   }
@@ -186,7 +205,109 @@ export class FragmentedRangeTombstones {
     }
     this.maxSeq = seq;
     this.changes++;
+    this.index = undefined;
+    this.plainLookups = 0;
     return covered;
+  }
+}
+
+/**
+ * The spans as lookups want them, in typed arrays: the bytes every key of the list shares
+ * (`shared`, at most 32), then for each span its start's and its end's next 8 bytes as two
+ * order-preserving int32 words each (the skiplist's `keyWord`), and its newest seq. A binary
+ * search step compares numbers in one contiguous array instead of loading a span, its key object
+ * and that key's bytes — the cache misses, not the comparisons, made a lookup in 10,000 spans
+ * cost µs — and a key no span covers (the usual answer) is settled without loading any span.
+ * Full keys are compared only where both words are equal.
+ */
+class SpanIndex {
+  private readonly shared: number;
+  /** Per span: start word 1, start word 2, end word 1, end word 2. */
+  private readonly words: Int32Array;
+  /** Per span: its newest seq. */
+  private readonly newest: Float64Array;
+  /** The key words of the last `seek`, for `maxCoveringSeq` (unset when `belowAll`). */
+  private w1 = 0;
+  private w2 = 0;
+  /** Whether the last `seek` found the key below the shared head, hence below every key here. */
+  private belowAll = false;
+
+  constructor(private readonly spans: readonly TombstoneSpan[]) {
+    const n = spans.length;
+    let shared = 0;
+    if (n > 0) {
+      // Every key of the list lies between the first start and the last end, so shares what they share.
+      const a = spans[0]!.start;
+      const b = spans[n - 1]!.end;
+      const max = Math.min(a.length, b.length, 32);
+      while (shared < max && a[shared] === b[shared]) shared++;
+    }
+    this.shared = shared;
+    const words = new Int32Array(4 * n);
+    const newest = new Float64Array(n);
+    for (let i = 0; i < n; i++) {
+      const { start, end, seqs } = spans[i]!;
+      words[4 * i] = keyWord(start, 0, start.length, shared);
+      words[4 * i + 1] = keyWord(start, 0, start.length, shared + 4);
+      words[4 * i + 2] = keyWord(end, 0, end.length, shared);
+      words[4 * i + 3] = keyWord(end, 0, end.length, shared + 4);
+      newest[i] = seqs[0]!;
+    }
+    this.words = words;
+    this.newest = newest;
+  }
+
+  /** `FragmentedRangeTombstones.seek`. */
+  seek(key: Uint8Array): number {
+    const spans = this.spans;
+    const n = spans.length;
+    if (n === 0) return 0;
+    const shared = this.shared;
+    const head = spans[0]!.start;
+    this.belowAll = true;
+    for (let i = 0; i < shared; i++) {
+      // Every key here starts with head[0, shared): a key below that is below all, above it above all.
+      if (i >= key.length) return 0;
+      const d = key[i]! - head[i]!;
+      if (d < 0) return 0;
+      if (d > 0) return n;
+    }
+    this.belowAll = false;
+    const w1 = (this.w1 = keyWord(key, 0, key.length, shared));
+    const w2 = (this.w2 = keyWord(key, 0, key.length, shared + 4));
+    const words = this.words;
+    let lo = 0;
+    let hi = n;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const a = words[4 * mid + 2]!;
+      let endAfterKey: boolean;
+      if (a !== w1) endAfterKey = a > w1;
+      else {
+        const b = words[4 * mid + 3]!;
+        endAfterKey = b !== w2 ? b > w2 : compareKeys(spans[mid]!.end, key) > 0;
+      }
+      if (endAfterKey) hi = mid;
+      else lo = mid + 1;
+    }
+    return lo;
+  }
+
+  /** `maxCoveringSeq`: the span `seek` finds, if its start is ≤ key, and the newest seq of it visible. */
+  maxCoveringSeq(key: Uint8Array, snapshotSeq: number): number {
+    const i = this.seek(key);
+    if (i === this.spans.length || this.belowAll) return 0;
+    const words = this.words;
+    const a = words[4 * i]!;
+    let startAfterKey: boolean;
+    if (a !== this.w1) startAfterKey = a > this.w1;
+    else {
+      const b = words[4 * i + 1]!;
+      startAfterKey = b !== this.w2 ? b > this.w2 : compareKeys(this.spans[i]!.start, key) > 0;
+    }
+    if (startAfterKey) return 0;
+    const newest = this.newest[i]!;
+    return newest <= snapshotSeq ? newest : visibleSeq(this.spans[i]!.seqs, snapshotSeq);
   }
 }
 
