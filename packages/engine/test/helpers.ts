@@ -1,4 +1,4 @@
-import type { Database } from '../src/index.js';
+import type { Database, Snapshot } from '../src/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -62,4 +62,25 @@ export async function writeBoth(db: Database, model: Model, op: ModelWrite | { t
     }
   }
   applyToModel(model, op);
+}
+
+/** Snapshots a model test holds, each with the model as it was when taken. */
+export interface HeldSnapshot {
+  readonly snap: Snapshot;
+  readonly model: Model;
+}
+
+/** Takes a snapshot of `db` and of `model`; beyond `max` held, the oldest is released. */
+export function holdSnapshot(held: HeldSnapshot[], db: Database, model: Model, max: number): void {
+  held.push({ snap: db.snapshot(), model: new Map(model) });
+  if (held.length > max) held.shift()!.snap.release();
+}
+
+/** Releases the `i`-th held snapshot, if there is one. */
+export function releaseSnapshot(held: HeldSnapshot[], i: number): void {
+  const s = held[i];
+  if (s) {
+    s.snap.release();
+    held.splice(i, 1);
+  }
 }

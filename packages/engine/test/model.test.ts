@@ -8,8 +8,8 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Database, type DatabaseOptions, type DbIterator, type Snapshot } from '../src/index.js';
-import { dec, type Model, tempDir, writeBoth } from './helpers.js';
+import { Database, type DatabaseOptions, type DbIterator } from '../src/index.js';
+import { dec, holdSnapshot, type HeldSnapshot, type Model, releaseSnapshot, tempDir, writeBoth } from './helpers.js';
 
 type Op =
   | { t: 'put'; k: string; v: string }
@@ -100,7 +100,7 @@ async function runSequence(ops: Op[], codecs: Codecs): Promise<void> {
   let options: DatabaseOptions = { ...dbOptions, ...codecs };
   let db = await Database.open(dir, options);
   const model: Model = new Map();
-  let snaps: { snap: Snapshot; model: Model }[] = [];
+  let snaps: HeldSnapshot[] = [];
   let iters: { it: DbIterator; expected: [string, string][]; pos: number }[] = [];
   const closeIters = (): void => {
     for (const x of iters) x.it.close();
@@ -136,17 +136,11 @@ async function runSequence(ops: Op[], codecs: Codecs): Promise<void> {
           break;
         }
         case 'snapshot':
-          snaps.push({ snap: db.snapshot(), model: new Map(model) });
-          if (snaps.length > 4) snaps.shift()!.snap.release();
+          holdSnapshot(snaps, db, model, 4);
           break;
-        case 'release': {
-          const s = snaps[op.i];
-          if (s) {
-            s.snap.release();
-            snaps.splice(op.i, 1);
-          }
+        case 'release':
+          releaseSnapshot(snaps, op.i);
           break;
-        }
         case 'flush':
           await db.flush();
           break;

@@ -11,7 +11,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Database, type DbIterator, type Snapshot } from '../src/index.js';
-import { applyToModel, dec, type Model, tempDir } from './helpers.js';
+import { applyToModel, dec, holdSnapshot, type HeldSnapshot, type Model, releaseSnapshot, tempDir } from './helpers.js';
 
 const KEYS = 1500;
 const k = (i: number): string => `k${String(Math.max(0, Math.min(KEYS, i))).padStart(4, '0')}`;
@@ -112,7 +112,7 @@ function scanDb(db: Database, from: string, reverse: boolean, limit: number, sna
 }
 
 /** Gets and short scans at the latest state and at every held snapshot. */
-function check(db: Database, model: Model, snaps: readonly { snap: Snapshot; model: Model }[], seed: number): void {
+function check(db: Database, model: Model, snaps: readonly HeldSnapshot[], seed: number): void {
   const r = rng(seed);
   const views: { snapshot: Snapshot | undefined; model: Model }[] = [{ snapshot: undefined, model }, ...snaps.map((s) => ({ snapshot: s.snap, model: s.model }))];
   for (const v of views) {
@@ -135,7 +135,7 @@ async function runSequence(ops: Op[]): Promise<{ tombstones: number; deepest: nu
   const { dir, cleanup } = tempDir('strata-rangedel-model-');
   const db = await Database.open(dir, dbOptions);
   const model: Model = new Map();
-  const snaps: { snap: Snapshot; model: Model }[] = [];
+  const snaps: HeldSnapshot[] = [];
   let iter: { it: DbIterator; expected: [string, string][]; pos: number } | undefined;
   let tombstones = 0;
   let deepest = 0;
@@ -165,17 +165,11 @@ async function runSequence(ops: Op[]): Promise<{ tombstones: number; deepest: nu
           check(db, model, snaps, op.seed);
           break;
         case 'snapshot':
-          snaps.push({ snap: db.snapshot(), model: new Map(model) });
-          if (snaps.length > 3) snaps.shift()!.snap.release();
+          holdSnapshot(snaps, db, model, 3);
           break;
-        case 'release': {
-          const s = snaps[op.i];
-          if (s) {
-            s.snap.release();
-            snaps.splice(op.i, 1);
-          }
+        case 'release':
+          releaseSnapshot(snaps, op.i);
           break;
-        }
         case 'flush': {
           const flushed = db.flush();
           // Reads while the memtable is frozen and its flush in flight.

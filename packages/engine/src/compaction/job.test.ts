@@ -18,6 +18,7 @@ import { VersionSet } from '../version/version-set.js';
 import type { Version } from '../version/version.js';
 import { CompactionPicker } from './picker.js';
 import { runCompaction, type CompactionJobEnv } from './job.js';
+import { allEntries } from './test-support/array-iterator.js';
 import { modelRead } from './test-support/model.js';
 
 const DIR = '/db';
@@ -98,12 +99,7 @@ async function harness(opts: { targetFileSize: number; maxBytesForLevelBase: num
     const tombstones: RangeTombstone[] = [];
     for (const { file } of v.allFiles()) {
       const t = cache.get(file.fileNumber);
-      const it = new TableIterator(t);
-      it.seekToFirst();
-      while (it.valid()) {
-        points.push(it.entry());
-        it.next();
-      }
+      points.push(...allEntries(new TableIterator(t)));
       tombstones.push(...t.rangeTombstones());
     }
     return { points, tombstones };

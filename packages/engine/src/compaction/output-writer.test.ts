@@ -15,7 +15,7 @@ import { MemoryFileSystem } from '@strata-db/vfs/testing';
 import { CompactionIterator } from './compaction-iterator.js';
 import { OutputSplitter, inclusiveUpperBound } from './output-splitter.js';
 import { OutputWriter } from './output-writer.js';
-import { ArrayIterator } from './test-support/array-iterator.js';
+import { ArrayIterator, allEntries } from './test-support/array-iterator.js';
 
 const keyArb = fc.uint8Array({ maxLength: 6, max: 8 });
 const hex = (b: Uint8Array): string => Buffer.from(b).toString('hex');
@@ -46,14 +46,7 @@ const inputArb = fc
   });
 
 function scan(t: Table): PointEntry[] {
-  const it = new TableIterator(t);
-  const out: PointEntry[] = [];
-  it.seekToFirst();
-  while (it.valid()) {
-    out.push(it.entry());
-    it.next();
-  }
-  return out;
+  return allEntries(new TableIterator(t));
 }
 
 async function writeTables(points: PointEntry[], tombstones: RangeTombstone[], seqs: number[], targetFileSize: number, blockSize: number) {

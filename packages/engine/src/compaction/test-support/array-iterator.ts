@@ -1,5 +1,16 @@
 import { compareEntries, compareKeys, type InternalIterator, type PointEntry } from '@strata-db/memtable';
 
+/** Every version `it` yields, from its first. For tests. */
+export function allEntries(it: InternalIterator): PointEntry[] {
+  const out: PointEntry[] = [];
+  it.seekToFirst();
+  while (it.valid()) {
+    out.push(it.entry());
+    it.next();
+  }
+  return out;
+}
+
 /** An InternalIterator over an array of versions (sorted here). For tests. */
 export class ArrayIterator implements InternalIterator {
   private readonly items: PointEntry[];
