@@ -10,7 +10,19 @@
  * where no package has been built; third-party dependencies stay external, as published.
  */
 import { build } from 'tsup';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+
+/** Third-party dependencies of every workspace package: external, as in the published build. */
+function thirdPartyDependencies(): string[] {
+  const root = join(import.meta.dirname, '..', '..');
+  const names = new Set<string>();
+  for (const dir of readdirSync(root)) {
+    const pj = JSON.parse(readFileSync(join(root, dir, 'package.json'), 'utf8')) as { dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
+    for (const n of Object.keys({ ...pj.dependencies, ...pj.peerDependencies })) if (!n.startsWith('@strata-db/')) names.add(n);
+  }
+  return [...names];
+}
 
 const OUT_DIR = join(import.meta.dirname, '..', 'node_modules', '.cache', 'strata-test-bin');
 export const TEST_BIN = join(OUT_DIR, 'bin.js');
@@ -23,6 +35,7 @@ export default async function setup(): Promise<void> {
     platform: 'node',
     target: 'node20',
     noExternal: [/^@strata-db\//],
+    external: thirdPartyDependencies(),
     esbuildOptions(o) {
       o.conditions = ['source'];
     },
