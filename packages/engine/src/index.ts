@@ -6,6 +6,7 @@ export { Database, type IteratorOptions, type ReadOptions } from './db/database.
 export type { RecoveryInfo } from './db/open.js';
 export { StrataError, type StrataErrorCode } from './errors.js';
 export { tableFileName } from './db/filenames.js';
+export type { Logger, StrataEvent, StrataEventType, TableReason } from './events.js';
 export { nodeFileSystem, type FileSystem, type OpenFlags } from '@strata-db/vfs';
 export { MAX_BATCH_SIZE, MAX_KEY_SIZE, MAX_VALUE_SIZE } from './keys.js';
 export { readManifestHistory, type ManifestHistory, type ManifestRecord } from './manifest/history.js';

@@ -4,6 +4,7 @@
  */
 import { COMPRESSION_NAMES, isCompressionName, type CompressionName } from '@strata-db/sstable-core';
 import { StrataError } from './errors.js';
+import type { Logger, StrataEvent } from './events.js';
 import { nodeFileSystem, type FileSystem } from '@strata-db/vfs';
 import { rejectUnknownOptions } from './option-names.js';
 
@@ -93,6 +94,13 @@ export interface DatabaseOptions {
   readonly tableCacheSize?: number;
   /** The file layer; every file operation goes through it (default: node:fs). */
   readonly fs?: FileSystem;
+  /**
+   * Called synchronously with each background event (flush, compaction, tables and WAL segments
+   * created and deleted, write stalls, background errors, survived failures): see events.ts.
+   */
+  readonly onEvent?: (event: StrataEvent) => void;
+  /** Receives one line per notable event and every failure the engine survives (e.g. `console`). */
+  readonly logger?: Logger;
 }
 
 /** Descriptors of maxOpenFiles kept for what is not a table being read (LevelDB keeps 10 too). */
@@ -126,6 +134,8 @@ export interface ResolvedOptions {
   readonly maxOpenFiles: number;
   readonly tableCacheSize: number;
   readonly fs: FileSystem;
+  readonly onEvent: ((event: StrataEvent) => void) | undefined;
+  readonly logger: Logger | undefined;
 }
 
 /**
@@ -158,6 +168,8 @@ export const DATABASE_OPTION_NAMES = [
   'maxOpenFiles',
   'tableCacheSize',
   'fs',
+  'onEvent',
+  'logger',
 ] as const satisfies readonly (keyof DatabaseOptions)[];
 // A compile-time check that the list is complete: typecheck names any option missing from it.
 type UnlistedOption = Exclude<keyof DatabaseOptions, (typeof DATABASE_OPTION_NAMES)[number]>;
@@ -234,6 +246,11 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
   if (typeof fs !== 'object' || typeof (fs as Partial<FileSystem>).openSync !== 'function') {
     throw new StrataError('INVALID_ARGUMENT', 'option fs must implement the FileSystem interface');
   }
+  if (opts.onEvent !== undefined && typeof opts.onEvent !== 'function') throw new StrataError('INVALID_ARGUMENT', `option onEvent must be a function, got ${describe(opts.onEvent)}`);
+  const logger: unknown = opts.logger;
+  if (logger !== undefined && (typeof logger !== 'object' || logger === null || !(['info', 'warn', 'error'] as const).every((m) => typeof (logger as Record<string, unknown>)[m] === 'function'))) {
+    throw new StrataError('INVALID_ARGUMENT', 'option logger must have info, warn and error methods (console does)');
+  }
   const targetFileSize = int('targetFileSize', opts.targetFileSize, 2 * 1024 * 1024, 1024);
   const l0CompactionTrigger = int('l0CompactionTrigger', opts.l0CompactionTrigger, 4, 1, 1000);
   const l0SlowdownWritesTrigger = int('l0SlowdownWritesTrigger', opts.l0SlowdownWritesTrigger, Math.max(8, l0CompactionTrigger * 2), 1, 10_000);
@@ -269,5 +286,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     maxOpenFiles: int('maxOpenFiles', opts.maxOpenFiles, 128, NON_TABLE_FILES + 1),
     tableCacheSize: int('tableCacheSize', opts.tableCacheSize, 64 * 1024 * 1024, 0),
     fs,
+    onEvent: opts.onEvent,
+    logger: opts.logger,
   };
 }

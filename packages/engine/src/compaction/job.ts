@@ -55,6 +55,8 @@ export interface CompactionJobEnv {
   readonly sliceMs: number;
   /** Throws to abort the job (the database is closing); checked between slices. */
   checkAbort?(): void;
+  /** A failure the job survives (an output it could not abandon): reported, not thrown. */
+  warn?(message: string, err: unknown): void;
 }
 
 export interface CompactionResult {
@@ -159,8 +161,10 @@ export async function runCompaction(c: Compaction, version: Version, env: Compac
     for (const b of builders) {
       try {
         b.abandon();
-      } catch {
-        // an output left behind is an orphan, removed at the next open
+      } catch (abandonErr) {
+        // The compaction's own error is what matters; an output left behind is an orphan,
+        // removed at the next open.
+        env.warn?.('abandoning an unfinished compaction output failed (it is removed at the next open)', abandonErr);
       }
     }
     throw err;

@@ -17,10 +17,10 @@
  * inputs stay, exactly as if it had never started.
  */
 import type { Compactor, DbCore } from '../db/core.js';
-import { StrataError } from '../errors.js';
+import { StrataError, toStrataError } from '../errors.js';
 import type { Version } from '../version/version.js';
 import { TableIterator } from '@strata-db/sstable-iterators';
-import type { Compaction } from './compaction.js';
+import { inputFiles, totalBytes, type Compaction } from './compaction.js';
 import { CompactionStatsRecorder, type CompactionStats } from './compaction-stats.js';
 import { runCompaction, type CompactionJobEnv } from './job.js';
 import { CompactionPicker, computeScores, pendingCompactionBytes } from './picker.js';
@@ -65,6 +65,9 @@ export class LeveledCompactor implements Compactor {
       sliceMs: SLICE_MS,
       checkAbort: () => {
         if (this.stopping()) throw new CompactionAborted();
+      },
+      warn: (message, err) => {
+        core.events.warn(message, err);
       },
     };
   }
@@ -129,20 +132,46 @@ export class LeveledCompactor implements Compactor {
   /** Runs `c` in the background; `version` (pinned by the caller) is released when it ends. */
   private start(c: Compaction, version: Version): Promise<void> {
     const core = this.core;
+    const events = core.events;
+    const jobId = events.nextJobId();
+    const inputs = c.inputs.map((i) => ({ level: i.level, fileNumbers: i.files.map((f) => f.fileNumber) }));
+    const about = { jobId, reason: c.reason, level: c.level, outputLevel: c.outputLevel, inputs, trivialMove: c.trivialMove };
+    const inputBytes = totalBytes(inputFiles(c));
     const p = core.runBackground('compaction', async () => {
+      const started = performance.now();
+      events.emit({ type: 'compaction-begin', ...about, inputBytes });
       try {
         const result = await runCompaction(c, version, this.env);
         this.recorder.record(result);
         const counters = core.counters;
         counters.compactions++;
+        let bytesRead = 0;
         if (!result.trivialMove) {
-          for (const bytes of result.bytesReadByLevel.values()) counters.compactionBytesRead += bytes;
+          for (const bytes of result.bytesReadByLevel.values()) bytesRead += bytes;
+          counters.compactionBytesRead += bytesRead;
           counters.compactionBytesWritten += result.bytesWritten;
+          for (const f of result.outputs) events.emit({ type: 'table-created', fileNumber: f.fileNumber, level: c.outputLevel, bytes: f.fileSize, reason: 'compaction' });
         }
+        events.emit({
+          type: 'compaction-end',
+          ...about,
+          outputs: result.outputs.map((f) => f.fileNumber),
+          bytesRead,
+          bytesWritten: result.bytesWritten,
+          durationMs: result.durationMs,
+        });
       } catch (err) {
-        if (err instanceof CompactionAborted) return;
+        const aborted = err instanceof CompactionAborted;
+        const durationMs = performance.now() - started;
+        const failure = { ...about, outputs: [], bytesRead: 0, bytesWritten: 0, durationMs };
+        if (aborted) {
+          events.emit({ type: 'compaction-end', ...failure, aborted: true });
+          return;
+        }
         this.recorder.failedCompactions++;
-        throw err;
+        const error = toStrataError(err, 'compaction failed');
+        events.emit({ type: 'compaction-end', ...failure, error });
+        throw error;
       } finally {
         version.unref();
       }

@@ -27,6 +27,7 @@ import type { WalWriter } from '@strata-db/wal';
 import type { CompactionStats } from '../compaction/compaction-stats.js';
 import { newCounters, type Counters } from '../counters.js';
 import { StrataError, toStrataError } from '../errors.js';
+import { EventBus } from '../events.js';
 import type { FileSystem } from '@strata-db/vfs';
 import type { ResolvedOptions } from '../options.js';
 import { OpenIterators } from '../read/open-iterators.js';
@@ -91,6 +92,8 @@ export interface CoreParts {
   readonly lastSequence: number;
   readonly newFlusher: (core: DbCore) => Flusher;
   readonly newCompactor: (core: DbCore) => Compactor;
+  /** Created before recovery, so that what recovery does is reported too. */
+  readonly events: EventBus;
 }
 
 export class DbCore {
@@ -107,6 +110,8 @@ export class DbCore {
   readonly snapshots = new SnapshotList();
   /** Open iterators: added by read/db-iterator-builder.ts; closed by close(). */
   readonly iterators = new OpenIterators();
+  /** Background events and survived failures go here (events.ts); any module may emit. */
+  readonly events: EventBus;
   /** Each counter group has one writer, named in counters.ts. */
   readonly counters: Counters = newCounters();
   /** Plugged in at construction, never replaced. */
@@ -146,6 +151,7 @@ export class DbCore {
   constructor(parts: CoreParts) {
     this.dir = parts.dir;
     this.opts = parts.opts;
+    this.events = parts.events;
     this.versions = parts.versions;
     this.tables = parts.tables;
     this.lock = parts.lock;
@@ -243,7 +249,10 @@ export class DbCore {
   /** Records the first background/fsync failure; the database turns read-only. */
   setBackgroundError(err: unknown, what: string): StrataError {
     const e = toStrataError(err, what);
-    this.bgError ??= e;
+    if (this.bgError === undefined) {
+      this.bgError = e;
+      this.events.emit({ type: 'background-error', operation: what, error: e });
+    }
     this.notifyProgress();
     return e;
   }
@@ -324,6 +333,7 @@ export class DbCore {
     const rotated = this.wal.rotate().then(
       (n) => {
         if (n !== expected) this.setBackgroundError(new StrataAssertionError(`WAL rotated to segment ${n}, expected ${expected}`), 'internal error');
+        else this.events.emit({ type: 'wal-created', segment: n });
       },
       (err: unknown) => {
         this.setBackgroundError(err, 'rotating the WAL failed');
@@ -362,6 +372,15 @@ export class DbCore {
     if (pending >= this.opts.hardPendingCompactionBytesLimit) return 'stop';
     if (l0 >= this.opts.l0SlowdownWritesTrigger || pending >= this.opts.softPendingCompactionBytesLimit) return 'slowdown';
     return 'none';
+  }
+
+  /** Why `stallState()` is not 'none' (the write-stall-begin event); the first matching rule, in its order. */
+  stallCause(): 'memtables' | 'l0-files' | 'pending-compaction-bytes' {
+    if (this.frozen.length >= this.opts.maxFrozenMemtables) return 'memtables';
+    const l0 = this.versions.current.files(0).length;
+    if (l0 >= this.opts.l0StopWritesTrigger) return 'l0-files';
+    if (this.compactor.pendingCompactionBytes() >= this.opts.hardPendingCompactionBytesLimit) return 'pending-compaction-bytes';
+    return l0 >= this.opts.l0SlowdownWritesTrigger ? 'l0-files' : 'pending-compaction-bytes';
   }
 
   onProgress(fn: () => void): void {

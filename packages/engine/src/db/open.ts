@@ -26,6 +26,7 @@ import { dirname, join, resolve } from 'node:path';
 import { Memtable } from '@strata-db/memtable';
 import { openWal, replay, type WalWriter } from '@strata-db/wal';
 import { StrataError, toStrataError } from '../errors.js';
+import { EventBus } from '../events.js';
 import { NON_TABLE_FILES, type ResolvedOptions } from '../options.js';
 import { TableCache } from '../version/table-cache.js';
 import { VersionSet } from '../version/version-set.js';
@@ -88,11 +89,12 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
   let versions: VersionSet | undefined;
   let tables: TableCache | undefined;
   let wal: WalWriter | undefined;
+  const events = new EventBus(opts.onEvent, opts.logger, dir);
   try {
     // Under the lock: an empty directory may have been filled since the first look (a Strata
     // database found then stays one: nothing but Strata writes a STRATAMF manifest into it).
     if (found.kind === 'missing' || found.kind === 'empty') inspectDirectory(fs, dir, true);
-    const tableCache = new TableCache(fs, dir, opts.blockCacheSize, opts.maxOpenFiles - NON_TABLE_FILES, opts.tableCacheSize);
+    const tableCache = new TableCache(fs, dir, opts.blockCacheSize, opts.maxOpenFiles - NON_TABLE_FILES, opts.tableCacheSize, events);
     tables = tableCache;
     versions = new VersionSet({
       fs,
@@ -102,6 +104,7 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
       onFileDeleted: (n) => {
         tableCache.evict(n);
       },
+      events,
     });
     const exists = fs.existsSync(join(dir, CURRENT_FILE));
     let uuid: string;
@@ -134,6 +137,7 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
 
     const segment = Math.max(result.nextSegment, versions.logNumber, 1);
     wal = await openWal(dir, { uuid, segment, firstLsn: lastSeq + 1, fs });
+    events.emit({ type: 'wal-created', segment });
     const core = new DbCore({
       dir,
       opts,
@@ -145,13 +149,14 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
       lastSequence: lastSeq,
       newFlusher: (c) => new FlushLoop(c),
       newCompactor: (c) => new LeveledCompactor(c),
+      events,
     });
     if (mem.entryCount > 0 || mem.rangeTombstoneCount > 0 || versions.logNumber !== segment) {
       // Flush what was replayed (or just advance logNumber) before accepting writes.
       await flushMemtable(core, { mem: mem.freeze(), nextLogNumber: segment, rotated: Promise.resolve() });
     }
     // A failure here (its directory fsync, say) fails the open: a failed sync is never ignored.
-    await wal.deleteSegmentsBefore(segment);
+    for (const n of await wal.deleteSegmentsBefore(segment)) events.emit({ type: 'wal-deleted', segment: n });
     if (core.backgroundError !== undefined) throw core.backgroundError;
     const orphansRemoved = versions.deleteOrphans();
     core.markOpen();
@@ -170,8 +175,9 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
     if (wal !== undefined) {
       try {
         await wal.close();
-      } catch {
-        // already failing
+      } catch (closeErr) {
+        // The open is failing with `err`, which is what the caller must see.
+        events.warn(`closing the WAL of a failed open of ${dir} failed too`, closeErr);
       }
     }
     versions?.close();

@@ -43,6 +43,10 @@ export class FlushLoop implements Flusher {
           core.notifyProgress();
           core.maybeScheduleCompaction();
         }
+      } catch (err) {
+        // Set here, not by runBackground after `finally`: the finally below must see it, or it
+        // would start the same flush again.
+        core.setBackgroundError(err, 'flush failed');
       } finally {
         this.active = false;
         const err = core.backgroundError;

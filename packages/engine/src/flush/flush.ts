@@ -23,6 +23,24 @@ import { fileMetadataOf, type FileMetadata } from '../version/file-metadata.js';
 import { VersionEdit } from '../version/version-edit.js';
 
 export async function flushMemtable(core: DbCore, entry: FrozenEntry): Promise<void> {
+  const mem = entry.mem;
+  const events = core.events;
+  const jobId = events.nextJobId();
+  const started = performance.now();
+  events.emit({ type: 'flush-begin', jobId, memtableBytes: mem.approximateBytes(), entries: mem.entryCount, rangeTombstones: mem.rangeTombstoneCount });
+  try {
+    const meta = await writeAndInstall(core, entry);
+    events.emit({ type: 'flush-end', jobId, fileNumber: meta?.fileNumber, bytes: meta?.fileSize ?? 0, durationMs: performance.now() - started });
+  } catch (err) {
+    const error = toStrataError(err, 'flush failed');
+    events.emit({ type: 'flush-end', jobId, fileNumber: undefined, bytes: 0, durationMs: performance.now() - started, error });
+    throw error;
+  }
+  await deleteObsoleteSegments(core, entry);
+}
+
+/** Steps 1–3: the table (if any) is written, synced and installed; returns it. */
+async function writeAndInstall(core: DbCore, entry: FrozenEntry): Promise<FileMetadata | undefined> {
   const { versions, fs, dir, opts } = core;
   const mem = entry.mem;
   const edit = new VersionEdit();
@@ -61,8 +79,9 @@ export async function flushMemtable(core: DbCore, entry: FrozenEntry): Promise<v
     } catch (err) {
       try {
         builder?.abandon();
-      } catch {
-        // the original error matters
+      } catch (abandonErr) {
+        // The flush error is what the caller sees; the table left behind is an orphan.
+        core.events.warn(`abandoning the unfinished table ${path} failed (it is removed at the next open)`, abandonErr);
       }
       throw toStrataError(err, `flushing a memtable to ${path} failed`, path);
     }
@@ -71,13 +90,21 @@ export async function flushMemtable(core: DbCore, entry: FrozenEntry): Promise<v
     core.retireFrozen(entry);
   });
   core.counters.flushes++;
-  if (meta !== undefined) core.counters.flushBytesWritten += meta.fileSize;
+  if (meta !== undefined) {
+    core.counters.flushBytesWritten += meta.fileSize;
+    core.events.emit({ type: 'table-created', fileNumber: meta.fileNumber, level: 0, bytes: meta.fileSize, reason: 'flush' });
+  }
+  return meta;
+}
+
+/** Step 4. */
+async function deleteObsoleteSegments(core: DbCore, entry: FrozenEntry): Promise<void> {
   // The rotation queued when the memtable froze may still be in flight (a small flush can beat
   // it): the segments before nextLogNumber are closed only once it completed.
   await entry.rotated;
   if (core.backgroundError !== undefined) return;
   try {
-    await core.wal.deleteSegmentsBefore(entry.nextLogNumber);
+    for (const n of await core.wal.deleteSegmentsBefore(entry.nextLogNumber)) core.events.emit({ type: 'wal-deleted', segment: n });
   } catch (err) {
     // The deletion ends with a directory fsync: a failed sync is never ignored (the shared
     // rules), so the database turns read-only. The segments themselves are harmless: replay

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { StrataError } from '../errors.js';
-import { closeQuietly, writeAll, type FileSystem } from '@strata-db/vfs';
+import { writeAll, type FileSystem } from '@strata-db/vfs';
 import { CURRENT_FILE, manifestFileName } from '../db/filenames.js';
 import { writeFileDurably } from '../db/durable-file.js';
 import type { VersionEdit } from '../version/version-edit.js';
@@ -67,14 +67,20 @@ export class ManifestWriter {
     await this.fs.fdatasync(this.fd);
   }
 
-  close(): void {
+  /**
+   * Every record was fdatasynced before it was acknowledged, so a failing close(2) loses
+   * nothing; the descriptor is released either way. It is handed to `onError` (the event sink)
+   * rather than thrown: throwing would skip the rest of Database.close (tables, LOCK).
+   */
+  close(onError?: (err: unknown) => void): void {
     if (this.fd < 0) return;
     const fd = this.fd;
     this.fd = -1;
-    // Every record was fdatasynced before it was acknowledged, so a failing close(2) loses
-    // nothing; the descriptor is released either way. Throwing here would skip the rest of
-    // Database.close (tables, LOCK) and surface a raw EIO instead of a StrataError.
-    closeQuietly(this.fs, fd);
+    try {
+      this.fs.closeSync(fd);
+    } catch (err) {
+      onError?.(err);
+    }
   }
 }
 

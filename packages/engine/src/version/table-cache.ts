@@ -18,6 +18,7 @@
  */
 import { BlockCache, Table } from '@strata-db/sstable-core';
 import { toStrataError } from '../errors.js';
+import { noEvents, type EventSink } from '../events.js';
 import type { FileSystem } from '@strata-db/vfs';
 import { tablePath } from '../db/filenames.js';
 import { TableDescriptors } from './table-descriptors.js';
@@ -61,9 +62,12 @@ export class TableCache {
     readonly maxOpenFiles: number,
     /** Most bytes of resident index/filter/tombstones kept by cached tables. */
     readonly residentBudget: number,
+    events: EventSink = noEvents,
   ) {
     this.blockCache = new BlockCache(blockCacheSize);
-    this.descriptors = new TableDescriptors(fs, maxOpenFiles);
+    this.descriptors = new TableDescriptors(fs, maxOpenFiles, (path, err) => {
+      events.warn(`closing the table file ${path} failed`, err);
+    });
   }
 
   get(fileNumber: number): Table {

@@ -16,7 +16,7 @@
  * the same bytes — and the version set deletes a file only when no reader can reach it
  * (docs/design-rules.md: a file is deleted only once nothing refers to it).
  */
-import { closeQuietly, type FileSystem, type OpenFlags } from '@strata-db/vfs';
+import type { FileSystem, OpenFlags } from '@strata-db/vfs';
 
 type ReadSide = Pick<FileSystem, 'openSync' | 'closeSync' | 'readSync' | 'fstatSync'>;
 
@@ -43,6 +43,8 @@ export class TableDescriptors implements ReadSide {
     private readonly fs: ReadSide,
     /** Most real descriptors open at once (≥ 1). */
     readonly capacity: number,
+    /** A close(2) that failed: reported (the event sink), never thrown. */
+    private readonly onCloseFailed?: (path: string, err: unknown) => void,
   ) {}
 
   /** Opens `path` for reading; the same virtual descriptor for the same path while it lives. */
@@ -132,8 +134,12 @@ export class TableDescriptors implements ReadSide {
     const fd = d.fd;
     d.fd = -1;
     this.open.delete(vfd);
-    // A read-only descriptor: a failed close loses nothing, and Linux releases the descriptor
-    // even then (retrying could close another file's reused number).
-    closeQuietly(this.fs, fd);
+    try {
+      this.fs.closeSync(fd);
+    } catch (err) {
+      // A read-only descriptor: a failed close loses nothing, and Linux releases the descriptor
+      // even then (retrying could close another file's reused number). Reported, not thrown.
+      this.onCloseFailed?.(d.path, err);
+    }
   }
 }

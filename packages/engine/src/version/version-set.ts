@@ -26,6 +26,7 @@ import { join } from 'node:path';
 import { StrataAssertionError } from '@strata-db/errors';
 import { compareKeys } from '@strata-db/memtable';
 import { StrataError, toStrataError } from '../errors.js';
+import { noEvents, type EventSink } from '../events.js';
 import type { FileSystem } from '@strata-db/vfs';
 import { CURRENT_FILE, manifestFileName, parseFileName, tablePath } from '../db/filenames.js';
 import { ManifestWriter, readCurrent, readManifest, setCurrent } from '../manifest/manifest.js';
@@ -40,6 +41,8 @@ export interface VersionSetOptions {
   readonly maxManifestFileSize: number;
   /** Called after a table file is deleted (the table cache closes it). */
   readonly onFileDeleted?: (fileNumber: number) => void;
+  /** table-deleted events and survived failures (default: dropped). */
+  readonly events?: EventSink;
 }
 
 export class VersionSet {
@@ -65,7 +68,10 @@ export class VersionSet {
   /** Table deletions in flight (FileSystem.unlink), awaited by settleDeletions(). */
   private readonly deleting = new Set<Promise<void>>();
 
+  private readonly events: EventSink;
+
   constructor(private readonly opts: VersionSetOptions) {
+    this.events = opts.events ?? noEvents;
     this.currentVersion = this.adopt(new Version(emptyLevels(opts.numLevels)));
   }
 
@@ -238,18 +244,18 @@ export class VersionSet {
       await fs.fsyncDir(dir);
       await setCurrent(fs, dir, n);
     } catch (err) {
-      writer.close();
+      writer.close(this.closeFailed(writer.path));
       throw err;
     }
     const old = this.manifest;
     this.manifest = writer;
     if (old !== undefined) {
-      old.close();
+      old.close(this.closeFailed(old.path));
       // CURRENT no longer names it (durably, after setCurrent's directory fsync).
       try {
         fs.unlinkSync(old.path);
-      } catch {
-        // an orphan manifest is removed at the next open
+      } catch (err) {
+        this.events.warn(`deleting the old manifest ${old.path} failed (it is removed at the next open)`, err);
       }
     }
   }
@@ -280,7 +286,7 @@ export class VersionSet {
       }
       this.fileRefs.delete(file.fileNumber);
       this.opts.onFileDeleted?.(file.fileNumber);
-      this.deleteTable(tablePath(this.opts.dir, file.fileNumber));
+      this.deleteTable(file.fileNumber);
     }
   }
 
@@ -289,12 +295,21 @@ export class VersionSet {
    * all its inputs in one step: measured 10–48 ms per unlinkSync of a 2–4 MiB table on a busy
    * disk); a failure leaves an orphan, removed at the next open.
    */
-  private deleteTable(path: string): void {
+  private deleteTable(fileNumber: number): void {
     const fs = this.opts.fs;
+    const path = tablePath(this.opts.dir, fileNumber);
+    const done = (err?: unknown): void => {
+      // A table not deleted now is an orphan, removed at the next open: reported, not fatal.
+      this.events.emit(err === undefined ? { type: 'table-deleted', fileNumber } : { type: 'table-deleted', fileNumber, error: toStrataError(err, `deleting obsolete table ${path} failed`, path) });
+    };
     if (fs.unlink !== undefined) {
       const p = fs.unlink(path).then(
-        () => undefined,
-        () => undefined,
+        () => {
+          done();
+        },
+        (err: unknown) => {
+          done(err);
+        },
       );
       this.deleting.add(p);
       void p.finally(() => this.deleting.delete(p));
@@ -302,9 +317,11 @@ export class VersionSet {
     }
     try {
       fs.unlinkSync(path);
-    } catch {
-      // Already gone or not deletable now: an orphan is removed at the next open.
+    } catch (err) {
+      done(err);
+      return;
     }
+    done();
   }
 
   /** Resolves when every table deletion started so far has completed (close waits for it). */
@@ -361,16 +378,22 @@ export class VersionSet {
       try {
         fs.unlinkSync(join(dir, name));
         removed.push(name);
-      } catch {
-        // not fatal
+      } catch (err) {
+        this.events.warn(`removing the leftover file ${join(dir, name)} failed (tried again at the next open)`, err);
       }
     }
     return removed;
   }
 
   close(): void {
-    this.manifest?.close();
+    this.manifest?.close(this.closeFailed(this.manifest.path));
     this.manifest = undefined;
+  }
+
+  private closeFailed(path: string): (err: unknown) => void {
+    return (err) => {
+      this.events.warn(`closing the manifest ${path} failed (every record was already synced)`, err);
+    };
   }
 }
 

@@ -145,6 +145,8 @@ export class WritePath {
   private stopCounted = false;
   /** performance.now() since when the head of the queue has been held back (-1: it is not). */
   private heldSince = -1;
+  /** The write stall in progress (a write-stall-begin was emitted): set and cleared by drain() and abort(). */
+  private stall: { readonly since: number; delayed: number } | undefined;
 
   constructor(private readonly core: DbCore) {
     core.onProgress(() => {
@@ -224,6 +226,10 @@ export class WritePath {
         break;
       }
       const s = core.stallState();
+      if (s !== 'none' && this.stall === undefined) {
+        this.stall = { since: performance.now(), delayed: 0 };
+        core.events.emit({ type: 'write-stall-begin', state: s, cause: core.stallCause() });
+      }
       if (s === 'stop') {
         this.hold();
         if (!this.stopCounted) {
@@ -254,6 +260,7 @@ export class WritePath {
       core.counters.stallMs += performance.now() - this.heldSince;
       this.heldSince = -1;
     }
+    this.endStall();
   }
 
   private hold(): void {
@@ -276,6 +283,7 @@ export class WritePath {
       ops = [];
       for (const m of members) for (const op of m.ops) ops.push(op);
     }
+    if (this.stall !== undefined) this.stall.delayed += members.length;
     this.commit(ops, sync, bytes, members.length).then(
       () => {
         for (const m of members) m.resolve();
@@ -291,5 +299,14 @@ export class WritePath {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
     for (const w of this.queue.takeAll()) w.reject(err);
+    this.endStall();
+  }
+
+  /** The queue emptied: the stall (if one began) is over. */
+  private endStall(): void {
+    const st = this.stall;
+    if (st === undefined) return;
+    this.stall = undefined;
+    this.core.events.emit({ type: 'write-stall-end', durationMs: performance.now() - st.since, writesDelayed: st.delayed });
   }
 }
