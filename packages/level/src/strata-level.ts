@@ -27,6 +27,12 @@ export type StrataDelOptions<K> = AbstractDelOptions<K> & StrataWriteOptions;
 /** Options of `db.batch(operations, options)` (chained `batch().write()` takes `{ sync }` too). */
 export type StrataBatchOptions<K, V> = AbstractBatchOptions<K, V> & StrataWriteOptions;
 
+/** Options of `approximateSize` and `compactRange`, as classic-level's StartEndOptions. */
+export interface StrataStartEndOptions<K> {
+  /** Key encoding for `start` and `end`: a name, or an encoding object (level-transcoder's). */
+  keyEncoding?: string | { encode(key: K): unknown; decode?(data: never): unknown; name?: string; format?: string } | undefined;
+}
+
 /** Options abstract-level hands to the private `_*` methods (already encoded, already formatted). */
 interface PrivateReadOptions {
   keyEncoding?: string;
@@ -194,7 +200,7 @@ const MANIFEST = {
   has: true,
   getSync: true,
   deferredOpen: true,
-  additionalMethods: { compactRange: true },
+  additionalMethods: { approximateSize: true, compactRange: true },
   // Reads are synchronous inside the engine, so there is nothing in flight to abort; an aborted
   // signal is still honoured before each read (abstract-level checks it).
   signals: { iterators: false },
@@ -247,18 +253,64 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
    * database's key encoding or `options.keyEncoding`) down the tree, dropping overwritten and
    * deleted versions: engine `compact({ start, end })`, as classic-level's does with LevelDB's.
    */
-  async compactRange(start: KDefault, end: KDefault, options?: { keyEncoding?: string }): Promise<void> {
-    if (this.status === 'opening') return this.deferAsync(() => this.compactRange(start, end, options));
+  async compactRange(start: KDefault, end: KDefault): Promise<void>;
+  async compactRange<K = KDefault>(start: K, end: K, options: StrataStartEndOptions<K>): Promise<void>;
+  async compactRange(start: unknown, end: unknown, options?: StrataStartEndOptions<unknown>): Promise<void> {
+    if (arguments.length < 2) throw new TypeError("The arguments 'start' and 'end' are required");
+    if (this.status === 'opening') return this.deferAsync(() => this.compactRange(start, end, options as StrataStartEndOptions<unknown>));
     if (this.status !== 'open') {
       throw new StrataLevelError('Database is not open: cannot call compactRange()', { code: 'LEVEL_DATABASE_NOT_OPEN' });
     }
-    checkOptionNames(options, ['keyEncoding'], 'compactRange() options');
-    const encoding = (this.keyEncoding as (name?: string) => { encode(key: unknown): string | Uint8Array })(options?.keyEncoding);
+    const [s, e] = this.#encodeRange(start, end, options, 'compactRange');
     try {
-      await this.engine.compact({ start: encoding.encode(start), end: encoding.encode(end) });
+      await this.engine.compact({ start: s, end: e });
     } catch (err) {
       throw mapEngineError(err, this.#location);
     }
+  }
+
+  /**
+   * Bytes of table files holding keys in [start, end) (encoded as `compactRange`'s): LevelDB's
+   * GetApproximateSizes, as classic-level's — memtables are not counted.
+   */
+  async approximateSize(start: KDefault, end: KDefault): Promise<number>;
+  async approximateSize<K = KDefault>(start: K, end: K, options: StrataStartEndOptions<K>): Promise<number>;
+  async approximateSize(start: unknown, end: unknown, options?: StrataStartEndOptions<unknown>): Promise<number> {
+    if (arguments.length < 2) throw new TypeError("The arguments 'start' and 'end' are required");
+    if (this.status === 'opening') return this.deferAsync(() => this.approximateSize(start, end, options as StrataStartEndOptions<unknown>));
+    if (this.status !== 'open') {
+      throw new StrataLevelError('Database is not open: cannot call approximateSize()', { code: 'LEVEL_DATABASE_NOT_OPEN' });
+    }
+    const [s, e] = this.#encodeRange(start, end, options, 'approximateSize');
+    try {
+      return this.engine.approximateSizeSync(s, e);
+    } catch (err) {
+      throw mapEngineError(err, this.#location);
+    }
+  }
+
+  /**
+   * LevelDB's properties (`leveldb.stats`, `leveldb.sstables`, `leveldb.num-files-at-levelN`,
+   * `leveldb.approximate-memory-usage`) and Strata's (`strata.*`); '' for an unknown name, as
+   * classic-level. Synchronous, so not deferred: LEVEL_DATABASE_NOT_OPEN unless open.
+   */
+  getProperty(property: string): string {
+    if (typeof property !== 'string') throw new TypeError("The first argument 'property' must be a string");
+    if (this.status !== 'open') throw new StrataLevelError('Database is not open', { code: 'LEVEL_DATABASE_NOT_OPEN' });
+    try {
+      return this.engine.getProperty(property) ?? '';
+    } catch (err) {
+      throw mapEngineError(err, this.#location);
+    }
+  }
+
+  #encodeRange(start: unknown, end: unknown, options: StrataStartEndOptions<unknown> | null | undefined, method: string): [string | Uint8Array, string | Uint8Array] {
+    // classic-level ignores an options argument that is not an object (null included).
+    const opts = typeof options === 'object' && options !== null ? options : undefined;
+    checkOptionNames(opts, ['keyEncoding'], `${method}() options`);
+    const name = opts?.keyEncoding;
+    const encoding = (this.keyEncoding as (name?: unknown) => { encode(key: unknown): string | Uint8Array })(name);
+    return [encoding.encode(start), encoding.encode(end)];
   }
 
   async _open(options: Record<string, unknown>): Promise<void> {

@@ -15,6 +15,8 @@ export interface LevelCompactionStats {
   bytesMoved: number;
   /** Compactions whose output went to this level. */
   compactions: number;
+  /** Time spent in the compactions whose output went to this level, ms. */
+  durationMs: number;
 }
 
 export interface CompactionStats {
@@ -53,7 +55,7 @@ export class CompactionStatsRecorder {
   readonly levels: LevelCompactionStats[];
 
   constructor(numLevels: number) {
-    this.levels = Array.from({ length: numLevels }, (_, level) => ({ level, bytesRead: 0, bytesWritten: 0, bytesMoved: 0, compactions: 0 }));
+    this.levels = Array.from({ length: numLevels }, (_, level) => ({ level, bytesRead: 0, bytesWritten: 0, bytesMoved: 0, compactions: 0, durationMs: 0 }));
   }
 
   record(r: CompactionResult): void {
@@ -63,6 +65,7 @@ export class CompactionStatsRecorder {
     if (r.maxSliceMs > this.maxSliceMs) this.maxSliceMs = r.maxSliceMs;
     const out = this.levels[r.compaction.outputLevel]!;
     out.compactions++;
+    out.durationMs += r.durationMs;
     if (r.trivialMove) {
       this.trivialMoves++;
       for (const f of r.outputs) out.bytesMoved += f.fileSize;

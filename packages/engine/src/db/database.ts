@@ -14,7 +14,9 @@ import type { Bounds, DbIterator, Entry } from '../read/db-iterator.js';
 import { openDbIterator } from '../read/db-iterator-builder.js';
 import { getFromView } from '../read/get.js';
 import { Snapshot } from '../snapshots.js';
+import { getProperty } from '../properties.js';
 import { collectStats, type DatabaseStats } from '../stats.js';
+import { approximateSize } from '../version/approximate-size.js';
 import { WRITE_OPTION_NAMES, WriteBatch, type KeyLike, type WriteOptions } from '../write/write-batch.js';
 import { WritePath } from '../write/write-path.js';
 import { verifyFiles, type VerifyOptions, type VerifyReport } from '../verify.js';
@@ -280,6 +282,42 @@ export class Database {
     } finally {
       version.unref();
     }
+  }
+
+  /**
+   * Bytes of table files holding keys in [start, end) — LevelDB's GetApproximateSizes: to
+   * data-block granularity, memtables not counted, compressed bytes as on disk. start ≥ end: 0.
+   */
+  approximateSize(start: KeyLike, end: KeyLike): Promise<number> {
+    try {
+      return Promise.resolve(this.approximateSizeSync(start, end));
+    } catch (err) {
+      return Promise.reject(toStrataError(err, 'approximateSize failed'));
+    }
+  }
+
+  /** Synchronous `approximateSize` (it reads table indexes, which the table cache keeps in memory). */
+  approximateSizeSync(start: KeyLike, end: KeyLike): number {
+    const s = keyArg(start, 'start');
+    const e = keyArg(end, 'end');
+    this.core.checkOpen();
+    const version = this.core.versions.pinCurrent();
+    try {
+      return approximateSize(version, (n) => this.core.tables.get(n), s, e);
+    } finally {
+      version.unref();
+    }
+  }
+
+  /**
+   * A property of the database as a string (undefined for an unknown name): LevelDB's
+   * `leveldb.num-files-at-level<N>`, `leveldb.stats`, `leveldb.sstables`,
+   * `leveldb.approximate-memory-usage`, and Strata's `strata.*` (see properties.ts).
+   */
+  getProperty(name: string): string | undefined {
+    if (typeof name !== 'string') throw new StrataError('INVALID_ARGUMENT', 'getProperty(name): name must be a string');
+    this.core.checkOpen();
+    return getProperty(this.core, name);
   }
 
   stats(): DatabaseStats {
