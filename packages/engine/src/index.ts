@@ -4,6 +4,8 @@
  */
 export { Database, type IteratorOptions, type ReadOptions } from './db/database.js';
 export type { RecoveryInfo } from './db/open.js';
+export type { CheckpointReport } from './db/checkpoint.js';
+export type { DestroyReport } from './db/destroy.js';
 export { StrataError, type StrataErrorCode } from './errors.js';
 export { tableFileName } from './db/filenames.js';
 export type { Logger, StrataEvent, StrataEventType, TableReason } from './events.js';

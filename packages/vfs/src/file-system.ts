@@ -57,6 +57,10 @@ export interface FileSystem {
   unlink?(path: string): Promise<void>;
   existsSync(path: string): boolean;
   readFileSync(path: string): Uint8Array;
+  /** Optional: a hard link (engine checkpoints link tables; without it, or across file systems, they copy). */
+  linkSync?(existingPath: string, newPath: string): void;
+  /** Optional: removes an empty directory (the engine's Database.destroy; without it the directory stays). */
+  rmdirSync?(dir: string): void;
 }
 
 /**

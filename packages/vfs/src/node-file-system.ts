@@ -50,6 +50,12 @@ export const nodeFileSystem: FileSystem = {
     fs.unlinkSync(path);
   },
   unlink: (path) => fs.promises.unlink(path),
+  linkSync: (existingPath, newPath) => {
+    fs.linkSync(existingPath, newPath);
+  },
+  rmdirSync: (dir) => {
+    fs.rmdirSync(dir);
+  },
   existsSync: (path) => fs.existsSync(path),
   readFileSync: (path) => fs.readFileSync(path),
 };

@@ -9,6 +9,7 @@ import type { BatchOp } from '@strata-db/memtable';
 import { compareKeys } from '@strata-db/memtable';
 import { StrataError, toStrataError } from '../errors.js';
 import { copyOf, keyArg, lookupKeyArg, optionsObject, valueArg } from '../keys.js';
+import { nodeFileSystem, type FileSystem } from '@strata-db/vfs';
 import { resolveOptions, type DatabaseOptions } from '../options.js';
 import type { Bounds, DbIterator, Entry } from '../read/db-iterator.js';
 import { openDbIterator } from '../read/db-iterator-builder.js';
@@ -20,7 +21,9 @@ import { approximateSize } from '../version/approximate-size.js';
 import { WRITE_OPTION_NAMES, WriteBatch, type KeyLike, type WriteOptions } from '../write/write-batch.js';
 import { WritePath } from '../write/write-path.js';
 import { verifyFiles, type VerifyOptions, type VerifyReport } from '../verify.js';
+import { createCheckpoint, type CheckpointReport } from './checkpoint.js';
 import type { DbCore } from './core.js';
+import { destroyDatabase, type DestroyReport } from './destroy.js';
 import { openCore, type RecoveryInfo } from './open.js';
 
 export interface ReadOptions {
@@ -70,6 +73,21 @@ export class Database {
       return new Database(path, core, recovery);
     } catch (err) {
       throw toStrataError(err, `cannot open the database at ${path}`, path);
+    }
+  }
+
+  /**
+   * Deletes the database in directory `path` — only if it is a Strata database (INVALID_ARGUMENT
+   * otherwise) and not open (LOCKED). Only files Strata writes are deleted; the directory goes
+   * too when nothing else is left in it. A missing directory is not an error.
+   */
+  static async destroy(path: string, options?: { readonly fs?: FileSystem }): Promise<DestroyReport> {
+    if (typeof path !== 'string' || path.length === 0) throw new StrataError('INVALID_ARGUMENT', 'Database.destroy(path): path must be a non-empty string');
+    const fs = optionsObject(options, 'destroy options', ['fs']).fs ?? nodeFileSystem;
+    try {
+      return await destroyDatabase(fs, path);
+    } catch (err) {
+      throw toStrataError(err, `cannot destroy the database at ${path}`, path);
     }
   }
 
@@ -318,6 +336,18 @@ export class Database {
     if (typeof name !== 'string') throw new StrataError('INVALID_ARGUMENT', 'getProperty(name): name must be a string');
     this.core.checkOpen();
     return getProperty(this.core, name);
+  }
+
+  /**
+   * Writes an openable, consistent copy of the database to the new directory `dir` while it
+   * keeps serving: tables hard-linked (copied across file systems), a fresh manifest, IDENTITY
+   * and the live WAL segments copied. It opens at the state after some write at or after the
+   * last one acknowledged before the call (db/checkpoint.ts). EXISTS if `dir` exists.
+   */
+  async checkpoint(dir: string): Promise<CheckpointReport> {
+    if (typeof dir !== 'string' || dir.length === 0) throw new StrataError('INVALID_ARGUMENT', 'checkpoint(dir): dir must be a non-empty string');
+    this.core.checkOpen();
+    return createCheckpoint(this.core, dir);
   }
 
   stats(): DatabaseStats {

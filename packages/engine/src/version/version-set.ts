@@ -222,8 +222,8 @@ export class VersionSet {
     await this.chain;
   }
 
-  /** A snapshot edit describing `v` completely: the first record of a new manifest. */
-  private snapshotEdit(v: Version): VersionEdit {
+  /** A snapshot edit describing `v` completely: the first record of a new manifest (here, or a checkpoint's). */
+  snapshotEdit(v: Version): VersionEdit {
     const e = new VersionEdit();
     e.dbId = this.dbId;
     e.logNumber = this.logNumber;
