@@ -9,7 +9,8 @@ import { MemoryFileSystem } from '../src/testing/index.js';
 const key = (i: number): string => `k${String(i).padStart(6, '0')}`;
 
 async function filled(n: number, valueBytes: number): Promise<Database> {
-  const db = await Database.open('/db', { fs: new MemoryFileSystem(), blockSize: 1024, l0CompactionTrigger: 1000 });
+  // Uncompressed: the assertions compare table bytes with the raw data size.
+  const db = await Database.open('/db', { fs: new MemoryFileSystem(), blockSize: 1024, l0CompactionTrigger: 1000, compression: 'none' });
   const batch = db.batch();
   for (let i = 0; i < n; i++) batch.put(key(i), `${i}`.padEnd(valueBytes, 'x'));
   await batch.write();
