@@ -24,6 +24,7 @@
  * (IO_ERROR naming it) — reopen to see the newer state (the follower of issue 16 will catch up
  * instead).
  */
+import { EventBus } from '../events.js';
 import { join } from 'node:path';
 import { Memtable } from '@strata-db/memtable';
 import { replay } from '@strata-db/wal';
@@ -82,8 +83,11 @@ async function attemptOpen(dir: string, opts: ResolvedOptions): Promise<Opened> 
       file: join(dir, 'IDENTITY'),
     });
   }
-  const tables = new TableCache(fs, dir, opts.blockCacheSize, opts.maxOpenFiles - NON_TABLE_FILES, opts.tableCacheSize);
-  const versions = new VersionSet({ fs, dir, numLevels: opts.numLevels, maxManifestFileSize: opts.maxManifestFileSize });
+  // A read-only open creates and deletes nothing, so the only events it can give are warnings
+  // and background errors; the listener still gets them.
+  const events = new EventBus(opts.onEvent, opts.logger, dir);
+  const tables = new TableCache(fs, dir, opts.blockCacheSize, opts.maxOpenFiles - NON_TABLE_FILES, opts.tableCacheSize, events);
+  const versions = new VersionSet({ fs, dir, numLevels: opts.numLevels, maxManifestFileSize: opts.maxManifestFileSize, events });
   try {
     versions.load(uuid); // checks that every live table exists
     for (const { file } of versions.current.allFiles()) tables.get(file.fileNumber);
@@ -107,6 +111,7 @@ async function attemptOpen(dir: string, opts: ResolvedOptions): Promise<Opened> 
       tables,
       lock: undefined,
       wal: undefined,
+      events,
       active: mem,
       walSegment: result.lastSegment,
       lastSequence: lastSeq,
