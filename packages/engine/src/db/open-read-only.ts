@@ -40,7 +40,13 @@ import { inspectDirectory } from './directory-owner.js';
 import { readIdentity } from './identity.js';
 import type { Opened } from './open.js';
 
-const ATTEMPTS = 5;
+/**
+ * A busy writer can move the database on (a manifest edit, then deleting the WAL segments it made
+ * redundant) between two of our reads, at every flush; each retry starts from a fresh CURRENT.
+ * Bounded, with a short growing pause, so a reader against a writer flushing constantly gets a
+ * consistent view instead of a spurious CORRUPTION after a handful of unlucky races.
+ */
+const ATTEMPTS = 100;
 
 /** What a concurrent writer changes when it moves the database on: CURRENT and the manifest's size. */
 function writerStamp(opts: ResolvedOptions, dir: string): string {
@@ -71,6 +77,7 @@ export async function openReadOnly(dir: string, opts: ResolvedOptions): Promise<
       return await attemptOpen(dir, opts);
     } catch (err) {
       if (attempt >= ATTEMPTS || writerStamp(opts, dir) === before) throw toStrataError(err, `cannot open the database at ${dir} read-only`);
+      await new Promise((r) => setTimeout(r, Math.min(attempt, 20)));
     }
   }
 }
