@@ -3,6 +3,7 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Database } from '@strata-db/engine';
 import { TEST_BIN } from './build-bin.js';
 
 export interface Run {
@@ -49,7 +50,6 @@ export function tempDir(prefix = 'strata-cli-'): { dir: string; cleanup: () => v
  * writes (w0…w9) left in the WAL only. Returns the engine's own view of it for comparison.
  */
 export async function makeDatabase(dir: string): Promise<void> {
-  const { Database } = await import('@strata-db/engine');
   const db = await Database.open(dir, { memtableSize: 16 * 1024, targetFileSize: 8 * 1024, maxBytesForLevelBase: 32 * 1024, l0CompactionTrigger: 2 });
   for (let i = 0; i < 2000; i++) {
     const b = db.batch();

@@ -50,7 +50,7 @@ function startWriter(dir: string, count: number): { child: ChildProcess; lines: 
   const lines: string[] = [];
   let partial = '';
   const waiters: (() => void)[] = [];
-  child.stdout!.on('data', (d: Buffer) => {
+  child.stdout.on('data', (d: Buffer) => {
     const parts = (partial + d.toString()).split('\n');
     partial = parts.pop()!;
     lines.push(...parts);
@@ -59,9 +59,9 @@ function startWriter(dir: string, count: number): { child: ChildProcess; lines: 
   cleanups.push(
     () =>
       new Promise<void>((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        child.stdin!.end();
+        if (child.exitCode !== null) { resolve(); return; }
+        child.once('exit', () => { resolve(); });
+        child.stdin.end();
       }),
   );
   const waitFor = (pred: (l: string[]) => boolean): Promise<void> =>

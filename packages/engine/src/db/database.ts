@@ -24,6 +24,7 @@ import { verifyFiles, type VerifyOptions, type VerifyReport } from '../verify.js
 import { createCheckpoint, type CheckpointReport } from './checkpoint.js';
 import type { DbCore } from './core.js';
 import { destroyDatabase, type DestroyReport } from './destroy.js';
+import { openReadOnly } from './open-read-only.js';
 import { openCore, type RecoveryInfo } from './open.js';
 
 export interface ReadOptions {
@@ -69,7 +70,8 @@ export class Database {
     if (typeof path !== 'string' || path.length === 0) throw new StrataError('INVALID_ARGUMENT', 'Database.open(path): path must be a non-empty string');
     const opts = resolveOptions(options);
     try {
-      const { core, recovery } = await openCore(path, opts);
+      // A read-only open (db/open-read-only.ts) takes no lock and writes nothing.
+      const { core, recovery } = await (opts.readOnly ? openReadOnly(path, opts) : openCore(path, opts));
       return new Database(path, core, recovery);
     } catch (err) {
       throw toStrataError(err, `cannot open the database at ${path}`, path);

@@ -38,7 +38,6 @@ import { LeveledCompactor } from '../compaction/scheduler.js';
 import { createIdentity, readIdentity } from './identity.js';
 import { inspectDirectory } from './directory-owner.js';
 import { DirectoryLock } from './lock.js';
-import { openReadOnly } from './open-read-only.js';
 
 export interface RecoveryInfo {
   /** Whether the database was created by this open. */
@@ -57,7 +56,6 @@ export interface Opened {
 }
 
 export async function openCore(dir: string, opts: ResolvedOptions): Promise<Opened> {
-  if (opts.readOnly) return openReadOnly(dir, opts);
   const fs = opts.fs;
   const found = inspectDirectory(fs, dir);
   if (found.kind === 'missing') {
