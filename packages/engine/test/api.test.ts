@@ -6,8 +6,8 @@ import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { Database, StrataError } from '../src/index.js';
-import { dec, enc, tempDir } from './helpers.js';
+import { Database } from '../src/index.js';
+import { dec, enc, errorCode, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -18,15 +18,6 @@ afterEach(() => {
   cleanup();
 });
 
-async function code(p: Promise<unknown> | (() => unknown)): Promise<string | undefined> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (err) {
-    expect(err).toBeInstanceOf(StrataError);
-    return (err as StrataError).code;
-  }
-  return undefined;
-}
 
 describe('open', () => {
   it('creates the directory and the files of a new database', async () => {
@@ -39,28 +30,28 @@ describe('open', () => {
   });
 
   it('createIfMissing: false → NOT_FOUND; errorIfExists → EXISTS', async () => {
-    expect(await code(Database.open(join(dir, 'nope'), { createIfMissing: false }))).toBe('NOT_FOUND');
-    expect(await code(Database.open(dir, { createIfMissing: false }))).toBe('NOT_FOUND');
+    expect(await errorCode(Database.open(join(dir, 'nope'), { createIfMissing: false }))).toBe('NOT_FOUND');
+    expect(await errorCode(Database.open(dir, { createIfMissing: false }))).toBe('NOT_FOUND');
     const db = await Database.open(dir);
     await db.close();
-    expect(await code(Database.open(dir, { errorIfExists: true }))).toBe('EXISTS');
+    expect(await errorCode(Database.open(dir, { errorIfExists: true }))).toBe('EXISTS');
     const again = await Database.open(dir, { createIfMissing: false });
     expect(again.recovery.created).toBe(false);
     await again.close();
   });
 
   it('bad options → INVALID_ARGUMENT', async () => {
-    expect(await code(Database.open(dir, { memtableSize: -1 }))).toBe('INVALID_ARGUMENT');
-    expect(await code(Database.open(dir, { walRecovery: 'maybe' as never }))).toBe('INVALID_ARGUMENT');
-    expect(await code(Database.open(dir, { sync: 'yes' as never }))).toBe('INVALID_ARGUMENT');
-    expect(await code(Database.open(''))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(Database.open(dir, { memtableSize: -1 }))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(Database.open(dir, { walRecovery: 'maybe' as never }))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(Database.open(dir, { sync: 'yes' as never }))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(Database.open(''))).toBe('INVALID_ARGUMENT');
   });
 });
 
 describe('LOCK', () => {
   it('a second open in the same process → LOCKED, and works again after close', async () => {
     const db = await Database.open(dir);
-    expect(await code(Database.open(dir))).toBe('LOCKED');
+    expect(await errorCode(Database.open(dir))).toBe('LOCKED');
     // The failed open left the first one intact.
     await db.put('k', 'v');
     await db.close();
@@ -90,7 +81,7 @@ describe('LOCK', () => {
       });
     });
     try {
-      expect(await code(Database.open(dir))).toBe('LOCKED');
+      expect(await errorCode(Database.open(dir))).toBe('LOCKED');
     } finally {
       child.kill('SIGKILL');
       await new Promise((r) => child.once('exit', r));
@@ -114,7 +105,7 @@ describe('LOCK', () => {
     });
     try {
       expect(await next()).toBe('ready');
-      expect(await code(Database.open(dir))).toBe('LOCKED');
+      expect(await errorCode(Database.open(dir))).toBe('LOCKED');
       w.postMessage('close');
       expect(await next()).toBe('closed');
       const db = await Database.open(dir);
@@ -144,18 +135,18 @@ describe('after close', () => {
     await db.close();
     await db.close();
     expect(db.isOpen).toBe(false);
-    expect(await code(db.put('a', 'b'))).toBe('NOT_OPEN');
-    expect(await code(db.get('a'))).toBe('NOT_OPEN');
-    expect(await code(() => db.getSync('a'))).toBe('NOT_OPEN');
-    expect(await code(db.delete('a'))).toBe('NOT_OPEN');
-    expect(await code(db.deleteRange('a', 'b'))).toBe('NOT_OPEN');
-    expect(await code(db.batch().put('a', 'b').write())).toBe('NOT_OPEN');
-    expect(await code(() => db.snapshot())).toBe('NOT_OPEN');
-    expect(await code(() => db.iterator())).toBe('NOT_OPEN');
-    expect(await code(() => db.stats())).toBe('NOT_OPEN');
-    expect(await code(db.flush())).toBe('NOT_OPEN');
-    expect(await code(db.compact())).toBe('NOT_OPEN');
-    expect(await code(() => it.next())).toBe('NOT_OPEN'); // closed with the database
+    expect(await errorCode(db.put('a', 'b'))).toBe('NOT_OPEN');
+    expect(await errorCode(db.get('a'))).toBe('NOT_OPEN');
+    expect(await errorCode(() => db.getSync('a'))).toBe('NOT_OPEN');
+    expect(await errorCode(db.delete('a'))).toBe('NOT_OPEN');
+    expect(await errorCode(db.deleteRange('a', 'b'))).toBe('NOT_OPEN');
+    expect(await errorCode(db.batch().put('a', 'b').write())).toBe('NOT_OPEN');
+    expect(await errorCode(() => db.snapshot())).toBe('NOT_OPEN');
+    expect(await errorCode(() => db.iterator())).toBe('NOT_OPEN');
+    expect(await errorCode(() => db.stats())).toBe('NOT_OPEN');
+    expect(await errorCode(db.flush())).toBe('NOT_OPEN');
+    expect(await errorCode(db.compact())).toBe('NOT_OPEN');
+    expect(await errorCode(() => it.next())).toBe('NOT_OPEN'); // closed with the database
     snap.release();
   });
 });
@@ -163,23 +154,23 @@ describe('after close', () => {
 describe('arguments', () => {
   it('bad keys, values, ranges and options → INVALID_ARGUMENT; the database stays usable', async () => {
     const db = await Database.open(dir);
-    expect(await code(db.put(undefined as never, 'v'))).toBe('INVALID_ARGUMENT');
-    expect(await code(db.put('k', null as never))).toBe('INVALID_ARGUMENT');
-    expect(await code(db.put(42 as never, 'v'))).toBe('INVALID_ARGUMENT');
-    expect(await code(db.put(new Uint8Array(64 * 1024 + 1), 'v'))).toBe('INVALID_ARGUMENT');
-    expect(await code(db.get({} as never))).toBe('INVALID_ARGUMENT');
-    expect(await code(db.deleteRange('b', 'a'))).toBe('INVALID_ARGUMENT');
-    expect(await code(db.put('k', 'v', { sync: 1 as never }))).toBe('INVALID_ARGUMENT');
-    expect(await code(() => db.iterator({ gt: 'a', gte: 'b' }))).toBe('INVALID_ARGUMENT');
-    expect(await code(() => db.iterator({ limit: 1.5 }))).toBe('INVALID_ARGUMENT');
-    expect(await code(() => db.batch().put('k', 5 as never))).toBe('INVALID_ARGUMENT');
-    expect(await code(db.get('k', { snapshot: {} as never }))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(db.put(undefined as never, 'v'))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(db.put('k', null as never))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(db.put(42 as never, 'v'))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(db.put(new Uint8Array(64 * 1024 + 1), 'v'))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(db.get({} as never))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(db.deleteRange('b', 'a'))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(db.put('k', 'v', { sync: 1 as never }))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(() => db.iterator({ gt: 'a', gte: 'b' }))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(() => db.iterator({ limit: 1.5 }))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(() => db.batch().put('k', 5 as never))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(db.get('k', { snapshot: {} as never }))).toBe('INVALID_ARGUMENT');
     const snap = db.snapshot();
     snap.release();
-    expect(await code(db.get('k', { snapshot: snap }))).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(db.get('k', { snapshot: snap }))).toBe('INVALID_ARGUMENT');
     const b = db.batch().put('x', '1');
     await b.write();
-    expect(await code(b.write())).toBe('INVALID_ARGUMENT');
+    expect(await errorCode(b.write())).toBe('INVALID_ARGUMENT');
     await db.put('', 'empty key is allowed');
     expect(dec(await db.get(''))).toBe('empty key is allowed');
     await db.deleteRange('a', 'a'); // empty range: nothing

@@ -1,7 +1,30 @@
-import type { Database, Snapshot } from '../src/index.js';
+import { expect } from 'vitest';
+import { StrataError, type Database, type Snapshot } from '../src/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+/** The StrataError that `p` (or the function, called) rejects with; fails the test if it resolves. */
+export async function rejection(p: Promise<unknown> | (() => unknown)): Promise<StrataError> {
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (err) {
+    expect(err).toBeInstanceOf(StrataError);
+    return err as StrataError;
+  }
+  throw new Error('expected a rejection with a StrataError; it resolved');
+}
+
+/** The code of the StrataError that `p` (or the function, called) rejects with; undefined if it resolves. */
+export async function errorCode(p: Promise<unknown> | (() => unknown)): Promise<string | undefined> {
+  try {
+    await (typeof p === 'function' ? p() : p);
+  } catch (err) {
+    expect(err).toBeInstanceOf(StrataError);
+    return (err as StrataError).code;
+  }
+  return undefined;
+}
 
 /** A fresh temporary directory; removed by the returned cleanup. */
 export function tempDir(prefix = 'strata-engine-'): { dir: string; cleanup: () => void } {

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Database, DATABASE_OPTION_NAMES, rejectMisspeltOptions, StrataError } from '../src/index.js';
 import { closestName, editDistance, rejectUnknownOptions } from '../src/option-names.js';
-import { dec, tempDir } from './helpers.js';
+import { dec, rejection, tempDir } from './helpers.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -19,15 +19,6 @@ afterEach(() => {
   cleanup();
 });
 
-async function rejection(p: Promise<unknown> | (() => unknown)): Promise<StrataError> {
-  try {
-    await (typeof p === 'function' ? p() : p);
-  } catch (err) {
-    expect(err).toBeInstanceOf(StrataError);
-    return err as StrataError;
-  }
-  throw new Error('no error');
-}
 
 async function expectTypo(p: Promise<unknown> | (() => unknown), typo: string, meant: string): Promise<void> {
   const err = await rejection(p);

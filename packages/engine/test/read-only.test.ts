@@ -8,8 +8,8 @@ import { readdirSync, statSync, writeFileSync, readFileSync, existsSync } from '
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { Database, StrataError } from '../src/index.js';
-import { dec, tempDir, writeBoth, type Model, type ModelWrite } from './helpers.js';
+import { Database } from '../src/index.js';
+import { dec, errorCode, tempDir, writeBoth, type Model, type ModelWrite } from './helpers.js';
 
 let cleanups: (() => void | Promise<void>)[] = [];
 afterEach(async () => {
@@ -33,15 +33,7 @@ function snapshotDir(dir: string): string[] {
     });
 }
 
-async function code(p: Promise<unknown>): Promise<string> {
-  try {
-    await p;
-  } catch (err) {
-    expect(err).toBeInstanceOf(StrataError);
-    return (err as StrataError).code;
-  }
-  return 'ok';
-}
+const code = async (p: Promise<unknown>): Promise<string> => (await errorCode(p)) ?? 'ok';
 
 function startWriter(dir: string, count: number): { child: ChildProcess; lines: string[]; waitFor: (pred: (l: string[]) => boolean) => Promise<void> } {
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(import.meta.dirname, 'fixtures', 'held-writer.ts'), dir, String(count)], {

@@ -8,11 +8,11 @@
 // Prints a Markdown table: ops/s for each and the ratio Strata / classic-level (> 1: Strata faster).
 // Every workload runs ROUNDS times per implementation, the implementations alternating (so a
 // noisy neighbour hits both), on fresh databases each round; the table shows the median.
-import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
+import { dbBench } from '@strata-db/engine/testing';
 import { StrataLevel } from '../src/index.js';
 
 type Db = StrataLevel<Buffer, Buffer> | ClassicLevel<Buffer, Buffer>;
@@ -27,8 +27,7 @@ const PUTS = Math.round(30_000 * scale); // awaited single puts
 const READS = Math.round(150_000 * scale);
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 3);
 const BATCH = 1000;
-const KEY_SIZE = 16;
-const VALUE_SIZE = 100;
+const { KEY_SIZE, VALUE_SIZE, key, value, shuffled } = dbBench;
 
 const impls: Impl[] = [
   { name: 'strata', create: (location) => new StrataLevel<Buffer, Buffer>(location, { keyEncoding: 'buffer', valueEncoding: 'buffer' }) },
@@ -38,32 +37,6 @@ const impls: Impl[] = [
 const root = mkdtempSync(join(tmpdir(), 'strata-level-bench-'));
 let dirs = 0;
 const freshLocation = (): string => join(root, `db-${++dirs}`);
-
-function key(i: number): Buffer {
-  return Buffer.from(String(i).padStart(KEY_SIZE, '0'));
-}
-
-// One pool of value bytes, sliced, as db_bench does (compressible data is not the point here).
-const valuePool = randomBytes(VALUE_SIZE * 1024);
-function value(i: number): Buffer {
-  const offset = (i * 7919) % (valuePool.length - VALUE_SIZE);
-  return valuePool.subarray(offset, offset + VALUE_SIZE);
-}
-
-/** A permutation of 0..n-1 (seeded, same for both implementations). */
-function shuffled(n: number, seed: number): Uint32Array {
-  const a = new Uint32Array(n);
-  for (let i = 0; i < n; i++) a[i] = i;
-  let s = seed >>> 0;
-  for (let i = n - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = s % (i + 1);
-    const t = a[i]!;
-    a[i] = a[j]!;
-    a[j] = t;
-  }
-  return a;
-}
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 

@@ -3,50 +3,21 @@
  * peers), classic-level (LevelDB) and lmdb, in one process, engines interleaved, each workload
  * on a fresh directory; medians of --rounds. A side-by-side table, --json, and --svg <file>
  * (a bar chart). Kept small on purpose: the full comparison with durability modes and
- * event-loop figures is the engine's `npm run bench -- dbbench`, a repository script that is not
- * part of any published package, so its definitions cannot be imported here; the data shape
- * (16-byte decimal keys, 100-byte values, batches of 1000, a seeded permutation) is the same.
+ * event-loop figures is the engine's `npm run bench -- dbbench`; both write the same data
+ * (`dbBench` from `@strata-db/engine/testing`: 16-byte decimal keys, 100-byte values, a seeded
+ * permutation), in batches of 1000.
  */
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { InvalidArgumentError, type Command } from 'commander';
 import { Database } from '@strata-db/engine';
+import { dbBench } from '@strata-db/engine/testing';
 import { UsageError } from '../errors.js';
 import { renderTable, type Terminal } from '../terminal.js';
 
-const KEY_SIZE = 16;
-const VALUE_SIZE = 100;
 const BATCH = 1000;
-
-function key(i: number): Buffer {
-  return Buffer.from(String(i).padStart(KEY_SIZE, '0'), 'latin1');
-}
-
-const valuePool = Buffer.alloc(VALUE_SIZE * 1024);
-{
-  let s = 12345;
-  for (let i = 0; i < valuePool.length; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    valuePool[i] = s >>> 24;
-  }
-}
-function value(i: number): Buffer {
-  const offset = (i * 7919) % (valuePool.length - VALUE_SIZE);
-  return valuePool.subarray(offset, offset + VALUE_SIZE);
-}
-
-function shuffled(n: number, seed: number): Uint32Array {
-  const a = new Uint32Array(n);
-  for (let i = 0; i < n; i++) a[i] = i;
-  let s = seed >>> 0;
-  for (let i = n - 1; i > 0; i--) {
-    s = (Math.imul(s, 1664525) + 1013904223) >>> 0;
-    const j = s % (i + 1);
-    [a[i], a[j]] = [a[j]!, a[i]!];
-  }
-  return a;
-}
+const { key, value, shuffled } = dbBench;
 
 interface Handle {
   batch(keys: Buffer[], values: Buffer[]): Promise<void>;
