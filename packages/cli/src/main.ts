@@ -5,6 +5,7 @@
  * 2 bad arguments (the command's usage follows the message).
  */
 import { Command, CommanderError } from 'commander';
+import { registerBackupCommands } from './commands/backup.js';
 import { registerBenchCommand } from './commands/bench.js';
 import { registerDataCommands } from './commands/data.js';
 import { registerFileCommands } from './commands/files.js';
@@ -45,6 +46,7 @@ Exit codes: 0 ok, 1 failed (the error's code is printed), 2 bad arguments.`,
   registerDataCommands(program, term);
   registerShapeCommands(program, term);
   registerMaintenanceCommands(program, term);
+  registerBackupCommands(program, term);
   registerFileCommands(program, term);
   registerLsmCommand(program, term);
   registerBenchCommand(program, term);

@@ -6,6 +6,7 @@ export { Database, type IteratorOptions, type ReadOptions } from './db/database.
 export type { RecoveryInfo } from './db/open.js';
 export type { CheckpointReport } from './db/checkpoint.js';
 export type { DestroyReport } from './db/destroy.js';
+export type { LostFile, RepairReport, RepairedTable } from './db/repair.js';
 export { StrataError, type StrataErrorCode } from './errors.js';
 export { tableFileName } from './db/filenames.js';
 export type { Logger, StrataEvent, StrataEventType, TableReason } from './events.js';

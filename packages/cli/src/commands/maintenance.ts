@@ -1,6 +1,6 @@
 /**
  * Maintenance: compact (takes the write lock) and verify (read-only), each with a progress bar.
- * The engine offers no checkpoint or repair yet (issue 16), so neither command exists here.
+ * checkpoint and repair are in backup.ts.
  */
 import type { Command } from 'commander';
 import type { DatabaseStats } from '@strata-db/engine';

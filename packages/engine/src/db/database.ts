@@ -26,6 +26,7 @@ import type { DbCore } from './core.js';
 import { destroyDatabase, type DestroyReport } from './destroy.js';
 import { openReadOnly } from './open-read-only.js';
 import { openCore, type RecoveryInfo } from './open.js';
+import { repairDatabase, type RepairReport } from './repair.js';
 
 export interface ReadOptions {
   /** Read at this snapshot (default: the latest visible write). */
@@ -90,6 +91,33 @@ export class Database {
       return await destroyDatabase(fs, path);
     } catch (err) {
       throw toStrataError(err, `cannot destroy the database at ${path}`, path);
+    }
+  }
+
+  /**
+   * Rebuilds the manifest of the database in `path` from the tables and WAL segments found there
+   * (LevelDB's RepairDB): for a database whose manifest or CURRENT is lost or damaged. Every
+   * intact table is kept (in L0), every intact WAL batch recovered with its sequence number;
+   * unreadable tables, segments and the old manifests are moved to `path/lost/` and reported,
+   * never deleted. The repaired database is opened once with `options` (compacted when tables
+   * from different levels overlap, see db/repair.ts) and closed. LOCKED while it is open.
+   */
+  static async repair(path: string, options?: DatabaseOptions): Promise<RepairReport> {
+    if (typeof path !== 'string' || path.length === 0) throw new StrataError('INVALID_ARGUMENT', 'Database.repair(path): path must be a non-empty string');
+    const opts = resolveOptions(options);
+    if (opts.readOnly) throw new StrataError('INVALID_ARGUMENT', 'Database.repair: readOnly cannot be set; repair rewrites the manifest');
+    try {
+      return await repairDatabase(opts.fs, path, async (compact) => {
+        const db = await Database.open(path, { ...options, createIfMissing: false, errorIfExists: false });
+        try {
+          if (compact) await db.compact();
+          return db.core.lastSequence;
+        } finally {
+          await db.close();
+        }
+      });
+    } catch (err) {
+      throw toStrataError(err, `cannot repair the database at ${path}`, path);
     }
   }
 

@@ -19,7 +19,7 @@
  *   that keep an empty directory in version control), lost+found (the root of a mounted file
  *   system).
  * Names Strata writes are LOCK, LOCK.break, IDENTITY, IDENTITY.tmp, CURRENT, CURRENT.tmp,
- * MANIFEST-N, N.sst, N.wal. The temporaries and LOCK.break are Strata's by name alone (no other
+ * MANIFEST-N, N.sst, N.wal, and lost/ (where repair.ts sets aside what it could not use). The temporaries and LOCK.break are Strata's by name alone (no other
  * engine uses these names: LevelDB's and RocksDB's temporaries are N.dbtmp). The others are
  * Strata's only with proof in the directory (IDENTITY, manifest or WAL segment content above).
  * A LOCK counts as Strata's when it holds Strata's lock line (lock.ts). An empty LOCK is what
@@ -33,7 +33,7 @@ import { join } from 'node:path';
 import { StrataError } from '../errors.js';
 import type { FileSystem } from '@strata-db/vfs';
 import { MANIFEST_MAGIC } from '../manifest/format.js';
-import { CURRENT_FILE, IDENTITY_FILE, LOCK_FILE } from './filenames.js';
+import { CURRENT_FILE, IDENTITY_FILE, LOCK_FILE, LOST_DIRECTORY } from './filenames.js';
 import { isStrataLock } from './lock.js';
 
 export type DirectoryState =
@@ -48,7 +48,7 @@ export type DirectoryState =
 export const IGNORED_NAMES: ReadonlySet<string> = new Set(['.DS_Store', 'Thumbs.db', 'desktop.ini', '.gitkeep', '.keep', 'lost+found']);
 
 /** Temporaries and the lock-breaking file: names no other engine uses (theirs are *.dbtmp). */
-const STRATA_ONLY_NAMES: ReadonlySet<string> = new Set([`${IDENTITY_FILE}.tmp`, `${CURRENT_FILE}.tmp`, `${LOCK_FILE}.break`]);
+const STRATA_ONLY_NAMES: ReadonlySet<string> = new Set([`${IDENTITY_FILE}.tmp`, `${CURRENT_FILE}.tmp`, `${LOCK_FILE}.break`, LOST_DIRECTORY]);
 /** How Strata's lock line starts (lock.ts writes its fields in this order). */
 const LOCK_LINE_START = '{"pid":';
 const WAL_MAGIC = Buffer.from('STRATAWL', 'latin1');

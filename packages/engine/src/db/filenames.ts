@@ -7,6 +7,7 @@
  *   MANIFEST-NNNNNN    version-edit log (manifest/format.ts)
  *   NNNNNN.sst         a table
  *   *.tmp              half-written temporaries; deleted at open
+ *   lost/              files Database.repair could not use, set aside (repair.ts)
  * WAL segments are named and managed by @strata-db/wal; the engine never touches them directly.
  *
  * Tables and manifests share one counter (the version set's next file number), as in LevelDB,
@@ -17,6 +18,7 @@ import { join } from 'node:path';
 export const LOCK_FILE = 'LOCK';
 export const IDENTITY_FILE = 'IDENTITY';
 export const CURRENT_FILE = 'CURRENT';
+export const LOST_DIRECTORY = 'lost';
 
 function pad(n: number): string {
   return String(n).padStart(6, '0');
