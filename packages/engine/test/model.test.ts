@@ -17,6 +17,7 @@ type Op =
   | { t: 'range'; s: string; e: string }
   | { t: 'batch'; ops: ({ t: 'put'; k: string; v: string } | { t: 'del'; k: string } | { t: 'range'; s: string; e: string })[] }
   | { t: 'get'; k: string; snap: number }
+  | { t: 'getMany'; ks: string[]; snap: number; sync: boolean }
   | { t: 'scan'; lo: string | undefined; loIncl: boolean; hi: string | undefined; hiIncl: boolean; reverse: boolean; limit: number; snap: number }
   | { t: 'snapshot' }
   | { t: 'release'; i: number }
@@ -67,6 +68,10 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
   { weight: 4, arbitrary: rangeArb },
   { weight: 4, arbitrary: fc.record({ t: fc.constant('batch' as const), ops: fc.array(fc.oneof(putArb, putArb, delArb, rangeArb), { minLength: 1, maxLength: 8 }) }) },
   { weight: 12, arbitrary: fc.record({ t: fc.constant('get' as const), k: keyArb, snap: fc.integer({ min: -1, max: 3 }) }) },
+  {
+    weight: 4,
+    arbitrary: fc.record({ t: fc.constant('getMany' as const), ks: fc.array(keyArb, { maxLength: 12 }), snap: fc.integer({ min: -1, max: 3 }), sync: fc.boolean() }),
+  },
   { weight: 8, arbitrary: scanArb },
   { weight: 3, arbitrary: fc.constant({ t: 'snapshot' as const }) },
   { weight: 2, arbitrary: fc.record({ t: fc.constant('release' as const), i: fc.nat(3) }) },
@@ -117,8 +122,19 @@ async function runSequence(ops: Op[], codecs: Codecs): Promise<void> {
           break;
         case 'get': {
           const s = op.snap >= 0 ? snaps[op.snap] : undefined;
-          const got = dec(s ? db.getSync(op.k, { snapshot: s.snap }) : await db.get(op.k));
-          expect(got, `get ${op.k}${s ? ' at snapshot' : ''}`).toBe((s ? s.model : model).get(op.k));
+          const raw = s ? db.getSync(op.k, { snapshot: s.snap }) : await db.get(op.k);
+          expect(dec(raw), `get ${op.k}${s ? ' at snapshot' : ''}`).toBe((s ? s.model : model).get(op.k));
+          raw?.fill(0x21); // the caller's copy: the next read of the key must not see this
+          break;
+        }
+        case 'getMany': {
+          const s = op.snap >= 0 ? snaps[op.snap] : undefined;
+          const opts = s ? { snapshot: s.snap } : undefined;
+          const got = op.sync ? db.getManySync(op.ks, opts) : await db.getMany(op.ks, opts);
+          expect(got.map(dec), `getMany ${op.ks.join(',')}${s ? ' at snapshot' : ''}`).toEqual(op.ks.map((k) => (s ? s.model : model).get(k)));
+          // The values are the caller's: writing into them changes nothing the database holds.
+          for (const v of got) v?.fill(0x21);
+          expect(db.getManySync(op.ks, opts).map(dec), 'getMany after the caller wrote into its values').toEqual(op.ks.map((k) => (s ? s.model : model).get(k)));
           break;
         }
         case 'scan': {

@@ -121,6 +121,10 @@ function check(db: Database, model: Model, snaps: readonly HeldSnapshot[], seed:
       const key = k(Math.floor(r() * KEYS));
       expect(dec(db.getSync(key, opts)), `get ${key}${v.snapshot ? ' at a snapshot' : ''}`).toBe(v.model.get(key));
     }
+    // getMany: unsorted keys with repeats, some in runs (sharing blocks), at the same view.
+    const many = Array.from({ length: 40 }, (_, i) => k(i % 3 === 0 ? Math.floor(r() * KEYS) : Math.floor(r() * 8) * 180 + i));
+    many.push(many[0]!);
+    expect(db.getManySync(many, opts).map(dec), `getMany${v.snapshot ? ' at a snapshot' : ''}`).toEqual(many.map((x) => v.model.get(x)));
     for (let i = 0; i < 6; i++) {
       const from = k(Math.floor(r() * KEYS));
       const reverse = r() < 0.4;

@@ -352,14 +352,16 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     const db = this.engine;
     const read = readOptions(options);
     const format = options.valueEncoding;
-    const values = new Array<string | Uint8Array | undefined>(keys.length);
+    let values: (string | Uint8Array | undefined)[];
     try {
-      for (let i = 0; i < keys.length; i++) {
-        const value = db.getSync(keys[i]!, read);
-        values[i] = value === undefined ? undefined : decode(value, format);
-      }
+      // One engine call: the keys are read at one snapshot, sorted, each table walked once.
+      values = db.getManySync(keys, read);
     } catch (err) {
       throw mapEngineError(err, this.#location);
+    }
+    for (let i = 0; i < values.length; i++) {
+      const value = values[i];
+      if (value !== undefined) values[i] = decode(value as Uint8Array, format);
     }
     return Promise.resolve(values);
   }

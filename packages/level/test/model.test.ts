@@ -119,6 +119,7 @@ async function runModel(ops: Op[]): Promise<void> {
             if (snaps !== null) expect(strata.getSync(k, { snapshot: snaps[0] })).toBe(await model.get(k, { snapshot: snaps[1] }));
           }
           expect(await strata.getMany(op.keys)).toEqual(await model.getMany(op.keys));
+          if (snaps !== null) expect(await strata.getMany(op.keys, { snapshot: snaps[0] })).toEqual(await model.getMany(op.keys, { snapshot: snaps[1] }));
           expect(await strata.hasMany(op.keys)).toEqual(await model.hasMany(op.keys));
           break;
         }

@@ -9,12 +9,20 @@
  * `Table.get`) by bloom filter; a table's tombstones are only consulted when it has any.
  * A memtable's own answer is final (its tombstones are newer than everything older sources
  * hold), which the memtable's `get` already applies.
+ *
+ * `getManyFromView` answers many keys at one snapshot (one view, so the answers are consistent
+ * with each other): each memtable is asked per key, then the undecided keys, sorted, walk the
+ * tables level by level — each L0 table and each file of a sorted level is taken from the table
+ * cache once and probed for its keys in key order, so keys sharing a block read it once and
+ * consecutive probes stay in the same part of the index. The running maximum covering seq and the
+ * bloom hash are per key.
  */
 import { EntryKind, compareKeys } from '@strata-db/memtable';
 import { bloomHash, type Table } from '@strata-db/sstable-core';
 import type { FileMetadata } from '../version/file-metadata.js';
 import type { TableCache } from '../version/table-cache.js';
 import { Version } from '../version/version.js';
+import { copyOf } from '../keys.js';
 import type { ReadView } from './read-view.js';
 
 export interface GetCounters {
@@ -45,6 +53,82 @@ function probe(meta: FileMetadata, tables: TableCache, key: Uint8Array, snapshot
   if (kind < 0) return null; // no answer from this table
   if (t.foundSeq < maxCov) return undefined;
   return kind === EntryKind.Put ? t.foundValue() : undefined;
+}
+
+/**
+ * Values of `keys` at `snapshotSeq` (undefined where absent), in the order of `keys`; each found
+ * value is already a copy the caller owns (a table's found value is a view into a block that the
+ * next probe may replace, so it is copied at once).
+ */
+export function getManyFromView(view: ReadView, tables: TableCache, keys: readonly Uint8Array[], snapshotSeq: number, counters: GetCounters): (Uint8Array | undefined)[] {
+  const n = keys.length;
+  const out = new Array<Uint8Array | undefined>(n).fill(undefined);
+  let pending: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const key = keys[i]!;
+    let m = view.active.get(key, snapshotSeq);
+    for (let f = 0; m === undefined && f < view.frozen.length; f++) m = view.frozen[f]!.get(key, snapshotSeq);
+    if (m === undefined) pending.push(i);
+    else if (m.kind === 'put') out[i] = copyOf(m.value);
+  }
+  if (pending.length === 0) return out;
+  pending.sort((a, b) => compareKeys(keys[a]!, keys[b]!) || a - b);
+  const covs = new Float64Array(n);
+  const hashes = new Float64Array(n).fill(-1);
+  const decided = new Uint8Array(n);
+  /** Probes key `i` in table `f`; true when the key is decided (its answer, if any, in `out`). */
+  const probeKey = (f: FileMetadata, i: number): boolean => {
+    maxCov = covs[i]!;
+    keyHash = hashes[i]!;
+    const r = probe(f, tables, keys[i]!, snapshotSeq, counters);
+    covs[i] = maxCov;
+    hashes[i] = keyHash;
+    if (r === null) return false;
+    if (r !== undefined) out[i] = copyOf(r);
+    decided[i] = 1;
+    return true;
+  };
+  const levels = view.version.levels;
+  for (let level = 0; level < levels.length && pending.length > 0; level++) {
+    const files = levels[level]!;
+    if (files.length === 0) continue;
+    let resolved = 0;
+    if (level === 0) {
+      for (const f of files) {
+        // The first pending key ≥ the file's smallest key, then every one up to its largest.
+        let lo = 0;
+        let hi = pending.length;
+        while (lo < hi) {
+          const mid = (lo + hi) >>> 1;
+          if (compareKeys(keys[pending[mid]!]!, f.smallestKey) < 0) lo = mid + 1;
+          else hi = mid;
+        }
+        for (let p = lo; p < pending.length; p++) {
+          const i = pending[p]!;
+          if (compareKeys(keys[i]!, f.largestKey) > 0) break;
+          if (decided[i] === 0 && probeKey(f, i)) resolved++;
+        }
+      }
+    } else {
+      // Keys and files both ascend: the file search resumes where the previous key's ended.
+      let from = 0;
+      for (const i of pending) {
+        const key = keys[i]!;
+        while (from < files.length && compareKeys(files[from]!.largestKey, key) < 0) from++;
+        if (from === files.length) break;
+        for (let j = from; j < files.length; j++) {
+          const f = files[j]!;
+          if (compareKeys(key, f.smallestKey) < 0) break;
+          if (probeKey(f, i)) {
+            resolved++;
+            break;
+          }
+        }
+      }
+    }
+    if (resolved > 0) pending = pending.filter((i) => decided[i] === 0);
+  }
+  return out;
 }
 
 export function getFromView(view: ReadView, tables: TableCache, key: Uint8Array, snapshotSeq: number, counters: GetCounters): Uint8Array | undefined {
