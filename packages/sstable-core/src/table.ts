@@ -141,7 +141,7 @@ export class Table {
     this.fileSize = size;
     if (size < FOOTER_SIZE) throw corruption(path, 0, `file of ${size} bytes is shorter than the ${FOOTER_SIZE}-byte footer (truncated?)`);
     const dataEnd = size - FOOTER_SIZE;
-    const footer = decodeFooter(this.readRaw(dataEnd, FOOTER_SIZE), path, dataEnd);
+    const footer = decodeFooter(this.readRaw(dataEnd, FOOTER_SIZE, false), path, dataEnd);
     this.metaIndexHandle = footer.metaIndex;
     this.indexHandle = footer.index;
 
@@ -289,7 +289,8 @@ export class Table {
    * `get` without allocating an entry (the engine's point-read path): the kind (EntryKind) of
    * the newest version of `key` with seq ≤ `snapshotSeq`, or -1 when the table holds none. Its
    * seq is then `foundSeq` and, for a Put, its value `foundValue()` — a view into the cached
-   * block, valid until the next `find`/`get` on this table reads another block. `hash`, when
+   * block, valid only until the next read of ANY table sharing this table's block cache (the
+   * block's buffer may then be recycled, see BlockCache): copy it at once. `hash`, when
    * given, must be `bloomHash(key)` (computed once by a caller probing many tables).
    */
   find(key: Uint8Array, snapshotSeq: number, hash?: number): number {
@@ -299,7 +300,7 @@ export class Table {
     const b = this.findBlock(key, snapshotSeq);
     if (b >= this.blockCount) return -1;
     const cursor = this.cursor;
-    cursor.reset(this.dataBlock(b));
+    cursor.reset(this.pointBlock(b));
     cursor.seek(key, snapshotSeq);
     if (!cursor.valid() || cursor.compareKey(key) !== 0) return -1;
     this.foundSeq = cursor.seq;
@@ -403,8 +404,20 @@ export class Table {
     };
   }
 
-  /** Data block `i`, from the cache or the file (checksum verified on every file read). */
+  /**
+   * Data block `i`, from the cache or the file (checksum verified on every file read). The
+   * caller may keep views into it for as long as it likes: the block is never recycled.
+   */
   dataBlock(i: number): Block {
+    return this.cachedBlock(i, false);
+  }
+
+  /** Data block `i` for `find`, whose caller copies what it needs before the next table read. */
+  private pointBlock(i: number): Block {
+    return this.cachedBlock(i, true);
+  }
+
+  private cachedBlock(i: number, point: boolean): Block {
     this.checkOpen();
     const offset = this.blockOffsets[i]!;
     const cache = this.cache;
@@ -412,16 +425,23 @@ export class Table {
     const known = this.cacheHandles[i];
     if (known !== undefined) {
       const hit = cache.touch(known);
-      if (hit !== undefined) return hit;
+      if (hit !== undefined) {
+        if (!point) known.recyclable = false;
+        return hit;
+      }
     }
     // Another reader of the same file (the engine may open a table twice) may have cached it.
     const shared = cache.lookup(this.fileNumber, offset);
     if (shared?.block !== undefined) {
+      if (!point) shared.recyclable = false;
       this.cacheHandles[i] = shared;
       return shared.block;
     }
-    const block = this.readBlock({ offset, size: this.blockSizes[i]! });
-    this.cacheHandles[i] = cache.insert(this.fileNumber, offset, block);
+    const raw = this.readRaw(offset, this.blockSizes[i]! + BLOCK_TRAILER_SIZE, true);
+    const contents = this.unseal(raw, offset);
+    const block = new Block(contents, this.path, offset);
+    // Recyclable only if the block's bytes are the buffer `allocate` gave (not decompressed).
+    this.cacheHandles[i] = cache.insert(this.fileNumber, offset, block, point && contents.buffer === raw.buffer);
     return block;
   }
 
@@ -479,15 +499,34 @@ export class Table {
   }
 
   private readContents(h: BlockHandle): Uint8Array {
-    return unsealBlock(this.readRaw(h.offset, h.size + BLOCK_TRAILER_SIZE), this.path, h.offset);
+    return unsealBlock(this.readRaw(h.offset, h.size + BLOCK_TRAILER_SIZE, false), this.path, h.offset);
   }
 
-  /** Exactly `length` bytes at `offset`; a short read means the file was truncated. */
-  private readRaw(offset: number, length: number): Uint8Array {
+  /**
+   * Verifies and decompresses a raw block read into a buffer of the cache's (`readRaw` with
+   * `pooled`); a raw buffer the contents do not live in goes straight back to the cache.
+   */
+  private unseal(raw: Uint8Array, offset: number): Uint8Array {
+    let contents: Uint8Array;
+    try {
+      contents = unsealBlock(raw, this.path, offset);
+    } catch (err) {
+      this.cache!.release(raw);
+      throw err;
+    }
+    if (contents.buffer !== raw.buffer) this.cache!.release(raw);
+    return contents;
+  }
+
+  /**
+   * Exactly `length` bytes at `offset`; a short read means the file was truncated. `pooled`: in a
+   * buffer from the block cache's free list (data blocks read through the cache).
+   */
+  private readRaw(offset: number, length: number, pooled: boolean): Uint8Array {
     // Not zero-filled (every byte is overwritten by the read, or the read fails) and not from
     // Buffer's shared pool (a cached block must not pin a pool slab): a plain Uint8Array over
     // uninitialised memory. Zero-filling 4 KiB per cache miss was ~10% of an uncached getSync.
-    const buf = new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+    const buf = pooled ? this.cache!.allocate(length) : new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
     let done = 0;
     while (done < length) {
       let n: number;

@@ -173,6 +173,36 @@ describe('TableIterator and Table.get against a sorted-array model', () => {
     cleanup();
   });
 
+  it('point lookups recycle block buffers; blocks an iterator or get() saw are never recycled', async () => {
+    const { dir, cleanup } = tempDir();
+    const path = join(dir, '1.sst');
+    const entries: PointEntry[] = [];
+    const valueOf = (i: number): string => `value-${i}-`.padEnd(40, String.fromCharCode(97 + (i % 26)));
+    for (let i = 0; i < 3000; i++) entries.push({ key: Buffer.from(`k${String(i).padStart(5, '0')}`), seq: 1, kind: EntryKind.Put, value: Buffer.from(valueOf(i)) });
+    await buildTable(path, entries, [], { blockSize: 256, compression: 'none' });
+    const cache = new BlockCache(4096); // a few blocks: nearly every lookup evicts one
+    const table = Table.open(path, { cache, fileNumber: 1 });
+    // Views an iterator and get() hand out, taken first, then many point lookups through the cache.
+    const it = new TableIterator(table);
+    it.seek(Buffer.from('k01000'));
+    const held = [it.entry()];
+    for (let i = 0; i < 30; i++) {
+      it.next();
+      held.push(it.entry());
+    }
+    const got = table.get(Buffer.from('k02000'), 1)!;
+    for (let i = 0; i < 3000; i += 7) {
+      const key = entries[i]!.key;
+      expect(table.find(key, 1)).toBe(EntryKind.Put);
+      expect(Buffer.from(table.foundValue()).toString()).toBe(valueOf(i));
+    }
+    expect(cache.recycled).toBeGreaterThan(100); // the point lookups' blocks were reused
+    expect(held.map((e) => Buffer.from(e.value).toString())).toEqual(entries.slice(1000, 1031).map((e) => Buffer.from(e.value).toString()));
+    expect(Buffer.from(got.value).toString()).toBe(valueOf(2000));
+    table.close();
+    cleanup();
+  });
+
   it('bounded tombstone iteration keeps only tombstones overlapping [lower, upper)', async () => {
     const { dir, cleanup } = tempDir();
     const path = join(dir, '1.sst');
