@@ -99,4 +99,47 @@ describe('MergingIterator', () => {
       { numRuns: 300 },
     );
   });
+
+  it('one child winning long runs (the runner-up shortcut) still yields the union, both ways', () => {
+    fc.assert(
+      fc.property(
+        // Keys 0..n-1 dealt to 1-4 children in runs: each run's length and owner are random.
+        fc.array(fc.tuple(fc.integer({ min: 1, max: 30 }), fc.nat(3)), { minLength: 1, maxLength: 20 }),
+        fc.array(fc.constantFrom('next', 'prev'), { maxLength: 60 }),
+        (runs, moves) => {
+          const children: PointEntry[][] = [[], [], [], []];
+          let k = 0;
+          for (const [len, owner] of runs) {
+            for (let j = 0; j < len; j++, k++) {
+              children[owner]!.push({ key: Uint8Array.of(k >> 8, k & 255), seq: 1, kind: EntryKind.Put, value: new Uint8Array(0) });
+            }
+          }
+          const m = new MergingIterator(children.map((c) => new ArrayIterator(c)));
+          const id = (e: PointEntry): number => (e.key[0]! << 8) | e.key[1]!;
+          m.seekToFirst();
+          const fwd: number[] = [];
+          while (m.valid()) {
+            fwd.push(id(m.entry()));
+            m.next();
+          }
+          expect(fwd).toEqual(Array.from({ length: k }, (_, i) => i));
+          m.seekToLast();
+          let pos = k - 1;
+          for (const mv of moves) {
+            if (!m.valid()) break;
+            if (mv === 'next') {
+              m.next();
+              pos++;
+            } else {
+              m.prev();
+              pos--;
+            }
+            expect(m.valid()).toBe(pos >= 0 && pos < k);
+            if (m.valid()) expect(id(m.entry())).toBe(pos);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -10,6 +10,12 @@
  *   to forward:  child.seek(key), then next() while child ≤ current entry
  * Duplicates (the same key#seq in two children) are returned once per child, in child order;
  * the consumers tolerate them (they only look at the newest visible version of a key).
+ *
+ * Runs: in an LSM tree one source usually supplies many consecutive entries (a table holding a
+ * key range the others do not touch). The iterator keeps the heap's runner-up (the better child
+ * of the root) while the top child keeps winning: a step then costs one comparison, top against
+ * runner-up, and the heap is not touched. Only when the top child loses does it sift down (two
+ * comparisons per level) and the runner-up is found again.
  */
 import { invariant } from '@strata-db/errors';
 import { compareEntries, type InternalIterator, type PointEntry } from '@strata-db/memtable';
@@ -29,6 +35,12 @@ export class MergingIterator implements InternalIterator {
   private readonly slots: Slot[];
   private readonly heap: Slot[] = [];
   private dir = Direction.Forward;
+  /**
+   * The better of the root's children while the root has not changed since it was found;
+   * undefined when unknown (after any change to the heap other than the top child advancing and
+   * staying on top).
+   */
+  private runnerUp: Slot | undefined;
 
   constructor(children: readonly InternalIterator[]) {
     this.slots = children.map((it) => ({ it, e: undefined }));
@@ -102,12 +114,18 @@ export class MergingIterator implements InternalIterator {
 
   /** The top child moved: refresh its entry and restore the heap. */
   private advanced(top: Slot): void {
+    const h = this.heap;
     if (top.it.valid()) {
       top.e = top.it.entry();
+      if (h.length < 2) return;
+      let second = this.runnerUp;
+      if (second === undefined) second = this.runnerUp = h.length > 2 && this.less(h[2]!, h[1]!) ? h[2]! : h[1]!;
+      if (this.less(top, second)) return; // the top child still wins: the heap is unchanged
+      this.runnerUp = undefined;
       this.siftDown(0);
     } else {
+      this.runnerUp = undefined;
       top.e = undefined;
-      const h = this.heap;
       const last = h.pop()!;
       if (h.length > 0) {
         h[0] = last;
@@ -123,6 +141,7 @@ export class MergingIterator implements InternalIterator {
 
   private rebuild(dir: Direction): void {
     this.dir = dir;
+    this.runnerUp = undefined;
     const h = this.heap;
     h.length = 0;
     for (const s of this.slots) {
