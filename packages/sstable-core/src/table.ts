@@ -412,6 +412,48 @@ export class Table {
     return this.cachedBlock(i, false);
   }
 
+  /** Data block `i` if the block cache holds it (as `dataBlock`: never recycled), else undefined. */
+  dataBlockIfCached(i: number): Block | undefined {
+    this.checkOpen();
+    const cache = this.cache;
+    if (cache === undefined) return undefined;
+    const known = this.cacheHandles[i];
+    let h = known !== undefined && known.block !== undefined ? known : undefined;
+    if (h === undefined) {
+      h = cache.lookup(this.fileNumber, this.blockOffsets[i]!);
+      if (h?.block === undefined) return undefined;
+      this.cacheHandles[i] = h;
+    } else cache.touch(h);
+    h.recyclable = false;
+    return h.block;
+  }
+
+  /**
+   * The raw bytes (payloads and trailers) of data blocks [first, end), read with ONE positioned
+   * read into a fresh buffer, for an iterator reading ahead; nothing is verified or cached yet —
+   * `runBlock` checks each block when the reader reaches it, so a damaged block the reader never
+   * reaches raises nothing.
+   */
+  readBlockRun(first: number, end: number): Uint8Array {
+    this.checkOpen();
+    const start = this.blockOffsets[first]!;
+    const stop = this.blockOffsets[end - 1]! + this.blockSizes[end - 1]! + BLOCK_TRAILER_SIZE;
+    return this.readRaw(start, stop - start, false);
+  }
+
+  /** Data block `i` out of `run`, a `readBlockRun(first, …)`: checksum verified, decompressed. */
+  runBlock(run: Uint8Array, first: number, i: number): Block {
+    const offset = this.blockOffsets[i]!;
+    const from = offset - this.blockOffsets[first]!;
+    const raw = run.subarray(from, from + this.blockSizes[i]! + BLOCK_TRAILER_SIZE);
+    return new Block(unsealBlock(raw, this.path, offset), this.path, offset);
+  }
+
+  /** Bytes of data block `i` in the file, trailer included. */
+  blockFileSize(i: number): number {
+    return this.blockSizes[i]! + BLOCK_TRAILER_SIZE;
+  }
+
   /** Data block `i` for `find`, whose caller copies what it needs before the next table read. */
   private pointBlock(i: number): Block {
     return this.cachedBlock(i, true);

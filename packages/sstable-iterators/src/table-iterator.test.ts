@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareKeys, EntryKind, type PointEntry } from '@strata-db/memtable';
 import { BlockCache, COMPRESSION_NAMES, Table } from '@strata-db/sstable-core';
@@ -200,6 +201,41 @@ describe('TableIterator and Table.get against a sorted-array model', () => {
     expect(held.map((e) => Buffer.from(e.value).toString())).toEqual(entries.slice(1000, 1031).map((e) => Buffer.from(e.value).toString()));
     expect(Buffer.from(got.value).toString()).toBe(valueOf(2000));
     table.close();
+    cleanup();
+  });
+
+  it('a scan reads ahead, verifying each block only when it reaches it', async () => {
+    const { dir, cleanup } = tempDir();
+    const path = join(dir, '1.sst');
+    const entries: PointEntry[] = [];
+    for (let i = 0; i < 2000; i++) entries.push({ key: Buffer.from(`k${String(i).padStart(5, '0')}`), seq: 1, kind: EntryKind.Put, value: Buffer.from(`value-${i}`) });
+    await buildTable(path, entries, [], { blockSize: 256, compression: 'none' });
+    // Damage one byte of data block 12's payload: the scan's readahead run covers it early.
+    const probe = Table.open(path);
+    const damaged = probe.blockHandle(12);
+    const before = Buffer.from(probe.layout().dataBlocks[11]!.separatorKey).toString(); // ≥ block 11's keys, < block 12's
+    const after = Buffer.from(probe.layout().dataBlocks[12]!.separatorKey).toString(); // ≥ block 12's keys, < block 13's
+    probe.close();
+    const bytes = readFileSync(path);
+    bytes[damaged.offset + 3]! ^= 0xff;
+    writeFileSync(path, bytes);
+    for (const reverse of [false, true]) {
+      const table = Table.open(path);
+      const it = new TableIterator(table);
+      const seen: string[] = [];
+      let error: unknown;
+      try {
+        if (reverse) for (it.seekToLast(); it.valid(); it.prev()) seen.push(Buffer.from(it.entry().key).toString());
+        else for (it.seekToFirst(); it.valid(); it.next()) seen.push(Buffer.from(it.entry().key).toString());
+      } catch (err) {
+        error = err;
+      }
+      expect(error).toMatchObject({ code: 'CORRUPTION', offset: damaged.offset });
+      // Everything before the damaged block (in scan order) was returned, correctly.
+      const keys = entries.map((e) => Buffer.from(e.key).toString());
+      expect(seen).toEqual(reverse ? keys.filter((k) => k > after).reverse() : keys.filter((k) => k <= before));
+      table.close();
+    }
     cleanup();
   });
 

@@ -6,10 +6,23 @@
  *
  * Entries stay valid after the iterator moves: the key is copied, the value is a view into an
  * immutable cached block (never mutate it).
+ *
+ * Readahead: once the iterator has loaded READAHEAD_AFTER neighbouring blocks in a row in one
+ * direction (a scan, not seeks), a block that is not in the block cache is read together with
+ * the blocks that follow it in that direction, ONE positioned read for the run: READAHEAD_MIN
+ * bytes at first, doubling per run up to READAHEAD_MAX (RocksDB's auto-readahead). Each block of
+ * the run is checksum-verified when the iterator reaches it. Run blocks are not inserted into the
+ * block cache (a long scan would push out what point reads keep hot — LevelDB's fill_cache
+ * false for scans); blocks the cache already holds are taken from it. A seek ends the streak.
  */
 import type { InternalIterator, PointEntry } from '@strata-db/memtable';
 import { BlockCursor, compareBytesAt, MAX_SEQ, type Block, type Table } from '@strata-db/sstable-core';
 import { notPositioned } from './data-block-iterator.js';
+
+/** Neighbouring block loads in a row before reading ahead. */
+const READAHEAD_AFTER = 3;
+const READAHEAD_MIN = 32 * 1024;
+const READAHEAD_MAX = 256 * 1024;
 
 export interface TableIteratorOptions {
   /** Inclusive lower bound on user keys. */
@@ -27,6 +40,13 @@ export class TableIterator implements InternalIterator {
   private blockIndex = -1;
   private positioned = false;
   private current: PointEntry | undefined;
+  /** Neighbouring loads in a row: > 0 forward, < 0 backward. */
+  private streak = 0;
+  /** The readahead run: raw bytes of blocks [runFirst, runEnd). */
+  private run: Uint8Array | undefined;
+  private runFirst = 0;
+  private runEnd = 0;
+  private runBytes = READAHEAD_MIN;
 
   constructor(table: Table, options: TableIteratorOptions = {}) {
     this.table = table;
@@ -152,11 +172,42 @@ export class TableIterator implements InternalIterator {
     // Unpositioned until the block is read: a read error must not leave a stale position.
     this.positioned = false;
     this.current = undefined;
-    const block: Block = this.table.dataBlock(b);
+    const block: Block = this.block(b);
     this.blockIndex = b;
     if (this.cursor === undefined) this.cursor = new BlockCursor(block);
     else this.cursor.reset(block);
     return this.cursor;
+  }
+
+  /** Block `b`: from the run, the cache, a new run (while scanning) or the table. */
+  private block(b: number): Block {
+    const table = this.table;
+    const run = this.run;
+    const last = this.blockIndex;
+    if (b === last + 1) this.streak = this.streak > 0 ? this.streak + 1 : 1;
+    else if (b === last - 1) this.streak = this.streak < 0 ? this.streak - 1 : -1;
+    else this.streak = 0;
+    if (run !== undefined && b >= this.runFirst && b < this.runEnd) return table.runBlock(run, this.runFirst, b);
+    if (this.streak < READAHEAD_AFTER && this.streak > -READAHEAD_AFTER) return table.dataBlock(b);
+    const cached = table.dataBlockIfCached(b);
+    if (cached !== undefined) return cached;
+    // A run from b onwards (forward) or ending at b (backward), at least one block.
+    let first = b;
+    let end = b + 1;
+    let bytes = table.blockFileSize(b);
+    const limit = this.runBytes;
+    if (this.streak > 0) {
+      while (end < table.blockCount && bytes + table.blockFileSize(end) <= limit) bytes += table.blockFileSize(end++);
+    } else {
+      while (first > 0 && bytes + table.blockFileSize(first - 1) <= limit) bytes += table.blockFileSize(--first);
+    }
+    this.run = undefined; // unset until the read succeeds
+    const raw = table.readBlockRun(first, end);
+    this.run = raw;
+    this.runFirst = first;
+    this.runEnd = end;
+    if (this.runBytes < READAHEAD_MAX) this.runBytes *= 2;
+    return table.runBlock(raw, first, b);
   }
 
   private invalidate(): void {
