@@ -26,8 +26,14 @@
 //     `await db.flushed` (the commit's fsync).
 // Reported: medians of BENCH_ROUNDS rounds (default 3), ops/s, and Strata's ratio to each peer
 // (> 1: Strata faster); plus the event-loop delay (p99, max) seen during the fills.
+// Reads run twice: on the database of the last fillseq and on that of the last fillrandom (each
+// closed and reopened). Beside each read figure: the RSS of the benchmark process after the
+// sample (all engines are open in the one process, so it is the sum of theirs) and the load
+// average (os.loadavg, as `uptime` prints it) at the start of each read round.
+// lmdb's `await db.get` awaits its synchronous get (the issue's yardstick: lmdb answers from its
+// memory map); lmdb's `getAsync` (a thread-pool round trip) is a separate row.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ClassicLevel } from 'classic-level';
@@ -63,6 +69,8 @@ interface Handle {
   putDurable(k: Buffer, v: Buffer): Promise<void>;
   get(k: Buffer): Promise<Uint8Array | undefined>;
   getSync(k: Buffer): Uint8Array | undefined;
+  /** lmdb only: getAsync (its reads on the thread pool). */
+  getAsync?(k: Buffer): Promise<Uint8Array | undefined>;
   /** Reads every entry in key order; returns how many. */
   scan(): Promise<number>;
   /** Waits for background compaction to finish (engines that compact on the JS thread). */
@@ -146,7 +154,7 @@ const classic: Engine = {
 
 const lmdb: Engine = {
   name: 'lmdb',
-  getName: 'await db.getAsync',
+  getName: 'await db.get',
   getSyncName: 'db.get',
   scanName: 'db.getRange()',
   // eslint-disable-next-line @typescript-eslint/require-await
@@ -165,7 +173,11 @@ const lmdb: Engine = {
         await db.put(k, v);
         await db.flushed;
       },
+      // eslint-disable-next-line @typescript-eslint/require-await
       async get(k) {
+        return db.get(k);
+      },
+      async getAsync(k) {
         return (await db.getAsync(k)) as unknown as Buffer | undefined;
       },
       getSync: (k) => db.get(k),
@@ -192,6 +204,8 @@ const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 interface Sample {
   ops: number;
   seconds: number;
+  /** RSS of the process after the sample, bytes (reads). */
+  rss?: number;
   /** Event-loop delay during the run, ms. */
   p99?: number;
   max?: number;
@@ -248,6 +262,13 @@ async function putDurable(h: Handle, order: Uint32Array, n: number, concurrency:
   return next;
 }
 
+async function readAwaitPool(h: Handle, order: Uint32Array): Promise<number> {
+  let found = 0;
+  for (let i = 0; i < READS; i++) if ((await h.getAsync!(key(order[i % order.length]!))) !== undefined) found++;
+  if (found !== READS) throw new Error(`readrandom (getAsync) found ${found} of ${READS}`);
+  return READS;
+}
+
 async function readAwait(h: Handle, order: Uint32Array): Promise<number> {
   let found = 0;
   for (let i = 0; i < READS; i++) if ((await h.get(key(order[i % order.length]!))) !== undefined) found++;
@@ -277,8 +298,12 @@ const WORKLOADS = [
   'put sync:true (64 writers)',
   'readrandom (await get)',
   'readrandom (sync get)',
+  'readrandom (lmdb getAsync)',
   'readseq',
 ] as const;
+/** The database the reads run on. */
+type ReadDb = 'fillseq' | 'fillrandom';
+const READ_DBS: readonly ReadDb[] = ['fillseq', 'fillrandom'];
 type Workload = (typeof WORKLOADS)[number];
 const short: Record<Workload, string> = {
   fillseq: 'fillseq',
@@ -288,6 +313,7 @@ const short: Record<Workload, string> = {
   'put sync:true (64 writers)': 'syncput64',
   'readrandom (await get)': 'readrandom',
   'readrandom (sync get)': 'readsync',
+  'readrandom (lmdb getAsync)': 'readasync',
   readseq: 'readseq',
 };
 
@@ -295,16 +321,22 @@ const wantEngines = process.env.BENCH_ENGINES?.split(',').map((s) => s.trim());
 const engines = allEngines.filter((e) => wantEngines === undefined || wantEngines.includes(e.name));
 const wantWorkloads = process.env.BENCH_WORKLOADS?.split(',').map((s) => s.trim());
 const wanted = (w: Workload): boolean =>
-  wantWorkloads === undefined || wantWorkloads.some((x) => x === short[w] || x === w || (x === 'readrandom' && w === 'readrandom (sync get)'));
+  wantWorkloads === undefined ||
+  wantWorkloads.some((x) => x === short[w] || x === w || (x === 'readrandom' && (w === 'readrandom (sync get)' || w === 'readrandom (lmdb getAsync)')));
+/** BENCH_READ_DBS=fillrandom: read only that database (default both). */
+const readDbs = READ_DBS.filter((d) => process.env.BENCH_READ_DBS === undefined || process.env.BENCH_READ_DBS.split(',').includes(d));
 
-const samples = new Map<string, Sample[]>(); // `${engine}\t${workload}` → samples
-function record(engine: Engine, w: Workload, s: Sample): void {
-  const id = `${engine.name}\t${w}`;
+const samples = new Map<string, Sample[]>(); // `${engine}\t${workload}` (reads: `…\t${db}`) → samples
+function record(engine: Engine, w: Workload, s: Sample, db?: ReadDb): void {
+  const id = `${engine.name}\t${w}${db === undefined ? '' : `\t${db}`}`;
   const list = samples.get(id) ?? [];
   list.push(s);
   samples.set(id, list);
   const delay = s.p99 === undefined ? '' : `  event loop p99 ${s.p99.toFixed(1)} ms, max ${s.max!.toFixed(1)} ms`;
-  console.error(`  ${engine.name.padEnd(14)} ${w.padEnd(28)} ${String(s.ops).padStart(8)} ops in ${s.seconds.toFixed(3)} s = ${Math.round(s.ops / s.seconds).toLocaleString('en-US')}/s${delay}`);
+  const rss = s.rss === undefined ? '' : `  rss ${(s.rss / 1048576).toFixed(0)} MiB`;
+  console.error(
+    `  ${engine.name.padEnd(14)} ${(db === undefined ? w : `${w} after ${db}`).padEnd(40)} ${String(s.ops).padStart(8)} ops in ${s.seconds.toFixed(3)} s = ${Math.round(s.ops / s.seconds).toLocaleString('en-US')}/s${delay}${rss}`,
+  );
 }
 
 /** Opens a fresh database, runs `fn` on it, closes it and (unless `keep`) deletes it. */
@@ -322,23 +354,21 @@ async function onFresh<T>(engine: Engine, fn: (h: Handle, dir: string) => Promis
 const fillOrder = shuffled(N, 42);
 const readOrder = shuffled(N, 7);
 
-const needReads = wanted('readrandom (await get)') || wanted('readrandom (sync get)') || wanted('readseq');
-/** Per engine: the fillrandom database of the last round, kept for the read workloads. */
-const readDirs = new Map<Engine, string>();
+const needReads = wanted('readrandom (await get)') || wanted('readrandom (sync get)') || wanted('readrandom (lmdb getAsync)') || wanted('readseq');
+/** Per database and engine: the database of the last round's fill, kept for the read workloads. */
+const readDirs = new Map<ReadDb, Map<Engine, string>>(READ_DBS.map((d) => [d, new Map()]));
 
 /** One write workload on one engine, on a fresh database. */
 async function runWrite(engine: Engine, w: Workload, round: number): Promise<void> {
   switch (w) {
     case 'fillseq':
-      record(engine, w, await onFresh(engine, (h) => measure(() => fill(h, null), true)));
-      return;
     case 'fillrandom': {
-      const keep = needReads && round === ROUNDS - 1;
+      const keep = needReads && readDbs.includes(w) && round === ROUNDS - 1;
       const s = await onFresh(
         engine,
         (h, dir) => {
-          if (keep) readDirs.set(engine, dir);
-          return measure(() => fill(h, fillOrder), true);
+          if (keep) readDirs.get(w)!.set(engine, dir);
+          return measure(() => fill(h, w === 'fillseq' ? null : fillOrder), true);
         },
         keep,
       );
@@ -359,11 +389,20 @@ async function runWrite(engine: Engine, w: Workload, round: number): Promise<voi
   }
 }
 
-async function runRead(engine: Engine, h: Handle, w: Workload): Promise<void> {
-  if (w === 'readrandom (await get)') record(engine, w, await measure(() => readAwait(h, readOrder)));
-  else if (w === 'readrandom (sync get)') record(engine, w, await measure(() => readSync(h, readOrder)));
-  else record(engine, w, await measure(() => readSeq(h)));
+async function runRead(engine: Engine, h: Handle, w: Workload, db: ReadDb): Promise<void> {
+  let s: Sample;
+  if (w === 'readrandom (await get)') s = await measure(() => readAwait(h, readOrder));
+  else if (w === 'readrandom (sync get)') s = await measure(() => readSync(h, readOrder));
+  else if (w === 'readrandom (lmdb getAsync)') {
+    if (h.getAsync === undefined) return;
+    s = await measure(() => readAwaitPool(h, readOrder));
+  } else s = await measure(() => readSeq(h));
+  s.rss = process.memoryUsage().rss;
+  record(engine, w, s, db);
 }
+
+/** Load averages (1, 5, 15 min) at the start of each read round, per database. */
+const loads = new Map<ReadDb, number[][]>(READ_DBS.map((d) => [d, []]));
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -386,24 +425,26 @@ try {
   for (let round = 0; round < ROUNDS; round++) {
     console.error(`round ${round + 1}/${ROUNDS}`);
     for (const w of writeWorkloads) {
-      if (!wanted(w) && !(w === 'fillrandom' && needReads && round === ROUNDS - 1)) continue;
+      if (!wanted(w) && !((w === 'fillrandom' || w === 'fillseq') && readDbs.includes(w) && needReads && round === ROUNDS - 1)) continue;
       for (const e of rotated(round)) await runWrite(e, w, round);
     }
   }
-  if (readWorkloads.length > 0) {
-    // The databases filled by the last fillrandom, reopened (db_bench's use_existing_db).
+  for (const db of readWorkloads.length > 0 ? readDbs : []) {
+    // The databases filled by the last fillseq / fillrandom, reopened (db_bench's use_existing_db).
     const handles = new Map<Engine, Handle>();
     try {
       for (const e of engines) {
-        const h = await e.open(readDirs.get(e)!);
+        const h = await e.open(readDirs.get(db)!.get(e)!);
         handles.set(e, h);
         const t0 = performance.now();
         await h.settle?.();
-        console.error(`  ${e.name.padEnd(14)} reopened for reads; settled background compaction in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        console.error(`  ${e.name.padEnd(14)} reopened the ${db} database for reads; settled background compaction in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
       }
       for (let round = 0; round < ROUNDS; round++) {
-        console.error(`reads, round ${round + 1}/${ROUNDS}`);
-        for (const w of readWorkloads) for (const e of rotated(round)) await runRead(e, handles.get(e)!, w);
+        const load = loadavg();
+        loads.get(db)!.push(load);
+        console.error(`reads after ${db}, round ${round + 1}/${ROUNDS}; load average ${load.map((x) => x.toFixed(2)).join(', ')}`);
+        for (const w of readWorkloads) for (const e of rotated(round)) await runRead(e, handles.get(e)!, w, db);
       }
     } finally {
       for (const h of handles.values()) await h.close();
@@ -413,9 +454,13 @@ try {
   rmSync(root, { recursive: true, force: true });
 }
 
-const opsPerSec = (e: Engine, w: Workload): number | undefined => {
-  const list = samples.get(`${e.name}\t${w}`);
+const opsPerSec = (e: Engine, w: Workload, db?: ReadDb): number | undefined => {
+  const list = samples.get(`${e.name}\t${w}${db === undefined ? '' : `\t${db}`}`);
   return list === undefined ? undefined : median(list.map((s) => s.ops / s.seconds));
+};
+const rssOf = (e: Engine, w: Workload, db: ReadDb): string => {
+  const list = samples.get(`${e.name}\t${w}\t${db}`);
+  return list === undefined ? '—' : `${(Math.max(...list.map((s) => s.rss ?? 0)) / 1048576).toFixed(0)}`;
 };
 const fmt = (x: number | undefined): string => (x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
 const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? '—' : `${(a / b).toFixed(2)}×`);
@@ -428,13 +473,14 @@ const sizes: Record<Workload, string> = {
   'put sync:true (64 writers)': `${SYNC_PUTS_64}*`,
   'readrandom (await get)': `${READS} of ${N}`,
   'readrandom (sync get)': `${READS} of ${N}`,
+  'readrandom (lmdb getAsync)': `${READS} of ${N}`,
   readseq: `${N}`,
 };
 console.log(`Medians of ${ROUNDS} rounds, ops/s (higher is better); ratio > 1: Strata faster. ${new Date().toISOString().slice(0, 10)}, node ${process.version}.\n`);
 const withUncompressed = engines.includes(strataUncompressed);
 console.log(`| workload | ops | Strata | classic-level | lmdb | Strata / classic-level | Strata / lmdb |${withUncompressed ? ' Strata uncompressed | Strata / Strata uncompressed |' : ''}`);
 console.log(`|---|---:|---:|---:|---:|---:|---:|${withUncompressed ? '---:|---:|' : ''}`);
-for (const w of WORKLOADS) {
+for (const w of writeWorkloads) {
   if (!wanted(w)) continue;
   const s = opsPerSec(strata, w);
   const c = opsPerSec(classic, w);
@@ -443,6 +489,28 @@ for (const w of WORKLOADS) {
   console.log(`| ${w} | ${sizes[w]} | ${fmt(s)} | ${fmt(c)} | ${fmt(l)} | ${ratio(s, c)} | ${ratio(s, l)} |${withUncompressed ? ` ${fmt(u)} | ${ratio(s, u)} |` : ''}`);
 }
 console.log(`\n\\* at most; a sample stops after ${MAX_SECONDS} s.`);
+if (readWorkloads.length > 0) {
+  console.log(
+    `\nReads (medians of ${ROUNDS} rounds, ops/s; RSS: the largest RSS of the benchmark process, MiB, after this workload's samples — every engine is open in the process):\n`,
+  );
+  console.log('| database | workload | Strata | classic-level | lmdb | Strata / classic-level | Strata / lmdb | RSS (Strata / classic-level / lmdb samples) | load avg (1 min) per round |');
+  console.log('|---|---|---:|---:|---:|---:|---:|---|---|');
+  for (const db of readDbs) {
+    const load = loads.get(db)!.map((l) => l[0]!.toFixed(2)).join(', ');
+    for (const w of readWorkloads) {
+      const s = opsPerSec(strata, w, db);
+      const c = opsPerSec(classic, w, db);
+      const l = opsPerSec(lmdb, w, db);
+      // lmdb's getAsync row: Strata's await get is the comparison.
+      const sv = w === 'readrandom (lmdb getAsync)' ? opsPerSec(strata, 'readrandom (await get)', db) : s;
+      const rss = `${rssOf(strata, w, db)} / ${rssOf(classic, w, db)} / ${rssOf(lmdb, w, db)}`;
+      console.log(`| ${db} | ${w} | ${fmt(sv)} | ${w === 'readrandom (lmdb getAsync)' ? '—' : fmt(c)} | ${fmt(l)} | ${w === 'readrandom (lmdb getAsync)' ? '—' : ratio(s, c)} | ${ratio(sv, l)} | ${rss} | ${load} |`);
+    }
+    const get = opsPerSec(strata, 'readrandom (await get)', db);
+    const sync = opsPerSec(strata, 'readrandom (sync get)', db);
+    if (get !== undefined && sync !== undefined) console.log(`| ${db} | Strata await get / Strata getSync | ${ratio(get, sync)} | | | | | | |`);
+  }
+}
 console.log(`Read APIs: ${engines.map((e) => `${e.name}: ${e.getName} / ${e.getSyncName} / ${e.scanName}`).join('; ')}.`);
 
 const fills: Workload[] = ['fillseq', 'fillrandom'];
