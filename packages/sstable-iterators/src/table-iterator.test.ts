@@ -225,8 +225,13 @@ describe('TableIterator and Table.get against a sorted-array model', () => {
       const seen: string[] = [];
       let error: unknown;
       try {
-        if (reverse) for (it.seekToLast(); it.valid(); it.prev()) seen.push(Buffer.from(it.entry().key).toString());
-        else for (it.seekToFirst(); it.valid(); it.next()) seen.push(Buffer.from(it.entry().key).toString());
+        if (reverse) it.seekToLast();
+        else it.seekToFirst();
+        while (it.valid()) {
+          seen.push(Buffer.from(it.entry().key).toString());
+          if (reverse) it.prev();
+          else it.next();
+        }
       } catch (err) {
         error = err;
       }
