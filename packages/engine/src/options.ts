@@ -63,6 +63,12 @@ export interface DatabaseOptions {
   readonly l0StopWritesTrigger?: number;
   /** Frozen memtables waiting for flush at which writes wait (default 2). */
   readonly maxFrozenMemtables?: number;
+  /**
+   * Bytes of keys and values the write path copies for writes waiting behind a stall (default
+   * 16 MiB). Past it, waiting writes hold the caller's own buffers uncopied (as LevelDB's
+   * writers do), so callers that do not await add no engine memory (README, "Bounded resources").
+   */
+  readonly writeQueueSize?: number;
   /** Estimated compaction backlog (bytes) at which each write is delayed (default 64 GiB, as RocksDB). */
   readonly softPendingCompactionBytesLimit?: number;
   /** Estimated compaction backlog (bytes) at which writes wait for compaction (default 256 GiB, as RocksDB). */
@@ -124,6 +130,7 @@ export interface ResolvedOptions {
   readonly l0SlowdownWritesTrigger: number;
   readonly l0StopWritesTrigger: number;
   readonly maxFrozenMemtables: number;
+  readonly writeQueueSize: number;
   readonly softPendingCompactionBytesLimit: number;
   readonly hardPendingCompactionBytesLimit: number;
   readonly levelSizeMultiplier: number;
@@ -158,6 +165,7 @@ export const DATABASE_OPTION_NAMES = [
   'l0SlowdownWritesTrigger',
   'l0StopWritesTrigger',
   'maxFrozenMemtables',
+  'writeQueueSize',
   'softPendingCompactionBytesLimit',
   'hardPendingCompactionBytesLimit',
   'levelSizeMultiplier',
@@ -276,6 +284,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     l0SlowdownWritesTrigger,
     l0StopWritesTrigger,
     maxFrozenMemtables: int('maxFrozenMemtables', opts.maxFrozenMemtables, 2, 1, 64),
+    writeQueueSize: int('writeQueueSize', opts.writeQueueSize, 16 * 1024 * 1024, 0),
     softPendingCompactionBytesLimit: int('softPendingCompactionBytesLimit', opts.softPendingCompactionBytesLimit, 64 * 2 ** 30, 1),
     hardPendingCompactionBytesLimit: int('hardPendingCompactionBytesLimit', opts.hardPendingCompactionBytesLimit, 256 * 2 ** 30, 1),
     levelSizeMultiplier: int('levelSizeMultiplier', opts.levelSizeMultiplier, 10, 2, 1000),

@@ -7,7 +7,7 @@
  *   leveldb.stats                     per-level table: files, size, compaction time, read, write
  *   leveldb.sstables                  per level: "--- level N ---", then one line per table
  *   leveldb.approximate-memory-usage  bytes held in memory (= strata.memory's total)
- *   strata.memory                     JSON: stats().memory (memtables, block cache, table cache, pinned)
+ *   strata.memory                     JSON: stats().memory (memtables, block cache, table cache, write queue, pinned)
  *   strata.stats                      JSON: all of stats() (keys as hex)
  *   strata.num-files                  table files in all levels
  *   strata.total-table-size           bytes of all table files
@@ -19,7 +19,7 @@
  * Everything is read from stats.ts: the figures are computed once, there.
  */
 import type { DbCore } from './db/core.js';
-import { collectStats, type DatabaseStats } from './stats.js';
+import type { DatabaseStats } from './stats.js';
 
 const NUM_FILES_AT_LEVEL = 'leveldb.num-files-at-level';
 
@@ -41,7 +41,8 @@ export function propertyNames(numLevels: number): string[] {
   ];
 }
 
-export function getProperty(core: DbCore, name: string): string | undefined {
+/** `stats`: the database's `stats()` (the core alone does not know the write path's queue). */
+export function getProperty(core: DbCore, name: string, stats: () => DatabaseStats): string | undefined {
   if (name.startsWith(NUM_FILES_AT_LEVEL)) {
     const digits = name.slice(NUM_FILES_AT_LEVEL.length);
     if (!/^\d+$/.test(digits)) return undefined;
@@ -51,19 +52,19 @@ export function getProperty(core: DbCore, name: string): string | undefined {
   }
   switch (name) {
     case 'leveldb.stats':
-      return levelDbStats(collectStats(core));
+      return levelDbStats(stats());
     case 'leveldb.sstables':
-      return sstables(collectStats(core));
+      return sstables(stats());
     case 'leveldb.approximate-memory-usage':
-      return String(collectStats(core).memory.total);
+      return String(stats().memory.total);
     case 'strata.memory':
-      return JSON.stringify(collectStats(core).memory);
+      return JSON.stringify(stats().memory);
     case 'strata.stats':
-      return JSON.stringify(collectStats(core), (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
+      return JSON.stringify(stats(), (_k, v: unknown) => (v instanceof Uint8Array ? Buffer.from(v).toString('hex') : v));
     case 'strata.num-files':
-      return String(collectStats(core).levels.reduce((n, l) => n + l.files, 0));
+      return String(stats().levels.reduce((n, l) => n + l.files, 0));
     case 'strata.total-table-size':
-      return String(collectStats(core).levels.reduce((n, l) => n + l.bytes, 0));
+      return String(stats().levels.reduce((n, l) => n + l.bytes, 0));
     case 'strata.last-sequence':
       return String(core.lastSequence);
     case 'strata.pending-compaction-bytes':

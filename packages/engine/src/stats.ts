@@ -75,7 +75,11 @@ export interface MemoryStats {
   readonly blockCache: number;
   /** Index, filter and range tombstones of the tables in the table cache. */
   readonly tableIndexAndFilter: number;
-  /** memtables + blockCache + tableIndexAndFilter. */
+  /** Keys and values of the writes waiting behind a stall (their own buffers or copies). */
+  readonly writeQueue: number;
+  /** Of writeQueue, the copies the write path made (≤ writeQueueSize). */
+  readonly writeQueueCopies: number;
+  /** memtables + blockCache + tableIndexAndFilter + writeQueueCopies: what the engine allocated. */
   readonly total: number;
   /** Held by iterators and snapshot reads on older Versions. */
   readonly pinned: {
@@ -87,8 +91,8 @@ export interface MemoryStats {
   };
 }
 
-/** The report of `db.stats()`, read from the core's accessors (nothing is changed). */
-export function collectStats(core: DbCore): DatabaseStats {
+/** The report of `db.stats()`, read from the core's accessors and the write path's queue (nothing is changed). */
+export function collectStats(core: DbCore, queue: { readonly queued: number; readonly copies: number }): DatabaseStats {
   const v = core.versions.current;
   const levels: LevelStats[] = [];
   for (let level = 0; level < v.numLevels; level++) {
@@ -147,7 +151,9 @@ export function collectStats(core: DbCore): DatabaseStats {
       memtables: memtableBytes,
       blockCache: bc.usage,
       tableIndexAndFilter: tableCache.residentBytes,
-      total: memtableBytes + bc.usage + tableCache.residentBytes,
+      writeQueue: queue.queued,
+      writeQueueCopies: queue.copies,
+      total: memtableBytes + bc.usage + tableCache.residentBytes + queue.copies,
       pinned: { versions: core.versions.liveVersionCount - 1, obsoleteTables: obsolete.files, obsoleteTableBytes: obsolete.bytes },
     },
     writeStall: core.stallState(),

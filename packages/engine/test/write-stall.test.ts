@@ -56,4 +56,49 @@ describe('write stalls', () => {
     for (let i = 0; i < 300; i++) expect(db.getSync(`k${String(i).padStart(7, '0')}`)).toEqual(new Uint8Array(64).fill(i % 256));
     await db.close();
   });
+
+  it('the write queue copies at most writeQueueSize bytes; past it writes wait uncopied, and all commit in call order', async () => {
+    const fs = new MemoryFileSystem({ syncDelay: slowSync });
+    const cap = 4096;
+    const db = await Database.open('/db', { fs, memtableSize: 1024, maxFrozenMemtables: 1, writeQueueSize: cap, l0CompactionTrigger: 1000, l0SlowdownWritesTrigger: 1000, l0StopWritesTrigger: 1000 });
+    const writes: Promise<void>[] = [];
+    let mostCopied = 0;
+    let mostQueued = 0;
+    // Issued without awaiting, in one synchronous loop: the flush cannot progress meanwhile, so
+    // every write after the first memtable's worth waits.
+    for (let i = 0; i < 1000; i++) {
+      writes.push(db.put(`k${String(i % 300).padStart(4, '0')}`, Buffer.alloc(100, i % 256)));
+      const m = db.stats().memory;
+      mostCopied = Math.max(mostCopied, m.writeQueueCopies);
+      mostQueued = Math.max(mostQueued, m.writeQueue);
+      expect(m.writeQueueCopies).toBeLessThanOrEqual(cap);
+      expect(m.total).toBe(m.memtables + m.blockCache + m.tableIndexAndFilter + m.writeQueueCopies);
+    }
+    expect(mostQueued).toBeGreaterThan(20 * cap); // the writes really piled up past the cap…
+    expect(mostCopied).toBeGreaterThan(cap - 105); // …and the queue copied right up to it
+    await Promise.all(writes);
+    const m = db.stats().memory;
+    expect([m.writeQueue, m.writeQueueCopies]).toEqual([0, 0]);
+    expect(db.stats().counters.stalls).toBeGreaterThan(0);
+    for (let k = 0; k < 300; k++) {
+      const last = k + 900 < 1000 ? k + 900 : k + 600;
+      expect(db.getSync(`k${String(k).padStart(4, '0')}`)).toEqual(new Uint8Array(100).fill(last % 256));
+    }
+    expect(db.stats().lastSequence).toBe(1000);
+    await db.close();
+  });
+
+  it('writeQueueSize 0: no waiting write is copied, and a WriteBatch waits as it is', async () => {
+    const fs = new MemoryFileSystem({ syncDelay: slowSync });
+    const db = await Database.open('/db', { fs, memtableSize: 1024, maxFrozenMemtables: 1, writeQueueSize: 0 });
+    const writes: Promise<void>[] = [];
+    for (let i = 0; i < 200; i++) {
+      writes.push(i % 2 === 0 ? db.put(`k${i}`, 'v'.repeat(50)) : db.batch().put(`k${i}`, 'w'.repeat(50)).write());
+      expect(db.stats().memory.writeQueueCopies).toBe(0);
+    }
+    expect(db.stats().memory.writeQueue).toBeGreaterThan(0);
+    await Promise.all(writes);
+    for (let i = 0; i < 200; i++) expect(dec(db.getSync(`k${i}`))).toBe((i % 2 === 0 ? 'v' : 'w').repeat(50));
+    await db.close();
+  });
 });

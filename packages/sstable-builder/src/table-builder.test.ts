@@ -100,6 +100,24 @@ describe('TableBuilder input checks', () => {
 });
 
 describe('TableBuilder output', () => {
+  it('keeps no view into the caller\'s buffers: its bounds are copies', async () => {
+    // Keys handed in as views into one large buffer, as a memtable's arena or a read block would;
+    // the metadata outlives the build (in the version set) and must not keep that buffer alive.
+    const arena = new Uint8Array(1 << 16);
+    const view = (at: number, s: string): Uint8Array => {
+      arena.set(b(s), at);
+      return arena.subarray(at, at + s.length);
+    };
+    const tb = new TableBuilder(nextPath());
+    tb.add({ key: view(0, 'b'), seq: 3, kind: EntryKind.Put, value: view(10, 'v') });
+    tb.add({ key: view(20, 'm'), seq: 2, kind: EntryKind.Put, value: view(30, 'w') });
+    tb.addTombstone({ start: view(40, 'a'), end: view(50, 'q'), seq: 1 });
+    const meta = await tb.finish();
+    for (const k of [meta.smallestKey, meta.largestKey, meta.properties.smallestPointKey, meta.properties.largestPointKey]) expect(k.buffer).not.toBe(arena.buffer);
+    arena.fill(0);
+    expect([meta.smallestKey, meta.largestKey, meta.properties.smallestPointKey, meta.properties.largestPointKey]).toEqual([b('a'), b('q'), b('b'), b('m')]);
+  });
+
   it('reports metadata covering points and tombstones; an exclusive tombstone end may be the largest', async () => {
     const path = nextPath();
     const tb = new TableBuilder(path, { fileNumber: 42 });

@@ -196,7 +196,9 @@ export class TableBuilder {
     if (this.pendingHandle !== undefined) this.addIndexEntry(separator(last!, this.lastSeq, key));
     if (newUserKey) this.filter?.addKey(key);
     this.dataBlock.add(key, seq, kind, value);
-    this.firstKey ??= key;
+    // A copy: the caller's key may be a view into a large buffer (a memtable arena chunk, a
+    // read block) that the table's metadata would otherwise keep alive for the table's life.
+    this.firstKey ??= new Uint8Array(key);
     this.lastKey = key;
     this.lastSeq = seq;
     this.entries++;
@@ -310,13 +312,14 @@ export class TableBuilder {
   private buildProperties(filterBytes: number, indexBytes: number): TableProperties {
     const ts = this.tombstones;
     const firstPoint = this.firstKey;
-    const lastPoint = this.lastKey;
-    let smallest = firstPoint;
-    let largest = lastPoint;
+    // Copies, for the reason given in `add`: the bounds outlive the build in the version set.
+    const lastPoint = this.lastKey === undefined ? undefined : new Uint8Array(this.lastKey);
+    let smallest: Uint8Array | undefined = firstPoint;
+    let largest: Uint8Array | undefined = lastPoint;
     let largestExclusive = false;
     const firstTombstone = ts[0];
     if (firstTombstone !== undefined && (smallest === undefined || compareKeys(firstTombstone.start, smallest) < 0)) {
-      smallest = firstTombstone.start;
+      smallest = new Uint8Array(firstTombstone.start);
     }
     for (const t of ts) {
       if (largest === undefined || compareKeys(t.end, largest) > 0) {
@@ -324,6 +327,7 @@ export class TableBuilder {
         largestExclusive = true;
       }
     }
+    if (largestExclusive) largest = new Uint8Array(largest!);
     return {
       entryCount: this.entries,
       deleteCount: this.deletes,

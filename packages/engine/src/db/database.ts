@@ -394,7 +394,7 @@ export class Database {
   getProperty(name: string): string | undefined {
     if (typeof name !== 'string') throw new StrataError('INVALID_ARGUMENT', 'getProperty(name): name must be a string');
     this.core.checkOpen();
-    return getProperty(this.core, name);
+    return getProperty(this.core, name, () => this.stats());
   }
 
   /**
@@ -411,7 +411,7 @@ export class Database {
 
   stats(): DatabaseStats {
     this.core.checkOpen();
-    return collectStats(this.core);
+    return collectStats(this.core, this.writer.memory);
   }
 
   /**

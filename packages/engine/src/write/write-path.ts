@@ -30,9 +30,15 @@
  * Counted in stats().counters: stalls (stop episodes), slowdowns (delayed groups) and stallMs
  * (wall time during which writes were held back, not the sum over writers).
  *
- * Memory of waiting writers: a queued write holds one private copy of its keys and values (the
- * caller may reuse its buffers as soon as the call returns) and ~100 bytes of bookkeeping: as
- * much as the caller's own buffers, so a stall at most doubles what the caller has in flight.
+ * Memory of waiting writers, bounded (writeQueueSize, default 16 MiB). A `put`, `delete` or
+ * `deleteRange` that has to wait takes a private copy of its keys and values (so the caller may
+ * reuse its buffers as soon as the call returns) — while the copies of all waiting writes stay
+ * within writeQueueSize. Past it, a write waits the way LevelDB's writers wait: holding the
+ * caller's own buffers, uncopied, until it commits; the engine adds nothing but ~100 bytes of
+ * bookkeeping per write, however many callers pile up without awaiting. Such a caller must not
+ * change those buffers before the promise settles. A `WriteBatch` owns copies made at `put`
+ * time and is never copied again. What is waiting, and the copies, are in
+ * stats().memory.writeQueue / writeQueueCopies.
  *
  * A failed WAL write or fsync makes the database read-only (the core's background error): the
  * failing write rejects with IO_ERROR, later ones with READ_ONLY; reads continue.
@@ -46,6 +52,8 @@ interface PendingWrite {
   readonly ops: BatchOp[];
   readonly sync: boolean;
   readonly userBytes: number;
+  /** Bytes of `ops` copied for this wait and counted in WritePath.copiedBytes (0: not a copy). */
+  readonly copiedBytes: number;
   resolve(): void;
   reject(err: unknown): void;
 }
@@ -138,6 +146,10 @@ const nextTurn = (): Promise<void> =>
 
 export class WritePath {
   private readonly queue = new WriteQueue();
+  /** Keys and values of every waiting write (what the queue keeps alive). */
+  private queuedBytes = 0;
+  /** Of those, the bytes the write path copied (≤ writeQueueSize). */
+  private copiedBytes = 0;
   private timer: NodeJS.Timeout | undefined;
   /** The head group has been delayed once by a slowdown: it goes next, whatever the pressure short of `stop`. */
   private headSlowed = false;
@@ -158,7 +170,7 @@ export class WritePath {
    * Writes `ops` atomically. Validation is the caller's job. `owned`: the bytes are the
    * engine's own copies; otherwise they are the caller's buffers, which the WAL (encoding the
    * record) and the memtable (its arena) copy synchronously in `commit` — so they are copied
-   * here only if the write has to wait.
+   * here only if the write has to wait, and only while the copies fit in writeQueueSize.
    */
   write(ops: BatchOp[], sync: boolean, userBytes: number, owned = true): Promise<void> {
     this.core.checkWritable();
@@ -168,15 +180,37 @@ export class WritePath {
     }
     if (ops.length === 0) return Promise.resolve();
     if (this.queue.size === 0 && this.core.stallState() === 'none') return this.commit(ops, sync, userBytes, 1);
-    const held = owned ? ops : ops.map(copyOp);
+    const copy = !owned && this.copiedBytes + userBytes <= this.core.opts.writeQueueSize;
+    const held = copy ? ops.map(copyOp) : ops;
+    const copiedBytes = copy ? userBytes : 0;
+    this.queuedBytes += userBytes;
+    this.copiedBytes += copiedBytes;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ ops: held, sync, userBytes, resolve, reject });
+      this.queue.push({ ops: held, sync, userBytes, copiedBytes, resolve, reject });
       this.drain();
     });
   }
 
   get waiting(): number {
     return this.queue.size;
+  }
+
+  /** Keys and values of the waiting writes, and how many of those bytes are the write path's copies. */
+  get memory(): { readonly queued: number; readonly copies: number } {
+    return { queued: this.queuedBytes, copies: this.copiedBytes };
+  }
+
+  private take(): PendingWrite {
+    const w = this.queue.shift();
+    this.queuedBytes -= w.userBytes;
+    this.copiedBytes -= w.copiedBytes;
+    return w;
+  }
+
+  private takeAll(): PendingWrite[] {
+    this.queuedBytes = 0;
+    this.copiedBytes = 0;
+    return this.queue.takeAll();
   }
 
   /** Sequences, logs and applies `ops`: one write, or the batches of a group concatenated. */
@@ -216,7 +250,7 @@ export class WritePath {
     const core = this.core;
     while (this.queue.size > 0) {
       if (core.backgroundError !== undefined || core.state === 'closed') {
-        for (const w of this.queue.takeAll()) {
+        for (const w of this.takeAll()) {
           try {
             core.checkWritable();
           } catch (err) {
@@ -269,11 +303,11 @@ export class WritePath {
 
   /** Takes the writes at the head (up to GROUP_BYTES; at least one) and commits them as one. */
   private commitGroup(): void {
-    const members: PendingWrite[] = [this.queue.shift()];
+    const members: PendingWrite[] = [this.take()];
     let bytes = members[0]!.userBytes;
     let sync = members[0]!.sync;
     for (let next = this.queue.peek(); next !== undefined && bytes + next.userBytes <= GROUP_BYTES; next = this.queue.peek()) {
-      members.push(this.queue.shift());
+      members.push(this.take());
       bytes += next.userBytes;
       sync ||= next.sync;
     }
@@ -298,7 +332,7 @@ export class WritePath {
   abort(err: unknown): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
-    for (const w of this.queue.takeAll()) w.reject(err);
+    for (const w of this.takeAll()) w.reject(err);
     this.endStall();
   }
 
