@@ -79,7 +79,9 @@ export interface MemoryStats {
   readonly writeQueue: number;
   /** Of writeQueue, the copies the write path made (≤ writeQueueSize). */
   readonly writeQueueCopies: number;
-  /** memtables + blockCache + tableIndexAndFilter + writeQueueCopies: what the engine allocated. */
+  /** The WAL writer's buffers: records framed but not yet written (64 KiB unless one huge batch waits). */
+  readonly walBuffers: number;
+  /** memtables + blockCache + tableIndexAndFilter + writeQueueCopies + walBuffers: what the engine allocated. */
   readonly total: number;
   /** Held by iterators and snapshot reads on older Versions. */
   readonly pinned: {
@@ -153,7 +155,8 @@ export function collectStats(core: DbCore, queue: { readonly queued: number; rea
       tableIndexAndFilter: tableCache.residentBytes,
       writeQueue: queue.queued,
       writeQueueCopies: queue.copies,
-      total: memtableBytes + bc.usage + tableCache.residentBytes + queue.copies,
+      walBuffers: core.walBufferBytes,
+      total: memtableBytes + bc.usage + tableCache.residentBytes + queue.copies + core.walBufferBytes,
       pinned: { versions: core.versions.liveVersionCount - 1, obsoleteTables: obsolete.files, obsoleteTableBytes: obsolete.bytes },
     },
     writeStall: core.stallState(),

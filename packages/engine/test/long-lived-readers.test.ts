@@ -64,7 +64,9 @@ describe('long-lived readers', () => {
     await db.flush();
     for (let i = 0; i < 2000; i += 3) db.getSync(`k${String(i).padStart(5, '0')}`);
     const m = db.stats().memory;
-    expect(m.total).toBe(m.memtables + m.blockCache + m.tableIndexAndFilter + m.writeQueueCopies);
+    expect(m.total).toBe(m.memtables + m.blockCache + m.tableIndexAndFilter + m.writeQueueCopies + m.walBuffers);
+    expect(m.walBuffers).toBeGreaterThan(0);
+    expect(m.walBuffers).toBeLessThanOrEqual(68 * 1024); // 64 KiB staging + 4 KiB scratch: no huge batch waits
     expect(m.blockCache).toBeLessThanOrEqual(64 * 1024);
     expect(m.tableIndexAndFilter).toBeGreaterThan(0);
     expect(m.tableIndexAndFilter).toBeLessThanOrEqual(16 * 1024);

@@ -22,6 +22,11 @@ export class StagingBuffer {
     this.#shrinkAbove = Math.max(shrinkAbove, INITIAL_CAPACITY);
   }
 
+  /** Bytes the buffer occupies (staged or not): 64 KiB, more only while one huge batch waits. */
+  get capacity(): number {
+    return this.#buf.length;
+  }
+
   /** Logical end of the staged bytes. */
   get end(): number {
     return this.#end;

@@ -140,6 +140,11 @@ export class WalWriter {
     return this.#bytesWritten;
   }
 
+  /** Bytes of the writer's buffers (records framed but not yet written, and encoding scratch). */
+  get bufferBytes(): number {
+    return this.#staging.capacity + this.#scratch.length;
+  }
+
   /** The last LSN accepted by `append` (firstLsn - 1 before the first). */
   get lastLsn(): number {
     return this.#acceptedLsn;

@@ -292,6 +292,11 @@ export class DbCore {
     return this.log?.bytesWritten ?? 0;
   }
 
+  /** Bytes of the WAL writer's buffers (0 when read-only). */
+  get walBufferBytes(): number {
+    return this.log?.bufferBytes ?? 0;
+  }
+
   /** Segment the next append goes to. */
   get walSegment(): number {
     return this.segment;
