@@ -29,6 +29,10 @@ interface Sample {
   readonly upTo: number;
   readonly rate: number;
   readonly rssMB: number;
+  /** What the engine accounts for itself (stats().memory.total); undefined for classic-level. */
+  readonly engineMB: number | undefined;
+  /** Compaction backlog (RocksDB's estimated pending compaction bytes). */
+  readonly pendingMB: number | undefined;
   readonly fds: number;
   readonly levels: string;
   readonly writeAmp: number | undefined;
@@ -39,7 +43,13 @@ interface Report {
   readonly n: number;
   readonly fill: readonly Sample[];
   readonly fillRate: number;
+  /** RSS of the process with the database open and empty: node, tsx and the engine's code. */
+  readonly openRssMB: number;
   readonly peakFillRssMB: number;
+  /** process.memoryUsage() at the sample of the peak, MB. */
+  readonly peakFill: { readonly heapUsed: number; readonly heapTotal: number; readonly external: number; readonly arrayBuffers: number };
+  /** Highest engine-accounted memory seen during the fill, MB. */
+  readonly peakEngineMB: number | undefined;
   readonly getRate: number;
   readonly getPeakRssMB: number;
   readonly scanRate: number;
@@ -52,6 +62,7 @@ interface Report {
 
 const fdCount = (): number => readdirSync('/proc/self/fd').length;
 const rssMB = (): number => process.memoryUsage.rss() / 2 ** 20;
+const MiB = 2 ** 20;
 function diskBytes(dir: string): number {
   let n = 0;
   for (const f of readdirSync(dir)) n += statSync(join(dir, f)).size;
@@ -62,7 +73,7 @@ interface Subject {
   batch(keys: Buffer[], values: Buffer[]): Promise<void>;
   get(k: Buffer): Promise<unknown>;
   scan(): Promise<number>;
-  describe(): { levels: string; writeAmp?: number; stallS?: number };
+  describe(): { levels: string; writeAmp?: number; stallS?: number; engineMB?: number; pendingMB?: number };
   settle(): Promise<void>;
   close(): Promise<void>;
   readonly budgetMB?: number;
@@ -94,6 +105,8 @@ async function open(engine: string, dir: string): Promise<Subject> {
           levels: s.levels.map((l) => l.files).join('/'),
           writeAmp: s.writeAmplification,
           stallS: s.counters.stallMs / 1000,
+          engineMB: s.memory.total / MiB,
+          pendingMB: (s.compaction?.pendingCompactionBytes ?? 0) / MiB,
         };
       },
       async settle() {
@@ -135,7 +148,10 @@ async function runOne(engine: string): Promise<Report> {
     const db = await open(engine, dir);
     const order = shuffled(N, 42);
     const fill: Sample[] = [];
-    let peak = rssMB();
+    const openRssMB = rssMB();
+    let peak = openRssMB;
+    let peakFill = process.memoryUsage();
+    let peakEngineMB: number | undefined;
     let maxFds = fdCount();
     const tenth = Math.ceil(N / SAMPLES);
     const t0 = performance.now();
@@ -154,7 +170,13 @@ async function runOne(engine: string): Promise<Report> {
       await db.batch(keys, values);
       const done = Math.min(N, i + BATCH);
       if (done % 16_000 === 0 || done === N) {
-        peak = Math.max(peak, rssMB());
+        const m = process.memoryUsage();
+        if (m.rss / MiB > peak) {
+          peak = m.rss / MiB;
+          peakFill = m;
+        }
+        const e = db.describe().engineMB;
+        if (e !== undefined) peakEngineMB = Math.max(peakEngineMB ?? 0, e);
         maxFds = Math.max(maxFds, fdCount());
       }
       if (done - sampleStart >= tenth || done === N) {
@@ -164,6 +186,8 @@ async function runOne(engine: string): Promise<Report> {
           upTo: done,
           rate: (done - sampleStart) / ((now - tSample) / 1000),
           rssMB: rssMB(),
+          engineMB: d.engineMB,
+          pendingMB: d.pendingMB,
           fds: fdCount(),
           levels: d.levels,
           writeAmp: d.writeAmp,
@@ -203,7 +227,10 @@ async function runOne(engine: string): Promise<Report> {
       n: N,
       fill,
       fillRate,
+      openRssMB,
       peakFillRssMB,
+      peakFill: { heapUsed: peakFill.heapUsed / MiB, heapTotal: peakFill.heapTotal / MiB, external: peakFill.external / MiB, arrayBuffers: peakFill.arrayBuffers / MiB },
+      peakEngineMB,
       getRate,
       getPeakRssMB: getPeak,
       scanRate,
@@ -260,10 +287,12 @@ if (process.env.BENCH_SCALE_ONE !== undefined) {
   console.log(`fillrandom of ${k(N)} keys (${KEY_SIZE} B / ${VALUE_SIZE} B, batches of ${BATCH}), default options; load average at start: ${load}, at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
   for (const r of reports) {
     console.log(`### ${r.engine}\n`);
-    console.log('| keys written | keys/s in this tenth | RSS MB | descriptors | tables per level | write amp | stall s |');
-    console.log('|---:|---:|---:|---:|---|---:|---:|');
+    console.log('| keys written | keys/s in this tenth | RSS MB | engine MB | descriptors | tables per level | compaction backlog MB | write amp | stall s |');
+    console.log('|---:|---:|---:|---:|---:|---|---:|---:|---:|');
     for (const f of r.fill) {
-      console.log(`| ${k(f.upTo)} | ${k(f.rate)} | ${mb(f.rssMB)} | ${f.fds} | ${f.levels || '–'} | ${f.writeAmp?.toFixed(2) ?? '–'} | ${f.stallS?.toFixed(1) ?? '–'} |`);
+      console.log(
+        `| ${k(f.upTo)} | ${k(f.rate)} | ${mb(f.rssMB)} | ${f.engineMB === undefined ? '–' : mb(f.engineMB)} | ${f.fds} | ${f.levels || '–'} | ${f.pendingMB === undefined ? '–' : mb(f.pendingMB)} | ${f.writeAmp?.toFixed(2) ?? '–'} | ${f.stallS?.toFixed(1) ?? '–'} |`,
+      );
     }
     console.log('');
   }
@@ -274,7 +303,11 @@ if (process.env.BENCH_SCALE_ONE !== undefined) {
   };
   row('fill keys/s (whole)', (r) => k(r.fillRate));
   row('last tenth / first tenth', (r) => (r.fill.at(-1)!.rate / r.fill[0]!.rate).toFixed(2));
+  row('write stall time / fill time, s', (r) => `${r.fill.at(-1)!.stallS?.toFixed(0) ?? '–'} / ${(r.n / r.fillRate).toFixed(0)}`);
+  row('RSS with the database open and empty, MB', (r) => mb(r.openRssMB));
   row('peak RSS during fill, MB', (r) => mb(r.peakFillRssMB));
+  row('… of it V8 heap used / heap total / ArrayBuffers, MB', (r) => `${mb(r.peakFill.heapUsed)} / ${mb(r.peakFill.heapTotal)} / ${mb(r.peakFill.arrayBuffers)}`);
+  row('most engine-accounted memory during fill (stats().memory.total), MB', (r) => (r.peakEngineMB === undefined ? '–' : mb(r.peakEngineMB)));
   row(`random await get, ${k(GETS)}, ops/s`, (r) => k(r.getRate));
   row('peak RSS during gets, MB', (r) => mb(r.getPeakRssMB));
   row('full scan, entries/s', (r) => k(r.scanRate));
