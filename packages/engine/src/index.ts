@@ -4,6 +4,7 @@
  */
 export { Database, type IteratorOptions, type ReadOptions } from './db/database.js';
 export type { RecoveryInfo } from './db/open.js';
+export type { CatchUpResult } from './db/follower.js';
 export type { CheckpointReport } from './db/checkpoint.js';
 export type { DestroyReport } from './db/destroy.js';
 export type { LostFile, RepairReport, RepairedTable } from './db/repair.js';

@@ -14,10 +14,16 @@ export interface DatabaseOptions {
   /**
    * Open for reading only (default false): no lock is taken and nothing in the directory is
    * created, written, renamed or deleted — the WAL is replayed into memory only. Works while
-   * another process has the database open for writing (it sees the state at open). Writes,
+   * another process has the database open for writing: it sees one consistent point of it, the
+   * one at open until `db.catchUp()` (db/follower.ts). Writes,
    * flush and compact are refused with READ_ONLY. createIfMissing and errorIfExists must not be set.
    */
   readonly readOnly?: boolean;
+  /**
+   * With readOnly: catch up with the writer every this many milliseconds (default 0: only when
+   * `db.catchUp()` is called). The timer does not keep the process alive; close stops it.
+   */
+  readonly followInterval?: number;
   /** Create the directory and an empty database when none exists (default true). */
   readonly createIfMissing?: boolean;
   /** Fail with EXISTS when a database already exists (default false). */
@@ -114,6 +120,8 @@ export const NON_TABLE_FILES = 10;
 
 export interface ResolvedOptions {
   readonly readOnly: boolean;
+  /** Milliseconds between a follower's catch-ups; 0: none (db/follower.ts). */
+  readonly followInterval: number;
   readonly createIfMissing: boolean;
   readonly errorIfExists: boolean;
   readonly memtableSize: number;
@@ -151,6 +159,7 @@ export interface ResolvedOptions {
  */
 export const DATABASE_OPTION_NAMES = [
   'readOnly',
+  'followInterval',
   'createIfMissing',
   'errorIfExists',
   'memtableSize',
@@ -265,11 +274,14 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
   const numLevels = int('numLevels', opts.numLevels, 7, 2, 20);
   const l0StopWritesTrigger = int('l0StopWritesTrigger', opts.l0StopWritesTrigger, Math.max(12, l0SlowdownWritesTrigger + 4), 1, 10_000);
   const readOnly = bool('readOnly', opts.readOnly, false);
+  const followInterval = int('followInterval', opts.followInterval, 0, 0, 2 ** 31 - 1);
+  if (followInterval > 0 && !readOnly) throw new StrataError('INVALID_ARGUMENT', 'option followInterval needs readOnly: true (a follower reads what another process writes)');
   if (readOnly && (opts.createIfMissing === true || opts.errorIfExists === true)) {
     throw new StrataError('INVALID_ARGUMENT', `option ${opts.createIfMissing === true ? 'createIfMissing' : 'errorIfExists'} cannot be combined with readOnly: a read-only open creates nothing`);
   }
   return {
     readOnly,
+    followInterval,
     createIfMissing: !readOnly && bool('createIfMissing', opts.createIfMissing, true),
     errorIfExists: bool('errorIfExists', opts.errorIfExists, false),
     memtableSize: int('memtableSize', opts.memtableSize, 4 * 1024 * 1024, 1024, 2 ** 31),

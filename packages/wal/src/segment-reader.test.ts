@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { RecoveryMode } from './replay.js';
-import { readSegmentFile } from './segment-reader.js';
+import { readSegmentFile, readSegmentFrom, type SegmentItem } from './segment-reader.js';
 import { segmentFileName } from './segment-directory.js';
 import { DIR, UUID, expectBatches, memoryFs, replayAll, someOps, writeLog } from './test-support/fixtures.js';
 
@@ -34,6 +34,36 @@ describe('readSegmentFile', () => {
     const bad = readSegmentFile(path(2), fs);
     expect(bad.header).toEqual({ error: expect.stringContaining('bad magic') });
     expect(bad.items).toEqual([]);
+  });
+});
+
+describe('readSegmentFrom', () => {
+  it('read piece by piece while the segment grows (records across 32 KiB blocks), it yields exactly what readSegmentFile does', async () => {
+    const fs = memoryFs();
+    const ops = Array.from({ length: 40 }, (_, i) => someOps(1 + (i % 3), 1 + ((i * 997) % 5000)));
+    await writeLog(fs, [ops]);
+    const whole = Buffer.from(fs.readFileSync(path(1)));
+    const all = readSegmentFile(path(1), fs).items;
+    expect(whole.length).toBeGreaterThan(3 * 32 * 1024);
+    // Cut the file at growing lengths, as a reader racing the writer sees it.
+    const got: SegmentItem[] = [];
+    let from = 0;
+    for (let cut = 100; ; cut = Math.min(whole.length, cut + 7919)) {
+      fs.writeFileDurably(path(1), whole.subarray(0, cut));
+      const r = readSegmentFrom(path(1), from, fs);
+      expect(r.header).toEqual({ uuid: UUID, segment: 1, firstLsn: 1 });
+      for (const item of r.items) {
+        if (item.kind === 'damage') {
+          // Only an append in progress: the rest of the file, no intact record behind it.
+          expect(item.end).toBe(cut);
+          break;
+        }
+        got.push(item);
+        from = item.end;
+      }
+      if (cut === whole.length) break;
+    }
+    expect(got).toEqual(all);
   });
 });
 

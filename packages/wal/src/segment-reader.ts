@@ -7,9 +7,9 @@
  */
 import { MalformedBatch, decodeBatch, type BatchOp } from './batch.js';
 import { ioError } from '@strata-db/errors';
-import { nodeFileSystem } from '@strata-db/vfs';
+import { nodeFileSystem, type FileSystem } from '@strata-db/vfs';
 import type { WalFileSystem } from './file-system.js';
-import { readSegmentRecords } from './log-format.js';
+import { BLOCK_SIZE, readSegmentRecords } from './log-format.js';
 import { SEGMENT_HEADER_SIZE, decodeSegmentHeader, formatUuid } from './segment-header.js';
 
 export type SegmentItem =
@@ -40,19 +40,70 @@ export function readSegmentFile(file: string, fs: WalFileSystem = nodeFileSystem
   } catch (err) {
     return { file, size: data.length, header: { error: (err as Error).message }, items: [] };
   }
+  return { file, size: data.length, header, items: itemsOf(data, SEGMENT_HEADER_SIZE, 0) };
+}
+
+
+/**
+ * The items of a segment from byte `from` on — the `end` of the last record read before — for a
+ * reader that follows a segment another process keeps appending to (the engine's follower). Only
+ * the header and the blocks from the one holding `from` are read. An append in progress shows as
+ * damage at the end (with no intact record after it): the caller reads from its offset again later.
+ */
+export function readSegmentFrom(file: string, from: number, fs: Pick<FileSystem, 'openSync' | 'closeSync' | 'readSync' | 'fstatSync'> = nodeFileSystem): SegmentContents {
+  let fd: number;
+  try {
+    fd = fs.openSync(file, 'r');
+  } catch (err) {
+    throw ioError(file, undefined, 'opening a WAL segment', err);
+  }
+  try {
+    const size = fs.fstatSync(fd).size;
+    let header: SegmentContents['header'];
+    try {
+      const h = decodeSegmentHeader(readAt(fs, fd, 0, Math.min(size, SEGMENT_HEADER_SIZE)), file);
+      header = { uuid: formatUuid(h.uuid), segment: h.segment, firstLsn: h.firstLsn };
+    } catch (err) {
+      return { file, size, header: { error: (err as Error).message }, items: [] };
+    }
+    const start = Math.max(from, SEGMENT_HEADER_SIZE);
+    // Record framing restarts at each block boundary: parse from the start of `start`'s block.
+    const base = start - (start % BLOCK_SIZE);
+    const data = readAt(fs, fd, base, Math.max(0, size - base));
+    return { file, size, header, items: itemsOf(data, start - base, base) };
+  } catch (err) {
+    throw ioError(file, undefined, 'reading a WAL segment', err);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readAt(fs: Pick<FileSystem, 'readSync'>, fd: number, position: number, length: number): Uint8Array {
+  const buf = new Uint8Array(length);
+  let got = 0;
+  while (got < length) {
+    const n = fs.readSync(fd, buf, got, length - got, position + got);
+    if (n <= 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
+}
+
+/** The records and damaged ranges of `data` (a segment's bytes from file offset `base`) from `start` on. */
+function itemsOf(data: Uint8Array, start: number, base: number): SegmentItem[] {
   const items: SegmentItem[] = [];
-  for (const event of readSegmentRecords(data, SEGMENT_HEADER_SIZE)) {
+  for (const event of readSegmentRecords(data, start)) {
     if (event.kind === 'damage') {
-      items.push({ kind: 'damage', offset: event.offset, end: event.end, reason: event.reason });
+      items.push({ kind: 'damage', offset: base + event.offset, end: base + event.end, reason: event.reason });
       continue;
     }
     try {
       const batch = decodeBatch(event.payload);
-      items.push({ kind: 'batch', offset: event.offset, end: event.end, firstLsn: batch.firstLsn, ops: batch.ops });
+      items.push({ kind: 'batch', offset: base + event.offset, end: base + event.end, firstLsn: batch.firstLsn, ops: batch.ops });
     } catch (err) {
       if (!(err instanceof MalformedBatch)) throw err;
-      items.push({ kind: 'damage', offset: event.offset, end: event.end, reason: `record passed its checksum but is malformed: ${err.message}` });
+      items.push({ kind: 'damage', offset: base + event.offset, end: base + event.end, reason: `record passed its checksum but is malformed: ${err.message}` });
     }
   }
-  return { file, size: data.length, header, items };
+  return items;
 }

@@ -21,7 +21,7 @@
  * The flush loop and the compactor are plugged in at construction (open.ts passes their
  * factories): they depend on the core, the core only on their interfaces — no import cycle.
  */
-import { StrataAssertionError } from '@strata-db/errors';
+import { StrataAssertionError, invariant } from '@strata-db/errors';
 import { Memtable, type FrozenMemtable } from '@strata-db/memtable';
 import type { WalWriter } from '@strata-db/wal';
 import type { CompactionStats } from '../compaction/compaction-stats.js';
@@ -346,6 +346,21 @@ export class DbCore {
     );
     this.frozen.unshift({ mem, nextLogNumber: expected, rotated });
     this.flusher.schedule();
+  }
+
+  /**
+   * A follower's catch-up (db/follower.ts), in the same synchronous step as its
+   * VersionSet.installFollowed: the memtables replayed from the WAL segments the current Version
+   * does not cover (`frozen` newest first) and the sequence number up to which all is readable.
+   */
+  installFollowed(active: Memtable, frozen: readonly FrozenMemtable[], visible: number, segment: number): void {
+    invariant(this.log === undefined, 'only a read-only database follows a writer');
+    this.active = active;
+    this.frozen.splice(0, this.frozen.length, ...frozen.map((mem) => ({ mem, nextLogNumber: segment, rotated: Promise.resolve() })));
+    this.segment = segment;
+    if (visible > this.visible) this.visible = visible;
+    if (visible > this.versions.lastSequence) this.versions.lastSequence = visible;
+    this.view = undefined;
   }
 
   /** Flush, in the same synchronous step as the install of the Version holding `entry`'s table. */

@@ -24,6 +24,7 @@ import { verifyFiles, type VerifyOptions, type VerifyReport } from '../verify.js
 import { createCheckpoint, type CheckpointReport } from './checkpoint.js';
 import type { DbCore } from './core.js';
 import { destroyDatabase, type DestroyReport } from './destroy.js';
+import type { CatchUpResult, Follower } from './follower.js';
 import { openReadOnly } from './open-read-only.js';
 import { openCore, type RecoveryInfo } from './open.js';
 import { repairDatabase, type RepairReport } from './repair.js';
@@ -52,6 +53,8 @@ const ITERATOR_OPTION_NAMES = ['gt', 'gte', 'lt', 'lte', 'reverse', 'limit', 'sn
 export class Database {
   private readonly writer: WritePath;
   private closing: Promise<void> | undefined;
+  /** A follower's explicit snapshots and the compaction epoch each was taken in (db/follower.ts). */
+  private readonly snapshotEpochs = new WeakMap<Snapshot, number>();
 
   private constructor(
     /** The database directory. */
@@ -59,6 +62,8 @@ export class Database {
     private readonly core: DbCore,
     /** What recovery found and did at open. */
     readonly recovery: RecoveryInfo,
+    /** A read-only database's follower: catchUp() and followInterval (db/follower.ts). */
+    private readonly follower: Follower | undefined,
   ) {
     this.writer = new WritePath(core);
   }
@@ -72,8 +77,12 @@ export class Database {
     const opts = resolveOptions(options);
     try {
       // A read-only open (db/open-read-only.ts) takes no lock and writes nothing.
-      const { core, recovery } = await (opts.readOnly ? openReadOnly(path, opts) : openCore(path, opts));
-      return new Database(path, core, recovery);
+      if (opts.readOnly) {
+        const { core, recovery, follower } = await openReadOnly(path, opts);
+        return new Database(path, core, recovery, follower);
+      }
+      const { core, recovery } = await openCore(path, opts);
+      return new Database(path, core, recovery, undefined);
     } catch (err) {
       throw toStrataError(err, `cannot open the database at ${path}`, path);
     }
@@ -198,7 +207,7 @@ export class Database {
       const v = getFromView(this.core.readView(), this.core.tables, k, seq, c);
       return v === undefined ? undefined : copyOf(v);
     } catch (err) {
-      throw toStrataError(err, 'get failed');
+      throw this.follower?.explainMissingTable(err) ?? toStrataError(err, 'get failed');
     }
   }
 
@@ -234,13 +243,42 @@ export class Database {
   private snapshotSeqOf(snapshot: unknown): number {
     if (snapshot === undefined) return this.core.visibleSequence;
     if (!(snapshot instanceof Snapshot)) throw new StrataError('INVALID_ARGUMENT', 'option snapshot must come from db.snapshot()');
-    return snapshot.check(this);
+    const seq = snapshot.check(this);
+    if (this.follower !== undefined && (this.snapshotEpochs.get(snapshot) ?? 0) < this.follower.compactionEpoch) {
+      throw new StrataError(
+        'INVALID_ARGUMENT',
+        "the snapshot was taken before a catchUp() that installed the writer's compaction, which keeps only the versions the writer's snapshots need; take a new snapshot",
+      );
+    }
+    return seq;
   }
 
   /** Pins the current state: reads given `{ snapshot }` see exactly the writes up to now. */
   snapshot(): Snapshot {
     this.core.checkOpen();
-    return new Snapshot(this.core.visibleSequence, this.core.snapshots, this);
+    const s = new Snapshot(this.core.visibleSequence, this.core.snapshots, this);
+    if (this.follower !== undefined) this.snapshotEpochs.set(s, this.follower.compactionEpoch);
+    return s;
+  }
+
+  /**
+   * A read-only database: reads what the writer (another process, or another Database in this
+   * one) did since the open or the last catch-up — new manifest edits and the WAL's new records —
+   * and makes it visible in one step, at a prefix of the writer's sequence: every write it
+   * acknowledged before the call, and nothing it never wrote (db/follower.ts; RocksDB's
+   * TryCatchUpWithPrimary). Concurrent calls share one catch-up. INVALID_ARGUMENT on a database
+   * opened for writing (it is always current).
+   */
+  async catchUp(): Promise<CatchUpResult> {
+    this.core.checkOpen();
+    if (this.follower === undefined) {
+      throw new StrataError('INVALID_ARGUMENT', 'catchUp() is for a database opened with readOnly: true; one opened for writing is always current');
+    }
+    try {
+      return await this.follower.catchUp();
+    } catch (err) {
+      throw toStrataError(err, `catching up with the writer of ${this.location} failed; the database still serves the state of the last catch-up`, this.location);
+    }
   }
 
   /**
@@ -425,6 +463,7 @@ export class Database {
 
   private async doClose(): Promise<void> {
     if (!this.core.beginClose()) return;
+    await this.follower?.stop();
     this.writer.abort(new StrataError('NOT_OPEN', 'the database was closed before this write could be logged; nothing of it was written'));
     await this.core.close();
   }

@@ -108,6 +108,41 @@ function validRecordAt(buf: Buffer, pos: number): boolean {
  */
 export function readManifest(fs: FileSystem, path: string): ManifestContents {
   const buf = Buffer.from(fs.readFileSync(path));
+  checkHeader(buf, path);
+  return readRecords(buf.subarray(MANIFEST_HEADER_SIZE), MANIFEST_HEADER_SIZE, path);
+}
+
+/**
+ * The edits of a manifest from byte `from` (the `validSize` of an earlier read) to its end: what
+ * a follower (db/follower.ts) reads of a manifest the writer keeps appending to. Reads only the
+ * header and the new bytes. An incomplete last record is what an append in progress looks like
+ * too: it is left for the next read (`validSize` stops before it).
+ */
+export function readManifestFrom(fs: FileSystem, path: string, from: number): ManifestContents {
+  const fd = fs.openSync(path, 'r');
+  try {
+    const size = fs.fstatSync(fd).size;
+    const header = readAt(fs, fd, 0, Math.min(size, MANIFEST_HEADER_SIZE));
+    checkHeader(header, path);
+    const start = Math.max(from, MANIFEST_HEADER_SIZE);
+    return readRecords(readAt(fs, fd, start, Math.max(0, size - start)), start, path);
+  } finally {
+    fs.closeSync(fd);
+  }
+}
+
+function readAt(fs: FileSystem, fd: number, position: number, length: number): Buffer {
+  const buf = Buffer.alloc(length);
+  let got = 0;
+  while (got < length) {
+    const n = fs.readSync(fd, buf, got, length - got, position + got);
+    if (n <= 0) break;
+    got += n;
+  }
+  return buf.subarray(0, got);
+}
+
+function checkHeader(buf: Buffer, path: string): void {
   if (buf.length < MANIFEST_HEADER_SIZE || !buf.subarray(0, 8).equals(MANIFEST_MAGIC)) {
     throw new StrataError('CORRUPTION', `${path} is not a Strata manifest (bad magic); restore the database from a backup`, { file: path, offset: 0 });
   }
@@ -115,12 +150,16 @@ export function readManifest(fs: FileSystem, path: string): ManifestContents {
   if (version !== MANIFEST_VERSION) {
     throw new StrataError('CORRUPTION', `${path} has manifest format ${version}; this build reads format ${MANIFEST_VERSION}`, { file: path, offset: 8 });
   }
+}
+
+/** The records of `buf`, the manifest's bytes from file offset `base` on (see readManifest). */
+function readRecords(buf: Buffer, base: number, path: string): ManifestContents {
   const edits: VersionEdit[] = [];
   const offsets: number[] = [];
-  let pos = MANIFEST_HEADER_SIZE;
+  let pos = 0;
   while (pos < buf.length) {
     const bad = (why: string): never => {
-      throw new StrataError('CORRUPTION', `${path}: ${why} at offset ${pos}; the manifest is damaged, restore the database from a backup`, { file: path, offset: pos });
+      throw new StrataError('CORRUPTION', `${path}: ${why} at offset ${base + pos}; the manifest is damaged, restore the database from a backup`, { file: path, offset: base + pos });
     };
     if (!validRecordAt(buf, pos)) {
       for (let q = pos + 1; q + RECORD_HEADER_SIZE <= buf.length; q++) {
@@ -131,13 +170,13 @@ export function readManifest(fs: FileSystem, path: string): ManifestContents {
     const end = pos + RECORD_HEADER_SIZE + buf.readUInt32LE(pos + 4);
     try {
       edits.push(decodeEdit(buf.subarray(pos + RECORD_HEADER_SIZE, end)));
-      offsets.push(pos);
+      offsets.push(base + pos);
     } catch (err) {
       bad(`malformed edit (${(err as Error).message})`);
     }
     pos = end;
   }
-  return { edits, offsets, validSize: pos };
+  return { edits, offsets, validSize: base + pos };
 }
 
 export function readCurrent(fs: FileSystem, dir: string): { name: string; number: number } {

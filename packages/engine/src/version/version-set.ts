@@ -43,6 +43,46 @@ export interface VersionSetOptions {
   readonly onFileDeleted?: (fileNumber: number) => void;
   /** table-deleted events and survived failures (default: dropped). */
   readonly events?: EventSink;
+  /**
+   * Whether a table no live Version lists any more is deleted (default true). False for a
+   * read-only database (db/follower.ts): the writer owns the files; such a table is only
+   * closed (`onFileDeleted`).
+   */
+  readonly deletesObsoleteFiles?: boolean;
+}
+
+/** What a manifest's edits describe: what `load` rebuilds and a follower (db/follower.ts) keeps up to date. */
+export interface ManifestState {
+  readonly levels: readonly (readonly FileMetadata[])[];
+  readonly logNumber: number;
+  readonly nextFileNumber: number;
+  readonly lastSequence: number;
+  /** The database UUID of the manifest's first record, if it had one. */
+  readonly dbId: string | undefined;
+}
+
+export function emptyManifestState(numLevels: number): ManifestState {
+  return { levels: emptyLevels(numLevels), logNumber: 0, nextFileNumber: 2, lastSequence: 0, dbId: undefined };
+}
+
+/**
+ * `state` with `edits` (read from the manifest at `path`) applied; `state` is not changed.
+ * CORRUPTION for an edit that does not apply (a file deleted that the level does not hold,
+ * overlap in L1+).
+ */
+export function applyManifestEdits(state: ManifestState, edits: readonly VersionEdit[], numLevels: number, path: string): ManifestState {
+  let levels = state.levels.map((l) => [...l]);
+  let { logNumber, nextFileNumber, lastSequence, dbId } = state;
+  for (const e of edits) {
+    if (e.dbId !== undefined) dbId = e.dbId;
+    if (e.logNumber !== undefined) logNumber = e.logNumber;
+    if (e.nextFileNumber !== undefined) nextFileNumber = e.nextFileNumber;
+    if (e.lastSequence !== undefined) lastSequence = e.lastSequence;
+    levels = applyEdit(levels, e, numLevels, (why) => {
+      throw new StrataError('CORRUPTION', `${path}: an edit ${why}; restore the database from a backup`, { file: path });
+    });
+  }
+  return { levels, logNumber, nextFileNumber, lastSequence, dbId };
 }
 
 export class VersionSet {
@@ -138,17 +178,12 @@ export class VersionSet {
     if (edits.length === 0) {
       throw new StrataError('CORRUPTION', `${path} holds no version record; restore the database from a backup`, { file: path, offset: 0 });
     }
-    let levels = emptyLevels(this.opts.numLevels).map((l) => [...l]);
-    let sawDbId: string | undefined;
-    for (const e of edits) {
-      if (e.dbId !== undefined) sawDbId = e.dbId;
-      if (e.logNumber !== undefined) this.logNumber = e.logNumber;
-      if (e.nextFileNumber !== undefined) this.nextFile = e.nextFileNumber;
-      if (e.lastSequence !== undefined) this.lastSequence = e.lastSequence;
-      levels = applyEdit(levels, e, this.opts.numLevels, (why) => {
-        throw new StrataError('CORRUPTION', `${path}: an edit ${why}; restore the database from a backup`, { file: path });
-      });
-    }
+    const state = applyManifestEdits(emptyManifestState(this.opts.numLevels), edits, this.opts.numLevels, path);
+    this.logNumber = state.logNumber;
+    this.nextFile = state.nextFileNumber;
+    this.lastSequence = state.lastSequence;
+    const levels = state.levels;
+    const sawDbId = state.dbId;
     if (sawDbId !== undefined && sawDbId !== expectedDbId) {
       throw new StrataError('FOREIGN_FILE', `${path} belongs to database ${sawDbId}, but IDENTITY says ${expectedDbId}; the directory mixes two databases`, { file: path });
     }
@@ -173,6 +208,21 @@ export class VersionSet {
     for (const l of levels) for (const f of l) this.nextFile = Math.max(this.nextFile, f.fileNumber + 1);
     this.install(new Version(levels));
     this.loadedManifest = { fileNumber: cur.number, size: validSize };
+  }
+
+  /**
+   * A follower's catch-up (db/follower.ts): installs the Version of `state`, read from manifest
+   * `manifest` up to its byte `size`, as current. Nothing is written; the tables it no longer
+   * lists are closed once no reader holds them, never deleted (deletesObsoleteFiles is false).
+   */
+  installFollowed(state: ManifestState, manifest: { readonly fileNumber: number; readonly size: number }): Version {
+    this.logNumber = state.logNumber;
+    this.nextFile = Math.max(this.nextFile, state.nextFileNumber);
+    this.lastSequence = Math.max(this.lastSequence, state.lastSequence);
+    if (state.dbId !== undefined) this.dbId = state.dbId;
+    this.loadedManifest = manifest;
+    this.install(new Version(state.levels));
+    return this.currentVersion;
   }
 
   /**
@@ -286,7 +336,7 @@ export class VersionSet {
       }
       this.fileRefs.delete(file.fileNumber);
       this.opts.onFileDeleted?.(file.fileNumber);
-      this.deleteTable(file.fileNumber);
+      if (this.opts.deletesObsoleteFiles !== false) this.deleteTable(file.fileNumber);
     }
   }
 
