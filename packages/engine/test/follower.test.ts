@@ -13,82 +13,25 @@
  * writer deleted while the follower's descriptor was gone, snapshots across a compaction, the
  * option's validation, closing with a timer running.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Database, StrataError } from '../src/index.js';
-import { dec, errorCode, tempDir, writeBoth, type Model, type ModelWrite } from './helpers.js';
-import { typescriptChildArgs } from './support/typescript-child.js';
+import { dec, errorCode, writeBoth, type Model, type ModelWrite } from './helpers.js';
+import { perTestCleanup, startLineChild, type LineChild } from './support/line-child.js';
 
-let cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
+const { defer, fresh } = perTestCleanup('strata-follower-');
 
-function fresh(): string {
-  const { dir, cleanup } = tempDir('strata-follower-');
-  cleanups.push(cleanup);
-  return dir;
+function start(args: string[]): LineChild {
+  const c = startLineChild(join(import.meta.dirname, 'fixtures', 'follower-child.ts'), args);
+  defer(() => c.stop());
+  return c;
 }
 
-interface Child {
-  readonly child: ChildProcess;
-  readonly lines: string[];
-  waitFor(pred: (lines: string[]) => boolean, what: string): Promise<void>;
-  send(line: string): void;
-}
-
-function start(args: string[]): Child {
-  const child = spawn(process.execPath, typescriptChildArgs(join(import.meta.dirname, 'fixtures', 'follower-child.ts'), args), { stdio: ['pipe', 'pipe', 'inherit'] });
-  const lines: string[] = [];
-  let partial = '';
-  const waiters: (() => void)[] = [];
-  child.stdout.on('data', (d: Buffer) => {
-    const parts = (partial + d.toString()).split('\n');
-    partial = parts.pop()!;
-    lines.push(...parts);
-    for (const w of waiters.splice(0)) w();
-  });
-  child.on('exit', () => {
-    for (const w of waiters.splice(0)) w();
-  });
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null || child.signalCode !== null) {
-          resolve();
-          return;
-        }
-        child.once('exit', () => {
-          resolve();
-        });
-        child.stdin.end();
-      }),
-  );
-  return {
-    child,
-    lines,
-    waitFor: (pred, what) =>
-      new Promise((resolve, reject) => {
-        const check = (): void => {
-          if (pred(lines)) resolve();
-          else if (child.exitCode !== null) reject(new Error(`child ${args.join(' ')} exited (${child.exitCode}) while waiting for ${what}; last lines: ${lines.slice(-3).join(' | ')}`));
-          else waiters.push(check);
-        };
-        check();
-      }),
-    send: (line) => {
-      child.stdin.write(`${line}\n`);
-    },
-  };
-}
-
-const acked = (w: Child): number => w.lines.filter((l) => l.startsWith('ack ')).length;
+const acked = (w: LineChild): number => w.lines.filter((l) => l.startsWith('ack ')).length;
 
 /** The last observation line after `from` lines, once there is one. */
-async function observe(f: Child, command: 'catch' | 'look'): Promise<number> {
+async function observe(f: LineChild, command: 'catch' | 'look'): Promise<number> {
   const from = f.lines.length;
   f.send(command);
   await f.waitFor((l) => l.slice(from).some((x) => x.startsWith('obs ') || x.startsWith('bad ')), `an observation after ${command}`);
@@ -144,10 +87,10 @@ describe('follower in one process', () => {
   it('catchUp() sees new writes, flushes, compactions and manifest rollovers; nothing changes between catch-ups', async () => {
     const dir = fresh();
     const w = await Database.open(dir, { memtableSize: 4096, maxManifestFileSize: 1024, l0CompactionTrigger: 2 });
-    cleanups.push(() => w.close());
+    defer(() => w.close());
     await w.put('a', '1');
     const f = await Database.open(dir, { readOnly: true });
-    cleanups.push(() => f.close());
+    defer(() => f.close());
     expect(dec(await f.get('a'))).toBe('1');
     for (let i = 0; i < 500; i++) await w.put(`k${i}`, `v${i}`);
     expect(await f.get('k0')).toBeUndefined(); // until the next catch-up
@@ -172,11 +115,11 @@ describe('follower in one process', () => {
     let w = await Database.open(dir);
     await w.put('x', '1');
     const f = await Database.open(dir, { readOnly: true });
-    cleanups.push(() => f.close());
+    defer(() => f.close());
     await w.put('y', '2');
     await w.close();
     w = await Database.open(dir);
-    cleanups.push(() => w.close());
+    defer(() => w.close());
     await w.put('z', '3');
     await f.catchUp();
     expect([dec(await f.get('x')), dec(await f.get('y')), dec(await f.get('z'))]).toEqual(['1', '2', '3']);
@@ -185,14 +128,14 @@ describe('follower in one process', () => {
   it('a table the writer deleted after the follower let its descriptor go: NOT_FOUND saying to catch up, never other data; catchUp() mends it', async () => {
     const dir = fresh();
     const w = await Database.open(dir, { compression: 'none' });
-    cleanups.push(() => w.close());
+    defer(() => w.close());
     for (let i = 0; i < 200; i++) await w.put(`a${String(i).padStart(3, '0')}`, 'x'.repeat(100));
     await w.flush();
     for (let i = 0; i < 200; i++) await w.put(`b${String(i).padStart(3, '0')}`, 'y'.repeat(100));
     await w.flush();
     // One table descriptor: opening the second table closed the first one's.
     const f = await Database.open(dir, { readOnly: true, maxOpenFiles: 11, blockCacheSize: 0 });
-    cleanups.push(() => f.close());
+    defer(() => f.close());
     await w.compact(); // both tables deleted
     // The table whose descriptor is still open reads as before; the other one cannot be read.
     const outcomes = await Promise.all(
@@ -216,11 +159,11 @@ describe('follower in one process', () => {
   it('an explicit snapshot works until a catch-up installs a compaction, then is refused; iterators keep their view', async () => {
     const dir = fresh();
     const w = await Database.open(dir);
-    cleanups.push(() => w.close());
+    defer(() => w.close());
     await w.put('k', 'old');
     await w.flush();
     const f = await Database.open(dir, { readOnly: true });
-    cleanups.push(() => f.close());
+    defer(() => f.close());
     const snap = f.snapshot();
     const it = f.iterator();
     await w.put('k', 'new');
@@ -241,7 +184,7 @@ describe('follower in one process', () => {
   it('followInterval catches up on its own (and stops at close); it needs readOnly; catchUp() on a writer is INVALID_ARGUMENT', async () => {
     const dir = fresh();
     const w = await Database.open(dir);
-    cleanups.push(() => w.close());
+    defer(() => w.close());
     expect(await errorCode(Database.open(dir, { followInterval: 10 }))).toBe('INVALID_ARGUMENT');
     expect(await errorCode(Database.open(dir, { readOnly: true, followInterval: -1 }))).toBe('INVALID_ARGUMENT');
     expect(await errorCode(w.catchUp())).toBe('INVALID_ARGUMENT');

@@ -3,25 +3,15 @@
  * holding the database open (and its lock), while that writer is idle and while it writes,
  * flushes and compacts; changes nothing in the directory; refuses writes with READ_ONLY.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync, statSync, writeFileSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Database } from '../src/index.js';
-import { dec, errorCode, tempDir, writeBoth, type Model, type ModelWrite } from './helpers.js';
+import { dec, errorCode, writeBoth, type Model, type ModelWrite } from './helpers.js';
+import { perTestCleanup, startLineChild, type LineChild } from './support/line-child.js';
 
-let cleanups: (() => void | Promise<void>)[] = [];
-afterEach(async () => {
-  for (const c of cleanups.reverse()) await c();
-  cleanups = [];
-});
-
-function fresh(): string {
-  const { dir, cleanup } = tempDir('strata-readonly-');
-  cleanups.push(cleanup);
-  return dir;
-}
+const { defer, fresh } = perTestCleanup('strata-readonly-');
 
 /** Every file's name, size, mode and mtime (ns): what "nothing in the directory changes" means. */
 function snapshotDir(dir: string): string[] {
@@ -35,37 +25,10 @@ function snapshotDir(dir: string): string[] {
 
 const code = async (p: Promise<unknown>): Promise<string> => (await errorCode(p)) ?? 'ok';
 
-function startWriter(dir: string, count: number): { child: ChildProcess; lines: string[]; waitFor: (pred: (l: string[]) => boolean) => Promise<void> } {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(import.meta.dirname, 'fixtures', 'held-writer.ts'), dir, String(count)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  const lines: string[] = [];
-  let partial = '';
-  const waiters: (() => void)[] = [];
-  child.stdout.on('data', (d: Buffer) => {
-    const parts = (partial + d.toString()).split('\n');
-    partial = parts.pop()!;
-    lines.push(...parts);
-    for (const w of waiters.splice(0)) w();
-  });
-  cleanups.push(
-    () =>
-      new Promise<void>((resolve) => {
-        if (child.exitCode !== null) { resolve(); return; }
-        child.once('exit', () => { resolve(); });
-        child.stdin.end();
-      }),
-  );
-  const waitFor = (pred: (l: string[]) => boolean): Promise<void> =>
-    new Promise((resolve, reject) => {
-      const check = (): void => {
-        if (pred(lines)) resolve();
-        else if (child.exitCode !== null) reject(new Error(`writer exited with ${child.exitCode}`));
-        else waiters.push(check);
-      };
-      check();
-    });
-  return { child, lines, waitFor };
+function startWriter(dir: string, count: number): LineChild {
+  const w = startLineChild(join(import.meta.dirname, 'fixtures', 'held-writer.ts'), [dir, String(count)]);
+  defer(() => w.stop());
+  return w;
 }
 
 describe('read-only open', () => {
@@ -107,7 +70,7 @@ describe('read-only open', () => {
     const dir = fresh();
     const w = startWriter(dir, 10);
     await w.waitFor((l) => l.includes('ready'));
-    w.child.stdin!.write('write\n');
+    w.send('write');
     const acked = (): number => w.lines.filter((l) => l.startsWith('ack ')).length;
     let opens = 0;
     while (opens < 8) {

@@ -4,4 +4,5 @@
 export { crossesThreads, NODE_FS_MARK, type FileSystem, type OpenFlags } from './file-system.js';
 export { nodeFileSystem } from './node-file-system.js';
 export { closeQuietly, writeAll } from './write-all.js';
+export { readAt } from './read-at.js';
 export { ERRNO, type ErrnoCode, type FileSystemError, fsError, isFsError } from './fs-error.js';

@@ -7,7 +7,7 @@
  */
 import { MalformedBatch, decodeBatch, type BatchOp } from './batch.js';
 import { ioError } from '@strata-db/errors';
-import { nodeFileSystem, type FileSystem } from '@strata-db/vfs';
+import { nodeFileSystem, readAt, type FileSystem } from '@strata-db/vfs';
 import type { WalFileSystem } from './file-system.js';
 import { BLOCK_SIZE, readSegmentRecords } from './log-format.js';
 import { SEGMENT_HEADER_SIZE, decodeSegmentHeader, formatUuid } from './segment-header.js';
@@ -76,17 +76,6 @@ export function readSegmentFrom(file: string, from: number, fs: Pick<FileSystem,
   } finally {
     fs.closeSync(fd);
   }
-}
-
-function readAt(fs: Pick<FileSystem, 'readSync'>, fd: number, position: number, length: number): Uint8Array {
-  const buf = new Uint8Array(length);
-  let got = 0;
-  while (got < length) {
-    const n = fs.readSync(fd, buf, got, length - got, position + got);
-    if (n <= 0) break;
-    got += n;
-  }
-  return buf.subarray(0, got);
 }
 
 /** The records and damaged ranges of `data` (a segment's bytes from file offset `base`) from `start` on. */

@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { StrataError } from '../errors.js';
-import { writeAll, type FileSystem } from '@strata-db/vfs';
+import { readAt, writeAll, type FileSystem } from '@strata-db/vfs';
 import { CURRENT_FILE, manifestFileName } from '../db/filenames.js';
 import { writeFileDurably } from '../db/durable-file.js';
 import type { VersionEdit } from '../version/version-edit.js';
@@ -122,24 +122,14 @@ export function readManifestFrom(fs: FileSystem, path: string, from: number): Ma
   const fd = fs.openSync(path, 'r');
   try {
     const size = fs.fstatSync(fd).size;
-    const header = readAt(fs, fd, 0, Math.min(size, MANIFEST_HEADER_SIZE));
+    const header = Buffer.from(readAt(fs, fd, 0, Math.min(size, MANIFEST_HEADER_SIZE)));
     checkHeader(header, path);
     const start = Math.max(from, MANIFEST_HEADER_SIZE);
-    return readRecords(readAt(fs, fd, start, Math.max(0, size - start)), start, path);
+    const rest = readAt(fs, fd, start, Math.max(0, size - start));
+    return readRecords(Buffer.from(rest.buffer, rest.byteOffset, rest.length), start, path);
   } finally {
     fs.closeSync(fd);
   }
-}
-
-function readAt(fs: FileSystem, fd: number, position: number, length: number): Buffer {
-  const buf = Buffer.alloc(length);
-  let got = 0;
-  while (got < length) {
-    const n = fs.readSync(fd, buf, got, length - got, position + got);
-    if (n <= 0) break;
-    got += n;
-  }
-  return buf.subarray(0, got);
 }
 
 function checkHeader(buf: Buffer, path: string): void {
