@@ -277,9 +277,13 @@ export class Follower {
     }
   }
 
+  /** Opens the tables `state` adds to the installed Version (those were opened when it was installed). */
   private openTables(state: ManifestState): void {
+    const installed = new Set<number>();
+    for (const level of this.installed.levels) for (const f of level) installed.add(f.fileNumber);
     for (const level of state.levels) {
       for (const f of level) {
+        if (installed.has(f.fileNumber)) continue;
         try {
           this.tables.get(f.fileNumber);
         } catch (err) {
