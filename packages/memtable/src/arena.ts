@@ -16,6 +16,7 @@
  * reader in another thread sees are only ever written before the memtable was frozen, and the
  * hand-over (`postMessage`) orders those writes before the reader's loads.
  */
+import { allocateShared } from './shared-memory.js';
 
 /** First chunk is small so that the many short-lived memtables of tests stay cheap. */
 const FIRST_CHUNK_BYTES = 4096;
@@ -73,7 +74,7 @@ export class ByteArena {
   }
 
   private allocate(size: number): number {
-    this.chunks.push(Buffer.from(new SharedArrayBuffer(size)));
+    this.chunks.push(Buffer.from(allocateShared(size)));
     this.bytesAllocated += size;
     return this.chunks.length - 1;
   }

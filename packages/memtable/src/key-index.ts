@@ -13,6 +13,8 @@
  * more than 3/4 full. Nothing is ever removed — a memtable only grows. The table lives in a
  * SharedArrayBuffer, so a frozen memtable's index can be read from another thread.
  */
+import { allocateShared } from './shared-memory.js';
+
 const INITIAL_SLOTS = 64;
 
 /**
@@ -134,5 +136,5 @@ export function hashKey(key: Uint8Array): number {
 
 /** A zeroed Int32Array over a SharedArrayBuffer (see arena.ts for why shared). */
 export function sharedInt32(length: number): Int32Array {
-  return new Int32Array(new SharedArrayBuffer(length * 4));
+  return new Int32Array(allocateShared(length * 4));
 }
