@@ -2,7 +2,7 @@
  * @strata-db/sstable-core — the Strata table format and its reader.
  * The format is described byte by byte in README.md and at the top of each encoding file.
  */
-export { Table, type TableLayout, type TableOpenOptions, type TableReadFileSystem, type TableVerifyResult } from './table.js';
+export { prefixNumber, Table, type TableLayout, type TableOpenOptions, type TableReadFileSystem, type TableVerifyResult } from './table.js';
 export { BlockCache, CacheHandle } from './block-cache.js';
 export { Block, BlockBuilder, BlockCursor, compareBytesAt } from './block-format.js';
 export { BloomFilter, BloomFilterBuilder, bloomHash, bloomProbes } from './bloom.js';

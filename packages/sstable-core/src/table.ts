@@ -66,7 +66,7 @@ const textDecoder = new TextDecoder();
  * Bytes [from, end) of `data`, at most 6 of them, as one number that orders like the bytes
  * (shorter sorts first): Σ (byte + 1)·257^(5−j), 0 for a missing byte. 257^6 < 2^53, so exact.
  */
-function prefixNumber(data: Uint8Array, from: number, end: number): number {
+export function prefixNumber(data: Uint8Array, from: number, end: number): number {
   let x = 0;
   for (let j = 0; j < 6; j++) {
     const p = from + j;

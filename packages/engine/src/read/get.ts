@@ -21,7 +21,6 @@ import { EntryKind, compareKeys } from '@strata-db/memtable';
 import { bloomHash, type Table } from '@strata-db/sstable-core';
 import type { FileMetadata } from '../version/file-metadata.js';
 import type { TableCache } from '../version/table-cache.js';
-import { Version } from '../version/version.js';
 import { copyOf } from '../keys.js';
 import type { ReadView } from './read-view.js';
 
@@ -153,7 +152,7 @@ export function getFromView(view: ReadView, tables: TableCache, key: Uint8Array,
     if (files.length === 0) continue;
     // Usually one candidate; two when a file's largest key is a tombstone's exclusive end equal
     // to `key` and the next file starts at `key`.
-    for (let i = Version.findFile(files, key); i < files.length; i++) {
+    for (let i = view.version.findFileFast(level, key); i < files.length; i++) {
       const f = files[i]!;
       if (compareKeys(key, f.smallestKey) < 0) break;
       const r = probe(f, tables, key, snapshotSeq, counters);
