@@ -31,7 +31,8 @@
 // sample (all engines are open in the one process, so it is the sum of theirs) and the load
 // average (os.loadavg, as `uptime` prints it) at the start of each read round.
 // lmdb's `await db.get` awaits its synchronous get (the issue's yardstick: lmdb answers from its
-// memory map); lmdb's `getAsync` (a thread-pool round trip) is a separate row.
+// memory map); lmdb's `getAsync` (a thread-pool round trip) is a separate row, run only when
+// named (BENCH_WORKLOADS=readrandom,readasync,readseq).
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -320,9 +321,12 @@ const short: Record<Workload, string> = {
 const wantEngines = process.env.BENCH_ENGINES?.split(',').map((s) => s.trim());
 const engines = allEngines.filter((e) => wantEngines === undefined || wantEngines.includes(e.name));
 const wantWorkloads = process.env.BENCH_WORKLOADS?.split(',').map((s) => s.trim());
+// lmdb's getAsync (a thread-pool round trip per read, ~100 s per round on a loaded machine) runs
+// only when named: BENCH_WORKLOADS=…,readasync.
 const wanted = (w: Workload): boolean =>
-  wantWorkloads === undefined ||
-  wantWorkloads.some((x) => x === short[w] || x === w || (x === 'readrandom' && (w === 'readrandom (sync get)' || w === 'readrandom (lmdb getAsync)')));
+  w === 'readrandom (lmdb getAsync)'
+    ? wantWorkloads?.some((x) => x === short[w] || x === w) === true
+    : wantWorkloads === undefined || wantWorkloads.some((x) => x === short[w] || x === w || (x === 'readrandom' && w === 'readrandom (sync get)'));
 /** BENCH_READ_DBS=fillrandom: read only that database (default both). */
 const readDbs = READ_DBS.filter((d) => process.env.BENCH_READ_DBS === undefined || process.env.BENCH_READ_DBS.split(',').includes(d));
 
