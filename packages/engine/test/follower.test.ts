@@ -54,7 +54,9 @@ describe('follower processes beside a writer process', () => {
     let lastTimer = 0;
     let catchUps = 0;
     const target = 4000; // several full compactions, dozens of flushes and manifests
-    while (acked(writer) < target) {
+    // At least six catch-ups while the writer works, however slow a loaded machine makes each
+    // one (a count-only condition let a fast writer finish its target within five).
+    while (acked(writer) < target || catchUps < 6) {
       const before = acked(writer);
       const n = await observe(onDemand, 'catch');
       catchUps++;
@@ -66,7 +68,6 @@ describe('follower processes beside a writer process', () => {
       lastTimer = t;
       await new Promise((r) => setTimeout(r, 10));
     }
-    expect(catchUps).toBeGreaterThan(5);
     // The timed follower gets there on its own, too.
     const reached = acked(writer);
     for (let i = 0; ; i++) {
