@@ -36,12 +36,34 @@ try {
   writeFileSync(join(scratch, 'cjs.cjs'), cjs);
   run(process.execPath, ['esm.mjs'], scratch);
   run(process.execPath, ['cjs.cjs'], scratch);
+  // The engine's background worker thread starts from the installed files (dist/worker-entry.*),
+  // with import and with require: a flush and a compaction run in it.
+  const workerCheck = (load) => `${load}
+(async () => {
+  const dir = require('node:fs').mkdtempSync(require('node:path').join(require('node:os').tmpdir(), 'strata-pack-db-'));
+  const db = await Database.open(dir, { backgroundThreads: 1, memtableSize: 64 * 1024 });
+  const b = db.batch();
+  for (let i = 0; i < 3000; i++) b.put('k' + i, 'x'.repeat(60));
+  await b.write();
+  await db.flush();
+  await db.compact();
+  const s = db.stats();
+  if (s.background.workers !== 1 || s.backgroundError !== undefined || s.counters.flushes === 0) throw new Error('background worker did not run: ' + JSON.stringify(s.background) + ' ' + s.backgroundError);
+  await db.close();
+  require('node:fs').rmSync(dir, { recursive: true, force: true });
+})().catch((e) => { console.error(e); process.exit(1); });
+`;
+  writeFileSync(join(scratch, 'worker-esm.mjs'), workerCheck("import { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\nimport { Database } from '@strata-db/engine';"));
+  writeFileSync(join(scratch, 'worker-cjs.cjs'), workerCheck("const { Database } = require('@strata-db/engine');"));
+  run(process.execPath, ['worker-esm.mjs'], scratch);
+  run(process.execPath, ['worker-cjs.cjs'], scratch);
   writeFileSync(
     join(scratch, 'tsconfig.json'),
     JSON.stringify({ compilerOptions: { module: 'node16', moduleResolution: 'node16', strict: true, noEmit: true, types: ['node'], skipLibCheck: false }, files: ['esm.mts', 'cjs.cts'] }),
   );
   run(join(scratch, 'node_modules', '.bin', 'tsc'), ['-p', 'tsconfig.json'], scratch);
   console.log(`ok: ${specifiers.length} entry points load with import and require, and type-check as ESM and CJS:\n  ${specifiers.join('\n  ')}`);
+  console.log('ok: the engine starts its background worker thread from the installed package (import and require)');
 } finally {
   rmSync(scratch, { recursive: true, force: true });
 }

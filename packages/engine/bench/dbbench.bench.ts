@@ -86,6 +86,7 @@ interface Engine {
   open(dir: string): Promise<Handle>;
 }
 
+/** Strata with default options (flush and compaction in a worker thread) plus `options`. */
 const strataEngine = (name: string, options: DatabaseOptions): Engine => ({
   name,
   getName: 'await db.get',
@@ -123,6 +124,8 @@ const strataEngine = (name: string, options: DatabaseOptions): Engine => ({
   },
 });
 const strata = strataEngine('strata', {});
+/** The in-thread executor (backgroundThreads: 0): what Strata did before the worker, in the same run. */
+const strataInThread = strataEngine('strata-bg0', { backgroundThreads: 0 });
 const strataUncompressed = strataEngine('strata-uncompressed', { compression: 'none' });
 
 const classic: Engine = {
@@ -193,7 +196,7 @@ const lmdb: Engine = {
   },
 };
 
-const allEngines = [strata, classic, lmdb, ...(process.env.BENCH_STRATA_UNCOMPRESSED === '1' ? [strataUncompressed] : [])];
+const allEngines = [strata, strataInThread, classic, lmdb, ...(process.env.BENCH_STRATA_UNCOMPRESSED === '1' ? [strataUncompressed] : [])];
 
 // ---- measuring -----------------------------------------------------------------------------
 
@@ -210,6 +213,8 @@ interface Sample {
   /** Event-loop delay during the run, ms. */
   p99?: number;
   max?: number;
+  /** Per-operation latency p99, µs (durable puts, 1 writer). */
+  latencyP99?: number;
 }
 
 async function measure(fn: () => Promise<number>, loopDelay = false): Promise<Sample> {
@@ -248,7 +253,7 @@ async function putEach(h: Handle, order: Uint32Array, n: number): Promise<number
   return i;
 }
 
-async function putDurable(h: Handle, order: Uint32Array, n: number, concurrency: number): Promise<number> {
+async function putDurable(h: Handle, order: Uint32Array, n: number, concurrency: number, latencies?: number[]): Promise<number> {
   const t0 = performance.now();
   let next = 0;
   let stop = false;
@@ -256,7 +261,9 @@ async function putDurable(h: Handle, order: Uint32Array, n: number, concurrency:
     while (next < n && !stop) {
       const i = next++;
       if (overtime(i, t0)) stop = true;
+      const start = performance.now();
       await h.putDurable(key(order[i % order.length]!), value(i));
+      latencies?.push((performance.now() - start) * 1000);
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
@@ -383,8 +390,13 @@ async function runWrite(engine: Engine, w: Workload, round: number): Promise<voi
       record(engine, w, await onFresh(engine, (h) => measure(() => putEach(h, fillOrder, PUTS))));
       return;
     case 'put sync:true (1 writer)':
-      record(engine, w, await onFresh(engine, (h) => measure(() => putDurable(h, fillOrder, SYNC_PUTS, 1))));
+    {
+      const latencies: number[] = [];
+      const sample = await onFresh(engine, (h) => measure(() => putDurable(h, fillOrder, SYNC_PUTS, 1, latencies)));
+      latencies.sort((a, b) => a - b);
+      record(engine, w, { ...sample, latencyP99: latencies[Math.floor(latencies.length * 0.99)] ?? 0 });
       return;
+    }
     case 'put sync:true (64 writers)':
       record(engine, w, await onFresh(engine, (h) => measure(() => putDurable(h, fillOrder, SYNC_PUTS_64, 64))));
       return;
@@ -482,15 +494,16 @@ const sizes: Record<Workload, string> = {
 };
 console.log(`Medians of ${ROUNDS} rounds, ops/s (higher is better); ratio > 1: Strata faster. ${new Date().toISOString().slice(0, 10)}, node ${process.version}.\n`);
 const withUncompressed = engines.includes(strataUncompressed);
-console.log(`| workload | ops | Strata | classic-level | lmdb | Strata / classic-level | Strata / lmdb |${withUncompressed ? ' Strata uncompressed | Strata / Strata uncompressed |' : ''}`);
-console.log(`|---|---:|---:|---:|---:|---:|---:|${withUncompressed ? '---:|---:|' : ''}`);
+console.log(`| workload | ops | Strata | Strata, backgroundThreads 0 | classic-level | lmdb | Strata / classic-level | Strata / lmdb | backgroundThreads 0 / classic-level |${withUncompressed ? ' Strata uncompressed | Strata / Strata uncompressed |' : ''}`);
+console.log(`|---|---:|---:|---:|---:|---:|---:|---:|---:|${withUncompressed ? '---:|---:|' : ''}`);
 for (const w of writeWorkloads) {
   if (!wanted(w)) continue;
   const s = opsPerSec(strata, w);
+  const s0 = opsPerSec(strataInThread, w);
   const c = opsPerSec(classic, w);
   const l = opsPerSec(lmdb, w);
   const u = opsPerSec(strataUncompressed, w);
-  console.log(`| ${w} | ${sizes[w]} | ${fmt(s)} | ${fmt(c)} | ${fmt(l)} | ${ratio(s, c)} | ${ratio(s, l)} |${withUncompressed ? ` ${fmt(u)} | ${ratio(s, u)} |` : ''}`);
+  console.log(`| ${w} | ${sizes[w]} | ${fmt(s)} | ${fmt(s0)} | ${fmt(c)} | ${fmt(l)} | ${ratio(s, c)} | ${ratio(s, l)} | ${ratio(s0, c)} |${withUncompressed ? ` ${fmt(u)} | ${ratio(s, u)} |` : ''}`);
 }
 console.log(`\n\\* at most; a sample stops after ${MAX_SECONDS} s.`);
 if (readWorkloads.length > 0) {
@@ -530,5 +543,11 @@ if (fills.some(wanted)) {
     };
     console.log(`| ${e.name} | ${cell('fillseq', (s) => s.p99)} | ${cell('fillseq', (s) => s.max)} | ${cell('fillrandom', (s) => s.p99)} | ${cell('fillrandom', (s) => s.max)} |`);
   }
+}
+if (wanted('put sync:true (1 writer)')) {
+  console.log('\nDurable put, 1 writer: latency p99 per put (median over rounds), µs:\n');
+  console.log(`| ${engines.map((e) => e.name).join(' | ')} |`);
+  console.log(`|${engines.map(() => '---:').join('|')}|`);
+  console.log(`| ${engines.map((e) => { const list = samples.get(`${e.name}\tput sync:true (1 writer)`); return list === undefined ? '—' : median(list.map((x) => x.latencyP99 ?? 0)).toFixed(0); }).join(' | ')} |`);
 }
 console.error(`dbbench: done in ${((performance.now() - started) / 1000).toFixed(0)} s`);

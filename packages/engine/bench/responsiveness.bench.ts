@@ -28,6 +28,8 @@ const VALUE_SIZE = 100;
 const GAP_MS = 20;
 /** RESPONSIVENESS_BENCH_TRACE_FS=1: time every synchronous file call (the tracer attributes blocking I/O). */
 const TRACE_FS = process.env['RESPONSIVENESS_BENCH_TRACE_FS'] === '1';
+/** `backgroundThreads` (default: the engine's — 1 with the real file system; the traced layer forces 0). */
+const THREADS = process.env['RESPONSIVENESS_BENCH_THREADS'];
 
 // --- synchronous file calls (opt-in) ------------------------------------------------------
 const fsCalls = new Map<string, { n: number; ms: number; max: number; over5: number }>();
@@ -207,7 +209,7 @@ function attribution(gaps: Gap[]): string[] {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-responsiveness-bench-'));
   try {
-    const db = await Database.open(dir, TRACE_FS ? { fs: tracedFs() } : {});
+    const db = await Database.open(dir, TRACE_FS ? { fs: tracedFs() } : THREADS === undefined ? {} : { backgroundThreads: Number(THREADS) });
     const p = probe(db);
     // Same key sequence as compaction.bench.ts.
     let s = 42;

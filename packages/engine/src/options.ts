@@ -5,7 +5,7 @@
 import { COMPRESSION_NAMES, isCompressionName, type CompressionName } from '@strata-db/sstable-core';
 import { StrataError } from './errors.js';
 import type { Logger, StrataEvent } from './events.js';
-import { nodeFileSystem, type FileSystem } from '@strata-db/vfs';
+import { crossesThreads, nodeFileSystem, type FileSystem } from '@strata-db/vfs';
 import { rejectUnknownOptions } from './option-names.js';
 
 export type WalRecoveryMode = 'tolerate-corrupted-tail' | 'absolute-consistency' | 'point-in-time' | 'skip-any-corrupted';
@@ -113,6 +113,13 @@ export interface DatabaseOptions {
   readonly onEvent?: (event: StrataEvent) => void;
   /** Receives one line per notable event and every failure the engine survives (e.g. `console`). */
   readonly logger?: Logger;
+  /**
+   * Worker threads that run flushes and compactions (default 1 with the real file system, 0
+   * with any other `fs`). 0 runs them on the main thread in ~4 ms slices; ≥ 1 needs the real
+   * file system (`nodeFileSystem`), which a worker thread can recreate — an injected layer
+   * (in-memory, fault-injecting) lives in this thread only.
+   */
+  readonly backgroundThreads?: number;
 }
 
 /** Descriptors of maxOpenFiles kept for what is not a table being read (LevelDB keeps 10 too). */
@@ -151,6 +158,7 @@ export interface ResolvedOptions {
   readonly fs: FileSystem;
   readonly onEvent: ((event: StrataEvent) => void) | undefined;
   readonly logger: Logger | undefined;
+  readonly backgroundThreads: number;
 }
 
 /**
@@ -187,6 +195,7 @@ export const DATABASE_OPTION_NAMES = [
   'fs',
   'onEvent',
   'logger',
+  'backgroundThreads',
 ] as const satisfies readonly (keyof DatabaseOptions)[];
 // A compile-time check that the list is complete: typecheck names any option missing from it.
 type UnlistedOption = Exclude<keyof DatabaseOptions, (typeof DATABASE_OPTION_NAMES)[number]>;
@@ -268,6 +277,13 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
   if (logger !== undefined && (typeof logger !== 'object' || logger === null || !(['info', 'warn', 'error'] as const).every((m) => typeof (logger as Record<string, unknown>)[m] === 'function'))) {
     throw new StrataError('INVALID_ARGUMENT', 'option logger must have info, warn and error methods (console does)');
   }
+  const backgroundThreads = int('backgroundThreads', opts.backgroundThreads, crossesThreads(fs) ? 1 : 0, 0, 64);
+  if (backgroundThreads > 0 && !crossesThreads(fs)) {
+    throw new StrataError(
+      'INVALID_ARGUMENT',
+      `option backgroundThreads must be 0 with a custom fs: worker threads recreate the real file system (nodeFileSystem) and cannot use one that lives in this thread, got ${backgroundThreads}`,
+    );
+  }
   const targetFileSize = int('targetFileSize', opts.targetFileSize, 2 * 1024 * 1024, 1024);
   const l0CompactionTrigger = int('l0CompactionTrigger', opts.l0CompactionTrigger, 4, 1, 1000);
   const l0SlowdownWritesTrigger = int('l0SlowdownWritesTrigger', opts.l0SlowdownWritesTrigger, Math.max(8, l0CompactionTrigger * 2), 1, 10_000);
@@ -309,5 +325,6 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     fs,
     onEvent: opts.onEvent,
     logger: opts.logger,
+    backgroundThreads,
   };
 }

@@ -57,6 +57,11 @@ export interface DatabaseStats {
   readonly writeStall: 'none' | 'slowdown' | 'stop';
   /** The error that made the database read-only, if any. */
   readonly backgroundError: string | undefined;
+  /**
+   * Where flushes and compactions run: `threads` is the `backgroundThreads` option (0: on the
+   * main thread), `workers` the worker threads alive now (started on first use).
+   */
+  readonly background: { readonly threads: number; readonly workers: number };
   readonly counters: Readonly<Counters>;
   /** (wal + flush + compaction bytes) / user bytes; 0 before any write. */
   readonly writeAmplification: number;
@@ -161,6 +166,7 @@ export function collectStats(core: DbCore, queue: { readonly queued: number; rea
     },
     writeStall: core.stallState(),
     backgroundError: core.backgroundError?.message,
+    background: { threads: core.executor.threads, workers: core.executor.liveWorkers },
     counters: c,
     writeAmplification: c.userBytesWritten === 0 ? 0 : amplified / c.userBytesWritten,
     compaction: core.compactor.stats(),

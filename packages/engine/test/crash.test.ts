@@ -19,8 +19,8 @@ afterEach(() => {
   cleanup();
 });
 
-async function runAndKill(sync: boolean, acksBeforeKill: number, inFlight = 8): Promise<number[]> {
-  const child = spawn(process.execPath, typescriptChildArgs(join(import.meta.dirname, 'fixtures', 'crash-writer.ts'), [dir, sync ? '1' : '0', '16384', String(inFlight)]), {
+async function runAndKill(sync: boolean, acksBeforeKill: number, backgroundThreads: number, inFlight = 8): Promise<number[]> {
+  const child = spawn(process.execPath, typescriptChildArgs(join(import.meta.dirname, 'fixtures', 'crash-writer.ts'), [dir, sync ? '1' : '0', '16384', String(inFlight), String(backgroundThreads)]), {
     cwd: join(import.meta.dirname, '..'),
     stdio: ['ignore', 'pipe', 'inherit'],
   });
@@ -70,10 +70,11 @@ async function check(acked: number[]): Promise<void> {
   }
 }
 
-describe('kill -9 during writes', () => {
+// Flushes and compactions in this thread (0) and in a worker thread (1): the kill lands in both.
+describe.each([0, 1])('kill -9 during writes, backgroundThreads: %i', (backgroundThreads) => {
   it('without sync: every acknowledged write survives; batches are all-or-nothing', async () => {
     for (let round = 0; round < 3; round++) {
-      const acked = await runAndKill(false, 3000 + round * 1000);
+      const acked = await runAndKill(false, 3000 + round * 1000, backgroundThreads);
       expect(acked.length).toBeGreaterThan(0);
       await check(acked);
     }
@@ -81,14 +82,14 @@ describe('kill -9 during writes', () => {
 
   it('with sync: every acknowledged write survives; batches are all-or-nothing', async () => {
     for (let round = 0; round < 2; round++) {
-      const acked = await runAndKill(true, 300);
+      const acked = await runAndKill(true, 300, backgroundThreads);
       await check(acked);
     }
   }, 90_000);
 
   it('with 2,000 writes in flight (stalls, write groups): every acknowledged write survives', async () => {
     for (let round = 0; round < 2; round++) {
-      const acked = await runAndKill(round === 1, 6000 + round * 2000, 2000);
+      const acked = await runAndKill(round === 1, 6000 + round * 2000, backgroundThreads, 2000);
       expect(acked.length).toBeGreaterThan(0);
       await check(acked);
     }

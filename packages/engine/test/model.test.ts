@@ -98,9 +98,10 @@ function scanModel(m: Model, op: Extract<Op, { t: 'scan' }>): [string, string][]
 
 // maxOpenFiles 13 leaves 3 table descriptors and tableCacheSize 2 KiB a few tables' metadata:
 // closing, reopening and re-reading run on every path (gets, iterators, compaction inputs).
-const dbOptions = { memtableSize: 4096, blockSize: 256, l0CompactionTrigger: 3, targetFileSize: 8 * 1024, maxOpenFiles: 13, tableCacheSize: 2048 };
+const baseOptions = { memtableSize: 4096, blockSize: 256, l0CompactionTrigger: 3, targetFileSize: 8 * 1024, maxOpenFiles: 13, tableCacheSize: 2048 };
 
-async function runSequence(ops: Op[], codecs: Codecs): Promise<void> {
+async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number): Promise<void> {
+  const dbOptions = { ...baseOptions, backgroundThreads };
   const { dir, cleanup } = tempDir('strata-model-');
   let options: DatabaseOptions = { ...dbOptions, ...codecs };
   let db = await Database.open(dir, options);
@@ -220,13 +221,14 @@ async function runSequence(ops: Op[], codecs: Codecs): Promise<void> {
   }
 }
 
-describe('engine against a sorted-map model', () => {
+// Both background executors: flush and compaction in this thread (0) and in a worker thread (1).
+describe.each([0, 1])('engine against a sorted-map model, backgroundThreads: %i', (backgroundThreads) => {
   it('agrees on random puts, deletes, range deletes, batches, snapshots, scans, flushes, compactions and reopens', async () => {
     const seed = process.env['STRATA_MODEL_SEED'];
     const path = process.env['STRATA_MODEL_PATH'];
     await fc.assert(
       fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 250 }), codecsArb, async (ops, codecs) => {
-        await runSequence(ops, codecs);
+        await runSequence(ops, codecs, backgroundThreads);
       }),
       {
         numRuns: Number(process.env['STRATA_MODEL_RUNS'] ?? 40),
@@ -235,5 +237,5 @@ describe('engine against a sorted-map model', () => {
         endOnFailure: process.env['STRATA_MODEL_SHRINK'] === '0',
       },
     );
-  }, 180_000);
+  }, 300_000);
 });

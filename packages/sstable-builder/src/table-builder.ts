@@ -52,6 +52,11 @@ export interface TableBuilderOptions {
   readonly compression?: CompressionName;
   /** Recorded in the properties. */
   readonly fileNumber?: number;
+  /**
+   * Creation time recorded in the properties, ms since the epoch (default: now). Given by a
+   * caller that needs the same input to give the same bytes wherever the table is built.
+   */
+  readonly createdAt?: number;
 }
 
 /** What the manifest needs to know about a finished table. */
@@ -98,6 +103,7 @@ export class TableBuilder {
   private readonly bloomBitsPerKey: number;
   private readonly compression: CompressionType;
   private readonly compressionName: CompressionName;
+  private readonly createdAt: number;
   private fd: number;
   private state: State = 'open';
 
@@ -140,6 +146,7 @@ export class TableBuilder {
       throw new StrataError('INVALID_ARGUMENT', `compression must be one of ${COMPRESSION_NAMES.map((n) => `'${n}'`).join(', ')}, got ${String(compression)}`);
     }
     this.compressionName = compression;
+    this.createdAt = options.createdAt ?? Date.now();
     this.compression = compressionType(compression);
     this.fileNumber = checkInt('fileNumber', options.fileNumber ?? 0, 0, Number.MAX_SAFE_INTEGER);
     this.dataBlock = new BlockBuilder(this.restartInterval, this.blockSize + 1024);
@@ -349,7 +356,7 @@ export class TableBuilder {
       restartInterval: this.restartInterval,
       bloomBitsPerKey: this.bloomBitsPerKey,
       compression: this.compressionName,
-      createdAt: Date.now(),
+      createdAt: this.createdAt,
       creator: '@strata-db/sstable-builder',
       fileNumber: this.fileNumber,
     };

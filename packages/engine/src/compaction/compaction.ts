@@ -81,8 +81,18 @@ export function isBottommost(c: Compaction, version: Version): boolean {
  * shallower levels (flush writes L0; compaction moves data only downward).
  */
 export function olderDataBelow(version: Version, outputLevel: number): OlderDataBelow {
+  return olderDataBelowLevels(levelsBelow(version, outputLevel));
+}
+
+/** The non-empty levels deeper than `outputLevel`, shallowest first (each sorted, disjoint). */
+export function levelsBelow(version: Version, outputLevel: number): (readonly FileMetadata[])[] {
   const levels: (readonly FileMetadata[])[] = [];
   for (let l = outputLevel + 1; l < version.numLevels; l++) if (version.files(l).length > 0) levels.push(version.files(l));
+  return levels;
+}
+
+/** `olderDataBelow` over the levels `levelsBelow` returned (what a background job is given). */
+export function olderDataBelowLevels(levels: readonly (readonly FileMetadata[])[]): OlderDataBelow {
   const cursors = levels.map(() => 0);
   return {
     key(key) {

@@ -19,6 +19,8 @@ import type { Version } from '../version/version.js';
 import { CompactionPicker } from './picker.js';
 import { runCompaction, type CompactionJobEnv } from './job.js';
 import { allEntries } from './test-support/array-iterator.js';
+import { InThreadExecutor } from '../background/in-thread-executor.js';
+import { compressionFor } from '../options.js';
 import { modelRead } from './test-support/model.js';
 
 const DIR = '/db';
@@ -38,17 +40,12 @@ async function harness(opts: { targetFileSize: number; maxBytesForLevelBase: num
   await versions.create('test-db');
   const snapshots = new Set<number>();
   const env: CompactionJobEnv = {
-    fs,
     dir: DIR,
     versions,
-    table: (n) => cache.get(n),
-    tableIterator: (t) => new TableIterator(t),
     snapshots: () => snapshots,
     targetFileSize: opts.targetFileSize,
-    blockSize: 256,
-    bloomBitsPerKey: 10,
-    ...codecs,
-    sliceMs: 5,
+    tableSettings: (level, bottommost) => ({ blockSize: 256, bloomBitsPerKey: 10, compression: compressionFor(codecs, level, bottommost) }),
+    executor: new InThreadExecutor(fs, 5),
   };
   const picker = new CompactionPicker({ l0CompactionTrigger: opts.l0CompactionTrigger ?? 2, levelSizeMultiplier: 3, ...opts });
 

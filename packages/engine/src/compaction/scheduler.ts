@@ -19,14 +19,11 @@
 import type { Compactor, DbCore } from '../db/core.js';
 import { StrataError, toStrataError } from '../errors.js';
 import type { Version } from '../version/version.js';
-import { TableIterator } from '@strata-db/sstable-iterators';
+import { tableSettingsOf } from '../background/jobs.js';
 import { inputFiles, totalBytes, type Compaction } from './compaction.js';
 import { CompactionStatsRecorder, type CompactionStats } from './compaction-stats.js';
 import { runCompaction, type CompactionJobEnv } from './job.js';
 import { CompactionPicker, computeScores, pendingCompactionBytes } from './picker.js';
-
-/** Synchronous merge work between two yields to the event loop. */
-const SLICE_MS = 4;
 
 /** Thrown between slices when the database closes under a running compaction. */
 class CompactionAborted extends Error {
@@ -51,18 +48,12 @@ export class LeveledCompactor implements Compactor {
     this.picker = new CompactionPicker(o);
     this.recorder = new CompactionStatsRecorder(o.numLevels);
     this.env = {
-      fs: core.fs,
       dir: core.dir,
       versions: core.versions,
-      table: (n) => core.tables.get(n),
-      tableIterator: (t) => new TableIterator(t),
       snapshots: () => core.snapshots.sequences(),
       targetFileSize: o.targetFileSize,
-      blockSize: o.blockSize,
-      bloomBitsPerKey: o.bloomBitsPerKey,
-      compression: o.compression,
-      bottommostCompression: o.bottommostCompression,
-      sliceMs: SLICE_MS,
+      tableSettings: (level, bottommost) => tableSettingsOf(o, level, bottommost),
+      executor: core.executor,
       checkAbort: () => {
         if (this.stopping()) throw new CompactionAborted();
       },

@@ -36,6 +36,7 @@ import { SnapshotList } from '../snapshots.js';
 import type { TableCache } from '../version/table-cache.js';
 import type { VersionSet } from '../version/version-set.js';
 import type { DirectoryLock } from './lock.js';
+import type { BackgroundExecutor } from '../background/executor.js';
 
 export interface FrozenEntry {
   readonly mem: FrozenMemtable;
@@ -94,6 +95,8 @@ export interface CoreParts {
   readonly newCompactor: (core: DbCore) => Compactor;
   /** Created before recovery, so that what recovery does is reported too. */
   readonly events: EventBus;
+  /** Where flush and compaction jobs run (this thread or worker threads); closed by close(). */
+  readonly executor: BackgroundExecutor;
 }
 
 export class DbCore {
@@ -116,6 +119,8 @@ export class DbCore {
   readonly counters: Counters = newCounters();
   /** Plugged in at construction, never replaced. */
   readonly compactor: Compactor;
+  /** Runs the table-writing half of flushes and compactions; ended by close(). */
+  readonly executor: BackgroundExecutor;
   private readonly flusher: Flusher;
   /** Held from open to the end of close(); released by close() only. None when read-only. */
   private readonly lock: DirectoryLock | undefined;
@@ -159,6 +164,7 @@ export class DbCore {
     if (parts.active !== undefined) this.active = parts.active;
     this.segment = parts.walSegment;
     this.visible = parts.lastSequence;
+    this.executor = parts.executor;
     // Last: the plug-ins may read the fields above.
     this.flusher = parts.newFlusher(this);
     this.compactor = parts.newCompactor(this);
@@ -224,6 +230,8 @@ export class DbCore {
       firstError ??= err;
     }
     this.compactor.close();
+    // No job runs any more (drained above): end the worker threads.
+    await this.executor.close();
     this.iterators.closeAll();
     try {
       await this.log?.close();

@@ -24,6 +24,7 @@ import { NON_TABLE_FILES, type ResolvedOptions } from '../options.js';
 import { TableCache } from '../version/table-cache.js';
 import { VersionSet } from '../version/version-set.js';
 import { DbCore } from './core.js';
+import { InThreadExecutor } from '../background/in-thread-executor.js';
 import { CURRENT_FILE } from './filenames.js';
 import { inspectDirectory } from './directory-owner.js';
 import { Follower } from './follower.js';
@@ -76,6 +77,8 @@ export async function openReadOnly(dir: string, opts: ResolvedOptions): Promise<
     newFlusher: (c) => new FlushLoop(c),
     // For stats() (scores, pending bytes) only: maybeScheduleCompaction never runs it read-only.
     newCompactor: (c) => new LeveledCompactor(c),
+    // Nothing is flushed or compacted: no worker thread is ever started for a read-only open.
+    executor: new InThreadExecutor(fs),
   });
   follower.attach(core);
   try {

@@ -35,6 +35,8 @@ import { CURRENT_FILE } from './filenames.js';
 import { flushMemtable } from '../flush/flush.js';
 import { FlushLoop } from '../flush/flush-loop.js';
 import { LeveledCompactor } from '../compaction/scheduler.js';
+import { createExecutor } from '../background/create-executor.js';
+import type { BackgroundExecutor } from '../background/executor.js';
 import { createIdentity, readIdentity } from './identity.js';
 import { inspectDirectory } from './directory-owner.js';
 import { DirectoryLock } from './lock.js';
@@ -88,6 +90,7 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
   let tables: TableCache | undefined;
   let wal: WalWriter | undefined;
   const events = new EventBus(opts.onEvent, opts.logger, dir);
+  let executor: BackgroundExecutor | undefined;
   try {
     // Under the lock: an empty directory may have been filled since the first look (a Strata
     // database found then stays one: nothing but Strata writes a STRATAMF manifest into it).
@@ -148,6 +151,7 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
       newFlusher: (c) => new FlushLoop(c),
       newCompactor: (c) => new LeveledCompactor(c),
       events,
+      executor: (executor = createExecutor(opts)),
     });
     if (mem.entryCount > 0 || mem.rangeTombstoneCount > 0 || versions.logNumber !== segment) {
       // Flush what was replayed (or just advance logNumber) before accepting writes.
@@ -178,6 +182,7 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
         events.warn(`closing the WAL of a failed open of ${dir} failed too`, closeErr);
       }
     }
+    await executor?.close();
     versions?.close();
     tables?.close();
     lock.release();

@@ -1,11 +1,11 @@
 /**
  * Flush: the oldest frozen memtable becomes an L0 table.
  *
- *   1. Feed every version (docs/design-rules.md#r1: flush collapses nothing) and every range tombstone to a
- *      TableBuilder, in slices: every ~4 ms of work it yields to the event loop (setImmediate),
- *      so reads and writes keep being served while a large memtable is written.
- *   2. finish() fsyncs the table; then the directory is fsynced (the file's entry must be
- *      durable before the manifest refers to it).
+ *   1-2. The background executor (background/flush-table.ts; in this thread, in slices, or in
+ *      a worker thread reading the memtable's shared memory) feeds every version
+ *      (docs/design-rules.md#r1: flush collapses nothing) and every range tombstone to a
+ *      TableBuilder, fsyncs the table, then the directory (the file's entry must be durable
+ *      before the manifest refers to it).
  *   3. logAndApply: add the file to L0 and advance logNumber to the first WAL segment written
  *      after the memtable froze. In the same synchronous step the memtable leaves `frozen`, so a
  *      reader sees the data either in the memtable or in the table (briefly both: harmless, the
@@ -13,13 +13,11 @@
  *   4. The WAL segments before logNumber are now redundant and are deleted.
  * A memtable holding nothing (possible after recovery) produces no table, only the edit.
  */
-import { TableBuilder } from '@strata-db/sstable-builder';
+import { tableSettingsOf } from '../background/jobs.js';
 import { tablePath } from '../db/filenames.js';
 import type { DbCore, FrozenEntry } from '../db/core.js';
 import { toStrataError } from '../errors.js';
-import { compressionFor } from '../options.js';
-import { Slicer } from './slicer.js';
-import { fileMetadataOf, type FileMetadata } from '../version/file-metadata.js';
+import type { FileMetadata } from '../version/file-metadata.js';
 import { VersionEdit } from '../version/version-edit.js';
 
 export async function flushMemtable(core: DbCore, entry: FrozenEntry): Promise<void> {
@@ -41,7 +39,7 @@ export async function flushMemtable(core: DbCore, entry: FrozenEntry): Promise<v
 
 /** Steps 1–3: the table (if any) is written, synced and installed; returns it. */
 async function writeAndInstall(core: DbCore, entry: FrozenEntry): Promise<FileMetadata | undefined> {
-  const { versions, fs, dir, opts } = core;
+  const { versions, dir, opts } = core;
   const mem = entry.mem;
   const edit = new VersionEdit();
   edit.logNumber = entry.nextLogNumber;
@@ -49,40 +47,17 @@ async function writeAndInstall(core: DbCore, entry: FrozenEntry): Promise<FileMe
   if (mem.entryCount > 0 || mem.rangeTombstoneCount > 0) {
     const fileNumber = versions.newFileNumber();
     const path = tablePath(dir, fileNumber);
-    let builder: TableBuilder | undefined;
     try {
-      // Blocks are compressed one at a time as they fill, inside the slices below.
-      builder = new TableBuilder(path, {
-        fs,
-        blockSize: opts.blockSize,
-        bloomBitsPerKey: opts.bloomBitsPerKey,
-        compression: compressionFor(opts, 0, false),
-        fileNumber,
-      });
-      const slicer = new Slicer();
-      let n = 0;
-      for (const e of mem.flushEntries()) {
-        builder.add(e);
-        if ((++n & 31) === 0) {
-          const y = slicer.maybeYield();
-          if (y !== undefined) await y;
-        }
-      }
-      for (const t of mem.flushTombstones()) builder.addTombstone(t);
-      slicer.end();
-      if (slicer.maxSliceMs > core.counters.flushMaxSliceMs) core.counters.flushMaxSliceMs = slicer.maxSliceMs;
-      const m = await builder.finish();
-      builder = undefined;
-      await fs.fsyncDir(dir);
-      meta = fileMetadataOf(m);
+      // L0 codec (compressionFor); blocks are compressed one at a time as they fill.
+      const r = await core.executor.flush(
+        mem,
+        { dir, fileNumber, table: tableSettingsOf(opts, 0, false), createdAt: Date.now() },
+        { warn: (message, err) => { core.events.warn(message, err); } },
+      );
+      if (r.maxSliceMs > core.counters.flushMaxSliceMs) core.counters.flushMaxSliceMs = r.maxSliceMs;
+      meta = r.meta;
       edit.addFile(0, meta);
     } catch (err) {
-      try {
-        builder?.abandon();
-      } catch (abandonErr) {
-        // The flush error is what the caller sees; the table left behind is an orphan.
-        core.events.warn(`abandoning the unfinished table ${path} failed (it is removed at the next open)`, abandonErr);
-      }
       throw toStrataError(err, `flushing a memtable to ${path} failed`, path);
     }
   }

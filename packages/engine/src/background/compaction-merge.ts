@@ -1,0 +1,159 @@
+/**
+ * The table-writing half of a compaction, shared by both executors: merge the inputs, collapse
+ * versions (CompactionIterator), cut and write the output tables (OutputSplitter, OutputWriter,
+ * TableBuilder), fsync them and the directory. The caller (compaction/job.ts, on the main
+ * thread) made the pick and records the result in one manifest edit.
+ *
+ * Inputs are opened here, through a ReadaheadFileSystem and WITHOUT the block cache: each
+ * table is read front to back in large windows, and the blocks a compaction reads once never
+ * push the read path's hot blocks out of the cache. Tables are closed when the job ends.
+ *
+ * On failure every output written so far is abandoned (deleted) and the error thrown: the
+ * inputs are untouched and the database unchanged.
+ */
+import type { InternalIterator, RangeTombstone } from '@strata-db/memtable';
+import { TableBuilder, type TableMeta } from '@strata-db/sstable-builder';
+import { Table } from '@strata-db/sstable-core';
+import { TableIterator } from '@strata-db/sstable-iterators';
+import { tablePath } from '../db/filenames.js';
+import { toStrataError } from '../errors.js';
+import type { FileSystem } from '@strata-db/vfs';
+import { CompactionIterator } from '../compaction/compaction-iterator.js';
+import { olderDataBelowLevels } from '../compaction/compaction.js';
+import { LevelIterator } from '../compaction/level-iterator.js';
+import { OutputSplitter } from '../compaction/output-splitter.js';
+import { OutputWriter } from '../compaction/output-writer.js';
+import { maxGrandparentOverlapBytes } from '../compaction/picker.js';
+import { MergingIterator } from '../read/merging-iterator.js';
+import { fileMetadataOf, type FileMetadata } from '../version/file-metadata.js';
+import type { CompactionJob, CompactionJobResult } from './jobs.js';
+import { ReadaheadFileSystem } from './readahead.js';
+
+export interface CompactionHost {
+  readonly fs: FileSystem;
+  /** More output file numbers, when the ones the job came with ran out. */
+  moreFileNumbers(count: number): readonly number[] | Promise<readonly number[]>;
+  /** Throws to abort the job (the database is closing). */
+  checkAbort(): void;
+  /** Synchronous work between two calls of `yieldNow`. */
+  readonly sliceMs: number;
+  /** Lets other work run (setImmediate on the main thread; nothing to wait for in a worker). */
+  yieldNow(): Promise<void>;
+  /** A failure the job survives (an output it could not abandon): reported, not thrown. */
+  readonly warn?: (message: string, err: unknown) => void;
+}
+
+export async function mergeCompaction(job: CompactionJob, host: CompactionHost): Promise<CompactionJobResult> {
+  const readahead = new ReadaheadFileSystem(host.fs);
+  // Tables this job holds open. Descriptors stay bounded (maxOpenFiles, `ulimit -n`): the L0
+  // inputs (merge children, overlapping) are open together, but a sorted level holds one table
+  // at a time, and a table opened only for its range tombstones is closed at once.
+  const opened = new Set<Table>();
+  const builders: TableBuilder[] = [];
+  const numbers = [...job.fileNumbers];
+  let maxSlice = 0;
+  const close = (t: Table): void => {
+    opened.delete(t);
+    try {
+      t.close();
+    } catch {
+      // closing an input we only read cannot fail in a way that matters
+    }
+  };
+  try {
+    const open = (f: FileMetadata): Table => {
+      const path = tablePath(job.dir, f.fileNumber);
+      try {
+        const t = Table.open(path, { fs: readahead });
+        opened.add(t);
+        return t;
+      } catch (err) {
+        throw toStrataError(err, `cannot open table ${path}`, path);
+      }
+    };
+    /** For one sorted level: opens its tables in turn, closing the one before (LevelIterator only moves forward here). */
+    const levelOpener = (): ((f: FileMetadata) => InternalIterator) => {
+      let current: Table | undefined;
+      return (f) => {
+        if (current !== undefined) close(current);
+        current = open(f);
+        return new TableIterator(current);
+      };
+    };
+    const children: InternalIterator[] = [];
+    const tombstones: RangeTombstone[] = [];
+    let sliceStart = performance.now();
+    for (const input of job.inputs) {
+      for (const f of input.files) {
+        // L0 files overlap: one merge child each, opened now. L1+ tables open lazily as the
+        // merge reaches them; their range tombstones are needed up front.
+        if (input.level === 0) {
+          const table = open(f);
+          children.push(new TableIterator(table));
+          if (f.tombstoneCount > 0) tombstones.push(...table.rangeTombstones());
+        } else if (f.tombstoneCount > 0) {
+          const table = open(f);
+          try {
+            tombstones.push(...table.rangeTombstones());
+          } finally {
+            close(table);
+          }
+        }
+        if (performance.now() - sliceStart >= host.sliceMs) {
+          maxSlice = Math.max(maxSlice, performance.now() - sliceStart);
+          host.checkAbort();
+          await host.yieldNow();
+          sliceStart = performance.now();
+        }
+      }
+      if (input.level > 0) children.push(new LevelIterator(input.files, levelOpener()));
+    }
+    const iter = new CompactionIterator(new MergingIterator(children), tombstones, {
+      snapshots: job.snapshots,
+      olderDataBelow: olderDataBelowLevels(job.below),
+    });
+    const splitter = new OutputSplitter({
+      targetFileSize: job.targetFileSize,
+      grandparents: job.grandparents,
+      maxGrandparentOverlapBytes: maxGrandparentOverlapBytes({ targetFileSize: job.targetFileSize }),
+    });
+    const writer = new OutputWriter<TableBuilder, TableMeta>(iter, splitter, {
+      open: () => {
+        const fileNumber = numbers.shift();
+        if (fileNumber === undefined) throw new Error('internal error: a compaction ran out of output file numbers');
+        const b = new TableBuilder(tablePath(job.dir, fileNumber), { fs: host.fs, fileNumber, createdAt: job.createdAt, ...job.table });
+        builders.push(b);
+        return b;
+      },
+      finish: (b) => b.finish(),
+      sliceMs: host.sliceMs,
+      // Every table opened takes a number: have one ready before the writer can open the next.
+      yieldNow: async () => {
+        if (numbers.length === 0) numbers.push(...(await host.moreFileNumbers(2)));
+        await host.yieldNow();
+      },
+      checkAbort: () => {
+        host.checkAbort();
+      },
+    });
+    maxSlice = Math.max(maxSlice, performance.now() - sliceStart);
+    const finished = await writer.run();
+    // The inclusive range (output-splitter.ts): a tombstone piece cut at successor(k) ends the range at k.
+    const outputs = finished.map(({ meta, range }) => fileMetadataOf(meta, range));
+    if (outputs.length > 0) await host.fs.fsyncDir(job.dir);
+    return { outputs, counters: iter.counters, maxSliceMs: Math.max(maxSlice, writer.maxSliceMs), reads: readahead.reads };
+  } catch (err) {
+    for (const b of builders) {
+      try {
+        b.abandon();
+      } catch (abandonErr) {
+        // The compaction's own error is what matters; an output left behind is an orphan,
+        // removed at the next open.
+        host.warn?.('abandoning an unfinished compaction output failed (it is removed at the next open)', abandonErr);
+      }
+    }
+    throw err;
+  } finally {
+    for (const t of [...opened]) close(t);
+  }
+}

@@ -1,0 +1,50 @@
+/**
+ * The background executor: where flush and compaction jobs (jobs.ts) run. Two first-class
+ * implementations, chosen by the `backgroundThreads` option:
+ *
+ *  - `InThreadExecutor` (backgroundThreads: 0): on the main thread, in slices of ~4 ms with a
+ *    yield to the event loop between them. Works with any file layer, including those that
+ *    cannot be recreated in another thread (the in-memory, power-cut one of the tests).
+ *  - `WorkerExecutor` (backgroundThreads ≥ 1, the default with the real file system): in
+ *    `worker_threads` workers, i.e. on another core; the frozen memtable crosses without a copy
+ *    (shared memory) and nothing of the job runs on the event loop.
+ *
+ * Both run the same code (flush-table.ts, compaction-merge.ts) on the same inputs, so their
+ * tables are byte-identical. A failed job rejects with a StrataError (CORRUPTION with file and
+ * offset, IO_ERROR with the OS code as cause, …); the caller turns it into the database's
+ * background error.
+ */
+import type { FrozenMemtable } from '@strata-db/memtable';
+import type { FileMetadata } from '../version/file-metadata.js';
+import type { CompactionJob, CompactionJobResult, FlushJob } from './jobs.js';
+
+/** What a running job may ask of the main thread. */
+export interface JobHooks {
+  /** More output file numbers (compaction). */
+  moreFileNumbers(count: number): readonly number[];
+  /** Throws when the job must stop (the database is closing); polled while it runs. */
+  checkAbort(): void;
+  /** A failure the job survives (an output it could not abandon): reported, not thrown. */
+  readonly warn?: (message: string, err: unknown) => void;
+}
+
+/** What a running flush may ask of the main thread. */
+export type FlushHooks = Pick<JobHooks, 'warn'>;
+
+export interface FlushJobResult {
+  readonly meta: FileMetadata;
+  /** Longest stretch of work on the main thread without a yield, ms (0 for a worker). */
+  readonly maxSliceMs: number;
+}
+
+export interface BackgroundExecutor {
+  /** Worker threads used at most; 0 for the in-thread executor. */
+  readonly threads: number;
+  /** Worker threads alive now. */
+  readonly liveWorkers: number;
+  /** Writes `mem` to an L0 table as `job` says; the memtable must stay alive until this settles. */
+  flush(mem: FrozenMemtable, job: FlushJob, hooks?: FlushHooks): Promise<FlushJobResult>;
+  compact(job: CompactionJob, hooks: JobHooks): Promise<CompactionJobResult>;
+  /** Waits for nothing: jobs still running are aborted or abandoned; frees threads. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,50 @@
+/**
+ * The table-writing half of a flush, shared by both executors: every version of a frozen
+ * memtable (seed rule 4: flush collapses nothing) and every range tombstone, as written, go to
+ * a TableBuilder, consumed in the memtable's own entry types (no translation); then the table
+ * and its directory are fsynced. In a worker thread the memtable is the read-only view over
+ * the shared memory of the one the main thread still serves reads from.
+ */
+import type { MemtableReader } from '@strata-db/memtable';
+import { TableBuilder } from '@strata-db/sstable-builder';
+import { tablePath } from '../db/filenames.js';
+import type { FileSystem } from '@strata-db/vfs';
+import { fileMetadataOf, type FileMetadata } from '../version/file-metadata.js';
+import type { FlushJob } from './jobs.js';
+import type { Pace } from './pace.js';
+
+/** `warn` hears of a failure the flush survives (the unfinished table could not be removed). */
+export async function writeFlushTable(
+  mem: MemtableReader,
+  job: FlushJob,
+  fs: FileSystem,
+  pace: Pace,
+  warn?: (message: string, err: unknown) => void,
+): Promise<FileMetadata> {
+  const path = tablePath(job.dir, job.fileNumber);
+  let builder: TableBuilder | undefined = new TableBuilder(path, { fs, fileNumber: job.fileNumber, createdAt: job.createdAt, ...job.table });
+  try {
+    let n = 0;
+    for (const e of mem.flushEntries()) {
+      builder.add(e);
+      if ((++n & 31) === 0) {
+        const y = pace.maybeYield();
+        if (y !== undefined) await y;
+      }
+    }
+    for (const t of mem.flushTombstones()) builder.addTombstone(t);
+    pace.end();
+    const meta = await builder.finish();
+    builder = undefined;
+    await fs.fsyncDir(job.dir);
+    return fileMetadataOf(meta);
+  } catch (err) {
+    try {
+      builder?.abandon();
+    } catch (abandonErr) {
+      // The flush error is what the caller sees; the table left behind is an orphan.
+      warn?.(`abandoning the unfinished table ${path} failed (it is removed at the next open)`, abandonErr);
+    }
+    throw err;
+  }
+}

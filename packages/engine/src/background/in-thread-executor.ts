@@ -1,0 +1,53 @@
+/**
+ * Background jobs on the main thread, in slices of ~4 ms of synchronous work with a
+ * `setImmediate` between them, so the event loop keeps serving reads and writes. The executor
+ * for file layers that cannot cross to a worker thread, and for `backgroundThreads: 0`.
+ */
+import type { FrozenMemtable } from '@strata-db/memtable';
+import type { FileSystem } from '@strata-db/vfs';
+import { mergeCompaction } from './compaction-merge.js';
+import type { BackgroundExecutor, FlushHooks, FlushJobResult, JobHooks } from './executor.js';
+import { writeFlushTable } from './flush-table.js';
+import type { CompactionJob, CompactionJobResult, FlushJob } from './jobs.js';
+import { slicedPace } from './pace.js';
+
+/** Synchronous work between two yields to the event loop, ms. */
+export const SLICE_MS = 4;
+
+const yieldNow = (): Promise<void> =>
+  new Promise((resolve) => {
+    setImmediate(resolve);
+  });
+
+export class InThreadExecutor implements BackgroundExecutor {
+  readonly threads = 0;
+  readonly liveWorkers = 0;
+
+  constructor(
+    private readonly fs: FileSystem,
+    private readonly sliceMs = SLICE_MS,
+  ) {}
+
+  async flush(mem: FrozenMemtable, job: FlushJob, hooks?: FlushHooks): Promise<FlushJobResult> {
+    const pace = slicedPace(this.sliceMs);
+    const meta = await writeFlushTable(mem, job, this.fs, pace, hooks?.warn);
+    return { meta, maxSliceMs: pace.maxSliceMs };
+  }
+
+  compact(job: CompactionJob, hooks: JobHooks): Promise<CompactionJobResult> {
+    return mergeCompaction(job, {
+      fs: this.fs,
+      moreFileNumbers: (n) => hooks.moreFileNumbers(n),
+      checkAbort: () => {
+        hooks.checkAbort();
+      },
+      sliceMs: this.sliceMs,
+      yieldNow,
+      ...(hooks.warn === undefined ? {} : { warn: hooks.warn }),
+    });
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+}

@@ -1,0 +1,26 @@
+/**
+ * Messages between the main thread (worker-executor.ts) and a background worker
+ * (worker-entry.ts). Every message is structured-cloned; the memtable image's typed arrays are
+ * over SharedArrayBuffers and so are shared, not copied (see @strata-db/memtable).
+ */
+import type { SharedMemtableImage } from '@strata-db/memtable';
+import type { FileMetadata } from '../version/file-metadata.js';
+import type { SerializedError } from './job-errors.js';
+import type { CompactionJob, CompactionJobResult, FlushJob } from './jobs.js';
+
+export type ToWorker =
+  | { readonly type: 'flush'; readonly id: number; readonly job: FlushJob; readonly image: SharedMemtableImage }
+  /** `abort[0]` becomes non-zero when the job must stop (the database is closing). */
+  | { readonly type: 'compact'; readonly id: number; readonly job: CompactionJob; readonly abort: Int32Array }
+  /** The answer to a `needNumbers`. */
+  | { readonly type: 'numbers'; readonly id: number; readonly numbers: readonly number[] };
+
+export type FromWorker =
+  | { readonly type: 'ready' }
+  | { readonly type: 'flushed'; readonly id: number; readonly meta: FileMetadata }
+  | { readonly type: 'compacted'; readonly id: number; readonly result: CompactionJobResult }
+  | { readonly type: 'failed'; readonly id: number; readonly error: SerializedError }
+  /** A failure the job survived (an output it could not abandon), for the database's logger. */
+  | { readonly type: 'warn'; readonly id: number; readonly message: string; readonly error: SerializedError }
+  /** A compaction ran out of output file numbers. */
+  | { readonly type: 'needNumbers'; readonly id: number; readonly count: number };

@@ -1,0 +1,89 @@
+/**
+ * The body of a background worker thread (see worker-executor.ts): runs flush and compaction
+ * jobs on the real file system, as the main thread asks, and answers with table metadata or a
+ * serialised error. Holds no state between jobs but the open message port.
+ *
+ * Flushes never yield: they are short and nothing else is urgent here. A compaction yields to
+ * this thread's event loop every few milliseconds, so that a flush asked for meanwhile runs
+ * in between (as LevelDB flushes an immutable memtable in the middle of a long compaction):
+ * one worker serves both without making writers wait for a whole compaction.
+ */
+import { parentPort } from 'node:worker_threads';
+import { FrozenMemtable } from '@strata-db/memtable';
+import { nodeFileSystem } from '@strata-db/vfs';
+import { mergeCompaction } from './compaction-merge.js';
+import { writeFlushTable } from './flush-table.js';
+import { serializeError } from './job-errors.js';
+import { unbrokenPace } from './pace.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+
+/** Compaction work between two turns of this thread's event loop, ms. */
+const COMPACTION_SLICE_MS = 10;
+
+class JobAborted extends Error {
+  constructor() {
+    super('background job aborted: the database is closing');
+  }
+}
+
+const port = parentPort;
+if (port === null) throw new Error('worker-entry must run in a worker thread');
+const post = (m: FromWorker): void => {
+  port.postMessage(m);
+};
+const numberWaiters = new Map<number, (numbers: readonly number[]) => void>();
+const warner =
+  (id: number) =>
+  (message: string, err: unknown): void => {
+    post({ type: 'warn', id, message, error: serializeError(err) });
+  };
+
+port.on('message', (m: ToWorker) => {
+  switch (m.type) {
+    case 'flush':
+      writeFlushTable(FrozenMemtable.fromImage(m.image), m.job, nodeFileSystem, unbrokenPace, warner(m.id)).then(
+        (meta) => {
+          post({ type: 'flushed', id: m.id, meta });
+        },
+        (err: unknown) => {
+          post({ type: 'failed', id: m.id, error: serializeError(err) });
+        },
+      );
+      return;
+    case 'compact': {
+      const { id, abort } = m;
+      mergeCompaction(m.job, {
+        fs: nodeFileSystem,
+        moreFileNumbers: (count) =>
+          new Promise((resolve) => {
+            numberWaiters.set(id, resolve);
+            post({ type: 'needNumbers', id, count });
+          }),
+        checkAbort: () => {
+          if (Atomics.load(abort, 0) !== 0) throw new JobAborted();
+        },
+        sliceMs: COMPACTION_SLICE_MS,
+        yieldNow: () =>
+          new Promise((resolve) => {
+            setImmediate(resolve);
+          }),
+        warn: warner(id),
+      }).then(
+        (result) => {
+          post({ type: 'compacted', id, result });
+        },
+        (err: unknown) => {
+          post({ type: 'failed', id, error: serializeError(err, err instanceof JobAborted) });
+        },
+      );
+      return;
+    }
+    case 'numbers': {
+      const resolve = numberWaiters.get(m.id);
+      numberWaiters.delete(m.id);
+      resolve?.(m.numbers);
+      return;
+    }
+  }
+});
+post({ type: 'ready' });

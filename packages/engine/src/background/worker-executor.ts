@@ -1,0 +1,205 @@
+/**
+ * Background jobs in `worker_threads` workers: flushes and compaction merges run on another
+ * core, and nothing of them on the event loop. The main thread keeps what must be serialised
+ * (picking, file numbers, the manifest edit, installing the Version, deleting files, stalls).
+ *
+ * - A flush sends the frozen memtable's image: its memory is shared (SharedArrayBuffers), not
+ *   copied; the main thread keeps serving reads from the same memtable meanwhile.
+ * - Workers start on first use and are picked by fewest jobs in flight; one worker can run a
+ *   flush while a compaction of its own is in progress (worker-entry.ts).
+ * - A worker is `unref`ed while idle and `ref`ed while it runs a job: an open database never
+ *   keeps the process alive when it has nothing to do, and a job in flight is not cut short.
+ * - Abort: while a compaction runs, the caller's `checkAbort` is polled; when it throws (the
+ *   database is closing) a shared flag tells the worker to stop between slices, and the job
+ *   rejects with what `checkAbort` threw.
+ * - A worker that dies (uncaught error, out of memory, terminated) fails every job it had with
+ *   IO_ERROR saying so; the caller's background-error handling turns the database read-only.
+ *   Its partial outputs are orphans, deleted at the next open.
+ */
+import type { FrozenMemtable } from '@strata-db/memtable';
+import type { Worker } from 'node:worker_threads';
+import { StrataError } from '../errors.js';
+import type { BackgroundExecutor, FlushHooks, FlushJobResult, JobHooks } from './executor.js';
+import { deserializeError } from './job-errors.js';
+import type { CompactionJob, CompactionJobResult, FlushJob } from './jobs.js';
+import type { FromWorker, ToWorker } from './protocol.js';
+import { startWorker } from './worker-loader.js';
+
+/** How often a running compaction's `checkAbort` is polled, ms. */
+const ABORT_POLL_MS = 20;
+
+interface PendingJob {
+  readonly what: string;
+  readonly resolve: (m: FromWorker) => void;
+  readonly reject: (e: StrataError) => void;
+  readonly hooks: Partial<JobHooks> | undefined;
+}
+
+class WorkerSlot {
+  readonly jobs = new Map<number, PendingJob>();
+  dead = false;
+
+  constructor(
+    readonly worker: Worker,
+    private readonly onDeath: (slot: WorkerSlot) => void,
+  ) {
+    worker.unref();
+    worker.on('message', (m: FromWorker) => {
+      this.onMessage(m);
+    });
+    worker.on('error', (err) => {
+      this.die(`failed with an uncaught error: ${err.message}`);
+    });
+    worker.on('exit', (code) => {
+      this.die(`exited (code ${code})`);
+    });
+  }
+
+  post(m: ToWorker, job: PendingJob & { id: number }): void {
+    this.jobs.set(job.id, job);
+    if (this.jobs.size === 1) this.worker.ref();
+    this.worker.postMessage(m);
+  }
+
+  private settle(id: number): PendingJob | undefined {
+    const job = this.jobs.get(id);
+    this.jobs.delete(id);
+    if (this.jobs.size === 0 && !this.dead) this.worker.unref();
+    return job;
+  }
+
+  private onMessage(m: FromWorker): void {
+    switch (m.type) {
+      case 'ready':
+        return;
+      case 'needNumbers': {
+        const job = this.jobs.get(m.id);
+        let numbers: readonly number[] = [];
+        try {
+          numbers = job?.hooks?.moreFileNumbers?.(m.count) ?? [];
+        } catch {
+          // the worker then fails the job: it has no number for its next output
+        }
+        this.worker.postMessage({ type: 'numbers', id: m.id, numbers } satisfies ToWorker);
+        return;
+      }
+      case 'warn': {
+        const err = deserializeError(m.error, m.message);
+        this.jobs.get(m.id)?.hooks?.warn?.(m.message, err);
+        return;
+      }
+      case 'failed': {
+        const job = this.settle(m.id);
+        if (job === undefined) return;
+        if (m.error.aborted && job.hooks?.checkAbort !== undefined) {
+          try {
+            job.hooks.checkAbort();
+          } catch (err) {
+            job.reject(err as StrataError);
+            return;
+          }
+        }
+        job.reject(deserializeError(m.error, `${job.what} failed in a background thread`));
+        return;
+      }
+      default:
+        this.settle(m.id)?.resolve(m);
+    }
+  }
+
+  /** Fails every job in flight; the slot is not used again. */
+  die(how: string): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.onDeath(this);
+    const jobs = [...this.jobs.values()];
+    this.jobs.clear();
+    for (const job of jobs) {
+      job.reject(new StrataError('IO_ERROR', `the background worker thread ${how} while running ${job.what}; what it wrote is not used (the database turns read-only: close and reopen it to recover)`));
+    }
+  }
+}
+
+export class WorkerExecutor implements BackgroundExecutor {
+  private readonly slots: WorkerSlot[] = [];
+  private nextId = 1;
+  private closed = false;
+
+  constructor(readonly threads: number) {}
+
+  /** Live worker threads (for stats and tests). */
+  get liveWorkers(): number {
+    return this.slots.length;
+  }
+
+  /** Jobs handed to a worker and not settled yet. */
+  get jobsInFlight(): number {
+    let n = 0;
+    for (const s of this.slots) n += s.jobs.size;
+    return n;
+  }
+
+  /** Tests: kill every worker as a crash would (the jobs in flight fail as in a real death). */
+  async terminateWorkersForTesting(): Promise<void> {
+    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+  }
+
+  async flush(mem: FrozenMemtable, job: FlushJob, hooks?: FlushHooks): Promise<FlushJobResult> {
+    const m = await this.run(`the flush to table ${job.fileNumber}`, hooks, (id) => ({ type: 'flush', id, job, image: mem.image() }));
+    if (m.type !== 'flushed') throw new StrataError('IO_ERROR', `internal error: unexpected answer ${m.type} to a flush`);
+    return { meta: m.meta, maxSliceMs: 0 };
+  }
+
+  async compact(job: CompactionJob, hooks: JobHooks): Promise<CompactionJobResult> {
+    const abort = new Int32Array(new SharedArrayBuffer(4));
+    const timer = setInterval(() => {
+      try {
+        hooks.checkAbort();
+      } catch {
+        Atomics.store(abort, 0, 1);
+      }
+    }, ABORT_POLL_MS);
+    timer.unref();
+    try {
+      const m = await this.run(`a compaction into L${job.outputLevel}`, hooks, (id) => ({ type: 'compact', id, job, abort }));
+      if (m.type !== 'compacted') throw new StrataError('IO_ERROR', `internal error: unexpected answer ${m.type} to a compaction`);
+      return m.result;
+    } finally {
+      clearInterval(timer);
+    }
+  }
+
+  /** Ends every worker; jobs still in flight (none, once the database drained) fail. */
+  async close(): Promise<void> {
+    this.closed = true;
+    const slots = this.slots.splice(0);
+    await Promise.all(
+      slots.map(async (slot) => {
+        slot.die('was stopped because the database closed');
+        await slot.worker.terminate();
+      }),
+    );
+  }
+
+  private run(what: string, hooks: Partial<JobHooks> | undefined, message: (id: number) => ToWorker): Promise<FromWorker> {
+    if (this.closed) return Promise.reject(new StrataError('NOT_OPEN', `${what} was not started: the database is closed`));
+    const slot = this.pick();
+    const id = this.nextId++;
+    return new Promise<FromWorker>((resolve, reject) => {
+      slot.post(message(id), { id, what, resolve, reject, hooks });
+    });
+  }
+
+  /** The live worker with the fewest jobs; a new one while fewer than `threads` run. */
+  private pick(): WorkerSlot {
+    let best: WorkerSlot | undefined;
+    for (const s of this.slots) if (best === undefined || s.jobs.size < best.jobs.size) best = s;
+    if (best !== undefined && (best.jobs.size === 0 || this.slots.length >= this.threads)) return best;
+    const slot = new WorkerSlot(startWorker(), (dead) => {
+      const i = this.slots.indexOf(dead);
+      if (i >= 0) this.slots.splice(i, 1);
+    });
+    this.slots.push(slot);
+    return slot;
+  }
+}

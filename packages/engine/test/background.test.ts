@@ -1,0 +1,208 @@
+/**
+ * The worker-thread background executor (src/background/): the same tables as the in-thread
+ * one, byte for byte; a worker that dies mid-flush or mid-compaction loses nothing
+ * acknowledged, turns the database read-only and leaves no orphan after the next open; errors
+ * cross the thread boundary typed; close() leaves no thread, descriptor or timer behind; and
+ * an idle open database does not keep its process alive.
+ */
+import { spawnSync } from 'node:child_process';
+import { readdirSync, readFileSync, readSync, openSync, closeSync, writeSync, fstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { Database, StrataError } from '../src/index.js';
+import type { WorkerExecutor } from '../src/background/worker-executor.js';
+import { dec, tempDir } from './helpers.js';
+
+let dirs: { dir: string; cleanup: () => void }[] = [];
+const fresh = (): string => {
+  const d = tempDir('strata-bg-');
+  dirs.push(d);
+  return d.dir;
+};
+beforeEach(() => {
+  dirs = [];
+});
+afterEach(() => {
+  for (const d of dirs) d.cleanup();
+});
+
+const executorOf = (db: Database): WorkerExecutor => (db as unknown as { core: { executor: WorkerExecutor } }).core.executor;
+const tables = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.sst')).sort();
+const listed = (db: Database): string[] =>
+  db
+    .stats()
+    .levels.flatMap((l) => l.fileList.map((f) => `${String(f.fileNumber).padStart(6, '0')}.sst`))
+    .sort();
+const key = (i: number): string => `key-${String((i * 7919) % 100_000).padStart(6, '0')}`;
+
+async function fill(db: Database, from: number, to: number): Promise<void> {
+  for (let i = from; i < to; i += 500) {
+    const b = db.batch();
+    for (let j = i; j < Math.min(to, i + 500); j++) b.put(key(j), `value-${j}-`.repeat(4));
+    // A range tombstone (over exactly one key, written just before) in every tenth batch.
+    if (i % 5000 === 0) b.deleteRange(key(i + 1), key(i + 1) + '\0');
+    await b.write();
+  }
+}
+
+describe('worker executor', () => {
+  it('writes byte-identical tables to the in-thread executor (flush and compaction)', async () => {
+    const bytes: Map<string, string>[] = [];
+    // Tables record their creation time (taken on the main thread, an input of the job).
+    const now = vi.spyOn(Date, 'now').mockReturnValue(1_800_000_000_000);
+    onTestFinished(() => {
+      now.mockRestore();
+    });
+    for (const backgroundThreads of [0, 1]) {
+      const dir = fresh();
+      // No automatic compaction: the two runs then make the same tables under the same numbers.
+      const db = await Database.open(dir, { backgroundThreads, memtableSize: 64 * 1024, targetFileSize: 32 * 1024, l0CompactionTrigger: 1000, l0SlowdownWritesTrigger: 1000, l0StopWritesTrigger: 1000 });
+      const snap = db.snapshot(); // keeps some old versions through the compaction
+      await fill(db, 0, 3000);
+      await db.flush();
+      await fill(db, 1000, 4000);
+      await db.flush();
+      await db.compact();
+      snap.release();
+      expect(db.stats().backgroundError).toBeUndefined();
+      if (backgroundThreads === 1) expect(executorOf(db).threads).toBe(1);
+      await db.close();
+      bytes.push(new Map(tables(dir).map((f) => [f, readFileSync(join(dir, f)).toString('base64')])));
+    }
+    expect([...bytes[1]!.keys()]).toEqual([...bytes[0]!.keys()]);
+    expect(bytes[0]!.size).toBeGreaterThan(2);
+    for (const [f, b] of bytes[0]!) {
+      const other = Buffer.from(bytes[1]!.get(f)!, 'base64');
+      const mine = Buffer.from(b, 'base64');
+      let at = 0;
+      while (at < mine.length && mine[at] === other[at]) at++;
+      expect({ f, length: other.length, firstDifference: at === mine.length && other.length === mine.length ? -1 : at }).toEqual({ f, length: mine.length, firstDifference: -1 });
+    }
+  }, 120_000);
+
+  it('a worker killed mid-flush: read-only with a clear error, reads go on, reopen recovers everything, no orphans', async () => {
+    const dir = fresh();
+    let db = await Database.open(dir, { backgroundThreads: 1, memtableSize: 8 << 20 });
+    await fill(db, 0, 30_000);
+    await db.flush(); // the worker is running
+    await fill(db, 30_000, 60_000);
+    const flushing = db.flush();
+    const executor = executorOf(db);
+    // Kill it as soon as the flush was handed over.
+    while (executor.jobsInFlight === 0) await new Promise((r) => setImmediate(r));
+    await executor.terminateWorkersForTesting();
+    await expect(flushing).rejects.toThrow(/background worker thread/);
+    await expect(db.put('x', 'y')).rejects.toMatchObject({ code: 'READ_ONLY', message: expect.stringMatching(/background worker thread/) });
+    expect(dec(await db.get(key(45_000)))).toBe('value-45000-'.repeat(4)); // from the frozen memtable
+    await db.close();
+    db = await Database.open(dir, { backgroundThreads: 1 });
+    try {
+      for (const i of [0, 29_999, 30_000, 59_999]) expect(dec(await db.get(key(i))), key(i)).toBe(`value-${i}-`.repeat(4));
+      expect(tables(dir)).toEqual(listed(db));
+      await db.put('x', 'y');
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
+
+  it('a worker killed mid-compaction: read-only, nothing lost, reopen recovers, no orphans', async () => {
+    const dir = fresh();
+    const opts = { backgroundThreads: 1, memtableSize: 256 * 1024, targetFileSize: 256 * 1024, l0CompactionTrigger: 1000, l0SlowdownWritesTrigger: 1000, l0StopWritesTrigger: 1000 };
+    let db = await Database.open(dir, opts);
+    for (let r = 0; r < 4; r++) {
+      await fill(db, r * 10_000, (r + 1) * 10_000);
+      await db.flush();
+    }
+    const compacting = db.compact();
+    const executor = executorOf(db);
+    while (executor.jobsInFlight === 0) await new Promise((r) => setImmediate(r));
+    await new Promise((r) => setTimeout(r, 20)); // let it write some output
+    await executor.terminateWorkersForTesting();
+    await compacting.catch(() => undefined);
+    expect(db.stats().backgroundError).toMatch(/background worker thread/);
+    await expect(db.put('x', 'y')).rejects.toMatchObject({ code: 'READ_ONLY' });
+    expect(dec(await db.get(key(12_345)))).toBe('value-12345-'.repeat(4));
+    await db.close();
+    db = await Database.open(dir, opts);
+    try {
+      for (const i of [0, 9_999, 20_000, 39_999]) expect(dec(await db.get(key(i))), key(i)).toBe(`value-${i}-`.repeat(4));
+      expect(tables(dir)).toEqual(listed(db));
+      await db.compact();
+      expect(db.stats().backgroundError).toBeUndefined();
+      expect(tables(dir)).toEqual(listed(db));
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
+
+  it('a corrupt input reaches the main thread as CORRUPTION naming the file and offset', async () => {
+    const dir = fresh();
+    const opts = { backgroundThreads: 1, memtableSize: 64 * 1024, l0CompactionTrigger: 1000, l0SlowdownWritesTrigger: 1000, l0StopWritesTrigger: 1000 };
+    let db = await Database.open(dir, opts);
+    await fill(db, 0, 3000);
+    await db.flush();
+    await db.close();
+    // Flip a byte inside the first data block of the first table.
+    const victim = tables(dir)[0]!;
+    const fd = openSync(join(dir, victim), 'r+');
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, 100);
+    b[0] = b[0]! ^ 0xff;
+    writeSync(fd, b, 0, 1, 100);
+    expect(fstatSync(fd).size).toBeGreaterThan(100);
+    closeSync(fd);
+    db = await Database.open(dir, { ...opts, blockCacheSize: 0 });
+    try {
+      const err = await db.compact().then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      const bg = err instanceof StrataError ? err : (db as unknown as { core: { bgError: StrataError } }).core.bgError;
+      expect(bg).toBeInstanceOf(StrataError);
+      expect(bg.code).toBe('CORRUPTION');
+      expect(bg.file).toContain(victim);
+      expect(typeof bg.offset).toBe('number');
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
+
+  it('close() leaves no thread, file descriptor or timer behind', async () => {
+    const threads = (): number => readdirSync('/proc/self/task').length;
+    const fds = (): number => readdirSync('/proc/self/fd').length;
+    const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'Immediate').length;
+    const dir = fresh();
+    // Warm up once (the first start builds the worker bundle of the sources; libuv's pool starts).
+    let db = await Database.open(dir, { backgroundThreads: 2, memtableSize: 64 * 1024 });
+    await fill(db, 0, 2000);
+    await db.flush();
+    await db.close();
+    await new Promise((r) => setTimeout(r, 200));
+    const before = { threads: threads(), fds: fds(), timers: timers() };
+    db = await Database.open(dir, { backgroundThreads: 2, memtableSize: 64 * 1024, l0CompactionTrigger: 2 });
+    await fill(db, 0, 8000);
+    await db.flush();
+    await db.compact();
+    expect(executorOf(db).liveWorkers).toBeGreaterThan(0);
+    expect(threads()).toBeGreaterThan(before.threads);
+    await db.close();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(executorOf(db).liveWorkers).toBe(0);
+    expect({ threads: threads(), fds: fds(), timers: timers() }).toEqual(before);
+  }, 60_000);
+
+  it('an open, idle database does not keep its process from exiting', () => {
+    const dir = fresh();
+    const script = `
+      import { Database } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
+      const db = await Database.open(${JSON.stringify(dir)}, { backgroundThreads: 1, memtableSize: 64 * 1024 });
+      for (let i = 0; i < 50; i++) { const b = db.batch(); for (let j = 0; j < 100; j++) b.put('k' + i + '-' + j, 'x'.repeat(100)); await b.write(); }
+      await db.flush();
+      console.log('flushed, not closing');`;
+    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, cwd: join(import.meta.dirname, '..') });
+    expect(r.stderr).toBe('');
+    expect(r.stdout).toContain('flushed, not closing');
+    expect(r.signal).toBeNull(); // not killed by the timeout: it exited by itself
+    expect(r.status).toBe(0);
+  }, 70_000);
+});
