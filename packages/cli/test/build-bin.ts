@@ -7,7 +7,8 @@
  *
  * One difference from the published build: the other @strata-db packages are bundled in from
  * their TypeScript sources (the `source` condition), because `npm test` runs on a fresh clone
- * where no package has been built; third-party dependencies stay external, as published.
+ * where no package has been built; third-party dependencies stay external, as published. The
+ * engine's worker-entry is built next to bin.js, where the bundled engine looks for it.
  */
 import { build } from 'tsup';
 import { readdirSync, readFileSync } from 'node:fs';
@@ -29,7 +30,9 @@ export const TEST_BIN = join(OUT_DIR, 'bin.js');
 
 export default async function setup(): Promise<void> {
   await build({
-    entry: { bin: join(import.meta.dirname, '..', 'src', 'bin.ts') },
+    // The engine's background worker is an entry of its own, next to the bundle that starts it
+    // (as dist/worker-entry.js is next to the engine's dist/index.js in the published package).
+    entry: { bin: join(import.meta.dirname, '..', 'src', 'bin.ts'), 'worker-entry': join(import.meta.dirname, '..', '..', 'engine', 'src', 'background', 'worker-entry.ts') },
     format: ['esm'],
     outDir: OUT_DIR,
     platform: 'node',

@@ -9,7 +9,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, readSync, openSync, closeSync, writeSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
-import { Database, StrataError } from '../src/index.js';
+import { Table } from '@strata-db/sstable-core';
+import { Database, StrataError, type StrataEvent } from '../src/index.js';
 import type { WorkerExecutor } from '../src/background/worker-executor.js';
 import { dec, tempDir } from './helpers.js';
 
@@ -33,6 +34,18 @@ const listed = (db: Database): string[] =>
     .stats()
     .levels.flatMap((l) => l.fileList.map((f) => `${String(f.fileNumber).padStart(6, '0')}.sst`))
     .sort();
+/** The codecs the live tables of a closed or quiet database were written with. */
+const codecsOf = (dir: string): Set<string> =>
+  new Set(
+    tables(dir).map((f) => {
+      const t = Table.open(join(dir, f));
+      try {
+        return t.properties.compression;
+      } finally {
+        t.close();
+      }
+    }),
+  );
 const key = (i: number): string => `key-${String((i * 7919) % 100_000).padStart(6, '0')}`;
 
 async function fill(db: Database, from: number, to: number): Promise<void> {
@@ -56,13 +69,25 @@ describe('worker executor', () => {
     for (const backgroundThreads of [0, 1]) {
       const dir = fresh();
       // No automatic compaction: the two runs then make the same tables under the same numbers.
-      const db = await Database.open(dir, { backgroundThreads, memtableSize: 64 * 1024, targetFileSize: 32 * 1024, l0CompactionTrigger: 1000, l0SlowdownWritesTrigger: 1000, l0StopWritesTrigger: 1000 });
+      // Codecs cross in the job: L0 tables in one, the bottommost outputs in another.
+      const db = await Database.open(dir, {
+        backgroundThreads,
+        memtableSize: 64 * 1024,
+        targetFileSize: 8 * 1024,
+        l0CompactionTrigger: 1000,
+        l0SlowdownWritesTrigger: 1000,
+        l0StopWritesTrigger: 1000,
+        compression: ['lz4', 'snappy'],
+        bottommostCompression: 'deflate',
+      });
       const snap = db.snapshot(); // keeps some old versions through the compaction
       await fill(db, 0, 3000);
       await db.flush();
       await fill(db, 1000, 4000);
       await db.flush();
+      expect(codecsOf(dir)).toEqual(new Set(['lz4']));
       await db.compact();
+      expect(codecsOf(dir)).toEqual(new Set(['deflate']));
       snap.release();
       expect(db.stats().backgroundError).toBeUndefined();
       if (backgroundThreads === 1) expect(executorOf(db).threads).toBe(1);
@@ -134,6 +159,49 @@ describe('worker executor', () => {
       await db.close();
     }
   }, 120_000);
+
+  it('flush and compaction events fire from worker jobs as from in-thread ones, failures included', async () => {
+    const dir = fresh();
+    const events: StrataEvent[] = [];
+    const opts = { backgroundThreads: 1, memtableSize: 64 * 1024, l0CompactionTrigger: 1000, l0SlowdownWritesTrigger: 1000, l0StopWritesTrigger: 1000, onEvent: (e: StrataEvent) => events.push(e) };
+    const db = await Database.open(dir, opts);
+    try {
+      await fill(db, 0, 3000);
+      await db.flush();
+      await fill(db, 3000, 6000);
+      await db.flush();
+      await db.compact();
+      expect(executorOf(db).liveWorkers).toBe(1);
+      const types = events.map((e) => e.type);
+      expect(types).toContain('flush-begin');
+      expect(types).toContain('compaction-begin');
+      const flushEnds = events.flatMap((e) => (e.type === 'flush-end' ? [e] : []));
+      for (const e of flushEnds) expect(e.error).toBeUndefined();
+      expect(flushEnds.filter((e) => e.fileNumber !== undefined && e.bytes > 0).length).toBeGreaterThanOrEqual(2);
+      const compactionEnd = events.find((e) => e.type === 'compaction-end' && !e.trivialMove);
+      expect(compactionEnd).toMatchObject({ outputs: expect.arrayContaining([expect.any(Number)]), bytesWritten: expect.any(Number) });
+      expect(compactionEnd && 'error' in compactionEnd ? compactionEnd.error : undefined).toBeUndefined();
+      const created = events.filter((e) => e.type === 'table-created').map((e) => (e as { reason: string }).reason);
+      expect(created).toContain('flush');
+      expect(created).toContain('compaction');
+
+      // The worker dies in the middle of a flush: flush-end carries the error, background-error fires once.
+      events.length = 0;
+      await fill(db, 6000, 9000);
+      const flushing = db.flush();
+      const executor = executorOf(db);
+      while (executor.jobsInFlight === 0) await new Promise((r) => setImmediate(r));
+      await executor.terminateWorkersForTesting();
+      await flushing.catch(() => undefined);
+      const failed = events.find((e) => e.type === 'flush-end' && e.error !== undefined);
+      expect(failed).toMatchObject({ error: { code: 'IO_ERROR', message: expect.stringMatching(/background worker thread/) } });
+      const bg = events.filter((e) => e.type === 'background-error');
+      expect(bg).toHaveLength(1);
+      expect(bg[0]).toMatchObject({ error: { message: expect.stringMatching(/background worker thread/) } });
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
 
   it('a corrupt input reaches the main thread as CORRUPTION naming the file and offset', async () => {
     const dir = fresh();

@@ -23,7 +23,7 @@ import type { BackgroundExecutor, FlushHooks, FlushJobResult, JobHooks } from '.
 import { deserializeError } from './job-errors.js';
 import type { CompactionJob, CompactionJobResult, FlushJob } from './jobs.js';
 import type { FromWorker, ToWorker } from './protocol.js';
-import { startWorker } from './worker-loader.js';
+import { startWorker, workerSource, type WorkerSource } from './worker-loader.js';
 
 /** How often a running compaction's `checkAbort` is polled, ms. */
 const ABORT_POLL_MS = 20;
@@ -125,7 +125,10 @@ export class WorkerExecutor implements BackgroundExecutor {
   private nextId = 1;
   private closed = false;
 
-  constructor(readonly threads: number) {}
+  constructor(
+    readonly threads: number,
+    private readonly source: WorkerSource = workerSource(),
+  ) {}
 
   /** Live worker threads (for stats and tests). */
   get liveWorkers(): number {
@@ -195,7 +198,7 @@ export class WorkerExecutor implements BackgroundExecutor {
     let best: WorkerSlot | undefined;
     for (const s of this.slots) if (best === undefined || s.jobs.size < best.jobs.size) best = s;
     if (best !== undefined && (best.jobs.size === 0 || this.slots.length >= this.threads)) return best;
-    const slot = new WorkerSlot(startWorker(), (dead) => {
+    const slot = new WorkerSlot(startWorker(this.source), (dead) => {
       const i = this.slots.indexOf(dead);
       if (i >= 0) this.slots.splice(i, 1);
     });

@@ -151,7 +151,7 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
       newFlusher: (c) => new FlushLoop(c),
       newCompactor: (c) => new LeveledCompactor(c),
       events,
-      executor: (executor = createExecutor(opts)),
+      executor: (executor = createExecutor(opts, events)),
     });
     if (mem.entryCount > 0 || mem.rangeTombstoneCount > 0 || versions.logNumber !== segment) {
       // Flush what was replayed (or just advance logNumber) before accepting writes.
