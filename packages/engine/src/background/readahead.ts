@@ -4,10 +4,12 @@
  *
  * A compaction reads each input table front to back, block after block. Through the table
  * reader alone that is one synchronous `readSync` per block (~78k calls in a 1M-entry fill's
- * compactions). Here a read outside the descriptor's window refills the window with one read of
- * WINDOW bytes starting at the requested offset; the following blocks are then copies out of
- * memory. Reads past the window's end (open's footer/index reads, or a block larger than the
- * window) go straight through. The window is not a cache: it holds one stretch of one file,
+ * compactions). Here a table no larger than a window is read whole when it is opened (one
+ * open, fstat, read and close: the table reader's footer, index, filter and data reads are then
+ * all copies), and in a larger one a read outside the descriptor's window refills the window
+ * with one read of WINDOW bytes from the requested offset — or ending at the file's end, so that
+ * the footer read also brings the index and filter. A read larger than the window goes straight
+ * through. The window is not a cache: it holds one stretch of one file,
  * and is dropped with the descriptor, so compaction never fills the read path's block cache
  * (the tables it opens through this layer have no block cache at all).
  *
@@ -15,6 +17,7 @@
  * fault-injecting layer of the tests still sees (and can fail) every real read.
  */
 import type { TableFileSystem } from '@strata-db/sstable-core';
+import { readAt } from '@strata-db/vfs';
 
 /** Bytes read ahead at once: large enough that the syscall cost vanishes, small next to a 2 MiB table. */
 export const READAHEAD_BYTES = 512 * 1024;
@@ -24,11 +27,10 @@ const FIRST_VIRTUAL_FD = 0x5000_0000;
 
 interface File {
   readonly path: string;
-  readonly size: number;
-  /** The window: `length` valid bytes of the file from offset `start` (allocated on first read, at most the file's size). */
-  buf: Uint8Array | undefined;
+  size: number;
+  /** The window: bytes of the file from offset `start` (fewer than a window at the file's end). */
+  window: Uint8Array | undefined;
   start: number;
-  length: number;
 }
 
 /**
@@ -43,23 +45,35 @@ export class ReadaheadFileSystem implements TableFileSystem {
   private nextFd = FIRST_VIRTUAL_FD;
   /** Real reads issued (for stats and tests). */
   reads = 0;
+  /** The layer underneath, its reads counted. */
+  private readonly counted: Pick<TableFileSystem, 'readSync'>;
 
   constructor(
     private readonly base: TableFileSystem,
     private readonly windowBytes = READAHEAD_BYTES,
-  ) {}
+  ) {
+    this.counted = {
+      readSync: (fd, buf, off, len, position) => {
+        this.reads++;
+        return base.readSync(fd, buf, off, len, position);
+      },
+    };
+  }
 
   openSync(path: string, flags: 'r' | 'r+' | 'w' | 'wx' | 'a'): number {
     if (flags !== 'r') throw new Error(`internal error: the readahead layer only reads (open ${path} with ${flags})`);
     const fd = this.base.openSync(path, 'r');
-    let size: number;
+    const f: File = { path, size: 0, window: undefined, start: 0 };
     try {
-      size = this.base.fstatSync(fd).size;
+      f.size = this.base.fstatSync(fd).size;
+      // A table no larger than a window (most L0 tables, every small one) is read whole now,
+      // while the descriptor is open: the footer, index and data reads that follow are copies.
+      if (f.size <= this.windowBytes) f.window = readAt(this.counted, fd, 0, f.size);
     } finally {
       this.base.closeSync(fd);
     }
     const v = this.nextFd++;
-    this.files.set(v, { path, size, buf: undefined, start: 0, length: 0 });
+    this.files.set(v, f);
     return v;
   }
 
@@ -73,19 +87,23 @@ export class ReadaheadFileSystem implements TableFileSystem {
 
   readSync(fd: number, buf: Uint8Array, off: number, len: number, position: number): number {
     const f = this.file(fd);
-    if (f.buf !== undefined && position >= f.start && position + len <= f.start + f.length) {
-      buf.set(f.buf.subarray(position - f.start, position - f.start + len), off);
-      return len;
+    let w = f.window;
+    if (w === undefined || position < f.start || position + len > f.start + w.length) {
+      if (len >= this.windowBytes) {
+        const direct = this.readReal(f, position, len);
+        buf.set(direct, off);
+        return direct.length;
+      }
+      // The window ends at the file's end at most: the footer read at open then also brings
+      // the index and filter before it, and the last window of the data is full.
+      const start = Math.max(0, Math.min(position, f.size - this.windowBytes));
+      w = this.readReal(f, start, Math.min(this.windowBytes, Math.max(position + len, f.size) - start));
+      f.window = w;
+      f.start = start;
     }
-    if (len >= this.windowBytes) return this.readReal(f, buf, off, len, position);
-    f.buf ??= new Uint8Array(Math.min(this.windowBytes, Math.max(f.size, len)));
-    const want = Math.min(f.buf.length, Math.max(len, f.size - position));
-    f.start = position;
-    f.length = 0;
-    const n = this.readReal(f, f.buf, 0, want, position);
-    f.length = n;
-    const copied = Math.min(len, n);
-    buf.set(f.buf.subarray(0, copied), off);
+    const from = Math.min(w.length, position - f.start);
+    const copied = Math.max(0, Math.min(len, w.length - from));
+    buf.set(w.subarray(from, from + copied), off);
     return copied;
   }
 
@@ -108,17 +126,10 @@ export class ReadaheadFileSystem implements TableFileSystem {
   }
 
   /** Opens the file, reads [position, position + len) (fewer bytes at its end), closes it. */
-  private readReal(f: File, buf: Uint8Array, off: number, len: number, position: number): number {
+  private readReal(f: File, position: number, len: number): Uint8Array {
     const fd = this.base.openSync(f.path, 'r');
     try {
-      let n = 0;
-      while (n < len) {
-        this.reads++;
-        const got = this.base.readSync(fd, buf, off + n, len - n, position + n);
-        if (got === 0) break;
-        n += got;
-      }
-      return n;
+      return readAt(this.counted, fd, position, len);
     } finally {
       this.base.closeSync(fd);
     }

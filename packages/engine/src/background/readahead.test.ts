@@ -1,0 +1,80 @@
+/**
+ * The compaction readahead layer returns exactly the bytes of the file underneath, for any
+ * window size and any sequence of reads, while reaching that file only a window at a time.
+ */
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { MemoryFileSystem } from '@strata-db/vfs/testing';
+import { ReadaheadFileSystem } from './readahead.js';
+
+function fileOf(bytes: Uint8Array): { fs: MemoryFileSystem; calls: string[] } {
+  const fs = new MemoryFileSystem();
+  fs.mkdirSync('/d', { recursive: true });
+  const fd = fs.openSync('/d/t', 'w');
+  fs.writeSync(fd, bytes, 0, bytes.length, 0);
+  fs.closeSync(fd);
+  const calls: string[] = [];
+  const counted = new Proxy(fs, {
+    get(target, prop, receiver) {
+      const v = Reflect.get(target, prop, receiver) as unknown;
+      if (typeof v !== 'function') return v;
+      return (...args: unknown[]) => {
+        calls.push(String(prop));
+        return (v as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
+  return { fs: counted, calls };
+}
+
+describe('ReadaheadFileSystem', () => {
+  it('reads the same bytes as the file, for any window and reads', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ minLength: 0, maxLength: 3000 }),
+        fc.integer({ min: 16, max: 1024 }),
+        fc.array(fc.tuple(fc.nat(3200), fc.integer({ min: 1, max: 1500 })), { maxLength: 30 }),
+        (bytes, window, reads) => {
+          const { fs } = fileOf(bytes);
+          const ra = new ReadaheadFileSystem(fs, window);
+          const fd = ra.openSync('/d/t', 'r');
+          expect(ra.fstatSync(fd).size).toBe(bytes.length);
+          for (const [position, len] of reads) {
+            const out = new Uint8Array(len);
+            const n = ra.readSync(fd, out, 0, len, position);
+            const want = bytes.subarray(Math.min(position, bytes.length), Math.min(position + len, bytes.length));
+            expect(n).toBe(want.length);
+            expect(out.subarray(0, n)).toEqual(want);
+          }
+          ra.closeSync(fd);
+        },
+      ),
+    );
+  });
+
+  it('a table no larger than a window: open, fstat, one read, close — then every read is a copy; no descriptor held', () => {
+    const bytes = new Uint8Array(5000).map((_, i) => i & 0xff);
+    const { fs, calls } = fileOf(bytes);
+    calls.length = 0;
+    const ra = new ReadaheadFileSystem(fs, 8192);
+    const fd = ra.openSync('/d/t', 'r');
+    for (const [p, l] of [[4952, 48], [4000, 900], [0, 4096], [4096, 904]] as const) ra.readSync(fd, new Uint8Array(l), 0, l, p);
+    ra.closeSync(fd);
+    expect(calls).toEqual(['openSync', 'fstatSync', 'readSync', 'closeSync']);
+  });
+
+  it('a larger table: the footer read fills the window ending at the file end; data reads refill it front to back', () => {
+    const bytes = new Uint8Array(10_000).map((_, i) => (i * 7) & 0xff);
+    const { fs, calls } = fileOf(bytes);
+    calls.length = 0;
+    const ra = new ReadaheadFileSystem(fs, 4096);
+    const fd = ra.openSync('/d/t', 'r');
+    ra.readSync(fd, new Uint8Array(48), 0, 48, 10_000 - 48); // footer
+    ra.readSync(fd, new Uint8Array(2000), 0, 2000, 7000); // index and filter, in the same window
+    for (let p = 0; p < 7000; p += 1000) ra.readSync(fd, new Uint8Array(1000), 0, 1000, p);
+    ra.closeSync(fd);
+    // open/fstat/close, then one window at the end and two for the data [0, 7000).
+    expect(calls.filter((c) => c === 'readSync')).toHaveLength(3);
+    expect(ra.reads).toBe(3);
+  });
+});
