@@ -3,6 +3,7 @@
  * INVALID_ARGUMENT at open time instead of a strange failure later.
  */
 import { COMPRESSION_NAMES, isCompressionName, type CompressionName } from '@strata-db/sstable-core';
+import type { DeletionTrigger } from '@strata-db/sstable-builder';
 import { StrataError } from './errors.js';
 import type { Logger, StrataEvent } from './events.js';
 import { crossesThreads, nodeFileSystem, type FileSystem } from '@strata-db/vfs';
@@ -85,6 +86,18 @@ export interface DatabaseOptions {
   readonly maxBytesForLevelBase?: number;
   /** Target size of a table written by compaction (default 2 MiB). */
   readonly targetFileSize?: number;
+  /**
+   * Compaction triggered by deletions (RocksDB's CompactOnDeletionCollector): a table in which
+   * some `deletionCompactionWindow` consecutive entries (default 128) hold at least
+   * `deletionCompactionTrigger` point deletes (default 64) is marked when written, and
+   * compaction takes it as soon as no level needs compacting for size — so deleted keys stop
+   * costing readers a step each and give their space back without a manual compact(). 0
+   * disables the trigger. Tables whose entries are mostly deletes (≥ 1/2, counting range
+   * tombstones) are taken as well.
+   */
+  readonly deletionCompactionTrigger?: number;
+  /** The window of `deletionCompactionTrigger`, in table entries (default 128). */
+  readonly deletionCompactionWindow?: number;
   /** Number of levels, L0 included (default 7). */
   readonly numLevels?: number;
   /** A MANIFEST larger than this is rewritten as a fresh snapshot (default 4 MiB). */
@@ -151,6 +164,8 @@ export interface ResolvedOptions {
   readonly levelSizeMultiplier: number;
   readonly maxBytesForLevelBase: number;
   readonly targetFileSize: number;
+  /** Undefined: tables are never marked for compaction by their deletes. */
+  readonly deletionTrigger: DeletionTrigger | undefined;
   readonly numLevels: number;
   readonly maxManifestFileSize: number;
   readonly maxOpenFiles: number;
@@ -188,6 +203,8 @@ export const DATABASE_OPTION_NAMES = [
   'levelSizeMultiplier',
   'maxBytesForLevelBase',
   'targetFileSize',
+  'deletionCompactionTrigger',
+  'deletionCompactionWindow',
   'numLevels',
   'maxManifestFileSize',
   'maxOpenFiles',
@@ -257,6 +274,12 @@ function bool(name: string, v: unknown, def: boolean): boolean {
   return v;
 }
 
+function deletionTriggerOf(opts: DatabaseOptions): DeletionTrigger | undefined {
+  const windowSize = int('deletionCompactionWindow', opts.deletionCompactionWindow, 128, 1, 1 << 20);
+  const deletions = int('deletionCompactionTrigger', opts.deletionCompactionTrigger, Math.min(64, windowSize), 0, windowSize);
+  return deletions === 0 ? undefined : { windowSize, deletions };
+}
+
 export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions {
   const raw: unknown = o;
   if (raw !== undefined && (typeof raw !== 'object' || raw === null)) {
@@ -318,6 +341,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     levelSizeMultiplier: int('levelSizeMultiplier', opts.levelSizeMultiplier, 10, 2, 1000),
     maxBytesForLevelBase: int('maxBytesForLevelBase', opts.maxBytesForLevelBase, 10 * targetFileSize, 1024),
     targetFileSize,
+    deletionTrigger: deletionTriggerOf(opts),
     numLevels,
     maxManifestFileSize: int('maxManifestFileSize', opts.maxManifestFileSize, 4 * 1024 * 1024, 1024),
     maxOpenFiles: int('maxOpenFiles', opts.maxOpenFiles, 128, NON_TABLE_FILES + 1),

@@ -118,6 +118,32 @@ describe('TableBuilder output', () => {
     expect([meta.smallestKey, meta.largestKey, meta.properties.smallestPointKey, meta.properties.largestPointKey]).toEqual([b('a'), b('q'), b('b'), b('m')]);
   });
 
+  it('marks a table for compaction when a window of entries is dense with Deletes (RocksDB CompactOnDeletionCollector)', async () => {
+    const key = (i: number): string => `k${String(i).padStart(5, '0')}`;
+    /** `deletes` Deletes spread evenly over `n` entries, or packed in one stretch. */
+    const build = async (n: number, isDelete: (i: number) => boolean, trigger = { windowSize: 100, deletions: 40 }): Promise<boolean> => {
+      const tb = new TableBuilder(nextPath(), { deletionTrigger: trigger });
+      for (let i = 0; i < n; i++) tb.add(isDelete(i) ? del(key(i), i + 1) : put(key(i), i + 1));
+      const meta = await tb.finish();
+      const t = Table.open(meta.path);
+      expect(t.properties.markedForCompaction).toBe(meta.markedForCompaction);
+      t.close();
+      return meta.markedForCompaction;
+    };
+    // 39 Deletes in every window of 100 (39%): not marked; 40%: marked.
+    expect(await build(2000, (i) => i % 100 < 39)).toBe(false);
+    expect(await build(2000, (i) => i % 100 < 40)).toBe(true);
+    // 40 Deletes in a row among 10,000 entries (0.4% overall): the window finds them.
+    expect(await build(10_000, (i) => i >= 5000 && i < 5040)).toBe(true);
+    // 40 Deletes spread out over 10,000 entries: every window holds at most one.
+    expect(await build(10_000, (i) => i % 250 === 0)).toBe(false);
+    // No trigger given: never marked.
+    const tb = new TableBuilder(nextPath());
+    for (let i = 0; i < 100; i++) tb.add(del(key(i), i + 1));
+    expect((await tb.finish()).markedForCompaction).toBe(false);
+    expectCode(() => new TableBuilder(nextPath(), { deletionTrigger: { windowSize: 10, deletions: 11 } }), 'INVALID_ARGUMENT');
+  });
+
   it('reports metadata covering points and tombstones; an exclusive tombstone end may be the largest', async () => {
     const path = nextPath();
     const tb = new TableBuilder(path, { fileNumber: 42 });

@@ -57,6 +57,19 @@ export interface TableBuilderOptions {
    * caller that needs the same input to give the same bytes wherever the table is built.
    */
   readonly createdAt?: number;
+  /**
+   * RocksDB's CompactOnDeletionCollector: the table is marked for compaction (TableMeta and the
+   * properties' `markedForCompaction`) when some `windowSize` consecutive point entries hold at
+   * least `deletions` Deletes — a stretch that readers must step over key by key and that
+   * holds space until a compaction drops it. Absent: never marked. A plain object, so a
+   * builder's options can cross a thread.
+   */
+  readonly deletionTrigger?: DeletionTrigger;
+}
+
+export interface DeletionTrigger {
+  readonly windowSize: number;
+  readonly deletions: number;
 }
 
 /** What the manifest needs to know about a finished table. */
@@ -75,6 +88,8 @@ export interface TableMeta {
   readonly entryCount: number;
   readonly deleteCount: number;
   readonly tombstoneCount: number;
+  /** Some window of `deletionTrigger.windowSize` entries held `deletionTrigger.deletions` Deletes. */
+  readonly markedForCompaction: boolean;
   readonly rawKeyBytes: number;
   readonly rawValueBytes: number;
   readonly properties: TableProperties;
@@ -133,6 +148,11 @@ export class TableBuilder {
   private rawValueBytes = 0;
   private minSeq = Number.MAX_SAFE_INTEGER;
   private maxSeq = 0;
+  /** The deletion window: 1 per Delete among the last `windowSize` entries (a ring), and their sum. */
+  private readonly window: Uint8Array | undefined;
+  private readonly windowTrigger: number;
+  private windowDeletes = 0;
+  private marked = false;
 
   constructor(path: string, options: TableBuilderOptions = {}) {
     this.path = path;
@@ -151,6 +171,15 @@ export class TableBuilder {
     this.fileNumber = checkInt('fileNumber', options.fileNumber ?? 0, 0, Number.MAX_SAFE_INTEGER);
     this.dataBlock = new BlockBuilder(this.restartInterval, this.blockSize + 1024);
     this.filter = this.bloomBitsPerKey > 0 ? new BloomFilterBuilder(this.bloomBitsPerKey) : undefined;
+    const trigger = options.deletionTrigger;
+    if (trigger !== undefined) {
+      const windowSize = checkInt('deletionTrigger.windowSize', trigger.windowSize, 1, 1 << 20);
+      this.windowTrigger = checkInt('deletionTrigger.deletions', trigger.deletions, 1, windowSize);
+      this.window = new Uint8Array(windowSize);
+    } else {
+      this.windowTrigger = 0;
+      this.window = undefined;
+    }
     try {
       this.fd = this.fs.openSync(path, 'w');
     } catch (err) {
@@ -208,6 +237,14 @@ export class TableBuilder {
     this.firstKey ??= new Uint8Array(key);
     this.lastKey = key;
     this.lastSeq = seq;
+    const window = this.window;
+    if (window !== undefined) {
+      const slot = this.entries % window.length;
+      const d = kind === EntryKind.Delete ? 1 : 0;
+      this.windowDeletes += d - window[slot]!;
+      window[slot] = d;
+      if (this.windowDeletes >= this.windowTrigger) this.marked = true;
+    }
     this.entries++;
     if (kind === EntryKind.Delete) this.deletes++;
     this.rawKeyBytes += key.length;
@@ -293,6 +330,7 @@ export class TableBuilder {
         entryCount: props.entryCount,
         deleteCount: props.deleteCount,
         tombstoneCount: props.tombstoneCount,
+        markedForCompaction: props.markedForCompaction,
         rawKeyBytes: props.rawKeyBytes,
         rawValueBytes: props.rawValueBytes,
         properties: props,
@@ -339,6 +377,7 @@ export class TableBuilder {
       entryCount: this.entries,
       deleteCount: this.deletes,
       tombstoneCount: ts.length,
+      markedForCompaction: this.marked,
       dataBlockCount: this.dataBlocks,
       smallestKey: smallest ?? EMPTY,
       largestKey: largest ?? EMPTY,

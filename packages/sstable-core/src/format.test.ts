@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EntryKind } from '@strata-db/memtable';
-import { Block, BlockBuilder } from './block-format.js';
+import { Block, BlockBuilder, BlockCursor } from './block-format.js';
 import { decodeFooter, encodeFooter, FOOTER_SIZE } from './format.js';
 import { decodeProperties, encodeProperties, type TableProperties } from './properties.js';
 
@@ -29,6 +29,7 @@ describe('properties', () => {
       entryCount: 10,
       deleteCount: 2,
       tombstoneCount: 1,
+      markedForCompaction: true,
       dataBlockCount: 3,
       smallestKey: new Uint8Array([1]),
       largestKey: new Uint8Array([9, 9]),
@@ -52,6 +53,15 @@ describe('properties', () => {
     };
     const decoded = decodeProperties(new Block(encodeProperties(p), 't.sst', 0));
     expect(decoded).toEqual(p);
+    // A table written before strata.marked-for-compaction existed reads as not marked.
+    const old = new BlockBuilder(1);
+    const c = new BlockCursor(new Block(encodeProperties(p), 't.sst', 0));
+    c.seekToFirst();
+    while (c.valid()) {
+      if (new TextDecoder().decode(c.key()) !== 'strata.marked-for-compaction') old.add(c.key().slice(), 0, EntryKind.Put, c.value().slice());
+      c.next();
+    }
+    expect(decodeProperties(new Block(old.finish().slice(), 't.sst', 0))).toEqual({ ...p, markedForCompaction: false });
     const b = new BlockBuilder(1);
     b.add(new TextEncoder().encode('strata.entries'), 0, EntryKind.Put, new Uint8Array([1]));
     const partial = new Block(b.finish().slice(), 't.sst', 77);

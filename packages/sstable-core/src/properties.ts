@@ -22,7 +22,13 @@ export interface TableProperties {
   readonly entryCount: number;
   /** Point entries of kind Delete. */
   readonly deleteCount: number;
+  /** Range tombstones. */
   readonly tombstoneCount: number;
+  /**
+   * The builder's deletion trigger fired (a window of entries dense with Deletes): compaction
+   * should take the table soon. False in tables written before the property existed.
+   */
+  readonly markedForCompaction: boolean;
   readonly dataBlockCount: number;
   /** Smallest key of points and tombstone starts. */
   readonly smallestKey: Uint8Array;
@@ -70,6 +76,7 @@ const SCHEMA: readonly (readonly [keyof TableProperties, string, Kind, boolean])
   ['largestExclusive', 'strata.largest-exclusive', 'boolean', true],
   ['largestKey', 'strata.largest-key', 'bytes', true],
   ['largestPointKey', 'strata.largest-point-key', 'bytes', true],
+  ['markedForCompaction', 'strata.marked-for-compaction', 'boolean', false],
   ['maxSeq', 'strata.max-seq', 'number', true],
   ['minSeq', 'strata.min-seq', 'number', true],
   ['rawKeyBytes', 'strata.raw-key-bytes', 'number', true],
@@ -125,5 +132,6 @@ export function decodeProperties(block: Block): TableProperties {
       out[field] = fromUtf8.decode(raw);
     }
   }
+  out['markedForCompaction'] ??= false;
   return out as unknown as TableProperties;
 }

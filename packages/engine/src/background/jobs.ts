@@ -8,6 +8,7 @@
  * the caller on the main thread: picking, file numbers, the manifest edit, installing the
  * Version, deleting files, write stalls.
  */
+import type { DeletionTrigger } from '@strata-db/sstable-builder';
 import type { CompressionName } from '@strata-db/sstable-core';
 import type { CollapseCounters } from '../compaction/compaction-iterator.js';
 import type { CompactionInput } from '../compaction/compaction.js';
@@ -19,6 +20,8 @@ export interface TableSettings {
   readonly blockSize: number;
   readonly bloomBitsPerKey: number;
   readonly compression: CompressionName;
+  /** Marks tables dense with deletes (options.ts, deletionCompactionTrigger); absent: never. */
+  readonly deletionTrigger?: DeletionTrigger;
 }
 
 /**
@@ -26,7 +29,8 @@ export interface TableSettings {
  * `bottommostCompression` (where the data comes to rest), as compressionFor says.
  */
 export function tableSettingsOf(opts: ResolvedOptions, level: number, bottommost: boolean): TableSettings {
-  return { blockSize: opts.blockSize, bloomBitsPerKey: opts.bloomBitsPerKey, compression: compressionFor(opts, level, bottommost) };
+  const settings = { blockSize: opts.blockSize, bloomBitsPerKey: opts.bloomBitsPerKey, compression: compressionFor(opts, level, bottommost) };
+  return opts.deletionTrigger === undefined ? settings : { ...settings, deletionTrigger: opts.deletionTrigger };
 }
 
 /** Flush: one frozen memtable → one L0 table (every version, nothing collapsed). */

@@ -8,7 +8,8 @@ import type { FileMetadata } from '../version/file-metadata.js';
 import type { Version } from '../version/version.js';
 import type { OlderDataBelow } from './compaction-iterator.js';
 
-export type CompactionReason = 'l0-file-count' | 'level-size' | 'manual';
+/** `deletions`: a table dense with deletes (picker.ts, pickForDeletions). */
+export type CompactionReason = 'l0-file-count' | 'level-size' | 'deletions' | 'manual';
 
 export interface CompactionInput {
   readonly level: number;
@@ -19,7 +20,10 @@ export interface Compaction {
   readonly reason: CompactionReason;
   /** The shallowest input level (the level whose score started an automatic compaction). */
   readonly level: number;
-  /** Where outputs go: level + 1 for an automatic compaction; the bottom level for a manual one. */
+  /**
+   * Where outputs go: level + 1 for an automatic compaction, or `level` itself for a deletions
+   * compaction of a table nothing below overlaps; the bottom level for a manual one.
+   */
   readonly outputLevel: number;
   /**
    * Input files by level, shallowest first, at most one entry per level. Automatic: the files

@@ -13,7 +13,9 @@ function file(smallest: string, largest: string, fileSize = 1000, maxSeq = nextN
     minSeq: 1,
     maxSeq,
     entryCount: 1,
+    deleteCount: 0,
     tombstoneCount: 0,
+    markedForCompaction: false,
   };
 }
 function version(...levels: FileMetadata[][]): Version {
@@ -106,5 +108,66 @@ describe('input choice', () => {
     // Too much data for L1's target goes deeper than the deepest non-empty level.
     const big = picker.pickManual(version([file('a', 'b', 50_000)]), undefined, undefined)!;
     expect(big.outputLevel).toBe(2);
+  });
+});
+
+describe('compaction for deletions', () => {
+  const withDeletions = { ...options, deletionTrigger: { windowSize: 128, deletions: 64 } };
+  const deleting = (f: FileMetadata, deletes: { deleteCount?: number; tombstoneCount?: number; entryCount?: number; markedForCompaction?: boolean }): FileMetadata => ({ ...f, ...deletes });
+
+  it('takes a delete-heavy table when no level needs compacting for size: into the next level where something overlaps below', () => {
+    const heavy = deleting(file('c', 'f'), { entryCount: 100, deleteCount: 60 });
+    const l1 = [file('a', 'b'), heavy, file('x', 'y')];
+    const l2 = [file('a', 'd'), file('e', 'z')];
+    const v = version([], l1, l2);
+    expect(computeScores(v, withDeletions).every((s) => s.score < 1)).toBe(true);
+    const c = new CompactionPicker(withDeletions).pick(v)!;
+    expect(c.reason).toBe('deletions');
+    expect(c.level).toBe(1);
+    expect(c.outputLevel).toBe(2);
+    // LevelDB's free expansion may add the L1 neighbours (they pull in no more L2 files).
+    expect(names(c.inputs[0]!.files)).toContain('c-f');
+    expect(names(c.inputs[1]!.files)).toEqual(['a-d', 'e-z']);
+    // The trigger disabled: nothing to do.
+    expect(new CompactionPicker(options).pick(v)).toBeUndefined();
+  });
+
+  it('a marked table is taken whatever its overall density; a table with few deletes is not', () => {
+    const marked = deleting(file('c', 'f'), { entryCount: 10_000, deleteCount: 64, markedForCompaction: true });
+    const sparse = deleting(file('g', 'h'), { entryCount: 10_000, deleteCount: 4000 });
+    const picker = new CompactionPicker(withDeletions);
+    expect(names(picker.pick(version([], [marked], [file('a', 'z')]))!.inputs[0]!.files)).toEqual(['c-f']);
+    expect(picker.pick(version([], [sparse], [file('a', 'z')]))).toBeUndefined();
+  });
+
+  it('size comes first; then the densest table, and among equals the one with the oldest data', () => {
+    const picker = new CompactionPicker(withDeletions);
+    const dense = deleting(file('c', 'd', 1000, 50), { entryCount: 10, deleteCount: 9 });
+    const denser = deleting(file('e', 'f', 1000, 60), { entryCount: 10, deleteCount: 10 });
+    const denserOlder = deleting(file('g', 'h', 1000, 40), { entryCount: 20, deleteCount: 20 });
+    const below = [file('c', 'd'), file('e', 'f'), file('g', 'h')];
+    expect(names(picker.pick(version([], [dense, denser, denserOlder], below))!.inputs[0]!.files)).toEqual(['g-h']);
+    // L0 over its trigger wins over any deletes.
+    const l0 = [file('a', 'b'), file('a', 'b'), file('a', 'b'), file('a', 'b')];
+    expect(picker.pick(version(l0, [dense], below))!.reason).toBe('l0-file-count');
+    // A delete-heavy L0 file goes to L1 with the L0 files overlapping it.
+    const heavyL0 = deleting(file('b', 'c'), { entryCount: 4, deleteCount: 4 });
+    const c = picker.pick(version([file('x', 'y'), heavyL0, file('a', 'b')], [file('a', 'c')]))!;
+    expect(c.reason).toBe('deletions');
+    expect(names(c.inputs[0]!.files)).toEqual(['b-c', 'a-b']);
+    expect(c.outputLevel).toBe(1);
+  });
+
+  it('rewrites in place a table nothing below overlaps, unless a snapshot older than its data still needs its deletes', () => {
+    const picker = new CompactionPicker(withDeletions);
+    const heavy = deleting(file('c', 'f', 1000, 70), { entryCount: 100, deleteCount: 100 });
+    const v = version([], [file('a', 'b')], [heavy], [file('x', 'z')]);
+    const c = picker.pick(v)!;
+    expect(c).toMatchObject({ reason: 'deletions', level: 2, outputLevel: 2, trivialMove: false, grandparents: [] });
+    expect(c.inputs).toEqual([{ level: 2, files: [heavy] }]);
+    expect(picker.pick(v, 70)).toBeDefined(); // the snapshot sees every entry: the deletes can go
+    expect(picker.pick(v, 69)).toBeUndefined(); // it may need a delete: rewriting would change nothing
+    // At the last level likewise.
+    expect(picker.pick(version([], [], [], [heavy]))!.outputLevel).toBe(3);
   });
 });

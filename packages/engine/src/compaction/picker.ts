@@ -9,6 +9,18 @@
  *           levelSizeMultiplier. The last level has no target: there is nowhere to push to.
  * The most urgent level (highest score) goes first.
  *
+ * Deletions (RocksDB's files marked for compaction): when no level needs compacting for size, a
+ * table dense with deletes is taken — one the builder marked (a window of entries holding many
+ * Deletes; options.ts, deletionCompactionTrigger) or one whose entries are at least half deletes
+ * (point deletes and range tombstones). Such a table costs every reader a step per deleted key
+ * and holds space it could give back. The densest goes first; among equals the one with the
+ * oldest data (its deletes have waited longest). It is compacted into the next level, where its
+ * deletes meet the versions they hide; when nothing below overlaps it, it is rewritten in place
+ * instead (its deletes go right away, no level-by-level descent). Rewriting a table no level
+ * below overlaps only helps when its deletes can go: a live snapshot older than its newest
+ * entry may still need them (compaction-iterator.ts), so such a table waits — else it would be
+ * rewritten, marked again, and picked forever.
+ *
  * Inputs at Ln (n ≥ 1) rotate through the key space with a per-level compact pointer (the
  * largest key of the previous compaction at that level), so every part of a level is compacted
  * in turn and a hot range does not starve the rest. At L0 the oldest file is taken together with
@@ -26,6 +38,19 @@ export interface PickerOptions {
   readonly levelSizeMultiplier: number;
   readonly maxBytesForLevelBase: number;
   readonly targetFileSize: number;
+  /** Undefined: no compaction for deletions (options.ts, deletionCompactionTrigger 0). */
+  readonly deletionTrigger?: unknown;
+}
+
+/** Share of a table's entries that are deletes: point deletes and range tombstones over all entries. */
+export function deletionDensity(f: FileMetadata): number {
+  const deletions = f.deleteCount + f.tombstoneCount;
+  return deletions === 0 ? 0 : deletions / (f.entryCount + f.tombstoneCount);
+}
+
+/** Whether compaction should take `f` for its deletes: marked by the builder, or at least half deletes. */
+export function deletionHeavy(f: FileMetadata): boolean {
+  return f.markedForCompaction || deletionDensity(f) >= 0.5;
 }
 
 /** Target size in bytes of level `level` (≥ 1). */
@@ -82,14 +107,20 @@ export function pendingCompactionBytes(version: Version, options: PickerOptions)
 export class CompactionPicker {
   /** Per level: the largest key of the last compaction started there (the rotation point). */
   private readonly compactPointer: (Uint8Array | undefined)[] = [];
+  /** The last pick passed over a table for deletions because a live snapshot still needs them. */
+  waitingForSnapshots = false;
 
   constructor(private readonly options: PickerOptions) {}
 
-  /** The most urgent automatic compaction, or undefined when every score is below 1. */
-  pick(version: Version): Compaction | undefined {
+  /**
+   * The most urgent automatic compaction: a level whose score is ≥ 1, else a table dense with
+   * deletes; undefined when there is neither. `oldestSnapshot`: the smallest live snapshot
+   * sequence (absent: none).
+   */
+  pick(version: Version, oldestSnapshot?: number): Compaction | undefined {
     const scores = computeScores(version, this.options).sort((a, b) => b.score - a.score);
     const best = scores[0];
-    if (best === undefined || best.score < 1) return undefined;
+    if (best === undefined || best.score < 1) return this.pickForDeletions(version, oldestSnapshot ?? Number.POSITIVE_INFINITY);
     const level = best.level;
     let inputs0: FileMetadata[];
     if (level === 0) {
@@ -141,7 +172,34 @@ export class CompactionPicker {
     return { reason: 'manual', level: inputs[0]!.level, outputLevel, inputs, grandparents: [], score: 0, trivialMove: false };
   }
 
-  private setup(version: Version, level: number, inputs0In: FileMetadata[], reason: 'l0-file-count' | 'level-size', score: number): Compaction {
+  /** The densest deletion-heavy table's compaction (see the top of the file), if any. */
+  private pickForDeletions(version: Version, oldestSnapshot: number): Compaction | undefined {
+    this.waitingForSnapshots = false;
+    if (this.options.deletionTrigger === undefined) return undefined;
+    let chosen: { level: number; file: FileMetadata; density: number; inPlace: boolean } | undefined;
+    for (let level = 0; level < version.numLevels; level++) {
+      for (const f of version.files(level)) {
+        if (!deletionHeavy(f)) continue;
+        const d = deletionDensity(f);
+        if (chosen !== undefined && (d < chosen.density || (d === chosen.density && f.maxSeq >= chosen.file.maxSeq))) continue;
+        // L0 always goes to L1 (L0 is ordered by age; an output placed back there would not be).
+        const inPlace = level > 0 && !overlapsBelow(version, level, f);
+        if (inPlace && f.maxSeq > oldestSnapshot) {
+          this.waitingForSnapshots = true;
+          continue;
+        }
+        chosen = { level, file: f, density: d, inPlace };
+      }
+    }
+    if (chosen === undefined) return undefined;
+    const { level, file, density, inPlace } = chosen;
+    if (inPlace) {
+      return { reason: 'deletions', level, outputLevel: level, inputs: [{ level, files: [file] }], grandparents: [], score: density, trivialMove: false };
+    }
+    return this.setup(version, level, level === 0 ? expandL0(version, [file]) : [file], 'deletions', density);
+  }
+
+  private setup(version: Version, level: number, inputs0In: FileMetadata[], reason: 'l0-file-count' | 'level-size' | 'deletions', score: number): Compaction {
     let inputs0 = inputs0In;
     const outputLevel = level + 1;
     let range = keyRangeOf(inputs0)!;
@@ -177,6 +235,12 @@ export class CompactionPicker {
 
 function compareLargest(f: FileMetadata, key: Uint8Array): number {
   return compareKeys(f.largestKey, key);
+}
+
+/** Whether any file below `level` overlaps `f`'s key range. */
+function overlapsBelow(version: Version, level: number, f: FileMetadata): boolean {
+  for (let l = level + 1; l < version.numLevels; l++) if (version.overlappingFiles(l, f.smallestKey, f.largestKey).length > 0) return true;
+  return false;
 }
 
 /** `seed` plus every L0 file overlapping the growing range, until it stops growing. */

@@ -30,6 +30,7 @@ import { StrataError, toStrataError } from '../errors.js';
 import { EventBus } from '../events.js';
 import type { FileSystem } from '@strata-db/vfs';
 import type { ResolvedOptions } from '../options.js';
+import { EmptyRanges } from '../read/empty-ranges.js';
 import { OpenIterators } from '../read/open-iterators.js';
 import type { ReadView } from '../read/read-view.js';
 import { SnapshotList } from '../snapshots.js';
@@ -57,6 +58,8 @@ export interface Compactor {
   compactRange(lo: Uint8Array | undefined, hi: Uint8Array | undefined): Promise<void>;
   /** Estimated bytes compaction must still rewrite (write stalls use it). */
   pendingCompactionBytes(): number;
+  /** A snapshot was released: a compaction for deletions that waited for it may start. */
+  snapshotReleased(): void;
   stats(): CompactionStats;
   /** Called by close() after background work drained. */
   close(): void;
@@ -111,6 +114,8 @@ export class DbCore {
   readonly tables: TableCache;
   /** Live snapshots: the read path and Snapshot objects add and remove; compaction reads. */
   readonly snapshots = new SnapshotList();
+  /** Key ranges known to hold nothing visible: the write path reports Puts, forward iterators read and record. */
+  readonly emptyRanges: EmptyRanges;
   /** Open iterators: added by read/db-iterator-builder.ts; closed by close(). */
   readonly iterators = new OpenIterators();
   /** Background events and survived failures go here (events.ts); any module may emit. */
@@ -165,9 +170,13 @@ export class DbCore {
     this.segment = parts.walSegment;
     this.visible = parts.lastSequence;
     this.executor = parts.executor;
+    this.emptyRanges = new EmptyRanges(parts.lastSequence, () => this.versions.lastSequence);
     // Last: the plug-ins may read the fields above.
     this.flusher = parts.newFlusher(this);
     this.compactor = parts.newCompactor(this);
+    this.snapshots.onReleased = () => {
+      this.compactor.snapshotReleased();
+    };
   }
 
   get fs(): FileSystem {

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryFileSystem } from '../testing/index.js';
 import { VersionEdit } from '../version/version-edit.js';
+import { ByteWriter } from './byte-coding.js';
 import { decodeEdit, encodeEdit } from './format.js';
 import { ManifestWriter, readManifest } from './manifest.js';
 
@@ -13,7 +14,9 @@ const fileArb = fc.record({
   minSeq: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
   maxSeq: fc.integer({ min: 0, max: Number.MAX_SAFE_INTEGER }),
   entryCount: fc.nat(),
+  deleteCount: fc.nat(),
   tombstoneCount: fc.nat(),
+  markedForCompaction: fc.boolean(),
 });
 
 const editArb = fc
@@ -43,6 +46,21 @@ describe('manifest format', () => {
         expect(decodeEdit(encodeEdit(e))).toEqual(e);
       }),
     );
+  });
+
+  it('reads a tag-5 file record (written before deleteCount and the mark were kept) as 0 deletes, not marked', () => {
+    const w = new ByteWriter();
+    w.varint(5);
+    for (const v of [2, 17, 4096, 3, 9, 100, 1]) w.varint(v); // level, number, size, minSeq, maxSeq, entries, tombstones
+    w.bytes(Buffer.from('a'));
+    w.bytes(Buffer.from('q'));
+    const e = decodeEdit(w.finish());
+    expect(e.added).toEqual([
+      {
+        level: 2,
+        file: { fileNumber: 17, fileSize: 4096, minSeq: 3, maxSeq: 9, entryCount: 100, deleteCount: 0, tombstoneCount: 1, markedForCompaction: false, smallestKey: new Uint8Array([97]), largestKey: new Uint8Array([113]) },
+      },
+    ]);
   });
 
   it('a torn tail is dropped at every length; a damaged middle record is CORRUPTION', async () => {

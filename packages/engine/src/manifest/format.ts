@@ -22,7 +22,10 @@
  *   tag 5  newFile         level varint, fileNumber varint, fileSize varint, minSeq varint,
  *                          maxSeq varint, entryCount varint, tombstoneCount varint,
  *                          smallestKey bytes, largestKey bytes
+ *                          (written by earlier versions; read as deleteCount 0, not marked)
  *   tag 6  dbId            bytes    the database UUID as ASCII (first record of a manifest)
+ *   tag 7  newFile         as tag 5, then deleteCount varint, flags varint (bit 0: marked for
+ *                          compaction by the table builder's deletion trigger; other bits 0)
  * An unknown tag is CORRUPTION: a newer format must not be half-understood.
  *
  * A manifest always starts with one record holding a full snapshot of the version (every live
@@ -48,7 +51,10 @@ const Tag = {
   DeletedFile: 4,
   NewFile: 5,
   DbId: 6,
+  NewFileWithDeletes: 7,
 } as const;
+
+const FLAG_MARKED_FOR_COMPACTION = 1;
 
 export function encodeManifestHeader(): Uint8Array {
   const b = Buffer.alloc(MANIFEST_HEADER_SIZE);
@@ -81,7 +87,7 @@ export function encodeEdit(edit: VersionEdit): Uint8Array {
     w.varint(d.fileNumber);
   }
   for (const { level, file } of edit.added) {
-    w.varint(Tag.NewFile);
+    w.varint(Tag.NewFileWithDeletes);
     w.varint(level);
     w.varint(file.fileNumber);
     w.varint(file.fileSize);
@@ -91,6 +97,8 @@ export function encodeEdit(edit: VersionEdit): Uint8Array {
     w.varint(file.tombstoneCount);
     w.bytes(file.smallestKey);
     w.bytes(file.largestKey);
+    w.varint(file.deleteCount);
+    w.varint(file.markedForCompaction ? FLAG_MARKED_FOR_COMPACTION : 0);
   }
   return w.finish();
 }
@@ -116,7 +124,8 @@ export function decodeEdit(payload: Uint8Array): VersionEdit {
         edit.deleteFile(level, r.varint());
         break;
       }
-      case Tag.NewFile: {
+      case Tag.NewFile:
+      case Tag.NewFileWithDeletes: {
         const level = r.varint();
         const fileNumber = r.varint();
         const fileSize = r.varint();
@@ -126,7 +135,15 @@ export function decodeEdit(payload: Uint8Array): VersionEdit {
         const tombstoneCount = r.varint();
         const smallestKey = r.bytes();
         const largestKey = r.bytes();
-        edit.addFile(level, { fileNumber, fileSize, minSeq, maxSeq, entryCount, tombstoneCount, smallestKey, largestKey });
+        let deleteCount = 0;
+        let markedForCompaction = false;
+        if (tag === Tag.NewFileWithDeletes) {
+          deleteCount = r.varint();
+          const flags = r.varint();
+          if ((flags & ~FLAG_MARKED_FOR_COMPACTION) !== 0) throw new RangeError(`unknown file flags ${flags}`);
+          markedForCompaction = (flags & FLAG_MARKED_FOR_COMPACTION) !== 0;
+        }
+        edit.addFile(level, { fileNumber, fileSize, minSeq, maxSeq, entryCount, deleteCount, tombstoneCount, markedForCompaction, smallestKey, largestKey });
         break;
       }
       case Tag.DbId:

@@ -36,6 +36,12 @@ export interface IteratorTree {
   readonly points: MergingIterator;
   /** The range tombstones visible at the snapshot. */
   readonly rangeDel: RangeDelAggregator;
+  /**
+   * Every version within the bounds is under `points`, also those newer than the snapshot:
+   * no table was left out for holding only newer data. Only then may a walk tell later readers
+   * what it did not find (read/empty-ranges.ts).
+   */
+  readonly complete: boolean;
 }
 
 /**
@@ -51,9 +57,12 @@ export function buildIteratorTree(view: ReadView, version: Version, tables: Tabl
     rangeDel.addList(f.fragmentedTombstones());
   }
   const fragmentsOf = (f: FileMetadata): FragmentedRangeTombstones => tables.get(f.fileNumber).fragmentedTombstones();
+  let complete = true;
   for (let level = 0; level < version.numLevels; level++) {
     // Files whose data is all newer than the snapshot cannot show anything.
-    const files = version.overlappingFiles(level, bounds.lower, bounds.upper).filter((f) => f.minSeq <= seq);
+    const overlapping = version.overlappingFiles(level, bounds.lower, bounds.upper);
+    const files = overlapping.filter((f) => f.minSeq <= seq);
+    if (files.length !== overlapping.length) complete = false;
     if (level === 0) {
       for (const f of files) {
         children.push(new TableIterator(tables.get(f.fileNumber)));
@@ -65,7 +74,7 @@ export function buildIteratorTree(view: ReadView, version: Version, tables: Tabl
       rangeDel.addTables(files, fragmentsOf);
     }
   }
-  return { points: new MergingIterator(children), rangeDel };
+  return { points: new MergingIterator(children), rangeDel, complete };
 }
 
 /**
@@ -83,7 +92,9 @@ export function openDbIterator(core: DbCore, seq: number, snapshotHeld: boolean,
       version.unref();
       if (!snapshotHeld) core.snapshots.remove(seq);
     };
-    const it = core.iterators.track(release, (onClose) => new DbIterator(tree.points, tree.rangeDel, seq, bounds, reverse, limit, onClose));
+    // Forward iterators use the known-empty ranges (read/empty-ranges.ts), and extend them when their view is complete.
+    const emptyRanges = reverse ? undefined : { ranges: core.emptyRanges, ticket: tree.complete ? core.emptyRanges.ticket() : undefined };
+    const it = core.iterators.track(release, (onClose) => new DbIterator(tree.points, tree.rangeDel, seq, bounds, reverse, limit, onClose, emptyRanges));
     core.counters.iterators++;
     return it;
   } catch (err) {

@@ -12,6 +12,11 @@
  *   reverse: a key's versions arrive oldest first; the last one with seq ≤ snapshot before the
  *            key changes is the newest visible.
  *
+ * Deleted stretches (forward only): positioning asks the database's EmptyRanges whether the
+ * stretch from the start key on is known to hold nothing visible at this snapshot, and seeks
+ * past it; the walk from a position to the first visible key (or the end) is reported back
+ * as such a stretch. A job queue's head then costs a seek, not a step per earlier pop.
+ *
  * The iterator owns what keeps its snapshot readable: a reference on the Version (its tables
  * cannot be deleted), the memtables it read (plain references), and a registration of its
  * sequence number among the live snapshots (compaction keeps what it needs). `close()` releases
@@ -20,6 +25,7 @@
 import { EntryKind, compareKeys, type InternalIterator, type PointEntry } from '@strata-db/memtable';
 import { StrataError, toStrataError } from '../errors.js';
 import { copyOf, lookupKeyArg } from '../keys.js';
+import { keySuccessor, type EmptyRanges, type EmptyRangeTicket } from './empty-ranges.js';
 import type { MergingIterator } from './merging-iterator.js';
 import type { RangeDelAggregator } from './range-del-aggregator.js';
 
@@ -33,10 +39,23 @@ export interface Bounds {
   readonly upperInclusive: boolean;
 }
 
+/**
+ * The database's known-empty ranges and what this iterator took from them when created; no
+ * ticket: it may use them but not record (its view left out sources: db-iterator-builder.ts).
+ */
+export interface EmptyRangesUse {
+  readonly ranges: EmptyRanges;
+  readonly ticket: EmptyRangeTicket | undefined;
+}
+
 export class DbIterator {
   private started = false;
   private closed = false;
   private count = 0;
+  /** Forward: the start of the walk since the last position, while nothing visible was found yet. */
+  private walkFrom: { readonly start: Uint8Array | undefined } | undefined;
+  /** Forward: a known-empty range reached to the end of the key space; nothing more to read. */
+  private atEnd = false;
 
   constructor(
     private readonly it: MergingIterator,
@@ -46,6 +65,7 @@ export class DbIterator {
     readonly reverse: boolean,
     private readonly limit: number,
     private readonly onClose: (it: DbIterator) => void,
+    private readonly emptyRanges?: EmptyRangesUse,
   ) {}
 
   /** The next entry, or undefined at the end (or once `limit` entries were returned). */
@@ -112,9 +132,21 @@ export class DbIterator {
         k = target;
         excl = false;
       }
-      if (k === undefined) it.seekToFirst();
-      else it.seek(k);
-      if (excl) skipKey(it, k!, true);
+      const start = excl ? keySuccessor(k!) : k;
+      this.atEnd = false;
+      this.walkFrom = undefined;
+      const known = this.emptyRanges;
+      if (known !== undefined) {
+        if (known.ticket !== undefined) this.walkFrom = { start };
+        const skip = known.ranges.find(start, this.snapshotSeq);
+        if (skip !== undefined) {
+          if (skip.end === undefined) this.atEnd = true;
+          else it.seek(skip.end);
+          return;
+        }
+      }
+      if (start === undefined) it.seekToFirst();
+      else it.seek(start);
     } else {
       let k = upper;
       let excl = upper !== undefined && !upperInclusive;
@@ -129,6 +161,7 @@ export class DbIterator {
   }
 
   private findNext(): Entry | undefined {
+    if (this.atEnd) return undefined;
     const it = this.it;
     const snap = this.snapshotSeq;
     const { upper, upperInclusive } = this.bounds;
@@ -136,16 +169,36 @@ export class DbIterator {
       const e = it.entry();
       if (upper !== undefined) {
         const c = compareKeys(e.key, upper);
-        if (c > 0 || (c === 0 && !upperInclusive)) return undefined;
+        if (c > 0 || (c === 0 && !upperInclusive)) {
+          // Only up to the bound: tables beyond it were left out of this iterator.
+          this.walked(upperInclusive ? keySuccessor(upper) : upper);
+          return undefined;
+        }
       }
       if (e.seq > snap) {
+        // A Put newer than the snapshot: later readers may see it, so the empty stretch ends here.
+        if (e.kind === EntryKind.Put) this.walked(e.key);
         it.next();
         continue;
       }
       skipKey(it, e.key, true);
-      if (visible(e, this.rangeDel)) return [copyOf(e.key), copyOf(e.value)];
+      if (visible(e, this.rangeDel)) {
+        this.walked(e.key);
+        return [copyOf(e.key), copyOf(e.value)];
+      }
     }
+    this.walked(upper === undefined ? undefined : upperInclusive ? keySuccessor(upper) : upper);
     return undefined;
+  }
+
+  /** The walk since the last position met nothing visible before `end` (absent: the end of the keys). */
+  private walked(end: Uint8Array | undefined): void {
+    const from = this.walkFrom;
+    if (from === undefined) return;
+    this.walkFrom = undefined;
+    // `end` may be a view into a block or the arena (or the user's entry): the range keeps its own copy.
+    const known = this.emptyRanges!;
+    known.ranges.record(known.ticket!, from.start, end === undefined ? undefined : copyOf(end), this.snapshotSeq);
   }
 
   private findPrev(): Entry | undefined {

@@ -42,7 +42,7 @@ describe('RangeDelAggregator', () => {
               if (compareKeys(p.end, largest) > 0) largest = p.end;
             }
             const seqs = pieces.map((p) => p.seq);
-            return { fileNumber: n, fileSize: 1, smallestKey: smallest, largestKey: largest, minSeq: Math.min(...seqs), maxSeq: Math.max(...seqs), entryCount: 0, tombstoneCount: pieces.length };
+            return { fileNumber: n, fileSize: 1, smallestKey: smallest, largestKey: largest, minSeq: Math.min(...seqs), maxSeq: Math.max(...seqs), entryCount: 0, deleteCount: 0, tombstoneCount: pieces.length, markedForCompaction: false };
           };
           const fragmentsOf = (f: FileMetadata) => fragmentTombstones(tables.get(f.fileNumber)!);
           const l0 = bySource(2);
@@ -70,7 +70,7 @@ describe('RangeDelAggregator', () => {
   it('costs nothing to create: no source list is read until a key is asked about', () => {
     let opened = 0;
     const agg = new RangeDelAggregator(100);
-    const f: FileMetadata = { fileNumber: 1, fileSize: 1, smallestKey: k(10), largestKey: k(20), minSeq: 1, maxSeq: 9, entryCount: 0, tombstoneCount: 1 };
+    const f: FileMetadata = { fileNumber: 1, fileSize: 1, smallestKey: k(10), largestKey: k(20), minSeq: 1, maxSeq: 9, entryCount: 0, deleteCount: 0, tombstoneCount: 1, markedForCompaction: false };
     agg.addTables([f], () => {
       opened++;
       return fragmentTombstones([{ start: k(10), end: k(20), seq: 9 }]);

@@ -16,8 +16,14 @@ export interface FileMetadata {
   readonly largestKey: Uint8Array;
   readonly minSeq: number;
   readonly maxSeq: number;
+  /** Point entries, every version (puts and deletes). */
   readonly entryCount: number;
+  /** Point entries that are Deletes (0 for tables recorded before the manifest kept it). */
+  readonly deleteCount: number;
+  /** Range tombstones. */
   readonly tombstoneCount: number;
+  /** The table builder's deletion trigger fired: a stretch dense with Deletes (picker.ts). */
+  readonly markedForCompaction: boolean;
 }
 
 /**
@@ -37,7 +43,9 @@ export function fileMetadataOf(
     minSeq: t.minSeq,
     maxSeq: t.maxSeq,
     entryCount: t.entryCount,
+    deleteCount: t.deleteCount,
     tombstoneCount: t.tombstoneCount,
+    markedForCompaction: t.markedForCompaction,
   };
 }
 
