@@ -51,7 +51,11 @@ export interface RepairedTable {
   readonly largestKey: Uint8Array;
   /** Point entries (every version) and range tombstones. */
   readonly entryCount: number;
+  /** Point entries that are Deletes. */
+  readonly deleteCount: number;
   readonly tombstoneCount: number;
+  /** The table's deletion trigger fired when it was written (compaction for deletions takes it). */
+  readonly markedForCompaction: boolean;
   readonly minSeq: number;
   readonly maxSeq: number;
 }
@@ -150,7 +154,9 @@ async function rebuild(fs: FileSystem, dir: string): Promise<Omit<RepairReport, 
           smallestKey: props.smallestKey,
           largestKey: props.largestKey,
           entryCount: props.entryCount,
+          deleteCount: props.deleteCount,
           tombstoneCount: props.tombstoneCount,
+          markedForCompaction: props.markedForCompaction,
           minSeq: props.minSeq,
           maxSeq: props.maxSeq,
         });
@@ -233,7 +239,9 @@ function metadataOf(t: RepairedTable): FileMetadata {
     minSeq: t.minSeq,
     maxSeq: t.maxSeq,
     entryCount: t.entryCount,
+    deleteCount: t.deleteCount,
     tombstoneCount: t.tombstoneCount,
+    markedForCompaction: t.markedForCompaction,
   };
 }
 
