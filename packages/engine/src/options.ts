@@ -93,7 +93,7 @@ export interface DatabaseOptions {
    * compaction takes it as soon as no level needs compacting for size — so deleted keys stop
    * costing readers a step each and give their space back without a manual compact(). 0
    * disables the trigger. Tables whose entries are mostly deletes (≥ 1/2, counting range
-   * tombstones) are taken as well.
+   * tombstones), at least `deletionCompactionTrigger` of them, are taken as well.
    */
   readonly deletionCompactionTrigger?: number;
   /** The window of `deletionCompactionTrigger`, in table entries (default 128). */

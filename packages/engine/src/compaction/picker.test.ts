@@ -112,7 +112,7 @@ describe('input choice', () => {
 });
 
 describe('compaction for deletions', () => {
-  const withDeletions = { ...options, deletionTrigger: { windowSize: 128, deletions: 64 } };
+  const withDeletions = { ...options, deletionTrigger: { windowSize: 8, deletions: 4 } };
   const deleting = (f: FileMetadata, deletes: { deleteCount?: number; tombstoneCount?: number; entryCount?: number; markedForCompaction?: boolean }): FileMetadata => ({ ...f, ...deletes });
 
   it('takes a delete-heavy table when no level needs compacting for size: into the next level where something overlaps below', () => {
@@ -135,9 +135,11 @@ describe('compaction for deletions', () => {
   it('a marked table is taken whatever its overall density; a table with few deletes is not', () => {
     const marked = deleting(file('c', 'f'), { entryCount: 10_000, deleteCount: 64, markedForCompaction: true });
     const sparse = deleting(file('g', 'h'), { entryCount: 10_000, deleteCount: 4000 });
+    const few = deleting(file('g', 'h'), { entryCount: 4, deleteCount: 3 }); // 3/4 deletes, but only 3
     const picker = new CompactionPicker(withDeletions);
     expect(names(picker.pick(version([], [marked], [file('a', 'z')]))!.inputs[0]!.files)).toEqual(['c-f']);
     expect(picker.pick(version([], [sparse], [file('a', 'z')]))).toBeUndefined();
+    expect(picker.pick(version([], [few], [file('a', 'z')]))).toBeUndefined();
   });
 
   it('size comes first; then the densest table, and among equals the one with the oldest data', () => {

@@ -12,7 +12,7 @@
  * Deletions (RocksDB's files marked for compaction): when no level needs compacting for size, a
  * table dense with deletes is taken — one the builder marked (a window of entries holding many
  * Deletes; options.ts, deletionCompactionTrigger) or one whose entries are at least half deletes
- * (point deletes and range tombstones). Such a table costs every reader a step per deleted key
+ * (point deletes and range tombstones), at least as many as the trigger. Such a table costs every reader a step per deleted key
  * and holds space it could give back. The densest goes first; among equals the one with the
  * oldest data (its deletes have waited longest). It is compacted into the next level, where its
  * deletes meet the versions they hide; when nothing below overlaps it, it is rewritten in place
@@ -39,7 +39,7 @@ export interface PickerOptions {
   readonly maxBytesForLevelBase: number;
   readonly targetFileSize: number;
   /** Undefined: no compaction for deletions (options.ts, deletionCompactionTrigger 0). */
-  readonly deletionTrigger?: unknown;
+  readonly deletionTrigger?: { readonly deletions: number } | undefined;
 }
 
 /** Share of a table's entries that are deletes: point deletes and range tombstones over all entries. */
@@ -48,9 +48,13 @@ export function deletionDensity(f: FileMetadata): number {
   return deletions === 0 ? 0 : deletions / (f.entryCount + f.tombstoneCount);
 }
 
-/** Whether compaction should take `f` for its deletes: marked by the builder, or at least half deletes. */
-export function deletionHeavy(f: FileMetadata): boolean {
-  return f.markedForCompaction || deletionDensity(f) >= 0.5;
+/**
+ * Whether compaction should take `f` for its deletes: marked by the builder, or at least half
+ * deletes and at least `minDeletions` of them (a small flush holding one delete is left to
+ * the ordinary L0 trigger).
+ */
+export function deletionHeavy(f: FileMetadata, minDeletions: number): boolean {
+  return f.markedForCompaction || (f.deleteCount + f.tombstoneCount >= minDeletions && deletionDensity(f) >= 0.5);
 }
 
 /** Target size in bytes of level `level` (≥ 1). */
@@ -175,11 +179,12 @@ export class CompactionPicker {
   /** The densest deletion-heavy table's compaction (see the top of the file), if any. */
   private pickForDeletions(version: Version, oldestSnapshot: number): Compaction | undefined {
     this.waitingForSnapshots = false;
-    if (this.options.deletionTrigger === undefined) return undefined;
+    const trigger = this.options.deletionTrigger;
+    if (trigger === undefined) return undefined;
     let chosen: { level: number; file: FileMetadata; density: number; inPlace: boolean } | undefined;
     for (let level = 0; level < version.numLevels; level++) {
       for (const f of version.files(level)) {
-        if (!deletionHeavy(f)) continue;
+        if (!deletionHeavy(f, trigger.deletions)) continue;
         const d = deletionDensity(f);
         if (chosen !== undefined && (d < chosen.density || (d === chosen.density && f.maxSeq >= chosen.file.maxSeq))) continue;
         // L0 always goes to L1 (L0 is ordered by age; an output placed back there would not be).

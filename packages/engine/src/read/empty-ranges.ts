@@ -72,9 +72,9 @@ export class EmptyRanges {
     if (puts) this.epoch++;
   }
 
-  /** Called when an iterator is created (with the sequences it will see already applied). */
-  ticket(): EmptyRangeTicket {
-    this.sync(this.lastSequence());
+  /** Called when an iterator reading at `snapshotSeq` is created. */
+  ticket(snapshotSeq: number): EmptyRangeTicket {
+    this.sync(Math.max(this.lastSequence(), snapshotSeq));
     return { epoch: this.epoch };
   }
 
@@ -83,7 +83,8 @@ export class EmptyRanges {
    * `{ end }`, where no key in [key, end) is visible (end absent: none at all from `key` on).
    */
   find(key: Uint8Array | undefined, snapshotSeq: number): { readonly end: Uint8Array | undefined } | undefined {
-    this.sync(this.lastSequence());
+    // A reader above every sequence accounted for reads writes noteWrite never saw.
+    this.sync(Math.max(this.lastSequence(), snapshotSeq));
     for (const r of this.ranges) {
       if (r.observedAt > snapshotSeq) continue;
       if (r.start !== undefined && (key === undefined || compareKeys(r.start, key) > 0)) continue;
