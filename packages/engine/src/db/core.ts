@@ -115,7 +115,7 @@ export class DbCore {
   /** Live snapshots: the read path and Snapshot objects add and remove; compaction reads. */
   readonly snapshots = new SnapshotList();
   /** Key ranges known to hold nothing visible: the write path reports Puts, forward iterators read and record. */
-  readonly emptyRanges: EmptyRanges;
+  readonly emptyRanges: EmptyRanges | undefined;
   /** Open iterators: added by read/db-iterator-builder.ts; closed by close(). */
   readonly iterators = new OpenIterators();
   /** Background events and survived failures go here (events.ts); any module may emit. */
@@ -170,7 +170,9 @@ export class DbCore {
     this.segment = parts.walSegment;
     this.visible = parts.lastSequence;
     this.executor = parts.executor;
-    this.emptyRanges = new EmptyRanges(parts.lastSequence, () => this.versions.lastSequence);
+    // None when read-only: a follower applies the writer's records behind the write path's back,
+    // at sequence numbers the manifest may have announced before (read/empty-ranges.ts).
+    this.emptyRanges = parts.wal === undefined ? undefined : new EmptyRanges(parts.lastSequence, () => this.versions.lastSequence);
     // Last: the plug-ins may read the fields above.
     this.flusher = parts.newFlusher(this);
     this.compactor = parts.newCompactor(this);

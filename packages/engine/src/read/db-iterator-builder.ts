@@ -93,7 +93,8 @@ export function openDbIterator(core: DbCore, seq: number, snapshotHeld: boolean,
       if (!snapshotHeld) core.snapshots.remove(seq);
     };
     // Forward iterators use the known-empty ranges (read/empty-ranges.ts), and extend them when their view is complete.
-    const emptyRanges = reverse ? undefined : { ranges: core.emptyRanges, ticket: tree.complete ? core.emptyRanges.ticket(seq) : undefined };
+    const known = core.emptyRanges;
+    const emptyRanges = reverse || known === undefined ? undefined : { ranges: known, ticket: tree.complete ? known.ticket(seq) : undefined };
     const it = core.iterators.track(release, (onClose) => new DbIterator(tree.points, tree.rangeDel, seq, bounds, reverse, limit, onClose, emptyRanges));
     core.counters.iterators++;
     return it;

@@ -22,6 +22,9 @@
  *
  * Cost on the write path: one comparison per Put per range held (at most MAX_RANGES, usually 0
  * or 1). Owned by DbCore (`core.emptyRanges`); the write path calls `noteWrite`, DbIterator the rest.
+ * A read-only database (a follower) has none: it installs the writer's records itself, at
+ * sequence numbers its manifest may have announced before they were read — `sync` could not
+ * tell them from accounted ones.
  */
 import { compareKeys, type BatchOp } from '@strata-db/memtable';
 

@@ -221,7 +221,7 @@ export class WritePath {
     let logged: Promise<void>;
     try {
       logged = core.wal.append(ops, first, { sync });
-      core.emptyRanges.noteWrite(ops, first);
+      core.emptyRanges?.noteWrite(ops, first);
       core.activeMemtable.apply(ops, first);
     } catch (err) {
       // The memtable and the log may now disagree: refuse further writes.
