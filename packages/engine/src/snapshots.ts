@@ -17,8 +17,6 @@ export class SnapshotList {
   private readonly registry = new FinalizationRegistry<number>((seq) => {
     this.remove(seq);
   });
-  /** Called when a sequence loses its last holder (set once by DbCore: compaction may be waiting for it). */
-  onReleased: (() => void) | undefined;
 
   add(seq: number): void {
     this.counts.set(seq, (this.counts.get(seq) ?? 0) + 1);
@@ -32,7 +30,6 @@ export class SnapshotList {
     else {
       this.counts.delete(seq);
       this.sorted = undefined;
-      this.onReleased?.();
     }
   }
 

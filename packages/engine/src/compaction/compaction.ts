@@ -20,10 +20,7 @@ export interface Compaction {
   readonly reason: CompactionReason;
   /** The shallowest input level (the level whose score started an automatic compaction). */
   readonly level: number;
-  /**
-   * Where outputs go: level + 1 for an automatic compaction, or `level` itself for a deletions
-   * compaction of a table nothing below overlaps; the bottom level for a manual one.
-   */
+  /** Where outputs go: level + 1 for an automatic compaction; the bottom level for a manual one. */
   readonly outputLevel: number;
   /**
    * Input files by level, shallowest first, at most one entry per level. Automatic: the files

@@ -12,14 +12,13 @@
  * Deletions (RocksDB's files marked for compaction): when no level needs compacting for size, a
  * table dense with deletes is taken — one the builder marked (a window of entries holding many
  * Deletes; options.ts, deletionCompactionTrigger) or one whose entries are at least half deletes
- * (point deletes and range tombstones), at least as many as the trigger. Such a table costs every reader a step per deleted key
- * and holds space it could give back. The densest goes first; among equals the one with the
- * oldest data (its deletes have waited longest). It is compacted into the next level, where its
- * deletes meet the versions they hide; when nothing below overlaps it, it is rewritten in place
- * instead (its deletes go right away, no level-by-level descent). Rewriting a table no level
- * below overlaps only helps when its deletes can go: a live snapshot older than its newest
- * entry may still need them (compaction-iterator.ts), so such a table waits — else it would be
- * rewritten, marked again, and picked forever.
+ * (point deletes and range tombstones), at least as many as the trigger. Such a table costs
+ * every reader a step per deleted key and holds space it could give back. The densest goes
+ * first; among equals the one with the oldest data (its deletes have waited longest). It is compacted into the next level, where its
+ * deletes meet the versions they hide (and go, when nothing older lies below). A table at the
+ * last level has nowhere to go and is left alone. Not done (yet): rewriting in place a table
+ * that nothing below overlaps — the process-crash loop lost acknowledged writes with it, cause
+ * not found; see the issue-23 report.
  *
  * Inputs at Ln (n ≥ 1) rotate through the key space with a per-level compact pointer (the
  * largest key of the previous compaction at that level), so every part of a level is compacted
@@ -111,20 +110,17 @@ export function pendingCompactionBytes(version: Version, options: PickerOptions)
 export class CompactionPicker {
   /** Per level: the largest key of the last compaction started there (the rotation point). */
   private readonly compactPointer: (Uint8Array | undefined)[] = [];
-  /** The last pick passed over a table for deletions because a live snapshot still needs them. */
-  waitingForSnapshots = false;
 
   constructor(private readonly options: PickerOptions) {}
 
   /**
    * The most urgent automatic compaction: a level whose score is ≥ 1, else a table dense with
-   * deletes; undefined when there is neither. `oldestSnapshot`: the smallest live snapshot
-   * sequence (absent: none).
+   * deletes; undefined when there is neither.
    */
-  pick(version: Version, oldestSnapshot?: number): Compaction | undefined {
+  pick(version: Version): Compaction | undefined {
     const scores = computeScores(version, this.options).sort((a, b) => b.score - a.score);
     const best = scores[0];
-    if (best === undefined || best.score < 1) return this.pickForDeletions(version, oldestSnapshot ?? Number.POSITIVE_INFINITY);
+    if (best === undefined || best.score < 1) return this.pickForDeletions(version);
     const level = best.level;
     let inputs0: FileMetadata[];
     if (level === 0) {
@@ -176,31 +172,21 @@ export class CompactionPicker {
     return { reason: 'manual', level: inputs[0]!.level, outputLevel, inputs, grandparents: [], score: 0, trivialMove: false };
   }
 
-  /** The densest deletion-heavy table's compaction (see the top of the file), if any. */
-  private pickForDeletions(version: Version, oldestSnapshot: number): Compaction | undefined {
-    this.waitingForSnapshots = false;
+  /** The densest deletion-heavy table's compaction into the next level (see the top of the file), if any. */
+  private pickForDeletions(version: Version): Compaction | undefined {
     const trigger = this.options.deletionTrigger;
     if (trigger === undefined) return undefined;
-    let chosen: { level: number; file: FileMetadata; density: number; inPlace: boolean } | undefined;
-    for (let level = 0; level < version.numLevels; level++) {
+    let chosen: { level: number; file: FileMetadata; density: number } | undefined;
+    for (let level = 0; level < version.numLevels - 1; level++) {
       for (const f of version.files(level)) {
         if (!deletionHeavy(f, trigger.deletions)) continue;
         const d = deletionDensity(f);
         if (chosen !== undefined && (d < chosen.density || (d === chosen.density && f.maxSeq >= chosen.file.maxSeq))) continue;
-        // L0 always goes to L1 (L0 is ordered by age; an output placed back there would not be).
-        const inPlace = level > 0 && !overlapsBelow(version, level, f);
-        if (inPlace && f.maxSeq > oldestSnapshot) {
-          this.waitingForSnapshots = true;
-          continue;
-        }
-        chosen = { level, file: f, density: d, inPlace };
+        chosen = { level, file: f, density: d };
       }
     }
     if (chosen === undefined) return undefined;
-    const { level, file, density, inPlace } = chosen;
-    if (inPlace) {
-      return { reason: 'deletions', level, outputLevel: level, inputs: [{ level, files: [file] }], grandparents: [], score: density, trivialMove: false };
-    }
+    const { level, file, density } = chosen;
     return this.setup(version, level, level === 0 ? expandL0(version, [file]) : [file], 'deletions', density);
   }
 
@@ -240,12 +226,6 @@ export class CompactionPicker {
 
 function compareLargest(f: FileMetadata, key: Uint8Array): number {
   return compareKeys(f.largestKey, key);
-}
-
-/** Whether any file below `level` overlaps `f`'s key range. */
-function overlapsBelow(version: Version, level: number, f: FileMetadata): boolean {
-  for (let l = level + 1; l < version.numLevels; l++) if (version.overlappingFiles(l, f.smallestKey, f.largestKey).length > 0) return true;
-  return false;
 }
 
 /** `seed` plus every L0 file overlapping the growing range, until it stops growing. */

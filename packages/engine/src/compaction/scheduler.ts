@@ -68,7 +68,7 @@ export class LeveledCompactor implements Compactor {
     if (this.running !== undefined || this.manual > 0 || this.closed) return;
     if (core.state !== 'open' || core.backgroundError !== undefined) return;
     const version = core.versions.pinCurrent();
-    const c = this.picker.pick(version, core.snapshots.oldest());
+    const c = this.picker.pick(version);
     if (c === undefined) {
       version.unref();
       return;
@@ -97,10 +97,6 @@ export class LeveledCompactor implements Compactor {
       this.manual--;
       this.core.maybeScheduleCompaction();
     }
-  }
-
-  snapshotReleased(): void {
-    if (this.picker.waitingForSnapshots) this.maybeSchedule();
   }
 
   /** Estimated bytes still to compact (write stalls use it); cached per Version. */

@@ -58,8 +58,6 @@ export interface Compactor {
   compactRange(lo: Uint8Array | undefined, hi: Uint8Array | undefined): Promise<void>;
   /** Estimated bytes compaction must still rewrite (write stalls use it). */
   pendingCompactionBytes(): number;
-  /** A snapshot was released: a compaction for deletions that waited for it may start. */
-  snapshotReleased(): void;
   stats(): CompactionStats;
   /** Called by close() after background work drained. */
   close(): void;
@@ -176,9 +174,6 @@ export class DbCore {
     // Last: the plug-ins may read the fields above.
     this.flusher = parts.newFlusher(this);
     this.compactor = parts.newCompactor(this);
-    this.snapshots.onReleased = () => {
-      this.compactor.snapshotReleased();
-    };
   }
 
   get fs(): FileSystem {
