@@ -12,7 +12,9 @@ const file = (n: number, smallestKey: Uint8Array, largestKey: Uint8Array): FileM
   minSeq: 1,
   maxSeq: 1,
   entryCount: 1,
+  deleteCount: 0,
   tombstoneCount: 0,
+  markedForCompaction: false,
 });
 
 describe('Version.findFileFast', () => {
