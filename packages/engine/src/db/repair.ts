@@ -35,7 +35,7 @@ import { type FileSystem } from '@strata-db/vfs';
 import { listSegments, openWal, readSegmentFile, segmentFileName, type BatchOp } from '@strata-db/wal';
 import { StrataError, toStrataError } from '../errors.js';
 import { ManifestWriter, setCurrent } from '../manifest/manifest.js';
-import type { FileMetadata } from '../version/file-metadata.js';
+import { fileMetadataOf } from '../version/file-metadata.js';
 import { VersionEdit } from '../version/version-edit.js';
 import { inspectDirectory } from './directory-owner.js';
 import { writeFileDurably } from './durable-file.js';
@@ -220,7 +220,7 @@ async function rebuild(fs: FileSystem, dir: string): Promise<Omit<RepairReport, 
   edit.logNumber = newSegment;
   edit.nextFileNumber = manifestNumber + 1;
   edit.lastSequence = lastSequence;
-  for (const t of tables) edit.addFile(0, metadataOf(t));
+  for (const t of tables) edit.addFile(0, fileMetadataOf(t));
   const manifest = await ManifestWriter.create(fs, dir, manifestNumber, edit);
   manifest.close();
   await fs.fsyncDir(dir);
@@ -228,21 +228,6 @@ async function rebuild(fs: FileSystem, dir: string): Promise<Omit<RepairReport, 
   if (lost.length > 0) await fs.fsyncDir(join(dir, LOST_DIRECTORY));
 
   return { dir, tables, lost, walSegments, walRecords: kept.length, walDropped, manifest: manifest.path, identity: { uuid, source }, unsafeL0: needsCompaction(tables) };
-}
-
-function metadataOf(t: RepairedTable): FileMetadata {
-  return {
-    fileNumber: t.fileNumber,
-    fileSize: t.fileSize,
-    smallestKey: t.smallestKey,
-    largestKey: t.largestKey,
-    minSeq: t.minSeq,
-    maxSeq: t.maxSeq,
-    entryCount: t.entryCount,
-    deleteCount: t.deleteCount,
-    tombstoneCount: t.tombstoneCount,
-    markedForCompaction: t.markedForCompaction,
-  };
 }
 
 /**

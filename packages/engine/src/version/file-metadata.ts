@@ -27,12 +27,13 @@ export interface FileMetadata {
 }
 
 /**
- * The version set's record of a table the builder just finished. `range` overrides the table's
- * own bounds where the writer knows a tighter inclusive range (compaction outputs whose last
+ * The version set's record of a table: the builder's `TableMeta` of a table it just finished, or
+ * what repair read from a table it found; only the recorded fields are kept. `range` overrides the
+ * table's own bounds where the writer knows a tighter inclusive range (compaction outputs whose last
  * tombstone piece ends at successor(k) cover up to k).
  */
 export function fileMetadataOf(
-  t: TableMeta,
+  t: TableMeta | FileMetadata,
   range: { readonly smallestKey: Uint8Array; readonly largestKey: Uint8Array } = t,
 ): FileMetadata {
   return {
