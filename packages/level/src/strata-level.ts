@@ -109,6 +109,9 @@ export function engineOpenOptions(options: Record<string, unknown>): EngineOpenO
     if (ENGINE_OPTION_NAMES.includes(name)) out[name] = value;
     else if (engineName !== undefined && options[engineName] === undefined) out[engineName] = value;
   }
+  // abstract-level fills in createIfMissing: true on every open; a read-only (follower) open
+  // creates nothing, and the engine rightly refuses the pair, so the default must not reach it.
+  if (out.readOnly === true && out.createIfMissing === true) delete out.createIfMissing;
   return out;
 }
 

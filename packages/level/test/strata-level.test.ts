@@ -164,6 +164,34 @@ describe('option names', () => {
   });
 });
 
+describe('followers', () => {
+  it('a readOnly StrataLevel opens beside a writer (despite abstract-level\'s createIfMissing default), follows it on a timer or through engine.catchUp(), and refuses writes', async () => {
+    const location = join(root, `db-${++count}`);
+    const writer = create({}, location);
+    await writer.put('a', '1');
+    const follower = create({ readOnly: true, followInterval: 10 }, location);
+    await follower.open();
+    expect(await follower.get('a')).toBe('1');
+    await writer.put('b', '2');
+    for (let i = 0; (await follower.get('b')) === undefined; i++) {
+      expect(i, 'the timer catches up').toBeLessThan(500);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await writer.put('c', '3');
+    const r = await follower.engine.catchUp();
+    expect(r.sequence).toBe(writer.engine.stats().visibleSequence);
+    expect(await follower.get('c')).toBe('3');
+    await expect(follower.put('x', 'y')).rejects.toMatchObject({ code: 'LEVEL_READ_ONLY' });
+    expect(await writer.get('x')).toBeUndefined();
+  });
+
+  it('a readOnly StrataLevel of a missing database fails to open, creating nothing', async () => {
+    const location = join(root, `missing-${++count}`);
+    await expect(create({ readOnly: true }, location).open()).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN' });
+    expect(existsSync(location)).toBe(false);
+  });
+});
+
 describe('compactRange', () => {
   it('flushes and compacts the range out of L0, dropping what was cleared, keeping every live key', async () => {
     const db = create({ memtableSize: 64 * 1024 });
