@@ -45,18 +45,57 @@ function recordingEncoding(): { calls: unknown[]; keyEncoding: { name: string; f
   };
 }
 
-describe('approximateSize() (classic-level approximate-size-test.js)', () => {
+/**
+ * The cases classic-level's approximate-size and compact-range tests share: both methods take
+ * (start, end[, options]), encode them, refuse a closed database and wait for an opening one.
+ */
+function rangeMethodCases(method: 'approximateSize' | 'compactRange'): void {
+  const call = (db: StrataLevel, ...args: unknown[]): Promise<unknown> => (db[method] as (...a: unknown[]) => Promise<unknown>).apply(db, args);
+
   it('throws if arguments are missing', async () => {
     const db = factory();
     await db.open();
-    const calls = db.approximateSize.bind(db) as (...args: unknown[]) => Promise<number>;
     for (const args of [[], ['foo']]) {
-      const err = await rejection(calls(...args));
+      const err = await rejection(call(db, ...args));
       expect(err.name).toBe('TypeError');
       expect(err.message).toBe("The arguments 'start' and 'end' are required");
     }
     await db.close();
   });
+
+  it('yields LEVEL_DATABASE_NOT_OPEN if the db is closed, and is deferred while opening', async () => {
+    const db = factory();
+    await db.open();
+    await db.close();
+    expect((await rejection(call(db, 'foo', 'foo'))).code).toBe('LEVEL_DATABASE_NOT_OPEN');
+    const opening = db.open().then(() => 'opening');
+    const deferred = call(db, 'a', 'b').then(() => 'deferred');
+    expect(await Promise.race([opening, deferred])).toBe('opening');
+    expect(await Promise.all([opening, deferred])).toEqual(['opening', 'deferred']);
+    await db.close();
+  });
+
+  it('encodes start and end (database key encoding)', async () => {
+    const { calls, keyEncoding } = recordingEncoding();
+    const db = factory({ keyEncoding });
+    await db.open();
+    await call(db, 'a', 'b');
+    expect(calls).toEqual(['a', 'b']);
+    await db.close();
+  });
+
+  it('encodes start and end (custom encoding for the call)', async () => {
+    const { calls, keyEncoding } = recordingEncoding();
+    const db = factory();
+    await db.open();
+    await call(db, 'a', 'b', { keyEncoding });
+    expect(calls).toEqual(['a', 'b']);
+    await db.close();
+  });
+}
+
+describe('approximateSize() (classic-level approximate-size-test.js)', () => {
+  rangeMethodCases('approximateSize');
 
   it('reports a reasonable size once the data is in a table', async () => {
     const db = factory();
@@ -70,36 +109,6 @@ describe('approximateSize() (classic-level approximate-size-test.js)', () => {
     expect(typeof size).toBe('number');
     // classic-level's bound, which allows for compression (the original is ~100000 bytes).
     expect(size).toBeGreaterThan(40000);
-    await db.close();
-  });
-
-  it('yields LEVEL_DATABASE_NOT_OPEN if the db is closed, and is deferred while opening', async () => {
-    const db = factory();
-    await db.open();
-    await db.close();
-    expect((await rejection(db.approximateSize('foo', 'foo'))).code).toBe('LEVEL_DATABASE_NOT_OPEN');
-    const opening = db.open().then(() => 'opening');
-    const deferred = db.approximateSize('a', 'b').then(() => 'deferred');
-    expect(await Promise.race([opening, deferred])).toBe('opening');
-    expect(await Promise.all([opening, deferred])).toEqual(['opening', 'deferred']);
-    await db.close();
-  });
-
-  it('encodes start and end (database key encoding)', async () => {
-    const { calls, keyEncoding } = recordingEncoding();
-    const db = factory({ keyEncoding });
-    await db.open();
-    await db.approximateSize('a', 'b');
-    expect(calls).toEqual(['a', 'b']);
-    await db.close();
-  });
-
-  it('encodes start and end (custom encoding for the call)', async () => {
-    const { calls, keyEncoding } = recordingEncoding();
-    const db = factory();
-    await db.open();
-    await db.approximateSize('a', 'b', { keyEncoding });
-    expect(calls).toEqual(['a', 'b']);
     await db.close();
   });
 
@@ -168,17 +177,7 @@ describe('getProperty() (classic-level getproperty-test.js)', () => {
 });
 
 describe('compactRange() (classic-level compact-range-test.js)', () => {
-  it('throws if arguments are missing', async () => {
-    const db = factory();
-    await db.open();
-    const call = db.compactRange.bind(db) as (...args: unknown[]) => Promise<void>;
-    for (const args of [[], ['foo']]) {
-      const err = await rejection(call(...args));
-      expect(err.name).toBe('TypeError');
-      expect(err.message).toBe("The arguments 'start' and 'end' are required");
-    }
-    await db.close();
-  });
+  rangeMethodCases('compactRange');
 
   it('frees disk space after key deletion', async () => {
     const db = factory();
@@ -197,33 +196,4 @@ describe('compactRange() (classic-level compact-range-test.js)', () => {
     await db.close();
   });
 
-  it('yields LEVEL_DATABASE_NOT_OPEN if the db is closed, and is deferred while opening', async () => {
-    const db = factory();
-    await db.open();
-    await db.close();
-    expect((await rejection(db.compactRange('foo', 'foo'))).code).toBe('LEVEL_DATABASE_NOT_OPEN');
-    const opening = db.open().then(() => 'opening');
-    const deferred = db.compactRange('a', 'b').then(() => 'deferred');
-    expect(await Promise.race([opening, deferred])).toBe('opening');
-    expect(await Promise.all([opening, deferred])).toEqual(['opening', 'deferred']);
-    await db.close();
-  });
-
-  it('encodes start and end (database key encoding)', async () => {
-    const { calls, keyEncoding } = recordingEncoding();
-    const db = factory({ keyEncoding });
-    await db.open();
-    await db.compactRange('a', 'b');
-    expect(calls).toEqual(['a', 'b']);
-    await db.close();
-  });
-
-  it('encodes start and end (custom encoding for the call)', async () => {
-    const { calls, keyEncoding } = recordingEncoding();
-    const db = factory();
-    await db.open();
-    await db.compactRange('a', 'b', { keyEncoding });
-    expect(calls).toEqual(['a', 'b']);
-    await db.close();
-  });
 });
