@@ -143,8 +143,6 @@ export class DbCore {
   private readonly frozen: FrozenEntry[] = [];
   /** Segment the next append goes to (rotations are queued in the WAL in call order). Advanced only by `freezeMemtable`. */
   private segment: number;
-  /** Highest sequence number visible to new reads (its WAL write completed). Advanced only by the write path (`publishSequence`). */
-  private visible: number;
   /** The first background/fsync failure; set once by `setBackgroundError`, never cleared. */
   private bgError: StrataError | undefined;
   /** opening → open (`markOpen`, open.ts) → closing (`beginClose`) → closed (`close`). */
@@ -166,7 +164,7 @@ export class DbCore {
     this.log = parts.wal;
     if (parts.active !== undefined) this.active = parts.active;
     this.segment = parts.walSegment;
-    this.visible = parts.lastSequence;
+    this.versions.visibleSequence = parts.lastSequence;
     this.executor = parts.executor;
     // None when read-only: a follower applies the writer's records behind the write path's back,
     // at sequence numbers the manifest may have announced before (read/empty-ranges.ts).
@@ -285,14 +283,14 @@ export class DbCore {
     return first;
   }
 
-  /** Highest sequence number visible to new reads. */
+  /** Highest sequence number visible to new reads (VersionSet.visibleSequence: also what edits record). */
   get visibleSequence(): number {
-    return this.visible;
+    return this.versions.visibleSequence;
   }
 
   /** The write path, when the WAL write of the batch ending at `last` completed. */
   publishSequence(last: number): void {
-    if (last > this.visible) this.visible = last;
+    if (last > this.versions.visibleSequence) this.versions.visibleSequence = last;
   }
 
   /** The WAL writer; only after `checkWritable` (a read-only database has none). */
@@ -372,8 +370,8 @@ export class DbCore {
     this.active = active;
     this.frozen.splice(0, this.frozen.length, ...frozen.map((mem) => ({ mem, nextLogNumber: segment, rotated: Promise.resolve() })));
     this.segment = segment;
-    if (visible > this.visible) this.visible = visible;
     if (visible > this.versions.lastSequence) this.versions.lastSequence = visible;
+    if (visible > this.versions.visibleSequence) this.versions.visibleSequence = visible;
     this.view = undefined;
   }
 

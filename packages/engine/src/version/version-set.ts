@@ -96,9 +96,18 @@ export class VersionSet {
   /**
    * Highest sequence number assigned so far. Written by recovery (here and in open.ts, before
    * the database accepts writes) and then only by the write path, through
-   * `DbCore.assignSequences`; edits record it, they never lower it.
+   * `DbCore.assignSequences`. Never recorded: a number handed to a batch whose WAL write had not
+   * completed when the process died belongs to nothing durable.
    */
   lastSequence = 0;
+  /**
+   * Highest sequence number whose batch (and every earlier one) is in the WAL: what new reads
+   * see, and what every edit records (LevelDB's SetLastSequence after the log write). Set by
+   * recovery and then only by `DbCore.publishSequence` and a follower's catch-up; never goes
+   * back, never passes `lastSequence`. Recording this rather than `lastSequence` makes the
+   * reopened sequence exactly the last one written, crash or not (compaction-crash.test.ts).
+   */
+  visibleSequence = 0;
   dbId = '';
   private chain: Promise<unknown> = Promise.resolve();
   private poisoned: StrataError | undefined;
@@ -182,6 +191,7 @@ export class VersionSet {
     this.logNumber = state.logNumber;
     this.nextFile = state.nextFileNumber;
     this.lastSequence = state.lastSequence;
+    this.visibleSequence = state.lastSequence;
     const levels = state.levels;
     const sawDbId = state.dbId;
     if (sawDbId !== undefined && sawDbId !== expectedDbId) {
@@ -237,7 +247,7 @@ export class VersionSet {
         throw new StrataAssertionError(`VersionEdit.logNumber ${edit.logNumber} goes back from ${this.logNumber}`);
       }
       edit.nextFileNumber = this.nextFile;
-      edit.lastSequence = Math.max(edit.lastSequence ?? 0, this.lastSequence);
+      edit.lastSequence = Math.max(edit.lastSequence ?? 0, this.visibleSequence);
       // Validate first: a broken edit (overlap in L1+, unknown file) must not reach the manifest.
       const levels = applyEdit(this.currentVersion.levels.map((l) => [...l]), edit, this.opts.numLevels, (why) => {
         throw new StrataAssertionError(`flush or compaction made an edit that ${why}`);
@@ -278,7 +288,7 @@ export class VersionSet {
     e.dbId = this.dbId;
     e.logNumber = this.logNumber;
     e.nextFileNumber = this.nextFile;
-    e.lastSequence = this.lastSequence;
+    e.lastSequence = this.visibleSequence;
     for (const { level, file } of v.allFiles()) e.addFile(level, file);
     return e;
   }
