@@ -12,6 +12,7 @@
 //                                                   BENCH_MAX_SECONDS caps each put sample, default 4 s)
 //   BENCH_BLOCK_CACHE=8388608 …                    equal block caches: Strata's blockCacheSize and classic-level's
 //                                                   cacheSize, in bytes (default: each engine's own default)
+//   BENCH_STRATA_THREADS=2 …                       adds Strata with backgroundThreads 2 (strata-bg2), interleaved with the others
 //   BENCH_STRATA_UNCOMPRESSED=1 …                  adds Strata with compression: 'none' (as before compression was
 //                                                   on by default), interleaved with the others: the cost of compression
 //                                                   in the same run
@@ -127,6 +128,9 @@ const strata = strataEngine('strata', {});
 /** The in-thread executor (backgroundThreads: 0): what Strata did before the worker, in the same run. */
 const strataInThread = strataEngine('strata-bg0', { backgroundThreads: 0 });
 const strataUncompressed = strataEngine('strata-uncompressed', { compression: 'none' });
+/** BENCH_STRATA_THREADS=n: adds Strata with backgroundThreads n (and its default maxSubcompactions), interleaved with the others. */
+const extraThreads = env('BENCH_STRATA_THREADS', 0);
+const strataThreads = extraThreads > 0 ? strataEngine(`strata-bg${extraThreads}`, { backgroundThreads: extraThreads }) : undefined;
 
 const classic: Engine = {
   name: 'classic-level',
@@ -196,7 +200,14 @@ const lmdb: Engine = {
   },
 };
 
-const allEngines = [strata, strataInThread, classic, lmdb, ...(process.env.BENCH_STRATA_UNCOMPRESSED === '1' ? [strataUncompressed] : [])];
+const allEngines = [
+  strata,
+  strataInThread,
+  classic,
+  lmdb,
+  ...(process.env.BENCH_STRATA_UNCOMPRESSED === '1' ? [strataUncompressed] : []),
+  ...(strataThreads === undefined ? [] : [strataThreads]),
+];
 
 // ---- measuring -----------------------------------------------------------------------------
 
@@ -504,6 +515,14 @@ for (const w of writeWorkloads) {
   const l = opsPerSec(lmdb, w);
   const u = opsPerSec(strataUncompressed, w);
   console.log(`| ${w} | ${sizes[w]} | ${fmt(s)} | ${fmt(s0)} | ${fmt(c)} | ${fmt(l)} | ${ratio(s, c)} | ${ratio(s, l)} | ${ratio(s0, c)} |${withUncompressed ? ` ${fmt(u)} | ${ratio(s, u)} |` : ''}`);
+}
+if (strataThreads !== undefined && engines.includes(strataThreads)) {
+  console.log(`\n| workload | ${strataThreads.name} | ${strataThreads.name} / classic-level | ${strataThreads.name} / Strata |\n|---|---:|---:|---:|`);
+  for (const w of writeWorkloads) {
+    if (!wanted(w)) continue;
+    const t = opsPerSec(strataThreads, w);
+    console.log(`| ${w} | ${fmt(t)} | ${ratio(t, opsPerSec(classic, w))} | ${ratio(t, opsPerSec(strata, w))} |`);
+  }
 }
 console.log(`\n\\* at most; a sample stops after ${MAX_SECONDS} s.`);
 if (readWorkloads.length > 0) {

@@ -133,6 +133,13 @@ export interface DatabaseOptions {
    * (in-memory, fault-injecting) lives in this thread only.
    */
   readonly backgroundThreads?: number;
+  /**
+   * Key ranges one compaction may be cut into and merged side by side, each in a worker thread
+   * of its own (default: backgroundThreads, at least 1; 1 never cuts). A large L0→L1
+   * compaction then takes a fraction of the time on as many cores. The in-thread executor runs
+   * the ranges one after the other and writes the same tables as the workers for the same options.
+   */
+  readonly maxSubcompactions?: number;
 }
 
 /** Descriptors of maxOpenFiles kept for what is not a table being read (LevelDB keeps 10 too). */
@@ -174,6 +181,7 @@ export interface ResolvedOptions {
   readonly onEvent: ((event: StrataEvent) => void) | undefined;
   readonly logger: Logger | undefined;
   readonly backgroundThreads: number;
+  readonly maxSubcompactions: number;
 }
 
 /**
@@ -213,6 +221,7 @@ export const DATABASE_OPTION_NAMES = [
   'onEvent',
   'logger',
   'backgroundThreads',
+  'maxSubcompactions',
 ] as const satisfies readonly (keyof DatabaseOptions)[];
 // A compile-time check that the list is complete: typecheck names any option missing from it.
 type UnlistedOption = Exclude<keyof DatabaseOptions, (typeof DATABASE_OPTION_NAMES)[number]>;
@@ -350,5 +359,6 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     onEvent: opts.onEvent,
     logger: opts.logger,
     backgroundThreads,
+    maxSubcompactions: int('maxSubcompactions', opts.maxSubcompactions, Math.max(1, backgroundThreads), 1, 64),
   };
 }

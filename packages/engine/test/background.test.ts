@@ -105,6 +105,46 @@ describe('worker executor', () => {
     }
   }, 120_000);
 
+  it('cuts a large compaction into key ranges merged side by side: the same tables from two worker threads as from the in-thread executor', async () => {
+    const bytes: Map<string, string>[] = [];
+    const now = vi.spyOn(Date, 'now').mockReturnValue(1_800_000_000_000);
+    onTestFinished(() => {
+      now.mockRestore();
+    });
+    for (const backgroundThreads of [0, 2]) {
+      const dir = fresh();
+      const db = await Database.open(dir, {
+        backgroundThreads,
+        maxSubcompactions: 3,
+        memtableSize: 64 * 1024,
+        targetFileSize: 8 * 1024,
+        l0CompactionTrigger: 1000,
+        l0SlowdownWritesTrigger: 1000,
+        l0StopWritesTrigger: 1000,
+      });
+      // No range tombstones in these writes (fill adds one only where i % 5000 === 0).
+      await fill(db, 1000, 4000);
+      await db.flush();
+      await db.compact(); // one sorted level of many tables
+      await fill(db, 1500, 4500);
+      await db.flush();
+      await db.compact(); // L0 over that level: cut at its tables' boundaries
+      const c = db.stats().compaction!;
+      expect(c.splitCompactions).toBeGreaterThan(0);
+      expect(c.subcompactions).toBeGreaterThanOrEqual(2 * c.splitCompactions);
+      for (const i of [1000, 1499, 1500, 2777, 4499]) expect(dec(await db.get(key(i)))).toBe(`value-${i}-`.repeat(4));
+      let n = 0;
+      for await (const _ of db.iterate()) n++;
+      expect(n).toBe(3500);
+      expect(db.stats().backgroundError).toBeUndefined();
+      if (backgroundThreads === 2) expect(executorOf(db).liveWorkers).toBe(2); // the ranges went to both
+      await db.close();
+      bytes.push(new Map(tables(dir).map((f) => [f, readFileSync(join(dir, f)).toString('base64')])));
+    }
+    expect([...bytes[1]!.keys()]).toEqual([...bytes[0]!.keys()]);
+    for (const [f, b] of bytes[0]!) expect(bytes[1]!.get(f) === b, `table ${f} differs`).toBe(true);
+  }, 120_000);
+
   it('a worker killed mid-flush: read-only with a clear error, reads go on, reopen recovers everything, no orphans', async () => {
     const dir = fresh();
     let db = await Database.open(dir, { backgroundThreads: 1, memtableSize: 8 << 20 });

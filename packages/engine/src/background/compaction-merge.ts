@@ -18,6 +18,7 @@ import { TableIterator } from '@strata-db/sstable-iterators';
 import { tablePath } from '../db/filenames.js';
 import { toStrataError } from '../errors.js';
 import type { FileSystem } from '@strata-db/vfs';
+import { invariant } from '@strata-db/errors';
 import { CompactionIterator } from '../compaction/compaction-iterator.js';
 import { olderDataBelowLevels } from '../compaction/compaction.js';
 import { LevelIterator } from '../compaction/level-iterator.js';
@@ -60,6 +61,8 @@ export async function mergeCompaction(job: CompactionJob, host: CompactionHost):
       // closing an input we only read cannot fail in a way that matters
     }
   };
+  // A subcompaction reads only its key range [lo, hi) of each input.
+  const bounds = { ...(job.lo === undefined ? {} : { lower: job.lo }), ...(job.hi === undefined ? {} : { upper: job.hi }) };
   try {
     const open = (f: FileMetadata): Table => {
       const path = tablePath(job.dir, f.fileNumber);
@@ -77,7 +80,7 @@ export async function mergeCompaction(job: CompactionJob, host: CompactionHost):
       return (f) => {
         if (current !== undefined) close(current);
         current = open(f);
-        return new TableIterator(current);
+        return new TableIterator(current, bounds);
       };
     };
     const children: InternalIterator[] = [];
@@ -89,7 +92,7 @@ export async function mergeCompaction(job: CompactionJob, host: CompactionHost):
         // merge reaches them; their range tombstones are needed up front.
         if (input.level === 0) {
           const table = open(f);
-          children.push(new TableIterator(table));
+          children.push(new TableIterator(table, bounds));
           if (f.tombstoneCount > 0) tombstones.push(...table.rangeTombstones());
         } else if (f.tombstoneCount > 0) {
           const table = open(f);
@@ -108,6 +111,7 @@ export async function mergeCompaction(job: CompactionJob, host: CompactionHost):
       }
       if (input.level > 0) children.push(new LevelIterator(input.files, levelOpener()));
     }
+    invariant((job.lo === undefined && job.hi === undefined) || tombstones.length === 0, 'a subcompaction has no range tombstones in its inputs');
     const iter = new CompactionIterator(new MergingIterator(children), tombstones, {
       snapshots: job.snapshots,
       olderDataBelow: olderDataBelowLevels(job.below),

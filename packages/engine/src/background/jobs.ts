@@ -46,6 +46,12 @@ export interface FlushJob {
 export interface CompactionJob {
   readonly dir: string;
   readonly inputs: readonly CompactionInput[];
+  /**
+   * A subcompaction (compaction/subcompactions.ts) merges only user keys in [lo, hi) (absent:
+   * unbounded); its inputs then hold no range tombstones.
+   */
+  readonly lo?: Uint8Array;
+  readonly hi?: Uint8Array;
   readonly outputLevel: number;
   /** Files of outputLevel + 1 overlapping the inputs (output tables are cut to limit overlap). */
   readonly grandparents: readonly FileMetadata[];

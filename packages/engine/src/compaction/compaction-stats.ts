@@ -23,6 +23,9 @@ export interface CompactionStats {
   /** Compactions finished (trivial moves included). */
   readonly compactions: number;
   readonly trivialMoves: number;
+  /** Compactions cut into key ranges merged side by side (subcompactions.ts), and those ranges. */
+  readonly splitCompactions: number;
+  readonly subcompactions: number;
   readonly manualCompactions: number;
   readonly failedCompactions: number;
   readonly running: boolean;
@@ -46,6 +49,8 @@ export interface CompactionStats {
 export class CompactionStatsRecorder {
   compactions = 0;
   trivialMoves = 0;
+  splitCompactions = 0;
+  subcompactions = 0;
   manualCompactions = 0;
   failedCompactions = 0;
   entriesDropped = 0;
@@ -71,6 +76,10 @@ export class CompactionStatsRecorder {
       for (const f of r.outputs) out.bytesMoved += f.fileSize;
       return;
     }
+    if (r.subcompactions > 1) {
+      this.splitCompactions++;
+      this.subcompactions += r.subcompactions;
+    }
     for (const [level, bytes] of r.bytesReadByLevel) this.levels[level]!.bytesRead += bytes;
     out.bytesWritten += r.bytesWritten;
     const c = r.counters;
@@ -90,6 +99,8 @@ export class CompactionStatsRecorder {
     return {
       compactions: this.compactions,
       trivialMoves: this.trivialMoves,
+      splitCompactions: this.splitCompactions,
+      subcompactions: this.subcompactions,
       manualCompactions: this.manualCompactions,
       failedCompactions: this.failedCompactions,
       running,

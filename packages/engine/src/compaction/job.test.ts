@@ -24,7 +24,7 @@ import { compressionFor } from '../options.js';
 import { modelRead } from './test-support/model.js';
 
 const DIR = '/db';
-const stats = { compactions: 0, trivialMoves: 0, deepest: 0 };
+const stats = { compactions: 0, trivialMoves: 0, deepest: 0, split: 0 };
 
 interface Codecs {
   readonly compression: readonly CompressionName[];
@@ -46,6 +46,8 @@ async function harness(opts: { targetFileSize: number; maxBytesForLevelBase: num
     targetFileSize: opts.targetFileSize,
     tableSettings: (level, bottommost) => ({ blockSize: 256, bloomBitsPerKey: 10, compression: compressionFor(codecs, level, bottommost) }),
     executor: new InThreadExecutor(fs, 5),
+    fs,
+    maxSubcompactions: 3,
   };
   const picker = new CompactionPicker({ l0CompactionTrigger: opts.l0CompactionTrigger ?? 2, levelSizeMultiplier: 3, ...opts });
 
@@ -66,7 +68,7 @@ async function harness(opts: { targetFileSize: number; maxBytesForLevelBase: num
     for (let c = picker.pick(versions.current); c !== undefined; c = picker.pick(versions.current)) {
       const v = versions.pinCurrent();
       try {
-        await runCompaction(c, v, env);
+        if ((await runCompaction(c, v, env)).subcompactions > 1) stats.split++;
       } finally {
         v.unref();
       }
@@ -132,7 +134,9 @@ describe('compaction through real tables and the version set', () => {
           { compression: ['none', 'lz4'], bottommostCompression: undefined },
           { compression: ['deflate'], bottommostCompression: 'lz4' },
         ),
-        async (batches, codecs) => {
+        // Without range deletes, large compactions are cut into key ranges (subcompactions.ts).
+        fc.boolean(),
+        async (batches, codecs, rangeDeletes) => {
           const h = await harness({ targetFileSize: 400, maxBytesForLevelBase: 1000 }, codecs);
           let seq = 0;
           const allPoints: PointEntry[] = [];
@@ -143,11 +147,11 @@ describe('compaction through real tables and the version set', () => {
             const tss: RangeTombstone[] = [];
             for (const op of batch.ops) {
               seq++;
-              if (op.t === 'range') {
+              if (op.t === 'range' && rangeDeletes) {
                 const [lo, hi] = op.a <= op.b ? [op.a, op.b] : [op.b, op.a];
                 if (lo < hi) tss.push({ start: KEYS[lo]!, end: KEYS[hi]!, seq });
               } else {
-                const kind = op.t === 'put' ? EntryKind.Put : EntryKind.Delete;
+                const kind = op.t !== 'del' ? EntryKind.Put : EntryKind.Delete;
                 pts.push({ key: KEYS[op.a]!, seq, kind, value: kind === EntryKind.Put ? Buffer.from(`v${op.v}`.padEnd(40, '.')) : new Uint8Array(0) });
               }
             }
@@ -193,6 +197,8 @@ describe('compaction through real tables and the version set', () => {
     // The point of tiny tables: many compactions, reaching deep levels, trivial moves included.
     expect(stats.compactions).toBeGreaterThan(500);
     expect(stats.trivialMoves).toBeGreaterThan(0);
+    // and compactions cut into key ranges (subcompactions.ts) where no range tombstone is involved.
+    expect(stats.split).toBeGreaterThan(0);
     expect(stats.deepest).toBeGreaterThanOrEqual(3);
   });
 

@@ -19,13 +19,16 @@
  * so the database is unchanged. A failure in 2 deletes nothing: whether the edit reached the
  * disk is unknown, and the version set turns the database read-only until it is reopened.
  */
-import type { BackgroundExecutor } from '../background/executor.js';
-import { initialOutputNumbers, type CompactionJob, type TableSettings } from '../background/jobs.js';
+import type { BackgroundExecutor, JobHooks } from '../background/executor.js';
+import { initialOutputNumbers, type CompactionJob, type CompactionJobResult, type TableSettings } from '../background/jobs.js';
+import type { FileSystem } from '@strata-db/vfs';
+import { tablePath } from '../db/filenames.js';
 import type { FileMetadata } from '../version/file-metadata.js';
 import { VersionEdit } from '../version/version-edit.js';
 import type { Version } from '../version/version.js';
 import type { CollapseCounters } from './compaction-iterator.js';
 import { inputFiles, isBottommost, levelsBelow, totalBytes, type Compaction } from './compaction.js';
+import { subcompactionsOf } from './subcompactions.js';
 
 export interface CompactionJobEnv {
   readonly dir: string;
@@ -40,6 +43,10 @@ export interface CompactionJobEnv {
   tableSettings(level: number, bottommost: boolean): TableSettings;
   /** Runs the merge: in this thread, or in a worker thread. */
   readonly executor: BackgroundExecutor;
+  /** Where the outputs of a cut compaction's finished ranges are removed when another range fails. */
+  readonly fs: Pick<FileSystem, 'unlinkSync'>;
+  /** Key ranges a compaction may be cut into, merged side by side (subcompactions.ts); default 1. */
+  readonly maxSubcompactions?: number;
   /** Throws to abort the job (the database is closing); polled while it runs. */
   checkAbort?(): void;
   /** A failure the job survives (an output it could not abandon): reported, not thrown. */
@@ -54,6 +61,8 @@ export interface CompactionResult {
   readonly bytesWritten: number;
   readonly outputs: readonly FileMetadata[];
   readonly counters: CollapseCounters | undefined;
+  /** Key ranges the compaction was cut into and merged side by side (1: not cut). */
+  readonly subcompactions: number;
   readonly durationMs: number;
   /** Longest synchronous stretch of the merge between two yields to the event loop, ms. */
   readonly maxSliceMs: number;
@@ -73,30 +82,36 @@ export async function runCompaction(c: Compaction, version: Version, env: Compac
     const f = c.inputs[0]!.files[0]!;
     edit.addFile(c.outputLevel, f);
     await env.versions.logAndApply(edit);
-    return { compaction: c, trivialMove: true, bytesReadByLevel: new Map(), bytesWritten: 0, outputs: [f], counters: undefined, durationMs: performance.now() - started, maxSliceMs: 0 };
+    return { compaction: c, trivialMove: true, bytesReadByLevel: new Map(), bytesWritten: 0, outputs: [f], counters: undefined, subcompactions: 1, durationMs: performance.now() - started, maxSliceMs: 0 };
   }
 
-  const numbers: number[] = [];
-  const count = initialOutputNumbers(totalBytes(inputFiles(c)), env.targetFileSize);
-  for (let i = 0; i < count; i++) numbers.push(env.versions.newFileNumber());
-  const job: CompactionJob = {
+  // Numbers for every range up front, in key order: the ranges (subcompactions.ts) then
+  // number their outputs alike whichever executor runs them, and side by side or one by one.
+  const subs = subcompactionsOf(c, env.maxSubcompactions ?? 1, env.targetFileSize);
+  const common = {
     dir: env.dir,
-    inputs: c.inputs,
     outputLevel: c.outputLevel,
     grandparents: c.grandparents,
     below: levelsBelow(version, c.outputLevel),
     snapshots: [...env.snapshots()],
-    fileNumbers: numbers,
     targetFileSize: env.targetFileSize,
     // Blocks are compressed one at a time as the builder writes them (in the executor).
     table: env.tableSettings(c.outputLevel, isBottommost(c, version)),
     createdAt: Date.now(),
   };
-  const merged = await env.executor.compact(job, {
-    moreFileNumbers: (n) => Array.from({ length: n }, () => env.versions.newFileNumber()),
-    checkAbort: () => env.checkAbort?.(),
-    warn: (message, err) => env.warn?.(message, err),
+  const jobs: CompactionJob[] = subs.map((sub) => {
+    const numbers: number[] = [];
+    const count = initialOutputNumbers(sub.inputBytes, env.targetFileSize);
+    for (let i = 0; i < count; i++) numbers.push(env.versions.newFileNumber());
+    const bounds = subs.length === 1 ? {} : { ...(sub.lo === undefined ? {} : { lo: sub.lo }), ...(sub.hi === undefined ? {} : { hi: sub.hi }) };
+    return { ...common, ...bounds, inputs: sub.inputs, fileNumbers: numbers };
   });
+  const hooks = {
+    moreFileNumbers: (n: number) => Array.from({ length: n }, () => env.versions.newFileNumber()),
+    checkAbort: () => env.checkAbort?.(),
+    warn: (message: string, err: unknown) => env.warn?.(message, err),
+  };
+  const merged = await runJobs(env, jobs, hooks);
   const outputs = merged.outputs;
 
   for (const f of outputs) edit.addFile(c.outputLevel, f);
@@ -112,8 +127,56 @@ export async function runCompaction(c: Compaction, version: Version, env: Compac
     bytesWritten: totalBytes(outputs),
     outputs,
     counters: merged.counters,
+    subcompactions: jobs.length,
     durationMs: performance.now() - started,
     maxSliceMs: merged.maxSliceMs,
+  };
+}
+
+/**
+ * Runs the ranges of one compaction: side by side when the executor has threads (each range is
+ * a job of its own; the worker executor gives each to the least busy worker), one after the
+ * other in this thread. Their outputs, in key order, make one result. When a range fails, the
+ * first failure is thrown once every range has settled, and the outputs of the ranges that
+ * finished are removed (as a failed range removes its own): the compaction leaves nothing.
+ */
+async function runJobs(env: CompactionJobEnv, jobs: readonly CompactionJob[], hooks: JobHooks): Promise<CompactionJobResult> {
+  const executor = env.executor;
+  if (jobs.length === 1) return executor.compact(jobs[0]!, hooks);
+  const results: CompactionJobResult[] = [];
+  let failure: { err: unknown } | undefined;
+  if (executor.threads === 0) {
+    for (const job of jobs) {
+      try {
+        results.push(await executor.compact(job, hooks));
+      } catch (err) {
+        failure = { err };
+        break;
+      }
+    }
+  } else {
+    for (const r of await Promise.allSettled(jobs.map((job) => executor.compact(job, hooks)))) {
+      if (r.status === 'fulfilled') results.push(r.value);
+      else failure ??= { err: r.reason };
+    }
+  }
+  if (failure !== undefined) {
+    for (const f of results.flatMap((r) => r.outputs)) {
+      try {
+        env.fs.unlinkSync(tablePath(env.dir, f.fileNumber));
+      } catch (err) {
+        env.warn?.('removing an output of a failed compaction failed (it is removed at the next open)', err);
+      }
+    }
+    throw failure.err;
+  }
+  const counters = { ...results[0]!.counters };
+  for (const r of results.slice(1)) for (const k of Object.keys(counters) as (keyof CollapseCounters)[]) counters[k] += r.counters[k];
+  return {
+    outputs: results.flatMap((r) => r.outputs),
+    counters,
+    maxSliceMs: Math.max(...results.map((r) => r.maxSliceMs)),
+    reads: results.reduce((n, r) => n + r.reads, 0),
   };
 }
 

@@ -49,11 +49,13 @@ export class LeveledCompactor implements Compactor {
     this.recorder = new CompactionStatsRecorder(o.numLevels);
     this.env = {
       dir: core.dir,
+      fs: o.fs,
       versions: core.versions,
       snapshots: () => core.snapshots.sequences(),
       targetFileSize: o.targetFileSize,
       tableSettings: (level, bottommost) => tableSettingsOf(o, level, bottommost),
       executor: core.executor,
+      maxSubcompactions: o.maxSubcompactions,
       checkAbort: () => {
         if (this.stopping()) throw new CompactionAborted();
       },
