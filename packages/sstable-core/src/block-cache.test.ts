@@ -52,4 +52,24 @@ describe('BlockCache', () => {
     expect(cache.usage).toBe(block(200).charge);
     expect(() => new BlockCache(-1)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
+
+  it('recycles a freed buffer for a block up to 512 bytes smaller, charging the whole buffer; not for a larger one', () => {
+    const cache = new BlockCache(1 << 20);
+    const raw = cache.allocate(4200); // a 4,224-byte buffer (64-byte classes)
+    expect(raw.buffer.byteLength).toBe(4224);
+    cache.release(raw);
+    expect(cache.allocate(4300).buffer).not.toBe(raw.buffer); // larger: a fresh buffer
+    const smaller = cache.allocate(3800); // 3,840-byte class: 384 bytes of slack, reused
+    expect(smaller.buffer).toBe(raw.buffer);
+    expect(smaller.length).toBe(3800);
+    expect(cache.recycled).toBe(1);
+    cache.release(smaller);
+    expect(cache.allocate(3000).buffer).not.toBe(raw.buffer); // 1,224 bytes of slack: too much
+    const data = cache.allocate(3800);
+    expect(data.buffer).toBe(raw.buffer);
+    data.fill(0);
+    data[data.length - 4] = 1; // one restart point at 0
+    cache.insert(1, 0, new Block(data, 'c.sst', 0), true);
+    expect(cache.usage).toBe(4224 + 160); // the whole buffer
+  });
 });

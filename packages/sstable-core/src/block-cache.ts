@@ -24,14 +24,23 @@
  * collection (the two were ~12% of a getSync that misses the cache). A block handed to anyone
  * else (`Table.dataBlock`: iterators, `Table.get`) is marked *exposed* first and is never
  * recycled. Raw reads of compressed blocks (read, checksummed, decompressed, dropped) use the
- * same free list. Buffers come in size classes of `BUFFER_CLASS` bytes; a recyclable block is
+ * same free list. Buffers come in size classes of `BUFFER_CLASS` bytes, and a block may take a
+ * free buffer up to `MAX_SLACK_CLASSES` classes larger than it needs; a recyclable block is
  * charged its whole buffer. The free list holds at most `MAX_FREE_BYTES`, outside the capacity.
+ *
+ * Why 64-byte classes: data blocks are cut just past `blockSize`, so with the default 4 KiB
+ * their raw reads cluster just above it (4,132–4,144 bytes for 99% of the blocks of the 1M-key
+ * dbbench database). 512-byte classes gave each a 4,608-byte buffer, 11% of the cache spent on
+ * slack; 64-byte classes give 4,160, and the cache holds ~10% more blocks. The slack allowance
+ * keeps recycling working when an evicted block and the next one read differ in class.
  */
 import type { Block } from './block-format.js';
 import { StrataError } from '@strata-db/errors';
 
 /** Buffers are allocated in multiples of this many bytes (so that evicted ones fit new blocks). */
-const BUFFER_CLASS = 512;
+const BUFFER_CLASS = 64;
+/** A block may take a free buffer this many classes larger than its own (≤ 512 bytes of slack). */
+const MAX_SLACK_CLASSES = 8;
 /** Most bytes kept on the free list. */
 const MAX_FREE_BYTES = 1024 * 1024;
 
@@ -143,12 +152,15 @@ export class BlockCache {
    */
   allocate(length: number): Uint8Array {
     const c = Math.ceil(length / BUFFER_CLASS);
-    const list = this.free.get(c);
-    const buf = list?.pop();
-    if (buf !== undefined) {
-      this.freeBytes -= buf.byteLength;
-      this.recycled++;
-      return new Uint8Array(buf, 0, length);
+    if (this.freeBytes > 0) {
+      for (let k = c; k <= c + MAX_SLACK_CLASSES; k++) {
+        const buf = this.free.get(k)?.pop();
+        if (buf !== undefined) {
+          this.freeBytes -= buf.byteLength;
+          this.recycled++;
+          return new Uint8Array(buf, 0, length);
+        }
+      }
     }
     // Not zero-filled (the read overwrites every byte or fails) and not from Buffer's shared pool.
     return new Uint8Array(Buffer.allocUnsafeSlow(c * BUFFER_CLASS).buffer, 0, length);
