@@ -83,8 +83,8 @@ interface Subject {
 async function open(engine: string, dir: string): Promise<Subject> {
   if (engine === 'strata') {
     const db = await Database.open(dir);
-    // Defaults, as a new user gets them: 4 MiB memtable (+ up to 2 frozen), 64 MiB block cache.
-    const budgetMB = (3 * 4 * 2 ** 20 + 64 * 2 ** 20) / 2 ** 20 + 64;
+    // Defaults, as a new user gets them: 4 MiB memtable (+ up to 2 frozen), the default block cache.
+    const budgetMB = (3 * 4 * 2 ** 20 + db.stats().blockCache.capacity) / 2 ** 20 + 64;
     return {
       budgetMB,
       maxOpenFiles: 128,
