@@ -17,6 +17,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { Database } from '../src/index.js';
+import { NON_TABLE_FILES } from '../src/options.js';
 import { key, KEY_SIZE, shuffled, value, VALUE_SIZE } from './support/db-bench-data.js';
 
 const N = Number(process.env.BENCH_SCALE_N ?? 10_000_000);
@@ -87,7 +88,7 @@ async function open(engine: string, dir: string): Promise<Subject> {
     const budgetMB = (3 * 4 * 2 ** 20 + db.stats().blockCache.capacity) / 2 ** 20 + 64;
     return {
       budgetMB,
-      maxOpenFiles: 128,
+      maxOpenFiles: db.stats().tableCache.maxOpenFiles + NON_TABLE_FILES,
       async batch(keys, values) {
         const b = db.batch();
         for (let i = 0; i < keys.length; i++) b.put(keys[i]!, values[i]!);

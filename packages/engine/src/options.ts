@@ -8,6 +8,7 @@ import { StrataError } from './errors.js';
 import type { Logger, StrataEvent } from './events.js';
 import { crossesThreads, nodeFileSystem, type FileSystem } from '@strata-db/vfs';
 import { rejectUnknownOptions } from './option-names.js';
+import { defaultMaxOpenFiles } from './descriptor-limit.js';
 
 export type WalRecoveryMode = 'tolerate-corrupted-tail' | 'absolute-consistency' | 'point-in-time' | 'skip-any-corrupted';
 
@@ -105,11 +106,12 @@ export interface DatabaseOptions {
   /** A MANIFEST larger than this is rewritten as a fresh snapshot (default 4 MiB). */
   readonly maxManifestFileSize?: number;
   /**
-   * Most file descriptors the database holds at once (LevelDB's `max_open_files`; default 128).
-   * Ten are kept for the WAL, the manifest, the LOCK, directory syncs and the tables being
-   * written; the rest bound the table cache: that many tables stay open, the least recently
-   * used are closed and reopened on demand. 128 works under `ulimit -n 256` (macOS's default
-   * soft limit) with room left for Node.js itself and for the application's sockets and files.
+   * Most file descriptors the database holds at once (LevelDB's `max_open_files`). Ten are kept
+   * for the WAL, the manifest, the LOCK, directory syncs and the tables being written; the rest
+   * bound the table cache: that many tables stay open, the least recently used are closed and
+   * reopened on demand (an open and a close per block-cache miss on a closed table). Default:
+   * LevelDB's 1000, or half the process's soft descriptor limit when that is lower, where the
+   * limit can be read (Linux); 128 elsewhere (descriptor-limit.ts).
    */
   readonly maxOpenFiles?: number;
   /**
@@ -355,7 +357,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     deletionTrigger: deletionTriggerOf(opts),
     numLevels,
     maxManifestFileSize: int('maxManifestFileSize', opts.maxManifestFileSize, 4 * 1024 * 1024, 1024),
-    maxOpenFiles: int('maxOpenFiles', opts.maxOpenFiles, 128, NON_TABLE_FILES + 1),
+    maxOpenFiles: int('maxOpenFiles', opts.maxOpenFiles, defaultMaxOpenFiles(NON_TABLE_FILES + 1), NON_TABLE_FILES + 1),
     tableCacheSize: int('tableCacheSize', opts.tableCacheSize, 64 * 1024 * 1024, 0),
     fs,
     onEvent: opts.onEvent,
