@@ -1,23 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import type { FileMetadata } from '../version/file-metadata.js';
 import { Version } from '../version/version.js';
+import { fileMeta } from './test-support/file-metadata.js';
 import { CompactionPicker, computeScores, maxBytesForLevel, pendingCompactionBytes } from './picker.js';
 
-let nextNumber = 1;
-function file(smallest: string, largest: string, fileSize = 1000, maxSeq = nextNumber): FileMetadata {
-  return {
-    fileNumber: nextNumber++,
-    fileSize,
-    smallestKey: Buffer.from(smallest),
-    largestKey: Buffer.from(largest),
-    minSeq: 1,
-    maxSeq,
-    entryCount: 1,
-    deleteCount: 0,
-    tombstoneCount: 0,
-    markedForCompaction: false,
-  };
-}
+const file = (smallest: string, largest: string, fileSize = 1000, maxSeq?: number): FileMetadata =>
+  fileMeta(smallest, largest, fileSize, maxSeq === undefined ? {} : { maxSeq });
 function version(...levels: FileMetadata[][]): Version {
   while (levels.length < 4) levels.push([]);
   return new Version(levels);

@@ -2,22 +2,9 @@ import { describe, expect, it } from 'vitest';
 import type { FileMetadata } from '../version/file-metadata.js';
 import type { Compaction } from './compaction.js';
 import { subcompactionsOf } from './subcompactions.js';
+import { fileMeta } from './test-support/file-metadata.js';
 
-let nextNumber = 1;
-function file(smallest: string, largest: string, fileSize: number, tombstoneCount = 0): FileMetadata {
-  return {
-    fileNumber: nextNumber++,
-    fileSize,
-    smallestKey: Buffer.from(smallest),
-    largestKey: Buffer.from(largest),
-    minSeq: 1,
-    maxSeq: 1,
-    entryCount: 1,
-    deleteCount: 0,
-    tombstoneCount,
-    markedForCompaction: false,
-  };
-}
+const file = (smallest: string, largest: string, fileSize: number, tombstoneCount = 0): FileMetadata => fileMeta(smallest, largest, fileSize, { tombstoneCount });
 const l0ToL1 = (l0: FileMetadata[], l1: FileMetadata[]): Compaction => ({
   reason: 'l0-file-count',
   level: 0,
