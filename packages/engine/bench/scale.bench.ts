@@ -8,20 +8,33 @@
 //   BENCH_SCALE_N=2000000 npm run bench -- scale  (smaller N)
 //   BENCH_SCALE_ENGINES=strata …                  (one engine)
 //   BENCH_SCALE_SVG=packages/engine/docs/scale.svg …   (also draw the fill curves)
+//   BENCH_SCALE_ROUNDS=3 …                        (rounds, engines alternating; medians reported)
+//   BENCH_SCALE_BUILT=1 …                         (Strata from its built files, dist/, as a user
+//                                                  runs it: `npm run build` first; tsx then compiles
+//                                                  only this file, not the engine's sources)
+//
+// Peak RSS is the kernel's high-water mark (VmHWM, /proc/self/status; reset between phases
+// through /proc/self/clear_refs), not a sample. After the fill, a long-lived reader (an
+// iterator on its first entry, and for Strata a snapshot too) is held while another tenth of N
+// keys is overwritten and compacted, then released: disk and memory at each of those points.
 //
 // Goals (issue "bounded at scale"): the last tenth of the fill at ≥ 0.8× the rate of the first;
 // peak RSS ≤ memtables + block cache + 64 MB; descriptors ≤ maxOpenFiles + a small constant.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
-import { Database } from '../src/index.js';
+import type * as Engine from '../src/index.js';
 import { NON_TABLE_FILES } from '../src/options.js';
 import { key, KEY_SIZE, shuffled, value, VALUE_SIZE } from './support/db-bench-data.js';
 
 const N = Number(process.env.BENCH_SCALE_N ?? 10_000_000);
 const ENGINES = (process.env.BENCH_SCALE_ENGINES ?? 'strata,classic-level').split(',');
+const ROUNDS = Number(process.env.BENCH_SCALE_ROUNDS ?? 1);
+const BUILT = process.env.BENCH_SCALE_BUILT === '1';
+// From the sources (under tsx, as the tests run) or from dist/ (resolved without the `source` condition).
+const { Database } = (await import(BUILT ? '@strata-db/engine' : '../src/index.js')) as typeof Engine;
 const BATCH = 1000;
 const GETS = 200_000;
 const SAMPLES = 10;
@@ -39,8 +52,26 @@ interface Sample {
   readonly writeAmp: number | undefined;
   readonly stallS: number | undefined;
 }
+/** A long-lived reader's cost: what the disk and memory were before it, while held, and after release. */
+interface HeldReader {
+  readonly before: ReaderPoint;
+  readonly held: ReaderPoint;
+  readonly released: ReaderPoint;
+}
+interface ReaderPoint {
+  readonly diskMB: number;
+  readonly rssMB: number;
+  readonly engineMB: number | undefined;
+  /** Strata: memtables retired but read by the iterator / tables compacted away but pinned, MB. */
+  readonly pinnedMemtableMB: number | undefined;
+  readonly pinnedTableMB: number | undefined;
+}
 interface Report {
   readonly engine: string;
+  /** The kernel's peak RSS (VmHWM) during the fill, and during gets + scan, MB (undefined off Linux). */
+  readonly hwmFillMB: number | undefined;
+  readonly hwmReadMB: number | undefined;
+  readonly reader: HeldReader;
   readonly n: number;
   readonly fill: readonly Sample[];
   readonly fillRate: number;
@@ -62,6 +93,22 @@ interface Report {
 }
 
 const fdCount = (): number => readdirSync('/proc/self/fd').length;
+/** VmHWM: the most RSS this process ever had (since the last `resetPeakRss`), MB. */
+function peakRssMB(): number | undefined {
+  try {
+    const m = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'));
+    return m === null ? undefined : Number(m[1]) / 1024;
+  } catch {
+    return undefined;
+  }
+}
+function resetPeakRss(): void {
+  try {
+    writeFileSync('/proc/self/clear_refs', '5');
+  } catch {
+    // Not Linux, or not permitted: VmHWM then covers the whole run.
+  }
+}
 const rssMB = (): number => process.memoryUsage.rss() / 2 ** 20;
 const MiB = 2 ** 20;
 function diskBytes(dir: string): number {
@@ -74,7 +121,9 @@ interface Subject {
   batch(keys: Buffer[], values: Buffer[]): Promise<void>;
   get(k: Buffer): Promise<unknown>;
   scan(): Promise<number>;
-  describe(): { levels: string; writeAmp?: number; stallS?: number; engineMB?: number; pendingMB?: number };
+  describe(): { levels: string; writeAmp?: number; stallS?: number; engineMB?: number; pendingMB?: number; pinnedMemtableMB?: number; pinnedTableMB?: number };
+  /** Opens a long-lived reader (positioned on its first entry); the function returned releases it. */
+  holdReader(): Promise<() => Promise<void>>;
   settle(): Promise<void>;
   close(): Promise<void>;
   readonly budgetMB?: number;
@@ -108,6 +157,18 @@ async function open(engine: string, dir: string): Promise<Subject> {
           stallS: s.counters.stallMs / 1000,
           engineMB: s.memory.total / MiB,
           pendingMB: (s.compaction?.pendingCompactionBytes ?? 0) / MiB,
+          pinnedMemtableMB: s.memory.pinned.memtableBytes / MiB,
+          pinnedTableMB: s.memory.pinned.obsoleteTableBytes / MiB,
+        };
+      },
+      async holdReader() {
+        const it = db.iterator();
+        it.next();
+        const snapshot = db.snapshot();
+        return async () => {
+          it.close();
+          snapshot.release();
+          await db.flush(); // the deletions of what the reader kept run after the next background step
         };
       },
       async settle() {
@@ -135,6 +196,14 @@ async function open(engine: string, dir: string): Promise<Subject> {
     },
     describe() {
       return { levels: '' };
+    },
+    async holdReader() {
+      // A LevelDB iterator reads an implicit snapshot: it pins that version's tables and versions.
+      const it = db.iterator();
+      await it.next();
+      return async () => {
+        await it.close();
+      };
     },
     async settle() {
       // LevelDB compacts on its own thread; nothing to wait for from here.
@@ -201,7 +270,32 @@ async function runOne(engine: string): Promise<Report> {
     }
     const fillRate = N / ((performance.now() - t0) / 1000);
     const peakFillRssMB = peak;
+    const hwmFillMB = peakRssMB();
     await db.settle();
+
+    // A long-lived reader held while a tenth of N keys is overwritten.
+    const point = (): ReaderPoint => {
+      const d = db.describe();
+      return { diskMB: diskBytes(dir) / MiB, rssMB: rssMB(), engineMB: d.engineMB, pinnedMemtableMB: d.pinnedMemtableMB, pinnedTableMB: d.pinnedTableMB };
+    };
+    const before = point();
+    const release = await db.holdReader();
+    for (let i = 0; i < tenth; i += BATCH) {
+      keys.length = 0;
+      values.length = 0;
+      for (let j = i; j < Math.min(tenth, i + BATCH); j++) {
+        const n = order[j]!;
+        keys.push(key(n));
+        values.push(value(n + 1));
+      }
+      await db.batch(keys, values);
+    }
+    await db.settle();
+    const held = point();
+    await release();
+    await db.settle();
+    const released = point();
+    resetPeakRss();
 
     let getPeak = rssMB();
     const g0 = performance.now();
@@ -223,8 +317,12 @@ async function runOne(engine: string): Promise<Report> {
     maxFds = Math.max(maxFds, fdCount());
     const diskMB = diskBytes(dir) / 2 ** 20;
     await db.close();
+    const hwmReadMB = peakRssMB();
     return {
       engine,
+      hwmFillMB,
+      hwmReadMB,
+      reader: { before, held, released },
       n: N,
       fill,
       fillRate,
@@ -274,18 +372,50 @@ if (process.env.BENCH_SCALE_ONE !== undefined) {
   process.stdout.write(`${JSON.stringify(await runOne(process.env.BENCH_SCALE_ONE))}\n`);
 } else {
   const load = loadavg().map((x) => x.toFixed(1)).join(' ');
-  const reports: Report[] = [];
-  for (const engine of ENGINES) {
-    const r = spawnSync(process.execPath, [...process.execArgv, process.argv[1]!], {
-      env: { ...process.env, BENCH_SCALE_ONE: engine },
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 64 * 2 ** 20,
-    });
-    if (r.status !== 0) throw new Error(`${engine} run failed (exit ${r.status ?? r.signal})`);
-    reports.push(JSON.parse(r.stdout.trim().split('\n').pop()!) as Report);
+  // Built: without the `source` condition, @strata-db/* resolve to dist/ (tsx still runs this file).
+  const execArgv = BUILT ? process.execArgv.filter((a) => a !== '--conditions=source') : process.execArgv;
+  const rounds: Report[][] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    const reports: Report[] = [];
+    for (const engine of ENGINES) {
+      const r = spawnSync(process.execPath, [...execArgv, process.argv[1]!], {
+        env: { ...process.env, BENCH_SCALE_ONE: engine },
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+        maxBuffer: 64 * 2 ** 20,
+      });
+      if (r.status !== 0) throw new Error(`${engine} run failed (exit ${r.status ?? r.signal})`);
+      reports.push(JSON.parse(r.stdout.trim().split('\n').pop()!) as Report);
+    }
+    rounds.push(reports);
   }
-  console.log(`fillrandom of ${k(N)} keys (${KEY_SIZE} B / ${VALUE_SIZE} B, batches of ${BATCH}), default options; load average at start: ${load}, at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`);
+  const reports = rounds.at(-1)!;
+  console.log(
+    `fillrandom of ${k(N)} keys (${KEY_SIZE} B / ${VALUE_SIZE} B, batches of ${BATCH}), default options, Strata from ${BUILT ? 'dist/ (built)' : 'TypeScript sources (tsx)'}, ${ROUNDS} round(s); load average at start: ${load}, at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`,
+  );
+  const median = (xs: readonly number[]): number => {
+    const a = xs.slice().sort((x, y) => x - y);
+    return a.length % 2 === 1 ? a[(a.length - 1) / 2]! : (a[a.length / 2 - 1]! + a[a.length / 2]!) / 2;
+  };
+  console.log('Per round (peak RSS: the kernel high-water mark during the fill / during gets and scan; sampled peak during the fill):\n');
+  console.log('| round | engine | fill keys/s | peak RSS fill, MB | peak RSS gets + scan, MB | sampled peak fill, MB | RSS open, MB |');
+  console.log('|---:|---|---:|---:|---:|---:|---:|');
+  rounds.forEach((rs, i) => {
+    for (const r of rs) console.log(`| ${i + 1} | ${r.engine} | ${k(r.fillRate)} | ${r.hwmFillMB === undefined ? '–' : mb(r.hwmFillMB)} | ${r.hwmReadMB === undefined ? '–' : mb(r.hwmReadMB)} | ${mb(r.peakFillRssMB)} | ${mb(r.openRssMB)} |`);
+  });
+  for (const engine of ENGINES) {
+    const of = rounds.map((rs) => rs.find((r) => r.engine === engine)!);
+    console.log(`| median | ${engine} | ${k(median(of.map((r) => r.fillRate)))} | ${mb(median(of.map((r) => r.hwmFillMB ?? NaN)))} | ${mb(median(of.map((r) => r.hwmReadMB ?? NaN)))} | ${mb(median(of.map((r) => r.peakFillRssMB)))} | ${mb(median(of.map((r) => r.openRssMB)))} |`);
+  }
+  console.log('');
+  console.log('A long-lived reader held while a tenth of N keys is overwritten (last round): disk MB / RSS MB / engine MB (pinned memtables MB, pinned tables MB)\n');
+  console.log('| engine | before | held, after the overwrite settled | released, settled |');
+  console.log('|---|---|---|---|');
+  const pt = (p: ReaderPoint): string =>
+    `${mb(p.diskMB)} / ${mb(p.rssMB)} / ${p.engineMB === undefined ? '–' : mb(p.engineMB)}` +
+    (p.pinnedMemtableMB === undefined ? '' : ` (${p.pinnedMemtableMB.toFixed(1)}, ${mb(p.pinnedTableMB ?? 0)})`);
+  for (const r of reports) console.log(`| ${r.engine} | ${pt(r.reader.before)} | ${pt(r.reader.held)} | ${pt(r.reader.released)} |`);
+  console.log('');
   for (const r of reports) {
     console.log(`### ${r.engine}\n`);
     console.log('| keys written | keys/s in this tenth | RSS MB | engine MB | descriptors | tables per level | compaction backlog MB | write amp | stall s |');

@@ -42,6 +42,8 @@ export interface DatabaseStats {
     readonly activeEntries: number;
     readonly frozen: number;
     readonly frozenBytes: number;
+    /** Memtables built on the memory of a released one (no allocation) since open. */
+    readonly reused: number;
   };
   readonly snapshots: number;
   readonly openIterators: number;
@@ -76,7 +78,10 @@ export interface DatabaseStats {
  * it pins: the memtables and the tables of the Version it reads (`pinned`).
  */
 export interface MemoryStats {
+  /** The active and frozen memtables. */
   readonly memtables: number;
+  /** A released memtable's memory held for the next active memtable (at most one memtable's). */
+  readonly memtableReserve: number;
   readonly blockCache: number;
   /** Index, filter and range tombstones of the tables in the table cache. */
   readonly tableIndexAndFilter: number;
@@ -86,10 +91,16 @@ export interface MemoryStats {
   readonly writeQueueCopies: number;
   /** The WAL writer's buffers: records framed but not yet written (64 KiB unless one huge batch waits). */
   readonly walBuffers: number;
-  /** memtables + blockCache + tableIndexAndFilter + writeQueueCopies + walBuffers: what the engine allocated. */
+  /** memtables + memtableReserve + pinned.memtableBytes + blockCache + tableIndexAndFilter + writeQueueCopies + walBuffers: what the engine allocated. */
   readonly total: number;
-  /** Held by iterators and snapshot reads on older Versions. */
+  /**
+   * Held by iterators on what the database has moved past. (A snapshot alone pins no memory:
+   * it keeps old versions in tables, on disk, which `levels` and `obsoleteTableBytes` show.)
+   */
   readonly pinned: {
+    /** Memtables flushed to tables but still read by open iterators. */
+    readonly memtables: number;
+    readonly memtableBytes: number;
     /** Versions other than the current one, kept alive by readers. */
     readonly versions: number;
     /** Tables compacted away but not yet deleted because such a Version still lists them. */
@@ -136,6 +147,8 @@ export function collectStats(core: DbCore, queue: { readonly queued: number; rea
   const active = core.activeMemtable;
   const tableCache = core.tables.stats();
   const memtableBytes = active.approximateBytes() + core.frozenBytes();
+  const reserve = core.memtableReserve;
+  const pinnedMemtables = core.pinnedMemtables();
   const obsolete = core.versions.pinnedObsoleteTables();
   return {
     lastSequence: core.lastSequence,
@@ -146,6 +159,7 @@ export function collectStats(core: DbCore, queue: { readonly queued: number; rea
       activeEntries: active.entryCount,
       frozen: core.frozenCount,
       frozenBytes: core.frozenBytes(),
+      reused: reserve.reused,
     },
     snapshots: core.snapshots.size,
     openIterators: core.iterators.size,
@@ -156,13 +170,20 @@ export function collectStats(core: DbCore, queue: { readonly queued: number; rea
     tableCache,
     memory: {
       memtables: memtableBytes,
+      memtableReserve: reserve.bytes,
       blockCache: bc.usage,
       tableIndexAndFilter: tableCache.residentBytes,
       writeQueue: queue.queued,
       writeQueueCopies: queue.copies,
       walBuffers: core.walBufferBytes,
-      total: memtableBytes + bc.usage + tableCache.residentBytes + queue.copies + core.walBufferBytes,
-      pinned: { versions: core.versions.liveVersionCount - 1, obsoleteTables: obsolete.files, obsoleteTableBytes: obsolete.bytes },
+      total: memtableBytes + reserve.bytes + pinnedMemtables.bytes + bc.usage + tableCache.residentBytes + queue.copies + core.walBufferBytes,
+      pinned: {
+        memtables: pinnedMemtables.count,
+        memtableBytes: pinnedMemtables.bytes,
+        versions: core.versions.liveVersionCount - 1,
+        obsoleteTables: obsolete.files,
+        obsoleteTableBytes: obsolete.bytes,
+      },
     },
     writeStall: core.stallState(),
     backgroundError: core.backgroundError?.message,

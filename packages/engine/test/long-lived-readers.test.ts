@@ -53,9 +53,38 @@ describe('long-lived readers', () => {
     it.close();
     await db.flush(); // lets the background deletions run
     const after = db.stats();
-    expect(after.memory.pinned).toEqual({ versions: 0, obsoleteTables: 0, obsoleteTableBytes: 0 });
+    expect(after.memory.pinned).toEqual({ memtables: 0, memtableBytes: 0, versions: 0, obsoleteTables: 0, obsoleteTableBytes: 0 });
     await db.close();
     expect(tables()).toBe(after.levels.reduce((s, l) => s + l.files, 0));
+  });
+
+  it('an open iterator keeps the memtables it reads after they are flushed; their memory goes to a new memtable only once it closes', async () => {
+    const db = await Database.open(dir, { memtableSize: 16 * 1024 });
+    const value = (round: number): string => `r${round}-`.padEnd(200, 'x');
+    for (let i = 0; i < 50; i++) await db.put(`k${String(i).padStart(3, '0')}`, value(1));
+    const it = db.iterator();
+    const reusedBefore = db.stats().memtables.reused;
+    // Many memtables later: each is flushed, and without the pin the first one's memory would have been reused.
+    for (let round = 2; round < 8; round++) {
+      for (let i = 0; i < 50; i++) await db.put(`k${String(i).padStart(3, '0')}`, value(round));
+      await db.flush();
+    }
+    const held = db.stats();
+    expect(held.memory.pinned.memtables).toBe(1);
+    expect(held.memory.pinned.memtableBytes).toBeGreaterThan(50 * 200);
+    expect(held.memtables.reused).toBeGreaterThan(reusedBefore); // the others' memory was reused meanwhile
+    let n = 0;
+    for (let e = it.next(); e !== undefined; e = it.next()) {
+      expect(dec(e[1])).toBe(value(1));
+      n++;
+    }
+    expect(n).toBe(50);
+    it.close();
+    const after = db.stats();
+    expect(after.memory.pinned.memtables).toBe(0);
+    expect(after.memory.pinned.memtableBytes).toBe(0);
+    expect(after.memory.memtableReserve).toBeGreaterThan(0);
+    await db.close();
   });
 
   it('stats().memory adds up its parts and stays within its bounds', async () => {
@@ -64,7 +93,10 @@ describe('long-lived readers', () => {
     await db.flush();
     for (let i = 0; i < 2000; i += 3) db.getSync(`k${String(i).padStart(5, '0')}`);
     const m = db.stats().memory;
-    expect(m.total).toBe(m.memtables + m.blockCache + m.tableIndexAndFilter + m.writeQueueCopies + m.walBuffers);
+    expect(m.total).toBe(m.memtables + m.memtableReserve + m.pinned.memtableBytes + m.blockCache + m.tableIndexAndFilter + m.writeQueueCopies + m.walBuffers);
+    // After flushes, the last flushed memtable's memory waits for the next one (at most one memtable's).
+    expect(m.memtableReserve).toBeGreaterThan(0);
+    expect(m.memtableReserve).toBeLessThanOrEqual(2 * 16 * 1024);
     expect(m.walBuffers).toBeGreaterThan(0);
     expect(m.walBuffers).toBeLessThanOrEqual(68 * 1024); // 64 KiB staging + 4 KiB scratch: no huge batch waits
     expect(m.blockCache).toBeLessThanOrEqual(64 * 1024);

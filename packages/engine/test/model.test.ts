@@ -101,6 +101,13 @@ function scanModel(m: Model, op: Extract<Op, { t: 'scan' }>): [string, string][]
 // maxSubcompactions 2: compactions without range tombstones are cut in two (one worker runs both ranges at once).
 const baseOptions = { memtableSize: 4096, blockSize: 256, l0CompactionTrigger: 3, targetFileSize: 8 * 1024, maxOpenFiles: 13, tableCacheSize: 2048, maxSubcompactions: 2 };
 
+/**
+ * How often the runs exercised memtable memory reuse (core.ts, retireFrozen): memtables built on
+ * a released one's memory, and iterator reads of a memtable retired while they were open. An
+ * iterator reading reused memory would see another memtable's entries and fail its comparison.
+ */
+const coverage = { reused: 0, pinnedRetired: 0 };
+
 async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number): Promise<void> {
   const dbOptions = { ...baseOptions, backgroundThreads };
   const { dir, cleanup } = tempDir('strata-model-');
@@ -180,6 +187,8 @@ async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number)
         case 'iterRead': {
           const x = iters[op.i];
           if (!x) break;
+          // An iterator reading a memtable flushed since it opened (its memory must not be reused yet).
+          if (db.stats().memory.pinned.memtables > 0) coverage.pinnedRetired++;
           for (let j = 0; j < op.n; j++) {
             const e = x.it.next();
             const want = x.expected[x.pos];
@@ -194,6 +203,7 @@ async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number)
           for (const s of snaps) s.snap.release();
           snaps = [];
           const last = db.stats().lastSequence;
+          coverage.reused += db.stats().memtables.reused;
           await db.close();
           options = { ...dbOptions, ...op.codecs };
           db = await Database.open(dir, options);
@@ -213,6 +223,8 @@ async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number)
     closeIters();
     for (const s of snaps) s.snap.release();
     expect(db.stats().openIterators).toBe(0);
+    expect(db.stats().memory.pinned.memtables).toBe(0);
+    coverage.reused += db.stats().memtables.reused;
     await db.close();
     db = await Database.open(dir, options);
     expect(await all()).toEqual(expected);
@@ -238,5 +250,9 @@ describe.each([0, 1])('engine against a sorted-map model, backgroundThreads: %i'
         endOnFailure: process.env['STRATA_MODEL_SHRINK'] === '0',
       },
     );
+    if (seed === undefined) {
+      expect(coverage.reused).toBeGreaterThan(0);
+      expect(coverage.pinnedRetired).toBeGreaterThan(0);
+    }
   }, 300_000);
 });

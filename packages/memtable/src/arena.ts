@@ -6,9 +6,11 @@
  * themselves (each typed array is ~70–100 bytes of object plus a backing-store record). The
  * arena instead bump-allocates copies into a few large chunks.
  *
- * Invariant relied on by every reader: bytes, once written, are never moved or overwritten,
- * and chunks are never released before the arena itself. So a view handed out over arena
- * bytes (a `PointEntry`'s key or value) stays valid and unchanged for as long as it is held.
+ * Invariant relied on by every reader: bytes, once written, are never moved or overwritten
+ * while the memtable is pinned (memtable-reader.ts, `release`). So a view handed out over arena
+ * bytes (a `PointEntry`'s key or value) stays valid and unchanged for as long as its reader
+ * holds a pin; once the last pin is released the chunks may be handed to a new memtable
+ * (memtable-memory.ts), which overwrites them. Users of the engine only ever see copies.
  *
  * Chunks are `SharedArrayBuffer`s: a frozen memtable is handed to another thread (the
  * engine's background flush) without copying a byte (see `SharedMemtableImage`). Accessing
@@ -40,11 +42,32 @@ export class ByteArena {
   /** Bytes of every chunk allocated (payload plus the unused tail of each chunk). */
   bytesAllocated = 0;
 
-  /** An empty arena, or (given the chunks of another arena, e.g. from another thread) a read-only view of them. */
-  constructor(chunks: readonly Uint8Array[] = [], bytesUsed = 0) {
+  /**
+   * Chunks of a released memtable (memtable-memory.ts), used in this order before anything is
+   * allocated; their old bytes are overwritten as they are reserved, never read.
+   */
+  private readonly spare: Buffer[];
+
+  /**
+   * An empty arena, or (given the chunks of another arena, e.g. from another thread) a read-only
+   * view of them. An empty arena may be given `spare` chunks to fill first, and the size of its
+   * first chunk of its own (`firstChunkBytes`, a power of two; default 4 KiB).
+   */
+  constructor(chunks: readonly Uint8Array[] = [], bytesUsed = 0, spare: readonly Buffer[] = [], firstChunkBytes = FIRST_CHUNK_BYTES) {
     this.chunks = chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength));
     this.bytesUsed = bytesUsed;
     for (const c of chunks) this.bytesAllocated += c.byteLength;
+    this.spare = spare.slice().reverse(); // popped from the end: allocation order
+    this.nextChunkBytes = Math.max(FIRST_CHUNK_BYTES, Math.min(MAX_CHUNK_BYTES, firstChunkBytes));
+  }
+
+  /** Every chunk, spare ones included, for the next memtable; the arena is unusable afterwards. */
+  surrender(): Buffer[] {
+    const all = this.chunks.concat(this.spare.reverse());
+    this.chunks.length = 0;
+    this.spare.length = 0;
+    this.current = -1;
+    return all;
   }
 
   /**
@@ -62,6 +85,16 @@ export class ByteArena {
     }
     if (n > MAX_CHUNK_BYTES / 4) {
       this.lastChunk = this.allocate(n);
+      return 0;
+    }
+    const spare = this.spare;
+    if (spare.length > 0 && spare[spare.length - 1]!.length >= n) {
+      const chunk = spare.pop()!;
+      this.chunks.push(chunk);
+      this.bytesAllocated += chunk.length;
+      this.current = this.chunks.length - 1;
+      this.position = n;
+      this.lastChunk = this.current;
       return 0;
     }
     let size = this.nextChunkBytes;

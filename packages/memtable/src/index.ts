@@ -2,6 +2,8 @@ export { EntryKind, compareEntries, compareKeys, compareTombstones } from './typ
 export type { BatchOp, InternalIterator, PointEntry, RangeTombstone } from './types.js';
 export { Memtable } from './memtable.js';
 export { FrozenMemtable } from './frozen-memtable.js';
+export { MemtableMemory } from './memtable-memory.js';
+export type { SkiplistSize as MemtableSize } from './skiplist.js';
 export type { SharedMemtableImage } from './shared-image.js';
 export { MemtableReader, type MemtableGetResult, type ScanOptions, type VisibleEntry } from './memtable-reader.js';
 export { VisibleIterator } from './visible-iterator.js';

@@ -16,6 +16,8 @@
 import { allocateShared } from './shared-memory.js';
 
 const INITIAL_SLOTS = 64;
+/** What a surrendered index reads: nothing (every probe ends at once). */
+const EMPTY_SLOTS = new Int32Array(2);
 
 /**
  * "No node": an empty slot, and what `find` returns for a key not indexed. Node 0 is the
@@ -43,10 +45,33 @@ export class KeyIndex {
   /** Distinct keys indexed. */
   size: number;
 
-  constructor(image?: KeyIndexImage) {
-    this.slots = image?.slots ?? sharedInt32(INITIAL_SLOTS * 2);
+  /**
+   * A read-only view of another thread's index (`image`), or an empty index: over `slots` (a
+   * released memtable's table, zeroed here; its length a power of two), or sized for
+   * `expectedKeys` keys without growing.
+   */
+  constructor(image?: KeyIndexImage, start?: { readonly slots?: Int32Array; readonly expectedKeys?: number }) {
+    if (image !== undefined) {
+      this.slots = image.slots;
+      this.size = image.size;
+    } else if (start?.slots !== undefined) {
+      this.slots = start.slots.fill(0);
+      this.size = 0;
+    } else {
+      let capacity = INITIAL_SLOTS;
+      while (capacity * 3 < (start?.expectedKeys ?? 0) * 4) capacity *= 2;
+      this.slots = sharedInt32(capacity * 2);
+      this.size = 0;
+    }
     this.mask = this.slots.length / 2 - 1;
-    this.size = image?.size ?? 0;
+  }
+
+  /** The table, for the next memtable (memtable-memory.ts); the index is unusable afterwards. */
+  surrender(): Int32Array {
+    const slots = this.slots;
+    this.slots = EMPTY_SLOTS;
+    this.mask = 0;
+    return slots;
   }
 
   image(): KeyIndexImage {

@@ -5,11 +5,12 @@
  * Visibility rules (docs/design-rules.md#r6): a reader at snapshot S sees version k#u iff u ≤ S,
  * and a tombstone [s, e)#t with t ≤ S hides k#u iff s ≤ k < e and u < t.
  */
-import { StrataError } from '@strata-db/errors';
+import { StrataAssertionError, StrataError } from '@strata-db/errors';
 import type { FragmentedRangeTombstones } from './fragmenter.js';
 import { MemtableIterator } from './memtable-iterator.js';
 import { RangeTombstoneSet } from './range-tombstones.js';
-import { NIL, PointSkiplist, type SkiplistImage } from './skiplist.js';
+import type { MemtableMemory } from './memtable-memory.js';
+import { NIL, PointSkiplist, type SkiplistImage, type SkiplistSize } from './skiplist.js';
 import { EntryKind, compareKeys, type InternalIterator, type PointEntry, type RangeTombstone } from './types.js';
 import { VisibleIterator } from './visible-iterator.js';
 
@@ -52,10 +53,22 @@ export class MemtableState {
   /** Largest seq written or injected (`maxLsn()`). */
   maxLsn = 0;
   frozen = false;
+  /** The creator's reference plus one per `retain()` not yet released; see `release`. */
+  pins = 1;
+  /** Where the memory goes when the last pin is released (none: to the garbage collector). */
+  readonly memory: MemtableMemory | undefined;
 
-  /** Empty, or over the shared memory of a skiplist image (see shared-image.ts). */
-  constructor(points?: SkiplistImage) {
-    this.points = new PointSkiplist(points);
+  /**
+   * Over the shared memory of a skiplist image (see shared-image.ts), or empty: then on the
+   * buffers of a released memtable from `memory` if it holds any, else sized like `like`.
+   */
+  constructor(points?: SkiplistImage, memory?: MemtableMemory, like?: SkiplistSize) {
+    this.memory = memory;
+    if (points !== undefined) this.points = new PointSkiplist(points);
+    else {
+      const reuse = memory?.take();
+      this.points = new PointSkiplist(undefined, reuse !== undefined ? { reuse } : like !== undefined ? { like } : undefined);
+    }
   }
 }
 
@@ -183,6 +196,45 @@ export abstract class MemtableReader {
   approximateBytes(): number {
     const points = this.state.points;
     return points.arena.bytesUsed + points.slotsUsed * 4 + points.index.bytes + this.state.tombstones.bytes;
+  }
+
+  /**
+   * Pins the memtable's memory for a reader that outlives the synchronous step it started in
+   * (an iterator); undo with `release()`. Pins are counted on the memtable, shared by its
+   * `Memtable` and `FrozenMemtable` views.
+   */
+  retain(): void {
+    if (this.state.pins === 0) throw new StrataAssertionError('retain() of a released memtable');
+    this.state.pins++;
+  }
+
+  /**
+   * Drops one pin (the creator's reference counts as one); returns true when it was the last.
+   * Then the memtable is released: a memtable made with `{ memory }` hands its point memory to
+   * the next memtable made from that `MemtableMemory`, and any read of it throws.
+   *
+   * Invariant the caller guarantees: when the last pin goes, nothing can read the memtable any
+   * more — no iterator, no entry or key view still to be read, no other thread (a worker
+   * reading its `image()` must have finished). Only a frozen memtable may lose its last pin.
+   */
+  release(): boolean {
+    const state = this.state;
+    if (state.pins === 0) throw new StrataAssertionError('release() of a memtable already released');
+    if (state.pins === 1 && !state.frozen) throw new StrataAssertionError('release() of the last pin of a writable memtable: freeze it first');
+    if (--state.pins > 0) return false;
+    const buffers = state.points.surrender();
+    state.memory?.give(buffers);
+    return true;
+  }
+
+  /** True once the last pin was released (see `release`). */
+  get released(): boolean {
+    return this.state.pins === 0;
+  }
+
+  /** How large this memtable grew: `new Memtable({ like })` sizes a new one from it. */
+  size(): SkiplistSize {
+    return this.state.points.size();
   }
 
   /** Number of point versions. */

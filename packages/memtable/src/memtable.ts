@@ -9,6 +9,8 @@
 import { StrataError } from '@strata-db/errors';
 import { FrozenMemtable } from './frozen-memtable.js';
 import { MemtableReader, MemtableState, invalid } from './memtable-reader.js';
+import type { MemtableMemory } from './memtable-memory.js';
+import type { SkiplistSize } from './skiplist.js';
 import { EntryKind, compareKeys, type BatchOp } from './types.js';
 
 const EMPTY = new Uint8Array(0);
@@ -16,8 +18,14 @@ const EMPTY = new Uint8Array(0);
 export class Memtable extends MemtableReader {
   private frozenView: FrozenMemtable | undefined;
 
-  constructor() {
-    super(new MemtableState());
+  /**
+   * `memory`: where this memtable's memory comes from and goes back to once released (see
+   * `release`): the buffers of the last released memtable, if it holds any. `like`: otherwise
+   * size the new memtable's arrays for about as many entries as that one held (its `size()`),
+   * so that it reaches the same size without copying its arrays as they grow.
+   */
+  constructor(options: { readonly memory?: MemtableMemory; readonly like?: SkiplistSize } = {}) {
+    super(new MemtableState(undefined, options.memory, options.like));
   }
 
   /** Writes `key` = `value` at `seq`. Key and value bytes are copied. */

@@ -64,6 +64,7 @@
 import { StrataAssertionError } from '@strata-db/errors';
 import { ByteArena } from './arena.js';
 import { KeyIndex, hashKey, sharedInt32, type KeyIndexImage } from './key-index.js';
+import type { ReleasedBuffers } from './memtable-memory.js';
 import { EntryKind, type PointEntry } from './types.js';
 
 /** Enough for 4^16 ≈ 4·10^9 entries at p = 1/4 before searches start to degrade. */
@@ -106,6 +107,8 @@ const TWO_32 = 4294967296;
  */
 const LOOP_BYTES = 16;
 const EMPTY = new Uint8Array(0);
+/** The arrays of a surrendered list. */
+const EMPTY_I32 = new Int32Array(HOT_SLOTS + NODE_SLOTS + T_NEXT + MAX_HEIGHT);
 
 /**
  * Bytes [at, at + 4) of the key `bytes[start, start + length)` as one int32 whose SIGNED order
@@ -151,6 +154,14 @@ export interface SkiplistImage {
   readonly sharedBytes: Uint8Array;
 }
 
+/** How large a list grew: what sizes the next one (`new PointSkiplist(undefined, { like })`). */
+export interface SkiplistSize {
+  readonly entries: number;
+  readonly towerSlots: number;
+  readonly arenaBytes: number;
+  readonly keys: number;
+}
+
 export class PointSkiplist {
   /** The search fields of each entry (cached prefix, level-0 next); replaced (grown) by `insert`. */
   private hot: Int32Array;
@@ -182,14 +193,46 @@ export class PointSkiplist {
   /** Scratch for `insert`: the last tower (levels ≥ 1) or node (level 0) before the new entry. */
   private readonly splice = new Int32Array(MAX_HEIGHT);
 
-  /** An empty list, or a read-only view of another list's `image()` (e.g. from another thread). */
-  constructor(image?: SkiplistImage) {
+  /**
+   * Set by `surrender`: the memory now belongs to another list. Every read path checks it
+   * (seeks, steps, lookups), so a reader that outlived its pin fails loudly instead of reading
+   * another memtable's entries.
+   */
+  surrendered = false;
+
+  /**
+   * A read-only view of another list's `image()` (e.g. from another thread), or an empty list:
+   * on the buffers of a released list (`start.reuse`: the arrays are zeroed, the arena chunks
+   * filled again), or with arrays sized for about `start.like`'s entries and bytes, so that a
+   * list as large as the last one grows by no copies.
+   */
+  constructor(image?: SkiplistImage, start?: { readonly reuse?: ReleasedBuffers; readonly like?: SkiplistSize }) {
     if (image === undefined) {
-      this.hot = sharedInt32(HOT_SLOTS * 16);
-      this.nodes = sharedInt32(NODE_SLOTS * 16);
-      this.towers = sharedInt32(64);
-      this.arena = new ByteArena();
-      this.index = new KeyIndex();
+      const reuse = start?.reuse;
+      const like = start?.like;
+      if (reuse !== undefined) {
+        this.hot = reuse.hot.fill(0);
+        this.nodes = reuse.nodes.fill(0);
+        this.towers = reuse.towers.fill(0);
+        this.arena = new ByteArena([], 0, reuse.chunks);
+        this.index = new KeyIndex(undefined, { slots: reuse.indexSlots });
+      } else if (like !== undefined && like.entries > 0) {
+        // A little more than the last list: entry counts vary a few percent between memtables.
+        const entries = Math.ceil(like.entries * 1.1) + 16;
+        this.hot = sharedInt32(HOT_SLOTS * entries);
+        this.nodes = sharedInt32(NODE_SLOTS * entries);
+        this.towers = sharedInt32(Math.ceil(like.towerSlots * 1.1) + 64);
+        let first = 4096;
+        while (first < like.arenaBytes / 4) first *= 2;
+        this.arena = new ByteArena([], 0, [], first);
+        this.index = new KeyIndex(undefined, { expectedKeys: Math.ceil(like.keys * 1.1) });
+      } else {
+        this.hot = sharedInt32(HOT_SLOTS * 16);
+        this.nodes = sharedInt32(NODE_SLOTS * 16);
+        this.towers = sharedInt32(64);
+        this.arena = new ByteArena();
+        this.index = new KeyIndex();
+      }
       return;
     }
     this.hot = image.hot;
@@ -211,6 +254,7 @@ export class PointSkiplist {
    * The caller guarantees no insert follows (the memtable is frozen).
    */
   image(): SkiplistImage {
+    if (this.surrendered) throw readAfterRelease();
     return {
       hot: this.hot,
       nodes: this.nodes,
@@ -226,6 +270,28 @@ export class PointSkiplist {
       shared: this.shared,
       sharedBytes: this.sharedBytes,
     };
+  }
+
+  /** What a list sized like this one needs (see the constructor). */
+  size(): SkiplistSize {
+    return { entries: this.count, towerSlots: this.towersUsed, arenaBytes: this.arena.bytesUsed, keys: this.index.size };
+  }
+
+  /**
+   * Hands every buffer over for another list (memtable-memory.ts). Afterwards this list reads
+   * nothing: its arrays are empty and every read path throws. The caller guarantees that no
+   * reader of this list remains, in this thread or another (memtable-reader.ts, `release`).
+   */
+  surrender(): ReleasedBuffers {
+    const buffers: ReleasedBuffers = { hot: this.hot, nodes: this.nodes, towers: this.towers, indexSlots: this.index.surrender(), chunks: this.arena.surrender() };
+    this.surrendered = true;
+    this.hot = EMPTY_I32;
+    this.nodes = EMPTY_I32;
+    this.towers = EMPTY_I32;
+    this.count = 0;
+    this.tail = NIL;
+    this.height = 1;
+    return buffers;
   }
 
   /** Int32 slots in use in both arrays, heads included. */
@@ -326,6 +392,7 @@ export class PointSkiplist {
    * first node past it. NIL if none.
    */
   seekGE(key: Uint8Array, seq: number): number {
+    if (this.surrendered) throw readAfterRelease();
     const order = this.sharedOrder(key);
     if (order !== 0) return order < 0 ? this.hot[NEXT]! : NIL;
     const splice = this.splice;
@@ -335,6 +402,7 @@ export class PointSkiplist {
 
   /** Last node whose key is ≤ `key` (that key's oldest version), or NIL if none. */
   seekLE(key: Uint8Array): number {
+    if (this.surrendered) throw readAfterRelease();
     const order = this.sharedOrder(key);
     if (order !== 0) return order < 0 ? NIL : this.tail;
     const splice = this.splice;
@@ -349,6 +417,7 @@ export class PointSkiplist {
    * newer versions falls back to a skiplist search rather than walk them all.
    */
   findVisible(key: Uint8Array, snapshotSeq: number): number {
+    if (this.surrendered) throw readAfterRelease();
     let node = this.index.find(this, key, hashKey(key));
     for (let steps = 0; node !== NIL; steps++) {
       if (this.seqOf(node) <= snapshotSeq) return node;
@@ -363,19 +432,23 @@ export class PointSkiplist {
   }
 
   first(): number {
+    if (this.surrendered) throw readAfterRelease();
     return this.hot[NEXT]!;
   }
 
   last(): number {
+    if (this.surrendered) throw readAfterRelease();
     return this.tail;
   }
 
   next(node: number): number {
+    if (this.surrendered) throw readAfterRelease();
     return this.hot[node * HOT_SLOTS + NEXT]!;
   }
 
   /** The node before `node`, or NIL when `node` is the first. */
   prev(node: number): number {
+    if (this.surrendered) throw readAfterRelease();
     return this.nodes[node * NODE_SLOTS + PREV]!;
   }
 
@@ -407,6 +480,7 @@ export class PointSkiplist {
 
   /** A fresh `PointEntry` for the node; always built with the same property order (one shape). */
   entryOf(node: number): PointEntry {
+    if (this.surrendered) throw readAfterRelease();
     return {
       key: this.keyOf(node),
       seq: this.seqOf(node),
@@ -653,6 +727,11 @@ function grown(array: Int32Array, needed: number): Int32Array {
   const bigger = sharedInt32(Math.max(needed, length < 1 << 20 ? length * 2 : length + (length >>> 2)));
   bigger.set(array);
   return bigger;
+}
+
+/** What a read of a surrendered list throws (see `PointSkiplist.surrendered`). */
+function readAfterRelease(): StrataAssertionError {
+  return new StrataAssertionError('a released memtable was read: its memory belongs to another memtable now (a reader without a pin)');
 }
 
 /** `target.set(source, at)` with a loop for short inputs, where the call overhead dominates. */

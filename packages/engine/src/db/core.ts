@@ -22,7 +22,7 @@
  * factories): they depend on the core, the core only on their interfaces — no import cycle.
  */
 import { StrataAssertionError, invariant } from '@strata-db/errors';
-import { Memtable, type FrozenMemtable } from '@strata-db/memtable';
+import { Memtable, MemtableMemory, type FrozenMemtable, type MemtableReader } from '@strata-db/memtable';
 import type { WalWriter } from '@strata-db/wal';
 import type { CompactionStats } from '../compaction/compaction-stats.js';
 import { newCounters, type Counters } from '../counters.js';
@@ -131,16 +131,28 @@ export class DbCore {
   /** Appended to by the write path; segments deleted by flush; closed by close(). None when read-only. */
   private readonly log: WalWriter | undefined;
   /**
+   * The memory of released memtables, which `freezeMemtable` builds the next active one on:
+   * a fill allocates no memtable memory once the first flush is done. Given by `release`
+   * (retireFrozen, and the unpin of the last iterator over a retired memtable).
+   */
+  private readonly memtableMemory = new MemtableMemory();
+  /**
    * Invariant: exactly one writable memtable, this one. Only the write path writes into it
    * (through `activeMemtable`); it is replaced only by `freezeMemtable`.
    */
-  private active: Memtable = new Memtable();
+  private active: Memtable = new Memtable({ memory: this.memtableMemory });
   /**
    * Newest first. Invariant: a frozen memtable is immutable and stays readable, in this list,
    * until the Version holding its table is installed — `retireFrozen` (flush) removes it in that
    * same synchronous step. Pushed only by `freezeMemtable`.
    */
   private readonly frozen: FrozenEntry[] = [];
+  /**
+   * Memtables retired by flush while pinned by iterators (`pinMemtables`): their memory is
+   * released when the last such iterator closes. Added to and pruned of released ones only by
+   * retireFrozen (an unpin holds the active memtable's `Memtable`, this set its `FrozenMemtable`).
+   */
+  private readonly retiredPinned = new Set<MemtableReader>();
   /** Segment the next append goes to (rotations are queued in the WAL in call order). Advanced only by `freezeMemtable`. */
   private segment: number;
   /** The first background/fsync failure; set once by `setBackgroundError`, never cleared. */
@@ -344,7 +356,8 @@ export class DbCore {
   freezeMemtable(): void {
     if (this.active.entryCount === 0 && this.active.rangeTombstoneCount === 0) return;
     const mem = this.active.freeze();
-    this.active = new Memtable();
+    // On the last released memtable's memory if there is one, else sized like this one.
+    this.active = new Memtable({ memory: this.memtableMemory, like: mem.size() });
     this.view = undefined;
     const expected = ++this.segment;
     const rotated = this.wal.rotate().then(
@@ -375,11 +388,52 @@ export class DbCore {
     this.view = undefined;
   }
 
-  /** Flush, in the same synchronous step as the install of the Version holding `entry`'s table. */
+  /**
+   * Flush, in the same synchronous step as the install of the Version holding `entry`'s table.
+   * Drops the core's reference to the memtable: its memory goes to the next memtable now, or
+   * when the last iterator pinning it closes. Relied on: the flush that read it (in this thread
+   * or a worker) has finished — this runs only after the executor's flush settled successfully,
+   * and a worker answers only once its table is written — and no read besides iterators
+   * outlives the synchronous step it started in (gets copy what they return).
+   */
   retireFrozen(entry: FrozenEntry): void {
     const i = this.frozen.indexOf(entry);
     if (i >= 0) this.frozen.splice(i, 1);
     this.view = undefined;
+    for (const m of this.retiredPinned) if (m.released) this.retiredPinned.delete(m);
+    if (!entry.mem.release()) this.retiredPinned.add(entry.mem);
+  }
+
+  /**
+   * Pins the memtables of `view` for a reader that outlives this synchronous step (an iterator);
+   * the returned function unpins them, once. A retired memtable whose last pin goes is released.
+   */
+  pinMemtables(view: ReadView): () => void {
+    const mems: MemtableReader[] = [view.active, ...view.frozen];
+    for (const m of mems) m.retain();
+    let pinned = true;
+    return () => {
+      if (!pinned) return;
+      pinned = false;
+      for (const m of mems) m.release();
+    };
+  }
+
+  /** Retired memtables still pinned by iterators: how many, and their bytes (stats). */
+  pinnedMemtables(): { readonly count: number; readonly bytes: number } {
+    let count = 0;
+    let bytes = 0;
+    for (const m of this.retiredPinned) {
+      if (m.released) continue;
+      count++;
+      bytes += m.approximateBytes();
+    }
+    return { count, bytes };
+  }
+
+  /** Bytes of released memtables held for the next one, and how many memtables were built on such memory (stats). */
+  get memtableReserve(): { readonly bytes: number; readonly reused: number } {
+    return { bytes: this.memtableMemory.bytes, reused: this.memtableMemory.reused };
   }
 
   /**

@@ -87,8 +87,11 @@ export function openDbIterator(core: DbCore, seq: number, snapshotHeld: boolean,
   try {
     const tree = buildIteratorTree(view, version, core.tables, seq, bounds);
     if (!snapshotHeld) core.snapshots.add(seq);
+    // The tree reads the view's memtables until closed: their memory must not go to a new memtable before.
+    const unpinMemtables = core.pinMemtables(view);
     const release = (): void => {
       if (core.state === 'closed') return; // everything was released by close()
+      unpinMemtables();
       version.unref();
       if (!snapshotHeld) core.snapshots.remove(seq);
     };
