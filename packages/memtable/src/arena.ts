@@ -12,13 +12,14 @@
  * holds a pin; once the last pin is released the chunks may be handed to a new memtable
  * (memtable-memory.ts), which overwrites them. Users of the engine only ever see copies.
  *
- * Chunks are `SharedArrayBuffer`s: a frozen memtable is handed to another thread (the
- * engine's background flush) without copying a byte (see `SharedMemtableImage`). Accessing
+ * Chunks are `SharedArrayBuffer`s unless the memtable is made with `shared: false`
+ * (shared-memory.ts): a frozen memtable is handed to another thread (the engine's background
+ * flush) without copying a byte (see `SharedMemtableImage`). Accessing
  * shared memory with plain loads and stores costs the same as ordinary memory; the bytes a
  * reader in another thread sees are only ever written before the memtable was frozen, and the
  * hand-over (`postMessage`) orders those writes before the reader's loads.
  */
-import { allocateShared } from './shared-memory.js';
+import { allocateBuffer } from './shared-memory.js';
 
 /** First chunk is small so that the many short-lived memtables of tests stay cheap. */
 const FIRST_CHUNK_BYTES = 4096;
@@ -51,9 +52,10 @@ export class ByteArena {
   /**
    * An empty arena, or (given the chunks of another arena, e.g. from another thread) a read-only
    * view of them. An empty arena may be given `spare` chunks to fill first, and the size of its
-   * first chunk of its own (`firstChunkBytes`, a power of two; default 4 KiB).
+   * first chunk of its own (`firstChunkBytes`, a power of two; default 4 KiB). `shared`: whether
+   * the chunks it allocates are SharedArrayBuffers (shared-memory.ts).
    */
-  constructor(chunks: readonly Uint8Array[] = [], bytesUsed = 0, spare: readonly Buffer[] = [], firstChunkBytes = FIRST_CHUNK_BYTES) {
+  constructor(chunks: readonly Uint8Array[] = [], bytesUsed = 0, spare: readonly Buffer[] = [], firstChunkBytes = FIRST_CHUNK_BYTES, private readonly shared = true) {
     this.chunks = chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength));
     this.bytesUsed = bytesUsed;
     for (const c of chunks) this.bytesAllocated += c.byteLength;
@@ -107,7 +109,7 @@ export class ByteArena {
   }
 
   private allocate(size: number): number {
-    this.chunks.push(Buffer.from(allocateShared(size)));
+    this.chunks.push(Buffer.from(allocateBuffer(size, this.shared)));
     this.bytesAllocated += size;
     return this.chunks.length - 1;
   }

@@ -5,6 +5,6 @@ export { FrozenMemtable } from './frozen-memtable.js';
 export { MemtableMemory } from './memtable-memory.js';
 export type { SkiplistSize as MemtableSize } from './skiplist.js';
 export type { SharedMemtableImage } from './shared-image.js';
-export { MemtableReader, type MemtableGetResult, type ScanOptions, type VisibleEntry } from './memtable-reader.js';
+export { MemtableReader, type MemtableGetResult, type MemtableOptions, type ScanOptions, type VisibleEntry } from './memtable-reader.js';
 export { VisibleIterator } from './visible-iterator.js';
 export { FragmentCursor, FragmentedRangeTombstones, fragmentTombstones, visibleSeq, type TombstoneSpan } from './fragmenter.js';

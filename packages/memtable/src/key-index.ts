@@ -13,7 +13,7 @@
  * more than 3/4 full. Nothing is ever removed — a memtable only grows. The table lives in a
  * SharedArrayBuffer, so a frozen memtable's index can be read from another thread.
  */
-import { allocateShared } from './shared-memory.js';
+import { int32Array } from './shared-memory.js';
 
 const INITIAL_SLOTS = 64;
 /** What a surrendered index reads: nothing (every probe ends at once). */
@@ -44,13 +44,16 @@ export class KeyIndex {
   private mask: number;
   /** Distinct keys indexed. */
   size: number;
+  /** Whether the table is in shared memory (shared-memory.ts); a grown table is too. */
+  private readonly sharedMemory: boolean;
 
   /**
    * A read-only view of another thread's index (`image`), or an empty index: over `slots` (a
    * released memtable's table, zeroed here; its length a power of two), or sized for
    * `expectedKeys` keys without growing.
    */
-  constructor(image?: KeyIndexImage, start?: { readonly slots?: Int32Array; readonly expectedKeys?: number }) {
+  constructor(image?: KeyIndexImage, start?: { readonly slots?: Int32Array; readonly expectedKeys?: number; readonly shared?: boolean }) {
+    this.sharedMemory = start?.shared ?? true;
     if (image !== undefined) {
       this.slots = image.slots;
       this.size = image.size;
@@ -60,7 +63,7 @@ export class KeyIndex {
     } else {
       let capacity = INITIAL_SLOTS;
       while (capacity * 3 < (start?.expectedKeys ?? 0) * 4) capacity *= 2;
-      this.slots = sharedInt32(capacity * 2);
+      this.slots = int32Array(capacity * 2, this.sharedMemory);
       this.size = 0;
     }
     this.mask = this.slots.length / 2 - 1;
@@ -115,7 +118,7 @@ export class KeyIndex {
   private grow(): void {
     const old = this.slots;
     const capacity = (this.mask + 1) * 2;
-    const slots = sharedInt32(capacity * 2);
+    const slots = int32Array(capacity * 2, this.sharedMemory);
     const mask = capacity - 1;
     for (let j = 0; j < old.length; j += 2) {
       const node = old[j + 1]!;
@@ -159,7 +162,3 @@ export function hashKey(key: Uint8Array): number {
   return h;
 }
 
-/** A zeroed Int32Array over a SharedArrayBuffer (see arena.ts for why shared). */
-export function sharedInt32(length: number): Int32Array {
-  return new Int32Array(allocateShared(length * 4));
-}

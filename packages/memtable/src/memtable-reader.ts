@@ -46,6 +46,20 @@ export interface ScanOptions {
   readonly limit?: number;
 }
 
+/** How a new memtable gets its memory (see `Memtable`'s constructor). */
+export interface MemtableOptions {
+  /** Where its memory comes from and goes back to once released (see `MemtableReader.release`). */
+  readonly memory?: MemtableMemory;
+  /** Size the arrays for about as many entries as that memtable held (its `size()`). */
+  readonly like?: SkiplistSize;
+  /**
+   * Shared memory (default), which another thread can read (`FrozenMemtable.image`), or plain
+   * memory for a memtable that never leaves its thread (shared-memory.ts says why it matters).
+   * A `memory` given should only ever hold memtables of one kind.
+   */
+  readonly shared?: boolean;
+}
+
 /** Everything a memtable holds. One instance is shared by a `Memtable` and its `FrozenMemtable`. */
 export class MemtableState {
   readonly points: PointSkiplist;
@@ -62,12 +76,13 @@ export class MemtableState {
    * Over the shared memory of a skiplist image (see shared-image.ts), or empty: then on the
    * buffers of a released memtable from `memory` if it holds any, else sized like `like`.
    */
-  constructor(points?: SkiplistImage, memory?: MemtableMemory, like?: SkiplistSize) {
+  constructor(points?: SkiplistImage, options: MemtableOptions = {}) {
+    const { memory, like, shared = true } = options;
     this.memory = memory;
     if (points !== undefined) this.points = new PointSkiplist(points);
     else {
       const reuse = memory?.take();
-      this.points = new PointSkiplist(undefined, reuse !== undefined ? { reuse } : like !== undefined ? { like } : undefined);
+      this.points = new PointSkiplist(undefined, reuse !== undefined ? { reuse, shared } : like !== undefined ? { like, shared } : { shared });
     }
   }
 }

@@ -8,9 +8,7 @@
  */
 import { StrataError } from '@strata-db/errors';
 import { FrozenMemtable } from './frozen-memtable.js';
-import { MemtableReader, MemtableState, invalid } from './memtable-reader.js';
-import type { MemtableMemory } from './memtable-memory.js';
-import type { SkiplistSize } from './skiplist.js';
+import { MemtableReader, MemtableState, invalid, type MemtableOptions } from './memtable-reader.js';
 import { EntryKind, compareKeys, type BatchOp } from './types.js';
 
 const EMPTY = new Uint8Array(0);
@@ -22,10 +20,11 @@ export class Memtable extends MemtableReader {
    * `memory`: where this memtable's memory comes from and goes back to once released (see
    * `release`): the buffers of the last released memtable, if it holds any. `like`: otherwise
    * size the new memtable's arrays for about as many entries as that one held (its `size()`),
-   * so that it reaches the same size without copying its arrays as they grow.
+   * so that it reaches the same size without copying its arrays as they grow. `shared: false`:
+   * plain memory, for a memtable no other thread will read.
    */
-  constructor(options: { readonly memory?: MemtableMemory; readonly like?: SkiplistSize } = {}) {
-    super(new MemtableState(undefined, options.memory, options.like));
+  constructor(options: MemtableOptions = {}) {
+    super(new MemtableState(undefined, options));
   }
 
   /** Writes `key` = `value` at `seq`. Key and value bytes are copied. */

@@ -1,48 +1,38 @@
 /**
- * Every SharedArrayBuffer the memtable allocates (arena chunks, skiplist arrays, key index)
- * comes from `allocateShared`, which makes up for a gap in V8's garbage-collection heuristics.
+ * Where every buffer of a memtable (arena chunks, skiplist arrays, key index) comes from:
+ * `SharedArrayBuffer`s by default, so that a frozen memtable can be handed to another thread
+ * without a copy (shared-image.ts); plain `ArrayBuffer`s for a memtable that never leaves its
+ * thread (`new Memtable({ shared: false })`, e.g. a follower's).
  *
- * V8 (Node.js 20) does not count SharedArrayBuffer memory as external memory. A plain
- * ArrayBuffer's bytes are counted, and once ~64 MiB more than at the last full collection are
- * held, V8 collects; for shared buffers nothing is counted, so garbage ones — the arena chunks
- * and grown-out arrays of every flushed memtable — are freed only when a collection happens for
- * some other reason. Measured: dropping 1 MiB SharedArrayBuffers in a loop let RSS reach
- * ~850 MB (plain ArrayBuffers: ~75 MB); a 1M-key fill with flushes on the worker thread
- * (where the main thread allocates little else) held ~200 MB of dead memtables, RSS climbing
- * by ~28 MB every 100k keys.
+ * Why the choice matters for memory: V8 (Node 20) does not count SharedArrayBuffer memory as
+ * external memory. A plain ArrayBuffer's bytes are counted, and once ~64 MiB more than at the
+ * last full collection are held, V8 collects; for shared buffers nothing is counted, so garbage
+ * ones are freed only when a collection happens for some other reason. Measured: dropping 1 MiB
+ * SharedArrayBuffers in a loop let RSS reach ~850 MB (plain ArrayBuffers: ~75 MB); a 1M-key fill
+ * that made a new shared memtable for every flush held ~200 MB of dead ones.
  *
- * The remedy is to let V8 see the allocations: after every BALLAST_BYTES of shared buffers,
- * one plain ArrayBuffer of that size is allocated and dropped at once. V8 counts it (and forgets
- * it at the next collection), so collections come at the pace they would if shared memory were
- * counted. It costs no resident memory: it is larger than glibc's largest mmap threshold
- * (32 MiB), so it is a fresh zero mapping that is never touched, unmapped when collected.
+ * So shared memory is not made garbage in the steady state: the engine builds each memtable on
+ * the memory of the last released one (memtable-memory.ts). (An earlier remedy allocated and
+ * dropped an untouched plain 33 MiB ArrayBuffer per 33 MiB of shared ones, so that V8 would
+ * collect at the pace of shared allocations; reuse made it unnecessary, and it is gone.)
  */
 
-/** Above glibc's DEFAULT_MMAP_THRESHOLD_MAX (32 MiB on 64-bit): always mmapped, never touched. */
-const BALLAST_BYTES = 33 * 1024 * 1024;
+/** Shared bytes allocated since the process started (tests: reuse allocates none). */
+let sharedBytes = 0;
 
-/** Shared bytes allocated since the last ballast. */
-let sinceBallast = 0;
-/** Ballasts allocated (tests). */
-let ballasts = 0;
-/** The ballast, held only for the statement that drops it (an unused allocation could be optimised away). */
-let _ballast: ArrayBuffer | undefined;
-
-/** A zeroed SharedArrayBuffer of `bytes` bytes; see the file header. */
-export function allocateShared(bytes: number): SharedArrayBuffer {
-  const b = new SharedArrayBuffer(bytes);
-  sinceBallast += bytes;
-  if (sinceBallast >= BALLAST_BYTES) {
-    sinceBallast = 0;
-    ballasts++;
-    // Allocated for V8's accounting alone and dropped at once.
-    _ballast = new ArrayBuffer(BALLAST_BYTES);
-    _ballast = undefined;
-  }
-  return b;
+/** A zeroed buffer of `bytes` bytes: shared, or plain (see the file header). */
+export function allocateBuffer(bytes: number, shared: boolean): ArrayBuffer | SharedArrayBuffer {
+  if (!shared) return new ArrayBuffer(bytes);
+  sharedBytes += bytes;
+  return new SharedArrayBuffer(bytes);
 }
 
-/** How many ballasts were allocated so far (for tests). */
-export function sharedAllocationBallasts(): number {
-  return ballasts;
+/** A zeroed Int32Array of `length` elements over `allocateBuffer`. */
+export function int32Array(length: number, shared: boolean): Int32Array {
+  return new Int32Array(allocateBuffer(length * 4, shared));
+}
+
+/** Shared bytes allocated so far by every memtable of this thread (for tests). */
+export function sharedBytesAllocated(): number {
+  return sharedBytes;
 }

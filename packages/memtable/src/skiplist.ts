@@ -46,8 +46,8 @@
  *
  * Key and value bytes live contiguously in a `ByteArena` (key first, value right after).
  *
- * Every array (and the arena's chunks, and the key index) is backed by a SharedArrayBuffer:
- * `image()` of a list that takes no more inserts hands all of it to another thread without a
+ * Every array (and the arena's chunks, and the key index) is backed by a SharedArrayBuffer
+ * (unless the list is made with `shared: false`, see shared-memory.ts): `image()` of a list that takes no more inserts hands all of it to another thread without a
  * copy, and `new PointSkiplist(image)` there is a read-only view of the same memory.
  *
  * Invariants relied on:
@@ -63,7 +63,8 @@
  */
 import { StrataAssertionError } from '@strata-db/errors';
 import { ByteArena } from './arena.js';
-import { KeyIndex, hashKey, sharedInt32, type KeyIndexImage } from './key-index.js';
+import { KeyIndex, hashKey, type KeyIndexImage } from './key-index.js';
+import { int32Array } from './shared-memory.js';
 import type { ReleasedBuffers } from './memtable-memory.js';
 import { EntryKind, type PointEntry } from './types.js';
 
@@ -199,6 +200,11 @@ export class PointSkiplist {
    * another memtable's entries.
    */
   surrendered = false;
+  /**
+   * Whether every buffer is a SharedArrayBuffer (shared-memory.ts): only then can `image()` hand
+   * the list to another thread.
+   */
+  private readonly sharedMemory: boolean;
 
   /**
    * A read-only view of another list's `image()` (e.g. from another thread), or an empty list:
@@ -206,7 +212,8 @@ export class PointSkiplist {
    * filled again), or with arrays sized for about `start.like`'s entries and bytes, so that a
    * list as large as the last one grows by no copies.
    */
-  constructor(image?: SkiplistImage, start?: { readonly reuse?: ReleasedBuffers; readonly like?: SkiplistSize }) {
+  constructor(image?: SkiplistImage, start?: { readonly reuse?: ReleasedBuffers; readonly like?: SkiplistSize; readonly shared?: boolean }) {
+    const shared = (this.sharedMemory = image !== undefined || (start?.shared ?? true));
     if (image === undefined) {
       const reuse = start?.reuse;
       const like = start?.like;
@@ -214,24 +221,24 @@ export class PointSkiplist {
         this.hot = reuse.hot.fill(0);
         this.nodes = reuse.nodes.fill(0);
         this.towers = reuse.towers.fill(0);
-        this.arena = new ByteArena([], 0, reuse.chunks);
-        this.index = new KeyIndex(undefined, { slots: reuse.indexSlots });
+        this.arena = new ByteArena([], 0, reuse.chunks, undefined, shared);
+        this.index = new KeyIndex(undefined, { slots: reuse.indexSlots, shared });
       } else if (like !== undefined && like.entries > 0) {
         // A little more than the last list: entry counts vary a few percent between memtables.
         const entries = Math.ceil(like.entries * 1.1) + 16;
-        this.hot = sharedInt32(HOT_SLOTS * entries);
-        this.nodes = sharedInt32(NODE_SLOTS * entries);
-        this.towers = sharedInt32(Math.ceil(like.towerSlots * 1.1) + 64);
+        this.hot = int32Array(HOT_SLOTS * entries, shared);
+        this.nodes = int32Array(NODE_SLOTS * entries, shared);
+        this.towers = int32Array(Math.ceil(like.towerSlots * 1.1) + 64, shared);
         let first = 4096;
         while (first < like.arenaBytes / 4) first *= 2;
-        this.arena = new ByteArena([], 0, [], first);
-        this.index = new KeyIndex(undefined, { expectedKeys: Math.ceil(like.keys * 1.1) });
+        this.arena = new ByteArena([], 0, [], first, shared);
+        this.index = new KeyIndex(undefined, { expectedKeys: Math.ceil(like.keys * 1.1), shared });
       } else {
-        this.hot = sharedInt32(HOT_SLOTS * 16);
-        this.nodes = sharedInt32(NODE_SLOTS * 16);
-        this.towers = sharedInt32(64);
-        this.arena = new ByteArena();
-        this.index = new KeyIndex();
+        this.hot = int32Array(HOT_SLOTS * 16, shared);
+        this.nodes = int32Array(NODE_SLOTS * 16, shared);
+        this.towers = int32Array(64, shared);
+        this.arena = new ByteArena([], 0, [], undefined, shared);
+        this.index = new KeyIndex(undefined, { shared });
       }
       return;
     }
@@ -255,6 +262,7 @@ export class PointSkiplist {
    */
   image(): SkiplistImage {
     if (this.surrendered) throw readAfterRelease();
+    if (!this.sharedMemory) throw new StrataAssertionError('image() of a memtable in plain memory: only a memtable made with shared memory can cross threads');
     return {
       hot: this.hot,
       nodes: this.nodes,
@@ -322,7 +330,7 @@ export class PointSkiplist {
     let tower = NIL;
     if (height > 1) {
       tower = this.towersUsed;
-      if (tower + T_NEXT + height > this.towers.length) this.towers = grown(this.towers, tower + T_NEXT + height);
+      if (tower + T_NEXT + height > this.towers.length) this.towers = grown(this.towers, tower + T_NEXT + height, this.sharedMemory);
       this.towersUsed = tower + T_NEXT + height;
     }
     const hot = this.hot;
@@ -694,10 +702,10 @@ export class PointSkiplist {
   private growEntries(): void {
     const capacity = this.nodes.length / NODE_SLOTS;
     const next = capacity < 1 << 17 ? capacity * 2 : capacity + (capacity >>> 2);
-    const nodes = sharedInt32(next * NODE_SLOTS);
+    const nodes = int32Array(next * NODE_SLOTS, this.sharedMemory);
     nodes.set(this.nodes);
     this.nodes = nodes;
-    const hot = sharedInt32(next * HOT_SLOTS);
+    const hot = int32Array(next * HOT_SLOTS, this.sharedMemory);
     hot.set(this.hot);
     this.hot = hot;
   }
@@ -722,9 +730,9 @@ export class PointSkiplist {
  * A copy of `array` with room for at least `needed` slots. Doubles while small; grows by a
  * quarter once large, so the unused tail (which is real memory) stays under ~20%.
  */
-function grown(array: Int32Array, needed: number): Int32Array {
+function grown(array: Int32Array, needed: number, shared: boolean): Int32Array {
   const length = array.length;
-  const bigger = sharedInt32(Math.max(needed, length < 1 << 20 ? length * 2 : length + (length >>> 2)));
+  const bigger = int32Array(Math.max(needed, length < 1 << 20 ? length * 2 : length + (length >>> 2)), shared);
   bigger.set(array);
   return bigger;
 }

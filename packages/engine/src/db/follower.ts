@@ -330,7 +330,9 @@ export class Follower {
         throw new StrataError('FOREIGN_FILE', `${file}: segment belongs to database ${read.header.uuid}, not ${this.uuid}; move it out of this database's directory`, { file });
       }
       if (read.header.segment !== segment) throw new StrataError('CORRUPTION', `${file}: header says segment ${read.header.segment}`, { file, offset: 28 });
-      const tail: SegmentTail = known ?? { segment, offset: 0, mem: new Memtable(), maxLsn: 0, complete: false, tail: undefined };
+      // Plain memory: a follower's memtables are never flushed, so never read by a worker, and
+      // V8 counts plain buffers, so the ones catch-ups drop are collected at their pace.
+      const tail: SegmentTail = known ?? { segment, offset: 0, mem: new Memtable({ shared: false }), maxLsn: 0, complete: false, tail: undefined };
       if (known === undefined) this.tails.set(segment, tail);
       tail.tail = undefined;
       const skipDamage = this.opts.walRecovery === 'skip-any-corrupted';
@@ -390,7 +392,7 @@ export class Follower {
       .slice(0, -1)
       .reverse()
       .map((t) => t.mem.freeze());
-    core.installFollowed(newest?.mem ?? new Memtable(), frozen, sequence, newest?.segment ?? state.logNumber);
+    core.installFollowed(newest?.mem ?? new Memtable({ shared: false }), frozen, sequence, newest?.segment ?? state.logNumber);
     this.installed = state;
     this.position = position;
     return { sequence, manifestEdits, walBatches, tablesChanged };
