@@ -229,15 +229,19 @@ async function runOne(engine: string): Promise<Report> {
     let sampleStart = 0;
     const keys: Buffer[] = [];
     const values: Buffer[] = [];
-    for (let i = 0; i < N; i += BATCH) {
+    /** Writes the keys order[i, min(end, i + BATCH)) as one batch, each with value(n + shift). */
+    const writeBatch = async (i: number, end: number, shift: number): Promise<void> => {
       keys.length = 0;
       values.length = 0;
-      for (let j = i; j < Math.min(N, i + BATCH); j++) {
+      for (let j = i; j < Math.min(end, i + BATCH); j++) {
         const n = order[j]!;
         keys.push(key(n));
-        values.push(value(n));
+        values.push(value(n + shift));
       }
       await db.batch(keys, values);
+    };
+    for (let i = 0; i < N; i += BATCH) {
+      await writeBatch(i, N, 0);
       const done = Math.min(N, i + BATCH);
       if (done % 16_000 === 0 || done === N) {
         const m = process.memoryUsage();
@@ -280,16 +284,7 @@ async function runOne(engine: string): Promise<Report> {
     };
     const before = point();
     const release = await db.holdReader();
-    for (let i = 0; i < tenth; i += BATCH) {
-      keys.length = 0;
-      values.length = 0;
-      for (let j = i; j < Math.min(tenth, i + BATCH); j++) {
-        const n = order[j]!;
-        keys.push(key(n));
-        values.push(value(n + 1));
-      }
-      await db.batch(keys, values);
-    }
+    for (let i = 0; i < tenth; i += BATCH) await writeBatch(i, tenth, 1);
     await db.settle();
     const held = point();
     await release();

@@ -72,8 +72,10 @@ export interface DatabaseStats {
 }
 
 /**
- * What the database holds in memory, by component. Bounded by construction: memtables by
- * memtableSize × (1 + maxFrozenMemtables), the block cache by blockCacheSize, the table cache's
+ * What the database holds in memory, by component. Bounded by construction: memtables and
+ * memtableReserve together by memtableSize × (1 + maxFrozenMemtables) plus allocation slack (the
+ * reserve holds a flushed memtable's memory only from its flush to the next freeze, while fewer
+ * than maxFrozenMemtables are frozen), the block cache by blockCacheSize, the table cache's
  * resident index and filter bytes by tableCacheSize. A reader adds to this only what
  * it pins: the memtables and the tables of the Version it reads (`pinned`).
  */
