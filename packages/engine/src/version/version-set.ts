@@ -102,10 +102,17 @@ export class VersionSet {
   lastSequence = 0;
   /**
    * Highest sequence number whose batch (and every earlier one) is in the WAL: what new reads
-   * see, and what every edit records (LevelDB's SetLastSequence after the log write). Set by
-   * recovery and then only by `DbCore.publishSequence` and a follower's catch-up; never goes
-   * back, never passes `lastSequence`. Recording this rather than `lastSequence` makes the
-   * reopened sequence exactly the last one written, crash or not (compaction-crash.test.ts).
+   * see. Set by recovery and then only by `DbCore.publishSequence` and a follower's catch-up;
+   * never goes back, never passes `lastSequence`.
+   *
+   * What an edit records: this, or the newest sequence number in a table it adds if that is
+   * higher. It can be: the write path applies a batch to the memtable before its WAL write
+   * completes, so a batch whose WAL write failed is in the memtable (never visible) and goes
+   * into its table. Recorded, such a number is never handed out again, even when a power cut
+   * takes the WAL tail that held the rest (io-errors.test.ts); and `load` takes the newest
+   * sequence of every listed table into account for the same reason. Not recording numbers
+   * merely handed out makes the reopened sequence exactly the last one written after a crash
+   * (compaction-crash.test.ts).
    */
   visibleSequence = 0;
   dbId = '';
@@ -190,9 +197,9 @@ export class VersionSet {
     const state = applyManifestEdits(emptyManifestState(this.opts.numLevels), edits, this.opts.numLevels, path);
     this.logNumber = state.logNumber;
     this.nextFile = state.nextFileNumber;
-    this.lastSequence = state.lastSequence;
-    this.visibleSequence = state.lastSequence;
     const levels = state.levels;
+    this.lastSequence = Math.max(state.lastSequence, newestSequenceIn(levels.flat()));
+    this.visibleSequence = this.lastSequence;
     const sawDbId = state.dbId;
     if (sawDbId !== undefined && sawDbId !== expectedDbId) {
       throw new StrataError('FOREIGN_FILE', `${path} belongs to database ${sawDbId}, but IDENTITY says ${expectedDbId}; the directory mixes two databases`, { file: path });
@@ -247,7 +254,7 @@ export class VersionSet {
         throw new StrataAssertionError(`VersionEdit.logNumber ${edit.logNumber} goes back from ${this.logNumber}`);
       }
       edit.nextFileNumber = this.nextFile;
-      edit.lastSequence = Math.max(edit.lastSequence ?? 0, this.visibleSequence);
+      edit.lastSequence = Math.max(edit.lastSequence ?? 0, this.visibleSequence, newestSequenceIn(edit.added.map((a) => a.file)));
       // Validate first: a broken edit (overlap in L1+, unknown file) must not reach the manifest.
       const levels = applyEdit(this.currentVersion.levels.map((l) => [...l]), edit, this.opts.numLevels, (why) => {
         throw new StrataAssertionError(`flush or compaction made an edit that ${why}`);
@@ -288,7 +295,7 @@ export class VersionSet {
     e.dbId = this.dbId;
     e.logNumber = this.logNumber;
     e.nextFileNumber = this.nextFile;
-    e.lastSequence = this.visibleSequence;
+    e.lastSequence = Math.max(this.visibleSequence, newestSequenceIn([...v.allFiles()].map((a) => a.file)));
     for (const { level, file } of v.allFiles()) e.addFile(level, file);
     return e;
   }
@@ -494,4 +501,11 @@ function applyEdit(levels: FileMetadata[][], edit: VersionEdit, numLevels: numbe
     }
   }
   return levels;
+}
+
+/** The newest sequence number in any of `files` (0 for none). */
+function newestSequenceIn(files: readonly FileMetadata[]): number {
+  let newest = 0;
+  for (const f of files) if (f.maxSeq > newest) newest = f.maxSeq;
+  return newest;
 }
