@@ -21,6 +21,13 @@ async function fresh(): Promise<{ fs: MemoryFileSystem; open: () => VersionSet; 
   return { fs, open, versions };
 }
 
+/** The last sequence a fresh VersionSet recovers from what is on disk. */
+async function recovered(open: () => VersionSet): Promise<number> {
+  const reopened = open();
+  await reopened.recover('db');
+  return reopened.lastSequence;
+}
+
 /** An L0 table (an empty file is enough: recovery checks that listed tables exist) holding sequences up to `maxSeq`. */
 function table(fs: MemoryFileSystem, versions: VersionSet, maxSeq: number) {
   const f = fileMeta('a', 'z', 100, { fileNumber: versions.newFileNumber(), minSeq: 1, maxSeq });
@@ -34,9 +41,7 @@ describe('the sequence number a manifest records', () => {
     versions.lastSequence = 120; // handed out
     versions.visibleSequence = 100; // written
     await versions.logAndApply(new VersionEdit().addFile(0, table(fs, versions, 90)));
-    const reopened = open();
-    await reopened.recover('db');
-    expect(reopened.lastSequence).toBe(100);
+    expect(await recovered(open)).toBe(100);
   });
 
   it('is at least the newest sequence in a table the edit adds (a batch whose WAL write failed is in the memtable it flushed)', async () => {
@@ -44,9 +49,7 @@ describe('the sequence number a manifest records', () => {
     versions.lastSequence = 120;
     versions.visibleSequence = 100;
     await versions.logAndApply(new VersionEdit().addFile(0, table(fs, versions, 110)));
-    const reopened = open();
-    await reopened.recover('db');
-    expect(reopened.lastSequence).toBe(110);
+    expect(await recovered(open)).toBe(110);
   });
 
   it('in a new manifest (a rollover) too', async () => {
@@ -56,8 +59,6 @@ describe('the sequence number a manifest records', () => {
     small.lastSequence = 50;
     small.visibleSequence = 40;
     await small.logAndApply(new VersionEdit().addFile(0, table(fs, small, 45)));
-    const reopened = open();
-    await reopened.recover('db');
-    expect(reopened.lastSequence).toBe(45);
+    expect(await recovered(open)).toBe(45);
   });
 });
