@@ -21,22 +21,22 @@ vi.mock('./worker-loader.js', async (importOriginal) => {
 const loader = await import('./worker-loader.js');
 
 describe('createExecutor', () => {
-  it('backgroundThreads 0: the in-thread executor; ≥ 1 with the worker found: the worker executor (no thread started yet)', () => {
+  it('backgroundThreads 0: the in-thread executor; ≥ 1 with the worker found: the worker executor (no thread started yet)', async () => {
     const events = new EventBus(undefined, undefined, '/db');
-    expect(createExecutor(resolveOptions({ backgroundThreads: 0 }), events)).toBeInstanceOf(InThreadExecutor);
-    const w = createExecutor(resolveOptions({ fs: nodeFileSystem }), events);
+    expect(await createExecutor(resolveOptions({ backgroundThreads: 0 }), events)).toBeInstanceOf(InThreadExecutor);
+    const w = await createExecutor(resolveOptions({ fs: nodeFileSystem }), events);
     expect(w).toBeInstanceOf(WorkerExecutor);
     expect(w.liveWorkers).toBe(0);
   });
 
-  it('the worker file missing: the in-thread executor and a warning naming the cause', () => {
+  it('the worker file missing: the in-thread executor and a warning naming the cause', async () => {
     const seen: StrataEvent[] = [];
     const warned: string[] = [];
     const events = new EventBus((e) => seen.push(e), { info: () => undefined, warn: (m) => warned.push(m), error: () => undefined }, '/db');
     vi.mocked(loader.workerSource).mockImplementationOnce(() => {
       throw new Error('worker-entry.js is missing next to /app/bundle.js');
     });
-    const ex = createExecutor(resolveOptions({ backgroundThreads: 2 }), events);
+    const ex = await createExecutor(resolveOptions({ backgroundThreads: 2 }), events);
     expect(ex).toBeInstanceOf(InThreadExecutor);
     expect(ex.threads).toBe(0);
     expect(seen).toMatchObject([{ type: 'warning', message: expect.stringMatching(/main thread/), error: { message: expect.stringMatching(/worker-entry\.js is missing/) } }]);

@@ -3,7 +3,7 @@ import type { ResolvedOptions } from '../options.js';
 import type { BackgroundExecutor } from './executor.js';
 import { InThreadExecutor } from './in-thread-executor.js';
 import { WorkerExecutor } from './worker-executor.js';
-import { workerSource, type WorkerSource } from './worker-loader.js';
+import { prepareWorker, workerSource, type WorkerSource } from './worker-loader.js';
 
 /**
  * The executor `backgroundThreads` asks for (options.ts checked it fits the file layer). Where
@@ -11,7 +11,7 @@ import { workerSource, type WorkerSource } from './worker-loader.js';
  * `worker-entry` file — the database still works: the jobs run on the main thread, and the
  * logger / onEvent hear why (a warning), so that it is never silent.
  */
-export function createExecutor(opts: ResolvedOptions, events: EventBus): BackgroundExecutor {
+export async function createExecutor(opts: ResolvedOptions, events: EventBus): Promise<BackgroundExecutor> {
   if (opts.backgroundThreads === 0) return new InThreadExecutor(opts.fs);
   let source: WorkerSource;
   try {
@@ -20,5 +20,6 @@ export function createExecutor(opts: ResolvedOptions, events: EventBus): Backgro
     events.warn('the background worker cannot start here: flushes and compactions run on the main thread (as with backgroundThreads: 0)', err);
     return new InThreadExecutor(opts.fs);
   }
+  await prepareWorker(source);
   return new WorkerExecutor(opts.backgroundThreads, source);
 }

@@ -139,6 +139,7 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
     const segment = Math.max(result.nextSegment, versions.logNumber, 1);
     wal = await openWal(dir, { uuid, segment, firstLsn: lastSeq + 1, fs });
     events.emit({ type: 'wal-created', segment });
+    executor = await createExecutor(opts, events);
     const core = new DbCore({
       dir,
       opts,
@@ -151,7 +152,7 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
       newFlusher: (c) => new FlushLoop(c),
       newCompactor: (c) => new LeveledCompactor(c),
       events,
-      executor: (executor = createExecutor(opts, events)),
+      executor,
     });
     if (mem.entryCount > 0 || mem.rangeTombstoneCount > 0 || versions.logNumber !== segment) {
       // Flush what was replayed (or just advance logNumber) before accepting writes.
