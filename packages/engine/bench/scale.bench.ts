@@ -334,8 +334,13 @@ async function runOne(engine: string): Promise<Report> {
       budgetMB: db.budgetMB,
       maxOpenFiles: db.maxOpenFiles,
     };
+  } catch (err) {
+    // Said here: the directory removal below can fail too (an engine still writing into it)
+    // and would replace this error.
+    console.error(`${engine}: the run failed:`, err);
+    throw err;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 200 });
   }
 }
 
