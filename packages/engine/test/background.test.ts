@@ -58,14 +58,35 @@ async function fill(db: Database, from: number, to: number): Promise<void> {
   }
 }
 
+/** Tables record their creation time (taken on the main thread, an input of the job): pinned for this test. */
+function pinClock(): void {
+  const now = vi.spyOn(Date, 'now').mockReturnValue(1_800_000_000_000);
+  onTestFinished(() => {
+    now.mockRestore();
+  });
+}
+
+/** Every table file of `dir`: name → contents (base64). */
+function tableBytes(dir: string): Map<string, string> {
+  return new Map(tables(dir).map((f) => [f, readFileSync(join(dir, f)).toString('base64')]));
+}
+
+/** Two runs made the same tables under the same names, byte for byte (a difference is named by table and offset). */
+function expectSameTables(expected: Map<string, string>, actual: Map<string, string>): void {
+  expect([...actual.keys()]).toEqual([...expected.keys()]);
+  for (const [f, b] of expected) {
+    const other = Buffer.from(actual.get(f)!, 'base64');
+    const mine = Buffer.from(b, 'base64');
+    let at = 0;
+    while (at < mine.length && mine[at] === other[at]) at++;
+    expect({ f, length: other.length, firstDifference: at === mine.length && other.length === mine.length ? -1 : at }).toEqual({ f, length: mine.length, firstDifference: -1 });
+  }
+}
+
 describe('worker executor', () => {
   it('writes byte-identical tables to the in-thread executor (flush and compaction)', async () => {
     const bytes: Map<string, string>[] = [];
-    // Tables record their creation time (taken on the main thread, an input of the job).
-    const now = vi.spyOn(Date, 'now').mockReturnValue(1_800_000_000_000);
-    onTestFinished(() => {
-      now.mockRestore();
-    });
+    pinClock();
     for (const backgroundThreads of [0, 1]) {
       const dir = fresh();
       // No automatic compaction: the two runs then make the same tables under the same numbers.
@@ -92,25 +113,15 @@ describe('worker executor', () => {
       expect(db.stats().backgroundError).toBeUndefined();
       if (backgroundThreads === 1) expect(executorOf(db).threads).toBe(1);
       await db.close();
-      bytes.push(new Map(tables(dir).map((f) => [f, readFileSync(join(dir, f)).toString('base64')])));
+      bytes.push(tableBytes(dir));
     }
-    expect([...bytes[1]!.keys()]).toEqual([...bytes[0]!.keys()]);
     expect(bytes[0]!.size).toBeGreaterThan(2);
-    for (const [f, b] of bytes[0]!) {
-      const other = Buffer.from(bytes[1]!.get(f)!, 'base64');
-      const mine = Buffer.from(b, 'base64');
-      let at = 0;
-      while (at < mine.length && mine[at] === other[at]) at++;
-      expect({ f, length: other.length, firstDifference: at === mine.length && other.length === mine.length ? -1 : at }).toEqual({ f, length: mine.length, firstDifference: -1 });
-    }
+    expectSameTables(bytes[0]!, bytes[1]!);
   }, 120_000);
 
   it('cuts a large compaction into key ranges merged side by side: the same tables from two worker threads as from the in-thread executor', async () => {
     const bytes: Map<string, string>[] = [];
-    const now = vi.spyOn(Date, 'now').mockReturnValue(1_800_000_000_000);
-    onTestFinished(() => {
-      now.mockRestore();
-    });
+    pinClock();
     for (const backgroundThreads of [0, 2]) {
       const dir = fresh();
       const db = await Database.open(dir, {
@@ -139,10 +150,9 @@ describe('worker executor', () => {
       expect(db.stats().backgroundError).toBeUndefined();
       if (backgroundThreads === 2) expect(executorOf(db).liveWorkers).toBe(2); // the ranges went to both
       await db.close();
-      bytes.push(new Map(tables(dir).map((f) => [f, readFileSync(join(dir, f)).toString('base64')])));
+      bytes.push(tableBytes(dir));
     }
-    expect([...bytes[1]!.keys()]).toEqual([...bytes[0]!.keys()]);
-    for (const [f, b] of bytes[0]!) expect(bytes[1]!.get(f) === b, `table ${f} differs`).toBe(true);
+    expectSameTables(bytes[0]!, bytes[1]!);
   }, 120_000);
 
   it('a worker killed mid-flush: read-only with a clear error, reads go on, reopen recovers everything, no orphans', async () => {
