@@ -357,7 +357,8 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     deletionTrigger: deletionTriggerOf(opts),
     numLevels,
     maxManifestFileSize: int('maxManifestFileSize', opts.maxManifestFileSize, 4 * 1024 * 1024, 1024),
-    maxOpenFiles: int('maxOpenFiles', opts.maxOpenFiles, defaultMaxOpenFiles(NON_TABLE_FILES + 1), NON_TABLE_FILES + 1),
+    // The default reads /proc/self/limits: only when it is needed.
+    maxOpenFiles: int('maxOpenFiles', opts.maxOpenFiles, opts.maxOpenFiles === undefined ? defaultMaxOpenFiles(NON_TABLE_FILES + 1) : 0, NON_TABLE_FILES + 1),
     tableCacheSize: int('tableCacheSize', opts.tableCacheSize, 64 * 1024 * 1024, 0),
     fs,
     onEvent: opts.onEvent,
