@@ -152,6 +152,12 @@ describe('follower in one process', () => {
     expect(failed[0]!.e).toBeInstanceOf(StrataError);
     expect(failed[0]!.e).toMatchObject({ code: 'NOT_FOUND', message: expect.stringContaining('catchUp()') });
     for (const o of outcomes) if ('v' in o) expect(o.v).toBe(o.k.startsWith('a') ? 'x'.repeat(100) : 'y'.repeat(100));
+    // Every read path tells the same failure the same way: getMany, and an iterator over both tables.
+    const explained = { code: 'NOT_FOUND', message: expect.stringContaining('catchUp()') };
+    await expect(f.getMany(['a000', 'b199'])).rejects.toMatchObject(explained);
+    const it = f.iterator();
+    expect(() => it.nextv(1000)).toThrow(expect.objectContaining(explained));
+    it.close();
     await f.catchUp();
     expect(dec(await f.get('a000'))).toBe('x'.repeat(100));
     expect(dec(await f.get('b199'))).toBe('y'.repeat(100));

@@ -98,6 +98,11 @@ export interface CoreParts {
   readonly events: EventBus;
   /** Where flush and compaction jobs run (this thread or worker threads); closed by close(). */
   readonly executor: BackgroundExecutor;
+  /**
+   * A read-only open's explanation of a read that failed for a reason of its own (a table the
+   * writer deleted: follower.ts), or undefined to report the failure as it is.
+   */
+  readonly explainReadFailure?: (err: unknown) => StrataError | undefined;
 }
 
 export class DbCore {
@@ -118,6 +123,8 @@ export class DbCore {
   readonly iterators = new OpenIterators();
   /** Background events and survived failures go here (events.ts); any module may emit. */
   readonly events: EventBus;
+  /** See CoreParts.explainReadFailure; used only through `readFailure`. */
+  private readonly explainReadFailure: ((err: unknown) => StrataError | undefined) | undefined;
   /** Each counter group has one writer, named in counters.ts. */
   readonly counters: Counters = newCounters();
   /** Plugged in at construction, never replaced. */
@@ -178,6 +185,7 @@ export class DbCore {
     this.segment = parts.walSegment;
     this.versions.visibleSequence = parts.lastSequence;
     this.executor = parts.executor;
+    this.explainReadFailure = parts.explainReadFailure;
     // None when read-only: a follower applies the writer's records behind the write path's back,
     // at sequence numbers the manifest may have announced before (read/empty-ranges.ts).
     this.emptyRanges = parts.wal === undefined ? undefined : new EmptyRanges(parts.lastSequence, () => this.versions.lastSequence);
@@ -188,6 +196,14 @@ export class DbCore {
 
   get fs(): FileSystem {
     return this.opts.fs;
+  }
+
+  /**
+   * The error a caller sees for a read (get, getMany, an iterator's step or seek) that failed:
+   * every read path asks here, so the same failure reads the same whichever path met it.
+   */
+  readFailure(err: unknown, what: string): StrataError {
+    return this.explainReadFailure?.(err) ?? toStrataError(err, what);
   }
 
   // ---- lifecycle -----------------------------------------------------------------------------

@@ -207,7 +207,7 @@ export class Database {
       const v = getFromView(this.core.readView(), this.core.tables, k, seq, c);
       return v === undefined ? undefined : copyOf(v);
     } catch (err) {
-      throw this.follower?.explainMissingTable(err) ?? toStrataError(err, 'get failed');
+      throw this.core.readFailure(err, 'get failed');
     }
   }
 
@@ -236,7 +236,7 @@ export class Database {
     try {
       return getManyFromView(this.core.readView(), this.core.tables, ks, seq, c);
     } catch (err) {
-      throw toStrataError(err, 'getMany failed');
+      throw this.core.readFailure(err, 'getMany failed');
     }
   }
 

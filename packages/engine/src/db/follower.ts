@@ -35,9 +35,10 @@
  * Tables the writer deletes while this database still reads them: every table of a Version is
  * opened before the Version is installed, and the open descriptor keeps the file's bytes
  * readable after the writer unlinks it. Only when more tables are live than maxOpenFiles allows
- * descriptors can one be closed and its file be gone when it is read again: that read fails with
- * NOT_FOUND saying so (table-cache.ts), never returns other data; catchUp() and read again, or
- * raise maxOpenFiles. A follower's explicit snapshots end at a catch-up that installs a
+ * descriptors can one be closed and its file be gone when it is read again: that read — a get,
+ * a getMany or an iterator's step — fails with NOT_FOUND saying so (`explainMissingTable`, given
+ * to DbCore.readFailure, which every read path asks), never returns other data; catchUp() and
+ * read again, or raise maxOpenFiles. A follower's explicit snapshots end at a catch-up that installs a
  * compaction: the writer's compaction keeps only the versions ITS snapshots need, so a read at an
  * older follower snapshot could miss a version; such a read is refused (INVALID_ARGUMENT), never
  * answered wrongly. Iterators keep the Version and memtables they started with.

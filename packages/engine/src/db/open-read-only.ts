@@ -79,6 +79,7 @@ export async function openReadOnly(dir: string, opts: ResolvedOptions): Promise<
     newCompactor: (c) => new LeveledCompactor(c),
     // Nothing is flushed or compacted: no worker thread is ever started for a read-only open.
     executor: new InThreadExecutor(fs),
+    explainReadFailure: (err) => follower.explainMissingTable(err),
   });
   follower.attach(core);
   try {

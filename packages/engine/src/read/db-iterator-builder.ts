@@ -25,7 +25,6 @@ import type { FileMetadata } from '../version/file-metadata.js';
 import type { TableCache } from '../version/table-cache.js';
 import type { Version } from '../version/version.js';
 import type { DbCore } from '../db/core.js';
-import { toStrataError } from '../errors.js';
 import { DbIterator, type Bounds } from './db-iterator.js';
 import { MergingIterator } from './merging-iterator.js';
 import { RangeDelAggregator } from './range-del-aggregator.js';
@@ -98,11 +97,11 @@ export function openDbIterator(core: DbCore, seq: number, snapshotHeld: boolean,
     // Forward iterators use the known-empty ranges (read/empty-ranges.ts), and extend them when their view is complete.
     const known = core.emptyRanges;
     const emptyRanges = reverse || known === undefined ? undefined : { ranges: known, ticket: tree.complete ? known.ticket(seq) : undefined };
-    const it = core.iterators.track(release, (onClose) => new DbIterator(tree.points, tree.rangeDel, seq, bounds, reverse, limit, onClose, emptyRanges));
+    const it = core.iterators.track(release, (onClose) => new DbIterator(tree.points, tree.rangeDel, seq, bounds, reverse, limit, onClose, (err, what) => core.readFailure(err, what), emptyRanges));
     core.counters.iterators++;
     return it;
   } catch (err) {
     version.unref();
-    throw toStrataError(err, 'cannot create an iterator');
+    throw core.readFailure(err, 'cannot create an iterator');
   }
 }

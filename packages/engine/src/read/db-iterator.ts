@@ -23,7 +23,7 @@
  * them; the database closes iterators still open when it closes.
  */
 import { EntryKind, compareKeys, type InternalIterator, type PointEntry } from '@strata-db/memtable';
-import { StrataError, toStrataError } from '../errors.js';
+import { StrataError } from '../errors.js';
 import { copyOf, lookupKeyArg } from '../keys.js';
 import { keySuccessor, type EmptyRanges, type EmptyRangeTicket } from './empty-ranges.js';
 import type { MergingIterator } from './merging-iterator.js';
@@ -65,6 +65,8 @@ export class DbIterator {
     readonly reverse: boolean,
     private readonly limit: number,
     private readonly onClose: (it: DbIterator) => void,
+    /** The error the caller sees for a failed step or seek (DbCore.readFailure). */
+    private readonly readFailure: (err: unknown, what: string) => StrataError,
     private readonly emptyRanges?: EmptyRangesUse,
   ) {}
 
@@ -81,7 +83,7 @@ export class DbIterator {
       if (e !== undefined) this.count++;
       return e;
     } catch (err) {
-      throw toStrataError(err, 'iteration failed');
+      throw this.readFailure(err, 'iteration failed');
     }
   }
 
@@ -108,7 +110,7 @@ export class DbIterator {
     try {
       this.position(k);
     } catch (err) {
-      throw toStrataError(err, 'iterator seek failed');
+      throw this.readFailure(err, 'iterator seek failed');
     }
   }
 
