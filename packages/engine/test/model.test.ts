@@ -106,10 +106,18 @@ const baseOptions = { memtableSize: 4096, blockSize: 256, l0CompactionTrigger: 3
  * a released one's memory, and iterator reads of a memtable retired while they were open. An
  * iterator reading reused memory would see another memtable's entries and fail its comparison.
  */
-const coverage = { reused: 0, pinnedRetired: 0 };
+const coverage = { reused: 0, pinnedRetired: 0, smallCacheMisses: 0 };
 
-async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number): Promise<void> {
-  const dbOptions = { ...baseOptions, backgroundThreads };
+/**
+ * Block cache size of a run: the default (nothing is ever evicted in runs this small) or 4 KiB,
+ * about a dozen 256-byte blocks, so that point reads, getMany and iterators evict, recycle and
+ * re-read blocks all the time (sstable-core's block-cache.ts: slots shared by a table's readers,
+ * recycled buffers of point-read blocks, blocks exposed to iterators).
+ */
+const blockCacheArb = fc.constantFrom<number | undefined>(undefined, 4096);
+
+async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number, blockCacheSize: number | undefined): Promise<void> {
+  const dbOptions = { ...baseOptions, backgroundThreads, ...(blockCacheSize === undefined ? {} : { blockCacheSize }) };
   const { dir, cleanup } = tempDir('strata-model-');
   let options: DatabaseOptions = { ...dbOptions, ...codecs };
   let db = await Database.open(dir, options);
@@ -225,6 +233,7 @@ async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number)
     expect(db.stats().openIterators).toBe(0);
     expect(db.stats().memory.pinned.memtables).toBe(0);
     coverage.reused += db.stats().memtables.reused;
+    if (blockCacheSize !== undefined) coverage.smallCacheMisses += db.stats().blockCache.misses;
     await db.close();
     db = await Database.open(dir, options);
     expect(await all()).toEqual(expected);
@@ -240,8 +249,8 @@ describe.each([0, 1])('engine against a sorted-map model, backgroundThreads: %i'
     const seed = process.env['STRATA_MODEL_SEED'];
     const path = process.env['STRATA_MODEL_PATH'];
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 250 }), codecsArb, async (ops, codecs) => {
-        await runSequence(ops, codecs, backgroundThreads);
+      fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 250 }), codecsArb, blockCacheArb, async (ops, codecs, blockCacheSize) => {
+        await runSequence(ops, codecs, backgroundThreads, blockCacheSize);
       }),
       {
         numRuns: Number(process.env['STRATA_MODEL_RUNS'] ?? 40),
@@ -253,6 +262,7 @@ describe.each([0, 1])('engine against a sorted-map model, backgroundThreads: %i'
     if (seed === undefined) {
       expect(coverage.reused).toBeGreaterThan(0);
       expect(coverage.pinnedRetired).toBeGreaterThan(0);
+      expect(coverage.smallCacheMisses).toBeGreaterThan(0);
     }
   }, 300_000);
 });

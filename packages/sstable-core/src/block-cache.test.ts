@@ -12,26 +12,29 @@ describe('BlockCache', () => {
   it('stays within its byte budget, evicting the least recently used', () => {
     const one = block(1000).charge;
     const cache = new BlockCache(one * 3);
-    cache.insert(1, 0, block(1000));
-    cache.insert(1, 1000, block(1000));
-    cache.insert(2, 0, block(1000));
+    const f1 = cache.slotsOf(1, 4);
+    const f2 = cache.slotsOf(2, 4);
+    cache.insert(f1, 0, block(1000));
+    cache.insert(f1, 1, block(1000));
+    cache.insert(f2, 0, block(1000));
     expect(cache.get(1, 0)).toBeDefined(); // now most recent
-    cache.insert(2, 1000, block(1000)); // evicts (1, 1000)
+    cache.insert(f2, 1, block(1000)); // evicts (1, 1)
     expect(cache.usage).toBeLessThanOrEqual(cache.capacity);
-    expect(cache.get(1, 1000)).toBeUndefined();
+    expect(cache.get(1, 1)).toBeUndefined();
+    expect(f1.handles[1]).toBeUndefined(); // the reader's slot is emptied too
     expect(cache.get(1, 0)).toBeDefined();
     expect(cache.get(2, 0)).toBeDefined();
-    expect(cache.get(2, 1000)).toBeDefined();
+    expect(cache.get(2, 1)).toBeDefined();
     expect(cache.hits).toBe(4);
     expect(cache.misses).toBe(1);
   });
 
-  it('keys by file number and offset: equal offsets of different tables do not collide', () => {
+  it('keys by file number and block number: equal block numbers of different tables do not collide', () => {
     const cache = new BlockCache(1 << 20);
     const a = block(100);
     const b = block(100);
-    cache.insert(1, 0, a);
-    cache.insert(2, 0, b);
+    cache.insert(cache.slotsOf(1, 1), 0, a);
+    cache.insert(cache.slotsOf(2, 1), 0, b);
     expect(cache.get(1, 0)).toBe(a);
     expect(cache.get(2, 0)).toBe(b);
     cache.evictFile(1);
@@ -42,14 +45,37 @@ describe('BlockCache', () => {
     expect(cache.usage).toBe(0);
   });
 
-  it('does not keep a block larger than the whole cache; replacing a key keeps the accounting right', () => {
+  it('shares the slots of a file between its readers while any of its blocks is cached, and forgets them after', () => {
+    const cache = new BlockCache(1 << 20);
+    const first = cache.slotsOf(7, 3);
+    expect(cache.slotsOf(7, 3)).not.toBe(first); // nothing cached yet: nothing registered
+    const a = block(100);
+    cache.insert(first, 2, a);
+    const second = cache.slotsOf(7, 3); // a second reader of file 7 sees the first one's block
+    expect(second).toBe(first);
+    expect(second.handles[2]?.block).toBe(a);
+    cache.insert(first, 0, block(100));
+    expect(first.live).toBe(2);
+    cache.evictFile(7);
+    expect(first.handles).toEqual([undefined, undefined, undefined]);
+    expect(first.live).toBe(0);
+    expect(cache.slotsOf(7, 3)).not.toBe(first);
+    // A reader still holding the old slots registers them again with its next insert.
+    cache.insert(first, 1, block(100));
+    expect(cache.slotsOf(7, 3)).toBe(first);
+    expect(cache.get(7, 1)).toBeDefined();
+  });
+
+  it('does not keep a block larger than the whole cache; replacing a block keeps the accounting right', () => {
     const cache = new BlockCache(500);
-    cache.insert(1, 0, block(1000));
+    const f = cache.slotsOf(1, 1);
+    cache.insert(f, 0, block(1000));
     expect(cache.get(1, 0)).toBeUndefined();
     expect(cache.usage).toBe(0);
-    cache.insert(1, 0, block(100));
-    cache.insert(1, 0, block(200));
+    cache.insert(f, 0, block(100));
+    cache.insert(f, 0, block(200));
     expect(cache.usage).toBe(block(200).charge);
+    expect(f.live).toBe(1);
     expect(() => new BlockCache(-1)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
@@ -69,7 +95,7 @@ describe('BlockCache', () => {
     expect(data.buffer).toBe(raw.buffer);
     data.fill(0);
     data[data.length - 4] = 1; // one restart point at 0
-    cache.insert(1, 0, new Block(data, 'c.sst', 0), true);
+    cache.insert(cache.slotsOf(1, 1), 0, new Block(data, 'c.sst', 0), true);
     expect(cache.usage).toBe(4224 + 160); // the whole buffer
   });
 });

@@ -11,7 +11,7 @@
 import { compareKeys, fragmentTombstones, type FragmentedRangeTombstones, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
 import { Block, BlockCursor, compareBytesAt } from './block-format.js';
 import { ByteWriter } from './coding.js';
-import type { BlockCache, CacheHandle } from './block-cache.js';
+import type { BlockCache, FileSlots } from './block-cache.js';
 import { BloomFilter, bloomHash } from './bloom.js';
 import { StrataError, corruption, ioError } from '@strata-db/errors';
 import {
@@ -117,8 +117,8 @@ export class Table {
    * served): built on first use, then kept for the table's lifetime and shared by every reader.
    */
   private fragments: FragmentedRangeTombstones | undefined;
-  /** Handles of this table's cached blocks, by block number: a hit skips the cache's maps. */
-  private readonly cacheHandles: (CacheHandle | undefined)[];
+  /** The block cache's slots of this file (its cached blocks, by block number); undefined without a cache. */
+  private readonly slots: FileSlots | undefined;
   /** Reused by `get` (synchronous, so never used by two lookups at once). */
   private readonly cursor: BlockCursor;
   private readonly metaHandles: ReadonlyMap<string, BlockHandle>;
@@ -230,7 +230,7 @@ export class Table {
       this.indexPrefixNumbers = nums;
     }
     this.cursor = new BlockCursor(indexBlock);
-    this.cacheHandles = this.cache === undefined ? [] : new Array<CacheHandle | undefined>(this.blockCount).fill(undefined);
+    this.slots = this.cache?.slotsOf(this.fileNumber, this.blockCount);
     let tombstoneBytes = 0;
     for (const t of tombstones) tombstoneBytes += t.start.byteLength + t.end.byteLength + 64; // + object overhead
     this.residentBytes =
@@ -243,7 +243,7 @@ export class Table {
       indexBlock.data.byteLength +
       (filterHandle?.size ?? 0) +
       tombstoneBytes +
-      8 * this.blockCount; // cacheHandles
+      8 * this.blockCount; // the block cache's slots of the file
   }
 
   /** Opens and validates a table (footer, magic, meta blocks, index). Damage → CORRUPTION. */
@@ -415,17 +415,13 @@ export class Table {
   /** Data block `i` if the block cache holds it (as `dataBlock`: never recycled), else undefined. */
   dataBlockIfCached(i: number): Block | undefined {
     this.checkOpen();
-    const cache = this.cache;
-    if (cache === undefined) return undefined;
-    const known = this.cacheHandles[i];
-    let h = known !== undefined && known.block !== undefined ? known : undefined;
+    const h = this.slots?.handles[i];
     if (h === undefined) {
-      h = cache.lookup(this.fileNumber, this.blockOffsets[i]!);
-      if (h?.block === undefined) return undefined;
-      this.cacheHandles[i] = h;
-    } else cache.touch(h);
+      this.cache?.miss();
+      return undefined;
+    }
     h.recyclable = false;
-    return h.block;
+    return this.cache!.touch(h);
   }
 
   /**
@@ -464,26 +460,18 @@ export class Table {
     const offset = this.blockOffsets[i]!;
     const cache = this.cache;
     if (cache === undefined) return this.readBlock({ offset, size: this.blockSizes[i]! });
-    const known = this.cacheHandles[i];
+    const slots = this.slots!;
+    const known = slots.handles[i];
     if (known !== undefined) {
-      const hit = cache.touch(known);
-      if (hit !== undefined) {
-        if (!point) known.recyclable = false;
-        return hit;
-      }
+      if (!point) known.recyclable = false;
+      return cache.touch(known)!;
     }
-    // Another reader of the same file (the engine may open a table twice) may have cached it.
-    const shared = cache.lookup(this.fileNumber, offset);
-    if (shared?.block !== undefined) {
-      if (!point) shared.recyclable = false;
-      this.cacheHandles[i] = shared;
-      return shared.block;
-    }
+    cache.miss();
     const raw = this.readRaw(offset, this.blockSizes[i]! + BLOCK_TRAILER_SIZE, true);
     const contents = this.unseal(raw, offset);
     const block = new Block(contents, this.path, offset);
     // Recyclable only if the block's bytes are the buffer `allocate` gave (not decompressed).
-    this.cacheHandles[i] = cache.insert(this.fileNumber, offset, block, point && contents.buffer === raw.buffer);
+    cache.insert(slots, i, block, point && contents.buffer === raw.buffer);
     return block;
   }
 
