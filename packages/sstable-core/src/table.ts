@@ -10,7 +10,7 @@
  */
 import { compareKeys, fragmentTombstones, type FragmentedRangeTombstones, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
 import { Block, BlockCursor, compareBytesAt } from './block-format.js';
-import { ByteWriter } from './coding.js';
+import { ByteWriter, readVarint } from './coding.js';
 import type { BlockCache, FileSlots } from './block-cache.js';
 import { BloomFilter, bloomHash } from './bloom.js';
 import { StrataError, corruption, ioError } from '@strata-db/errors';
@@ -180,53 +180,67 @@ export class Table {
     }
     this.tombstones = tombstones;
 
-    // Index.
+    // Index, unpacked straight into arrays sized by the properties' block count (checked
+    // against the entries found). Opening a table is paid on its first read after a database
+    // opens or the table cache dropped it — ~540 tables on the first 200k random gets of a
+    // 10M-key database; with JS arrays, an object per handle and the copies into typed arrays
+    // it took ~0.4 ms of CPU per 2 MiB table.
     const indexBlock = this.readBlock(footer.index);
-    const keyBytes = new ByteWriter(4096);
-    const keyOffsets: number[] = [0];
-    const seqs: number[] = [];
-    const offsets: number[] = [];
-    const sizes: number[] = [];
+    const expected = this.properties.dataBlockCount;
+    const keyBytes = new ByteWriter(Math.max(64, 24 * expected));
+    const keyOffsets = new Uint32Array(expected + 1);
+    const seqs = new Float64Array(expected);
+    const offsets = new Float64Array(expected);
+    const sizes = new Float64Array(expected);
     const ic = new BlockCursor(indexBlock);
+    const handleSource = { data: indexBlock.data, pos: 0 };
     let prevEnd = 0;
+    let n = 0;
     ic.seekToFirst();
     while (ic.valid()) {
-      const h = decodeBlockHandle({ data: indexBlock.data, pos: ic.valueOffset }, ic.valueOffset + ic.valueLength, dataEnd);
-      if (h?.offset !== prevEnd) throw corruption(path, footer.index.offset, `index entry ${seqs.length} has a bad block handle`);
-      prevEnd = h.offset + h.size + BLOCK_TRAILER_SIZE;
+      handleSource.pos = ic.valueOffset;
+      const limit = ic.valueOffset + ic.valueLength;
+      const offset = readVarint(handleSource, limit);
+      const size = readVarint(handleSource, limit);
+      if (offset !== prevEnd || size < 0 || offset + size + BLOCK_TRAILER_SIZE > dataEnd) {
+        throw corruption(path, footer.index.offset, `index entry ${n} has a bad block handle`);
+      }
+      if (n === expected) throw corruption(path, footer.index.offset, `index has more than the ${expected} blocks the properties say`);
+      prevEnd = offset + size + BLOCK_TRAILER_SIZE;
       keyBytes.putBytes(ic.keyBuf, 0, ic.keyLength);
-      keyOffsets.push(keyBytes.length);
-      seqs.push(ic.seq);
-      offsets.push(h.offset);
-      sizes.push(h.size);
+      keyOffsets[n + 1] = keyBytes.length;
+      seqs[n] = ic.seq;
+      offsets[n] = offset;
+      sizes[n] = size;
+      n++;
       ic.next();
     }
-    if (seqs.length !== this.properties.dataBlockCount) {
-      throw corruption(path, footer.index.offset, `index has ${seqs.length} blocks, properties say ${this.properties.dataBlockCount}`);
+    if (n !== expected) {
+      throw corruption(path, footer.index.offset, `index has ${n} blocks, properties say ${expected}`);
     }
     this.indexKeyBytes = keyBytes.bytes().slice();
-    this.indexKeyOffsets = Uint32Array.from(keyOffsets);
-    this.indexSeqs = Float64Array.from(seqs);
-    this.blockOffsets = Float64Array.from(offsets);
-    this.blockSizes = Float64Array.from(sizes);
-    this.blockCount = seqs.length;
+    this.indexKeyOffsets = keyOffsets;
+    this.indexSeqs = seqs;
+    this.blockOffsets = offsets;
+    this.blockSizes = sizes;
+    this.blockCount = n;
     {
       // The last separator is often a short successor key (e.g. "1" after "0000…657"), which
       // would make the common prefix empty: it is left out, and compared in full when needed.
       const kb = this.indexKeyBytes;
       const ko = this.indexKeyOffsets;
-      const n = seqs.length - 1;
+      const last = n - 1; // separators [0, last) share the prefix
       let lcp = 0;
-      if (n > 0) {
+      if (last > 0) {
         // Sorted keys: the common prefix of all is that of the first and the last.
         const a = ko[0]!;
-        const b = ko[n - 1]!;
-        const max = Math.min(ko[1]! - a, ko[n]! - b);
+        const b = ko[last - 1]!;
+        const max = Math.min(ko[1]! - a, ko[last]! - b);
         while (lcp < max && kb[a + lcp] === kb[b + lcp]) lcp++;
       }
       this.indexPrefixLength = lcp;
-      const nums = new Float64Array(Math.max(n, 0));
-      for (let i = 0; i < n; i++) nums[i] = prefixNumber(kb, ko[i]! + lcp, ko[i + 1]!);
+      const nums = new Float64Array(Math.max(last, 0));
+      for (let i = 0; i < last; i++) nums[i] = prefixNumber(kb, ko[i]! + lcp, ko[i + 1]!);
       this.indexPrefixNumbers = nums;
     }
     this.cursor = new BlockCursor(indexBlock);
