@@ -73,16 +73,18 @@ export interface DatabaseStats {
 
 /**
  * What the database holds in memory, by component. Bounded by construction: memtables and
- * memtableReserve together by memtableSize × (1 + maxFrozenMemtables) plus allocation slack (the
- * reserve holds a flushed memtable's memory only from its flush to the next freeze, while fewer
- * than maxFrozenMemtables are frozen), the block cache by blockCacheSize, the table cache's
+ * memtableReserve together by the most memtables alive at once — the active one, up to
+ * maxFrozenMemtables frozen, and one flushed but not yet released: memtableSize ×
+ * (2 + maxFrozenMemtables) plus allocation slack — because a new memtable is built on reserved
+ * memory whenever some is held (the reserve keeps at most 1 + maxFrozenMemtables released
+ * memtables, also after readers let go of memtables they pinned), the block cache by blockCacheSize, the table cache's
  * resident index and filter bytes by tableCacheSize. A reader adds to this only what
  * it pins: the memtables and the tables of the Version it reads (`pinned`).
  */
 export interface MemoryStats {
   /** The active and frozen memtables. */
   readonly memtables: number;
-  /** A released memtable's memory held for the next active memtable (at most one memtable's). */
+  /** Released memtables' memory held for the next active memtables (at most 1 + maxFrozenMemtables memtables'). */
   readonly memtableReserve: number;
   readonly blockCache: number;
   /** Index, filter and range tombstones of the tables in the table cache. */

@@ -140,14 +140,16 @@ export class DbCore {
   /**
    * The memory of released memtables, which `freezeMemtable` builds the next active one on:
    * a fill allocates no memtable memory once the first flush is done. Given by `release`
-   * (retireFrozen, and the unpin of the last iterator over a retired memtable).
+   * (retireFrozen, and the unpin of the last iterator over a retired memtable). It keeps up to
+   * 1 + maxFrozenMemtables released memtables: flushes can finish back to back between two
+   * freezes (writes stopped for L0), and a memtable dropped then is fresh memory later.
    */
-  private readonly memtableMemory = new MemtableMemory();
+  private readonly memtableMemory: MemtableMemory;
   /**
    * Invariant: exactly one writable memtable, this one. Only the write path writes into it
    * (through `activeMemtable`); it is replaced only by `freezeMemtable`.
    */
-  private active: Memtable = new Memtable({ memory: this.memtableMemory });
+  private active: Memtable;
   /**
    * Newest first. Invariant: a frozen memtable is immutable and stays readable, in this list,
    * until the Version holding its table is installed — `retireFrozen` (flush) removes it in that
@@ -181,7 +183,8 @@ export class DbCore {
     this.tables = parts.tables;
     this.lock = parts.lock;
     this.log = parts.wal;
-    if (parts.active !== undefined) this.active = parts.active;
+    this.memtableMemory = new MemtableMemory(1 + parts.opts.maxFrozenMemtables);
+    this.active = parts.active ?? new Memtable({ memory: this.memtableMemory });
     this.segment = parts.walSegment;
     this.versions.visibleSequence = parts.lastSequence;
     this.executor = parts.executor;
