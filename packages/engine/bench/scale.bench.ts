@@ -20,13 +20,19 @@
 //
 // Goals (issue "bounded at scale"): the last tenth of the fill at ≥ 0.8× the rate of the first;
 // peak RSS ≤ memtables + block cache + 64 MB; descriptors ≤ maxOpenFiles + a small constant.
+// The budget is computed from the options the database resolved: memtables = memtableSize ×
+// (1 + maxFrozenMemtables), block cache = blockCacheSize; the stated bound of resident index and
+// filter bytes (tableCacheSize) is printed beside it. Where the peak's RSS went is printed too:
+// RSS at open (node, the code), the main thread's V8 heap and ArrayBuffers, what stats().memory
+// accounts for by component, and the background workers' own heaps and buffers (the most each
+// reported), at the sample where RSS was highest.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import type * as Engine from '../src/index.js';
-import { NON_TABLE_FILES } from '../src/options.js';
+import { NON_TABLE_FILES, resolveOptions } from '../src/options.js';
 import { key, KEY_SIZE, shuffled, value, VALUE_SIZE } from './support/db-bench-data.js';
 
 const N = Number(process.env.BENCH_SCALE_N ?? 10_000_000);
@@ -77,6 +83,8 @@ interface Report {
   readonly fillRate: number;
   /** RSS of the process with the database open and empty: node, tsx and the engine's code. */
   readonly openRssMB: number;
+  /** The main thread's V8 heap (total) with the database open and empty, MB. */
+  readonly openHeapTotalMB: number;
   readonly peakFillRssMB: number;
   /** process.memoryUsage() at the sample of the peak, MB. */
   readonly peakFill: { readonly heapUsed: number; readonly heapTotal: number; readonly external: number; readonly arrayBuffers: number };
@@ -89,7 +97,21 @@ interface Report {
   readonly maxFds: number;
   readonly diskMB: number;
   readonly budgetMB: number | undefined;
+  /** Strata: the configured sizes the budget is made of, MB. */
+  readonly budgetParts: { readonly memtables: number; readonly blockCache: number; readonly indexAndFilter: number } | undefined;
+  /** Strata: stats().memory at the sample where RSS was highest during the fill, MB. */
+  readonly peakFillMemory: PeakMemory | undefined;
   readonly maxOpenFiles: number | undefined;
+}
+/** stats().memory by component, MB. */
+interface PeakMemory {
+  readonly memtables: number;
+  readonly memtableReserve: number;
+  readonly blockCache: number;
+  readonly tableIndexAndFilter: number;
+  readonly other: number;
+  readonly workerHeap: number;
+  readonly workerArrayBuffers: number;
 }
 
 const fdCount = (): number => readdirSync('/proc/self/fd').length;
@@ -127,16 +149,33 @@ interface Subject {
   settle(): Promise<void>;
   close(): Promise<void>;
   readonly budgetMB?: number;
+  readonly budgetParts?: Report['budgetParts'];
+  memory?(): PeakMemory;
   readonly maxOpenFiles?: number;
 }
 
 async function open(engine: string, dir: string): Promise<Subject> {
   if (engine === 'strata') {
     const db = await Database.open(dir);
-    // Defaults, as a new user gets them: 4 MiB memtable (+ up to 2 frozen), the default block cache.
-    const budgetMB = (3 * 4 * 2 ** 20 + db.stats().blockCache.capacity) / 2 ** 20 + 64;
+    // Defaults, as a new user gets them; the budget from the sizes they resolve to.
+    const o = resolveOptions({});
+    const budgetParts = { memtables: (o.memtableSize * (1 + o.maxFrozenMemtables)) / MiB, blockCache: o.blockCacheSize / MiB, indexAndFilter: o.tableCacheSize / MiB };
+    if (o.blockCacheSize !== db.stats().blockCache.capacity) throw new Error('the block cache is not the size the options say');
     return {
-      budgetMB,
+      budgetMB: budgetParts.memtables + budgetParts.blockCache + 64,
+      budgetParts,
+      memory() {
+        const m = db.stats().memory;
+        return {
+          memtables: m.memtables / MiB,
+          memtableReserve: m.memtableReserve / MiB,
+          blockCache: m.blockCache / MiB,
+          tableIndexAndFilter: m.tableIndexAndFilter / MiB,
+          other: (m.total - m.memtables - m.memtableReserve - m.blockCache - m.tableIndexAndFilter) / MiB,
+          workerHeap: m.workers.peakHeapTotal / MiB,
+          workerArrayBuffers: m.workers.peakArrayBuffers / MiB,
+        };
+      },
       maxOpenFiles: db.stats().tableCache.maxOpenFiles + NON_TABLE_FILES,
       async batch(keys, values) {
         const b = db.batch();
@@ -219,8 +258,10 @@ async function runOne(engine: string): Promise<Report> {
     const order = shuffled(N, 42);
     const fill: Sample[] = [];
     const openRssMB = rssMB();
+    const openHeapTotalMB = process.memoryUsage().heapTotal / MiB;
     let peak = openRssMB;
     let peakFill = process.memoryUsage();
+    let peakFillMemory = db.memory?.();
     let peakEngineMB: number | undefined;
     let maxFds = fdCount();
     const tenth = Math.ceil(N / SAMPLES);
@@ -248,6 +289,7 @@ async function runOne(engine: string): Promise<Report> {
         if (m.rss / MiB > peak) {
           peak = m.rss / MiB;
           peakFill = m;
+          peakFillMemory = db.memory?.();
         }
         const e = db.describe().engineMB;
         if (e !== undefined) peakEngineMB = Math.max(peakEngineMB ?? 0, e);
@@ -322,6 +364,7 @@ async function runOne(engine: string): Promise<Report> {
       fill,
       fillRate,
       openRssMB,
+      openHeapTotalMB,
       peakFillRssMB,
       peakFill: { heapUsed: peakFill.heapUsed / MiB, heapTotal: peakFill.heapTotal / MiB, external: peakFill.external / MiB, arrayBuffers: peakFill.arrayBuffers / MiB },
       peakEngineMB,
@@ -332,6 +375,8 @@ async function runOne(engine: string): Promise<Report> {
       maxFds,
       diskMB,
       budgetMB: db.budgetMB,
+      budgetParts: db.budgetParts,
+      peakFillMemory,
       maxOpenFiles: db.maxOpenFiles,
     };
   } catch (err) {
@@ -445,7 +490,24 @@ if (process.env.BENCH_SCALE_ONE !== undefined) {
   row('peak RSS during scan, MB', (r) => mb(r.scanPeakRssMB));
   row('most descriptors open', (r) => String(r.maxFds) + (r.maxOpenFiles === undefined ? '' : ` (maxOpenFiles ${r.maxOpenFiles})`));
   row('disk after fill, MB (space amp)', (r) => `${mb(r.diskMB)} (${((r.diskMB * 2 ** 20) / (N * (KEY_SIZE + VALUE_SIZE))).toFixed(2)})`);
-  row('RSS budget (memtables + block cache + 64 MB)', (r) => (r.budgetMB === undefined ? '–' : mb(r.budgetMB)));
+  row('RSS budget: memtables + block cache + 64 MB, MB (from the options)', (r) =>
+    r.budgetMB === undefined || r.budgetParts === undefined ? '–' : `${mb(r.budgetMB)} (${mb(r.budgetParts.memtables)} + ${mb(r.budgetParts.blockCache)} + 64)`,
+  );
+  row('… plus the bound on resident index and filter bytes (tableCacheSize), MB', (r) =>
+    r.budgetMB === undefined || r.budgetParts === undefined ? '–' : `${mb(r.budgetMB + r.budgetParts.indexAndFilter)} (+ ${mb(r.budgetParts.indexAndFilter)})`,
+  );
+  row('peak RSS during fill (kernel high-water mark) / budget', (r) => (r.budgetMB === undefined || r.hwmFillMB === undefined ? '–' : `${mb(r.hwmFillMB)} / ${mb(r.budgetMB)} = ${(r.hwmFillMB / r.budgetMB).toFixed(2)}×`));
+  row('… at the sampled peak: RSS at open + main V8 heap growth (total) + main ArrayBuffers, MB', (r) =>
+    `${mb(r.openRssMB)} + ${mb(r.peakFill.heapTotal - r.openHeapTotalMB)} + ${mb(r.peakFill.arrayBuffers)}`,
+  );
+  row('… engine memory then (stats().memory): memtables + reserve + block cache + index/filter + other, MB', (r) => {
+    const m = r.peakFillMemory;
+    return m === undefined ? '–' : `${m.memtables.toFixed(1)} + ${m.memtableReserve.toFixed(1)} + ${m.blockCache.toFixed(1)} + ${m.tableIndexAndFilter.toFixed(1)} + ${m.other.toFixed(1)}`;
+  });
+  row('… background workers (stats().memory.workers, most reported): V8 heap / ArrayBuffers, MB', (r) => {
+    const m = r.peakFillMemory;
+    return m === undefined ? '–' : `${m.workerHeap.toFixed(1)} / ${m.workerArrayBuffers.toFixed(1)}`;
+  });
   const strata = reports.find((r) => r.engine === 'strata');
   const leveldb = reports.find((r) => r.engine === 'classic-level');
   if (strata !== undefined && leveldb !== undefined) {

@@ -23,6 +23,7 @@ export type { DbIterator, Entry } from './read/db-iterator.js';
 export { Snapshot } from './snapshots.js';
 export type { Counters } from './counters.js';
 export type { DatabaseStats, LevelFileStats, LevelStats, MemoryStats } from './stats.js';
+export type { WorkerMemory } from './background/protocol.js';
 export type { TableCacheStats } from './version/table-cache.js';
 export { WriteBatch, type KeyLike, type WriteOptions } from './write/write-batch.js';
 export type { DamagedFile, VerifiedFileKind, VerifyOptions, VerifyProgress, VerifyReport } from './verify.js';

@@ -5,6 +5,7 @@
  * userBytesWritten, all counted since open.
  */
 import { compareKeys } from '@strata-db/memtable';
+import type { WorkerMemory } from './background/protocol.js';
 import type { CompactionStats } from './compaction/compaction-stats.js';
 import type { Counters } from './counters.js';
 import type { DbCore } from './db/core.js';
@@ -95,6 +96,14 @@ export interface MemoryStats {
   readonly writeQueueCopies: number;
   /** The WAL writer's buffers: records framed but not yet written (64 KiB unless one huge batch waits). */
   readonly walBuffers: number;
+  /**
+   * The background worker threads' own memory, bytes, summed over the live workers as each
+   * reported it after its last job: V8 heap committed and ArrayBuffers (read windows, blocks,
+   * table builders' buffers — live or not yet collected), now and the most seen. Not in `total`:
+   * it is the workers' heaps, not the database's data structures (the frozen memtables a worker
+   * reads are shared memory, counted in `memtables`). Zeros without workers.
+   */
+  readonly workers: WorkerMemory;
   /** memtables + memtableReserve + pinned.memtableBytes + blockCache + tableIndexAndFilter + writeQueueCopies + walBuffers: what the engine allocated. */
   readonly total: number;
   /**
@@ -180,6 +189,7 @@ export function collectStats(core: DbCore, queue: { readonly queued: number; rea
       writeQueue: queue.queued,
       writeQueueCopies: queue.copies,
       walBuffers: core.walBufferBytes,
+      workers: core.executor.memory,
       total: memtableBytes + reserve.bytes + pinnedMemtables.bytes + bc.usage + tableCache.residentBytes + queue.copies + core.walBufferBytes,
       pinned: {
         memtables: pinnedMemtables.count,

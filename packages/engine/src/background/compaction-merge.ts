@@ -28,7 +28,7 @@ import { maxGrandparentOverlapBytes } from '../compaction/picker.js';
 import { MergingIterator } from '../read/merging-iterator.js';
 import { fileMetadataOf, type FileMetadata } from '../version/file-metadata.js';
 import type { CompactionJob, CompactionJobResult } from './jobs.js';
-import { ReadaheadFileSystem } from './readahead.js';
+import { READAHEAD_BYTES, ReadaheadFileSystem } from './readahead.js';
 
 export interface CompactionHost {
   readonly fs: FileSystem;
@@ -42,10 +42,12 @@ export interface CompactionHost {
   yieldNow(): Promise<void>;
   /** A failure the job survives (an output it could not abandon): reported, not thrown. */
   readonly warn?: (message: string, err: unknown) => void;
+  /** A worker's paced garbage collection, run as the job's reads allocate (garbage-pace.ts). */
+  readonly collectGarbage?: () => void;
 }
 
 export async function mergeCompaction(job: CompactionJob, host: CompactionHost): Promise<CompactionJobResult> {
-  const readahead = new ReadaheadFileSystem(host.fs);
+  const readahead = new ReadaheadFileSystem(host.fs, READAHEAD_BYTES, host.collectGarbage);
   // Tables this job holds open. Descriptors stay bounded (maxOpenFiles, `ulimit -n`): the L0
   // inputs (merge children, overlapping) are open together, but a sorted level holds one table
   // at a time, and a table opened only for its range tombstones is closed at once.

@@ -17,6 +17,7 @@
 import type { FrozenMemtable } from '@strata-db/memtable';
 import type { FileMetadata } from '../version/file-metadata.js';
 import type { CompactionJob, CompactionJobResult, FlushJob } from './jobs.js';
+import type { WorkerMemory } from './protocol.js';
 
 /** What a running job may ask of the main thread. */
 export interface JobHooks {
@@ -42,6 +43,8 @@ export interface BackgroundExecutor {
   readonly threads: number;
   /** Worker threads alive now. */
   readonly liveWorkers: number;
+  /** The worker threads' own memory (protocol.ts); zeros for the in-thread executor. */
+  readonly memory: WorkerMemory;
   /** Writes `mem` to an L0 table as `job` says; the memtable must stay alive until this settles. */
   flush(mem: FrozenMemtable, job: FlushJob, hooks?: FlushHooks): Promise<FlushJobResult>;
   compact(job: CompactionJob, hooks: JobHooks): Promise<CompactionJobResult>;

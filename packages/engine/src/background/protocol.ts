@@ -23,4 +23,16 @@ export type FromWorker =
   /** A failure the job survived (an output it could not abandon), for the database's logger. */
   | { readonly type: 'warn'; readonly id: number; readonly message: string; readonly error: SerializedError }
   /** A compaction ran out of output file numbers. */
-  | { readonly type: 'needNumbers'; readonly id: number; readonly count: number };
+  | { readonly type: 'needNumbers'; readonly id: number; readonly count: number }
+  /** The worker's own memory, sent before each job's answer (stats().memory.workers). */
+  | { readonly type: 'memory'; readonly memory: WorkerMemory };
+
+/** A worker thread's own memory, bytes: its V8 heap and its ArrayBuffers (not the shared memtables it reads). */
+export interface WorkerMemory {
+  /** V8 heap committed now, and the most seen. */
+  readonly heapTotal: number;
+  readonly peakHeapTotal: number;
+  /** ArrayBuffers held now (read windows, blocks, table builders' buffers — live or not yet collected), and the most seen. */
+  readonly arrayBuffers: number;
+  readonly peakArrayBuffers: number;
+}

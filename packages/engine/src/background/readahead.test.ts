@@ -77,4 +77,50 @@ describe('ReadaheadFileSystem', () => {
     expect(calls.filter((c) => c === 'readSync')).toHaveLength(3);
     expect(ra.reads).toBe(3);
   });
+
+  it('refills a window in place and hands a closed file\'s window to the next file: one window per file open at once', () => {
+    const a = new Uint8Array(10_000).map((_, i) => (i * 7) & 0xff);
+    const b = new Uint8Array(9_000).map((_, i) => (i * 13 + 5) & 0xff);
+    const { fs } = fileOf(a);
+    const fd0 = fs.openSync('/d/u', 'w');
+    fs.writeSync(fd0, b, 0, b.length, 0);
+    fs.closeSync(fd0);
+    const ra = new ReadaheadFileSystem(fs, 1024);
+    const check = (fd: number, bytes: Uint8Array, p: number, l: number): void => {
+      const out = new Uint8Array(l);
+      const n = ra.readSync(fd, out, 0, l, p);
+      expect(out.subarray(0, n)).toEqual(bytes.subarray(p, Math.min(bytes.length, p + l)));
+    };
+    // Two files open at once, read front to back in turns: many refills, two windows.
+    const fa = ra.openSync('/d/t', 'r');
+    const fb = ra.openSync('/d/u', 'r');
+    for (let p = 0; p < 10_000; p += 700) {
+      check(fa, a, p, 700);
+      if (p < 9_000) check(fb, b, p, 700);
+    }
+    expect(ra.reads).toBeGreaterThan(15);
+    expect(ra.windowsAllocated).toBe(2);
+    // Closed files' windows go to the next ones; what they read is the new file's bytes.
+    ra.closeSync(fa);
+    ra.closeSync(fb);
+    for (let round = 0; round < 3; round++) {
+      const fd = ra.openSync(round % 2 === 0 ? '/d/u' : '/d/t', 'r');
+      const bytes = round % 2 === 0 ? b : a;
+      for (let p = bytes.length - 1; p >= 0; p -= 1500) check(fd, bytes, Math.max(0, p - 100), 100);
+      ra.closeSync(fd);
+    }
+    expect(ra.windowsAllocated).toBe(2);
+  });
+
+  it('runs collect once per collectEvery bytes copied out', () => {
+    const bytes = new Uint8Array(50_000).map((_, i) => i & 0xff);
+    const { fs } = fileOf(bytes);
+    let collections = 0;
+    const ra = new ReadaheadFileSystem(fs, 4096, () => collections++, 10_000);
+    const fd = ra.openSync('/d/t', 'r');
+    for (let p = 0; p < 50_000; p += 1000) ra.readSync(fd, new Uint8Array(1000), 0, 1000, p);
+    ra.closeSync(fd);
+    expect(ra.bytesCopied).toBe(50_000);
+    expect(collections).toBe(5);
+  });
 });

@@ -15,12 +15,22 @@
  *
  * Only reads are wrapped; every other call goes to the layer underneath unchanged, so the
  * fault-injecting layer of the tests still sees (and can fail) every real read.
+ *
+ * Memory: a window is refilled in place, and a closed file's window goes to the next file this
+ * layer opens (every read is a copy out of the window, so nothing outside refers to it). A job
+ * allocates one window per file it holds open at once (its L0 inputs, one table per sorted
+ * level), not one per refill: each allocation is garbage the thread's collector must find, and
+ * V8 lets ~64 MiB of dead ArrayBuffers pile up before it looks (a 1M fill's compactions read
+ * ~200 MB). What the table reader copies out (its blocks) is counted in `bytesCopied`, and every
+ * `collectEvery` bytes `collect` runs (the worker's paced collection, garbage-pace.ts).
  */
 import type { TableFileSystem } from '@strata-db/sstable-core';
 import { readAt } from '@strata-db/vfs';
 
 /** Bytes read ahead at once: large enough that the syscall cost vanishes, small next to a 2 MiB table. */
 export const READAHEAD_BYTES = 512 * 1024;
+/** Bytes copied out between two runs of `collect` (see the header; garbage-pace.ts says why this much). */
+export const COLLECT_EVERY_BYTES = 8 * 1024 * 1024;
 
 /** Far above any real descriptor number, so a virtual one passed to the real layer fails loudly. */
 const FIRST_VIRTUAL_FD = 0x5000_0000;
@@ -28,9 +38,11 @@ const FIRST_VIRTUAL_FD = 0x5000_0000;
 interface File {
   readonly path: string;
   size: number;
-  /** The window: bytes of the file from offset `start` (fewer than a window at the file's end). */
+  /** The window: bytes of the file from offset `start` (fewer than a window at the file's end); a view of `buffer`. */
   window: Uint8Array | undefined;
   start: number;
+  /** The window's storage (`windowBytes` long), refilled in place; back to the layer at close. */
+  buffer: Uint8Array | undefined;
 }
 
 /**
@@ -45,12 +57,25 @@ export class ReadaheadFileSystem implements TableFileSystem {
   private nextFd = FIRST_VIRTUAL_FD;
   /** Real reads issued (for stats and tests). */
   reads = 0;
+  /** Window buffers allocated (for tests: one per file open at once, not one per refill). */
+  windowsAllocated = 0;
+  /** Bytes copied out to the table reader (its block buffers: what its reads allocate). */
+  bytesCopied = 0;
   /** The layer underneath, its reads counted. */
   private readonly counted: Pick<TableFileSystem, 'readSync'>;
+  /** Windows of closed files, for the next ones. */
+  private readonly spare: Uint8Array[] = [];
+  private sinceCollect = 0;
 
+  /**
+   * `collect`: run after every `collectEvery` bytes copied out (default: never), so that the
+   * blocks the table reader allocated and dropped are freed at that pace (garbage-pace.ts).
+   */
   constructor(
     private readonly base: TableFileSystem,
     private readonly windowBytes = READAHEAD_BYTES,
+    private readonly collect?: () => void,
+    private readonly collectEvery = COLLECT_EVERY_BYTES,
   ) {
     this.counted = {
       readSync: (fd, buf, off, len, position) => {
@@ -63,12 +88,15 @@ export class ReadaheadFileSystem implements TableFileSystem {
   openSync(path: string, flags: 'r' | 'r+' | 'w' | 'wx' | 'a'): number {
     if (flags !== 'r') throw new Error(`internal error: the readahead layer only reads (open ${path} with ${flags})`);
     const fd = this.base.openSync(path, 'r');
-    const f: File = { path, size: 0, window: undefined, start: 0 };
+    const f: File = { path, size: 0, window: undefined, start: 0, buffer: undefined };
     try {
       f.size = this.base.fstatSync(fd).size;
       // A table no larger than a window (most L0 tables, every small one) is read whole now,
       // while the descriptor is open: the footer, index and data reads that follow are copies.
-      if (f.size <= this.windowBytes) f.window = readAt(this.counted, fd, 0, f.size);
+      if (f.size <= this.windowBytes) f.window = this.fill(f, fd, 0, f.size);
+    } catch (err) {
+      this.giveBack(f);
+      throw err;
     } finally {
       this.base.closeSync(fd);
     }
@@ -78,7 +106,9 @@ export class ReadaheadFileSystem implements TableFileSystem {
   }
 
   closeSync(fd: number): void {
+    const f = this.files.get(fd);
     this.files.delete(fd);
+    if (f !== undefined) this.giveBack(f);
   }
 
   fstatSync(fd: number): { size: number } {
@@ -92,18 +122,26 @@ export class ReadaheadFileSystem implements TableFileSystem {
       if (len >= this.windowBytes) {
         const direct = this.readReal(f, position, len);
         buf.set(direct, off);
+        this.copiedOut(direct.length);
         return direct.length;
       }
       // The window ends at the file's end at most: the footer read at open then also brings
       // the index and filter before it, and the last window of the data is full.
       const start = Math.max(0, Math.min(position, f.size - this.windowBytes));
-      w = this.readReal(f, start, Math.min(this.windowBytes, Math.max(position + len, f.size) - start));
+      f.window = undefined; // unset until the read succeeds: the buffer is being overwritten
+      const real = this.base.openSync(f.path, 'r');
+      try {
+        w = this.fill(f, real, start, Math.min(this.windowBytes, Math.max(position + len, f.size) - start));
+      } finally {
+        this.base.closeSync(real);
+      }
       f.window = w;
       f.start = start;
     }
     const from = Math.min(w.length, position - f.start);
     const copied = Math.max(0, Math.min(len, w.length - from));
     buf.set(w.subarray(from, from + copied), off);
+    this.copiedOut(copied);
     return copied;
   }
 
@@ -123,6 +161,42 @@ export class ReadaheadFileSystem implements TableFileSystem {
     const f = this.files.get(fd);
     if (f === undefined) throw new Error(`internal error: readahead descriptor ${fd} is not open`);
     return f;
+  }
+
+  /** [position, position + len) of the open `fd` (fewer bytes at its end) into `f`'s window buffer. */
+  private fill(f: File, fd: number, position: number, len: number): Uint8Array {
+    let buffer = f.buffer;
+    if (buffer === undefined) {
+      buffer = this.spare.pop();
+      if (buffer === undefined) {
+        buffer = new Uint8Array(this.windowBytes);
+        this.windowsAllocated++;
+      }
+      f.buffer = buffer;
+    }
+    let got = 0;
+    while (got < len) {
+      const n = this.counted.readSync(fd, buffer, got, len - got, position + got);
+      if (!(n > 0)) break;
+      got += n;
+    }
+    return buffer.subarray(0, got);
+  }
+
+  private giveBack(f: File): void {
+    if (f.buffer !== undefined) this.spare.push(f.buffer);
+    f.buffer = undefined;
+    f.window = undefined;
+  }
+
+  private copiedOut(n: number): void {
+    this.bytesCopied += n;
+    if (this.collect === undefined) return;
+    this.sinceCollect += n;
+    if (this.sinceCollect >= this.collectEvery) {
+      this.sinceCollect = 0;
+      this.collect();
+    }
   }
 
   /** Opens the file, reads [position, position + len) (fewer bytes at its end), closes it. */

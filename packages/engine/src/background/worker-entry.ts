@@ -12,6 +12,7 @@ import { parentPort } from 'node:worker_threads';
 import { FrozenMemtable } from '@strata-db/memtable';
 import { nodeFileSystem } from '@strata-db/vfs';
 import { mergeCompaction } from './compaction-merge.js';
+import { garbageCollector } from './garbage-pace.js';
 import { writeFlushTable } from './flush-table.js';
 import { serializeError } from './job-errors.js';
 import { unbrokenPace } from './pace.js';
@@ -26,9 +27,33 @@ class JobAborted extends Error {
   }
 }
 
+const memory = { heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0 };
+/** Samples this thread's memory (at each paced collection, just before it, and after each job). */
+function sampleMemory(): void {
+  const m = process.memoryUsage();
+  memory.heapTotal = m.heapTotal;
+  memory.arrayBuffers = m.arrayBuffers;
+  memory.peakHeapTotal = Math.max(memory.peakHeapTotal, m.heapTotal);
+  memory.peakArrayBuffers = Math.max(memory.peakArrayBuffers, m.arrayBuffers);
+}
+
+/** This worker's paced collection of what its compactions read (garbage-pace.ts). */
+const gc = garbageCollector();
+const collectGarbage =
+  gc === undefined
+    ? undefined
+    : (): void => {
+        sampleMemory();
+        gc();
+      };
+
 const port = parentPort;
 if (port === null) throw new Error('worker-entry must run in a worker thread');
 const post = (m: FromWorker): void => {
+  if (m.type === 'flushed' || m.type === 'compacted' || m.type === 'failed') {
+    sampleMemory();
+    port.postMessage({ type: 'memory', memory: { ...memory } } satisfies FromWorker);
+  }
   port.postMessage(m);
 };
 const numberWaiters = new Map<number, (numbers: readonly number[]) => void>();
@@ -68,6 +93,7 @@ port.on('message', (m: ToWorker) => {
             setImmediate(resolve);
           }),
         warn: warner(id),
+        ...(collectGarbage === undefined ? {} : { collectGarbage }),
       }).then(
         (result) => {
           post({ type: 'compacted', id, result });

@@ -22,8 +22,10 @@ import { StrataError } from '../errors.js';
 import type { BackgroundExecutor, FlushHooks, FlushJobResult, JobHooks } from './executor.js';
 import { deserializeError } from './job-errors.js';
 import type { CompactionJob, CompactionJobResult, FlushJob } from './jobs.js';
-import type { FromWorker, ToWorker } from './protocol.js';
+import type { FromWorker, ToWorker, WorkerMemory } from './protocol.js';
 import { startWorker, workerSource, type WorkerSource } from './worker-loader.js';
+
+const NO_MEMORY: WorkerMemory = { heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0 };
 
 /** How often a running compaction's `checkAbort` is polled, ms. */
 const ABORT_POLL_MS = 20;
@@ -38,6 +40,8 @@ interface PendingJob {
 class WorkerSlot {
   readonly jobs = new Map<number, PendingJob>();
   dead = false;
+  /** The worker's own memory as it last reported it (before its last job's answer). */
+  memory: WorkerMemory = NO_MEMORY;
 
   constructor(
     readonly worker: Worker,
@@ -71,6 +75,9 @@ class WorkerSlot {
   private onMessage(m: FromWorker): void {
     switch (m.type) {
       case 'ready':
+        return;
+      case 'memory':
+        this.memory = m.memory;
         return;
       case 'needNumbers': {
         const job = this.jobs.get(m.id);
@@ -133,6 +140,21 @@ export class WorkerExecutor implements BackgroundExecutor {
   /** Live worker threads (for stats and tests). */
   get liveWorkers(): number {
     return this.slots.length;
+  }
+
+  /** The live workers' own memory as each last reported it, summed. */
+  get memory(): WorkerMemory {
+    let heapTotal = 0;
+    let peakHeapTotal = 0;
+    let arrayBuffers = 0;
+    let peakArrayBuffers = 0;
+    for (const { memory: m } of this.slots) {
+      heapTotal += m.heapTotal;
+      peakHeapTotal += m.peakHeapTotal;
+      arrayBuffers += m.arrayBuffers;
+      peakArrayBuffers += m.peakArrayBuffers;
+    }
+    return { heapTotal, peakHeapTotal, arrayBuffers, peakArrayBuffers };
   }
 
   /** Jobs handed to a worker and not settled yet. */
