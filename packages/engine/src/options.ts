@@ -74,9 +74,10 @@ export interface DatabaseOptions {
   /** Frozen memtables waiting for flush at which writes wait (default 2). */
   readonly maxFrozenMemtables?: number;
   /**
-   * Bytes of keys and values the write path copies for writes waiting behind a stall (default
-   * 16 MiB). Past it, waiting writes hold the caller's own buffers uncopied (as LevelDB's
-   * writers do), so callers that do not await add no engine memory (README, "Bounded resources").
+   * Bytes of keys and values the write path copies for writes not applied yet — waiting behind
+   * a stall or the group being logged, or being logged (default 16 MiB). Past it, such writes
+   * hold the caller's own buffers uncopied (as LevelDB's writers do), so callers that do not
+   * await add no engine memory (README, "Bounded resources").
    */
   readonly writeQueueSize?: number;
   /** Estimated compaction backlog (bytes) at which each write is delayed (default 64 GiB, as RocksDB). */

@@ -90,7 +90,7 @@ export interface MemoryStats {
   readonly blockCache: number;
   /** Index, filter and range tombstones of the tables in the table cache. */
   readonly tableIndexAndFilter: number;
-  /** Keys and values of the writes waiting behind a stall (their own buffers or copies). */
+  /** Keys and values of the writes not applied yet — waiting, or being logged (their own buffers or copies). */
   readonly writeQueue: number;
   /** Of writeQueue, the copies the write path made (≤ writeQueueSize). */
   readonly writeQueueCopies: number;

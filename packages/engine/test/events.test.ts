@@ -105,10 +105,15 @@ describe('events', () => {
 
   it('a write stall: write-stall-begin (state, cause) then write-stall-end (duration, writes delayed)', async () => {
     const r = recorder();
-    const fs = new MemoryFileSystem({ syncDelay: () => new Promise((res) => setTimeout(res, 5)) });
+    // Tables sync slowly, the WAL quickly: memtables fill faster than flushes empty them.
+    const fs = new MemoryFileSystem({ syncDelay: (path) => new Promise((res) => (path.endsWith('.sst') ? setTimeout(res, 20) : setImmediate(res))) });
     const db = await Database.open('/db', { fs, onEvent: r.onEvent, memtableSize: 1024, maxFrozenMemtables: 1, l0CompactionTrigger: 1000, l0SlowdownWritesTrigger: 1000, l0StopWritesTrigger: 1000 });
     const writes: Promise<void>[] = [];
-    for (let i = 0; i < 400; i++) writes.push(db.put(key(i % 50), `v${i}`));
+    for (let i = 0; i < 400; i++) {
+      writes.push(db.put(key(i % 50), `v${i}`));
+      // The pressure is checked between groups: let the memtables fill one after another.
+      if (i % 20 === 19) await new Promise((res) => setImmediate(res));
+    }
     await Promise.all(writes);
     const begins = r.of('write-stall-begin');
     const ends = r.of('write-stall-end');

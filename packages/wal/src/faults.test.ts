@@ -96,6 +96,8 @@ describe('faults while writing', () => {
             const { batches } = await replayAll(inner);
             const replayed = batches.map((b) => attempted.find((a) => a.firstLsn === b.firstLsn)!);
             expect(replayed.slice(0, acknowledged.length)).toEqual(acknowledged);
+            // …and nothing else: a refused append's record was cut off the segment.
+            expect(batches.length, 'no refused append is replayed').toBe(acknowledged.length);
             expectBatches(batches, replayed);
           }
         }
@@ -131,6 +133,30 @@ describe('faults while writing', () => {
     expect(failedGroup).toBeGreaterThan(1); // the first group held several appends
     expect(codes).toEqual([...Array<string>(failedGroup).fill('IO_ERROR'), ...Array<string>(50 - failedGroup).fill('READ_ONLY')]);
     expect(fs.count('write')).toBe(2); // the header, then the failed group: nothing after
+  });
+
+  it('cuts a failed group off the segment: a write(2) that stored whole records before failing, a failed fdatasync', async () => {
+    for (const rule of [
+      { op: 'write', nth: 1, code: 'ENOSPC', tornBytes: 1 << 30 },
+      { op: 'fdatasync', nth: 1, code: 'EIO' },
+    ] satisfies FaultRule[]) {
+      const inner = memoryFs();
+      const fs = new FaultInjectingFileSystem(inner);
+      const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs });
+      const a = someOps();
+      await wal.append(a, 1, { sync: true });
+      fs.addRule(rule);
+      // Issued in one tick: one group, one write(2), one fdatasync.
+      const group = [wal.append(someOps(), 10, { sync: true }), wal.append(someOps(), 20), wal.append(someOps(), 30, { sync: true })];
+      for (const r of await Promise.allSettled(group)) expect(r).toMatchObject({ status: 'rejected', reason: { code: 'IO_ERROR' } });
+      await expect(wal.close()).rejects.toMatchObject({ code: 'READ_ONLY' });
+      fs.clearRules();
+      // A restart, and a power cut keeping whatever the disk had of the unsynced bytes.
+      for (const image of [inner, inner.powerCut({ mode: 'keep-random-prefix', seed: 3 })]) {
+        const { batches } = await replayAll(image.clone());
+        expectBatches(batches, [{ firstLsn: 1, ops: a, segment: 1 }]);
+      }
+    }
   });
 
   it('keeps acknowledged durable appends through a power cut after a failed fdatasync', async () => {

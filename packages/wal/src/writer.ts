@@ -23,7 +23,8 @@
  * - After a failed write or sync nothing is written again (fsync is never retried: after a failed
  *   fsync the kernel may have dropped the dirty pages, and a retry that succeeds would lie).
  *   The requests being served reject with IO_ERROR; everything queued or issued later rejects
- *   with READ_ONLY, whose cause is the original error.
+ *   with READ_ONLY, whose cause is the original error. A failed group's records are cut off the
+ *   segment first (`#cutBack`): an append that rejected is not replayed by the next open.
  */
 import { join } from 'node:path';
 import { StrataError, ioError } from '@strata-db/errors';
@@ -294,9 +295,10 @@ export class WalWriter {
       switch (request.kind) {
         case 'append': {
           const first = this.#head;
+          const groupOffset = this.#offset;
           const wantsSync = this.#writeGroup();
-          if (wantsSync === undefined) break;
-          if (wantsSync && !(await this.#syncActive())) {
+          if (wantsSync === undefined || (wantsSync && !(await this.#syncActive()))) {
+            await this.#cutBack(groupOffset);
             this.#rejectRange(first, this.#head, this.#failure!);
             break;
           }
@@ -335,8 +337,8 @@ export class WalWriter {
 
   /**
    * Writes the run of appends at the head of the queue with one write(2) and moves the head past
-   * them. Returns whether any of them asked for sync, or undefined if the write failed (the run
-   * is then rejected with IO_ERROR).
+   * them. Returns whether any of them asked for sync, or undefined if the write failed (the
+   * writer has then failed; the caller rejects the run).
    */
   #writeGroup(): boolean | undefined {
     const queue = this.#queue;
@@ -355,7 +357,7 @@ export class WalWriter {
     try {
       writeAll(this.#fs, this.#fd, this.#staging.view(groupStart, last.end), this.#offset, this.#file());
     } catch (err) {
-      this.#fail(ioError(this.#file(), this.#offset, 'appending to the WAL', err, FAILED), first, end);
+      this.#fail(ioError(this.#file(), this.#offset, 'appending to the WAL', err, FAILED));
       return undefined;
     }
     const bytes = last.end - groupStart;
@@ -403,6 +405,24 @@ export class WalWriter {
     this.#syncedOffset = SEGMENT_HEADER_SIZE;
     this.#bytesWritten += SEGMENT_HEADER_SIZE;
     return true;
+  }
+
+  /**
+   * After a failed write or fdatasync of a group starting at `offset`: cuts the group's records
+   * off the segment and makes the cut durable, so that a record whose append was rejected is not
+   * replayed by the next open (a write(2) may have stored whole records before failing; after a
+   * failed fdatasync all of them are in the file). Best effort: if the cut fails the records may
+   * come back, as after any failed write whose outcome the disk did not report. The fsync here is
+   * not the retry the rules forbid: it vouches for no data, only for the shorter length.
+   */
+  async #cutBack(offset: number): Promise<void> {
+    if (this.#fd < 0) return;
+    try {
+      this.#fs.ftruncateSync(this.#fd, offset);
+      await this.#fs.fsync(this.#fd);
+    } catch {
+      // The writer has failed already, with the error its callers get; this one adds nothing they can act on.
+    }
   }
 
   /** Releases the active descriptor. Returns false (and fails the writer) if close(2) failed. */

@@ -190,8 +190,10 @@ export class DbCore {
     this.executor = parts.executor;
     this.explainReadFailure = parts.explainReadFailure;
     // None when read-only: a follower applies the writer's records behind the write path's back,
-    // at sequence numbers the manifest may have announced before (read/empty-ranges.ts).
-    this.emptyRanges = parts.wal === undefined ? undefined : new EmptyRanges(parts.lastSequence, () => this.versions.lastSequence);
+    // at sequence numbers the manifest may have announced before (read/empty-ranges.ts). Given the
+    // visible sequence as its "last applied": numbers handed to a group still in the WAL are in no
+    // memtable yet (write/write-path.ts), and must not look like writes it never saw.
+    this.emptyRanges = parts.wal === undefined ? undefined : new EmptyRanges(parts.lastSequence, () => this.versions.visibleSequence);
     // Last: the plug-ins may read the fields above.
     this.flusher = parts.newFlusher(this);
     this.compactor = parts.newCompactor(this);
@@ -319,7 +321,7 @@ export class DbCore {
     return this.versions.visibleSequence;
   }
 
-  /** The write path, when the WAL write of the batch ending at `last` completed. */
+  /** The write path, in the step that applied the batch ending at `last` (its WAL write completed). */
   publishSequence(last: number): void {
     if (last > this.versions.visibleSequence) this.versions.visibleSequence = last;
   }
@@ -369,8 +371,10 @@ export class DbCore {
   }
 
   /**
-   * Freezes the active memtable, rotates the WAL and schedules its flush (the write path when
-   * the memtable is full; `db.flush()`). Nothing to do for an empty memtable.
+   * Freezes the active memtable, rotates the WAL and schedules its flush. Only the write path
+   * calls it (when the memtable is full; `WritePath.freeze` for `db.flush()`), and only between
+   * two groups — no batch is in the WAL queue unapplied — so the segments before the rotation
+   * hold exactly the records of this memtable and of older ones. Nothing to do for an empty memtable.
    */
   freezeMemtable(): void {
     if (this.active.entryCount === 0 && this.active.rangeTombstoneCount === 0) return;

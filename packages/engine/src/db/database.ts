@@ -137,15 +137,15 @@ export class Database {
   // ---- writes ------------------------------------------------------------------------------
 
   async put(key: KeyLike, value: KeyLike, options?: WriteOptions): Promise<void> {
-    // Not copied: see WritePath.write (the WAL and the memtable copy them synchronously).
+    // Not copied here: WritePath.write copies the caller's buffers (strings are encoded into new ones).
     const k = lookupKeyArg(key);
     const v = valueArg(value, false);
-    await this.writer.write([{ type: 'put', key: k, value: v }], this.syncOf(options), k.length + v.length, false);
+    await this.writer.write([{ type: 'put', key: k, value: v }], this.syncOf(options), k.length + v.length, typeof key === 'string' && typeof value === 'string');
   }
 
   async delete(key: KeyLike, options?: WriteOptions): Promise<void> {
     const k = lookupKeyArg(key);
-    await this.writer.write([{ type: 'del', key: k }], this.syncOf(options), k.length, false);
+    await this.writer.write([{ type: 'del', key: k }], this.syncOf(options), k.length, typeof key === 'string');
   }
 
   /** Alias of `delete`. */
@@ -350,7 +350,7 @@ export class Database {
   /** Writes every memtable to L0 (the active one included). Resolves when they are durable. */
   async flush(): Promise<void> {
     this.core.checkWritable();
-    this.core.freezeMemtable();
+    await this.writer.freeze();
     await this.core.waitForFlushes();
   }
 

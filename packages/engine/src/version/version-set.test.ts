@@ -44,7 +44,7 @@ describe('the sequence number a manifest records', () => {
     expect(await recovered(open)).toBe(100);
   });
 
-  it('is at least the newest sequence in a table the edit adds (a batch whose WAL write failed is in the memtable it flushed)', async () => {
+  it('is at least the newest sequence in a table the edit adds (the safety net: before the write path logged first, a batch whose WAL write failed was in the memtable it flushed)', async () => {
     const { fs, open, versions } = await fresh();
     versions.lastSequence = 120;
     versions.visibleSequence = 100;

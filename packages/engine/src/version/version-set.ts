@@ -101,18 +101,20 @@ export class VersionSet {
    */
   lastSequence = 0;
   /**
-   * Highest sequence number whose batch (and every earlier one) is in the WAL: what new reads
-   * see. Set by recovery and then only by `DbCore.publishSequence` and a follower's catch-up;
-   * never goes back, never passes `lastSequence`.
+   * Highest sequence number whose batch (and every earlier one) is in the WAL and applied to
+   * the memtable: what new reads see. Set by recovery and then only by `DbCore.publishSequence`
+   * and a follower's catch-up; never goes back, never passes `lastSequence`.
    *
    * What an edit records: this, or the newest sequence number in a table it adds if that is
-   * higher. It can be: the write path applies a batch to the memtable before its WAL write
-   * completes, so a batch whose WAL write failed is in the memtable (never visible) and goes
-   * into its table. Recorded, such a number is never handed out again, even when a power cut
-   * takes the WAL tail that held the rest (io-errors.test.ts); and `load` takes the newest
-   * sequence of every listed table into account for the same reason. Not recording numbers
-   * merely handed out makes the reopened sequence exactly the last one written after a crash
-   * (compaction-crash.test.ts).
+   * higher; and `load` takes the newest sequence of every listed table into account too. The
+   * write path logs a batch before applying it (write/write-path.ts), so a memtable — and the
+   * table its flush writes — holds only numbers up to this one, and the "if higher" never
+   * applies to what this engine writes now. It is kept as a safety net, cheap and correct in
+   * either case: manifests written before that order (a batch whose WAL write failed stayed in
+   * the memtable and went into its table: io-errors.test.ts, STRATA_SEED=3431955137) recorded
+   * less than their tables hold, and a number in a table must never be handed out again.
+   * Not recording numbers merely handed out makes the reopened sequence exactly the last one
+   * written after a crash (compaction-crash.test.ts).
    */
   visibleSequence = 0;
   dbId = '';

@@ -1,52 +1,62 @@
 /**
- * The write path.
+ * The write path. LevelDB's order: a batch is logged first and applied after.
  *
- *   1. Sequence: a write of n operations takes LSNs last+1 … last+n at call time.
- *   2. Log: the record is queued in the WAL; the WAL groups every append of the same tick (and
- *      those arriving while an fdatasync runs) into one write(2) — group commit.
- *   3. Apply: the operations go into the active memtable right away, in LSN order (this is all
- *      synchronous, so call order = LSN order = memtable order). They are not visible yet: reads
- *      use `visibleSequence`, which advances only when the WAL write completed.
- *   4. Resolve: when the WAL append resolves — after write(2), or after fdatasync with `sync` —
- *      the visible sequence moves past the write and the caller's promise resolves.
- *   5. Rotate: if the memtable reached memtableSize it is frozen and a WAL rotation is queued
- *      behind the append, so its data is entirely in the segments before the new one.
+ *   1. Sequence: a group of writes totalling n operations takes LSNs last+1 … last+n.
+ *   2. Log: the group is queued in the WAL as one record; the WAL writes it with write(2) (and
+ *      fdatasyncs it if any member asked for `sync`).
+ *   3. Apply: only once the WAL write (and fdatasync) succeeded do the operations go into the
+ *      active memtable, in LSN order, and the visible sequence moves past them — in the same
+ *      synchronous step — and the members' promises resolve.
+ *   4. Rotate: if the memtable reached memtableSize it is frozen then (a WAL rotation is queued;
+ *      nothing else is in the WAL queue, see below), so its data is entirely in the segments
+ *      before the new one.
+ * One group is in the WAL at a time (`inFlight`): writes that arrive meanwhile queue here and
+ * form the next group — while an fdatasync runs, everyone arriving joins the next one (group
+ * commit). Applying groups one at a time, in order, is what keeps call order = LSN order =
+ * memtable order, and what lets `freeze` and the memtable-full rotation fall between groups, so
+ * a memtable never holds a record of a segment after its rotation.
  *
- * Write stalls. Before sequencing, the write checks the pressure from background work:
+ * A failed WAL write or fdatasync leaves nothing behind: the group was not applied, so no
+ * memtable (and no table a flush writes) holds it; the WAL cuts its record off the segment
+ * (wal/writer.ts) so a restart does not replay it. The database turns read-only (the core's
+ * background error): the failing group's writes reject with IO_ERROR, later ones with
+ * READ_ONLY; reads continue. The group's sequence numbers are spent on nothing: no later write
+ * is sequenced in this session, and the next session starts past every number a table or the
+ * WAL holds (open.ts), so no number is ever given to two different versions.
+ *
+ * The caller's buffers: the WAL encodes the record synchronously, but the memtable copies the
+ * bytes only at step 3, after the call returned. A `put`, `delete` or `deleteRange` therefore
+ * takes a private copy of its keys and values (so the caller may reuse its buffers as soon as
+ * the call returns), while the copies of all pending writes stay within writeQueueSize. Past
+ * it, a write holds the caller's own buffers, uncopied, until it is applied, the way LevelDB's
+ * writers wait: the engine adds nothing but ~100 bytes of bookkeeping per write, however many
+ * callers pile up without awaiting. Such a caller must not change those buffers before the
+ * promise settles. A `WriteBatch` owns copies made at `put` time and is never copied again.
+ * What is pending (waiting or being logged), and the copies, are in stats().memory.writeQueue /
+ * writeQueueCopies.
+ *
+ * Write stalls. Before sequencing, a group checks the pressure from background work:
  *   - `stop` (maxFrozenMemtables frozen memtables waiting for flush, or l0StopWritesTrigger L0
- *     files): the write waits in a FIFO queue until flush/compaction makes progress;
- *   - `slowdown` (l0SlowdownWritesTrigger L0 files): the write is delayed ~1 ms, spreading the
+ *     files): the writes wait in the FIFO queue until flush/compaction makes progress;
+ *   - `slowdown` (l0SlowdownWritesTrigger L0 files): the group is delayed ~1 ms, spreading the
  *     wait over many writes instead of one long stop (LevelDB's policy).
  * Writes never fail because of pressure. Once anything waits, later writes queue behind it, so
  * they are sequenced in call order.
  *
- * Groups (LevelDB's write grouping). Queued writes are committed as groups: the writes at the
- * head of the queue, up to GROUP_BYTES of keys and values (a larger write goes alone), take
- * consecutive sequence numbers in queue order and become ONE WAL record — so each batch in it
- * stays atomic, the group is atomic as a whole — with one fdatasync if any member asked for
- * `sync`, one memtable apply, and one completion that settles every member. A slowdown delays a
- * group, not each writer in turn, and a stall wakes the whole queue at once: 200k writers that
- * arrive during a stall cost ~25 group commits, not 200k commits and 200k delays.
- * Counted in stats().counters: stalls (stop episodes), slowdowns (delayed groups) and stallMs
- * (wall time during which writes were held back, not the sum over writers).
- *
- * Memory of waiting writers, bounded (writeQueueSize, default 16 MiB). A `put`, `delete` or
- * `deleteRange` that has to wait takes a private copy of its keys and values (so the caller may
- * reuse its buffers as soon as the call returns) — while the copies of all waiting writes stay
- * within writeQueueSize. Past it, a write waits the way LevelDB's writers wait: holding the
- * caller's own buffers, uncopied, until it commits; the engine adds nothing but ~100 bytes of
- * bookkeeping per write, however many callers pile up without awaiting. Such a caller must not
- * change those buffers before the promise settles. A `WriteBatch` owns copies made at `put`
- * time and is never copied again. What is waiting, and the copies, are in
- * stats().memory.writeQueue / writeQueueCopies.
- *
- * A failed WAL write or fsync makes the database read-only (the core's background error): the
- * failing write rejects with IO_ERROR, later ones with READ_ONLY; reads continue.
+ * Groups (LevelDB's write grouping): the writes at the head of the queue, up to GROUP_BYTES of
+ * keys and values (a larger write goes alone), take consecutive sequence numbers in queue order
+ * and become ONE WAL record — so each batch in it stays atomic, the group is atomic as a whole —
+ * with one fdatasync if any member asked for `sync`, one memtable apply, and one completion
+ * that settles every member. A slowdown delays a group, not each writer in turn, and a stall
+ * wakes the whole queue at once: 200k writers that arrive during a stall cost ~25 group
+ * commits, not 200k commits and 200k delays. Counted in stats().counters: stalls (stop
+ * episodes), slowdowns (delayed groups) and stallMs (wall time during which writes were held
+ * back by a stall, not the sum over writers).
  */
 import type { BatchOp } from '@strata-db/memtable';
 import type { DbCore } from '../db/core.js';
 import { StrataError, toStrataError } from '../errors.js';
-import { MAX_BATCH_SIZE } from '../keys.js';
+import { copyOf, MAX_BATCH_SIZE } from '../keys.js';
 
 interface PendingWrite {
   readonly ops: BatchOp[];
@@ -101,15 +111,15 @@ class WriteQueue {
   }
 }
 
-/** A private copy (`new Uint8Array(view)` copies; `Buffer#slice` would not). */
+/** A private copy (small ones carved out of a shared slab: they live only until applied). */
 function copyOp(op: BatchOp): BatchOp {
   switch (op.type) {
     case 'put':
-      return { type: 'put', key: new Uint8Array(op.key), value: new Uint8Array(op.value) };
+      return { type: 'put', key: copyOf(op.key), value: copyOf(op.value) };
     case 'del':
-      return { type: 'del', key: new Uint8Array(op.key) };
+      return { type: 'del', key: copyOf(op.key) };
     case 'deleteRange':
-      return { type: 'deleteRange', start: new Uint8Array(op.start), end: new Uint8Array(op.end) };
+      return { type: 'deleteRange', start: copyOf(op.start), end: copyOf(op.end) };
   }
 }
 
@@ -139,17 +149,24 @@ function turnTooLong(): boolean {
   return now - turnStart > TURN_MS;
 }
 
-const nextTurn = (): Promise<void> =>
-  new Promise<void>((resolve) => {
-    setImmediate(resolve);
-  });
+/** A group being logged: its writes, concatenated, from sequence `first` on. */
+interface Group {
+  readonly members: readonly PendingWrite[];
+  readonly ops: BatchOp[];
+  readonly first: number;
+  readonly bytes: number;
+}
 
 export class WritePath {
   private readonly queue = new WriteQueue();
-  /** Keys and values of every waiting write (what the queue keeps alive). */
-  private queuedBytes = 0;
+  /** Keys and values of every pending write (waiting, or in the group being logged). */
+  private pendingBytes = 0;
   /** Of those, the bytes the write path copied (≤ writeQueueSize). */
   private copiedBytes = 0;
+  /** The group in the WAL, not yet applied: set by `commit`, cleared by `applyGroup` / `failGroup`. */
+  private inFlight: Group | undefined;
+  /** `freeze` calls waiting for the group in flight: run between it and the next group. */
+  private freezers: (() => void)[] = [];
   private timer: NodeJS.Timeout | undefined;
   /** The head group has been delayed once by a slowdown: it goes next, whatever the pressure short of `stop`. */
   private headSlowed = false;
@@ -168,26 +185,52 @@ export class WritePath {
 
   /**
    * Writes `ops` atomically. Validation is the caller's job. `owned`: the bytes are the
-   * engine's own copies; otherwise they are the caller's buffers, which the WAL (encoding the
-   * record) and the memtable (its arena) copy synchronously in `commit` — so they are copied
-   * here only if the write has to wait, and only while the copies fit in writeQueueSize.
+   * engine's own copies; otherwise they are the caller's buffers, copied here while the copies
+   * fit in writeQueueSize (see the top of the file).
    */
   write(ops: BatchOp[], sync: boolean, userBytes: number, owned = true): Promise<void> {
     this.core.checkWritable();
     if (userBytes > MAX_BATCH_SIZE) {
-      // Refused before it is sequenced: a record the WAL cannot take must not reach the memtable.
+      // Refused before it is sequenced: a record the WAL cannot take must not be sequenced.
       throw new StrataError('INVALID_ARGUMENT', `the batch holds ${userBytes} bytes of keys and values; the limit is ${MAX_BATCH_SIZE} — split it`);
     }
     if (ops.length === 0) return Promise.resolve();
-    if (this.queue.size === 0 && this.core.stallState() === 'none') return this.commit(ops, sync, userBytes, 1);
     const copy = !owned && this.copiedBytes + userBytes <= this.core.opts.writeQueueSize;
     const held = copy ? ops.map(copyOp) : ops;
     const copiedBytes = copy ? userBytes : 0;
-    this.queuedBytes += userBytes;
+    this.pendingBytes += userBytes;
     this.copiedBytes += copiedBytes;
     return new Promise<void>((resolve, reject) => {
-      this.queue.push({ ops: held, sync, userBytes, copiedBytes, resolve, reject });
-      this.drain();
+      const w: PendingWrite = { ops: held, sync, userBytes, copiedBytes, resolve, reject };
+      if (this.queue.size === 0 && this.inFlight === undefined && this.core.stallState() === 'none') this.commit([w]);
+      else {
+        this.queue.push(w);
+        this.drain();
+      }
+    });
+  }
+
+  /**
+   * Freezes the active memtable (db.flush()) between two groups: at once if none is being
+   * logged, else right after the one in flight is applied — its record is in the segment the
+   * rotation closes, so it must be in the memtable frozen with it. Rejects like a write if the
+   * database turned read-only or closed meanwhile.
+   */
+  freeze(): Promise<void> {
+    if (this.inFlight === undefined) {
+      this.core.freezeMemtable();
+      return Promise.resolve();
+    }
+    return new Promise<void>((resolve, reject) => {
+      this.freezers.push(() => {
+        try {
+          this.core.checkWritable();
+          this.core.freezeMemtable();
+          resolve();
+        } catch (err) {
+          reject(toStrataError(err, 'freezing the memtable failed'));
+        }
+      });
     });
   }
 
@@ -195,58 +238,103 @@ export class WritePath {
     return this.queue.size;
   }
 
-  /** Keys and values of the waiting writes, and how many of those bytes are the write path's copies. */
+  /** Keys and values of the pending writes, and how many of those bytes are the write path's copies. */
   get memory(): { readonly queued: number; readonly copies: number } {
-    return { queued: this.queuedBytes, copies: this.copiedBytes };
+    return { queued: this.pendingBytes, copies: this.copiedBytes };
   }
 
-  private take(): PendingWrite {
-    const w = this.queue.shift();
-    this.queuedBytes -= w.userBytes;
-    this.copiedBytes -= w.copiedBytes;
-    return w;
-  }
-
-  private takeAll(): PendingWrite[] {
-    this.queuedBytes = 0;
-    this.copiedBytes = 0;
-    return this.queue.takeAll();
-  }
-
-  /** Sequences, logs and applies `ops`: one write, or the batches of a group concatenated. */
-  private commit(ops: BatchOp[], sync: boolean, userBytes: number, batches: number): Promise<void> {
+  /** Sequences `members` (one write, or the batches of a group, concatenated) and logs them as one record. */
+  private commit(members: PendingWrite[]): void {
     const core = this.core;
-    const first = core.assignSequences(ops.length);
-    const last = first + ops.length - 1;
+    let ops: BatchOp[];
+    let bytes = members[0]!.userBytes;
+    let sync = members[0]!.sync;
+    if (members.length === 1) ops = members[0]!.ops;
+    else {
+      ops = [];
+      bytes = 0;
+      for (const m of members) {
+        for (const op of m.ops) ops.push(op);
+        bytes += m.userBytes;
+        sync ||= m.sync;
+      }
+    }
+    const group: Group = { members, ops, first: core.assignSequences(ops.length), bytes };
+    this.inFlight = group;
     let logged: Promise<void>;
     try {
-      logged = core.wal.append(ops, first, { sync });
-      core.emptyRanges?.noteWrite(ops, first);
-      core.activeMemtable.apply(ops, first);
+      logged = core.wal.append(ops, group.first, { sync });
     } catch (err) {
-      // The memtable and the log may now disagree: refuse further writes.
-      return Promise.reject(core.setBackgroundError(err, 'applying a write failed'));
+      logged = Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    const c = core.counters;
-    c.writeOps += ops.length;
-    c.writeBatches += batches;
-    c.userBytesWritten += userBytes;
-    if (core.activeMemtable.approximateBytes() >= core.opts.memtableSize) core.freezeMemtable();
-    return logged.then(
+    logged.then(
       () => {
-        core.publishSequence(last);
-        c.walBytesWritten = core.wal.bytesWritten;
-        return turnTooLong() ? nextTurn() : undefined;
+        this.applyGroup(group);
       },
       (err: unknown) => {
-        const e = toStrataError(err, 'writing the WAL failed');
-        core.setBackgroundError(e, 'writing the WAL failed');
-        throw e;
+        this.failGroup(group, err);
       },
     );
   }
 
-  /** Commits the queued writes, group by group, in order, while the pressure allows. */
+  /** The group's WAL write succeeded: into the memtable, visible, settled; then the next group. */
+  private applyGroup(group: Group): void {
+    const core = this.core;
+    const { ops, first, members } = group;
+    this.inFlight = undefined;
+    try {
+      core.emptyRanges?.noteWrite(ops, first);
+      core.activeMemtable.apply(ops, first);
+    } catch (err) {
+      // Logged but not applied: the memtable and the log disagree; refuse further writes.
+      this.failGroup(group, core.setBackgroundError(err, 'applying a write failed'));
+      return;
+    }
+    core.publishSequence(first + ops.length - 1);
+    const c = core.counters;
+    c.writeOps += ops.length;
+    c.writeBatches += members.length;
+    c.userBytesWritten += group.bytes;
+    c.walBytesWritten = core.wal.bytesWritten;
+    this.release(members);
+    // Between groups (none is in the WAL now): the rotation closes a segment holding exactly this memtable's records.
+    if (core.state === 'open' && core.activeMemtable.approximateBytes() >= core.opts.memtableSize) core.freezeMemtable();
+    this.runFreezers();
+    if (turnTooLong()) {
+      setImmediate(() => {
+        for (const m of members) m.resolve();
+      });
+    } else for (const m of members) m.resolve();
+    this.drain();
+  }
+
+  /** The group's WAL write (or fdatasync) failed: nothing of it was applied; the database is read-only. */
+  private failGroup(group: Group, err: unknown): void {
+    this.inFlight = undefined;
+    const e = toStrataError(err, 'writing the WAL failed');
+    this.release(group.members);
+    for (const m of group.members) m.reject(e);
+    // Rejects the queue (READ_ONLY) through notifyProgress → drain.
+    this.core.setBackgroundError(e, 'writing the WAL failed');
+    this.runFreezers();
+    this.drain();
+  }
+
+  private release(members: readonly PendingWrite[]): void {
+    for (const m of members) {
+      this.pendingBytes -= m.userBytes;
+      this.copiedBytes -= m.copiedBytes;
+    }
+  }
+
+  private runFreezers(): void {
+    if (this.freezers.length === 0) return;
+    const fns = this.freezers;
+    this.freezers = [];
+    for (const fn of fns) fn();
+  }
+
+  /** Commits the next queued group, unless one is in the WAL or the pressure holds it back. */
   drain(): void {
     const core = this.core;
     while (this.queue.size > 0) {
@@ -260,6 +348,7 @@ export class WritePath {
         }
         break;
       }
+      if (this.inFlight !== undefined) return; // applyGroup / failGroup call again
       const s = core.stallState();
       if (s !== 'none' && this.stall === undefined) {
         this.stall = { since: performance.now(), delayed: 0 };
@@ -304,32 +393,27 @@ export class WritePath {
 
   /** Takes the writes at the head (up to GROUP_BYTES; at least one) and commits them as one. */
   private commitGroup(): void {
-    const members: PendingWrite[] = [this.take()];
+    const members: PendingWrite[] = [this.queue.shift()];
     let bytes = members[0]!.userBytes;
-    let sync = members[0]!.sync;
     for (let next = this.queue.peek(); next !== undefined && bytes + next.userBytes <= GROUP_BYTES; next = this.queue.peek()) {
-      members.push(this.take());
+      members.push(this.queue.shift());
       bytes += next.userBytes;
-      sync ||= next.sync;
-    }
-    let ops: BatchOp[];
-    if (members.length === 1) ops = members[0]!.ops;
-    else {
-      ops = [];
-      for (const m of members) for (const op of m.ops) ops.push(op);
     }
     if (this.stall !== undefined) this.stall.delayed += members.length;
-    this.commit(ops, sync, bytes, members.length).then(
-      () => {
-        for (const m of members) m.resolve();
-      },
-      (err: unknown) => {
-        for (const m of members) m.reject(err);
-      },
-    );
+    this.commit(members);
   }
 
-  /** Rejects every queued write (close). */
+  /** Removes every waiting write (not the group in flight). */
+  private takeAll(): PendingWrite[] {
+    const all = this.queue.takeAll();
+    this.release(all);
+    return all;
+  }
+
+  /**
+   * Rejects every queued write (close). The group in flight, if any, completes: its record is
+   * in the WAL, which close() waits for.
+   */
   abort(err: unknown): void {
     if (this.timer !== undefined) clearTimeout(this.timer);
     this.timer = undefined;
