@@ -4,6 +4,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { EntryKind, type PointEntry } from '@strata-db/memtable';
 import { StrataError } from '@strata-db/errors';
 import { BlockCursor, COMPRESSION_NAMES, CompressionType, Table } from '@strata-db/sstable-core';
@@ -332,5 +334,32 @@ describe('TableBuilder never writes into its input', () => {
     const t = Table.open(path);
     for (let i = 0; i < keys.length; i += 97) expect(t.get(keys[i]!, i + 1)?.seq).toBe(i + 1);
     t.close();
+  });
+});
+
+describe('memory of a finished builder', () => {
+  it('a finished or abandoned builder holds no buffers: a job may keep hundreds of them', async () => {
+    // A full collection, to see what is really held (the flag only for the context made here).
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    setFlagsFromString('--no-expose-gc');
+    const settle = async (): Promise<number> => {
+      gc();
+      await new Promise((r) => setTimeout(r, 50)); // ArrayBuffers are freed by a sweep beside this thread
+      gc();
+      return process.memoryUsage().arrayBuffers;
+    };
+    const before = await settle();
+    const kept: TableBuilder[] = [];
+    for (let i = 0; i < 40; i++) {
+      const t = new TableBuilder(nextPath(), { fs: nodeFileSystem, bloomBitsPerKey: 10 });
+      for (let k = 0; k < 2000; k++) t.add(put(`k${String(k).padStart(6, '0')}`, 1, 'x'.repeat(50)));
+      if (i % 4 === 3) t.abandon();
+      else await t.finish();
+      kept.push(t);
+    }
+    // Each builder's write buffer alone is ~320 KiB: 40 of them held would be ~13 MB.
+    expect((await settle()) - before).toBeLessThan(2 * 1024 * 1024);
+    expect(kept).toHaveLength(40);
   });
 });
