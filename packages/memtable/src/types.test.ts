@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EntryKind, compareEntries, compareKeys, compareTombstones } from './types.js';
+import { EntryKind, compareEntries, compareKeys, compareTombstones, keysEqual } from './types.js';
 
 const sign = (x: number): number => (x < 0 ? -1 : x > 0 ? 1 : 0);
 
@@ -17,6 +17,22 @@ describe('ordering helpers', () => {
       }),
       { numRuns: 2000 }
     );
+  });
+
+  it('keysEqual agrees with compareKeys === 0, for keys sharing long prefixes or suffixes', () => {
+    const part = fc.uint8Array({ maxLength: 20 });
+    const tail = fc.uint8Array({ maxLength: 3 });
+    fc.assert(
+      fc.property(part, tail, tail, part, (p, a, b, s) => {
+        const x = Uint8Array.of(...p, ...a, ...s);
+        const y = Uint8Array.of(...p, ...b, ...s);
+        expect(keysEqual(x, y)).toBe(compareKeys(x, y) === 0);
+        expect(keysEqual(x, x.slice())).toBe(true);
+      }),
+      { numRuns: 2000 }
+    );
+    expect(keysEqual(new Uint8Array(0), new Uint8Array(0))).toBe(true);
+    expect(keysEqual(Uint8Array.of(1, 2), Uint8Array.of(1, 2, 0))).toBe(false);
   });
 
   it('compareEntries is (key ASC, seq DESC); compareTombstones is (start ASC, seq DESC)', () => {

@@ -69,6 +69,22 @@ export function compareKeys(a: Uint8Array, b: Uint8Array): number {
   return a.length === b.length ? 0 : a.length < b.length ? -1 : 1;
 }
 
+/**
+ * Whether two user keys are equal. Compares from the LAST byte backwards: neighbouring keys of a
+ * sorted run share long prefixes (decimal or big-endian counters, common prefixes of a
+ * namespace) and differ near their ends, so a merge asking "same key as the previous one?" is
+ * usually answered by one or two bytes, where a front-to-back compare reads the whole prefix.
+ */
+export function keysEqual(a: Uint8Array, b: Uint8Array): boolean {
+  let i = a.length;
+  if (i !== b.length) return false;
+  while (i > 0) {
+    i--;
+    if (a[i] !== b[i]) return false;
+  }
+  return true;
+}
+
 /** (key ASC, seq DESC). */
 export function compareEntries(a: PointEntry, b: PointEntry): number {
   return compareKeys(a.key, b.key) || b.seq - a.seq;

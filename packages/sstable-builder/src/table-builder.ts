@@ -220,8 +220,13 @@ export class TableBuilder {
     if (kind === EntryKind.Delete && value.length !== 0) throw invalid(this.path, 'a Delete entry must have an empty value');
     const last = this.lastKey;
     let newUserKey = true;
+    // The order check's common prefix is also the block's prefix compression: computed once.
+    let shared = -1;
     if (last !== undefined) {
-      const c = compareKeys(last, key);
+      const n = last.length < key.length ? last.length : key.length;
+      shared = 0;
+      while (shared < n && last[shared] === key[shared]) shared++;
+      const c = shared < n ? last[shared]! - key[shared]! : last.length - key.length;
       if (c > 0 || (c === 0 && seq >= this.lastSeq)) {
         throw invalid(
           this.path,
@@ -232,7 +237,7 @@ export class TableBuilder {
     }
     if (this.pendingHandle !== undefined) this.addIndexEntry(separator(last!, this.lastSeq, key));
     if (newUserKey) this.filter?.addKey(key);
-    this.dataBlock.add(key, seq, kind, value);
+    this.dataBlock.add(key, seq, kind, value, shared);
     // A copy: the caller's key may be a view into a large buffer (a memtable arena chunk, a
     // read block) that the table's metadata would otherwise keep alive for the table's life.
     this.firstKey ??= new Uint8Array(key);

@@ -31,6 +31,26 @@ function build(entries: readonly PointEntry[], interval: number): Block {
 const show = (e: PointEntry): string => `${Buffer.from(e.key).toString('hex')}#${e.seq}:${e.kind}=${Buffer.from(e.value).toString('hex')}`;
 
 describe('block format', () => {
+  it('a caller-computed shared prefix (sharedWithLast) gives the same bytes as the builder computing it', () => {
+    fc.assert(
+      fc.property(fc.array(entryArb, { maxLength: 80 }), fc.integer({ min: 1, max: 20 }), (raw, interval) => {
+        const entries = sorted(raw);
+        const hinted = new BlockBuilder(interval, 16);
+        let last: Uint8Array | undefined;
+        for (const e of entries) {
+          let shared = -1;
+          if (last !== undefined) {
+            shared = 0;
+            while (shared < last.length && shared < e.key.length && last[shared] === e.key[shared]) shared++;
+          }
+          hinted.add(e.key, e.seq, e.kind, e.value, shared);
+          last = e.key;
+        }
+        expect(Buffer.from(hinted.finish())).toEqual(Buffer.from(build(entries, interval).data));
+      }),
+    );
+  });
+
   it('a block decodes to exactly its entries, forwards and backwards, for any restart interval', () => {
     fc.assert(
       fc.property(fc.array(entryArb, { maxLength: 80 }), fc.integer({ min: 1, max: 20 }), (raw, interval) => {

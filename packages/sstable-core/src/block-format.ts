@@ -73,14 +73,23 @@ export class BlockBuilder {
     return this.out.length + 4 * this.restarts.length + 4;
   }
 
-  /** `key` must stay unchanged until the next add (the entries' keys are immutable by contract). */
-  add(key: Uint8Array, seq: number, kind: EntryKind, value: Uint8Array): void {
+  /**
+   * `key` must stay unchanged until the next add (the entries' keys are immutable by contract).
+   * `sharedWithLast`: the length of the prefix `key` shares with the key of the previous `add`,
+   * when the caller computed it already (the table builder does, checking the order); -1 = not
+   * known, computed here.
+   */
+  add(key: Uint8Array, seq: number, kind: EntryKind, value: Uint8Array, sharedWithLast = -1): void {
     const out = this.out;
     let shared = 0;
     if (this.counter < this.restartInterval) {
-      const last = this.lastKey;
-      const max = last.length < key.length ? last.length : key.length;
-      while (shared < max && last[shared] === key[shared]) shared++;
+      if (sharedWithLast >= 0 && this.count > 0) {
+        shared = sharedWithLast;
+      } else {
+        const last = this.lastKey;
+        const max = last.length < key.length ? last.length : key.length;
+        while (shared < max && last[shared] === key[shared]) shared++;
+      }
     } else {
       this.restarts.push(out.length);
       this.counter = 0;

@@ -28,8 +28,8 @@ import {
   EntryKind,
   FragmentCursor,
   FragmentedRangeTombstones,
-  compareKeys,
   fragmentTombstones,
+  keysEqual,
   type InternalIterator,
   type PointEntry,
   type RangeTombstone,
@@ -148,7 +148,7 @@ export class CompactionIterator {
     let budget = budgetIn;
     while (input.valid()) {
       const e = input.entry();
-      if (compareKeys(e.key, cur.key) !== 0) break;
+      if (!keysEqual(e.key, cur.key)) break;
       if (budget-- <= 0) return 0;
       this.counters.entriesIn++;
       const stripe = this.stripes.stripeOf(e.seq);
