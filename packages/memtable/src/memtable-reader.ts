@@ -14,6 +14,9 @@ import { NIL, PointSkiplist, type SkiplistImage, type SkiplistSize } from './ski
 import { EntryKind, compareKeys, type InternalIterator, type PointEntry, type RangeTombstone } from './types.js';
 import { VisibleIterator } from './visible-iterator.js';
 
+/** Entries `flushEntries` brings into the cache at once. */
+const FLUSH_RUN = 32;
+
 /**
  * What `get` found in THIS memtable:
  *  - `{ kind: 'put', value, seq }`  the newest visible version is a Put no visible tombstone hides;
@@ -189,7 +192,14 @@ export abstract class MemtableReader {
   /** Every point version, (key ASC, seq DESC), nothing collapsed: what flush writes. */
   *flushEntries(): Generator<PointEntry, void, undefined> {
     const points = this.state.points;
-    for (let node = points.first(); node !== NIL; node = points.next(node)) yield points.entryOf(node);
+    // In runs (gatherRun): the entries of a run are brought into the cache together.
+    const run = new Int32Array(FLUSH_RUN);
+    let node = points.first();
+    while (node !== NIL) {
+      const n = points.gatherRun(node, run);
+      node = points.next(run[n - 1]!);
+      for (let i = 0; i < n; i++) yield points.entryOf(run[i]!);
+    }
   }
 
   /** Every range tombstone exactly as written, (start ASC, seq DESC), unfragmented. */

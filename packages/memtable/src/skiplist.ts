@@ -200,6 +200,8 @@ export class PointSkiplist {
    * another memtable's entries.
    */
   surrendered = false;
+  /** Where `gatherRun` leaves what it loaded (never read: it only keeps the loads alive). */
+  private touched = 0;
   /**
    * Whether every buffer is a SharedArrayBuffer (shared-memory.ts): only then can `image()` hand
    * the list to another thread.
@@ -484,6 +486,38 @@ export class PointSkiplist {
     const length = nodes[node * NODE_SLOTS + VALUE_LEN]!;
     if (length === 0) return EMPTY;
     return new Uint8Array(this.arena.chunks[nodes[node * NODE_SLOTS + CHUNK]!]!.buffer, nodes[node * NODE_SLOTS + POS]! + nodes[node * NODE_SLOTS + KEY_LEN]!, length);
+  }
+
+  /**
+   * Fills `out` with the nodes from `node` (inclusive) in list order, up to `out.length` of them
+   * or the end of the list, and returns how many. Then it loads a word of each one's record and
+   * each cache line of its key and value, one node after another: the loads do not depend on
+   * each other, so their cache misses overlap — a memtable filled in random key order keeps
+   * neighbouring entries far apart, and walking it in order, where each entry's misses come one
+   * at a time between a consumer's work on the previous entry, cost a flush ~1 µs per entry.
+   */
+  gatherRun(node: number, out: Int32Array): number {
+    if (this.surrendered) throw readAfterRelease();
+    const hot = this.hot;
+    const nodes = this.nodes;
+    const chunks = this.arena.chunks;
+    let n = 0;
+    while (n < out.length && node !== NIL) {
+      out[n++] = node;
+      node = hot[node * HOT_SLOTS + NEXT]!;
+    }
+    let sink = 0;
+    for (let i = 0; i < n; i++) sink ^= nodes[out[i]! * NODE_SLOTS + POS]!;
+    for (let i = 0; i < n; i++) {
+      const r = out[i]! * NODE_SLOTS;
+      const chunk = chunks[nodes[r + CHUNK]!]!;
+      const pos = nodes[r + POS]!;
+      const end = pos + nodes[r + KEY_LEN]! + nodes[r + VALUE_LEN]!;
+      for (let p = pos; p < end; p += 64) sink ^= chunk[p]!;
+      if (end > pos) sink ^= chunk[end - 1]!;
+    }
+    this.touched = sink; // kept, so that the compiler cannot drop the loads
+    return n;
   }
 
   /** A fresh `PointEntry` for the node; always built with the same property order (one shape). */
