@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { BloomFilter, BloomFilterBuilder, bloomProbes } from './bloom.js';
+import { BloomFilter, BloomFilterBuilder, bloomHash, bloomProbes, fmix } from './bloom.js';
 
 function key(i: number, salt: string): Uint8Array {
   return new TextEncoder().encode(`${salt}-${i}-${(i * 2654435761) >>> 0}`);
@@ -25,6 +25,30 @@ describe('bloom filter', () => {
       expect(measured).toBeGreaterThan(theory / 2); // the filter is not trivially empty either
     });
   }
+
+  it('the filter bits follow the format: block h1 mod B, three 9-bit probes per remix fmix(h + φ)', () => {
+    // The layout as the file header states it, written the plain way: tables already on disk were built so.
+    for (const [n, bitsPerKey] of [[1, 10], [1000, 10], [5003, 7], [2_000_000, 10]] as const) {
+      const b = new BloomFilterBuilder(bitsPerKey);
+      const keys = Array.from({ length: n }, (_, i) => Uint8Array.of(i & 0xff, (i >>> 8) & 0xff, i >>> 16, 7));
+      for (const key of keys) b.addKey(key);
+      const k = bloomProbes(bitsPerKey);
+      const blocks = Math.max(1, Math.ceil((n * bitsPerKey) / 512));
+      const want = new Uint8Array(blocks * 64 + 1);
+      for (const key of keys) {
+        const h1 = bloomHash(key);
+        const base = (h1 % blocks) * 64;
+        let h = h1;
+        for (let j = 0; j < k; j++) {
+          if (j % 3 === 0) h = fmix(h + 0x9e3779b9);
+          const pos = (h >>> (9 * (j % 3))) & 511;
+          want[base + (pos >>> 3)]! |= 1 << (pos & 7);
+        }
+      }
+      want[blocks * 64] = k;
+      expect(Buffer.from(b.finish()).equals(Buffer.from(want))).toBe(true);
+    }
+  });
 
   it('short keys (0–3 bytes) hash distinctly enough to be filtered', () => {
     const b = new BloomFilterBuilder(10);
