@@ -497,6 +497,11 @@ if (process.env.BENCH_SCALE_ONE !== undefined) {
     r.budgetMB === undefined || r.budgetParts === undefined ? '–' : `${mb(r.budgetMB + r.budgetParts.indexAndFilter)} (+ ${mb(r.budgetParts.indexAndFilter)})`,
   );
   row('peak RSS during fill (kernel high-water mark) / budget', (r) => (r.budgetMB === undefined || r.hwmFillMB === undefined ? '–' : `${mb(r.hwmFillMB)} / ${mb(r.budgetMB)} = ${(r.hwmFillMB / r.budgetMB).toFixed(2)}×`));
+  row('peak RSS during gets + scan / (budget + index and filter bound)', (r) =>
+    r.budgetMB === undefined || r.budgetParts === undefined || r.hwmReadMB === undefined
+      ? '–'
+      : `${mb(r.hwmReadMB)} / ${mb(r.budgetMB + r.budgetParts.indexAndFilter)} = ${(r.hwmReadMB / (r.budgetMB + r.budgetParts.indexAndFilter)).toFixed(2)}×`,
+  );
   row('… at the sampled peak: RSS at open + main V8 heap growth (total) + main ArrayBuffers, MB', (r) =>
     `${mb(r.openRssMB)} + ${mb(r.peakFill.heapTotal - r.openHeapTotalMB)} + ${mb(r.peakFill.arrayBuffers)}`,
   );

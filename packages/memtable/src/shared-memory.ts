@@ -14,14 +14,16 @@
  * So shared memory is mostly not made garbage: the engine builds each memtable on the memory of
  * the last released one (memtable-memory.ts). Mostly: a memtable that outgrows the arrays or
  * arena chunks it took allocates more and drops the smaller ones, and a release while a set is
- * already held drops that set. Measured on a 10M fillrandom with the worker (default options):
- * ~34 MB of shared buffers allocated per 1M keys, ArrayBuffers at 255 MB and RSS at 507 MB by
- * the end — garbage V8 never counted. For that rest V8 is told of what shared memory is
+ * already held drops that set. Measured on a 10M fillrandom with the worker (default options),
+ * when the engine held one released set: ~34 MB of shared buffers allocated per 1M keys,
+ * ArrayBuffers at 255 MB and RSS at 507 MB by the end — garbage V8 never counted. (The engine
+ * now holds 1 + maxFrozenMemtables sets: a 1M fill allocates 16 MB, all in its first four
+ * memtables.) For that rest V8 is told of what shared memory is
  * allocated: after every BALLAST_BYTES of shared buffers, one plain ArrayBuffer of that size is
  * allocated and dropped at once. V8 counts it (and forgets it at the next collection), so
  * collections come at the pace they would if shared memory were counted. It costs no resident
  * memory: larger than glibc's largest mmap threshold (32 MiB), it is a fresh zero mapping that
- * is never touched, unmapped when collected. With reuse it is rare: about one per 1M keys.
+ * is never touched, unmapped when collected. With reuse it is rare.
  */
 
 /** Above glibc's DEFAULT_MMAP_THRESHOLD_MAX (32 MiB on 64-bit): always mmapped, never touched. */
