@@ -139,6 +139,11 @@ const endTurn = (): void => {
   turnStart = -1;
 };
 
+const nextTurn = (): Promise<void> =>
+  new Promise<void>((resolve) => {
+    setImmediate(resolve);
+  });
+
 function turnTooLong(): boolean {
   const now = performance.now();
   if (turnStart < 0) {
@@ -151,10 +156,14 @@ function turnTooLong(): boolean {
 
 /** A group being logged: its writes, concatenated, from sequence `first` on. */
 interface Group {
-  readonly members: readonly PendingWrite[];
   readonly ops: BatchOp[];
-  readonly first: number;
+  /** Its first sequence number: set by `log`. */
+  first: number;
+  /** Writes in it (counters). */
+  readonly writes: number;
+  /** Their keys and values, and of those the write path's copies (pendingBytes / copiedBytes). */
   readonly bytes: number;
+  readonly copied: number;
 }
 
 export class WritePath {
@@ -200,13 +209,22 @@ export class WritePath {
     const copiedBytes = copy ? userBytes : 0;
     this.pendingBytes += userBytes;
     this.copiedBytes += copiedBytes;
+    if (this.queue.size === 0 && this.inFlight === undefined && this.core.stallState() === 'none') {
+      // Alone: no queue entry, no promise of its own — the caller awaits the log-and-apply chain.
+      const g: Group = { ops: held, first: 0, writes: 1, bytes: userBytes, copied: copiedBytes };
+      return this.log(g, sync).then(
+        () => {
+          this.applyGroup(g);
+          return turnTooLong() ? nextTurn() : undefined;
+        },
+        (err: unknown) => {
+          throw this.failGroup(g, err);
+        },
+      );
+    }
     return new Promise<void>((resolve, reject) => {
-      const w: PendingWrite = { ops: held, sync, userBytes, copiedBytes, resolve, reject };
-      if (this.queue.size === 0 && this.inFlight === undefined && this.core.stallState() === 'none') this.commit([w]);
-      else {
-        this.queue.push(w);
-        this.drain();
-      }
+      this.queue.push({ ops: held, sync, userBytes, copiedBytes, resolve, reject });
+      this.drain();
     });
   }
 
@@ -243,88 +261,60 @@ export class WritePath {
     return { queued: this.pendingBytes, copies: this.copiedBytes };
   }
 
-  /** Sequences `members` (one write, or the batches of a group, concatenated) and logs them as one record. */
-  private commit(members: PendingWrite[]): void {
-    const core = this.core;
-    let ops: BatchOp[];
-    let bytes = members[0]!.userBytes;
-    let sync = members[0]!.sync;
-    if (members.length === 1) ops = members[0]!.ops;
-    else {
-      ops = [];
-      bytes = 0;
-      for (const m of members) {
-        for (const op of m.ops) ops.push(op);
-        bytes += m.userBytes;
-        sync ||= m.sync;
-      }
-    }
-    const group: Group = { members, ops, first: core.assignSequences(ops.length), bytes };
-    this.inFlight = group;
-    let logged: Promise<void>;
+  /** Sequences the group and hands it to the WAL as one record; it is in flight until applied or failed. */
+  private log(g: Group, sync: boolean): Promise<void> {
+    g.first = this.core.assignSequences(g.ops.length);
+    this.inFlight = g;
     try {
-      logged = core.wal.append(ops, group.first, { sync });
+      return this.core.wal.append(g.ops, g.first, { sync });
     } catch (err) {
-      logged = Promise.reject(err instanceof Error ? err : new Error(String(err)));
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
-    logged.then(
-      () => {
-        this.applyGroup(group);
-      },
-      (err: unknown) => {
-        this.failGroup(group, err);
-      },
-    );
   }
 
-  /** The group's WAL write succeeded: into the memtable, visible, settled; then the next group. */
-  private applyGroup(group: Group): void {
+  /**
+   * The group's WAL write succeeded: into the memtable, visible, then the next group. Throws
+   * (after failGroup) if the memtable refused it.
+   */
+  private applyGroup(g: Group): void {
     const core = this.core;
-    const { ops, first, members } = group;
+    const { ops, first } = g;
     this.inFlight = undefined;
     try {
       core.emptyRanges?.noteWrite(ops, first);
       core.activeMemtable.apply(ops, first);
     } catch (err) {
       // Logged but not applied: the memtable and the log disagree; refuse further writes.
-      this.failGroup(group, core.setBackgroundError(err, 'applying a write failed'));
-      return;
+      throw this.failGroup(g, core.setBackgroundError(err, 'applying a write failed'));
     }
     core.publishSequence(first + ops.length - 1);
     const c = core.counters;
     c.writeOps += ops.length;
-    c.writeBatches += members.length;
-    c.userBytesWritten += group.bytes;
+    c.writeBatches += g.writes;
+    c.userBytesWritten += g.bytes;
     c.walBytesWritten = core.wal.bytesWritten;
-    this.release(members);
+    this.release(g);
     // Between groups (none is in the WAL now): the rotation closes a segment holding exactly this memtable's records.
     if (core.state === 'open' && core.activeMemtable.approximateBytes() >= core.opts.memtableSize) core.freezeMemtable();
     this.runFreezers();
-    if (turnTooLong()) {
-      setImmediate(() => {
-        for (const m of members) m.resolve();
-      });
-    } else for (const m of members) m.resolve();
     this.drain();
   }
 
   /** The group's WAL write (or fdatasync) failed: nothing of it was applied; the database is read-only. */
-  private failGroup(group: Group, err: unknown): void {
+  private failGroup(g: Group, err: unknown): StrataError {
     this.inFlight = undefined;
     const e = toStrataError(err, 'writing the WAL failed');
-    this.release(group.members);
-    for (const m of group.members) m.reject(e);
+    this.release(g);
     // Rejects the queue (READ_ONLY) through notifyProgress → drain.
     this.core.setBackgroundError(e, 'writing the WAL failed');
     this.runFreezers();
     this.drain();
+    return e;
   }
 
-  private release(members: readonly PendingWrite[]): void {
-    for (const m of members) {
-      this.pendingBytes -= m.userBytes;
-      this.copiedBytes -= m.copiedBytes;
-    }
+  private release(g: { readonly bytes: number; readonly copied: number }): void {
+    this.pendingBytes -= g.bytes;
+    this.copiedBytes -= g.copied;
   }
 
   private runFreezers(): void {
@@ -391,22 +381,55 @@ export class WritePath {
     if (this.heldSince < 0) this.heldSince = performance.now();
   }
 
-  /** Takes the writes at the head (up to GROUP_BYTES; at least one) and commits them as one. */
+  /**
+   * Takes the writes at the head (up to GROUP_BYTES; at least one) and logs them as one record;
+   * once logged and applied, settles them all.
+   */
   private commitGroup(): void {
-    const members: PendingWrite[] = [this.queue.shift()];
-    let bytes = members[0]!.userBytes;
+    const head = this.queue.shift();
+    const members: PendingWrite[] = [head];
+    let bytes = head.userBytes;
+    let copied = head.copiedBytes;
+    let sync = head.sync;
     for (let next = this.queue.peek(); next !== undefined && bytes + next.userBytes <= GROUP_BYTES; next = this.queue.peek()) {
       members.push(this.queue.shift());
       bytes += next.userBytes;
+      copied += next.copiedBytes;
+      sync ||= next.sync;
+    }
+    let ops: BatchOp[];
+    if (members.length === 1) ops = head.ops;
+    else {
+      ops = [];
+      for (const m of members) for (const op of m.ops) ops.push(op);
     }
     if (this.stall !== undefined) this.stall.delayed += members.length;
-    this.commit(members);
+    const g: Group = { ops, first: 0, writes: members.length, bytes, copied };
+    this.log(g, sync).then(
+      () => {
+        try {
+          this.applyGroup(g);
+        } catch (err) {
+          for (const m of members) m.reject(err);
+          return;
+        }
+        if (turnTooLong()) {
+          setImmediate(() => {
+            for (const m of members) m.resolve();
+          });
+        } else for (const m of members) m.resolve();
+      },
+      (err: unknown) => {
+        const e = this.failGroup(g, err);
+        for (const m of members) m.reject(e);
+      },
+    );
   }
 
   /** Removes every waiting write (not the group in flight). */
   private takeAll(): PendingWrite[] {
     const all = this.queue.takeAll();
-    this.release(all);
+    for (const w of all) this.release({ bytes: w.userBytes, copied: w.copiedBytes });
     return all;
   }
 
