@@ -115,6 +115,20 @@ export class KeyIndex {
     return this.slots.byteLength;
   }
 
+  /**
+   * Bytes a table grown from empty occupies once it holds `size` keys. This, not `bytes`, is
+   * what a memtable's size counts (memtable-reader.ts, approximateBytes): a table reused from
+   * a released memtable or presized from the last one starts larger, and which of those a new
+   * memtable gets depends on when a flush ended — timing, not the writes. Counting the table
+   * as if grown keeps the freeze points, and so the tables a flush writes, a function of the
+   * writes alone (the worker and the in-thread executor write byte-identical tables).
+   */
+  get grownBytes(): number {
+    let capacity = INITIAL_SLOTS;
+    while (this.size * 4 > capacity * 3) capacity *= 2;
+    return capacity * 2 * Int32Array.BYTES_PER_ELEMENT;
+  }
+
   private grow(): void {
     const old = this.slots;
     const capacity = (this.mask + 1) * 2;

@@ -63,6 +63,30 @@ describe('MemtableMemory', () => {
     expect(frozenB.get(enc('key-7'), seq)).toMatchObject({ kind: 'put' });
   });
 
+  it('sizes a memtable by its writes alone, whether it started on released, presized or new buffers', () => {
+    // The engine freezes a memtable at a size; which buffers it started on depends on when a
+    // flush ended. If the size depended on them, so would the freeze points and the tables.
+    const memory = new MemtableMemory();
+    const big = new Memtable({ memory });
+    const seq = fill(big, 'big', 5000, 1);
+    const like = big.size();
+    expect(big.freeze().release()).toBe(true);
+    const reused = new Memtable({ memory });
+    expect(memory.reused).toBe(1);
+    const presized = new Memtable({ like });
+    const fresh = new Memtable();
+    const sizes: number[][] = [[], [], []];
+    for (const [i, m] of [reused, presized, fresh].entries()) {
+      for (let n = 0; n < 1200; n++) {
+        m.put(enc(`new-${(n * 7919) % 1200}`), enc(`v${n}`), seq + n); // new keys: the index grows too
+        if (n % 100 === 99) sizes[i]!.push(m.approximateBytes());
+      }
+    }
+    expect(sizes[0]).toEqual(sizes[2]);
+    expect(sizes[1]).toEqual(sizes[2]);
+    expect(new Set(sizes[2]).size).toBe(sizes[2]!.length); // it grows with the writes
+  });
+
   it('keeps a pinned memtable’s memory until the last pin goes; a read after that throws', () => {
     const memory = new MemtableMemory();
     const a = new Memtable({ memory });

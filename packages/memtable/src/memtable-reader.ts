@@ -214,13 +214,14 @@ export abstract class MemtableReader {
 
   /**
    * Bytes held, approximately: key and value bytes, each entry's node (~41 B on average), the
-   * key index table, tombstone bytes plus a fixed overhead each. Deterministic for a given
-   * sequence of writes; excludes allocation slack (at most ~20% of the node storage, plus one
-   * arena chunk).
+   * key index table (as grown for its keys: KeyIndex.grownBytes), tombstone bytes plus a fixed
+   * overhead each. Deterministic for a given sequence of writes, whatever buffers the memtable
+   * started on (reused, presized or new); excludes allocation slack (at most ~20% of the node
+   * storage, plus one arena chunk) and a reused or presized index's extra capacity.
    */
   approximateBytes(): number {
     const points = this.state.points;
-    return points.arena.bytesUsed + points.slotsUsed * 4 + points.index.bytes + this.state.tombstones.bytes;
+    return points.arena.bytesUsed + points.slotsUsed * 4 + points.index.grownBytes + this.state.tombstones.bytes;
   }
 
   /**
