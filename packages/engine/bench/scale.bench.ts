@@ -133,9 +133,10 @@ function resetPeakRss(): void {
 }
 const rssMB = (): number => process.memoryUsage.rss() / 2 ** 20;
 const MiB = 2 ** 20;
+/** Bytes of the files in `dir` now; a file that a running compaction deletes between the listing and its stat counts 0. */
 function diskBytes(dir: string): number {
   let n = 0;
-  for (const f of readdirSync(dir)) n += statSync(join(dir, f)).size;
+  for (const f of readdirSync(dir)) n += statSync(join(dir, f), { throwIfNoEntry: false })?.size ?? 0;
   return n;
 }
 
