@@ -20,6 +20,16 @@ describe('readAt', () => {
     expect(readAt(shortReads(data, 7), 3, 10, 50)).toEqual(data.subarray(10, 60));
   });
 
+  it('reads into a given buffer without allocating, and refuses one too small', () => {
+    const into = new Uint8Array(64).fill(0xff);
+    const got = readAt(shortReads(data, 7), 3, 10, 50, into);
+    expect(got.buffer).toBe(into.buffer);
+    expect(got).toEqual(data.subarray(10, 60));
+    expect(into[50]).toBe(0xff); // nothing past the range is touched
+    expect(readAt(shortReads(data, 7), 3, 90, 50, into)).toEqual(data.subarray(90));
+    expect(() => readAt(shortReads(data, 7), 3, 0, 65, into)).toThrow(RangeError);
+  });
+
   it('returns fewer bytes when the file ends first, and none past its end', () => {
     expect(readAt(shortReads(data, 7), 3, 90, 50)).toEqual(data.subarray(90));
     expect(readAt(shortReads(data, 7), 3, 120, 10)).toEqual(new Uint8Array(0));

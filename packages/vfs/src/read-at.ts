@@ -6,9 +6,14 @@
  */
 import type { FileSystem } from './file-system.js';
 
-/** The bytes of [position, position + length), fewer when the file ends first. Throws what the layer throws. */
-export function readAt(fs: Pick<FileSystem, 'readSync'>, fd: number, position: number, length: number): Uint8Array {
-  const buf = new Uint8Array(length);
+/**
+ * The bytes of [position, position + length), fewer when the file ends first: in a new buffer,
+ * or at the start of `into` (at least `length` long; the result is a view of it). Throws what
+ * the layer throws.
+ */
+export function readAt(fs: Pick<FileSystem, 'readSync'>, fd: number, position: number, length: number, into?: Uint8Array): Uint8Array {
+  if (into !== undefined && into.length < length) throw new RangeError(`readAt: ${length} bytes do not fit a ${into.length}-byte buffer`);
+  const buf = into ?? new Uint8Array(length);
   let got = 0;
   while (got < length) {
     const n = fs.readSync(fd, buf, got, length - got, position + got);

@@ -93,7 +93,7 @@ export class ReadaheadFileSystem implements TableFileSystem {
       f.size = this.base.fstatSync(fd).size;
       // A table no larger than a window (most L0 tables, every small one) is read whole now,
       // while the descriptor is open: the footer, index and data reads that follow are copies.
-      if (f.size <= this.windowBytes) f.window = this.fill(f, fd, 0, f.size);
+      if (f.size <= this.windowBytes) f.window = readAt(this.counted, fd, 0, f.size, this.windowOf(f));
     } catch (err) {
       this.giveBack(f);
       throw err;
@@ -120,21 +120,16 @@ export class ReadaheadFileSystem implements TableFileSystem {
     let w = f.window;
     if (w === undefined || position < f.start || position + len > f.start + w.length) {
       if (len >= this.windowBytes) {
-        const direct = this.readReal(f, position, len);
-        buf.set(direct, off);
-        this.copiedOut(direct.length);
-        return direct.length;
+        // Straight into the caller's buffer: no window, no copy.
+        const n = this.readReal(f, position, len, buf.subarray(off, off + len)).length;
+        this.copiedOut(n);
+        return n;
       }
       // The window ends at the file's end at most: the footer read at open then also brings
       // the index and filter before it, and the last window of the data is full.
       const start = Math.max(0, Math.min(position, f.size - this.windowBytes));
       f.window = undefined; // unset until the read succeeds: the buffer is being overwritten
-      const real = this.base.openSync(f.path, 'r');
-      try {
-        w = this.fill(f, real, start, Math.min(this.windowBytes, Math.max(position + len, f.size) - start));
-      } finally {
-        this.base.closeSync(real);
-      }
+      w = this.readReal(f, start, Math.min(this.windowBytes, Math.max(position + len, f.size) - start), this.windowOf(f));
       f.window = w;
       f.start = start;
     }
@@ -163,24 +158,16 @@ export class ReadaheadFileSystem implements TableFileSystem {
     return f;
   }
 
-  /** [position, position + len) of the open `fd` (fewer bytes at its end) into `f`'s window buffer. */
-  private fill(f: File, fd: number, position: number, len: number): Uint8Array {
-    let buffer = f.buffer;
-    if (buffer === undefined) {
-      buffer = this.spare.pop();
-      if (buffer === undefined) {
-        buffer = new Uint8Array(this.windowBytes);
+  /** `f`'s window buffer: its own, a closed file's, or a new one. */
+  private windowOf(f: File): Uint8Array {
+    if (f.buffer === undefined) {
+      f.buffer = this.spare.pop();
+      if (f.buffer === undefined) {
+        f.buffer = new Uint8Array(this.windowBytes);
         this.windowsAllocated++;
       }
-      f.buffer = buffer;
     }
-    let got = 0;
-    while (got < len) {
-      const n = this.counted.readSync(fd, buffer, got, len - got, position + got);
-      if (!(n > 0)) break;
-      got += n;
-    }
-    return buffer.subarray(0, got);
+    return f.buffer;
   }
 
   private giveBack(f: File): void {
@@ -199,11 +186,11 @@ export class ReadaheadFileSystem implements TableFileSystem {
     }
   }
 
-  /** Opens the file, reads [position, position + len) (fewer bytes at its end), closes it. */
-  private readReal(f: File, position: number, len: number): Uint8Array {
+  /** Opens the file, reads [position, position + len) (fewer bytes at its end) into `into`, closes it. */
+  private readReal(f: File, position: number, len: number, into: Uint8Array): Uint8Array {
     const fd = this.base.openSync(f.path, 'r');
     try {
-      return readAt(this.counted, fd, position, len);
+      return readAt(this.counted, fd, position, len, into);
     } finally {
       this.base.closeSync(fd);
     }
