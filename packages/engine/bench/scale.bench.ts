@@ -10,8 +10,14 @@
 //   BENCH_SCALE_SVG=packages/engine/docs/scale.svg …   (also draw the fill curves)
 //   BENCH_SCALE_ROUNDS=3 …                        (rounds, engines alternating; medians reported)
 //   BENCH_SCALE_BUILT=1 …                         (Strata from its built files, dist/, as a user
-//                                                  runs it: `npm run build` first; tsx then compiles
-//                                                  only this file, not the engine's sources)
+//                                                  runs it: `npm run build` first)
+//
+// Each engine's process is plain `node` running this file bundled by esbuild (into
+// node_modules/.cache/strata-scale-bench/), not node under tsx: tsx's loader thread and its
+// compiler cost ~45 MB of RSS that a user's process does not have (measured: 1M fill, 207 MB under
+// tsx, 163 MB plain). From the sources the bundle holds the engine compiled from TypeScript and its
+// worker entry beside it (the worker starts from that file, as from the built package); with
+// BENCH_SCALE_BUILT=1 the engine is imported from dist/.
 //
 // Peak RSS is the kernel's high-water mark (VmHWM, /proc/self/status; reset between phases
 // through /proc/self/clear_refs), not a sample. After the fill, a long-lived reader (an
@@ -27,9 +33,11 @@
 // accounts for by component, and the background workers' own heaps and buffers (the most each
 // reported), at the sample where RSS was highest.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { ClassicLevel } from 'classic-level';
 import type * as Engine from '../src/index.js';
 import { NON_TABLE_FILES, resolveOptions } from '../src/options.js';
@@ -39,8 +47,9 @@ const N = Number(process.env.BENCH_SCALE_N ?? 10_000_000);
 const ENGINES = (process.env.BENCH_SCALE_ENGINES ?? 'strata,classic-level').split(',');
 const ROUNDS = Number(process.env.BENCH_SCALE_ROUNDS ?? 1);
 const BUILT = process.env.BENCH_SCALE_BUILT === '1';
-// From the sources (under tsx, as the tests run) or from dist/ (resolved without the `source` condition).
-const { Database } = (await import(BUILT ? '@strata-db/engine' : '../src/index.js')) as typeof Engine;
+// From the sources or from dist/ (bundled without the `source` condition, @strata-db/* external).
+// (Two literal imports, not one of a computed name: the bundler resolves each.)
+const { Database } = (BUILT ? await import('@strata-db/engine') : await import('../src/index.js')) as typeof Engine;
 const BATCH = 1000;
 const GETS = 200_000;
 const SAMPLES = 10;
@@ -81,7 +90,7 @@ interface Report {
   readonly n: number;
   readonly fill: readonly Sample[];
   readonly fillRate: number;
-  /** RSS of the process with the database open and empty: node, tsx and the engine's code. */
+  /** RSS of the process with the database open and empty: node and the engine's code. */
   readonly openRssMB: number;
   /** The main thread's V8 heap (total) with the database open and empty, MB. */
   readonly openHeapTotalMB: number;
@@ -415,17 +424,52 @@ function svg(reports: readonly Report[]): string {
 const mb = (x: number): string => x.toFixed(0);
 const k = (x: number): string => Math.round(x).toLocaleString('en-US');
 
+/**
+ * This file as one ES module for plain `node` (see the header), with the engine's worker entry
+ * beside it; third-party packages stay external and load from the repository's node_modules.
+ */
+function bundleChild(): string {
+  const here = fileURLToPath(import.meta.url);
+  const root = join(dirname(here), '..', '..', '..');
+  const out = join(root, 'node_modules', '.cache', 'strata-scale-bench');
+  rmSync(out, { recursive: true, force: true });
+  mkdirSync(out, { recursive: true });
+  writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n');
+  const external = new Set(['classic-level']);
+  for (const dir of readdirSync(join(root, 'packages'))) {
+    const file = join(root, 'packages', dir, 'package.json');
+    if (!existsSync(file)) continue;
+    const pj = JSON.parse(readFileSync(file, 'utf8')) as { dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
+    for (const n of Object.keys({ ...pj.dependencies, ...pj.peerDependencies })) if (BUILT || !n.startsWith('@strata-db/')) external.add(n);
+  }
+  const esbuild = createRequire(here)('esbuild') as { buildSync(o: Record<string, unknown>): unknown };
+  esbuild.buildSync({
+    entryPoints: { scale: here, ...(BUILT ? {} : { 'worker-entry': join(dirname(here), '..', 'src', 'background', 'worker-entry.ts') }) },
+    outdir: out,
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    // From the sources: @strata-db/* by their `source` condition; built: from dist/, external.
+    conditions: BUILT ? [] : ['source'],
+    external: [...external],
+    // Bundled CommonJS dependencies may call require.
+    banner: { js: "import { createRequire as strataCreateRequire } from 'node:module'; const require = strataCreateRequire(import.meta.url);" },
+    logLevel: 'warning',
+  });
+  return join(out, 'scale.js');
+}
+
 if (process.env.BENCH_SCALE_ONE !== undefined) {
   process.stdout.write(`${JSON.stringify(await runOne(process.env.BENCH_SCALE_ONE))}\n`);
 } else {
   const load = loadavg().map((x) => x.toFixed(1)).join(' ');
-  // Built: without the `source` condition, @strata-db/* resolve to dist/ (tsx still runs this file).
-  const execArgv = BUILT ? process.execArgv.filter((a) => a !== '--conditions=source') : process.execArgv;
+  const child = bundleChild();
   const rounds: Report[][] = [];
   for (let round = 0; round < ROUNDS; round++) {
     const reports: Report[] = [];
     for (const engine of ENGINES) {
-      const r = spawnSync(process.execPath, [...execArgv, process.argv[1]!], {
+      const r = spawnSync(process.execPath, [child], {
         env: { ...process.env, BENCH_SCALE_ONE: engine },
         encoding: 'utf8',
         stdio: ['ignore', 'pipe', 'inherit'],
@@ -438,7 +482,7 @@ if (process.env.BENCH_SCALE_ONE !== undefined) {
   }
   const reports = rounds.at(-1)!;
   console.log(
-    `fillrandom of ${k(N)} keys (${KEY_SIZE} B / ${VALUE_SIZE} B, batches of ${BATCH}), default options, Strata from ${BUILT ? 'dist/ (built)' : 'TypeScript sources (tsx)'}, ${ROUNDS} round(s); load average at start: ${load}, at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`,
+    `fillrandom of ${k(N)} keys (${KEY_SIZE} B / ${VALUE_SIZE} B, batches of ${BATCH}), default options, each engine in its own plain node process, Strata from ${BUILT ? 'dist/ (built)' : 'its TypeScript sources (bundled by esbuild)'}, ${ROUNDS} round(s); load average at start: ${load}, at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`,
   );
   const median = (xs: readonly number[]): number => {
     const a = xs.slice().sort((x, y) => x - y);
