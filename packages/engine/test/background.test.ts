@@ -210,6 +210,38 @@ describe('worker executor', () => {
     }
   }, 120_000);
 
+  it('a worker that reaches its heap limit: the flush fails typed (IO_ERROR, "ran out of memory"), no hang; read-only; reopen recovers', async () => {
+    const dir = fresh();
+    let db = await Database.open(dir, { backgroundThreads: 1, memtableSize: 64 * 1024 * 1024 });
+    // A small old generation (the default bound is V8's), reached by a flush that holds 60k
+    // range tombstones in the builder: the same death as a worker over its heap in production.
+    executorOf(db).limitWorkersForTesting({ maxOldGenerationSizeMb: 8, maxYoungGenerationSizeMb: 1 });
+    await fill(db, 0, 5_000);
+    for (let i = 0; i < 60_000; i += 1000) {
+      const b = db.batch();
+      for (let j = i; j < i + 1000; j++) b.deleteRange(`r-${String(j).padStart(8, '0')}-a`, `r-${String(j).padStart(8, '0')}-b`);
+      await b.write();
+    }
+    const err = await db.flush().then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(StrataError);
+    expect(err).toMatchObject({ code: 'IO_ERROR', message: expect.stringMatching(/background worker thread ran out of memory/) });
+    await expect(db.put('x', 'y')).rejects.toMatchObject({ code: 'READ_ONLY' });
+    expect(dec(await db.get(key(4_321)))).toBe('value-4321-'.repeat(4));
+    await db.close();
+    db = await Database.open(dir, { backgroundThreads: 1 });
+    try {
+      expect(dec(await db.get(key(4_321)))).toBe('value-4321-'.repeat(4));
+      await db.flush();
+      expect(tables(dir)).toEqual(listed(db));
+      expect(db.stats().backgroundError).toBeUndefined();
+    } finally {
+      await db.close();
+    }
+  }, 120_000);
+
   it('flush and compaction events fire from worker jobs as from in-thread ones, failures included', async () => {
     const dir = fresh();
     const events: StrataEvent[] = [];

@@ -7,8 +7,10 @@
  * which V8 (Node 20) does not count towards its collection limits, so a released memtable whose
  * memory is dropped instead of reused stays resident until some other cause collects it.
  */
+import type { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../src/index.js';
+import { WORKER_RESOURCE_LIMITS } from '../src/background/worker-executor.js';
 import { tempDir } from './helpers.js';
 
 let dir: string;
@@ -57,7 +59,7 @@ describe('memtable memory', () => {
     for (const backgroundThreads of [1, 0]) {
       const db = await Database.open(dir, { memtableSize: 16 * 1024, backgroundThreads, l0CompactionTrigger: 2 });
       try {
-        expect(db.stats().memory.workers).toEqual({ heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0 });
+        expect(db.stats().memory.workers).toEqual({ heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0, collections: 0 });
         for (let round = 0; round < 5; round++) {
           const b = db.batch();
           for (let j = 0; j < 200; j++) b.put(`k${String(j * 5 + round).padStart(6, '0')}`, 'v'.repeat(100));
@@ -66,12 +68,18 @@ describe('memtable memory', () => {
         }
         await db.compact();
         const w = db.stats().memory.workers;
-        if (backgroundThreads === 0) expect(w).toEqual({ heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0 });
+        if (backgroundThreads === 0) expect(w).toEqual({ heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0, collections: 0 });
         else {
           expect(w.heapTotal).toBeGreaterThan(1024 * 1024); // a V8 heap is megabytes
           expect(w.peakHeapTotal).toBeGreaterThanOrEqual(w.heapTotal);
           expect(w.arrayBuffers).toBeGreaterThan(0); // at least its table builder's write buffer
           expect(w.peakArrayBuffers).toBeGreaterThanOrEqual(w.arrayBuffers);
+          expect(w.collections).toBeGreaterThanOrEqual(0);
+          // The worker runs under the stated heap bounds (V8 applies them: the Worker reports its own).
+          const slots = (db as unknown as { core: { executor: { slots: { worker: Worker }[] } } }).core.executor.slots;
+          expect(slots).toHaveLength(1);
+          expect(slots[0]!.worker.resourceLimits).toMatchObject({ maxYoungGenerationSizeMb: WORKER_RESOURCE_LIMITS.maxYoungGenerationSizeMb });
+          expect(WORKER_RESOURCE_LIMITS.maxYoungGenerationSizeMb).toBeLessThanOrEqual(8);
         }
       } finally {
         await db.close();

@@ -4,7 +4,7 @@
  */
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { garbageCollector } from './garbage-pace.js';
+import { GarbagePacer, garbageCollector } from './garbage-pace.js';
 
 describe('garbageCollector', () => {
   it('collects dead ArrayBuffers, and leaves no gc in contexts created afterwards', async () => {
@@ -21,5 +21,40 @@ describe('garbageCollector', () => {
     // Freed by the collection's sweep, which runs beside this thread: wait for it.
     for (let i = 0; i < 50 && process.memoryUsage().arrayBuffers - before >= 8 * 1024 * 1024; i++) await new Promise((r) => setTimeout(r, 10));
     expect(process.memoryUsage().arrayBuffers - before).toBeLessThan(8 * 1024 * 1024);
+  });
+});
+
+describe('GarbagePacer', () => {
+  it('collects once external memory grew by afterBytes since the last collection, and follows it down', () => {
+    let external = 100;
+    let collected = 0;
+    const pacer = new GarbagePacer(
+      () => {
+        collected++;
+        external = 40; // what the collection left
+      },
+      50,
+      () => external,
+    );
+    external = 149;
+    pacer.check();
+    expect(collected).toBe(0);
+    external = 150;
+    pacer.check();
+    expect(collected).toBe(1);
+    // The baseline is what the collection left (40): 89 does not collect, 90 does.
+    external = 89;
+    pacer.check();
+    expect(collected).toBe(1);
+    // Memory freed without it (a scavenge) lowers the baseline: growth is counted from there.
+    external = 20;
+    pacer.check();
+    external = 69;
+    pacer.check();
+    expect(collected).toBe(1);
+    external = 70;
+    pacer.check();
+    expect(collected).toBe(2);
+    expect(pacer.collections).toBe(2);
   });
 });

@@ -35,4 +35,6 @@ export interface WorkerMemory {
   /** ArrayBuffers held now (read windows, blocks, table builders' buffers — live or not yet collected), and the most seen. */
   readonly arrayBuffers: number;
   readonly peakArrayBuffers: number;
+  /** Paced full collections the worker ran (garbage-pace.ts), since it started. */
+  readonly collections: number;
 }

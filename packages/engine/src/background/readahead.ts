@@ -22,15 +22,16 @@
  * level), not one per refill: each allocation is garbage the thread's collector must find, and
  * V8 lets ~64 MiB of dead ArrayBuffers pile up before it looks (a 1M fill's compactions read
  * ~200 MB). What the table reader copies out (its blocks) is counted in `bytesCopied`, and every
- * `collectEvery` bytes `collect` runs (the worker's paced collection, garbage-pace.ts).
+ * `collectEvery` bytes `collect` runs: in a worker, its pacer's check (garbage-pace.ts), which
+ * collects once the thread's ArrayBuffers have grown by a few MiB since its last collection.
  */
 import type { TableFileSystem } from '@strata-db/sstable-core';
 import { readAt } from '@strata-db/vfs';
 
 /** Bytes read ahead at once: large enough that the syscall cost vanishes, small next to a 2 MiB table. */
 export const READAHEAD_BYTES = 512 * 1024;
-/** Bytes copied out between two runs of `collect` (see the header; garbage-pace.ts says why this much). */
-export const COLLECT_EVERY_BYTES = 8 * 1024 * 1024;
+/** Bytes copied out between two calls of `collect` (a cheap check of the worker's pacer, garbage-pace.ts). */
+export const COLLECT_EVERY_BYTES = 1024 * 1024;
 
 /** Far above any real descriptor number, so a virtual one passed to the real layer fails loudly. */
 const FIRST_VIRTUAL_FD = 0x5000_0000;

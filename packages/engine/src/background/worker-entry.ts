@@ -12,7 +12,7 @@ import { parentPort } from 'node:worker_threads';
 import { FrozenMemtable } from '@strata-db/memtable';
 import { nodeFileSystem } from '@strata-db/vfs';
 import { mergeCompaction } from './compaction-merge.js';
-import { garbageCollector } from './garbage-pace.js';
+import { GarbagePacer, garbageCollector } from './garbage-pace.js';
 import { writeFlushTable } from './flush-table.js';
 import { serializeError } from './job-errors.js';
 import { unbrokenPace } from './pace.js';
@@ -27,7 +27,7 @@ class JobAborted extends Error {
   }
 }
 
-const memory = { heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0 };
+const memory = { heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0, collections: 0 };
 /** Samples this thread's memory (at each paced collection, just before it, and after each job). */
 function sampleMemory(): void {
   const m = process.memoryUsage();
@@ -35,22 +35,30 @@ function sampleMemory(): void {
   memory.arrayBuffers = m.arrayBuffers;
   memory.peakHeapTotal = Math.max(memory.peakHeapTotal, m.heapTotal);
   memory.peakArrayBuffers = Math.max(memory.peakArrayBuffers, m.arrayBuffers);
+  memory.collections = pacer?.collections ?? 0;
 }
 
-/** This worker's paced collection of what its compactions read (garbage-pace.ts). */
+/** This worker's paced collection of the garbage its jobs make (garbage-pace.ts). */
 const gc = garbageCollector();
-const collectGarbage =
+const pacer =
   gc === undefined
     ? undefined
-    : (): void => {
+    : new GarbagePacer(() => {
         sampleMemory();
         gc();
+      });
+const collectGarbage =
+  pacer === undefined
+    ? undefined
+    : (): void => {
+        pacer.check();
       };
 
 const port = parentPort;
 if (port === null) throw new Error('worker-entry must run in a worker thread');
 const post = (m: FromWorker): void => {
   if (m.type === 'flushed' || m.type === 'compacted' || m.type === 'failed') {
+    collectGarbage?.();
     sampleMemory();
     port.postMessage({ type: 'memory', memory: { ...memory } } satisfies FromWorker);
   }
@@ -90,6 +98,7 @@ port.on('message', (m: ToWorker) => {
         sliceMs: COMPACTION_SLICE_MS,
         yieldNow: () =>
           new Promise((resolve) => {
+            collectGarbage?.();
             setImmediate(resolve);
           }),
         warn: warner(id),

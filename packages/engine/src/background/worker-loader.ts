@@ -16,7 +16,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Worker } from 'node:worker_threads';
+import { Worker, type ResourceLimits } from 'node:worker_threads';
 
 /** This module's file: `__filename` in the CJS build, `import.meta.url` in ESM and the sources. */
 function thisFile(): string {
@@ -139,10 +139,11 @@ export function workerReady(source: WorkerSource): boolean {
   return source.kind === 'built' || bundles.has(source.file);
 }
 
-export function startWorker(source: WorkerSource = workerSource()): Worker {
-  if (source.kind === 'built') return new Worker(source.file);
+/** `resourceLimits`: the worker's own V8 heap bounds (worker-executor.ts says which and why). */
+export function startWorker(source: WorkerSource = workerSource(), resourceLimits: ResourceLimits = {}): Worker {
+  if (source.kind === 'built') return new Worker(source.file, { resourceLimits });
   // No inherited options: the bundle needs none (conditions were applied when it was built), a
   // parent's --input-type=module would make the CommonJS script ESM, and an explicit list with
   // a V8 option (--expose-gc) is refused (ERR_WORKER_INVALID_EXEC_ARGV).
-  return new Worker(sourceBundle(source.file), { eval: true, execArgv: [] });
+  return new Worker(sourceBundle(source.file), { eval: true, execArgv: [], resourceLimits });
 }
