@@ -442,7 +442,7 @@ function bundleChild(): string {
     const pj = JSON.parse(readFileSync(file, 'utf8')) as { dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
     for (const n of Object.keys({ ...pj.dependencies, ...pj.peerDependencies })) if (BUILT || !n.startsWith('@strata-db/')) external.add(n);
   }
-  const esbuild = createRequire(here)('esbuild') as { buildSync(o: Record<string, unknown>): unknown };
+  const esbuild = createRequire(here)('esbuild') as { buildSync(o: Record<string, unknown>): unknown; stop(): Promise<void> };
   esbuild.buildSync({
     entryPoints: { scale: here, ...(BUILT ? {} : { 'worker-entry': join(dirname(here), '..', 'src', 'background', 'worker-entry.ts') }) },
     outdir: out,
@@ -457,6 +457,7 @@ function bundleChild(): string {
     banner: { js: "import { createRequire as strataCreateRequire } from 'node:module'; const require = strataCreateRequire(import.meta.url);" },
     logLevel: 'warning',
   });
+  void esbuild.stop(); // its service process would otherwise live as long as this one
   return join(out, 'scale.js');
 }
 
