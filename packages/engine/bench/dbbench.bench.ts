@@ -31,7 +31,10 @@
 // Reads run twice: on the database of the last fillseq and on that of the last fillrandom (each
 // closed and reopened). Beside each read figure: the RSS of the benchmark process after the
 // sample (all engines are open in the one process, so it is the sum of theirs) and the load
-// average (os.loadavg, as `uptime` prints it) at the start of each read round.
+// average (os.loadavg, as `uptime` prints it) at the start of each read round. Peak RSS per
+// engine needs a process per engine: the scale bench runs the same 1M fillrandom that way
+// (`BENCH_SCALE_N=1000000 BENCH_SCALE_ROUNDS=3 npm run bench -- scale`: VmHWM of each engine's own
+// plain node process during the fill, then during gets and a scan).
 // lmdb's `await db.get` awaits its synchronous get (the issue's yardstick: lmdb answers from its
 // memory map); lmdb's `getAsync` (a thread-pool round trip) is a separate row, run only when
 // named (BENCH_WORKLOADS=readrandom,readasync,readseq).

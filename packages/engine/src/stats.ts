@@ -81,6 +81,15 @@ export interface DatabaseStats {
  * memtables, also after readers let go of memtables they pinned), the block cache by blockCacheSize, the table cache's
  * resident index and filter bytes by tableCacheSize. A reader adds to this only what
  * it pins: the memtables and the tables of the Version it reads (`pinned`).
+ *
+ * The whole process, computable from the options (README, "Bounded resources"): peak RSS ≤
+ * memtableSize × (1 + maxFrozenMemtables) + blockCacheSize + tableCacheSize + F, where F — what
+ * lies outside `total`: node itself (~42 MB), the engine's code, the main thread's V8 heap, each
+ * worker's isolate (`workers`), allocator slack — measured 130–150 MB during fills and ~200 MB
+ * during gets and scans at 10M keys on Linux x64 / Node 20 (`npm run bench -- scale`, plain node;
+ * classic-level's equivalent during fills in the same runs: ~130 MB).
+ * During a fill the block and table caches stay empty, so a fill's peak also stays under the
+ * issue's memtables + blockCacheSize + 64 MB (204 MB by default); F itself is not 64 MB.
  */
 export interface MemoryStats {
   /** The active and frozen memtables. */
@@ -101,7 +110,9 @@ export interface MemoryStats {
    * reported it after its last job: V8 heap committed and ArrayBuffers (read windows, blocks,
    * table builders' buffers — live or not yet collected), now and the most seen. Not in `total`:
    * it is the workers' heaps, not the database's data structures (the frozen memtables a worker
-   * reads are shared memory, counted in `memtables`). Zeros without workers.
+   * reads are shared memory, counted in `memtables`). Zeros without workers. Bounded: a worker's
+   * young generation is capped at 4 MiB (WORKER_RESOURCE_LIMITS) and it collects whenever its
+   * ArrayBuffers grew 8 MiB since its last collection (`collections` counts those).
    */
   readonly workers: WorkerMemory;
   /** memtables + memtableReserve + pinned.memtableBytes + blockCache + tableIndexAndFilter + writeQueueCopies + walBuffers: what the engine allocated. */
