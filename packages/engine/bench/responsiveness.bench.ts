@@ -105,11 +105,11 @@ interface EngineProbe {
 }
 function probe(db: Database): EngineProbe {
   // Private fields, read by the bench only (stats() builds file lists: too heavy for every ms).
-  const core = (db as unknown as { core: { flushing: boolean; frozenCount: number; counters: { writeBatches: number; flushes: number; compactions: number }; compactor: { running?: unknown } } }).core;
+  const core = (db as unknown as { core: { flushing: boolean; frozenCount: number; counters: { writeBatches: number; flushes: number; compactions: number }; compactor: { runningCount: number } } }).core;
   return {
     frozen: () => core.frozenCount,
     flushing: () => core.flushing,
-    compacting: () => core.compactor.running !== undefined,
+    compacting: () => core.compactor.runningCount > 0,
     batches: () => core.counters.writeBatches,
     flushes: () => core.counters.flushes,
     compactions: () => core.counters.compactions,

@@ -145,6 +145,12 @@ export interface DatabaseOptions {
    * the ranges one after the other and writes the same tables as the workers for the same options.
    */
   readonly maxSubcompactions?: number;
+  /**
+   * Compactions that may run at the same time, on disjoint inputs (RocksDB's
+   * max_background_compactions; default: backgroundThreads, at least 1). An L0→L1 compaction
+   * then runs beside deeper ones instead of waiting behind them.
+   */
+  readonly maxBackgroundCompactions?: number;
 }
 
 /** Descriptors of maxOpenFiles kept for what is not a table being read (LevelDB keeps 10 too). */
@@ -187,6 +193,7 @@ export interface ResolvedOptions {
   readonly logger: Logger | undefined;
   readonly backgroundThreads: number;
   readonly maxSubcompactions: number;
+  readonly maxBackgroundCompactions: number;
 }
 
 /**
@@ -227,6 +234,7 @@ export const DATABASE_OPTION_NAMES = [
   'logger',
   'backgroundThreads',
   'maxSubcompactions',
+  'maxBackgroundCompactions',
 ] as const satisfies readonly (keyof DatabaseOptions)[];
 // A compile-time check that the list is complete: typecheck names any option missing from it.
 type UnlistedOption = Exclude<keyof DatabaseOptions, (typeof DATABASE_OPTION_NAMES)[number]>;
@@ -366,5 +374,6 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     logger: opts.logger,
     backgroundThreads,
     maxSubcompactions: int('maxSubcompactions', opts.maxSubcompactions, Math.max(1, backgroundThreads), 1, 64),
+    maxBackgroundCompactions: int('maxBackgroundCompactions', opts.maxBackgroundCompactions, Math.max(1, backgroundThreads), 1, 64),
   };
 }

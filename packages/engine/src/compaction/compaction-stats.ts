@@ -28,7 +28,10 @@ export interface CompactionStats {
   readonly subcompactions: number;
   readonly manualCompactions: number;
   readonly failedCompactions: number;
+  /** A compaction is running. */
   readonly running: boolean;
+  /** Compactions running side by side now (at most maxBackgroundCompactions). */
+  readonly runningCompactions: number;
   readonly bytesRead: number;
   readonly bytesWritten: number;
   /** Current score per level (≥ 1: needs compaction), last level excluded. */
@@ -89,7 +92,7 @@ export class CompactionStatsRecorder {
     }
   }
 
-  snapshot(running: boolean, scores: readonly LevelScore[], pendingCompactionBytes: number): CompactionStats {
+  snapshot(running: number, scores: readonly LevelScore[], pendingCompactionBytes: number): CompactionStats {
     let bytesRead = 0;
     let bytesWritten = 0;
     for (const l of this.levels) {
@@ -103,7 +106,8 @@ export class CompactionStatsRecorder {
       subcompactions: this.subcompactions,
       manualCompactions: this.manualCompactions,
       failedCompactions: this.failedCompactions,
-      running,
+      running: running > 0,
+      runningCompactions: running,
       bytesRead,
       bytesWritten,
       scores,

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
 import type { FileMetadata } from '../version/file-metadata.js';
+import type { Compaction } from './compaction.js';
 import { Version } from '../version/version.js';
 import { fileMeta } from './test-support/file-metadata.js';
 import { CompactionPicker, computeScores, maxBytesForLevel, pendingCompactionBytes } from './picker.js';
@@ -156,3 +158,129 @@ describe('compaction for deletions', () => {
     expect(c).toMatchObject({ reason: 'deletions', level: 2, outputLevel: 3 });
   });
 });
+
+describe('compactions side by side', () => {
+  const inputNumbers = (c: { inputs: readonly { files: readonly FileMetadata[] }[] }): number[] => c.inputs.flatMap((i) => i.files.map((f) => f.fileNumber));
+
+  it('never gives a running compaction’s inputs to another, and picks disjoint work at another level', () => {
+    // L1 is far over its target (score 3), L2 over too (score 1.5); L0 below its trigger.
+    const l1 = [file('a', 'b', 10_000), file('c', 'd', 10_000), file('e', 'f', 10_000)];
+    const l2 = [file('a', 'a', 50_000), file('c', 'c', 50_000), file('e', 'e', 50_000), file('x', 'z', 5000)];
+    const v = version([], l1, l2, [file('a', 'z', 10)]);
+    const picker = new CompactionPicker(options);
+    const first = picker.pick(v)!;
+    expect(first.level).toBe(1);
+    const second = picker.pick(v, [first])!;
+    const third = picker.pick(v, [first, second])!;
+    const taken = [first, second, third].map(inputNumbers);
+    expect(new Set(taken.flat()).size).toBe(taken.flat().length);
+    // Scores leave out what is being compacted: with all three L1 files taken, L1 is no longer urgent.
+    const fourth = picker.pick(v, [first, second, third]);
+    expect(fourth === undefined || fourth.level === 2).toBe(true);
+    if (fourth !== undefined) expect(inputNumbers(fourth).some((n) => taken.flat().includes(n))).toBe(false);
+  });
+
+  it('runs one compaction out of L0 at a time, and keeps L1 free for a blocked L0 compaction', () => {
+    const l0 = [file('a', 'z'), file('a', 'z'), file('a', 'z'), file('a', 'z'), file('a', 'z')];
+    const l1 = [file('a', 'b', 30_000), file('c', 'd', 30_000)];
+    const l2 = [file('a', 'b', 200_000), file('c', 'd', 200_000)];
+    const l3 = [file('a', 'z', 10)];
+    const v = version([...l0, ...l0, ...l0], l1, l2, l3);
+    const picker = new CompactionPicker(options);
+    const l1c = picker.pick(v)!;
+    expect(l1c.level).toBe(1); // L1 (score 6) outranks L0 (3.75) and L2 (4)
+    // With that L1→L2 job running, L0 (3.75) outranks L1 (3, its running file left out) but is
+    // blocked (it needs all of L1): nothing else takes L1 files meanwhile; L2→L3 may go.
+    const next = picker.pick(v, [l1c])!;
+    expect(next.level).toBe(2);
+    expect(inputNumbers(next).some((n) => inputNumbers(l1c).includes(n))).toBe(false);
+    // An L0→L1 compaction running; five newer L0 files flushed since (L0 score 1.25 without the
+    // running job's files): a second L0 compaction must wait for the first.
+    const small = [file('a', 'b', 5000)];
+    const p2 = new CompactionPicker(options);
+    const l0first = p2.pick(version([...l0, ...l0, ...l0], small, [], l3))!;
+    expect(l0first.level).toBe(0);
+    const newer = [file('a', 'z'), file('a', 'z'), file('a', 'z'), file('a', 'z'), file('a', 'z')];
+    expect(p2.pick(version([...newer, ...l0, ...l0, ...l0], small, [], l3), [l0first])).toBeUndefined();
+    expect(p2.pick(version([...newer], small, [], l3))!.level).toBe(0);
+  });
+
+  it('does not let two compactions write overlapping ranges into one level (a trivial move included)', () => {
+    // Running: L1 [c,d] → L2 with the L2 file [c,f] — its outputs may span [c,f] at L2.
+    const running = file('c', 'd', 30_000);
+    const inGap = file('e', 'e', 30_000); // overlaps nothing at L2 outside the running span…
+    const l2 = [file('c', 'f', 100)];
+    const v = version([], [running, inGap], l2, [file('a', 'z', 10)]);
+    const picker = new CompactionPicker(options);
+    const first = picker.pick(v)!;
+    expect(inputNumbers(first)).toContain(running.fileNumber);
+    // …but [e,e] lies inside [c,f], which the running job writes: it must wait, whether it
+    // would overlap L2 [c,f] (taken) or move trivially.
+    const second = picker.pick(v, [first]);
+    expect(second === undefined || !inputNumbers(second).includes(inGap.fileNumber)).toBe(true);
+  });
+
+  it('keeps a compaction out of a range another one writes into the same level', () => {
+    // With rule 1 and "every overlapping next-level file is an input", two level-n compactions
+    // never have overlapping spans; a compaction into the same level from elsewhere (a manual
+    // one into the bottom level, here L2 over [a,z]) could: the L1 file [c,d] must not move in.
+    const l1 = [file('c', 'd', 30_000)];
+    const v = version([], l1, [], [file('a', 'z', 10)]);
+    const intoL2: Compaction = { reason: 'manual', level: 0, outputLevel: 2, inputs: [{ level: 0, files: [file('a', 'z')] }], grandparents: [], score: 0, trivialMove: false };
+    expect(new CompactionPicker(options).pick(v)).toMatchObject({ level: 1, trivialMove: true });
+    expect(new CompactionPicker(options).pick(v, [intoL2])).toBeUndefined();
+  });
+
+  it('over random versions and running sets: disjoint inputs, one L0 compaction, disjoint output spans', () => {
+    const key = fc.integer({ min: 0, max: 40 }).map((n) => String.fromCharCode(97 + (n % 26)) + String(n).padStart(2, '0'));
+    // A sorted level: disjoint files from a sorted set of distinct keys, in pairs.
+    const sortedLevel = fc.uniqueArray(key, { maxLength: 16 }).map((ks) => {
+      const s = [...ks].sort();
+      const out: FileMetadata[] = [];
+      for (let i = 0; i + 1 < s.length; i += 2) out.push(file(s[i]!, s[i + 1]!, 1000 + i * 500));
+      return out;
+    });
+    const l0File = fc.tuple(key, key).map(([x, y]) => (x <= y ? file(x, y) : file(y, x)));
+    fc.assert(
+      fc.property(fc.array(l0File, { maxLength: 9 }), sortedLevel, sortedLevel, sortedLevel, fc.integer({ min: 1, max: 4 }), (l0, l1, l2, l3, slots) => {
+        const v = new Version([[...l0].sort((a, b) => b.maxSeq - a.maxSeq), l1, l2, l3]);
+        const small = { l0CompactionTrigger: 2, levelSizeMultiplier: 2, maxBytesForLevelBase: 2000, targetFileSize: 1000 };
+        const picker = new CompactionPicker(small);
+        const running: ReturnType<CompactionPicker['pick']>[] = [];
+        for (let i = 0; i < slots; i++) {
+          const c = picker.pick(v, running.filter((r) => r !== undefined));
+          if (c === undefined) break;
+          running.push(c);
+        }
+        const all = running.filter((r) => r !== undefined);
+        const numbers = all.flatMap(inputNumbers);
+        expect(new Set(numbers).size).toBe(numbers.length);
+        expect(all.filter((c) => c.inputs.some((i) => i.level === 0)).length).toBeLessThanOrEqual(1);
+        for (let i = 0; i < all.length; i++) {
+          for (let j = i + 1; j < all.length; j++) {
+            const a = all[i]!;
+            const b = all[j]!;
+            if (a.outputLevel !== b.outputLevel) continue;
+            const ra = span(a);
+            const rb = span(b);
+            expect(ra.largest < rb.smallest || rb.largest < ra.smallest).toBe(true);
+          }
+        }
+        // Every compaction's next-level inputs are all the files overlapping its upper inputs.
+        for (const c of all) {
+          const up = span({ inputs: [c.inputs[0]!] });
+          const below = v.overlappingFiles(c.outputLevel, Buffer.from(up.smallest), Buffer.from(up.largest)).map((f) => f.fileNumber);
+          expect(c.inputs[1]?.files.map((f) => f.fileNumber) ?? []).toEqual(below);
+        }
+      }),
+      { numRuns: 500 },
+    );
+  });
+});
+
+function span(c: { inputs: readonly { files: readonly FileMetadata[] }[] }): { smallest: string; largest: string } {
+  const files = c.inputs.flatMap((i) => i.files);
+  const smallest = files.map((f) => Buffer.from(f.smallestKey).toString()).sort()[0]!;
+  const largest = files.map((f) => Buffer.from(f.largestKey).toString()).sort().at(-1)!;
+  return { smallest, largest };
+}

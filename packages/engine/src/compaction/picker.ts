@@ -26,6 +26,34 @@
  * every L0 file that overlaps it, transitively — a newer L0 file must never end up below an older
  * one holding the same key. L1+ files never share a user key (compaction cuts between user keys
  * and the version set refuses touching ranges), so a file is already a clean boundary.
+ *
+ * Compactions side by side (RocksDB's max_background_compactions; scheduler.ts runs up to
+ * `maxBackgroundCompactions`): `pick` is given the compactions still running and picks only one
+ * that cannot disturb them. The rules, each relied on for correctness:
+ *   1. No input file is an input of a running compaction (a running job's inputs are deleted by
+ *      its edit; taken twice, their data would be written twice and deleted twice).
+ *   2. At most one compaction out of L0 at a time: L0 files overlap, and a newer L0 file must
+ *      never end below an older one holding the same key — two L0 compactions could each take
+ *      one of two such files and install them in either order.
+ *   3. No two running compactions write overlapping key ranges into the same level: a
+ *      compaction's outputs lie within the union of its inputs' ranges (its "span"), and L1+
+ *      files never share a user key. For two compactions out of the same level this already
+ *      follows from rule 1 (each takes every next-level file its inputs overlap); the check
+ *      covers any other pair (a compaction into the bottom level, a trivial move) and any later
+ *      change to the picker.
+ * Why disjoint inputs suffice for the rest: a compaction from Ln takes EVERY Ln+1 file
+ * overlapping its Ln inputs, and sorted levels are disjoint, so every other Ln+1 file lies wholly
+ * outside its span. Other compactions can therefore only move keys outside that span into the
+ * levels below its output level, and "may older data for this key lie below the output level?"
+ * (compaction.ts, olderDataBelow, answered from the Version the job was picked from) stays true
+ * for every key the job asks about while the others install their edits; newer data still only
+ * ever sits above older. The edits are applied one at a time to the then-current Version
+ * (VersionSet.logAndApply), which refuses any that would make L1+ files overlap.
+ * Scores used for picking leave out files being compacted (as RocksDB's do), so a level whose
+ * excess is already being worked on does not look more urgent than it is. A level whose pick is
+ * blocked by a running compaction reserves its input levels: nothing else takes their files
+ * meanwhile, so it goes as soon as the running job ends (an L0→L1 compaction, which under random
+ * keys needs all of L1, is not starved by a stream of L1→L2 ones).
  */
 import { compareKeys } from '@strata-db/memtable';
 import type { FileMetadata } from '../version/file-metadata.js';
@@ -78,15 +106,67 @@ export interface LevelScore {
   readonly score: number;
 }
 
-/** One score per level except the last (which cannot be compacted further down). */
-export function computeScores(version: Version, options: PickerOptions): LevelScore[] {
+/**
+ * One score per level except the last (which cannot be compacted further down). Files in
+ * `busy` (inputs of running compactions) are left out: their level's excess is being worked on.
+ */
+export function computeScores(version: Version, options: PickerOptions, busy: ReadonlySet<number> = NONE): LevelScore[] {
   const out: LevelScore[] = [];
   for (let level = 0; level < version.numLevels - 1; level++) {
-    const score =
-      level === 0 ? version.files(0).length / options.l0CompactionTrigger : version.levelBytes(level) / maxBytesForLevel(options, level);
+    let score: number;
+    if (level === 0) {
+      let files = 0;
+      for (const f of version.files(0)) if (!busy.has(f.fileNumber)) files++;
+      score = files / options.l0CompactionTrigger;
+    } else {
+      let bytes = version.levelBytes(level);
+      if (busy.size > 0) for (const f of version.files(level)) if (busy.has(f.fileNumber)) bytes -= f.fileSize;
+      score = bytes / maxBytesForLevel(options, level);
+    }
     out.push({ level, score });
   }
   return out;
+}
+
+const NONE: ReadonlySet<number> = new Set();
+
+/** What the running compactions hold: the picker's constraints (rules 1–3 at the top of the file). */
+interface Running {
+  /** Input file numbers of running compactions. */
+  readonly busy: ReadonlySet<number>;
+  /** A running compaction takes L0 files. */
+  readonly l0: boolean;
+  /** Per running compaction: its output level and the key span its outputs may cover. */
+  readonly spans: readonly { readonly level: number; readonly smallest: Uint8Array; readonly largest: Uint8Array }[];
+}
+
+function runningOf(compactions: readonly Compaction[]): Running {
+  const busy = new Set<number>();
+  let l0 = false;
+  const spans: { level: number; smallest: Uint8Array; largest: Uint8Array }[] = [];
+  for (const c of compactions) {
+    for (const input of c.inputs) {
+      if (input.level === 0) l0 = true;
+      for (const f of input.files) busy.add(f.fileNumber);
+    }
+    const r = keyRangeOf(c.inputs.flatMap((i) => i.files));
+    if (r !== undefined) spans.push({ level: c.outputLevel, ...r });
+  }
+  return { busy, l0, spans };
+}
+
+/** Whether `c` may run beside the running compactions (rules 1–3). */
+function compatible(c: Compaction, running: Running): boolean {
+  if (running.spans.length === 0) return true;
+  for (const input of c.inputs) {
+    if (input.level === 0 && running.l0) return false;
+    for (const f of input.files) if (running.busy.has(f.fileNumber)) return false;
+  }
+  const r = keyRangeOf(c.inputs.flatMap((i) => i.files))!;
+  for (const s of running.spans) {
+    if (s.level === c.outputLevel && compareKeys(s.smallest, r.largest) <= 0 && compareKeys(r.smallest, s.largest) <= 0) return false;
+  }
+  return true;
 }
 
 /**
@@ -114,26 +194,52 @@ export class CompactionPicker {
   constructor(private readonly options: PickerOptions) {}
 
   /**
-   * The most urgent automatic compaction: a level whose score is ≥ 1, else a table dense with
-   * deletes; undefined when there is neither.
+   * The most urgent automatic compaction that can run beside `running` (the compactions not
+   * finished yet, picked from this or an older Version; see the top of the file): a level whose
+   * score is ≥ 1, else a table dense with deletes; undefined when there is neither.
    */
-  pick(version: Version): Compaction | undefined {
-    const scores = computeScores(version, this.options).sort((a, b) => b.score - a.score);
-    const best = scores[0];
-    if (best === undefined || best.score < 1) return this.pickForDeletions(version);
-    const level = best.level;
-    let inputs0: FileMetadata[];
-    if (level === 0) {
-      const files = version.files(0);
-      // L0 is ordered newest first: start from the oldest file.
-      inputs0 = expandL0(version, [files[files.length - 1]!]);
-    } else {
-      const files = version.files(level);
-      const ptr = this.compactPointer[level];
-      const start = ptr === undefined ? undefined : files.find((f) => compareLargest(f, ptr) > 0);
-      inputs0 = [start ?? files[0]!];
+  pick(version: Version, runningCompactions: readonly Compaction[] = []): Compaction | undefined {
+    const running = runningOf(runningCompactions);
+    const scores = computeScores(version, this.options, running.busy).sort((a, b) => b.score - a.score);
+    /** Levels a blocked, more urgent compaction needs: nothing else takes their files meanwhile. */
+    const reserved = new Set<number>();
+    for (const { level, score } of scores) {
+      if (score < 1) break;
+      if (reserved.has(level) || reserved.has(level + 1)) continue;
+      const c = level === 0 ? this.pickL0(version, score, running) : this.pickLevel(version, level, score, running);
+      if (c !== undefined) return c;
+      reserved.add(level);
+      reserved.add(level + 1);
     }
-    return this.setup(version, level, inputs0, level === 0 ? 'l0-file-count' : 'level-size', best.score);
+    if (reserved.size > 0) return undefined;
+    return this.pickForDeletions(version, running);
+  }
+
+  /** L0 → L1: the oldest L0 file and every L0 file overlapping it, transitively. */
+  private pickL0(version: Version, score: number, running: Running): Compaction | undefined {
+    if (running.l0) return undefined;
+    const files = version.files(0);
+    // L0 is ordered newest first: start from the oldest file.
+    const c = this.setup(version, 0, expandL0(version, [files[files.length - 1]!]), 'l0-file-count', score, running);
+    return compatible(c, running) ? this.rotate(c) : undefined;
+  }
+
+  /**
+   * Ln → Ln+1 (n ≥ 1): the first file after the level's compact pointer, in rotation, whose
+   * compaction can run beside the running ones.
+   */
+  private pickLevel(version: Version, level: number, score: number, running: Running): Compaction | undefined {
+    const files = version.files(level);
+    const ptr = this.compactPointer[level];
+    let start = ptr === undefined ? 0 : files.findIndex((f) => compareLargest(f, ptr) > 0);
+    if (start < 0) start = 0;
+    for (let i = 0; i < files.length; i++) {
+      const f = files[(start + i) % files.length]!;
+      if (running.busy.has(f.fileNumber)) continue;
+      const c = this.setup(version, level, [f], 'level-size', score, running);
+      if (compatible(c, running)) return this.rotate(c);
+    }
+    return undefined;
   }
 
   /**
@@ -172,48 +278,60 @@ export class CompactionPicker {
     return { reason: 'manual', level: inputs[0]!.level, outputLevel, inputs, grandparents: [], score: 0, trivialMove: false };
   }
 
-  /** The densest deletion-heavy table's compaction into the next level (see the top of the file), if any. */
-  private pickForDeletions(version: Version): Compaction | undefined {
+  /**
+   * The densest deletion-heavy table's compaction into the next level (see the top of the file)
+   * that can run beside the running ones, if any.
+   */
+  private pickForDeletions(version: Version, running: Running): Compaction | undefined {
     const trigger = this.options.deletionTrigger;
     if (trigger === undefined) return undefined;
-    let chosen: { level: number; file: FileMetadata; density: number } | undefined;
+    const candidates: { level: number; file: FileMetadata; density: number }[] = [];
     for (let level = 0; level < version.numLevels - 1; level++) {
       for (const f of version.files(level)) {
-        if (!deletionHeavy(f, trigger.deletions)) continue;
-        const d = deletionDensity(f);
-        if (chosen !== undefined && (d < chosen.density || (d === chosen.density && f.maxSeq >= chosen.file.maxSeq))) continue;
-        chosen = { level, file: f, density: d };
+        if (!deletionHeavy(f, trigger.deletions) || running.busy.has(f.fileNumber)) continue;
+        candidates.push({ level, file: f, density: deletionDensity(f) });
       }
     }
-    if (chosen === undefined) return undefined;
-    const { level, file, density } = chosen;
-    return this.setup(version, level, level === 0 ? expandL0(version, [file]) : [file], 'deletions', density);
+    // Densest first; among equals the oldest data (smallest maxSeq).
+    candidates.sort((a, b) => b.density - a.density || a.file.maxSeq - b.file.maxSeq);
+    for (const { level, file, density } of candidates) {
+      const c = this.setup(version, level, level === 0 ? expandL0(version, [file]) : [file], 'deletions', density, running);
+      if (compatible(c, running)) return this.rotate(c);
+    }
+    return undefined;
   }
 
-  private setup(version: Version, level: number, inputs0In: FileMetadata[], reason: 'l0-file-count' | 'level-size' | 'deletions', score: number): Compaction {
+  /** Rotates `c`'s level: its next compaction starts after what `c` takes. */
+  private rotate(c: Compaction): Compaction {
+    this.compactPointer[c.level] = keyRangeOf(c.inputs[0]!.files)!.largest;
+    return c;
+  }
+
+  private setup(version: Version, level: number, inputs0In: FileMetadata[], reason: 'l0-file-count' | 'level-size' | 'deletions', score: number, running: Running): Compaction {
     let inputs0 = inputs0In;
     const outputLevel = level + 1;
-    let range = keyRangeOf(inputs0)!;
+    const range = keyRangeOf(inputs0)!;
     let inputs1 = version.overlappingFiles(outputLevel, range.smallest, range.largest);
 
     // LevelDB's free expansion: take more level-n files if that pulls in no more level-n+1 files.
     if (inputs1.length > 0 && level > 0) {
       const all = keyRangeOf([...inputs0, ...inputs1])!;
       const expanded0 = version.overlappingFiles(level, all.smallest, all.largest);
-      if (expanded0.length > inputs0.length && totalBytes(expanded0) + totalBytes(inputs1) < expandedCompactionByteLimit(this.options)) {
+      if (
+        expanded0.length > inputs0.length &&
+        totalBytes(expanded0) + totalBytes(inputs1) < expandedCompactionByteLimit(this.options) &&
+        !expanded0.some((f) => running.busy.has(f.fileNumber))
+      ) {
         const r = keyRangeOf(expanded0)!;
         const expanded1 = version.overlappingFiles(outputLevel, r.smallest, r.largest);
         if (expanded1.length === inputs1.length) {
           inputs0 = expanded0;
           inputs1 = expanded1;
-          range = r;
         }
       }
     }
     const all = keyRangeOf([...inputs0, ...inputs1])!;
     const grandparents = outputLevel + 1 < version.numLevels ? version.overlappingFiles(outputLevel + 1, all.smallest, all.largest) : [];
-    // Rotate: the next compaction at this level starts after what this one takes.
-    this.compactPointer[level] = range.largest;
     const trivialMove =
       inputs0.length === 1 &&
       inputs1.length === 0 &&

@@ -1,20 +1,23 @@
 /**
  * LeveledCompactor: the compaction module as the database core sees it (`DbCore.compactor`).
  *
- * Scheduling: one compaction at a time, in the background (tracked by `core.runBackground`,
- * so close() waits for it and a failure turns the database read-only with the cause — a
- * compaction over a corrupt table fails, keeps its inputs, and is not retried in a loop).
- * `maybeSchedule()` is called by the core after every flush, after every compaction and at
- * open; it picks the most urgent compaction from the current Version, if any.
+ * Scheduling: up to `maxBackgroundCompactions` compactions at a time, in the background (each
+ * tracked by `core.runBackground`, so close() waits for it and a failure turns the database
+ * read-only with the cause — a compaction over a corrupt table fails, keeps its inputs, and is
+ * not retried in a loop). `maybeSchedule()` is called by the core after every flush, after
+ * every compaction and at open; it picks the most urgent compactions from the current Version
+ * that can run beside the running ones (picker.ts states the rules), until the slots are full.
  *
  * The Version a compaction is picked from is pinned in the same synchronous step as the pick,
  * and stays pinned until the job ends: its input files cannot be deleted under the job, and
- * after the job's edit they are deleted only once no reader's Version lists them either.
+ * after the job's edit they are deleted only once no reader's Version lists them either. A
+ * compaction's inputs are in the Version current when it is picked and stay in every later one
+ * until its own edit: the picker never gives a running compaction's inputs to another.
  *
- * Manual compaction (`db.compact()`, `compactRange`) waits for the running job, holds off new
+ * Manual compaction (`db.compact()`, `compactRange`) waits for every running job, holds off new
  * automatic ones, and runs one overlap-closed compaction of the range into the bottom level
- * (picker.ts). Close aborts a running job between slices: its outputs are abandoned and the
- * inputs stay, exactly as if it had never started.
+ * (picker.ts). Close aborts running jobs between slices: their outputs are abandoned and the
+ * inputs stay, exactly as if they had never started.
  */
 import type { Compactor, DbCore } from '../db/core.js';
 import { StrataError, toStrataError } from '../errors.js';
@@ -36,7 +39,8 @@ export class LeveledCompactor implements Compactor {
   private readonly picker: CompactionPicker;
   private readonly recorder: CompactionStatsRecorder;
   private readonly env: CompactionJobEnv;
-  private running: Promise<void> | undefined;
+  /** Running compactions (their jobs' promises): at most opts.maxBackgroundCompactions. */
+  private readonly running = new Map<Promise<void>, Compaction>();
   /** Manual compactions waiting or running: automatic ones do not start meanwhile. */
   private manual = 0;
   private closed = false;
@@ -65,24 +69,30 @@ export class LeveledCompactor implements Compactor {
     };
   }
 
+  /** Compactions running now. */
+  get runningCount(): number {
+    return this.running.size;
+  }
+
   maybeSchedule(): void {
     const core = this.core;
-    if (this.running !== undefined || this.manual > 0 || this.closed) return;
-    if (core.state !== 'open' || core.backgroundError !== undefined) return;
-    const version = core.versions.pinCurrent();
-    const c = this.picker.pick(version);
-    if (c === undefined) {
-      version.unref();
-      return;
+    while (this.running.size < core.opts.maxBackgroundCompactions && this.manual === 0 && !this.closed) {
+      if (core.state !== 'open' || core.backgroundError !== undefined) return;
+      const version = core.versions.pinCurrent();
+      const c = this.picker.pick(version, [...this.running.values()]);
+      if (c === undefined) {
+        version.unref();
+        return;
+      }
+      void this.start(c, version);
     }
-    void this.start(c, version);
   }
 
   /** Compacts every table overlapping [lo, hi] (inclusive; absent = unbounded) into the bottom level. */
   async compactRange(lo: Uint8Array | undefined, hi: Uint8Array | undefined): Promise<void> {
     this.manual++;
     try {
-      while (this.running !== undefined) await this.running;
+      while (this.running.size > 0) await Promise.all(this.running.keys());
       const core = this.core;
       if (this.stopping() || core.backgroundError !== undefined) return;
       const version = core.versions.pinCurrent();
@@ -110,7 +120,7 @@ export class LeveledCompactor implements Compactor {
 
   stats(): CompactionStats {
     const v = this.core.versions.current;
-    return this.recorder.snapshot(this.running !== undefined, computeScores(v, this.core.opts), this.pendingCompactionBytes());
+    return this.recorder.snapshot(this.running.size, computeScores(v, this.core.opts), this.pendingCompactionBytes());
   }
 
   close(): void {
@@ -172,9 +182,9 @@ export class LeveledCompactor implements Compactor {
       // once they are gone (unless a reader still holds them).
       await core.versions.settleDeletions();
     });
-    this.running = p;
+    this.running.set(p, c);
     void p.finally(() => {
-      if (this.running === p) this.running = undefined;
+      this.running.delete(p);
       core.notifyProgress();
       core.maybeScheduleCompaction();
     });

@@ -2,7 +2,7 @@
 // database with tiny tables (so compactions run nearly all the time), prints "acked <n>" after
 // batch n's promise resolves, and SIGKILLs itself at a random moment while a compaction is
 // running (a timer fires between the compaction's slices and during its fsyncs).
-//   argv: dir seed
+//   argv: dir seed (odd: compactions side by side on two workers)
 import { Database } from '../../db/database.js';
 import { batchOps, CRASH_DB_OPTIONS } from './crash-workload.js';
 
@@ -13,7 +13,9 @@ const rand = (): number => {
   return seed / 2 ** 32;
 };
 
-const db = await Database.open(dir!, CRASH_DB_OPTIONS);
+// Odd seeds: two workers and up to three compactions side by side (picker.ts).
+const sideBySide = (Number(seedArg) & 1) === 1 ? { backgroundThreads: 2, maxBackgroundCompactions: 3 } : {};
+const db = await Database.open(dir!, { ...CRASH_DB_OPTIONS, ...sideBySide });
 // Kill after a random number of observations of a running compaction.
 let countdown = 1 + Math.floor(rand() * 400);
 setInterval(() => {

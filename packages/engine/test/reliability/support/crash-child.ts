@@ -20,7 +20,8 @@ function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-const db = await Database.open(dir, CRASH_DB_OPTIONS);
+// Odd rounds: up to three compactions side by side (picker.ts).
+const db = await Database.open(dir, { ...CRASH_DB_OPTIONS, ...(Number(roundText) % 2 === 1 ? { maxBackgroundCompactions: 3 } : {}) });
 say(`open ${db.stats().lastSequence}`);
 
 async function run(op: ChildOp): Promise<void> {
