@@ -30,6 +30,25 @@ const SLAB_MAX_COPY = 1024;
 let slab = new Uint8Array(SLAB_SIZE);
 let slabUsed = 0;
 
+/**
+ * A copy of `data[from, from + length)` that the caller owns, carved like `copyOf` but without
+ * the view of the source a `copyOf(data.subarray(…))` allocates: a point read copies its value
+ * straight out of the cached block (one allocation per found value, not two).
+ */
+export function copyRange(data: Uint8Array, from: number, length: number): Uint8Array {
+  if (length > SLAB_MAX_COPY) return new Uint8Array(data.subarray(from, from + length)); // a copy, even of a Buffer
+  if (slabUsed + length > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const at = slabUsed;
+  const s = slab;
+  // A byte loop: for values this small it beats TypedArray.prototype.set's call overhead.
+  for (let i = 0; i < length; i++) s[at + i] = data[from + i]!;
+  slabUsed = at + length;
+  return s.subarray(at, at + length);
+}
+
 /** A copy of `v` that the caller owns (small ones carved out of the shared slab). */
 export function copyOf(v: Uint8Array): Uint8Array {
   const n = v.length;

@@ -21,7 +21,7 @@ describe('BlockCache', () => {
     cache.insert(f2, 1, block(1000)); // evicts (1, 1)
     expect(cache.usage).toBeLessThanOrEqual(cache.capacity);
     expect(cache.get(1, 1)).toBeUndefined();
-    expect(f1.handles[1]).toBeUndefined(); // the reader's slot is emptied too
+    expect(f1.blocks[1]).toBeUndefined(); // the reader's slot is emptied too
     expect(cache.get(1, 0)).toBeDefined();
     expect(cache.get(2, 0)).toBeDefined();
     expect(cache.get(2, 1)).toBeDefined();
@@ -53,11 +53,11 @@ describe('BlockCache', () => {
     cache.insert(first, 2, a);
     const second = cache.slotsOf(7, 3); // a second reader of file 7 sees the first one's block
     expect(second).toBe(first);
-    expect(second.handles[2]?.block).toBe(a);
+    expect(second.blocks[2]).toBe(a);
     cache.insert(first, 0, block(100));
     expect(first.live).toBe(2);
     cache.evictFile(7);
-    expect(first.handles).toEqual([undefined, undefined, undefined]);
+    expect(first.blocks).toEqual([undefined, undefined, undefined]);
     expect(first.live).toBe(0);
     expect(cache.slotsOf(7, 3)).not.toBe(first);
     // A reader still holding the old slots registers them again with its next insert.

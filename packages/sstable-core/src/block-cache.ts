@@ -4,9 +4,9 @@
  * can never name the wrong bytes — a deleted table's blocks simply age out (or the engine calls
  * `evictFile`).
  *
- * The index is one array of slots per file (`FileSlots`, slot i = data block i), which the
- * table readers of that file hold: a hit is an array read, and a miss, its insert and an
- * eviction touch no hash map. (The cache used to keep a Map per file keyed by block offset, with
+ * The index is one array of slots per file (`FileSlots`, slot i = data block i, the block itself,
+ * with the slot's bookkeeping in flat arrays beside it), which the table readers of that file
+ * hold: a hit is an array read, and a miss, its insert and an eviction touch no hash map. (The cache used to keep a Map per file keyed by block offset, with
  * the tables' own handle arrays in front for hits; on random gets over a database ~8× the cache,
  * ~85% of them misses, its lookups, inserts, deletes and evictions were ~3 µs of a ~16 µs get, 11%
  * of the profile; with the slots, 2%.) A file's slots are registered in `files` while at least
@@ -17,7 +17,7 @@
  * and each copy is charged.)
  *
  * Replacement is CLOCK (second chance), the usual constant-time approximation of LRU: a hit only
- * sets the entry's `referenced` bit, and eviction sweeps a hand over the entries, sparing (and
+ * sets the slot's `referenced` byte, and eviction sweeps a hand over the entries, sparing (and
  * clearing) referenced ones. Compared with an exact LRU list, a hit writes one field instead of
  * relinking three list nodes scattered in memory — on random point lookups over a large table
  * those pointer chases were cache misses. A newly inserted block starts unreferenced, so blocks
@@ -53,39 +53,43 @@ const MAX_SLACK_CLASSES = 8;
 /** Most bytes kept on the free list. */
 const MAX_FREE_BYTES = 1024 * 1024;
 
-/** One cached block. `block` is undefined once evicted (and the handle out of its slot). */
-export class CacheHandle {
-  referenced = false;
-  /**
-   * Only the cache can reach the block's bytes: its buffer is recycled at eviction. Cleared
-   * (for good) when the block is handed to a reader that may keep views into it.
-   */
-  recyclable = false;
-  constructor(
-    readonly file: FileSlots,
-    /** The data block's number in its file: its slot. */
-    readonly index: number,
-    public block: Block | undefined,
-    readonly charge: number,
-    /** Position in the clock ring. */
-    public slot: number,
-  ) {}
-}
-
 /**
- * The cache's slots for one table file, shared by the readers of that file: `handles[i]` is data
- * block i's handle while the block is cached, else undefined. Only the BlockCache writes them.
+ * The cache's slots for one table file, shared by the readers of that file: `blocks[i]` is data
+ * block i while it is cached, else undefined; the rest is the cache's bookkeeping of each slot,
+ * in flat arrays rather than an object per cached block. A hit reads `blocks[i]` and sets a
+ * byte of `referenced`: the block is reached in one step. (There used to be a handle object per
+ * cached block between the slot and the block: on random gets every hop was a cache miss of
+ * its own, ~4% of a cached get each, and an object per miss for the collector.) Only the
+ * BlockCache writes them.
  */
 export class FileSlots {
-  readonly handles: (CacheHandle | undefined)[];
+  readonly blocks: (Block | undefined)[];
+  /** 1: hit since the clock hand last passed (second chance). */
+  readonly referenced: Uint8Array;
+  /**
+   * 1: only the cache can reach the block's bytes, so its buffer is recycled at eviction.
+   * Cleared (for good) when the block is handed to a reader that may keep views into it.
+   */
+  readonly recyclable: Uint8Array;
+  /** Bytes charged for the block. */
+  readonly charges: Float64Array;
+  /** The block's position in the clock ring. */
+  readonly ringSlots: Int32Array;
   /** Cached blocks of the file; the slots are registered in the cache while > 0. */
   live = 0;
   constructor(
     readonly fileNumber: number,
     blocks: number,
   ) {
-    this.handles = new Array<CacheHandle | undefined>(blocks).fill(undefined);
+    this.blocks = new Array<Block | undefined>(blocks).fill(undefined);
+    this.referenced = new Uint8Array(blocks);
+    this.recyclable = new Uint8Array(blocks);
+    this.charges = new Float64Array(blocks);
+    this.ringSlots = new Int32Array(blocks);
   }
+
+  /** Bytes of bookkeeping per block (for the owner's memory accounting). */
+  static readonly BYTES_PER_BLOCK = 8 + 1 + 1 + 8 + 4;
 }
 
 export class BlockCache {
@@ -93,8 +97,12 @@ export class BlockCache {
   private used = 0;
   /** Slots of the files with at least one cached block. */
   private readonly files = new Map<number, FileSlots>();
-  /** The clock: live handles and holes left by evictions (compacted when half are holes). */
-  private ring: (CacheHandle | undefined)[] = [];
+  /**
+   * The clock: (file, block number) of the cached blocks, and holes (file undefined) left by
+   * evictions, compacted when half are holes.
+   */
+  private ringFiles: (FileSlots | undefined)[] = [];
+  private ringBlocks: number[] = [];
   private hand = 0;
   private holes = 0;
   hits = 0;
@@ -119,7 +127,7 @@ export class BlockCache {
 
   /** Number of cached blocks. */
   get size(): number {
-    return this.ring.length - this.holes;
+    return this.ringFiles.length - this.holes;
   }
 
   /**
@@ -128,13 +136,14 @@ export class BlockCache {
    */
   slotsOf(fileNumber: number, blocks: number): FileSlots {
     const known = this.files.get(fileNumber);
-    return known !== undefined && known.handles.length === blocks ? known : new FileSlots(fileNumber, blocks);
+    return known !== undefined && known.blocks.length === blocks ? known : new FileSlots(fileNumber, blocks);
   }
 
   /** Data block `index` of file `fileNumber` if cached (counted as a hit or a miss), else undefined. */
   get(fileNumber: number, index: number): Block | undefined {
-    const h = this.files.get(fileNumber)?.handles[index];
-    if (h !== undefined) return this.touch(h);
+    const file = this.files.get(fileNumber);
+    const b = file?.blocks[index];
+    if (b !== undefined) return this.hit(file!, index);
     this.misses++;
     return undefined;
   }
@@ -144,31 +153,45 @@ export class BlockCache {
     this.misses++;
   }
 
-  /** The block of a handle found in a slot (marking it referenced), counted as a hit. */
-  touch(h: CacheHandle): Block | undefined {
+  /**
+   * The block in `file`'s slot `index` (which the caller found filled), marked referenced and
+   * counted as a hit.
+   */
+  hit(file: FileSlots, index: number): Block {
     this.hits++;
-    h.referenced = true;
-    return h.block;
+    file.referenced[index] = 1;
+    return file.blocks[index]!;
   }
 
   /**
-   * Adds data block `index` of `file` (replacing a block in the slot) and returns its handle; a
-   * block larger than the whole cache is not kept (undefined).
+   * The block in `file`'s slot `index` (filled), as `hit`, for a reader that may keep views into
+   * it: its buffer is never recycled.
    */
-  insert(file: FileSlots, index: number, block: Block, recyclable = false): CacheHandle | undefined {
-    // A recyclable block's buffer came from `allocate` and is charged whole.
+  expose(file: FileSlots, index: number): Block {
+    file.recyclable[index] = 0;
+    return this.hit(file, index);
+  }
+
+  /**
+   * Adds data block `index` of `file` (replacing a block in the slot); a block larger than the
+   * whole cache is not kept (false). `recyclable`: its bytes are a buffer from `allocate` that
+   * only the cache will reach (see the top of the file); it is then charged its whole buffer.
+   */
+  insert(file: FileSlots, index: number, block: Block, recyclable = false): boolean {
     const charge = recyclable ? block.data.buffer.byteLength + 160 : block.charge;
-    if (charge > this.capacity) return undefined;
-    const old = file.handles[index];
-    if (old !== undefined) this.remove(old);
-    const h = new CacheHandle(file, index, block, charge, this.ring.length);
-    h.recyclable = recyclable;
-    file.handles[index] = h;
+    if (charge > this.capacity) return false;
+    if (file.blocks[index] !== undefined) this.remove(file, index);
+    file.blocks[index] = block;
+    file.referenced[index] = 0;
+    file.recyclable[index] = recyclable ? 1 : 0;
+    file.charges[index] = charge;
+    file.ringSlots[index] = this.ringFiles.length;
     if (file.live++ === 0 && !this.files.has(file.fileNumber)) this.files.set(file.fileNumber, file);
-    this.ring.push(h);
+    this.ringFiles.push(file);
+    this.ringBlocks.push(index);
     this.used += charge;
     this.evictToCapacity();
-    return h;
+    return true;
   }
 
   /**
@@ -216,21 +239,26 @@ export class BlockCache {
   evictFile(fileNumber: number): void {
     const file = this.files.get(fileNumber);
     if (file === undefined) return;
-    for (const h of file.handles) if (h !== undefined) this.remove(h);
+    for (let i = 0; i < file.blocks.length; i++) if (file.blocks[i] !== undefined) this.remove(file, i);
     this.files.delete(fileNumber);
   }
 
   clear(): void {
-    for (const h of this.ring) if (h !== undefined) this.remove(h);
+    const files = this.ringFiles;
+    for (let s = 0; s < files.length; s++) {
+      const f = files[s];
+      if (f !== undefined) this.remove(f, this.ringBlocks[s]!);
+    }
   }
 
   private evictToCapacity(): void {
     while (this.used > this.capacity) {
-      if (this.hand >= this.ring.length) this.wrap();
-      const h = this.ring[this.hand];
-      if (h !== undefined) {
-        if (h.referenced) h.referenced = false;
-        else this.remove(h);
+      if (this.hand >= this.ringFiles.length) this.wrap();
+      const f = this.ringFiles[this.hand];
+      if (f !== undefined) {
+        const i = this.ringBlocks[this.hand]!;
+        if (f.referenced[i] === 1) f.referenced[i] = 0;
+        else this.remove(f, i);
       }
       this.hand++;
     }
@@ -239,24 +267,31 @@ export class BlockCache {
   /** The hand went round: compact the ring if it is mostly holes. */
   private wrap(): void {
     this.hand = 0;
-    if (this.holes * 2 > this.ring.length) {
-      const live = this.ring.filter((h): h is CacheHandle => h !== undefined);
-      for (const [i, h] of live.entries()) h.slot = i;
-      this.ring = live;
+    if (this.holes * 2 > this.ringFiles.length) {
+      const files: FileSlots[] = [];
+      const blocks: number[] = [];
+      for (let s = 0; s < this.ringFiles.length; s++) {
+        const f = this.ringFiles[s];
+        if (f === undefined) continue;
+        const i = this.ringBlocks[s]!;
+        f.ringSlots[i] = files.length;
+        files.push(f);
+        blocks.push(i);
+      }
+      this.ringFiles = files;
+      this.ringBlocks = blocks;
       this.holes = 0;
     }
   }
 
-  private remove(h: CacheHandle): void {
-    const block = h.block;
+  private remove(file: FileSlots, index: number): void {
+    const block = file.blocks[index];
     if (block === undefined) return;
-    h.block = undefined;
-    if (h.recyclable) this.release(block.data);
-    this.ring[h.slot] = undefined;
+    file.blocks[index] = undefined;
+    if (file.recyclable[index] === 1) this.release(block.data);
+    this.ringFiles[file.ringSlots[index]!] = undefined;
     this.holes++;
-    const file = h.file;
-    file.handles[h.index] = undefined;
     if (--file.live === 0 && this.files.get(file.fileNumber) === file) this.files.delete(file.fileNumber);
-    this.used -= h.charge;
+    this.used -= file.charges[index]!;
   }
 }

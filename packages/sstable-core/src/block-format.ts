@@ -290,6 +290,21 @@ export class BlockCursor implements ByteSource {
       if (c < 0) lo = mid;
       else hi = mid - 1;
     }
+    const numRestarts = block.numRestarts;
+    this.seekInInterval(lo, readFixed32(data, limit + 4 * lo), lo + 1 < numRestarts ? readFixed32(data, limit + 4 * (lo + 1)) : limit, key, seq);
+  }
+
+  /**
+   * `seek` when the caller already knows the restart interval: `ri` is the last restart point
+   * whose entry is < (key, seq) (0 when none is), `off` its offset and `nextRestart` the offset
+   * of restart ri + 1 (`restartsOffset` for the last). Reads the restart array only if the scan
+   * runs into the next interval. (Table.find passes what its per-block restart summary says, so a
+   * cached point lookup does not touch the restart array or the restart keys.)
+   */
+  seekInInterval(ri: number, off: number, nextRestart: number, key: Uint8Array, seq: number): void {
+    const block = this.block;
+    const data = this.data;
+    const limit = block.restartsOffset;
     // Linear scan over at most one restart interval. `matched` = bytes of the current key known
     // equal to the target. The next key shares `shared` bytes with the current one: if
     // shared > matched it differs from the target exactly where the current key did, so it is
@@ -299,9 +314,6 @@ export class BlockCursor implements ByteSource {
     // stops at is rebuilt once, from the target's prefix and its own bytes.
     const numRestarts = block.numRestarts;
     const klen = key.length;
-    let ri = lo;
-    let nextRestart = ri + 1 < numRestarts ? readFixed32(data, limit + 4 * (ri + 1)) : limit;
-    let off = readFixed32(data, limit + 4 * lo);
     let prevLength = 0;
     let matched = 0;
     while (off < limit) {

@@ -3,7 +3,7 @@
  * The format is described byte by byte in README.md and at the top of each encoding file.
  */
 export { prefixNumber, Table, type TableLayout, type TableOpenOptions, type TableReadFileSystem, type TableVerifyResult } from './table.js';
-export { BlockCache, CacheHandle, FileSlots } from './block-cache.js';
+export { BlockCache, FileSlots } from './block-cache.js';
 export { Block, BlockBuilder, BlockCursor, compareBytesAt } from './block-format.js';
 export { BloomFilter, BloomFilterBuilder, bloomHash, bloomProbes } from './bloom.js';
 export { checksum } from './checksum.js';

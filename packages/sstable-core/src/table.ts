@@ -9,9 +9,9 @@
  * copy on the hot path. Callers must never write into them.
  */
 import { compareKeys, fragmentTombstones, type FragmentedRangeTombstones, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
-import { Block, BlockCursor, compareBytesAt } from './block-format.js';
+import { Block, BlockCursor, compareBytesAt, compareInternal } from './block-format.js';
 import { ByteWriter, readVarint } from './coding.js';
-import type { BlockCache, FileSlots } from './block-cache.js';
+import { FileSlots, type BlockCache } from './block-cache.js';
 import { BloomFilter, bloomHash } from './bloom.js';
 import { StrataError, corruption, ioError } from '@strata-db/errors';
 import {
@@ -119,6 +119,24 @@ export class Table {
   private fragments: FragmentedRangeTombstones | undefined;
   /** The block cache's slots of this file (its cached blocks, by block number); undefined without a cache. */
   private readonly slots: FileSlots | undefined;
+  /**
+   * Per data block, what a point lookup needs to pick the block's restart interval without
+   * touching the block's restart array or its restart keys: on a random lookup the block is
+   * cold, and those were two or three of the cache misses `find` waits on (the restart array
+   * at the block's end, then a restart key or two), ~20% of a cached get. Three numbers per
+   * block b, at 3b:
+   *   [3b]      0: not summarized yet; -1: not summarizable (more than 3 restart points, a
+   *             block of 64 KiB or more, the first or last block, whose keys need not share the
+   *             index's common prefix); else n + 4·offset(restart 1) + 262144·offset(restart 2),
+   *             n = restart points (1–3)
+   *   [3b + 1]  restart 1's key as a number (`prefixNumber` of its bytes after the index's
+   *             common prefix, which every key of the block shares), when n ≥ 2
+   *   [3b + 2]  restart 2's key as a number, when n = 3
+   * Filled the first time a point lookup reaches the block (the blocks are immutable, so it
+   * stays right when the block is evicted and read again). Only for tables read through a
+   * block cache (the engine's point reads); 24 bytes per block, counted in `residentBytes`.
+   */
+  private readonly restartSummary: Float64Array | undefined;
   /** Reused by `get` (synchronous, so never used by two lookups at once). */
   private readonly cursor: BlockCursor;
   private readonly metaHandles: ReadonlyMap<string, BlockHandle>;
@@ -245,6 +263,7 @@ export class Table {
     }
     this.cursor = new BlockCursor(indexBlock);
     this.slots = this.cache?.slotsOf(this.fileNumber, this.blockCount);
+    this.restartSummary = this.cache === undefined ? undefined : new Float64Array(3 * n);
     let tombstoneBytes = 0;
     for (const t of tombstones) tombstoneBytes += t.start.byteLength + t.end.byteLength + 64; // + object overhead
     this.residentBytes =
@@ -257,7 +276,8 @@ export class Table {
       indexBlock.data.byteLength +
       (filterHandle?.size ?? 0) +
       tombstoneBytes +
-      8 * this.blockCount; // the block cache's slots of the file
+      (this.slots === undefined ? 0 : FileSlots.BYTES_PER_BLOCK * this.blockCount) + // the block cache's slots of the file
+      (this.restartSummary?.byteLength ?? 0);
   }
 
   /** Opens and validates a table (footer, magic, meta blocks, index). Damage → CORRUPTION. */
@@ -314,11 +334,77 @@ export class Table {
     const b = this.findBlock(key, snapshotSeq);
     if (b >= this.blockCount) return -1;
     const cursor = this.cursor;
-    cursor.reset(this.pointBlock(b));
-    cursor.seek(key, snapshotSeq);
+    const block = this.pointBlock(b);
+    cursor.reset(block);
+    const summary = this.restartSummary;
+    let head = -1;
+    // Blocks strictly between the first and the last: their keys, and `key` (findBlock put it
+    // between two separators of the common prefix), share the index's common prefix.
+    if (summary !== undefined && b > 0 && b < this.blockCount - 1) {
+      head = summary[3 * b]!;
+      if (head === 0) head = this.summarize(b, block, summary);
+    }
+    if (head > 0) this.seekSummarized(head, 3 * b, summary!, key, snapshotSeq);
+    else cursor.seek(key, snapshotSeq);
     if (!cursor.valid() || cursor.compareKey(key) !== 0) return -1;
     this.foundSeq = cursor.seq;
     return cursor.kind;
+  }
+
+  /**
+   * `cursor.seek(key, seq)` on the block `find` reset it to, with the restart interval picked
+   * from the block's summary (see `restartSummary`): the numbers decide unless one equals the
+   * key's, and then that restart entry is compared in full.
+   */
+  private seekSummarized(head: number, at: number, summary: Float64Array, key: Uint8Array, seq: number): void {
+    const cursor = this.cursor;
+    const n = head % 4;
+    const off1 = Math.floor(head / 4) % 65536;
+    const off2 = Math.floor(head / 262144);
+    let r = n - 1;
+    if (r > 0) {
+      const target = prefixNumber(key, this.indexPrefixLength, key.length);
+      // The last restart point whose entry is < (key, seq); restart 0 when none above it is.
+      for (; r > 0; r--) {
+        const num = summary[at + r]!;
+        if (num < target) break;
+        if (num === target) {
+          cursor.seekToRestart(r);
+          if (compareInternal(cursor.compareKey(key), cursor.seq, seq) < 0) break;
+        }
+      }
+    }
+    const off = r === 0 ? 0 : r === 1 ? off1 : off2;
+    const next = r + 1 < n ? (r === 0 ? off1 : off2) : cursor.block.restartsOffset;
+    cursor.seekInInterval(r, off, next, key, seq);
+  }
+
+  /**
+   * Fills block b's entry of `restartSummary` (see there) from the block, with `this.cursor`
+   * (reset to it; the caller seeks afterwards). Returns the head: > 0, or -1 when the block
+   * cannot be summarized.
+   */
+  private summarize(b: number, block: Block, summary: Float64Array): number {
+    const at = 3 * b;
+    const n = block.numRestarts;
+    if (n > 3 || block.restartsOffset >= 65536) return (summary[at] = -1);
+    const lcp = this.indexPrefixLength;
+    const prefixStart = this.indexKeyOffsets[0]!;
+    const bytes = this.indexKeyBytes;
+    const cursor = this.cursor;
+    let head = n;
+    for (let r = 1; r < n; r++) {
+      cursor.seekToRestart(r);
+      const kb = cursor.keyBuf;
+      const len = cursor.keyLength;
+      // Every key of the block shares the index's common prefix (the separators around it do);
+      // checked once here rather than trusted, since the numbers would be wrong without it.
+      if (len < lcp) return (summary[at] = -1);
+      for (let i = 0; i < lcp; i++) if (kb[i] !== bytes[prefixStart + i]) return (summary[at] = -1);
+      summary[at + r] = prefixNumber(kb, lcp, len);
+      head += (r === 1 ? 4 : 262144) * block.restartPoint(r);
+    }
+    return (summary[at] = head);
   }
 
   /** Seq of the version the last successful `find` returned. */
@@ -327,6 +413,23 @@ export class Table {
   /** Value of the version the last successful `find` returned (a view; empty for a Delete). */
   foundValue(): Uint8Array {
     return this.cursor.value();
+  }
+
+  /**
+   * Where `foundValue()` lies, for a caller that copies it without making the view first:
+   * `foundData[foundValueOffset, foundValueOffset + foundValueLength)`. Same validity as
+   * `foundValue()`; never written through.
+   */
+  get foundData(): Uint8Array {
+    return this.cursor.data;
+  }
+
+  get foundValueOffset(): number {
+    return this.cursor.valueOffset;
+  }
+
+  get foundValueLength(): number {
+    return this.cursor.valueLength;
   }
 
   /** False only if `key` is certainly absent (bloom filter; true when the table has no filter). */
@@ -429,13 +532,12 @@ export class Table {
   /** Data block `i` if the block cache holds it (as `dataBlock`: never recycled), else undefined. */
   dataBlockIfCached(i: number): Block | undefined {
     this.checkOpen();
-    const h = this.slots?.handles[i];
-    if (h === undefined) {
+    const slots = this.slots;
+    if (slots?.blocks[i] === undefined) {
       this.cache?.miss();
       return undefined;
     }
-    h.recyclable = false;
-    return this.cache!.touch(h);
+    return this.cache!.expose(slots, i);
   }
 
   /**
@@ -475,11 +577,7 @@ export class Table {
     const cache = this.cache;
     if (cache === undefined) return this.readBlock({ offset, size: this.blockSizes[i]! });
     const slots = this.slots!;
-    const known = slots.handles[i];
-    if (known !== undefined) {
-      if (!point) known.recyclable = false;
-      return cache.touch(known)!;
-    }
+    if (slots.blocks[i] !== undefined) return point ? cache.hit(slots, i) : cache.expose(slots, i);
     cache.miss();
     const raw = this.readRaw(offset, this.blockSizes[i]! + BLOCK_TRAILER_SIZE, true);
     const contents = this.unseal(raw, offset);

@@ -8,7 +8,7 @@
 import type { BatchOp } from '@strata-db/memtable';
 import { compareKeys } from '@strata-db/memtable';
 import { StrataError, toStrataError } from '../errors.js';
-import { copyOf, keyArg, lookupKeyArg, optionsObject, valueArg } from '../keys.js';
+import { keyArg, lookupKeyArg, optionsObject, valueArg } from '../keys.js';
 import { nodeFileSystem, type FileSystem } from '@strata-db/vfs';
 import { resolveOptions, type DatabaseOptions } from '../options.js';
 import type { Bounds, DbIterator, Entry } from '../read/db-iterator.js';
@@ -202,10 +202,8 @@ export class Database {
     const c = this.core.counters;
     c.gets++;
     try {
-      // The found value may live in the memtable's arena or a cached block: hand out a copy,
-      // so that a caller writing into it cannot change what other readers see.
-      const v = getFromView(this.core.readView(), this.core.tables, k, seq, c);
-      return v === undefined ? undefined : copyOf(v);
+      // A copy (see getFromView): a caller writing into it cannot change what other readers see.
+      return getFromView(this.core.readView(), this.core.tables, k, seq, c);
     } catch (err) {
       throw this.core.readFailure(err, 'get failed');
     }

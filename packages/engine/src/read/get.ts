@@ -21,7 +21,7 @@ import { EntryKind, compareKeys } from '@strata-db/memtable';
 import { bloomHash, type Table } from '@strata-db/sstable-core';
 import type { FileMetadata } from '../version/file-metadata.js';
 import type { TableCache } from '../version/table-cache.js';
-import { copyOf } from '../keys.js';
+import { copyOf, copyRange } from '../keys.js';
 import type { ReadView } from './read-view.js';
 
 export interface GetCounters {
@@ -39,8 +39,15 @@ let maxCov = 0;
 /** The key's bloom hash, computed at the first table probe of the lookup (-1: not yet). */
 let keyHash = -1;
 
-function probe(meta: FileMetadata, tables: TableCache, key: Uint8Array, snapshotSeq: number, counters: GetCounters): Uint8Array | undefined | null {
-  if (meta.minSeq > snapshotSeq) return null; // everything in it is newer than the snapshot
+/** Probe outcomes: no answer from the table (ask older sources), the key is absent (deleted or covered), found. */
+const NO_ANSWER = -1;
+const ABSENT = 0;
+const FOUND = 1;
+/** The table the last FOUND probe found the value in (its `found*` fields describe the value). */
+let foundTable: Table | undefined;
+
+function probe(meta: FileMetadata, tables: TableCache, key: Uint8Array, snapshotSeq: number, counters: GetCounters): number {
+  if (meta.minSeq > snapshotSeq) return NO_ANSWER; // everything in it is newer than the snapshot
   counters.tableProbes++;
   const t: Table = tables.get(meta.fileNumber);
   if (meta.tombstoneCount > 0) {
@@ -49,9 +56,17 @@ function probe(meta: FileMetadata, tables: TableCache, key: Uint8Array, snapshot
   }
   if (keyHash < 0) keyHash = bloomHash(key);
   const kind = t.find(key, snapshotSeq, keyHash);
-  if (kind < 0) return null; // no answer from this table
-  if (t.foundSeq < maxCov) return undefined;
-  return kind === EntryKind.Put ? t.foundValue() : undefined;
+  if (kind < 0) return NO_ANSWER;
+  if (kind !== EntryKind.Put || t.foundSeq < maxCov) return ABSENT;
+  foundTable = t;
+  return FOUND;
+}
+
+/** A copy the caller owns of the value the last FOUND probe found (straight out of the block). */
+function copyFound(): Uint8Array {
+  const t = foundTable!;
+  foundTable = undefined; // do not keep the table reachable from here
+  return copyRange(t.foundData, t.foundValueOffset, t.foundValueLength);
 }
 
 /**
@@ -82,8 +97,8 @@ export function getManyFromView(view: ReadView, tables: TableCache, keys: readon
     const r = probe(f, tables, keys[i]!, snapshotSeq, counters);
     covs[i] = maxCov;
     hashes[i] = keyHash;
-    if (r === null) return false;
-    if (r !== undefined) out[i] = copyOf(r);
+    if (r === NO_ANSWER) return false;
+    if (r === FOUND) out[i] = copyFound();
     decided[i] = 1;
     return true;
   };
@@ -130,12 +145,16 @@ export function getManyFromView(view: ReadView, tables: TableCache, keys: readon
   return out;
 }
 
+/**
+ * The value of `key` at `snapshotSeq`, as a copy the caller owns (a memtable's value lives in its
+ * arena, a table's in a cached block whose buffer may be recycled), or undefined.
+ */
 export function getFromView(view: ReadView, tables: TableCache, key: Uint8Array, snapshotSeq: number, counters: GetCounters): Uint8Array | undefined {
   const m = view.active.get(key, snapshotSeq);
-  if (m !== undefined) return m.kind === 'put' ? m.value : undefined;
+  if (m !== undefined) return m.kind === 'put' ? copyOf(m.value) : undefined;
   for (const f of view.frozen) {
     const r = f.get(key, snapshotSeq);
-    if (r !== undefined) return r.kind === 'put' ? r.value : undefined;
+    if (r !== undefined) return r.kind === 'put' ? copyOf(r.value) : undefined;
   }
   maxCov = 0;
   keyHash = -1;
@@ -145,7 +164,7 @@ export function getFromView(view: ReadView, tables: TableCache, key: Uint8Array,
     const f = l0[i]!;
     if (compareKeys(key, f.smallestKey) < 0 || compareKeys(key, f.largestKey) > 0) continue;
     const r = probe(f, tables, key, snapshotSeq, counters);
-    if (r !== null) return r;
+    if (r !== NO_ANSWER) return r === FOUND ? copyFound() : undefined;
   }
   for (let level = 1; level < levels.length; level++) {
     const files = levels[level]!;
@@ -156,7 +175,7 @@ export function getFromView(view: ReadView, tables: TableCache, key: Uint8Array,
       const f = files[i]!;
       if (compareKeys(key, f.smallestKey) < 0) break;
       const r = probe(f, tables, key, snapshotSeq, counters);
-      if (r !== null) return r;
+      if (r !== NO_ANSWER) return r === FOUND ? copyFound() : undefined;
     }
   }
   return undefined;
