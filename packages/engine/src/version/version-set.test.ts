@@ -5,7 +5,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { MemoryFileSystem } from '@strata-db/vfs/testing';
+import { join } from 'node:path';
 import { tablePath } from '../db/filenames.js';
+import { ManifestWriter, readCurrent } from '../manifest/manifest.js';
 import { fileMeta } from '../compaction/test-support/file-metadata.js';
 import { VersionEdit } from './version-edit.js';
 import { VersionSet } from './version-set.js';
@@ -44,11 +46,31 @@ describe('the sequence number a manifest records', () => {
     expect(await recovered(open)).toBe(100);
   });
 
-  it('is at least the newest sequence in a table the edit adds (the safety net: before the write path logged first, a batch whose WAL write failed was in the memtable it flushed)', async () => {
+  it('is never less than a table the edit adds holds: such an edit is refused, and the manifest keeps what it had', async () => {
     const { fs, open, versions } = await fresh();
     versions.lastSequence = 120;
     versions.visibleSequence = 100;
-    await versions.logAndApply(new VersionEdit().addFile(0, table(fs, versions, 110)));
+    await versions.logAndApply(new VersionEdit().addFile(0, table(fs, versions, 90)));
+    await expect(versions.logAndApply(new VersionEdit().addFile(0, table(fs, versions, 110)))).rejects.toMatchObject({ code: 'ASSERTION' });
+    const reopened = open();
+    await reopened.recover('db');
+    expect(reopened.lastSequence).toBe(100);
+    expect(reopened.current.files(0)).toHaveLength(1);
+  });
+
+  it('at load, is at least the newest sequence of every listed table (manifests written before the WAL-first write order recorded less)', async () => {
+    const { fs, open, versions } = await fresh();
+    versions.visibleSequence = 100;
+    await versions.logAndApply(new VersionEdit().addFile(0, table(fs, versions, 90)));
+    // An edit as such a manifest holds it: a table with sequences up to 110, recorded as 100.
+    const cur = readCurrent(fs, DIR);
+    const path = join(DIR, cur.name);
+    const old = ManifestWriter.reopen(fs, path, cur.number, fs.readFileSync(path).length);
+    const f = table(fs, versions, 110);
+    const edit = new VersionEdit().addFile(0, f);
+    edit.lastSequence = 100;
+    edit.nextFileNumber = f.fileNumber + 1;
+    await old.append(edit);
     expect(await recovered(open)).toBe(110);
   });
 
@@ -57,8 +79,8 @@ describe('the sequence number a manifest records', () => {
     const small = new VersionSet({ fs, dir: DIR, numLevels: 4, maxManifestFileSize: 1 });
     await small.recover('db');
     small.lastSequence = 50;
-    small.visibleSequence = 40;
-    await small.logAndApply(new VersionEdit().addFile(0, table(fs, small, 45)));
+    small.visibleSequence = 45;
+    await small.logAndApply(new VersionEdit().addFile(0, table(fs, small, 40)));
     expect(await recovered(open)).toBe(45);
   });
 });

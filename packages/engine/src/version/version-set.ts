@@ -105,16 +105,16 @@ export class VersionSet {
    * the memtable: what new reads see. Set by recovery and then only by `DbCore.publishSequence`
    * and a follower's catch-up; never goes back, never passes `lastSequence`.
    *
-   * What an edit records: this, or the newest sequence number in a table it adds if that is
-   * higher; and `load` takes the newest sequence of every listed table into account too. The
-   * write path logs a batch before applying it (write/write-path.ts), so a memtable — and the
-   * table its flush writes — holds only numbers up to this one, and the "if higher" never
-   * applies to what this engine writes now. It is kept as a safety net, cheap and correct in
-   * either case: manifests written before that order (a batch whose WAL write failed stayed in
-   * the memtable and went into its table: io-errors.test.ts, STRATA_SEED=3431955137) recorded
-   * less than their tables hold, and a number in a table must never be handed out again.
-   * Not recording numbers merely handed out makes the reopened sequence exactly the last one
-   * written after a crash (compaction-crash.test.ts).
+   * What an edit records. Invariant (checked by `logAndApply`): a table an edit adds holds no
+   * number past this one — the write path logs a batch before applying it (write/write-path.ts),
+   * so a memtable, and the table its flush writes, holds only published numbers. An edit that
+   * breaks it is refused: recording this would let a reopen hand the table's numbers out again,
+   * recording the table's would vouch for a batch whose WAL write never completed.
+   * Manifests written before that write order did record less than their tables hold (a batch
+   * whose WAL write failed stayed in the memtable and went into its table: io-errors.test.ts,
+   * STRATA_SEED=3431955137), so `load` takes the newest sequence of every listed table into
+   * account. Not recording numbers merely handed out makes the reopened sequence exactly the
+   * last one written after a crash (compaction-crash.test.ts).
    */
   visibleSequence = 0;
   dbId = '';
@@ -256,7 +256,11 @@ export class VersionSet {
         throw new StrataAssertionError(`VersionEdit.logNumber ${edit.logNumber} goes back from ${this.logNumber}`);
       }
       edit.nextFileNumber = this.nextFile;
-      edit.lastSequence = Math.max(edit.lastSequence ?? 0, this.visibleSequence, newestSequenceIn(edit.added.map((a) => a.file)));
+      const newestAdded = newestSequenceIn(edit.added.map((a) => a.file));
+      if (newestAdded > this.visibleSequence) {
+        throw new StrataAssertionError(`flush or compaction made an edit adding a table that holds sequence ${newestAdded}, past the last one published (${this.visibleSequence}); see visibleSequence in version-set.ts`);
+      }
+      edit.lastSequence = Math.max(edit.lastSequence ?? 0, this.visibleSequence);
       // Validate first: a broken edit (overlap in L1+, unknown file) must not reach the manifest.
       const levels = applyEdit(this.currentVersion.levels.map((l) => [...l]), edit, this.opts.numLevels, (why) => {
         throw new StrataAssertionError(`flush or compaction made an edit that ${why}`);
