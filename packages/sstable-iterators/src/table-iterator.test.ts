@@ -28,6 +28,16 @@ const ops = fc.array(
   { minLength: 1, maxLength: 40 },
 ) as fc.Arbitrary<Op[]>;
 
+/** Keys made of `prefix` followed by a suffix. */
+function prefixedBy(prefix: Uint8Array): (suffix: Uint8Array) => Uint8Array {
+  return (suffix) => {
+    const k = new Uint8Array(prefix.length + suffix.length);
+    k.set(prefix);
+    k.set(suffix, prefix.length);
+    return k;
+  };
+}
+
 describe('TableIterator and Table.get against a sorted-array model', () => {
   it('build → scan (both ways) yields exactly the input; gets, tombstones and random seeks agree', async () => {
     const { dir, cleanup } = tempDir();
@@ -120,13 +130,7 @@ describe('TableIterator and Table.get against a sorted-array model', () => {
   it('get and find agree with the model when all keys share a long prefix (findBlock skips it)', async () => {
     const { dir, cleanup } = tempDir();
     let n = 0;
-    const prefix = new Uint8Array([7, 7, 7, 7, 7, 7, 7, 7, 7]);
-    const withPrefix = (suffix: Uint8Array): Uint8Array => {
-      const k = new Uint8Array(prefix.length + suffix.length);
-      k.set(prefix);
-      k.set(suffix, prefix.length);
-      return k;
-    };
+    const withPrefix = prefixedBy(new Uint8Array([7, 7, 7, 7, 7, 7, 7, 7, 7]));
     await fc.assert(
       fc.asyncProperty(
         fc.uniqueArray(fc.uint8Array({ maxLength: 9, max: 9 }), { minLength: 1, maxLength: 300, selector: hex }),
@@ -160,16 +164,10 @@ describe('TableIterator and Table.get against a sorted-array model', () => {
   it('find through the per-block restart summaries agrees with the model: versions spanning restarts, keys equal in their first 6 bytes past the prefix, any snapshot', async () => {
     const { dir, cleanup } = tempDir();
     let n = 0;
-    const prefix = new Uint8Array([3, 3, 3, 3, 3]);
+    const withPrefix = prefixedBy(new Uint8Array([3, 3, 3, 3, 3]));
     // Suffixes of 6 to 9 bytes from a tiny alphabet: many keys agree in the 6 bytes a summary
     // number holds, so the exact comparison of a restart entry (key, then seq) decides.
     const suffix = fc.uint8Array({ minLength: 6, maxLength: 9, max: 2 });
-    const withPrefix = (s: Uint8Array): Uint8Array => {
-      const k = new Uint8Array(prefix.length + s.length);
-      k.set(prefix);
-      k.set(s, prefix.length);
-      return k;
-    };
     await fc.assert(
       fc.asyncProperty(
         fc.uniqueArray(fc.record({ s: suffix, versions: fc.integer({ min: 1, max: 6 }) }), { minLength: 1, maxLength: 250, selector: (k) => hex(k.s) }),
