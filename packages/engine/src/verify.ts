@@ -162,7 +162,7 @@ export async function verifyFiles(t: VerifyTarget): Promise<VerifyReport> {
       const from = t.logNumber();
       let batches = 0;
       try {
-        const r = await replay(t.dir, { uuid, recovery: 'absolute-consistency', fs: t.fs, ...(from > 0 ? { fromSegment: from } : {}) }, () => {
+        const r = await replay(t.dir, { uuid, recovery: 'absolute-consistency', readOnly: true, fs: t.fs, ...(from > 0 ? { fromSegment: from } : {}) }, () => {
           batches++;
         });
         walSegments = r.segments.length;

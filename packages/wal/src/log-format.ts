@@ -16,9 +16,21 @@
  *
  * Why blocks: a damaged length field would otherwise leave the reader nowhere to resume. With
  * blocks it resumes at the next block boundary and loses at most the rest of one block, which is
- * what `skip-any-corrupted` recovery needs. Type 0 is never written, so zeroed space (a
- * preallocated or partly persisted tail) never forms a valid fragment: the CRC of a zero header
- * is not zero.
+ * what `skip-any-corrupted` recovery needs. Type 0 is never written, so zeroed space never forms
+ * a valid fragment: the CRC of a zero header is not zero.
+ *
+ * Preallocated space. The writer may extend the active segment with zero bytes ahead of its
+ * records (writer.ts: durable appends then overwrite space whose size and blocks are already on
+ * disk, so their fdatasync commits no metadata). So a segment is: the header, the records, then
+ * optionally ZEROS TO THE END OF THE FILE ("unused" space). The reader ends the records where,
+ * at a fragment start (or in a block trailer), every byte to the end of the file is zero — no
+ * record can hide there, since a zero fragment is never valid. A record cut short by such zeros
+ * (a FIRST/MIDDLE whose next fragment is zeros, or a fragment whose checksum fails) is damage as
+ * before, and the zeros after it belong to that damage, not to unused space. Zeros followed by
+ * anything non-zero are damage too. The writer cuts the unused space off before it closes or
+ * rotates a segment (and replay cuts it off the newest segment after a crash), so only the
+ * active segment carries it. No byte of a record changes: a segment without unused space is
+ * exactly the LevelDB framing above, and older readers read it.
  *
  * Invariant the reader relies on: the writer writes a trailer in the same write(2) as the fragment
  * that follows it, and never writes to a segment after a failed write. So a file that ends inside
@@ -125,7 +137,14 @@ export interface DamageEvent {
   readonly hidesRecordStart: boolean;
 }
 
-export type SegmentEvent = RecordEvent | DamageEvent;
+/** Zeros from `offset` to the end of the file (`end`), after the last record: preallocated space, not damage. */
+export interface UnusedEvent {
+  readonly kind: 'unused';
+  readonly offset: number;
+  readonly end: number;
+}
+
+export type SegmentEvent = RecordEvent | DamageEvent | UnusedEvent;
 
 function fragmentIntact(view: Buffer, pos: number, limit: number): boolean {
   const dataEnd = pos + FRAGMENT_HEADER_SIZE + view.readUInt16LE(pos + 4);
@@ -154,7 +173,9 @@ function allZero(data: Uint8Array, from: number, to: number): boolean {
 /**
  * Reads the records of a segment's bytes from `start` (just past the header), in file order,
  * interleaved with the damaged ranges between them. Every byte from `start` to the end is covered
- * by exactly one event, except intact block trailers (zero padding, which carries nothing). Intact records' payloads are views into `data` when they are one fragment.
+ * by exactly one event, except intact block trailers (zero padding, which carries nothing); an
+ * all-zero end of the file is one `unused` event, the last. Intact records' payloads are views
+ * into `data` when they are one fragment.
  */
 export function readSegmentRecords(data: Uint8Array, start: number): SegmentEvent[] {
   const events: SegmentEvent[] = [];
@@ -185,6 +206,17 @@ export function readSegmentRecords(data: Uint8Array, start: number): SegmentEven
 
   let pos = start;
   while (pos < size) {
+    if (data[pos] === 0 && allZero(data, pos, size)) {
+      // Zeros to the end of the file: unused (preallocated) space after the last record — unless
+      // a record was cut short by them, whose damage then runs to the end of the file.
+      const last = events.at(-1);
+      if (pending !== undefined) damage(pending.start, size, 'record torn by the end of the written data');
+      else if (last?.kind === 'damage' && last.end >= pos) damage(pos, size, last.reason);
+      else events.push({ kind: 'unused', offset: pos, end: size });
+      pending = undefined;
+      pos = size;
+      break;
+    }
     const blockEnd = pos - (pos % BLOCK_SIZE) + BLOCK_SIZE;
     if (blockEnd - pos < FRAGMENT_HEADER_SIZE) {
       if (blockEnd > size) break; // the file ends inside a trailer: a torn write

@@ -7,8 +7,13 @@
  *   FULL or FIRST fragment, even inside the rest of the damaged block): the trace of a write
  *   that a crash interrupted. A newest segment shorter than its header (a crash
  *   while it was being created, before anything could be appended) is a torn tail as a whole.
+ * - Unused space — zeros from the end of the last record to the end of the file, which the writer
+ *   preallocates ahead of durable appends (log-format.ts) — in the NEWEST segment is no damage in
+ *   any mode, absolute-consistency included: it holds nothing, and a crash leaves it behind. It is
+ *   cut off (not in `dropped`; in `truncated`), so the segment never carries it once it is older.
  * - Everything else is damage before the tail. In particular a torn end of an OLDER segment is
- *   damage: the writer syncs a segment before it creates the next one.
+ *   damage: the writer syncs a segment before it creates the next one; and so is unused space in
+ *   an older segment: the writer cuts it off (durably) before it creates the next one.
  * - Never tolerated in any mode, because no torn write produces them: a segment of another
  *   database (FOREIGN_FILE), a missing segment between live ones, a header whose number is not the
  *   file's, and LSNs that fail to increase across records and segments (CORRUPTION). A record
@@ -235,7 +240,13 @@ export async function replay(dir: string, options: ReplayOptions, onBatch: (batc
       let damage: DamageEvent | undefined;
       let isTail = false;
       let batch: DecodedBatch | undefined;
-      if (event.kind === 'record') {
+      if (event.kind === 'unused') {
+        if (newest) {
+          await truncate(segment, file, data.length, event.offset);
+          continue;
+        }
+        damage = { kind: 'damage', offset: event.offset, end: event.end, reason: 'zeroed space after the last record (preallocated space the writer cuts off before it starts a new segment)', hidesRecordStart: false };
+      } else if (event.kind === 'record') {
         try {
           batch = decodeBatch(event.payload);
         } catch (err) {

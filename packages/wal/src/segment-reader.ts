@@ -82,6 +82,7 @@ export function readSegmentFrom(file: string, from: number, fs: Pick<FileSystem,
 function itemsOf(data: Uint8Array, start: number, base: number): SegmentItem[] {
   const items: SegmentItem[] = [];
   for (const event of readSegmentRecords(data, start)) {
+    if (event.kind === 'unused') continue; // preallocated zeros after the last record (log-format.ts)
     if (event.kind === 'damage') {
       items.push({ kind: 'damage', offset: base + event.offset, end: base + event.end, reason: event.reason });
       continue;
