@@ -108,6 +108,46 @@ describe('write stalls', () => {
     await db.close();
   });
 
+  it('a waiting write copies only the fields that are still the caller\'s buffers (strings were encoded by the engine), and the copies hold', async () => {
+    const fs = new MemoryFileSystem({ syncDelay: slowSync });
+    const db = await Database.open('/db', { fs, writeQueueSize: 1 << 20 });
+    const copies = (): number => db.stats().memory.writeQueueCopies;
+    const writes: Promise<void>[] = [db.put('first', 'in flight: the others wait behind it'), db.put('r3', 'x'), db.put('q5', 'x')];
+    const key = Buffer.from('buffer-key');
+    const value = Buffer.alloc(100, 7);
+    const start = Buffer.from('r0');
+    const end = Buffer.from('r5');
+    const steps: [() => Promise<void>, number][] = [
+      [() => db.put('string-key', value), value.length],
+      [() => db.put(key, 'string value'), key.length],
+      [() => db.put(key, value), key.length + value.length],
+      [() => db.put('both', 'strings'), 0],
+      [() => db.delete(key), key.length],
+      [() => db.delete('string-key-2'), 0],
+      [() => db.deleteRange('a0', 'a5'), 0],
+      [() => db.deleteRange(start, 'r9'), start.length],
+      [() => db.deleteRange('q', end), end.length],
+    ];
+    for (const [write, copied] of steps) {
+      const before = copies();
+      writes.push(write());
+      expect(copies() - before).toBe(copied);
+    }
+    // The caller reuses its buffers at once: what was written is what they held at the call.
+    key.fill(0x5a);
+    value.fill(9);
+    start.fill(0x7a);
+    end.fill(0);
+    await Promise.all(writes);
+    expect(copies()).toBe(0);
+    expect(db.getSync('string-key')).toEqual(new Uint8Array(100).fill(7));
+    expect(db.getSync('buffer-key')).toBeUndefined(); // put twice, then deleted — by the key as it was
+    expect(db.getSync('r3')).toBeUndefined(); // [r0, r9): the start as it was
+    expect(db.getSync('q5')).toBeUndefined(); // [q, r5): the end as it was
+    expect(dec(db.getSync('both'))).toBe('strings');
+    await db.close();
+  });
+
   it('writeQueueSize 0: no waiting write is copied, and a WriteBatch waits as it is', async () => {
     const fs = new MemoryFileSystem({ syncDelay: slowSync });
     const db = await Database.open('/db', { fs, memtableSize: 1024, maxFrozenMemtables: 1, writeQueueSize: 0 });

@@ -19,7 +19,7 @@ import { getProperty } from '../properties.js';
 import { collectStats, type DatabaseStats } from '../stats.js';
 import { approximateSize } from '../version/approximate-size.js';
 import { WRITE_OPTION_NAMES, WriteBatch, type KeyLike, type WriteOptions } from '../write/write-batch.js';
-import { WritePath } from '../write/write-path.js';
+import { CallerOwns, WritePath } from '../write/write-path.js';
 import { verifyFiles, type VerifyOptions, type VerifyReport } from '../verify.js';
 import { createCheckpoint, type CheckpointReport } from './checkpoint.js';
 import type { DbCore } from './core.js';
@@ -140,12 +140,13 @@ export class Database {
     // Not copied here: WritePath.write copies the caller's buffers (strings are encoded into new ones).
     const k = lookupKeyArg(key);
     const v = valueArg(value, false);
-    await this.writer.write([{ type: 'put', key: k, value: v }], this.syncOf(options), k.length + v.length, typeof key === 'string' && typeof value === 'string');
+    const owns = (typeof key === 'string' ? 0 : CallerOwns.first) | (typeof value === 'string' ? 0 : CallerOwns.second);
+    await this.writer.write([{ type: 'put', key: k, value: v }], this.syncOf(options), k.length + v.length, owns);
   }
 
   async delete(key: KeyLike, options?: WriteOptions): Promise<void> {
     const k = lookupKeyArg(key);
-    await this.writer.write([{ type: 'del', key: k }], this.syncOf(options), k.length, typeof key === 'string');
+    await this.writer.write([{ type: 'del', key: k }], this.syncOf(options), k.length, typeof key === 'string' ? CallerOwns.none : CallerOwns.first);
   }
 
   /** Alias of `delete`. */
@@ -164,7 +165,8 @@ export class Database {
       this.core.checkWritable();
       return;
     }
-    await this.writer.write([{ type: 'deleteRange', start: s, end: e }], sync, s.length + e.length, false);
+    const owns = (typeof start === 'string' ? 0 : CallerOwns.first) | (typeof end === 'string' ? 0 : CallerOwns.second);
+    await this.writer.write([{ type: 'deleteRange', start: s, end: e }], sync, s.length + e.length, owns);
   }
 
   /** An atomic batch: `db.batch().put(k, v).delete(k).deleteRange(s, e).write({ sync })`. */

@@ -26,8 +26,10 @@
  *
  * The caller's buffers: the WAL encodes the record synchronously, but the memtable copies the
  * bytes only at step 3, after the call returned. A `put`, `delete` or `deleteRange` therefore
- * takes a private copy of its keys and values (so the caller may reuse its buffers as soon as
- * the call returns), while the copies of all pending writes stay within writeQueueSize. Past
+ * takes a private copy of each key, value or bound that is still the caller's buffer (so the
+ * caller may reuse its buffers as soon as the call returns; a string was encoded into a buffer
+ * of the engine's own and is not copied again: ownership is per field, CallerOwns), while the
+ * copies of all pending writes stay within writeQueueSize. Past
  * it, a write holds the caller's own buffers, uncopied, until it is applied, the way LevelDB's
  * writers wait: the engine adds nothing but ~100 bytes of bookkeeping per write, however many
  * callers pile up without awaiting. Such a caller must not change those buffers before the
@@ -111,16 +113,43 @@ class WriteQueue {
   }
 }
 
-/** A private copy (small ones carved out of a shared slab: they live only until applied). */
-function copyOp(op: BatchOp): BatchOp {
+/**
+ * Which byte fields of a write's ops are still the caller's (and so copied while they wait, see
+ * the top of the file): a bit set per field; the others are the engine's own already (a string
+ * the engine encoded, a WriteBatch's copies).
+ */
+export const CallerOwns = {
+  /** Nothing: every field is the engine's. */
+  none: 0,
+  /** The key of a put or del, the start of a deleteRange. */
+  first: 1,
+  /** The value of a put, the end of a deleteRange. */
+  second: 2,
+  all: 3,
+} as const;
+
+/** The op with its caller-owned fields (`owns`, CallerOwns bits) replaced by private copies (small ones carved out of a shared slab: they live only until applied). */
+function copyOp(op: BatchOp, owns: number): BatchOp {
+  const first = (owns & CallerOwns.first) !== 0;
+  const second = (owns & CallerOwns.second) !== 0;
   switch (op.type) {
     case 'put':
-      return { type: 'put', key: copyOf(op.key), value: copyOf(op.value) };
+      return { type: 'put', key: first ? copyOf(op.key) : op.key, value: second ? copyOf(op.value) : op.value };
     case 'del':
-      return { type: 'del', key: copyOf(op.key) };
+      return first ? { type: 'del', key: copyOf(op.key) } : op;
     case 'deleteRange':
-      return { type: 'deleteRange', start: copyOf(op.start), end: copyOf(op.end) };
+      return { type: 'deleteRange', start: first ? copyOf(op.start) : op.start, end: second ? copyOf(op.end) : op.end };
   }
+}
+
+/** Bytes of the fields of `ops` that `owns` says are the caller's. */
+function callerBytes(ops: readonly BatchOp[], owns: number): number {
+  let n = 0;
+  for (const op of ops) {
+    if (op.type === 'deleteRange') n += ((owns & CallerOwns.first) !== 0 ? op.start.length : 0) + ((owns & CallerOwns.second) !== 0 ? op.end.length : 0);
+    else n += ((owns & CallerOwns.first) !== 0 ? op.key.length : 0) + (op.type === 'put' && (owns & CallerOwns.second) !== 0 ? op.value.length : 0);
+  }
+  return n;
 }
 
 /*
@@ -193,20 +222,26 @@ export class WritePath {
   }
 
   /**
-   * Writes `ops` atomically. Validation is the caller's job. `owned`: the bytes are the
-   * engine's own copies; otherwise they are the caller's buffers, copied here while the copies
-   * fit in writeQueueSize (see the top of the file).
+   * Writes `ops` atomically. Validation is the caller's job. `callerOwns` (CallerOwns bits, for
+   * every op): the fields that are still the caller's buffers, copied here while the copies fit
+   * in writeQueueSize (see the top of the file); the others are the engine's own and never copied.
    */
-  write(ops: BatchOp[], sync: boolean, userBytes: number, owned = true): Promise<void> {
+  write(ops: BatchOp[], sync: boolean, userBytes: number, callerOwns: number = CallerOwns.none): Promise<void> {
     this.core.checkWritable();
     if (userBytes > MAX_BATCH_SIZE) {
       // Refused before it is sequenced: a record the WAL cannot take must not be sequenced.
       throw new StrataError('INVALID_ARGUMENT', `the batch holds ${userBytes} bytes of keys and values; the limit is ${MAX_BATCH_SIZE} — split it`);
     }
     if (ops.length === 0) return Promise.resolve();
-    const copy = !owned && this.copiedBytes + userBytes <= this.core.opts.writeQueueSize;
-    const held = copy ? ops.map(copyOp) : ops;
-    const copiedBytes = copy ? userBytes : 0;
+    let held = ops;
+    let copiedBytes = 0;
+    if (callerOwns !== CallerOwns.none) {
+      const bytes = callerOwns === CallerOwns.all ? userBytes : callerBytes(ops, callerOwns);
+      if (this.copiedBytes + bytes <= this.core.opts.writeQueueSize) {
+        held = ops.length === 1 ? [copyOp(ops[0]!, callerOwns)] : ops.map((op) => copyOp(op, callerOwns));
+        copiedBytes = bytes;
+      }
+    }
     this.pendingBytes += userBytes;
     this.copiedBytes += copiedBytes;
     if (this.queue.size === 0 && this.inFlight === undefined && this.core.stallState() === 'none') {
@@ -285,7 +320,7 @@ export class WritePath {
       core.activeMemtable.apply(ops, first);
     } catch (err) {
       // Logged but not applied: the memtable and the log disagree; refuse further writes.
-      throw this.failGroup(g, core.setBackgroundError(err, 'applying a write failed'));
+      throw this.failGroup(g, err, 'applying a write failed');
     }
     core.publishSequence(first + ops.length - 1);
     const c = core.counters;
@@ -300,13 +335,15 @@ export class WritePath {
     this.drain();
   }
 
-  /** The group's WAL write (or fdatasync) failed: nothing of it was applied; the database is read-only. */
-  private failGroup(g: Group, err: unknown): StrataError {
+  /**
+   * The group's WAL write (or fdatasync) failed, or the memtable refused it (`what` says which):
+   * nothing of it was applied; the database is read-only.
+   */
+  private failGroup(g: Group, err: unknown, what = 'writing the WAL failed'): StrataError {
     this.inFlight = undefined;
-    const e = toStrataError(err, 'writing the WAL failed');
     this.release(g);
-    // Rejects the queue (READ_ONLY) through notifyProgress → drain.
-    this.core.setBackgroundError(e, 'writing the WAL failed');
+    // The one background error of this failure; rejects the queue (READ_ONLY) through notifyProgress → drain.
+    const e = this.core.setBackgroundError(err, what);
     this.runFreezers();
     this.drain();
     return e;
