@@ -186,9 +186,19 @@ export class WorkerExecutor implements BackgroundExecutor {
     this.resourceLimits = limits;
   }
 
-  /** Tests: kill every worker as a crash would (the jobs in flight fail as in a real death). */
+  /**
+   * Tests: kill every worker as a crash would (the jobs in flight fail as in a real death, from
+   * the exit). The answers are cut off first: terminate() is asynchronous, and a job that
+   * finished meanwhile would otherwise deliver its result before the exit — a crash after the
+   * job, not in it, and a test of a death in the middle of one would pass or fail by timing.
+   */
   async terminateWorkersForTesting(): Promise<void> {
-    await Promise.all(this.slots.map((s) => s.worker.terminate()));
+    await Promise.all(
+      this.slots.map((s) => {
+        s.worker.removeAllListeners('message');
+        return s.worker.terminate();
+      }),
+    );
   }
 
   async flush(mem: FrozenMemtable, job: FlushJob, hooks?: FlushHooks): Promise<FlushJobResult> {

@@ -200,6 +200,8 @@ describe('engine model test with tiny tables: many compactions, snapshots held a
       }),
       { numRuns: Number(process.env['STRATA_COMPACTION_MODEL_RUNS'] ?? 16), ...replay },
     );
-    if (seed === undefined) expect(sideBySide - before).toBeGreaterThan(3);
+    // That the path ran at all: how often depends on the histories drawn and on timing (3 at
+    // load 14 in one run, more on a quiet machine), and a bound above 0 made the test flaky.
+    if (seed === undefined) expect(sideBySide - before).toBeGreaterThan(0);
   }, 180_000);
 });
