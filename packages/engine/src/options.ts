@@ -147,8 +147,10 @@ export interface DatabaseOptions {
   readonly maxSubcompactions?: number;
   /**
    * Compactions that may run at the same time, on disjoint inputs (RocksDB's
-   * max_background_compactions; default: backgroundThreads, at least 1). An L0→L1 compaction
-   * then runs beside deeper ones instead of waiting behind them.
+   * max_background_compactions; default: 1 with backgroundThreads 0, else backgroundThreads and
+   * at least 2). An L0→L1 compaction then runs beside deeper ones instead of waiting behind
+   * them, and one worker merges one compaction while another waits for its fsyncs and its
+   * manifest edit.
    */
   readonly maxBackgroundCompactions?: number;
 }
@@ -374,6 +376,6 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     logger: opts.logger,
     backgroundThreads,
     maxSubcompactions: int('maxSubcompactions', opts.maxSubcompactions, Math.max(1, backgroundThreads), 1, 64),
-    maxBackgroundCompactions: int('maxBackgroundCompactions', opts.maxBackgroundCompactions, Math.max(1, backgroundThreads), 1, 64),
+    maxBackgroundCompactions: int('maxBackgroundCompactions', opts.maxBackgroundCompactions, backgroundThreads === 0 ? 1 : Math.max(2, backgroundThreads), 1, 64),
   };
 }

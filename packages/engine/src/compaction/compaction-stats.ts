@@ -28,9 +28,9 @@ export interface CompactionStats {
   readonly subcompactions: number;
   readonly manualCompactions: number;
   readonly failedCompactions: number;
-  /** A compaction is running. */
+  /** A compaction is running, or still deleting its inputs: false once background compaction settled. */
   readonly running: boolean;
-  /** Compactions running side by side now (at most maxBackgroundCompactions). */
+  /** Compactions merging or installing side by side now (at most maxBackgroundCompactions). */
   readonly runningCompactions: number;
   readonly bytesRead: number;
   readonly bytesWritten: number;
@@ -92,7 +92,7 @@ export class CompactionStatsRecorder {
     }
   }
 
-  snapshot(running: number, scores: readonly LevelScore[], pendingCompactionBytes: number): CompactionStats {
+  snapshot(running: boolean, runningCompactions: number, scores: readonly LevelScore[], pendingCompactionBytes: number): CompactionStats {
     let bytesRead = 0;
     let bytesWritten = 0;
     for (const l of this.levels) {
@@ -106,8 +106,8 @@ export class CompactionStatsRecorder {
       subcompactions: this.subcompactions,
       manualCompactions: this.manualCompactions,
       failedCompactions: this.failedCompactions,
-      running: running > 0,
-      runningCompactions: running,
+      running,
+      runningCompactions,
       bytesRead,
       bytesWritten,
       scores,

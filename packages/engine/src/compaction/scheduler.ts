@@ -39,8 +39,13 @@ export class LeveledCompactor implements Compactor {
   private readonly picker: CompactionPicker;
   private readonly recorder: CompactionStatsRecorder;
   private readonly env: CompactionJobEnv;
-  /** Running compactions (their jobs' promises): at most opts.maxBackgroundCompactions. */
+  /**
+   * Compactions holding a slot (their tasks' promises): at most opts.maxBackgroundCompactions.
+   * A slot is given back once the compaction's edit is installed.
+   */
   private readonly running = new Map<Promise<void>, Compaction>();
+  /** Compaction tasks not finished: slots held, and those still deleting their inputs (stats().compaction.running). */
+  private readonly tasks = new Set<Promise<void>>();
   /** Manual compactions waiting or running: automatic ones do not start meanwhile. */
   private manual = 0;
   private closed = false;
@@ -120,7 +125,7 @@ export class LeveledCompactor implements Compactor {
 
   stats(): CompactionStats {
     const v = this.core.versions.current;
-    return this.recorder.snapshot(this.running.size, computeScores(v, this.core.opts), this.pendingCompactionBytes());
+    return this.recorder.snapshot(this.tasks.size > 0, this.running.size, computeScores(v, this.core.opts), this.pendingCompactionBytes());
   }
 
   close(): void {
@@ -140,6 +145,7 @@ export class LeveledCompactor implements Compactor {
     const inputs = c.inputs.map((i) => ({ level: i.level, fileNumbers: i.files.map((f) => f.fileNumber) }));
     const about = { jobId, reason: c.reason, level: c.level, outputLevel: c.outputLevel, inputs, trivialMove: c.trivialMove };
     const inputBytes = totalBytes(inputFiles(c));
+    let release = (): void => undefined;
     const p = core.runBackground('compaction', async () => {
       const started = performance.now();
       events.emit({ type: 'compaction-begin', ...about, inputBytes });
@@ -178,15 +184,25 @@ export class LeveledCompactor implements Compactor {
       } finally {
         version.unref();
       }
-      // Its inputs are deleted off the JS thread (FileSystem.unlink); the compaction is done
-      // once they are gone (unless a reader still holds them).
+      // The edit is installed: its inputs are in no current Version any more, so the slot is
+      // free for the next pick while they are deleted off the JS thread (FileSystem.unlink).
+      // The task (close() waits for it) ends once they are gone, unless a reader holds them.
+      release();
       await core.versions.settleDeletions();
     });
-    this.running.set(p, c);
-    void p.finally(() => {
+    let released = false;
+    release = () => {
+      if (released) return;
+      released = true;
       this.running.delete(p);
       core.notifyProgress();
       core.maybeScheduleCompaction();
+    };
+    this.running.set(p, c);
+    this.tasks.add(p);
+    void p.finally(() => {
+      this.tasks.delete(p);
+      release();
     });
     return p;
   }
