@@ -335,7 +335,7 @@ export class WalWriter {
         case 'close':
           this.#head++;
           // The descriptor is released even when the sync fails.
-          if ((await this.#syncActive()) && (await this.#cutUnused()) && this.#closeFd()) request.resolve(undefined);
+          if ((await this.#sealActive()) && this.#closeFd()) request.resolve(undefined);
           else {
             this.#closeFd();
             request.reject(this.#failure);
@@ -411,12 +411,13 @@ export class WalWriter {
   }
 
   /**
-   * Cuts the preallocated zeros off the active segment and makes the new size durable, before the
-   * segment is rotated away or closed (replay takes zeros only at the end of the newest segment).
-   * Returns false (and fails the writer) on error.
+   * Makes the active segment durable at exactly its records, before it is rotated away or closed
+   * (replay takes zeros only at the end of the newest segment). With preallocated zeros after the
+   * records, they are cut off and ONE fsync makes both the records and the shorter size durable;
+   * without, it is the ordinary fdatasync. Returns false (and fails the writer) on error.
    */
-  async #cutUnused(): Promise<boolean> {
-    if (this.#fileEnd <= this.#offset || this.#fd < 0) return true;
+  async #sealActive(): Promise<boolean> {
+    if (this.#fileEnd <= this.#offset || this.#fd < 0) return this.#syncActive();
     try {
       this.#fs.ftruncateSync(this.#fd, this.#offset);
       await this.#fs.fsync(this.#fd);
@@ -425,6 +426,7 @@ export class WalWriter {
       return false;
     }
     this.#fileEnd = this.#offset;
+    this.#syncedOffset = this.#offset;
     return true;
   }
 
@@ -443,7 +445,7 @@ export class WalWriter {
   }
 
   async #rotateNow(): Promise<boolean> {
-    if (!(await this.#syncActive()) || !(await this.#cutUnused())) return false;
+    if (!(await this.#sealActive())) return false;
     const oldFile = this.#file();
     try {
       this.#fs.closeSync(this.#fd);
