@@ -30,6 +30,17 @@ const SLAB_MAX_COPY = 1024;
 let slab = new Uint8Array(SLAB_SIZE);
 let slabUsed = 0;
 
+/** Room for `n` bytes in the slab (a fresh slab when the current one is full): their offset in `slab`. */
+function slabRoom(n: number): number {
+  if (slabUsed + n > SLAB_SIZE) {
+    slab = new Uint8Array(SLAB_SIZE);
+    slabUsed = 0;
+  }
+  const at = slabUsed;
+  slabUsed += n;
+  return at;
+}
+
 /**
  * A copy of `data[from, from + length)` that the caller owns, carved like `copyOf` but without
  * the view of the source a `copyOf(data.subarray(…))` allocates: a point read copies its value
@@ -37,15 +48,10 @@ let slabUsed = 0;
  */
 export function copyRange(data: Uint8Array, from: number, length: number): Uint8Array {
   if (length > SLAB_MAX_COPY) return new Uint8Array(data.subarray(from, from + length)); // a copy, even of a Buffer
-  if (slabUsed + length > SLAB_SIZE) {
-    slab = new Uint8Array(SLAB_SIZE);
-    slabUsed = 0;
-  }
-  const at = slabUsed;
+  const at = slabRoom(length);
   const s = slab;
   // A byte loop: for values this small it beats TypedArray.prototype.set's call overhead.
   for (let i = 0; i < length; i++) s[at + i] = data[from + i]!;
-  slabUsed = at + length;
   return s.subarray(at, at + length);
 }
 
@@ -53,13 +59,9 @@ export function copyRange(data: Uint8Array, from: number, length: number): Uint8
 export function copyOf(v: Uint8Array): Uint8Array {
   const n = v.length;
   if (n > SLAB_MAX_COPY) return new Uint8Array(v);
-  if (slabUsed + n > SLAB_SIZE) {
-    slab = new Uint8Array(SLAB_SIZE);
-    slabUsed = 0;
-  }
-  const out = slab.subarray(slabUsed, slabUsed + n);
+  const at = slabRoom(n);
+  const out = slab.subarray(at, at + n);
   out.set(v);
-  slabUsed += n;
   return out;
 }
 
