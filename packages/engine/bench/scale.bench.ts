@@ -11,6 +11,14 @@
 //   BENCH_SCALE_ROUNDS=3 …                        (rounds, engines alternating; medians reported)
 //   BENCH_SCALE_BUILT=1 …                         (Strata from its built files, dist/, as a user
 //                                                  runs it: `npm run build` first)
+//   BENCH_SCALE_REF_N=0 …                         (no reference run; see below)
+//
+// Random gets are compared with the same bench at a reference size (BENCH_SCALE_REF_N, 1M by
+// default; only when N is larger): each round also runs every engine at that size (the whole
+// run, fill included, so the gets are measured the same way), and the table prints N's get rate
+// over the reference's, per wall second and per CPU second of the engine's process (the machine
+// is shared: CPU time is what other load disturbs least). Every read figure has the kernel's
+// peak RSS of its own phase beside it (gets and scan reset the high-water mark separately).
 //
 // Each engine's process is plain `node` running this file bundled by esbuild (into
 // node_modules/.cache/strata-scale-bench/), not node under tsx: tsx's loader thread and its
@@ -44,6 +52,7 @@ import { NON_TABLE_FILES, resolveOptions } from '../src/options.js';
 import { key, KEY_SIZE, permutation, value, VALUE_SIZE } from './support/db-bench-data.js';
 
 const N = Number(process.env.BENCH_SCALE_N ?? 10_000_000);
+const REF_N = Number(process.env.BENCH_SCALE_REF_N ?? 1_000_000);
 const ENGINES = (process.env.BENCH_SCALE_ENGINES ?? 'strata,classic-level').split(',');
 const ROUNDS = Number(process.env.BENCH_SCALE_ROUNDS ?? 1);
 const BUILT = process.env.BENCH_SCALE_BUILT === '1';
@@ -86,6 +95,9 @@ interface Report {
   /** The kernel's peak RSS (VmHWM) during the fill, and during gets + scan, MB (undefined off Linux). */
   readonly hwmFillMB: number | undefined;
   readonly hwmReadMB: number | undefined;
+  /** The kernel's peak RSS (VmHWM) during the random gets alone, and during the scan alone, MB. */
+  readonly hwmGetsMB: number | undefined;
+  readonly hwmScanMB: number | undefined;
   readonly reader: HeldReader;
   readonly n: number;
   readonly fill: readonly Sample[];
@@ -100,6 +112,8 @@ interface Report {
   /** Highest engine-accounted memory seen during the fill, MB. */
   readonly peakEngineMB: number | undefined;
   readonly getRate: number;
+  /** Gets per CPU second of the process (user + system, every thread). */
+  readonly getCpuRate: number;
   readonly getPeakRssMB: number;
   readonly scanRate: number;
   readonly scanPeakRssMB: number;
@@ -347,6 +361,7 @@ async function runOne(engine: string): Promise<Report> {
 
     let getPeak = rssMB();
     const g0 = performance.now();
+    const gCpu0 = process.cpuUsage();
     let s = 7;
     for (let i = 0; i < GETS; i++) {
       s = (Math.imul(s, 1103515245) + 12345) >>> 0;
@@ -357,6 +372,10 @@ async function runOne(engine: string): Promise<Report> {
       }
     }
     const getRate = GETS / ((performance.now() - g0) / 1000);
+    const gCpu = process.cpuUsage(gCpu0);
+    const getCpuRate = GETS / ((gCpu.user + gCpu.system) / 1e6);
+    const hwmGetsMB = peakRssMB();
+    resetPeakRss();
 
     const s0 = performance.now();
     const scanned = await db.scan();
@@ -364,12 +383,16 @@ async function runOne(engine: string): Promise<Report> {
     const scanPeakRssMB = rssMB();
     maxFds = Math.max(maxFds, fdCount());
     const diskMB = diskBytes(dir) / 2 ** 20;
+    const hwmScanMB = peakRssMB();
     await db.close();
-    const hwmReadMB = peakRssMB();
+    const hwmClose = peakRssMB();
+    const hwmReadMB = hwmGetsMB === undefined || hwmClose === undefined ? undefined : Math.max(hwmGetsMB, hwmClose);
     return {
       engine,
       hwmFillMB,
       hwmReadMB,
+      hwmGetsMB,
+      hwmScanMB,
       reader: { before, held, released },
       n: N,
       fill,
@@ -380,6 +403,7 @@ async function runOne(engine: string): Promise<Report> {
       peakFill: { heapUsed: peakFill.heapUsed / MiB, heapTotal: peakFill.heapTotal / MiB, external: peakFill.external / MiB, arrayBuffers: peakFill.arrayBuffers / MiB },
       peakEngineMB,
       getRate,
+      getCpuRate,
       getPeakRssMB: getPeak,
       scanRate,
       scanPeakRssMB: Math.max(scanPeakRssMB, getPeak),
@@ -466,20 +490,23 @@ if (process.env.BENCH_SCALE_ONE !== undefined) {
 } else {
   const load = loadavg().map((x) => x.toFixed(1)).join(' ');
   const child = bundleChild();
+  const runChild = (engine: string, n: number): Report => {
+    const r = spawnSync(process.execPath, [child], {
+      env: { ...process.env, BENCH_SCALE_ONE: engine, BENCH_SCALE_N: String(n) },
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+      maxBuffer: 64 * 2 ** 20,
+    });
+    if (r.status !== 0) throw new Error(`${engine} run failed (exit ${r.status ?? r.signal})`);
+    return JSON.parse(r.stdout.trim().split('\n').pop()!) as Report;
+  };
+  const withReference = REF_N > 0 && REF_N < N;
   const rounds: Report[][] = [];
+  /** Per round, the same engines at the reference size, run right after that round's own. */
+  const refRounds: Report[][] = [];
   for (let round = 0; round < ROUNDS; round++) {
-    const reports: Report[] = [];
-    for (const engine of ENGINES) {
-      const r = spawnSync(process.execPath, [child], {
-        env: { ...process.env, BENCH_SCALE_ONE: engine },
-        encoding: 'utf8',
-        stdio: ['ignore', 'pipe', 'inherit'],
-        maxBuffer: 64 * 2 ** 20,
-      });
-      if (r.status !== 0) throw new Error(`${engine} run failed (exit ${r.status ?? r.signal})`);
-      reports.push(JSON.parse(r.stdout.trim().split('\n').pop()!) as Report);
-    }
-    rounds.push(reports);
+    rounds.push(ENGINES.map((engine) => runChild(engine, N)));
+    if (withReference) refRounds.push(ENGINES.map((engine) => runChild(engine, REF_N)));
   }
   const reports = rounds.at(-1)!;
   console.log(
@@ -531,10 +558,9 @@ if (process.env.BENCH_SCALE_ONE !== undefined) {
   row('peak RSS during fill, MB', (r) => mb(r.peakFillRssMB));
   row('… of it V8 heap used / heap total / ArrayBuffers, MB', (r) => `${mb(r.peakFill.heapUsed)} / ${mb(r.peakFill.heapTotal)} / ${mb(r.peakFill.arrayBuffers)}`);
   row('most engine-accounted memory during fill (stats().memory.total), MB', (r) => (r.peakEngineMB === undefined ? '–' : mb(r.peakEngineMB)));
-  row(`random await get, ${k(GETS)}, ops/s`, (r) => k(r.getRate));
-  row('peak RSS during gets, MB', (r) => mb(r.getPeakRssMB));
-  row('full scan, entries/s', (r) => k(r.scanRate));
-  row('peak RSS during scan, MB', (r) => mb(r.scanPeakRssMB));
+  const hwm = (x: number | undefined): string => (x === undefined ? '–' : mb(x));
+  row(`random await get, ${k(GETS)}, ops/s (per CPU-second) · peak RSS (kernel) / sampled, MB`, (r) => `${k(r.getRate)} (${k(r.getCpuRate)}) · ${hwm(r.hwmGetsMB)} / ${mb(r.getPeakRssMB)}`);
+  row('full scan, entries/s · peak RSS (kernel) / sampled, MB', (r) => `${k(r.scanRate)} · ${hwm(r.hwmScanMB)} / ${mb(r.scanPeakRssMB)}`);
   row('most descriptors open', (r) => String(r.maxFds) + (r.maxOpenFiles === undefined ? '' : ` (maxOpenFiles ${r.maxOpenFiles})`));
   row('disk after fill, MB (space amp)', (r) => `${mb(r.diskMB)} (${((r.diskMB * 2 ** 20) / (N * (KEY_SIZE + VALUE_SIZE))).toFixed(2)})`);
   row('RSS budget: memtables + block cache + 64 MB, MB (from the options)', (r) =>
@@ -560,6 +586,21 @@ if (process.env.BENCH_SCALE_ONE !== undefined) {
     const m = r.peakFillMemory;
     return m === undefined ? '–' : `${m.workerHeap.toFixed(1)} / ${m.workerArrayBuffers.toFixed(1)}`;
   });
+  if (withReference) {
+    // Issue 13's target: random await get at N ≥ 0.6× its rate at the reference size (1M).
+    console.log(`\nRandom await get at ${k(N)} keys against the same bench at ${k(REF_N)} (each round's reference ran right after it; medians of ${ROUNDS} round(s)):\n`);
+    console.log(`| engine | gets/s at ${k(N)} (per CPU-s) · peak RSS, MB | gets/s at ${k(REF_N)} (per CPU-s) · peak RSS, MB | ${k(N)} / ${k(REF_N)}, wall | per CPU-s |`);
+    console.log('|---|---:|---:|---:|---:|');
+    ENGINES.forEach((engine, e) => {
+      const big = rounds.map((rs) => rs[e]!);
+      const ref = refRounds.map((rs) => rs[e]!);
+      const fig = (rs: Report[]): string =>
+        `${k(median(rs.map((r) => r.getRate)))} (${k(median(rs.map((r) => r.getCpuRate)))}) · ${mb(median(rs.map((r) => r.hwmGetsMB ?? r.getPeakRssMB)))}`;
+      const wall = median(big.map((r, i) => r.getRate / ref[i]!.getRate));
+      const cpu = median(big.map((r, i) => r.getCpuRate / ref[i]!.getCpuRate));
+      console.log(`| ${engine} | ${fig(big)} | ${fig(ref)} | ${wall.toFixed(2)}× | ${cpu.toFixed(2)}× |`);
+    });
+  }
   const strata = reports.find((r) => r.engine === 'strata');
   const leveldb = reports.find((r) => r.engine === 'classic-level');
   if (strata !== undefined && leveldb !== undefined) {
