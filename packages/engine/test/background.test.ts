@@ -8,6 +8,7 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, readSync, openSync, closeSync, writeSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
 import { Table } from '@strata-db/sstable-core';
 import { Database, StrataError, type StrataEvent } from '../src/index.js';
@@ -335,7 +336,17 @@ describe('worker executor', () => {
     await db.compact();
     expect(executorOf(db).liveWorkers).toBeGreaterThan(0);
     expect(threads()).toBeGreaterThan(before.threads);
+    // Each worker ends on its own after the stop message (exit code 0), never by terminate()
+    // (exit code 1): see "Close ends a worker" in worker-executor.ts.
+    const workers = (executorOf(db) as unknown as { slots: { worker: Worker }[] }).slots.map((s) => s.worker);
+    const exitCodes: number[] = [];
+    const terminations = workers.map((w) => {
+      w.once('exit', (code) => exitCodes.push(code));
+      return vi.spyOn(w, 'terminate');
+    });
     await db.close();
+    expect(exitCodes).toEqual(workers.map(() => 0));
+    for (const t of terminations) expect(t).not.toHaveBeenCalled();
     await new Promise((r) => setTimeout(r, 200));
     expect(executorOf(db).liveWorkers).toBe(0);
     expect({ threads: threads(), fds: fds(), timers: timers() }).toEqual(before);

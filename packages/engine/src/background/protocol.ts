@@ -13,7 +13,9 @@ export type ToWorker =
   /** `abort[0]` becomes non-zero when the job must stop (the database is closing). */
   | { readonly type: 'compact'; readonly id: number; readonly job: CompactionJob; readonly abort: Int32Array }
   /** The answer to a `needNumbers`. */
-  | { readonly type: 'numbers'; readonly id: number; readonly numbers: readonly number[] };
+  | { readonly type: 'numbers'; readonly id: number; readonly numbers: readonly number[] }
+  /** The database is closing and no job is in flight: end the thread by letting its event loop empty. */
+  | { readonly type: 'stop' };
 
 export type FromWorker =
   | { readonly type: 'ready' }

@@ -119,6 +119,13 @@ port.on('message', (m: ToWorker) => {
       resolve?.(m.numbers);
       return;
     }
+    case 'stop':
+      // The thread ends on its own (see WorkerExecutor.close): a last full collection first, so
+      // that no incremental marking of this heap is under way when Node tears the isolate down,
+      // then the port closes and the event loop, with nothing left in it, empties.
+      gc?.();
+      port.close();
+      return;
   }
 });
 post({ type: 'ready' });

@@ -15,6 +15,12 @@
  * - A worker that dies (uncaught error, out of memory, terminated) fails every job it had with
  *   IO_ERROR saying so; the caller's background-error handling turns the database read-only.
  *   Its partial outputs are orphans, deleted at the next open.
+ * - Close ends a worker the way a thread ends on its own: a `stop` message, after which its event
+ *   loop empties and it exits. `terminate()` stops an isolate wherever it is, garbage collection
+ *   included, and twice in full test runs a process aborted in Node's teardown of a terminated
+ *   worker (`NodePlatform::ForIsolate`, a V8 task for an isolate already gone; the family of
+ *   nodejs/node#51129). So it is kept for a thread that has not exited `STOP_GRACE_MS` after
+ *   being asked, and for tests that simulate a crash.
  */
 import type { FrozenMemtable } from '@strata-db/memtable';
 import type { ResourceLimits, Worker } from 'node:worker_threads';
@@ -43,6 +49,13 @@ export const WORKER_RESOURCE_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb
 /** How often a running compaction's `checkAbort` is polled, ms. */
 const ABORT_POLL_MS = 20;
 
+/**
+ * How long close waits for a stopped worker to exit before it terminates it, ms. An idle
+ * worker exits in well under 100 ms; the margin covers a loaded machine and a worker still
+ * finishing a job that close could not drain (a failed drain).
+ */
+export const STOP_GRACE_MS = 5000;
+
 interface PendingJob {
   readonly what: string;
   readonly resolve: (m: FromWorker) => void;
@@ -55,11 +68,20 @@ class WorkerSlot {
   dead = false;
   /** The worker's own memory as it last reported it (before its last job's answer). */
   memory: WorkerMemory = NO_MEMORY;
+  /** Settles when the thread has exited, however it ended. */
+  private readonly exited: Promise<void>;
+  private hasExited = false;
 
   constructor(
     readonly worker: Worker,
     private readonly onDeath: (slot: WorkerSlot) => void,
   ) {
+    this.exited = new Promise((resolve) => {
+      worker.once('exit', () => {
+        this.hasExited = true;
+        resolve();
+      });
+    });
     worker.unref();
     worker.on('message', (m: FromWorker) => {
       this.onMessage(m);
@@ -124,6 +146,28 @@ class WorkerSlot {
       }
       default:
         this.settle(m.id)?.resolve(m);
+    }
+  }
+
+  /**
+   * Asks the thread to end and waits until it has (see the header): `terminate()` only if it
+   * has not exited after `graceMs`. Referenced meanwhile, so that a process whose last act is
+   * `await db.close()` does not exit, or report an unsettled await, before the thread is gone.
+   */
+  async stop(graceMs: number): Promise<void> {
+    if (this.hasExited) return;
+    this.worker.ref();
+    this.worker.postMessage({ type: 'stop' } satisfies ToWorker);
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<'late'>((resolve) => {
+      timer = setTimeout(() => {
+        resolve('late');
+      }, graceMs);
+    });
+    try {
+      if ((await Promise.race([this.exited, late])) === 'late') await this.worker.terminate();
+    } finally {
+      clearTimeout(timer);
     }
   }
 
@@ -226,14 +270,14 @@ export class WorkerExecutor implements BackgroundExecutor {
     }
   }
 
-  /** Ends every worker; jobs still in flight (none, once the database drained) fail. */
-  async close(): Promise<void> {
+  /** Ends every worker (see the header); jobs still in flight (none, once the database drained) fail. */
+  async close(graceMs = STOP_GRACE_MS): Promise<void> {
     this.closed = true;
     const slots = this.slots.splice(0);
     await Promise.all(
       slots.map(async (slot) => {
         slot.die('was stopped because the database closed');
-        await slot.worker.terminate();
+        await slot.stop(graceMs);
       }),
     );
   }
