@@ -5,17 +5,13 @@
 import { spawn } from 'node:child_process';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../src/index.js';
-import { dec, enc, errorCode, tempDir } from './helpers.js';
+import { dec, enc, errorCode, testDir } from './helpers.js';
 
 let dir: string;
-let cleanup: () => void;
 beforeEach(() => {
-  ({ dir, cleanup } = tempDir());
-});
-afterEach(() => {
-  cleanup();
+  dir = testDir();
 });
 
 

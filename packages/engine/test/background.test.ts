@@ -9,24 +9,13 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, readSync, openSync, closeSync, writeSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { afterEach, beforeEach, describe, expect, it, onTestFinished, vi } from 'vitest';
+import { describe, expect, it, onTestFinished, vi } from 'vitest';
 import { Table } from '@strata-db/sstable-core';
 import { Database, StrataError, type StrataEvent } from '../src/index.js';
 import type { WorkerExecutor } from '../src/background/worker-executor.js';
-import { dec, tempDir } from './helpers.js';
+import { dec, testDir } from './helpers.js';
 
-let dirs: { dir: string; cleanup: () => void }[] = [];
-const fresh = (): string => {
-  const d = tempDir('strata-bg-');
-  dirs.push(d);
-  return d.dir;
-};
-beforeEach(() => {
-  dirs = [];
-});
-afterEach(() => {
-  for (const d of dirs) d.cleanup();
-});
+const fresh = (): string => testDir('strata-bg-');
 
 const executorOf = (db: Database): WorkerExecutor => (db as unknown as { core: { executor: WorkerExecutor } }).core.executor;
 const tables = (dir: string): string[] => readdirSync(dir).filter((f) => f.endsWith('.sst')).sort();

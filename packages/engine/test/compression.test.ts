@@ -4,21 +4,13 @@
  * settings of the option, and damage to compressed blocks.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { COMPRESSION_NAMES, Table, type CompressionName } from '@strata-db/sstable-core';
 import { Database, type DatabaseOptions } from '../src/index.js';
 import { tablePath } from '../src/db/filenames.js';
-import { dec, tempDir } from './helpers.js';
+import { dec, testDir } from './helpers.js';
 
-const cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups.splice(0)) c();
-});
-function dir(): string {
-  const t = tempDir('strata-compression-');
-  cleanups.push(t.cleanup);
-  return t.dir;
-}
+const dir = (): string => testDir('strata-compression-');
 
 const doc = (i: number): string =>
   JSON.stringify({ id: i, name: `user ${i % 97}`, email: `user.${i}@example.com`, active: i % 3 === 0, tags: ['a', 'b'].slice(0, (i % 2) + 1) });

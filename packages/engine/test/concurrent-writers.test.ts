@@ -8,9 +8,9 @@
  *     far (the ones acknowledged by then, at least), batches whole or not at all.
  */
 import fc from 'fast-check';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Database, type Snapshot } from '../src/index.js';
-import { applyToModel, dec, type Model, type ModelWrite, tempDir } from './helpers.js';
+import { applyToModel, dec, type Model, type ModelWrite, testDir } from './helpers.js';
 
 type Write = { w: ModelWrite | { t: 'batch'; ops: ModelWrite[] }; sync: boolean };
 
@@ -62,12 +62,8 @@ async function contents(db: Database, snapshot?: Snapshot): Promise<[string, str
 const sorted = (m: Model): [string, string][] => [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
 
 let dir: string;
-let cleanup: () => void;
 beforeEach(() => {
-  ({ dir, cleanup } = tempDir('strata-writers-'));
-});
-afterEach(() => {
-  cleanup();
+  dir = testDir('strata-writers-');
 });
 
 describe('concurrent writers', () => {

@@ -5,18 +5,14 @@
  */
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../src/index.js';
-import { dec, tempDir } from './helpers.js';
+import { dec, testDir } from './helpers.js';
 import { typescriptChildArgs } from './support/typescript-child.js';
 
 let dir: string;
-let cleanup: () => void;
 beforeEach(() => {
-  ({ dir, cleanup } = tempDir('strata-crash-'));
-});
-afterEach(() => {
-  cleanup();
+  dir = testDir('strata-crash-');
 });
 
 async function runAndKill(sync: boolean, acksBeforeKill: number, backgroundThreads: number, inFlight = 8): Promise<number[]> {

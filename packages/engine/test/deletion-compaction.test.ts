@@ -3,23 +3,16 @@
  * own — no compact(), no size pressure — and its space comes back; a snapshot that still needs
  * the deleted data keeps it readable across the compactions for deletions.
  */
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Database, type DatabaseOptions, type StrataEvent } from '../src/index.js';
-import { dec, tempDir } from './helpers.js';
+import { dec, testDir } from './helpers.js';
 
 const key = (i: number): string => `k${String(i).padStart(5, '0')}`;
 const val = (i: number): string => `value-${i}`.padEnd(100, '.');
 const N = 2000;
 
-let cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
-
 async function open(extra: DatabaseOptions = {}): Promise<{ db: Database; reasons: string[] }> {
-  const { dir, cleanup } = tempDir('strata-deletion-compaction-');
-  cleanups.push(cleanup);
+  const dir = testDir('strata-deletion-compaction-');
   const reasons: string[] = [];
   const onEvent = (e: StrataEvent): void => {
     if (e.type === 'compaction-begin') reasons.push(e.reason);

@@ -7,17 +7,13 @@
  * responsiveness benchmark (`npm run bench -- responsiveness`), not in a timed test on a shared machine.
  */
 import { monitorEventLoopDelay } from 'node:perf_hooks';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../src/index.js';
-import { dec, tempDir } from './helpers.js';
+import { dec, testDir } from './helpers.js';
 
 let dir: string;
-let cleanup: () => void;
 beforeEach(() => {
-  ({ dir, cleanup } = tempDir('strata-flush-'));
-});
-afterEach(() => {
-  cleanup();
+  dir = testDir('strata-flush-');
 });
 
 describe('flush and the event loop', () => {

@@ -13,17 +13,13 @@ import { mkdirSync, readdirSync, readFileSync, statSync, unlinkSync, writeFileSy
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { open as openLmdb } from 'lmdb';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Database, StrataError } from '../src/index.js';
-import { dec, tempDir } from './helpers.js';
+import { dec, testDir } from './helpers.js';
 
 let dir: string;
-let cleanup: () => void;
 beforeEach(() => {
-  ({ dir, cleanup } = tempDir('strata-foreign-'));
-});
-afterEach(() => {
-  cleanup();
+  dir = testDir('strata-foreign-');
 });
 
 /** Every entry under `root` (and root itself): kind, size, mode, mtime (ns), inode, content hash. */

@@ -1,4 +1,4 @@
-import { expect } from 'vitest';
+import { afterEach, expect } from 'vitest';
 import { StrataError, type Database, type Snapshot } from '../src/index.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -24,6 +24,23 @@ export async function errorCode(p: Promise<unknown> | (() => unknown)): Promise<
     return (err as StrataError).code;
   }
   return undefined;
+}
+
+/** Directories made by `testDir` for the running test, removed when it ends. */
+const testDirs: string[] = [];
+afterEach(() => {
+  for (const dir of testDirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+/**
+ * A fresh temporary directory, removed after the test that made it — in the test itself or in
+ * a `beforeEach` for it. (A directory that outlives one test — `beforeAll`, or a property test
+ * that makes one per run — takes `tempDir` and its cleanup.)
+ */
+export function testDir(prefix = 'strata-engine-'): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  testDirs.push(dir);
+  return dir;
 }
 
 /** A fresh temporary directory; removed by the returned cleanup. */

@@ -4,17 +4,13 @@
  * and are deleted as soon as the reader lets go.
  */
 import { readdirSync } from 'node:fs';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../src/index.js';
-import { dec, tempDir } from './helpers.js';
+import { dec, testDir } from './helpers.js';
 
 let dir: string;
-let cleanup: () => void;
 beforeEach(() => {
-  ({ dir, cleanup } = tempDir('strata-readers-'));
-});
-afterEach(() => {
-  cleanup();
+  dir = testDir('strata-readers-');
 });
 
 const tables = (): number => readdirSync(dir).filter((f) => f.endsWith('.sst')).length;

@@ -6,18 +6,14 @@
 import { spawnSync } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../src/index.js';
-import { tempDir } from './helpers.js';
+import { testDir } from './helpers.js';
 import { typescriptChildArgs } from './support/typescript-child.js';
 
 let dir: string;
-let cleanup: () => void;
 beforeEach(() => {
-  ({ dir, cleanup } = tempDir('strata-open-files-'));
-});
-afterEach(() => {
-  cleanup();
+  dir = testDir('strata-open-files-');
 });
 
 const descriptors = (): number => readdirSync('/proc/self/fd').length;

@@ -5,18 +5,14 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { Database, DATABASE_OPTION_NAMES, rejectMisspeltOptions, StrataError } from '../src/index.js';
 import { closestName, editDistance, rejectUnknownOptions } from '../src/option-names.js';
-import { dec, rejection, tempDir } from './helpers.js';
+import { dec, rejection, testDir } from './helpers.js';
 
 let dir: string;
-let cleanup: () => void;
 beforeEach(() => {
-  ({ dir, cleanup } = tempDir());
-});
-afterEach(() => {
-  cleanup();
+  dir = testDir();
 });
 
 

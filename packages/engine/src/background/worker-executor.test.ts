@@ -6,23 +6,15 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
-import { afterEach, describe, expect, it } from 'vitest';
-import { tempDir } from '../../test/helpers.js';
+import { describe, expect, it } from 'vitest';
+import { testDir } from '../../test/helpers.js';
 import type { JobHooks } from './executor.js';
 import type { CompactionJob } from './jobs.js';
 import { WorkerExecutor } from './worker-executor.js';
 
-let cleanup: (() => void) | undefined;
-afterEach(() => {
-  cleanup?.();
-  cleanup = undefined;
-});
-
 /** A worker that takes every message and answers none, `stop` included: a hung thread. */
 function hungWorker(): string {
-  const d = tempDir('strata-hung-worker-');
-  cleanup = d.cleanup;
-  const file = join(d.dir, 'hung-worker.cjs');
+  const file = join(testDir('strata-hung-worker-'), 'hung-worker.cjs');
   writeFileSync(file, "require('node:worker_threads').parentPort.on('message', () => {});\n");
   return file;
 }

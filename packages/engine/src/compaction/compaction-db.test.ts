@@ -4,9 +4,9 @@
  * compaction above it examined.
  */
 import { readdirSync } from 'node:fs';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { Database } from '../db/database.js';
-import { compactionsSettled, dec, tempDir } from '../../test/helpers.js';
+import { compactionsSettled, dec, testDir } from '../../test/helpers.js';
 
 const options = {
   memtableSize: 64 * 1024,
@@ -23,14 +23,8 @@ const options = {
 const key = (i: number): string => `k${String(i).padStart(3, '0')}`;
 const val = (tag: string, i: number): string => `${tag}-${i}`.padEnd(100, '.');
 
-let cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
 async function open(): Promise<{ db: Database; dir: string }> {
-  const { dir, cleanup } = tempDir();
-  cleanups.push(cleanup);
+  const dir = testDir();
   return { db: await Database.open(dir, options), dir };
 }
 const filesAt = (db: Database): number[] => db.stats().levels.map((l) => l.files);

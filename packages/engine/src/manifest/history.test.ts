@@ -1,18 +1,11 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { Database } from '../db/database.js';
-import { compactionsSettled, tempDir } from '../../test/helpers.js';
+import { compactionsSettled, testDir } from '../../test/helpers.js';
 import { readManifestHistory } from './history.js';
-
-let cleanups: (() => void)[] = [];
-afterEach(() => {
-  for (const c of cleanups) c();
-  cleanups = [];
-});
 
 describe('readManifestHistory', () => {
   it('folds to the live version the database reports, with the records in file order', async () => {
-    const { dir, cleanup } = tempDir();
-    cleanups.push(cleanup);
+    const dir = testDir();
     const db = await Database.open(dir, { memtableSize: 4096, targetFileSize: 1024, maxBytesForLevelBase: 4096, l0CompactionTrigger: 2 });
     for (let i = 0; i < 400; i++) await db.put(`k${String((i * 37) % 400).padStart(4, '0')}`, 'v'.repeat(40));
     await db.flush();
