@@ -5,7 +5,8 @@
  * thread) made the pick and records the result in one manifest edit.
  *
  * Inputs are opened here, through a ReadaheadFileSystem and WITHOUT the block cache: each
- * table is read front to back in large windows, and the blocks a compaction reads once never
+ * table is read front to back in large windows (all of them together within a fixed budget,
+ * however many L0 tables the job merges: readahead.ts, readaheadWindowBytes), and the blocks a compaction reads once never
  * push the read path's hot blocks out of the cache. Tables are closed when the job ends.
  *
  * On failure every output written so far is abandoned (deleted) and the error thrown: the
@@ -28,7 +29,7 @@ import { maxGrandparentOverlapBytes } from '../compaction/picker.js';
 import { MergingIterator } from '../read/merging-iterator.js';
 import { fileMetadataOf, type FileMetadata } from '../version/file-metadata.js';
 import type { CompactionJob, CompactionJobResult } from './jobs.js';
-import { READAHEAD_BYTES, ReadaheadFileSystem } from './readahead.js';
+import { ReadaheadFileSystem, readaheadWindowBytes } from './readahead.js';
 
 export interface CompactionHost {
   readonly fs: FileSystem;
@@ -47,7 +48,10 @@ export interface CompactionHost {
 }
 
 export async function mergeCompaction(job: CompactionJob, host: CompactionHost): Promise<CompactionJobResult> {
-  const readahead = new ReadaheadFileSystem(host.fs, READAHEAD_BYTES, host.collectGarbage);
+  // Open at once: every L0 input (merge children side by side) and one table per sorted level.
+  let openAtOnce = 0;
+  for (const input of job.inputs) openAtOnce += input.level === 0 ? input.files.length : 1;
+  const readahead = new ReadaheadFileSystem(host.fs, readaheadWindowBytes(openAtOnce), host.collectGarbage);
   // Tables this job holds open. Descriptors stay bounded (maxOpenFiles, `ulimit -n`): the L0
   // inputs (merge children, overlapping) are open together, but a sorted level holds one table
   // at a time, and a table opened only for its range tombstones is closed at once.

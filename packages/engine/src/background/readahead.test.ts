@@ -5,7 +5,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryFileSystem } from '@strata-db/vfs/testing';
-import { ReadaheadFileSystem } from './readahead.js';
+import { MIN_READAHEAD_BYTES, READAHEAD_BUDGET_BYTES, READAHEAD_BYTES, ReadaheadFileSystem, readaheadWindowBytes } from './readahead.js';
 
 function fileOf(bytes: Uint8Array): { fs: MemoryFileSystem; calls: string[] } {
   const fs = new MemoryFileSystem();
@@ -122,5 +122,17 @@ describe('ReadaheadFileSystem', () => {
     ra.closeSync(fd);
     expect(ra.bytesCopied).toBe(50_000);
     expect(collections).toBe(5);
+  });
+
+  it('sizes windows so a wide merge holds no more than the budget, down to the minimum window', () => {
+    expect(readaheadWindowBytes(1)).toBe(READAHEAD_BYTES);
+    expect(readaheadWindowBytes(4)).toBe(READAHEAD_BYTES);
+    for (const files of [5, 13, 20, 32]) {
+      const w = readaheadWindowBytes(files);
+      expect(w).toBeLessThan(READAHEAD_BYTES);
+      expect(w * files).toBeLessThanOrEqual(READAHEAD_BUDGET_BYTES);
+      expect(w % 4096).toBe(0);
+    }
+    expect(readaheadWindowBytes(1000)).toBe(MIN_READAHEAD_BYTES);
   });
 });

@@ -30,6 +30,26 @@ import { readAt } from '@strata-db/vfs';
 
 /** Bytes read ahead at once: large enough that the syscall cost vanishes, small next to a 2 MiB table. */
 export const READAHEAD_BYTES = 512 * 1024;
+/**
+ * Most bytes of windows one compaction holds at once: 4 full windows (2 MiB). A merge of more
+ * tables (an L0→L1 compaction takes every L0 table, up to l0StopWritesTrigger of them) gets
+ * smaller windows instead of more memory (readaheadWindowBytes): the fill's peak RSS stayed
+ * where it was when L0 stopped at 12 tables (README, "Write path, stalls and flush").
+ */
+export const READAHEAD_BUDGET_BYTES = 4 * READAHEAD_BYTES;
+/** The smallest window: 16 blocks of 4 KiB, still one syscall per 64 KiB. */
+export const MIN_READAHEAD_BYTES = 64 * 1024;
+
+/**
+ * The window for a job that holds `filesOpenAtOnce` input tables open together (its L0 inputs
+ * and one table per sorted level): READAHEAD_BYTES, or less so that the windows together stay
+ * within READAHEAD_BUDGET_BYTES, but never below MIN_READAHEAD_BYTES. A wide L0→L1 merge (up
+ * to l0StopWritesTrigger tables) thus costs no more memory than a narrow one.
+ */
+export function readaheadWindowBytes(filesOpenAtOnce: number): number {
+  const share = Math.floor(READAHEAD_BUDGET_BYTES / Math.max(1, filesOpenAtOnce));
+  return Math.max(MIN_READAHEAD_BYTES, Math.min(READAHEAD_BYTES, share - (share % 4096)));
+}
 /** Bytes copied out between two calls of `collect` (a cheap check of the worker's pacer, garbage-pace.ts). */
 export const COLLECT_EVERY_BYTES = 1024 * 1024;
 
