@@ -4,8 +4,8 @@
  *   1-2. The background executor (background/flush-table.ts; in this thread, in slices, or in
  *      a worker thread reading the memtable's shared memory) feeds every version
  *      (docs/design-rules.md#r1: flush collapses nothing) and every range tombstone to a
- *      TableBuilder, fsyncs the table, then the directory (the file's entry must be durable
- *      before the manifest refers to it).
+ *      TableBuilder, fsyncs the table and, side by side, the directory (the file's entry
+ *      must be durable before the manifest refers to it; it exists since the file was created).
  *   3. logAndApply: add the file to L0 and advance logNumber to the first WAL segment written
  *      after the memtable froze. In the same synchronous step the memtable leaves `frozen`, so a
  *      reader sees the data either in the memtable or in the table (briefly both: harmless, the
