@@ -56,25 +56,26 @@ const MAX_FREE_BYTES = 1024 * 1024;
 /**
  * The cache's slots for one table file, shared by the readers of that file: `blocks[i]` is data
  * block i while it is cached, else undefined; the rest is the cache's bookkeeping of each slot,
- * in flat arrays rather than an object per cached block. A hit reads `blocks[i]` and sets a
- * byte of `referenced`: the block is reached in one step. (There used to be a handle object per
- * cached block between the slot and the block: on random gets every hop was a cache miss of
- * its own, ~4% of a cached get each, and an object per miss for the collector.) Only the
- * BlockCache writes them.
+ * in one flat array rather than an object per cached block. A hit reads `blocks[i]` and sets
+ * the slot's `referenced` field: the block is reached in one step. (There used to be a handle
+ * object per cached block between the slot and the block: on random gets every hop was a cache
+ * miss of its own, ~4% of a cached get each, and an object per miss for the collector.) Only
+ * the BlockCache writes them.
+ *
+ * The bookkeeping of slot i is `state[4i .. 4i + 4)`, side by side, because an insert writes
+ * all four fields and an eviction (of a random other slot, on random gets) reads them all: kept
+ * in four arrays they were four CPU cache misses each time, in one they are one (16 bytes):
+ *   [4i]      REFERENCED: 1 when hit since the clock hand last passed (second chance)
+ *   [4i + 1]  RECYCLABLE: 1 when only the cache can reach the block's bytes, so its buffer is
+ *             recycled at eviction; cleared (for good) when the block is handed to a reader
+ *             that may keep views into it
+ *   [4i + 2]  CHARGE: bytes charged for the block (a block charged 4 GiB or more is not cached)
+ *   [4i + 3]  RING_SLOT: the block's position in the clock ring
  */
 export class FileSlots {
   readonly blocks: (Block | undefined)[];
-  /** 1: hit since the clock hand last passed (second chance). */
-  readonly referenced: Uint8Array;
-  /**
-   * 1: only the cache can reach the block's bytes, so its buffer is recycled at eviction.
-   * Cleared (for good) when the block is handed to a reader that may keep views into it.
-   */
-  readonly recyclable: Uint8Array;
-  /** Bytes charged for the block. */
-  readonly charges: Float64Array;
-  /** The block's position in the clock ring. */
-  readonly ringSlots: Int32Array;
+  /** Per slot, the four fields above. */
+  readonly state: Uint32Array;
   /** Cached blocks of the file; the slots are registered in the cache while > 0. */
   live = 0;
   constructor(
@@ -82,15 +83,18 @@ export class FileSlots {
     blocks: number,
   ) {
     this.blocks = new Array<Block | undefined>(blocks).fill(undefined);
-    this.referenced = new Uint8Array(blocks);
-    this.recyclable = new Uint8Array(blocks);
-    this.charges = new Float64Array(blocks);
-    this.ringSlots = new Int32Array(blocks);
+    this.state = new Uint32Array(4 * blocks);
   }
 
   /** Bytes of bookkeeping per block (for the owner's memory accounting). */
-  static readonly BYTES_PER_BLOCK = 8 + 1 + 1 + 8 + 4;
+  static readonly BYTES_PER_BLOCK = 8 + 4 * 4;
 }
+
+/** Fields of a slot's bookkeeping in `FileSlots.state` (offsets from 4·slot). */
+const REFERENCED = 0;
+const RECYCLABLE = 1;
+const CHARGE = 2;
+const RING_SLOT = 3;
 
 export class BlockCache {
   readonly capacity: number;
@@ -159,7 +163,7 @@ export class BlockCache {
    */
   hit(file: FileSlots, index: number): Block {
     this.hits++;
-    file.referenced[index] = 1;
+    file.state[4 * index + REFERENCED] = 1;
     return file.blocks[index]!;
   }
 
@@ -168,7 +172,7 @@ export class BlockCache {
    * it: its buffer is never recycled.
    */
   expose(file: FileSlots, index: number): Block {
-    file.recyclable[index] = 0;
+    file.state[4 * index + RECYCLABLE] = 0;
     return this.hit(file, index);
   }
 
@@ -179,13 +183,15 @@ export class BlockCache {
    */
   insert(file: FileSlots, index: number, block: Block, recyclable = false): boolean {
     const charge = recyclable ? block.data.buffer.byteLength + 160 : block.charge;
-    if (charge > this.capacity) return false;
+    if (charge > this.capacity || charge > 0xffff_ffff) return false;
     if (file.blocks[index] !== undefined) this.remove(file, index);
     file.blocks[index] = block;
-    file.referenced[index] = 0;
-    file.recyclable[index] = recyclable ? 1 : 0;
-    file.charges[index] = charge;
-    file.ringSlots[index] = this.ringFiles.length;
+    const st = file.state;
+    const at = 4 * index;
+    st[at + REFERENCED] = 0;
+    st[at + RECYCLABLE] = recyclable ? 1 : 0;
+    st[at + CHARGE] = charge;
+    st[at + RING_SLOT] = this.ringFiles.length;
     if (file.live++ === 0 && !this.files.has(file.fileNumber)) this.files.set(file.fileNumber, file);
     this.ringFiles.push(file);
     this.ringBlocks.push(index);
@@ -256,9 +262,9 @@ export class BlockCache {
       if (this.hand >= this.ringFiles.length) this.wrap();
       const f = this.ringFiles[this.hand];
       if (f !== undefined) {
-        const i = this.ringBlocks[this.hand]!;
-        if (f.referenced[i] === 1) f.referenced[i] = 0;
-        else this.remove(f, i);
+        const at = 4 * this.ringBlocks[this.hand]! + REFERENCED;
+        if (f.state[at] === 1) f.state[at] = 0;
+        else this.remove(f, this.ringBlocks[this.hand]!);
       }
       this.hand++;
     }
@@ -274,7 +280,7 @@ export class BlockCache {
         const f = this.ringFiles[s];
         if (f === undefined) continue;
         const i = this.ringBlocks[s]!;
-        f.ringSlots[i] = files.length;
+        f.state[4 * i + RING_SLOT] = files.length;
         files.push(f);
         blocks.push(i);
       }
@@ -288,10 +294,12 @@ export class BlockCache {
     const block = file.blocks[index];
     if (block === undefined) return;
     file.blocks[index] = undefined;
-    if (file.recyclable[index] === 1) this.release(block.data);
-    this.ringFiles[file.ringSlots[index]!] = undefined;
+    const st = file.state;
+    const at = 4 * index;
+    if (st[at + RECYCLABLE] === 1) this.release(block.data);
+    this.ringFiles[st[at + RING_SLOT]!] = undefined;
     this.holes++;
     if (--file.live === 0 && this.files.get(file.fileNumber) === file) this.files.delete(file.fileNumber);
-    this.used -= file.charges[index]!;
+    this.used -= st[at + CHARGE]!;
   }
 }
