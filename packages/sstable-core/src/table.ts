@@ -62,6 +62,12 @@ export interface TableVerifyResult {
 
 const textDecoder = new TextDecoder();
 
+/** Numbers per data block in `Table.blockInfo`, and where each sits (see there). */
+const BLOCK_INFO = 5;
+const OFFSET = 0;
+const SIZE = 1;
+const HEAD = 2;
+
 /**
  * Bytes [from, end) of `data`, at most 6 of them, as one number that orders like the bytes
  * (shorter sorts first): Σ (byte + 1)·257^(5−j), 0 for a missing byte. 257^6 < 2^53, so exact.
@@ -100,8 +106,28 @@ export class Table {
   private readonly indexKeyBytes: Uint8Array;
   private readonly indexKeyOffsets: Uint32Array;
   private readonly indexSeqs: Float64Array;
-  private readonly blockOffsets: Float64Array;
-  private readonly blockSizes: Float64Array;
+  /**
+   * Per data block b, five numbers side by side at `BLOCK_INFO·b` (40 bytes): what a point
+   * lookup reads of the block after choosing it, in one place. On random gets over a large
+   * database these are cold, and as three arrays (offsets, sizes, the restart summary) they were
+   * three CPU cache misses a lookup; together they are one or two.
+   *   [5b]      OFFSET of the block in the file
+   *   [5b + 1]  SIZE of its payload (the trailer follows)
+   *   [5b + 2]  the restart summary's HEAD: 0 not summarized yet; -1 not summarizable (more
+   *             than 3 restart points, a block of 64 KiB or more, the first or last block, whose
+   *             keys need not share the index's common prefix); else n + 4·offset(restart 1) + 262144·offset(restart 2), n = restart
+   *             points (1–3)
+   *   [5b + 3]  restart 1's key as a number (`prefixNumber` of its bytes after the index's
+   *             common prefix, which every key of the block shares), when n ≥ 2
+   *   [5b + 4]  restart 2's key as a number, when n = 3
+   * The summary lets a point lookup pick the block's restart interval without touching the
+   * block's restart array or its restart keys: on a random lookup the block is cold, and those
+   * were two or three of the cache misses `find` waited on (the restart array at the block's end,
+   * then a restart key or two), ~20% of a cached get. It is filled the first time a point lookup
+   * reaches the block (blocks are immutable, so it stays right when the block is evicted and read
+   * again).
+   */
+  private readonly blockInfo: Float64Array;
   /**
    * Bytes every separator starts with (their longest common prefix), and for each separator the
    * next up-to-6 bytes as one order-preserving number (Σ (byte + 1)·257^(5−j), 0 for a missing
@@ -119,24 +145,6 @@ export class Table {
   private fragments: FragmentedRangeTombstones | undefined;
   /** The block cache's slots of this file (its cached blocks, by block number); undefined without a cache. */
   private readonly slots: FileSlots | undefined;
-  /**
-   * Per data block, what a point lookup needs to pick the block's restart interval without
-   * touching the block's restart array or its restart keys: on a random lookup the block is
-   * cold, and those were two or three of the cache misses `find` waits on (the restart array
-   * at the block's end, then a restart key or two), ~20% of a cached get. Three numbers per
-   * block b, at 3b:
-   *   [3b]      0: not summarized yet; -1: not summarizable (more than 3 restart points, a
-   *             block of 64 KiB or more, the first or last block, whose keys need not share the
-   *             index's common prefix); else n + 4·offset(restart 1) + 262144·offset(restart 2),
-   *             n = restart points (1–3)
-   *   [3b + 1]  restart 1's key as a number (`prefixNumber` of its bytes after the index's
-   *             common prefix, which every key of the block shares), when n ≥ 2
-   *   [3b + 2]  restart 2's key as a number, when n = 3
-   * Filled the first time a point lookup reaches the block (the blocks are immutable, so it
-   * stays right when the block is evicted and read again). Only for tables read through a
-   * block cache (the engine's point reads); 24 bytes per block, counted in `residentBytes`.
-   */
-  private readonly restartSummary: Float64Array | undefined;
   /** Reused by `get` (synchronous, so never used by two lookups at once). */
   private readonly cursor: BlockCursor;
   private readonly metaHandles: ReadonlyMap<string, BlockHandle>;
@@ -208,8 +216,7 @@ export class Table {
     const keyBytes = new ByteWriter(Math.max(64, 24 * expected));
     const keyOffsets = new Uint32Array(expected + 1);
     const seqs = new Float64Array(expected);
-    const offsets = new Float64Array(expected);
-    const sizes = new Float64Array(expected);
+    const info = new Float64Array(BLOCK_INFO * expected);
     const ic = new BlockCursor(indexBlock);
     const handleSource = { data: indexBlock.data, pos: 0 };
     let prevEnd = 0;
@@ -228,8 +235,8 @@ export class Table {
       keyBytes.putBytes(ic.keyBuf, 0, ic.keyLength);
       keyOffsets[n + 1] = keyBytes.length;
       seqs[n] = ic.seq;
-      offsets[n] = offset;
-      sizes[n] = size;
+      info[BLOCK_INFO * n + OFFSET] = offset;
+      info[BLOCK_INFO * n + SIZE] = size;
       n++;
       ic.next();
     }
@@ -239,8 +246,7 @@ export class Table {
     this.indexKeyBytes = keyBytes.bytes().slice();
     this.indexKeyOffsets = keyOffsets;
     this.indexSeqs = seqs;
-    this.blockOffsets = offsets;
-    this.blockSizes = sizes;
+    this.blockInfo = info;
     this.blockCount = n;
     {
       // The last separator is often a short successor key (e.g. "1" after "0000…657"), which
@@ -263,21 +269,18 @@ export class Table {
     }
     this.cursor = new BlockCursor(indexBlock);
     this.slots = this.cache?.slotsOf(this.fileNumber, this.blockCount);
-    this.restartSummary = this.cache === undefined ? undefined : new Float64Array(3 * n);
     let tombstoneBytes = 0;
     for (const t of tombstones) tombstoneBytes += t.start.byteLength + t.end.byteLength + 64; // + object overhead
     this.residentBytes =
       this.indexKeyBytes.byteLength +
       this.indexKeyOffsets.byteLength +
       this.indexSeqs.byteLength +
-      this.blockOffsets.byteLength +
-      this.blockSizes.byteLength +
+      this.blockInfo.byteLength +
       this.indexPrefixNumbers.byteLength +
       indexBlock.data.byteLength +
       (filterHandle?.size ?? 0) +
       tombstoneBytes +
-      (this.slots === undefined ? 0 : FileSlots.BYTES_PER_BLOCK * this.blockCount) + // the block cache's slots of the file
-      (this.restartSummary?.byteLength ?? 0);
+      (this.slots === undefined ? 0 : FileSlots.BYTES_PER_BLOCK * this.blockCount); // the block cache's slots of the file
   }
 
   /** Opens and validates a table (footer, magic, meta blocks, index). Damage → CORRUPTION. */
@@ -336,15 +339,15 @@ export class Table {
     const cursor = this.cursor;
     const block = this.pointBlock(b);
     cursor.reset(block);
-    const summary = this.restartSummary;
+    const info = this.blockInfo;
     let head = -1;
     // Blocks strictly between the first and the last: their keys, and `key` (findBlock put it
     // between two separators of the common prefix), share the index's common prefix.
-    if (summary !== undefined && b > 0 && b < this.blockCount - 1) {
-      head = summary[3 * b]!;
-      if (head === 0) head = this.summarize(b, block, summary);
+    if (b > 0 && b < this.blockCount - 1) {
+      head = info[BLOCK_INFO * b + HEAD]!;
+      if (head === 0) head = this.summarize(b, block, info);
     }
-    if (head > 0) this.seekSummarized(head, 3 * b, summary!, key, snapshotSeq);
+    if (head > 0) this.seekSummarized(head, BLOCK_INFO * b + HEAD, info, key, snapshotSeq);
     else cursor.seek(key, snapshotSeq);
     if (!cursor.valid() || cursor.compareKey(key) !== 0) return -1;
     this.foundSeq = cursor.seq;
@@ -353,7 +356,7 @@ export class Table {
 
   /**
    * `cursor.seek(key, seq)` on the block `find` reset it to, with the restart interval picked
-   * from the block's summary (see `restartSummary`): the numbers decide unless one equals the
+   * from the block's summary (see `blockInfo`): the numbers decide unless one equals the
    * key's, and then that restart entry is compared in full.
    */
   private seekSummarized(head: number, at: number, summary: Float64Array, key: Uint8Array, seq: number): void {
@@ -380,12 +383,12 @@ export class Table {
   }
 
   /**
-   * Fills block b's entry of `restartSummary` (see there) from the block, with `this.cursor`
+   * Fills block b's restart summary in `blockInfo` (see there) from the block, with `this.cursor`
    * (reset to it; the caller seeks afterwards). Returns the head: > 0, or -1 when the block
    * cannot be summarized.
    */
   private summarize(b: number, block: Block, summary: Float64Array): number {
-    const at = 3 * b;
+    const at = BLOCK_INFO * b + HEAD;
     const n = block.numRestarts;
     if (n > 3 || block.restartsOffset >= 65536) return (summary[at] = -1);
     const lcp = this.indexPrefixLength;
@@ -502,7 +505,7 @@ export class Table {
 
   /** The handle of data block `i` (0 ≤ i < blockCount). */
   blockHandle(i: number): BlockHandle {
-    return { offset: this.blockOffsets[i]!, size: this.blockSizes[i]! };
+    return { offset: this.blockInfo[BLOCK_INFO * i + OFFSET]!, size: this.blockInfo[BLOCK_INFO * i + SIZE]! };
   }
 
   /** Where every block of the file is (see TableLayout); reads nothing. */
@@ -548,22 +551,24 @@ export class Table {
    */
   readBlockRun(first: number, end: number): Uint8Array {
     this.checkOpen();
-    const start = this.blockOffsets[first]!;
-    const stop = this.blockOffsets[end - 1]! + this.blockSizes[end - 1]! + BLOCK_TRAILER_SIZE;
+    const info = this.blockInfo;
+    const start = info[BLOCK_INFO * first + OFFSET]!;
+    const stop = info[BLOCK_INFO * (end - 1) + OFFSET]! + info[BLOCK_INFO * (end - 1) + SIZE]! + BLOCK_TRAILER_SIZE;
     return this.readRaw(start, stop - start, false);
   }
 
   /** Data block `i` out of `run`, a `readBlockRun(first, …)`: checksum verified, decompressed. */
   runBlock(run: Uint8Array, first: number, i: number): Block {
-    const offset = this.blockOffsets[i]!;
-    const from = offset - this.blockOffsets[first]!;
-    const raw = run.subarray(from, from + this.blockSizes[i]! + BLOCK_TRAILER_SIZE);
+    const info = this.blockInfo;
+    const offset = info[BLOCK_INFO * i + OFFSET]!;
+    const from = offset - info[BLOCK_INFO * first + OFFSET]!;
+    const raw = run.subarray(from, from + info[BLOCK_INFO * i + SIZE]! + BLOCK_TRAILER_SIZE);
     return new Block(unsealBlock(raw, this.path, offset), this.path, offset);
   }
 
   /** Bytes of data block `i` in the file, trailer included. */
   blockFileSize(i: number): number {
-    return this.blockSizes[i]! + BLOCK_TRAILER_SIZE;
+    return this.blockInfo[BLOCK_INFO * i + SIZE]! + BLOCK_TRAILER_SIZE;
   }
 
   /** Data block `i` for `find`, whose caller copies what it needs before the next table read. */
@@ -573,13 +578,14 @@ export class Table {
 
   private cachedBlock(i: number, point: boolean): Block {
     this.checkOpen();
-    const offset = this.blockOffsets[i]!;
+    const offset = this.blockInfo[BLOCK_INFO * i + OFFSET]!;
+    const size = this.blockInfo[BLOCK_INFO * i + SIZE]!;
     const cache = this.cache;
-    if (cache === undefined) return this.readBlock({ offset, size: this.blockSizes[i]! });
+    if (cache === undefined) return this.readBlock({ offset, size });
     const slots = this.slots!;
     if (slots.blocks[i] !== undefined) return point ? cache.hit(slots, i) : cache.expose(slots, i);
     cache.miss();
-    const raw = this.readRaw(offset, this.blockSizes[i]! + BLOCK_TRAILER_SIZE, true);
+    const raw = this.readRaw(offset, size + BLOCK_TRAILER_SIZE, true);
     const contents = this.unseal(raw, offset);
     const block = new Block(contents, this.path, offset);
     // Recyclable only if the block's bytes are the buffer `allocate` gave (not decompressed).
