@@ -111,8 +111,8 @@ export interface MemoryStats {
    * table builders' buffers — live or not yet collected), now and the most seen. Not in `total`:
    * it is the workers' heaps, not the database's data structures (the frozen memtables a worker
    * reads are shared memory, counted in `memtables`). Zeros without workers. Bounded: a worker's
-   * young generation is capped at 4 MiB (WORKER_RESOURCE_LIMITS) and it collects whenever its
-   * ArrayBuffers grew 8 MiB since its last collection (`collections` counts those).
+   * young generation is capped at 2 MiB (WORKER_RESOURCE_LIMITS) and it collects whenever its
+   * ArrayBuffers grew 4 MiB since its last collection (`collections` counts those).
    */
   readonly workers: WorkerMemory;
   /** memtables + memtableReserve + pinned.memtableBytes + blockCache + tableIndexAndFilter + writeQueueCopies + walBuffers: what the engine allocated. */

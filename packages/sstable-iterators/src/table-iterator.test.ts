@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareKeys, EntryKind, type PointEntry } from '@strata-db/memtable';
-import { BlockCache, COMPRESSION_NAMES, Table } from '@strata-db/sstable-core';
+import { BlockCache, COMPRESSION_NAMES, nodeFileSystem, Table, type TableFileSystem } from '@strata-db/sstable-core';
 import { TableIterator, tableTombstones } from './index.js';
 import { buildTable, scanBackward, scanForward, tempDir } from './test-support/tables.js';
 import { hex, modelGet, modelMaxCovering, show, tableInput } from './test-support/model.js';
@@ -299,6 +299,40 @@ describe('TableIterator and Table.get against a sorted-array model', () => {
       expect(seen).toEqual(reverse ? keys.filter((k) => k > after).reverse() : keys.filter((k) => k <= before));
       table.close();
     }
+    cleanup();
+  });
+
+  it('with readahead: false a scan reads one block at a time (for a file layer that reads ahead itself)', async () => {
+    const { dir, cleanup } = tempDir();
+    const path = join(dir, '1.sst');
+    const entries: PointEntry[] = [];
+    for (let i = 0; i < 2000; i++) entries.push({ key: Buffer.from(`k${String(i).padStart(5, '0')}`), seq: 1, kind: EntryKind.Put, value: Buffer.from(`value-${i}`) });
+    await buildTable(path, entries, [], { blockSize: 256, compression: 'none' });
+    const readsOfScan = (readahead: boolean | undefined): { reads: number; blocks: number; values: string[] } => {
+      let reads = 0;
+      const fs: TableFileSystem = {
+        ...nodeFileSystem,
+        readSync: (fd, buf, off, len, position) => {
+          reads++;
+          return nodeFileSystem.readSync(fd, buf, off, len, position);
+        },
+      };
+      const table = Table.open(path, { fs });
+      const atOpen = reads;
+      const it = new TableIterator(table, readahead === undefined ? {} : { readahead });
+      const values = scanForward(it).map((e) => Buffer.from(e.value).toString());
+      const blocks = table.blockCount;
+      table.close();
+      return { reads: reads - atOpen, blocks, values };
+    };
+    const runs = readsOfScan(undefined);
+    const single = readsOfScan(false);
+    const want = entries.map((e) => Buffer.from(e.value).toString());
+    expect(runs.values).toEqual(want);
+    expect(single.values).toEqual(want);
+    expect(single.blocks).toBeGreaterThan(40);
+    expect(single.reads).toBe(single.blocks);
+    expect(runs.reads).toBeLessThan(runs.blocks / 4);
     cleanup();
   });
 

@@ -14,6 +14,8 @@
  * the run is checksum-verified when the iterator reaches it. Run blocks are not inserted into the
  * block cache (a long scan would push out what point reads keep hot — LevelDB's fill_cache
  * false for scans); blocks the cache already holds are taken from it. A seek ends the streak.
+ * With `readahead: false` blocks are read one at a time (a file layer underneath that reads
+ * ahead itself: compaction's).
  */
 import type { InternalIterator, PointEntry } from '@strata-db/memtable';
 import { BlockCursor, compareBytesAt, MAX_SEQ, type Block, type Table } from '@strata-db/sstable-core';
@@ -29,6 +31,11 @@ export interface TableIteratorOptions {
   readonly lower?: Uint8Array;
   /** Exclusive upper bound on user keys. */
   readonly upper?: Uint8Array;
+  /**
+   * Read scans in runs (default true). False: one block per read, for a file layer that reads
+   * ahead itself (compaction's readahead.ts: a run would copy its window into a second buffer).
+   */
+  readonly readahead?: boolean;
 }
 
 export class TableIterator implements InternalIterator {
@@ -47,11 +54,13 @@ export class TableIterator implements InternalIterator {
   private runFirst = 0;
   private runEnd = 0;
   private runBytes = READAHEAD_MIN;
+  private readonly readahead: boolean;
 
   constructor(table: Table, options: TableIteratorOptions = {}) {
     this.table = table;
     this.lower = options.lower;
     this.upper = options.upper;
+    this.readahead = options.readahead ?? true;
   }
 
   valid(): boolean {
@@ -188,7 +197,7 @@ export class TableIterator implements InternalIterator {
     else if (b === last - 1) this.streak = this.streak < 0 ? this.streak - 1 : -1;
     else this.streak = 0;
     if (run !== undefined && b >= this.runFirst && b < this.runEnd) return table.runBlock(run, this.runFirst, b);
-    if (this.streak < READAHEAD_AFTER && this.streak > -READAHEAD_AFTER) return table.dataBlock(b);
+    if (!this.readahead || (this.streak < READAHEAD_AFTER && this.streak > -READAHEAD_AFTER)) return table.dataBlock(b);
     const cached = table.dataBlockIfCached(b);
     if (cached !== undefined) return cached;
     // A run from b onwards (forward) or ending at b (backward), at least one block.

@@ -24,6 +24,7 @@
  * every 8 MiB (the 64 MiB arena gone; every 16 MiB: 223–227); process CPU time 6.06–6.32 s →
  * 6.25–6.50 s (medians 6.17 → 6.31 s, +2%, within the noise of a loaded machine). Each is a full
  * collection of the worker's ~10–20 MB heap, on the worker's core, never on the event loop.
+ * (Now every 4 MiB: see COLLECT_AFTER_EXTERNAL_BYTES.)
  *
  * How: V8 offers no other way to ask for a collection than the `gc` function of `--expose-gc`.
  * A worker cannot be given that flag (ERR_WORKER_INVALID_EXEC_ARGV), so the worker sets it just
@@ -50,7 +51,13 @@ export function garbageCollector(): (() => void) | undefined {
 }
 
 /** External memory (ArrayBuffers) grown since the last collection that triggers the next, bytes. */
-export const COLLECT_AFTER_EXTERNAL_BYTES = 8 * 1024 * 1024;
+/**
+ * 4 MiB since 2026-11-28 (was 8): with compaction's smaller windows and block-at-a-time reads
+ * (readahead.ts, compaction-merge.ts), 1M fillrandom, medians of 3 alternating runs, load 4–8:
+ * peak RSS 143 → 129 MB for the three together (2 MiB: 127 MB, process CPU +0.5–1 s per fill;
+ * 4 MiB: CPU within the noise of the old setting).
+ */
+export const COLLECT_AFTER_EXTERNAL_BYTES = 4 * 1024 * 1024;
 
 /**
  * Runs `collect` whenever the thread's external memory (its ArrayBuffers, as V8 counts them)

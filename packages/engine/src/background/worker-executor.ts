@@ -34,17 +34,18 @@ import { startWorker, workerSource, type WorkerSource } from './worker-loader.js
 const NO_MEMORY: WorkerMemory = { heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0, collections: 0 };
 
 /**
- * A worker's V8 heap bounds. The young generation is capped at 4 MiB (V8's default lets it grow
+ * A worker's V8 heap bounds. The young generation is capped at 2 MiB (V8's default lets it grow
  * to 3 × 16 MiB): a worker's live heap is small (~6 MB: the job's entries, index blocks, file
  * metadata) and what it allocates dies young, so a larger nursery only holds garbage longer —
  * measured, the worker's heap committed 41 MB at 3M keys with the default, 13 MB with this cap,
  * and the fill's peak RSS fell by ~30 MB; the worker collects its nursery more often (on its own
- * core). The old generation keeps V8's default limit: a compaction's range tombstones are held
+ * core). 2 MiB since 2026-11-28 (was 4): 1M fillrandom peak RSS 129–133 → 126–131 MB with the
+ * other worker changes of that day (readahead.ts), its heap committed 12.6 → ~10 MB. The old generation keeps V8's default limit: a compaction's range tombstones are held
  * in it, and a job must not fail for want of heap the machine has. A worker that reaches a limit
  * dies as any other (`ERR_WORKER_OUT_OF_MEMORY`): its jobs fail with IO_ERROR saying so, and the
  * database turns read-only (test/background.test.ts).
  */
-export const WORKER_RESOURCE_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 4 };
+export const WORKER_RESOURCE_LIMITS: ResourceLimits = { maxYoungGenerationSizeMb: 2 };
 
 /** How often a running compaction's `checkAbort` is polled, ms. */
 const ABORT_POLL_MS = 20;
