@@ -545,16 +545,17 @@ export class Table {
 
   /**
    * The raw bytes (payloads and trailers) of data blocks [first, end), read with ONE positioned
-   * read into a fresh buffer, for an iterator reading ahead; nothing is verified or cached yet —
-   * `runBlock` checks each block when the reader reaches it, so a damaged block the reader never
-   * reaches raises nothing.
+   * read, for an iterator reading ahead; nothing is verified or cached yet — `runBlock` checks
+   * each block when the reader reaches it, so a damaged block the reader never reaches raises
+   * nothing. Into a fresh buffer, or into the front of `into` when it is large enough (the
+   * caller's to recycle: views into the run it read before are overwritten).
    */
-  readBlockRun(first: number, end: number): Uint8Array {
+  readBlockRun(first: number, end: number, into?: Uint8Array): Uint8Array {
     this.checkOpen();
     const info = this.blockInfo;
     const start = info[BLOCK_INFO * first + OFFSET]!;
     const stop = info[BLOCK_INFO * (end - 1) + OFFSET]! + info[BLOCK_INFO * (end - 1) + SIZE]! + BLOCK_TRAILER_SIZE;
-    return this.readRaw(start, stop - start, false);
+    return this.readRaw(start, stop - start, false, into);
   }
 
   /** Data block `i` out of `run`, a `readBlockRun(first, …)`: checksum verified, decompressed. */
@@ -668,13 +669,19 @@ export class Table {
 
   /**
    * Exactly `length` bytes at `offset`; a short read means the file was truncated. `pooled`: in a
-   * buffer from the block cache's free list (data blocks read through the cache).
+   * buffer from the block cache's free list (data blocks read through the cache); `into`: in the
+   * front of that buffer when it holds `length` bytes.
    */
-  private readRaw(offset: number, length: number, pooled: boolean): Uint8Array {
+  private readRaw(offset: number, length: number, pooled: boolean, into?: Uint8Array): Uint8Array {
     // Not zero-filled (every byte is overwritten by the read, or the read fails) and not from
     // Buffer's shared pool (a cached block must not pin a pool slab): a plain Uint8Array over
     // uninitialised memory. Zero-filling 4 KiB per cache miss was ~10% of an uncached getSync.
-    const buf = pooled ? this.cache!.allocate(length) : new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+    const buf =
+      into !== undefined && into.length >= length
+        ? into.subarray(0, length)
+        : pooled
+          ? this.cache!.allocate(length)
+          : new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
     let done = 0;
     while (done < length) {
       let n: number;

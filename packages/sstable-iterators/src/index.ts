@@ -4,4 +4,5 @@
  */
 export { DataBlockIterator } from './data-block-iterator.js';
 export { TableIterator, type TableIteratorOptions } from './table-iterator.js';
+export { RunBuffers } from './run-buffers.js';
 export { TombstoneIterator, tableTombstones } from './tombstone-iterator.js';

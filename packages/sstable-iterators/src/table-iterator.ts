@@ -14,17 +14,18 @@
  * the run is checksum-verified when the iterator reaches it. Run blocks are not inserted into the
  * block cache (a long scan would push out what point reads keep hot — LevelDB's fill_cache
  * false for scans); blocks the cache already holds are taken from it. A seek ends the streak.
- * With `readahead: false` blocks are read one at a time (a file layer underneath that reads
- * ahead itself: compaction's).
+ * Each run is read into a fresh buffer, or into a recycled one (`runBuffers`, run-buffers.ts:
+ * values then live only until the iterator moves); with `readahead: false` blocks are read one
+ * at a time (a file layer underneath that reads ahead itself: compaction's).
  */
 import type { InternalIterator, PointEntry } from '@strata-db/memtable';
 import { BlockCursor, compareBytesAt, MAX_SEQ, type Block, type Table } from '@strata-db/sstable-core';
 import { notPositioned } from './data-block-iterator.js';
+import { READAHEAD_MAX, type RunBuffers } from './run-buffers.js';
 
 /** Neighbouring block loads in a row before reading ahead. */
 const READAHEAD_AFTER = 3;
 const READAHEAD_MIN = 32 * 1024;
-const READAHEAD_MAX = 256 * 1024;
 
 export interface TableIteratorOptions {
   /** Inclusive lower bound on user keys. */
@@ -36,6 +37,11 @@ export interface TableIteratorOptions {
    * ahead itself (compaction's readahead.ts: a run would copy its window into a second buffer).
    */
   readonly readahead?: boolean;
+  /**
+   * Read runs into these recycled buffers (run-buffers.ts): an entry's value is then valid only
+   * until this iterator moves. Default: a fresh buffer per run, values valid forever.
+   */
+  readonly runBuffers?: RunBuffers;
 }
 
 export class TableIterator implements InternalIterator {
@@ -55,12 +61,16 @@ export class TableIterator implements InternalIterator {
   private runEnd = 0;
   private runBytes = READAHEAD_MIN;
   private readonly readahead: boolean;
+  private readonly runBuffers: RunBuffers | undefined;
+  /** The buffer taken from `runBuffers` that `run` is the front of. */
+  private runBuffer: Uint8Array | undefined;
 
   constructor(table: Table, options: TableIteratorOptions = {}) {
     this.table = table;
     this.lower = options.lower;
     this.upper = options.upper;
     this.readahead = options.readahead ?? true;
+    this.runBuffers = options.runBuffers;
   }
 
   valid(): boolean {
@@ -162,6 +172,7 @@ export class TableIterator implements InternalIterator {
       }
     }
     this.invalidate();
+    this.giveRunBack();
   }
 
   /** Positions at the last entry of block `b` or of the first non-empty block before it. */
@@ -188,6 +199,18 @@ export class TableIterator implements InternalIterator {
     return this.cursor;
   }
 
+  /**
+   * Off the table's end: the recycled run buffer goes back for the next table's iterator (a level
+   * iterator moves on now). Forgotten here too, as it is someone else's from now on.
+   */
+  private giveRunBack(): void {
+    if (this.runBuffer === undefined) return;
+    this.runBuffers!.give(this.runBuffer);
+    this.runBuffer = undefined;
+    this.run = undefined;
+    this.runFirst = this.runEnd = 0;
+  }
+
   /** Block `b`: from the run, the cache, a new run (while scanning) or the table. */
   private block(b: number): Block {
     const table = this.table;
@@ -211,7 +234,10 @@ export class TableIterator implements InternalIterator {
       while (first > 0 && bytes + table.blockFileSize(first - 1) <= limit) bytes += table.blockFileSize(--first);
     }
     this.run = undefined; // unset until the read succeeds
-    const raw = table.readBlockRun(first, end);
+    // Into the recycled buffer when the run fits: what this iterator handed out from its last run is overwritten.
+    const pool = this.runBuffers;
+    const into = pool !== undefined && bytes <= pool.bufferBytes ? (this.runBuffer ??= pool.take()) : undefined;
+    const raw = table.readBlockRun(first, end, into);
     this.run = raw;
     this.runFirst = first;
     this.runEnd = end;

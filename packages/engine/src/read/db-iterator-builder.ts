@@ -18,7 +18,7 @@
  * readable: a reference on the Version and, unless the user passed a Snapshot (which holds it
  * already), a registration of its sequence number among the live snapshots.
  */
-import { TableIterator } from '@strata-db/sstable-iterators';
+import { RunBuffers, TableIterator, type TableIteratorOptions } from '@strata-db/sstable-iterators';
 import type { FragmentedRangeTombstones, InternalIterator } from '@strata-db/memtable';
 import { LevelIterator } from '../compaction/level-iterator.js';
 import type { FileMetadata } from '../version/file-metadata.js';
@@ -45,9 +45,11 @@ export interface IteratorTree {
 
 /**
  * `view` supplies the memtables, `version` (pinned by the caller; the view's Version) the
- * tables. Throws what opening a table throws (CORRUPTION, IO_ERROR).
+ * tables. Throws what opening a table throws (CORRUPTION, IO_ERROR). `recycleRuns`: the table
+ * iterators read scans into buffers they share and refill (RunBuffers), so a value under
+ * `points` is valid only until its source moves — for a consumer that copies what it keeps first.
  */
-export function buildIteratorTree(view: ReadView, version: Version, tables: TableCache, seq: number, bounds: Bounds): IteratorTree {
+export function buildIteratorTree(view: ReadView, version: Version, tables: TableCache, seq: number, bounds: Bounds, recycleRuns = false): IteratorTree {
   const children: InternalIterator[] = [view.active.iterator()];
   const rangeDel = new RangeDelAggregator(seq);
   rangeDel.addList(view.active.fragmentedTombstones());
@@ -57,6 +59,7 @@ export function buildIteratorTree(view: ReadView, version: Version, tables: Tabl
   }
   const fragmentsOf = (f: FileMetadata): FragmentedRangeTombstones => tables.get(f.fileNumber).fragmentedTombstones();
   let complete = true;
+  const tableOptions: TableIteratorOptions = recycleRuns ? { runBuffers: new RunBuffers() } : {};
   for (let level = 0; level < version.numLevels; level++) {
     // Files whose data is all newer than the snapshot cannot show anything.
     const overlapping = version.overlappingFiles(level, bounds.lower, bounds.upper);
@@ -64,12 +67,12 @@ export function buildIteratorTree(view: ReadView, version: Version, tables: Tabl
     if (files.length !== overlapping.length) complete = false;
     if (level === 0) {
       for (const f of files) {
-        children.push(new TableIterator(tables.get(f.fileNumber)));
+        children.push(new TableIterator(tables.get(f.fileNumber), tableOptions));
         rangeDel.addTables([f], fragmentsOf); // L0 tables overlap: one source each
       }
     } else if (files.length > 0) {
       // A sorted level is one child that opens its tables as the cursor reaches them.
-      children.push(new LevelIterator(files, (f) => new TableIterator(tables.get(f.fileNumber))));
+      children.push(new LevelIterator(files, (f) => new TableIterator(tables.get(f.fileNumber), tableOptions)));
       rangeDel.addTables(files, fragmentsOf);
     }
   }
@@ -84,7 +87,9 @@ export function openDbIterator(core: DbCore, seq: number, snapshotHeld: boolean,
   const view = core.readView();
   const version = core.versions.pinCurrent();
   try {
-    const tree = buildIteratorTree(view, version, core.tables, seq, bounds);
+    // Forward: DbIterator copies a value before it moves on (findNext), so runs can be recycled;
+    // reverse holds a key's newest version while it steps over the older ones.
+    const tree = buildIteratorTree(view, version, core.tables, seq, bounds, !reverse);
     if (!snapshotHeld) core.snapshots.add(seq);
     // The tree reads the view's memtables until closed: their memory must not go to a new memtable before.
     const unpinMemtables = core.pinMemtables(view);

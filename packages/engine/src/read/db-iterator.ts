@@ -183,11 +183,15 @@ export class DbIterator {
         it.next();
         continue;
       }
-      skipKey(it, e.key, true);
       if (visible(e, this.rangeDel)) {
-        this.walked(e.key);
-        return [copyOf(e.key), copyOf(e.value)];
+        // Copied before the older versions are skipped: a table iterator reading this scan's
+        // runs into recycled buffers (db-iterator-builder.ts) overwrites the value once it moves.
+        const found: Entry = [copyOf(e.key), copyOf(e.value)];
+        skipKey(it, found[0], true);
+        this.walked(found[0]);
+        return found;
       }
+      skipKey(it, e.key, true);
     }
     this.walked(upper === undefined ? undefined : upperInclusive ? keySuccessor(upper) : upper);
     return undefined;
