@@ -16,7 +16,7 @@
  * On failure every output written so far is abandoned (deleted) and the error thrown: the
  * inputs are untouched and the database unchanged.
  */
-import type { InternalIterator, RangeTombstone } from '@strata-db/memtable';
+import { compareKeys, type InternalIterator, type RangeTombstone } from '@strata-db/memtable';
 import { TableBuilder, type TableMeta } from '@strata-db/sstable-builder';
 import { Table } from '@strata-db/sstable-core';
 import { TableIterator } from '@strata-db/sstable-iterators';
@@ -122,7 +122,7 @@ export async function mergeCompaction(job: CompactionJob, host: CompactionHost):
       if (input.level > 0) children.push(new LevelIterator(input.files, levelOpener()));
     }
     invariant((job.lo === undefined && job.hi === undefined) || tombstones.length === 0, 'a subcompaction has no range tombstones in its inputs');
-    const iter = new CompactionIterator(new MergingIterator(children), tombstones, {
+    const iter = new CompactionIterator(new MergingIterator(children, { sharedPrefix: inputsSharedPrefix(job) }), tombstones, {
       snapshots: job.snapshots,
       olderDataBelow: olderDataBelowLevels(job.below),
     });
@@ -170,4 +170,26 @@ export async function mergeCompaction(job: CompactionJob, host: CompactionHost):
   } finally {
     for (const t of [...opened]) close(t);
   }
+}
+
+/**
+ * How many leading bytes every point key of the job's inputs shares: the common prefix of the
+ * smallest and the largest key over all input files (every key between two keys starts with
+ * their common prefix; a largest key that is a tombstone's exclusive end still bounds the
+ * points). The merge compares keys after it (MergingIterator, sharedPrefix).
+ */
+function inputsSharedPrefix(job: CompactionJob): number {
+  let lo: Uint8Array | undefined;
+  let hi: Uint8Array | undefined;
+  for (const input of job.inputs) {
+    for (const f of input.files) {
+      if (lo === undefined || compareKeys(f.smallestKey, lo) < 0) lo = f.smallestKey;
+      if (hi === undefined || compareKeys(f.largestKey, hi) > 0) hi = f.largestKey;
+    }
+  }
+  if (lo === undefined || hi === undefined) return 0;
+  const n = Math.min(lo.length, hi.length);
+  let i = 0;
+  while (i < n && lo[i] === hi[i]) i++;
+  return i;
 }

@@ -142,4 +142,44 @@ describe('MergingIterator', () => {
       { numRuns: 300 },
     );
   });
+  it('with a shared prefix, compares only what follows it: the same order as compareEntries, both ways', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 40 }),
+        // Tails of 0-40 bytes over a small alphabet: equal tails, prefixes of one another, and
+        // keys longer than prefix + 16 bytes (the long-key fallback) all occur.
+        fc.array(fc.array(fc.tuple(fc.uint8Array({ maxLength: 40 }).map((t) => t.map((b) => b & 3)), fc.integer({ min: 1, max: 1000 })), { maxLength: 12 }), { maxLength: 5 }),
+        (p, runs) => {
+          const prefix = Uint8Array.from({ length: p }, (_, i) => (i * 7) & 255);
+          const entry = ([tail, seq]: [Uint8Array, number]): PointEntry => {
+            const key = new Uint8Array(p + tail.length);
+            key.set(prefix);
+            key.set(tail, p);
+            return { key, seq, kind: EntryKind.Put, value: new Uint8Array(0) };
+          };
+          const sorted = runs.map((r) => r.map(entry).sort(compareEntries));
+          const all = sorted.flat().sort(compareEntries);
+          const m = new MergingIterator(sorted.map((r) => new ArrayIterator(r)), { sharedPrefix: p });
+          const seen: PointEntry[] = [];
+          m.seekToFirst();
+          while (m.valid()) {
+            seen.push(m.entry());
+            m.next();
+          }
+          expect(seen.length).toBe(all.length);
+          for (let i = 0; i < seen.length; i++) expect(compareEntries(seen[i]!, all[i]!)).toBe(0);
+          const back: PointEntry[] = [];
+          m.seekToLast();
+          while (m.valid()) {
+            back.push(m.entry());
+            m.prev();
+          }
+          back.reverse();
+          expect(back.length).toBe(all.length);
+          for (let i = 0; i < back.length; i++) expect(compareEntries(back[i]!, all[i]!)).toBe(0);
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
 });

@@ -16,6 +16,13 @@
  * of the root) while the top child keeps winning: a step then costs one comparison, top against
  * runner-up, and the heap is not touched. Only when the top child loses does it sift down (two
  * comparisons per level) and the runner-up is found again.
+ *
+ * Shared prefix: a caller that knows every key of every child starts with the same bytes (a
+ * compaction: the common prefix of its inputs' smallest and largest keys — any key between two
+ * keys starts with their common prefix) says how many, and comparisons start after them. Keys
+ * of a key space share long prefixes (zero-padded counters, a namespace): a compaction of a
+ * 2M-key fill of 16-byte decimal keys re-read 9 equal bytes in each of its ~4 comparisons per
+ * entry. A wrong claim would misorder the output; the table builder refuses misordered entries.
  */
 import { invariant } from '@strata-db/errors';
 import { compareEntries, type InternalIterator, type PointEntry } from '@strata-db/memtable';
@@ -23,6 +30,11 @@ import { compareEntries, type InternalIterator, type PointEntry } from '@strata-
 const enum Direction {
   Forward,
   Reverse,
+}
+
+export interface MergingIteratorOptions {
+  /** Bytes every key of every child is known to start with, all the same (default 0). */
+  readonly sharedPrefix?: number;
 }
 
 /** A child and its current entry, cached: entry() may build a fresh object on every call. */
@@ -42,8 +54,12 @@ export class MergingIterator implements InternalIterator {
    */
   private runnerUp: Slot | undefined;
 
-  constructor(children: readonly InternalIterator[]) {
+  /** Leading key bytes known equal in every entry: comparisons skip them (MergingIteratorOptions). */
+  private readonly skip: number;
+
+  constructor(children: readonly InternalIterator[], options: MergingIteratorOptions = {}) {
     this.slots = children.map((it) => ({ it, e: undefined }));
+    this.skip = options.sharedPrefix ?? 0;
   }
 
   valid(): boolean {
@@ -139,7 +155,10 @@ export class MergingIterator implements InternalIterator {
   }
 
   private less(a: Slot, b: Slot): boolean {
-    const c = compareEntries(a.e!, b.e!);
+    const x = a.e!;
+    const y = b.e!;
+    // (key ASC, seq DESC), as compareEntries, with the keys compared from `skip` on.
+    const c = compareKeysFrom(x.key, y.key, this.skip) || y.seq - x.seq;
     return this.dir === Direction.Forward ? c < 0 : c > 0;
   }
 
@@ -187,4 +206,19 @@ export class MergingIterator implements InternalIterator {
     }
     h[i] = item;
   }
+}
+
+/**
+ * Bytewise order of `a` and `b` (its sign only), given that their first `from` bytes are equal:
+ * compareKeys' loop and its fallback for long keys, started at `from`.
+ */
+function compareKeysFrom(a: Uint8Array, b: Uint8Array, from: number): number {
+  const n = a.length < b.length ? a.length : b.length;
+  const m = n < from + 16 ? n : from + 16;
+  for (let i = from; i < m; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  if (n > m) return Buffer.compare(a, b);
+  return a.length - b.length;
 }
