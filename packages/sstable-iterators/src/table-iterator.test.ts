@@ -38,6 +38,16 @@ function prefixedBy(prefix: Uint8Array): (suffix: Uint8Array) => Uint8Array {
   };
 }
 
+/** An uncompressed table of `count` Puts k00000… → value-<i> in a fresh directory. */
+async function numberedTable(count: number, blockSize: number): Promise<{ path: string; entries: PointEntry[]; cleanup: () => void }> {
+  const { dir, cleanup } = tempDir();
+  const path = join(dir, '1.sst');
+  const entries: PointEntry[] = [];
+  for (let i = 0; i < count; i++) entries.push({ key: Buffer.from(`k${String(i).padStart(5, '0')}`), seq: 1, kind: EntryKind.Put, value: Buffer.from(`value-${i}`) });
+  await buildTable(path, entries, [], { blockSize, compression: 'none' });
+  return { path, entries, cleanup };
+}
+
 describe('TableIterator and Table.get against a sorted-array model', () => {
   it('build → scan (both ways) yields exactly the input; gets, tombstones and random seeks agree', async () => {
     const { dir, cleanup } = tempDir();
@@ -216,11 +226,7 @@ describe('TableIterator and Table.get against a sorted-array model', () => {
   });
 
   it('entries stay valid after the iterator moves and after blocks are evicted', async () => {
-    const { dir, cleanup } = tempDir();
-    const path = join(dir, '1.sst');
-    const entries: PointEntry[] = [];
-    for (let i = 0; i < 2000; i++) entries.push({ key: Buffer.from(`k${String(i).padStart(5, '0')}`), seq: 1, kind: 1, value: Buffer.from(`value-${i}`) });
-    await buildTable(path, entries, [], { blockSize: 128 });
+    const { path, entries, cleanup } = await numberedTable(2000, 128);
     const table = Table.open(path, { cache: new BlockCache(1024), fileNumber: 1 });
     const it = new TableIterator(table);
     const kept = scanForward(it);
@@ -263,11 +269,7 @@ describe('TableIterator and Table.get against a sorted-array model', () => {
   });
 
   it('a scan reads ahead, verifying each block only when it reaches it', async () => {
-    const { dir, cleanup } = tempDir();
-    const path = join(dir, '1.sst');
-    const entries: PointEntry[] = [];
-    for (let i = 0; i < 2000; i++) entries.push({ key: Buffer.from(`k${String(i).padStart(5, '0')}`), seq: 1, kind: EntryKind.Put, value: Buffer.from(`value-${i}`) });
-    await buildTable(path, entries, [], { blockSize: 256, compression: 'none' });
+    const { path, entries, cleanup } = await numberedTable(2000, 256);
     // Damage one byte of data block 12's payload: the scan's readahead run covers it early.
     const probe = Table.open(path);
     const damaged = probe.blockHandle(12);
@@ -303,11 +305,7 @@ describe('TableIterator and Table.get against a sorted-array model', () => {
   });
 
   it('with readahead: false a scan reads one block at a time (for a file layer that reads ahead itself)', async () => {
-    const { dir, cleanup } = tempDir();
-    const path = join(dir, '1.sst');
-    const entries: PointEntry[] = [];
-    for (let i = 0; i < 2000; i++) entries.push({ key: Buffer.from(`k${String(i).padStart(5, '0')}`), seq: 1, kind: EntryKind.Put, value: Buffer.from(`value-${i}`) });
-    await buildTable(path, entries, [], { blockSize: 256, compression: 'none' });
+    const { path, entries, cleanup } = await numberedTable(2000, 256);
     const readsOfScan = (readahead: boolean | undefined): { reads: number; blocks: number; values: string[] } => {
       let reads = 0;
       const fs: TableFileSystem = {
