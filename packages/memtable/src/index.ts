@@ -1,4 +1,4 @@
-export { EntryKind, compareEntries, compareKeys, compareTombstones, keysEqual } from './types.js';
+export { EntryKind, compareEntries, compareKeys, compareKeysFrom, compareTombstones, keysEqual } from './types.js';
 export type { BatchOp, InternalIterator, PointEntry, RangeTombstone } from './types.js';
 export { Memtable } from './memtable.js';
 export { FrozenMemtable } from './frozen-memtable.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { EntryKind, compareEntries, compareKeys, compareTombstones, keysEqual } from './types.js';
+import { EntryKind, compareEntries, compareKeys, compareKeysFrom, compareTombstones, keysEqual } from './types.js';
 
 const sign = (x: number): number => (x < 0 ? -1 : x > 0 ? 1 : 0);
 
@@ -14,6 +14,21 @@ describe('ordering helpers', () => {
         const y = Uint8Array.of(...p, ...b);
         expect(compareKeys(x, y)).toBe(Buffer.compare(x, y));
         expect(compareKeys(y, x)).toBe(Buffer.compare(y, x));
+      }),
+      { numRuns: 2000 }
+    );
+  });
+
+  it('compareKeysFrom has the sign of Buffer.compare for keys sharing their first `from` bytes', () => {
+    const shared = fc.uint8Array({ minLength: 0, maxLength: 40 });
+    const tail = fc.uint8Array({ maxLength: 24 });
+    fc.assert(
+      fc.property(shared, tail, tail, fc.nat(), (p, a, b, at) => {
+        const x = Uint8Array.of(...p, ...a);
+        const y = Uint8Array.of(...p, ...b);
+        const from = p.length === 0 ? 0 : at % (p.length + 1);
+        expect(sign(compareKeysFrom(x, y, from))).toBe(Buffer.compare(x, y));
+        expect(sign(compareKeysFrom(y, x, from))).toBe(Buffer.compare(y, x));
       }),
       { numRuns: 2000 }
     );

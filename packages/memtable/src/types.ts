@@ -70,6 +70,24 @@ export function compareKeys(a: Uint8Array, b: Uint8Array): number {
 }
 
 /**
+ * compareKeys (its sign only) for keys whose first `from` bytes are known to be equal: the same
+ * loop and long-key fallback, started at `from`. A compaction merge knows the prefix all its
+ * inputs share (the engine's MergingIterator, sharedPrefix) and skips re-reading it on every
+ * comparison. compareKeys stays its own function: the hot path of every other comparison does
+ * not pay for the offset.
+ */
+export function compareKeysFrom(a: Uint8Array, b: Uint8Array, from: number): number {
+  const n = a.length < b.length ? a.length : b.length;
+  const m = n < from + 16 ? n : from + 16;
+  for (let i = from; i < m; i++) {
+    const d = a[i]! - b[i]!;
+    if (d !== 0) return d;
+  }
+  if (n > m) return Buffer.compare(a, b);
+  return a.length - b.length;
+}
+
+/**
  * Whether two user keys are equal. Compares from the LAST byte backwards: neighbouring keys of a
  * sorted run share long prefixes (decimal or big-endian counters, common prefixes of a
  * namespace) and differ near their ends, so a merge asking "same key as the previous one?" is

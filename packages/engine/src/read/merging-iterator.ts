@@ -25,7 +25,7 @@
  * entry. A wrong claim would misorder the output; the table builder refuses misordered entries.
  */
 import { invariant } from '@strata-db/errors';
-import { compareEntries, type InternalIterator, type PointEntry } from '@strata-db/memtable';
+import { compareEntries, compareKeysFrom, type InternalIterator, type PointEntry } from '@strata-db/memtable';
 
 const enum Direction {
   Forward,
@@ -206,19 +206,4 @@ export class MergingIterator implements InternalIterator {
     }
     h[i] = item;
   }
-}
-
-/**
- * Bytewise order of `a` and `b` (its sign only), given that their first `from` bytes are equal:
- * compareKeys' loop and its fallback for long keys, started at `from`.
- */
-function compareKeysFrom(a: Uint8Array, b: Uint8Array, from: number): number {
-  const n = a.length < b.length ? a.length : b.length;
-  const m = n < from + 16 ? n : from + 16;
-  for (let i = from; i < m; i++) {
-    const d = a[i]! - b[i]!;
-    if (d !== 0) return d;
-  }
-  if (n > m) return Buffer.compare(a, b);
-  return a.length - b.length;
 }
