@@ -363,3 +363,58 @@ describe('memory of a finished builder', () => {
     expect(kept).toHaveLength(40);
   });
 });
+
+describe('recycled buffers (builder-buffers.ts)', () => {
+  const build = async (
+    entries: readonly PointEntry[],
+    options: { restartInterval?: number; bloomBitsPerKey?: number; compression?: 'none' | 'lz4' },
+    tombstones = 0,
+  ): Promise<Buffer> => {
+    const path = nextPath();
+    const t = new TableBuilder(path, { createdAt: 1, fileNumber: 7, ...options });
+    for (const e of entries) t.add(e);
+    for (let i = 0; i < tombstones; i++) t.addTombstone({ start: b(`t${i}`), end: b(`t${i}z`), seq: 1 });
+    await t.finish();
+    return readFileSync(path);
+  };
+  const entries = (count: number, prefix: string): PointEntry[] =>
+    Array.from({ length: count }, (_, i) => put(`${prefix}${String(i).padStart(7, '0')}`, count - i + 1, `value ${i} `.repeat(3)));
+
+  it('a table is byte-identical whichever set built it: after larger tables, other settings, builders open side by side', async () => {
+    const small = entries(300, 'a');
+    const settings = [{}, { restartInterval: 4 }, { bloomBitsPerKey: 0 }, { compression: 'lz4' as const }];
+    const first = await Promise.all(settings.map((o) => build(small, o)));
+    // Larger tables leave grown buffers, full of their bytes, for the next builders.
+    for (const o of settings) await build(entries(20_000, 'b'), o, 5);
+    for (let i = 0; i < settings.length; i++) expect((await build(small, settings[i]!)).equals(first[i]!)).toBe(true);
+    // Several builders at once take several sets; finished in another order than opened.
+    const paths = [nextPath(), nextPath(), nextPath()];
+    const open = paths.map((p) => new TableBuilder(p, { createdAt: 1, fileNumber: 7 }));
+    for (const t of open) for (const e of small) t.add(e);
+    await open[2]!.finish();
+    await open[0]!.finish();
+    await open[1]!.finish();
+    for (const p of paths) expect(readFileSync(p).equals(first[0]!)).toBe(true);
+  });
+
+  it('a set is given back only once its table is written: a table built while another one is being synced is intact', async () => {
+    const fs = new FaultInjectingFileSystem(nodeFileSystem);
+    const aPath = nextPath();
+    const a = new TableBuilder(aPath, { fs, createdAt: 1, fileNumber: 7 });
+    for (const e of entries(5000, 'c')) a.add(e);
+    const finishing = a.finish(); // its writes are done when this returns; the fsync is pending
+    const path = nextPath();
+    const next = new TableBuilder(path, { fs, createdAt: 1, fileNumber: 7 });
+    for (const e of entries(300, 'a')) next.add(e);
+    await next.finish();
+    await finishing;
+    const table = Table.open(path);
+    try {
+      expect(table.properties.entryCount).toBe(300);
+    } finally {
+      table.close();
+    }
+    expect(readFileSync(path).equals(await build(entries(300, 'a'), {}))).toBe(true);
+    expect(readFileSync(aPath).equals(await build(entries(5000, 'c'), {}))).toBe(true);
+  });
+});

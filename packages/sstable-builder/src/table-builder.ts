@@ -34,6 +34,7 @@ import {
   type TableProperties,
 } from '@strata-db/sstable-core';
 import { closeQuietly, writeAll } from '@strata-db/vfs';
+import { giveBuilderBuffers, takeBuilderBuffers, type BuilderBuffers } from './builder-buffers.js';
 
 export interface TableBuilderOptions {
   /** File layer; defaults to node:fs. */
@@ -122,12 +123,17 @@ export class TableBuilder {
   private fd: number;
   private state: State = 'open';
 
-  /** Replaced by a tiny one once the table is finished or abandoned (`dropBuffers`), as are the blocks and the filter. */
-  private out = new ByteWriter(WRITE_BUFFER + 64 * 1024);
+  /**
+   * The write buffer, the blocks and the filter: one set, taken from the thread's recycled ones
+   * (builder-buffers.ts) and given back once the table's last byte is written; the fields are
+   * then tiny empty ones (`dropBuffers`).
+   */
+  private buffers: BuilderBuffers | undefined;
+  private out: ByteWriter;
   /** File offset of `out[0]`. */
   private flushed = 0;
   private dataBlock: BlockBuilder;
-  private indexBlock = new BlockBuilder(1, 4096);
+  private indexBlock: BlockBuilder;
   private readonly handleBuf = new ByteWriter(32);
   private filter: BloomFilterBuilder | undefined;
   /** The last data block written, whose index entry waits for the next key (to shorten it). */
@@ -170,8 +176,6 @@ export class TableBuilder {
     this.createdAt = options.createdAt ?? Date.now();
     this.compression = compressionType(compression);
     this.fileNumber = checkInt('fileNumber', options.fileNumber ?? 0, 0, Number.MAX_SAFE_INTEGER);
-    this.dataBlock = new BlockBuilder(this.restartInterval, this.blockSize + 1024);
-    this.filter = this.bloomBitsPerKey > 0 ? new BloomFilterBuilder(this.bloomBitsPerKey) : undefined;
     const trigger = options.deletionTrigger;
     if (trigger !== undefined) {
       const windowSize = checkInt('deletionTrigger.windowSize', trigger.windowSize, 1, 1 << 20);
@@ -186,6 +190,11 @@ export class TableBuilder {
     } catch (err) {
       throw ioError(path, undefined, 'create', err);
     }
+    const buffers = (this.buffers = takeBuilderBuffers(this.restartInterval, this.bloomBitsPerKey, WRITE_BUFFER + 64 * 1024, this.blockSize));
+    this.out = buffers.out;
+    this.dataBlock = buffers.dataBlock;
+    this.indexBlock = buffers.indexBlock;
+    this.filter = buffers.filter;
   }
 
   /** Point entries added so far. */
@@ -317,6 +326,8 @@ export class TableBuilder {
       this.out.putBytes(encodeFooter({ metaIndex: metaIndexHandle, index: indexHandle }));
       this.flushOutput();
       const fileSize = this.flushed;
+      // Every byte is written: the buffers can serve the next table while this one is synced.
+      this.dropBuffers(true);
       try {
         await this.fs.fsync(this.fd);
       } catch (err) {
@@ -354,13 +365,19 @@ export class TableBuilder {
    * Lets the write buffer (~320 KiB), the blocks and the filter's key hashes go: a builder is
    * often kept after its table is done — a compaction keeps every output's builder until the
    * job ends, to abandon them all if it fails — and a long compaction writes hundreds of
-   * tables (a 10M-key fill's compaction worker held ~78 MB of such buffers).
+   * tables (a 10M-key fill's compaction worker held ~78 MB of such buffers). `recycle`: to the
+   * next builder (builder-buffers.ts), once every byte written through them is in the file;
+   * after a failure they are simply dropped. Idempotent.
    */
-  private dropBuffers(): void {
+  private dropBuffers(recycle = false): void {
+    const buffers = this.buffers;
+    if (buffers === undefined) return;
+    this.buffers = undefined;
     this.out = new ByteWriter(0);
     this.dataBlock = new BlockBuilder(1, 0);
     this.indexBlock = new BlockBuilder(1, 0);
     this.filter = undefined;
+    if (recycle) giveBuilderBuffers(buffers);
   }
 
   /** Closes and deletes the file (after a failure, or when the output is not wanted). Idempotent. */

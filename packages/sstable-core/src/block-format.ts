@@ -45,12 +45,14 @@ export function compareInternal(keyOrder: number, seqA: number, seqB: number): n
   return keyOrder !== 0 ? keyOrder : seqB - seqA;
 }
 
+const NO_KEY = new Uint8Array(0);
+
 /** Encodes one block. Callers add entries in strictly increasing internal order. */
 export class BlockBuilder {
   private readonly out: ByteWriter;
   private readonly restarts: number[] = [0];
   private counter = 0;
-  private lastKey: Uint8Array = new Uint8Array(0);
+  private lastKey: Uint8Array = NO_KEY;
   private count = 0;
 
   constructor(
@@ -117,7 +119,7 @@ export class BlockBuilder {
     this.restarts.length = 1;
     this.counter = 0;
     this.count = 0;
-    this.lastKey = new Uint8Array(0);
+    this.lastKey = NO_KEY;
   }
 }
 

@@ -87,6 +87,11 @@ export class BloomFilterBuilder {
     return this.count;
   }
 
+  /** Forgets every key added, keeping the grown hash array for the next table's keys. */
+  reset(): void {
+    this.count = 0;
+  }
+
   addKey(key: Uint8Array): void {
     if (this.count === this.hashes.length) {
       const bigger = new Uint32Array(this.hashes.length * 2);
