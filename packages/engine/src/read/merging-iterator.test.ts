@@ -147,7 +147,9 @@ describe('MergingIterator', () => {
       fc.property(
         fc.integer({ min: 0, max: 40 }),
         // Tails of 0-40 bytes over a small alphabet: equal tails, prefixes of one another, and
-        // keys longer than prefix + 16 bytes (the long-key fallback) all occur.
+        // keys longer than prefix + 16 bytes (the long-key fallback) all occur; so do tails
+        // shorter than the nine bytes of the key words and zero bytes where a shorter key ends
+        // (the words' padding).
         fc.array(fc.array(fc.tuple(fc.uint8Array({ maxLength: 40 }).map((t) => t.map((b) => b & 3)), fc.integer({ min: 1, max: 1000 })), { maxLength: 12 }), { maxLength: 5 }),
         (p, runs) => {
           const prefix = Uint8Array.from({ length: p }, (_, i) => (i * 7) & 255);

@@ -23,6 +23,15 @@
  * of a key space share long prefixes (zero-padded counters, a namespace): a compaction of a
  * 2M-key fill of 16-byte decimal keys re-read 9 equal bytes in each of its ~4 comparisons per
  * entry. A wrong claim would misorder the output; the table builder refuses misordered entries.
+ *
+ * Key words: when a child moves, the nine key bytes after the shared prefix are read once into
+ * three 24-bit numbers (small integers, 0 past the key's end), and a comparison compares those
+ * first, the bytes only when all three are equal. Neighbouring keys of a merge differ near their
+ * ends (a 10M-key merge of 16-byte decimal keys: ~5 comparisons per entry, each re-reading ~8
+ * equal bytes); three number comparisons replace a byte loop. Padding with 0 keeps the order: a
+ * difference in the padded words is the keys' first difference, or one key ends where the other
+ * goes on with a non-zero byte (the shorter is its prefix, hence smaller); equal words decide
+ * nothing and the bytes are compared.
  */
 import { invariant } from '@strata-db/errors';
 import { compareEntries, compareKeysFrom, type InternalIterator, type PointEntry } from '@strata-db/memtable';
@@ -41,6 +50,10 @@ export interface MergingIteratorOptions {
 interface Slot {
   readonly it: InternalIterator;
   e: PointEntry | undefined;
+  /** Key bytes [skip, skip + 9) of `e`, three to a word, big-endian, 0 past the key's end (see the header). */
+  w0: number;
+  w1: number;
+  w2: number;
 }
 
 export class MergingIterator implements InternalIterator {
@@ -58,7 +71,7 @@ export class MergingIterator implements InternalIterator {
   private readonly skip: number;
 
   constructor(children: readonly InternalIterator[], options: MergingIteratorOptions = {}) {
-    this.slots = children.map((it) => ({ it, e: undefined }));
+    this.slots = children.map((it) => ({ it, e: undefined, w0: 0, w1: 0, w2: 0 }));
     this.skip = options.sharedPrefix ?? 0;
   }
 
@@ -132,7 +145,7 @@ export class MergingIterator implements InternalIterator {
   private advanced(top: Slot): void {
     const h = this.heap;
     if (top.it.valid()) {
-      top.e = top.it.entry();
+      this.load(top, top.it.entry());
       if (h.length < 2) return;
       let second = this.runnerUp;
       if (second === undefined) second = this.runnerUp = h.length > 2 && this.less(h[2]!, h[1]!) ? h[2]! : h[1]!;
@@ -154,11 +167,25 @@ export class MergingIterator implements InternalIterator {
     }
   }
 
+  /** `s` now holds `e`: its key words too. */
+  private load(s: Slot, e: PointEntry): void {
+    s.e = e;
+    const k = e.key;
+    const i = this.skip;
+    if (i + 9 <= k.length) {
+      s.w0 = (k[i]! << 16) | (k[i + 1]! << 8) | k[i + 2]!;
+      s.w1 = (k[i + 3]! << 16) | (k[i + 4]! << 8) | k[i + 5]!;
+      s.w2 = (k[i + 6]! << 16) | (k[i + 7]! << 8) | k[i + 8]!;
+    } else {
+      s.w0 = keyWord(k, i);
+      s.w1 = keyWord(k, i + 3);
+      s.w2 = keyWord(k, i + 6);
+    }
+  }
+
   private less(a: Slot, b: Slot): boolean {
-    const x = a.e!;
-    const y = b.e!;
-    // (key ASC, seq DESC), as compareEntries, with the keys compared from `skip` on.
-    const c = compareKeysFrom(x.key, y.key, this.skip) || y.seq - x.seq;
+    // (key ASC, seq DESC), as compareEntries: the key words first, then the bytes from `skip` on.
+    const c = a.w0 - b.w0 || a.w1 - b.w1 || a.w2 - b.w2 || compareKeysFrom(a.e!.key, b.e!.key, this.skip) || b.e!.seq - a.e!.seq;
     return this.dir === Direction.Forward ? c < 0 : c > 0;
   }
 
@@ -169,7 +196,7 @@ export class MergingIterator implements InternalIterator {
     h.length = 0;
     for (const s of this.slots) {
       if (s.it.valid()) {
-        s.e = s.it.entry();
+        this.load(s, s.it.entry());
         h.push(s);
       } else {
         s.e = undefined;
@@ -206,4 +233,10 @@ export class MergingIterator implements InternalIterator {
     }
     h[i] = item;
   }
+}
+
+/** Key bytes [i, i + 3) as one number, big-endian, 0 for bytes past the key's end. */
+function keyWord(k: Uint8Array, i: number): number {
+  const n = k.length;
+  return ((i < n ? k[i]! : 0) << 16) | ((i + 1 < n ? k[i + 1]! : 0) << 8) | (i + 2 < n ? k[i + 2]! : 0);
 }
