@@ -62,9 +62,11 @@ export interface DatabaseStats {
   readonly backgroundError: string | undefined;
   /**
    * Where flushes and compactions run: `threads` is the `backgroundThreads` option (0: on the
-   * main thread), `workers` the worker threads alive now (started on first use).
+   * main thread), `workers` the worker threads alive now (started on first use), `idleEnded`
+   * the workers that have ended after `backgroundThreadIdleMs` without a job (a later job
+   * started another).
    */
-  readonly background: { readonly threads: number; readonly workers: number };
+  readonly background: { readonly threads: number; readonly workers: number; readonly idleEnded: number };
   readonly counters: Readonly<Counters>;
   /** (wal + flush + compaction bytes) / user bytes; 0 before any write. */
   readonly writeAmplification: number;
@@ -212,7 +214,7 @@ export function collectStats(core: DbCore, queue: { readonly queued: number; rea
     },
     writeStall: core.stallState(),
     backgroundError: core.backgroundError?.message,
-    background: { threads: core.executor.threads, workers: core.executor.liveWorkers },
+    background: { threads: core.executor.threads, workers: core.executor.liveWorkers, idleEnded: core.executor.idleWorkersEnded },
     counters: c,
     writeAmplification: c.userBytesWritten === 0 ? 0 : amplified / c.userBytesWritten,
     compaction: core.compactor.stats(),

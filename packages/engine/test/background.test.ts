@@ -341,6 +341,40 @@ describe('worker executor', () => {
     expect({ threads: threads(), fds: fds(), timers: timers() }).toEqual(before);
   }, 60_000);
 
+  it('a worker idle for backgroundThreadIdleMs ends by itself (exit code 0), its thread and memory go, and the next flush starts another', async () => {
+    const threads = (): number => readdirSync('/proc/self/task').length;
+    const dir = fresh();
+    const db = await Database.open(dir, { backgroundThreads: 1, memtableSize: 64 * 1024, backgroundThreadIdleMs: 300 });
+    try {
+      await fill(db, 0, 2000);
+      await db.flush();
+      const executor = executorOf(db);
+      expect(executor.liveWorkers).toBe(1);
+      const worker = (executor as unknown as { slots: { worker: Worker }[] }).slots[0]!.worker;
+      const exitCode = new Promise<number>((resolve) => worker.once('exit', resolve));
+      const terminate = vi.spyOn(worker, 'terminate');
+      const withWorker = threads();
+      const idleSince = performance.now();
+      expect(await exitCode).toBe(0); // it ended on its own, not terminated
+      expect(performance.now() - idleSince).toBeGreaterThanOrEqual(250);
+      expect(terminate).not.toHaveBeenCalled();
+      expect(executor.liveWorkers).toBe(0);
+      expect(db.stats().background).toMatchObject({ workers: 0, idleEnded: 1 });
+      await vi.waitFor(() => {
+        expect(threads()).toBeLessThan(withWorker);
+      });
+      expect(db.stats().memory.workers.peakHeapTotal).toBeGreaterThan(0); // the most seen outlives the worker
+      // Not read-only: the next flush starts a new worker, and everything reads back.
+      await fill(db, 2000, 4000);
+      await db.flush();
+      expect(executor.liveWorkers).toBe(1);
+      for (const i of [0, 1999, 2000, 3999]) expect(dec(await db.get(key(i)))).toBe(`value-${i}-`.repeat(4));
+      expect(listed(db)).toEqual(tables(dir));
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
+
   it('an open, idle database does not keep its process from exiting', () => {
     const dir = fresh();
     const script = `

@@ -106,7 +106,7 @@ const baseOptions = { memtableSize: 4096, blockSize: 256, l0CompactionTrigger: 3
  * a released one's memory, and iterator reads of a memtable retired while they were open. An
  * iterator reading reused memory would see another memtable's entries and fail its comparison.
  */
-const coverage = { reused: 0, pinnedRetired: 0, smallCacheMisses: 0 };
+const coverage = { reused: 0, pinnedRetired: 0, smallCacheMisses: 0, idleWorkersEnded: 0 };
 
 /**
  * Block cache size of a run: the default (nothing is ever evicted in runs this small) or 4 KiB,
@@ -116,8 +116,20 @@ const coverage = { reused: 0, pinnedRetired: 0, smallCacheMisses: 0 };
  */
 const blockCacheArb = fc.constantFrom<number | undefined>(undefined, 4096);
 
-async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number, blockCacheSize: number | undefined): Promise<void> {
-  const dbOptions = { ...baseOptions, backgroundThreads, ...(blockCacheSize === undefined ? {} : { blockCacheSize }) };
+/**
+ * How long a worker may idle (backgroundThreadIdleMs) in a run with one: the default, or 1 ms in
+ * one run of four, so that the worker ends between most jobs and the next flush or compaction
+ * starts another (worker-executor.ts) while reads, iterators and snapshots go on.
+ */
+const workerIdleArb = fc.constantFrom<number | undefined>(undefined, undefined, undefined, 1);
+
+async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number, blockCacheSize: number | undefined, workerIdleMs?: number): Promise<void> {
+  const dbOptions = {
+    ...baseOptions,
+    backgroundThreads,
+    ...(blockCacheSize === undefined ? {} : { blockCacheSize }),
+    ...(workerIdleMs === undefined || backgroundThreads === 0 ? {} : { backgroundThreadIdleMs: workerIdleMs }),
+  };
   const { dir, cleanup } = tempDir('strata-model-');
   let options: DatabaseOptions = { ...dbOptions, ...codecs };
   let db = await Database.open(dir, options);
@@ -234,6 +246,7 @@ async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number,
     expect(db.stats().memory.pinned.memtables).toBe(0);
     coverage.reused += db.stats().memtables.reused;
     if (blockCacheSize !== undefined) coverage.smallCacheMisses += db.stats().blockCache.misses;
+    coverage.idleWorkersEnded += db.stats().background.idleEnded;
     await db.close();
     db = await Database.open(dir, options);
     expect(await all()).toEqual(expected);
@@ -266,8 +279,8 @@ describe.each([0, 1])('engine against a sorted-map model, backgroundThreads: %i'
     );
     expect(coverage.pinnedRetired).toBeGreaterThan(pinnedBefore);
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 250 }), codecsArb, blockCacheArb, async (ops, codecs, blockCacheSize) => {
-        await runSequence(ops, codecs, backgroundThreads, blockCacheSize);
+      fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 250 }), codecsArb, blockCacheArb, workerIdleArb, async (ops, codecs, blockCacheSize, workerIdleMs) => {
+        await runSequence(ops, codecs, backgroundThreads, blockCacheSize, workerIdleMs);
       }),
       {
         numRuns: Number(process.env['STRATA_MODEL_RUNS'] ?? 40),
@@ -280,6 +293,7 @@ describe.each([0, 1])('engine against a sorted-map model, backgroundThreads: %i'
       expect(coverage.reused).toBeGreaterThan(0);
       expect(coverage.pinnedRetired).toBeGreaterThan(0);
       expect(coverage.smallCacheMisses).toBeGreaterThan(0);
+      if (backgroundThreads > 0) expect(coverage.idleWorkersEnded).toBeGreaterThan(0);
     }
   }, 300_000);
 });

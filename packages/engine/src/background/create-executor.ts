@@ -2,7 +2,7 @@ import type { EventBus } from '../events.js';
 import type { ResolvedOptions } from '../options.js';
 import type { BackgroundExecutor } from './executor.js';
 import { InThreadExecutor } from './in-thread-executor.js';
-import { WorkerExecutor } from './worker-executor.js';
+import { WORKER_RESOURCE_LIMITS, WorkerExecutor } from './worker-executor.js';
 import { prepareWorker, workerSource, type WorkerSource } from './worker-loader.js';
 
 /**
@@ -21,5 +21,5 @@ export async function createExecutor(opts: ResolvedOptions, events: EventBus): P
     return new InThreadExecutor(opts.fs);
   }
   await prepareWorker(source);
-  return new WorkerExecutor(opts.backgroundThreads, source);
+  return new WorkerExecutor(opts.backgroundThreads, source, WORKER_RESOURCE_LIMITS, opts.backgroundThreadIdleMs);
 }

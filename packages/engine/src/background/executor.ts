@@ -43,6 +43,8 @@ export interface BackgroundExecutor {
   readonly threads: number;
   /** Worker threads alive now. */
   readonly liveWorkers: number;
+  /** Workers that ended for being idle (`backgroundThreadIdleMs`); 0 for the in-thread executor. */
+  readonly idleWorkersEnded: number;
   /** The worker threads' own memory (protocol.ts); zeros for the in-thread executor. */
   readonly memory: WorkerMemory;
   /** Writes `mem` to an L0 table as `job` says; the memtable must stay alive until this settles. */
