@@ -79,23 +79,35 @@ describe('BlockCache', () => {
     expect(() => new BlockCache(-1)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
-  it('recycles a freed buffer for a block up to 512 bytes smaller, charging the whole buffer; not for a larger one', () => {
+  it('recycles a spare block (its buffer, view and object) for a block up to 512 bytes smaller, charging the whole buffer; not for a larger one', () => {
     const cache = new BlockCache(1 << 20);
-    const raw = cache.allocate(4200); // a 4,224-byte buffer (64-byte classes)
-    expect(raw.buffer.byteLength).toBe(4224);
-    cache.release(raw);
-    expect(cache.allocate(4300).buffer).not.toBe(raw.buffer); // larger: a fresh buffer
-    const smaller = cache.allocate(3800); // 3,840-byte class: 384 bytes of slack, reused
-    expect(smaller.buffer).toBe(raw.buffer);
-    expect(smaller.length).toBe(3800);
+    const spare = cache.spareBlock(4200); // a 4,224-byte buffer (64-byte classes)
+    expect(spare.data.byteLength).toBe(4224);
+    expect(cache.recycled).toBe(0);
+    cache.recycle(spare);
+    expect(cache.spareBlock(4300)).not.toBe(spare); // larger: a fresh one
+    const smaller = cache.spareBlock(3800); // 3,840-byte class: 384 bytes of slack, reused
+    expect(smaller).toBe(spare);
     expect(cache.recycled).toBe(1);
-    cache.release(smaller);
-    expect(cache.allocate(3000).buffer).not.toBe(raw.buffer); // 1,224 bytes of slack: too much
-    const data = cache.allocate(3800);
-    expect(data.buffer).toBe(raw.buffer);
-    data.fill(0);
-    data[data.length - 4] = 1; // one restart point at 0
-    cache.insert(cache.slotsOf(1, 1), 0, new Block(data, 'c.sst', 0), true);
+    cache.recycle(smaller);
+    expect(cache.spareBlock(3000)).not.toBe(spare); // 1,224 bytes of slack: too much
+    const block = cache.spareBlock(3800);
+    expect(block).toBe(spare);
+    block.data.fill(0);
+    block.data[3800 - 4] = 1; // one restart point at 0, at the end of the 3,800 bytes
+    block.reparse(3800, 'c.sst', 0);
+    expect(block).toMatchObject({ numRestarts: 1, restartsOffset: 3800 - 8, file: 'c.sst' });
+    const slots = cache.slotsOf(1, 2);
+    cache.insert(slots, 0, block, true);
     expect(cache.usage).toBe(4224 + 160); // the whole buffer
+    // Evicted (replaced here), the recyclable block is the next spare of its class; an exposed one is not.
+    const other = cache.spareBlock(3800);
+    expect(other).not.toBe(block);
+    cache.insert(slots, 0, new Block(new Uint8Array(8).fill(0, 0, 4).fill(1, 4, 5), 'c.sst', 0));
+    expect(cache.spareBlock(3800)).toBe(block);
+    cache.insert(slots, 1, block, true);
+    cache.expose(slots, 1);
+    cache.evictFile(1);
+    expect(cache.spareBlock(3800)).not.toBe(block);
   });
 });

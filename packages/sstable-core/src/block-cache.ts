@@ -26,16 +26,23 @@
  * Cached blocks are immutable and values handed out are views into them: eviction only drops
  * the cache's reference, so a view held by a caller stays valid.
  *
- * Buffer recycling. A block read only by point lookups (`Table.find`, whose caller copies the
+ * Block recycling. A block read only by point lookups (`Table.find`, whose caller copies the
  * value before the next table read) is inserted *recyclable*: nobody but the cache can hold a
- * view into it, so when it is evicted its buffer goes to a small free list and the next block
- * read from a file is read into it, instead of a fresh allocation and, later, its garbage
- * collection (the two were ~12% of a getSync that misses the cache). A block handed to anyone
- * else (`Table.dataBlock`: iterators, `Table.get`) is marked *exposed* first and is never
- * recycled. Raw reads of compressed blocks (read, checksummed, decompressed, dropped) use the
- * same free list. Buffers come in size classes of `BUFFER_CLASS` bytes, and a block may take a
- * free buffer up to `MAX_SLACK_CLASSES` classes larger than it needs; a recyclable block is
- * charged its whole buffer. The free list holds at most `MAX_FREE_BYTES`, outside the capacity.
+ * view into it, so when it is evicted the block itself — its buffer, the view over it and the
+ * Block object — goes to a small free list, and the next block read from a file is read into
+ * it and re-parsed in place (`Block.reparse`), instead of a fresh allocation and, later, its
+ * garbage collection (the buffer's allocation and collection were ~12% of a getSync that misses
+ * the cache). Recycling the objects too matters to the user's heap: on random gets over a
+ * database larger than the cache nearly every get is a miss, and a new Block and view per miss
+ * were objects that lived as long as the cache kept them — each survived the young generation's
+ * collections, which made V8 grow it (to 3 × 16 MiB) and filled the old generation with
+ * garbage between its collections. A block handed to anyone else (`Table.dataBlock`:
+ * iterators, `Table.get`) is marked *exposed* first and is never recycled. Raw reads of
+ * compressed blocks (read, checksummed, decompressed, dropped) use the same free list.
+ * Buffers come in size classes of `BUFFER_CLASS` bytes, and a block may take a free one up to
+ * `MAX_SLACK_CLASSES` classes larger than it needs; a spare block's `data` is its whole buffer
+ * and a recyclable block is charged all of it. The free list holds at most `MAX_FREE_BYTES`,
+ * outside the capacity.
  *
  * Why 64-byte classes: data blocks are cut just past `blockSize`, so with the default 4 KiB
  * their raw reads cluster just above it (4,132–4,144 bytes for 99% of the blocks of the 1M-key
@@ -43,7 +50,7 @@
  * slack; 64-byte classes give 4,160, and the cache holds ~10% more blocks. The slack allowance
  * keeps recycling working when an evicted block and the next one read differ in class.
  */
-import type { Block } from './block-format.js';
+import { Block } from './block-format.js';
 import { StrataError } from '@strata-db/errors';
 
 /** Buffers are allocated in multiples of this many bytes (so that evicted ones fit new blocks). */
@@ -111,10 +118,10 @@ export class BlockCache {
   private holes = 0;
   hits = 0;
   misses = 0;
-  /** Free buffers by size class (class c holds buffers of c·BUFFER_CLASS bytes). */
-  private readonly free = new Map<number, ArrayBuffer[]>();
+  /** Spare blocks by size class (class c: `data` is a buffer of c·BUFFER_CLASS bytes). */
+  private readonly free = new Map<number, Block[]>();
   private freeBytes = 0;
-  /** Buffers handed out by `allocate` that came from the free list (stats and tests). */
+  /** Spare blocks handed out by `spareBlock` that came from the free list (stats and tests). */
   recycled = 0;
 
   constructor(capacityBytes: number) {
@@ -178,11 +185,11 @@ export class BlockCache {
 
   /**
    * Adds data block `index` of `file` (replacing a block in the slot); a block larger than the
-   * whole cache is not kept (false). `recyclable`: its bytes are a buffer from `allocate` that
-   * only the cache will reach (see the top of the file); it is then charged its whole buffer.
+   * whole cache is not kept (false). `recyclable`: a block from `spareBlock` that only the cache
+   * will reach (see the top of the file), charged its whole buffer.
    */
   insert(file: FileSlots, index: number, block: Block, recyclable = false): boolean {
-    const charge = recyclable ? block.data.buffer.byteLength + 160 : block.charge;
+    const charge = block.charge;
     if (charge > this.capacity || charge > 0xffff_ffff) return false;
     if (file.blocks[index] !== undefined) this.remove(file, index);
     file.blocks[index] = block;
@@ -201,32 +208,33 @@ export class BlockCache {
   }
 
   /**
-   * A buffer of `length` bytes (not zeroed) for a block read from a file: a recycled one when the
-   * free list has one of its size class.
+   * A block to read `length` bytes into (`Block.spare`: not parsed yet), its `data` a buffer of
+   * at least that many bytes, not zeroed: a recycled one when the free list has one of its size
+   * class. The caller reads into `data`, then `reparse`s it and inserts it recyclable, or gives
+   * it back (`recycle`).
    */
-  allocate(length: number): Uint8Array {
+  spareBlock(length: number): Block {
     const c = Math.ceil(length / BUFFER_CLASS);
     if (this.freeBytes > 0) {
       for (let k = c; k <= c + MAX_SLACK_CLASSES; k++) {
-        const buf = this.free.get(k)?.pop();
-        if (buf !== undefined) {
-          this.freeBytes -= buf.byteLength;
+        const block = this.free.get(k)?.pop();
+        if (block !== undefined) {
+          this.freeBytes -= block.data.byteLength;
           this.recycled++;
-          return new Uint8Array(buf, 0, length);
+          return block;
         }
       }
     }
-    // Not zero-filled (the read overwrites every byte or fails) and not from Buffer's shared pool.
-    return new Uint8Array(Buffer.allocUnsafeSlow(c * BUFFER_CLASS).buffer, 0, length);
+    // Not zero-filled (the read overwrites every byte it uses or fails) and not from Buffer's shared pool.
+    return Block.spare(new Uint8Array(Buffer.allocUnsafeSlow(c * BUFFER_CLASS).buffer));
   }
 
   /**
-   * Gives back a buffer from `allocate` that nobody references any more (e.g. the raw bytes of a
-   * block that was decompressed into another buffer).
+   * Gives back a block from `spareBlock` that nobody references any more (e.g. one a compressed
+   * block's raw bytes were read into, or an evicted recyclable one).
    */
-  release(bytes: Uint8Array): void {
-    const buf = bytes.buffer as ArrayBuffer;
-    const size = buf.byteLength;
+  recycle(block: Block): void {
+    const size = block.data.byteLength;
     if (size % BUFFER_CLASS !== 0 || this.freeBytes + size > MAX_FREE_BYTES) return;
     const c = size / BUFFER_CLASS;
     let list = this.free.get(c);
@@ -234,7 +242,7 @@ export class BlockCache {
       list = [];
       this.free.set(c, list);
     }
-    list.push(buf);
+    list.push(block);
     this.freeBytes += size;
   }
 
@@ -296,7 +304,7 @@ export class BlockCache {
     file.blocks[index] = undefined;
     const st = file.state;
     const at = 4 * index;
-    if (st[at + RECYCLABLE] === 1) this.release(block.data);
+    if (st[at + RECYCLABLE] === 1) this.recycle(block);
     this.ringFiles[st[at + RING_SLOT]!] = undefined;
     this.holes++;
     if (--file.live === 0 && this.files.get(file.fileNumber) === file) this.files.delete(file.fileNumber);

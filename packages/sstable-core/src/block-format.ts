@@ -124,23 +124,53 @@ export class BlockBuilder {
 }
 
 /**
- * A parsed, checksum-verified block. Immutable: cursors and the values they hand out are views
- * into `data`, so the bytes must never be written after construction.
+ * A parsed, checksum-verified block. Immutable while anyone can read it: cursors and the values
+ * they hand out are views into `data`, so its bytes must never be written after construction —
+ * with one exception, the block cache's recycling (block-cache.ts): a block only the cache could
+ * reach, once evicted, is read into again and re-parsed in place (`reparse`), so that a cache
+ * miss allocates no object that outlives it.
+ *
+ * `data` may be longer than the block (a recycled buffer: its whole size class); the block is
+ * `data[0, length)`, of which the entries are `[0, restartsOffset)`, and nothing reads past
+ * the restart array.
  */
 export class Block {
-  readonly data: Uint8Array;
+  // Written only by the constructor and by the BlockCache's `reparse` of a block it recycles.
+  data: Uint8Array;
   /** Offset where the restart array begins = end of the entries. */
-  readonly restartsOffset: number;
-  readonly numRestarts: number;
+  restartsOffset = 0;
+  numRestarts = 0;
   /** Where it came from, for error messages. */
-  readonly file: string;
-  readonly fileOffset: number;
+  file: string;
+  fileOffset: number;
 
-  constructor(data: Uint8Array, file: string, fileOffset: number) {
+  /** The block of `length` bytes (default: all of `data`) at the front of `data`. */
+  constructor(data: Uint8Array, file: string, fileOffset: number, length = data.length) {
     this.data = data;
     this.file = file;
     this.fileOffset = fileOffset;
-    const len = data.length;
+    if (length >= 0) this.parse(length);
+  }
+
+  /**
+   * A block with no contents yet over `data` (a buffer the block cache hands out to read a block
+   * into, then `reparse`s): not readable until then.
+   */
+  static spare(data: Uint8Array): Block {
+    return new Block(data, '', 0, -1);
+  }
+
+  /** Makes this block the `length` bytes now at the front of `data`, read from `file` at `fileOffset`. */
+  reparse(length: number, file: string, fileOffset: number): void {
+    this.file = file;
+    this.fileOffset = fileOffset;
+    this.parse(length);
+  }
+
+  private parse(len: number): void {
+    const data = this.data;
+    const file = this.file;
+    const fileOffset = this.fileOffset;
     if (len < 4) throw corruption(file, fileOffset, `block of ${len} bytes is too short for its restart count`);
     const n = readFixed32(data, len - 4);
     const restartsOffset = len - 4 - 4 * n;

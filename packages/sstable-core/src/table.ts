@@ -167,7 +167,7 @@ export class Table {
     this.fileSize = size;
     if (size < FOOTER_SIZE) throw corruption(path, 0, `file of ${size} bytes is shorter than the ${FOOTER_SIZE}-byte footer (truncated?)`);
     const dataEnd = size - FOOTER_SIZE;
-    const footer = decodeFooter(this.readRaw(dataEnd, FOOTER_SIZE, false), path, dataEnd);
+    const footer = decodeFooter(this.readRaw(dataEnd, FOOTER_SIZE), path, dataEnd);
     this.metaIndexHandle = footer.metaIndex;
     this.indexHandle = footer.index;
 
@@ -555,7 +555,7 @@ export class Table {
     const info = this.blockInfo;
     const start = info[BLOCK_INFO * first + OFFSET]!;
     const stop = info[BLOCK_INFO * (end - 1) + OFFSET]! + info[BLOCK_INFO * (end - 1) + SIZE]! + BLOCK_TRAILER_SIZE;
-    return this.readRaw(start, stop - start, false, into);
+    return this.readRaw(start, stop - start, into);
   }
 
   /** Data block `i` out of `run`, a `readBlockRun(first, …)`: checksum verified, decompressed. */
@@ -586,12 +586,27 @@ export class Table {
     const slots = this.slots!;
     if (slots.blocks[i] !== undefined) return point ? cache.hit(slots, i) : cache.expose(slots, i);
     cache.miss();
-    const raw = this.readRaw(offset, size + BLOCK_TRAILER_SIZE, true);
-    const contents = this.unseal(raw, offset);
-    const block = new Block(contents, this.path, offset);
-    // Recyclable only if the block's bytes are the buffer `allocate` gave (not decompressed).
-    cache.insert(slots, i, block, point && contents.buffer === raw.buffer);
-    return block;
+    // Read into a spare block of the cache's (recycled when it has one: block-cache.ts); unless
+    // the block was compressed, it becomes that block, parsed in place.
+    const spare = cache.spareBlock(size + BLOCK_TRAILER_SIZE);
+    let contents: Uint8Array;
+    try {
+      contents = unsealBlock(this.readRaw(offset, size + BLOCK_TRAILER_SIZE, spare.data), this.path, offset);
+      if (contents.buffer === spare.data.buffer) spare.reparse(contents.length, this.path, offset);
+    } catch (err) {
+      cache.recycle(spare);
+      throw err;
+    }
+    if (contents.buffer !== spare.data.buffer) {
+      // Decompressed into a buffer of its own: the raw bytes' block goes back at once.
+      cache.recycle(spare);
+      const block = new Block(contents, this.path, offset);
+      cache.insert(slots, i, block);
+      return block;
+    }
+    // Recyclable only if nobody else may keep views into it (point reads; see BlockCache.expose).
+    cache.insert(slots, i, spare, point);
+    return spare;
   }
 
   /**
@@ -648,40 +663,19 @@ export class Table {
   }
 
   private readContents(h: BlockHandle): Uint8Array {
-    return unsealBlock(this.readRaw(h.offset, h.size + BLOCK_TRAILER_SIZE, false), this.path, h.offset);
+    return unsealBlock(this.readRaw(h.offset, h.size + BLOCK_TRAILER_SIZE), this.path, h.offset);
   }
 
   /**
-   * Verifies and decompresses a raw block read into a buffer of the cache's (`readRaw` with
-   * `pooled`); a raw buffer the contents do not live in goes straight back to the cache.
+   * Exactly `length` bytes at `offset`; a short read means the file was truncated. `into`: in the
+   * front of that buffer when it holds `length` bytes (a spare block of the cache's, a run
+   * buffer being recycled).
    */
-  private unseal(raw: Uint8Array, offset: number): Uint8Array {
-    let contents: Uint8Array;
-    try {
-      contents = unsealBlock(raw, this.path, offset);
-    } catch (err) {
-      this.cache!.release(raw);
-      throw err;
-    }
-    if (contents.buffer !== raw.buffer) this.cache!.release(raw);
-    return contents;
-  }
-
-  /**
-   * Exactly `length` bytes at `offset`; a short read means the file was truncated. `pooled`: in a
-   * buffer from the block cache's free list (data blocks read through the cache); `into`: in the
-   * front of that buffer when it holds `length` bytes.
-   */
-  private readRaw(offset: number, length: number, pooled: boolean, into?: Uint8Array): Uint8Array {
+  private readRaw(offset: number, length: number, into?: Uint8Array): Uint8Array {
     // Not zero-filled (every byte is overwritten by the read, or the read fails) and not from
     // Buffer's shared pool (a cached block must not pin a pool slab): a plain Uint8Array over
     // uninitialised memory. Zero-filling 4 KiB per cache miss was ~10% of an uncached getSync.
-    const buf =
-      into !== undefined && into.length >= length
-        ? into.subarray(0, length)
-        : pooled
-          ? this.cache!.allocate(length)
-          : new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+    const buf = into !== undefined && into.length >= length ? into.subarray(0, length) : new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
     let done = 0;
     while (done < length) {
       let n: number;
