@@ -375,6 +375,27 @@ describe('worker executor', () => {
     }
   }, 60_000);
 
+  it('an idle worker ends on time while a loop of awaited gets keeps the event loop from its timers', async () => {
+    const dir = fresh();
+    const db = await Database.open(dir, { backgroundThreads: 1, memtableSize: 64 * 1024, backgroundThreadIdleMs: 200 });
+    try {
+      await fill(db, 0, 2000);
+      await db.flush();
+      const executor = executorOf(db);
+      expect(executor.liveWorkers).toBe(1);
+      // Each `await db.get` settles in a microtask: this loop never lets the idle timer fire.
+      const started = performance.now();
+      let gets = 0;
+      while (executor.liveWorkers > 0 && performance.now() - started < 20_000) await db.get(key(gets++ % 2000));
+      expect(executor.liveWorkers).toBe(0);
+      expect(performance.now() - started).toBeLessThan(20_000);
+      expect(db.stats().background.idleEnded).toBe(1);
+    } finally {
+      await db.close(); // and close waits for the thread it asked to stop
+    }
+    expect(executorOf(db).liveWorkers).toBe(0);
+  }, 60_000);
+
   it('an open, idle database does not keep its process from exiting', () => {
     const dir = fresh();
     const script = `

@@ -50,6 +50,8 @@ export interface BackgroundExecutor {
   /** Writes `mem` to an L0 table as `job` says; the memtable must stay alive until this settles. */
   flush(mem: FrozenMemtable, job: FlushJob, hooks?: FlushHooks): Promise<FlushJobResult>;
   compact(job: CompactionJob, hooks: JobHooks): Promise<CompactionJobResult>;
+  /** Ends the workers idle longer than `backgroundThreadIdleMs` whose timer has not fired (cheap; from the read path). */
+  endIdleWorkers(): void;
   /** Waits for nothing: jobs still running are aborted or abandoned; frees threads. Idempotent. */
   close(): Promise<void>;
 }

@@ -23,6 +23,9 @@ export class InThreadExecutor implements BackgroundExecutor {
   readonly threads = 0;
   readonly liveWorkers = 0;
   readonly idleWorkersEnded = 0;
+  endIdleWorkers(): void {
+    // no workers
+  }
   /** Its memory is the main thread's: nothing of its own to report. */
   readonly memory = { heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0, collections: 0 };
 

@@ -77,6 +77,8 @@ class WorkerSlot {
   dead = false;
   /** Ends this worker once it has been idle `idleMs` (the executor's); unset while a job runs. */
   idleTimer: ReturnType<typeof setTimeout> | undefined;
+  /** performance.now() when its last job settled (meaningful while `idleTimer` is set). */
+  idleSince = 0;
   /** The worker's own memory as it last reported it (before its last job's answer). */
   memory: WorkerMemory = NO_MEMORY;
   /** Settles when the thread has exited, however it ended. */
@@ -329,20 +331,39 @@ export class WorkerExecutor implements BackgroundExecutor {
   private idle(slot: WorkerSlot): void {
     if (this.closed) return;
     clearTimeout(slot.idleTimer);
+    slot.idleSince = performance.now();
     slot.idleTimer = setTimeout(() => {
-      slot.idleTimer = undefined;
-      if (slot.dead || slot.jobs.size > 0 || this.closed) return;
-      // Its peaks count, with the other workers live now, in what `memory` reports as the most seen.
-      const m = this.memory;
-      this.ended = { heapTotal: 0, arrayBuffers: 0, peakHeapTotal: m.peakHeapTotal, peakArrayBuffers: m.peakArrayBuffers, collections: this.ended.collections + slot.memory.collections };
-      this.idleEnds++;
-      slot.die('ended after being idle'); // out of `slots`: the next job starts a new worker
-      const ending = slot.stop(STOP_GRACE_MS, false).finally(() => {
-        this.ending.delete(ending);
-      });
-      this.ending.add(ending);
+      this.end(slot);
     }, this.idleMs);
     slot.idleTimer.unref();
+  }
+
+  /**
+   * Ends the workers idle for `idleMs` or longer whose timer has not run yet: the timer fires
+   * only when the event loop reaches its timers, and a caller awaiting read after read (each
+   * `await get` settles in a microtask) may keep it from there for as long as it reads. The
+   * read path calls this every few thousand reads (Database.getSync).
+   */
+  endIdleWorkers(): void {
+    if (this.slots.length === 0) return;
+    const now = performance.now();
+    for (const slot of [...this.slots]) if (slot.idleTimer !== undefined && now - slot.idleSince >= this.idleMs) this.end(slot);
+  }
+
+  /** Ends `slot`, idle since its last job (see the header). */
+  private end(slot: WorkerSlot): void {
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = undefined;
+    if (slot.dead || slot.jobs.size > 0 || this.closed) return;
+    // Its peaks count, with the other workers live now, in what `memory` reports as the most seen.
+    const m = this.memory;
+    this.ended = { heapTotal: 0, arrayBuffers: 0, peakHeapTotal: m.peakHeapTotal, peakArrayBuffers: m.peakArrayBuffers, collections: this.ended.collections + slot.memory.collections };
+    this.idleEnds++;
+    slot.die('ended after being idle'); // out of `slots`: the next job starts a new worker
+    const ending = slot.stop(STOP_GRACE_MS, false).finally(() => {
+      this.ending.delete(ending);
+    });
+    this.ending.add(ending);
   }
 
   private run(what: string, hooks: Partial<JobHooks> | undefined, message: (id: number) => ToWorker): Promise<FromWorker> {
