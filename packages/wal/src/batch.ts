@@ -16,7 +16,7 @@
  * so a record that passed its checksum but is malformed is still caught.
  */
 import { StrataError } from '@strata-db/errors';
-import { readU64, writeU64 } from './u64.js';
+import { readU64, writeU32, writeU64 } from './u64.js';
 
 /** One operation of an atomic batch: the same shape as `@strata-db/memtable`'s `BatchOp`. */
 export type BatchOp =
@@ -91,7 +91,7 @@ export function batchLength(ops: readonly BatchOp[], firstLsn: number): number {
  */
 export function writeBatch(ops: readonly BatchOp[], firstLsn: number, out: Buffer, pos: number): number {
   writeU64(out, firstLsn, pos);
-  out.writeUInt32LE(ops.length, pos + 8);
+  writeU32(out, ops.length, pos + 8);
   pos += FIXED_SIZE;
   for (const op of ops) {
     if (op.type === 'put') {

@@ -37,6 +37,7 @@
  * a trailer, a non-zero trailer, or a fragment that does not fit are all damage.
  */
 import { crc32, mask } from './checksum.js';
+import { writeU16, writeU32 } from './u64.js';
 
 export const BLOCK_SIZE = 32 * 1024;
 export const FRAGMENT_HEADER_SIZE = 7;
@@ -65,9 +66,10 @@ export function framedLength(length: number, offset: number): number {
 
 /** Writes a fragment's length, type and checksum around data already at out[pos + 7, pos + 7 + length). */
 function sealFragment(out: Buffer, pos: number, length: number, type: number): void {
-  out.writeUInt16LE(length, pos + 4);
+  writeU16(out, length, pos + 4);
   out[pos + 6] = type;
-  out.writeUInt32LE(mask(crc32(out.subarray(pos + 4, pos + FRAGMENT_HEADER_SIZE + length))), pos);
+  // A plain view, not `Buffer#subarray` (JavaScript in Node: see u64.ts).
+  writeU32(out, mask(crc32(new Uint8Array(out.buffer, out.byteOffset + pos + 4, FRAGMENT_HEADER_SIZE - 4 + length))), pos);
 }
 
 /**

@@ -136,17 +136,32 @@ export class Database {
 
   // ---- writes ------------------------------------------------------------------------------
 
-  async put(key: KeyLike, value: KeyLike, options?: WriteOptions): Promise<void> {
-    // Not copied here: WritePath.write copies the caller's buffers (strings are encoded into new ones).
-    const k = lookupKeyArg(key);
-    const v = valueArg(value, false);
-    const owns = (typeof key === 'string' ? 0 : CallerOwns.first) | (typeof value === 'string' ? 0 : CallerOwns.second);
-    await this.writer.write([{ type: 'put', key: k, value: v }], this.syncOf(options), k.length + v.length, owns);
+  /*
+   * `put` and `delete` are plain functions returning the write path's own promise, not `async`
+   * ones awaiting it: an async function is a resumable frame around an implicit try, which V8's
+   * optimizing compiler builds for every call inlined into it — the largest job it compiled on
+   * a cold process's durable-put path (engine README, "durable puts in a fresh process"). Bad
+   * input still rejects, never throws.
+   */
+  put(key: KeyLike, value: KeyLike, options?: WriteOptions): Promise<void> {
+    try {
+      // Not copied here: WritePath.write copies the caller's buffers (strings are encoded into new ones).
+      const k = lookupKeyArg(key);
+      const v = valueArg(value, false);
+      const owns = (typeof key === 'string' ? 0 : CallerOwns.first) | (typeof value === 'string' ? 0 : CallerOwns.second);
+      return this.writer.write([{ type: 'put', key: k, value: v }], this.syncOf(options), k.length + v.length, owns);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
-  async delete(key: KeyLike, options?: WriteOptions): Promise<void> {
-    const k = lookupKeyArg(key);
-    await this.writer.write([{ type: 'del', key: k }], this.syncOf(options), k.length, typeof key === 'string' ? CallerOwns.none : CallerOwns.first);
+  delete(key: KeyLike, options?: WriteOptions): Promise<void> {
+    try {
+      const k = lookupKeyArg(key);
+      return this.writer.write([{ type: 'del', key: k }], this.syncOf(options), k.length, typeof key === 'string' ? CallerOwns.none : CallerOwns.first);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   /** Alias of `delete`. */
@@ -179,6 +194,7 @@ export class Database {
   }
 
   private syncOf(options: WriteOptions | undefined): boolean {
+    if (options === undefined) return this.core.opts.sync;
     const sync: unknown = optionsObject(options, 'write options', WRITE_OPTION_NAMES).sync;
     if (sync === undefined) return this.core.opts.sync;
     if (typeof sync !== 'boolean') throw new StrataError('INVALID_ARGUMENT', 'option sync must be a boolean');

@@ -59,6 +59,7 @@ import type { BatchOp } from '@strata-db/memtable';
 import type { DbCore } from '../db/core.js';
 import { StrataError, toStrataError } from '../errors.js';
 import { copyOf, MAX_BATCH_SIZE } from '../keys.js';
+import { crossesThreads } from '@strata-db/vfs';
 
 interface PendingWrite {
   readonly ops: BatchOp[];
@@ -189,6 +190,18 @@ function turnTooLong(): boolean {
   return now - turnStart > TURN_MS;
 }
 
+/*
+ * A durable write on the real disk completes in its fdatasync's I/O callback, and the next one
+ * in a later iteration of the loop (libuv hands each completion to the poll phase of the
+ * iteration after it), so a chain of them cannot hold the loop: their completions start no turn
+ * — no setImmediate per durable write — though they count towards one already under way. On
+ * another file system an fdatasync may resolve in a microtask (the in-memory one does): there
+ * they start turns like any write.
+ */
+function turnUnderWayTooLong(): boolean {
+  return turnStart >= 0 && performance.now() - turnStart > TURN_MS;
+}
+
 /** Runs `resolve` in the loop's check phase, as the start of a turn of its own. */
 function resolveNextTurn(resolve: () => void): void {
   setImmediate(() => {
@@ -234,7 +247,27 @@ export class WritePath {
   /** The write stall in progress (a write-stall-begin was emitted): set and cleared by drain() and abort(). */
   private stall: { readonly since: number; delayed: number } | undefined;
 
+  /** The WAL wrote (and synced) a group that was alone (see `write`): it is `inFlight` until applied here. */
+  private readonly aloneLogged = (): Promise<void> | undefined => {
+    this.applyGroup(this.inFlight!);
+    return turnTooLong() ? nextTurn() : undefined;
+  };
+
+  /** `aloneLogged` for a durable write on the real disk (see turnUnderWayTooLong). */
+  private readonly aloneSynced = (): Promise<void> | undefined => {
+    this.applyGroup(this.inFlight!);
+    return turnUnderWayTooLong() ? nextTurn() : undefined;
+  };
+
+  private readonly aloneFailed = (err: unknown): never => {
+    throw this.failGroup(this.inFlight!, err);
+  };
+
+  /** Durable writes complete in an fdatasync's I/O callback (the real disk): see turnUnderWayTooLong. */
+  private readonly syncIsIo: boolean;
+
   constructor(private readonly core: DbCore) {
+    this.syncIsIo = crossesThreads(core.opts.fs);
     core.onProgress(() => {
       this.drain();
     });
@@ -264,17 +297,10 @@ export class WritePath {
     this.pendingBytes += userBytes;
     this.copiedBytes += copiedBytes;
     if (this.queue.size === 0 && this.inFlight === undefined && this.core.stallState() === 'none') {
-      // Alone: no queue entry, no promise of its own — the caller awaits the log-and-apply chain.
-      const g: Group = { ops: held, first: 0, writes: 1, bytes: userBytes, copied: copiedBytes };
-      return this.log(g, sync).then(
-        () => {
-          this.applyGroup(g);
-          return turnTooLong() ? nextTurn() : undefined;
-        },
-        (err: unknown) => {
-          throw this.failGroup(g, err);
-        },
-      );
+      // Alone: no queue entry, no promise of its own — the caller awaits the log-and-apply
+      // chain, whose handlers find the group in `inFlight` (no closures per write).
+      const logged = sync && this.syncIsIo ? this.aloneSynced : this.aloneLogged;
+      return this.log({ ops: held, first: 0, writes: 1, bytes: userBytes, copied: copiedBytes }, sync).then(logged, this.aloneFailed);
     }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ ops: held, sync, userBytes, copiedBytes, resolve, reject });
@@ -469,7 +495,7 @@ export class WritePath {
           for (const m of members) m.reject(err);
           return;
         }
-        if (turnTooLong()) {
+        if (sync && this.syncIsIo ? turnUnderWayTooLong() : turnTooLong()) {
           resolveNextTurn(() => {
             for (const m of members) m.resolve();
           });
