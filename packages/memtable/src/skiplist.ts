@@ -314,12 +314,24 @@ export class PointSkiplist {
    * the key and value bytes are copied, so the caller may reuse its buffers.
    */
   insert(key: Uint8Array, seq: number, kind: EntryKind, value: Uint8Array): void {
-    if (this.count === 0) {
-      this.shared = Math.min(key.length, MAX_SHARED);
-      this.sharedBytes = new Uint8Array(key.subarray(0, this.shared)); // a copy: `Buffer#slice` is a view
-    } else if (this.sharedOrder(key) !== 0) {
-      this.lowerShared(key);
-    }
+    // The list's first key runs once per list, in a fresh process before V8 collects feedback
+    // for this function: inline here, it had none in the optimized `insert`, which deopted at
+    // the next memtable's first insert and was compiled again — the largest job on a cold
+    // process's durable-put path (engine README). Out of line, only this small function deopts;
+    // `link` is too large to be inlined into it and stays compiled.
+    if (this.count === 0) this.startShared(key);
+    else if (this.sharedOrder(key) !== 0) this.lowerShared(key);
+    this.link(key, seq, kind, value);
+  }
+
+  /** The shared bytes of a list whose first key is `key`. */
+  private startShared(key: Uint8Array): void {
+    this.shared = Math.min(key.length, MAX_SHARED);
+    this.sharedBytes = new Uint8Array(key.subarray(0, this.shared)); // a copy: `Buffer#slice` is a view
+  }
+
+  /** `insert`, for a key that has the shared bytes. */
+  private link(key: Uint8Array, seq: number, kind: EntryKind, value: Uint8Array): void {
     const height = this.randomHeight();
     const keyLen = key.length;
     const p1 = keyWord(key, 0, keyLen, this.shared);

@@ -107,6 +107,10 @@ class WriteQueue {
 
   /** Removes and returns every waiting write. */
   takeAll(): PendingWrite[] {
+    // Nothing waiting (close() of a database written one write at a time): the fields are not
+    // stored to. V8 treats a field never stored to after construction as constant, and the
+    // optimized write path that read it would be thrown away at the first close.
+    if (this.head === this.items.length) return [];
     const all = this.items.slice(this.head) as PendingWrite[];
     this.items = [];
     this.head = 0;
@@ -520,8 +524,10 @@ export class WritePath {
    * in the WAL, which close() waits for.
    */
   abort(err: unknown): void {
-    if (this.timer !== undefined) clearTimeout(this.timer);
-    this.timer = undefined;
+    if (this.timer !== undefined) {
+      clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     for (const w of this.takeAll()) w.reject(err);
     this.endStall();
   }
