@@ -9,6 +9,7 @@ import type { Logger, StrataEvent } from './events.js';
 import { crossesThreads, nodeFileSystem, type FileSystem } from '@strata-db/vfs';
 import { rejectUnknownOptions } from './option-names.js';
 import { defaultMaxOpenFiles } from './descriptor-limit.js';
+import { availableParallelism } from 'node:os';
 
 export type WalRecoveryMode = 'tolerate-corrupted-tail' | 'absolute-consistency' | 'point-in-time' | 'skip-any-corrupted';
 
@@ -132,10 +133,12 @@ export interface DatabaseOptions {
   /** Receives one line per notable event and every failure the engine survives (e.g. `console`). */
   readonly logger?: Logger;
   /**
-   * Worker threads that run flushes and compactions (default 1 with the real file system, 0
-   * with any other `fs`). 0 runs them on the main thread in ~4 ms slices; ≥ 1 needs the real
-   * file system (`nodeFileSystem`), which a worker thread can recreate — an injected layer
-   * (in-memory, fault-injecting) lives in this thread only.
+   * Worker threads that run flushes and compactions, at most (default 2 with the real file
+   * system — 1 on a single core — and 0 with any other `fs`). 0 runs them on the main thread in
+   * ~4 ms slices; ≥ 1 needs the real file system (`nodeFileSystem`), which a worker thread can
+   * recreate — an injected layer (in-memory, fault-injecting) lives in this thread only. The
+   * first worker takes flushes and compactions; the others join only while the tree is behind
+   * (`parallelCompactionBytes`), at a lower CPU priority (README, "Background threads").
    */
   readonly backgroundThreads?: number;
   /**
@@ -146,6 +149,14 @@ export interface DatabaseOptions {
    * keeps workers until close.
    */
   readonly backgroundThreadIdleMs?: number;
+  /**
+   * Compaction debt (estimated pending compaction bytes, `stats().compaction`) from which
+   * automatic compactions use every background thread: cut into ranges (`maxSubcompactions`)
+   * and given to more than the first worker. Below it one worker does all the background work,
+   * so a small or settled database holds one thread's memory (a second costs ~20 MB). Default
+   * 256 MiB; 0 = always. Manual compactions (`compact()`) always use every thread.
+   */
+  readonly parallelCompactionBytes?: number;
   /**
    * Key ranges one compaction may be cut into and merged side by side, each in a worker thread
    * of its own (default: backgroundThreads, at least 1; 1 never cuts). A large L0→L1
@@ -211,6 +222,7 @@ export interface ResolvedOptions {
   readonly logger: Logger | undefined;
   readonly backgroundThreads: number;
   readonly backgroundThreadIdleMs: number;
+  readonly parallelCompactionBytes: number;
   readonly maxSubcompactions: number;
   readonly maxBackgroundCompactions: number;
 }
@@ -253,6 +265,7 @@ export const DATABASE_OPTION_NAMES = [
   'logger',
   'backgroundThreads',
   'backgroundThreadIdleMs',
+  'parallelCompactionBytes',
   'maxSubcompactions',
   'maxBackgroundCompactions',
 ] as const satisfies readonly (keyof DatabaseOptions)[];
@@ -342,7 +355,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
   if (logger !== undefined && (typeof logger !== 'object' || logger === null || !(['info', 'warn', 'error'] as const).every((m) => typeof (logger as Record<string, unknown>)[m] === 'function'))) {
     throw new StrataError('INVALID_ARGUMENT', 'option logger must have info, warn and error methods (console does)');
   }
-  const backgroundThreads = int('backgroundThreads', opts.backgroundThreads, crossesThreads(fs) ? 1 : 0, 0, 64);
+  const backgroundThreads = int('backgroundThreads', opts.backgroundThreads, crossesThreads(fs) ? Math.min(2, availableParallelism()) : 0, 0, 64);
   if (backgroundThreads > 0 && !crossesThreads(fs)) {
     throw new StrataError(
       'INVALID_ARGUMENT',
@@ -397,6 +410,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     logger: opts.logger,
     backgroundThreads,
     backgroundThreadIdleMs: int('backgroundThreadIdleMs', opts.backgroundThreadIdleMs, DEFAULT_BACKGROUND_THREAD_IDLE_MS, 0, 2 ** 31 - 1),
+    parallelCompactionBytes: int('parallelCompactionBytes', opts.parallelCompactionBytes, 256 * 1024 * 1024, 0),
     maxSubcompactions: int('maxSubcompactions', opts.maxSubcompactions, Math.max(1, backgroundThreads), 1, 64),
     maxBackgroundCompactions: int('maxBackgroundCompactions', opts.maxBackgroundCompactions, backgroundThreads === 0 ? 1 : Math.max(2, backgroundThreads), 1, 64),
   };

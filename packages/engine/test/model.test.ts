@@ -98,8 +98,8 @@ function scanModel(m: Model, op: Extract<Op, { t: 'scan' }>): [string, string][]
 
 // maxOpenFiles 13 leaves 3 table descriptors and tableCacheSize 2 KiB a few tables' metadata:
 // closing, reopening and re-reading run on every path (gets, iterators, compaction inputs).
-// maxSubcompactions 2: compactions without range tombstones are cut in two (one worker runs both ranges at once).
-const baseOptions = { memtableSize: 4096, blockSize: 256, l0CompactionTrigger: 3, targetFileSize: 8 * 1024, maxOpenFiles: 13, tableCacheSize: 2048, maxSubcompactions: 2 };
+// maxSubcompactions 2, parallelCompactionBytes 0: compactions without range tombstones are cut in two (one worker runs both ranges at once).
+const baseOptions = { memtableSize: 4096, blockSize: 256, l0CompactionTrigger: 3, targetFileSize: 8 * 1024, maxOpenFiles: 13, tableCacheSize: 2048, maxSubcompactions: 2, parallelCompactionBytes: 0 };
 
 /**
  * How often the runs exercised memtable memory reuse (core.ts, retireFrozen): memtables built on

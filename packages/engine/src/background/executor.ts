@@ -49,7 +49,8 @@ export interface BackgroundExecutor {
   readonly memory: WorkerMemory;
   /** Writes `mem` to an L0 table as `job` says; the memtable must stay alive until this settles. */
   flush(mem: FrozenMemtable, job: FlushJob, hooks?: FlushHooks): Promise<FlushJobResult>;
-  compact(job: CompactionJob, hooks: JobHooks): Promise<CompactionJobResult>;
+  /** `threads`: the worker threads this job may be given to, at most `threads` of the executor (default all). */
+  compact(job: CompactionJob, hooks: JobHooks, threads?: number): Promise<CompactionJobResult>;
   /** Ends the workers idle longer than `backgroundThreadIdleMs` whose timer has not fired (cheap; from the read path). */
   endIdleWorkers(): void;
   /** Waits for nothing: jobs still running are aborted or abandoned; frees threads. Idempotent. */

@@ -8,6 +8,12 @@ import type { FileMetadata } from '../version/file-metadata.js';
 import type { SerializedError } from './job-errors.js';
 import type { CompactionJob, CompactionJobResult, FlushJob } from './jobs.js';
 
+/** What a worker is started with (its `workerData`). */
+export interface WorkerStart {
+  /** Run at a lower CPU priority than the process (worker-entry.ts): a worker started beside another. */
+  readonly lowPriority: boolean;
+}
+
 export type ToWorker =
   | { readonly type: 'flush'; readonly id: number; readonly job: FlushJob; readonly image: SharedMemtableImage }
   /** `abort[0]` becomes non-zero when the job must stop (the database is closing). */

@@ -8,7 +8,9 @@
  * in between (as LevelDB flushes an immutable memtable in the middle of a long compaction):
  * one worker serves both without making writers wait for a whole compaction.
  */
-import { parentPort } from 'node:worker_threads';
+import { readlinkSync } from 'node:fs';
+import { getPriority, setPriority } from 'node:os';
+import { parentPort, workerData } from 'node:worker_threads';
 import { FrozenMemtable } from '@strata-db/memtable';
 import { nodeFileSystem } from '@strata-db/vfs';
 import { mergeCompaction } from './compaction-merge.js';
@@ -16,7 +18,7 @@ import { GarbagePacer, garbageCollector } from './garbage-pace.js';
 import { writeFlushTable } from './flush-table.js';
 import { serializeError } from './job-errors.js';
 import { unbrokenPace } from './pace.js';
-import type { FromWorker, ToWorker } from './protocol.js';
+import type { FromWorker, ToWorker, WorkerStart } from './protocol.js';
 
 /** Compaction work between two turns of this thread's event loop, ms. */
 const COMPACTION_SLICE_MS = 10;
@@ -26,6 +28,24 @@ class JobAborted extends Error {
     super('background job aborted: the database is closing');
   }
 }
+
+/** How much lower a low-priority worker runs than the process: nice +10, a tenth of a core's share against the user's thread. */
+const LOW_PRIORITY_NICE = 10;
+
+/**
+ * Lowers this thread's CPU priority. Linux keeps a nice value per thread and takes a thread id
+ * where setpriority(2) takes a process id; /proc/thread-self names this thread's. Elsewhere (no
+ * /proc) the worker runs at the process's priority.
+ */
+function lowerPriority(): void {
+  try {
+    const tid = Number(readlinkSync('/proc/thread-self').split('/').at(-1));
+    if (Number.isInteger(tid) && tid > 0) setPriority(tid, Math.min(19, getPriority(tid) + LOW_PRIORITY_NICE));
+  } catch {
+    // not Linux, or not permitted: the same work at the process's priority
+  }
+}
+if ((workerData as WorkerStart | undefined)?.lowPriority === true) lowerPriority();
 
 const memory = { heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0, collections: 0 };
 /** Samples this thread's memory (at each paced collection, just before it, and after each job). */

@@ -6,7 +6,13 @@
  * - A flush sends the frozen memtable's image: its memory is shared (SharedArrayBuffers), not
  *   copied; the main thread keeps serving reads from the same memtable meanwhile.
  * - Workers start on first use and are picked by fewest jobs in flight; one worker can run a
- *   flush while a compaction of its own is in progress (worker-entry.ts).
+ *   flush while a compaction of its own is in progress (worker-entry.ts). A job says how many
+ *   workers it may spread over (`compact(…, threads)`): the scheduler lets compactions use more
+ *   than the first only while the tree is behind (options.ts, `parallelCompactionBytes`).
+ * - The first worker runs at the process's priority and takes every flush (a flush is what
+ *   writers wait for). A worker started beside it runs at a lower CPU priority (nice +10 on
+ *   Linux, worker-entry.ts): on a machine with as many cores as threads it takes the cycles the
+ *   user's thread leaves — while writers are stalled — and not the ones it needs.
  * - A worker is `unref`ed while idle and `ref`ed while it runs a job: an open database never
  *   keeps the process alive when it has nothing to do, and a job in flight is not cut short.
  * - A worker idle for `idleMs` (the `backgroundThreadIdleMs` option) ends, as at close (a `stop`
@@ -74,6 +80,8 @@ interface PendingJob {
 
 class WorkerSlot {
   readonly jobs = new Map<number, PendingJob>();
+  /** Started beside a live worker: runs at a lower CPU priority and takes no flush while another can. */
+  readonly lowPriority: boolean;
   dead = false;
   /** Ends this worker once it has been idle `idleMs` (the executor's); unset while a job runs. */
   idleTimer: ReturnType<typeof setTimeout> | undefined;
@@ -87,9 +95,11 @@ class WorkerSlot {
 
   constructor(
     readonly worker: Worker,
+    lowPriority: boolean,
     private readonly onDeath: (slot: WorkerSlot) => void,
     private readonly onIdle: (slot: WorkerSlot) => void,
   ) {
+    this.lowPriority = lowPriority;
     this.exited = new Promise((resolve) => {
       worker.once('exit', () => {
         this.hasExited = true;
@@ -290,12 +300,13 @@ export class WorkerExecutor implements BackgroundExecutor {
   }
 
   async flush(mem: FrozenMemtable, job: FlushJob, hooks?: FlushHooks): Promise<FlushJobResult> {
-    const m = await this.run(`the flush to table ${job.fileNumber}`, hooks, (id) => ({ type: 'flush', id, job, image: mem.image() }));
+    const m = await this.run(`the flush to table ${job.fileNumber}`, hooks, this.pickForFlush(), (id) => ({ type: 'flush', id, job, image: mem.image() }));
     if (m.type !== 'flushed') throw new StrataError('IO_ERROR', `internal error: unexpected answer ${m.type} to a flush`);
     return { meta: m.meta, maxSliceMs: 0 };
   }
 
-  async compact(job: CompactionJob, hooks: JobHooks): Promise<CompactionJobResult> {
+  /** `threads`: the workers this job may be given to (the least busy of the first `threads`, started on demand). */
+  async compact(job: CompactionJob, hooks: JobHooks, threads = this.threads): Promise<CompactionJobResult> {
     const abort = new Int32Array(new SharedArrayBuffer(4));
     const timer = setInterval(() => {
       try {
@@ -306,7 +317,7 @@ export class WorkerExecutor implements BackgroundExecutor {
     }, ABORT_POLL_MS);
     timer.unref();
     try {
-      const m = await this.run(`a compaction into L${job.outputLevel}`, hooks, (id) => ({ type: 'compact', id, job, abort }));
+      const m = await this.run(`a compaction into L${job.outputLevel}`, hooks, this.pick(Math.min(threads, this.threads)), (id) => ({ type: 'compact', id, job, abort }));
       if (m.type !== 'compacted') throw new StrataError('IO_ERROR', `internal error: unexpected answer ${m.type} to a compaction`);
       return m.result;
     } finally {
@@ -366,22 +377,34 @@ export class WorkerExecutor implements BackgroundExecutor {
     this.ending.add(ending);
   }
 
-  private run(what: string, hooks: Partial<JobHooks> | undefined, message: (id: number) => ToWorker): Promise<FromWorker> {
-    if (this.closed) return Promise.reject(new StrataError('NOT_OPEN', `${what} was not started: the database is closed`));
-    const slot = this.pick();
+  private run(what: string, hooks: Partial<JobHooks> | undefined, slot: WorkerSlot | undefined, message: (id: number) => ToWorker): Promise<FromWorker> {
+    if (slot === undefined) return Promise.reject(new StrataError('NOT_OPEN', `${what} was not started: the database is closed`));
     const id = this.nextId++;
     return new Promise<FromWorker>((resolve, reject) => {
       slot.post(message(id), { id, what, resolve, reject, hooks });
     });
   }
 
-  /** The live worker with the fewest jobs; a new one while fewer than `threads` run. */
-  private pick(): WorkerSlot {
+  /** The live worker with the fewest jobs among the first `limit`; a new one while fewer than `limit` run. Undefined once closed. */
+  private pick(limit: number): WorkerSlot | undefined {
+    if (this.closed) return undefined;
     let best: WorkerSlot | undefined;
-    for (const s of this.slots) if (best === undefined || s.jobs.size < best.jobs.size) best = s;
-    if (best !== undefined && (best.jobs.size === 0 || this.slots.length >= this.threads)) return best;
+    for (const s of this.slots.slice(0, limit)) if (best === undefined || s.jobs.size < best.jobs.size) best = s;
+    if (best !== undefined && (best.jobs.size === 0 || this.slots.length >= limit)) return best;
+    return this.start();
+  }
+
+  /** A flush goes to a worker at the process's priority: the first such, or a new one while there is room. */
+  private pickForFlush(): WorkerSlot | undefined {
+    if (this.closed) return undefined;
+    return this.slots.find((s) => !s.lowPriority) ?? (this.slots.length < this.threads ? this.start() : this.pick(this.threads));
+  }
+
+  private start(): WorkerSlot {
+    const lowPriority = this.slots.some((s) => !s.lowPriority);
     const slot = new WorkerSlot(
-      startWorker(this.source, this.resourceLimits),
+      startWorker(this.source, this.resourceLimits, lowPriority),
+      lowPriority,
       (dead) => {
         const i = this.slots.indexOf(dead);
         if (i >= 0) this.slots.splice(i, 1);

@@ -17,6 +17,7 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
+import type { WorkerStart } from './protocol.js';
 
 /** This module's file: `__filename` in the CJS build, `import.meta.url` in ESM and the sources. */
 function thisFile(): string {
@@ -140,10 +141,11 @@ export function workerReady(source: WorkerSource): boolean {
 }
 
 /** `resourceLimits`: the worker's own V8 heap bounds (worker-executor.ts says which and why). */
-export function startWorker(source: WorkerSource = workerSource(), resourceLimits: ResourceLimits = {}): Worker {
-  if (source.kind === 'built') return new Worker(source.file, { resourceLimits });
+export function startWorker(source: WorkerSource = workerSource(), resourceLimits: ResourceLimits = {}, lowPriority = false): Worker {
+  const workerData: WorkerStart = { lowPriority };
+  if (source.kind === 'built') return new Worker(source.file, { resourceLimits, workerData });
   // No inherited options: the bundle needs none (conditions were applied when it was built), a
   // parent's --input-type=module would make the CommonJS script ESM, and an explicit list with
   // a V8 option (--expose-gc) is refused (ERR_WORKER_INVALID_EXEC_ARGV).
-  return new Worker(sourceBundle(source.file), { eval: true, execArgv: [], resourceLimits });
+  return new Worker(sourceBundle(source.file), { eval: true, execArgv: [], resourceLimits, workerData });
 }

@@ -47,6 +47,8 @@ export interface CompactionJobEnv {
   readonly fs: Pick<FileSystem, 'unlinkSync'>;
   /** Key ranges a compaction may be cut into, merged side by side (subcompactions.ts); default 1. */
   readonly maxSubcompactions?: number;
+  /** Worker threads the compaction's ranges may be given to (default: the executor's all). */
+  readonly threads?: number;
   /** Throws to abort the job (the database is closing); polled while it runs. */
   checkAbort?(): void;
   /** A failure the job survives (an output it could not abandon): reported, not thrown. */
@@ -142,7 +144,7 @@ export async function runCompaction(c: Compaction, version: Version, env: Compac
  */
 async function runJobs(env: CompactionJobEnv, jobs: readonly CompactionJob[], hooks: JobHooks): Promise<CompactionJobResult> {
   const executor = env.executor;
-  if (jobs.length === 1) return executor.compact(jobs[0]!, hooks);
+  if (jobs.length === 1) return executor.compact(jobs[0]!, hooks, env.threads);
   const results: CompactionJobResult[] = [];
   let failure: { err: unknown } | undefined;
   if (executor.threads === 0) {
@@ -155,7 +157,7 @@ async function runJobs(env: CompactionJobEnv, jobs: readonly CompactionJob[], ho
       }
     }
   } else {
-    for (const r of await Promise.allSettled(jobs.map((job) => executor.compact(job, hooks)))) {
+    for (const r of await Promise.allSettled(jobs.map((job) => executor.compact(job, hooks, env.threads)))) {
       if (r.status === 'fulfilled') results.push(r.value);
       else failure ??= { err: r.reason };
     }

@@ -89,7 +89,7 @@ export class LeveledCompactor implements Compactor {
         version.unref();
         return;
       }
-      void this.start(c, version);
+      void this.start(c, version, this.pendingCompactionBytes() >= core.opts.parallelCompactionBytes);
     }
   }
 
@@ -106,7 +106,7 @@ export class LeveledCompactor implements Compactor {
         version.unref();
         return;
       }
-      await this.start(c, version);
+      await this.start(c, version, true);
       if (this.stopping()) {
         throw new StrataError('NOT_OPEN', 'the database was closed while compact() ran; the compaction was abandoned and the data is as it was before it');
       }
@@ -137,9 +137,15 @@ export class LeveledCompactor implements Compactor {
     return this.closed || this.core.state !== 'open';
   }
 
-  /** Runs `c` in the background; `version` (pinned by the caller) is released when it ends. */
-  private start(c: Compaction, version: Version): Promise<void> {
+  /**
+   * Runs `c` in the background; `version` (pinned by the caller) is released when it ends.
+   * `parallel`: the compaction may be cut into ranges (subcompactions) and use every worker
+   * thread; otherwise it is one job for the first worker. Automatic compactions are parallel
+   * while the tree is behind (options.ts, `parallelCompactionBytes`), manual ones always.
+   */
+  private start(c: Compaction, version: Version, parallel: boolean): Promise<void> {
     const core = this.core;
+    const env: CompactionJobEnv = parallel ? this.env : { ...this.env, maxSubcompactions: 1, threads: 1 };
     const events = core.events;
     const jobId = events.nextJobId();
     const inputs = c.inputs.map((i) => ({ level: i.level, fileNumbers: i.files.map((f) => f.fileNumber) }));
@@ -150,7 +156,7 @@ export class LeveledCompactor implements Compactor {
       const started = performance.now();
       events.emit({ type: 'compaction-begin', ...about, inputBytes });
       try {
-        const result = await runCompaction(c, version, this.env);
+        const result = await runCompaction(c, version, env);
         this.recorder.record(result);
         const counters = core.counters;
         counters.compactions++;

@@ -14,7 +14,7 @@ const rand = (): number => {
 };
 
 // Odd seeds: two workers and up to three compactions side by side (picker.ts).
-const sideBySide = (Number(seedArg) & 1) === 1 ? { backgroundThreads: 2, maxBackgroundCompactions: 3 } : {};
+const sideBySide = (Number(seedArg) & 1) === 1 ? { backgroundThreads: 2, maxBackgroundCompactions: 3, parallelCompactionBytes: 0 } : {};
 const db = await Database.open(dir!, { ...CRASH_DB_OPTIONS, ...sideBySide });
 // Kill after a random number of observations of a running compaction.
 let countdown = 1 + Math.floor(rand() * 400);
