@@ -9,7 +9,6 @@ import type { Logger, StrataEvent } from './events.js';
 import { crossesThreads, nodeFileSystem, type FileSystem } from '@strata-db/vfs';
 import { rejectUnknownOptions } from './option-names.js';
 import { defaultMaxOpenFiles } from './descriptor-limit.js';
-import { availableParallelism } from 'node:os';
 
 export type WalRecoveryMode = 'tolerate-corrupted-tail' | 'absolute-consistency' | 'point-in-time' | 'skip-any-corrupted';
 
@@ -133,8 +132,9 @@ export interface DatabaseOptions {
   /** Receives one line per notable event and every failure the engine survives (e.g. `console`). */
   readonly logger?: Logger;
   /**
-   * Worker threads that run flushes and compactions, at most (default 2 with the real file
-   * system — 1 on a single core — and 0 with any other `fs`). 0 runs them on the main thread in
+   * Worker threads that run flushes and compactions, at most (default 1 with the real file
+   * system and 0 with any other `fs`; 2 fills a deep tree faster at a cost to the event loop:
+   * README, "Background threads"). 0 runs them on the main thread in
    * ~4 ms slices; ≥ 1 needs the real file system (`nodeFileSystem`), which a worker thread can
    * recreate — an injected layer (in-memory, fault-injecting) lives in this thread only. The
    * first worker takes flushes and compactions; the others join only while the tree is behind
@@ -355,7 +355,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
   if (logger !== undefined && (typeof logger !== 'object' || logger === null || !(['info', 'warn', 'error'] as const).every((m) => typeof (logger as Record<string, unknown>)[m] === 'function'))) {
     throw new StrataError('INVALID_ARGUMENT', 'option logger must have info, warn and error methods (console does)');
   }
-  const backgroundThreads = int('backgroundThreads', opts.backgroundThreads, crossesThreads(fs) ? Math.min(2, availableParallelism()) : 0, 0, 64);
+  const backgroundThreads = int('backgroundThreads', opts.backgroundThreads, crossesThreads(fs) ? 1 : 0, 0, 64);
   if (backgroundThreads > 0 && !crossesThreads(fs)) {
     throw new StrataError(
       'INVALID_ARGUMENT',
