@@ -16,7 +16,7 @@
  * so a record that passed its checksum but is malformed is still caught.
  */
 import { StrataError } from '@strata-db/errors';
-import { readU64, writeU32, writeU64 } from './u64.js';
+import { readU64, writeU32, writeU64 } from './little-endian.js';
 
 /** One operation of an atomic batch: the same shape as `@strata-db/memtable`'s `BatchOp`. */
 export type BatchOp =

@@ -37,7 +37,7 @@
  * a trailer, a non-zero trailer, or a fragment that does not fit are all damage.
  */
 import { crc32, mask } from './checksum.js';
-import { writeU16, writeU32 } from './u64.js';
+import { writeU16, writeU32 } from './little-endian.js';
 
 export const BLOCK_SIZE = 32 * 1024;
 export const FRAGMENT_HEADER_SIZE = 7;
@@ -68,7 +68,7 @@ export function framedLength(length: number, offset: number): number {
 function sealFragment(out: Buffer, pos: number, length: number, type: number): void {
   writeU16(out, length, pos + 4);
   out[pos + 6] = type;
-  // A plain view, not `Buffer#subarray` (JavaScript in Node: see u64.ts).
+  // A plain view, not `Buffer#subarray` (JavaScript in Node: see little-endian.ts).
   writeU32(out, mask(crc32(new Uint8Array(out.buffer, out.byteOffset + pos + 4, FRAGMENT_HEADER_SIZE - 4 + length))), pos);
 }
 

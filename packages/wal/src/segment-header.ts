@@ -16,7 +16,7 @@
  */
 import { StrataError } from '@strata-db/errors';
 import { crc32, mask } from './checksum.js';
-import { readU64, writeU64 } from './u64.js';
+import { readU64, writeU64 } from './little-endian.js';
 
 export const SEGMENT_HEADER_SIZE = 48;
 export const FORMAT_VERSION = 1;

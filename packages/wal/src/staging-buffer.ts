@@ -63,7 +63,7 @@ export class StagingBuffer {
 
   /** The staged bytes between two logical positions (a view, valid until the next `allocate`). */
   view(from: number, to: number): Uint8Array {
-    // A plain view, not `Buffer#subarray` (JavaScript in Node: see u64.ts).
+    // A plain view, not `Buffer#subarray` (JavaScript in Node: see little-endian.ts).
     const buf = this.#buf;
     return new Uint8Array(buf.buffer, buf.byteOffset + from - this.#base, to - from);
   }
