@@ -603,7 +603,10 @@ export class PointSkiplist {
 
   /**
    * Where `key` stands against the shared bytes: 0 if it starts with them (it can sit among
-   * the keys), -1 if it sorts before every key in the list, 1 if after every key.
+   * the keys), < 0 if it sorts before every key in the list, > 0 if after every key. The byte
+   * difference itself, not its sign: in a fresh process the first list's keys all have the
+   * shared bytes, so a comparison here that only a differing byte reaches has no type feedback
+   * when V8 optimizes this, and the next list's second key threw that code away.
    */
   private sharedOrder(key: Uint8Array): number {
     const shared = this.shared;
@@ -612,7 +615,7 @@ export class PointSkiplist {
     const n = key.length < shared ? key.length : shared;
     for (let i = 0; i < n; i++) {
       const d = key[i]! - bytes[i]!;
-      if (d !== 0) return d < 0 ? -1 : 1;
+      if (d !== 0) return d;
     }
     return key.length < shared ? -1 : 0;
   }

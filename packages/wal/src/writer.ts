@@ -98,6 +98,13 @@ const FAILED = 'the WAL accepts no more writes; reopen the database to recover f
 /** Schedules the drain loop as a microtask (see #enqueue). */
 const SETTLED = Promise.resolve();
 
+/** An empty array whose elements kind is already "objects" (see #queue). */
+function emptyObjectArray<T>(): T[] {
+  const array: T[] = [undefined as T];
+  array.length = 0;
+  return array;
+}
+
 export class WalWriter {
   readonly #fs: WalFileSystem;
   readonly #dir: string;
@@ -124,7 +131,13 @@ export class WalWriter {
   #writtenLsn: number;
   #bytesWritten = SEGMENT_HEADER_SIZE;
 
-  readonly #queue: Request[] = [];
+  /**
+   * Made with an element and emptied (`emptyObjectArray`): it holds objects from birth. A fresh
+   * `[]` holds small integers until its first push; V8 collects no type feedback for a
+   * function's first calls, so the optimized append path knew only the object-holding array,
+   * and every writer after the first threw it away at its first append ("wrong map").
+   */
+  readonly #queue: Request[] = emptyObjectArray<Request>();
   #head = 0;
   #draining = false;
   #closing = false;

@@ -49,11 +49,23 @@ export class LeveledCompactor implements Compactor {
   /** Manual compactions waiting or running: automatic ones do not start meanwhile. */
   private manual = 0;
   private closed = false;
-  /** pendingCompactionBytes of the last Version asked about (asked on every write). */
-  private pendingFor: { version: Version; bytes: number } | undefined;
+  /**
+   * pendingCompactionBytes of the last Version asked about (asked on every write): two fields,
+   * set in the constructor and always a Version and a number. As one `{ version, bytes }`
+   * object made by the first write, its field type was the first database's Version map, and
+   * the optimized write path (stallState inlined) was thrown away at the next database's first
+   * write; as `undefined` until then, at the one after ("not a JavaScript object": V8 allocates
+   * a function's type feedback only after its first calls, so it never saw the undefined) —
+   * recompiles on the durable-put path of every database opened after the first (engine README).
+   * `maybeSchedule` refreshes them whenever a Version is installed.
+   */
+  private pendingVersion: Version;
+  private pendingBytes: number;
 
   constructor(private readonly core: DbCore) {
     const o = core.opts;
+    this.pendingVersion = core.versions.current;
+    this.pendingBytes = pendingCompactionBytes(this.pendingVersion, o);
     this.picker = new CompactionPicker(o);
     this.recorder = new CompactionStatsRecorder(o.numLevels);
     this.env = {
@@ -81,6 +93,10 @@ export class LeveledCompactor implements Compactor {
 
   maybeSchedule(): void {
     const core = this.core;
+    // Called at open and after every installed Version: the stall check finds its cache current
+    // (see pendingVersion) and never takes, in the optimized write path, a branch it has no
+    // type feedback for (a database's first write after open, otherwise).
+    this.pendingCompactionBytes();
     while (this.running.size < core.opts.maxBackgroundCompactions && this.manual === 0 && !this.closed) {
       if (core.state !== 'open' || core.backgroundError !== undefined) return;
       const version = core.versions.pinCurrent();
@@ -119,8 +135,11 @@ export class LeveledCompactor implements Compactor {
   /** Estimated bytes still to compact (write stalls use it); cached per Version. */
   pendingCompactionBytes(): number {
     const v = this.core.versions.current;
-    if (this.pendingFor?.version !== v) this.pendingFor = { version: v, bytes: pendingCompactionBytes(v, this.core.opts) };
-    return this.pendingFor.bytes;
+    if (this.pendingVersion !== v) {
+      this.pendingBytes = pendingCompactionBytes(v, this.core.opts);
+      this.pendingVersion = v;
+    }
+    return this.pendingBytes;
   }
 
   stats(): CompactionStats {
