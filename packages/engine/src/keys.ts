@@ -20,7 +20,8 @@ const encoder = new TextEncoder();
 /*
  * Copies of small keys and values are carved out of a shared slab, as Node's Buffer pool does:
  * a Uint8Array above 64 bytes gets its own ArrayBuffer (~0.9 µs each, most of a put's cost),
- * a view into the slab ~0.15 µs. The copies are short-lived — the memtable copies into its arena
+ * a view into the slab ~0.04 µs (made with the Uint8Array constructor: `subarray` costs ~0.1–0.16
+ * µs in V8 12, as it looks up the species constructor). The copies are short-lived — the memtable copies into its arena
  * and the WAL frames the bytes when the write is committed — so a slab is soon garbage; a copy
  * kept longer (an unwritten batch, iterator bounds) keeps its slab alive.
  * (Not `v.slice()`: Buffer overrides slice() to return a view, so a Buffer was not copied.)
@@ -52,7 +53,7 @@ export function copyRange(data: Uint8Array, from: number, length: number): Uint8
   const s = slab;
   // A byte loop: for values this small it beats TypedArray.prototype.set's call overhead.
   for (let i = 0; i < length; i++) s[at + i] = data[from + i]!;
-  return s.subarray(at, at + length);
+  return new Uint8Array(s.buffer, at, length);
 }
 
 /** A copy of `v` that the caller owns (small ones carved out of the shared slab). */
@@ -60,7 +61,7 @@ export function copyOf(v: Uint8Array): Uint8Array {
   const n = v.length;
   if (n > SLAB_MAX_COPY) return new Uint8Array(v);
   const at = slabRoom(n);
-  const out = slab.subarray(at, at + n);
+  const out = new Uint8Array(slab.buffer, at, n);
   out.set(v);
   return out;
 }

@@ -50,12 +50,14 @@ export function unsealBlock(raw: Uint8Array, file: string, offset: number): Uint
   const type = raw[size]!;
   const stored = readFixed32(raw, size + 1);
   // Payload and type byte are contiguous in `raw`: one CRC call over both (the same value as
-  // the writer's CRC of the payload continued over the type byte) instead of two.
-  const actual = checksum(raw.subarray(0, size + 1));
+  // the writer's CRC of the payload continued over the type byte) instead of two. The views are
+  // made with the constructor, not `subarray` (~35 against ~100–160 ns in V8 12: subarray looks
+  // up the species constructor); this runs on every block-cache miss.
+  const actual = checksum(new Uint8Array(raw.buffer, raw.byteOffset, size + 1));
   if (stored !== actual) {
     throw corruption(file, offset, `block checksum mismatch (stored ${hex(stored)}, computed ${hex(actual)}, ${size} bytes)`);
   }
-  return decompressBlock(raw.subarray(0, size), type, file, offset);
+  return decompressBlock(new Uint8Array(raw.buffer, raw.byteOffset, size), type, file, offset);
 }
 
 function hex(n: number): string {

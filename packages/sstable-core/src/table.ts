@@ -675,7 +675,7 @@ export class Table {
     // Not zero-filled (every byte is overwritten by the read, or the read fails) and not from
     // Buffer's shared pool (a cached block must not pin a pool slab): a plain Uint8Array over
     // uninitialised memory. Zero-filling 4 KiB per cache miss was ~10% of an uncached getSync.
-    const buf = into !== undefined && into.length >= length ? into.subarray(0, length) : new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+    const buf = into !== undefined && into.length >= length ? new Uint8Array(into.buffer, into.byteOffset, length) : new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
     let done = 0;
     while (done < length) {
       let n: number;

@@ -46,11 +46,12 @@ const FOUND = 1;
 /** The table the last FOUND probe found the value in (its `found*` fields describe the value). */
 let foundTable: Table | undefined;
 
-function probe(meta: FileMetadata, tables: TableCache, key: Uint8Array, snapshotSeq: number, counters: GetCounters): number {
-  if (meta.minSeq > snapshotSeq) return NO_ANSWER; // everything in it is newer than the snapshot
+/** Asks table `fileNumber` (with its FileMetadata's minSeq and tombstoneCount) for `key`. */
+function probe(fileNumber: number, minSeq: number, tombstoneCount: number, tables: TableCache, key: Uint8Array, snapshotSeq: number, counters: GetCounters): number {
+  if (minSeq > snapshotSeq) return NO_ANSWER; // everything in it is newer than the snapshot
   counters.tableProbes++;
-  const t: Table = tables.get(meta.fileNumber);
-  if (meta.tombstoneCount > 0) {
+  const t: Table = tables.get(fileNumber);
+  if (tombstoneCount > 0) {
     const c = t.maxCoveringTombstoneSeq(key, snapshotSeq);
     if (c > maxCov) maxCov = c;
   }
@@ -94,7 +95,7 @@ export function getManyFromView(view: ReadView, tables: TableCache, keys: readon
   const probeKey = (f: FileMetadata, i: number): boolean => {
     maxCov = covs[i]!;
     keyHash = hashes[i]!;
-    const r = probe(f, tables, keys[i]!, snapshotSeq, counters);
+    const r = probe(f.fileNumber, f.minSeq, f.tombstoneCount, tables, keys[i]!, snapshotSeq, counters);
     covs[i] = maxCov;
     hashes[i] = keyHash;
     if (r === NO_ANSWER) return false;
@@ -158,23 +159,29 @@ export function getFromView(view: ReadView, tables: TableCache, key: Uint8Array,
   }
   maxCov = 0;
   keyHash = -1;
-  const levels = view.version.levels;
-  const l0 = levels[0]!;
-  for (let i = 0; i < l0.length; i++) {
-    const f = l0[i]!;
-    if (compareKeys(key, f.smallestKey) < 0 || compareKeys(key, f.largestKey) > 0) continue;
-    const r = probe(f, tables, key, snapshotSeq, counters);
-    if (r !== NO_ANSWER) return r === FOUND ? copyFound() : undefined;
-  }
-  for (let level = 1; level < levels.length; level++) {
-    const files = levels[level]!;
-    if (files.length === 0) continue;
+  const version = view.version;
+  const levels = version.levels;
+  for (let level = 0; level < levels.length; level++) {
+    if (levels[level]!.length === 0) continue;
+    // The level's flat search arrays (Version.search): the key-range checks compare numbers, and
+    // the FileMetadata objects stay untouched.
+    const s = version.search(level);
+    const target = s.keyPosition(key);
+    if (target < 0) continue; // below or above every key of the level
+    if (level === 0) {
+      // Overlapping, newest first: every file whose range holds the key, in order.
+      for (let i = 0; i < s.count; i++) {
+        if (s.compareSmallest(i, key, target) < 0 || s.compareLargest(i, key, target) > 0) continue;
+        const r = probe(s.fileNumber(i), s.minSeq(i), s.tombstoneCount(i), tables, key, snapshotSeq, counters);
+        if (r !== NO_ANSWER) return r === FOUND ? copyFound() : undefined;
+      }
+      continue;
+    }
     // Usually one candidate; two when a file's largest key is a tombstone's exclusive end equal
     // to `key` and the next file starts at `key`.
-    for (let i = view.version.findFileFast(level, key); i < files.length; i++) {
-      const f = files[i]!;
-      if (compareKeys(key, f.smallestKey) < 0) break;
-      const r = probe(f, tables, key, snapshotSeq, counters);
+    for (let i = s.firstLargestAtLeast(key, target); i < s.count; i++) {
+      if (s.compareSmallest(i, key, target) < 0) break;
+      const r = probe(s.fileNumber(i), s.minSeq(i), s.tombstoneCount(i), tables, key, snapshotSeq, counters);
       if (r !== NO_ANSWER) return r === FOUND ? copyFound() : undefined;
     }
   }

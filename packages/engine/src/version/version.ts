@@ -11,8 +11,8 @@
  */
 import { invariant } from '@strata-db/errors';
 import { compareKeys } from '@strata-db/memtable';
-import { prefixNumber } from '@strata-db/sstable-core';
 import type { FileMetadata } from './file-metadata.js';
+import { ABOVE, BELOW, LevelSearch } from './level-search.js';
 
 export class Version {
   /** Number of holders: the VersionSet while current, plus each iterator/reader that pinned it. */
@@ -21,10 +21,11 @@ export class Version {
   onUnreferenced: ((v: Version) => void) | undefined;
 
   /**
-   * Per sorted level, built on a point read's first search of it (the Version is immutable): the
-   * files' largest keys as numbers for `findFileFast`. Touched only by `findFileFast`.
+   * Per level, built on a point read's first search of it (the Version is immutable): the flat
+   * arrays a point read searches instead of the FileMetadata objects (see `LevelSearch`).
+   * Touched only by `search`.
    */
-  private readonly bounds: (LevelBounds | undefined)[] = [];
+  private readonly searches: (LevelSearch | undefined)[] = [];
 
   constructor(readonly levels: readonly (readonly FileMetadata[])[]) {}
 
@@ -77,36 +78,25 @@ export class Version {
   }
 
   /**
-   * `findFile` on sorted level `level` over precomputed boundaries: the largest keys' common
-   * prefix is compared once, then a binary search compares the next (up to) 6 bytes of each
-   * largest key as one number (sstable-core's prefixNumber, as the table index does), falling
-   * back to the byte comparison only on equal numbers. Point reads search every level per key,
-   * and FileMetadata keys are scattered objects; these are two flat arrays.
+   * Level `level`'s point-read search arrays (`LevelSearch`), built on first use. Point reads
+   * search every level per key, and FileMetadata keys are scattered objects: on random gets over
+   * a 10M-key database (525 tables) the key-range checks and the probe's fields were cold cache
+   * lines of their own, three or four per level searched. These are a few flat arrays per level.
+   */
+  search(level: number): LevelSearch {
+    return (this.searches[level] ??= new LevelSearch(this.levels[level]!));
+  }
+
+  /**
+   * In a sorted level (L1+), `findFile` over the level's search arrays: the index of the first
+   * file whose largestKey ≥ key (files.length when none).
    */
   findFileFast(level: number, key: Uint8Array): number {
-    const files = this.levels[level]!;
-    const n = files.length;
-    if (n === 0) return 0;
-    const b = (this.bounds[level] ??= levelBounds(files));
-    const lcp = b.lcp;
-    const ref = files[0]!.largestKey;
-    const klen = key.length;
-    let d = 0;
-    for (let i = 0; i < lcp && d === 0; i++) d = i < klen ? key[i]! - ref[i]! : -1;
-    if (d < 0) return 0; // below the common prefix: below every largest key
-    if (d > 0) return n; // above every largest key
-    const target = prefixNumber(key, lcp, klen);
-    const nums = b.nums;
-    let lo = 0;
-    let hi = n;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const num = nums[mid]!;
-      const c = num !== target ? num - target : compareKeys(files[mid]!.largestKey, key);
-      if (c < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    const s = this.search(level);
+    const p = s.keyPosition(key);
+    if (p === BELOW) return 0;
+    if (p === ABOVE) return s.count;
+    return s.firstLargestAtLeast(key, p);
   }
 
   /** Files of `level` whose range intersects [lo, hi] (bounds inclusive, either may be absent). */
@@ -137,27 +127,4 @@ export function compareL0(a: FileMetadata, b: FileMetadata): number {
 
 export function compareBySmallest(a: FileMetadata, b: FileMetadata): number {
   return compareKeys(a.smallestKey, b.smallestKey) || a.fileNumber - b.fileNumber;
-}
-
-/** A sorted level's largest keys, for `Version.findFileFast`. */
-interface LevelBounds {
-  /** Bytes every largest key of the level starts with. */
-  readonly lcp: number;
-  /** For each file, prefixNumber of its largest key's bytes after the common prefix. */
-  readonly nums: Float64Array;
-}
-
-function levelBounds(files: readonly FileMetadata[]): LevelBounds {
-  // Sorted, non-overlapping: the common prefix of all largest keys is that of the first and last.
-  const a = files[0]!.largestKey;
-  const z = files[files.length - 1]!.largestKey;
-  const max = Math.min(a.length, z.length);
-  let lcp = 0;
-  while (lcp < max && a[lcp] === z[lcp]) lcp++;
-  const nums = new Float64Array(files.length);
-  for (let i = 0; i < files.length; i++) {
-    const k = files[i]!.largestKey;
-    nums[i] = prefixNumber(k, lcp, k.length);
-  }
-  return { lcp, nums };
 }
