@@ -18,15 +18,16 @@ const file = (n: number, smallestKey: Uint8Array, largestKey: Uint8Array): FileM
   markedForCompaction: false,
 });
 
+/** Keys over a tiny alphabet with a long shared prefix or none, of varied lengths. */
+const keyArb = fc.tuple(fc.constantFrom(new Uint8Array(0), Uint8Array.of(7, 7, 7, 7, 7, 7, 7, 7, 7)), fc.uint8Array({ max: 3, maxLength: 9 })).map(([p, s]) => {
+  const k = new Uint8Array(p.length + s.length);
+  k.set(p);
+  k.set(s, p.length);
+  return k;
+});
+
 describe('Version.findFileFast', () => {
   it('finds the same file as the plain binary search, whatever the keys share', () => {
-    // Keys over a tiny alphabet with a long shared prefix or none, of varied lengths.
-    const keyArb = fc.tuple(fc.constantFrom(new Uint8Array(0), Uint8Array.of(7, 7, 7, 7, 7, 7, 7, 7, 7)), fc.uint8Array({ max: 3, maxLength: 9 })).map(([p, s]) => {
-      const k = new Uint8Array(p.length + s.length);
-      k.set(p);
-      k.set(s, p.length);
-      return k;
-    });
     fc.assert(
       fc.property(fc.uniqueArray(keyArb, { minLength: 1, maxLength: 40, selector: (k) => Buffer.from(k).toString('hex') }), fc.array(keyArb, { maxLength: 30 }), (keys, probes) => {
         const sorted = [...keys].sort(compareKeys);
@@ -42,12 +43,6 @@ describe('Version.findFileFast', () => {
 
 describe('LevelSearch', () => {
   it('decides key-range checks as compareKeys does, for overlapping (L0) files too', () => {
-    const keyArb = fc.tuple(fc.constantFrom(new Uint8Array(0), Uint8Array.of(7, 7, 7, 7, 7, 7, 7, 7, 7)), fc.uint8Array({ max: 3, maxLength: 9 })).map(([p, s]) => {
-      const k = new Uint8Array(p.length + s.length);
-      k.set(p);
-      k.set(s, p.length);
-      return k;
-    });
     const sign = (x: number): number => (x < 0 ? -1 : x > 0 ? 1 : 0);
     fc.assert(
       fc.property(fc.array(fc.tuple(keyArb, keyArb), { minLength: 1, maxLength: 12 }), fc.array(keyArb, { maxLength: 30 }), (ranges, probes) => {
