@@ -58,7 +58,13 @@ describe('dump-sst', () => {
       const got = JSON.parse(r.stdout) as {
         fileSize: number;
         properties: { entryCount: number; smallestKey: string };
-        layout: { dataBlocks: { offset: number; size: number }[]; metaBlocks: { name: string }[]; filter: { probes: number } };
+        layout: {
+          dataBlocks: { offset: number; size: number }[];
+          partitions: { index: { offset: number }; firstBlock: number; blockCount: number; separatorKey: string }[];
+          metaBlocks: { name: string }[];
+          filter: { probes: number };
+          footer: { version: number };
+        };
         rangeTombstones: { start: string; end: string; seq: number }[];
         entries: { key: string; seq: number; kind: string }[];
       };
@@ -69,6 +75,10 @@ describe('dump-sst', () => {
       expect(got.properties.smallestKey).toBe(Buffer.from(t.properties.smallestKey).toString('hex'));
       expect(got.layout.dataBlocks.map((b) => [b.offset, b.size])).toEqual(layout.dataBlocks.map((b) => [b.handle.offset, b.handle.size]));
       expect(got.layout.metaBlocks.map((m) => m.name)).toEqual(layout.metaBlocks.map((m) => m.name));
+      expect(got.layout.footer.version).toBe(2);
+      expect(got.layout.partitions.map((q) => [q.index.offset, q.firstBlock, q.blockCount, q.separatorKey])).toEqual(
+        layout.partitions.map((q) => [q.index.offset, q.firstBlock, q.blockCount, Buffer.from(q.separatorKey).toString()]),
+      );
       expect(got.layout.filter.probes).toBe(layout.filter!.probes);
       expect(got.rangeTombstones).toEqual(t.rangeTombstones().map((x) => ({ start: Buffer.from(x.start).toString(), end: Buffer.from(x.end).toString(), seq: x.seq })));
       expect(got.entries.length).toBe(t.properties.entryCount);
@@ -78,6 +88,9 @@ describe('dump-sst', () => {
     expect(sawTombstones).toBe(true);
     const text = await strata(['dump-sst', join(dir, files[0]!)]);
     expect(text.stdout).toMatch(/data 0 +│ +0 │/);
+    expect(text.stdout).toMatch(/format version 2; \d+ index partitions?/);
+    expect(text.stdout).toMatch(/index partition 0 +│ +\d+ │ +\d+ │ blocks 0–\d+, last /);
+    expect(text.stdout).toContain('top-level index');
     expect(text.stdout).toContain('footer');
     expect(text.stdout).toMatch(/filter: bloom, \d+ bytes, \d+ probes/);
     const missing = await strata(['dump-sst', join(dir, 'nope.sst')]);

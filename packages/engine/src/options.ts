@@ -58,6 +58,13 @@ export interface DatabaseOptions {
   /** Bloom filter bits per key; 0 disables filters (default 10, ≈1% false positives). */
   readonly bloomBitsPerKey?: number;
   /**
+   * Size of a table's index partitions, bytes (default 4096, RocksDB's metadata_block_size): a
+   * table's index and filter are cut into partitions of ~170 data blocks (~680 KiB of data), read
+   * when a lookup needs them and kept in the table cache (`tableCacheSize`). Smaller partitions
+   * make a lookup that misses that cache cheaper; the per-table top-level index grows.
+   */
+  readonly metadataBlockSize?: number;
+  /**
    * Bytes of checksum-verified blocks kept in the shared block cache (CLOCK; default 128 MiB).
    * Every miss is a `readSync` of the block plus a CRC check — tables are not mmapped — so this
    * cache plays the part that the OS page cache plays for LevelDB's mmapped tables (whose
@@ -116,10 +123,13 @@ export interface DatabaseOptions {
    */
   readonly maxOpenFiles?: number;
   /**
-   * Bytes of table metadata (index, bloom filter, range tombstones: ~2% of the table's size with
-   * the default block size) kept in memory for fast point reads (default 64 MiB: every table of a
-   * ~3 GiB database). Past it, the least recently used tables' metadata is dropped and re-read
-   * when needed. Counted in stats().memory.tableIndexAndFilter.
+   * Bytes of table metadata kept in memory (default 64 MiB): the open tables' resident part (top-
+   * level index, range tombstones, cache slots: ~15 KB per 2 MiB table, held to at most half the
+   * budget) and, in the rest, the index and filter partitions that lookups loaded (~80 KB per
+   * 2 MiB table, ~2.5% of the data with the default block size: every partition of a ~1.5 GiB
+   * database). Past it the least recently used partitions are dropped and re-read — one
+   * partition, ~12 KB, per lookup that misses — so a larger database costs speed, not memory.
+   * Counted in stats().memory.tableIndexAndFilter.
    */
   readonly tableCacheSize?: number;
   /** The file layer; every file operation goes through it (default: node:fs). */
@@ -200,6 +210,7 @@ export interface ResolvedOptions {
   /** The codec of bottommost compaction outputs; undefined: that of their level. */
   readonly bottommostCompression: CompressionName | undefined;
   readonly bloomBitsPerKey: number;
+  readonly metadataBlockSize: number;
   readonly blockCacheSize: number;
   readonly l0CompactionTrigger: number;
   readonly l0SlowdownWritesTrigger: number;
@@ -243,6 +254,7 @@ export const DATABASE_OPTION_NAMES = [
   'compression',
   'bottommostCompression',
   'bloomBitsPerKey',
+  'metadataBlockSize',
   'blockCacheSize',
   'l0CompactionTrigger',
   'l0SlowdownWritesTrigger',
@@ -388,6 +400,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     compression: compressionPerLevel(opts.compression, numLevels),
     bottommostCompression: opts.bottommostCompression === undefined ? undefined : codec('bottommostCompression', opts.bottommostCompression),
     bloomBitsPerKey: int('bloomBitsPerKey', opts.bloomBitsPerKey, 10, 0, 64),
+    metadataBlockSize: int('metadataBlockSize', opts.metadataBlockSize, 4096, 1, 16 * 1024 * 1024),
     blockCacheSize: int('blockCacheSize', opts.blockCacheSize, 128 * 1024 * 1024, 0),
     l0CompactionTrigger,
     l0SlowdownWritesTrigger,

@@ -81,7 +81,7 @@ export interface DatabaseStats {
  * (2 + maxFrozenMemtables) plus allocation slack — because a new memtable is built on reserved
  * memory whenever some is held (the reserve keeps at most 1 + maxFrozenMemtables released
  * memtables, also after readers let go of memtables they pinned), the block cache by blockCacheSize, the table cache's
- * resident index and filter bytes by tableCacheSize. A reader adds to this only what
+ * table metadata (pinned top-level indexes and cached index and filter partitions) by tableCacheSize. A reader adds to this only what
  * it pins: the memtables and the tables of the Version it reads (`pinned`).
  *
  * The whole process, computable from the options (README, "Bounded resources"): peak RSS ≤
@@ -99,7 +99,11 @@ export interface MemoryStats {
   /** Released memtables' memory held for the next active memtables (at most 1 + maxFrozenMemtables memtables'). */
   readonly memtableReserve: number;
   readonly blockCache: number;
-  /** Index, filter and range tombstones of the tables in the table cache. */
+  /**
+   * Table metadata in memory (≤ tableCacheSize): what the open tables pin — top-level indexes,
+   * range tombstones, cache slots — plus the cached index and filter partitions
+   * (`tableCache.pinnedBytes` + `tableCache.partitionBytes`).
+   */
   readonly tableIndexAndFilter: number;
   /** Keys and values of the writes not applied yet — waiting, or being logged (their own buffers or copies). */
   readonly writeQueue: number;

@@ -96,10 +96,12 @@ function scanModel(m: Model, op: Extract<Op, { t: 'scan' }>): [string, string][]
   return keys.map((k) => [k, m.get(k)!]);
 }
 
-// maxOpenFiles 13 leaves 3 table descriptors and tableCacheSize 2 KiB a few tables' metadata:
+// maxOpenFiles 13 leaves 3 table descriptors, tableCacheSize 2 KiB one table's pinned metadata and
+// no index or filter partition beyond the one a lookup is using, metadataBlockSize 64 partitions of
+// one to three data blocks:
 // closing, reopening and re-reading run on every path (gets, iterators, compaction inputs).
 // maxSubcompactions 2, parallelCompactionBytes 0: compactions without range tombstones are cut in two (one worker runs both ranges at once).
-const baseOptions = { memtableSize: 4096, blockSize: 256, l0CompactionTrigger: 3, targetFileSize: 8 * 1024, maxOpenFiles: 13, tableCacheSize: 2048, maxSubcompactions: 2, parallelCompactionBytes: 0 };
+const baseOptions = { memtableSize: 4096, blockSize: 256, metadataBlockSize: 64, l0CompactionTrigger: 3, targetFileSize: 8 * 1024, maxOpenFiles: 13, tableCacheSize: 2048, maxSubcompactions: 2, parallelCompactionBytes: 0 };
 
 /**
  * How often the runs exercised memtable memory reuse (core.ts, retireFrozen): memtables built on

@@ -186,11 +186,18 @@ describe('TableBuilder output', () => {
     const layout = t.layout();
     expect(layout.dataBlocks.length).toBe(t.blockCount);
     expect(layout.dataBlocks.length).toBeGreaterThan(5);
-    expect(layout.metaBlocks.map((m) => m.name).sort()).toEqual(['strata.filter.bloom', 'strata.properties', 'strata.rangedel']);
+    expect(layout.metaBlocks.map((m) => m.name).sort()).toEqual(['strata.properties', 'strata.rangedel']);
     expect(layout.filter).toMatchObject({ probes: expect.any(Number) });
     expect(layout.filter!.bytes % 64).toBe(0);
+    expect(layout.partitions.length).toBe(1); // 200 short keys: one 4 KiB index partition
     // Every block, in file order, starts where the previous one (payload + 5-byte trailer) ended.
-    const handles = [...layout.dataBlocks.map((d) => d.handle), ...layout.metaBlocks.map((m) => m.handle), layout.footer.metaIndex, layout.footer.index];
+    const handles = [
+      ...layout.dataBlocks.map((d) => d.handle),
+      ...layout.partitions.flatMap((p) => [p.filter!, p.index]),
+      ...layout.metaBlocks.map((m) => m.handle),
+      layout.footer.metaIndex,
+      layout.footer.index,
+    ];
     let pos = 0;
     for (const h of handles) {
       expect(h.offset).toBe(pos);

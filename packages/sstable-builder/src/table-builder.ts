@@ -1,9 +1,11 @@
 /**
  * Streams sorted point entries and range tombstones into one table file (layout in
- * @strata-db/sstable-core's format.ts and README). Memory stays bounded: data blocks are
- * written as they fill (through a 256 KiB write buffer); only the index entries (one per data
- * block), the bloom filter's key hashes (4 bytes per user key) and the range tombstones are
- * held until `finish()`.
+ * @strata-db/sstable-core's format.ts and README: format version 2, partitioned index and
+ * filter). Memory stays bounded: data blocks are written as they fill (through a 256 KiB write
+ * buffer); the finished index and filter partitions (as large as a whole-table index and filter
+ * were), the key hashes of the partition being filled (4 bytes per user key) and the range
+ * tombstones are held until `finish()`, which writes them after the data blocks — so that the
+ * data blocks stay contiguous and an iterator reads a run of them with one read.
  *
  * Input is checked, never trusted: an entry out of (key ASC, seq DESC) order, a tombstone out
  * of (start ASC, seq DESC) order, a bad seq or kind is INVALID_ARGUMENT, before anything is
@@ -20,10 +22,10 @@ import {
   CompressionType,
   encodeBlockHandle,
   encodeFooter,
+  encodePartitionEntry,
   encodeProperties,
   isCompressionName,
   MAX_SEQ,
-  META_FILTER,
   META_PROPERTIES,
   META_RANGE_DEL,
   nodeFileSystem,
@@ -45,6 +47,14 @@ export interface TableBuilderOptions {
   readonly restartInterval?: number;
   /** Bloom filter bits per user key; 0 writes no filter (default 10, ≈0.8% false positives). */
   readonly bloomBitsPerKey?: number;
+  /**
+   * Size at which an index partition closes, bytes (default 4096, RocksDB's metadata_block_size):
+   * a partition covers the data blocks whose index entries fit, ~170 blocks of 16-byte keys. A
+   * reader loads one partition's index and filter per lookup that misses its cache, so smaller
+   * partitions make such a miss cheaper and the top-level index (resident) larger. 1: one
+   * data block per partition (tests).
+   */
+  readonly metadataBlockSize?: number;
   /**
    * Per-block codec (default 'none'; sstable-core's compression.ts lists them): data, range-tombstone
    * and properties blocks are compressed one at a time as they are written, and a block that does
@@ -117,6 +127,7 @@ export class TableBuilder {
   private readonly blockSize: number;
   private readonly restartInterval: number;
   private readonly bloomBitsPerKey: number;
+  private readonly metadataBlockSize: number;
   private readonly compression: CompressionType;
   private readonly compressionName: CompressionName;
   private readonly createdAt: number;
@@ -138,6 +149,17 @@ export class TableBuilder {
   private filter: BloomFilterBuilder | undefined;
   /** The last data block written, whose index entry waits for the next key (to shorten it). */
   private pendingHandle: BlockHandle | undefined;
+  /**
+   * The finished partitions: index and filter contents (written by `finish`, after the data
+   * blocks), the last separator and the first data block of each.
+   */
+  private readonly partitions: { key: Uint8Array; seq: number; index: Uint8Array; filter: Uint8Array | undefined; firstBlock: number }[] = [];
+  /** Global number of the first data block of the partition being filled. */
+  private partitionFirstBlock = 0;
+  /** The separator last added to `indexBlock` (the partition's last, when it closes). */
+  private lastSeparator: { key: Uint8Array; seq: number } | undefined;
+  /** The next entry is the first of a partition: its user key goes into the partition's filter even if an older partition has versions of it. */
+  private partitionStarts = true;
   private readonly tombstones: RangeTombstone[] = [];
 
   private lastKey: Uint8Array | undefined;
@@ -167,6 +189,7 @@ export class TableBuilder {
     this.blockSize = checkInt('blockSize', options.blockSize ?? 4096, 64, 64 * 1024 * 1024);
     this.restartInterval = checkInt('restartInterval', options.restartInterval ?? 16, 1, 1 << 16);
     this.bloomBitsPerKey = checkInt('bloomBitsPerKey', options.bloomBitsPerKey ?? 10, 0, 64);
+    this.metadataBlockSize = checkInt('metadataBlockSize', options.metadataBlockSize ?? 4096, 1, 64 * 1024 * 1024);
     // Checked at run time too: JavaScript callers and configuration files are not type-checked.
     const compression: unknown = options.compression ?? 'none';
     if (!isCompressionName(compression)) {
@@ -245,7 +268,10 @@ export class TableBuilder {
       newUserKey = c !== 0;
     }
     if (this.pendingHandle !== undefined) this.addIndexEntry(separator(last!, this.lastSeq, key));
-    if (newUserKey) this.filter?.addKey(key);
+    // Every partition's filter holds every user key with an entry in the partition's blocks
+    // (format.ts, "Filter partition"): the first key of a partition too, new or not.
+    if (newUserKey || this.partitionStarts) this.filter?.addKey(key);
+    this.partitionStarts = false;
     this.dataBlock.add(key, seq, kind, value, shared);
     // A copy: the caller's key may be a view into a large buffer (a memtable arena chunk, a
     // read block) that the table's metadata would otherwise keep alive for the table's life.
@@ -298,16 +324,26 @@ export class TableBuilder {
     try {
       if (!this.dataBlock.empty) this.flushDataBlock();
       if (this.pendingHandle !== undefined) this.addIndexEntry(successor(this.lastKey!, this.lastSeq));
+      if (!this.indexBlock.empty) this.closePartition();
+
+      // The partitions, each filter before its index, then the top-level index's entries.
+      const top = new BlockBuilder(1, 256);
+      let filterBytes = 0;
+      let indexBytes = 0;
+      for (const part of this.partitions) {
+        const filter = part.filter === undefined ? undefined : this.writeBlock(part.filter, CompressionType.None);
+        const index = this.writeBlock(part.index, CompressionType.None);
+        filterBytes += filter?.size ?? 0;
+        indexBytes += index.size;
+        this.handleBuf.reset();
+        encodePartitionEntry({ index, firstBlock: part.firstBlock, filter }, this.handleBuf);
+        top.add(part.key, part.seq, EntryKind.Put, this.handleBuf.bytes().slice());
+      }
+      this.partitions.length = 0;
+      const topContents = top.finish();
 
       const meta: [string, BlockHandle][] = [];
-      let filterBytes = 0;
-      if (this.filter !== undefined && this.filter.keyCount > 0) {
-        const h = this.writeBlock(this.filter.finish(), CompressionType.None);
-        filterBytes = h.size;
-        meta.push([META_FILTER, h]);
-      }
-      const indexContents = this.indexBlock.finish();
-      const props = this.buildProperties(filterBytes, indexContents.length);
+      const props = this.buildProperties(filterBytes, indexBytes + topContents.length);
       meta.push([META_PROPERTIES, this.writeBlock(encodeProperties(props), this.compression)]);
       if (this.tombstones.length > 0) {
         const rd = new BlockBuilder(this.restartInterval, 1024);
@@ -322,7 +358,7 @@ export class TableBuilder {
         metaIndex.add(utf8.encode(name), 0, EntryKind.Put, this.handleBuf.bytes());
       }
       const metaIndexHandle = this.writeBlock(metaIndex.finish(), CompressionType.None);
-      const indexHandle = this.writeBlock(indexContents, CompressionType.None);
+      const indexHandle = this.writeBlock(topContents, CompressionType.None);
       this.out.putBytes(encodeFooter({ metaIndex: metaIndexHandle, index: indexHandle }));
       this.flushOutput();
       const fileSize = this.flushed;
@@ -456,6 +492,29 @@ export class TableBuilder {
     encodeBlockHandle(this.pendingHandle!, this.handleBuf);
     this.indexBlock.add(sep.key, sep.seq, EntryKind.Put, this.handleBuf.bytes());
     this.pendingHandle = undefined;
+    this.lastSeparator = sep;
+    if (this.indexBlock.currentSize >= this.metadataBlockSize) this.closePartition();
+  }
+
+  /**
+   * Ends the partition being filled after its last data block's index entry (the entry that
+   * starts the next data block, if any, has not reached the filter yet): keeps its index and
+   * filter contents for `finish`, starts the next partition.
+   */
+  private closePartition(): void {
+    const sep = this.lastSeparator!;
+    const filter = this.filter;
+    this.partitions.push({
+      key: copyPrefix(sep.key, sep.key.length), // the separator may be a caller's key, a view into a large buffer
+      seq: sep.seq,
+      index: this.indexBlock.finish().slice(),
+      filter: filter?.finish(),
+      firstBlock: this.partitionFirstBlock,
+    });
+    this.indexBlock.reset();
+    filter?.reset();
+    this.partitionFirstBlock = this.dataBlocks;
+    this.partitionStarts = true;
   }
 
   /** Appends one block and its trailer to the write buffer; returns its handle. */

@@ -179,4 +179,9 @@ export class BloomFilter {
   get sizeBytes(): number {
     return this.bits.length;
   }
+
+  /** Bytes this filter holds in memory (a partition cache's charge): its block's bits and the object. */
+  get charge(): number {
+    return this.bits.buffer.byteLength + 100;
+  }
 }

@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { EntryKind } from '@strata-db/memtable';
 import { Block, BlockBuilder, BlockCursor } from './block-format.js';
-import { decodeFooter, encodeFooter, FOOTER_SIZE } from './format.js';
+import { checksum } from './checksum.js';
+import { ByteWriter } from './coding.js';
+import { decodeFooter, decodePartitionEntry, encodeFooter, encodePartitionEntry, FOOTER_SIZE, FORMAT_VERSION } from './format.js';
 import { decodeProperties, encodeProperties, type TableProperties } from './properties.js';
 
 describe('footer', () => {
@@ -9,7 +11,7 @@ describe('footer', () => {
   it('is 40 bytes and round-trips (offsets past 4 GiB too)', () => {
     const bytes = encodeFooter(footer);
     expect(bytes.length).toBe(FOOTER_SIZE);
-    expect(decodeFooter(bytes, 't.sst', 6_000_000_000)).toEqual(footer);
+    expect(decodeFooter(bytes, 't.sst', 6_000_000_000)).toEqual({ ...footer, version: FORMAT_VERSION });
   });
   it('rejects bad magic, a bad checksum, an unknown version and handles past the data', () => {
     const bytes = encodeFooter(footer);
@@ -20,6 +22,26 @@ describe('footer', () => {
     crc[3]! ^= 1;
     expect(() => decodeFooter(crc, 't.sst', 6_000_000_000)).toThrow(/checksum/);
     expect(() => decodeFooter(bytes, 't.sst', 1000)).toThrow(expect.objectContaining({ code: 'CORRUPTION', offset: 1000 }));
+    // Version 3 (a newer writer), with a valid checksum: refused, naming the version's offset.
+    const v3 = bytes.slice();
+    v3[24] = 3;
+    v3.set(new Uint8Array(new Uint32Array([checksum(v3.subarray(0, 28))]).buffer), 28);
+    expect(() => decodeFooter(v3, 't.sst', 6_000_000_000)).toThrow(expect.objectContaining({ code: 'CORRUPTION', offset: 6_000_000_024 }));
+  });
+});
+
+describe('top-level index entry', () => {
+  it('round-trips with and without a filter handle; garbage and handles past the data are refused', () => {
+    const index = { offset: 5_000_000_000, size: 4100 };
+    const filter = { offset: 4_999_990_000, size: 7000 };
+    for (const e of [{ index, firstBlock: 170, filter }, { index, firstBlock: 0, filter: undefined }]) {
+      const w = new ByteWriter(32);
+      encodePartitionEntry(e, w);
+      const data = w.bytes().slice();
+      expect(decodePartitionEntry({ data, pos: 0 }, data.length, 6_000_000_000)).toEqual(e);
+      expect(decodePartitionEntry({ data, pos: 0 }, data.length, 5_000_000_000)).toBeUndefined();
+      expect(decodePartitionEntry({ data, pos: 0 }, data.length - 1, 6_000_000_000)).toBeUndefined();
+    }
   });
 });
 

@@ -4,6 +4,7 @@
  */
 export { prefixNumber, Table, type TableLayout, type TableOpenOptions, type TableReadFileSystem, type TableVerifyResult } from './table.js';
 export { BlockCache, FileSlots } from './block-cache.js';
+export { PartitionCache, PartitionSlots } from './partition-cache.js';
 export { Block, BlockBuilder, BlockCursor, compareBytesAt } from './block-format.js';
 export { BloomFilter, BloomFilterBuilder, bloomHash, bloomProbes } from './bloom.js';
 export { checksum } from './checksum.js';
@@ -11,17 +12,21 @@ export { ByteWriter, readVarint, type ByteSource } from './coding.js';
 export { COMPRESSION_NAMES, CompressionType, compressionType, isCompressionName, type CompressionName } from './compression.js';
 export {
   decodeBlockHandle,
+  decodePartitionEntry,
   encodeBlockHandle,
   encodeFooter,
+  encodePartitionEntry,
   FOOTER_SIZE,
   FORMAT_VERSION,
   MAX_SEQ,
+  OLDEST_FORMAT_VERSION,
   META_FILTER,
   META_PROPERTIES,
   META_RANGE_DEL,
   TABLE_MAGIC,
   type BlockHandle,
   type Footer,
+  type PartitionEntry,
 } from './format.js';
 export type { TableFileSystem } from './fs.js';
 export { nodeFileSystem } from '@strata-db/vfs';

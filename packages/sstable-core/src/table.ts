@@ -1,32 +1,45 @@
 /**
- * The table reader. `Table.open` reads the footer, then the meta-index, index, filter,
- * range-tombstone and properties blocks — all small, kept in memory for the table's lifetime —
- * and verifies each one's checksum. Data blocks are read on demand, one positioned read each,
- * through the shared BlockCache. Everything is synchronous: a point read is page-cache speed and
- * the engine's `getSync` must not wait for the event loop.
+ * The table reader. `Table.open` reads the footer, then the meta-index, the top-level index,
+ * the range-tombstone and the properties blocks — all small, kept in memory for the table's
+ * lifetime (`residentBytes`) — and verifies each one's checksum. The index and filter
+ * partitions (format.ts) are loaded when a lookup needs them, checksum-verified and unpacked
+ * (index-partition.ts), and kept in a PartitionCache — shared by the tables of a database and
+ * bounded in bytes, or the table's own, unbounded, when it is opened without one. Data blocks
+ * are read on demand, one positioned read each, through the shared BlockCache. Everything is
+ * synchronous: a point read is page-cache speed and the engine's `getSync` must not wait for the
+ * event loop.
+ *
+ * Data blocks are numbered 0 … blockCount − 1 across the whole table (GLOBAL numbers, as the
+ * iterators and the block cache use them); a partition holds a run of them.
  *
  * Values returned by `get` (and by the iterators) are views into cached, immutable blocks: no
  * copy on the hot path. Callers must never write into them.
  */
 import { compareKeys, fragmentTombstones, type FragmentedRangeTombstones, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
-import { Block, BlockCursor, compareBytesAt, compareInternal } from './block-format.js';
-import { ByteWriter, readVarint } from './coding.js';
+import { Block, BlockCursor, compareBytesAt } from './block-format.js';
+import { ByteWriter } from './coding.js';
 import { FileSlots, type BlockCache } from './block-cache.js';
 import { BloomFilter, bloomHash } from './bloom.js';
 import { StrataError, corruption, ioError } from '@strata-db/errors';
 import {
   decodeBlockHandle,
   decodeFooter,
+  decodePartitionEntry,
   FOOTER_SIZE,
+  MAX_SEQ,
   META_FILTER,
   META_PROPERTIES,
   META_RANGE_DEL,
   type BlockHandle,
 } from './format.js';
+import { decodeIndexPartition, type IndexPartition } from './index-partition.js';
+import { PartitionCache, type PartitionSlots } from './partition-cache.js';
 import { closeQuietly, nodeFileSystem } from '@strata-db/vfs';
 import type { TableFileSystem } from './fs.js';
 import { BLOCK_TRAILER_SIZE, unsealBlock } from './physical-block.js';
 import { decodeProperties, type TableProperties } from './properties.js';
+
+export { prefixNumber } from './index-partition.js';
 
 /** What a table reader asks of the file layer: it opens, reads, stats and closes, nothing more. */
 export type TableReadFileSystem = Pick<TableFileSystem, 'openSync' | 'closeSync' | 'readSync' | 'fstatSync'>;
@@ -36,116 +49,106 @@ export interface TableOpenOptions {
   readonly fs?: TableReadFileSystem;
   /** Shared block cache; without one every data-block access reads the file. */
   readonly cache?: BlockCache;
-  /** The table's file number: the cache key. Required with a cache. */
+  /**
+   * Shared cache of index and filter partitions; without one the table keeps every partition
+   * it loaded for its lifetime.
+   */
+  readonly partitions?: PartitionCache;
+  /** The table's file number: the caches' key. Required with either cache. */
   readonly fileNumber?: number;
 }
 
-/** What `verify()` checked. */
 /**
  * Where everything sits in a table file (for tools such as `strata dump-sst`): every block's
  * handle, in file order, with the index separators of the data blocks.
  */
 export interface TableLayout {
-  readonly footer: { readonly offset: number; readonly metaIndex: BlockHandle; readonly index: BlockHandle };
-  /** The meta blocks by name (filter, range tombstones, properties), in file order. */
+  readonly footer: { readonly offset: number; readonly metaIndex: BlockHandle; readonly index: BlockHandle; readonly version: number };
+  /** The meta blocks by name (range tombstones, properties; v1: the filter), in file order. */
   readonly metaBlocks: readonly { readonly name: string; readonly handle: BlockHandle }[];
+  /**
+   * The index and filter partitions, in order, each with its data blocks [firstBlock,
+   * firstBlock + blockCount) and its last separator (the top-level index's key). A v1 table
+   * has one, whose index is the footer's index block and whose filter is the meta-index's.
+   */
+  readonly partitions: readonly {
+    readonly index: BlockHandle;
+    readonly filter: BlockHandle | undefined;
+    readonly firstBlock: number;
+    readonly blockCount: number;
+    readonly separatorKey: Uint8Array;
+    readonly separatorSeq: number;
+  }[];
   /** Data blocks in file order, each with its index entry's separator (key, seq). */
   readonly dataBlocks: readonly { readonly handle: BlockHandle; readonly separatorKey: Uint8Array; readonly separatorSeq: number }[];
-  /** The bloom filter's shape, when the table has one. */
+  /** The bloom filter's shape, when the table has one: bytes of all its partitions, probes per key. */
   readonly filter: { readonly bytes: number; readonly probes: number } | undefined;
 }
 
+/** What `verify()` checked. */
 export interface TableVerifyResult {
   readonly blocks: number;
   readonly bytes: number;
 }
 
 const textDecoder = new TextDecoder();
-
-/** Numbers per data block in `Table.blockInfo`, and where each sits (see there). */
-const BLOCK_INFO = 5;
-const OFFSET = 0;
-const SIZE = 1;
-const HEAD = 2;
-
-/**
- * Bytes [from, end) of `data`, at most 6 of them, as one number that orders like the bytes
- * (shorter sorts first): Σ (byte + 1)·257^(5−j), 0 for a missing byte. 257^6 < 2^53, so exact.
- */
-export function prefixNumber(data: Uint8Array, from: number, end: number): number {
-  let x = 0;
-  for (let j = 0; j < 6; j++) {
-    const p = from + j;
-    x = x * 257 + (p < end ? data[p]! + 1 : 0);
-  }
-  return x;
-}
+/** What the reused cursor points at before the first lookup: an empty block. */
+const EMPTY_BLOCK = new Block(new Uint8Array([0, 0, 0, 0, 1, 0, 0, 0]), '', 0);
+/** Bytes of a Table beyond its arrays: the object, its properties, meta handles and cursor. */
+const TABLE_OVERHEAD = 2048;
 
 export class Table {
   readonly path: string;
   readonly fileNumber: number;
   readonly fileSize: number;
   readonly properties: TableProperties;
+  /** Format version of the file (format.ts). */
+  readonly formatVersion: number;
   /** Number of data blocks. */
   readonly blockCount: number;
+  /** Number of index partitions (a v1 table: 1, or 0 without data blocks). */
+  readonly partitionCount: number;
   /**
-   * Bytes this table keeps in memory for its lifetime, whatever the block cache holds: the
-   * unpacked index, the bloom filter, the range tombstones and the index block behind the
-   * reused cursor. What an open table costs, for the engine's memory accounting.
+   * Bytes this table keeps in memory for its lifetime, whatever the caches hold: the top-level
+   * index, the range tombstones, the block cache's and the partition cache's slots of the file
+   * and the object itself. What an open table costs, for the engine's memory accounting; its
+   * partitions are charged to the partition cache.
    */
   readonly residentBytes: number;
 
   private readonly fs: TableReadFileSystem;
   private readonly cache: BlockCache | undefined;
+  /** Where partitions live; the table's own (unbounded) when opened without one. */
+  private readonly partitions: PartitionCache;
+  /** This file's slots in `partitions`: 2p = index partition p, 2p + 1 = its filter. */
+  private readonly parts: PartitionSlots;
   private fd: number;
   private closed = false;
+  /** End of the region blocks may lie in (the footer's offset). */
+  private readonly dataEnd: number;
   /**
-   * The index, unpacked into flat arrays so a lookup is a plain binary search that chases no
-   * pointers: separator i is indexKeyBytes[indexKeyOffsets[i], indexKeyOffsets[i + 1]).
+   * The top-level index, unpacked (v2; a v1 table has no keys here: its one partition needs
+   * none): partition p's last separator is topKeyBytes[topKeyOffsets[p], topKeyOffsets[p + 1])
+   * with seq topSeqs[p]; it holds data blocks [partFirst[p], partFirst[p + 1]) (partFirst has
+   * partitionCount + 1 entries, the last = blockCount); its index partition's handle is
+   * (partHandles[4p], partHandles[4p + 1]) and its filter's (partHandles[4p + 2],
+   * partHandles[4p + 3]), size -1 when the table has no filter.
    */
-  private readonly indexKeyBytes: Uint8Array;
-  private readonly indexKeyOffsets: Uint32Array;
-  private readonly indexSeqs: Float64Array;
-  /**
-   * Per data block b, five numbers side by side at `BLOCK_INFO·b` (40 bytes): what a point
-   * lookup reads of the block after choosing it, in one place. On random gets over a large
-   * database these are cold, and as three arrays (offsets, sizes, the restart summary) they were
-   * three CPU cache misses a lookup; together they are one or two.
-   *   [5b]      OFFSET of the block in the file
-   *   [5b + 1]  SIZE of its payload (the trailer follows)
-   *   [5b + 2]  the restart summary's HEAD: 0 not summarized yet; -1 not summarizable (more
-   *             than 3 restart points, a block of 64 KiB or more, the first or last block, whose
-   *             keys need not share the index's common prefix); else n + 4·offset(restart 1) + 262144·offset(restart 2), n = restart
-   *             points (1–3)
-   *   [5b + 3]  restart 1's key as a number (`prefixNumber` of its bytes after the index's
-   *             common prefix, which every key of the block shares), when n ≥ 2
-   *   [5b + 4]  restart 2's key as a number, when n = 3
-   * The summary lets a point lookup pick the block's restart interval without touching the
-   * block's restart array or its restart keys: on a random lookup the block is cold, and those
-   * were two or three of the cache misses `find` waited on (the restart array at the block's end,
-   * then a restart key or two), ~20% of a cached get. It is filled the first time a point lookup
-   * reaches the block (blocks are immutable, so it stays right when the block is evicted and read
-   * again).
-   */
-  private readonly blockInfo: Float64Array;
-  /**
-   * Bytes every separator starts with (their longest common prefix), and for each separator the
-   * next up-to-6 bytes as one order-preserving number (Σ (byte + 1)·257^(5−j), 0 for a missing
-   * byte; < 2^53). `findBlock` compares these numbers and falls back to the byte comparison only
-   * when two are equal.
-   */
-  private readonly indexPrefixLength: number;
-  private readonly indexPrefixNumbers: Float64Array;
-  private readonly filter: BloomFilter | undefined;
+  private readonly topKeyBytes: Uint8Array;
+  private readonly topKeyOffsets: Uint32Array;
+  private readonly topSeqs: Float64Array;
+  private readonly partFirst: Float64Array;
+  private readonly partHandles: Float64Array;
+  private readonly hasFilter: boolean;
   private readonly tombstones: readonly RangeTombstone[];
   /**
    * The tombstones fragmented (memtable's fragmenter: every covering seq per span, any snapshot
    * served): built on first use, then kept for the table's lifetime and shared by every reader.
    */
   private fragments: FragmentedRangeTombstones | undefined;
-  /** The block cache's slots of this file (its cached blocks, by block number); undefined without a cache. */
+  /** The block cache's slots of this file (its cached blocks, by global block number); undefined without a cache. */
   private readonly slots: FileSlots | undefined;
-  /** Reused by `get` (synchronous, so never used by two lookups at once). */
+  /** Reused by `get` and `find` (synchronous, so never used by two lookups at once). */
   private readonly cursor: BlockCursor;
   private readonly metaHandles: ReadonlyMap<string, BlockHandle>;
   private readonly metaIndexHandle: BlockHandle;
@@ -166,8 +169,9 @@ export class Table {
     }
     this.fileSize = size;
     if (size < FOOTER_SIZE) throw corruption(path, 0, `file of ${size} bytes is shorter than the ${FOOTER_SIZE}-byte footer (truncated?)`);
-    const dataEnd = size - FOOTER_SIZE;
+    const dataEnd = (this.dataEnd = size - FOOTER_SIZE);
     const footer = decodeFooter(this.readRaw(dataEnd, FOOTER_SIZE), path, dataEnd);
+    this.formatVersion = footer.version;
     this.metaIndexHandle = footer.metaIndex;
     this.indexHandle = footer.index;
 
@@ -187,9 +191,7 @@ export class Table {
     const propsHandle = meta.get(META_PROPERTIES);
     if (propsHandle === undefined) throw corruption(path, footer.metaIndex.offset, 'meta-index lacks the properties block');
     this.properties = decodeProperties(this.readBlock(propsHandle));
-
-    const filterHandle = meta.get(META_FILTER);
-    this.filter = filterHandle === undefined ? undefined : new BloomFilter(this.readContents(filterHandle), path, filterHandle.offset);
+    const blockCount = (this.blockCount = this.properties.dataBlockCount);
 
     const rangeDelHandle = meta.get(META_RANGE_DEL);
     const tombstones: RangeTombstone[] = [];
@@ -206,87 +208,87 @@ export class Table {
     }
     this.tombstones = tombstones;
 
-    // Index, unpacked straight into arrays sized by the properties' block count (checked
-    // against the entries found). Opening a table is paid on its first read after a database
-    // opens or the table cache dropped it — ~540 tables on the first 200k random gets of a
-    // 10M-key database; with JS arrays, an object per handle and the copies into typed arrays
-    // it took ~0.4 ms of CPU per 2 MiB table.
-    const indexBlock = this.readBlock(footer.index);
-    const expected = this.properties.dataBlockCount;
-    const keyBytes = new ByteWriter(Math.max(64, 24 * expected));
-    const keyOffsets = new Uint32Array(expected + 1);
-    const seqs = new Float64Array(expected);
-    const info = new Float64Array(BLOCK_INFO * expected);
-    const ic = new BlockCursor(indexBlock);
-    const handleSource = { data: indexBlock.data, pos: 0 };
-    let prevEnd = 0;
-    let n = 0;
-    ic.seekToFirst();
-    while (ic.valid()) {
-      handleSource.pos = ic.valueOffset;
-      const limit = ic.valueOffset + ic.valueLength;
-      const offset = readVarint(handleSource, limit);
-      const size = readVarint(handleSource, limit);
-      if (offset !== prevEnd || size < 0 || offset + size + BLOCK_TRAILER_SIZE > dataEnd) {
-        throw corruption(path, footer.index.offset, `index entry ${n} has a bad block handle`);
+    const keyBytes = new ByteWriter(64);
+    const keyOffsets: number[] = [0];
+    const seqs: number[] = [];
+    const first: number[] = [];
+    const handles: number[] = [];
+    if (this.formatVersion === 1) {
+      // One partition: the index block and the whole table's filter (if any). A v1 index names
+      // no partition key, and the one partition needs none (findPartition).
+      const filter = meta.get(META_FILTER);
+      if (blockCount > 0) {
+        first.push(0);
+        handles.push(footer.index.offset, footer.index.size, filter?.offset ?? -1, filter?.size ?? -1);
+        seqs.push(0);
+        keyOffsets.push(0);
       }
-      if (n === expected) throw corruption(path, footer.index.offset, `index has more than the ${expected} blocks the properties say`);
-      prevEnd = offset + size + BLOCK_TRAILER_SIZE;
-      keyBytes.putBytes(ic.keyBuf, 0, ic.keyLength);
-      keyOffsets[n + 1] = keyBytes.length;
-      seqs[n] = ic.seq;
-      info[BLOCK_INFO * n + OFFSET] = offset;
-      info[BLOCK_INFO * n + SIZE] = size;
-      n++;
-      ic.next();
-    }
-    if (n !== expected) {
-      throw corruption(path, footer.index.offset, `index has ${n} blocks, properties say ${expected}`);
-    }
-    this.indexKeyBytes = keyBytes.bytes().slice();
-    this.indexKeyOffsets = keyOffsets;
-    this.indexSeqs = seqs;
-    this.blockInfo = info;
-    this.blockCount = n;
-    {
-      // The last separator is often a short successor key (e.g. "1" after "0000…657"), which
-      // would make the common prefix empty: it is left out, and compared in full when needed.
-      const kb = this.indexKeyBytes;
-      const ko = this.indexKeyOffsets;
-      const last = n - 1; // separators [0, last) share the prefix
-      let lcp = 0;
-      if (last > 0) {
-        // Sorted keys: the common prefix of all is that of the first and the last.
-        const a = ko[0]!;
-        const b = ko[last - 1]!;
-        const max = Math.min(ko[1]! - a, ko[last]! - b);
-        while (lcp < max && kb[a + lcp] === kb[b + lcp]) lcp++;
+      this.hasFilter = filter !== undefined;
+    } else {
+      // The top-level index, checked whole here: partitions in strictly increasing order, their
+      // block numbers contiguous from 0, every handle inside the data region.
+      const top = this.readBlock(footer.index);
+      const tc = new BlockCursor(top);
+      const src = { data: top.data, pos: 0 };
+      let withFilter = 0;
+      tc.seekToFirst();
+      while (tc.valid()) {
+        const p = seqs.length;
+        src.pos = tc.valueOffset;
+        const e = decodePartitionEntry(src, tc.valueOffset + tc.valueLength, dataEnd);
+        if (e === undefined) throw corruption(path, footer.index.offset, `top-level index entry ${p} is malformed or names a block outside the file`);
+        const prevFirst = p === 0 ? -1 : first[p - 1]!;
+        if ((p === 0 && e.firstBlock !== 0) || e.firstBlock <= prevFirst || e.firstBlock >= blockCount) {
+          throw corruption(path, footer.index.offset, `top-level index entry ${p} starts at data block ${e.firstBlock}, after block ${prevFirst} (of ${blockCount}): blocks not contiguous`);
+        }
+        if (p > 0) {
+          const prev = keyOffsets[p - 1]!;
+          const order = compareBytesAt(keyBytes.bytes(), prev, keyOffsets[p]! - prev, tc.key()) || tc.seq - seqs[p - 1]!;
+          if (order >= 0) throw corruption(path, footer.index.offset, `top-level index entry ${p} is out of order`);
+        }
+        keyBytes.putBytes(tc.keyBuf, 0, tc.keyLength);
+        keyOffsets.push(keyBytes.length);
+        seqs.push(tc.seq);
+        first.push(e.firstBlock);
+        handles.push(e.index.offset, e.index.size, e.filter?.offset ?? -1, e.filter?.size ?? -1);
+        if (e.filter !== undefined) withFilter++;
+        tc.next();
       }
-      this.indexPrefixLength = lcp;
-      const nums = new Float64Array(Math.max(last, 0));
-      for (let i = 0; i < last; i++) nums[i] = prefixNumber(kb, ko[i]! + lcp, ko[i + 1]!);
-      this.indexPrefixNumbers = nums;
+      if (seqs.length === 0 ? blockCount !== 0 : withFilter !== 0 && withFilter !== seqs.length) {
+        throw corruption(path, footer.index.offset, `top-level index of ${seqs.length} partitions does not fit ${blockCount} data blocks, or only some partitions have a filter`);
+      }
+      this.hasFilter = withFilter > 0;
     }
-    this.cursor = new BlockCursor(indexBlock);
-    this.slots = this.cache?.slotsOf(this.fileNumber, this.blockCount);
+    const n = (this.partitionCount = first.length);
+    this.topKeyBytes = keyBytes.bytes().slice();
+    this.topKeyOffsets = Uint32Array.from(keyOffsets);
+    this.topSeqs = Float64Array.from(seqs);
+    this.partFirst = Float64Array.from([...first, blockCount]);
+    this.partHandles = Float64Array.from(handles);
+
+    const shared = options.partitions;
+    this.partitions = shared ?? new PartitionCache(Number.MAX_SAFE_INTEGER);
+    this.parts = this.partitions.slotsOf(this.fileNumber, 2 * n);
+    this.cursor = new BlockCursor(EMPTY_BLOCK);
+    this.slots = this.cache?.slotsOf(this.fileNumber, blockCount);
     let tombstoneBytes = 0;
     for (const t of tombstones) tombstoneBytes += t.start.byteLength + t.end.byteLength + 64; // + object overhead
     this.residentBytes =
-      this.indexKeyBytes.byteLength +
-      this.indexKeyOffsets.byteLength +
-      this.indexSeqs.byteLength +
-      this.blockInfo.byteLength +
-      this.indexPrefixNumbers.byteLength +
-      indexBlock.data.byteLength +
-      (filterHandle?.size ?? 0) +
+      TABLE_OVERHEAD +
+      this.topKeyBytes.byteLength +
+      this.topKeyOffsets.byteLength +
+      this.topSeqs.byteLength +
+      this.partFirst.byteLength +
+      this.partHandles.byteLength +
       tombstoneBytes +
-      (this.slots === undefined ? 0 : FileSlots.BYTES_PER_BLOCK * this.blockCount); // the block cache's slots of the file
+      this.parts.byteLength +
+      (this.slots === undefined ? 0 : FileSlots.BYTES_PER_BLOCK * blockCount); // the block cache's slots of the file
   }
 
-  /** Opens and validates a table (footer, magic, meta blocks, index). Damage → CORRUPTION. */
+  /** Opens and validates a table (footer, magic, meta blocks, top-level index). Damage → CORRUPTION. */
   static open(path: string, options: TableOpenOptions = {}): Table {
-    if (options.cache !== undefined && options.fileNumber === undefined) {
-      throw new StrataError('INVALID_ARGUMENT', `${path}: a table read through a block cache needs its fileNumber (the cache key)`);
+    if ((options.cache !== undefined || options.partitions !== undefined) && options.fileNumber === undefined) {
+      throw new StrataError('INVALID_ARGUMENT', `${path}: a table read through a shared cache needs its fileNumber (the cache key)`);
     }
     const fs = options.fs ?? nodeFileSystem;
     let fd: number;
@@ -304,17 +306,115 @@ export class Table {
   }
 
   /**
+   * The partition that holds the first data block whose separator is ≥ (key, seq): the first
+   * whose last separator is ≥ it, else the last partition (whose own search then finds no
+   * block); -1 when the table has no data blocks. A v1 table's one partition is always it.
+   */
+  private findPartition(key: Uint8Array, seq: number): number {
+    const n = this.partitionCount;
+    if (n <= 1) return n - 1;
+    const bytes = this.topKeyBytes;
+    const offsets = this.topKeyOffsets;
+    const seqs = this.topSeqs;
+    let lo = 0;
+    let hi = n - 1; // the last partition is the answer when no other is
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const start = offsets[mid]!;
+      const c = compareBytesAt(bytes, start, offsets[mid + 1]! - start, key) || seq - seqs[mid]!;
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The partition holding global data block `b` (0 ≤ b < blockCount). */
+  private partitionOf(b: number): number {
+    const first = this.partFirst;
+    let lo = 0;
+    let hi = this.partitionCount - 1;
+    while (lo < hi) {
+      const mid = (lo + hi + 1) >>> 1;
+      if (first[mid]! <= b) lo = mid;
+      else hi = mid - 1;
+    }
+    return lo;
+  }
+
+  /** Index partition p: from the partition cache, or read, verified, unpacked and cached. */
+  private indexPartition(p: number): IndexPartition {
+    const parts = this.parts;
+    const cached = parts.indexes[p];
+    if (cached !== undefined) {
+      this.partitions.hit(parts, 2 * p);
+      return cached;
+    }
+    this.checkOpen();
+    const part = this.loadIndexPartition(p, -1);
+    this.partitions.insertIndex(parts, p, part);
+    return part;
+  }
+
+  /** Filter partition p (the table has a filter): from the partition cache, or read, verified and cached. */
+  private filterPartition(p: number): BloomFilter {
+    const parts = this.parts;
+    const cached = parts.filters[p];
+    if (cached !== undefined) {
+      this.partitions.hit(parts, 2 * p + 1);
+      return cached;
+    }
+    this.checkOpen();
+    const filter = this.loadFilterPartition(p);
+    this.partitions.insertFilter(parts, p, filter);
+    return filter;
+  }
+
+  /**
+   * Reads and unpacks index partition p, checking it against the top-level index: its block
+   * count, its last separator, and its handles contiguous — from offset `firstOffset` when the
+   * caller knows where the partition's data must start (-1: only partition 0's, at 0).
+   */
+  private loadIndexPartition(p: number, firstOffset: number): IndexPartition {
+    const h = this.partHandles;
+    const handle = { offset: h[4 * p]!, size: h[4 * p + 1]! };
+    const firstBlock = this.partFirst[p]!;
+    const count = this.partFirst[p + 1]! - firstBlock;
+    const part = decodeIndexPartition(this.readBlock(handle), this.path, handle.offset, firstBlock, count, p === 0 ? 0 : firstOffset, this.dataEnd);
+    if (this.formatVersion >= 2) {
+      const ko = this.topKeyOffsets;
+      const last = count - 1;
+      const start = part.keyOffsets[last]!;
+      const sameKey = compareBytesAt(part.keyBytes, start, part.keyOffsets[last + 1]! - start, this.topKeyBytes.subarray(ko[p], ko[p + 1])) === 0;
+      if (!sameKey || part.seqs[last] !== this.topSeqs[p]) {
+        throw corruption(this.path, handle.offset, `index partition ${p} ends at a separator other than the top-level index's (partitions out of order?)`);
+      }
+    }
+    return part;
+  }
+
+  private loadFilterPartition(p: number): BloomFilter {
+    const h = this.partHandles;
+    const handle = { offset: h[4 * p + 2]!, size: h[4 * p + 3]! };
+    return new BloomFilter(this.readContents(handle), this.path, handle.offset);
+  }
+
+  /**
    * The newest version of `key` with seq ≤ `snapshotSeq`, or undefined. Range tombstones are NOT
    * applied (see maxCoveringTombstoneSeq). The key is a copy; the value is a view into a cached
    * block and must not be mutated.
    */
   get(key: Uint8Array, snapshotSeq: number): PointEntry | undefined {
     this.checkOpen();
-    if (this.filter !== undefined && !this.filter.mayContain(key)) return undefined;
-    const b = this.findBlock(key, snapshotSeq);
-    if (b >= this.blockCount) return undefined;
+    const p = this.findPartition(key, snapshotSeq);
+    if (p < 0) return undefined;
+    // The filter of the partition findPartition names holds `key` if the table has a version of
+    // it ≤ snapshotSeq (format.ts, "Filter partition").
+    if (this.hasFilter && !this.filterPartition(p).mayContain(key)) return undefined;
+    const part = this.indexPartition(p);
+    const b = part.findBlock(key, snapshotSeq);
+    if (b >= part.count) return undefined;
     const cursor = this.cursor;
-    cursor.reset(this.dataBlock(b));
+    cursor.reset(this.cachedBlock(part.firstBlock + b, part.blockOffset(b), part.blockSize(b), false));
     cursor.seek(key, snapshotSeq);
     // The block holding (key, snapshotSeq) is the only place a visible version can be: if the
     // seek ran off its end, the next block starts past the separator, hence past `key`.
@@ -332,82 +432,19 @@ export class Table {
    */
   find(key: Uint8Array, snapshotSeq: number, hash?: number): number {
     if (this.closed) this.checkOpen();
-    const filter = this.filter;
-    if (filter !== undefined && !filter.mayContainHash(hash ?? bloomHash(key))) return -1;
-    const b = this.findBlock(key, snapshotSeq);
-    if (b >= this.blockCount) return -1;
+    const p = this.findPartition(key, snapshotSeq);
+    if (p < 0) return -1;
+    // As in `get`: this partition's filter holds `key` if the table has a visible version of it.
+    if (this.hasFilter && !this.filterPartition(p).mayContainHash(hash ?? bloomHash(key))) return -1;
+    const part = this.indexPartition(p);
+    const b = part.findBlock(key, snapshotSeq);
+    if (b >= part.count) return -1;
     const cursor = this.cursor;
-    const block = this.pointBlock(b);
-    cursor.reset(block);
-    const info = this.blockInfo;
-    let head = -1;
-    // Blocks strictly between the first and the last: their keys, and `key` (findBlock put it
-    // between two separators of the common prefix), share the index's common prefix.
-    if (b > 0 && b < this.blockCount - 1) {
-      head = info[BLOCK_INFO * b + HEAD]!;
-      if (head === 0) head = this.summarize(b, block, info);
-    }
-    if (head > 0) this.seekSummarized(head, BLOCK_INFO * b + HEAD, info, key, snapshotSeq);
-    else cursor.seek(key, snapshotSeq);
+    cursor.reset(this.cachedBlock(part.firstBlock + b, part.blockOffset(b), part.blockSize(b), true));
+    part.seekInBlock(cursor, b, key, snapshotSeq);
     if (!cursor.valid() || cursor.compareKey(key) !== 0) return -1;
     this.foundSeq = cursor.seq;
     return cursor.kind;
-  }
-
-  /**
-   * `cursor.seek(key, seq)` on the block `find` reset it to, with the restart interval picked
-   * from the block's summary (see `blockInfo`): the numbers decide unless one equals the
-   * key's, and then that restart entry is compared in full.
-   */
-  private seekSummarized(head: number, at: number, summary: Float64Array, key: Uint8Array, seq: number): void {
-    const cursor = this.cursor;
-    const n = head % 4;
-    const off1 = Math.floor(head / 4) % 65536;
-    const off2 = Math.floor(head / 262144);
-    let r = n - 1;
-    if (r > 0) {
-      const target = prefixNumber(key, this.indexPrefixLength, key.length);
-      // The last restart point whose entry is < (key, seq); restart 0 when none above it is.
-      for (; r > 0; r--) {
-        const num = summary[at + r]!;
-        if (num < target) break;
-        if (num === target) {
-          cursor.seekToRestart(r);
-          if (compareInternal(cursor.compareKey(key), cursor.seq, seq) < 0) break;
-        }
-      }
-    }
-    const off = r === 0 ? 0 : r === 1 ? off1 : off2;
-    const next = r + 1 < n ? (r === 0 ? off1 : off2) : cursor.block.restartsOffset;
-    cursor.seekInInterval(r, off, next, key, seq);
-  }
-
-  /**
-   * Fills block b's restart summary in `blockInfo` (see there) from the block, with `this.cursor`
-   * (reset to it; the caller seeks afterwards). Returns the head: > 0, or -1 when the block
-   * cannot be summarized.
-   */
-  private summarize(b: number, block: Block, summary: Float64Array): number {
-    const at = BLOCK_INFO * b + HEAD;
-    const n = block.numRestarts;
-    if (n > 3 || block.restartsOffset >= 65536) return (summary[at] = -1);
-    const lcp = this.indexPrefixLength;
-    const prefixStart = this.indexKeyOffsets[0]!;
-    const bytes = this.indexKeyBytes;
-    const cursor = this.cursor;
-    let head = n;
-    for (let r = 1; r < n; r++) {
-      cursor.seekToRestart(r);
-      const kb = cursor.keyBuf;
-      const len = cursor.keyLength;
-      // Every key of the block shares the index's common prefix (the separators around it do);
-      // checked once here rather than trusted, since the numbers would be wrong without it.
-      if (len < lcp) return (summary[at] = -1);
-      for (let i = 0; i < lcp; i++) if (kb[i] !== bytes[prefixStart + i]) return (summary[at] = -1);
-      summary[at + r] = prefixNumber(kb, lcp, len);
-      head += (r === 1 ? 4 : 262144) * block.restartPoint(r);
-    }
-    return (summary[at] = head);
   }
 
   /** Seq of the version the last successful `find` returned. */
@@ -437,7 +474,10 @@ export class Table {
 
   /** False only if `key` is certainly absent (bloom filter; true when the table has no filter). */
   mayContain(key: Uint8Array): boolean {
-    return this.filter === undefined || this.filter.mayContain(key);
+    if (!this.hasFilter) return true;
+    // The partition of the key's newest version, whose filter holds the key if the table does.
+    const p = this.findPartition(key, MAX_SEQ);
+    return p >= 0 && this.filterPartition(p).mayContain(key);
   }
 
   /**
@@ -464,63 +504,53 @@ export class Table {
    * i.e. the only block that can hold the first entry ≥ (key, seq); `blockCount` if none.
    */
   findBlock(key: Uint8Array, seq: number): number {
-    const bytes = this.indexKeyBytes;
-    const offsets = this.indexKeyOffsets;
-    const seqs = this.indexSeqs;
-    const last = seqs.length - 1; // separators [0, last) share the prefix; the last is apart
-    if (last < 0) return 0;
-    let lo = 0;
-    let hi = last;
-    if (last > 0) {
-      // Against the common prefix of separators [0, last) first: it may settle the answer.
-      const lcp = this.indexPrefixLength;
-      const first = offsets[0]!;
-      const klen = key.length;
-      let d = 0;
-      for (let i = 0; i < lcp && d === 0; i++) d = i < klen ? key[i]! - bytes[first + i]! : -1;
-      if (d < 0) return 0; // below every separator of the prefix, hence below all
-      if (d > 0) lo = last; // above [0, last): only the last separator is left to compare
-      else {
-        const target = prefixNumber(key, lcp, klen);
-        const nums = this.indexPrefixNumbers;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          const num = nums[mid]!;
-          let c: number;
-          if (num !== target) c = num - target;
-          else {
-            const start = offsets[mid]!;
-            c = compareBytesAt(bytes, start, offsets[mid + 1]! - start, key) || seq - seqs[mid]!;
-          }
-          if (c < 0) lo = mid + 1;
-          else hi = mid;
-        }
-      }
-    }
-    if (lo < last) return lo;
-    const start = offsets[last]!;
-    const c = compareBytesAt(bytes, start, offsets[last + 1]! - start, key) || seq - seqs[last]!;
-    return c < 0 ? last + 1 : last;
+    const p = this.findPartition(key, seq);
+    if (p < 0) return 0;
+    const part = this.indexPartition(p);
+    return part.firstBlock + part.findBlock(key, seq);
   }
 
   /** The handle of data block `i` (0 ≤ i < blockCount). */
   blockHandle(i: number): BlockHandle {
-    return { offset: this.blockInfo[BLOCK_INFO * i + OFFSET]!, size: this.blockInfo[BLOCK_INFO * i + SIZE]! };
+    const part = this.indexPartition(this.partitionOf(i));
+    const b = i - part.firstBlock;
+    return { offset: part.blockOffset(b), size: part.blockSize(b) };
   }
 
-  /** Where every block of the file is (see TableLayout); reads nothing. */
+  /** Where every block of the file is (see TableLayout); reads every index partition. */
   layout(): TableLayout {
     const dataBlocks: TableLayout['dataBlocks'][number][] = [];
-    for (let i = 0; i < this.blockCount; i++) {
-      const key = this.indexKeyBytes.slice(this.indexKeyOffsets[i], this.indexKeyOffsets[i + 1]);
-      dataBlocks.push({ handle: this.blockHandle(i), separatorKey: key, separatorSeq: this.indexSeqs[i]! });
+    const partitions: TableLayout['partitions'][number][] = [];
+    let filterBytes = 0;
+    let probes = 0;
+    for (let p = 0; p < this.partitionCount; p++) {
+      const part = this.indexPartition(p);
+      for (let b = 0; b < part.count; b++) {
+        dataBlocks.push({ handle: { offset: part.blockOffset(b), size: part.blockSize(b) }, separatorKey: part.separatorKey(b), separatorSeq: part.seqs[b]! });
+      }
+      const h = this.partHandles;
+      const filter = this.hasFilter ? { offset: h[4 * p + 2]!, size: h[4 * p + 3]! } : undefined;
+      if (filter !== undefined) {
+        const f = this.filterPartition(p);
+        filterBytes += f.byteLength;
+        probes = f.probes;
+      }
+      partitions.push({
+        index: { offset: h[4 * p]!, size: h[4 * p + 1]! },
+        filter,
+        firstBlock: part.firstBlock,
+        blockCount: part.count,
+        separatorKey: part.separatorKey(part.count - 1),
+        separatorSeq: part.seqs[part.count - 1]!,
+      });
     }
     const metaBlocks = [...this.metaHandles].map(([name, handle]) => ({ name, handle })).sort((a, b) => a.handle.offset - b.handle.offset);
     return {
-      footer: { offset: this.fileSize - FOOTER_SIZE, metaIndex: this.metaIndexHandle, index: this.indexHandle },
+      footer: { offset: this.dataEnd, metaIndex: this.metaIndexHandle, index: this.indexHandle, version: this.formatVersion },
       metaBlocks,
+      partitions,
       dataBlocks,
-      filter: this.filter === undefined ? undefined : { bytes: this.filter.byteLength, probes: this.filter.probes },
+      filter: this.hasFilter ? { bytes: filterBytes, probes } : undefined,
     };
   }
 
@@ -529,7 +559,9 @@ export class Table {
    * caller may keep views into it for as long as it likes: the block is never recycled.
    */
   dataBlock(i: number): Block {
-    return this.cachedBlock(i, false);
+    const part = this.indexPartition(this.partitionOf(i));
+    const b = i - part.firstBlock;
+    return this.cachedBlock(i, part.blockOffset(b), part.blockSize(b), false);
   }
 
   /** Data block `i` if the block cache holds it (as `dataBlock`: never recycled), else undefined. */
@@ -545,42 +577,48 @@ export class Table {
 
   /**
    * The raw bytes (payloads and trailers) of data blocks [first, end), read with ONE positioned
-   * read, for an iterator reading ahead; nothing is verified or cached yet — `runBlock` checks
-   * each block when the reader reaches it, so a damaged block the reader never reaches raises
-   * nothing. Into a fresh buffer, or into the front of `into` when it is large enough (the
-   * caller's to recycle: views into the run it read before are overwritten).
+   * read, for an iterator reading ahead (data blocks are contiguous in the file, across
+   * partitions); nothing is verified or cached yet — `runBlock` checks each block when the
+   * reader reaches it, so a damaged block the reader never reaches raises nothing. Into a fresh
+   * buffer, or into the front of `into` when it is large enough (the caller's to recycle: views
+   * into the run it read before are overwritten).
    */
   readBlockRun(first: number, end: number, into?: Uint8Array): Uint8Array {
     this.checkOpen();
-    const info = this.blockInfo;
-    const start = info[BLOCK_INFO * first + OFFSET]!;
-    const stop = info[BLOCK_INFO * (end - 1) + OFFSET]! + info[BLOCK_INFO * (end - 1) + SIZE]! + BLOCK_TRAILER_SIZE;
+    const start = this.blockOffset(first);
+    const stop = this.blockOffset(end - 1) + this.blockFileSize(end - 1);
     return this.readRaw(start, stop - start, into);
   }
 
   /** Data block `i` out of `run`, a `readBlockRun(first, …)`: checksum verified, decompressed. */
   runBlock(run: Uint8Array, first: number, i: number): Block {
-    const info = this.blockInfo;
-    const offset = info[BLOCK_INFO * i + OFFSET]!;
-    const from = offset - info[BLOCK_INFO * first + OFFSET]!;
-    const raw = run.subarray(from, from + info[BLOCK_INFO * i + SIZE]! + BLOCK_TRAILER_SIZE);
+    const part = this.indexPartition(this.partitionOf(i));
+    const b = i - part.firstBlock;
+    const offset = part.blockOffset(b);
+    const from = offset - this.blockOffset(first);
+    const raw = run.subarray(from, from + part.blockSize(b) + BLOCK_TRAILER_SIZE);
     return new Block(unsealBlock(raw, this.path, offset), this.path, offset);
   }
 
   /** Bytes of data block `i` in the file, trailer included. */
   blockFileSize(i: number): number {
-    return this.blockInfo[BLOCK_INFO * i + SIZE]! + BLOCK_TRAILER_SIZE;
+    const part = this.indexPartition(this.partitionOf(i));
+    return part.blockSize(i - part.firstBlock) + BLOCK_TRAILER_SIZE;
   }
 
-  /** Data block `i` for `find`, whose caller copies what it needs before the next table read. */
-  private pointBlock(i: number): Block {
-    return this.cachedBlock(i, true);
+  /** Offset of data block `i` in the file. */
+  private blockOffset(i: number): number {
+    const part = this.indexPartition(this.partitionOf(i));
+    return part.blockOffset(i - part.firstBlock);
   }
 
-  private cachedBlock(i: number, point: boolean): Block {
+  /**
+   * Data block `i` (at `offset`, `size` payload bytes) from the block cache or the file. `point`:
+   * for `find`, whose caller copies what it needs before the next table read, so the block may
+   * be recycled; else the caller may keep views into it.
+   */
+  private cachedBlock(i: number, offset: number, size: number, point: boolean): Block {
     this.checkOpen();
-    const offset = this.blockInfo[BLOCK_INFO * i + OFFSET]!;
-    const size = this.blockInfo[BLOCK_INFO * i + SIZE]!;
     const cache = this.cache;
     if (cache === undefined) return this.readBlock({ offset, size });
     const slots = this.slots!;
@@ -610,8 +648,9 @@ export class Table {
   }
 
   /**
-   * Re-reads every block from the file (bypassing the cache) and checks its checksum and
-   * structure. Throws CORRUPTION at the first damage.
+   * Re-reads every block from the file (bypassing the caches) and checks its checksum and
+   * structure, and every partition against the top-level index: block counts, last separators,
+   * data blocks contiguous across partitions. Throws CORRUPTION at the first damage.
    */
   verify(): TableVerifyResult {
     this.checkOpen();
@@ -630,10 +669,25 @@ export class Table {
       blocks++;
       bytes += h.size + BLOCK_TRAILER_SIZE;
     };
-    for (let i = 0; i < this.blockCount; i++) check(this.blockHandle(i), true);
-    for (const [name, h] of this.metaHandles) check(h, name !== META_FILTER);
+    const h = this.partHandles;
+    let dataOffset = 0; // where the next partition's data must start
+    for (let p = 0; p < this.partitionCount; p++) {
+      const part = this.loadIndexPartition(p, dataOffset);
+      blocks++;
+      bytes += h[4 * p + 1]! + BLOCK_TRAILER_SIZE;
+      if (this.hasFilter) {
+        this.loadFilterPartition(p);
+        blocks++;
+        bytes += h[4 * p + 3]! + BLOCK_TRAILER_SIZE;
+      }
+      for (let b = 0; b < part.count; b++) check({ offset: part.blockOffset(b), size: part.blockSize(b) }, true);
+      dataOffset = part.blockOffset(part.count - 1) + part.blockSize(part.count - 1) + BLOCK_TRAILER_SIZE;
+    }
+    // A v1 table's filter was checked as its partition's.
+    for (const [name, mh] of this.metaHandles) if (name !== META_FILTER) check(mh, true);
     check(this.metaIndexHandle, true);
-    check(this.indexHandle, true);
+    // A v1 table's index was checked as its partition's, unless it has no data blocks.
+    if (this.formatVersion >= 2 || this.partitionCount === 0) check(this.indexHandle, true);
     return { blocks, bytes };
   }
 

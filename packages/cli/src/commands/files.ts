@@ -4,7 +4,7 @@
  * nothing is written, no lock is taken.
  *   dump-wal <segment|dir>   every record: segment, offset, LSNs, ops; --only-gaps: only what is
  *                            missing (LSNs absent between records, damaged ranges, missing segments)
- *   dump-sst <file>          properties, block layout, index, filter, range tombstones; --scan: entries
+ *   dump-sst <file>          properties, block layout, index and filter partitions, range tombstones; --scan: entries
  *   dump-manifest            the live manifest's version edits
  */
 import { statSync } from 'node:fs';
@@ -112,7 +112,7 @@ export function registerFileCommands(program: Command, term: Terminal): void {
 
   program
     .command('dump-sst')
-    .description('print a table file: properties, block layout, index, filter, range tombstones')
+    .description('print a table file: properties, block layout, index and filter partitions, range tombstones')
     .argument('<file>', 'a NNNNNN.sst file')
     .option('--scan', 'also print every entry (key, seq, kind, value)')
     .option('--key-format <format>', `how keys are printed: ${FORMATS.join(' | ')}`, 'utf8')
@@ -139,12 +139,13 @@ export function registerFileCommands(program: Command, term: Terminal): void {
         );
         if (o.json === true) {
           const dataBlocks = layout.dataBlocks.map((d) => ({ offset: d.handle.offset, size: d.handle.size, separatorKey: decodeBytes(d.separatorKey, kf), separatorSeq: d.separatorSeq }));
+          const partitions = layout.partitions.map((q) => ({ ...q, separatorKey: decodeBytes(q.separatorKey, kf) }));
           term.out(
             jsonLine({
               file,
               fileSize: table.fileSize,
               properties: table.properties,
-              layout: { footer: layout.footer, metaBlocks: layout.metaBlocks, dataBlocks, filter: layout.filter },
+              layout: { footer: layout.footer, metaBlocks: layout.metaBlocks, partitions, dataBlocks, filter: layout.filter },
               rangeTombstones: tombstones,
               ...(o.scan === true ? { entries } : {}),
             }),
@@ -160,12 +161,22 @@ export function registerFileCommands(program: Command, term: Terminal): void {
           ),
         );
         term.out('\nblocks (offset, size without the 5-byte trailer):');
-        const rows: (string | number)[][] = layout.dataBlocks.map((d, i) => [`data ${i}`, d.handle.offset, d.handle.size, `${printableKey(d.separatorKey)} @${d.separatorSeq === Number.MAX_SAFE_INTEGER ? 'max' : d.separatorSeq}`]);
-        for (const m of layout.metaBlocks) rows.push([m.name, m.handle.offset, m.handle.size, '']);
+        const separator = (key: Uint8Array, seq: number): string => `${printableKey(key)} @${seq === Number.MAX_SAFE_INTEGER ? 'max' : seq}`;
+        const v1 = layout.footer.version === 1;
+        term.out(`\nformat version ${layout.footer.version}; ${layout.partitions.length} index partition${layout.partitions.length === 1 ? '' : 's'}${v1 ? ' (a v1 table: its index and filter are one partition)' : ''}`);
+        term.out('\nblocks in file order (offset, size without the 5-byte trailer):');
+        const rows: [string, number, number, string][] = layout.dataBlocks.map((d, i) => [`data ${i}`, d.handle.offset, d.handle.size, separator(d.separatorKey, d.separatorSeq)]);
+        for (const [i, q] of layout.partitions.entries()) {
+          const blocks = `blocks ${q.firstBlock}–${q.firstBlock + q.blockCount - 1}`;
+          if (q.filter !== undefined) rows.push([v1 ? 'filter' : `filter partition ${i}`, q.filter.offset, q.filter.size, blocks]);
+          rows.push([v1 ? 'index' : `index partition ${i}`, q.index.offset, q.index.size, `${blocks}, last ${separator(q.separatorKey, q.separatorSeq)}`]);
+        }
+        for (const m of layout.metaBlocks) if (!v1 || m.name !== 'strata.filter.bloom') rows.push([m.name, m.handle.offset, m.handle.size, '']);
         rows.push(['meta-index', layout.footer.metaIndex.offset, layout.footer.metaIndex.size, '']);
-        rows.push(['index', layout.footer.index.offset, layout.footer.index.size, `${layout.dataBlocks.length} entries`]);
+        if (!v1 || layout.partitions.length === 0) rows.push([v1 ? 'index' : 'top-level index', layout.footer.index.offset, layout.footer.index.size, `${layout.partitions.length} entries`]);
         rows.push(['footer', layout.footer.offset, 40, '']);
-        term.out(renderTable(['block', 'offset', 'size', 'index separator (key @seq)'], rows, 'lrrl'));
+        rows.sort((a, b) => a[1] - b[1]);
+        term.out(renderTable(['block', 'offset', 'size', 'separator (key @seq)'], rows, 'lrrl'));
         term.out(
           layout.filter === undefined
             ? '\nfilter: none'

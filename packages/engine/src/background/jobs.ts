@@ -19,6 +19,7 @@ import type { FileMetadata } from '../version/file-metadata.js';
 export interface TableSettings {
   readonly blockSize: number;
   readonly bloomBitsPerKey: number;
+  readonly metadataBlockSize: number;
   readonly compression: CompressionName;
   /** Marks tables dense with deletes (options.ts, deletionCompactionTrigger); absent: never. */
   readonly deletionTrigger?: DeletionTrigger;
@@ -29,7 +30,12 @@ export interface TableSettings {
  * `bottommostCompression` (where the data comes to rest), as compressionFor says.
  */
 export function tableSettingsOf(opts: ResolvedOptions, level: number, bottommost: boolean): TableSettings {
-  const settings = { blockSize: opts.blockSize, bloomBitsPerKey: opts.bloomBitsPerKey, compression: compressionFor(opts, level, bottommost) };
+  const settings = {
+    blockSize: opts.blockSize,
+    bloomBitsPerKey: opts.bloomBitsPerKey,
+    metadataBlockSize: opts.metadataBlockSize,
+    compression: compressionFor(opts, level, bottommost),
+  };
   return opts.deletionTrigger === undefined ? settings : { ...settings, deletionTrigger: opts.deletionTrigger };
 }
 

@@ -44,7 +44,7 @@ async function harness(opts: { targetFileSize: number; maxBytesForLevelBase: num
     versions,
     snapshots: () => snapshots,
     targetFileSize: opts.targetFileSize,
-    tableSettings: (level, bottommost) => ({ blockSize: 256, bloomBitsPerKey: 10, compression: compressionFor(codecs, level, bottommost) }),
+    tableSettings: (level, bottommost) => ({ blockSize: 256, bloomBitsPerKey: 10, metadataBlockSize: 64, compression: compressionFor(codecs, level, bottommost) }),
     executor: new InThreadExecutor(fs, 5),
     fs,
     maxSubcompactions: 3,

@@ -1,13 +1,19 @@
 /**
  * Open Table objects by file number, shared by every reader, flush and compaction of one
- * database, over one BlockCache. Two bounds, because they bound different things:
+ * database, over one BlockCache and one PartitionCache. Two bounds, because they bound
+ * different things:
  *   - file descriptors: at most `maxOpenFiles − 10` table files open at once (TableDescriptors;
  *     LevelDB's max_open_files). A reopen costs an open(2), paid only on a block-cache miss.
- *   - memory: the tables kept here hold their index, filter and range tombstones in memory
- *     (Table.residentBytes, ~40 KB for a 2 MiB table); at most `residentBudget` bytes of them
- *     (tableCacheSize), the least recently used dropped first (second-chance order). Reopening
- *     a dropped table re-reads and re-verifies its index and filter, so the budget is sized to
- *     hold every table of a large database (64 MiB by default: ~1,600 tables, ~3 GiB of data).
+ *   - memory: table metadata, at most `residentBudget` bytes (tableCacheSize) in all. A table
+ *     kept here pins its top-level index, range tombstones and cache slots (Table.residentBytes,
+ *     ~15 KB for a 2 MiB table); those take at most half the budget, the least recently used
+ *     table dropped first (second-chance order). The index and filter partitions that lookups
+ *     load (~80 KB for a 2 MiB table, a few KB each) go to the partition cache, which gets the
+ *     rest of the budget: budget − pinned, recomputed whenever a table comes or goes. Reopening
+ *     a dropped table re-reads its footer, properties and top-level index (its partitions may
+ *     still be cached: the partition cache keys them by file number); a partition that was
+ *     dropped is re-read and re-verified when a lookup needs it — one partition, not the table's
+ *     whole index and filter, so a database far larger than the budget costs speed, not memory.
  *
  * Dropping does not close anything a reader may still hold: the Table reads its file through a
  * virtual descriptor of TableDescriptors, which reopens the file on demand, so an iterator that
@@ -16,7 +22,7 @@
  * A table is closed for good when the version set deletes its file (`evict`) or the database
  * closes. Open failures are wrapped as StrataError naming the file.
  */
-import { BlockCache, Table } from '@strata-db/sstable-core';
+import { BlockCache, PartitionCache, Table } from '@strata-db/sstable-core';
 import { toStrataError } from '../errors.js';
 import { noEvents, type EventSink } from '../events.js';
 import type { FileSystem } from '@strata-db/vfs';
@@ -38,8 +44,20 @@ export interface TableCacheStats {
   readonly openFiles: number;
   /** Real opens of table files so far, reopens after eviction included. */
   readonly fileOpens: number;
-  /** Bytes of index, filter and range tombstones of the cached tables, resident in memory. */
+  /**
+   * Bytes of table metadata in memory: what the cached tables pin (`pinnedBytes`) plus the
+   * cached index and filter partitions (`partitionBytes`); ≤ residentBudget, unless one table
+   * and the partition a lookup is using are larger than it alone.
+   */
   readonly residentBytes: number;
+  /** Top-level indexes, range tombstones and cache slots of the cached tables. */
+  readonly pinnedBytes: number;
+  /** Cached index and filter partitions. */
+  readonly partitionBytes: number;
+  /** Index and filter partitions cached now, found cached, and read from files (cache misses). */
+  readonly partitions: number;
+  readonly partitionHits: number;
+  readonly partitionLoads: number;
   /** Most resident bytes kept (tableCacheSize). */
   readonly residentBudget: number;
   /** Tables opened (index and filter read) so far, reopens after being dropped included. */
@@ -48,6 +66,8 @@ export interface TableCacheStats {
 
 export class TableCache {
   readonly blockCache: BlockCache;
+  /** Index and filter partitions of the tables, in the budget their tables leave. */
+  readonly partitionCache: PartitionCache;
   /** In clock order (first = next eviction candidate). */
   private readonly tables = new Map<number, Entry>();
   private readonly descriptors: TableDescriptors;
@@ -65,6 +85,7 @@ export class TableCache {
     events: EventSink = noEvents,
   ) {
     this.blockCache = new BlockCache(blockCacheSize);
+    this.partitionCache = new PartitionCache(residentBudget);
     this.descriptors = new TableDescriptors(fs, maxOpenFiles, (path, err) => {
       events.warn(`closing the table file ${path} failed`, err);
     });
@@ -79,7 +100,7 @@ export class TableCache {
     const path = tablePath(this.dir, fileNumber);
     let table: Table;
     try {
-      table = Table.open(path, { fs: this.descriptors, cache: this.blockCache, fileNumber });
+      table = Table.open(path, { fs: this.descriptors, cache: this.blockCache, partitions: this.partitionCache, fileNumber });
     } catch (err) {
       const sys = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
       if (sys === 'EMFILE' || sys === 'ENFILE') {
@@ -88,10 +109,11 @@ export class TableCache {
       throw toStrataError(err, `cannot open table ${path}`, path);
     }
     this.opens++;
-    // The newest table always stays, even alone over the budget: it is about to be read.
-    while (this.tables.size > 0 && this.resident + table.residentBytes > this.residentBudget) this.dropOne();
+    // The newest table always stays, even alone over half the budget: it is about to be read.
+    while (this.tables.size > 0 && this.resident + table.residentBytes > this.residentBudget / 2) this.dropOne();
     this.tables.set(fileNumber, { table, referenced: false });
     this.resident += table.residentBytes;
+    this.lendPartitions();
     return table;
   }
 
@@ -101,11 +123,13 @@ export class TableCache {
     if (e !== undefined) {
       this.tables.delete(fileNumber);
       this.resident -= e.table.residentBytes;
+      this.lendPartitions();
     }
     // Closes the descriptor whether or not the cache still held the Table: a reader that held
     // a dropped Table can no longer reach this file (the version set deletes it only then).
     this.descriptors.forget(tablePath(this.dir, fileNumber));
     this.blockCache.evictFile(fileNumber);
+    this.partitionCache.evictFile(fileNumber);
   }
 
   /** Tables held by the cache. */
@@ -119,7 +143,12 @@ export class TableCache {
       maxOpenFiles: this.maxOpenFiles,
       openFiles: this.descriptors.openCount,
       fileOpens: this.descriptors.openCalls,
-      residentBytes: this.resident,
+      residentBytes: this.resident + this.partitionCache.usage,
+      pinnedBytes: this.resident,
+      partitionBytes: this.partitionCache.usage,
+      partitions: this.partitionCache.size,
+      partitionHits: this.partitionCache.hits,
+      partitionLoads: this.partitionCache.loads,
       residentBudget: this.residentBudget,
       tableOpens: this.opens,
     };
@@ -127,7 +156,18 @@ export class TableCache {
 
   close(): void {
     for (const n of [...this.tables.keys()]) this.evict(n);
+    this.partitionCache.clear();
     this.descriptors.closeAll();
+  }
+
+  /** Bytes of table metadata in memory: the tables' pinned bytes and the cached partitions. */
+  get residentBytes(): number {
+    return this.resident + this.partitionCache.usage;
+  }
+
+  /** The partition cache gets what the tables do not pin. */
+  private lendPartitions(): void {
+    this.partitionCache.capacity = Math.max(0, this.residentBudget - this.resident);
   }
 
   /** Second chance: a table used since the hand last passed moves to the back once. */

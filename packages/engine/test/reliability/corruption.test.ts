@@ -59,7 +59,7 @@ describe('corruption', () => {
       // tombstone that reaches the bottom level with nothing below it — so only there is that
       // region optional.
       const optional = FIXED_SEEDS.includes(seed) ? [] : ['table range-del'];
-      for (const kind of ['wal', 'manifest', 'current', 'identity', 'table data', 'table filter', 'table range-del', 'table properties', 'table meta-index', 'table index', 'table footer']) {
+      for (const kind of ['wal', 'manifest', 'current', 'identity', 'table data', 'table filter-partition', 'table index-partition', 'table range-del', 'table properties', 'table meta-index', 'table top-level-index', 'table footer']) {
         if (!optional.includes(kind)) expect(seen, `no flip landed in ${kind}`).toContain(kind);
       }
       // Every byte of a table is covered by a checksum: flips there are always detected.

@@ -51,7 +51,7 @@ describe('db.verify()', () => {
     await db.close();
   });
 
-  const tableCases = ['data', 'filter', 'properties', 'meta-index', 'index', 'footer'] as const;
+  const tableCases = ['data', 'filter-partition', 'index-partition', 'properties', 'meta-index', 'top-level-index', 'footer'] as const;
   it.each(tableCases)('reports a flipped byte in a table %s block, naming the table', async (region) => {
     const { db, fs } = await openWithData();
     const table = liveTables(db)[0]!;

@@ -8,6 +8,7 @@ import {
   Block,
   BlockCursor,
   decodeBlockHandle,
+  decodePartitionEntry,
   FOOTER_SIZE,
   META_FILTER,
   META_PROPERTIES,
@@ -62,9 +63,28 @@ export function tableRegions(bytes: Uint8Array, file: string): Region[] {
     firstMeta = Math.min(firstMeta, h.offset);
     c.next();
   }
+  // Format v2: the index and filter partitions, named by the top-level index (format.ts).
+  const version = le32(bytes, footerAt + 24);
+  if (version >= 2) {
+    const top = new Block(unsealBlock(bytes.subarray(index.offset, index.offset + index.size + BLOCK_TRAILER_SIZE), file, index.offset), file, index.offset);
+    const tc = new BlockCursor(top);
+    tc.seekToFirst();
+    while (tc.valid()) {
+      const v = tc.value();
+      const e = decodePartitionEntry({ data: v, pos: 0 }, v.length, footerAt);
+      if (e === undefined) throw new Error(`${file}: cannot map regions, bad top-level index entry`);
+      block('index-partition', e.index);
+      firstMeta = Math.min(firstMeta, e.index.offset);
+      if (e.filter !== undefined) {
+        block('filter-partition', e.filter);
+        firstMeta = Math.min(firstMeta, e.filter.offset);
+      }
+      tc.next();
+    }
+  }
   if (firstMeta > 0) regions.push({ name: 'data', start: 0, end: Math.min(firstMeta, index.offset) });
   block('meta-index', metaIndex);
-  block('index', index);
+  block(version >= 2 ? 'top-level-index' : 'index', index);
   regions.push({ name: 'footer', start: footerAt, end: bytes.length });
   return regions.sort((a, b) => a.start - b.start);
 }

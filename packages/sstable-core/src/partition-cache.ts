@@ -1,0 +1,215 @@
+/**
+ * A cache of the unpacked index and filter partitions of tables (format.ts, v2; a v1 table's
+ * whole index and filter are its one partition), bounded in bytes and shared by every table of
+ * a database. A table keeps only its top-level index resident; a partition is loaded when a
+ * lookup needs it, checksum-verified, unpacked, and stays here until the clock evicts it.
+ *
+ * Why a cache of its own rather than charging partitions to the block cache: a partition is
+ * an unpacked object (flat arrays, a filter) rather than a block, is worth ~170 data blocks of
+ * lookups, and must not be pushed out by a scan streaming data blocks through the block cache
+ * (RocksDB needs `cache_index_and_filter_blocks_with_high_priority` for that). One budget for
+ * table metadata (the engine's `tableCacheSize`) keeps the bound easy to state: the tables'
+ * pinned top-level indexes plus this cache's partitions.
+ *
+ * Slots are per table FILE (`PartitionSlots`, 2 per partition: index, filter), registered while
+ * any of them is filled, so a table reopened after the table cache dropped it finds its
+ * partitions still here (file numbers are never reused, so a registered file number always
+ * names the same bytes). Replacement is CLOCK (second chance), as in the block cache.
+ */
+import { StrataError } from '@strata-db/errors';
+import type { BloomFilter } from './bloom.js';
+import type { IndexPartition } from './index-partition.js';
+
+/**
+ * The partition slots of one table file, 2 per partition: slot 2p is index partition p
+ * (`indexes[p]`), slot 2p + 1 its filter (`filters[p]`). Only the PartitionCache writes them;
+ * table readers of the file read `indexes` and `filters`.
+ */
+export class PartitionSlots {
+  readonly indexes: (IndexPartition | undefined)[];
+  readonly filters: (BloomFilter | undefined)[];
+  /** 1 when hit since the clock hand last passed. */
+  readonly referenced: Uint8Array;
+  /** Position of the slot's entry in the clock ring. */
+  readonly ringSlot: Int32Array;
+  /** Bytes charged for what the slot holds. */
+  readonly charges: Float64Array;
+  /** Filled slots; registered in the cache while > 0. */
+  live = 0;
+  constructor(
+    readonly fileNumber: number,
+    slots: number,
+  ) {
+    this.indexes = new Array<IndexPartition | undefined>(slots >> 1).fill(undefined);
+    this.filters = new Array<BloomFilter | undefined>(slots >> 1).fill(undefined);
+    this.referenced = new Uint8Array(slots);
+    this.ringSlot = new Int32Array(slots);
+    this.charges = new Float64Array(slots);
+  }
+
+  /** Slots: 2 per partition. */
+  get slots(): number {
+    return this.referenced.length;
+  }
+
+  /** What slot `i` holds, if anything. */
+  at(i: number): IndexPartition | BloomFilter | undefined {
+    return (i & 1) === 0 ? this.indexes[i >> 1] : this.filters[i >> 1];
+  }
+
+  /** Bytes of this object (for its owner's accounting). */
+  get byteLength(): number {
+    return 64 + 21 * this.slots;
+  }
+}
+
+export class PartitionCache {
+  private cap: number;
+  private used = 0;
+  private readonly files = new Map<number, PartitionSlots>();
+  private ringFiles: (PartitionSlots | undefined)[] = [];
+  private ringSlots: number[] = [];
+  private hand = 0;
+  private holes = 0;
+  /** Partitions found cached, and loaded from a file (checksummed, unpacked). */
+  hits = 0;
+  loads = 0;
+
+  constructor(capacityBytes: number) {
+    this.cap = checkCapacity(capacityBytes);
+  }
+
+  /** Most bytes kept. */
+  get capacity(): number {
+    return this.cap;
+  }
+
+  /** Changes the bound (the table cache lends it what its tables do not pin); evicts down to it. */
+  set capacity(bytes: number) {
+    this.cap = checkCapacity(bytes);
+    this.evictToCapacity();
+  }
+
+  /** Bytes of the cached partitions. */
+  get usage(): number {
+    return this.used;
+  }
+
+  /** Cached partitions. */
+  get size(): number {
+    return this.ringFiles.length - this.holes;
+  }
+
+  /** The slots of table file `fileNumber` with `slots` slots: the registered ones, else fresh ones. */
+  slotsOf(fileNumber: number, slots: number): PartitionSlots {
+    const known = this.files.get(fileNumber);
+    return known !== undefined && known.slots === slots ? known : new PartitionSlots(fileNumber, slots);
+  }
+
+  /** Marks filled slot `i` of `file` used (a reader found its partition there). */
+  hit(file: PartitionSlots, i: number): void {
+    this.hits++;
+    file.referenced[i] = 1;
+  }
+
+  /** Puts index partition `p` (just loaded) in `file`'s slots; see `insert`. */
+  insertIndex(file: PartitionSlots, p: number, part: IndexPartition): void {
+    this.insert(file, 2 * p, part.charge);
+    file.indexes[p] = part;
+  }
+
+  /** Puts filter partition `p` (just loaded) in `file`'s slots; see `insert`. */
+  insertFilter(file: PartitionSlots, p: number, filter: BloomFilter): void {
+    this.insert(file, 2 * p + 1, filter.charge);
+    file.filters[p] = filter;
+  }
+
+  /**
+   * Makes room for, and books, `charge` bytes in slot `i` of `file` (the caller fills it). A
+   * partition is kept even when larger than the whole capacity — the caller is about to use it
+   * — and evicted by the next insert.
+   */
+  private insert(file: PartitionSlots, i: number, charge: number): void {
+    this.loads++;
+    if (file.at(i) !== undefined) this.remove(file, i);
+    this.evictToCapacity(charge);
+    file.referenced[i] = 0;
+    file.charges[i] = charge;
+    file.ringSlot[i] = this.ringFiles.length;
+    if (file.live++ === 0) this.files.set(file.fileNumber, file);
+    this.ringFiles.push(file);
+    this.ringSlots.push(i);
+    this.used += charge;
+  }
+
+  /** Drops every partition of one table file (its file is deleted). */
+  evictFile(fileNumber: number): void {
+    const file = this.files.get(fileNumber);
+    if (file === undefined) return;
+    for (let i = 0; i < file.slots; i++) this.remove(file, i);
+    this.files.delete(fileNumber);
+  }
+
+  /** Drops every partition of `file` (a table reader with slots of its own closes). */
+  dropSlots(file: PartitionSlots): void {
+    for (let i = 0; i < file.slots; i++) this.remove(file, i);
+  }
+
+  clear(): void {
+    for (let s = 0; s < this.ringFiles.length; s++) {
+      const f = this.ringFiles[s];
+      if (f !== undefined) this.remove(f, this.ringSlots[s]!);
+    }
+  }
+
+  /** Evicts until `incoming` more bytes fit (or nothing is left to evict). */
+  private evictToCapacity(incoming = 0): void {
+    while (this.used + incoming > this.cap && this.ringFiles.length > this.holes) {
+      if (this.hand >= this.ringFiles.length) this.wrap();
+      const f = this.ringFiles[this.hand];
+      if (f !== undefined) {
+        const i = this.ringSlots[this.hand]!;
+        if (f.referenced[i] === 1) f.referenced[i] = 0;
+        else this.remove(f, i);
+      }
+      this.hand++;
+    }
+  }
+
+  /** The hand went round: compact the ring if it is mostly holes. */
+  private wrap(): void {
+    this.hand = 0;
+    if (this.holes * 2 > this.ringFiles.length) {
+      const files: PartitionSlots[] = [];
+      const slots: number[] = [];
+      for (let s = 0; s < this.ringFiles.length; s++) {
+        const f = this.ringFiles[s];
+        if (f === undefined) continue;
+        const i = this.ringSlots[s]!;
+        f.ringSlot[i] = files.length;
+        files.push(f);
+        slots.push(i);
+      }
+      this.ringFiles = files;
+      this.ringSlots = slots;
+      this.holes = 0;
+    }
+  }
+
+  private remove(file: PartitionSlots, i: number): void {
+    if (file.at(i) === undefined) return;
+    if ((i & 1) === 0) file.indexes[i >> 1] = undefined;
+    else file.filters[i >> 1] = undefined;
+    this.ringFiles[file.ringSlot[i]!] = undefined;
+    this.holes++;
+    this.used -= file.charges[i]!;
+    if (--file.live === 0 && this.files.get(file.fileNumber) === file) this.files.delete(file.fileNumber);
+  }
+}
+
+function checkCapacity(bytes: number): number {
+  if (!Number.isSafeInteger(bytes) || bytes < 0) {
+    throw new StrataError('INVALID_ARGUMENT', `partition cache capacity must be a non-negative integer of bytes, got ${bytes}`);
+  }
+  return bytes;
+}
