@@ -32,7 +32,7 @@ import {
   META_RANGE_DEL,
   type BlockHandle,
 } from './format.js';
-import { decodeIndexPartition, type IndexPartition } from './index-partition.js';
+import { decodeIndexPartition, IndexPartition } from './index-partition.js';
 import { PartitionCache, type PartitionSlots } from './partition-cache.js';
 import { closeQuietly, nodeFileSystem } from '@strata-db/vfs';
 import type { TableFileSystem } from './fs.js';
@@ -127,16 +127,14 @@ export class Table {
   /** End of the region blocks may lie in (the footer's offset). */
   private readonly dataEnd: number;
   /**
-   * The top-level index, unpacked (v2; a v1 table has no keys here: its one partition needs
-   * none): partition p's last separator is topKeyBytes[topKeyOffsets[p], topKeyOffsets[p + 1])
-   * with seq topSeqs[p]; it holds data blocks [partFirst[p], partFirst[p + 1]) (partFirst has
-   * partitionCount + 1 entries, the last = blockCount); its index partition's handle is
-   * (partHandles[4p], partHandles[4p + 1]) and its filter's (partHandles[4p + 2],
-   * partHandles[4p + 3]), size -1 when the table has no filter.
+   * The top-level index, unpacked. Its keys are separators too (partition p's last one), so it
+   * is searched as an index partition is — `topIndex.findBlock` is `findPartition` — with no
+   * block handles (v2 only; a v1 table's one partition needs no key). Partition p holds data
+   * blocks [partFirst[p], partFirst[p + 1]) (partFirst has partitionCount + 1 entries, the last
+   * = blockCount); its index partition's handle is (partHandles[4p], partHandles[4p + 1]) and
+   * its filter's (partHandles[4p + 2], partHandles[4p + 3]), size -1 when the table has no filter.
    */
-  private readonly topKeyBytes: Uint8Array;
-  private readonly topKeyOffsets: Uint32Array;
-  private readonly topSeqs: Float64Array;
+  private readonly topIndex: IndexPartition | undefined;
   private readonly partFirst: Float64Array;
   private readonly partHandles: Float64Array;
   private readonly hasFilter: boolean;
@@ -260,9 +258,10 @@ export class Table {
       this.hasFilter = withFilter > 0;
     }
     const n = (this.partitionCount = first.length);
-    this.topKeyBytes = keyBytes.bytes().slice();
-    this.topKeyOffsets = Uint32Array.from(keyOffsets);
-    this.topSeqs = Float64Array.from(seqs);
+    this.topIndex =
+      this.formatVersion >= 2 && n > 0
+        ? new IndexPartition(0, n, keyBytes.bytes().slice(), Uint32Array.from(keyOffsets), Float64Array.from(seqs), new Float64Array(0))
+        : undefined;
     this.partFirst = Float64Array.from([...first, blockCount]);
     this.partHandles = Float64Array.from(handles);
 
@@ -275,9 +274,7 @@ export class Table {
     for (const t of tombstones) tombstoneBytes += t.start.byteLength + t.end.byteLength + 64; // + object overhead
     this.residentBytes =
       TABLE_OVERHEAD +
-      this.topKeyBytes.byteLength +
-      this.topKeyOffsets.byteLength +
-      this.topSeqs.byteLength +
+      (this.topIndex?.charge ?? 0) +
       this.partFirst.byteLength +
       this.partHandles.byteLength +
       tombstoneBytes +
@@ -307,25 +304,12 @@ export class Table {
 
   /**
    * The partition that holds the first data block whose separator is ≥ (key, seq): the first
-   * whose last separator is ≥ it, else the last partition (whose own search then finds no
-   * block); -1 when the table has no data blocks. A v1 table's one partition is always it.
+   * whose last separator is ≥ it; `partitionCount` when none is (no block can hold the target).
+   * A v1 table's one partition is always it (its own search then says whether a block is).
    */
   private findPartition(key: Uint8Array, seq: number): number {
-    const n = this.partitionCount;
-    if (n <= 1) return n - 1;
-    const bytes = this.topKeyBytes;
-    const offsets = this.topKeyOffsets;
-    const seqs = this.topSeqs;
-    let lo = 0;
-    let hi = n - 1; // the last partition is the answer when no other is
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      const start = offsets[mid]!;
-      const c = compareBytesAt(bytes, start, offsets[mid + 1]! - start, key) || seq - seqs[mid]!;
-      if (c < 0) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    const top = this.topIndex;
+    return top === undefined ? (this.partitionCount > 0 ? 0 : 1) : top.findBlock(key, seq);
   }
 
   /** The partition holding global data block `b` (0 ≤ b < blockCount). */
@@ -380,12 +364,12 @@ export class Table {
     const firstBlock = this.partFirst[p]!;
     const count = this.partFirst[p + 1]! - firstBlock;
     const part = decodeIndexPartition(this.readBlock(handle), this.path, handle.offset, firstBlock, count, p === 0 ? 0 : firstOffset, this.dataEnd);
-    if (this.formatVersion >= 2) {
-      const ko = this.topKeyOffsets;
+    const top = this.topIndex;
+    if (top !== undefined) {
       const last = count - 1;
       const start = part.keyOffsets[last]!;
-      const sameKey = compareBytesAt(part.keyBytes, start, part.keyOffsets[last + 1]! - start, this.topKeyBytes.subarray(ko[p], ko[p + 1])) === 0;
-      if (!sameKey || part.seqs[last] !== this.topSeqs[p]) {
+      const sameKey = compareBytesAt(part.keyBytes, start, part.keyOffsets[last + 1]! - start, top.separatorKey(p)) === 0;
+      if (!sameKey || part.seqs[last] !== top.seqs[p]) {
         throw corruption(this.path, handle.offset, `index partition ${p} ends at a separator other than the top-level index's (partitions out of order?)`);
       }
     }
@@ -406,7 +390,7 @@ export class Table {
   get(key: Uint8Array, snapshotSeq: number): PointEntry | undefined {
     this.checkOpen();
     const p = this.findPartition(key, snapshotSeq);
-    if (p < 0) return undefined;
+    if (p >= this.partitionCount) return undefined;
     // The filter of the partition findPartition names holds `key` if the table has a version of
     // it ≤ snapshotSeq (format.ts, "Filter partition").
     if (this.hasFilter && !this.filterPartition(p).mayContain(key)) return undefined;
@@ -433,7 +417,7 @@ export class Table {
   find(key: Uint8Array, snapshotSeq: number, hash?: number): number {
     if (this.closed) this.checkOpen();
     const p = this.findPartition(key, snapshotSeq);
-    if (p < 0) return -1;
+    if (p >= this.partitionCount) return -1;
     // As in `get`: this partition's filter holds `key` if the table has a visible version of it.
     if (this.hasFilter && !this.filterPartition(p).mayContainHash(hash ?? bloomHash(key))) return -1;
     const part = this.indexPartition(p);
@@ -477,7 +461,7 @@ export class Table {
     if (!this.hasFilter) return true;
     // The partition of the key's newest version, whose filter holds the key if the table does.
     const p = this.findPartition(key, MAX_SEQ);
-    return p >= 0 && this.filterPartition(p).mayContain(key);
+    return p < this.partitionCount && this.filterPartition(p).mayContain(key);
   }
 
   /**
@@ -505,7 +489,7 @@ export class Table {
    */
   findBlock(key: Uint8Array, seq: number): number {
     const p = this.findPartition(key, seq);
-    if (p < 0) return 0;
+    if (p >= this.partitionCount) return this.blockCount;
     const part = this.indexPartition(p);
     return part.firstBlock + part.findBlock(key, seq);
   }
