@@ -39,7 +39,7 @@ export interface Region {
 const le32 = (b: Uint8Array, p: number): number => (b[p]! | (b[p + 1]! << 8) | (b[p + 2]! << 16) | (b[p + 3]! << 24)) >>> 0;
 const le64 = (b: Uint8Array, p: number): number => le32(b, p) + le32(b, p + 4) * 0x1_0000_0000;
 
-/** The parts of an intact table file: data blocks, filter, range tombstones, properties, meta-index, index, footer. */
+/** The parts of an intact table file: data blocks, filter and index partitions (v2) or filter (v1), range tombstones, properties, meta-index, the (top-level) index, footer. */
 export function tableRegions(bytes: Uint8Array, file: string): Region[] {
   const footerAt = bytes.length - FOOTER_SIZE;
   const metaIndex = { offset: le64(bytes, footerAt), size: le32(bytes, footerAt + 8) };
