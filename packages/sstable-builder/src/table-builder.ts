@@ -337,7 +337,7 @@ export class TableBuilder {
         indexBytes += index.size;
         this.handleBuf.reset();
         encodePartitionEntry({ index, firstBlock: part.firstBlock, filter }, this.handleBuf);
-        top.add(part.key, part.seq, EntryKind.Put, this.handleBuf.bytes().slice());
+        top.add(part.key, part.seq, EntryKind.Put, this.handleBuf.bytes()); // add copies the value
       }
       this.partitions.length = 0;
       const topContents = top.finish();

@@ -2,7 +2,8 @@
  * @strata-db/sstable-core — the Strata table format and its reader.
  * The format is described byte by byte in README.md and at the top of each encoding file.
  */
-export { prefixNumber, Table, type TableLayout, type TableOpenOptions, type TableReadFileSystem, type TableVerifyResult } from './table.js';
+export { prefixNumber } from './index-partition.js';
+export { Table, type TableLayout, type TableOpenOptions, type TableReadFileSystem, type TableVerifyResult } from './table.js';
 export { BlockCache, FileSlots } from './block-cache.js';
 export { PartitionCache, PartitionSlots } from './partition-cache.js';
 export { Block, BlockBuilder, BlockCursor, compareBytesAt } from './block-format.js';

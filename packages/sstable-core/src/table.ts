@@ -39,8 +39,6 @@ import type { TableFileSystem } from './fs.js';
 import { BLOCK_TRAILER_SIZE, unsealBlock } from './physical-block.js';
 import { decodeProperties, type TableProperties } from './properties.js';
 
-export { prefixNumber } from './index-partition.js';
-
 /** What a table reader asks of the file layer: it opens, reads, stats and closes, nothing more. */
 export type TableReadFileSystem = Pick<TableFileSystem, 'openSync' | 'closeSync' | 'readSync' | 'fstatSync'>;
 
@@ -218,8 +216,6 @@ export class Table {
       if (blockCount > 0) {
         first.push(0);
         handles.push(footer.index.offset, footer.index.size, filter?.offset ?? -1, filter?.size ?? -1);
-        seqs.push(0);
-        keyOffsets.push(0);
       }
       this.hasFilter = filter !== undefined;
     } else {
