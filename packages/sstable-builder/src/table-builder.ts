@@ -180,6 +180,8 @@ export class TableBuilder {
   /** The deletion window: 1 per Delete among the last `windowSize` entries (a ring), and their sum. */
   private readonly window: Uint8Array | undefined;
   private readonly windowTrigger: number;
+  /** The ring's slot for the next entry (a wrapping counter: `entries % windowSize` was 7% of add's time in a worker's profile). */
+  private windowAt = 0;
   private windowDeletes = 0;
   private marked = false;
 
@@ -280,7 +282,8 @@ export class TableBuilder {
     this.lastSeq = seq;
     const window = this.window;
     if (window !== undefined) {
-      const slot = this.entries % window.length;
+      const slot = this.windowAt;
+      this.windowAt = slot + 1 === window.length ? 0 : slot + 1;
       const d = kind === EntryKind.Delete ? 1 : 0;
       this.windowDeletes += d - window[slot]!;
       window[slot] = d;

@@ -103,6 +103,12 @@ export class CompactionIterator {
   private pendingAt = 0;
   private started = false;
   /**
+   * Whether the version `next()` returned last is the first returned of its user key (the
+   * survivors of a key are handed out together, newest first). The output writer cuts tables
+   * only between user keys: it reads this instead of comparing every entry's key with the last.
+   */
+  firstOfKey = false;
+  /**
    * The key being collapsed (while `collapsing`), also when its versions span more than one
    * call (a key overwritten a million times between compactions: flush keeps every version).
    * Its state is kept here so that `next()` can return to the caller — and the caller to the
@@ -160,6 +166,7 @@ export class CompactionIterator {
       }
       budget = this.consumeVersions(cur, budget);
     }
+    this.firstOfKey = this.pendingAt === 0;
     const e = this.pending[this.pendingAt++]!;
     this.counters.entriesOut++;
     return e;
@@ -175,7 +182,8 @@ export class CompactionIterator {
     let budget = budgetIn;
     while (input.valid()) {
       const e = input.entry();
-      if (!keysEqual(e.key, cur.key)) break;
+      // The key's first version carries `cur.key` itself: no need to compare it byte by byte.
+      if (e.key !== cur.key && !keysEqual(e.key, cur.key)) break;
       if (budget-- <= 0) return 0;
       this.counters.entriesIn++;
       const stripe = this.stripes.stripeOf(e.seq);

@@ -5,7 +5,7 @@
  * page-cache reads and in-memory block building).
  */
 import { invariant } from '@strata-db/errors';
-import { keysEqual, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
+import type { PointEntry, RangeTombstone } from '@strata-db/memtable';
 import type { CompactionIterator } from './compaction-iterator.js';
 import { successor, type KeyRange } from './key-range.js';
 import { outputTableRange, type OutputSplitter } from './output-splitter.js';
@@ -101,7 +101,7 @@ export class OutputWriter<S extends TableSink, M> {
         n += 64;
       } else {
         const last = this.currentLast;
-        if (last === undefined || !keysEqual(last, e.key)) {
+        if (last === undefined || this.iter.firstOfKey) {
           if (this.splitter.shouldCutBefore(e.key, this.current?.estimatedSize ?? 0) && last !== undefined) {
             await this.finishCurrent(successor(last), sliceStart);
             sliceStart = performance.now();
