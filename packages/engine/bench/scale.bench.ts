@@ -44,6 +44,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { loadavg, tmpdir } from 'node:os';
+import { getHeapSpaceStatistics } from 'node:v8';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ClassicLevel } from 'classic-level';
@@ -124,7 +125,23 @@ interface Report {
   readonly budgetParts: { readonly memtables: number; readonly blockCache: number; readonly indexAndFilter: number } | undefined;
   /** Strata: stats().memory at the sample where RSS was highest during the fill, MB. */
   readonly peakFillMemory: PeakMemory | undefined;
+  /** Where the RSS was at the sample where it was highest during the gets, and during the scan. */
+  readonly getsPeak: PhasePeak;
+  readonly scanPeak: PhasePeak;
   readonly maxOpenFiles: number | undefined;
+}
+/**
+ * The process's memory at one sample, MB: RSS, the main thread's V8 heap by space (committed),
+ * ArrayBuffers (V8's count), and what the engine accounts for.
+ */
+interface PhasePeak {
+  readonly rss: number;
+  readonly heapUsed: number;
+  readonly newSpace: number;
+  /** Old, code and large-object spaces. */
+  readonly oldSpaces: number;
+  readonly arrayBuffers: number;
+  readonly memory: PeakMemory | undefined;
 }
 /** stats().memory by component, MB. */
 interface PeakMemory {
@@ -156,6 +173,16 @@ function resetPeakRss(): void {
 }
 const rssMB = (): number => process.memoryUsage.rss() / 2 ** 20;
 const MiB = 2 ** 20;
+function phasePeak(memory: PeakMemory | undefined): PhasePeak {
+  const m = process.memoryUsage();
+  let newSpace = 0;
+  let oldSpaces = 0;
+  for (const sp of getHeapSpaceStatistics()) {
+    if (sp.space_name === 'new_space' || sp.space_name === 'new_large_object_space') newSpace += sp.space_size;
+    else oldSpaces += sp.space_size;
+  }
+  return { rss: m.rss / MiB, heapUsed: m.heapUsed / MiB, newSpace: newSpace / MiB, oldSpaces: oldSpaces / MiB, arrayBuffers: m.arrayBuffers / MiB, memory };
+}
 /** Bytes of the files in `dir` now; a file that a running compaction deletes between the listing and its stat counts 0. */
 function diskBytes(dir: string): number {
   let n = 0;
@@ -166,7 +193,8 @@ function diskBytes(dir: string): number {
 interface Subject {
   batch(keys: Buffer[], values: Buffer[]): Promise<void>;
   get(k: Buffer): Promise<unknown>;
-  scan(): Promise<number>;
+  /** Scans everything; `sample` is called every 65,536 entries. */
+  scan(sample: () => void): Promise<number>;
   describe(): { levels: string; writeAmp?: number; stallS?: number; engineMB?: number; pendingMB?: number; pinnedMemtableMB?: number; pinnedTableMB?: number };
   /** Opens a long-lived reader (positioned on its first entry); the function returned releases it. */
   holdReader(): Promise<() => Promise<void>>;
@@ -207,9 +235,9 @@ async function open(engine: string, dir: string): Promise<Subject> {
         await b.write();
       },
       get: (k) => db.get(k),
-      async scan() {
+      async scan(sample) {
         let n = 0;
-        for await (const _ of db.iterate()) n++;
+        for await (const _ of db.iterate()) if ((++n & 0xffff) === 0) sample();
         return n;
       },
       describe() {
@@ -252,9 +280,9 @@ async function open(engine: string, dir: string): Promise<Subject> {
       await db.batch(keys.map((k, i) => ({ type: 'put' as const, key: k, value: values[i]! })));
     },
     get: (k) => db.get(k),
-    async scan() {
+    async scan(sample) {
       let n = 0;
-      for await (const _ of db.keys()) n++;
+      for await (const _ of db.keys()) if ((++n & 0xffff) === 0) sample();
       return n;
     },
     describe() {
@@ -360,6 +388,7 @@ async function runOne(engine: string): Promise<Report> {
     resetPeakRss();
 
     let getPeak = rssMB();
+    let getsPeak = phasePeak(db.memory?.());
     const g0 = performance.now();
     const gCpu0 = process.cpuUsage();
     let s = 7;
@@ -367,7 +396,11 @@ async function runOne(engine: string): Promise<Report> {
       s = (Math.imul(s, 1103515245) + 12345) >>> 0;
       await db.get(key(s % N));
       if (i % 4096 === 0) {
-        getPeak = Math.max(getPeak, rssMB());
+        const r = rssMB();
+        if (r > getPeak) {
+          getPeak = r;
+          getsPeak = phasePeak(db.memory?.());
+        }
         maxFds = Math.max(maxFds, fdCount());
       }
     }
@@ -378,7 +411,10 @@ async function runOne(engine: string): Promise<Report> {
     resetPeakRss();
 
     const s0 = performance.now();
-    const scanned = await db.scan();
+    let scanPeak = phasePeak(db.memory?.());
+    const scanned = await db.scan(() => {
+      if (rssMB() > scanPeak.rss) scanPeak = phasePeak(db.memory?.());
+    });
     const scanRate = scanned / ((performance.now() - s0) / 1000);
     const scanPeakRssMB = rssMB();
     maxFds = Math.max(maxFds, fdCount());
@@ -412,6 +448,8 @@ async function runOne(engine: string): Promise<Report> {
       budgetMB: db.budgetMB,
       budgetParts: db.budgetParts,
       peakFillMemory,
+      getsPeak,
+      scanPeak,
       maxOpenFiles: db.maxOpenFiles,
     };
   } catch (err) {
@@ -586,6 +624,24 @@ if (process.env.BENCH_SCALE_ONE !== undefined) {
     const m = r.peakFillMemory;
     return m === undefined ? '–' : `${m.workerHeap.toFixed(1)} / ${m.workerArrayBuffers.toFixed(1)}`;
   });
+  for (const [phase, of] of [
+    ['gets', (r: Report) => r.getsPeak],
+    ['scan', (r: Report) => r.scanPeak],
+  ] as const) {
+    row(`at the sampled peak of the ${phase}: RSS = RSS at open + main V8 new space + old spaces (committed; heap used) + ArrayBuffers + rest, MB`, (r) => {
+      const p = of(r);
+      // ArrayBuffers: the block cache's blocks, partitions, the memtables' memory. (Not V8's
+      // `external` beside it: measured here it was smaller than `arrayBuffers`, not larger.)
+      const rest = p.rss - r.openRssMB - p.newSpace - p.oldSpaces - p.arrayBuffers;
+      return `${mb(p.rss)} = ${mb(r.openRssMB)} + ${mb(p.newSpace)} + ${mb(p.oldSpaces)} (${mb(p.heapUsed)}) + ${mb(p.arrayBuffers)} + ${mb(rest)}`;
+    });
+    row(`… engine memory then: memtables + reserve + block cache + index/filter + other; workers' heap / ArrayBuffers, MB`, (r) => {
+      const m = of(r).memory;
+      return m === undefined
+        ? '–'
+        : `${m.memtables.toFixed(1)} + ${m.memtableReserve.toFixed(1)} + ${m.blockCache.toFixed(1)} + ${m.tableIndexAndFilter.toFixed(1)} + ${m.other.toFixed(1)}; ${m.workerHeap.toFixed(1)} / ${m.workerArrayBuffers.toFixed(1)}`;
+    });
+  }
   if (withReference) {
     // Issue 13's target: random await get at N ≥ 0.6× its rate at the reference size (1M).
     console.log(`\nRandom await get at ${k(N)} keys against the same bench at ${k(REF_N)} (each round's reference ran right after it; medians of ${ROUNDS} round(s)):\n`);

@@ -76,6 +76,13 @@ describe('maxOpenFiles', () => {
     expect(cache.fileOpens).toBeGreaterThan(tables); // files were closed and reopened
     expect(cache.residentBytes).toBeLessThanOrEqual(8 * 1024);
     expect(cache.tableOpens).toBeGreaterThan(tables); // metadata was dropped and re-read
+    // The blocks of the tables it dropped went with them: the block cache's slots (charged to
+    // the tables) are only those of tables the table cache holds.
+    const blocks = db.stats().blockCache;
+    expect(blocks.usage).toBeGreaterThan(0);
+    expect(blocks.files).toBeGreaterThan(0);
+    expect(blocks.files).toBeLessThanOrEqual(cache.tables);
+    expect(blocks.slotBytes).toBeLessThanOrEqual(cache.pinnedBytes);
     expect(descriptors() - before).toBeLessThanOrEqual(14);
     await db.close();
     expect(descriptors()).toBe(before);

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Block } from './block-format.js';
-import { BlockCache } from './block-cache.js';
+import { BlockCache, FileSlots } from './block-cache.js';
 
 const block = (size: number): Block => {
   const data = new Uint8Array(Math.max(8, size));
@@ -56,13 +56,21 @@ describe('BlockCache', () => {
     expect(second.blocks[2]).toBe(a);
     cache.insert(first, 0, block(100));
     expect(first.live).toBe(2);
+    expect(cache.fileCount).toBe(1);
+    expect(cache.slotBytes).toBe(3 * FileSlots.BYTES_PER_BLOCK);
+    cache.insert(cache.slotsOf(8, 5), 4, block(100));
+    expect(cache.slotBytes).toBe(8 * FileSlots.BYTES_PER_BLOCK);
+    cache.evictFile(8);
     cache.evictFile(7);
+    expect(cache.fileCount).toBe(0);
+    expect(cache.slotBytes).toBe(0);
     expect(first.blocks).toEqual([undefined, undefined, undefined]);
     expect(first.live).toBe(0);
     expect(cache.slotsOf(7, 3)).not.toBe(first);
     // A reader still holding the old slots registers them again with its next insert.
     cache.insert(first, 1, block(100));
     expect(cache.slotsOf(7, 3)).toBe(first);
+    expect(cache.slotBytes).toBe(3 * FileSlots.BYTES_PER_BLOCK);
     expect(cache.get(7, 1)).toBeDefined();
   });
 

@@ -95,6 +95,11 @@ export class FileSlots {
 
   /** Bytes of bookkeeping per block (for the owner's memory accounting). */
   static readonly BYTES_PER_BLOCK = 8 + 4 * 4;
+
+  /** Bytes of these slots (the arrays; the object itself is small). */
+  get byteLength(): number {
+    return FileSlots.BYTES_PER_BLOCK * this.blocks.length;
+  }
 }
 
 /** Fields of a slot's bookkeeping in `FileSlots.state` (offsets from 4·slot). */
@@ -108,6 +113,8 @@ export class BlockCache {
   private used = 0;
   /** Slots of the files with at least one cached block. */
   private readonly files = new Map<number, FileSlots>();
+  /** Bytes of the slots in `files`. */
+  private registeredSlotBytes = 0;
   /**
    * The clock: (file, block number) of the cached blocks, and holes (file undefined) left by
    * evictions, compacted when half are holes.
@@ -139,6 +146,20 @@ export class BlockCache {
   /** Number of cached blocks. */
   get size(): number {
     return this.ringFiles.length - this.holes;
+  }
+
+  /** Files with at least one cached block (whose slots the cache keeps registered). */
+  get fileCount(): number {
+    return this.files.size;
+  }
+
+  /**
+   * Bytes of those files' slots (`FileSlots`, 24 per data block of the file): not charged to
+   * the capacity — the tables holding the slots charge them (Table.residentBytes); the owner
+   * keeps this within its own bound by evicting a file's blocks when it lets the file's table go.
+   */
+  get slotBytes(): number {
+    return this.registeredSlotBytes;
   }
 
   /**
@@ -199,7 +220,10 @@ export class BlockCache {
     st[at + RECYCLABLE] = recyclable ? 1 : 0;
     st[at + CHARGE] = charge;
     st[at + RING_SLOT] = this.ringFiles.length;
-    if (file.live++ === 0 && !this.files.has(file.fileNumber)) this.files.set(file.fileNumber, file);
+    if (file.live++ === 0 && !this.files.has(file.fileNumber)) {
+      this.files.set(file.fileNumber, file);
+      this.registeredSlotBytes += file.byteLength;
+    }
     this.ringFiles.push(file);
     this.ringBlocks.push(index);
     this.used += charge;
@@ -253,8 +277,8 @@ export class BlockCache {
   evictFile(fileNumber: number): void {
     const file = this.files.get(fileNumber);
     if (file === undefined) return;
+    // The last removal unregisters the slots.
     for (let i = 0; i < file.blocks.length; i++) if (file.blocks[i] !== undefined) this.remove(file, i);
-    this.files.delete(fileNumber);
   }
 
   clear(): void {
@@ -307,7 +331,10 @@ export class BlockCache {
     if (st[at + RECYCLABLE] === 1) this.recycle(block);
     this.ringFiles[st[at + RING_SLOT]!] = undefined;
     this.holes++;
-    if (--file.live === 0 && this.files.get(file.fileNumber) === file) this.files.delete(file.fileNumber);
+    if (--file.live === 0 && this.files.get(file.fileNumber) === file) {
+      this.files.delete(file.fileNumber);
+      this.registeredSlotBytes -= file.byteLength;
+    }
     this.used -= st[at + CHARGE]!;
   }
 }

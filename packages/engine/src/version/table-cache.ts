@@ -7,7 +7,8 @@
  *   - memory: table metadata, at most `residentBudget` bytes (tableCacheSize) in all. A table
  *     kept here pins its top-level index, range tombstones and cache slots (Table.residentBytes,
  *     ~15 KB for a 2 MiB table); those take at most half the budget, the least recently used
- *     table dropped first (second-chance order). The index and filter partitions that lookups
+ *     table dropped first (second-chance order) — with its blocks, which the block cache reaches
+ *     through those slots (so no slots outlive their charge). The index and filter partitions that lookups
  *     load (~80 KB for a 2 MiB table, a few KB each) go to the partition cache, which gets the
  *     rest of the budget: budget − pinned, recomputed whenever a table comes or goes. Reopening
  *     a dropped table re-reads its footer, properties and top-level index (its partitions may
@@ -181,6 +182,12 @@ export class TableCache {
         continue;
       }
       this.resident -= e.table.residentBytes;
+      // Its blocks go too: the block cache's slots of a file (24 bytes a data block, ~13 KB for
+      // a 2 MiB table) live as long as any of its blocks is cached, and are charged only here,
+      // in the table's residentBytes. Kept, at 100M keys (~5,800 tables of ~530 blocks, most
+      // of them dropped) they would be ~70 MB charged nowhere. Whatever block of a table this cache let go was cold too;
+      // a reader still holding the table re-reads (and re-registers) what it needs.
+      this.blockCache.evictFile(n);
       return;
     }
   }
