@@ -55,6 +55,37 @@ describe('memtable memory', () => {
     });
   }
 
+  it('the memtable reserve is given up when the background work goes idle (the last worker ends), and refills with the next flushes', async () => {
+    const db = await Database.open(dir, { memtableSize: 64 * 1024, backgroundThreads: 1, backgroundThreadIdleMs: 300 });
+    try {
+      const fill = async (from: number): Promise<void> => {
+        for (let i = from; i < from + 20; i++) {
+          const b = db.batch();
+          for (let j = 0; j < 200; j++) b.put(`k${String(i * 1000 + j).padStart(8, '0')}`, 'v'.repeat(100));
+          await b.write();
+        }
+        await db.flush();
+      };
+      await fill(0);
+      let s = db.stats();
+      expect(s.counters.flushes).toBeGreaterThan(3);
+      expect(s.background.workers).toBe(1);
+      expect(s.memory.memtableReserve).toBeGreaterThan(0);
+      const until = Date.now() + 10_000;
+      while (db.stats().background.idleEnded === 0 && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+      s = db.stats();
+      expect(s.background.idleEnded).toBe(1);
+      expect(s.memory.memtableReserve).toBe(0);
+      // Writing again works as before, and released memtables are kept again.
+      await fill(20);
+      expect(db.stats().memory.memtableReserve).toBeGreaterThan(0);
+      expect(db.getSync('k00000005')).toBeDefined();
+      expect(db.getSync('k00039199')).toBeDefined();
+    } finally {
+      await db.close();
+    }
+  });
+
   it('stats().memory.workers: the background worker reports its own heap and buffers after its jobs; zeros without workers', async () => {
     for (const backgroundThreads of [1, 0]) {
       const db = await Database.open(dir, { memtableSize: 16 * 1024, backgroundThreads, l0CompactionTrigger: 2 });

@@ -55,6 +55,16 @@ export class MemtableMemory {
     return b;
   }
 
+  /**
+   * Drops what is held (to the garbage collector): the engine calls this when its background
+   * work has gone idle, so a database that stopped writing does not keep up to `maxHeld`
+   * memtables' memory for writes that may never come. The next memtables allocate afresh.
+   */
+  clear(): void {
+    this.held.length = 0;
+    this.heldBytes = 0;
+  }
+
   /** Buffers of a memtable no reader can see any more (their last pin was released). */
   give(buffers: ReleasedBuffers): void {
     if (this.held.length >= this.maxHeld) {

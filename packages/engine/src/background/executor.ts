@@ -53,6 +53,8 @@ export interface BackgroundExecutor {
   compact(job: CompactionJob, hooks: JobHooks, threads?: number): Promise<CompactionJobResult>;
   /** Ends the workers idle longer than `backgroundThreadIdleMs` whose timer has not fired (cheap; from the read path). */
   endIdleWorkers(): void;
+  /** `listener` runs whenever the last live worker has ended for being idle (never for the in-thread executor). */
+  onAllIdle(listener: () => void): void;
   /** Waits for nothing: jobs still running are aborted or abandoned; frees threads. Idempotent. */
   close(): Promise<void>;
 }

@@ -26,6 +26,9 @@ export class InThreadExecutor implements BackgroundExecutor {
   endIdleWorkers(): void {
     // no workers
   }
+  onAllIdle(): void {
+    // no workers: never idle in that sense
+  }
   /** Its memory is the main thread's: nothing of its own to report. */
   readonly memory = { heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0, collections: 0 };
 

@@ -227,6 +227,7 @@ export class WorkerExecutor implements BackgroundExecutor {
   private idleEnds = 0;
   private nextId = 1;
   private closed = false;
+  private allIdle: (() => void) | undefined;
 
   constructor(
     readonly threads: number,
@@ -236,6 +237,10 @@ export class WorkerExecutor implements BackgroundExecutor {
     /** How long a worker may be idle before it ends (see the header), ms. */
     private readonly idleMs: number = DEFAULT_BACKGROUND_THREAD_IDLE_MS,
   ) {}
+
+  onAllIdle(listener: () => void): void {
+    this.allIdle = listener;
+  }
 
   /** Workers that have ended after `idleMs` without a job, since the executor started. */
   get idleWorkersEnded(): number {
@@ -371,6 +376,7 @@ export class WorkerExecutor implements BackgroundExecutor {
     this.ended = { heapTotal: 0, arrayBuffers: 0, peakHeapTotal: m.peakHeapTotal, peakArrayBuffers: m.peakArrayBuffers, collections: this.ended.collections + slot.memory.collections };
     this.idleEnds++;
     slot.die('ended after being idle'); // out of `slots`: the next job starts a new worker
+    if (this.slots.length === 0) this.allIdle?.();
     const ending = slot.stop(STOP_GRACE_MS, false).finally(() => {
       this.ending.delete(ending);
     });

@@ -188,6 +188,13 @@ export class DbCore {
     this.segment = parts.walSegment;
     this.versions.visibleSequence = parts.lastSequence;
     this.executor = parts.executor;
+    // Background work idle for backgroundThreadIdleMs (no flush, no compaction): writes have
+    // stopped or slowed, and the released memtables' memory kept for the next memtables
+    // (memtableSize × (1 + maxFrozenMemtables) and slack, 14 MB by default) would stay through whatever
+    // the process does next: the scale bench's reads after its fill held it throughout.
+    this.executor.onAllIdle(() => {
+      this.memtableMemory.clear();
+    });
     this.explainReadFailure = parts.explainReadFailure;
     // None when read-only: a follower applies the writer's records behind the write path's back,
     // at sequence numbers the manifest may have announced before (read/empty-ranges.ts). Given the
