@@ -87,6 +87,57 @@ describe('BlockCache', () => {
     expect(() => new BlockCache(-1)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
+  it('evicts as CLOCK over every block ever inserted would (a model), while its ring holds at most ~2× the cached blocks', () => {
+    // The model: the clock as a list without holes (an eviction splices its entry out).
+    const model: { key: string; charge: number; referenced: boolean }[] = [];
+    let hand = 0;
+    let used = 0;
+    const sizes = [100, 700, 1500, 4000];
+    const capacity = 60_000;
+    const cache = new BlockCache(capacity);
+    const files = [1, 2, 3, 4, 5].map((n) => cache.slotsOf(n, 200));
+    let seed = 12345;
+    const rand = (n: number): number => {
+      seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    let maxRing = 0;
+    for (let op = 0; op < 30_000; op++) {
+      // Mostly a small hot set (hits), else anywhere (misses).
+      const f = rand(10) < 7 ? rand(2) : rand(5);
+      const i = rand(10) < 7 ? rand(20) : rand(200);
+      const key = `${f}:${i}`;
+      const slots = files[f]!;
+      const entry = model.find((e) => e.key === key);
+      expect(slots.blocks[i] !== undefined).toBe(entry !== undefined);
+      if (entry !== undefined) {
+        cache.hit(slots, i);
+        entry.referenced = true;
+        continue;
+      }
+      const b = block(sizes[(f * 7 + i) % sizes.length]!);
+      cache.insert(slots, i, b);
+      model.push({ key, charge: b.charge, referenced: false });
+      used += b.charge;
+      while (used > capacity) {
+        if (hand >= model.length) hand = 0;
+        const e = model[hand]!;
+        if (e.referenced) {
+          e.referenced = false;
+          hand++;
+        } else {
+          model.splice(hand, 1);
+          used -= e.charge;
+        }
+      }
+      expect(cache.usage).toBe(used);
+      expect(cache.size).toBe(model.length);
+      maxRing = Math.max(maxRing, cache.ringLength);
+    }
+    expect(cache.misses + cache.hits).toBeGreaterThan(0);
+    expect(maxRing).toBeLessThanOrEqual(2 * cache.size + 1024 + 2);
+  });
+
   it('recycles a spare block (its buffer, view and object) for a block up to 512 bytes smaller, charging the whole buffer; not for a larger one', () => {
     const cache = new BlockCache(1 << 20);
     const spare = cache.spareBlock(4200); // a 4,224-byte buffer (64-byte classes)

@@ -51,6 +51,7 @@
  * keeps recycling working when an evicted block and the next one read differ in class.
  */
 import { Block } from './block-format.js';
+import { ClockRing } from './clock-ring.js';
 import { StrataError } from '@strata-db/errors';
 
 /** Buffers are allocated in multiples of this many bytes (so that evicted ones fit new blocks). */
@@ -115,14 +116,10 @@ export class BlockCache {
   private readonly files = new Map<number, FileSlots>();
   /** Bytes of the slots in `files`. */
   private registeredSlotBytes = 0;
-  /**
-   * The clock: (file, block number) of the cached blocks, and holes (file undefined) left by
-   * evictions, compacted when half are holes.
-   */
-  private ringFiles: (FileSlots | undefined)[] = [];
-  private ringBlocks: number[] = [];
-  private hand = 0;
-  private holes = 0;
+  /** The clock: (file, block number) of the cached blocks; a block's position is its RING_SLOT. */
+  private readonly ring = new ClockRing<FileSlots>((file, index, position) => {
+    file.state[4 * index + RING_SLOT] = position;
+  });
   hits = 0;
   misses = 0;
   /** Spare blocks by size class (class c: `data` is a buffer of c·BUFFER_CLASS bytes). */
@@ -145,7 +142,12 @@ export class BlockCache {
 
   /** Number of cached blocks. */
   get size(): number {
-    return this.ringFiles.length - this.holes;
+    return this.ring.size;
+  }
+
+  /** Entries of the clock ring, holes included (tests: it stays within ~2× `size`). */
+  get ringLength(): number {
+    return this.ring.length;
   }
 
   /** Files with at least one cached block (whose slots the cache keeps registered). */
@@ -219,13 +221,11 @@ export class BlockCache {
     st[at + REFERENCED] = 0;
     st[at + RECYCLABLE] = recyclable ? 1 : 0;
     st[at + CHARGE] = charge;
-    st[at + RING_SLOT] = this.ringFiles.length;
+    st[at + RING_SLOT] = this.ring.push(file, index);
     if (file.live++ === 0 && !this.files.has(file.fileNumber)) {
       this.files.set(file.fileNumber, file);
       this.registeredSlotBytes += file.byteLength;
     }
-    this.ringFiles.push(file);
-    this.ringBlocks.push(index);
     this.used += charge;
     this.evictToCapacity();
     return true;
@@ -282,43 +282,25 @@ export class BlockCache {
   }
 
   clear(): void {
-    const files = this.ringFiles;
-    for (let s = 0; s < files.length; s++) {
-      const f = files[s];
-      if (f !== undefined) this.remove(f, this.ringBlocks[s]!);
+    const ring = this.ring;
+    for (let s = 0; s < ring.length; s++) {
+      const f = ring.owners[s];
+      if (f !== undefined) this.remove(f, ring.slots[s]!);
     }
   }
 
   private evictToCapacity(): void {
+    const ring = this.ring;
     while (this.used > this.capacity) {
-      if (this.hand >= this.ringFiles.length) this.wrap();
-      const f = this.ringFiles[this.hand];
+      ring.wrapHand();
+      const f = ring.owners[ring.hand];
       if (f !== undefined) {
-        const at = 4 * this.ringBlocks[this.hand]! + REFERENCED;
+        const i = ring.slots[ring.hand]!;
+        const at = 4 * i + REFERENCED;
         if (f.state[at] === 1) f.state[at] = 0;
-        else this.remove(f, this.ringBlocks[this.hand]!);
+        else this.remove(f, i);
       }
-      this.hand++;
-    }
-  }
-
-  /** The hand went round: compact the ring if it is mostly holes. */
-  private wrap(): void {
-    this.hand = 0;
-    if (this.holes * 2 > this.ringFiles.length) {
-      const files: FileSlots[] = [];
-      const blocks: number[] = [];
-      for (let s = 0; s < this.ringFiles.length; s++) {
-        const f = this.ringFiles[s];
-        if (f === undefined) continue;
-        const i = this.ringBlocks[s]!;
-        f.state[4 * i + RING_SLOT] = files.length;
-        files.push(f);
-        blocks.push(i);
-      }
-      this.ringFiles = files;
-      this.ringBlocks = blocks;
-      this.holes = 0;
+      ring.hand++;
     }
   }
 
@@ -329,8 +311,7 @@ export class BlockCache {
     const st = file.state;
     const at = 4 * index;
     if (st[at + RECYCLABLE] === 1) this.recycle(block);
-    this.ringFiles[st[at + RING_SLOT]!] = undefined;
-    this.holes++;
+    this.ring.remove(st[at + RING_SLOT]!);
     if (--file.live === 0 && this.files.get(file.fileNumber) === file) {
       this.files.delete(file.fileNumber);
       this.registeredSlotBytes -= file.byteLength;

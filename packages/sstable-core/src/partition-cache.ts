@@ -18,6 +18,7 @@
  */
 import { StrataError } from '@strata-db/errors';
 import type { BloomFilter } from './bloom.js';
+import { ClockRing } from './clock-ring.js';
 import type { IndexPartition } from './index-partition.js';
 
 /**
@@ -67,10 +68,10 @@ export class PartitionCache {
   private cap: number;
   private used = 0;
   private readonly files = new Map<number, PartitionSlots>();
-  private ringFiles: (PartitionSlots | undefined)[] = [];
-  private ringSlots: number[] = [];
-  private hand = 0;
-  private holes = 0;
+  /** The clock: (file, slot) of the cached partitions; an entry's position is its `ringSlot`. */
+  private readonly ring = new ClockRing<PartitionSlots>((file, i, position) => {
+    file.ringSlot[i] = position;
+  });
   /** Partitions found cached, and loaded from a file (checksummed, unpacked). */
   hits = 0;
   loads = 0;
@@ -97,7 +98,7 @@ export class PartitionCache {
 
   /** Cached partitions. */
   get size(): number {
-    return this.ringFiles.length - this.holes;
+    return this.ring.size;
   }
 
   /** The slots of table file `fileNumber` with `slots` slots: the registered ones, else fresh ones. */
@@ -135,10 +136,8 @@ export class PartitionCache {
     this.evictToCapacity(charge);
     file.referenced[i] = 0;
     file.charges[i] = charge;
-    file.ringSlot[i] = this.ringFiles.length;
+    file.ringSlot[i] = this.ring.push(file, i);
     if (file.live++ === 0) this.files.set(file.fileNumber, file);
-    this.ringFiles.push(file);
-    this.ringSlots.push(i);
     this.used += charge;
   }
 
@@ -156,43 +155,25 @@ export class PartitionCache {
   }
 
   clear(): void {
-    for (let s = 0; s < this.ringFiles.length; s++) {
-      const f = this.ringFiles[s];
-      if (f !== undefined) this.remove(f, this.ringSlots[s]!);
+    const ring = this.ring;
+    for (let s = 0; s < ring.length; s++) {
+      const f = ring.owners[s];
+      if (f !== undefined) this.remove(f, ring.slots[s]!);
     }
   }
 
   /** Evicts until `incoming` more bytes fit (or nothing is left to evict). */
   private evictToCapacity(incoming = 0): void {
-    while (this.used + incoming > this.cap && this.ringFiles.length > this.holes) {
-      if (this.hand >= this.ringFiles.length) this.wrap();
-      const f = this.ringFiles[this.hand];
+    const ring = this.ring;
+    while (this.used + incoming > this.cap && ring.size > 0) {
+      ring.wrapHand();
+      const f = ring.owners[ring.hand];
       if (f !== undefined) {
-        const i = this.ringSlots[this.hand]!;
+        const i = ring.slots[ring.hand]!;
         if (f.referenced[i] === 1) f.referenced[i] = 0;
         else this.remove(f, i);
       }
-      this.hand++;
-    }
-  }
-
-  /** The hand went round: compact the ring if it is mostly holes. */
-  private wrap(): void {
-    this.hand = 0;
-    if (this.holes * 2 > this.ringFiles.length) {
-      const files: PartitionSlots[] = [];
-      const slots: number[] = [];
-      for (let s = 0; s < this.ringFiles.length; s++) {
-        const f = this.ringFiles[s];
-        if (f === undefined) continue;
-        const i = this.ringSlots[s]!;
-        f.ringSlot[i] = files.length;
-        files.push(f);
-        slots.push(i);
-      }
-      this.ringFiles = files;
-      this.ringSlots = slots;
-      this.holes = 0;
+      ring.hand++;
     }
   }
 
@@ -200,8 +181,7 @@ export class PartitionCache {
     if (file.at(i) === undefined) return;
     if ((i & 1) === 0) file.indexes[i >> 1] = undefined;
     else file.filters[i >> 1] = undefined;
-    this.ringFiles[file.ringSlot[i]!] = undefined;
-    this.holes++;
+    this.ring.remove(file.ringSlot[i]!);
     this.used -= file.charges[i]!;
     if (--file.live === 0 && this.files.get(file.fileNumber) === file) this.files.delete(file.fileNumber);
   }
