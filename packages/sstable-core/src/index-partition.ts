@@ -61,17 +61,28 @@ export class IndexPartition {
    * then a restart key or two), ~20% of a cached get. It is filled the first time a point lookup
    * reaches the block (blocks are immutable, so it stays right when the block is evicted and read
    * again).
+   *
+   * After the blocks' numbers, the same array holds what `findBlock` searches (so that a search
+   * the numbers settle touches this object and this one array, not `keyBytes` or `keyOffsets`:
+   * on random gets over many tables each was a cold CPU cache line a search, and a point probe
+   * searches twice, the top-level index and a partition):
+   *   [chunksAt + j]  bytes [6j, min(6j + 6, prefixLength)) of the common prefix (below) as a
+   *                   `prefixNumber`, j < ⌈prefixLength / 6⌉
+   *   [numbersAt + i] separator i's next up-to-6 bytes after the prefix as a `prefixNumber`,
+   *                   i < count − 1
    */
   readonly info: Float64Array;
   /**
    * Bytes every separator but the last starts with (their longest common prefix), and for each
-   * of them the next up-to-6 bytes as one order-preserving number (`prefixNumber`). `findBlock`
-   * compares these numbers and falls back to the byte comparison only when two are equal. (The
+   * of them the next up-to-6 bytes as one order-preserving number (`prefixNumber`, in `info`).
+   * `findBlock` compares these numbers and falls back to the byte comparison only when two are equal. (The
    * last separator is often a short successor key, e.g. "1" after "0000…657", which would make
    * the common prefix empty: it is left out, and compared in full when needed.)
    */
   readonly prefixLength: number;
-  readonly prefixNumbers: Float64Array;
+  /** Where the common prefix's numbers, and the separators', start in `info` (see there). */
+  private readonly chunksAt: number;
+  private readonly numbersAt: number;
   /** Bytes this object holds (the partition cache's charge). */
   readonly charge: number;
 
@@ -81,7 +92,6 @@ export class IndexPartition {
     this.keyBytes = keyBytes;
     this.keyOffsets = keyOffsets;
     this.seqs = seqs;
-    this.info = info;
     const last = count - 1; // separators [0, last) share the prefix
     let lcp = 0;
     if (last > 0) {
@@ -92,10 +102,16 @@ export class IndexPartition {
       while (lcp < max && keyBytes[a + lcp] === keyBytes[b + lcp]) lcp++;
     }
     this.prefixLength = lcp;
-    const nums = new Float64Array(Math.max(last, 0));
-    for (let i = 0; i < last; i++) nums[i] = prefixNumber(keyBytes, keyOffsets[i]! + lcp, keyOffsets[i + 1]!);
-    this.prefixNumbers = nums;
-    this.charge = keyBytes.byteLength + keyOffsets.byteLength + seqs.byteLength + info.byteLength + nums.byteLength + 200; // + the objects
+    const chunks = Math.ceil(lcp / 6);
+    const all = new Float64Array(info.length + chunks + Math.max(last, 0));
+    all.set(info);
+    const chunksAt = (this.chunksAt = info.length);
+    const first = keyOffsets[0]!;
+    for (let j = 0; j < chunks; j++) all[chunksAt + j] = prefixNumber(keyBytes, first + 6 * j, first + Math.min(6 * j + 6, lcp));
+    const numbersAt = (this.numbersAt = chunksAt + chunks);
+    for (let i = 0; i < last; i++) all[numbersAt + i] = prefixNumber(keyBytes, keyOffsets[i]! + lcp, keyOffsets[i + 1]!);
+    this.info = all;
+    this.charge = keyBytes.byteLength + keyOffsets.byteLength + seqs.byteLength + all.byteLength + 200; // + the objects
   }
 
   /** Offset of local block b in the file. */
@@ -119,42 +135,54 @@ export class IndexPartition {
    * `count` if none.
    */
   findBlock(key: Uint8Array, seq: number): number {
-    const bytes = this.keyBytes;
+    const last = this.count - 1;
+    const b = this.findBlockOrLast(key, seq);
+    if (b < last) return b;
     const offsets = this.keyOffsets;
-    const seqs = this.seqs;
+    const start = offsets[last]!;
+    const c = compareBytesAt(this.keyBytes, start, offsets[last + 1]! - start, key) || seq - this.seqs[last]!;
+    return c < 0 ? last + 1 : last;
+  }
+
+  /**
+   * `findBlock` without its comparison with the last separator: `count − 1` when (key, seq) is
+   * past every other separator, whether or not the last one is ≥ it. For a point probe of the
+   * top-level index, whose partition's own search then says whether a block can hold the target
+   * (the last separator was a cold comparison of whole keys on a sixth of the probes).
+   */
+  findBlockOrLast(key: Uint8Array, seq: number): number {
     const last = this.count - 1; // separators [0, last) share the prefix; the last is apart
+    if (last <= 0) return 0;
+    const s = this.info;
+    const klen = key.length;
+    // Against the common prefix of separators [0, last) first, 6 bytes a number: it may settle
+    // the answer (a key shorter than the prefix numbers its missing bytes 0, below any byte).
+    const lcp = this.prefixLength;
+    for (let from = 0, at = this.chunksAt; from < lcp; from += 6, at++) {
+      const to = from + 6 < lcp ? from + 6 : lcp;
+      const k = prefixNumber(key, from, to < klen ? to : klen);
+      const c = s[at]!;
+      // Below every separator of the prefix, hence below all; or above [0, last).
+      if (k !== c) return k < c ? 0 : last;
+    }
+    const target = prefixNumber(key, lcp, klen);
+    const at = this.numbersAt;
     let lo = 0;
     let hi = last;
-    if (last > 0) {
-      // Against the common prefix of separators [0, last) first: it may settle the answer.
-      const lcp = this.prefixLength;
-      const first = offsets[0]!;
-      const klen = key.length;
-      let d = 0;
-      for (let i = 0; i < lcp && d === 0; i++) d = i < klen ? key[i]! - bytes[first + i]! : -1;
-      if (d < 0) return 0; // below every separator of the prefix, hence below all
-      if (d > 0) lo = last; // above [0, last): only the last separator is left to compare
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      const num = s[at + mid]!;
+      let c: number;
+      if (num !== target) c = num - target;
       else {
-        const target = prefixNumber(key, lcp, klen);
-        const nums = this.prefixNumbers;
-        while (lo < hi) {
-          const mid = (lo + hi) >>> 1;
-          const num = nums[mid]!;
-          let c: number;
-          if (num !== target) c = num - target;
-          else {
-            const start = offsets[mid]!;
-            c = compareBytesAt(bytes, start, offsets[mid + 1]! - start, key) || seq - seqs[mid]!;
-          }
-          if (c < 0) lo = mid + 1;
-          else hi = mid;
-        }
+        const offsets = this.keyOffsets;
+        const start = offsets[mid]!;
+        c = compareBytesAt(this.keyBytes, start, offsets[mid + 1]! - start, key) || seq - this.seqs[mid]!;
       }
+      if (c < 0) lo = mid + 1;
+      else hi = mid;
     }
-    if (lo < last) return lo;
-    const start = offsets[last]!;
-    const c = compareBytesAt(bytes, start, offsets[last + 1]! - start, key) || seq - seqs[last]!;
-    return c < 0 ? last + 1 : last;
+    return lo;
   }
 
   /**

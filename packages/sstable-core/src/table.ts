@@ -146,6 +146,8 @@ export class Table {
   private readonly slots: FileSlots | undefined;
   /** Reused by `get` and `find` (synchronous, so never used by two lookups at once). */
   private readonly cursor: BlockCursor;
+  /** The partition `partitionOfBlock` found last (-1: none yet); only that method touches it. */
+  private lastBlockPartition = -1;
   private readonly metaHandles: ReadonlyMap<string, BlockHandle>;
   private readonly metaIndexHandle: BlockHandle;
   private readonly indexHandle: BlockHandle;
@@ -308,6 +310,30 @@ export class Table {
     return top === undefined ? (this.partitionCount > 0 ? 0 : 1) : top.findBlock(key, seq);
   }
 
+  /**
+   * For a point probe: `findPartition`, or the last partition when (key, seq) is past its last
+   * separator (`IndexPartition.findBlockOrLast`) — whose own search then finds no block.
+   */
+  private probePartition(key: Uint8Array, seq: number): number {
+    const top = this.topIndex;
+    return top === undefined ? (this.partitionCount > 0 ? 0 : 1) : top.findBlockOrLast(key, seq);
+  }
+
+  /**
+   * Index partition of global data block `i` (0 ≤ i < blockCount), for the block-number lookups
+   * (`dataBlock`, `blockHandle`, `runBlock`, `blockFileSize`): iterators and readahead ask for the
+   * blocks of one partition in a row, so the partition found last is tried before a search.
+   * Only its number is kept: the partition itself comes from the partition cache each time, so
+   * the table never holds one the cache dropped (and no longer counts).
+   */
+  private partitionOfBlock(i: number): IndexPartition {
+    const last = this.lastBlockPartition;
+    const first = this.partFirst;
+    if (last >= 0 && i >= first[last]! && i < first[last + 1]!) return this.indexPartition(last);
+    const p = (this.lastBlockPartition = this.partitionOf(i));
+    return this.indexPartition(p);
+  }
+
   /** The partition holding global data block `b` (0 ≤ b < blockCount). */
   private partitionOf(b: number): number {
     const first = this.partFirst;
@@ -385,7 +411,7 @@ export class Table {
    */
   get(key: Uint8Array, snapshotSeq: number): PointEntry | undefined {
     this.checkOpen();
-    const p = this.findPartition(key, snapshotSeq);
+    const p = this.probePartition(key, snapshotSeq);
     if (p >= this.partitionCount) return undefined;
     // The filter of the partition findPartition names holds `key` if the table has a version of
     // it ≤ snapshotSeq (format.ts, "Filter partition").
@@ -412,7 +438,7 @@ export class Table {
    */
   find(key: Uint8Array, snapshotSeq: number, hash?: number): number {
     if (this.closed) this.checkOpen();
-    const p = this.findPartition(key, snapshotSeq);
+    const p = this.probePartition(key, snapshotSeq);
     if (p >= this.partitionCount) return -1;
     // As in `get`: this partition's filter holds `key` if the table has a visible version of it.
     if (this.hasFilter && !this.filterPartition(p).mayContainHash(hash ?? bloomHash(key))) return -1;
@@ -492,7 +518,7 @@ export class Table {
 
   /** The handle of data block `i` (0 ≤ i < blockCount). */
   blockHandle(i: number): BlockHandle {
-    const part = this.indexPartition(this.partitionOf(i));
+    const part = this.partitionOfBlock(i);
     const b = i - part.firstBlock;
     return { offset: part.blockOffset(b), size: part.blockSize(b) };
   }
@@ -539,7 +565,7 @@ export class Table {
    * caller may keep views into it for as long as it likes: the block is never recycled.
    */
   dataBlock(i: number): Block {
-    const part = this.indexPartition(this.partitionOf(i));
+    const part = this.partitionOfBlock(i);
     const b = i - part.firstBlock;
     return this.cachedBlock(i, part.blockOffset(b), part.blockSize(b), false);
   }
@@ -572,7 +598,7 @@ export class Table {
 
   /** Data block `i` out of `run`, a `readBlockRun(first, …)`: checksum verified, decompressed. */
   runBlock(run: Uint8Array, first: number, i: number): Block {
-    const part = this.indexPartition(this.partitionOf(i));
+    const part = this.partitionOfBlock(i);
     const b = i - part.firstBlock;
     const offset = part.blockOffset(b);
     const from = offset - this.blockOffset(first);
@@ -582,13 +608,13 @@ export class Table {
 
   /** Bytes of data block `i` in the file, trailer included. */
   blockFileSize(i: number): number {
-    const part = this.indexPartition(this.partitionOf(i));
+    const part = this.partitionOfBlock(i);
     return part.blockSize(i - part.firstBlock) + BLOCK_TRAILER_SIZE;
   }
 
   /** Offset of data block `i` in the file. */
   private blockOffset(i: number): number {
-    const part = this.indexPartition(this.partitionOf(i));
+    const part = this.partitionOfBlock(i);
     return part.blockOffset(i - part.firstBlock);
   }
 

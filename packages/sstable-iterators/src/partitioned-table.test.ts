@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { compareEntries, compareKeys, EntryKind, type PointEntry } from '@strata-db/memtable';
 import {
   BlockBuilder,
+  BLOCK_TRAILER_SIZE,
   BlockCache,
   BlockCursor,
   Block,
@@ -74,6 +75,14 @@ describe('partitioned index and filters (format v2) against a sorted-array model
             expect(table.formatVersion).toBe(2);
             if (table.partitionCount > 2) multi++;
             const layout = table.layout();
+            // Block-number lookups in an order that jumps between partitions and back (the table
+            // tries the partition it found last first): every handle as the layout has it.
+            for (let i = 0; i < table.blockCount; i++) {
+              for (const j of [i, table.blockCount - 1 - i]) {
+                expect(table.blockHandle(j)).toEqual(layout.dataBlocks[j]!.handle);
+                expect(table.blockFileSize(j)).toBe(layout.dataBlocks[j]!.handle.size + BLOCK_TRAILER_SIZE);
+              }
+            }
             for (let p = 1; p < layout.partitions.length; p++) {
               const prev = layout.partitions[p - 1]!;
               if (compareKeys(prev.separatorKey, layout.partitions[p]!.separatorKey) === 0 || prev.separatorSeq !== MAX_SEQ) straddled++;

@@ -1,0 +1,61 @@
+// IndexPartition's searches against a plain scan of its separators, for separators sharing
+// common prefixes of every length around the 6-byte steps the search compares them in.
+import { describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { compareInternal } from './block-format.js';
+import { ByteWriter } from './coding.js';
+import { BLOCK_INFO, IndexPartition } from './index-partition.js';
+
+function compareBytes(a: Uint8Array, b: Uint8Array): number {
+  const n = Math.min(a.length, b.length);
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!;
+  return a.length - b.length;
+}
+
+/** Separators (key ASC, seq DESC), strictly increasing, as a partition of blocks. */
+function partitionOf(seps: readonly { key: Uint8Array; seq: number }[]): IndexPartition {
+  const w = new ByteWriter(64);
+  const offsets = new Uint32Array(seps.length + 1);
+  seps.forEach((s, i) => {
+    w.putBytes(s.key, 0, s.key.length);
+    offsets[i + 1] = w.length;
+  });
+  return new IndexPartition(0, seps.length, w.bytes().slice(), offsets, Float64Array.from(seps.map((s) => s.seq)), new Float64Array(BLOCK_INFO * seps.length));
+}
+
+/** The first separator ≥ (key, seq), by a scan. */
+function scan(seps: readonly { key: Uint8Array; seq: number }[], key: Uint8Array, seq: number): number {
+  const i = seps.findIndex((s) => compareInternal(compareBytes(s.key, key), s.seq, seq) >= 0);
+  return i < 0 ? seps.length : i;
+}
+
+const byte = fc.integer({ min: 0, max: 3 }); // few values: ties and shared prefixes are common
+const tail = fc.uint8Array({ minLength: 0, maxLength: 9 }).map((a) => a.map((b) => b & 3));
+
+const separators = fc
+  .tuple(fc.uint8Array({ minLength: 0, maxLength: 20 }), fc.array(fc.tuple(tail, fc.integer({ min: 0, max: 5 })), { minLength: 1, maxLength: 40 }))
+  .map(([prefix, rest]) => {
+    const seps = rest.map(([t, seq]) => ({ key: Uint8Array.from([...prefix, ...t]), seq }));
+    seps.sort((a, b) => compareInternal(compareBytes(a.key, b.key), a.seq, b.seq));
+    return seps.filter((s, i) => i === 0 || compareBytes(s.key, seps[i - 1]!.key) !== 0 || s.seq !== seps[i - 1]!.seq);
+  });
+
+describe('IndexPartition search', () => {
+  it('findBlock is the first separator ≥ (key, seq); findBlockOrLast the same, capped at the last', () => {
+    fc.assert(
+      fc.property(separators, fc.array(fc.tuple(fc.nat(40), fc.nat(12), fc.array(byte, { maxLength: 4 }), fc.integer({ min: 0, max: 6 }))), (seps, probes) => {
+        const part = partitionOf(seps);
+        for (const [from, cut, extra, seq] of probes) {
+          // Keys near the separators: a separator's prefix (maybe shorter than the common
+          // prefix), with a few bytes added.
+          const base = seps[from % seps.length]!.key;
+          const key = Uint8Array.from([...base.subarray(0, Math.min(cut, base.length)), ...extra]);
+          const want = scan(seps, key, seq);
+          expect(part.findBlock(key, seq)).toBe(want);
+          expect(part.findBlockOrLast(key, seq)).toBe(Math.min(want, seps.length - 1));
+        }
+      }),
+      { numRuns: 400 },
+    );
+  });
+});
