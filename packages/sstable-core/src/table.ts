@@ -36,7 +36,8 @@ import { decodeIndexPartition, IndexPartition } from './index-partition.js';
 import { PartitionCache, type PartitionSlots } from './partition-cache.js';
 import { closeQuietly, nodeFileSystem } from '@strata-db/vfs';
 import type { TableFileSystem } from './fs.js';
-import { BLOCK_TRAILER_SIZE, unsealBlock } from './physical-block.js';
+import { BLOCK_TRAILER_SIZE, unsealBlock, verifyBlock } from './physical-block.js';
+import { CompressionType, decompressBlock } from './compression.js';
 import { decodeProperties, type TableProperties } from './properties.js';
 
 /** What a table reader asks of the file layer: it opens, reads, stats and closes, nothing more. */
@@ -630,21 +631,28 @@ export class Table {
     const slots = this.slots!;
     if (slots.blocks[i] !== undefined) return point ? cache.hit(slots, i) : cache.expose(slots, i);
     cache.miss();
-    // Read into a spare block of the cache's (recycled when it has one: block-cache.ts); unless
-    // the block was compressed, it becomes that block, parsed in place.
-    const spare = cache.spareBlock(size + BLOCK_TRAILER_SIZE);
-    let contents: Uint8Array;
+    // Read into a spare block of the cache's (recycled when it has one: block-cache.ts) and
+    // verified there; unless the block was compressed, it becomes that block, parsed in place —
+    // with no view of the bytes made on the way (a miss used to make three).
+    const length = size + BLOCK_TRAILER_SIZE;
+    const spare = cache.spareBlock(length);
+    let block: Block;
     try {
-      contents = unsealBlock(this.readRaw(offset, size + BLOCK_TRAILER_SIZE, spare.data), this.path, offset);
-      if (contents.buffer === spare.data.buffer) spare.reparse(contents.length, this.path, offset);
+      this.readInto(spare.data, offset, length);
+      const type = verifyBlock(spare.data, length, this.path, offset);
+      if (type === CompressionType.None) {
+        spare.reparse(size, this.path, offset);
+        block = spare;
+      } else {
+        // Decompressed into a buffer of its own: the raw bytes' block goes back at once.
+        block = new Block(decompressBlock(new Uint8Array(spare.data.buffer, spare.data.byteOffset, size), type, this.path, offset), this.path, offset);
+      }
     } catch (err) {
       cache.recycle(spare);
       throw err;
     }
-    if (contents.buffer !== spare.data.buffer) {
-      // Decompressed into a buffer of its own: the raw bytes' block goes back at once.
+    if (block !== spare) {
       cache.recycle(spare);
-      const block = new Block(contents, this.path, offset);
       cache.insert(slots, i, block);
       return block;
     }
@@ -736,6 +744,12 @@ export class Table {
     // Buffer's shared pool (a cached block must not pin a pool slab): a plain Uint8Array over
     // uninitialised memory. Zero-filling 4 KiB per cache miss was ~10% of an uncached getSync.
     const buf = into !== undefined && into.length >= length ? new Uint8Array(into.buffer, into.byteOffset, length) : new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+    this.readInto(buf, offset, length);
+    return buf;
+  }
+
+  /** Reads exactly `length` bytes at `offset` into the front of `buf` (≥ `length` bytes); a short read means the file was truncated. */
+  private readInto(buf: Uint8Array, offset: number, length: number): void {
     let done = 0;
     while (done < length) {
       let n: number;
@@ -747,6 +761,5 @@ export class Table {
       if (n <= 0) throw corruption(this.path, offset, `wanted ${length} bytes but the file ends after ${done} (truncated?)`);
       done += n;
     }
-    return buf;
   }
 }

@@ -50,6 +50,13 @@ function exercise(fs: MemoryFileSystem, path: string, input: ReturnType<typeof s
       expect(got && show(got)).toBe(show(modelGet(input.entries, e.key, e.seq)!));
     });
   }
+  // `find` too: its blocks are cached recyclable (read into a reused buffer, verified in place).
+  for (const e of input.entries) {
+    attempt(() => {
+      const kind = t.find(e.key, e.seq);
+      expect(kind < 0 ? undefined : show({ key: e.key, seq: t.foundSeq, kind: kind as EntryKind, value: t.foundValue() })).toBe(show(modelGet(input.entries, e.key, e.seq)!));
+    });
+  }
   attempt(() => {
     expect(scanForward(new TableIterator(t)).map(show)).toEqual(input.entries.map(show));
   });
