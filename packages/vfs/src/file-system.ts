@@ -38,6 +38,16 @@ export interface FileSystem {
   readSync(fd: number, buf: Uint8Array, off: number, len: number, position: number): number;
   /** May write fewer than `len` bytes; use `writeAll` to write a whole buffer. */
   writeSync(fd: number, buf: Uint8Array, off: number, len: number, position: number | null): number;
+  /**
+   * Optional: a positioned write that does not block the JS thread (the thread pool's). A write(2)
+   * that is usually page-cache fast can sleep tens of milliseconds in the kernel (dirty-page
+   * throttling, a journal handle while another thread's fsync commits), and the WAL hands it up to
+   * a megabyte at a time; when present, large WAL groups and manifest records go through it. `buf`
+   * must stay unchanged until the promise settles. Layers that must see every operation in order
+   * (the fault-injecting one, the in-memory one) leave it out and get `writeSync`. May write fewer
+   * than `len` bytes; use `writeAllOffThread`.
+   */
+  write?(fd: number, buf: Uint8Array, off: number, len: number, position: number): Promise<number>;
   fstatSync(fd: number): { size: number };
   ftruncateSync(fd: number, len: number): void;
   fsync(fd: number): Promise<void>;

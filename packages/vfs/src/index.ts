@@ -3,6 +3,6 @@
 // `@strata-db/vfs/testing`.
 export { crossesThreads, NODE_FS_MARK, type FileSystem, type OpenFlags } from './file-system.js';
 export { nodeFileSystem } from './node-file-system.js';
-export { closeQuietly, writeAll } from './write-all.js';
+export { closeQuietly, writeAll, writeAllOffThread } from './write-all.js';
 export { readAt } from './read-at.js';
 export { ERRNO, type ErrnoCode, type FileSystemError, fsError, isFsError } from './fs-error.js';

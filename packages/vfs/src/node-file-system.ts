@@ -23,6 +23,13 @@ export const nodeFileSystem: FileSystem = {
   },
   readSync: (fd, buf, off, len, position) => fs.readSync(fd, buf, off, len, position),
   writeSync: (fd, buf, off, len, position) => fs.writeSync(fd, buf, off, len, position),
+  write: (fd, buf, off, len, position) =>
+    new Promise((resolve, reject) => {
+      fs.write(fd, buf, off, len, position, (err, n) => {
+        if (err) reject(err);
+        else resolve(n);
+      });
+    }),
   fstatSync: (fd) => fs.fstatSync(fd),
   ftruncateSync: (fd, len) => {
     fs.ftruncateSync(fd, len);

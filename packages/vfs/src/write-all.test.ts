@@ -7,7 +7,7 @@ import { isFsError } from './fs-error.js';
 import { nodeFileSystem } from './node-file-system.js';
 import { MemoryFileSystem } from './testing/memory-file-system.js';
 import { FaultInjectingFileSystem } from './testing/fault-injecting-file-system.js';
-import { closeQuietly, writeAll } from './write-all.js';
+import { closeQuietly, writeAll, writeAllOffThread } from './write-all.js';
 
 /** A layer whose writes hand over at most `chunk` bytes, then `stuckAfter` calls return `stuckWith`. */
 function stingyWriter(chunk: number, stuckAfter = Infinity, stuckWith = 0) {
@@ -77,6 +77,65 @@ describe('writeAll', () => {
       writeAll(nodeFileSystem, fd, bytes(70_000), 0, path);
       nodeFileSystem.closeSync(fd);
       expect(readFileSync(path).equals(Buffer.from(bytes(70_000)))).toBe(true);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('writeAllOffThread', () => {
+  /** A layer whose thread-pool writes hand over at most `chunk` bytes, then `stuckAfter` calls return `stuckWith`. */
+  function stingyPool(chunk: number, stuckAfter = Infinity, stuckWith = 0) {
+    const mem = new MemoryFileSystem();
+    let calls = 0;
+    const fs: Pick<FileSystem, 'writeSync' | 'write'> = {
+      writeSync: () => {
+        throw new Error('writeSync called although the layer has write');
+      },
+      write: async (fd, buf, off, len, position) => {
+        await Promise.resolve();
+        if (++calls > stuckAfter) return stuckWith;
+        return mem.writeSync(fd, buf, off, Math.min(len, chunk), position);
+      },
+    };
+    return { mem, fs, calls: () => calls };
+  }
+
+  it('loops over short writes of the layer’s write until the whole buffer is at its position', async () => {
+    const { mem, fs, calls } = stingyPool(3);
+    const fd = mem.openSync('/f', 'w');
+    mem.writeSync(fd, bytes(5), 0, 5, 0);
+    await writeAllOffThread(fs, fd, bytes(10), 5, '/f');
+    expect(calls()).toBe(4);
+    expect([...mem.readFileSync('/f')]).toEqual([...bytes(5), ...bytes(10)]);
+  });
+
+  it('rejects with EIO instead of spinning when a write returns 0', async () => {
+    const { mem, fs, calls } = stingyPool(4, 2);
+    const fd = mem.openSync('/f', 'w');
+    const caught: unknown = await writeAllOffThread(fs, fd, bytes(20), 100, '/db/000007.wal').catch((err: unknown) => err);
+    expect(calls()).toBe(3);
+    expect(isFsError(caught, 'EIO')).toBe(true);
+    expect((caught as Error).message).toContain('write returned 0 of 12 bytes at offset 108');
+  });
+
+  it('uses writeSync on a layer without write (the fault injector sees the write, in order)', async () => {
+    const mem = new MemoryFileSystem();
+    const fs = new FaultInjectingFileSystem(mem, { rules: [{ op: 'write', nth: 1, code: 'ENOSPC' }] });
+    const fd = fs.openSync('/f', 'w');
+    await expect(writeAllOffThread(fs, fd, bytes(8), 0)).rejects.toThrow(expect.objectContaining({ code: 'ENOSPC', syscall: 'write' }));
+  });
+
+  it('writes a whole buffer to a real file through the thread pool', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'strata-vfs-'));
+    try {
+      const path = join(dir, 'f');
+      const fd = nodeFileSystem.openSync(path, 'w');
+      let sync = 0;
+      await writeAllOffThread({ write: nodeFileSystem.write!, writeSync: (...a) => (sync++, nodeFileSystem.writeSync(...a)) }, fd, bytes(200_000), 3, path);
+      nodeFileSystem.closeSync(fd);
+      expect(sync).toBe(0);
+      expect(readFileSync(path).equals(Buffer.concat([Buffer.alloc(3), Buffer.from(bytes(200_000))]))).toBe(true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -2,10 +2,15 @@
  * Writing a whole buffer. `write(2)` may write fewer bytes than asked (a signal, a full disk, a
  * layer that splits large writes), so every caller that must write all of a buffer loops — and
  * a loop that adds the return value spins forever on a layer that returns 0. This is the one
- * loop of Strata: a write that reports 0 bytes (or fewer) is an I/O error, never a retry.
+ * loop of Strata (in two forms: on the JS thread, and through the thread pool): a write that
+ * reports 0 bytes (or fewer) is an I/O error, never a retry.
  */
 import type { FileSystem } from './file-system.js';
-import { fsError } from './fs-error.js';
+import { fsError, type FileSystemError } from './fs-error.js';
+
+function noProgress(n: number, left: number, at: number, path: string | undefined): FileSystemError {
+  return fsError('EIO', 'write', path, `write returned ${n} of ${left} bytes at offset ${at}; a write that makes no progress is an error, not a retry`);
+}
 
 /**
  * Writes all of `buf` at `position` (positioned writes; the file offset is not used), looping
@@ -18,7 +23,27 @@ export function writeAll(fs: Pick<FileSystem, 'writeSync'>, fd: number, buf: Uin
   while (done < buf.length) {
     const n = fs.writeSync(fd, buf, done, buf.length - done, position + done);
     if (!(n > 0)) {
-      throw fsError('EIO', 'write', path, `write returned ${n} of ${buf.length - done} bytes at offset ${position + done}; a write that makes no progress is an error, not a retry`);
+      throw noProgress(n, buf.length - done, position + done, path);
+    }
+    done += n;
+  }
+}
+
+/**
+ * `writeAll` through the layer's `write` (the thread pool) when it has one, else through
+ * `writeSync`: for the writes that must not block the JS thread (see `FileSystem.write`). `buf`
+ * must stay unchanged until the promise settles. Same errors as `writeAll`.
+ */
+export async function writeAllOffThread(fs: Pick<FileSystem, 'writeSync' | 'write'>, fd: number, buf: Uint8Array, position: number, path?: string): Promise<void> {
+  if (fs.write === undefined) {
+    writeAll(fs, fd, buf, position, path);
+    return;
+  }
+  let done = 0;
+  while (done < buf.length) {
+    const n = await fs.write(fd, buf, done, buf.length - done, position + done);
+    if (!(n > 0)) {
+      throw noProgress(n, buf.length - done, position + done, path);
     }
     done += n;
   }

@@ -5,7 +5,8 @@
  * package.
  *
  * Hot paths (open, write, read) are synchronous: they run at page-cache speed and a thread-pool
- * round trip would cost more than the call. Syncs are asynchronous: they take milliseconds and
+ * round trip would cost more than the call — except a large group's write (`write`, when the
+ * layer has it: see OFF_THREAD_BYTES in writer.ts). Syncs are asynchronous: they take milliseconds and
  * must not block the event loop, and group commit relies on appends queueing up while one runs.
  */
 import type { FileSystem } from '@strata-db/vfs';
@@ -15,6 +16,7 @@ export type WalFileSystem = Pick<
   | 'openSync'
   | 'closeSync'
   | 'writeSync'
+  | 'write'
   | 'ftruncateSync'
   | 'fsync'
   | 'fdatasync'

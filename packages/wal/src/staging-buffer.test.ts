@@ -37,6 +37,43 @@ describe('StagingBuffer', () => {
     );
   });
 
+  it('leaves a pinned view untouched while more records are staged (a write off the JS thread reads it)', () => {
+    fc.assert(
+      fc.property(
+        fc.array(fc.integer({ min: 1, max: 40_000 }), { minLength: 1, maxLength: 8 }),
+        fc.array(fc.oneof(fc.integer({ min: 1, max: 5000 }), fc.integer({ min: 60_000, max: 200_000 })), { maxLength: 20 }),
+        fc.integer({ min: 1, max: 3 }),
+        (before, during, consumedFirst) => {
+          const staging = new StagingBuffer(128 * 1024);
+          let fill = 0;
+          const stage = (size: number): Buffer => {
+            const at = staging.allocate(size);
+            const bytes = Buffer.alloc(size, ++fill % 256);
+            bytes.copy(staging.buffer, at);
+            return bytes;
+          };
+          // Records written before the group and consumed while the group was already staged
+          // (as a group commit leaves them): the group then sits past the start of the buffer,
+          // where the next in-place compaction would move it.
+          for (let i = 0; i < consumedFirst; i++) stage(30_000);
+          const written = staging.end;
+          const group = Buffer.concat(before.map(stage));
+          staging.consume(written);
+          const from = staging.consumed;
+          const to = staging.end;
+          staging.pin();
+          const lent = staging.view(from, to);
+          const later = Buffer.concat(during.map(stage));
+          expect(Buffer.from(lent).equals(group)).toBe(true);
+          staging.unpin();
+          staging.consume(to);
+          expect(Buffer.from(staging.view(staging.consumed, staging.end)).equals(later)).toBe(true);
+        },
+      ),
+      { numRuns: 150 },
+    );
+  });
+
   it('lets go of a buffer that grew for one huge batch once it is drained', () => {
     const staging = new StagingBuffer(100_000);
     staging.allocate(1_000_000);

@@ -16,6 +16,8 @@ export class StagingBuffer {
   #end = 0;
   #consumed = 0;
   readonly #shrinkAbove: number;
+  /** Set while a write off the JS thread reads the staged bytes: they must stay where they are. */
+  #pinned = false;
 
   /** A buffer that grew past `shrinkAbove` bytes (one huge batch) is let go once drained. */
   constructor(shrinkAbove: number) {
@@ -47,10 +49,11 @@ export class StagingBuffer {
     const pending = this.#end - this.#consumed;
     if (this.#end - this.#base + n > this.#buf.length) {
       const from = this.#consumed - this.#base;
-      if (pending + n <= this.#buf.length) {
+      if (pending + n <= this.#buf.length && !this.#pinned) {
         this.#buf.copy(this.#buf, 0, from, from + pending);
       } else {
-        const grown = Buffer.allocUnsafe(Math.max(2 * this.#buf.length, pending + n));
+        // Pinned: the old buffer, untouched, stays with the write that reads it; the copy goes on.
+        const grown = Buffer.allocUnsafe(Math.max(pending + n <= this.#buf.length ? this.#buf.length : 2 * this.#buf.length, pending + n));
         this.#buf.copy(grown, 0, from, from + pending);
         this.#buf = grown;
       }
@@ -61,11 +64,24 @@ export class StagingBuffer {
     return at;
   }
 
-  /** The staged bytes between two logical positions (a view, valid until the next `allocate`). */
+  /** The staged bytes between two logical positions (a view, valid until the next `allocate`, or `unpin`). */
   view(from: number, to: number): Uint8Array {
     // A plain view, not `Buffer#subarray` (JavaScript in Node: see little-endian.ts).
     const buf = this.#buf;
     return new Uint8Array(buf.buffer, buf.byteOffset + from - this.#base, to - from);
+  }
+
+  /**
+   * Between `pin` and `unpin`, `allocate` never moves staged bytes within the buffer (it moves
+   * them to a new one), so a view taken before stays valid for a write that runs off the JS
+   * thread (the thread pool reads it while appends keep framing records).
+   */
+  pin(): void {
+    this.#pinned = true;
+  }
+
+  unpin(): void {
+    this.#pinned = false;
   }
 
   /** Marks everything before logical position `to` as written. */

@@ -89,6 +89,41 @@ describe('WalWriter: group commit', () => {
     expect(batches.map((x) => x.firstLsn)).toEqual(Array.from({ length: 1000 }, (_, i) => i + 1));
   });
 
+  it('writes large groups through the thread pool while appends keep arriving; everything replays intact and in order', async () => {
+    const dir = tempDir();
+    const uuid = randomUUID();
+    let poolWrites = 0;
+    let syncWrites = 0;
+    const fs: WalFileSystem = {
+      ...nodeFileSystem,
+      writeSync: (...a) => (syncWrites++, nodeFileSystem.writeSync(...a)),
+      write: (...a) => (poolWrites++, nodeFileSystem.write!(...a)),
+    };
+    // A small groupCommitBytes: groups of one large batch each, so the next ones stage (and the
+    // staging buffer compacts or grows) while the thread pool reads the group before them.
+    const wal = await WalWriter.create(dir, { uuid, segment: 1, firstLsn: 1, fs, groupCommitBytes: 96 * 1024 });
+    const value = (lsn: number, n: number): string => String.fromCharCode(97 + (lsn % 26)).repeat(n);
+    const sizes: number[] = [];
+    const appends: Promise<void>[] = [];
+    let lsn = 1;
+    for (let round = 0; round < 60; round++) {
+      const n = round % 3 === 0 ? 20 : 70_000 + round * 1000; // small ones between the large ones
+      sizes.push(n);
+      appends.push(wal.append([put(`k${lsn}`, value(lsn, n))], lsn, { sync: round % 7 === 0 }));
+      lsn++;
+      if (round % 5 === 0) await new Promise((r) => setImmediate(r));
+    }
+    await Promise.all(appends);
+    await wal.close();
+    expect(poolWrites).toBeGreaterThan(30);
+    expect(syncWrites).toBeGreaterThan(0); // the header, and groups below OFF_THREAD_BYTES
+    const batches = await replayAll(dir, uuid);
+    expect(batches.map((x) => x.firstLsn)).toEqual(sizes.map((_, i) => i + 1));
+    for (const [i, x] of batches.entries()) {
+      expect(x.ops[0]).toEqual({ type: 'put', key: Buffer.from(`k${i + 1}`), value: Buffer.from(value(i + 1, sizes[i]!)) });
+    }
+  });
+
   it('caps a group at groupCommitBytes, and syncs only when some waiter asked to', async () => {
     const fs = new FaultInjectingFileSystem(memoryFs());
     const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs, groupCommitBytes: 10_000 });

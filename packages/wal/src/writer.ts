@@ -40,7 +40,7 @@
 import { join } from 'node:path';
 import { StrataError, ioError } from '@strata-db/errors';
 import { batchLength, writeBatch, type BatchOp } from './batch.js';
-import { closeQuietly, nodeFileSystem, writeAll } from '@strata-db/vfs';
+import { closeQuietly, nodeFileSystem, writeAll, writeAllOffThread } from '@strata-db/vfs';
 import type { WalFileSystem } from './file-system.js';
 import { FRAGMENT_HEADER_SIZE, fitsInBlock, frameRecord, framedLength, sealFullFragment } from './log-format.js';
 import { createSegmentFile } from './new-segment.js';
@@ -93,6 +93,14 @@ const DEFAULT_GROUP_COMMIT_BYTES = 1024 * 1024;
 /** Zeros written ahead of durable appends (see the top of the file); a multiple of 4 KiB pages. */
 const PREALLOCATE_BYTES = 128 * 1024;
 const PAGE = 4096;
+/**
+ * A group this large is written through the thread pool when the file layer can (`write`), not
+ * with write(2) on the JS thread: a fill's groups (a batch of 1000 is ~130 KiB) slept up to
+ * 60–130 ms in that call while the background worker wrote tables (engine README, "event-loop
+ * gaps"). Smaller groups — single puts, durable or not — keep the synchronous call: a thread-pool
+ * round trip would cost them more than the write.
+ */
+const OFF_THREAD_BYTES = 64 * 1024;
 let zeros: Buffer | undefined;
 const FAILED = 'the WAL accepts no more writes; reopen the database to recover from what is on disk';
 /** Schedules the drain loop as a microtask (see #enqueue). */
@@ -346,7 +354,7 @@ export class WalWriter {
         case 'append': {
           const first = this.#head;
           const groupOffset = this.#offset;
-          const wantsSync = this.#writeGroup();
+          const wantsSync = await this.#writeGroup();
           if (wantsSync === undefined || (wantsSync && !(await this.#syncActive()))) {
             await this.#cutBack(groupOffset);
             this.#rejectRange(first, this.#head, this.#failure!);
@@ -391,7 +399,7 @@ export class WalWriter {
    * asked for sync, or undefined if a write failed (the writer has then failed; the caller cuts
    * the run off and rejects it).
    */
-  #writeGroup(): boolean | undefined {
+  async #writeGroup(): Promise<boolean | undefined> {
     const queue = this.#queue;
     const first = this.#head;
     const groupStart = this.#staging.consumed;
@@ -405,13 +413,23 @@ export class WalWriter {
     }
     this.#head = end;
     const last = queue[end - 1] as Extract<Request, { kind: 'append' }>;
+    const bytes = last.end - groupStart;
     try {
-      writeAll(this.#fs, this.#fd, this.#staging.view(groupStart, last.end), this.#offset, this.#file());
+      if (bytes >= OFF_THREAD_BYTES && this.#fs.write !== undefined) {
+        // Appends keep framing records while the thread pool reads these bytes: pinned.
+        this.#staging.pin();
+        try {
+          await writeAllOffThread(this.#fs, this.#fd, this.#staging.view(groupStart, last.end), this.#offset, this.#file());
+        } finally {
+          this.#staging.unpin();
+        }
+      } else {
+        writeAll(this.#fs, this.#fd, this.#staging.view(groupStart, last.end), this.#offset, this.#file());
+      }
     } catch (err) {
       this.#fail(ioError(this.#file(), this.#offset, 'appending to the WAL', err, FAILED));
       return undefined;
     }
-    const bytes = last.end - groupStart;
     this.#staging.consume(last.end);
     this.#offset += bytes;
     this.#bytesWritten += bytes;
@@ -419,7 +437,7 @@ export class WalWriter {
     if (this.#offset > this.#fileEnd) {
       this.#fileEnd = this.#offset;
       // This round's fdatasync commits a new file size anyway: let it commit room for the next ones too.
-      if (wantsSync && !this.#preallocate()) return undefined;
+      if (wantsSync && !(await this.#preallocate())) return undefined;
     }
     return wantsSync;
   }
@@ -429,12 +447,13 @@ export class WalWriter {
    * A failure (a full disk) fails the writer like a failed write of the records: the round is
    * rejected and cut off, zeros included — one rule for every failed write, nothing after it.
    */
-  #preallocate(): boolean {
+  async #preallocate(): Promise<boolean> {
     const from = this.#offset;
     const to = Math.ceil((from + PREALLOCATE_BYTES) / PAGE) * PAGE;
     zeros ??= Buffer.alloc(PREALLOCATE_BYTES + PAGE);
     try {
-      writeAll(this.#fs, this.#fd, zeros.subarray(0, to - from), from, this.#file());
+      // ≥ 128 KiB that extend the file: off the JS thread when the layer can (never changed: shareable).
+      await writeAllOffThread(this.#fs, this.#fd, zeros.subarray(0, to - from), from, this.#file());
     } catch (err) {
       this.#fail(ioError(this.#file(), from, 'preallocating WAL space', err, FAILED));
       return false;

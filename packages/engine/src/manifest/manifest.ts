@@ -4,7 +4,7 @@
 import { join } from 'node:path';
 import { crc32 } from 'node:zlib';
 import { StrataError } from '../errors.js';
-import { readAt, writeAll, type FileSystem } from '@strata-db/vfs';
+import { readAt, writeAll, writeAllOffThread, type FileSystem } from '@strata-db/vfs';
 import { CURRENT_FILE, manifestFileName } from '../db/filenames.js';
 import { writeFileDurably } from '../db/durable-file.js';
 import type { VersionEdit } from '../version/version-edit.js';
@@ -61,9 +61,17 @@ export class ManifestWriter {
     this.size += bytes.length;
   }
 
-  /** Appends one edit and fsyncs: when this resolves, the edit survives power loss. */
+  /**
+   * Appends one edit and fsyncs: when this resolves, the edit survives power loss. The write goes
+   * through the thread pool when the layer can (`FileSystem.write`): a small write(2) to the
+   * manifest slept up to 180 ms on the JS thread while the background worker wrote and fsynced
+   * tables (engine README, "event-loop gaps"). Nothing else writes this file meanwhile: appends
+   * come one at a time (VersionSet.logAndApply's chain), so `size` is not raced.
+   */
   async append(edit: VersionEdit): Promise<void> {
-    this.writeAll(encodeRecord(encodeEdit(edit)));
+    const record = encodeRecord(encodeEdit(edit));
+    await writeAllOffThread(this.fs, this.fd, record, this.size, this.path);
+    this.size += record.length;
     await this.fs.fdatasync(this.fd);
   }
 
