@@ -132,7 +132,7 @@ describe('writeAllOffThread', () => {
       const path = join(dir, 'f');
       const fd = nodeFileSystem.openSync(path, 'w');
       let sync = 0;
-      await writeAllOffThread({ write: nodeFileSystem.write!, writeSync: (...a) => (sync++, nodeFileSystem.writeSync(...a)) }, fd, bytes(200_000), 3, path);
+      await writeAllOffThread({ write: (...a) => nodeFileSystem.write!(...a), writeSync: (...a) => (sync++, nodeFileSystem.writeSync(...a)) }, fd, bytes(200_000), 3, path);
       nodeFileSystem.closeSync(fd);
       expect(sync).toBe(0);
       expect(readFileSync(path).equals(Buffer.concat([Buffer.alloc(3), Buffer.from(bytes(200_000))]))).toBe(true);
