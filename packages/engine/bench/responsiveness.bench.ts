@@ -43,6 +43,15 @@ const THREADS = process.env['RESPONSIVENESS_BENCH_THREADS'];
 
 // --- synchronous file calls (opt-in) ------------------------------------------------------
 const fsCalls = new Map<string, { n: number; ms: number; max: number; over5: number }>();
+function countCall(name: string, args: unknown[], ms: number): void {
+  const k = name === 'writeSync' || name === 'readSync' ? `${name} ${(args[3] as number) >= 65536 ? '≥64K' : '<64K'}` : name;
+  const c = fsCalls.get(k) ?? { n: 0, ms: 0, max: 0, over5: 0 };
+  c.n++;
+  c.ms += ms;
+  c.max = Math.max(c.max, ms);
+  if (ms > 5) c.over5++;
+  fsCalls.set(k, c);
+}
 function tracedFs(): FileSystem {
   const out: Record<string | symbol, unknown> = { ...nodeFileSystem };
   for (const s of Object.getOwnPropertySymbols(nodeFileSystem)) out[s] = (nodeFileSystem as unknown as Record<symbol, unknown>)[s];
@@ -54,13 +63,7 @@ function tracedFs(): FileSystem {
         return (fn as (...a: unknown[]) => unknown)(...args);
       } finally {
         const ms = performance.now() - t;
-        const k = name === 'writeSync' || name === 'readSync' ? `${name} ${(args[3] as number) >= 65536 ? '≥64K' : '<64K'}` : name;
-        const c = fsCalls.get(k) ?? { n: 0, ms: 0, max: 0, over5: 0 };
-        c.n++;
-        c.ms += ms;
-        c.max = Math.max(c.max, ms);
-        if (ms > 5) c.over5++;
-        fsCalls.set(k, c);
+        countCall(name, args, ms);
       }
     };
   }
@@ -116,13 +119,7 @@ function traceMainThreadFs(): void {
         const ms = performance.now() - t;
         if (name === 'openSync' && typeof r === 'number') fdPath.set(r, base(args[0]));
         const file = typeof args[0] === 'number' ? (fdPath.get(args[0]) ?? `fd ${args[0]}`) : base(args[0]);
-        const k = name === 'writeSync' || name === 'readSync' ? `${name} ${(args[3] as number) >= 65536 ? '≥64K' : '<64K'}` : name;
-        const c = fsCalls.get(k) ?? { n: 0, ms: 0, max: 0, over5: 0 };
-        c.n++;
-        c.ms += ms;
-        c.max = Math.max(c.max, ms);
-        if (ms > 5) c.over5++;
-        fsCalls.set(k, c);
+        countCall(name, args, ms);
         if (ms > SLOW_FS_MS) {
           const s1 = sched();
           slowCalls.push({ start: t, ms, blocked: Math.max(0, ms - (s1.run - s0.run) - (s1.wait - s0.wait)), call: name, file });
