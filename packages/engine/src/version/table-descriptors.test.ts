@@ -50,7 +50,7 @@ function read(pool: TableDescriptors, vfd: number, length: number): Buffer {
 }
 
 describe('TableDescriptors', () => {
-  it('never holds more real descriptors than its capacity, and every read returns the right bytes', () => {
+  it('never holds more real descriptors than its capacity, every read returns the right bytes, and the least recently read file is the one closed', () => {
     fc.assert(
       fc.property(
         fc.integer({ min: 1, max: 5 }),
@@ -59,9 +59,26 @@ describe('TableDescriptors', () => {
           const counting = countingFs();
           const pool = new TableDescriptors(counting.fs, capacity);
           const vfds = new Map<number, number>();
+          // The model: files whose descriptor is open, least recently used first, and the opens.
+          const model: number[] = [];
+          let opens = 0;
+          const use = (file: number, recent: boolean): void => {
+            const at = model.indexOf(file);
+            if (at >= 0 && !recent) return; // an open of an open file changes nothing
+            if (at >= 0) model.splice(at, 1);
+            else {
+              if (model.length === capacity) model.shift();
+              opens++;
+            }
+            model.push(file);
+          };
           for (const { op, file } of ops) {
             const path = join(dir, `f${file}`);
             const vfd = vfds.get(file);
+            if (op === 'forget' && vfd !== undefined) {
+              const at = model.indexOf(file);
+              if (at >= 0) model.splice(at, 1);
+            } else use(file, op === 'read' && vfd !== undefined);
             if (op === 'open' || vfd === undefined) {
               const v = pool.openSync(path, 'r');
               if (vfd !== undefined) expect(v).toBe(vfd); // one virtual descriptor per live path
@@ -77,6 +94,8 @@ describe('TableDescriptors', () => {
             }
             expect(counting.open()).toBe(pool.openCount);
             expect(pool.openCount).toBeLessThanOrEqual(capacity);
+            expect(pool.openCount).toBe(model.length);
+            expect(pool.openCalls).toBe(opens);
           }
           expect(counting.peak()).toBeLessThanOrEqual(capacity);
           pool.closeAll();
