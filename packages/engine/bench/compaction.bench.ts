@@ -20,6 +20,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { ClassicLevel } from 'classic-level';
+import { compactionSettled } from './support/compaction-settled.js';
 import { Database } from '../src/index.js';
 
 const N = Number(process.env['COMPACTION_BENCH_N'] ?? 5_000_000);
@@ -143,11 +144,7 @@ async function runStrata(): Promise<Result> {
     t = performance.now();
     m = measure();
     await db.flush();
-    for (;;) {
-      const c = db.stats().compaction!;
-      if (!c.running && c.scores.every((s) => s.score < 1)) break;
-      await new Promise((r) => setTimeout(r, 20));
-    }
+    await compactionSettled(db);
     const settleDelay = m.stop();
     const settleSeconds = (performance.now() - t) / 1000;
     const st = db.stats();

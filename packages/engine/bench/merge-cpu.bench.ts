@@ -18,6 +18,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import { Database } from '../src/index.js';
+import { compactionSettled } from './support/compaction-settled.js';
 import { key, permutation, value } from './support/db-bench-data.js';
 
 const N = Number(process.env['MERGE_CPU_BENCH_N'] ?? 2_000_000);
@@ -49,11 +50,7 @@ async function open(engine: string, dir: string): Promise<Engine> {
           for (let j = i; j < Math.min(N, i + BATCH); j++) b.put(key(order.at(j)), value(order.at(j)));
           await b.write();
         }
-        for (;;) {
-          const c = db.stats().compaction;
-          if (c === undefined || (!c.running && c.scores.every((x) => x.score < 1))) return;
-          await new Promise((r) => setTimeout(r, 20));
-        }
+        await compactionSettled(db);
       },
       compactAll: () => db.compact(),
       close: () => db.close(),
