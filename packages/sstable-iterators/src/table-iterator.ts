@@ -16,10 +16,13 @@
  * false for scans); blocks the cache already holds are taken from it. A seek ends the streak.
  * Each run is read into a fresh buffer, or into a recycled one (`runBuffers`, run-buffers.ts:
  * values then live only until the iterator moves); with `readahead: false` blocks are read one
- * at a time (a file layer underneath that reads ahead itself: compaction's).
+ * at a time (a file layer underneath that reads ahead itself: compaction's), each into a fresh
+ * buffer or, with `blockRing`, into a few recycled ones (block-ring.ts: values then live for a
+ * bounded number of moves).
  */
 import type { InternalIterator, PointEntry } from '@strata-db/memtable';
 import { BlockCursor, compareBytesAt, MAX_SEQ, type Block, type Table } from '@strata-db/sstable-core';
+import { BlockRing } from './block-ring.js';
 import { notPositioned } from './data-block-iterator.js';
 import { READAHEAD_MAX, type RunBuffers } from './run-buffers.js';
 
@@ -42,7 +45,16 @@ export interface TableIteratorOptions {
    * until this iterator moves. Default: a fresh buffer per run, values valid forever.
    */
   readonly runBuffers?: RunBuffers;
+  /**
+   * With `readahead: false`: read blocks into this many recycled buffers (block-ring.ts) instead
+   * of a fresh one each. An entry's value is then valid only for `blockRing - 1` more moves of
+   * this iterator (`valueLifetime`). Default: a fresh buffer per block, values valid forever.
+   */
+  readonly blockRing?: number;
 }
+
+/** Bytes of each slot of a block ring: a 4 KiB block with its last entry and trailer fits; a larger block gets a fresh buffer. */
+const RING_SLOT_BYTES = 8 * 1024;
 
 export class TableIterator implements InternalIterator {
   private readonly table: Table;
@@ -64,6 +76,9 @@ export class TableIterator implements InternalIterator {
   private readonly runBuffers: RunBuffers | undefined;
   /** The buffer taken from `runBuffers` that `run` is the front of. */
   private runBuffer: Uint8Array | undefined;
+  private readonly ring: BlockRing | undefined;
+  /** Moves so far (every seek, next and prev): the clock of the ring's value lifetime. */
+  private moves = 0;
 
   constructor(table: Table, options: TableIteratorOptions = {}) {
     this.table = table;
@@ -71,6 +86,12 @@ export class TableIterator implements InternalIterator {
     this.upper = options.upper;
     this.readahead = options.readahead ?? true;
     this.runBuffers = options.runBuffers;
+    this.ring = options.blockRing === undefined || this.readahead ? undefined : new BlockRing(options.blockRing, RING_SLOT_BYTES);
+  }
+
+  /** Moves of this iterator an entry's value stays valid for (Infinity unless `blockRing`). */
+  get valueLifetime(): number {
+    return this.ring === undefined ? Infinity : this.ring.validMoves;
   }
 
   valid(): boolean {
@@ -83,6 +104,7 @@ export class TableIterator implements InternalIterator {
   }
 
   seekToFirst(): void {
+    this.moves++;
     if (this.lower !== undefined) {
       this.seekAtLeast(this.lower, MAX_SEQ);
     } else {
@@ -92,6 +114,7 @@ export class TableIterator implements InternalIterator {
   }
 
   seekToLast(): void {
+    this.moves++;
     if (this.upper !== undefined) {
       this.seekBefore(this.upper, MAX_SEQ);
     } else {
@@ -101,12 +124,14 @@ export class TableIterator implements InternalIterator {
   }
 
   seek(key: Uint8Array): void {
+    this.moves++;
     const lower = this.lower;
     this.seekAtLeast(lower !== undefined && compareBytesAt(key, 0, key.length, lower) < 0 ? lower : key, MAX_SEQ);
     this.clampUpper();
   }
 
   seekForPrev(key: Uint8Array): void {
+    this.moves++;
     const upper = this.upper;
     if (upper !== undefined && compareBytesAt(key, 0, key.length, upper) >= 0) {
       this.seekBefore(upper, MAX_SEQ);
@@ -119,6 +144,7 @@ export class TableIterator implements InternalIterator {
 
   next(): void {
     if (!this.positioned) throw notPositioned();
+    this.moves++;
     this.current = undefined;
     // Unpositioned until the move succeeds: a damaged block must not leave a stale position.
     this.positioned = false;
@@ -131,6 +157,7 @@ export class TableIterator implements InternalIterator {
 
   prev(): void {
     if (!this.positioned) throw notPositioned();
+    this.moves++;
     this.current = undefined;
     this.positioned = false;
     const cursor = this.cursor!;
@@ -220,6 +247,11 @@ export class TableIterator implements InternalIterator {
     else if (b === last - 1) this.streak = this.streak < 0 ? this.streak - 1 : -1;
     else this.streak = 0;
     if (run !== undefined && b >= this.runFirst && b < this.runEnd) return table.runBlock(run, this.runFirst, b);
+    const ring = this.ring;
+    if (ring !== undefined) {
+      const into = ring.take(this.moves, table.blockFileSize(b));
+      return into === undefined ? table.dataBlock(b) : table.runBlock(table.readBlockRun(b, b + 1, into), b, b);
+    }
     if (!this.readahead || (this.streak < READAHEAD_AFTER && this.streak > -READAHEAD_AFTER)) return table.dataBlock(b);
     const cached = table.dataBlockIfCached(b);
     if (cached !== undefined) return cached;

@@ -11,7 +11,9 @@
  * table iterators read one block at a time (`readahead: false`): the layer's window is the
  * readahead, and runs of their own (up to 256 KiB each) would copy it into a second buffer per
  * input — measured on a 1M fillrandom, the worker's ArrayBuffers at the peak 15–20 → 6–8 MB
- * (with paced collections, garbage-pace.ts).
+ * (with paced collections, garbage-pace.ts). Each table iterator reads its blocks into a ring of
+ * BLOCK_RING recycled buffers (sstable-iterators' block-ring.ts) instead of a fresh buffer per
+ * block; the collapse copies the values it keeps past the ring's lifetime (`valueLifetime`).
  *
  * On failure every output written so far is abandoned (deleted) and the error thrown: the
  * inputs are untouched and the database unchanged.
@@ -34,6 +36,13 @@ import { MergingIterator } from '../read/merging-iterator.js';
 import { fileMetadataOf, type FileMetadata } from '../version/file-metadata.js';
 import type { CompactionJob, CompactionJobResult } from './jobs.js';
 import { ReadaheadFileSystem, readaheadWindowBytes } from './readahead.js';
+
+/**
+ * Block buffers per input table iterator (8 KiB each): a value is valid for BLOCK_RING - 1 moves
+ * of the merge, and only a key with that many versions makes the collapse copy what it keeps.
+ * 2M-key merge, in-thread: see the engine README ("eighth session — compaction").
+ */
+const BLOCK_RING = 8;
 
 export interface CompactionHost {
   readonly fs: FileSystem;
@@ -90,7 +99,7 @@ export async function mergeCompaction(job: CompactionJob, host: CompactionHost):
       return (f) => {
         if (current !== undefined) close(current);
         current = open(f);
-        return new TableIterator(current, { ...bounds, readahead: false });
+        return new TableIterator(current, { ...bounds, readahead: false, blockRing: BLOCK_RING });
       };
     };
     const children: InternalIterator[] = [];
@@ -102,7 +111,7 @@ export async function mergeCompaction(job: CompactionJob, host: CompactionHost):
         // merge reaches them; their range tombstones are needed up front.
         if (input.level === 0) {
           const table = open(f);
-          children.push(new TableIterator(table, { ...bounds, readahead: false }));
+          children.push(new TableIterator(table, { ...bounds, readahead: false, blockRing: BLOCK_RING }));
           if (f.tombstoneCount > 0) tombstones.push(...table.rangeTombstones());
         } else if (f.tombstoneCount > 0) {
           const table = open(f);
@@ -125,6 +134,7 @@ export async function mergeCompaction(job: CompactionJob, host: CompactionHost):
     const iter = new CompactionIterator(new MergingIterator(children, { sharedPrefix: inputsSharedPrefix(job) }), tombstones, {
       snapshots: job.snapshots,
       olderDataBelow: olderDataBelowLevels(job.below),
+      valueLifetime: BLOCK_RING - 1,
     });
     const splitter = new OutputSplitter({
       targetFileSize: job.targetFileSize,

@@ -39,11 +39,53 @@ function build(ops: readonly Op[], firstSeq: number): { points: PointEntry[]; to
   return { points, tombstones };
 }
 
+/**
+ * An input whose values live exactly `lifetime` moves, like a table iterator's over a block ring
+ * (sstable-iterators' block-ring.ts): the value handed out at move m is a view into slot
+ * m % lifetime of a ring, overwritten (with the value of move m + lifetime, else 0xee) then.
+ */
+class ShortLivedValues extends ArrayIterator {
+  private moves = 0;
+  private readonly slots: Uint8Array[];
+  private readonly handedOut = new Map<number, PointEntry>();
+  constructor(
+    items: Iterable<PointEntry>,
+    private readonly lifetime: number,
+  ) {
+    super(items);
+    this.slots = Array.from({ length: lifetime }, () => new Uint8Array(64));
+  }
+  override entry(): PointEntry {
+    let e = this.handedOut.get(this.moves);
+    if (e === undefined) {
+      const real = super.entry();
+      const slot = this.slots[this.moves % this.lifetime]!;
+      slot.fill(0xee);
+      slot.set(real.value);
+      e = { key: real.key, seq: real.seq, kind: real.kind, value: slot.subarray(0, real.value.length) };
+      this.handedOut.clear();
+      this.handedOut.set(this.moves, e);
+    }
+    return e;
+  }
+  override seekToFirst(): void {
+    this.moves++;
+    super.seekToFirst();
+  }
+  override next(): void {
+    this.moves++;
+    // The slot this move's entry will use is overwritten now, whether or not entry() is called.
+    this.slots[this.moves % this.lifetime]!.fill(0xee);
+    super.next();
+  }
+}
+
 class MemorySink implements TableSink {
   readonly points: PointEntry[] = [];
   readonly tombstones: RangeTombstone[] = [];
   add(e: PointEntry): void {
-    this.points.push(e);
+    // The table builder copies the value when it is added: so does this sink.
+    this.points.push({ ...e, value: Buffer.isBuffer(e.value) ? Buffer.from(e.value) : new Uint8Array(e.value) });
   }
   addTombstone(t: RangeTombstone): void {
     this.tombstones.push(t);
@@ -60,11 +102,14 @@ async function compact(
   below: OlderDataBelow,
   targetFileSize: number,
   inputBudget?: number,
+  valueLifetime?: number,
 ): Promise<{ iter: CompactionIterator; tables: { sink: MemorySink; smallest: Uint8Array; largest: Uint8Array }[] }> {
-  const iter = new CompactionIterator(new ArrayIterator(inputPoints), inputTombstones, {
+  const input = valueLifetime === undefined ? new ArrayIterator(inputPoints) : new ShortLivedValues(inputPoints, valueLifetime);
+  const iter = new CompactionIterator(input, inputTombstones, {
     snapshots,
     olderDataBelow: below,
     ...(inputBudget === undefined ? {} : { inputBudget }),
+    ...(valueLifetime === undefined ? {} : { valueLifetime }),
   });
   const splitter = new OutputSplitter({ targetFileSize, grandparents: [], maxGrandparentOverlapBytes: Infinity });
   const writer = new OutputWriter<MemorySink, MemorySink>(iter, splitter, {
@@ -86,7 +131,8 @@ describe('CompactionIterator + OutputWriter against a brute-force model', () => 
         fc.array(fc.nat(70), { maxLength: 4 }),
         fc.integer({ min: 10, max: 60 }),
         fc.integer({ min: 1, max: 4 }),
-        async (belowOps, inputOps, snapshots, target, budget) => {
+        fc.option(fc.integer({ min: 1, max: 4 }), { nil: undefined }),
+        async (belowOps, inputOps, snapshots, target, budget, valueLifetime) => {
           const below = build(belowOps, 1); // seqs 1..12: older than every input
           const input = build(inputOps, 20);
           const olderDataBelow: OlderDataBelow = {
@@ -96,7 +142,8 @@ describe('CompactionIterator + OutputWriter against a brute-force model', () => 
               below.tombstones.some((t) => compareKeys(t.start, e) < 0 && compareKeys(s, t.end) < 0),
           };
           // A tiny input budget makes next() stop mid-key and return null often: the resumable path.
-          const { tables } = await compact(input.points, input.tombstones, snapshots, olderDataBelow, target, budget);
+          // A short value lifetime (a compaction's block ring) must not change a byte of the output.
+          const { tables } = await compact(input.points, input.tombstones, snapshots, olderDataBelow, target, budget, valueLifetime);
           const outPoints = tables.flatMap((t) => t.sink.points);
           const outTombstones = tables.flatMap((t) => t.sink.tombstones);
 

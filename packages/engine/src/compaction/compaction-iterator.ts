@@ -50,6 +50,13 @@ export interface CompactionIteratorOptions {
   readonly olderDataBelow: OlderDataBelow;
   /** Input versions read per `next()` call at most before it returns `null` (default 512; tests use tiny ones). */
   readonly inputBudget?: number;
+  /**
+   * Moves of the input an entry's value stays valid for (default: forever). Compaction's table
+   * iterators read blocks into a ring of recycled buffers (sstable-iterators' `blockRing`); the
+   * versions of a key are handed out before the input moves past the key, so only a key with
+   * more versions than this copies the values it keeps (`detach`).
+   */
+  readonly valueLifetime?: number;
 }
 
 export interface CollapseCounters {
@@ -74,6 +81,10 @@ interface CollapsingKey {
   frag: TombstoneSpan | undefined;
   lastStripe: number;
   kept: PointEntry[];
+  /** Versions of the key read so far: the input's moves since its first one. */
+  read: number;
+  /** The kept versions' values are copies (the key outlived the input's value lifetime). */
+  detached: boolean;
 }
 
 const NONE: readonly PointEntry[] = [];
@@ -117,7 +128,9 @@ export class CompactionIterator {
    * random keys is about one per entry, for the worker's small young generation to collect
    * (measured: 30% fewer scavenges per merge).
    */
-  private readonly cur: CollapsingKey = { key: NO_KEY, frag: undefined, lastStripe: -1, kept: [] };
+  private readonly cur: CollapsingKey = { key: NO_KEY, frag: undefined, lastStripe: -1, kept: [], read: 0, detached: false };
+  /** Input moves an entry's value is valid for (CompactionIteratorOptions.valueLifetime). */
+  private readonly valueLifetime: number;
   private collapsing = false;
 
   constructor(
@@ -128,6 +141,7 @@ export class CompactionIterator {
     this.stripes = new SnapshotStripes(options.snapshots);
     this.below = options.olderDataBelow;
     this.inputBudget = Math.max(1, options.inputBudget ?? DEFAULT_INPUT_BUDGET);
+    this.valueLifetime = Math.max(1, options.valueLifetime ?? Infinity);
     const all = fragmentTombstones(tombstones);
     this.cursor = new FragmentCursor(all);
     this.keptFragments = collapseSpans(all.spans, this.stripes, (s, e) => this.below.range(s, e));
@@ -158,6 +172,8 @@ export class CompactionIterator {
         cur.key = key;
         cur.frag = this.cursor.covering(key);
         cur.lastStripe = -1;
+        cur.read = 0;
+        cur.detached = false;
         // Emptied by pop, not `length = 0`: the length setter is a runtime call (2% of a
         // worker's profile when it ran once per key); a key keeps one or two versions.
         const kept = cur.kept;
@@ -192,7 +208,16 @@ export class CompactionIterator {
       } else {
         cur.lastStripe = stripe;
         if (cur.frag !== undefined && this.hiddenInStripe(cur.frag, e.seq, stripe)) this.counters.droppedByRangeTombstone++;
-        else cur.kept.push(e);
+        else cur.kept.push(cur.detached ? detach(e) : e);
+      }
+      // A value read at the key's first version (move m) is valid while the input has made
+      // fewer than m + valueLifetime moves; the next move is the key's `read`-th since m. The
+      // kept values are copied before the move that would end one (a key with that many
+      // versions is rare), and from then on every version kept.
+      if (++cur.read >= this.valueLifetime && !cur.detached) {
+        const kept = cur.kept;
+        for (let i = 0; i < kept.length; i++) kept[i] = detach(kept[i]!);
+        cur.detached = true;
       }
       input.next();
     }
@@ -219,6 +244,11 @@ export class CompactionIterator {
     }
     return smallestAbove !== -1 && this.stripes.stripeOf(smallestAbove) === stripe;
   }
+}
+
+/** `e` with a value of its own (a copy: the input may overwrite the bytes its view shows). */
+function detach(e: PointEntry): PointEntry {
+  return { key: e.key, seq: e.seq, kind: e.kind, value: new Uint8Array(e.value) };
 }
 
 /**
