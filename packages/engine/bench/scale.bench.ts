@@ -12,6 +12,8 @@
 //   BENCH_SCALE_BUILT=1 …                         (Strata from its built files, dist/, as a user
 //                                                  runs it: `npm run build` first)
 //   BENCH_SCALE_REF_N=0 …                         (no reference run; see below)
+//   BENCH_SCALE_THREADS=2 …                       (Strata opened with backgroundThreads: 2; the
+//                                                  budget is the same; default: the engine's)
 //
 // Random gets are compared with the same bench at a reference size (BENCH_SCALE_REF_N, 1M by
 // default; only when N is larger): each round also runs every engine at that size (the whole
@@ -57,6 +59,9 @@ const REF_N = Number(process.env.BENCH_SCALE_REF_N ?? 1_000_000);
 const ENGINES = (process.env.BENCH_SCALE_ENGINES ?? 'strata,classic-level').split(',');
 const ROUNDS = Number(process.env.BENCH_SCALE_ROUNDS ?? 1);
 const BUILT = process.env.BENCH_SCALE_BUILT === '1';
+// `backgroundThreads` for Strata (default: the engine's). Each engine's process gets this
+// environment, so the child reads it too.
+const THREADS = process.env.BENCH_SCALE_THREADS === undefined ? undefined : Number(process.env.BENCH_SCALE_THREADS);
 // From the sources or from dist/ (bundled without the `source` condition, @strata-db/* external).
 // (Two literal imports, not one of a computed name: the bundler resolves each.)
 const { Database } = (BUILT ? await import('@strata-db/engine') : await import('../src/index.js')) as typeof Engine;
@@ -208,9 +213,10 @@ interface Subject {
 
 async function open(engine: string, dir: string): Promise<Subject> {
   if (engine === 'strata') {
-    const db = await Database.open(dir);
-    // Defaults, as a new user gets them; the budget from the sizes they resolve to.
-    const o = resolveOptions({});
+    const opts = THREADS === undefined ? {} : { backgroundThreads: THREADS };
+    const db = await Database.open(dir, opts);
+    // Defaults, as a new user gets them (but for BENCH_SCALE_THREADS); the budget from the sizes they resolve to.
+    const o = resolveOptions(opts);
     const budgetParts = { memtables: (o.memtableSize * (1 + o.maxFrozenMemtables)) / MiB, blockCache: o.blockCacheSize / MiB, indexAndFilter: o.tableCacheSize / MiB };
     if (o.blockCacheSize !== db.stats().blockCache.capacity) throw new Error('the block cache is not the size the options say');
     return {
@@ -548,7 +554,7 @@ if (process.env.BENCH_SCALE_ONE !== undefined) {
   }
   const reports = rounds.at(-1)!;
   console.log(
-    `fillrandom of ${k(N)} keys (${KEY_SIZE} B / ${VALUE_SIZE} B, batches of ${BATCH}), default options, each engine in its own plain node process, Strata from ${BUILT ? 'dist/ (built)' : 'its TypeScript sources (bundled by esbuild)'}, ${ROUNDS} round(s); load average at start: ${load}, at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`,
+    `fillrandom of ${k(N)} keys (${KEY_SIZE} B / ${VALUE_SIZE} B, batches of ${BATCH}), default options${THREADS === undefined ? '' : ` (Strata: backgroundThreads ${THREADS})`}, each engine in its own plain node process, Strata from ${BUILT ? 'dist/ (built)' : 'its TypeScript sources (bundled by esbuild)'}, ${ROUNDS} round(s); load average at start: ${load}, at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`,
   );
   const median = (xs: readonly number[]): number => {
     const a = xs.slice().sort((x, y) => x - y);
