@@ -447,7 +447,12 @@ export class Table {
     const b = part.findBlock(key, snapshotSeq);
     if (b >= part.count) return -1;
     const cursor = this.cursor;
-    cursor.reset(this.cachedBlock(part.firstBlock + b, part.blockOffset(b), part.blockSize(b), true));
+    // A cached block is taken before the partition's numbers of it are read: a hit needs no
+    // offset or size, and its slot and the block are then loaded independently of them.
+    const i = part.firstBlock + b;
+    const slots = this.slots;
+    const cached = slots?.blocks[i];
+    cursor.reset(cached !== undefined ? this.cache!.hit(slots!, i) : this.cachedBlock(i, part.blockOffset(b), part.blockSize(b), true));
     part.seekInBlock(cursor, b, key, snapshotSeq);
     if (!cursor.valid() || cursor.compareKey(key) !== 0) return -1;
     this.foundSeq = cursor.seq;
