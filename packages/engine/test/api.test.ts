@@ -217,6 +217,21 @@ describe('reads and writes', () => {
     await db.close();
   });
 
+  it('values over 32 bytes (copied with set(), not byte by byte) handed out are the caller\'s too', async () => {
+    const db = await Database.open(dir, { memtableSize: 16384 });
+    const long = (i: number): string => `value-${i}-`.padEnd(100, String.fromCharCode(97 + (i % 26)));
+    for (let i = 0; i < 200; i++) await db.put(`k${String(i).padStart(3, '0')}`, long(i));
+    await db.flush();
+    for (let i = 200; i < 220; i++) await db.put(`k${String(i).padStart(3, '0')}`, long(i));
+    for (const key of ['k005', 'k123', 'k210']) {
+      db.getSync(key)!.fill(0x21);
+      (await db.get(key))!.fill(0x21);
+      (await db.getMany([key]))[0]!.fill(0x21);
+    }
+    for (const i of [5, 123, 210]) expect(dec(db.getSync(`k${String(i).padStart(3, '0')}`))).toBe(long(i));
+    await db.close();
+  });
+
   it('iterator: next, nextv, seek, bounds, reverse, limit; one snapshot from its start', async () => {
     const db = await Database.open(dir, { memtableSize: 4096 });
     for (let i = 0; i < 200; i++) await db.put(`k${String(i).padStart(3, '0')}`, `v${i}`);
