@@ -14,6 +14,10 @@
 //   BENCH_SCALE_REF_N=0 …                         (no reference run; see below)
 //   BENCH_SCALE_THREADS=2 …                       (Strata opened with backgroundThreads: 2; the
 //                                                  budget is the same; default: the engine's)
+//   BENCH_SCALE_TARGET_FILE_SIZE=229376 BENCH_SCALE_MAX_OPEN_FILES=1000 BENCH_SCALE_TABLE_CACHE_SIZE=12582912 …
+//                                                 (Strata's options, else its defaults: a stand-in
+//                                                  for 100M keys at 10M — ~4,900 tables, most of
+//                                                  them dropped by the table cache, as at 100M)
 //
 // Random gets are compared with the same bench at a reference size (BENCH_SCALE_REF_N, 1M by
 // default; only when N is larger): each round also runs every engine at that size (the whole
@@ -59,12 +63,26 @@ const REF_N = Number(process.env.BENCH_SCALE_REF_N ?? 1_000_000);
 const ENGINES = (process.env.BENCH_SCALE_ENGINES ?? 'strata,classic-level').split(',');
 const ROUNDS = Number(process.env.BENCH_SCALE_ROUNDS ?? 1);
 const BUILT = process.env.BENCH_SCALE_BUILT === '1';
-// `backgroundThreads` for Strata (default: the engine's). Each engine's process gets this
-// environment, so the child reads it too.
-const THREADS = process.env.BENCH_SCALE_THREADS === undefined ? undefined : Number(process.env.BENCH_SCALE_THREADS);
 // From the sources or from dist/ (bundled without the `source` condition, @strata-db/* external).
 // (Two literal imports, not one of a computed name: the bundler resolves each.)
 const { Database } = (BUILT ? await import('@strata-db/engine') : await import('../src/index.js')) as typeof Engine;
+/**
+ * Strata's options the env sets (BENCH_SCALE_THREADS: `backgroundThreads`,
+ * BENCH_SCALE_TARGET_FILE_SIZE, …); the rest are defaults. Each engine's process gets this
+ * environment, so the child reads it too.
+ */
+const STRATA_OPTIONS = Object.fromEntries(
+  (
+    [
+      ['backgroundThreads', 'BENCH_SCALE_THREADS'],
+      ['targetFileSize', 'BENCH_SCALE_TARGET_FILE_SIZE'],
+      ['maxOpenFiles', 'BENCH_SCALE_MAX_OPEN_FILES'],
+      ['tableCacheSize', 'BENCH_SCALE_TABLE_CACHE_SIZE'],
+    ] as const
+  )
+    .filter(([, env]) => process.env[env] !== undefined)
+    .map(([name, env]) => [name, Number(process.env[env])]),
+) as Engine.DatabaseOptions;
 const BATCH = 1000;
 const GETS = 200_000;
 const SAMPLES = 10;
@@ -213,10 +231,9 @@ interface Subject {
 
 async function open(engine: string, dir: string): Promise<Subject> {
   if (engine === 'strata') {
-    const opts = THREADS === undefined ? {} : { backgroundThreads: THREADS };
-    const db = await Database.open(dir, opts);
-    // Defaults, as a new user gets them (but for BENCH_SCALE_THREADS); the budget from the sizes they resolve to.
-    const o = resolveOptions(opts);
+    const db = await Database.open(dir, STRATA_OPTIONS);
+    // Defaults, as a new user gets them (but for the env's: BENCH_SCALE_THREADS, …); the budget from the sizes they resolve to.
+    const o = resolveOptions(STRATA_OPTIONS);
     const budgetParts = { memtables: (o.memtableSize * (1 + o.maxFrozenMemtables)) / MiB, blockCache: o.blockCacheSize / MiB, indexAndFilter: o.tableCacheSize / MiB };
     if (o.blockCacheSize !== db.stats().blockCache.capacity) throw new Error('the block cache is not the size the options say');
     return {
@@ -554,7 +571,7 @@ if (process.env.BENCH_SCALE_ONE !== undefined) {
   }
   const reports = rounds.at(-1)!;
   console.log(
-    `fillrandom of ${k(N)} keys (${KEY_SIZE} B / ${VALUE_SIZE} B, batches of ${BATCH}), default options${THREADS === undefined ? '' : ` (Strata: backgroundThreads ${THREADS})`}, each engine in its own plain node process, Strata from ${BUILT ? 'dist/ (built)' : 'its TypeScript sources (bundled by esbuild)'}, ${ROUNDS} round(s); load average at start: ${load}, at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`,
+    `fillrandom of ${k(N)} keys (${KEY_SIZE} B / ${VALUE_SIZE} B, batches of ${BATCH}), ${Object.keys(STRATA_OPTIONS).length === 0 ? 'default options' : `Strata with ${JSON.stringify(STRATA_OPTIONS)}`}, each engine in its own plain node process, Strata from ${BUILT ? 'dist/ (built)' : 'its TypeScript sources (bundled by esbuild)'}, ${ROUNDS} round(s); load average at start: ${load}, at end: ${loadavg().map((x) => x.toFixed(1)).join(' ')}\n`,
   );
   const median = (xs: readonly number[]): number => {
     const a = xs.slice().sort((x, y) => x - y);

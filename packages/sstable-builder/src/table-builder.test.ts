@@ -120,6 +120,19 @@ describe('TableBuilder output', () => {
     expect([meta.smallestKey, meta.largestKey, meta.properties.smallestPointKey, meta.properties.largestPointKey]).toEqual([b('a'), b('q'), b('b'), b('m')]);
   });
 
+  it('a reader decodes its properties from the file when asked (kept by no open table), equal to the builder\'s; NOT_OPEN once closed', async () => {
+    const tb = new TableBuilder(nextPath());
+    for (let i = 0; i < 500; i++) tb.add(put(`k${String(i).padStart(4, '0')}`, i + 1));
+    const meta = await tb.finish();
+    const t = Table.open(meta.path);
+    expect(t.blockCount).toBe(meta.properties.dataBlockCount);
+    const p = t.properties;
+    expect(p).toEqual(meta.properties);
+    expect(t.properties).not.toBe(p);
+    t.close();
+    expect(() => t.properties).toThrow(expect.objectContaining({ code: 'NOT_OPEN' }));
+  });
+
   it('marks a table for compaction when a window of entries is dense with Deletes (RocksDB CompactOnDeletionCollector)', async () => {
     const key = (i: number): string => `k${String(i).padStart(5, '0')}`;
     /** `deletes` Deletes spread evenly over `n` entries, or packed in one stretch. */

@@ -4,7 +4,7 @@ import { Block, BlockBuilder, BlockCursor } from './block-format.js';
 import { checksum } from './checksum.js';
 import { ByteWriter } from './coding.js';
 import { decodeFooter, decodePartitionEntry, encodeFooter, encodePartitionEntry, FOOTER_SIZE, FORMAT_VERSION } from './format.js';
-import { decodeProperties, encodeProperties, type TableProperties } from './properties.js';
+import { decodeDataBlockCount, decodeProperties, encodeProperties, type TableProperties } from './properties.js';
 
 describe('footer', () => {
   const footer = { metaIndex: { offset: 5_000_000_123, size: 77 }, index: { offset: 5_000_000_205, size: 4096 } };
@@ -89,4 +89,54 @@ describe('properties', () => {
     const partial = new Block(b.finish().slice(), 't.sst', 77);
     expect(() => decodeProperties(partial)).toThrow(expect.objectContaining({ code: 'CORRUPTION', offset: 77 }));
   });
+
+  it('decodeDataBlockCount reads the one property a table reader keeps; missing or malformed is CORRUPTION', () => {
+    const base = decodeProperties(new Block(encodeProperties(propertiesOf(0)), 't.sst', 0));
+    for (const n of [0, 1, 527, 2 ** 31 + 5]) {
+      const p = { ...base, dataBlockCount: n };
+      expect(decodeDataBlockCount(new Block(encodeProperties(p), 't.sst', 0))).toBe(n);
+    }
+    // Without strata.data-blocks, or with a varint that does not fill its value: the full decoder's error.
+    for (const bad of [undefined, new Uint8Array([0x81])]) {
+      const b = new BlockBuilder(1);
+      const c = new BlockCursor(new Block(encodeProperties(base), 't.sst', 0));
+      c.seekToFirst();
+      while (c.valid()) {
+        const name = new TextDecoder().decode(c.key());
+        if (name !== 'strata.data-blocks') b.add(c.key().slice(), 0, EntryKind.Put, c.value().slice());
+        else if (bad !== undefined) b.add(c.key().slice(), 0, EntryKind.Put, bad);
+        c.next();
+      }
+      expect(() => decodeDataBlockCount(new Block(b.finish().slice(), 't.sst', 55))).toThrow(expect.objectContaining({ code: 'CORRUPTION', offset: 55 }));
+    }
+  });
 });
+
+function propertiesOf(dataBlockCount: number): TableProperties {
+  return {
+    entryCount: 1,
+    deleteCount: 0,
+    tombstoneCount: 0,
+    markedForCompaction: false,
+    dataBlockCount,
+    smallestKey: new Uint8Array([1]),
+    largestKey: new Uint8Array([2]),
+    largestExclusive: false,
+    smallestPointKey: new Uint8Array([1]),
+    largestPointKey: new Uint8Array([2]),
+    minSeq: 1,
+    maxSeq: 1,
+    rawKeyBytes: 1,
+    rawValueBytes: 1,
+    dataBytes: 1,
+    indexBytes: 1,
+    filterBytes: 0,
+    blockSize: 4096,
+    restartInterval: 16,
+    bloomBitsPerKey: 10,
+    compression: 'none',
+    createdAt: 1,
+    creator: 'test',
+    fileNumber: 1,
+  };
+}

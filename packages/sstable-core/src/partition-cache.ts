@@ -29,12 +29,13 @@ import type { IndexPartition } from './index-partition.js';
 export class PartitionSlots {
   readonly indexes: (IndexPartition | undefined)[];
   readonly filters: (BloomFilter | undefined)[];
-  /** 1 when hit since the clock hand last passed. */
-  readonly referenced: Uint8Array;
-  /** Position of the slot's entry in the clock ring. */
-  readonly ringSlot: Int32Array;
-  /** Bytes charged for what the slot holds. */
-  readonly charges: Float64Array;
+  /**
+   * Per slot i, its bookkeeping at 3i: REFERENCED (1 when hit since the clock hand last passed),
+   * RING_SLOT (its entry's position in the clock ring), CHARGE (bytes charged for what it holds).
+   * One array, not three: every table open makes one of these, and each typed array is ~180
+   * bytes of V8 heap (the view and its ArrayBuffer) beside its contents.
+   */
+  readonly state: Float64Array;
   /** Filled slots; registered in the cache while > 0. */
   live = 0;
   constructor(
@@ -43,14 +44,12 @@ export class PartitionSlots {
   ) {
     this.indexes = new Array<IndexPartition | undefined>(slots >> 1).fill(undefined);
     this.filters = new Array<BloomFilter | undefined>(slots >> 1).fill(undefined);
-    this.referenced = new Uint8Array(slots);
-    this.ringSlot = new Int32Array(slots);
-    this.charges = new Float64Array(slots);
+    this.state = new Float64Array(3 * slots);
   }
 
   /** Slots: 2 per partition. */
   get slots(): number {
-    return this.referenced.length;
+    return this.state.length / 3;
   }
 
   /** What slot `i` holds, if anything. */
@@ -60,17 +59,22 @@ export class PartitionSlots {
 
   /** Bytes of this object (for its owner's accounting). */
   get byteLength(): number {
-    return 64 + 21 * this.slots;
+    return 64 + 28 * this.slots;
   }
 }
+
+/** Fields of a slot's bookkeeping in `PartitionSlots.state` (offsets from 3·slot). */
+const REFERENCED = 0;
+const RING_SLOT = 1;
+const CHARGE = 2;
 
 export class PartitionCache {
   private cap: number;
   private used = 0;
   private readonly files = new Map<number, PartitionSlots>();
-  /** The clock: (file, slot) of the cached partitions; an entry's position is its `ringSlot`. */
+  /** The clock: (file, slot) of the cached partitions; an entry's position is its RING_SLOT. */
   private readonly ring = new ClockRing<PartitionSlots>((file, i, position) => {
-    file.ringSlot[i] = position;
+    file.state[3 * i + RING_SLOT] = position;
   });
   /** Partitions found cached, and loaded from a file (checksummed, unpacked). */
   hits = 0;
@@ -110,7 +114,7 @@ export class PartitionCache {
   /** Marks filled slot `i` of `file` used (a reader found its partition there). */
   hit(file: PartitionSlots, i: number): void {
     this.hits++;
-    file.referenced[i] = 1;
+    file.state[3 * i + REFERENCED] = 1;
   }
 
   /** Puts index partition `p` (just loaded) in `file`'s slots; see `insert`. */
@@ -134,9 +138,10 @@ export class PartitionCache {
     this.loads++;
     if (file.at(i) !== undefined) this.remove(file, i);
     this.evictToCapacity(charge);
-    file.referenced[i] = 0;
-    file.charges[i] = charge;
-    file.ringSlot[i] = this.ring.push(file, i);
+    const st = file.state;
+    st[3 * i + REFERENCED] = 0;
+    st[3 * i + CHARGE] = charge;
+    st[3 * i + RING_SLOT] = this.ring.push(file, i);
     if (file.live++ === 0) this.files.set(file.fileNumber, file);
     this.used += charge;
   }
@@ -170,7 +175,7 @@ export class PartitionCache {
       const f = ring.owners[ring.hand];
       if (f !== undefined) {
         const i = ring.slots[ring.hand]!;
-        if (f.referenced[i] === 1) f.referenced[i] = 0;
+        if (f.state[3 * i + REFERENCED] === 1) f.state[3 * i + REFERENCED] = 0;
         else this.remove(f, i);
       }
       ring.hand++;
@@ -181,8 +186,8 @@ export class PartitionCache {
     if (file.at(i) === undefined) return;
     if ((i & 1) === 0) file.indexes[i >> 1] = undefined;
     else file.filters[i >> 1] = undefined;
-    this.ring.remove(file.ringSlot[i]!);
-    this.used -= file.charges[i]!;
+    this.ring.remove(file.state[3 * i + RING_SLOT]!);
+    this.used -= file.state[3 * i + CHARGE]!;
     if (--file.live === 0 && this.files.get(file.fileNumber) === file) this.files.delete(file.fileNumber);
   }
 }

@@ -106,6 +106,30 @@ export function encodeProperties(p: TableProperties): Uint8Array {
   return block.finish().slice();
 }
 
+const DATA_BLOCKS = utf8.encode('strata.data-blocks');
+
+/**
+ * `decodeProperties(block).dataBlockCount` without decoding the rest: all a table reader keeps
+ * of its properties (table.ts), read at every table open.
+ */
+export function decodeDataBlockCount(block: Block): number {
+  const c = new BlockCursor(block);
+  c.seekToFirst();
+  while (c.valid()) {
+    const k = c.key();
+    if (k.length === DATA_BLOCKS.length && k.every((b, i) => b === DATA_BLOCKS[i])) {
+      const raw = c.value();
+      const src = { data: raw, pos: 0 };
+      const n = readVarint(src, raw.length);
+      if (n < 0 || src.pos !== raw.length) break;
+      return n;
+    }
+    c.next();
+  }
+  // Missing or malformed: the full decoder says which, as CORRUPTION.
+  return decodeProperties(block).dataBlockCount;
+}
+
 export function decodeProperties(block: Block): TableProperties {
   const byName = new Map<string, Uint8Array>();
   const c = new BlockCursor(block);
