@@ -180,6 +180,11 @@ export class BloomFilter {
     return this.bits.length;
   }
 
+  /** The whole buffer the filter's block was read into (the partition cache recycles it at eviction). */
+  get buffer(): ArrayBuffer {
+    return this.bits.buffer as ArrayBuffer;
+  }
+
   /** Bytes this filter holds in memory (a partition cache's charge): its block's bits and the object. */
   get charge(): number {
     return this.bits.buffer.byteLength + 100;

@@ -15,6 +15,15 @@
  * any of them is filled, so a table reopened after the table cache dropped it finds its
  * partitions still here (file numbers are never reused, so a registered file number always
  * names the same bytes). Replacement is CLOCK (second chance), as in the block cache.
+ *
+ * Filter buffers are recycled. Over a database far larger than the budget partitions churn
+ * (100M keys: ~5 loads a get), and an evicted partition's buffers are ArrayBuffers that V8 frees
+ * only at a full collection — which external memory triggers after ~64 MiB of growth — so a
+ * cache that dropped them held up to that much garbage beside its budget. An evicted filter's
+ * buffer goes to a free list by size class instead (as the block cache's blocks do), and the
+ * next filter read from a file is read into it (`filterBuffer`). Safe because no reader holds a
+ * filter: the table reader uses one within a single synchronous call and asks the cache again
+ * next time (Table.filterPartition), so once a slot is emptied nothing reaches its filter.
  */
 import { StrataError } from '@strata-db/errors';
 import type { BloomFilter } from './bloom.js';
@@ -63,6 +72,13 @@ export class PartitionSlots {
   }
 }
 
+/** Filter buffers are allocated in multiples of this many bytes (so that evicted ones fit new filters). */
+const FILTER_BUFFER_CLASS = 64;
+/** A filter may take a free buffer this many classes larger than its own (≤ 512 bytes of slack). */
+const MAX_SLACK_CLASSES = 8;
+/** Most bytes of filter buffers kept on the free list (outside the capacity). */
+const MAX_FREE_BYTES = 1024 * 1024;
+
 /** Fields of a slot's bookkeeping in `PartitionSlots.state` (offsets from 3·slot). */
 const REFERENCED = 0;
 const RING_SLOT = 1;
@@ -79,6 +95,11 @@ export class PartitionCache {
   /** Partitions found cached, and loaded from a file (checksummed, unpacked). */
   hits = 0;
   loads = 0;
+  /** Evicted filters' buffers by size class (class c: c·FILTER_BUFFER_CLASS bytes). */
+  private readonly freeFilters = new Map<number, Uint8Array[]>();
+  private freeBytes = 0;
+  /** Filter buffers handed out by `filterBuffer` that came from the free list (stats and tests). */
+  recycledFilters = 0;
 
   constructor(capacityBytes: number) {
     this.cap = checkCapacity(capacityBytes);
@@ -146,6 +167,46 @@ export class PartitionCache {
     this.used += charge;
   }
 
+  /**
+   * A buffer of at least `length` bytes (not zeroed) to read a filter partition into: an evicted
+   * filter's when the free list has one of its size class, else a new one of a whole class.
+   */
+  filterBuffer(length: number): Uint8Array {
+    const c = Math.ceil(length / FILTER_BUFFER_CLASS);
+    if (this.freeBytes > 0) {
+      for (let k = c; k <= c + MAX_SLACK_CLASSES; k++) {
+        const buf = this.freeFilters.get(k)?.pop();
+        if (buf !== undefined) {
+          this.freeBytes -= buf.byteLength;
+          this.recycledFilters++;
+          return buf;
+        }
+      }
+    }
+    // Not zero-filled (the read overwrites what it uses or fails) and not from Buffer's shared pool.
+    return new Uint8Array(Buffer.allocUnsafeSlow(c * FILTER_BUFFER_CLASS).buffer);
+  }
+
+  /** Bytes of evicted filters' buffers kept for reuse (not charged to the capacity; ≤ 1 MiB). */
+  get freeFilterBytes(): number {
+    return this.freeBytes;
+  }
+
+  /** An evicted filter's buffer, for `filterBuffer` to hand out again (whole classes only). */
+  private recycleFilter(filter: BloomFilter): void {
+    const buf = filter.buffer;
+    const size = buf.byteLength;
+    if (size % FILTER_BUFFER_CLASS !== 0 || this.freeBytes + size > MAX_FREE_BYTES) return;
+    const c = size / FILTER_BUFFER_CLASS;
+    let list = this.freeFilters.get(c);
+    if (list === undefined) {
+      list = [];
+      this.freeFilters.set(c, list);
+    }
+    list.push(new Uint8Array(buf));
+    this.freeBytes += size;
+  }
+
   /** Drops every partition of one table file (its file is deleted). */
   evictFile(fileNumber: number): void {
     const file = this.files.get(fileNumber);
@@ -185,7 +246,10 @@ export class PartitionCache {
   private remove(file: PartitionSlots, i: number): void {
     if (file.at(i) === undefined) return;
     if ((i & 1) === 0) file.indexes[i >> 1] = undefined;
-    else file.filters[i >> 1] = undefined;
+    else {
+      this.recycleFilter(file.filters[i >> 1]!);
+      file.filters[i >> 1] = undefined;
+    }
     this.ring.remove(file.state[3 * i + RING_SLOT]!);
     this.used -= file.state[3 * i + CHARGE]!;
     if (--file.live === 0 && this.files.get(file.fileNumber) === file) this.files.delete(file.fileNumber);

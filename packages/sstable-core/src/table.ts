@@ -392,7 +392,11 @@ export class Table {
     return part;
   }
 
-  /** Filter partition p (the table has a filter): from the partition cache, or read, verified and cached. */
+  /**
+   * Filter partition p (the table has a filter): from the partition cache, or read, verified and
+   * cached. Use it at once and keep it nowhere: once the cache evicts it (at any later partition
+   * load) its buffer is recycled for the next filter read (PartitionCache.filterBuffer).
+   */
   private filterPartition(p: number): BloomFilter {
     const parts = this.parts;
     const cached = parts.filters[p];
@@ -432,7 +436,9 @@ export class Table {
   private loadFilterPartition(p: number): BloomFilter {
     const h = this.partHandles;
     const handle = { offset: h[4 * p + 2]!, size: h[4 * p + 3]! };
-    return new BloomFilter(this.readContents(handle), this.path, handle.offset);
+    const length = handle.size + BLOCK_TRAILER_SIZE;
+    const raw = this.readRaw(handle.offset, length, this.partitions.filterBuffer(length));
+    return new BloomFilter(unsealBlock(raw, this.path, handle.offset), this.path, handle.offset);
   }
 
   /**
