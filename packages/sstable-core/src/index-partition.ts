@@ -32,6 +32,11 @@ export function prefixNumber(data: Uint8Array, from: number, end: number): numbe
   return x;
 }
 
+/** A new buffer for a partition's arrays: not zeroed (the constructor writes every byte it reads). */
+function allocBuffer(bytes: number): Uint8Array {
+  return new Uint8Array(Buffer.allocUnsafeSlow(bytes).buffer);
+}
+
 export class IndexPartition {
   /** Global number of this partition's first data block. */
   readonly firstBlock: number;
@@ -86,12 +91,24 @@ export class IndexPartition {
   /** Bytes this object holds (the partition cache's charge). */
   readonly charge: number;
 
-  constructor(firstBlock: number, count: number, keyBytes: Uint8Array, keyOffsets: Uint32Array, seqs: Float64Array, info: Float64Array) {
+  /**
+   * The arrays given are copied into ONE buffer (`info`, then `seqs`, `keyOffsets`, `keyBytes`;
+   * `buffer`), from `alloc` when given (the partition cache's recycled buffers) — one
+   * ArrayBuffer a partition, not four: over a database far larger than the cache partitions are
+   * loaded and evicted all the time, and each evicted ArrayBuffer lives until V8's next full
+   * collection.
+   */
+  constructor(
+    firstBlock: number,
+    count: number,
+    keyBytes: Uint8Array,
+    keyOffsets: Uint32Array,
+    seqs: Float64Array,
+    info: Float64Array,
+    alloc: (bytes: number) => Uint8Array = allocBuffer,
+  ) {
     this.firstBlock = firstBlock;
     this.count = count;
-    this.keyBytes = keyBytes;
-    this.keyOffsets = keyOffsets;
-    this.seqs = seqs;
     const last = count - 1; // separators [0, last) share the prefix
     let lcp = 0;
     if (last > 0) {
@@ -103,7 +120,20 @@ export class IndexPartition {
     }
     this.prefixLength = lcp;
     const chunks = Math.ceil(lcp / 6);
-    const all = new Float64Array(info.length + chunks + Math.max(last, 0));
+    const infoLength = info.length + chunks + Math.max(last, 0);
+    const seqsAt = 8 * infoLength;
+    const offsetsAt = seqsAt + 8 * seqs.length;
+    const keysAt = offsetsAt + 4 * keyOffsets.length;
+    const buf = alloc(keysAt + keyBytes.length);
+    // (A buffer from `alloc` starts 8-aligned: a whole ArrayBuffer.)
+    const all = new Float64Array(buf.buffer, buf.byteOffset, infoLength);
+    this.seqs = new Float64Array(buf.buffer, buf.byteOffset + seqsAt, seqs.length);
+    this.seqs.set(seqs);
+    this.keyOffsets = new Uint32Array(buf.buffer, buf.byteOffset + offsetsAt, keyOffsets.length);
+    this.keyOffsets.set(keyOffsets);
+    this.keyBytes = new Uint8Array(buf.buffer, buf.byteOffset + keysAt, keyBytes.length);
+    this.keyBytes.set(keyBytes);
+    this.buffer = buf;
     all.set(info);
     const chunksAt = (this.chunksAt = info.length);
     const first = keyOffsets[0]!;
@@ -111,8 +141,11 @@ export class IndexPartition {
     const numbersAt = (this.numbersAt = chunksAt + chunks);
     for (let i = 0; i < last; i++) all[numbersAt + i] = prefixNumber(keyBytes, keyOffsets[i]! + lcp, keyOffsets[i + 1]!);
     this.info = all;
-    this.charge = keyBytes.byteLength + keyOffsets.byteLength + seqs.byteLength + all.byteLength + 200; // + the objects
+    this.charge = buf.byteLength + 400; // + the objects (this one and four views)
   }
+
+  /** The one buffer the arrays are views into (the partition cache recycles it at eviction). */
+  readonly buffer: Uint8Array;
 
   /** Offset of local block b in the file. */
   blockOffset(b: number): number {
@@ -264,7 +297,16 @@ export class IndexPartition {
  * Straight into arrays sized by `count`: with JS arrays, an object per handle and copies into
  * typed arrays, unpacking a 2 MiB table's index took ~0.4 ms of CPU.
  */
-export function decodeIndexPartition(block: Block, file: string, blockOffset: number, firstBlock: number, count: number, firstOffset: number, dataEnd: number): IndexPartition {
+export function decodeIndexPartition(
+  block: Block,
+  file: string,
+  blockOffset: number,
+  firstBlock: number,
+  count: number,
+  firstOffset: number,
+  dataEnd: number,
+  alloc?: (bytes: number) => Uint8Array,
+): IndexPartition {
   const keyBytes = new ByteWriter(Math.max(64, 24 * count));
   const keyOffsets = new Uint32Array(count + 1);
   const seqs = new Float64Array(count);
@@ -293,5 +335,5 @@ export function decodeIndexPartition(block: Block, file: string, blockOffset: nu
     ic.next();
   }
   if (n !== count) throw corruption(file, blockOffset, `index partition has ${n} blocks, the table expects ${count} (blocks ${firstBlock}…${firstBlock + count - 1})`);
-  return new IndexPartition(firstBlock, count, keyBytes.bytes().slice(), keyOffsets, seqs, info);
+  return new IndexPartition(firstBlock, count, keyBytes.bytes(), keyOffsets, seqs, info, alloc);
 }

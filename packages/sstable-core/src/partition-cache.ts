@@ -16,14 +16,16 @@
  * partitions still here (file numbers are never reused, so a registered file number always
  * names the same bytes). Replacement is CLOCK (second chance), as in the block cache.
  *
- * Filter buffers are recycled. Over a database far larger than the budget partitions churn
+ * Partition buffers are recycled. Over a database far larger than the budget partitions churn
  * (100M keys: ~5 loads a get), and an evicted partition's buffers are ArrayBuffers that V8 frees
  * only at a full collection — which external memory triggers after ~64 MiB of growth — so a
  * cache that dropped them held up to that much garbage beside its budget. An evicted filter's
- * buffer goes to a free list by size class instead (as the block cache's blocks do), and the
- * next filter read from a file is read into it (`filterBuffer`). Safe because no reader holds a
- * filter: the table reader uses one within a single synchronous call and asks the cache again
- * next time (Table.filterPartition), so once a slot is emptied nothing reaches its filter.
+ * buffer, and an evicted index partition's one buffer (its arrays are views into it:
+ * IndexPartition), go to a free list by size class instead (as the block cache's blocks do),
+ * and the next partition read from a file goes into one (`buffer`). Safe because no reader
+ * holds a partition: the table reader uses one within a single synchronous call, done with it
+ * before it loads another, and asks the cache again next time (Table.indexPartition,
+ * filterPartition), so once a slot is emptied nothing reaches what it held.
  */
 import { StrataError } from '@strata-db/errors';
 import type { BloomFilter } from './bloom.js';
@@ -72,11 +74,11 @@ export class PartitionSlots {
   }
 }
 
-/** Filter buffers are allocated in multiples of this many bytes (so that evicted ones fit new filters). */
-const FILTER_BUFFER_CLASS = 64;
-/** A filter may take a free buffer this many classes larger than its own (≤ 512 bytes of slack). */
+/** Partition buffers are allocated in multiples of this many bytes (so that evicted ones fit new partitions). */
+const BUFFER_CLASS = 64;
+/** A partition may take a free buffer this many classes larger than its own (≤ 512 bytes of slack). */
 const MAX_SLACK_CLASSES = 8;
-/** Most bytes of filter buffers kept on the free list (outside the capacity). */
+/** Most bytes of partition buffers kept on the free list (outside the capacity). */
 const MAX_FREE_BYTES = 1024 * 1024;
 
 /** Fields of a slot's bookkeeping in `PartitionSlots.state` (offsets from 3·slot). */
@@ -95,11 +97,11 @@ export class PartitionCache {
   /** Partitions found cached, and loaded from a file (checksummed, unpacked). */
   hits = 0;
   loads = 0;
-  /** Evicted filters' buffers by size class (class c: c·FILTER_BUFFER_CLASS bytes). */
-  private readonly freeFilters = new Map<number, Uint8Array[]>();
+  /** Evicted partitions' buffers by size class (class c: c·BUFFER_CLASS bytes). */
+  private readonly free = new Map<number, Uint8Array[]>();
   private freeBytes = 0;
-  /** Filter buffers handed out by `filterBuffer` that came from the free list (stats and tests). */
-  recycledFilters = 0;
+  /** Buffers handed out by `buffer` that came from the free list (stats and tests). */
+  recycled = 0;
 
   constructor(capacityBytes: number) {
     this.cap = checkCapacity(capacityBytes);
@@ -168,42 +170,42 @@ export class PartitionCache {
   }
 
   /**
-   * A buffer of at least `length` bytes (not zeroed) to read a filter partition into: an evicted
-   * filter's when the free list has one of its size class, else a new one of a whole class.
+   * A buffer of at least `length` bytes (not zeroed) for a partition being loaded (a filter's
+   * read, an index partition's arrays): an evicted partition's when the free list has one of its
+   * size class, else a new one of a whole class. A whole ArrayBuffer (offset 0).
    */
-  filterBuffer(length: number): Uint8Array {
-    const c = Math.ceil(length / FILTER_BUFFER_CLASS);
+  readonly buffer = (length: number): Uint8Array => {
+    const c = Math.ceil(length / BUFFER_CLASS);
     if (this.freeBytes > 0) {
       for (let k = c; k <= c + MAX_SLACK_CLASSES; k++) {
-        const buf = this.freeFilters.get(k)?.pop();
+        const buf = this.free.get(k)?.pop();
         if (buf !== undefined) {
           this.freeBytes -= buf.byteLength;
-          this.recycledFilters++;
+          this.recycled++;
           return buf;
         }
       }
     }
-    // Not zero-filled (the read overwrites what it uses or fails) and not from Buffer's shared pool.
-    return new Uint8Array(Buffer.allocUnsafeSlow(c * FILTER_BUFFER_CLASS).buffer);
-  }
+    // Not zero-filled (the user overwrites what it reads or fails) and not from Buffer's shared pool.
+    return new Uint8Array(Buffer.allocUnsafeSlow(c * BUFFER_CLASS).buffer);
+  };
 
-  /** Bytes of evicted filters' buffers kept for reuse (not charged to the capacity; ≤ 1 MiB). */
-  get freeFilterBytes(): number {
+  /** Bytes of evicted partitions' buffers kept for reuse (not charged to the capacity; ≤ 1 MiB). */
+  get freeBufferBytes(): number {
     return this.freeBytes;
   }
 
-  /** An evicted filter's buffer, for `filterBuffer` to hand out again (whole classes only). */
-  private recycleFilter(filter: BloomFilter): void {
-    const buf = filter.buffer;
-    const size = buf.byteLength;
-    if (size % FILTER_BUFFER_CLASS !== 0 || this.freeBytes + size > MAX_FREE_BYTES) return;
-    const c = size / FILTER_BUFFER_CLASS;
-    let list = this.freeFilters.get(c);
+  /** An evicted partition's buffer, for `buffer` to hand out again (whole classes only). */
+  private recycle(buffer: ArrayBufferLike): void {
+    const size = buffer.byteLength;
+    if (size % BUFFER_CLASS !== 0 || this.freeBytes + size > MAX_FREE_BYTES) return;
+    const c = size / BUFFER_CLASS;
+    let list = this.free.get(c);
     if (list === undefined) {
       list = [];
-      this.freeFilters.set(c, list);
+      this.free.set(c, list);
     }
-    list.push(new Uint8Array(buf));
+    list.push(new Uint8Array(buffer));
     this.freeBytes += size;
   }
 
@@ -245,9 +247,11 @@ export class PartitionCache {
 
   private remove(file: PartitionSlots, i: number): void {
     if (file.at(i) === undefined) return;
-    if ((i & 1) === 0) file.indexes[i >> 1] = undefined;
-    else {
-      this.recycleFilter(file.filters[i >> 1]!);
+    if ((i & 1) === 0) {
+      this.recycle(file.indexes[i >> 1]!.buffer.buffer);
+      file.indexes[i >> 1] = undefined;
+    } else {
+      this.recycle(file.filters[i >> 1]!.buffer);
       file.filters[i >> 1] = undefined;
     }
     this.ring.remove(file.state[3 * i + RING_SLOT]!);

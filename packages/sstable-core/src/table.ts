@@ -258,7 +258,7 @@ export class Table {
     const n = (this.partitionCount = first.length);
     this.topIndex =
       this.formatVersion >= 2 && n > 0
-        ? new IndexPartition(0, n, keyBytes.bytes().slice(), Uint32Array.from(keyOffsets), Float64Array.from(seqs), new Float64Array(0))
+        ? new IndexPartition(0, n, keyBytes.bytes(), Uint32Array.from(keyOffsets), Float64Array.from(seqs), new Float64Array(0))
         : undefined;
     this.partFirst = Float64Array.from([...first, blockCount]);
     this.partHandles = Float64Array.from(handles);
@@ -378,7 +378,10 @@ export class Table {
     return lo;
   }
 
-  /** Index partition p: from the partition cache, or read, verified, unpacked and cached. */
+  /**
+   * Index partition p: from the partition cache, or read, verified, unpacked and cached. As with
+   * filters (`filterPartition`): done with it before the next partition is loaded, kept nowhere.
+   */
   private indexPartition(p: number): IndexPartition {
     const parts = this.parts;
     const cached = parts.indexes[p];
@@ -395,7 +398,7 @@ export class Table {
   /**
    * Filter partition p (the table has a filter): from the partition cache, or read, verified and
    * cached. Use it at once and keep it nowhere: once the cache evicts it (at any later partition
-   * load) its buffer is recycled for the next filter read (PartitionCache.filterBuffer).
+   * load) its buffer is recycled for the next partition loaded (PartitionCache.buffer).
    */
   private filterPartition(p: number): BloomFilter {
     const parts = this.parts;
@@ -420,7 +423,7 @@ export class Table {
     const handle = { offset: h[4 * p]!, size: h[4 * p + 1]! };
     const firstBlock = this.partFirst[p]!;
     const count = this.partFirst[p + 1]! - firstBlock;
-    const part = decodeIndexPartition(this.readBlock(handle), this.path, handle.offset, firstBlock, count, p === 0 ? 0 : firstOffset, this.dataEnd);
+    const part = decodeIndexPartition(this.readBlock(handle), this.path, handle.offset, firstBlock, count, p === 0 ? 0 : firstOffset, this.dataEnd, this.partitions.buffer);
     const top = this.topIndex;
     if (top !== undefined) {
       const last = count - 1;
@@ -437,7 +440,7 @@ export class Table {
     const h = this.partHandles;
     const handle = { offset: h[4 * p + 2]!, size: h[4 * p + 3]! };
     const length = handle.size + BLOCK_TRAILER_SIZE;
-    const raw = this.readRaw(handle.offset, length, this.partitions.filterBuffer(length));
+    const raw = this.readRaw(handle.offset, length, this.partitions.buffer(length));
     return new BloomFilter(unsealBlock(raw, this.path, handle.offset), this.path, handle.offset);
   }
 
@@ -578,11 +581,6 @@ export class Table {
       }
       const h = this.partHandles;
       const filter = this.hasFilter ? { offset: h[4 * p + 2]!, size: h[4 * p + 3]! } : undefined;
-      if (filter !== undefined) {
-        const f = this.filterPartition(p);
-        filterBytes += f.byteLength;
-        probes = f.probes;
-      }
       partitions.push({
         index: { offset: h[4 * p]!, size: h[4 * p + 1]! },
         filter,
@@ -591,6 +589,12 @@ export class Table {
         separatorKey: part.separatorKey(part.count - 1),
         separatorSeq: part.seqs[part.count - 1]!,
       });
+      // Only now: loading the filter may evict `part`, whose buffer the next load may reuse.
+      if (filter !== undefined) {
+        const f = this.filterPartition(p);
+        filterBytes += f.byteLength;
+        probes = f.probes;
+      }
     }
     const metaBlocks = [...this.metaHandles()].map(([name, handle]) => ({ name, handle })).sort((a, b) => a.handle.offset - b.handle.offset);
     return {
@@ -643,8 +647,10 @@ export class Table {
     const part = this.partitionOfBlock(i);
     const b = i - part.firstBlock;
     const offset = part.blockOffset(b);
+    const size = part.blockSize(b);
+    // (Not `part` after this: `blockOffset(first)` may load another partition, evicting `part`.)
     const from = offset - this.blockOffset(first);
-    const raw = run.subarray(from, from + part.blockSize(b) + BLOCK_TRAILER_SIZE);
+    const raw = run.subarray(from, from + size + BLOCK_TRAILER_SIZE);
     return new Block(unsealBlock(raw, this.path, offset), this.path, offset);
   }
 

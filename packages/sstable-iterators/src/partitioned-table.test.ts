@@ -142,7 +142,7 @@ describe('partitioned index and filters (format v2) against a sorted-array model
     cleanup();
   });
 
-  it('tables sharing one tiny partition cache whose evicted filters are recycled: gets and iterators held across evictions agree with the model', async () => {
+  it('tables sharing one tiny partition cache whose evicted partitions are recycled: gets, layouts and iterators held across evictions agree with the model', async () => {
     const { dir, cleanup } = tempDir();
     let n = 0;
     let recycled = 0;
@@ -161,6 +161,15 @@ describe('partitioned index and filters (format v2) against a sorted-array model
               await buildTable(path, entries, [], { blockSize: 64, restartInterval: 2, bloomBitsPerKey: 10, metadataBlockSize: 1, fileNumber: n });
               tables.push(Table.open(path, { cache, partitions, fileNumber: n }));
             }
+            // What each table's layout is, read through a partition cache of its own that evicts nothing.
+            const layouts = tables.map((t) => {
+              const own = Table.open(t.path);
+              try {
+                return own.layout();
+              } finally {
+                own.close();
+              }
+            });
             // One iterator per table, held open and stepped while the other tables' gets evict
             // (and recycle) partitions under it.
             const its = tables.map((t) => new TableIterator(t));
@@ -185,6 +194,10 @@ describe('partitioned index and filters (format v2) against a sorted-array model
                 const kind = t.find(op.key, op.snap);
                 expect(kind < 0 ? undefined : show({ key: op.key, seq: t.foundSeq, kind: kind as EntryKind, value: t.foundValue() })).toEqual(want && show(want));
                 if (want !== undefined) expect(t.mayContain(op.key)).toBe(true);
+                // Block-number lookups and the layout load partitions too (and may evict the one in use).
+                const j = op.snap % t.blockCount;
+                expect(t.blockHandle(j)).toEqual(layouts[i]!.dataBlocks[j]!.handle);
+                if (op.snap % 5 === 0) expect(t.layout()).toEqual(layouts[i]);
               }
             }
             its.forEach((it, i) => {
@@ -195,8 +208,8 @@ describe('partitioned index and filters (format v2) against a sorted-array model
               }
               expect(rest).toEqual(tablesEntries[i]!.slice(pos[i]).map(show));
             });
-            recycled += partitions.recycledFilters;
-            expect(partitions.freeFilterBytes).toBeLessThanOrEqual(1 << 20);
+            recycled += partitions.recycled;
+            expect(partitions.freeBufferBytes).toBeLessThanOrEqual(1 << 20);
           } finally {
             for (const t of tables) t.close();
           }
@@ -204,7 +217,7 @@ describe('partitioned index and filters (format v2) against a sorted-array model
       ),
       { numRuns: 60 },
     );
-    // Filters were recycled, not only dropped.
+    // Partitions were recycled, not only dropped.
     expect(recycled).toBeGreaterThan(100);
     cleanup();
   });
