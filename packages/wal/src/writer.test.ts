@@ -127,6 +127,44 @@ describe('WalWriter: group commit', () => {
     }
   });
 
+  it('calls whileWriting once the thread pool has a group, before the write returned; never for a synchronous write', async () => {
+    const dir = tempDir();
+    const uuid = randomUUID();
+    const events: string[] = [];
+    let release: (() => void) | undefined;
+    const fs: WalFileSystem = {
+      ...nodeFileSystem,
+      write: (...a) => {
+        events.push('pool write submitted');
+        // Held until the test lets it go: whileWriting must have run by then.
+        return new Promise<number>((resolve, reject) => {
+          release = () => {
+            events.push('pool write returns');
+            nodeFileSystem.write!(...a).then(resolve, reject);
+          };
+        });
+      },
+    };
+    const wal = await WalWriter.create(dir, { uuid, segment: 1, firstLsn: 1, fs });
+    const big = wal.append([put('big', 'x'.repeat(100_000))], 1, { whileWriting: () => events.push('whileWriting') });
+    void big.then(() => events.push('append resolved'));
+    while (release === undefined) await new Promise((r) => setImmediate(r));
+    expect(events).toEqual(['pool write submitted', 'whileWriting']);
+    release();
+    await big;
+    expect(events).toEqual(['pool write submitted', 'whileWriting', 'pool write returns', 'append resolved']);
+    // A small record is written with write(2) on this thread: nothing to overlap, no call.
+    let called = 0;
+    await wal.append([put('small', 'y')], 2, { whileWriting: () => called++ });
+    await wal.close();
+    expect(called).toBe(0);
+    // A layer without `write` (the in-memory and fault-injecting ones): never, whatever the size.
+    const mem = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs: memoryFs() });
+    await mem.append([put('big', 'x'.repeat(100_000))], 1, { sync: true, whileWriting: () => called++ });
+    await mem.close();
+    expect(called).toBe(0);
+  });
+
   it('caps a group at groupCommitBytes, and syncs only when some waiter asked to', async () => {
     const fs = new FaultInjectingFileSystem(memoryFs());
     const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs, groupCommitBytes: 10_000 });

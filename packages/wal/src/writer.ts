@@ -11,6 +11,11 @@
  * one fdatasync per round rather than N. Appends issued in the same tick are grouped too: the
  * loop starts from a microtask.
  *
+ * A group of OFF_THREAD_BYTES or more goes to the thread pool when the file layer can (below);
+ * its appends' `whileWriting` callbacks run as soon as the write is submitted, so that the
+ * caller's own work for those batches (the engine's memtable insert) overlaps the pool's write
+ * instead of following it.
+ *
  * Invariants:
  * - Queue order is LSN order: `append` checks that its LSNs exceed every LSN accepted before it
  *   (INVALID_ARGUMENT otherwise, nothing queued), so serving the queue in order writes records in
@@ -63,6 +68,16 @@ export interface WalWriterOptions {
 export interface AppendOptions {
   /** Resolve only after fdatasync, so the batch survives power loss (default false: after write(2)). */
   readonly sync?: boolean;
+  /**
+   * Called once the record's bytes have been handed to the thread pool (`write` of the file
+   * layer, for a group of OFF_THREAD_BYTES or more), before the WAL waits for them: the caller
+   * may use that wait (the engine applies the batch to its memtable then, without publishing
+   * it: RocksDB's pipelined write). Not called when the group is written synchronously — the
+   * in-memory and fault-injecting layers never call it — nor when the writer failed before the
+   * write was submitted. It says nothing about the outcome: the record is logged only when
+   * the append resolves. Must not throw (a throw is reported as an uncaught exception).
+   */
+  readonly whileWriting?: () => void;
 }
 
 interface Waiter<T> {
@@ -71,8 +86,8 @@ interface Waiter<T> {
 }
 
 /**
- * A queued request. Every kind has the same fields in the same order (`end`, `lastLsn` and
- * `sync` are an append's; 0, 0, false for the others): one object shape, so the queue's loads
+ * A queued request. Every kind has the same fields in the same order (`end`, `lastLsn`, `sync`
+ * and `whileWriting` are an append's; 0, 0, false, undefined for the others): one object shape, so the queue's loads
  * stay monomorphic for V8 and the first sync, rotation or close does not throw away the
  * optimized append path ("wrong map").
  */
@@ -81,6 +96,8 @@ interface RequestFields {
   readonly end: number;
   readonly lastLsn: number;
   readonly sync: boolean;
+  /** An append's AppendOptions.whileWriting. */
+  readonly whileWriting: (() => void) | undefined;
 }
 
 type Request =
@@ -251,7 +268,7 @@ export class WalWriter {
     this.#acceptedLsn = lastLsn;
     const end = this.#staging.end;
     return new Promise<undefined>((resolve, reject) => {
-      this.#enqueue({ kind: 'append', end, lastLsn, sync: options?.sync === true, resolve, reject });
+      this.#enqueue({ kind: 'append', end, lastLsn, sync: options?.sync === true, whileWriting: options?.whileWriting, resolve, reject });
     });
   }
 
@@ -260,7 +277,7 @@ export class WalWriter {
     const refusal = this.#refusal();
     if (refusal !== undefined) return Promise.reject(refusal);
     return new Promise<undefined>((resolve, reject) => {
-      this.#enqueue({ kind: 'sync', end: 0, lastLsn: 0, sync: false, resolve, reject });
+      this.#enqueue({ kind: 'sync', end: 0, lastLsn: 0, sync: false, whileWriting: undefined, resolve, reject });
     });
   }
 
@@ -273,7 +290,7 @@ export class WalWriter {
     if (refusal !== undefined) return Promise.reject(refusal);
     this.#frameOffset = SEGMENT_HEADER_SIZE;
     return new Promise<number>((resolve, reject) => {
-      this.#enqueue({ kind: 'rotate', end: 0, lastLsn: 0, sync: false, resolve, reject });
+      this.#enqueue({ kind: 'rotate', end: 0, lastLsn: 0, sync: false, whileWriting: undefined, resolve, reject });
     });
   }
 
@@ -286,7 +303,7 @@ export class WalWriter {
     if (this.#closing) return Promise.reject(new StrataError('NOT_OPEN', 'the WAL writer is already closed'));
     this.#closing = true;
     return new Promise<undefined>((resolve, reject) => {
-      this.#enqueue({ kind: 'close', end: 0, lastLsn: 0, sync: false, resolve, reject });
+      this.#enqueue({ kind: 'close', end: 0, lastLsn: 0, sync: false, whileWriting: undefined, resolve, reject });
     });
   }
 
@@ -419,7 +436,9 @@ export class WalWriter {
         // Appends keep framing records while the thread pool reads these bytes: pinned.
         this.#staging.pin();
         try {
-          await writeAllOffThread(this.#fs, this.#fd, this.#staging.view(groupStart, last.end), this.#offset, this.#file());
+          const written = writeAllOffThread(this.#fs, this.#fd, this.#staging.view(groupStart, last.end), this.#offset, this.#file());
+          callWhileWriting(queue, first, end);
+          await written;
         } finally {
           this.#staging.unpin();
         }
@@ -577,6 +596,22 @@ export class WalWriter {
       const request = queue[this.#head]!;
       if (request.kind === 'close') this.#closeFd();
       request.reject(this.#readOnly());
+    }
+  }
+}
+
+/** Calls the `whileWriting` of the appends in [first, end) (AppendOptions.whileWriting). */
+function callWhileWriting(queue: readonly Request[], first: number, end: number): void {
+  for (let i = first; i < end; i++) {
+    const fn = queue[i]!.whileWriting;
+    if (fn === undefined) continue;
+    try {
+      fn();
+    } catch (err) {
+      // A caller's bug: it must not pass for a failed write (the bytes are on their way), nor go unnoticed.
+      process.nextTick(() => {
+        throw err;
+      });
     }
   }
 }

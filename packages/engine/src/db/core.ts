@@ -198,8 +198,9 @@ export class DbCore {
     this.explainReadFailure = parts.explainReadFailure;
     // None when read-only: a follower applies the writer's records behind the write path's back,
     // at sequence numbers the manifest may have announced before (read/empty-ranges.ts). Given the
-    // visible sequence as its "last applied": numbers handed to a group still in the WAL are in no
-    // memtable yet (write/write-path.ts), and must not look like writes it never saw.
+    // visible sequence as its "last applied": numbers handed to a group still in the WAL are not
+    // published yet (a pipelined group is in the memtable already, noted by noteWrite:
+    // write/write-path.ts), and must not look like writes it never saw.
     this.emptyRanges = parts.wal === undefined ? undefined : new EmptyRanges(parts.lastSequence, () => this.versions.visibleSequence);
     // Last: the plug-ins may read the fields above.
     this.flusher = parts.newFlusher(this);
@@ -328,7 +329,11 @@ export class DbCore {
     return this.versions.visibleSequence;
   }
 
-  /** The write path, in the step that applied the batch ending at `last` (its WAL write completed). */
+  /**
+   * The write path, once the WAL write (and fdatasync) of the group ending at `last` completed and
+   * the group is in the memtable. The only way past a group (a pipelined one is in the memtable
+   * before its WAL write completed: write/write-path.ts).
+   */
   publishSequence(last: number): void {
     if (last > this.versions.visibleSequence) this.versions.visibleSequence = last;
   }
@@ -380,8 +385,9 @@ export class DbCore {
   /**
    * Freezes the active memtable, rotates the WAL and schedules its flush. Only the write path
    * calls it (when the memtable is full; `WritePath.freeze` for `db.flush()`), and only between
-   * two groups — no batch is in the WAL queue unapplied — so the segments before the rotation
-   * hold exactly the records of this memtable and of older ones. Nothing to do for an empty memtable.
+   * two groups — no batch is in the WAL queue unpublished — so the segments before the rotation
+   * hold exactly the records of this memtable and of older ones, and it holds only published
+   * versions (never after a WAL failure: the write path refuses, see write/write-path.ts). Nothing to do for an empty memtable.
    */
   freezeMemtable(): void {
     if (this.active.entryCount === 0 && this.active.rangeTombstoneCount === 0) return;

@@ -106,8 +106,9 @@ export class VersionSet {
    * and a follower's catch-up; never goes back, never passes `lastSequence`.
    *
    * What an edit records. Invariant (checked by `logAndApply`): a table an edit adds holds no
-   * number past this one — the write path logs a batch before applying it (write/write-path.ts),
-   * so a memtable, and the table its flush writes, holds only published numbers. An edit that
+   * number past this one — the write path freezes a memtable only when no group is in flight,
+   * and never after a WAL failure (write/write-path.ts), so a frozen memtable, and the table its
+   * flush writes, holds only published numbers. An edit that
    * breaks it is refused: recording this would let a reopen hand the table's numbers out again,
    * recording the table's would vouch for a batch whose WAL write never completed.
    * Manifests written before that write order did record less than their tables hold (a batch

@@ -1,28 +1,59 @@
 /**
- * The write path. LevelDB's order: a batch is logged first and applied after.
+ * The write path. LevelDB's order: a batch is logged first and applied after — or, when the
+ * WAL writes through the thread pool, RocksDB's pipelined write (`enable_pipelined_write`):
+ * applied while it is being logged, and published only once logged.
  *
  *   1. Sequence: a group of writes totalling n operations takes LSNs last+1 … last+n.
  *   2. Log: the group is queued in the WAL as one record; the WAL writes it with write(2) (and
  *      fdatasyncs it if any member asked for `sync`).
- *   3. Apply: only once the WAL write (and fdatasync) succeeded do the operations go into the
- *      active memtable, in LSN order, and the visible sequence moves past them — in the same
- *      synchronous step — and the members' promises resolve.
- *   4. Rotate: if the memtable reached memtableSize it is frozen then (a WAL rotation is queued;
+ *   3. Apply: the operations go into the active memtable, in LSN order —
+ *        - synchronous write (a small group, or a file layer without a thread-pool `write`: the
+ *          in-memory and fault-injecting ones): once the WAL write (and fdatasync) succeeded,
+ *          in the same synchronous step as 4;
+ *        - pipelined (the WAL hands a group of OFF_THREAD_BYTES or more to the thread pool,
+ *          wal/writer.ts): as soon as the WAL submitted the write (AppendOptions.whileWriting),
+ *          so that the insert runs on this thread while the pool writes. A fill awaiting one
+ *          batch of 1000 at a time paid the pool round trip and then the insert, serially.
+ *   4. Publish: once the WAL write (and fdatasync) succeeded, the visible sequence moves past
+ *      the group and the members' promises resolve.
+ *   5. Rotate: if the memtable reached memtableSize it is frozen then (a WAL rotation is queued;
  *      nothing else is in the WAL queue, see below), so its data is entirely in the segments
  *      before the new one.
+ *
+ * Between 3 and 4 the active memtable holds versions above the visible sequence. Every read
+ * (get, getSync, getMany, iterators, snapshots) reads at the visible sequence or an older
+ * snapshot (Database.snapshotSeqOf), never at the memtable's newest, so the group is invisible
+ * until the log holds it: the same rule that already hides a snapshot's later writes. The group
+ * is `inFlight` throughout, and a memtable is frozen (so flushed) only when nothing is in flight
+ * (`freeze`, and the rotation at 5), so a frozen memtable, hence every table, holds published
+ * versions only (VersionSet.logAndApply refuses a table holding more).
+ *
  * One group is in the WAL at a time (`inFlight`): writes that arrive meanwhile queue here and
  * form the next group — while an fdatasync runs, everyone arriving joins the next one (group
  * commit). Applying groups one at a time, in order, is what keeps call order = LSN order =
  * memtable order, and what lets `freeze` and the memtable-full rotation fall between groups, so
  * a memtable never holds a record of a segment after its rotation.
  *
- * A failed WAL write or fdatasync leaves nothing behind: the group was not applied, so no
- * memtable (and no table a flush writes) holds it; the WAL cuts its record off the segment
- * (wal/writer.ts) so a restart does not replay it. The database turns read-only (the core's
- * background error): the failing group's writes reject with IO_ERROR, later ones with
- * READ_ONLY; reads continue. The group's sequence numbers are spent on nothing: no later write
- * is sequenced in this session, and the next session starts past every number a table or the
- * WAL holds (open.ts), so no number is ever given to two different versions.
+ * A failed WAL write or fdatasync leaves nothing visible or durable behind. The WAL cuts its
+ * record off the segment (wal/writer.ts) so a restart does not replay it. The database turns
+ * read-only (the core's background error): the failing group's writes reject with IO_ERROR,
+ * later ones with READ_ONLY; reads continue. A synchronous group was not applied, so no
+ * memtable holds it. A pipelined group is in the active memtable already, above the visible
+ * sequence, and stays there unpublished — memtables cannot take versions back out. The rule
+ * that keeps it from ever being read or written to a table: AFTER A WAL FAILURE THE ACTIVE
+ * MEMTABLE IS NEVER PUBLISHED PAST, FROZEN OR FLUSHED. Relied on, and why it holds:
+ *   - publishSequence is called only by applyGroup, for a group whose log write succeeded, and
+ *     no group is sequenced after the failure (drain rejects the queue);
+ *   - freezeMemtable is called only here: by applyGroup (a logged group), by the freezers run
+ *     after the failure (they checkWritable first) and by `freeze` (it checks too) — so the
+ *     memtable never reaches the flush loop;
+ *   - close() does not flush memtables (db/core.ts: it syncs and closes the WAL), a checkpoint
+ *     copies tables and WAL segments only, and compaction reads tables only;
+ *   - a reopen replays the WAL, which no longer holds the record.
+ * (pipelined-write.test.ts holds the pool's write open and fails it, with and without `sync`.)
+ * The group's sequence numbers are spent on nothing: no later write is sequenced in this
+ * session, and the next session starts past every number a table or the WAL holds (open.ts),
+ * so no number is ever given to two different versions.
  *
  * The caller's buffers: the WAL encodes the record synchronously, but the memtable copies the
  * bytes only at step 3, after the call returned. A `put`, `delete` or `deleteRange` therefore
@@ -229,6 +260,10 @@ interface Group {
   /** Their keys and values, and of those the write path's copies (pendingBytes / copiedBytes). */
   readonly bytes: number;
   readonly copied: number;
+  /** In the memtable already (pipelined: `insertWhileLogging`), not yet published. */
+  inserted: boolean;
+  /** What the memtable threw at `insertWhileLogging` (reported once the WAL write settles). */
+  insertError: unknown;
 }
 
 export class WritePath {
@@ -237,7 +272,7 @@ export class WritePath {
   private pendingBytes = 0;
   /** Of those, the bytes the write path copied (≤ writeQueueSize). */
   private copiedBytes = 0;
-  /** The group in the WAL, not yet applied: set by `commit`, cleared by `applyGroup` / `failGroup`. */
+  /** The group in the WAL, not yet published: set by `log`, cleared by `applyGroup` / `failGroup`. */
   private inFlight: Group | undefined;
   /** `freeze` calls waiting for the group in flight: run between it and the next group. */
   private freezers: (() => void)[] = [];
@@ -250,6 +285,27 @@ export class WritePath {
   private heldSince = -1;
   /** The write stall in progress (a write-stall-begin was emitted): set and cleared by drain() and abort(). */
   private stall: { readonly since: number; delayed: number } | undefined;
+
+  /**
+   * The WAL handed the group in flight to the thread pool (AppendOptions.whileWriting): into the
+   * memtable now, while the pool writes, published only by applyGroup once it is logged (see
+   * the top of the file). A failure is kept for applyGroup: the WAL write is under way, and the
+   * group settles when it does.
+   */
+  private readonly insertWhileLogging = (): void => {
+    const g = this.inFlight;
+    if (g === undefined || g.inserted) return;
+    g.inserted = true;
+    try {
+      this.insert(g);
+    } catch (err) {
+      g.insertError = err ?? new Error('the memtable refused a write');
+    }
+  };
+
+  /** What `log` asks of the WAL (one object each, not one per append). */
+  private readonly appendSync = { sync: true, whileWriting: this.insertWhileLogging };
+  private readonly appendNoSync = { sync: false, whileWriting: this.insertWhileLogging };
 
   /** The WAL wrote (and synced) a group that was alone (see `write`): it is `inFlight` until applied here. */
   private readonly aloneLogged = (): Promise<void> | undefined => {
@@ -304,7 +360,7 @@ export class WritePath {
       // Alone: no queue entry, no promise of its own — the caller awaits the log-and-apply
       // chain, whose handlers find the group in `inFlight` (no closures per write).
       const logged = sync && this.syncIsIo ? this.aloneSynced : this.aloneLogged;
-      return this.log({ ops: held, first: 0, writes: 1, bytes: userBytes, copied: copiedBytes }, sync).then(logged, this.aloneFailed);
+      return this.log({ ops: held, first: 0, writes: 1, bytes: userBytes, copied: copiedBytes, inserted: false, insertError: undefined }, sync).then(logged, this.aloneFailed);
     }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ ops: held, sync, userBytes, copiedBytes, resolve, reject });
@@ -314,12 +370,14 @@ export class WritePath {
 
   /**
    * Freezes the active memtable (db.flush()) between two groups: at once if none is being
-   * logged, else right after the one in flight is applied — its record is in the segment the
+   * logged, else right after the one in flight is published — its record is in the segment the
    * rotation closes, so it must be in the memtable frozen with it. Rejects like a write if the
    * database turned read-only or closed meanwhile.
    */
   freeze(): Promise<void> {
     if (this.inFlight === undefined) {
+      // Never after a failure: the active memtable may hold a pipelined group that was not logged.
+      this.core.checkWritable();
       this.core.freezeMemtable();
       return Promise.resolve();
     }
@@ -350,27 +408,36 @@ export class WritePath {
     g.first = this.core.assignSequences(g.ops.length);
     this.inFlight = g;
     try {
-      return this.core.wal.append(g.ops, g.first, { sync });
+      return this.core.wal.append(g.ops, g.first, sync ? this.appendSync : this.appendNoSync);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
   }
 
+  /** Into the active memtable, unpublished. */
+  private insert(g: Group): void {
+    this.core.emptyRanges?.noteWrite(g.ops, g.first);
+    this.core.activeMemtable.apply(g.ops, g.first);
+  }
+
   /**
-   * The group's WAL write succeeded: into the memtable, visible, then the next group. Throws
-   * (after failGroup) if the memtable refused it.
+   * The group's WAL write succeeded: into the memtable (unless it is there already: pipelined),
+   * visible, then the next group. Throws (after failGroup) if the memtable refused it.
    */
   private applyGroup(g: Group): void {
     const core = this.core;
     const { ops, first } = g;
     this.inFlight = undefined;
-    try {
-      core.emptyRanges?.noteWrite(ops, first);
-      core.activeMemtable.apply(ops, first);
-    } catch (err) {
-      // Logged but not applied: the memtable and the log disagree; refuse further writes.
-      throw this.failGroup(g, err, 'applying a write failed');
-    }
+    let refused: unknown;
+    if (!g.inserted) {
+      try {
+        this.insert(g);
+      } catch (err) {
+        refused = err ?? new Error('the memtable refused a write');
+      }
+    } else refused = g.insertError;
+    // Logged but not applied: the memtable and the log disagree; refuse further writes.
+    if (refused !== undefined) throw this.failGroup(g, refused, 'applying a write failed');
     core.publishSequence(first + ops.length - 1);
     const c = core.counters;
     c.writeOps += ops.length;
@@ -386,7 +453,8 @@ export class WritePath {
 
   /**
    * The group's WAL write (or fdatasync) failed, or the memtable refused it (`what` says which):
-   * nothing of it was applied; the database is read-only.
+   * nothing of it is published (a pipelined group stays in the active memtable, invisible and
+   * never flushed: see the top of the file); the database is read-only.
    */
   private failGroup(g: Group, err: unknown, what = 'writing the WAL failed'): StrataError {
     this.inFlight = undefined;
@@ -490,7 +558,7 @@ export class WritePath {
       for (const m of members) for (const op of m.ops) ops.push(op);
     }
     if (this.stall !== undefined) this.stall.delayed += members.length;
-    const g: Group = { ops, first: 0, writes: members.length, bytes, copied };
+    const g: Group = { ops, first: 0, writes: members.length, bytes, copied, inserted: false, insertError: undefined };
     this.log(g, sync).then(
       () => {
         try {
