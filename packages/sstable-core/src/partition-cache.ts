@@ -102,6 +102,14 @@ export class PartitionCache {
   private freeBytes = 0;
   /** Buffers handed out by `buffer` that came from the free list (stats and tests). */
   recycled = 0;
+  /**
+   * The buffers `buffer` allocated: the only ones `recycle` takes back. A partition's bytes need
+   * not be in one of them — a filter block stored compressed (our builder never writes one, a
+   * damaged or foreign table may) decompresses into a buffer of the decoder's, possibly a slice
+   * of Buffer's shared 8 KiB pool — and handing such a buffer out again would overwrite bytes
+   * that other live objects view.
+   */
+  private readonly allocated = new WeakSet<ArrayBufferLike>();
 
   constructor(capacityBytes: number) {
     this.cap = checkCapacity(capacityBytes);
@@ -187,7 +195,9 @@ export class PartitionCache {
       }
     }
     // Not zero-filled (the user overwrites what it reads or fails) and not from Buffer's shared pool.
-    return new Uint8Array(Buffer.allocUnsafeSlow(c * BUFFER_CLASS).buffer);
+    const buf = new Uint8Array(Buffer.allocUnsafeSlow(c * BUFFER_CLASS).buffer);
+    this.allocated.add(buf.buffer);
+    return buf;
   };
 
   /** Bytes of evicted partitions' buffers kept for reuse (not charged to the capacity; ≤ 1 MiB). */
@@ -195,10 +205,10 @@ export class PartitionCache {
     return this.freeBytes;
   }
 
-  /** An evicted partition's buffer, for `buffer` to hand out again (whole classes only). */
+  /** An evicted partition's buffer, for `buffer` to hand out again (only one `buffer` allocated). */
   private recycle(buffer: ArrayBufferLike): void {
     const size = buffer.byteLength;
-    if (size % BUFFER_CLASS !== 0 || this.freeBytes + size > MAX_FREE_BYTES) return;
+    if (!this.allocated.has(buffer) || this.freeBytes + size > MAX_FREE_BYTES) return;
     const c = size / BUFFER_CLASS;
     let list = this.free.get(c);
     if (list === undefined) {
