@@ -3,8 +3,9 @@
 // 16-byte keys, 100-byte values; every workload on every engine starts from a fresh temp dir
 // under os.tmpdir() (reads use the database of the last fillrandom, closed and reopened, like
 // db_bench's use_existing_db, after Strata's background compaction has settled — LevelDB's
-// runs on its own thread), and one unmeasured pass of random reads on each. Engines are interleaved per workload, rotating who goes first; the
-// 1-writer durable puts run on every engine at once, in turns of 50 puts (durablePutsInterleaved).
+// runs on its own thread), and one unmeasured pass of random reads on each. Engines are
+// interleaved per workload, rotating who goes first; the 1-writer durable puts run on every
+// engine at once, in turns of 50 puts (durablePutsInterleaved).
 //
 //   npm run bench -- dbbench                       (root; node --expose-gc --conditions=source --import tsx)
 //   BENCH_SCALE=0.1 npm run bench -- dbbench       (everything ×0.1, for a quick look)
