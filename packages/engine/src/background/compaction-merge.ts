@@ -134,6 +134,9 @@ export async function mergeCompaction(job: CompactionJob, host: CompactionHost):
     const iter = new CompactionIterator(new MergingIterator(children, { sharedPrefix: inputsSharedPrefix(job) }), tombstones, {
       snapshots: job.snapshots,
       olderDataBelow: olderDataBelowLevels(job.below),
+      // The ring counts each table iterator's own moves, the collapse the merge's: a child
+      // moves at most once per move of the merge, so the collapse's count never runs behind
+      // the ring's and a value it still holds uncopied is one the ring has not reused.
       valueLifetime: BLOCK_RING - 1,
     });
     const splitter = new OutputSplitter({
