@@ -2,14 +2,24 @@
 // Strata (@strata-db/engine), classic-level 3.0.0 (LevelDB) and lmdb 3.5.6 (LMDB).
 // 16-byte keys, 100-byte values; every workload on every engine starts from a fresh temp dir
 // under os.tmpdir() (reads use the database of the last fillrandom, closed and reopened, like
-// db_bench's use_existing_db, after Strata's background compaction has settled — LevelDB's
-// runs on its own thread), and one unmeasured pass of random reads on each. Engines are
-// interleaved per workload, rotating who goes first; the 1-writer durable puts run on every
-// engine at once, in turns of 50 puts (durablePutsInterleaved).
+// db_bench's use_existing_db, after Strata's background compaction has settled —
+// support/compaction-settled.ts; LevelDB's runs on its own thread), and one unmeasured pass of
+// random reads on each.
+//
+// Each engine's round runs in a fresh node process of its own (its fills, puts, and the reads on
+// the databases it filled; support/engine-process.ts), the engines' processes taking turns and
+// rotating who goes first: in one process an engine's figures depended on the engines that ran
+// before it (the README's Performance section, ninth session). BENCH_IN_PROCESS=1 runs every
+// engine in this one process instead, one after the other, interleaved per workload, the 1-writer
+// durable puts on every engine at once in turns of 50 puts (durablePutsInterleaved) — what a user
+// running several engines in one process sees, and what dbbench measured before.
 //
 //   npm run bench -- dbbench                       (root; node --expose-gc --conditions=source --import tsx)
 //   BENCH_SCALE=0.1 npm run bench -- dbbench       (everything ×0.1, for a quick look)
 //   BENCH_ENGINES=strata BENCH_WORKLOADS=fillrandom,readrandom npm run bench -- dbbench   (subset, e.g. to profile)
+//   BENCH_IN_PROCESS=1 …                           (every engine in this one process, as above)
+//   BENCH_NODE_FLAGS='--single-threaded-gc' …      (node flags for each engine's process)
+//   BENCH_READ_DBS=fillseq …                       (read only that database; default both)
 //   BENCH_N=1000000 BENCH_ROUNDS=5 …               (fill size, rounds; also BENCH_PUTS, BENCH_READS, BENCH_SYNC_PUTS;
 //                                                   BENCH_MAX_SECONDS caps each put sample, default 4 s)
 //   BENCH_BLOCK_CACHE=8388608 …                    equal block caches: Strata's blockCacheSize and classic-level's
@@ -30,12 +40,12 @@
 // Reported: medians of BENCH_ROUNDS rounds (default 3), ops/s, and Strata's ratio to each peer
 // (> 1: Strata faster); plus the event-loop delay (p99, max) seen during the fills.
 // Reads run twice: on the database of the last fillseq and on that of the last fillrandom (each
-// closed and reopened). Beside each read figure: the RSS of the benchmark process after the
-// sample (all engines are open in the one process, so it is the sum of theirs) and the load
-// average (os.loadavg, as `uptime` prints it) at the start of each read round. Peak RSS per
-// engine needs a process per engine: the scale bench runs the same 1M fillrandom that way
-// (`BENCH_SCALE_N=1000000 BENCH_SCALE_ROUNDS=3 npm run bench -- scale`: VmHWM of each engine's own
-// plain node process during the fill, then during gets and a scan).
+// closed and reopened). Beside each read figure: the RSS of the engine's process after the sample
+// (in-process: of the one process, the sum of every engine's), the reads per CPU-second of the
+// process (every thread; what a shared machine's other load disturbs least) and the load average
+// (os.loadavg, as `uptime` prints it) at the start of the read rounds. Peak RSS per engine: the
+// scale bench (`BENCH_SCALE_N=1000000 BENCH_SCALE_ROUNDS=3 npm run bench -- scale`: VmHWM of each
+// engine's own process during the fill, then during gets and a scan).
 // lmdb's `await db.get` awaits its synchronous get (the issue's yardstick: lmdb answers from its
 // memory map); lmdb's `getAsync` (a thread-pool round trip) is a separate row, run only when
 // named (BENCH_WORKLOADS=readrandom,readasync,readseq).
@@ -47,7 +57,9 @@ import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { ClassicLevel } from 'classic-level';
 import { open as lmdbOpen, type Database as LmdbDatabase } from 'lmdb';
 import { Database, type DatabaseOptions } from '../src/index.js';
+import { compactionSettled } from './support/compaction-settled.js';
 import { KEY_SIZE, key, shuffled, value, VALUE_SIZE } from './support/db-bench-data.js';
+import { bundleBench, runEngineProcess } from './support/engine-process.js';
 
 const env = (name: string, def: number): number => {
   const v = process.env[name];
@@ -60,6 +72,8 @@ const READS = Math.max(100, Math.round(env('BENCH_READS', 200_000) * scale)); //
 const SYNC_PUTS = Math.max(20, Math.round(env('BENCH_SYNC_PUTS', 1000) * scale)); // durable puts, concurrency 1
 const SYNC_PUTS_64 = SYNC_PUTS * 4; // durable puts, 64 concurrent writers
 const ROUNDS = Math.max(1, env('BENCH_ROUNDS', 3));
+/** BENCH_NODE_FLAGS='--single-threaded-gc …': node flags for each engine's process. */
+const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
 /** The put workloads stop early after this many seconds (a slow engine would take minutes). */
 const MAX_SECONDS = env('BENCH_MAX_SECONDS', 4);
 /** Block-cache bytes for Strata and classic-level (lmdb has none); 0 = each engine's default. */
@@ -116,15 +130,9 @@ const strataEngine = (name: string, options: DatabaseOptions): Engine => ({
         for await (const _ of db.iterate()) n++;
         return n;
       },
-      // A tight read loop never yields to the event loop, so Strata's compaction (sliced on the
-      // JS thread) would not run during the reads; LevelDB's runs on its own thread meanwhile.
+      // A tight read loop never yields to the event loop: the reads start once compaction settled.
       async settle() {
-        const t0 = performance.now();
-        while (performance.now() - t0 < 60_000) {
-          const st = db.stats();
-          if (st.compaction?.running !== true && st.writeStall === 'none' && st.levels[0]!.files < 4) break;
-          await new Promise((resolve) => setTimeout(resolve, 50));
-        }
+        if (!(await compactionSettled(db, 60_000))) console.error(`  ${name}: compaction did not settle in 60 s`);
       },
       close: () => db.close(),
     };
@@ -217,9 +225,10 @@ const allEngines = [
 
 // ---- measuring -----------------------------------------------------------------------------
 
-const root = mkdtempSync(join(tmpdir(), 'strata-dbbench-'));
+/** The run's temp dir (made by the process that runs engines, not by the parent of per-engine processes). */
+let rootDir: string | undefined;
 let dirs = 0;
-const freshDir = (engine: Engine): string => join(root, `${engine.name}-${++dirs}`);
+const freshDir = (engine: Engine): string => join((rootDir ??= mkdtempSync(join(tmpdir(), 'strata-dbbench-'))), `${engine.name}-${++dirs}`);
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
 interface Sample {
@@ -227,6 +236,8 @@ interface Sample {
   seconds: number;
   /** RSS of the process after the sample, bytes (reads). */
   rss?: number;
+  /** CPU seconds of the process during the sample, every thread (process.cpuUsage). */
+  cpu?: number;
   /** Event-loop delay during the run, ms. */
   p99?: number;
   max?: number;
@@ -239,10 +250,13 @@ async function measure(fn: () => Promise<number>, loopDelay = false): Promise<Sa
   const h = loopDelay ? monitorEventLoopDelay({ resolution: 1 }) : undefined;
   h?.enable();
   const t0 = process.hrtime.bigint();
+  const c0 = process.cpuUsage();
   const ops = await fn();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  const c = process.cpuUsage(c0);
+  const cpu = (c.user + c.system) / 1e6;
   h?.disable();
-  return h === undefined ? { ops, seconds } : { ops, seconds, p99: h.percentile(99) / 1e6, max: h.max / 1e6 };
+  return h === undefined ? { ops, seconds, cpu } : { ops, seconds, cpu, p99: h.percentile(99) / 1e6, max: h.max / 1e6 };
 }
 
 async function fill(h: Handle, order: Uint32Array | null): Promise<number> {
@@ -308,6 +322,8 @@ const DURABLE_CHUNK = 50;
  * the other tenants of the machine do at that moment, and engines measured one after the other
  * met different moments — the first after the fills was slowed down (2-5x its own later rounds,
  * whichever engine it was) even after sync(1). In turns, every engine meets the same ones.
+ * (BENCH_IN_PROCESS=1 only: in an engine's own process the engine runs alone, after its own
+ * fills and sync(1), as every other engine does in its process.)
  */
 async function durablePutsInterleaved(round: number): Promise<void> {
   const order = rotated(round);
@@ -403,6 +419,14 @@ const short: Record<Workload, string> = {
 
 const wantEngines = process.env.BENCH_ENGINES?.split(',').map((s) => s.trim());
 const engines = allEngines.filter((e) => wantEngines === undefined || wantEngines.includes(e.name));
+/** Set in an engine's own process (the parent's child): the engine it runs, for one round. */
+const ONE = process.env.BENCH_DBBENCH_ONE;
+/** BENCH_IN_PROCESS=1: every engine in this one process, one after the other (what dbbench did before). */
+const IN_PROCESS = process.env.BENCH_IN_PROCESS === '1';
+/** The engines this process runs itself: one in an engine's process, all in-process, none in the parent. */
+const ownEngines = ONE !== undefined ? allEngines.filter((e) => e.name === ONE) : IN_PROCESS ? engines : [];
+/** Rounds this process runs itself (an engine's process runs one; the parent runs ROUNDS of them). */
+const ownRounds = ONE !== undefined ? 1 : ROUNDS;
 const wantWorkloads = process.env.BENCH_WORKLOADS?.split(',').map((s) => s.trim());
 // lmdb's getAsync (a thread-pool round trip per read, ~100 s per round on a loaded machine) runs
 // only when named: BENCH_WORKLOADS=…,readasync.
@@ -421,8 +445,9 @@ function record(engine: Engine, w: Workload, s: Sample, db?: ReadDb): void {
   samples.set(id, list);
   const delay = s.p99 === undefined ? '' : `  event loop p99 ${s.p99.toFixed(1)} ms, max ${s.max!.toFixed(1)} ms`;
   const rss = s.rss === undefined ? '' : `  rss ${(s.rss / 1048576).toFixed(0)} MiB`;
+  const perCpu = s.cpu === undefined || db === undefined ? '' : `  ${Math.round(s.ops / s.cpu).toLocaleString('en-US')} per CPU-s`;
   console.error(
-    `  ${engine.name.padEnd(14)} ${(db === undefined ? w : `${w} after ${db}`).padEnd(40)} ${String(s.ops).padStart(8)} ops in ${s.seconds.toFixed(3)} s = ${Math.round(s.ops / s.seconds).toLocaleString('en-US')}/s${delay}${rss}`,
+    `  ${engine.name.padEnd(14)} ${(db === undefined ? w : `${w} after ${db}`).padEnd(40)} ${String(s.ops).padStart(8)} ops in ${s.seconds.toFixed(3)} s = ${Math.round(s.ops / s.seconds).toLocaleString('en-US')}/s${perCpu}${delay}${rss}`,
   );
 }
 
@@ -450,7 +475,7 @@ async function runWrite(engine: Engine, w: Workload, round: number): Promise<voi
   switch (w) {
     case 'fillseq':
     case 'fillrandom': {
-      const keep = needReads && readDbs.includes(w) && round === ROUNDS - 1;
+      const keep = needReads && readDbs.includes(w) && round === ownRounds - 1;
       const s = await onFresh(
         engine,
         (h, dir) => {
@@ -503,64 +528,101 @@ function median(xs: number[]): number {
   return s.length % 2 === 1 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
+const started = performance.now();
+// Engines are interleaved per workload (A B C, then B C A, …), so that a change in the machine's
+// load hits every engine's samples of a workload alike instead of one engine's whole round; with
+// a process per engine, the engines' processes take turns the same way.
+const rotated = (round: number, list = ownEngines): Engine[] => list.map((_, i) => list[(i + round) % list.length]!);
+const writeWorkloads = WORKLOADS.filter((w) => !w.startsWith('read'));
+const readWorkloads = WORKLOADS.filter((w) => w.startsWith('read') && wanted(w));
+
+/** Runs ownEngines' workloads for ownRounds rounds in this process, recording into `samples` and `loads`. */
+async function runHere(): Promise<void> {
+  try {
+    for (let round = 0; round < ownRounds; round++) {
+      if (ONE === undefined) console.error(`round ${round + 1}/${ownRounds}`);
+      for (const w of writeWorkloads) {
+        if (!wanted(w) && !((w === 'fillrandom' || w === 'fillseq') && readDbs.includes(w) && needReads && round === ownRounds - 1)) continue;
+        if (w === 'put sync:true (1 writer)') await durablePutsInterleaved(round);
+        else for (const e of rotated(round)) await runWrite(e, w, round);
+      }
+    }
+    for (const db of readWorkloads.length > 0 ? readDbs : []) {
+      // The databases filled by the last fillseq / fillrandom, reopened (db_bench's use_existing_db).
+      const handles = new Map<Engine, Handle>();
+      try {
+        for (const e of ownEngines) {
+          const h = await e.open(readDirs.get(db)!.get(e)!);
+          handles.set(e, h);
+          const t0 = performance.now();
+          await h.settle?.();
+          console.error(`  ${e.name.padEnd(14)} reopened the ${db} database for reads; settled background compaction in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+        }
+        // One unmeasured pass of the random reads per engine first: the measured rounds are of a
+        // warm process. Without it the first engine of round 1 (Strata, by the rotation) paid its
+        // block cache's fill — every block of the reopened 1M database read and verified once —
+        // and JIT warm-up inside one of its 3 `await get` samples (~2× slower than the other two),
+        // which made that row's median the worse of two samples and `await get / getSync` ~0.75–0.85.
+        // The pass's rate is logged: it is the first reads after an open, a measure of its own.
+        for (const e of ownEngines) {
+          const s = await measure(() => readSync(handles.get(e)!, readOrder));
+          console.error(`  ${e.name.padEnd(14)} warm-up pass after reopening the ${db} database (not measured): ${s.ops} ${e.getSyncName} at ${Math.round(s.ops / s.seconds).toLocaleString('en-US')}/s`);
+        }
+        for (let round = 0; round < ownRounds; round++) {
+          const load = loadavg();
+          loads.get(db)!.push(load);
+          console.error(`reads after ${db}, round ${round + 1}/${ownRounds}; load average ${load.map((x) => x.toFixed(2)).join(', ')}`);
+          for (const w of readWorkloads) for (const e of rotated(round)) await runRead(e, handles.get(e)!, w, db);
+        }
+      } finally {
+        for (const h of handles.values()) await h.close();
+      }
+    }
+  } finally {
+    if (rootDir !== undefined) rmSync(rootDir, { recursive: true, force: true });
+  }
+}
+
+/** What an engine's process hands back to the parent. */
+interface EngineRun {
+  samples: [string, Sample[]][];
+  loads: [ReadDb, number[][]][];
+}
+if (ONE !== undefined) {
+  // An engine's own process: one round of its workloads, the samples to the parent as JSON.
+  await runHere();
+  process.stdout.write(`${JSON.stringify({ samples: [...samples], loads: [...loads] } satisfies EngineRun)}\n`);
+  process.exit(0);
+}
+
 console.error(
   `dbbench: N=${N} (fills, batches of ${BATCH}), ${PUTS} awaited puts, ${SYNC_PUTS} + ${SYNC_PUTS_64} durable puts, ${READS} random reads; ` +
     `${KEY_SIZE} B keys, ${VALUE_SIZE} B values; ${ROUNDS} rounds; engines: ${engines.map((e) => e.name).join(', ')}; ` +
-    `block cache: ${BLOCK_CACHE > 0 ? `${BLOCK_CACHE} B for Strata and classic-level` : 'engine defaults'}; dir ${root}`,
+    `block cache: ${BLOCK_CACHE > 0 ? `${BLOCK_CACHE} B for Strata and classic-level` : 'engine defaults'}; ` +
+    `${IN_PROCESS ? 'every engine in this process (BENCH_IN_PROCESS=1)' : `each engine's round in a fresh node process of its own${NODE_FLAGS.length > 0 ? ` (node ${NODE_FLAGS.join(' ')})` : ''}`}`,
 );
-const started = performance.now();
-// Engines are interleaved per workload (A B C, then B C A, …), so that a change in the machine's
-// load hits every engine's samples of a workload alike instead of one engine's whole round.
-const rotated = (round: number): Engine[] => engines.map((_, i) => engines[(i + round) % engines.length]!);
-const writeWorkloads = WORKLOADS.filter((w) => !w.startsWith('read'));
-const readWorkloads = WORKLOADS.filter((w) => w.startsWith('read') && wanted(w));
-try {
+if (IN_PROCESS) await runHere();
+else {
+  // A fresh process per engine and round (bench/support/engine-process.ts): the engine's fills,
+  // puts and the reads that follow, in the order an in-process round runs them.
+  const child = bundleBench(import.meta.url, false);
   for (let round = 0; round < ROUNDS; round++) {
     console.error(`round ${round + 1}/${ROUNDS}`);
-    for (const w of writeWorkloads) {
-      if (!wanted(w) && !((w === 'fillrandom' || w === 'fillseq') && readDbs.includes(w) && needReads && round === ROUNDS - 1)) continue;
-      if (w === 'put sync:true (1 writer)') await durablePutsInterleaved(round);
-      else for (const e of rotated(round)) await runWrite(e, w, round);
+    for (const e of rotated(round, engines)) {
+      const r = runEngineProcess<EngineRun>(child, { BENCH_DBBENCH_ONE: e.name }, ['--expose-gc', ...NODE_FLAGS]);
+      for (const [id, list] of r.samples) samples.set(id, [...(samples.get(id) ?? []), ...list]);
+      for (const [db, list] of r.loads) loads.get(db)!.push(...list);
     }
   }
-  for (const db of readWorkloads.length > 0 ? readDbs : []) {
-    // The databases filled by the last fillseq / fillrandom, reopened (db_bench's use_existing_db).
-    const handles = new Map<Engine, Handle>();
-    try {
-      for (const e of engines) {
-        const h = await e.open(readDirs.get(db)!.get(e)!);
-        handles.set(e, h);
-        const t0 = performance.now();
-        await h.settle?.();
-        console.error(`  ${e.name.padEnd(14)} reopened the ${db} database for reads; settled background compaction in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-      }
-      // One unmeasured pass of the random reads per engine first: the measured rounds are of a
-      // warm process. Without it the first engine of round 1 (Strata, by the rotation) paid its
-      // block cache's fill — every block of the reopened 1M database read and verified once —
-      // and JIT warm-up inside one of its 3 `await get` samples (~2× slower than the other two),
-      // which made that row's median the worse of two samples and `await get / getSync` ~0.75–0.85.
-      // The pass's rate is logged: it is the first reads after an open, a measure of its own.
-      for (const e of engines) {
-        const s = await measure(() => readSync(handles.get(e)!, readOrder));
-        console.error(`  ${e.name.padEnd(14)} warm-up pass after reopening the ${db} database (not measured): ${s.ops} ${e.getSyncName} at ${Math.round(s.ops / s.seconds).toLocaleString('en-US')}/s`);
-      }
-      for (let round = 0; round < ROUNDS; round++) {
-        const load = loadavg();
-        loads.get(db)!.push(load);
-        console.error(`reads after ${db}, round ${round + 1}/${ROUNDS}; load average ${load.map((x) => x.toFixed(2)).join(', ')}`);
-        for (const w of readWorkloads) for (const e of rotated(round)) await runRead(e, handles.get(e)!, w, db);
-      }
-    } finally {
-      for (const h of handles.values()) await h.close();
-    }
-  }
-} finally {
-  rmSync(root, { recursive: true, force: true });
 }
 
 const opsPerSec = (e: Engine, w: Workload, db?: ReadDb): number | undefined => {
   const list = samples.get(`${e.name}\t${w}${db === undefined ? '' : `\t${db}`}`);
   return list === undefined ? undefined : median(list.map((s) => s.ops / s.seconds));
+};
+const opsPerCpu = (e: Engine, w: Workload, db: ReadDb): number | undefined => {
+  const list = samples.get(`${e.name}\t${w}\t${db}`);
+  return list === undefined ? undefined : median(list.map((s) => s.ops / (s.cpu ?? NaN)));
 };
 const rssOf = (e: Engine, w: Workload, db: ReadDb): string => {
   const list = samples.get(`${e.name}\t${w}\t${db}`);
@@ -604,12 +666,13 @@ if (strataThreads !== undefined && engines.includes(strataThreads)) {
 console.log(`\n\\* at most; a sample stops after ${MAX_SECONDS} s.`);
 if (readWorkloads.length > 0) {
   console.log(
-    `\nReads (medians of ${ROUNDS} rounds, ops/s; RSS: the largest RSS of the benchmark process, MiB, after this workload's samples — every engine is open in the process):\n`,
+    `\nReads (medians of ${ROUNDS} rounds, ops/s; RSS: the largest RSS, MiB, after this workload's samples — ${IN_PROCESS ? 'of the one process every engine is open in' : "of the engine's own process"}):\n`,
   );
-  console.log('| database | workload | Strata | classic-level | lmdb | Strata / classic-level | Strata / lmdb | RSS (Strata / classic-level / lmdb samples) | load avg (1 min) per round |');
+  console.log('| database | workload | Strata | classic-level | lmdb | Strata / classic-level | Strata / lmdb | RSS (Strata / classic-level / lmdb samples) | load avg (1 min), lowest–highest at a read round\'s start |');
   console.log('|---|---|---:|---:|---:|---:|---:|---|---|');
   for (const db of readDbs) {
-    const load = loads.get(db)!.map((l) => l[0]!.toFixed(2)).join(', ');
+    const l1 = loads.get(db)!.map((l) => l[0]!);
+    const load = `${Math.min(...l1).toFixed(1)}–${Math.max(...l1).toFixed(1)}`;
     for (const w of readWorkloads) {
       const s = opsPerSec(strata, w, db);
       const c = opsPerSec(classic, w, db);
@@ -622,6 +685,16 @@ if (readWorkloads.length > 0) {
     const get = opsPerSec(strata, 'readrandom (await get)', db);
     const sync = opsPerSec(strata, 'readrandom (sync get)', db);
     if (get !== undefined && sync !== undefined) console.log(`| ${db} | Strata await get / Strata getSync | ${ratio(get, sync)} | | | | | | |`);
+    // Per CPU-second of the process (every thread: classic-level's gets run on the thread pool): on a
+    // shared machine, what other load disturbs least.
+    for (const w of ['readrandom (await get)', 'readrandom (sync get)'] as const) {
+      if (!readWorkloads.includes(w)) continue;
+      const [sc, cc, lc] = [strata, classic, lmdb].map((e) => opsPerCpu(e, w, db));
+      console.log(`| ${db} | ${w} per CPU-second | ${fmt(sc)} | ${fmt(cc)} | ${fmt(lc)} | ${ratio(sc, cc)} | ${ratio(sc, lc)} | | |`);
+    }
+    const getC = opsPerCpu(strata, 'readrandom (await get)', db);
+    const syncC = opsPerCpu(strata, 'readrandom (sync get)', db);
+    if (getC !== undefined && syncC !== undefined) console.log(`| ${db} | Strata await get / Strata getSync, per CPU-second | ${ratio(getC, syncC)} | | | | | | |`);
   }
 }
 console.log(`Read APIs: ${engines.map((e) => `${e.name}: ${e.getName} / ${e.getSyncName} / ${e.scanName}`).join('; ')}.`);

@@ -27,11 +27,8 @@
 // peak RSS of its own phase beside it (gets and scan reset the high-water mark separately).
 //
 // Each engine's process is plain `node` running this file bundled by esbuild (into
-// node_modules/.cache/strata-scale-bench/), not node under tsx: tsx's loader thread and its
-// compiler cost ~45 MB of RSS that a user's process does not have (measured: 1M fill, 207 MB under
-// tsx, 163 MB plain). From the sources the bundle holds the engine compiled from TypeScript and its
-// worker entry beside it (the worker starts from that file, as from the built package); with
-// BENCH_SCALE_BUILT=1 the engine is imported from dist/.
+// node_modules/.cache/strata-scale-bench/; bench/support/engine-process.ts says why plain node);
+// with BENCH_SCALE_BUILT=1 the engine is imported from dist/.
 //
 // Peak RSS is the kernel's high-water mark (VmHWM, /proc/self/status; reset between phases
 // through /proc/self/clear_refs), not a sample. After the fill, a long-lived reader (an
@@ -46,17 +43,16 @@
 // RSS at open (node, the code), the main thread's V8 heap and ArrayBuffers, what stats().memory
 // accounts for by component, and the background workers' own heaps and buffers (the most each
 // reported), at the sample where RSS was highest.
-import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
+import { mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { getHeapSpaceStatistics } from 'node:v8';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { ClassicLevel } from 'classic-level';
 import type * as Engine from '../src/index.js';
 import { NON_TABLE_FILES, resolveOptions } from '../src/options.js';
+import { compactionSettled } from './support/compaction-settled.js';
 import { key, KEY_SIZE, permutation, value, VALUE_SIZE } from './support/db-bench-data.js';
+import { bundleBench, runEngineProcess } from './support/engine-process.js';
 
 const N = Number(process.env.BENCH_SCALE_N ?? 10_000_000);
 const REF_N = Number(process.env.BENCH_SCALE_REF_N ?? 1_000_000);
@@ -286,12 +282,7 @@ async function open(engine: string, dir: string): Promise<Subject> {
         };
       },
       async settle() {
-        const until = Date.now() + 600_000;
-        while (Date.now() < until) {
-          const c = db.stats().compaction;
-          if (c === undefined || (!c.running && c.scores.every((x) => x.score < 1))) return;
-          await new Promise((r) => setTimeout(r, 20));
-        }
+        if (!(await compactionSettled(db))) process.stderr.write('strata: compaction did not settle in 600 s\n');
       },
       close: () => db.close(),
     };
@@ -509,58 +500,12 @@ function svg(reports: readonly Report[]): string {
 const mb = (x: number): string => x.toFixed(0);
 const k = (x: number): string => Math.round(x).toLocaleString('en-US');
 
-/**
- * This file as one ES module for plain `node` (see the header), with the engine's worker entry
- * beside it; third-party packages stay external and load from the repository's node_modules.
- */
-function bundleChild(): string {
-  const here = fileURLToPath(import.meta.url);
-  const root = join(dirname(here), '..', '..', '..');
-  const out = join(root, 'node_modules', '.cache', 'strata-scale-bench');
-  rmSync(out, { recursive: true, force: true });
-  mkdirSync(out, { recursive: true });
-  writeFileSync(join(out, 'package.json'), '{ "type": "module" }\n');
-  const external = new Set(['classic-level']);
-  for (const dir of readdirSync(join(root, 'packages'))) {
-    const file = join(root, 'packages', dir, 'package.json');
-    if (!existsSync(file)) continue;
-    const pj = JSON.parse(readFileSync(file, 'utf8')) as { dependencies?: Record<string, string>; peerDependencies?: Record<string, string> };
-    for (const n of Object.keys({ ...pj.dependencies, ...pj.peerDependencies })) if (BUILT || !n.startsWith('@strata-db/')) external.add(n);
-  }
-  const esbuild = createRequire(here)('esbuild') as { buildSync(o: Record<string, unknown>): unknown; stop(): Promise<void> };
-  esbuild.buildSync({
-    entryPoints: { scale: here, ...(BUILT ? {} : { 'worker-entry': join(dirname(here), '..', 'src', 'background', 'worker-entry.ts') }) },
-    outdir: out,
-    bundle: true,
-    platform: 'node',
-    format: 'esm',
-    target: 'node20',
-    // From the sources: @strata-db/* by their `source` condition; built: from dist/, external.
-    conditions: BUILT ? [] : ['source'],
-    external: [...external],
-    // Bundled CommonJS dependencies may call require.
-    banner: { js: "import { createRequire as strataCreateRequire } from 'node:module'; const require = strataCreateRequire(import.meta.url);" },
-    logLevel: 'warning',
-  });
-  void esbuild.stop(); // its service process would otherwise live as long as this one
-  return join(out, 'scale.js');
-}
-
 if (process.env.BENCH_SCALE_ONE !== undefined) {
   process.stdout.write(`${JSON.stringify(await runOne(process.env.BENCH_SCALE_ONE))}\n`);
 } else {
   const load = loadavg().map((x) => x.toFixed(1)).join(' ');
-  const child = bundleChild();
-  const runChild = (engine: string, n: number): Report => {
-    const r = spawnSync(process.execPath, [child], {
-      env: { ...process.env, BENCH_SCALE_ONE: engine, BENCH_SCALE_N: String(n) },
-      encoding: 'utf8',
-      stdio: ['ignore', 'pipe', 'inherit'],
-      maxBuffer: 64 * 2 ** 20,
-    });
-    if (r.status !== 0) throw new Error(`${engine} run failed (exit ${r.status ?? r.signal})`);
-    return JSON.parse(r.stdout.trim().split('\n').pop()!) as Report;
-  };
+  const child = bundleBench(import.meta.url, BUILT);
+  const runChild = (engine: string, n: number): Report => runEngineProcess<Report>(child, { BENCH_SCALE_ONE: engine, BENCH_SCALE_N: String(n) });
   const withReference = REF_N > 0 && REF_N < N;
   const rounds: Report[][] = [];
   /** Per round, the same engines at the reference size, run right after that round's own. */
