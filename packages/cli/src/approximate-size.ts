@@ -35,7 +35,7 @@ export function approximateSize(dir: string, levels: readonly LevelStats[], from
       try {
         const offsetOf = (key: Uint8Array): number => {
           const i = table.findBlock(key, MAX_SEQ);
-          return i < table.blockCount ? table.blockHandle(i).offset : table.properties.dataBytes;
+          return i < table.blockCount ? table.blockHandle(i).offset : table.readProperties().dataBytes;
         };
         const start = cutBelow ? offsetOf(from) : 0;
         const end = cutAbove ? offsetOf(to) : table.fileSize;

@@ -30,7 +30,7 @@ const codecsOf = (dir: string): Set<string> =>
     tables(dir).map((f) => {
       const t = Table.open(join(dir, f));
       try {
-        return t.properties.compression;
+        return t.readProperties().compression;
       } finally {
         t.close();
       }

@@ -126,11 +126,11 @@ describe('TableBuilder output', () => {
     const meta = await tb.finish();
     const t = Table.open(meta.path);
     expect(t.blockCount).toBe(meta.properties.dataBlockCount);
-    const p = t.properties;
+    const p = t.readProperties();
     expect(p).toEqual(meta.properties);
-    expect(t.properties).not.toBe(p);
+    expect(t.readProperties()).not.toBe(p);
     t.close();
-    expect(() => t.properties).toThrow(expect.objectContaining({ code: 'NOT_OPEN' }));
+    expect(() => t.readProperties()).toThrow(expect.objectContaining({ code: 'NOT_OPEN' }));
   });
 
   it('marks a table for compaction when a window of entries is dense with Deletes (RocksDB CompactOnDeletionCollector)', async () => {
@@ -141,7 +141,7 @@ describe('TableBuilder output', () => {
       for (let i = 0; i < n; i++) tb.add(isDelete(i) ? del(key(i), i + 1) : put(key(i), i + 1));
       const meta = await tb.finish();
       const t = Table.open(meta.path);
-      expect(t.properties.markedForCompaction).toBe(meta.markedForCompaction);
+      expect(t.readProperties().markedForCompaction).toBe(meta.markedForCompaction);
       t.close();
       return meta.markedForCompaction;
     };
@@ -175,9 +175,9 @@ describe('TableBuilder output', () => {
     expect(meta.rawKeyBytes).toBe(3);
     expect(meta.rawValueBytes).toBe(2);
     const t = Table.open(path, { fileNumber: 42 });
-    expect(t.properties).toEqual(meta.properties);
-    expect(t.properties.smallestPointKey).toEqual(b('c'));
-    expect(t.properties.largestPointKey).toEqual(b('k'));
+    expect(t.readProperties()).toEqual(meta.properties);
+    expect(t.readProperties().smallestPointKey).toEqual(b('c'));
+    expect(t.readProperties().largestPointKey).toEqual(b('k'));
     expect(t.get(b('k'), 9)?.value.length).toBe(0);
     t.close();
 
@@ -305,7 +305,7 @@ describe('TableBuilder output', () => {
       sizes.push(meta.fileSize);
       const t = Table.open(path);
       expect(new TextDecoder().decode(t.get(b('key001234'), 1)?.value)).toBe('value 4 '.repeat(10));
-      expect(t.properties.compression).toBe(compression);
+      expect(t.readProperties().compression).toBe(compression);
       t.verify();
       t.close();
     }
@@ -430,7 +430,7 @@ describe('recycled buffers (builder-buffers.ts)', () => {
     await finishing;
     const table = Table.open(path);
     try {
-      expect(table.properties.entryCount).toBe(300);
+      expect(table.readProperties().entryCount).toBe(300);
     } finally {
       table.close();
     }

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Block } from './block-format.js';
 import { BlockCache, FileSlots } from './block-cache.js';
+import { allocUnsharedBytes } from './buffer-pool.js';
 
 const block = (size: number): Block => {
   const data = new Uint8Array(Math.max(8, size));
@@ -168,5 +169,38 @@ describe('BlockCache', () => {
     cache.expose(slots, 1);
     cache.evictFile(1);
     expect(cache.spareBlock(3800)).not.toBe(block);
+  });
+
+  it('never hands out a buffer it did not allocate, even one of a whole size class (a decompressed block, a compaction ring slot, a caller\'s)', () => {
+    const cache = new BlockCache(1 << 20);
+    // Each of these is a whole ArrayBuffer of a whole 64-byte class: what a size check alone accepts.
+    const foreign = (bytes: number): Block => {
+      const data = allocUnsharedBytes(bytes); // as the compaction ring's slots and a decoder's output are
+      data.fill(0);
+      data[bytes - 4] = 1; // one restart point at 0
+      return new Block(data, 'c.sst', 0);
+    };
+    const given = foreign(4160);
+    cache.recycle(given);
+    expect(cache.freeBufferBytes).toBe(0);
+    const slots = cache.slotsOf(1, 2);
+    const inserted = foreign(4096);
+    cache.insert(slots, 0, inserted, true); // even marked recyclable by mistake
+    cache.evictFile(1);
+    expect(cache.freeBufferBytes).toBe(0);
+    const a = cache.spareBlock(4160);
+    const b = cache.spareBlock(4096);
+    for (const s of [a, b]) {
+      expect(s).not.toBe(given);
+      expect(s).not.toBe(inserted);
+      expect(s.data.buffer).not.toBe(given.data.buffer);
+      expect(s.data.buffer).not.toBe(inserted.data.buffer);
+    }
+    expect(cache.recycled).toBe(0);
+    // The cache's own spare blocks still go round.
+    cache.recycle(a);
+    expect(cache.freeBufferBytes).toBe(4160);
+    expect(cache.spareBlock(4100)).toBe(a);
+    expect(cache.recycled).toBe(1);
   });
 });

@@ -39,27 +39,17 @@
  * garbage between its collections. A block handed to anyone else (`Table.dataBlock`:
  * iterators, `Table.get`) is marked *exposed* first and is never recycled. Raw reads of
  * compressed blocks (read, checksummed, decompressed, dropped) use the same free list.
- * Buffers come in size classes of `BUFFER_CLASS` bytes, and a block may take a free one up to
- * `MAX_SLACK_CLASSES` classes larger than it needs; a spare block's `data` is its whole buffer
- * and a recyclable block is charged all of it. The free list holds at most `MAX_FREE_BYTES`,
- * outside the capacity.
- *
- * Why 64-byte classes: data blocks are cut just past `blockSize`, so with the default 4 KiB
- * their raw reads cluster just above it (4,132–4,144 bytes for 99% of the blocks of the 1M-key
- * dbbench database). 512-byte classes gave each a 4,608-byte buffer, 11% of the cache spent on
- * slack; 64-byte classes give 4,160, and the cache holds ~10% more blocks. The slack allowance
- * keeps recycling working when an evicted block and the next one read differ in class.
+ * The free list is a BufferPool (buffer-pool.ts, shared with the partition cache): size classes
+ * of 64 bytes, a block may take a free buffer up to 8 classes larger than it needs, at most 1
+ * MiB kept outside the capacity. A spare block's `data` is its whole buffer and a recyclable
+ * block is charged all of it. Only blocks whose buffer the pool allocated go back to it: a
+ * decompressed block (the decoder's buffer), a compaction ring's or a caller's buffer given to
+ * `recycle` or inserted recyclable is left to the collector, never handed out again.
  */
 import { Block } from './block-format.js';
+import { BufferPool } from './buffer-pool.js';
 import { ClockRing } from './clock-ring.js';
 import { StrataError } from '@strata-db/errors';
-
-/** Buffers are allocated in multiples of this many bytes (so that evicted ones fit new blocks). */
-const BUFFER_CLASS = 64;
-/** A block may take a free buffer this many classes larger than its own (≤ 512 bytes of slack). */
-const MAX_SLACK_CLASSES = 8;
-/** Most bytes kept on the free list. */
-const MAX_FREE_BYTES = 1024 * 1024;
 
 /**
  * The cache's slots for one table file, shared by the readers of that file: `blocks[i]` is data
@@ -122,11 +112,11 @@ export class BlockCache {
   });
   hits = 0;
   misses = 0;
-  /** Spare blocks by size class (class c: `data` is a buffer of c·BUFFER_CLASS bytes). */
-  private readonly free = new Map<number, Block[]>();
-  private freeBytes = 0;
-  /** Spare blocks handed out by `spareBlock` that came from the free list (stats and tests). */
-  recycled = 0;
+  /** Spare blocks, each over a buffer of the pool's (see the top of the file). */
+  private readonly pool = new BufferPool<Block>(
+    (block) => block.data,
+    (data) => Block.spare(data),
+  );
 
   constructor(capacityBytes: number) {
     if (!Number.isSafeInteger(capacityBytes) || capacityBytes < 0) {
@@ -238,36 +228,26 @@ export class BlockCache {
    * it back (`recycle`).
    */
   spareBlock(length: number): Block {
-    const c = Math.ceil(length / BUFFER_CLASS);
-    if (this.freeBytes > 0) {
-      for (let k = c; k <= c + MAX_SLACK_CLASSES; k++) {
-        const block = this.free.get(k)?.pop();
-        if (block !== undefined) {
-          this.freeBytes -= block.data.byteLength;
-          this.recycled++;
-          return block;
-        }
-      }
-    }
-    // Not zero-filled (the read overwrites every byte it uses or fails) and not from Buffer's shared pool.
-    return Block.spare(new Uint8Array(Buffer.allocUnsafeSlow(c * BUFFER_CLASS).buffer));
+    return this.pool.take(length);
   }
 
   /**
    * Gives back a block from `spareBlock` that nobody references any more (e.g. one a compressed
-   * block's raw bytes were read into, or an evicted recyclable one).
+   * block's raw bytes were read into, or an evicted recyclable one). A block over any other
+   * buffer is ignored (buffer-pool.ts: only the pool's own buffers are handed out again).
    */
   recycle(block: Block): void {
-    const size = block.data.byteLength;
-    if (size % BUFFER_CLASS !== 0 || this.freeBytes + size > MAX_FREE_BYTES) return;
-    const c = size / BUFFER_CLASS;
-    let list = this.free.get(c);
-    if (list === undefined) {
-      list = [];
-      this.free.set(c, list);
-    }
-    list.push(block);
-    this.freeBytes += size;
+    this.pool.give(block);
+  }
+
+  /** Spare blocks handed out by `spareBlock` that came from the free list (stats and tests). */
+  get recycled(): number {
+    return this.pool.recycled;
+  }
+
+  /** Bytes of spare blocks kept for reuse (not charged to the capacity; ≤ 1 MiB). */
+  get freeBufferBytes(): number {
+    return this.pool.freeBufferBytes;
   }
 
   /**

@@ -12,6 +12,7 @@ import { corruption } from '@strata-db/errors';
 import { Block, BlockCursor, compareBytesAt, compareInternal } from './block-format.js';
 import { ByteWriter, readVarint } from './coding.js';
 import { BLOCK_TRAILER_SIZE } from './physical-block.js';
+import { allocUnsharedBytes } from './buffer-pool.js';
 
 /** Numbers per data block in `IndexPartition.info`, and where each sits (see there). */
 export const BLOCK_INFO = 5;
@@ -30,11 +31,6 @@ export function prefixNumber(data: Uint8Array, from: number, end: number): numbe
     x = x * 257 + (p < end ? data[p]! + 1 : 0);
   }
   return x;
-}
-
-/** A new buffer for a partition's arrays: not zeroed (the constructor writes every byte it reads). */
-function allocBuffer(bytes: number): Uint8Array {
-  return new Uint8Array(Buffer.allocUnsafeSlow(bytes).buffer);
 }
 
 export class IndexPartition {
@@ -105,7 +101,7 @@ export class IndexPartition {
     keyOffsets: Uint32Array,
     seqs: Float64Array,
     info: Float64Array,
-    alloc: (bytes: number) => Uint8Array = allocBuffer,
+    alloc: (bytes: number) => Uint8Array = allocUnsharedBytes, // not zeroed: the constructor writes every byte it reads
   ) {
     this.firstBlock = firstBlock;
     this.count = count;

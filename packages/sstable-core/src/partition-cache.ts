@@ -31,6 +31,7 @@ import { StrataError } from '@strata-db/errors';
 import type { BloomFilter } from './bloom.js';
 import { ClockRing } from './clock-ring.js';
 import type { IndexPartition } from './index-partition.js';
+import { BufferPool } from './buffer-pool.js';
 
 /**
  * The partition slots of one table file, 2 per partition: slot 2p is index partition p
@@ -74,13 +75,6 @@ export class PartitionSlots {
   }
 }
 
-/** Partition buffers are allocated in multiples of this many bytes (so that evicted ones fit new partitions). */
-const BUFFER_CLASS = 64;
-/** A partition may take a free buffer this many classes larger than its own (≤ 512 bytes of slack). */
-const MAX_SLACK_CLASSES = 8;
-/** Most bytes of partition buffers kept on the free list (outside the capacity). */
-const MAX_FREE_BYTES = 1024 * 1024;
-
 /** Fields of a slot's bookkeeping in `PartitionSlots.state` (offsets from 3·slot). */
 const REFERENCED = 0;
 const RING_SLOT = 1;
@@ -97,19 +91,14 @@ export class PartitionCache {
   /** Partitions found cached, and loaded from a file (checksummed, unpacked). */
   hits = 0;
   loads = 0;
-  /** Evicted partitions' buffers by size class (class c: c·BUFFER_CLASS bytes). */
-  private readonly free = new Map<number, Uint8Array[]>();
-  private freeBytes = 0;
-  /** Buffers handed out by `buffer` that came from the free list (stats and tests). */
-  recycled = 0;
   /**
-   * The buffers `buffer` allocated: the only ones `recycle` takes back. A partition's bytes need
-   * not be in one of them — a filter block stored compressed (our builder never writes one, a
-   * damaged or foreign table may) decompresses into a buffer of the decoder's, possibly a slice
-   * of Buffer's shared 8 KiB pool — and handing such a buffer out again would overwrite bytes
-   * that other live objects view.
+   * Evicted partitions' buffers (buffer-pool.ts). It takes back only buffers it allocated: a
+   * partition's bytes need not be in one of them — a filter block stored compressed (our builder
+   * never writes one, a damaged or foreign table may) decompresses into a buffer of the
+   * decoder's, possibly a slice of Buffer's shared 8 KiB pool — and handing such a buffer out
+   * again would overwrite bytes that other live objects view.
    */
-  private readonly allocated = new WeakSet<ArrayBufferLike>();
+  private readonly pool = BufferPool.ofBytes();
 
   constructor(capacityBytes: number) {
     this.cap = checkCapacity(capacityBytes);
@@ -179,44 +168,19 @@ export class PartitionCache {
 
   /**
    * A buffer of at least `length` bytes (not zeroed) for a partition being loaded (a filter's
-   * read, an index partition's arrays): an evicted partition's when the free list has one of its
+   * read, an index partition's arrays): an evicted partition's when the pool has one of its
    * size class, else a new one of a whole class. A whole ArrayBuffer (offset 0).
    */
-  readonly buffer = (length: number): Uint8Array => {
-    const c = Math.ceil(length / BUFFER_CLASS);
-    if (this.freeBytes > 0) {
-      for (let k = c; k <= c + MAX_SLACK_CLASSES; k++) {
-        const buf = this.free.get(k)?.pop();
-        if (buf !== undefined) {
-          this.freeBytes -= buf.byteLength;
-          this.recycled++;
-          return buf;
-        }
-      }
-    }
-    // Not zero-filled (the user overwrites what it reads or fails) and not from Buffer's shared pool.
-    const buf = new Uint8Array(Buffer.allocUnsafeSlow(c * BUFFER_CLASS).buffer);
-    this.allocated.add(buf.buffer);
-    return buf;
-  };
+  readonly buffer = (length: number): Uint8Array => this.pool.take(length);
 
   /** Bytes of evicted partitions' buffers kept for reuse (not charged to the capacity; ≤ 1 MiB). */
   get freeBufferBytes(): number {
-    return this.freeBytes;
+    return this.pool.freeBufferBytes;
   }
 
-  /** An evicted partition's buffer, for `buffer` to hand out again (only one `buffer` allocated). */
-  private recycle(buffer: ArrayBufferLike): void {
-    const size = buffer.byteLength;
-    if (!this.allocated.has(buffer) || this.freeBytes + size > MAX_FREE_BYTES) return;
-    const c = size / BUFFER_CLASS;
-    let list = this.free.get(c);
-    if (list === undefined) {
-      list = [];
-      this.free.set(c, list);
-    }
-    list.push(new Uint8Array(buffer));
-    this.freeBytes += size;
+  /** Buffers handed out by `buffer` that came from the free list (stats and tests). */
+  get recycled(): number {
+    return this.pool.recycled;
   }
 
   /** Drops every partition of one table file (its file is deleted). */
@@ -258,10 +222,10 @@ export class PartitionCache {
   private remove(file: PartitionSlots, i: number): void {
     if (file.at(i) === undefined) return;
     if ((i & 1) === 0) {
-      this.recycle(file.indexes[i >> 1]!.buffer.buffer);
+      this.pool.give(file.indexes[i >> 1]!.buffer);
       file.indexes[i >> 1] = undefined;
     } else {
-      this.recycle(file.filters[i >> 1]!.buffer);
+      this.pool.give(new Uint8Array(file.filters[i >> 1]!.buffer));
       file.filters[i >> 1] = undefined;
     }
     this.ring.remove(file.state[3 * i + RING_SLOT]!);

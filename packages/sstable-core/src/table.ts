@@ -2,7 +2,7 @@
  * The table reader. `Table.open` reads the footer, then the meta-index, the top-level index,
  * the range-tombstone and the properties blocks — all small — and verifies each one's checksum;
  * it keeps the top-level index and the tombstones for the table's lifetime (`residentBytes`),
- * of the properties only the data block count, and of the meta-index nothing (`properties`,
+ * of the properties only the data block count, and of the meta-index nothing (`readProperties()`,
  * `layout` and `verify` read those again: tools and repair ask, lookups never do). A table
  * cache over a database much larger than its budget opens tables all the time (100M keys:
  * ~0.7 opens a get), and whatever a table keeps lives long enough to reach V8's old space and
@@ -25,6 +25,7 @@ import { compareKeys, fragmentTombstones, type FragmentedRangeTombstones, type P
 import { Block, BlockCursor, compareBytesAt } from './block-format.js';
 import { ByteWriter } from './coding.js';
 import { FileSlots, type BlockCache } from './block-cache.js';
+import { allocUnsharedBytes } from './buffer-pool.js';
 import { BloomFilter, bloomHash } from './bloom.js';
 import { StrataError, corruption, ioError } from '@strata-db/errors';
 import {
@@ -302,11 +303,12 @@ export class Table {
 
   /**
    * The table's properties, read from the file, checksum-verified and decoded on every call
-   * (not kept: see the top of the file). For tools, repair and tests; throws NOT_OPEN once closed.
+   * (not kept: see the top of the file) — file I/O, hence a method and not a getter. For tools,
+   * repair and tests; throws NOT_OPEN once closed.
    */
-  get properties(): TableProperties {
+  readProperties(): TableProperties {
     this.checkOpen();
-    return this.readProperties(this.metaHandles());
+    return this.decodePropertiesBlock(this.metaHandles());
   }
 
   /** The meta-index, read from the file and verified: meta block name → handle. */
@@ -325,7 +327,7 @@ export class Table {
     return meta;
   }
 
-  private readProperties(meta: ReadonlyMap<string, BlockHandle>): TableProperties {
+  private decodePropertiesBlock(meta: ReadonlyMap<string, BlockHandle>): TableProperties {
     const handle = meta.get(META_PROPERTIES);
     if (handle === undefined) throw corruption(this.path, this.metaIndexHandle.offset, 'meta-index lacks the properties block');
     return decodeProperties(this.readBlock(handle));
@@ -787,10 +789,8 @@ export class Table {
    * buffer being recycled).
    */
   private readRaw(offset: number, length: number, into?: Uint8Array): Uint8Array {
-    // Not zero-filled (every byte is overwritten by the read, or the read fails) and not from
-    // Buffer's shared pool (a cached block must not pin a pool slab): a plain Uint8Array over
-    // uninitialised memory. Zero-filling 4 KiB per cache miss was ~10% of an uncached getSync.
-    const buf = into !== undefined && into.length >= length ? new Uint8Array(into.buffer, into.byteOffset, length) : new Uint8Array(Buffer.allocUnsafeSlow(length).buffer, 0, length);
+    // A fresh buffer is allocUnsharedBytes's (buffer-pool.ts): not zeroed, pinning nothing else.
+    const buf = into !== undefined && into.length >= length ? new Uint8Array(into.buffer, into.byteOffset, length) : allocUnsharedBytes(length);
     this.readInto(buf, offset, length);
     return buf;
   }

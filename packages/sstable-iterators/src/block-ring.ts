@@ -20,6 +20,8 @@
  * entry to the table builder (which copies it) before the merge moves on, except for the
  * versions of a key with many versions, which it copies itself.
  */
+import { allocUnsharedBytes } from '@strata-db/sstable-core';
+
 export class BlockRing {
   private readonly slots: Uint8Array[] = [];
   /** Per slot: the last move at which a value from it may have been handed out (-∞: never filled). */
@@ -55,7 +57,7 @@ export class BlockRing {
     if (bytes > this.slotBytes) return undefined;
     const next = left < 0 ? this.oldest() : (left + 1) % this.size;
     if (next >= this.slots.length) {
-      this.slots.push(new Uint8Array(Buffer.allocUnsafeSlow(this.slotBytes).buffer, 0, this.slotBytes));
+      this.slots.push(allocUnsharedBytes(this.slotBytes));
       this.lastUsed.push(-Infinity);
     } else if (this.lastUsed[next]! + this.validMoves > move) {
       return undefined; // something handed out from it may still be in use

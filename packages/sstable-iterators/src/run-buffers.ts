@@ -18,6 +18,8 @@
  * Who takes and gives: a TableIterator takes a buffer at its first run and gives it back when it
  * runs off its table's end (a level iterator then moves to the next table, which takes it).
  */
+import { allocUnsharedBytes } from '@strata-db/sstable-core';
+
 /** The longest run a table iterator reads ahead (it starts at 32 KiB and doubles up to this). */
 export const READAHEAD_MAX = 256 * 1024;
 
@@ -35,7 +37,7 @@ export class RunBuffers {
     if (b !== undefined) return b;
     this.allocated++;
     // Not zero-filled: every byte read from it was first written by a run read.
-    return new Uint8Array(Buffer.allocUnsafeSlow(this.bufferBytes).buffer, 0, this.bufferBytes);
+    return allocUnsharedBytes(this.bufferBytes);
   }
 
   /** A buffer no view of which will be read again. */

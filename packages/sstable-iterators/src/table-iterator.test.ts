@@ -67,7 +67,7 @@ describe('TableIterator and Table.get against a sorted-array model', () => {
           const table = Table.open(path, { cache, fileNumber: n });
           try {
             expect(meta.entryCount).toBe(input.entries.length);
-            expect(table.properties.entryCount).toBe(input.entries.length);
+            expect(table.readProperties().entryCount).toBe(input.entries.length);
             const all = new TableIterator(table);
             expect(scanForward(all).map(show)).toEqual(input.entries.map(show));
             expect(scanBackward(all).map(show)).toEqual(input.entries.map(show).reverse());
@@ -384,9 +384,9 @@ describe('TableIterator and Table.get against a sorted-array model', () => {
     expect([...it].map((t) => t.seq)).toEqual([9, 4]);
     it.seek(b('c'));
     expect(it.valid() && it.tombstone().seq).toBe(4);
-    expect(table.properties.smallestKey).toEqual(b('a'));
-    expect(table.properties.largestKey).toEqual(b('z'));
-    expect(table.properties.largestExclusive).toBe(true);
+    expect(table.readProperties().smallestKey).toEqual(b('a'));
+    expect(table.readProperties().largestKey).toEqual(b('z'));
+    expect(table.readProperties().largestExclusive).toBe(true);
     expect(scanForward(new TableIterator(table))).toEqual([]);
     table.close();
     cleanup();

@@ -144,7 +144,7 @@ export function registerFileCommands(program: Command, term: Terminal): void {
             jsonLine({
               file,
               fileSize: table.fileSize,
-              properties: table.properties,
+              properties: table.readProperties(),
               layout: { footer: layout.footer, metaBlocks: layout.metaBlocks, partitions, dataBlocks, filter: layout.filter },
               rangeTombstones: tombstones,
               ...(o.scan === true ? { entries } : {}),
@@ -152,7 +152,7 @@ export function registerFileCommands(program: Command, term: Terminal): void {
           );
           return;
         }
-        const p = table.properties;
+        const p = table.readProperties();
         term.out(`${file}: ${formatBytes(table.fileSize)} (${table.fileSize} bytes)`);
         term.out(
           renderTable(

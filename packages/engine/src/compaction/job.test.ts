@@ -186,7 +186,7 @@ describe('compaction through real tables and the version set', () => {
           expect(tombstones).toEqual([]);
           // Everything now rests at the bottom: written with the bottommost codec.
           const bottom = codecs.bottommostCompression ?? codecs.compression.at(-1);
-          for (const { file } of h.versions.current.allFiles()) expect(h.cache.get(file.fileNumber).properties.compression).toBe(bottom);
+          for (const { file } of h.versions.current.allFiles()) expect(h.cache.get(file.fileNumber).readProperties().compression).toBe(bottom);
           const live = KEYS.filter((k) => modelRead(allPoints, allTombstones, k, Number.MAX_SAFE_INTEGER) !== undefined);
           expect(points.map((p) => str(p.key))).toEqual(live.map(str));
           for (const k of live) expect(modelRead(points, [], k, Number.MAX_SAFE_INTEGER)).toBe(modelRead(allPoints, allTombstones, k, Number.MAX_SAFE_INTEGER));

@@ -145,7 +145,7 @@ async function rebuild(fs: FileSystem, dir: string): Promise<Omit<RepairReport, 
       const table = Table.open(path, { fs });
       try {
         table.verify(); // every block's checksum, as LevelDB's repair scans each table
-        const props = table.properties;
+        const props = table.readProperties();
         if (props.entryCount + props.tombstoneCount === 0) throw new StrataError('CORRUPTION', `${path} holds no entries`, { file: path });
         tables.push({
           file: path,
