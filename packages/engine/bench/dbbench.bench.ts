@@ -38,7 +38,8 @@
 //     { sync: true } (fdatasync / fsync of the log); lmdb: its sync defaults, `await put` then
 //     `await db.flushed` (the commit's fsync).
 // Reported: medians of BENCH_ROUNDS rounds (default 3), ops/s, and Strata's ratio to each peer
-// (> 1: Strata faster); plus the event-loop delay (p99, max) seen during the fills.
+// (> 1: Strata faster); plus the event-loop delay (p99, max) seen during the fills, and the 1-writer
+// durable puts' latency percentiles and CPU per put (the process's, every thread).
 // Reads run twice: on the database of the last fillseq and on that of the last fillrandom (each
 // closed and reopened). Beside each read figure: the RSS of the engine's process after the sample
 // (in-process: of the one process, the sum of every engine's), the reads per CPU-second of the
@@ -327,11 +328,11 @@ const DURABLE_CHUNK = 50;
  */
 async function durablePutsInterleaved(round: number): Promise<void> {
   const order = rotated(round);
-  const open = new Map<Engine, { h: Handle; dir: string; latencies: number[]; seconds: number; done: number }>();
+  const open = new Map<Engine, { h: Handle; dir: string; latencies: number[]; seconds: number; cpu: number; done: number }>();
   try {
     for (const e of order) {
       const dir = freshDir(e);
-      open.set(e, { h: await e.open(dir), dir, latencies: [], seconds: 0, done: 0 });
+      open.set(e, { h: await e.open(dir), dir, latencies: [], seconds: 0, cpu: 0, done: 0 });
     }
     writeBackDirtyPages();
     const t0 = performance.now();
@@ -340,19 +341,22 @@ async function durablePutsInterleaved(round: number): Promise<void> {
       for (let k = 0; k < order.length; k++) {
         const o = open.get(order[(k + turn) % order.length]!)!;
         const start = performance.now();
+        const c0 = process.cpuUsage();
         for (let j = 0; j < DURABLE_CHUNK && o.done < SYNC_PUTS; j++, o.done++) {
           const t = performance.now();
           await o.h.putDurable(key(fillOrder[o.done % fillOrder.length]!), value(o.done));
           o.latencies.push((performance.now() - t) * 1000);
         }
         o.seconds += (performance.now() - start) / 1000;
+        const c = process.cpuUsage(c0);
+        o.cpu += (c.user + c.system) / 1e6;
       }
     }
     for (const e of order) {
       const o = open.get(e)!;
       const l = o.latencies.sort((a, b) => a - b);
       const at = (q: number): number => l[Math.min(l.length - 1, Math.floor(l.length * q))] ?? 0;
-      record(e, 'put sync:true (1 writer)', { ops: o.done, seconds: o.seconds, latency: { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: l.at(-1) ?? 0 } });
+      record(e, 'put sync:true (1 writer)', { ops: o.done, seconds: o.seconds, cpu: o.cpu, latency: { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: l.at(-1) ?? 0 } });
     }
   } finally {
     for (const o of open.values()) {
@@ -445,7 +449,7 @@ function record(engine: Engine, w: Workload, s: Sample, db?: ReadDb): void {
   samples.set(id, list);
   const delay = s.p99 === undefined ? '' : `  event loop p99 ${s.p99.toFixed(1)} ms, max ${s.max!.toFixed(1)} ms`;
   const rss = s.rss === undefined ? '' : `  rss ${(s.rss / 1048576).toFixed(0)} MiB`;
-  const perCpu = s.cpu === undefined || db === undefined ? '' : `  ${Math.round(s.ops / s.cpu).toLocaleString('en-US')} per CPU-s`;
+  const perCpu = s.cpu === undefined ? '' : db === undefined ? (s.latency === undefined ? '' : `  ${((s.cpu / s.ops) * 1e6).toFixed(0)} µs CPU per put`) : `  ${Math.round(s.ops / s.cpu).toLocaleString('en-US')} per CPU-s`;
   console.error(
     `  ${engine.name.padEnd(14)} ${(db === undefined ? w : `${w} after ${db}`).padEnd(40)} ${String(s.ops).padStart(8)} ops in ${s.seconds.toFixed(3)} s = ${Math.round(s.ops / s.seconds).toLocaleString('en-US')}/s${perCpu}${delay}${rss}`,
   );
@@ -714,14 +718,15 @@ if (fills.some(wanted)) {
   }
 }
 if (wanted('put sync:true (1 writer)')) {
-  console.log('\nDurable put, 1 writer: latency per put (median over rounds of each round\'s percentile), µs:\n');
-  console.log('| engine | p50 | p90 | p99 | max |');
-  console.log('|---|---:|---:|---:|---:|');
+  console.log("\nDurable put, 1 writer: latency per put (median over rounds of each round's percentile), µs; CPU per put: the process's, every thread (in a fresh process: the JIT's compiles too), µs:\n");
+  console.log('| engine | p50 | p90 | p99 | max | CPU per put |');
+  console.log('|---|---:|---:|---:|---:|---:|');
   for (const e of engines) {
     const list = samples.get(`${e.name}\tput sync:true (1 writer)`);
     if (list === undefined) continue;
     const cell = (f: (l: NonNullable<Sample['latency']>) => number): string => median(list.map((x) => (x.latency === undefined ? 0 : f(x.latency)))).toFixed(0);
-    console.log(`| ${e.name} | ${cell((l) => l.p50)} | ${cell((l) => l.p90)} | ${cell((l) => l.p99)} | ${cell((l) => l.max)} |`);
+    const cpu = median(list.map((x) => ((x.cpu ?? NaN) / x.ops) * 1e6)).toFixed(0);
+    console.log(`| ${e.name} | ${cell((l) => l.p50)} | ${cell((l) => l.p90)} | ${cell((l) => l.p99)} | ${cell((l) => l.max)} | ${cpu} |`);
   }
 }
 console.error(`dbbench: done in ${((performance.now() - started) / 1000).toFixed(0)} s`);
