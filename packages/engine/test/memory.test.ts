@@ -22,6 +22,16 @@ afterEach(() => {
   cleanup();
 });
 
+/** 20 batches of 200 keys (k00001000 …) from batch `from` on, 100-byte values, then a flush. */
+async function fillBatches(db: Database, from: number): Promise<void> {
+  for (let i = from; i < from + 20; i++) {
+    const b = db.batch();
+    for (let j = 0; j < 200; j++) b.put(`k${String(i * 1000 + j).padStart(8, '0')}`, 'v'.repeat(100));
+    await b.write();
+  }
+  await db.flush();
+}
+
 describe('memtable memory', () => {
   for (const backgroundThreads of [0, 1]) {
     it(`a fill builds every memtable after the first 2 + maxFrozenMemtables on released memory (backgroundThreads ${backgroundThreads})`, async () => {
@@ -57,15 +67,8 @@ describe('memtable memory', () => {
 
   it('the memtable reserve is given up when the background work goes idle (the last worker ends), and refills with the next flushes', async () => {
     const db = await Database.open(dir, { memtableSize: 64 * 1024, backgroundThreads: 1, backgroundThreadIdleMs: 300 });
+    const fill = (from: number): Promise<void> => fillBatches(db, from);
     try {
-      const fill = async (from: number): Promise<void> => {
-        for (let i = from; i < from + 20; i++) {
-          const b = db.batch();
-          for (let j = 0; j < 200; j++) b.put(`k${String(i * 1000 + j).padStart(8, '0')}`, 'v'.repeat(100));
-          await b.write();
-        }
-        await db.flush();
-      };
       await fill(0);
       let s = db.stats();
       expect(s.counters.flushes).toBeGreaterThan(3);
@@ -80,6 +83,33 @@ describe('memtable memory', () => {
       await fill(20);
       expect(db.stats().memory.memtableReserve).toBeGreaterThan(0);
       expect(db.getSync('k00000005')).toBeDefined();
+      expect(db.getSync('k00039199')).toBeDefined();
+    } finally {
+      await db.close();
+    }
+  });
+
+  it('the memtable reserve is given up once reads run with no write between two read-path checks (4,096 gets apart), not while writes come', async () => {
+    // The workers never idle out here: only the read path's check can drop the reserve.
+    const db = await Database.open(dir, { memtableSize: 64 * 1024, backgroundThreads: 1, backgroundThreadIdleMs: 600_000 });
+    const fill = (from: number): Promise<void> => fillBatches(db, from);
+    try {
+      await fill(0);
+      expect(db.stats().counters.flushes).toBeGreaterThan(3);
+      expect(db.stats().memory.memtableReserve).toBeGreaterThan(0);
+      // Reads with a write in every 4,096: the reserve stays (writes are still coming).
+      for (let round = 0; round < 3; round++) {
+        for (let i = 0; i < 4096; i++) expect(db.getSync(`k${String((i % 200) + 1000).padStart(8, '0')}`)).toBeDefined();
+        await db.put(`w${round}`, 'x');
+      }
+      expect(db.stats().memory.memtableReserve).toBeGreaterThan(0);
+      // Reads alone: at the second check with no write between, the reserve goes.
+      for (let i = 0; i < 2 * 4096; i++) db.getSync(`k${String(i % 20_000).padStart(8, '0')}`);
+      expect(db.stats().memory.memtableReserve).toBe(0);
+      expect(db.stats().background.idleEnded).toBe(0);
+      // Writes resume as before, and released memtables are kept again.
+      await fill(20);
+      expect(db.stats().memory.memtableReserve).toBeGreaterThan(0);
       expect(db.getSync('k00039199')).toBeDefined();
     } finally {
       await db.close();

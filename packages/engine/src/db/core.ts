@@ -145,6 +145,8 @@ export class DbCore {
    * freezes (writes stopped for L0), and a memtable dropped then is fresh memory later.
    */
   private readonly memtableMemory: MemtableMemory;
+  /** `lastSequence` at the read path's previous `readTick` (-1: none yet). */
+  private lastSequenceAtReadTick = -1;
   /**
    * Invariant: exactly one writable memtable, this one. Only the write path writes into it
    * (through `activeMemtable`); it is replaced only by `freezeMemtable`.
@@ -465,6 +467,24 @@ export class DbCore {
       bytes += m.approximateBytes();
     }
     return { count, bytes };
+  }
+
+  /**
+   * Called by the read path every few thousand gets (Database.getSync). Ends the workers idle
+   * past `backgroundThreadIdleMs` (their timers may never run under a loop of awaited gets:
+   * worker-executor.ts), and drops the memtable reserve when no write took a sequence number
+   * since the previous call: reads are running and writes have stopped, so the reserve (up to
+   * memtableSize × (1 + maxFrozenMemtables) and slack, 14 MB by default) would be kept for a
+   * memtable that is not coming. Before, only the worker's idle end dropped it — 2 s after the
+   * last flush or compaction, and only once the read path noticed — so the scale bench's gets
+   * after its fill held it through their peak. Nothing is added to the write path: the sequence
+   * number is what a write advances anyway. Writes that resume allocate a memtable afresh once.
+   */
+  readTick(): void {
+    this.executor.endIdleWorkers();
+    const seq = this.versions.lastSequence;
+    if (seq === this.lastSequenceAtReadTick && this.memtableMemory.bytes > 0) this.memtableMemory.clear();
+    this.lastSequenceAtReadTick = seq;
   }
 
   /** Bytes of released memtables held for the next one, and how many memtables were built on such memory (stats). */

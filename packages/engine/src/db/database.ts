@@ -218,9 +218,8 @@ export class Database {
     const seq = this.snapshotSeqOf(optionsObject(options, 'read options', READ_OPTION_NAMES).snapshot);
     this.core.checkOpen();
     const c = this.core.counters;
-    // Every 4096 gets: workers idle past backgroundThreadIdleMs end even if a caller's loop of
-    // awaited gets keeps the event loop from its timers (worker-executor.ts).
-    if ((++c.gets & 4095) === 0) this.core.executor.endIdleWorkers();
+    // Every 4096 gets: idle workers end, and the memtable reserve goes if writes have stopped (core.ts).
+    if ((++c.gets & 4095) === 0) this.core.readTick();
     try {
       // A copy (see getFromView): a caller writing into it cannot change what other readers see.
       return getFromView(this.core.readView(), this.core.tables, k, seq, c);
