@@ -1,6 +1,8 @@
 // Growth: does Strata's cost bend as the tree deepens? A fillrandom of N keys (16 B / 100 B,
 // batches of 1000, default options), sampled every tenth of N — the rate of that tenth, RSS,
-// open descriptors, tables per level, write amplification, stall time — then random gets and a
+// open descriptors, tables per level, write amplification, stall time, CPU (the process's and the
+// main thread's; the rest is background work), and for Strata the MB flushed and compacted into
+// each level, with the background CPU per MB — then random gets and a
 // full scan on the filled database. classic-level does the same in the same run. Each engine runs
 // in a process of its own, so RSS and descriptor counts are that engine's alone.
 //
@@ -14,6 +16,7 @@
 //   BENCH_SCALE_REF_N=0 …                         (no reference run; see below)
 //   BENCH_SCALE_THREADS=2 …                       (Strata opened with backgroundThreads: 2; the
 //                                                  budget is the same; default: the engine's)
+//   BENCH_SCALE_MEMTABLE_SIZE=8388608 …           (Strata's memtableSize; the budget follows it)
 //   BENCH_SCALE_TARGET_FILE_SIZE=229376 BENCH_SCALE_MAX_OPEN_FILES=1000 BENCH_SCALE_TABLE_CACHE_SIZE=12582912 …
 //                                                 (Strata's options, else its defaults: a stand-in
 //                                                  for 100M keys at 10M — ~4,900 tables, most of
@@ -73,6 +76,7 @@ const STRATA_OPTIONS = Object.fromEntries(
       ['targetFileSize', 'BENCH_SCALE_TARGET_FILE_SIZE'],
       ['maxOpenFiles', 'BENCH_SCALE_MAX_OPEN_FILES'],
       ['tableCacheSize', 'BENCH_SCALE_TABLE_CACHE_SIZE'],
+      ['memtableSize', 'BENCH_SCALE_MEMTABLE_SIZE'],
     ] as const
   )
     .filter(([, env]) => process.env[env] !== undefined)
@@ -94,6 +98,13 @@ interface Sample {
   readonly levels: string;
   readonly writeAmp: number | undefined;
   readonly stallS: number | undefined;
+  /** CPU seconds of this tenth: the whole process's (every thread), and the main thread's alone. */
+  readonly cpuS: number;
+  readonly mainCpuS: number;
+  /** Strata: MB flushed and MB compaction wrote into L1, L2, … during this tenth ("flush + L1/L2/…"). */
+  readonly writtenMB: string | undefined;
+  /** Strata: background CPU (process less main thread) per MB flushed and compacted in this tenth, ms. */
+  readonly bgMsPerMB: number | undefined;
 }
 /** A long-lived reader's cost: what the disk and memory were before it, while held, and after release. */
 interface HeldReader {
@@ -173,6 +184,19 @@ interface PeakMemory {
 }
 
 const fdCount = (): number => readdirSync('/proc/self/fd').length;
+
+/** CPU seconds of the whole process (every thread: Strata's workers, LevelDB's compaction thread, the thread pool). */
+function processCpuS(): number {
+  const u = process.cpuUsage();
+  return (u.user + u.system) / 1e6;
+}
+
+/** CPU seconds of the main thread alone (/proc/self/task/<pid>/stat: utime + stime, in ticks of 1/100 s). */
+function mainThreadCpuS(): number {
+  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  return (Number(fields[11]) + Number(fields[12])) / 100;
+}
 /** VmHWM: the most RSS this process ever had (since the last `resetPeakRss`), MB. */
 function peakRssMB(): number | undefined {
   try {
@@ -213,7 +237,7 @@ interface Subject {
   get(k: Buffer): Promise<unknown>;
   /** Scans everything; `sample` is called every 65,536 entries. */
   scan(sample: () => void): Promise<number>;
-  describe(): { levels: string; writeAmp?: number; stallS?: number; engineMB?: number; pendingMB?: number; pinnedMemtableMB?: number; pinnedTableMB?: number };
+  describe(): { levels: string; writeAmp?: number; stallS?: number; writtenByLevel?: readonly number[]; engineMB?: number; pendingMB?: number; pinnedMemtableMB?: number; pinnedTableMB?: number };
   /** Opens a long-lived reader (positioned on its first entry); the function returned releases it. */
   holdReader(): Promise<() => Promise<void>>;
   settle(): Promise<void>;
@@ -264,6 +288,8 @@ async function open(engine: string, dir: string): Promise<Subject> {
           levels: s.levels.map((l) => l.files).join('/'),
           writeAmp: s.writeAmplification,
           stallS: s.counters.stallMs / 1000,
+          // [flushed, written into L1, L2, …], bytes since open.
+          writtenByLevel: [s.counters.flushBytesWritten, ...(s.compaction?.levels.slice(1).map((l) => l.bytesWritten) ?? [])],
           engineMB: s.memory.total / MiB,
           pendingMB: (s.compaction?.pendingCompactionBytes ?? 0) / MiB,
           pinnedMemtableMB: s.memory.pinned.memtableBytes / MiB,
@@ -336,6 +362,9 @@ async function runOne(engine: string): Promise<Report> {
     const tenth = Math.ceil(N / SAMPLES);
     const t0 = performance.now();
     let tSample = t0;
+    let cpuSample = processCpuS();
+    let mainCpuSample = mainThreadCpuS();
+    let writtenSample = db.describe().writtenByLevel;
     let sampleStart = 0;
     const keys: Buffer[] = [];
     const values: Buffer[] = [];
@@ -367,7 +396,17 @@ async function runOne(engine: string): Promise<Report> {
       if (done - sampleStart >= tenth || done === N) {
         const now = performance.now();
         const d = db.describe();
+        const cpu = processCpuS();
+        const mainCpu = mainThreadCpuS();
+        const written = d.writtenByLevel?.map((b, l) => (b - (writtenSample?.[l] ?? 0)) / MiB);
+        let last = (written?.length ?? 0) - 1;
+        while (last > 1 && written![last]! < 0.5) last--;
+        const writtenTotal = written?.reduce((a, b) => a + b, 0);
         fill.push({
+          cpuS: cpu - cpuSample,
+          mainCpuS: mainCpu - mainCpuSample,
+          writtenMB: written === undefined ? undefined : `${written[0]!.toFixed(0)} + ${written.slice(1, last + 1).map((x) => x.toFixed(0)).join('/')}`,
+          bgMsPerMB: writtenTotal === undefined || writtenTotal === 0 ? undefined : ((cpu - cpuSample - (mainCpu - mainCpuSample)) * 1000) / writtenTotal,
           upTo: done,
           rate: (done - sampleStart) / ((now - tSample) / 1000),
           rssMB: rssMB(),
@@ -380,6 +419,9 @@ async function runOne(engine: string): Promise<Report> {
         });
         process.stderr.write(`${engine}: ${done} keys, ${Math.round(fill.at(-1)!.rate)} keys/s\n`);
         tSample = now;
+        cpuSample = cpu;
+        mainCpuSample = mainCpu;
+        writtenSample = d.writtenByLevel;
         sampleStart = done;
       }
     }
@@ -545,11 +587,13 @@ if (process.env.BENCH_SCALE_ONE !== undefined) {
   console.log('');
   for (const r of reports) {
     console.log(`### ${r.engine}\n`);
-    console.log('| keys written | keys/s in this tenth | RSS MB | engine MB | descriptors | tables per level | compaction backlog MB | write amp | stall s |');
-    console.log('|---:|---:|---:|---:|---:|---|---:|---:|---:|');
+    console.log(
+      '| keys written | keys/s in this tenth | RSS MB | engine MB | descriptors | tables per level | compaction backlog MB | write amp | stall s | CPU s: process / main thread | MB flushed + compacted into L1/L2/… | background CPU ms per MB |',
+    );
+    console.log('|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|');
     for (const f of r.fill) {
       console.log(
-        `| ${k(f.upTo)} | ${k(f.rate)} | ${mb(f.rssMB)} | ${f.engineMB === undefined ? '–' : mb(f.engineMB)} | ${f.fds} | ${f.levels || '–'} | ${f.pendingMB === undefined ? '–' : mb(f.pendingMB)} | ${f.writeAmp?.toFixed(2) ?? '–'} | ${f.stallS?.toFixed(1) ?? '–'} |`,
+        `| ${k(f.upTo)} | ${k(f.rate)} | ${mb(f.rssMB)} | ${f.engineMB === undefined ? '–' : mb(f.engineMB)} | ${f.fds} | ${f.levels || '–'} | ${f.pendingMB === undefined ? '–' : mb(f.pendingMB)} | ${f.writeAmp?.toFixed(2) ?? '–'} | ${f.stallS?.toFixed(1) ?? '–'} | ${f.cpuS.toFixed(1)} / ${f.mainCpuS.toFixed(1)} | ${f.writtenMB ?? '–'} | ${f.bgMsPerMB?.toFixed(1) ?? '–'} |`,
       );
     }
     console.log('');
