@@ -62,8 +62,10 @@ export function unknownOptionMessage(name: string, valid: readonly string[], whe
  */
 export function rejectUnknownOptions(options: object | undefined, valid: readonly string[], where: string): void {
   if (options === undefined) return;
-  for (const name of Object.keys(options)) {
-    if (!valid.includes(name)) throw new StrataError('INVALID_ARGUMENT', unknownOptionMessage(name, valid, where));
+  // for-in with hasOwn, not Object.keys: the same names without an array per call (every
+  // `put(k, v, { sync: true })` checks its options here).
+  for (const name in options) {
+    if (Object.hasOwn(options, name) && !valid.includes(name)) throw new StrataError('INVALID_ARGUMENT', unknownOptionMessage(name, valid, where));
   }
 }
 

@@ -347,12 +347,15 @@ export class WalWriter {
   }
 
   readonly #startDrain = (): void => {
-    this.#drain().catch((err: unknown) => {
-      // Only a bug gets here; failing loudly beats leaving every later append hanging.
-      this.#failure ??= new StrataError('IO_ERROR', 'internal error in the WAL writer', { cause: err });
-      this.#rejectQueued();
-      this.#draining = false;
-    });
+    this.#drain().catch(this.#drainFailed);
+  };
+
+  /** A field, not a closure made per drain (one drain per durable put of a lone writer). */
+  readonly #drainFailed = (err: unknown): void => {
+    // Only a bug gets here; failing loudly beats leaving every later append hanging.
+    this.#failure ??= new StrataError('IO_ERROR', 'internal error in the WAL writer', { cause: err });
+    this.#rejectQueued();
+    this.#draining = false;
   };
 
   #file(): string {
@@ -371,7 +374,8 @@ export class WalWriter {
         case 'append': {
           const first = this.#head;
           const groupOffset = this.#offset;
-          const wantsSync = await this.#writeGroup();
+          const written = this.#writeGroup();
+          const wantsSync = written instanceof Promise ? await written : written;
           if (wantsSync === undefined || (wantsSync && !(await this.#syncActive()))) {
             await this.#cutBack(groupOffset);
             this.#rejectRange(first, this.#head, this.#failure!);
@@ -415,8 +419,12 @@ export class WalWriter {
    * them (and preallocates after them, see the top of the file). Returns whether any of them
    * asked for sync, or undefined if a write failed (the writer has then failed; the caller cuts
    * the run off and rejects it).
+   *
+   * Not async: a small group's write(2) is synchronous, and so is its result, unless the thread
+   * pool writes it or a preallocation follows (then a promise of it). An async function here
+   * was a promise and a microtask hop more per round — per durable put of a lone writer.
    */
-  async #writeGroup(): Promise<boolean | undefined> {
+  #writeGroup(): boolean | undefined | Promise<boolean | undefined> {
     const queue = this.#queue;
     const first = this.#head;
     const groupStart = this.#staging.consumed;
@@ -431,24 +439,37 @@ export class WalWriter {
     this.#head = end;
     const last = queue[end - 1] as Extract<Request, { kind: 'append' }>;
     const bytes = last.end - groupStart;
+    if (bytes >= OFF_THREAD_BYTES && this.#fs.write !== undefined) return this.#writeGroupOffThread(first, end, groupStart, last, wantsSync);
     try {
-      if (bytes >= OFF_THREAD_BYTES && this.#fs.write !== undefined) {
-        // Appends keep framing records while the thread pool reads these bytes: pinned.
-        this.#staging.pin();
-        try {
-          const written = writeAllOffThread(this.#fs, this.#fd, this.#staging.view(groupStart, last.end), this.#offset, this.#file());
-          callWhileWriting(queue, first, end);
-          await written;
-        } finally {
-          this.#staging.unpin();
-        }
-      } else {
-        writeAll(this.#fs, this.#fd, this.#staging.view(groupStart, last.end), this.#offset, this.#file());
+      writeAll(this.#fs, this.#fd, this.#staging.view(groupStart, last.end), this.#offset, this.#file());
+    } catch (err) {
+      this.#fail(ioError(this.#file(), this.#offset, 'appending to the WAL', err, FAILED));
+      return undefined;
+    }
+    return this.#groupWritten(last, bytes, wantsSync);
+  }
+
+  /** `#writeGroup` for a group the thread pool writes: appends [first, end), staged from `groupStart`. */
+  async #writeGroupOffThread(first: number, end: number, groupStart: number, last: Extract<Request, { kind: 'append' }>, wantsSync: boolean): Promise<boolean | undefined> {
+    try {
+      // Appends keep framing records while the thread pool reads these bytes: pinned.
+      this.#staging.pin();
+      try {
+        const written = writeAllOffThread(this.#fs, this.#fd, this.#staging.view(groupStart, last.end), this.#offset, this.#file());
+        callWhileWriting(this.#queue, first, end);
+        await written;
+      } finally {
+        this.#staging.unpin();
       }
     } catch (err) {
       this.#fail(ioError(this.#file(), this.#offset, 'appending to the WAL', err, FAILED));
       return undefined;
     }
+    return this.#groupWritten(last, last.end - groupStart, wantsSync);
+  }
+
+  /** The group ending with `last` (`bytes` long) is written: accounts for it, and preallocates if it grew the file (see `#writeGroup`). */
+  #groupWritten(last: Extract<Request, { kind: 'append' }>, bytes: number, wantsSync: boolean): boolean | Promise<boolean | undefined> {
     this.#staging.consume(last.end);
     this.#offset += bytes;
     this.#bytesWritten += bytes;
@@ -456,7 +477,7 @@ export class WalWriter {
     if (this.#offset > this.#fileEnd) {
       this.#fileEnd = this.#offset;
       // This round's fdatasync commits a new file size anyway: let it commit room for the next ones too.
-      if (wantsSync && !(await this.#preallocate())) return undefined;
+      if (wantsSync) return this.#preallocate().then((ok) => (ok ? true : undefined));
     }
     return wantsSync;
   }
