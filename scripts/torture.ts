@@ -15,6 +15,11 @@
  * Env:   STRATA_TORTURE_MINUTES  time budget (default 10)
  *        STRATA_SEED             first seed (default random; printed) — replays a failure
  *        STRATA_CRASH_ROUNDS     kill rounds per crash unit (default 25)
+ *        STRATA_CRASH_EVIDENCE=1 keep, beside each crash unit's directory, a copy as the last kill
+ *                                left it and the child's operations (crash-loop.ts); a failing
+ *                                unit's directory is kept either way, and its path printed
+ *        STRATA_CRASH_SIDE_BY_SIDE=1  every crash round with up to three compactions side by side
+ *                                (not only the odd ones)
  * Prints the counts as it goes and a summary at the end; exits 1 if anything failed.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -157,14 +162,17 @@ async function corruption(seed: number): Promise<void> {
 
 async function crash(seed: number): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-torture-'));
+  let keep = false;
   try {
     const r = await crashLoop({ dir: join(dir, 'db'), seed, rounds: crashRounds, minDelayMs: 20, maxDelayMs: 1500 });
     counts.kills += r.kills;
     counts.killOpsAcked += r.opsAcked;
   } catch (err) {
-    fail('crash', seed, (err as Error).message);
+    // The directory is the evidence: kept (as the checking open left it) for the dump tools.
+    keep = true;
+    fail('crash', seed, `${(err as Error).message}\n  directory kept: ${dir}`);
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    if (!keep) rmSync(dir, { recursive: true, force: true });
   }
 }
 

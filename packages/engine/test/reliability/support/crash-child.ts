@@ -20,8 +20,8 @@ function say(line: string): void {
   process.stdout.write(`${line}\n`);
 }
 
-// Odd rounds: up to three compactions side by side (picker.ts).
-const db = await Database.open(dir, { ...CRASH_DB_OPTIONS, ...(Number(roundText) % 2 === 1 ? { maxBackgroundCompactions: 3 } : {}) });
+// Odd rounds (every round with STRATA_CRASH_SIDE_BY_SIDE=1): up to three compactions side by side (picker.ts).
+const db = await Database.open(dir, { ...CRASH_DB_OPTIONS, ...(Number(roundText) % 2 === 1 || process.env.STRATA_CRASH_SIDE_BY_SIDE === '1' ? { maxBackgroundCompactions: 3 } : {}) });
 say(`open ${db.stats().lastSequence}`);
 
 async function run(op: ChildOp): Promise<void> {

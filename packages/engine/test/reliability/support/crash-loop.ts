@@ -9,6 +9,7 @@
  * that batches are atomic, and that sequence numbers never go back.
  */
 import { spawn } from 'node:child_process';
+import { cpSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Database } from '../../../src/index.js';
@@ -145,6 +146,13 @@ export async function crashLoop(options: CrashLoopOptions): Promise<CrashLoopRes
     result.opsAcked += run.acked.size;
     result.inFlightAtKill += inFlight.length;
 
+    if (process.env.STRATA_CRASH_EVIDENCE === '1') {
+      // Forensics (npm run torture): the directory as the kill left it and what the child said,
+      // kept beside it until the next round, so a failure's evidence survives the checking open.
+      rmSync(`${dir}.killed`, { recursive: true, force: true });
+      cpSync(dir, `${dir}.killed`, { recursive: true });
+      writeFileSync(`${dir}.killed.json`, JSON.stringify({ round, delay, openSequence: run.openSequence, issued: run.issued, acked: [...run.acked] }));
+    }
     const { state, lastSequence } = await readAll(dir);
     if (lastSequence < highestAckedSeq) fail(seed, round, `reopened at sequence ${lastSequence} < ${highestAckedSeq} acknowledged`);
     lastSeenSequence = lastSequence;
