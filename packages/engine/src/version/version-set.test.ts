@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { MemoryFileSystem } from '@strata-db/vfs/testing';
 import { join } from 'node:path';
-import { tablePath } from '../db/filenames.js';
+import { tableFileName, tablePath } from '../db/filenames.js';
 import { ManifestWriter, readCurrent } from '../manifest/manifest.js';
 import { fileMeta } from '../compaction/test-support/file-metadata.js';
 import { VersionEdit } from './version-edit.js';
@@ -82,5 +82,19 @@ describe('the sequence number a manifest records', () => {
     small.visibleSequence = 45;
     await small.logAndApply(new VersionEdit().addFile(0, table(fs, small, 40)));
     expect(await recovered(open)).toBe(45);
+  });
+});
+
+describe('file numbers after a reopen', () => {
+  it('are past every table and manifest in the directory, also those no manifest lists (a dead process’s unfinished output)', async () => {
+    const { fs, open, versions } = await fresh();
+    versions.lastSequence = versions.visibleSequence = 1;
+    await versions.logAndApply(new VersionEdit().addFile(0, table(fs, versions, 1)));
+    const orphan = versions.nextFileNumber + 7; // a number handed to a job the manifest never heard of
+    fs.closeSync(fs.openSync(tablePath(DIR, orphan), 'w'));
+    const reopened = open();
+    await reopened.recover('db');
+    expect(reopened.newFileNumber()).toBeGreaterThan(orphan);
+    expect(reopened.deleteOrphans()).toContain(tableFileName(orphan));
   });
 });

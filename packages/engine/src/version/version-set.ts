@@ -226,6 +226,16 @@ export class VersionSet {
     // The manifest's own number must never be handed out again.
     this.nextFile = Math.max(this.nextFile, cur.number + 1);
     for (const l of levels) for (const f of l) this.nextFile = Math.max(this.nextFile, f.fileNumber + 1);
+    // Nor any number a file in the directory carries (LevelDB marks every number it finds the
+    // same way). A table that a job of a process that died was writing is an orphan, numbered
+    // past what the manifest recorded; deleteOrphans removes it, but only after recovery's own
+    // flush has made a table. Given that number, the flush would open the orphan's path with
+    // O_TRUNC — the same inode, shared with whatever of the dead process's I/O is still landing
+    // — rather than a file of its own.
+    for (const name of fs.readdirSync(dir)) {
+      const p = parseFileName(name);
+      if (p.kind === 'table' || p.kind === 'manifest') this.nextFile = Math.max(this.nextFile, p.number + 1);
+    }
     this.install(new Version(levels));
     this.loadedManifest = { fileNumber: cur.number, size: validSize };
   }
