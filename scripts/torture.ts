@@ -16,8 +16,11 @@
  *        STRATA_SEED             first seed (default random; printed) — replays a failure
  *        STRATA_CRASH_ROUNDS     kill rounds per crash unit (default 25)
  *        STRATA_CRASH_EVIDENCE=1 keep, beside each crash unit's directory, a copy as the last kill
- *                                left it and the child's operations (crash-loop.ts); a failing
- *                                unit's directory is kept either way, and its path printed
+ *                                left it and the child's operations (crash-loop.ts); =link hard-
+ *                                links the files instead (a few ms, not a read of every file). A
+ *                                failing unit's directory is kept either way, its path printed,
+ *                                with <db>.failure.json: every wrong key, the child's operations
+ *                                and engine events, what the checking open's recovery did
  *        STRATA_CRASH_SIDE_BY_SIDE=1  every crash round with up to three compactions side by side
  *                                (not only the odd ones)
  * Prints the counts as it goes and a summary at the end; exits 1 if anything failed.

@@ -1,28 +1,42 @@
 /**
- * The process the crash loop kills: opens the database, prints "open", then runs several writers
+ * The process the crash loop kills: opens the database, says "open", then runs several writers
  * at once (group commit), each issuing puts, deletes, range deletes and batches, sync and not,
  * forever — until SIGKILL. Each writer owns its keys, so the parent can check every key without
- * knowing how the writers interleaved. Usage: crash-child.ts <dir> <seed> <round>
+ * knowing how the writers interleaved. What it says goes to the protocol file (crash-protocol.ts).
+ * Usage: crash-child.ts <dir> <seed> <round> <protocol file>
  */
-import { Database } from '../../../src/index.js';
+import { openSync, writeSync } from 'node:fs';
+import { Database, type StrataEvent } from '../../../src/index.js';
 import { Random } from '../../../src/testing/index.js';
 import { CRASH_DB_OPTIONS, type ChildOp } from './crash-protocol.js';
 
-const [dir, seedText, roundText] = process.argv.slice(2);
-if (dir === undefined || seedText === undefined || roundText === undefined) {
-  process.stderr.write('usage: crash-child.ts <dir> <seed> <round>\n');
+const [dir, seedText, roundText, protocolFile] = process.argv.slice(2);
+if (dir === undefined || seedText === undefined || roundText === undefined || protocolFile === undefined) {
+  process.stderr.write('usage: crash-child.ts <dir> <seed> <round> <protocol file>\n');
   process.exit(2);
 }
 const round = Number(roundText);
 const WRITERS = 4;
+const protocol = openSync(protocolFile, 'a');
 
+/** One line, in the protocol file before this returns (see crash-protocol.ts for why not stdout). */
 function say(line: string): void {
-  process.stdout.write(`${line}\n`);
+  writeSync(protocol, `${line}\n`);
 }
 
 // Odd rounds (every round with STRATA_CRASH_SIDE_BY_SIDE=1): up to three compactions side by side (picker.ts).
-const db = await Database.open(dir, { ...CRASH_DB_OPTIONS, ...(Number(roundText) % 2 === 1 || process.env.STRATA_CRASH_SIDE_BY_SIDE === '1' ? { maxBackgroundCompactions: 3 } : {}) });
+// Every engine event as an "event" line (crash-protocol.ts): what the background was doing when
+// the kill came, for a failure's report.
+const onEvent = (e: StrataEvent): void => {
+  say(`event ${JSON.stringify(e, (_k, v: unknown) => (v instanceof Error ? `${v.name}: ${v.message}` : v))}`);
+};
+const db = await Database.open(dir, {
+  ...CRASH_DB_OPTIONS,
+  ...(Number(roundText) % 2 === 1 || process.env.STRATA_CRASH_SIDE_BY_SIDE === '1' ? { maxBackgroundCompactions: 3 } : {}),
+  onEvent,
+});
 say(`open ${db.stats().lastSequence}`);
+process.stdout.write('open\n'); // the parent's cue to start the kill timer
 
 async function run(op: ChildOp): Promise<void> {
   say(`issue ${JSON.stringify(op)}`);

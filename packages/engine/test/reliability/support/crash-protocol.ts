@@ -1,11 +1,22 @@
 /**
- * What the crash child tells its parent, one line per event on stdout. Pipe writes on Linux are
- * synchronous and a line is one write(2) below PIPE_BUF, so a line the child printed before
- * SIGKILL is a line the parent reads — an "ack" line is proof that the promise had resolved.
+ * What the crash child tells its parent: one line per event, appended to a protocol file with
+ * one synchronous write(2) each (`writeSync`, O_APPEND) before the child goes on. The page cache
+ * survives SIGKILL, so every line the child wrote is a line the parent reads once the child is
+ * gone: an "ack" line is proof that the promise had resolved, and the "issue" lines are every
+ * operation the child started.
+ *
+ * Not stdout: a pipe is written asynchronously once it is full (Node queues the rest in the
+ * process, and SIGKILL drops the queue). A parent slow to read — a loaded machine — then missed
+ * the child's last lines, operations included that deleted keys it had seen acknowledged, and
+ * reported them lost: the loop's three "acknowledged write absent" failures of 2026-11-29, each
+ * such a key deleted by a later operation of its writer (the engine had lost nothing). Stdout
+ * carries only "open", the one line the parent needs while the child runs (to start the kill
+ * timer), written while the pipe is empty.
  *
  *   open <lastSequence>                      the database opened; writes begin
  *   issue <json ChildOp>                     about to call the engine
  *   ack <id> <visibleSequence>               the call's promise resolved
+ *   event <json StrataEvent>                 the engine told its onEvent (a failure's report)
  */
 export type ChildOp =
   | { readonly id: string; readonly w: number; readonly t: 'put'; readonly k: string; readonly v: string; readonly sync: boolean }
