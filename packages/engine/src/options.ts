@@ -74,9 +74,9 @@ export interface DatabaseOptions {
   readonly blockCacheSize?: number;
   /** Number of L0 files that makes L0 eligible for compaction (default 4). */
   readonly l0CompactionTrigger?: number;
-  /** Number of L0 files at which each write is delayed by ~1 ms (default 20, as RocksDB). */
+  /** Number of L0 files at which each write is delayed by ~1 ms (default 40; RocksDB's 20 until 2026-11-29). */
   readonly l0SlowdownWritesTrigger?: number;
-  /** Number of L0 files at which writes wait for compaction (default 36, as RocksDB). */
+  /** Number of L0 files at which writes wait for compaction (default 72; RocksDB's 36 until 2026-11-29). */
   readonly l0StopWritesTrigger?: number;
   /** Frozen memtables waiting for flush at which writes wait (default 2). */
   readonly maxFrozenMemtables?: number;
@@ -376,12 +376,12 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
   }
   const targetFileSize = int('targetFileSize', opts.targetFileSize, 2 * 1024 * 1024, 1024);
   const l0CompactionTrigger = int('l0CompactionTrigger', opts.l0CompactionTrigger, 4, 1, 1000);
-  // RocksDB's 20 / 36, not LevelDB's 8 / 12 (README, "Write path, stalls and flush"): L0
-  // absorbs bursts, and an L0→L1 compaction, which under random keys rewrites all of L1,
-  // takes more L0 tables at once.
-  const l0SlowdownWritesTrigger = int('l0SlowdownWritesTrigger', opts.l0SlowdownWritesTrigger, Math.max(20, l0CompactionTrigger * 2), 1, 10_000);
+  // 40 / 72, twice RocksDB's 20 / 36 (README, "Write path, stalls and flush"): L0 absorbs
+  // bursts, and an L0→L1 compaction, which under random keys rewrites all of L1, takes more L0
+  // bytes at once — and Strata's L0 tables (4 MiB memtables) hold a sixteenth of RocksDB's.
+  const l0SlowdownWritesTrigger = int('l0SlowdownWritesTrigger', opts.l0SlowdownWritesTrigger, Math.max(40, l0CompactionTrigger * 2), 1, 10_000);
   const numLevels = int('numLevels', opts.numLevels, 7, 2, 20);
-  const l0StopWritesTrigger = int('l0StopWritesTrigger', opts.l0StopWritesTrigger, Math.max(36, l0SlowdownWritesTrigger + 4), 1, 10_000);
+  const l0StopWritesTrigger = int('l0StopWritesTrigger', opts.l0StopWritesTrigger, Math.max(72, l0SlowdownWritesTrigger + 4), 1, 10_000);
   const readOnly = bool('readOnly', opts.readOnly, false);
   const followInterval = int('followInterval', opts.followInterval, 0, 0, 2 ** 31 - 1);
   if (followInterval > 0 && !readOnly) throw new StrataError('INVALID_ARGUMENT', 'option followInterval needs readOnly: true (a follower reads what another process writes)');

@@ -44,7 +44,8 @@ export const MIN_READAHEAD_BYTES = 64 * 1024;
  * The window for a job that holds `filesOpenAtOnce` input tables open together (its L0 inputs
  * and one table per sorted level): READAHEAD_BYTES, or less so that the windows together stay
  * within READAHEAD_BUDGET_BYTES, but never below MIN_READAHEAD_BYTES. A wide L0→L1 merge (up
- * to l0StopWritesTrigger tables) thus costs no more memory than a narrow one.
+ * to l0StopWritesTrigger tables) thus costs little more memory than a narrow one: past 32
+ * tables, 64 KiB a table (72 tables: ~4.6 MiB).
  */
 export function readaheadWindowBytes(filesOpenAtOnce: number): number {
   const share = Math.floor(READAHEAD_BUDGET_BYTES / Math.max(1, filesOpenAtOnce));
