@@ -4,10 +4,12 @@
  * writes reached the OS; power loss is the fault-injecting file layer's business.)
  */
 import { spawn } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../src/index.js';
 import { dec, testDir } from './helpers.js';
+import { readKillReport } from './support/kill-report.js';
 import { typescriptChildArgs } from './support/typescript-child.js';
 
 let dir: string;
@@ -16,30 +18,28 @@ beforeEach(() => {
 });
 
 async function runAndKill(sync: boolean, acksBeforeKill: number, backgroundThreads: number, inFlight = 8): Promise<number[]> {
-  const child = spawn(process.execPath, typescriptChildArgs(join(import.meta.dirname, 'fixtures', 'crash-writer.ts'), [dir, sync ? '1' : '0', '16384', String(inFlight), String(backgroundThreads)]), {
-    cwd: join(import.meta.dirname, '..'),
-    stdio: ['ignore', 'pipe', 'inherit'],
-  });
-  const acked: number[] = [];
-  let buf = '';
+  const report = `${dir}.report`; // beside the database: a file of its own in it makes Strata refuse the directory
+  rmSync(report, { force: true });
+  const child = spawn(
+    process.execPath,
+    typescriptChildArgs(join(import.meta.dirname, 'fixtures', 'crash-writer.ts'), [dir, report, sync ? '1' : '0', '16384', String(inFlight), String(backgroundThreads)]),
+    { cwd: join(import.meta.dirname, '..'), stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  const acksOf = (lines: readonly string[]): number[] => lines.filter((l) => l.startsWith('ack ')).map((l) => Number(l.slice(4)));
   await new Promise<void>((resolve, reject) => {
-    child.stdout.on('data', (d: Buffer) => {
-      buf += d.toString();
-      let nl;
-      while ((nl = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, nl);
-        buf = buf.slice(nl + 1);
-        if (line.startsWith('ack ')) acked.push(Number(line.slice(4)));
-      }
-      if (acked.length >= acksBeforeKill && child.exitCode === null) {
-        child.kill('SIGKILL');
-      }
-    });
+    // The kill comes once enough acks are in the report (read every few ms: it is a file).
+    const poll = setInterval(() => {
+      if (child.exitCode === null && acksOf(readKillReport(report)).length >= acksBeforeKill) child.kill('SIGKILL');
+    }, 5);
     child.on('exit', (_code, signal) => {
+      clearInterval(poll);
       if (signal === 'SIGKILL') resolve();
       else reject(new Error(`writer exited by itself (${_code})`));
     });
   });
+  // Every write whose promise resolved before the kill, as the child reported it (kill-report.ts).
+  const acked = acksOf(readKillReport(report));
+  rmSync(report, { force: true });
   return acked;
 }
 

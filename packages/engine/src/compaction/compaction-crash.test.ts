@@ -5,30 +5,33 @@
  * that the manifest does not name, and compact on.
  */
 import { spawn } from 'node:child_process';
-import { readdirSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { Database } from '../db/database.js';
 import { compactionsSettled, dec, tempDir } from '../../test/helpers.js';
+import { readKillReport } from '../../test/support/kill-report.js';
 import { applyBatch, CRASH_DB_OPTIONS } from './test-support/crash-workload.js';
 
 function runChild(dir: string, seed: number): Promise<{ acked: number; signal: NodeJS.Signals | null }> {
+  // Beside the database: a file of its own in it makes Strata refuse the directory.
+  const report = `${dir}.report`;
+  rmSync(report, { force: true });
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(import.meta.dirname, 'test-support', 'crash-child.ts'), dir, String(seed)], {
-      stdio: ['ignore', 'pipe', 'pipe'],
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', join(import.meta.dirname, 'test-support', 'crash-child.ts'), dir, String(seed), report], {
+      stdio: ['ignore', 'ignore', 'pipe'],
     });
-    let out = '';
     let err = '';
-    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
     child.stderr.on('data', (d: Buffer) => (err += d.toString()));
     // SIGTERM (not SIGKILL) if the child never killed itself: the test then fails, as it should.
     const timer = setTimeout(() => child.kill('SIGTERM'), 20_000);
     child.on('error', reject);
     child.on('exit', (_code, signal) => {
       clearTimeout(timer);
-      const m = [...out.matchAll(/acked (\d+)/g)];
+      const acks = readKillReport(report).filter((l) => l.startsWith('acked '));
+      rmSync(report, { force: true });
       if (signal !== 'SIGKILL') reject(new Error(`the child did not kill itself during a compaction (signal ${String(signal)}): ${err}`));
-      else resolve({ acked: m.length === 0 ? -1 : Number(m[m.length - 1]![1]), signal });
+      else resolve({ acked: acks.length === 0 ? -1 : Number(acks[acks.length - 1]!.slice(6)), signal });
     });
   });
 }
@@ -51,15 +54,16 @@ describe('crash during compaction', () => {
       for (let round = 0; round < 6; round++) {
         const { acked } = await runChild(dir, 1000 + round * 7919);
         expect(acked).toBeGreaterThan(0);
-        // The database holds every batch up to `acked` (acknowledged), and maybe the next few
-        // (written but not yet reported on stdout when the kill came); each batch whole or absent.
+        // The database holds every batch up to `acked` (acknowledged), and maybe the next one
+        // (logged, its promise not yet resolved when the kill came: the child awaits each batch
+        // and reports it synchronously, kill-report.ts); each batch whole or absent.
         const db = await Database.open(dir, CRASH_DB_OPTIONS);
         const got = await contents(db);
         const last = db.stats().lastSequence;
         while (applied < acked) applyBatch(model, ++applied);
         let matched = same(got, model);
         const probe = new Map(model);
-        for (let extra = applied + 1; !matched && extra <= applied + 5; extra++) {
+        for (let extra = applied + 1; !matched && extra <= applied + 1; extra++) {
           applyBatch(probe, extra);
           if (same(got, probe)) {
             matched = true;

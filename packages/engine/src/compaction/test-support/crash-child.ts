@@ -1,12 +1,15 @@
 // Child process for compaction-crash.test.ts: writes a deterministic stream of batches into a
-// database with tiny tables (so compactions run nearly all the time), prints "acked <n>" after
-// batch n's promise resolves, and SIGKILLs itself at a random moment while a compaction is
-// running (a timer fires between the compaction's slices and during its fsyncs).
-//   argv: dir seed (odd: compactions side by side on two workers)
+// database with tiny tables (so compactions run nearly all the time), reports "acked <n>" in a
+// kill report (test/support/kill-report.ts) after batch n's promise resolves, and SIGKILLs itself
+// at a random moment while a compaction is running (a timer fires between the compaction's
+// slices and during its fsyncs).
+//   argv: dir seed report-file (odd seed: compactions side by side on two workers)
+import { openKillReport } from '../../../test/support/kill-report.js';
 import { Database } from '../../db/database.js';
 import { batchOps, CRASH_DB_OPTIONS } from './crash-workload.js';
 
-const [dir, seedArg] = process.argv.slice(2);
+const [dir, seedArg, reportFile] = process.argv.slice(2);
+const say = openKillReport(reportFile!);
 let seed = Number(seedArg) >>> 0 || 1;
 const rand = (): number => {
   seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0;
@@ -29,5 +32,5 @@ for (let n = 0; ; n++) {
     else b.deleteRange(op.s, op.e);
   }
   await b.write();
-  process.stdout.write(`acked ${n}\n`);
+  say(`acked ${n}`);
 }

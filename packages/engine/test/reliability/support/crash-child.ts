@@ -5,9 +5,9 @@
  * knowing how the writers interleaved. What it says goes to the protocol file (crash-protocol.ts).
  * Usage: crash-child.ts <dir> <seed> <round> <protocol file>
  */
-import { openSync, writeSync } from 'node:fs';
 import { Database, type StrataEvent } from '../../../src/index.js';
 import { Random } from '../../../src/testing/index.js';
+import { openKillReport } from '../../support/kill-report.js';
 import { CRASH_DB_OPTIONS, type ChildOp } from './crash-protocol.js';
 
 const [dir, seedText, roundText, protocolFile] = process.argv.slice(2);
@@ -17,12 +17,8 @@ if (dir === undefined || seedText === undefined || roundText === undefined || pr
 }
 const round = Number(roundText);
 const WRITERS = 4;
-const protocol = openSync(protocolFile, 'a');
-
-/** One line, in the protocol file before this returns (see crash-protocol.ts for why not stdout). */
-function say(line: string): void {
-  writeSync(protocol, `${line}\n`);
-}
+/** One line of the protocol (crash-protocol.ts), in the report file before this returns. */
+const say = openKillReport(protocolFile);
 
 // Odd rounds (every round with STRATA_CRASH_SIDE_BY_SIDE=1): up to three compactions side by side (picker.ts).
 // Every engine event as an "event" line (crash-protocol.ts): what the background was doing when

@@ -9,13 +9,14 @@
  * that batches are atomic, and that sequence numbers never go back.
  */
 import { spawn } from 'node:child_process';
-import { cpSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, linkSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Database } from '../../../src/index.js';
 import { Random } from '../../../src/testing/index.js';
 import { applyChildOp, type ChildOp, CRASH_DB_OPTIONS, touchedKeys } from './crash-protocol.js';
 import { withTimeout } from './timeout.js';
+import { readKillReport } from '../../support/kill-report.js';
 import { typescriptChildArgs } from '../../support/typescript-child.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -105,10 +106,8 @@ async function runChild(dir: string, seed: number, round: number, delayMs: numbe
   );
   clearTimeout(killTimer);
   run.exitedBeforeKill = !killed;
-  // Every line the child wrote (crash-protocol.ts); a last line without its newline was cut by the kill.
-  const text = existsSync(protocolFile) ? readFileSync(protocolFile, 'utf8') : '';
-  const lines = text.split('\n');
-  lines.pop();
+  // Every line the child wrote (crash-protocol.ts).
+  const lines = readKillReport(protocolFile);
   for (const line of lines) {
     if (line.startsWith('issue ')) run.issued.push(JSON.parse(line.slice(6)) as ChildOp);
     else if (line.startsWith('ack ')) {

@@ -1,17 +1,9 @@
 /**
- * What the crash child tells its parent: one line per event, appended to a protocol file with
- * one synchronous write(2) each (`writeSync`, O_APPEND) before the child goes on. The page cache
- * survives SIGKILL, so every line the child wrote is a line the parent reads once the child is
- * gone: an "ack" line is proof that the promise had resolved, and the "issue" lines are every
- * operation the child started.
- *
- * Not stdout: a pipe is written asynchronously once it is full (Node queues the rest in the
- * process, and SIGKILL drops the queue). A parent slow to read — a loaded machine — then missed
- * the child's last lines, operations included that deleted keys it had seen acknowledged, and
- * reported them lost: the loop's three "acknowledged write absent" failures of 2026-11-29, each
- * such a key deleted by a later operation of its writer (the engine had lost nothing). Stdout
- * carries only "open", the one line the parent needs while the child runs (to start the kill
- * timer), written while the pipe is empty.
+ * What the crash child tells its parent: one line per event, in a kill report (support/kill-report.ts:
+ * a file the child appends to synchronously, read by the parent once the child is gone — an
+ * "ack" line is proof that the promise had resolved, and the "issue" lines are every operation
+ * the child started). Stdout carries only "open", the one line the parent needs while the child
+ * runs (to start the kill timer), written while the pipe is empty.
  *
  *   open <lastSequence>                      the database opened; writes begin
  *   issue <json ChildOp>                     about to call the engine
