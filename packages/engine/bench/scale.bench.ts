@@ -17,6 +17,8 @@
 //   BENCH_SCALE_THREADS=2 …                       (Strata opened with backgroundThreads: 2; the
 //                                                  budget is the same; default: the engine's)
 //   BENCH_SCALE_MEMTABLE_SIZE=8388608 …           (Strata's memtableSize; the budget follows it)
+//   BENCH_SCALE_MERGE=2 …                         (Strata's minMemtablesToMerge)
+//   BENCH_SCALE_L0_SLOWDOWN=40 BENCH_SCALE_L0_STOP=72 …  (Strata's L0 write triggers)
 //   BENCH_SCALE_TARGET_FILE_SIZE=229376 BENCH_SCALE_MAX_OPEN_FILES=1000 BENCH_SCALE_TABLE_CACHE_SIZE=12582912 …
 //                                                 (Strata's options, else its defaults: a stand-in
 //                                                  for 100M keys at 10M — ~4,900 tables, most of
@@ -77,6 +79,9 @@ const STRATA_OPTIONS = Object.fromEntries(
       ['maxOpenFiles', 'BENCH_SCALE_MAX_OPEN_FILES'],
       ['tableCacheSize', 'BENCH_SCALE_TABLE_CACHE_SIZE'],
       ['memtableSize', 'BENCH_SCALE_MEMTABLE_SIZE'],
+      ['minMemtablesToMerge', 'BENCH_SCALE_MERGE'],
+      ['l0SlowdownWritesTrigger', 'BENCH_SCALE_L0_SLOWDOWN'],
+      ['l0StopWritesTrigger', 'BENCH_SCALE_L0_STOP'],
     ] as const
   )
     .filter(([, env]) => process.env[env] !== undefined)

@@ -19,10 +19,12 @@ export type StrataEvent =
   | {
       readonly type: 'flush-begin';
       readonly jobId: number;
-      /** Bytes and entries of the frozen memtable being written. */
+      /** Bytes and entries of the frozen memtables being written (summed). */
       readonly memtableBytes: number;
       readonly entries: number;
       readonly rangeTombstones: number;
+      /** How many frozen memtables go into the one table (minMemtablesToMerge). */
+      readonly memtables: number;
     }
   | {
       readonly type: 'flush-end';
@@ -176,7 +178,7 @@ function messageOf(err: unknown): string {
 export function describeEvent(e: StrataEvent): string | undefined {
   switch (e.type) {
     case 'flush-begin':
-      return `flush #${e.jobId} started: ${e.entries} entries, ${e.rangeTombstones} range tombstones, ${e.memtableBytes} bytes`;
+      return `flush #${e.jobId} started: ${e.memtables > 1 ? `${e.memtables} memtables, ` : ''}${e.entries} entries, ${e.rangeTombstones} range tombstones, ${e.memtableBytes} bytes`;
     case 'flush-end':
       return e.error !== undefined
         ? `flush #${e.jobId} failed after ${e.durationMs.toFixed(1)} ms: ${e.error.message}`

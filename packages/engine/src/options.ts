@@ -78,8 +78,19 @@ export interface DatabaseOptions {
   readonly l0SlowdownWritesTrigger?: number;
   /** Number of L0 files at which writes wait for compaction (default 72; RocksDB's 36 until 2026-11-29). */
   readonly l0StopWritesTrigger?: number;
-  /** Frozen memtables waiting for flush at which writes wait (default 2). */
+  /**
+   * Frozen memtables waiting for flush at which writes wait (default minMemtablesToMerge + 1: 2,
+   * or 3 when two memtables are merged). At least minMemtablesToMerge.
+   */
   readonly maxFrozenMemtables?: number;
+  /**
+   * Frozen memtables a flush writes into one L0 table (RocksDB's min_write_buffer_number_to_merge;
+   * default 1). With 2, a flush waits for a second frozen memtable and merges both — every version
+   * of both, nothing collapsed — into a table twice the size, so an L0→L1 compaction rewrites half
+   * the L1 bytes per L0 byte. A flush still takes fewer when writes wait for it, at `db.flush()`
+   * and at close. A frozen memtable stays readable until its table is installed either way.
+   */
+  readonly minMemtablesToMerge?: number;
   /**
    * Bytes of keys and values the write path copies for writes not applied yet — waiting behind
    * a stall or the group being logged, or being logged (default 16 MiB). Past it, such writes
@@ -216,6 +227,7 @@ export interface ResolvedOptions {
   readonly l0SlowdownWritesTrigger: number;
   readonly l0StopWritesTrigger: number;
   readonly maxFrozenMemtables: number;
+  readonly minMemtablesToMerge: number;
   readonly writeQueueSize: number;
   readonly softPendingCompactionBytesLimit: number;
   readonly hardPendingCompactionBytesLimit: number;
@@ -260,6 +272,7 @@ export const DATABASE_OPTION_NAMES = [
   'l0SlowdownWritesTrigger',
   'l0StopWritesTrigger',
   'maxFrozenMemtables',
+  'minMemtablesToMerge',
   'writeQueueSize',
   'softPendingCompactionBytesLimit',
   'hardPendingCompactionBytesLimit',
@@ -306,6 +319,9 @@ function describe(v: unknown): string {
  * incompressible data. L0 stays raw: flushes are on the write path and L0 is compacted soon.
  */
 export const DEFAULT_COMPRESSION: readonly CompressionName[] = ['none', 'lz4'];
+
+/** minMemtablesToMerge's default (README, "Write path, stalls and flush": why). */
+const DEFAULT_MIN_MEMTABLES_TO_MERGE = 1;
 
 function codec(name: string, v: unknown): CompressionName {
   if (!isCompressionName(v)) throw new StrataError('INVALID_ARGUMENT', `option ${name} must be one of ${COMPRESSION_NAMES.join(', ')}, got ${describe(v)}`);
@@ -382,6 +398,17 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
   const l0SlowdownWritesTrigger = int('l0SlowdownWritesTrigger', opts.l0SlowdownWritesTrigger, Math.max(40, l0CompactionTrigger * 2), 1, 10_000);
   const numLevels = int('numLevels', opts.numLevels, 7, 2, 20);
   const l0StopWritesTrigger = int('l0StopWritesTrigger', opts.l0StopWritesTrigger, Math.max(72, l0SlowdownWritesTrigger + 4), 1, 10_000);
+  let minMemtablesToMerge = int('minMemtablesToMerge', opts.minMemtablesToMerge, DEFAULT_MIN_MEMTABLES_TO_MERGE, 1, 16);
+  // Writes wait at maxFrozenMemtables frozen: below minMemtablesToMerge a flush would wait for
+  // memtables that never come, and at it every merged flush stops writes for its whole length.
+  const maxFrozenMemtables = int('maxFrozenMemtables', opts.maxFrozenMemtables, minMemtablesToMerge + 1, 1, 64);
+  if (maxFrozenMemtables < minMemtablesToMerge) {
+    if (opts.minMemtablesToMerge !== undefined) {
+      throw new StrataError('INVALID_ARGUMENT', `option maxFrozenMemtables (${maxFrozenMemtables}) must be at least minMemtablesToMerge (${minMemtablesToMerge}): writes wait at maxFrozenMemtables frozen memtables, a flush for minMemtablesToMerge`);
+    }
+    // Only maxFrozenMemtables given: the default merges no more than it allows (as RocksDB sanitizes).
+    minMemtablesToMerge = maxFrozenMemtables;
+  }
   const readOnly = bool('readOnly', opts.readOnly, false);
   const followInterval = int('followInterval', opts.followInterval, 0, 0, 2 ** 31 - 1);
   if (followInterval > 0 && !readOnly) throw new StrataError('INVALID_ARGUMENT', 'option followInterval needs readOnly: true (a follower reads what another process writes)');
@@ -405,7 +432,8 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     l0CompactionTrigger,
     l0SlowdownWritesTrigger,
     l0StopWritesTrigger,
-    maxFrozenMemtables: int('maxFrozenMemtables', opts.maxFrozenMemtables, 2, 1, 64),
+    maxFrozenMemtables,
+    minMemtablesToMerge,
     writeQueueSize: int('writeQueueSize', opts.writeQueueSize, 16 * 1024 * 1024, 0),
     softPendingCompactionBytesLimit: int('softPendingCompactionBytesLimit', opts.softPendingCompactionBytesLimit, 64 * 2 ** 30, 1),
     hardPendingCompactionBytesLimit: int('hardPendingCompactionBytesLimit', opts.hardPendingCompactionBytesLimit, 256 * 2 ** 30, 1),

@@ -8,7 +8,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Database, type DatabaseOptions, type DbIterator } from '../src/index.js';
+import { Database, type DatabaseOptions, type DbIterator, type StrataEvent } from '../src/index.js';
 import { applyToModel, dec, holdSnapshot, type HeldSnapshot, type Model, type ModelWrite, releaseSnapshot, tempDir, writeBoth } from './helpers.js';
 
 type Op =
@@ -124,7 +124,7 @@ const baseOptions = { memtableSize: 4096, blockSize: 256, metadataBlockSize: 64,
  * a released one's memory, and iterator reads of a memtable retired while they were open. An
  * iterator reading reused memory would see another memtable's entries and fail its comparison.
  */
-const coverage = { reused: 0, pinnedRetired: 0, smallCacheMisses: 0, idleWorkersEnded: 0, readsWhilePipelined: 0 };
+const coverage = { reused: 0, pinnedRetired: 0, smallCacheMisses: 0, idleWorkersEnded: 0, readsWhilePipelined: 0, mergedFlushes: 0 };
 
 /** Every entry of the database, newest state, through a synchronous iterator. */
 function scanSync(db: Database): [string, string][] {
@@ -155,10 +155,21 @@ const blockCacheArb = fc.constantFrom<number | undefined>(undefined, 4096);
  */
 const workerIdleArb = fc.constantFrom<number | undefined>(undefined, undefined, undefined, 1);
 
-async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number, blockCacheSize: number | undefined, workerIdleMs?: number): Promise<void> {
+/**
+ * Frozen memtables a flush merges into one table (minMemtablesToMerge): 1 (one table each), or 2
+ * or 3 in half the runs — flushes that wait for a partner, merge two or three memtables' versions
+ * (a key overwritten across them keeps every version), and flush fewer at `db.flush()` and close.
+ */
+const mergeArb = fc.constantFrom(1, 1, 2, 3);
+
+async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number, blockCacheSize: number | undefined, workerIdleMs?: number, minMemtablesToMerge = 1): Promise<void> {
   const dbOptions = {
     ...baseOptions,
     backgroundThreads,
+    minMemtablesToMerge,
+    onEvent: (e: StrataEvent) => {
+      if (e.type === 'flush-begin' && e.memtables > 1) coverage.mergedFlushes++;
+    },
     ...(blockCacheSize === undefined ? {} : { blockCacheSize }),
     ...(workerIdleMs === undefined || backgroundThreads === 0 ? {} : { backgroundThreadIdleMs: workerIdleMs }),
   };
@@ -352,8 +363,8 @@ describe.each([0, 1])('engine against a sorted-map model, backgroundThreads: %i'
     );
     expect(coverage.pinnedRetired).toBeGreaterThan(pinnedBefore);
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 250 }), codecsArb, blockCacheArb, workerIdleArb, async (ops, codecs, blockCacheSize, workerIdleMs) => {
-        await runSequence(ops, codecs, backgroundThreads, blockCacheSize, workerIdleMs);
+      fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 250 }), codecsArb, blockCacheArb, workerIdleArb, mergeArb, async (ops, codecs, blockCacheSize, workerIdleMs, merge) => {
+        await runSequence(ops, codecs, backgroundThreads, blockCacheSize, workerIdleMs, merge);
       }),
       {
         numRuns: Number(process.env['STRATA_MODEL_RUNS'] ?? 40),
@@ -369,6 +380,8 @@ describe.each([0, 1])('engine against a sorted-map model, backgroundThreads: %i'
       if (backgroundThreads > 0) expect(coverage.idleWorkersEnded).toBeGreaterThan(0);
       // The pipelined write ran under the model: reads while a big batch was in the memtable, unpublished.
       expect(coverage.readsWhilePipelined).toBeGreaterThan(0);
+      // Merged flushes ran under the model (memtable-merge.ts).
+      expect(coverage.mergedFlushes).toBeGreaterThan(0);
     }
   }, 300_000);
 });

@@ -6,7 +6,7 @@
  *    yield to the event loop between them. Works with any file layer, including those that
  *    cannot be recreated in another thread (the in-memory, power-cut one of the tests).
  *  - `WorkerExecutor` (backgroundThreads ≥ 1, the default with the real file system): in
- *    `worker_threads` workers, i.e. on another core; the frozen memtable crosses without a copy
+ *    `worker_threads` workers, i.e. on another core; the frozen memtables cross without a copy
  *    (shared memory) and nothing of the job runs on the event loop.
  *
  * Both run the same code (flush-table.ts, compaction-merge.ts) on the same inputs, so their
@@ -47,8 +47,11 @@ export interface BackgroundExecutor {
   readonly idleWorkersEnded: number;
   /** The worker threads' own memory (protocol.ts); zeros for the in-thread executor. */
   readonly memory: WorkerMemory;
-  /** Writes `mem` to an L0 table as `job` says; the memtable must stay alive until this settles. */
-  flush(mem: FrozenMemtable, job: FlushJob, hooks?: FlushHooks): Promise<FlushJobResult>;
+  /**
+   * Writes `mems` (oldest first; more than one: merged, flush-table.ts) to one L0 table as `job`
+   * says; the memtables must stay alive until this settles.
+   */
+  flush(mems: readonly FrozenMemtable[], job: FlushJob, hooks?: FlushHooks): Promise<FlushJobResult>;
   /** `threads`: the worker threads this job may be given to, at most `threads` of the executor (default all). */
   compact(job: CompactionJob, hooks: JobHooks, threads?: number): Promise<CompactionJobResult>;
   /** Ends the workers idle longer than `backgroundThreadIdleMs` whose timer has not fired (cheap; from the read path). */

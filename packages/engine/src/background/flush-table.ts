@@ -1,9 +1,10 @@
 /**
- * The table-writing half of a flush, shared by both executors: every version of a frozen
- * memtable (seed rule 4: flush collapses nothing) and every range tombstone, as written, go to
- * a TableBuilder, consumed in the memtable's own entry types (no translation); then the table
- * and its directory are fsynced, side by side. In a worker thread the memtable is the
- * read-only view over the shared memory of the one the main thread still serves reads from.
+ * The table-writing half of a flush, shared by both executors: every version of one or more
+ * frozen memtables (seed rule 4: flush collapses nothing; several are merged in table order by
+ * memtable-merge.ts) and every range tombstone, as written, go to a TableBuilder, consumed in
+ * the memtable's own entry types (no translation); then the table and its directory are fsynced,
+ * side by side. In a worker thread each memtable is the read-only view over the shared memory of
+ * the one the main thread still serves reads from.
  */
 import type { MemtableReader } from '@strata-db/memtable';
 import { TableBuilder } from '@strata-db/sstable-builder';
@@ -11,11 +12,15 @@ import { tablePath } from '../db/filenames.js';
 import type { FileSystem } from '@strata-db/vfs';
 import { fileMetadataOf, type FileMetadata } from '../version/file-metadata.js';
 import type { FlushJob } from './jobs.js';
+import { mergedFlushEntries, mergedFlushTombstones } from './memtable-merge.js';
 import type { Pace } from './pace.js';
 
-/** `warn` hears of a failure the flush survives (the unfinished table could not be removed). */
+/**
+ * `mems`: oldest first, at least one. `warn` hears of a failure the flush survives (the
+ * unfinished table could not be removed).
+ */
 export async function writeFlushTable(
-  mem: MemtableReader,
+  mems: readonly MemtableReader[],
   job: FlushJob,
   fs: FileSystem,
   pace: Pace,
@@ -25,14 +30,14 @@ export async function writeFlushTable(
   let builder: TableBuilder | undefined = new TableBuilder(path, { fs, fileNumber: job.fileNumber, createdAt: job.createdAt, ...job.table });
   try {
     let n = 0;
-    for (const e of mem.flushEntries()) {
+    for (const e of mergedFlushEntries(mems)) {
       builder.add(e);
       if ((++n & 31) === 0) {
         const y = pace.maybeYield();
         if (y !== undefined) await y;
       }
     }
-    for (const t of mem.flushTombstones()) builder.addTombstone(t);
+    for (const t of mergedFlushTombstones(mems)) builder.addTombstone(t);
     pace.end();
     // The table's entry in the directory exists since the builder created the file: its
     // directory sync runs beside the table's own fsync instead of after it. Both end before

@@ -37,9 +37,9 @@ export class InThreadExecutor implements BackgroundExecutor {
     private readonly sliceMs = SLICE_MS,
   ) {}
 
-  async flush(mem: FrozenMemtable, job: FlushJob, hooks?: FlushHooks): Promise<FlushJobResult> {
+  async flush(mems: readonly FrozenMemtable[], job: FlushJob, hooks?: FlushHooks): Promise<FlushJobResult> {
     const pace = slicedPace(this.sliceMs);
-    const meta = await writeFlushTable(mem, job, this.fs, pace, hooks?.warn);
+    const meta = await writeFlushTable(mems, job, this.fs, pace, hooks?.warn);
     return { meta, maxSliceMs: pace.maxSliceMs };
   }
 

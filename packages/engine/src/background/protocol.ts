@@ -15,7 +15,8 @@ export interface WorkerStart {
 }
 
 export type ToWorker =
-  | { readonly type: 'flush'; readonly id: number; readonly job: FlushJob; readonly image: SharedMemtableImage }
+  /** `images`: the frozen memtables to write into one table, oldest first. */
+  | { readonly type: 'flush'; readonly id: number; readonly job: FlushJob; readonly images: readonly SharedMemtableImage[] }
   /** `abort[0]` becomes non-zero when the job must stop (the database is closing). */
   | { readonly type: 'compact'; readonly id: number; readonly job: CompactionJob; readonly abort: Int32Array }
   /** The answer to a `needNumbers`. */

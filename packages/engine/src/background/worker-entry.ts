@@ -94,7 +94,9 @@ const warner =
 port.on('message', (m: ToWorker) => {
   switch (m.type) {
     case 'flush':
-      writeFlushTable(FrozenMemtable.fromImage(m.image), m.job, nodeFileSystem, unbrokenPace, warner(m.id)).then(
+      writeFlushTable(
+        m.images.map((image) => FrozenMemtable.fromImage(image)),
+        m.job, nodeFileSystem, unbrokenPace, warner(m.id)).then(
         (meta) => {
           post({ type: 'flushed', id: m.id, meta });
         },

@@ -304,8 +304,8 @@ export class WorkerExecutor implements BackgroundExecutor {
     );
   }
 
-  async flush(mem: FrozenMemtable, job: FlushJob, hooks?: FlushHooks): Promise<FlushJobResult> {
-    const m = await this.run(`the flush to table ${job.fileNumber}`, hooks, this.pickForFlush(), (id) => ({ type: 'flush', id, job, image: mem.image() }));
+  async flush(mems: readonly FrozenMemtable[], job: FlushJob, hooks?: FlushHooks): Promise<FlushJobResult> {
+    const m = await this.run(`the flush to table ${job.fileNumber}`, hooks, this.pickForFlush(), (id) => ({ type: 'flush', id, job, images: mems.map((mem) => mem.image()) }));
     if (m.type !== 'flushed') throw new StrataError('IO_ERROR', `internal error: unexpected answer ${m.type} to a flush`);
     return { meta: m.meta, maxSliceMs: 0 };
   }

@@ -10,9 +10,9 @@
  * Memtables: `active` takes writes; when it reaches memtableSize it is frozen and pushed on
  * `frozen` (newest first) together with the number of the WAL segment that starts right after
  * it (its data lives only in older segments), and the WAL rotates. Flush (flush/flush-loop.ts)
- * takes the OLDEST frozen memtable, writes it to an L0 table, and records
- * `logNumber = that segment` so the older segments can be deleted. Flushes run one at a time,
- * in order.
+ * takes the OLDEST frozen memtable (or the oldest minMemtablesToMerge, merged into one table),
+ * writes it to an L0 table, and records `logNumber = that segment` (the newest one's) so the
+ * older segments can be deleted. Flushes run one at a time, in order.
  *
  * Background work (flush, compaction) is tracked so that close() can wait for it. A failure in
  * it — or in any WAL/manifest fsync — sets the background error: writes are refused with
@@ -261,6 +261,9 @@ export class DbCore {
   beginClose(): boolean {
     if (this.lifecycle !== 'open') return false;
     this.lifecycle = 'closing';
+    // A frozen memtable waiting for a second to merge with (minMemtablesToMerge) is flushed now,
+    // as it would have been without merging: close() waits for it.
+    if (this.log !== undefined && this.bgError === undefined) this.flusher.schedule();
     return true;
   }
 
@@ -372,9 +375,12 @@ export class DbCore {
     return this.frozen.length;
   }
 
-  /** The next memtable to flush (the flush loop), or undefined. */
-  oldestFrozen(): FrozenEntry | undefined {
-    return this.frozen[this.frozen.length - 1];
+  /** The `n` oldest frozen memtables (fewer if fewer wait), oldest first: the next flush's (the flush loop). */
+  oldestFrozen(n: number): FrozenEntry[] {
+    const f = this.frozen;
+    const out: FrozenEntry[] = [];
+    for (let i = f.length - 1; i >= 0 && out.length < n; i--) out.push(f[i]!);
+    return out;
   }
 
   /** Bytes held by frozen memtables (stats). */

@@ -8,12 +8,18 @@
  * waits for it through `waitForFlushes()`.
  *
  * One at a time and oldest first is relied on: each flush records logNumber = the first WAL
- * segment after its memtable, so logNumber only moves forward, and the segments it lets go
- * hold no data of a memtable still waiting (a newer memtable flushed first would release the
+ * segment after its (newest) memtable, so logNumber only moves forward, and the segments it lets
+ * go hold no data of a memtable still waiting (a newer memtable flushed first would release the
  * segments of an older one that is in no table yet).
+ *
+ * With minMemtablesToMerge = m > 1 (RocksDB's min_write_buffer_number_to_merge) a flush takes the
+ * m oldest frozen memtables into one table, and does not start while fewer wait — unless
+ * something waits for it: `db.flush()` or close (writes stop only at maxFrozenMemtables, which
+ * is at least m). Then it takes what there is. A memtable waiting for its partner is
+ * readable and in the WAL like any frozen one.
  */
 import type { DbCore, Flusher } from '../db/core.js';
-import { flushMemtable } from './flush.js';
+import { flushMemtables } from './flush.js';
 
 export class FlushLoop implements Flusher {
   /** A flush is running: set and cleared by `schedule` only. */
@@ -29,7 +35,7 @@ export class FlushLoop implements Flusher {
 
   schedule(): void {
     const core = this.core;
-    if (this.active || core.frozenCount === 0) {
+    if (this.active || !this.due()) {
       if (core.frozenCount === 0) this.resolveWaiters();
       return;
     }
@@ -37,9 +43,8 @@ export class FlushLoop implements Flusher {
     void core.runBackground('flush', async () => {
       try {
         for (;;) {
-          const entry = core.oldestFrozen();
-          if (entry === undefined || core.backgroundError !== undefined || core.state === 'closed') break;
-          await flushMemtable(core, entry);
+          if (!this.due() || core.backgroundError !== undefined || core.state === 'closed') break;
+          await flushMemtables(core, core.oldestFrozen(core.opts.minMemtablesToMerge));
           core.notifyProgress();
           core.maybeScheduleCompaction();
         }
@@ -51,10 +56,23 @@ export class FlushLoop implements Flusher {
         this.active = false;
         const err = core.backgroundError;
         if (err !== undefined) this.rejectWaiters(err);
-        else if (core.frozenCount > 0) this.schedule();
-        else this.resolveWaiters();
+        else if (this.due()) this.schedule();
+        else if (core.frozenCount === 0) this.resolveWaiters();
       }
     });
+  }
+
+  /**
+   * A flush should start: enough frozen memtables wait to merge, or fewer (at least one) and
+   * something waits for them (see the top of the file).
+   */
+  private due(): boolean {
+    const core = this.core;
+    const n = core.frozenCount;
+    if (n === 0) return false;
+    if (n >= core.opts.minMemtablesToMerge) return true;
+    // Writes stop at maxFrozenMemtables ≥ minMemtablesToMerge (options.ts): never for these.
+    return this.waiters.length > 0 || core.state !== 'open';
   }
 
   waitForFlushes(): Promise<void> {

@@ -1,5 +1,6 @@
 /**
- * Flush: the oldest frozen memtable becomes an L0 table.
+ * Flush: the oldest frozen memtable — or the oldest few, merged (minMemtablesToMerge) — becomes
+ * an L0 table.
  *
  *   1-2. The background executor (background/flush-table.ts; in this thread, in slices, or in
  *      a worker thread reading the memtable's shared memory) feeds every version
@@ -7,12 +8,14 @@
  *      TableBuilder, fsyncs the table and, side by side, the directory (the file's entry
  *      must be durable before the manifest refers to it; it exists since the file was created).
  *   3. logAndApply: add the file to L0 and advance logNumber to the first WAL segment written
- *      after the memtable froze. In the same synchronous step the memtable leaves `frozen`, so a
- *      reader sees the data either in the memtable or in the table (briefly both: harmless, the
- *      versions are identical).
+ *      after the NEWEST of the memtables froze (the segments before it hold only these
+ *      memtables' data and older, flushed data). In the same synchronous step every one of them
+ *      leaves `frozen`, so a reader sees the data either in the memtables or in the table (briefly
+ *      both: harmless, the versions are identical).
  *   4. The WAL segments before logNumber are now redundant and are deleted.
  * A memtable holding nothing (possible after recovery) produces no table, only the edit.
  */
+import { invariant } from '@strata-db/errors';
 import { tableSettingsOf } from '../background/jobs.js';
 import { tablePath } from '../db/filenames.js';
 import type { DbCore, FrozenEntry } from '../db/core.js';
@@ -20,37 +23,55 @@ import { toStrataError } from '../errors.js';
 import type { FileMetadata } from '../version/file-metadata.js';
 import { VersionEdit } from '../version/version-edit.js';
 
-export async function flushMemtable(core: DbCore, entry: FrozenEntry): Promise<void> {
-  const mem = entry.mem;
+export function flushMemtable(core: DbCore, entry: FrozenEntry): Promise<void> {
+  return flushMemtables(core, [entry]);
+}
+
+/**
+ * `entries`: the oldest frozen memtables, oldest first (the flush loop's `oldestFrozen`), each
+ * freezing's segment after the one before: one table holds them all.
+ */
+export async function flushMemtables(core: DbCore, entries: readonly FrozenEntry[]): Promise<void> {
+  invariant(entries.length > 0, 'a flush writes at least one memtable');
+  for (let i = 1; i < entries.length; i++) invariant(entries[i]!.nextLogNumber > entries[i - 1]!.nextLogNumber, 'a merged flush takes its memtables oldest first');
   const events = core.events;
   const jobId = events.nextJobId();
   const started = performance.now();
-  events.emit({ type: 'flush-begin', jobId, memtableBytes: mem.approximateBytes(), entries: mem.entryCount, rangeTombstones: mem.rangeTombstoneCount });
+  let memtableBytes = 0;
+  let entryCount = 0;
+  let rangeTombstones = 0;
+  for (const { mem } of entries) {
+    memtableBytes += mem.approximateBytes();
+    entryCount += mem.entryCount;
+    rangeTombstones += mem.rangeTombstoneCount;
+  }
+  events.emit({ type: 'flush-begin', jobId, memtableBytes, entries: entryCount, rangeTombstones, memtables: entries.length });
   try {
-    const meta = await writeAndInstall(core, entry);
+    const meta = await writeAndInstall(core, entries);
     events.emit({ type: 'flush-end', jobId, fileNumber: meta?.fileNumber, bytes: meta?.fileSize ?? 0, durationMs: performance.now() - started });
   } catch (err) {
     const error = toStrataError(err, 'flush failed');
     events.emit({ type: 'flush-end', jobId, fileNumber: undefined, bytes: 0, durationMs: performance.now() - started, error });
     throw error;
   }
-  await deleteObsoleteSegments(core, entry);
+  await deleteObsoleteSegments(core, entries);
 }
 
 /** Steps 1–3: the table (if any) is written, synced and installed; returns it. */
-async function writeAndInstall(core: DbCore, entry: FrozenEntry): Promise<FileMetadata | undefined> {
+async function writeAndInstall(core: DbCore, entries: readonly FrozenEntry[]): Promise<FileMetadata | undefined> {
   const { versions, dir, opts } = core;
-  const mem = entry.mem;
+  // Empty ones (possible after recovery) add nothing to the table.
+  const mems = entries.map((e) => e.mem).filter((m) => m.entryCount > 0 || m.rangeTombstoneCount > 0);
   const edit = new VersionEdit();
-  edit.logNumber = entry.nextLogNumber;
+  edit.logNumber = entries[entries.length - 1]!.nextLogNumber;
   let meta: FileMetadata | undefined;
-  if (mem.entryCount > 0 || mem.rangeTombstoneCount > 0) {
+  if (mems.length > 0) {
     const fileNumber = versions.newFileNumber();
     const path = tablePath(dir, fileNumber);
     try {
       // L0 codec (compressionFor); blocks are compressed one at a time as they fill.
       const r = await core.executor.flush(
-        mem,
+        mems,
         { dir, fileNumber, table: tableSettingsOf(opts, 0, false), createdAt: Date.now() },
         { warn: (message, err) => { core.events.warn(message, err); } },
       );
@@ -62,7 +83,7 @@ async function writeAndInstall(core: DbCore, entry: FrozenEntry): Promise<FileMe
     }
   }
   await versions.logAndApply(edit, () => {
-    core.retireFrozen(entry);
+    for (const entry of entries) core.retireFrozen(entry);
   });
   core.counters.flushes++;
   if (meta !== undefined) {
@@ -73,13 +94,13 @@ async function writeAndInstall(core: DbCore, entry: FrozenEntry): Promise<FileMe
 }
 
 /** Step 4. */
-async function deleteObsoleteSegments(core: DbCore, entry: FrozenEntry): Promise<void> {
-  // The rotation queued when the memtable froze may still be in flight (a small flush can beat
-  // it): the segments before nextLogNumber are closed only once it completed.
-  await entry.rotated;
+async function deleteObsoleteSegments(core: DbCore, entries: readonly FrozenEntry[]): Promise<void> {
+  // The rotations queued when the memtables froze may still be in flight (a small flush can beat
+  // them): the segments before nextLogNumber are closed only once they completed.
+  for (const entry of entries) await entry.rotated;
   if (core.backgroundError !== undefined) return;
   try {
-    for (const n of await core.wal.deleteSegmentsBefore(entry.nextLogNumber)) core.events.emit({ type: 'wal-deleted', segment: n });
+    for (const n of await core.wal.deleteSegmentsBefore(entries[entries.length - 1]!.nextLogNumber)) core.events.emit({ type: 'wal-deleted', segment: n });
   } catch (err) {
     // The deletion ends with a directory fsync: a failed sync is never ignored (the shared
     // rules), so the database turns read-only. The segments themselves are harmless: replay

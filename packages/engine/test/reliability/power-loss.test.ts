@@ -77,6 +77,22 @@ describe('power loss', () => {
     expect(sideBySide).toBeGreaterThan(0);
   });
 
+  // Merged flushes (flush/flush-loop.ts, background/memtable-merge.ts): a flush waits for a second
+  // frozen memtable and writes both into one table, recording the newer one's logNumber and
+  // retiring both in the manifest edit's step; a cut anywhere in it (the table half written, the
+  // edit not durable, the WAL segments of both being deleted) must reopen with every sync write and a prefix state.
+  it('merged flushes (minMemtablesToMerge 2): every cut point reopens with all sync writes and a prefix state', async () => {
+    let merged = 0;
+    const onEvent = (e: StrataEvent): void => {
+      if (e.type === 'flush-begin' && e.memtables > 1) merged++;
+    };
+    const dbOptions = { ...TINY, minMemtablesToMerge: 2, onEvent };
+    const r = await powerLossSweep({ seed: 4, steps: STEPS, mode: 'drop', stride: 1, dbOptions, maxFailures: 5 }, makeSteps);
+    expect(r.failures, r.failures.join('\n\n')).toEqual([]);
+    expect(r.checked).toBeGreaterThan(50);
+    expect(merged).toBeGreaterThan(0);
+  });
+
   // Durable writes leave zeros preallocated after the newest segment's last record (wal/writer.ts):
   // with nothing torn ('drop' images), even absolute-consistency must take them for the end of
   // the log at every cut point, never for damage, and never read a record out of them.

@@ -21,6 +21,8 @@ const WRITERS = 4;
 const say = openKillReport(protocolFile);
 
 // Odd rounds (every round with STRATA_CRASH_SIDE_BY_SIDE=1): up to three compactions side by side (picker.ts).
+// Rounds 4, 8, … (every round with STRATA_CRASH_MERGE=1): flushes merge two frozen memtables into
+// one table (minMemtablesToMerge 2); the parent's checking open reopens without it.
 // Every engine event as an "event" line (crash-protocol.ts): what the background was doing when
 // the kill came, for a failure's report.
 const onEvent = (e: StrataEvent): void => {
@@ -29,6 +31,7 @@ const onEvent = (e: StrataEvent): void => {
 const db = await Database.open(dir, {
   ...CRASH_DB_OPTIONS,
   ...(Number(roundText) % 2 === 1 || process.env.STRATA_CRASH_SIDE_BY_SIDE === '1' ? { maxBackgroundCompactions: 3 } : {}),
+  ...(Number(roundText) % 4 === 0 || process.env.STRATA_CRASH_MERGE === '1' ? { minMemtablesToMerge: 2 } : {}),
   onEvent,
 });
 say(`open ${db.stats().lastSequence}`);
