@@ -60,6 +60,34 @@ async function workload(wal: WalWriter): Promise<Outcome> {
 
 const kinds: OpKind[] = ['write', 'fdatasync', 'fsync', 'fsyncDir', 'open', 'close'];
 
+/** A write(2) that stored whole records before failing, and a failed fdatasync. */
+const CUT_RULES = [
+  { op: 'write', nth: 1, code: 'ENOSPC', tornBytes: 1 << 30 },
+  { op: 'fdatasync', nth: 1, code: 'EIO' },
+] satisfies FaultRule[];
+
+/**
+ * A writer logs one batch durably (growing the file: preallocation, so the next round writes
+ * within it), then `rule` is armed and `fail` issues the appends it fails. The writer then
+ * closes READ_ONLY, and a restart and a power cut replay the first batch only.
+ */
+async function expectOnlyFirstReplayed(rule: FaultRule, fail: (wal: WalWriter) => Promise<void>): Promise<void> {
+  const inner = memoryFs();
+  const fs = new FaultInjectingFileSystem(inner);
+  const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs });
+  const a = someOps();
+  await wal.append(a, 1, { sync: true });
+  fs.addRule(rule);
+  await fail(wal);
+  await expect(wal.close()).rejects.toMatchObject({ code: 'READ_ONLY' });
+  fs.clearRules();
+  // A restart, and a power cut keeping whatever the disk had of the unsynced bytes.
+  for (const image of [inner, inner.powerCut({ mode: 'keep-random-prefix', seed: 3 })]) {
+    const { batches } = await replayAll(image.clone());
+    expectBatches(batches, [{ firstLsn: 1, ops: a, segment: 1 }]);
+  }
+}
+
 describe('faults while writing', () => {
   for (const kind of kinds) {
     for (const code of ['EIO', 'ENOSPC'] as const) {
@@ -136,26 +164,25 @@ describe('faults while writing', () => {
   });
 
   it('cuts a failed group off the segment: a write(2) that stored whole records before failing, a failed fdatasync', async () => {
-    for (const rule of [
-      { op: 'write', nth: 1, code: 'ENOSPC', tornBytes: 1 << 30 },
-      { op: 'fdatasync', nth: 1, code: 'EIO' },
-    ] satisfies FaultRule[]) {
-      const inner = memoryFs();
-      const fs = new FaultInjectingFileSystem(inner);
-      const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs });
-      const a = someOps();
-      await wal.append(a, 1, { sync: true });
-      fs.addRule(rule);
-      // Issued in one tick: one group, one write(2), one fdatasync.
-      const group = [wal.append(someOps(), 10, { sync: true }), wal.append(someOps(), 20), wal.append(someOps(), 30, { sync: true })];
-      for (const r of await Promise.allSettled(group)) expect(r).toMatchObject({ status: 'rejected', reason: { code: 'IO_ERROR' } });
-      await expect(wal.close()).rejects.toMatchObject({ code: 'READ_ONLY' });
-      fs.clearRules();
-      // A restart, and a power cut keeping whatever the disk had of the unsynced bytes.
-      for (const image of [inner, inner.powerCut({ mode: 'keep-random-prefix', seed: 3 })]) {
-        const { batches } = await replayAll(image.clone());
-        expectBatches(batches, [{ firstLsn: 1, ops: a, segment: 1 }]);
-      }
+    for (const rule of CUT_RULES) {
+      await expectOnlyFirstReplayed(rule, async (wal) => {
+        // Issued in one tick: one group, one write(2), one fdatasync.
+        const group = [wal.append(someOps(), 10, { sync: true }), wal.append(someOps(), 20), wal.append(someOps(), 30, { sync: true })];
+        for (const r of await Promise.allSettled(group)) expect(r).toMatchObject({ status: 'rejected', reason: { code: 'IO_ERROR' } });
+        await expect(wal.append(someOps(), 40, { sync: true })).rejects.toMatchObject({ code: 'READ_ONLY' });
+      });
+    }
+  });
+
+  it("cuts a failed append alone off the segment (a lone writer's round, served outside the drain loop)", async () => {
+    for (const rule of CUT_RULES) {
+      await expectOnlyFirstReplayed(rule, async (wal) => {
+        const doomed = wal.append(someOps(), 10, { sync: true });
+        await Promise.resolve(); // the round has started: what arrives now waits behind it
+        const [d, b] = await Promise.allSettled([doomed, wal.append(someOps(), 20, { sync: true })]);
+        expect(d).toMatchObject({ status: 'rejected', reason: { code: 'IO_ERROR' } });
+        expect(b).toMatchObject({ status: 'rejected', reason: { code: 'READ_ONLY' } });
+      });
     }
   });
 

@@ -347,8 +347,71 @@ export class WalWriter {
   }
 
   readonly #startDrain = (): void => {
-    this.#drain().catch(this.#drainFailed);
+    if (!this.#loneRound()) this.#drain().catch(this.#drainFailed);
   };
+
+  /** After a round outside `#drain` (`#loneRound`): serves what was queued meanwhile, else stops. */
+  #roundDone(): void {
+    if (this.#head < this.#queue.length) this.#drain().catch(this.#drainFailed);
+    else {
+      this.#queue.length = 0;
+      this.#head = 0;
+      this.#draining = false;
+    }
+  }
+
+  /**
+   * A lone writer's round — one append queued, nothing else, a small group that grows no file
+   * (so `#writeGroup` writes it with write(2) and returns at once) — served without the async
+   * loop: the write here, its fdatasync (if it asked for one) through reactions on the file
+   * layer's promise. The loop's frames cost every durable put of a lone writer a promise per
+   * await, the loop's own promise and its `catch`, and as many microtask hops. What it does is
+   * `#drain`'s append case, in the same order: the same failures, cut back and rejected alike.
+   * Returns false (nothing done) for any other round.
+   */
+  #loneRound(): boolean {
+    const queue = this.#queue;
+    const first = this.#head;
+    if (queue.length !== first + 1 || this.#failure !== undefined) return false;
+    const request = queue[first]!;
+    if (request.kind !== 'append') return false;
+    const bytes = request.end - this.#staging.consumed;
+    if ((bytes >= OFF_THREAD_BYTES && this.#fs.write !== undefined) || (request.sync && this.#offset + bytes > this.#fileEnd)) return false;
+    const groupOffset = this.#offset;
+    const wantsSync = this.#writeGroup() as boolean | undefined; // synchronous: see the conditions above
+    if (wantsSync === undefined) this.#roundFailed(groupOffset);
+    else if (!wantsSync) {
+      request.resolve(undefined);
+      this.#roundDone();
+    } else {
+      this.#roundOffset = groupOffset;
+      this.#fs.fdatasync(this.#fd).then(this.#loneSynced, this.#loneSyncFailed);
+    }
+    return true;
+  }
+
+  /** Where the group of the lone round being synced starts (`#cutBack` after a failed fdatasync). */
+  #roundOffset = 0;
+
+  readonly #loneSynced = (): void => {
+    this.#syncedOffset = this.#offset;
+    (this.#queue[this.#head - 1] as Extract<Request, { kind: 'append' }>).resolve(undefined);
+    this.#roundDone();
+  };
+
+  readonly #loneSyncFailed = (err: unknown): void => {
+    this.#fail(ioError(this.#file(), undefined, 'syncing the WAL', err, FAILED));
+    this.#roundFailed(this.#roundOffset);
+  };
+
+  /** The lone round's write or fdatasync failed (the writer has failed): cut it off, reject it, go on. */
+  #roundFailed(groupOffset: number): void {
+    const first = this.#head - 1;
+    void this.#cutBack(groupOffset).then(() => {
+      this.#rejectRange(first, first + 1, this.#failure!);
+      this.#roundDone();
+    });
+  }
 
   /** A field, not a closure made per drain (one drain per durable put of a lone writer). */
   readonly #drainFailed = (err: unknown): void => {
