@@ -6,6 +6,8 @@
  * a batch was applied first, stayed invisible after its WAL write failed, and was flushed into
  * an L0 table with the rest of its memtable: visible after reopen, and its sequence numbers
  * recorded nowhere the next session looked (io-errors.test.ts, STRATA_SEED=3431955137).
+ * (A small write alone is the exception: it goes into the memtable as it is issued; what keeps
+ * it invisible and out of every table is the last describe block below.)
  */
 import { describe, expect, it } from 'vitest';
 import { Database, type DatabaseOptions } from '../src/index.js';
@@ -110,4 +112,73 @@ describe('a failed WAL write', () => {
       }
     });
   }
+});
+
+/*
+ * A small write alone in the write path (a lone writer's put) goes into the active memtable as it
+ * is issued, from the caller's buffers, and is published only once the WAL write (and its
+ * fdatasync) returned (write/write-path.ts). When that fails, it stays in the memtable above the
+ * visible sequence — memtables cannot take versions back out — and the rule that keeps it
+ * invisible is the pipelined write's: after a WAL failure the active memtable is never
+ * published past, frozen or flushed.
+ */
+const LONE_CASES: readonly Case[] = [
+  { name: 'write(2) fails with ENOSPC, nothing written', rule: { op: 'write', nth: 1, path: WAL, code: 'ENOSPC' }, sync: false },
+  { name: 'write(2) fails after writing the whole record', rule: { op: 'write', nth: 1, path: WAL, code: 'ENOSPC', tornBytes: 1 << 30 }, sync: true },
+  { name: 'fdatasync fails', rule: { op: 'fdatasync', nth: 1, path: WAL }, sync: true },
+];
+
+describe('a failed WAL write of a put alone', () => {
+  for (const c of LONE_CASES) {
+    it(`${c.name}: in the memtable but never visible — not before, not after a flush, not after reopen or a power cut`, async () => {
+      const mem = new MemoryFileSystem();
+      const fs = new FaultInjectingFileSystem(mem);
+      const opts: DatabaseOptions = { fs, memtableSize: 1 << 20, backgroundThreads: 0 };
+      const db = await Database.open(DIR, opts);
+      for (let i = 0; i < 20; i++) await db.put(key(i), `v${i}`, { sync: true });
+      fs.addRule(c.rule);
+      const doomedKey = Buffer.from(key(3));
+      const doomed = db.put(doomedKey, Buffer.from('overwritten'), { sync: c.sync });
+      doomedKey.fill(0); // the caller's buffer, reused at once: the memtable took its own copy
+      await expect(doomed).rejects.toMatchObject({ code: 'IO_ERROR' });
+      await expect(db.put('later', 'x')).rejects.toMatchObject({ code: 'READ_ONLY' });
+      const expected = new Map<string, string>();
+      for (let i = 0; i < 20; i++) expected.set(key(i), `v${i}`);
+      expect(await contents(db)).toEqual(expected);
+      expect(dec(db.getSync(key(3)))).toBe('v3');
+      // In the memtable (inserted as issued), above the visible sequence for good.
+      const st = db.stats();
+      expect(st.memtables.activeEntries).toBe(21);
+      expect(st.visibleSequence).toBe(20);
+      expect(st.lastSequence).toBe(21);
+      await expect(db.flush()).rejects.toMatchObject({ code: 'READ_ONLY' });
+      expect(db.stats().memtables.frozen).toBe(0);
+      expect(db.stats().levels.every((l) => l.files === 0)).toBe(true);
+      await db.close().catch(() => undefined);
+      fs.clearRules();
+      const cuts = POWER_CUT_MODES.map((mode) => ({ mode, image: mem.powerCut({ mode, seed: 7 }) }));
+      const reopened = await Database.open(DIR, opts);
+      expect(await contents(reopened)).toEqual(expected);
+      await reopened.close();
+      for (const { mode, image } of cuts) {
+        if (image.existsSync(`${DIR}/LOCK`)) image.unlinkSync(`${DIR}/LOCK`);
+        const afterCut = await Database.open(DIR, { ...opts, fs: image });
+        expect(await contents(afterCut), mode).toEqual(expected);
+        await afterCut.close();
+      }
+    });
+  }
+
+  it('a put alone may reuse its buffers as soon as the call returns', async () => {
+    const db = await Database.open(DIR, { fs: new MemoryFileSystem(), backgroundThreads: 0 });
+    const k = Buffer.from('key-1');
+    const v = Buffer.from('value-1');
+    const done = db.put(k, v, { sync: true });
+    k.write('key-2');
+    v.write('value-2');
+    await done;
+    expect(dec(db.getSync('key-1'))).toBe('value-1');
+    expect(db.getSync('key-2')).toBeUndefined();
+    await db.close();
+  });
 });

@@ -7,9 +7,13 @@
  *   2. Log: the group is queued in the WAL as one record; the WAL writes it with write(2) (and
  *      fdatasyncs it if any member asked for `sync`).
  *   3. Apply: the operations go into the active memtable, in LSN order —
- *        - synchronous write (a small group, or a file layer without a thread-pool `write`: the
- *          in-memory and fault-injecting ones): once the WAL write (and fdatasync) succeeded,
- *          in the same synchronous step as 4;
+ *        - a small write alone (nothing queued or in flight: a lone writer's put; below
+ *          ALONE_INSERT_BYTES): as it is issued, right after it was sequenced and encoded into
+ *          the WAL's buffer, still in the caller's call — so from the caller's own buffers, with
+ *          no copy, and the WAL's completion has only step 4 left to do;
+ *        - synchronous write (a queued group below the WAL's thread-pool size, or a file layer
+ *          without a thread-pool `write`: the in-memory and fault-injecting ones): once the WAL
+ *          write (and fdatasync) succeeded, in the same synchronous step as 4;
  *        - pipelined (the WAL hands a group of OFF_THREAD_BYTES or more to the thread pool,
  *          wal/writer.ts): as soon as the WAL submitted the write (AppendOptions.whileWriting),
  *          so that the insert runs on this thread while the pool writes. A fill awaiting one
@@ -38,10 +42,10 @@
  * record off the segment (wal/writer.ts) so a restart does not replay it. The database turns
  * read-only (the core's background error): the failing group's writes reject with IO_ERROR,
  * later ones with READ_ONLY; reads continue. A synchronous group was not applied, so no
- * memtable holds it. A pipelined group is in the active memtable already, above the visible
- * sequence, and stays there unpublished — memtables cannot take versions back out. The rule
- * that keeps it from ever being read or written to a table: AFTER A WAL FAILURE THE ACTIVE
- * MEMTABLE IS NEVER PUBLISHED PAST, FROZEN OR FLUSHED. Relied on, and why it holds:
+ * memtable holds it. A small write alone and a pipelined group are in the active memtable
+ * already, above the visible sequence, and stay there unpublished — memtables cannot take
+ * versions back out. The rule that keeps them from ever being read or written to a table: AFTER
+ * A WAL FAILURE THE ACTIVE MEMTABLE IS NEVER PUBLISHED PAST, FROZEN OR FLUSHED. Relied on, and why it holds:
  *   - publishSequence is called only by applyGroup, for a group whose log write succeeded, and
  *     no group is sequenced after the failure (drain rejects the queue);
  *   - freezeMemtable is called only here: by applyGroup (a logged group), by the freezers run
@@ -50,14 +54,16 @@
  *   - close() does not flush memtables (db/core.ts: it syncs and closes the WAL), a checkpoint
  *     copies tables and WAL segments only, and compaction reads tables only;
  *   - a reopen replays the WAL, which no longer holds the record.
- * (pipelined-write.test.ts holds the pool's write open and fails it, with and without `sync`.)
+ * (pipelined-write.test.ts holds the pool's write open and fails it, with and without `sync`;
+ * failed-wal-write.test.ts fails a lone put's write and its fdatasync.)
  * The group's sequence numbers are spent on nothing: no later write is sequenced in this
  * session, and the next session starts past every number a table or the WAL holds (open.ts),
  * so no number is ever given to two different versions.
  *
  * The caller's buffers: the WAL encodes the record synchronously, but the memtable copies the
- * bytes only at step 3, after the call returned. A `put`, `delete` or `deleteRange` therefore
- * takes a private copy of each key, value or bound that is still the caller's buffer (so the
+ * bytes only at step 3, which for a queued or large write comes after the call returned (a small
+ * write alone is inserted within the call and needs no copy). A `put`, `delete` or `deleteRange`
+ * that waits therefore takes a private copy of each key, value or bound that is still the caller's buffer (so the
  * caller may reuse its buffers as soon as the call returns; a string was encoded into a buffer
  * of the engine's own and is not copied again: ownership is per field, CallerOwns), while the
  * copies of all pending writes stay within writeQueueSize. Past
@@ -101,6 +107,15 @@ interface PendingWrite {
   resolve(): void;
   reject(err: unknown): void;
 }
+
+/**
+ * A write alone in the write path with fewer bytes of keys and values than this goes into the
+ * memtable as it is issued (unpublished; see the top of the file), from the caller's buffers,
+ * which the memtable copies into its arena: no copy of its own, and nothing left to do once the
+ * WAL returns but publish. A larger one is written by the WAL through the thread pool (from 64
+ * KiB of record, wal/writer.ts) and inserted while the pool writes — the pipelined write.
+ */
+const ALONE_INSERT_BYTES = 48 * 1024;
 
 /** Keys and values of one group at most (LevelDB: 1 MiB); the first write of a group always fits. */
 const GROUP_BYTES = 1024 * 1024;
@@ -345,6 +360,16 @@ export class WritePath {
       throw new StrataError('INVALID_ARGUMENT', `the batch holds ${userBytes} bytes of keys and values; the limit is ${MAX_BATCH_SIZE} — split it`);
     }
     if (ops.length === 0) return Promise.resolve();
+    if (userBytes < ALONE_INSERT_BYTES && this.queue.size === 0 && this.inFlight === undefined && this.core.stallState() === 'none') {
+      // Alone and small: into the memtable now, unpublished, from the caller's own buffers — no
+      // copy (see the top of the file). No queue entry, no promise of its own: the caller awaits
+      // the log-and-publish chain, whose handlers find the group in `inFlight` (no closures).
+      this.pendingBytes += userBytes;
+      const g: Group = { ops, first: 0, writes: 1, bytes: userBytes, copied: 0, inserted: false, insertError: undefined };
+      const logged = this.log(g, sync).then(sync && this.syncIsIo ? this.aloneSynced : this.aloneLogged, this.aloneFailed);
+      this.insertWhileLogging();
+      return logged;
+    }
     let held = ops;
     let copiedBytes = 0;
     if (callerOwns !== CallerOwns.none) {
@@ -357,8 +382,7 @@ export class WritePath {
     this.pendingBytes += userBytes;
     this.copiedBytes += copiedBytes;
     if (this.queue.size === 0 && this.inFlight === undefined && this.core.stallState() === 'none') {
-      // Alone: no queue entry, no promise of its own — the caller awaits the log-and-apply
-      // chain, whose handlers find the group in `inFlight` (no closures per write).
+      // Alone and large: applied once logged, or pipelined (the WAL hands it to the thread pool).
       const logged = sync && this.syncIsIo ? this.aloneSynced : this.aloneLogged;
       return this.log({ ops: held, first: 0, writes: 1, bytes: userBytes, copied: copiedBytes, inserted: false, insertError: undefined }, sync).then(logged, this.aloneFailed);
     }
