@@ -30,6 +30,28 @@ describe('BlockCache', () => {
     expect(cache.misses).toBe(1);
   });
 
+  it('admits every point read while blocks fit; once full, a block only on its second miss', () => {
+    const one = block(1000).charge;
+    const cache = new BlockCache(one * 2);
+    const f = cache.slotsOf(7, 100);
+    expect(cache.admitPoint(7, 0, one)).toBe(true); // room: kept without being seen before
+    cache.insert(f, 0, block(1000));
+    expect(cache.admitPoint(7, 1, one)).toBe(true);
+    cache.insert(f, 1, block(1000));
+    // Full: the first miss of a block is declined, the second admitted; other blocks are not.
+    expect(cache.admitPoint(7, 2, one)).toBe(false);
+    expect(cache.admitPoint(8, 2, one)).toBe(false); // same block number, another file
+    expect(cache.admitPoint(7, 3, one)).toBe(false);
+    expect(cache.admitPoint(7, 2, one)).toBe(true);
+    expect(cache.admitPoint(8, 2, one)).toBe(true);
+    expect(cache.declined).toBe(3);
+    // Most of 1,000 blocks each missed once are declined (the ghost has 256 entries here).
+    let admitted = 0;
+    for (let i = 1000; i < 2000; i++) if (cache.admitPoint(9, i, one)) admitted++;
+    expect(admitted).toBeLessThan(10);
+    expect(cache.usage).toBe(2 * one); // admission inserts nothing by itself
+  });
+
   it('keys by file number and block number: equal block numbers of different tables do not collide', () => {
     const cache = new BlockCache(1 << 20);
     const a = block(100);

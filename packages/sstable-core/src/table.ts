@@ -702,8 +702,15 @@ export class Table {
     }
     if (block !== spare) {
       cache.recycle(spare);
-      cache.insert(slots, i, block);
+      if (!point || cache.admitPoint(slots.fileNumber, i, block.charge)) cache.insert(slots, i, block);
       return block;
+    }
+    if (point && !cache.admitPoint(slots.fileNumber, i, spare.charge)) {
+      // Read once (BlockCache.admitPoint): not kept. Its buffer goes back to the free list now
+      // and is read into again at the next read, which `find`'s caller does not make before it
+      // has copied what it needs (see `find`).
+      cache.recycle(spare);
+      return spare;
     }
     // Recyclable only if nobody else may keep views into it (point reads; see BlockCache.expose).
     cache.insert(slots, i, spare, point);

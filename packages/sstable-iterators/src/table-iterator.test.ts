@@ -268,6 +268,35 @@ describe('TableIterator and Table.get against a sorted-array model', () => {
     cleanup();
   });
 
+  it('a full cache keeps a point-read block only on its second miss; a declined block still answers right', async () => {
+    const { dir, cleanup } = tempDir();
+    const valueOf = (i: number): string => `value-${i}-`.padEnd(60, String.fromCharCode(97 + (i % 26)));
+    const entries: PointEntry[] = [];
+    for (let i = 0; i < 3000; i++) entries.push({ key: Buffer.from(`k${String(i).padStart(5, '0')}`), seq: 1, kind: EntryKind.Put, value: Buffer.from(valueOf(i)) });
+    for (const compression of ['none', 'lz4'] as const) {
+      const path = join(dir, `${compression}.sst`);
+      await buildTable(path, entries, [], { blockSize: 256, compression });
+      const cache = new BlockCache(4096); // a dozen blocks: full after the first few lookups
+      const table = Table.open(path, { cache, fileNumber: 1 });
+      // Lookups spread over the whole table: nearly every one reads a block no lookup read before.
+      for (let i = 0; i < 3000; i += 7) {
+        expect(table.find(entries[i]!.key, 1)).toBe(EntryKind.Put);
+        expect(Buffer.from(table.foundValue()).toString()).toBe(valueOf(i));
+      }
+      expect(cache.declined).toBeGreaterThan(300);
+      expect(cache.usage).toBeLessThanOrEqual(cache.capacity);
+      // One key three times: declined, then kept, then a hit.
+      const hits = cache.hits;
+      for (let r = 0; r < 3; r++) {
+        expect(table.find(entries[1500]!.key, 1)).toBe(EntryKind.Put);
+        expect(Buffer.from(table.foundValue()).toString()).toBe(valueOf(1500));
+      }
+      expect(cache.hits).toBe(hits + 1);
+      table.close();
+    }
+    cleanup();
+  });
+
   it('with a block ring, a value keeps its bytes for validMoves moves and the scan is the same', async () => {
     const { path, entries, cleanup } = await numberedTable(2000, 128);
     for (const ring of [2, 3, 8]) {
