@@ -306,6 +306,10 @@ describe('TableBuilder output', () => {
       const t = Table.open(path);
       expect(new TextDecoder().decode(t.get(b('key001234'), 1)?.value)).toBe('value 4 '.repeat(10));
       expect(t.readProperties().compression).toBe(compression);
+      // The properties block is stored raw whatever the codec: a table open reads it, and must
+      // not need the codec for it (compression.ts loads a codec when a block of its is met).
+      const properties = t.layout().metaBlocks.find((m) => m.name.includes('properties'))!.handle;
+      expect(readFileSync(path)[properties.offset + properties.size]).toBe(CompressionType.None);
       t.verify();
       t.close();
     }

@@ -347,7 +347,11 @@ export class TableBuilder {
 
       const meta: [string, BlockHandle][] = [];
       const props = this.buildProperties(filterBytes, indexBytes + topContents.length);
-      meta.push([META_PROPERTIES, this.writeBlock(encodeProperties(props), this.compression)]);
+      // Raw, whatever the codec: every table open reads this block (a few hundred bytes, which
+      // compression hardly shrinks), and a compressed one made each open decompress it, which
+      // loaded the codec (lz4's WebAssembly: ~4 MB of RSS) into a reader that met no other
+      // compressed block — e.g. any database of incompressible values (compression.ts).
+      meta.push([META_PROPERTIES, this.writeBlock(encodeProperties(props), CompressionType.None)]);
       if (this.tombstones.length > 0) {
         const rd = new BlockBuilder(this.restartInterval, 1024);
         for (const t of this.tombstones) rd.add(t.start, t.seq, EntryKind.Put, t.end);

@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { checksum } from './checksum.js';
 import { COMPRESSION_NAMES, compressBlock, compressionType, CompressionType, decompressBlock, isCompressionName, MAX_BLOCK_CONTENTS } from './compression.js';
@@ -72,5 +73,26 @@ describe('codecs', () => {
     raw[json.length] = 9;
     new DataView(raw.buffer).setUint32(json.length + 1, checksum(raw.subarray(0, json.length + 1)), true);
     expect(caught(() => unsealBlock(raw, 'x.sst', 0))).toMatchObject({ code: 'CORRUPTION', message: expect.stringContaining('unknown compression type 9') });
+  });
+
+  it('lz4 and snappy are loaded when a block of theirs is first met, not with the module', () => {
+    // In a fresh process: this test process may have loaded either codec already.
+    const module = JSON.stringify(new URL('./compression.ts', import.meta.url).href);
+    const script = `
+      import { createRequire } from 'node:module';
+      const { compressBlock, decompressBlock, CompressionType: T } = await import(${module});
+      const loaded = () => [...new Set(Object.keys(createRequire(process.cwd() + '/').cache).map((f) => /lz4-wasm-nodejs|snappyjs/.exec(f)?.[0]).filter(Boolean)).values()].sort().join(',');
+      const block = new TextEncoder().encode('strata '.repeat(100));
+      const seen = [loaded()];
+      decompressBlock(compressBlock(block, T.Deflate), T.Deflate, 'x.sst', 0);
+      compressBlock(block, T.None);
+      seen.push(loaded());
+      decompressBlock(compressBlock(block, T.LZ4), T.LZ4, 'x.sst', 0);
+      seen.push(loaded());
+      compressBlock(block, T.Snappy);
+      seen.push(loaded());
+      console.log(JSON.stringify(seen));`;
+    const out = execFileSync(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8' });
+    expect(JSON.parse(out)).toEqual(['', '', 'lz4-wasm-nodejs', 'lz4-wasm-nodejs,snappyjs']);
   });
 });
