@@ -360,7 +360,9 @@ export class WritePath {
       throw new StrataError('INVALID_ARGUMENT', `the batch holds ${userBytes} bytes of keys and values; the limit is ${MAX_BATCH_SIZE} — split it`);
     }
     if (ops.length === 0) return Promise.resolve();
-    if (userBytes < ALONE_INSERT_BYTES && this.queue.size === 0 && this.inFlight === undefined && this.core.stallState() === 'none') {
+    // Nothing queued or in flight and no stall: the write is a group of its own, logged now.
+    const alone = this.queue.size === 0 && this.inFlight === undefined && this.core.stallState() === 'none';
+    if (alone && userBytes < ALONE_INSERT_BYTES) {
       // Alone and small: into the memtable now, unpublished, from the caller's own buffers — no
       // copy (see the top of the file). No queue entry, no promise of its own: the caller awaits
       // the log-and-publish chain, whose handlers find the group in `inFlight` (no closures).
@@ -381,7 +383,7 @@ export class WritePath {
     }
     this.pendingBytes += userBytes;
     this.copiedBytes += copiedBytes;
-    if (this.queue.size === 0 && this.inFlight === undefined && this.core.stallState() === 'none') {
+    if (alone) {
       // Alone and large: applied once logged, or pipelined (the WAL hands it to the thread pool).
       const logged = sync && this.syncIsIo ? this.aloneSynced : this.aloneLogged;
       return this.log({ ops: held, first: 0, writes: 1, bytes: userBytes, copied: copiedBytes, inserted: false, insertError: undefined }, sync).then(logged, this.aloneFailed);
