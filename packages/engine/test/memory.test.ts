@@ -7,11 +7,14 @@
  * which V8 (Node 20) does not count towards its collection limits, so a released memtable whose
  * memory is dropped instead of reused stays resident until some other cause collects it.
  */
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../src/index.js';
 import { WORKER_RESOURCE_LIMITS } from '../src/background/worker-executor.js';
 import { tempDir } from './helpers.js';
+import { currentRuntime, typescriptArgs } from './support/typescript-child.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -149,4 +152,41 @@ describe('memtable memory', () => {
       ({ dir, cleanup } = tempDir('strata-memory-'));
     }
   });
+});
+
+describe('scan entries', () => {
+  // V8's pretenuring (see entryOf in src/read/db-iterator.ts): a scan's [key, value] pairs must
+  // carry no allocation memento, or a GC that finds a batch of them alive can make V8 allocate
+  // every later entry in the old generation, where each keeps its young views alive until the next
+  // mark-compact (a 1M scan's peak RSS ~265 MB instead of ~213). Node only: the flag is V8's.
+  it.skipIf(currentRuntime() !== 'node')('a batch of entries held across a GC comes from no allocation site V8 could tenure', async () => {
+    const db = await Database.open(dir, { backgroundThreads: 0 });
+    try {
+      for (let i = 0; i < 3000; i += 500) {
+        const b = db.batch();
+        for (let j = i; j < i + 500; j++) b.put(`k${String(j).padStart(6, '0')}`, 'v'.repeat(100));
+        await b.write();
+      }
+      await db.flush();
+    } finally {
+      await db.close();
+    }
+    const fixture = join(import.meta.dirname, 'fixtures', 'scan-entry-sites.ts');
+    const res = spawnSync(process.execPath, ['--expose-gc', '--trace-pretenuring-statistics', ...typescriptArgs('node', fixture, [dir])], {
+      cwd: join(import.meta.dirname, '..'),
+      encoding: 'utf8',
+      timeout: 120_000,
+    });
+    expect(res.status, res.stderr).toBe(0);
+    expect(res.stderr).toContain('kept 1500 1000 1000');
+    // (created, found, ratio) of every site whose objects were ≥ 85% alive at a GC, by found.
+    const held = [...res.stdout.matchAll(/AllocationSite\([^)]*\): \(created, found, ratio\) \((\d+), (\d+), ([\d.]+)\)/g)]
+      .filter((m) => Number(m[3]) >= 0.85)
+      .map((m) => Number(m[2]));
+    // The control: the fixture's own 1,500 array literals (minus the first few a site is made
+    // for) are reported — the flag still shows what this test looks for.
+    expect(held.some((found) => found >= 1400 && found <= 1500)).toBe(true);
+    // The subject: no site made ~1,000 objects that were all alive — the scan's batch of entries.
+    expect(held.filter((found) => found >= 900 && found <= 1000)).toEqual([]);
+  }, 150_000);
 });
