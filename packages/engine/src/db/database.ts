@@ -344,13 +344,13 @@ export class Database {
               const value = buf[i++]!;
               return new Promise((resolve) =>
                 setImmediate(() => {
-                  resolve({ done: false, value });
+                  resolve(new EntryResult(value));
                 }),
               );
             }
           }
           const value = buf[i++]!;
-          return Promise.resolve({ done: false, value });
+          return Promise.resolve(new EntryResult(value));
         } catch (err) {
           it.close();
           return Promise.reject(toStrataError(err, 'iteration failed'));
@@ -500,4 +500,21 @@ function parseBounds(o: Partial<IteratorOptions>): Bounds {
     upper: lte ?? lt,
     upperInclusive: lte !== undefined,
   };
+}
+
+/**
+ * `iterate()`'s result for an entry, made by a constructor and not an object literal, for the
+ * reason its entries are (entryOf in read/db-iterator.ts): V8 may allocate every later object of
+ * a literal in the old generation once a GC finds ≥ 85% of those it made since the last GC alive,
+ * and a mark-compact that ends incremental marking counts as alive what was stored into a live
+ * object while it marked (a result is, in the consumer's suspended `for await`). Born old, each
+ * result would keep its young entry alive through scavenges until the next mark-compact.
+ */
+class EntryResult implements IteratorYieldResult<Entry> {
+  readonly done = false;
+  readonly value: Entry;
+
+  constructor(value: Entry) {
+    this.value = value;
+  }
 }

@@ -232,15 +232,16 @@ export class DbIterator {
 
 /**
  * The `[key, value]` pair handed out, made by the Array constructor and not an array literal. V8
- * gives a literal an allocation site and, when a GC finds ≥ 85% of the ≥ 100 objects a site made
- * since the last GC still alive, allocates everything it makes from then on in the old generation
- * ("pretenuring"; the decision is final). A scan's entries live only until the caller drops them,
- * but a batch of `nextv(256)` holds up to 256 of them at once: when a GC came within the first few
- * hundred entries a scan made (a mark-compact at the scan's start), the site was tenured, and from
- * then on every entry was born old, dead a moment later, and kept its two young views alive through
- * every scavenge until the next mark-compact — 50–76% of what a scavenge saw survived, and a 1M scan
- * peaked at ~265 MB instead of ~213 (a 10M one at ~375–420 instead of ~285). `new Array(2)` carries
- * no allocation memento, so no GC can make that decision for the entries.
+ * gives a literal an allocation site and, when a GC finds ≥ 100 objects the site made since the
+ * last GC and ≥ 85% of them alive, allocates everything it makes from then on in the old
+ * generation ("pretenuring"; the decision is final). A scan's entries live only until the caller
+ * drops them, but a batch of `nextv(256)` holds up to 256 at once (and a mark-compact that ends
+ * incremental marking counts as alive what was stored into a live object while it marked): a GC
+ * early in a scan could find nearly all of them alive. The site was then tenured, every later
+ * entry was born old, dead a moment later, and kept its two young views alive through every
+ * scavenge until the next mark-compact — 50–76% of what a scavenge saw survived, and a 1M scan
+ * after 100k gets peaked at 264–279 MB instead of 212–215 in 3–5 runs of 10 (a 10M one at
+ * 372–420 instead of 280–288). `new Array(2)` carries no allocation memento, so no GC decides it.
  */
 function entryOf(key: Uint8Array, value: Uint8Array): Entry {
   const e = new Array(2) as unknown as Entry;
