@@ -130,7 +130,15 @@ export class StrataEntryIterator<TDatabase extends IteratorDatabase = IteratorDa
     this.#holder = new CursorHolder(db, options, cursor);
     const key: Decoder | null = options.keys === false ? null : decoderFor(options.keyEncoding);
     const value: Decoder | null = options.values === false ? null : decoderFor(options.valueEncoding);
-    this.#convert = (entry) => [key === null ? undefined : key(entry[0]), value === null ? undefined : value(entry[1])];
+    this.#convert = (entry) => {
+      // The Array constructor, not a literal: V8 pretenures a literal's allocation site once a GC
+      // finds most of what it made alive, as a `nextv` batch is (the engine's entryOf says how
+      // that made a scan keep every entry until the next mark-compact).
+      const e = new Array(2) as [Encoded | undefined, Encoded | undefined];
+      e[0] = key === null ? undefined : key(entry[0]);
+      e[1] = value === null ? undefined : value(entry[1]);
+      return e;
+    };
   }
 
   async _next(): Promise<[Encoded | undefined, Encoded | undefined] | undefined> {
