@@ -509,7 +509,7 @@ describe('iterator entries', () => {
   const isNode = !('Deno' in globalThis) && typeof (process.versions as { bun?: string }).bun !== 'string';
   it.skipIf(!isNode)('a nextv batch held across a GC comes from no allocation site V8 could tenure', async () => {
     const location = join(root, `db-${++count}`);
-    const db = create<string, string>({}, location);
+    const db = create({}, location);
     await db.open();
     await db.batch(Array.from({ length: 2000 }, (_, i) => ({ type: 'put' as const, key: `k${String(i).padStart(6, '0')}`, value: 'v'.repeat(100) })));
     await db.close();
