@@ -2,6 +2,7 @@
  * Database options: the documented defaults, and validation that turns a bad option into an
  * INVALID_ARGUMENT at open time instead of a strange failure later.
  */
+import { availableParallelism } from 'node:os';
 import { COMPRESSION_NAMES, isCompressionName, type CompressionName } from '@strata-db/sstable-core';
 import type { DeletionTrigger } from '@strata-db/sstable-builder';
 import { StrataError } from './errors.js';
@@ -126,8 +127,8 @@ export interface DatabaseOptions {
   readonly maxManifestFileSize?: number;
   /**
    * Most file descriptors the database holds at once (LevelDB's `max_open_files`). Ten are kept
-   * for the WAL, the manifest, the LOCK, directory syncs and the tables being written; the rest
-   * bound the table cache: that many tables stay open, the least recently used are closed and
+   * for the WAL, the manifest, the LOCK, directory syncs and the tables being written, and 4 for
+   * each background thread (DESCRIPTORS_PER_WORKER); the rest bound the table cache: that many tables stay open, the least recently used are closed and
    * reopened on demand (an open and a close per block-cache miss on a closed table). Default:
    * LevelDB's 1000, or half the process's soft descriptor limit when that is lower, where the
    * limit can be read (Linux); 128 elsewhere (descriptor-limit.ts).
@@ -153,13 +154,14 @@ export interface DatabaseOptions {
   /** Receives one line per notable event and every failure the engine survives (e.g. `console`). */
   readonly logger?: Logger;
   /**
-   * Worker threads that run flushes and compactions, at most (default 1 with the real file
-   * system and 0 with any other `fs`; 2 fills a deep tree faster at a cost to the event loop:
-   * README, "Background threads"). 0 runs them on the main thread in
-   * ~4 ms slices; ≥ 1 needs the real file system (`nodeFileSystem`), which a worker thread can
-   * recreate — an injected layer (in-memory, fault-injecting) lives in this thread only. The
-   * first worker takes flushes and compactions; the others join only while the tree is behind
-   * (`parallelCompactionBytes`), at a lower CPU priority (README, "Background threads").
+   * Worker threads that run flushes and compactions, at most (default with the real file
+   * system: 2 where os.availableParallelism() ≥ 2, else 1; 0 with any other `fs`). 0 runs them
+   * on the main thread in ~4 ms slices; ≥ 1 needs the real file system (`nodeFileSystem`), which
+   * a worker thread can recreate — an injected layer (in-memory, fault-injecting) lives in this
+   * thread only. The first worker takes flushes and compactions; the others are started only
+   * while compaction is behind (L0 at l0SlowdownWritesTrigger, or the backlog past
+   * `parallelCompactionBytes`: scheduler.ts, `behind()`), at a lower CPU priority, and end after
+   * backgroundThreadIdleMs without a job (README, "Background threads").
    */
   readonly backgroundThreads?: number;
   /**
@@ -173,7 +175,8 @@ export interface DatabaseOptions {
   /**
    * Compaction debt (estimated pending compaction bytes, `stats().compaction`) from which
    * automatic compactions use every background thread: cut into ranges (`maxSubcompactions`)
-   * and given to more than the first worker. Below it one worker does all the background work,
+   * and given to more than the first worker (as they also are while L0 is at
+   * l0SlowdownWritesTrigger). Otherwise one worker does all the background work,
    * so a small or settled database holds one thread's memory (a second costs ~20 MB). Default
    * 256 MiB; 0 = always. Manual compactions (`compact()`) always use every thread.
    */
@@ -205,6 +208,30 @@ export const DEFAULT_BACKGROUND_THREAD_IDLE_MS = 2000;
 
 /** Descriptors of maxOpenFiles kept for what is not a table being read (LevelDB keeps 10 too). */
 export const NON_TABLE_FILES = 10;
+
+/**
+ * Descriptors of maxOpenFiles kept for each background worker thread: its own event loop (epoll,
+ * eventfd and the like: 3, measured in test/open-files.test.ts's fixture) and the one compaction
+ * input it has open while a readahead window is read (readahead.ts opens and closes it per read).
+ * Table outputs are within NON_TABLE_FILES. Without this a second worker pushed a process capped
+ * at 64 descriptors with maxOpenFiles 32 over its cap (EMFILE, engine README, eighth session).
+ */
+export const DESCRIPTORS_PER_WORKER = 4;
+
+/** Table descriptors the table cache may hold open: maxOpenFiles less the other files' and the workers' (at least 1). */
+export function tableDescriptors(o: Pick<ResolvedOptions, 'maxOpenFiles' | 'backgroundThreads'>): number {
+  return Math.max(1, o.maxOpenFiles - NON_TABLE_FILES - DESCRIPTORS_PER_WORKER * o.backgroundThreads);
+}
+
+/**
+ * The default of `backgroundThreads` with the real file system: 2 where there are two cores or
+ * more, else 1. The first worker does every flush and, while the tree keeps up, every compaction;
+ * the second starts only while compaction is behind (scheduler.ts, RocksDB's speed-up rule) and
+ * ends after backgroundThreadIdleMs without a job, so a database that keeps up never starts it.
+ */
+function defaultBackgroundThreads(): number {
+  return availableParallelism() >= 2 ? 2 : 1;
+}
 
 export interface ResolvedOptions {
   readonly readOnly: boolean;
@@ -383,7 +410,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
   if (logger !== undefined && (typeof logger !== 'object' || logger === null || !(['info', 'warn', 'error'] as const).every((m) => typeof (logger as Record<string, unknown>)[m] === 'function'))) {
     throw new StrataError('INVALID_ARGUMENT', 'option logger must have info, warn and error methods (console does)');
   }
-  const backgroundThreads = int('backgroundThreads', opts.backgroundThreads, crossesThreads(fs) ? 1 : 0, 0, 64);
+  const backgroundThreads = int('backgroundThreads', opts.backgroundThreads, crossesThreads(fs) ? defaultBackgroundThreads() : 0, 0, 64);
   if (backgroundThreads > 0 && !crossesThreads(fs)) {
     throw new StrataError(
       'INVALID_ARGUMENT',

@@ -10,6 +10,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Database, type DatabaseOptions, type DbIterator, type StrataEvent } from '../src/index.js';
 import { applyToModel, dec, holdSnapshot, type HeldSnapshot, type Model, type ModelWrite, releaseSnapshot, tempDir, writeBoth } from './helpers.js';
+import { DESCRIPTORS_PER_WORKER } from '../src/options.js';
 
 type Op =
   | { t: 'put'; k: string; v: string }
@@ -112,19 +113,28 @@ function scanModel(m: Model, op: Extract<Op, { t: 'scan' }>): [string, string][]
   return keys.map((k) => [k, m.get(k)!]);
 }
 
-// maxOpenFiles 13 leaves 3 table descriptors, tableCacheSize 2 KiB one table's pinned metadata and
+// maxOpenFiles 13 (with 4 more for each worker thread: options.ts, DESCRIPTORS_PER_WORKER) leaves 3 table descriptors, tableCacheSize 2 KiB one table's pinned metadata and
 // no index or filter partition beyond the one a lookup is using, metadataBlockSize 64 partitions of
 // one to three data blocks:
 // closing, reopening and re-reading run on every path (gets, iterators, compaction inputs).
 // maxSubcompactions 2, parallelCompactionBytes 0: compactions without range tombstones are cut in two (one worker runs both ranges at once).
-const baseOptions = { memtableSize: 4096, blockSize: 256, metadataBlockSize: 64, l0CompactionTrigger: 3, targetFileSize: 8 * 1024, maxOpenFiles: 13, tableCacheSize: 2048, maxSubcompactions: 2, parallelCompactionBytes: 0 };
+// With two worker threads, compaction is behind (scheduler.ts, `behind()`) whenever L0 holds 4
+// tables or more (l0SlowdownWritesTrigger 4, writes delayed) or the backlog is past 4 KiB: 4 KiB
+// memtables take both past their bounds and back below them many times a run, so compactions go
+// from one worker, uncut, to every worker (cut in two where large enough), and back.
+const baseOptions = { memtableSize: 4096, blockSize: 256, metadataBlockSize: 64, l0CompactionTrigger: 3, targetFileSize: 8 * 1024, tableCacheSize: 2048, maxSubcompactions: 2 };
+const optionsFor = (backgroundThreads: number): DatabaseOptions => ({
+  ...baseOptions,
+  maxOpenFiles: 13 + DESCRIPTORS_PER_WORKER * backgroundThreads,
+  ...(backgroundThreads === 2 ? { l0SlowdownWritesTrigger: 4, l0StopWritesTrigger: 1000, parallelCompactionBytes: 4096 } : { parallelCompactionBytes: 0 }),
+});
 
 /**
  * How often the runs exercised memtable memory reuse (core.ts, retireFrozen): memtables built on
  * a released one's memory, and iterator reads of a memtable retired while they were open. An
  * iterator reading reused memory would see another memtable's entries and fail its comparison.
  */
-const coverage = { reused: 0, pinnedRetired: 0, smallCacheMisses: 0, idleWorkersEnded: 0, readsWhilePipelined: 0, mergedFlushes: 0 };
+const coverage = { reused: 0, pinnedRetired: 0, smallCacheMisses: 0, idleWorkersEnded: 0, readsWhilePipelined: 0, mergedFlushes: 0, behindCompactions: 0, compactionsNotBehind: 0 };
 
 /** Every entry of the database, newest state, through a synchronous iterator. */
 function scanSync(db: Database): [string, string][] {
@@ -164,7 +174,7 @@ const mergeArb = fc.constantFrom(1, 1, 2, 3);
 
 async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number, blockCacheSize: number | undefined, workerIdleMs?: number, minMemtablesToMerge = 1): Promise<void> {
   const dbOptions = {
-    ...baseOptions,
+    ...optionsFor(backgroundThreads),
     backgroundThreads,
     minMemtablesToMerge,
     onEvent: (e: StrataEvent) => {
@@ -328,6 +338,8 @@ async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number,
     coverage.reused += db.stats().memtables.reused;
     if (blockCacheSize !== undefined) coverage.smallCacheMisses += db.stats().blockCache.misses;
     coverage.idleWorkersEnded += db.stats().background.idleEnded;
+    coverage.behindCompactions += db.stats().compaction?.behindCompactions ?? 0;
+    coverage.compactionsNotBehind += (db.stats().compaction?.compactions ?? 0) - (db.stats().compaction?.behindCompactions ?? 0);
     await db.close();
     db = await Database.open(dir, options);
     expect(await all()).toEqual(expected);
@@ -337,8 +349,9 @@ async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number,
   }
 }
 
-// Both background executors: flush and compaction in this thread (0) and in a worker thread (1).
-describe.each([0, 1])('engine against a sorted-map model, backgroundThreads: %i', (backgroundThreads) => {
+// Both background executors: flush and compaction in this thread (0), in a worker thread (1), and
+// in two, the second joining only while compaction is behind (2).
+describe.each([0, 1, 2])('engine against a sorted-map model, backgroundThreads: %i', (backgroundThreads) => {
   it('agrees on random puts, deletes, range deletes, batches, snapshots, scans, flushes, compactions and reopens', async () => {
     const seed = process.env['STRATA_MODEL_SEED'];
     const path = process.env['STRATA_MODEL_PATH'];
@@ -347,6 +360,8 @@ describe.each([0, 1])('engine against a sorted-map model, backgroundThreads: %i'
     // workers that end after 1 ms idle, so an idle worker always ends at least once (the random
     // runs draw 1 ms in one of four: a Bun run with few runs once drew it in none).
     const pinnedBefore = coverage.pinnedRetired;
+    const behindBefore = coverage.behindCompactions;
+    const notBehindBefore = coverage.compactionsNotBehind;
     const scanAll = { t: 'scan', lo: undefined, loIncl: true, hi: undefined, hiIncl: false, reverse: false, limit: -1, snap: -1 } as const;
     await runSequence(
       [
@@ -391,6 +406,12 @@ describe.each([0, 1])('engine against a sorted-map model, backgroundThreads: %i'
       expect(coverage.pinnedRetired).toBeGreaterThan(0);
       expect(coverage.smallCacheMisses).toBeGreaterThan(0);
       if (backgroundThreads > 0) expect(coverage.idleWorkersEnded).toBeGreaterThan(0);
+      // Compactions started both behind (L0 at 4, or the backlog past 4 KiB: cut and spread over
+      // both workers where they are large enough to cut) and not (one worker, uncut).
+      if (backgroundThreads === 2) {
+        expect(coverage.behindCompactions).toBeGreaterThan(behindBefore);
+        expect(coverage.compactionsNotBehind).toBeGreaterThan(notBehindBefore);
+      }
       // The pipelined write ran under the model: reads while a big batch was in the memtable, unpublished.
       expect(coverage.readsWhilePipelined).toBeGreaterThan(0);
     }

@@ -8,7 +8,7 @@
  * - Workers start on first use and are picked by fewest jobs in flight; one worker can run a
  *   flush while a compaction of its own is in progress (worker-entry.ts). A job says how many
  *   workers it may spread over (`compact(…, threads)`): the scheduler lets compactions use more
- *   than the first only while the tree is behind (options.ts, `parallelCompactionBytes`).
+ *   than the first only while compaction is behind (scheduler.ts, `behind()`).
  * - The first worker runs at the process's priority and takes every flush (a flush is what
  *   writers wait for). A worker started beside it runs at a lower CPU priority (nice +10 on
  *   Linux, worker-entry.ts): on a machine with as many cores as threads it takes the cycles the

@@ -26,6 +26,11 @@ export interface CompactionStats {
   /** Compactions cut into key ranges merged side by side (subcompactions.ts), and those ranges. */
   readonly splitCompactions: number;
   readonly subcompactions: number;
+  /**
+   * Automatic compactions started while compaction was behind (scheduler.ts, `behind()`): these
+   * may be cut into ranges and use every worker thread; the others run on the first worker.
+   */
+  readonly behindCompactions: number;
   readonly manualCompactions: number;
   readonly failedCompactions: number;
   /** A compaction is running, or still deleting its inputs: false once background compaction settled. */
@@ -54,6 +59,7 @@ export class CompactionStatsRecorder {
   trivialMoves = 0;
   splitCompactions = 0;
   subcompactions = 0;
+  behindCompactions = 0;
   manualCompactions = 0;
   failedCompactions = 0;
   entriesDropped = 0;
@@ -104,6 +110,7 @@ export class CompactionStatsRecorder {
       trivialMoves: this.trivialMoves,
       splitCompactions: this.splitCompactions,
       subcompactions: this.subcompactions,
+      behindCompactions: this.behindCompactions,
       manualCompactions: this.manualCompactions,
       failedCompactions: this.failedCompactions,
       running,

@@ -105,7 +105,9 @@ export class LeveledCompactor implements Compactor {
         version.unref();
         return;
       }
-      void this.start(c, version, this.pendingCompactionBytes() >= core.opts.parallelCompactionBytes);
+      const behind = this.behind();
+      if (behind) this.recorder.behindCompactions++;
+      void this.start(c, version, behind);
     }
   }
 
@@ -142,6 +144,24 @@ export class LeveledCompactor implements Compactor {
     return this.pendingBytes;
   }
 
+  /**
+   * Compaction is behind (RocksDB's NeedSpeedupCompaction, which GetBGJobLimits asks before it
+   * lets more than one compaction run): writes are delayed or stopped for want of compaction — L0
+   * at l0SlowdownWritesTrigger, or pending compaction bytes past softPendingCompactionBytesLimit —
+   * or the backlog is past parallelCompactionBytes. Then a compaction may be cut into ranges and
+   * use every worker thread; otherwise it is one job for the first worker. On a machine with two
+   * cores the main thread is mostly idle while its writes are held back, so a second worker then
+   * takes a core that would idle; while writes flow, one worker leaves the other core to the
+   * event loop. A stall for frozen memtables alone is not counted: a flush goes to the first
+   * worker anyway, and a small database that fills faster than one worker flushes (a 1M-key
+   * fill) would otherwise start a second worker, and its memory, for nothing.
+   */
+  behind(): boolean {
+    const o = this.core.opts;
+    const pending = this.pendingCompactionBytes();
+    return this.core.versions.current.files(0).length >= o.l0SlowdownWritesTrigger || pending >= o.softPendingCompactionBytesLimit || pending >= o.parallelCompactionBytes;
+  }
+
   stats(): CompactionStats {
     const v = this.core.versions.current;
     return this.recorder.snapshot(this.tasks.size > 0, this.running.size, computeScores(v, this.core.opts), this.pendingCompactionBytes());
@@ -160,7 +180,7 @@ export class LeveledCompactor implements Compactor {
    * Runs `c` in the background; `version` (pinned by the caller) is released when it ends.
    * `parallel`: the compaction may be cut into ranges (subcompactions) and use every worker
    * thread; otherwise it is one job for the first worker. Automatic compactions are parallel
-   * while the tree is behind (options.ts, `parallelCompactionBytes`), manual ones always.
+   * while compaction is behind (`behind()`), manual ones always.
    */
   private start(c: Compaction, version: Version, parallel: boolean): Promise<void> {
     const core = this.core;

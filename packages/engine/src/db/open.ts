@@ -27,7 +27,7 @@ import { Memtable } from '@strata-db/memtable';
 import { openWal, replay, type WalWriter } from '@strata-db/wal';
 import { StrataError, toStrataError } from '../errors.js';
 import { EventBus } from '../events.js';
-import { NON_TABLE_FILES, type ResolvedOptions } from '../options.js';
+import { tableDescriptors, type ResolvedOptions } from '../options.js';
 import { TableCache } from '../version/table-cache.js';
 import { VersionSet } from '../version/version-set.js';
 import { DbCore } from './core.js';
@@ -95,7 +95,7 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
     // Under the lock: an empty directory may have been filled since the first look (a Strata
     // database found then stays one: nothing but Strata writes a STRATAMF manifest into it).
     if (found.kind === 'missing' || found.kind === 'empty') inspectDirectory(fs, dir, true);
-    const tableCache = new TableCache(fs, dir, opts.blockCacheSize, opts.maxOpenFiles - NON_TABLE_FILES, opts.tableCacheSize, events);
+    const tableCache = new TableCache(fs, dir, opts.blockCacheSize, tableDescriptors(opts), opts.tableCacheSize, events);
     tables = tableCache;
     versions = new VersionSet({
       fs,
