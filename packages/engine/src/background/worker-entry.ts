@@ -144,9 +144,12 @@ port.on('message', (m: ToWorker) => {
     case 'stop':
       // The thread ends on its own (see WorkerExecutor.close): a last full collection first, so
       // that no incremental marking of this heap is under way when Node tears the isolate down,
-      // then the port closes and the event loop, with nothing left in it, empties.
+      // then the port closes and the event loop, with nothing left in it, empties. Deno's
+      // `parentPort` (2.x) has no `close()`; there `process.exit`, which in a worker thread ends
+      // that thread only (Node, Bun and Deno alike), is the way out.
       gc?.();
-      port.close();
+      if (typeof port.close === 'function') port.close();
+      else process.exit(0);
       return;
   }
 });
