@@ -218,9 +218,14 @@ export const NON_TABLE_FILES = 10;
  */
 export const DESCRIPTORS_PER_WORKER = 4;
 
-/** Table descriptors the table cache may hold open: maxOpenFiles less the other files' and the workers' (at least 1). */
-export function tableDescriptors(o: Pick<ResolvedOptions, 'maxOpenFiles' | 'backgroundThreads'>): number {
-  return Math.max(1, o.maxOpenFiles - NON_TABLE_FILES - DESCRIPTORS_PER_WORKER * o.backgroundThreads);
+/**
+ * Table descriptors the table cache may hold open: maxOpenFiles less the other files' and those
+ * of `workers` background threads (a read-only open runs none). At least 1: a maxOpenFiles too
+ * small for the workers (validation asks only NON_TABLE_FILES + 1) keeps one table open and may
+ * then exceed its bound by their descriptors.
+ */
+export function tableDescriptors(maxOpenFiles: number, workers: number): number {
+  return Math.max(1, maxOpenFiles - NON_TABLE_FILES - DESCRIPTORS_PER_WORKER * workers);
 }
 
 /**

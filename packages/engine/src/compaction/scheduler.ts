@@ -146,10 +146,11 @@ export class LeveledCompactor implements Compactor {
 
   /**
    * Compaction is behind (RocksDB's NeedSpeedupCompaction, which GetBGJobLimits asks before it
-   * lets more than one compaction run): writes are delayed or stopped for want of compaction — L0
-   * at l0SlowdownWritesTrigger, or pending compaction bytes past softPendingCompactionBytesLimit —
-   * or the backlog is past parallelCompactionBytes. Then a compaction may be cut into ranges and
-   * use every worker thread; otherwise it is one job for the first worker. On a machine with two
+   * lets more than one compaction run): writes are delayed or stopped for want of compaction
+   * (`core.compactionStall()`: L0 at l0SlowdownWritesTrigger, or pending compaction bytes past
+   * softPendingCompactionBytesLimit), or the backlog is past parallelCompactionBytes. Then a
+   * compaction may be cut into ranges and use every worker thread; otherwise it is one job for
+   * the first worker. On a machine with two
    * cores the main thread is mostly idle while its writes are held back, so a second worker then
    * takes a core that would idle; while writes flow, one worker leaves the other core to the
    * event loop. A stall for frozen memtables alone is not counted: a flush goes to the first
@@ -157,9 +158,7 @@ export class LeveledCompactor implements Compactor {
    * fill) would otherwise start a second worker, and its memory, for nothing.
    */
   behind(): boolean {
-    const o = this.core.opts;
-    const pending = this.pendingCompactionBytes();
-    return this.core.versions.current.files(0).length >= o.l0SlowdownWritesTrigger || pending >= o.softPendingCompactionBytesLimit || pending >= o.parallelCompactionBytes;
+    return this.core.compactionStall() !== 'none' || this.pendingCompactionBytes() >= this.core.opts.parallelCompactionBytes;
   }
 
   stats(): CompactionStats {

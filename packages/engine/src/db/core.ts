@@ -513,8 +513,18 @@ export class DbCore {
   // ---- background work -----------------------------------------------------------------------
 
   stallState(): StallState {
+    return this.frozen.length >= this.opts.maxFrozenMemtables ? 'stop' : this.compactionStall();
+  }
+
+  /**
+   * The part of `stallState()` that compaction's backlog asks for, frozen memtables aside: L0's
+   * triggers and the pending compaction bytes. Also what makes compaction "behind" for the
+   * scheduler (scheduler.ts, `behind()`: RocksDB's NeedSpeedupCompaction asks the same write
+   * controller).
+   */
+  compactionStall(): StallState {
     const l0 = this.versions.current.files(0).length;
-    if (this.frozen.length >= this.opts.maxFrozenMemtables || l0 >= this.opts.l0StopWritesTrigger) return 'stop';
+    if (l0 >= this.opts.l0StopWritesTrigger) return 'stop';
     // A compaction backlog below L0 (RocksDB's pending compaction bytes) stalls writes too.
     const pending = this.compactor.pendingCompactionBytes();
     if (pending >= this.opts.hardPendingCompactionBytesLimit) return 'stop';

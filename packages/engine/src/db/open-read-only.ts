@@ -20,7 +20,7 @@ import { join } from 'node:path';
 import { LeveledCompactor } from '../compaction/scheduler.js';
 import { FlushLoop } from '../flush/flush-loop.js';
 import { StrataError } from '../errors.js';
-import { NON_TABLE_FILES, type ResolvedOptions } from '../options.js';
+import { tableDescriptors, type ResolvedOptions } from '../options.js';
 import { TableCache } from '../version/table-cache.js';
 import { VersionSet } from '../version/version-set.js';
 import { DbCore } from './core.js';
@@ -49,7 +49,7 @@ export async function openReadOnly(dir: string, opts: ResolvedOptions): Promise<
   // A read-only open creates and deletes nothing, so the only events it can give are warnings
   // and background errors; the listener still gets them.
   const events = new EventBus(opts.onEvent, opts.logger, dir);
-  const tables = new TableCache(fs, dir, opts.blockCacheSize, opts.maxOpenFiles - NON_TABLE_FILES, opts.tableCacheSize, events);
+  const tables = new TableCache(fs, dir, opts.blockCacheSize, tableDescriptors(opts.maxOpenFiles, 0), opts.tableCacheSize, events);
   const versions = new VersionSet({
     fs,
     dir,
