@@ -54,8 +54,10 @@ export interface DatabaseStats {
   /**
    * `files`: tables with a cached block; `slotBytes`: the cache's slots of those files (24 bytes
    * a data block), charged to their tables in the table cache (`tableCache.pinnedBytes`).
+   * `usage`: bytes of cached data blocks; `charged`: bytes of the capacity charged by the cached
+   * index and filter partitions (cacheIndexAndFilterBlocks; else 0) — usage + charged ≤ capacity.
    */
-  readonly blockCache: { readonly capacity: number; readonly usage: number; readonly hits: number; readonly misses: number; readonly files: number; readonly slotBytes: number };
+  readonly blockCache: { readonly capacity: number; readonly usage: number; readonly charged: number; readonly hits: number; readonly misses: number; readonly files: number; readonly slotBytes: number };
   /** Open tables, their resident metadata (≤ tableCacheSize) and table file descriptors (≤ maxOpenFiles − 10). */
   readonly tableCache: TableCacheStats;
   /** Memory held by the database, by component (bytes), and what long-lived readers hold. */
@@ -200,7 +202,7 @@ export function collectStats(core: DbCore, queue: { readonly queued: number; rea
     liveVersions: core.versions.liveVersionCount,
     walSegment: core.walSegment,
     manifest: { fileNumber: core.versions.manifestFileNumber, bytes: core.versions.manifestSize },
-    blockCache: { capacity: bc.capacity, usage: bc.usage, hits: bc.hits, misses: bc.misses, files: bc.fileCount, slotBytes: bc.slotBytes },
+    blockCache: { capacity: bc.capacity, usage: bc.usage, charged: bc.charged, hits: bc.hits, misses: bc.misses, files: bc.fileCount, slotBytes: bc.slotBytes },
     tableCache,
     memory: {
       memtables: memtableBytes,

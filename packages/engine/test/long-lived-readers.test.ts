@@ -4,6 +4,7 @@
  * and are deleted as soon as the reader lets go.
  */
 import { readdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../src/index.js';
 import { dec, testDir } from './helpers.js';
@@ -100,6 +101,35 @@ describe('long-lived readers', () => {
     expect(m.tableIndexAndFilter).toBeGreaterThan(0);
     expect(m.tableIndexAndFilter).toBeLessThanOrEqual(16 * 1024);
     expect(db.stats().tableCache.openFiles).toBeLessThanOrEqual(4);
+    await db.close();
+  });
+
+  it('with cacheIndexAndFilterBlocks, the cached partitions are charged to the block cache: blocks get what they leave', async () => {
+    // Small partitions (metadataBlockSize 64) and a block cache that the data overfills, read
+    // twice: without the option the blocks alone fill the block cache beside the partitions.
+    const fill = async (charge: boolean): Promise<Database> => {
+      const d = await Database.open(join(dir, String(charge)), { memtableSize: 16 * 1024, blockCacheSize: 32 * 1024, metadataBlockSize: 64, cacheIndexAndFilterBlocks: charge });
+      for (let i = 0; i < 3000; i++) await d.put(`k${String((i * 7919) % 3000).padStart(5, '0')}`, `v${i}`.padEnd(100, '.'));
+      await d.flush();
+      for (let round = 0; round < 2; round++) for (let i = 0; i < 3000; i += 3) expect(d.getSync(`k${String(i).padStart(5, '0')}`)).toBeDefined();
+      return d;
+    };
+    const plain = await fill(false);
+    const p = plain.stats();
+    expect(p.blockCache.charged).toBe(0);
+    expect(p.blockCache.usage + p.tableCache.partitionBytes).toBeGreaterThan(32 * 1024);
+    await plain.close();
+    const db = await fill(true);
+    const s = db.stats();
+    expect(s.tableCache.partitionBytes).toBeGreaterThan(0);
+    expect(s.blockCache.charged).toBe(s.tableCache.partitionBytes);
+    expect(s.blockCache.usage).toBeGreaterThan(0);
+    expect(s.blockCache.usage + s.blockCache.charged).toBeLessThanOrEqual(32 * 1024);
+    // memory counts each byte once: blocks in blockCache, partitions in tableIndexAndFilter.
+    expect(s.memory.blockCache).toBe(s.blockCache.usage);
+    expect(s.memory.tableIndexAndFilter).toBe(s.tableCache.residentBytes);
+    const m = s.memory;
+    expect(m.total).toBe(m.memtables + m.memtableReserve + m.pinned.memtableBytes + m.blockCache + m.tableIndexAndFilter + m.writeQueueCopies + m.walBuffers);
     await db.close();
   });
 });

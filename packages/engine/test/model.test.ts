@@ -134,7 +134,7 @@ const optionsFor = (backgroundThreads: number): DatabaseOptions => ({
  * a released one's memory, and iterator reads of a memtable retired while they were open. An
  * iterator reading reused memory would see another memtable's entries and fail its comparison.
  */
-const coverage = { reused: 0, pinnedRetired: 0, smallCacheMisses: 0, idleWorkersEnded: 0, readsWhilePipelined: 0, mergedFlushes: 0, behindCompactions: 0, compactionsNotBehind: 0 };
+const coverage = { chargedPartitions: 0, reused: 0, pinnedRetired: 0, smallCacheMisses: 0, idleWorkersEnded: 0, readsWhilePipelined: 0, mergedFlushes: 0, behindCompactions: 0, compactionsNotBehind: 0 };
 
 /** Every entry of the database, newest state, through a synchronous iterator. */
 function scanSync(db: Database): [string, string][] {
@@ -151,12 +151,15 @@ function scanSync(db: Database): [string, string][] {
 const sortedEntries = (m: Model): [string, string][] => [...m.entries()].sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0));
 
 /**
- * Block cache size of a run: the default (nothing is ever evicted in runs this small) or 4 KiB,
+ * Block cache of a run: the default size (nothing is ever evicted in runs this small) or 4 KiB,
  * about a dozen 256-byte blocks, so that point reads, getMany and iterators evict, recycle and
  * re-read blocks all the time (sstable-core's block-cache.ts: slots shared by a table's readers,
- * recycled buffers of point-read blocks, blocks exposed to iterators).
+ * recycled buffers of point-read blocks, blocks exposed to iterators) — in one case of three
+ * with the index and filter partitions charged to it too (cacheIndexAndFilterBlocks), so that
+ * partition loads evict blocks.
  */
-const blockCacheArb = fc.constantFrom<number | undefined>(undefined, 4096);
+type CacheCase = { readonly blockCacheSize?: number; readonly cacheIndexAndFilterBlocks?: boolean };
+const blockCacheArb = fc.constantFrom<CacheCase>({}, { blockCacheSize: 4096 }, { blockCacheSize: 4096, cacheIndexAndFilterBlocks: true });
 
 /**
  * How long a worker may idle (backgroundThreadIdleMs) in a run with one: the default, or 1 ms in
@@ -172,7 +175,7 @@ const workerIdleArb = fc.constantFrom<number | undefined>(undefined, undefined, 
  */
 const mergeArb = fc.constantFrom(1, 1, 2, 3);
 
-async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number, blockCacheSize: number | undefined, workerIdleMs?: number, minMemtablesToMerge = 1): Promise<void> {
+async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number, cache: CacheCase, workerIdleMs?: number, minMemtablesToMerge = 1): Promise<void> {
   const dbOptions = {
     ...optionsFor(backgroundThreads),
     backgroundThreads,
@@ -180,7 +183,7 @@ async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number,
     onEvent: (e: StrataEvent) => {
       if (e.type === 'flush-begin' && e.memtables > 1) coverage.mergedFlushes++;
     },
-    ...(blockCacheSize === undefined ? {} : { blockCacheSize }),
+    ...cache,
     ...(workerIdleMs === undefined || backgroundThreads === 0 ? {} : { backgroundThreadIdleMs: workerIdleMs }),
   };
   const { dir, cleanup } = tempDir('strata-model-');
@@ -336,7 +339,12 @@ async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number,
     expect(db.stats().openIterators).toBe(0);
     expect(db.stats().memory.pinned.memtables).toBe(0);
     coverage.reused += db.stats().memtables.reused;
-    if (blockCacheSize !== undefined) coverage.smallCacheMisses += db.stats().blockCache.misses;
+    if (cache.blockCacheSize !== undefined) coverage.smallCacheMisses += db.stats().blockCache.misses;
+    const blocks = db.stats().blockCache;
+    // Blocks get what the charged partitions leave (none when they alone fill it).
+    if (blocks.usage > 0) expect(blocks.usage + blocks.charged).toBeLessThanOrEqual(blocks.capacity);
+    expect(blocks.charged).toBe(cache.cacheIndexAndFilterBlocks === true ? db.stats().tableCache.partitionBytes : 0);
+    if (blocks.charged > 0) coverage.chargedPartitions++;
     coverage.idleWorkersEnded += db.stats().background.idleEnded;
     coverage.behindCompactions += db.stats().compaction?.behindCompactions ?? 0;
     coverage.compactionsNotBehind += (db.stats().compaction?.compactions ?? 0) - (db.stats().compaction?.behindCompactions ?? 0);
@@ -373,7 +381,7 @@ describe.each([0, 1, 2])('engine against a sorted-map model, backgroundThreads: 
       ],
       {},
       backgroundThreads,
-      undefined,
+      {},
       1,
     );
     expect(coverage.pinnedRetired).toBeGreaterThan(pinnedBefore);
@@ -385,14 +393,14 @@ describe.each([0, 1, 2])('engine against a sorted-map model, backgroundThreads: 
       [...Array.from({ length: 400 }, (_, i) => ({ t: 'put', k: `k${String(i).padStart(3, '0')}`, v: `v${i}` }) as const), { t: 'get', k: 'k007', snap: -1 }, scanAll],
       {},
       backgroundThreads,
-      undefined,
+      {},
       undefined,
       2,
     );
     expect(coverage.mergedFlushes).toBeGreaterThan(mergedBefore);
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 250 }), codecsArb, blockCacheArb, workerIdleArb, mergeArb, async (ops, codecs, blockCacheSize, workerIdleMs, merge) => {
-        await runSequence(ops, codecs, backgroundThreads, blockCacheSize, workerIdleMs, merge);
+      fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 250 }), codecsArb, blockCacheArb, workerIdleArb, mergeArb, async (ops, codecs, cache, workerIdleMs, merge) => {
+        await runSequence(ops, codecs, backgroundThreads, cache, workerIdleMs, merge);
       }),
       {
         numRuns: Number(process.env['STRATA_MODEL_RUNS'] ?? 40),
@@ -405,6 +413,7 @@ describe.each([0, 1, 2])('engine against a sorted-map model, backgroundThreads: 
       expect(coverage.reused).toBeGreaterThan(0);
       expect(coverage.pinnedRetired).toBeGreaterThan(0);
       expect(coverage.smallCacheMisses).toBeGreaterThan(0);
+      expect(coverage.chargedPartitions).toBeGreaterThan(0);
       if (backgroundThreads > 0) expect(coverage.idleWorkersEnded).toBeGreaterThan(0);
       // Compactions started both behind (L0 at 4, or the backlog past 4 KiB: cut and spread over
       // both workers where they are large enough to cut) and not (one worker, uncut).

@@ -110,6 +110,31 @@ describe('BlockCache', () => {
     expect(() => new BlockCache(-1)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
+  it('keeps blocks + what others charged within the capacity; refuses a block that what is left cannot hold', () => {
+    const one = block(1000).charge;
+    const cache = new BlockCache(one * 4);
+    const f = cache.slotsOf(1, 8);
+    for (let i = 0; i < 4; i++) cache.insert(f, i, block(1000));
+    expect(cache.usage).toBe(4 * one);
+    cache.charge(one + 1); // two blocks go: blocks + charged ≤ capacity
+    expect(cache.charged).toBe(one + 1);
+    expect(cache.size).toBe(2);
+    expect(cache.usage + cache.charged).toBeLessThanOrEqual(cache.capacity);
+    expect(cache.admitPoint(1, 6, one)).toBe(false); // full counting the charge: a first miss is declined
+    cache.insert(f, 4, block(1000)); // evicts one more
+    expect(cache.size).toBe(2);
+    expect(f.blocks[4]).toBeDefined(); // never the block being inserted
+    cache.charge(2 * one); // more than what is left: no block stays
+    expect(cache.size).toBe(0);
+    expect(cache.insert(f, 5, block(1000))).toBe(false);
+    expect(f.blocks[5]).toBeUndefined();
+    cache.charge(-(3 * one + 1)); // given back: room again
+    expect(cache.charged).toBe(0);
+    expect(cache.admitPoint(1, 7, one)).toBe(true);
+    expect(cache.insert(f, 5, block(1000))).toBe(true);
+    expect(cache.usage).toBe(one);
+  });
+
   it('evicts as CLOCK over every block ever inserted would (a model), while its ring holds at most ~2× the cached blocks', () => {
     // The model: the clock as a list without holes (an eviction splices its entry out).
     const model: { key: string; charge: number; referenced: boolean }[] = [];

@@ -58,7 +58,13 @@
  * of tables, 128 MiB cache) admitting none of them cost ~12% less CPU per get than admitting all.
  * Blocks read again soon (a hot set, a skewed workload) get in on their second miss. Iterators'
  * and `Table.get`'s blocks are always kept. The ghost holds 4 bytes per 4 KiB of capacity
- * (a power of two of entries, 256 to 2^20): 128 KiB for the 128 MiB default, not charged.
+ * (a power of two of entries, 256 to 2^20): 128 KiB for the 128 MiB default, not charged. *
+ * Bytes charged by others (`charge`): the partition cache may charge its index and filter
+ * partitions here (the engine's `cacheIndexAndFilterBlocks`; RocksDB's option of that name), so
+ * that table metadata and data blocks share one budget. Charged bytes are not blocks of this
+ * cache: they only make room — blocks are evicted until blocks + charged ≤ capacity — and the
+ * charger keeps its own entries and its own clock (a partition is worth ~170 data blocks of
+ * lookups and must not be pushed out by a scan, so it is never evicted for a block).
  */
 import { Block } from './block-format.js';
 import { BufferPool } from './buffer-pool.js';
@@ -116,6 +122,8 @@ const RING_SLOT = 3;
 export class BlockCache {
   readonly capacity: number;
   private used = 0;
+  /** Bytes charged by others (`charge`), within the capacity: blocks get what is left. */
+  private chargedBytes = 0;
   /** Slots of the files with at least one cached block. */
   private readonly files = new Map<number, FileSlots>();
   /** Bytes of the slots in `files`. */
@@ -155,7 +163,7 @@ export class BlockCache {
    * if the ghost remembers a recent miss of the same block (see the top of the file).
    */
   admitPoint(fileNumber: number, index: number, charge: number): boolean {
-    if (this.used + charge <= this.capacity) return true;
+    if (this.used + this.chargedBytes + charge <= this.capacity) return true;
     let h = Math.imul(index ^ Math.imul(fileNumber, 0x9e3779b1), 0x85ebca6b);
     h ^= h >>> 13;
     h = Math.imul(h, 0xc2b2ae35);
@@ -167,9 +175,24 @@ export class BlockCache {
     return false;
   }
 
-  /** Bytes currently charged. */
+  /** Bytes of the cached blocks (what others charged is `charged`). */
   get usage(): number {
     return this.used;
+  }
+
+  /** Bytes others charged to the capacity (`charge`). */
+  get charged(): number {
+    return this.chargedBytes;
+  }
+
+  /**
+   * Charges `bytes` more (negative: gives them back) of the capacity to something that is not a
+   * block of this cache (see the top of the file), evicting blocks until blocks + charged fit.
+   * Charges may exceed the capacity: then no block is kept.
+   */
+  charge(bytes: number): void {
+    this.chargedBytes += bytes;
+    this.evictToCapacity();
   }
 
   /** Number of cached blocks. */
@@ -239,13 +262,14 @@ export class BlockCache {
   }
 
   /**
-   * Adds data block `index` of `file` (replacing a block in the slot); a block larger than the
-   * whole cache is not kept (false). `recyclable`: a block from `spareBlock` that only the cache
-   * will reach (see the top of the file), charged its whole buffer.
+   * Adds data block `index` of `file` (replacing a block in the slot); a block larger than what
+   * others leave of the cache (`charge`) is not kept (false) — so the eviction it makes room by
+   * never reaches the block itself, which the caller is using. `recyclable`: a block from
+   * `spareBlock` that only the cache will reach (see the top of the file), charged its whole buffer.
    */
   insert(file: FileSlots, index: number, block: Block, recyclable = false): boolean {
     const charge = block.charge;
-    if (charge > this.capacity || charge > 0xffff_ffff) return false;
+    if (charge > this.capacity - this.chargedBytes || charge > 0xffff_ffff) return false;
     if (file.blocks[index] !== undefined) this.remove(file, index);
     file.blocks[index] = block;
     const st = file.state;
@@ -313,7 +337,7 @@ export class BlockCache {
 
   private evictToCapacity(): void {
     const ring = this.ring;
-    while (this.used > this.capacity) {
+    while (this.used + this.chargedBytes > this.capacity && ring.size > 0) {
       ring.wrapHand();
       const f = ring.owners[ring.hand];
       if (f !== undefined) {

@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { BloomFilter, BloomFilterBuilder } from './bloom.js';
+import { BlockCache } from './block-cache.js';
+import { Block } from './block-format.js';
 import { PartitionCache } from './partition-cache.js';
 
 /** A filter block's contents (bits + probe count) for `n` keys. */
@@ -43,5 +45,40 @@ describe('PartitionCache buffers', () => {
     const next = cache.buffer(64);
     expect(pooled).not.toContain(next.buffer);
     expect(cache.recycled).toBe(0);
+  });
+});
+
+describe('PartitionCache charged to a block cache', () => {
+  it('charges the block cache exactly its usage through inserts, evictions, a file\'s eviction and clear, evicting blocks, never its partitions for blocks', () => {
+    const blocks = new BlockCache(20_000);
+    const fb = blocks.slotsOf(9, 64);
+    const data = (): Block => {
+      const d = new Uint8Array(1000);
+      d[d.length - 4] = 1; // one restart point at 0
+      return new Block(d, 'b.sst', 0);
+    };
+    for (let i = 0; i < 20; i++) blocks.insert(fb, i, data());
+    const full = blocks.size;
+    const cache = new PartitionCache(3_000, blocks);
+    const one = new BloomFilter(filterContents(64), 'f.sst', 0).charge;
+    const a = cache.slotsOf(1, 8);
+    const b = cache.slotsOf(2, 8);
+    for (let p = 0; p < 4; p++) {
+      cache.insertFilter(a, p, new BloomFilter(filterContents(64), 'f.sst', 0));
+      expect(blocks.charged).toBe(cache.usage);
+      expect(blocks.usage + blocks.charged).toBeLessThanOrEqual(blocks.capacity);
+    }
+    expect(cache.usage).toBeLessThanOrEqual(3_000); // its own bound still holds
+    expect(blocks.size).toBeLessThan(full); // blocks made room
+    for (let i = 20; i < 40; i++) blocks.insert(fb, i, data()); // a scan of blocks
+    expect(cache.usage).toBeGreaterThanOrEqual(one); // partitions stay
+    expect(blocks.usage + blocks.charged).toBeLessThanOrEqual(blocks.capacity);
+    cache.insertFilter(b, 0, new BloomFilter(filterContents(64), 'f.sst', 0));
+    expect(blocks.charged).toBe(cache.usage);
+    cache.evictFile(2);
+    expect(blocks.charged).toBe(cache.usage);
+    cache.clear();
+    expect(cache.usage).toBe(0);
+    expect(blocks.charged).toBe(0);
   });
 });

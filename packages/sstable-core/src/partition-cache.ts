@@ -25,9 +25,15 @@
  * and the next partition read from a file goes into one (`buffer`). Safe because no reader
  * holds a partition: the table reader uses one within a single synchronous call, done with it
  * before it loads another, and asks the cache again next time (Table.indexPartition,
- * filterPartition), so once a slot is emptied nothing reaches what it held.
+ * filterPartition), so once a slot is emptied nothing reaches what it held. *
+ * Charged to the block cache (optional, `chargeTo`): the bytes of the cached partitions are
+ * then also charged to a BlockCache (BlockCache.charge), which evicts data blocks to make room,
+ * so partitions and data blocks share the block cache's one budget (RocksDB's
+ * cache_index_and_filter_blocks). This cache's own bound still applies, and partitions are
+ * still evicted only by partitions: a scan's data blocks cannot push them out.
  */
 import { StrataError } from '@strata-db/errors';
+import type { BlockCache } from './block-cache.js';
 import type { BloomFilter } from './bloom.js';
 import { ClockRing } from './clock-ring.js';
 import type { IndexPartition } from './index-partition.js';
@@ -100,7 +106,11 @@ export class PartitionCache {
    */
   private readonly pool = BufferPool.ofBytes();
 
-  constructor(capacityBytes: number) {
+  constructor(
+    capacityBytes: number,
+    /** A block cache that the cached partitions' bytes are charged to as well (see the top of the file). */
+    private readonly chargeTo?: BlockCache,
+  ) {
     this.cap = checkCapacity(capacityBytes);
   }
 
@@ -164,6 +174,7 @@ export class PartitionCache {
     st[3 * i + RING_SLOT] = this.ring.push(file, i);
     if (file.live++ === 0) this.files.set(file.fileNumber, file);
     this.used += charge;
+    this.chargeTo?.charge(charge);
   }
 
   /**
@@ -229,7 +240,9 @@ export class PartitionCache {
       file.filters[i >> 1] = undefined;
     }
     this.ring.remove(file.state[3 * i + RING_SLOT]!);
-    this.used -= file.state[3 * i + CHARGE]!;
+    const charge = file.state[3 * i + CHARGE]!;
+    this.used -= charge;
+    this.chargeTo?.charge(-charge);
     if (--file.live === 0 && this.files.get(file.fileNumber) === file) this.files.delete(file.fileNumber);
   }
 }

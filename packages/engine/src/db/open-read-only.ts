@@ -49,7 +49,7 @@ export async function openReadOnly(dir: string, opts: ResolvedOptions): Promise<
   // A read-only open creates and deletes nothing, so the only events it can give are warnings
   // and background errors; the listener still gets them.
   const events = new EventBus(opts.onEvent, opts.logger, dir);
-  const tables = new TableCache(fs, dir, opts.blockCacheSize, tableDescriptors(opts.maxOpenFiles, 0), opts.tableCacheSize, events);
+  const tables = new TableCache(fs, dir, opts.blockCacheSize, tableDescriptors(opts.maxOpenFiles, 0), opts.tableCacheSize, events, opts.cacheIndexAndFilterBlocks);
   const versions = new VersionSet({
     fs,
     dir,

@@ -95,7 +95,7 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
     // Under the lock: an empty directory may have been filled since the first look (a Strata
     // database found then stays one: nothing but Strata writes a STRATAMF manifest into it).
     if (found.kind === 'missing' || found.kind === 'empty') inspectDirectory(fs, dir, true);
-    const tableCache = new TableCache(fs, dir, opts.blockCacheSize, tableDescriptors(opts.maxOpenFiles, opts.backgroundThreads), opts.tableCacheSize, events);
+    const tableCache = new TableCache(fs, dir, opts.blockCacheSize, tableDescriptors(opts.maxOpenFiles, opts.backgroundThreads), opts.tableCacheSize, events, opts.cacheIndexAndFilterBlocks);
     tables = tableCache;
     versions = new VersionSet({
       fs,

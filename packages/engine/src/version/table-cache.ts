@@ -84,9 +84,11 @@ export class TableCache {
     /** Most bytes of resident index/filter/tombstones kept by cached tables. */
     readonly residentBudget: number,
     events: EventSink = noEvents,
+    /** Charge the cached partitions to the block cache too (cacheIndexAndFilterBlocks). */
+    chargePartitionsToBlockCache = false,
   ) {
     this.blockCache = new BlockCache(blockCacheSize);
-    this.partitionCache = new PartitionCache(residentBudget);
+    this.partitionCache = new PartitionCache(residentBudget, chargePartitionsToBlockCache ? this.blockCache : undefined);
     this.descriptors = new TableDescriptors(fs, maxOpenFiles, (path, err) => {
       events.warn(`closing the table file ${path} failed`, err);
     });
