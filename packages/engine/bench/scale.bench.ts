@@ -68,10 +68,13 @@ const BUILT = process.env.BENCH_SCALE_BUILT === '1';
 const { Database } = (BUILT ? await import('@strata-db/engine') : await import('../src/index.js')) as typeof Engine;
 /**
  * Strata's options the env sets (BENCH_SCALE_THREADS: `backgroundThreads`,
- * BENCH_SCALE_TARGET_FILE_SIZE, …); the rest are defaults. Each engine's process gets this
+ * BENCH_SCALE_TARGET_FILE_SIZE, …; BENCH_SCALE_CACHE_INDEX_AND_FILTER=1|0:
+ * `cacheIndexAndFilterBlocks`); the rest are defaults. Each engine's process gets this
  * environment, so the child reads it too.
  */
-const STRATA_OPTIONS = Object.fromEntries(
+const STRATA_OPTIONS = {
+  ...(process.env.BENCH_SCALE_CACHE_INDEX_AND_FILTER === undefined ? {} : { cacheIndexAndFilterBlocks: process.env.BENCH_SCALE_CACHE_INDEX_AND_FILTER === '1' }),
+  ...Object.fromEntries(
   (
     [
       ['backgroundThreads', 'BENCH_SCALE_THREADS'],
@@ -86,7 +89,8 @@ const STRATA_OPTIONS = Object.fromEntries(
   )
     .filter(([, env]) => process.env[env] !== undefined)
     .map(([name, env]) => [name, Number(process.env[env])]),
-) as Engine.DatabaseOptions;
+  ),
+} as Engine.DatabaseOptions;
 const BATCH = 1000;
 const GETS = 200_000;
 const SAMPLES = 10;

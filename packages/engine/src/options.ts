@@ -145,13 +145,14 @@ export interface DatabaseOptions {
    */
   readonly tableCacheSize?: number;
   /**
-   * Charge the cached index and filter partitions to the block cache as well (RocksDB's
-   * cache_index_and_filter_blocks; default false): they still stay within tableCacheSize, but
-   * the block cache then keeps only blockCacheSize minus their bytes of data blocks, so the two
-   * share one budget and peak memory is memtables + blockCacheSize + the tables' pinned part
-   * (≤ tableCacheSize / 2) + the process's fixed part, not + tableCacheSize. Partitions are not
-   * evicted for data blocks (a scan cannot push them out). What it costs: fewer data blocks
-   * cached — at 10M keys (~44 MB of partitions) the 128 MiB default keeps ~84 MiB of blocks.
+   * Charge the table metadata — the cached index and filter partitions and what the open tables
+   * pin (top-level indexes, range tombstones, cache slots) — to the block cache as well
+   * (RocksDB's cache_index_and_filter_blocks; default false). It still stays within
+   * tableCacheSize, but the block cache then keeps only blockCacheSize minus it of data blocks:
+   * one budget, so peak memory is memtables + blockCacheSize + the process's fixed part, not
+   * + tableCacheSize besides. Metadata is never evicted for data blocks (a scan cannot push it
+   * out). What it costs: fewer data blocks cached — at 10M keys (~50 MB of metadata) the 128 MiB
+   * default keeps ~78 MiB of blocks (README, "Performance", twelfth session: the get rate).
    */
   readonly cacheIndexAndFilterBlocks?: boolean;
   /** The file layer; every file operation goes through it (default: node:fs). */

@@ -54,8 +54,8 @@ export interface DatabaseStats {
   /**
    * `files`: tables with a cached block; `slotBytes`: the cache's slots of those files (24 bytes
    * a data block), charged to their tables in the table cache (`tableCache.pinnedBytes`).
-   * `usage`: bytes of cached data blocks; `charged`: bytes of the capacity charged by the cached
-   * index and filter partitions (cacheIndexAndFilterBlocks; else 0) — usage + charged ≤ capacity.
+   * `usage`: bytes of cached data blocks; `charged`: bytes of the capacity charged by table
+   * metadata (cacheIndexAndFilterBlocks: `tableCache.residentBytes`; else 0) — usage + charged ≤ capacity.
    */
   readonly blockCache: { readonly capacity: number; readonly usage: number; readonly charged: number; readonly hits: number; readonly misses: number; readonly files: number; readonly slotBytes: number };
   /** Open tables, their resident metadata (≤ tableCacheSize) and table file descriptors (≤ maxOpenFiles − 10). */

@@ -343,7 +343,7 @@ async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number,
     const blocks = db.stats().blockCache;
     // Blocks get what the charged partitions leave (none when they alone fill it).
     if (blocks.usage > 0) expect(blocks.usage + blocks.charged).toBeLessThanOrEqual(blocks.capacity);
-    expect(blocks.charged).toBe(cache.cacheIndexAndFilterBlocks === true ? db.stats().tableCache.partitionBytes : 0);
+    expect(blocks.charged).toBe(cache.cacheIndexAndFilterBlocks === true ? db.stats().tableCache.residentBytes : 0);
     if (blocks.charged > 0) coverage.chargedPartitions++;
     coverage.idleWorkersEnded += db.stats().background.idleEnded;
     coverage.behindCompactions += db.stats().compaction?.behindCompactions ?? 0;

@@ -84,11 +84,14 @@ export class TableCache {
     /** Most bytes of resident index/filter/tombstones kept by cached tables. */
     readonly residentBudget: number,
     events: EventSink = noEvents,
-    /** Charge the cached partitions to the block cache too (cacheIndexAndFilterBlocks). */
-    chargePartitionsToBlockCache = false,
+    /**
+     * Charge the table metadata — the tables' pinned bytes and the cached partitions — to the
+     * block cache too (cacheIndexAndFilterBlocks): blocks then get blockCacheSize minus it.
+     */
+    private readonly chargeBlockCache = false,
   ) {
     this.blockCache = new BlockCache(blockCacheSize);
-    this.partitionCache = new PartitionCache(residentBudget, chargePartitionsToBlockCache ? this.blockCache : undefined);
+    this.partitionCache = new PartitionCache(residentBudget, chargeBlockCache ? this.blockCache : undefined);
     this.descriptors = new TableDescriptors(fs, maxOpenFiles, (path, err) => {
       events.warn(`closing the table file ${path} failed`, err);
     });
@@ -115,7 +118,7 @@ export class TableCache {
     // The newest table always stays, even alone over half the budget: it is about to be read.
     while (this.tables.size > 0 && this.resident + table.residentBytes > this.residentBudget / 2) this.dropOne();
     this.tables.set(fileNumber, { table, referenced: false });
-    this.resident += table.residentBytes;
+    this.pin(table.residentBytes);
     this.lendPartitions();
     return table;
   }
@@ -125,7 +128,7 @@ export class TableCache {
     const e = this.tables.get(fileNumber);
     if (e !== undefined) {
       this.tables.delete(fileNumber);
-      this.resident -= e.table.residentBytes;
+      this.pin(-e.table.residentBytes);
       this.lendPartitions();
     }
     // Closes the descriptor whether or not the cache still held the Table: a reader that held
@@ -168,6 +171,12 @@ export class TableCache {
     return this.resident + this.partitionCache.usage;
   }
 
+  /** Books `bytes` more (or fewer) pinned by the cached tables, charged to the block cache too when so configured. */
+  private pin(bytes: number): void {
+    this.resident += bytes;
+    if (this.chargeBlockCache) this.blockCache.charge(bytes);
+  }
+
   /** The partition cache gets what the tables do not pin. */
   private lendPartitions(): void {
     this.partitionCache.capacity = Math.max(0, this.residentBudget - this.resident);
@@ -183,7 +192,7 @@ export class TableCache {
         this.tables.set(n, e);
         continue;
       }
-      this.resident -= e.table.residentBytes;
+      this.pin(-e.table.residentBytes);
       // Its blocks go too: the block cache's slots of a file (24 bytes a data block, ~13 KB for
       // a 2 MiB table) live as long as any of its blocks is cached, and are charged only here,
       // in the table's residentBytes. Kept, at 100M keys (~5,800 tables of ~530 blocks, most
