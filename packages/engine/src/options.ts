@@ -147,7 +147,7 @@ export interface DatabaseOptions {
   /**
    * Charge the table metadata — the cached index and filter partitions and what the open tables
    * pin (top-level indexes, range tombstones, cache slots) — to the block cache as well
-   * (RocksDB's cache_index_and_filter_blocks; default false). It still stays within
+   * (RocksDB's cache_index_and_filter_blocks; default true). It still stays within
    * tableCacheSize, but the block cache then keeps only blockCacheSize minus it of data blocks:
    * one budget, so peak memory is memtables + blockCacheSize + the process's fixed part, not
    * + tableCacheSize besides. Metadata is never evicted for data blocks (a scan cannot push it
@@ -491,7 +491,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     // The default reads /proc/self/limits: only when it is needed.
     maxOpenFiles: int('maxOpenFiles', opts.maxOpenFiles, opts.maxOpenFiles === undefined ? defaultMaxOpenFiles(NON_TABLE_FILES + 1) : 0, NON_TABLE_FILES + 1),
     tableCacheSize: int('tableCacheSize', opts.tableCacheSize, 64 * 1024 * 1024, 0),
-    cacheIndexAndFilterBlocks: bool('cacheIndexAndFilterBlocks', opts.cacheIndexAndFilterBlocks, false),
+    cacheIndexAndFilterBlocks: bool('cacheIndexAndFilterBlocks', opts.cacheIndexAndFilterBlocks, true),
     fs,
     onEvent: opts.onEvent,
     logger: opts.logger,
