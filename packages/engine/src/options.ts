@@ -151,8 +151,9 @@ export interface DatabaseOptions {
    * tableCacheSize, but the block cache then keeps only blockCacheSize minus it of data blocks:
    * one budget, so peak memory is memtables + blockCacheSize + the process's fixed part, not
    * + tableCacheSize besides. Metadata is never evicted for data blocks (a scan cannot push it
-   * out). What it costs: fewer data blocks cached — at 10M keys (~50 MB of metadata) the 128 MiB
-   * default keeps ~78 MiB of blocks (README, "Performance", twelfth session: the get rate).
+   * out). What it costs: fewer data blocks cached — at 10M keys (41–44 MB of metadata) the
+   * 128 MiB default keeps ~84–87 MiB of blocks, 3.6% more block reads per random get (README,
+   * "Performance", twelfth session).
    */
   readonly cacheIndexAndFilterBlocks?: boolean;
   /** The file layer; every file operation goes through it (default: node:fs). */
