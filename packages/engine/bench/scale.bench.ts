@@ -262,7 +262,8 @@ async function open(engine: string, dir: string): Promise<Subject> {
     const db = await Database.open(dir, STRATA_OPTIONS);
     // Defaults, as a new user gets them (but for the env's: BENCH_SCALE_THREADS, …); the budget from the sizes they resolve to.
     const o = resolveOptions(STRATA_OPTIONS);
-    const budgetParts = { memtables: (o.memtableSize * (1 + o.maxFrozenMemtables)) / MiB, blockCache: o.blockCacheSize / MiB, indexAndFilter: o.tableCacheSize / MiB };
+    // Table metadata charged to the block cache (cacheIndexAndFilterBlocks) is inside blockCacheSize: no bound of its own beside it.
+    const budgetParts = { memtables: (o.memtableSize * (1 + o.maxFrozenMemtables)) / MiB, blockCache: o.blockCacheSize / MiB, indexAndFilter: o.cacheIndexAndFilterBlocks ? 0 : o.tableCacheSize / MiB };
     if (o.blockCacheSize !== db.stats().blockCache.capacity) throw new Error('the block cache is not the size the options say');
     return {
       budgetMB: budgetParts.memtables + budgetParts.blockCache + 64,
@@ -627,7 +628,7 @@ if (process.env.BENCH_SCALE_ONE !== undefined) {
   row('RSS budget: memtables + block cache + 64 MB, MB (from the options)', (r) =>
     r.budgetMB === undefined || r.budgetParts === undefined ? '–' : `${mb(r.budgetMB)} (${mb(r.budgetParts.memtables)} + ${mb(r.budgetParts.blockCache)} + 64)`,
   );
-  row('… plus the bound on resident index and filter bytes (tableCacheSize), MB', (r) =>
+  row('… plus the bound on resident index and filter bytes (tableCacheSize; 0 when cacheIndexAndFilterBlocks charges them to the block cache), MB', (r) =>
     r.budgetMB === undefined || r.budgetParts === undefined ? '–' : `${mb(r.budgetMB + r.budgetParts.indexAndFilter)} (+ ${mb(r.budgetParts.indexAndFilter)})`,
   );
   row('peak RSS during fill (kernel high-water mark) / budget', (r) => (r.budgetMB === undefined || r.hwmFillMB === undefined ? '–' : `${mb(r.hwmFillMB)} / ${mb(r.budgetMB)} = ${(r.hwmFillMB / r.budgetMB).toFixed(2)}×`));

@@ -147,13 +147,14 @@ export interface DatabaseOptions {
   /**
    * Charge the table metadata — the cached index and filter partitions and what the open tables
    * pin (top-level indexes, range tombstones, cache slots) — to the block cache as well
-   * (RocksDB's cache_index_and_filter_blocks; default true). It still stays within
+   * (RocksDB's cache_index_and_filter_blocks; default false, as there). It still stays within
    * tableCacheSize, but the block cache then keeps only blockCacheSize minus it of data blocks:
    * one budget, so peak memory is memtables + blockCacheSize + the process's fixed part, not
    * + tableCacheSize besides. Metadata is never evicted for data blocks (a scan cannot push it
-   * out). What it costs: fewer data blocks cached — at 10M keys (41–44 MB of metadata) the
-   * 128 MiB default keeps ~84–87 MiB of blocks, 3.6% more block reads per random get (README,
-   * "Performance", twelfth session).
+   * out). It saves no memory that a smaller blockCacheSize would not: at 10M keys (41–44 MB of
+   * metadata) the 128 MiB default then keeps ~84–87 MiB of blocks — 40 MB less RSS, 3.6% more
+   * block reads per random get (README, "Performance", twelfth session). What it buys is one
+   * number to size: blockCacheSize bounds blocks and metadata together.
    */
   readonly cacheIndexAndFilterBlocks?: boolean;
   /** The file layer; every file operation goes through it (default: node:fs). */
@@ -492,7 +493,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     // The default reads /proc/self/limits: only when it is needed.
     maxOpenFiles: int('maxOpenFiles', opts.maxOpenFiles, opts.maxOpenFiles === undefined ? defaultMaxOpenFiles(NON_TABLE_FILES + 1) : 0, NON_TABLE_FILES + 1),
     tableCacheSize: int('tableCacheSize', opts.tableCacheSize, 64 * 1024 * 1024, 0),
-    cacheIndexAndFilterBlocks: bool('cacheIndexAndFilterBlocks', opts.cacheIndexAndFilterBlocks, true),
+    cacheIndexAndFilterBlocks: bool('cacheIndexAndFilterBlocks', opts.cacheIndexAndFilterBlocks, false),
     fs,
     onEvent: opts.onEvent,
     logger: opts.logger,

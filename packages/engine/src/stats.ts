@@ -91,9 +91,9 @@ export interface DatabaseStats {
  * it pins: the memtables and the tables of the Version it reads (`pinned`).
  *
  * The whole process, computable from the options (README, "Bounded resources"): peak RSS ≤
- * memtableSize × (1 + maxFrozenMemtables) + blockCacheSize + F — with cacheIndexAndFilterBlocks
- * (the default) the table metadata is charged to the block cache (blockCache + tableIndexAndFilter
- * ≤ blockCacheSize), else add tableCacheSize — where F — what
+ * memtableSize × (1 + maxFrozenMemtables) + blockCacheSize + tableCacheSize + F (with
+ * cacheIndexAndFilterBlocks the table metadata is charged to the block cache — blockCache +
+ * tableIndexAndFilter ≤ blockCacheSize — and the tableCacheSize term goes), where F — what
  * lies outside `total`: node itself (~42 MB), the engine's code, the main thread's V8 heap, each
  * worker's isolate (`workers`), allocator slack — measured 130–150 MB during fills and ~200 MB
  * during gets and scans at 10M keys on Linux x64 / Node 20 (`npm run bench -- scale`, plain node;
