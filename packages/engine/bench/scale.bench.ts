@@ -530,6 +530,33 @@ async function runOne(engine: string): Promise<Report> {
   }
 }
 
+/**
+ * Per tenth, what it would take on this two-core machine if no thread ever waited for a CPU that
+ * another process holds (the machine is shared: other load stretches the wall clock, not these):
+ * the writer's own time, the main thread's CPU plus the write stall, or all of the process's CPU
+ * (writer and background threads) spread over two busy cores, whichever is longer. Early in a
+ * fill the first bounds it (background work is deferred); late, both are close (the workers
+ * are busy while the writer is held). Undefined without stall figures (classic-level).
+ */
+function loadFreeSeconds(fill: readonly Sample[], cores: boolean): number[] | undefined {
+  const out: number[] = [];
+  let before = 0;
+  for (const f of fill) {
+    if (f.stallS === undefined) return undefined;
+    const writer = f.mainCpuS + f.stallS - before;
+    out.push(cores ? Math.max(writer, f.cpuS / 2) : writer);
+    before = f.stallS;
+  }
+  return out;
+}
+
+/** The first tenth's loadFreeSeconds over the mean of the last three's: issue 12/14's bend (≥ 0.8), without the load. */
+function loadFreeBend(fill: readonly Sample[], cores: boolean): string {
+  const t = loadFreeSeconds(fill, cores);
+  if (t === undefined || t.length < 4) return '–';
+  return (t[0]! / ((t.at(-1)! + t.at(-2)! + t.at(-3)!) / 3)).toFixed(2);
+}
+
 function svg(reports: readonly Report[]): string {
   const W = 560;
   const H = 220;
@@ -616,6 +643,8 @@ if (process.env.BENCH_SCALE_ONE !== undefined) {
   row('fill keys/s (whole)', (r) => k(r.fillRate));
   row('last tenth / first tenth', (r) => (r.fill.at(-1)!.rate / r.fill[0]!.rate).toFixed(2));
   row('write stall time / fill time, s', (r) => `${r.fill.at(-1)!.stallS?.toFixed(0) ?? '–'} / ${(r.n / r.fillRate).toFixed(0)}`);
+  row('… load-free: main-thread CPU + stall, first tenth / mean of the last three', (r) => loadFreeBend(r.fill, false));
+  row('… load-free on two cores: max(main-thread CPU + stall, process CPU / 2), first tenth / mean of the last three', (r) => loadFreeBend(r.fill, true));
   row('RSS with the database open and empty, MB', (r) => mb(r.openRssMB));
   row('peak RSS during fill, MB', (r) => mb(r.peakFillRssMB));
   row('… of it V8 heap used / heap total / ArrayBuffers, MB', (r) => `${mb(r.peakFill.heapUsed)} / ${mb(r.peakFill.heapTotal)} / ${mb(r.peakFill.arrayBuffers)}`);
