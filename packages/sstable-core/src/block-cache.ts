@@ -58,7 +58,7 @@
  * of tables, 128 MiB cache) admitting none of them cost ~12% less CPU per get than admitting all.
  * Blocks read again soon (a hot set, a skewed workload) get in on their second miss. Iterators'
  * and `Table.get`'s blocks are always kept. The ghost holds 4 bytes per 4 KiB of capacity
- * (a power of two of entries, 256 to 2^20): 128 KiB for the 128 MiB default, not charged. *
+ * (a power of two of entries, 256 to 2^20): 128 KiB for the 128 MiB default, not charged.
  * Bytes charged by others (`charge`): the partition cache may charge its index and filter
  * partitions here (the engine's `cacheIndexAndFilterBlocks`; RocksDB's option of that name), so
  * that table metadata and data blocks share one budget. Charged bytes are not blocks of this

@@ -25,7 +25,7 @@
  * and the next partition read from a file goes into one (`buffer`). Safe because no reader
  * holds a partition: the table reader uses one within a single synchronous call, done with it
  * before it loads another, and asks the cache again next time (Table.indexPartition,
- * filterPartition), so once a slot is emptied nothing reaches what it held. *
+ * filterPartition), so once a slot is emptied nothing reaches what it held.
  * Charged to the block cache (optional, `chargeTo`): the bytes of the cached partitions are
  * then also charged to a BlockCache (BlockCache.charge), which evicts data blocks to make room,
  * so partitions and data blocks share the block cache's one budget (RocksDB's
