@@ -75,20 +75,20 @@ const { Database } = (BUILT ? await import('@strata-db/engine') : await import('
 const STRATA_OPTIONS = {
   ...(process.env.BENCH_SCALE_CACHE_INDEX_AND_FILTER === undefined ? {} : { cacheIndexAndFilterBlocks: process.env.BENCH_SCALE_CACHE_INDEX_AND_FILTER === '1' }),
   ...Object.fromEntries(
-  (
-    [
-      ['backgroundThreads', 'BENCH_SCALE_THREADS'],
-      ['targetFileSize', 'BENCH_SCALE_TARGET_FILE_SIZE'],
-      ['maxOpenFiles', 'BENCH_SCALE_MAX_OPEN_FILES'],
-      ['tableCacheSize', 'BENCH_SCALE_TABLE_CACHE_SIZE'],
-      ['memtableSize', 'BENCH_SCALE_MEMTABLE_SIZE'],
-      ['minMemtablesToMerge', 'BENCH_SCALE_MERGE'],
-      ['l0SlowdownWritesTrigger', 'BENCH_SCALE_L0_SLOWDOWN'],
-      ['l0StopWritesTrigger', 'BENCH_SCALE_L0_STOP'],
-    ] as const
-  )
-    .filter(([, env]) => process.env[env] !== undefined)
-    .map(([name, env]) => [name, Number(process.env[env])]),
+    (
+      [
+        ['backgroundThreads', 'BENCH_SCALE_THREADS'],
+        ['targetFileSize', 'BENCH_SCALE_TARGET_FILE_SIZE'],
+        ['maxOpenFiles', 'BENCH_SCALE_MAX_OPEN_FILES'],
+        ['tableCacheSize', 'BENCH_SCALE_TABLE_CACHE_SIZE'],
+        ['memtableSize', 'BENCH_SCALE_MEMTABLE_SIZE'],
+        ['minMemtablesToMerge', 'BENCH_SCALE_MERGE'],
+        ['l0SlowdownWritesTrigger', 'BENCH_SCALE_L0_SLOWDOWN'],
+        ['l0StopWritesTrigger', 'BENCH_SCALE_L0_STOP'],
+      ] as const
+    )
+      .filter(([, env]) => process.env[env] !== undefined)
+      .map(([name, env]) => [name, Number(process.env[env])]),
   ),
 } as Engine.DatabaseOptions;
 const BATCH = 1000;

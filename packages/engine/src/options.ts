@@ -128,8 +128,8 @@ export interface DatabaseOptions {
   /**
    * Most file descriptors the database holds at once (LevelDB's `max_open_files`). Ten are kept
    * for the WAL, the manifest, the LOCK, directory syncs and the tables being written, and 4 for
-   * each background thread (DESCRIPTORS_PER_WORKER); the rest bound the table cache: that many tables stay open, the least recently used are closed and
-   * reopened on demand (an open and a close per block-cache miss on a closed table). Default:
+   * each background thread (DESCRIPTORS_PER_WORKER); the rest bound the table cache: that many
+   * tables stay open, the least recently used are closed and reopened on demand (an open and a close per block-cache miss on a closed table). Default:
    * LevelDB's 1000, or half the process's soft descriptor limit when that is lower, where the
    * limit can be read (Linux); 128 elsewhere (descriptor-limit.ts).
    */
@@ -172,7 +172,8 @@ export interface DatabaseOptions {
    * on the main thread in ~4 ms slices; ≥ 1 needs the real file system (`nodeFileSystem`), which
    * a worker thread can recreate — an injected layer (in-memory, fault-injecting) lives in this
    * thread only. The first worker takes flushes and compactions; the others are started only
-   * while compaction is behind (L0 at l0SlowdownWritesTrigger, or the backlog past
+   * while compaction is behind (writes slowed for compaction — L0 at l0SlowdownWritesTrigger or
+   * the backlog past softPendingCompactionBytesLimit — or the backlog past
    * `parallelCompactionBytes`: scheduler.ts, `behind()`), at a lower CPU priority, and end after
    * backgroundThreadIdleMs without a job (README, "Background threads").
    */
@@ -188,8 +189,8 @@ export interface DatabaseOptions {
   /**
    * Compaction debt (estimated pending compaction bytes, `stats().compaction`) from which
    * automatic compactions use every background thread: cut into ranges (`maxSubcompactions`)
-   * and given to more than the first worker (as they also are while L0 is at
-   * l0SlowdownWritesTrigger). Otherwise one worker does all the background work,
+   * and given to more than the first worker (as they also are while writes are slowed for
+   * compaction: scheduler.ts, `behind()`). Otherwise one worker does all the background work,
    * so a small or settled database holds one thread's memory (a second costs ~20 MB). Default
    * 256 MiB; 0 = always. Manual compactions (`compact()`) always use every thread.
    */

@@ -58,7 +58,7 @@ export interface DatabaseStats {
    * metadata (cacheIndexAndFilterBlocks: `tableCache.residentBytes`; else 0) — usage + charged ≤ capacity.
    */
   readonly blockCache: { readonly capacity: number; readonly usage: number; readonly charged: number; readonly hits: number; readonly misses: number; readonly files: number; readonly slotBytes: number };
-  /** Open tables, their resident metadata (≤ tableCacheSize) and table file descriptors (≤ maxOpenFiles − 10). */
+  /** Open tables, their resident metadata (≤ tableCacheSize) and table file descriptors (≤ maxOpenFiles − 10 − 4 × backgroundThreads: options.ts, tableDescriptors). */
   readonly tableCache: TableCacheStats;
   /** Memory held by the database, by component (bytes), and what long-lived readers hold. */
   readonly memory: MemoryStats;

@@ -7,15 +7,14 @@
  * which V8 (Node 20) does not count towards its collection limits, so a released memtable whose
  * memory is dropped instead of reused stays resident until some other cause collects it.
  */
-import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../src/index.js';
 import { WORKER_RESOURCE_LIMITS } from '../src/background/worker-executor.js';
 import { tempDir } from './helpers.js';
-import { heldSitesAfterControl } from '../src/testing/index.js';
-import { currentRuntime, typescriptArgs } from './support/typescript-child.js';
+import { heldSitesAfterControl, traceAllocationSites } from '../src/testing/index.js';
+import { currentRuntime } from './support/typescript-child.js';
 
 let dir: string;
 let cleanup: () => void;
@@ -172,12 +171,7 @@ describe('scan entries', () => {
     } finally {
       await db.close();
     }
-    const fixture = join(import.meta.dirname, 'fixtures', 'scan-entry-sites.ts');
-    const res = spawnSync(process.execPath, ['--expose-gc', '--trace-pretenuring-statistics', ...typescriptArgs('node', fixture, [dir])], {
-      cwd: join(import.meta.dirname, '..'),
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const res = traceAllocationSites(join(import.meta.dirname, 'fixtures', 'scan-entry-sites.ts'), [dir], join(import.meta.dirname, '..'));
     expect(res.status, res.stderr).toBe(0);
     expect(res.stderr).toContain('kept 1500 1000 1000 1000');
     // From the control's report on (the fixture's own 1,500 array literals, minus the first few

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,7 +5,7 @@ import { StrataError, type StrataErrorCode } from '@strata-db/errors';
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest';
 import { StrataLevel, StrataLevelError } from '../src/index.js';
 import type { StrataLevelOptions } from '../src/index.js';
-import { FaultInjectingFileSystem, heldSitesAfterControl, MemoryFileSystem } from '@strata-db/engine/testing';
+import { FaultInjectingFileSystem, heldSitesAfterControl, MemoryFileSystem, traceAllocationSites } from '@strata-db/engine/testing';
 import { mapEngineError } from '../src/errors.js';
 import { engineOpenOptions } from '../src/strata-level.js';
 
@@ -513,11 +512,7 @@ describe('iterator entries', () => {
     await db.open();
     await db.batch(Array.from({ length: 2000 }, (_, i) => ({ type: 'put' as const, key: `k${String(i).padStart(6, '0')}`, value: 'v'.repeat(100) })));
     await db.close();
-    const res = spawnSync(process.execPath, ['--expose-gc', '--trace-pretenuring-statistics', '--conditions=source', '--import', 'tsx', join(import.meta.dirname, 'fixtures', 'nextv-sites.ts'), location], {
-      cwd: join(import.meta.dirname, '..'),
-      encoding: 'utf8',
-      timeout: 120_000,
-    });
+    const res = traceAllocationSites(join(import.meta.dirname, 'fixtures', 'nextv-sites.ts'), [location], join(import.meta.dirname, '..'));
     expect(res.status, res.stderr).toBe(0);
     expect(res.stderr).toContain('kept 1500 1000');
     // From the control's report on (the fixture's own 1,500 array literals, minus the first few

@@ -3,4 +3,4 @@
 export * from '@strata-db/vfs/testing';
 /** db_bench's data (16-byte decimal keys, 100-byte values, seeded permutations), one definition for every benchmark. */
 export * as dbBench from './db-bench-data.js';
-export { allocationSiteReports, heldSitesAfterControl, type SiteReport } from './pretenuring.js';
+export { allocationSiteReports, CONTROL_OBJECTS, HeldAcrossGc, heldSitesAfterControl, traceAllocationSites, type SiteReport } from './pretenuring.js';

@@ -2,8 +2,9 @@
  * Open Table objects by file number, shared by every reader, flush and compaction of one
  * database, over one BlockCache and one PartitionCache. Two bounds, because they bound
  * different things:
- *   - file descriptors: at most `maxOpenFiles − 10` table files open at once (TableDescriptors;
- *     LevelDB's max_open_files). A reopen costs an open(2), paid only on a block-cache miss.
+ *   - file descriptors: at most `maxOpenFiles − 10 − 4 × backgroundThreads` table files open at
+ *     once (options.ts, tableDescriptors; TableDescriptors; LevelDB's max_open_files). A reopen
+ *     costs an open(2), paid only on a block-cache miss.
  *   - memory: table metadata, at most `residentBudget` bytes (tableCacheSize) in all. A table
  *     kept here pins its top-level index, range tombstones and cache slots (Table.residentBytes,
  *     ~15 KB for a 2 MiB table); those take at most half the budget, the least recently used
@@ -39,7 +40,7 @@ interface Entry {
 export interface TableCacheStats {
   /** Tables held by the cache. */
   readonly tables: number;
-  /** Most table file descriptors open at once (maxOpenFiles − 10). */
+  /** Most table file descriptors open at once (options.ts, tableDescriptors: maxOpenFiles − 10 − 4 × backgroundThreads). */
   readonly maxOpenFiles: number;
   /** Table file descriptors open now (≤ maxOpenFiles). */
   readonly openFiles: number;
