@@ -1,5 +1,5 @@
 import { AbstractLevel, AbstractSnapshot } from 'abstract-level';
-import type { AbstractBatchOperation, AbstractChainedBatch, AbstractBatchOptions, AbstractDatabaseOptions, AbstractDelOptions, AbstractPutOptions } from 'abstract-level';
+import type { AbstractBatchOperation, AbstractChainedBatch, AbstractBatchOptions, AbstractDatabaseOptions, AbstractDelOptions, AbstractGetOptions, AbstractPutOptions } from 'abstract-level';
 import { decode, compareBytes, successor, toBytes } from './codec.js';
 import { ENGINE_OPTION_NAMES, openEngine, rejectMisspeltOptions } from './engine.js';
 import type { EngineCursor, EngineDatabase, EngineKey, EngineOpenOptions, EngineRange, EngineReadOptions, EngineSnapshot, EngineWriteOptions } from './engine.js';
@@ -335,10 +335,27 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
     this.#db = null;
   }
 
-  // The engine reads synchronously underneath (its async get is getSync in a promise), so
-  // get() calls getSync directly rather than adding a second promise per read.
-  async _get(key: string | Uint8Array, options: PrivateReadOptions): Promise<string | Uint8Array | undefined> {
-    return Promise.resolve(this._getSync(key, options));
+  // The engine reads synchronously underneath (its async get is getSync in a promise). A get
+  // with default options on an open database is therefore getSync plus one promise (issue 13):
+  // abstract-level's get would add its option handling and two awaits around _get. Every other
+  // get (options, a database still opening, a closed one) takes abstract-level's path.
+  override get(key: KDefault): Promise<VDefault | undefined>;
+  override get<K = KDefault, V = VDefault>(key: K, options: AbstractGetOptions<K, V>): Promise<V | undefined>;
+  override get(key: unknown, options?: AbstractGetOptions<unknown, unknown>): Promise<unknown> {
+    if (options !== undefined || this.status !== 'open') return super.get(key as KDefault, options as AbstractGetOptions<KDefault, VDefault>);
+    try {
+      return Promise.resolve(this.getSync(key as KDefault));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+  }
+
+  _get(key: string | Uint8Array, options: PrivateReadOptions): Promise<string | Uint8Array | undefined> {
+    try {
+      return Promise.resolve(this._getSync(key, options));
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
   }
 
   _getSync(key: string | Uint8Array, options: PrivateReadOptions): string | Uint8Array | undefined {

@@ -340,6 +340,40 @@ describe('getSync', () => {
   });
 });
 
+describe('get', () => {
+  it('with default options on an open database is getSync plus one promise: it settles in the first microtask', async () => {
+    const db = create();
+    await db.open();
+    await db.put('a', '1');
+    const settled: string[] = [];
+    const fast = db.get('a').then((v) => settled.push(`default:${v}`));
+    // abstract-level's path (options, here an explicit encoding) awaits _get inside an async
+    // function: it takes more ticks, so after one tick only the default get has settled.
+    const slow = db.get('a', { valueEncoding: 'utf8' }).then((v) => settled.push(`options:${v}`));
+    await Promise.resolve();
+    expect(settled).toEqual(['default:1']);
+    await Promise.all([fast, slow]);
+    expect(settled).toEqual(['default:1', 'options:1']);
+  });
+
+  it('with default options keeps abstract-level\'s errors and its deferral while opening', async () => {
+    const db = create();
+    const early = db.get('a'); // opening: deferred until open, then read
+    await expect(early).resolves.toBeUndefined();
+    await expect(db.get(null as unknown as string)).rejects.toMatchObject({ code: 'LEVEL_INVALID_KEY' });
+    await db.close();
+    await expect(db.get('a')).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN' });
+  });
+
+  it('on a sublevel, with default options, reads through the parent', async () => {
+    const db = create();
+    const sub = db.sublevel('s');
+    await sub.put('a', 'x');
+    await expect(sub.get('a')).resolves.toBe('x');
+    await expect(db.get('!s!a')).resolves.toBe('x');
+  });
+});
+
 describe('clear', () => {
   async function filled(n = 100): Promise<StrataLevel> {
     const db = create();
