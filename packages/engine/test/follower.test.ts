@@ -16,7 +16,9 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { OpenFlags } from '@strata-db/vfs';
 import { Database, StrataError } from '../src/index.js';
+import { MemoryFileSystem } from '../src/testing/index.js';
 import { dec, errorCode, writeBoth, type Model, type ModelWrite } from './helpers.js';
 import { perTestCleanup, startLineChild, type LineChild } from './support/line-child.js';
 
@@ -38,6 +40,42 @@ async function observe(f: LineChild, command: 'catch' | 'look'): Promise<number>
   const line = f.lines.slice(from).find((x) => x.startsWith('obs ') || x.startsWith('bad '))!;
   expect(line, 'the follower saw the state after exactly n writes').toMatch(/^obs \d+$/);
   return Number(line.slice(4));
+}
+
+/** The in-memory file system, whose WAL syncs the test can hold: a WAL rotation (it seals the old segment first) then waits. */
+class WalSyncGate extends MemoryFileSystem {
+  private readonly paths = new Map<number, string>();
+  private held: (() => void)[] | undefined;
+
+  override openSync(path: string, flags: OpenFlags): number {
+    const fd = super.openSync(path, flags);
+    this.paths.set(fd, path);
+    return fd;
+  }
+
+  override fsync(fd: number): Promise<void> {
+    return this.gate(fd).then(() => super.fsync(fd));
+  }
+
+  override fdatasync(fd: number): Promise<void> {
+    return this.gate(fd).then(() => super.fdatasync(fd));
+  }
+
+  /** Holds every WAL sync from now on; the function returned lets them (and later ones) go. */
+  holdWalSyncs(): () => void {
+    this.held = [];
+    return () => {
+      const waiting = this.held ?? [];
+      this.held = undefined;
+      for (const go of waiting) go();
+    };
+  }
+
+  private gate(fd: number): Promise<void> {
+    const held = this.held;
+    if (held === undefined || this.paths.get(fd)?.endsWith('.wal') !== true) return Promise.resolve();
+    return new Promise((resolve) => held.push(resolve));
+  }
 }
 
 describe('follower processes beside a writer process', () => {
@@ -109,6 +147,32 @@ describe('follower in one process', () => {
     // Nothing new: a catch-up that changes nothing.
     const r3 = await f.catchUp();
     expect(r3).toMatchObject({ manifestEdits: 0, walBatches: 0, tablesChanged: false, sequence: r2.sequence });
+  });
+
+  it('a flush that finishes before its WAL rotation waits for it: the manifest never names a segment not created yet (a follower opening meanwhile is no CORRUPTION)', async () => {
+    const fs = new WalSyncGate();
+    const w = await Database.open('/db', { fs });
+    defer(() => w.close());
+    await w.put('a', '1');
+    // The rotation db.flush() queues seals segment 1 first (an fsync, held here); the table of
+    // one key is written and synced meanwhile.
+    const release = fs.holdWalSyncs();
+    const flushed = w.flush();
+    try {
+      for (let waited = 0; !fs.readdirSync('/db').some((n) => n.endsWith('.sst')) && waited < 5000; waited += 10) await new Promise((r) => setTimeout(r, 10));
+      await new Promise((r) => setTimeout(r, 100));
+      const f = await Database.open('/db', { fs, readOnly: true });
+      defer(() => f.close());
+      expect(dec(await f.get('a'))).toBe('1');
+    } finally {
+      release();
+    }
+    await flushed;
+    expect(fs.readdirSync('/db').filter((n) => n.endsWith('.wal'))).toEqual([expect.stringMatching(/2\.wal$/)]);
+    await w.put('b', '2');
+    const f = await Database.open('/db', { fs, readOnly: true });
+    defer(() => f.close());
+    expect([dec(await f.get('a')), dec(await f.get('b'))]).toEqual(['1', '2']);
   });
 
   it('follows a writer that closes and reopens (new manifest, WAL flushed into a table, old segments deleted)', async () => {

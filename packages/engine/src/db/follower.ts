@@ -300,8 +300,8 @@ export class Follower {
   private async readWal(logNumber: number): Promise<number> {
     const fs = this.opts.fs;
     const listed = listSegments(this.dir, fs).filter((n) => n >= logNumber);
-    // The writer creates segment logNumber before an edit names it, and deletes it only after an
-    // edit moved past it.
+    // The writer creates segment logNumber before an edit names it (flush.ts, writeAndInstall),
+    // and deletes it only after an edit moved past it.
     if (logNumber > 0 && listed[0] !== logNumber) throw new WriterMovedOn(`WAL segment ${logNumber} is gone`);
     let batches = 0;
     let previousLsn = 0;

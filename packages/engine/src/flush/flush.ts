@@ -9,9 +9,9 @@
  *      must be durable before the manifest refers to it; it exists since the file was created).
  *   3. logAndApply: add the file to L0 and advance logNumber to the first WAL segment written
  *      after the NEWEST of the memtables froze (the segments before it hold only these
- *      memtables' data and older, flushed data). In the same synchronous step every one of them
- *      leaves `frozen`, so a reader sees the data either in the memtables or in the table (briefly
- *      both: harmless, the versions are identical).
+ *      memtables' data and older, flushed data), once the rotation has created that segment.
+ *      In the same synchronous step every one of them leaves `frozen`, so a reader sees the data
+ *      either in the memtables or in the table (briefly both: harmless, the versions are identical).
  *   4. The WAL segments before logNumber are now redundant and are deleted.
  * A memtable holding nothing (possible after recovery) produces no table, only the edit.
  */
@@ -82,6 +82,11 @@ async function writeAndInstall(core: DbCore, entries: readonly FrozenEntry[]): P
       throw toStrataError(err, `flushing a memtable to ${path} failed`, path);
     }
   }
+  // The edit names segment nextLogNumber: it must exist first. A follower reading this edit
+  // lists the segments from logNumber on and takes a missing one for a deleted one
+  // (db/follower.ts, readWal); a small flush can finish before the rotation queued behind the
+  // WAL's group in flight has created it. The rotation runs meanwhile, so this rarely waits.
+  for (const entry of entries) await entry.rotated;
   await versions.logAndApply(edit, () => {
     for (const entry of entries) core.retireFrozen(entry);
   });
@@ -95,9 +100,7 @@ async function writeAndInstall(core: DbCore, entries: readonly FrozenEntry[]): P
 
 /** Step 4. */
 async function deleteObsoleteSegments(core: DbCore, entries: readonly FrozenEntry[]): Promise<void> {
-  // The rotations queued when the memtables froze may still be in flight (a small flush can beat
-  // them): the segments before nextLogNumber are closed only once they completed.
-  for (const entry of entries) await entry.rotated;
+  // The rotations completed before the edit was installed (writeAndInstall).
   if (core.backgroundError !== undefined) return;
   try {
     for (const n of await core.wal.deleteSegmentsBefore(entries[entries.length - 1]!.nextLogNumber)) core.events.emit({ type: 'wal-deleted', segment: n });
