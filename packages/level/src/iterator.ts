@@ -54,61 +54,60 @@ function outOfRange(target: Encoded, options: PrivateIteratorOptions): boolean {
   return false;
 }
 
-/** What the three iterator kinds share: the engine cursor (null when nothing can be read). */
-class CursorHolder {
-  readonly cursor: EngineCursor | null;
+/**
+ * The engine cursor as an iterator of one kind reads it: `T` is that kind's item, made from each
+ * engine entry by `convert` (null cursor: nothing can be read).
+ */
+class LevelCursor<T> {
+  readonly #cursor: EngineCursor | null;
+  readonly #convert: (entry: EngineEntry) => T;
   readonly #location: string;
   readonly #options: PrivateIteratorOptions;
   #closed = false;
   /** Set by a seek outside the range, until the next seek. */
   #ended = false;
 
-  constructor(db: IteratorDatabase, options: PrivateIteratorOptions, cursor: EngineCursor | null) {
-    this.cursor = cursor;
+  constructor(db: IteratorDatabase, options: PrivateIteratorOptions, cursor: EngineCursor | null, convert: (entry: EngineEntry) => T) {
+    this.#cursor = cursor;
+    this.#convert = convert;
     this.#options = options;
     this.#location = db.location;
   }
 
-  nextv(size: number): EngineEntry[] {
-    if (this.cursor === null || this.#ended) return [];
+  next(): T | undefined {
+    if (this.#cursor === null || this.#ended) return undefined;
+    let entry: EngineEntry | undefined;
     try {
-      return this.cursor.nextv(size);
+      entry = this.#cursor.next();
     } catch (err) {
       throw mapEngineError(err, this.#location);
     }
+    return entry === undefined ? undefined : this.#convert(entry);
   }
 
-  next(): EngineEntry | undefined {
-    if (this.cursor === null || this.#ended) return undefined;
-    try {
-      return this.cursor.next();
-    } catch (err) {
-      throw mapEngineError(err, this.#location);
-    }
+  nextv(size: number): T[] {
+    return this.#entries(size).map(this.#convert);
   }
 
-  /** Entries left under the iterator's limit, for all(). */
-  static remaining(limit: number, count: number): number {
-    return limit === Infinity ? Infinity : limit - count;
-  }
-
-  drain(remaining: number, convert: (entry: EngineEntry) => unknown): unknown[] {
-    const out: unknown[] = [];
+  /** Up to `limit - count` items (abstract-level's limit and count so far), for all(). */
+  all(limit: number, count: number): T[] {
+    let remaining = limit === Infinity ? Infinity : limit - count;
+    const out: T[] = [];
     while (remaining > 0) {
-      const entries = this.nextv(Math.min(ALL_CHUNK, remaining));
+      const entries = this.#entries(Math.min(ALL_CHUNK, remaining));
       if (entries.length === 0) break;
       remaining -= entries.length;
-      for (const entry of entries) out.push(convert(entry));
+      for (const entry of entries) out.push(this.#convert(entry));
     }
     return out;
   }
 
   seek(target: Encoded): void {
-    if (this.cursor === null) return;
+    if (this.#cursor === null) return;
     this.#ended = outOfRange(target, this.#options);
     if (this.#ended) return;
     try {
-      this.cursor.seek(target);
+      this.#cursor.seek(target);
     } catch (err) {
       throw mapEngineError(err, this.#location);
     }
@@ -117,117 +116,100 @@ class CursorHolder {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
-    this.cursor?.close();
+    this.#cursor?.close();
+  }
+
+  #entries(size: number): EngineEntry[] {
+    if (this.#cursor === null || this.#ended) return [];
+    try {
+      return this.#cursor.nextv(size);
+    } catch (err) {
+      throw mapEngineError(err, this.#location);
+    }
   }
 }
 
-export class StrataEntryIterator<TDatabase extends IteratorDatabase = IteratorDatabase> extends AbstractIterator<TDatabase, Encoded, Encoded> {
-  readonly #holder: CursorHolder;
-  readonly #convert: (entry: EngineEntry) => [Encoded | undefined, Encoded | undefined];
+/**
+ * Where each iterator keeps its LevelCursor. A symbol, not a private field: the hooks are
+ * written once in overCursor, and a mixin's class cannot be exported with private or protected
+ * members; index.ts does not export it, so users do not reach the cursor.
+ */
+export const kLevelCursor = Symbol('levelCursor');
+
+/** What overCursor needs of abstract-level's base classes: the limit and the count so far. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- a mixin's base constructor must take any[]
+type IteratorBase = abstract new (...args: any[]) => { readonly limit: number; readonly count: number };
+
+/**
+ * abstract-level's five hooks, written once for its three separate base classes
+ * (AbstractIterator, AbstractKeyIterator, AbstractValueIterator): each reads the kind's
+ * LevelCursor. The item type is checked where each kind makes its cursor.
+ */
+function overCursor<TBase extends IteratorBase>(Base: TBase) {
+  abstract class OverCursor extends Base {
+    abstract readonly [kLevelCursor]: LevelCursor<unknown>;
+
+    async _next(): Promise<unknown> {
+      return Promise.resolve(this[kLevelCursor].next());
+    }
+
+    async _nextv(size: number): Promise<unknown[]> {
+      return Promise.resolve(this[kLevelCursor].nextv(size));
+    }
+
+    async _all(): Promise<unknown[]> {
+      return Promise.resolve(this[kLevelCursor].all(this.limit, this.count));
+    }
+
+    _seek(target: Encoded): void {
+      this[kLevelCursor].seek(target);
+    }
+
+    async _close(): Promise<void> {
+      this[kLevelCursor].close();
+      return Promise.resolve();
+    }
+  }
+  return OverCursor;
+}
+
+type Entry = [Encoded | undefined, Encoded | undefined];
+
+export class StrataEntryIterator<TDatabase extends IteratorDatabase = IteratorDatabase> extends overCursor(AbstractIterator)<TDatabase, Encoded, Encoded> {
+  readonly [kLevelCursor]: LevelCursor<Entry>;
 
   constructor(db: TDatabase, options: PrivateIteratorOptions, cursor: EngineCursor | null) {
     super(db, options as AbstractIteratorOptions<Encoded, Encoded>);
-    this.#holder = new CursorHolder(db, options, cursor);
     const key: Decoder | null = options.keys === false ? null : decoderFor(options.keyEncoding);
     const value: Decoder | null = options.values === false ? null : decoderFor(options.valueEncoding);
-    this.#convert = (entry) => {
+    this[kLevelCursor] = new LevelCursor(db, options, cursor, (entry) => {
       // The Array constructor, not a literal: V8 pretenures a literal's allocation site once a GC
       // finds most of what it made alive, as a `nextv` batch is (the engine's entryOf says how
       // that made a scan keep every entry until the next mark-compact).
-      const e = new Array(2) as [Encoded | undefined, Encoded | undefined];
+      const e = new Array(2) as Entry;
       e[0] = key === null ? undefined : key(entry[0]);
       e[1] = value === null ? undefined : value(entry[1]);
       return e;
-    };
-  }
-
-  async _next(): Promise<[Encoded | undefined, Encoded | undefined] | undefined> {
-    const entry = this.#holder.next();
-    return Promise.resolve(entry === undefined ? undefined : this.#convert(entry));
-  }
-
-  async _nextv(size: number): Promise<[Encoded | undefined, Encoded | undefined][]> {
-    return Promise.resolve(this.#holder.nextv(size).map(this.#convert));
-  }
-
-  async _all(): Promise<unknown[]> {
-    return Promise.resolve(this.#holder.drain(CursorHolder.remaining(this.limit, this.count), this.#convert));
-  }
-
-  _seek(target: Encoded): void {
-    this.#holder.seek(target);
-  }
-
-  async _close(): Promise<void> {
-    this.#holder.close();
-    return Promise.resolve();
+    });
   }
 }
 
-export class StrataKeyIterator<TDatabase extends IteratorDatabase = IteratorDatabase> extends AbstractKeyIterator<TDatabase, Encoded> {
-  readonly #holder: CursorHolder;
-  readonly #convert: (entry: EngineEntry) => Encoded;
+export class StrataKeyIterator<TDatabase extends IteratorDatabase = IteratorDatabase> extends overCursor(AbstractKeyIterator)<TDatabase, Encoded> {
+  readonly [kLevelCursor]: LevelCursor<Encoded>;
 
   constructor(db: TDatabase, options: PrivateIteratorOptions, cursor: EngineCursor | null) {
     super(db, options as AbstractKeyIteratorOptions<Encoded>);
-    this.#holder = new CursorHolder(db, options, cursor);
     const key = decoderFor(options.keyEncoding);
-    this.#convert = (entry) => key(entry[0]);
-  }
-
-  async _next(): Promise<Encoded | undefined> {
-    const entry = this.#holder.next();
-    return Promise.resolve(entry === undefined ? undefined : this.#convert(entry));
-  }
-
-  async _nextv(size: number): Promise<Encoded[]> {
-    return Promise.resolve(this.#holder.nextv(size).map(this.#convert));
-  }
-
-  async _all(): Promise<unknown[]> {
-    return Promise.resolve(this.#holder.drain(CursorHolder.remaining(this.limit, this.count), this.#convert));
-  }
-
-  _seek(target: Encoded): void {
-    this.#holder.seek(target);
-  }
-
-  async _close(): Promise<void> {
-    this.#holder.close();
-    return Promise.resolve();
+    this[kLevelCursor] = new LevelCursor(db, options, cursor, (entry) => key(entry[0]));
   }
 }
 
-export class StrataValueIterator<TDatabase extends IteratorDatabase = IteratorDatabase> extends AbstractValueIterator<TDatabase, Encoded, Encoded> {
-  readonly #holder: CursorHolder;
-  readonly #convert: (entry: EngineEntry) => Encoded;
+export class StrataValueIterator<TDatabase extends IteratorDatabase = IteratorDatabase> extends overCursor(AbstractValueIterator)<TDatabase, Encoded, Encoded> {
+  readonly [kLevelCursor]: LevelCursor<Encoded>;
 
   constructor(db: TDatabase, options: PrivateIteratorOptions, cursor: EngineCursor | null) {
     super(db, options as AbstractValueIteratorOptions<Encoded, Encoded>);
-    this.#holder = new CursorHolder(db, options, cursor);
     const value = decoderFor(options.valueEncoding);
-    this.#convert = (entry) => value(entry[1]);
-  }
-
-  async _next(): Promise<Encoded | undefined> {
-    const entry = this.#holder.next();
-    return Promise.resolve(entry === undefined ? undefined : this.#convert(entry));
-  }
-
-  async _nextv(size: number): Promise<Encoded[]> {
-    return Promise.resolve(this.#holder.nextv(size).map(this.#convert));
-  }
-
-  async _all(): Promise<unknown[]> {
-    return Promise.resolve(this.#holder.drain(CursorHolder.remaining(this.limit, this.count), this.#convert));
-  }
-
-  _seek(target: Encoded): void {
-    this.#holder.seek(target);
-  }
-
-  async _close(): Promise<void> {
-    this.#holder.close();
-    return Promise.resolve();
+    this[kLevelCursor] = new LevelCursor(db, options, cursor, (entry) => value(entry[1]));
   }
 }
