@@ -48,6 +48,12 @@ import { readFixed32 } from './coding.js';
  * sources), or the one in scope in the background worker's bundle of the sources, which has
  * neither (worker-loader.ts hands it one that resolves from the engine's sources). Not
  * `typeof require` first: the ESM build's bundler defines a `require` stand-in that throws.
+ *
+ * Not one mechanism with the engine's worker-loader.ts: that one finds the engine's own code (a
+ * worker file beside it, or a bundle of the sources) and starts a thread from it; this one
+ * requires a third-party CommonJS package, synchronously, from any build. What they share is the
+ * `__filename` / `import.meta.url` test, and that cannot move into a helper either package
+ * imports: `import.meta.url` names the module it is written in, so each must ask in its own file.
  */
 function load(id: string): unknown {
   if (typeof __filename === 'string' && isAbsolute(__filename)) return createRequire(__filename)(id);

@@ -19,7 +19,12 @@ import { fileURLToPath } from 'node:url';
 import { Worker, type ResourceLimits } from 'node:worker_threads';
 import type { WorkerStart } from './protocol.js';
 
-/** This module's file: `__filename` in the CJS build, `import.meta.url` in ESM and the sources. */
+/**
+ * This module's file: `__filename` in the CJS build, `import.meta.url` in ESM and the sources.
+ * sstable-core's compression.ts asks the same of its own file (to `require` its codecs), in its
+ * own words: `import.meta.url` names the module it is written in, so a shared helper would name
+ * the helper's file; the two loaders meet only in `workerScript`'s `require` (see there).
+ */
 function thisFile(): string {
   return typeof __filename === 'string' ? __filename : fileURLToPath(import.meta.url);
 }
@@ -88,7 +93,9 @@ function bundleOptions(entry: string): Record<string, unknown> {
 
 /**
  * An eval'd worker's own `require` resolves from the working directory: the externals are
- * required from the entry's location instead, as they would be from a file there.
+ * required from the entry's location instead, as they would be from a file there. It is also
+ * the `require` that sstable-core's compression.ts falls back to for its codecs (lz4, snappy)
+ * in the bundle, which has neither an absolute `__filename` nor `import.meta.url`.
  */
 function workerScript(entry: string, bundled: string): string {
   return `(function (require) {\n${bundled}\n})(require('node:module').createRequire(${JSON.stringify(entry)}));`;
