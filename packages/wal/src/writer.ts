@@ -395,20 +395,18 @@ export class WalWriter {
 
   readonly #loneSynced = (): void => {
     this.#syncedOffset = this.#offset;
-    (this.#queue[this.#head - 1] as Extract<Request, { kind: 'append' }>).resolve(undefined);
+    this.#resolveRange(this.#head - 1, this.#head);
     this.#roundDone();
   };
 
   readonly #loneSyncFailed = (err: unknown): void => {
-    this.#fail(ioError(this.#file(), undefined, 'syncing the WAL', err, FAILED));
+    this.#syncFailed(err);
     this.#roundFailed(this.#roundOffset);
   };
 
   /** The lone round's write or fdatasync failed (the writer has failed): cut it off, reject it, go on. */
   #roundFailed(groupOffset: number): void {
-    const first = this.#head - 1;
-    void this.#cutBack(groupOffset).then(() => {
-      this.#rejectRange(first, first + 1, this.#failure!);
+    void this.#groupFailed(this.#head - 1, this.#head, groupOffset).then(() => {
       this.#roundDone();
     });
   }
@@ -439,12 +437,8 @@ export class WalWriter {
           const groupOffset = this.#offset;
           const written = this.#writeGroup();
           const wantsSync = written instanceof Promise ? await written : written;
-          if (wantsSync === undefined || (wantsSync && !(await this.#syncActive()))) {
-            await this.#cutBack(groupOffset);
-            this.#rejectRange(first, this.#head, this.#failure!);
-            break;
-          }
-          for (let i = first; i < this.#head; i++) (queue[i] as Extract<Request, { kind: 'append' }>).resolve(undefined);
+          if (wantsSync === undefined || (wantsSync && !(await this.#syncActive()))) await this.#groupFailed(first, this.#head, groupOffset);
+          else this.#resolveRange(first, this.#head);
           break;
         }
         case 'sync':
@@ -592,7 +586,7 @@ export class WalWriter {
     try {
       await this.#fs.fdatasync(this.#fd);
     } catch (err) {
-      this.#fail(ioError(this.#file(), undefined, 'syncing the WAL', err, FAILED));
+      this.#syncFailed(err);
       return false;
     }
     this.#syncedOffset = target;
@@ -667,6 +661,25 @@ export class WalWriter {
     this.#failure ??= failure;
     this.#staging.discard();
     this.#rejectRange(first, end, failure);
+  }
+
+  /** A failed fdatasync of the active segment fails the writer (`#syncActive`, the lone round). */
+  #syncFailed(err: unknown): void {
+    this.#fail(ioError(this.#file(), undefined, 'syncing the WAL', err, FAILED));
+  }
+
+  /**
+   * The append group [first, end), written from `groupOffset`, failed to write or to sync (the
+   * writer has failed): cut off the segment, then rejected — for `#drain` and the lone round alike.
+   */
+  async #groupFailed(first: number, end: number, groupOffset: number): Promise<void> {
+    await this.#cutBack(groupOffset);
+    this.#rejectRange(first, end, this.#failure!);
+  }
+
+  /** The append group [first, end) is written (and synced if any asked): its appends resolve. */
+  #resolveRange(first: number, end: number): void {
+    for (let i = first; i < end; i++) (this.#queue[i] as Extract<Request, { kind: 'append' }>).resolve(undefined);
   }
 
   #rejectRange(first: number, end: number, reason: StrataError): void {
