@@ -143,7 +143,8 @@ type IteratorBase = abstract new (...args: any[]) => { readonly limit: number; r
 /**
  * abstract-level's five hooks, written once for its three separate base classes
  * (AbstractIterator, AbstractKeyIterator, AbstractValueIterator): each reads the kind's
- * LevelCursor. The item type is checked where each kind makes its cursor.
+ * LevelCursor. They return `unknown`: each kind's item type is the one its cursor field
+ * declares (its conversion is checked against that), not tied to the base class's K and V.
  */
 function overCursor<TBase extends IteratorBase>(Base: TBase) {
   abstract class OverCursor extends Base {
