@@ -438,6 +438,29 @@ describe('worker executor', () => {
     expect(executorOf(db).liveWorkers).toBe(0);
   }, 60_000);
 
+  it('close() right after an idle worker was asked to end still settles: a process whose last act is await db.close() exits 0', () => {
+    const dir = fresh();
+    // backgroundThreadIdleMs 1: the worker is asked to end (unreferenced, so that it keeps no
+    // process alive) right after the flush, and is still exiting when close() begins.
+    const script = `
+      import { Database } from ${JSON.stringify(new URL('../src/index.ts', import.meta.url).href)};
+      for (let round = 0; round < 3; round++) {
+        const db = await Database.open(${JSON.stringify(dir)} + '/' + round, { backgroundThreads: 1, memtableSize: 64 * 1024, backgroundThreadIdleMs: 1 });
+        for (let i = 0; i < 20; i++) { const b = db.batch(); for (let j = 0; j < 100; j++) b.put('k' + i + '-' + j, 'x'.repeat(100)); await b.write(); }
+        await db.flush();
+        let n = 0;
+        while (db.stats().background.idleEnded === 0 && n < 100000) await db.get('k0-' + (n++ % 100));
+        const ended = db.stats().background.idleEnded;
+        await db.close();
+        console.log('closed ' + round + ', idle workers ended: ' + ended);
+      }`;
+    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, cwd: join(import.meta.dirname, '..') });
+    expect(r.stderr).toBe(''); // no "unsettled top-level await" warning
+    expect(r.stdout).toMatch(/closed 2, idle workers ended: [1-9]/);
+    expect(r.signal).toBeNull();
+    expect(r.status).toBe(0); // 13: close() never settled, the event loop emptied first
+  }, 70_000);
+
   it('an open, idle database does not keep its process from exiting', () => {
     const dir = fresh();
     const script = `

@@ -202,6 +202,11 @@ class WorkerSlot {
     }
   }
 
+  /** Keeps the process alive until the thread has exited (its `stop` grace timer then fires too). */
+  keepProcessAlive(): void {
+    if (!this.hasExited) this.worker.ref();
+  }
+
   /** Fails every job in flight; the slot is not used again. */
   die(how: string): void {
     if (this.dead) return;
@@ -219,8 +224,8 @@ class WorkerSlot {
 
 export class WorkerExecutor implements BackgroundExecutor {
   private readonly slots: WorkerSlot[] = [];
-  /** Workers that ended for being idle and have not exited yet: close waits for them too. */
-  private readonly ending = new Set<Promise<void>>();
+  /** Workers that ended for being idle and have not exited yet, and their exits: close waits for them too. */
+  private readonly ending = new Map<WorkerSlot, Promise<void>>();
   /** What workers that have ended reported (their collections, their peaks), for `memory`. */
   private ended: WorkerMemory = NO_MEMORY;
   /** Workers ended for being idle (stats and tests). */
@@ -334,12 +339,16 @@ export class WorkerExecutor implements BackgroundExecutor {
   async close(graceMs = STOP_GRACE_MS): Promise<void> {
     this.closed = true;
     const slots = this.slots.splice(0);
+    // A worker ended for being idle is still unreferenced (it had to keep no process alive):
+    // referenced now, as the ones stopped here are, or a process whose last act is
+    // `await db.close()` exits before it has (exit code 13, an unsettled await).
+    for (const slot of this.ending.keys()) slot.keepProcessAlive();
     await Promise.all([
       ...slots.map(async (slot) => {
         slot.die('was stopped because the database closed');
         await slot.stop(graceMs);
       }),
-      ...this.ending,
+      ...this.ending.values(),
     ]);
   }
 
@@ -378,9 +387,9 @@ export class WorkerExecutor implements BackgroundExecutor {
     slot.die('ended after being idle'); // out of `slots`: the next job starts a new worker
     if (this.slots.length === 0) this.allIdle?.();
     const ending = slot.stop(STOP_GRACE_MS, false).finally(() => {
-      this.ending.delete(ending);
+      this.ending.delete(slot);
     });
-    this.ending.add(ending);
+    this.ending.set(slot, ending);
   }
 
   private run(what: string, hooks: Partial<JobHooks> | undefined, slot: WorkerSlot | undefined, message: (id: number) => ToWorker): Promise<FromWorker> {
