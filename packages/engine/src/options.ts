@@ -129,9 +129,10 @@ export interface DatabaseOptions {
    * Most file descriptors the database holds at once (LevelDB's `max_open_files`). Ten are kept
    * for the WAL, the manifest, the LOCK, directory syncs and the tables being written, and 4 for
    * each background thread (DESCRIPTORS_PER_WORKER); the rest bound the table cache: that many
-   * tables stay open, the least recently used are closed and reopened on demand (an open and a close per block-cache miss on a closed table). Default:
-   * LevelDB's 1000, or half the process's soft descriptor limit when that is lower, where the
-   * limit can be read (Linux); 128 elsewhere (descriptor-limit.ts).
+   * tables stay open, the least recently used are closed and reopened on demand (an open and a
+   * close per block-cache miss on a closed table). Default: LevelDB's 1000, or half the
+   * process's soft descriptor limit when that is lower, where the limit can be read (Linux); 128
+   * elsewhere (descriptor-limit.ts).
    */
   readonly maxOpenFiles?: number;
   /**

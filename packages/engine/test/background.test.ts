@@ -5,7 +5,7 @@
  * cross the thread boundary typed; close() leaves no thread, descriptor or timer behind; and
  * an idle open database does not keep its process alive.
  */
-import { spawnSync } from 'node:child_process';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { readdirSync, readFileSync, readSync, openSync, closeSync, writeSync, fstatSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
@@ -71,6 +71,11 @@ function expectSameTables(expected: Map<string, string>, actual: Map<string, str
     while (at < mine.length && mine[at] === other[at]) at++;
     expect({ f, length: other.length, firstDifference: at === mine.length && other.length === mine.length ? -1 : at }).toEqual({ f, length: mine.length, firstDifference: -1 });
   }
+}
+
+/** Runs `script` (an ES module importing the engine's sources) in a child node, to its natural end. */
+function runModule(script: string): SpawnSyncReturns<string> {
+  return spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, cwd: join(import.meta.dirname, '..') });
 }
 
 describe('worker executor', () => {
@@ -454,7 +459,7 @@ describe('worker executor', () => {
         await db.close();
         console.log('closed ' + round + ', idle workers ended: ' + ended);
       }`;
-    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, cwd: join(import.meta.dirname, '..') });
+    const r = runModule(script);
     expect(r.stderr).toBe(''); // no "unsettled top-level await" warning
     expect(r.stdout).toMatch(/closed 2, idle workers ended: [1-9]/);
     expect(r.signal).toBeNull();
@@ -469,7 +474,7 @@ describe('worker executor', () => {
       for (let i = 0; i < 50; i++) { const b = db.batch(); for (let j = 0; j < 100; j++) b.put('k' + i + '-' + j, 'x'.repeat(100)); await b.write(); }
       await db.flush();
       console.log('flushed, not closing');`;
-    const r = spawnSync(process.execPath, ['--conditions=source', '--import', 'tsx', '--input-type=module', '-e', script], { encoding: 'utf8', timeout: 60_000, cwd: join(import.meta.dirname, '..') });
+    const r = runModule(script);
     expect(r.stderr).toBe('');
     expect(r.stdout).toContain('flushed, not closing');
     expect(r.signal).toBeNull(); // not killed by the timeout: it exited by itself

@@ -16,7 +16,6 @@
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { OpenFlags } from '@strata-db/vfs';
 import { Database, StrataError } from '../src/index.js';
 import { MemoryFileSystem } from '../src/testing/index.js';
 import { dec, errorCode, writeBoth, type Model, type ModelWrite } from './helpers.js';
@@ -44,14 +43,7 @@ async function observe(f: LineChild, command: 'catch' | 'look'): Promise<number>
 
 /** The in-memory file system, whose WAL syncs the test can hold: a WAL rotation (it seals the old segment first) then waits. */
 class WalSyncGate extends MemoryFileSystem {
-  private readonly paths = new Map<number, string>();
   private held: (() => void)[] | undefined;
-
-  override openSync(path: string, flags: OpenFlags): number {
-    const fd = super.openSync(path, flags);
-    this.paths.set(fd, path);
-    return fd;
-  }
 
   override fsync(fd: number): Promise<void> {
     return this.gate(fd).then(() => super.fsync(fd));
@@ -73,7 +65,7 @@ class WalSyncGate extends MemoryFileSystem {
 
   private gate(fd: number): Promise<void> {
     const held = this.held;
-    if (held === undefined || this.paths.get(fd)?.endsWith('.wal') !== true) return Promise.resolve();
+    if (held === undefined || this.pathOf(fd)?.endsWith('.wal') !== true) return Promise.resolve();
     return new Promise((resolve) => held.push(resolve));
   }
 }

@@ -11,7 +11,6 @@
 import { describe, expect, it } from 'vitest';
 import { Database, type DatabaseOptions } from '../src/index.js';
 import { MemoryFileSystem, POWER_CUT_MODES } from '../src/testing/index.js';
-import type { OpenFlags } from '@strata-db/vfs';
 import { dec } from './helpers.js';
 
 const DIR = '/db';
@@ -29,17 +28,10 @@ interface HeldWrite {
  * next fdatasync fail.
  */
 class GatedFileSystem extends MemoryFileSystem {
-  private readonly paths = new Map<number, string>();
   private armed: ((held: HeldWrite) => void) | undefined;
   private syncFails = false;
   /** WAL writes that went through `write`. */
   walPoolWrites = 0;
-
-  override openSync(path: string, flags: OpenFlags): number {
-    const fd = super.openSync(path, flags);
-    this.paths.set(fd, path);
-    return fd;
-  }
 
   write(fd: number, buf: Uint8Array, off: number, len: number, position: number): Promise<number> {
     if (this.isWal(fd)) this.walPoolWrites++;
@@ -78,7 +70,7 @@ class GatedFileSystem extends MemoryFileSystem {
   }
 
   private isWal(fd: number): boolean {
-    return this.paths.get(fd)?.endsWith('.wal') === true;
+    return this.pathOf(fd)?.endsWith('.wal') === true;
   }
 }
 

@@ -5,7 +5,7 @@
  * guarded `writeAll` of @strata-db/vfs (or the WAL's and builder's use of it), so the caller
  * gets an IO_ERROR naming the file instead, and nothing acknowledged is lost.
  */
-import { MemoryFileSystem, type OpenFlags } from '@strata-db/vfs/testing';
+import { MemoryFileSystem } from '@strata-db/vfs/testing';
 import { describe, expect, it } from 'vitest';
 import { Database, StrataError } from '../../src/index.js';
 
@@ -15,16 +15,9 @@ const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 class NoProgressFileSystem extends MemoryFileSystem {
   stuck: RegExp | undefined;
   readonly stuckWrites: string[] = [];
-  private readonly paths = new Map<number, string>();
-
-  override openSync(path: string, flags: OpenFlags): number {
-    const fd = super.openSync(path, flags);
-    this.paths.set(fd, path);
-    return fd;
-  }
 
   override writeSync(fd: number, buf: Uint8Array, off: number, len: number, position: number | null): number {
-    const path = this.paths.get(fd) ?? '';
+    const path = this.pathOf(fd) ?? '';
     if (this.stuck?.test(path) === true && len > 0) {
       this.stuckWrites.push(path);
       return 0;

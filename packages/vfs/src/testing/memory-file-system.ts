@@ -265,6 +265,11 @@ export class MemoryFileSystem implements FileSystem {
     return [...this.files.keys()].sort();
   }
 
+  /** The path `fd` was opened with, while it is open: for subclasses that treat some files apart (a WAL's syncs, say). */
+  pathOf(fd: number): string | undefined {
+    return this.fds.get(fd)?.path;
+  }
+
   /** Open descriptors; a test that closed everything expects none (a leak otherwise). */
   openFiles(): OpenFileInfo[] {
     return [...this.fds].map(([fd, f]) => ({ fd, path: f.path, flags: f.flags }));
