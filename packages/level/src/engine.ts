@@ -1,11 +1,13 @@
 // The slice of @strata-db/engine this adapter uses, named in one place.
 import { Database, DATABASE_OPTION_NAMES, rejectMisspeltOptions } from '@strata-db/engine';
-import type { DatabaseOptions, DbIterator, Entry, IteratorOptions, KeyLike, ReadOptions, Snapshot, WriteOptions } from '@strata-db/engine';
+import type { DatabaseOptions, DbIterator, Entry, IteratorOptions, KeyLike, ReadOptions, Snapshot, WriteBatch, WriteOptions } from '@strata-db/engine';
 
 export type EngineDatabase = Database;
 export type EngineSnapshot = Snapshot;
 /** A synchronous cursor over one snapshot: next(), nextv(n), seek(key), close(). */
 export type EngineCursor = DbIterator;
+/** An atomic group of writes: put, delete, write({ sync }). */
+export type EngineBatch = WriteBatch;
 export type EngineEntry = Entry;
 export type EngineKey = KeyLike;
 export type EngineRange = { -readonly [K in keyof IteratorOptions]: IteratorOptions[K] };
