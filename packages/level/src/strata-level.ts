@@ -461,7 +461,7 @@ export class StrataLevel<KDefault = string, VDefault = string> extends AbstractL
       super.batch(operations as AbstractBatchOperation<this, KDefault, VDefault>[], options as StrataBatchOptions<KDefault, VDefault>);
     if (options !== undefined || this.status !== 'open' || !Array.isArray(operations) || operations.length === 0) return slow();
     // `noop`: abstract-level's own test of "no hook added" (untyped; true while none is).
-    if ((this.hooks.prewrite as unknown as { noop: boolean }).noop !== true || this.listenerCount('write') > 0) return slow();
+    if (!(this.hooks.prewrite as unknown as { noop: boolean }).noop || this.listenerCount('write') > 0) return slow();
     const batch = this.#encodePlainOperations(operations as unknown[]);
     if (batch === undefined) return slow();
     return batch.write().catch((err: unknown) => {

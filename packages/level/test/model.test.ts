@@ -32,10 +32,18 @@ const rangeArb = fc.record(
   { requiredKeys: [] },
 );
 
+type BatchOp = { type: 'put'; key: string; value: string; valueEncoding?: 'utf8' } | { type: 'del'; key: string };
+/**
+ * How a batch is written: `plain` takes StrataLevel's fast path (no options, plain operations),
+ * `options` abstract-level's (an options argument), `chained` db.batch().put().del().write();
+ * operations that name an encoding send a `plain` batch to abstract-level's path midway.
+ */
+type BatchVia = 'plain' | 'options' | 'chained';
+
 type Op =
   | { t: 'put'; k: string; v: string }
   | { t: 'del'; k: string }
-  | { t: 'batch'; ops: ({ type: 'put'; key: string; value: string } | { type: 'del'; key: string })[] }
+  | { t: 'batch'; ops: BatchOp[]; via: BatchVia }
   | { t: 'clear'; range: Record<string, unknown> }
   | { t: 'snapshot' }
   | { t: 'reopen' }
@@ -53,9 +61,11 @@ const opArb: fc.Arbitrary<Op> = fc.oneof(
         fc.oneof(
           fc.record({ type: fc.constant('put' as const), key: keyArb, value: valueArb }),
           fc.record({ type: fc.constant('del' as const), key: keyArb }),
+          fc.record({ type: fc.constant('put' as const), key: keyArb, value: valueArb, valueEncoding: fc.constant('utf8' as const) }),
         ),
         { minLength: 1, maxLength: 30 },
       ),
+      via: fc.constantFrom<BatchVia>('plain', 'plain', 'options', 'chained'),
     }),
     weight: 3,
   },
@@ -90,7 +100,15 @@ async function runModel(ops: Op[]): Promise<void> {
           await model.del(op.k);
           break;
         case 'batch':
-          await strata.batch(op.ops);
+          if (op.via === 'chained') {
+            const chained = strata.batch();
+            for (const o of op.ops) {
+              if (o.type === 'put') chained.put(o.key, o.value);
+              else chained.del(o.key);
+            }
+            await chained.write();
+          } else if (op.via === 'options') await strata.batch(op.ops, { sync: false });
+          else await strata.batch(op.ops);
           await model.batch(op.ops);
           break;
         case 'clear':

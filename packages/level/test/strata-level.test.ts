@@ -374,6 +374,133 @@ describe('get', () => {
   });
 });
 
+describe('batch', () => {
+  const puts = (n: number, prefix = 'k'): { type: 'put'; key: string; value: string }[] =>
+    Array.from({ length: n }, (_, i) => ({ type: 'put' as const, key: `${prefix}${String(i).padStart(3, '0')}`, value: `v${i}` }));
+
+  it('of plain operations without options goes straight to the engine: abstract-level\'s _batch is not called', async () => {
+    const db = create();
+    await db.open();
+    const viaAbstractLevel = vi.spyOn(db, '_batch');
+    await db.batch([...puts(50), { type: 'del', key: 'k007' }]);
+    expect(viaAbstractLevel).not.toHaveBeenCalled();
+    expect(await db.keys().all()).toHaveLength(49);
+    expect(await db.get('k007')).toBeUndefined();
+    expect(await db.get('k008')).toBe('v8');
+    // The database's encodings apply, as abstract-level would apply them.
+    const json = create<string, { n: number }>({ valueEncoding: 'json' });
+    await json.open();
+    const jsonViaAbstractLevel = vi.spyOn(json, '_batch');
+    await json.batch([{ type: 'put', key: 'a', value: { n: 1 } }]);
+    expect(jsonViaAbstractLevel).not.toHaveBeenCalled();
+    expect(await json.get('a')).toEqual({ n: 1 });
+    expect(await json.get('a', { valueEncoding: 'utf8' })).toBe('{"n":1}');
+  });
+
+  it('copies what it was given: buffers changed after the call change nothing stored', async () => {
+    const db = create<Uint8Array, Uint8Array>({ keyEncoding: 'view', valueEncoding: 'view' });
+    await db.open();
+    const key = new Uint8Array([1, 2, 3]);
+    const value = new Uint8Array(2000).fill(7);
+    const done = db.batch([{ type: 'put', key, value }, ...Array.from({ length: 999 }, (_, i) => ({ type: 'put' as const, key: new Uint8Array([9, i >> 8, i & 255]), value }))]);
+    key[0] = 100;
+    value.fill(0);
+    await done;
+    expect(await db.get(new Uint8Array([1, 2, 3]))).toEqual(new Uint8Array(2000).fill(7));
+    expect(await db.get(new Uint8Array([100, 2, 3]))).toBeUndefined();
+  });
+
+  it('with a prewrite hook, a write listener, options, per-operation encodings or sublevels takes abstract-level\'s path, which handles them', async () => {
+    const db = create<string, unknown>();
+    await db.open();
+    const viaAbstractLevel = vi.spyOn(db, '_batch');
+    const sub = db.sublevel('s');
+    // Per-operation encoding and sublevel, after plain operations (they must not be written twice).
+    await db.batch([
+      { type: 'put', key: 'a', value: 'plain' },
+      { type: 'put', key: 'j', value: { x: 1 }, valueEncoding: 'json' },
+      { type: 'put', key: 'b', value: 'in sub', sublevel: sub },
+    ]);
+    expect(viaAbstractLevel).toHaveBeenCalledTimes(1);
+    expect(await db.get('j', { valueEncoding: 'json' })).toEqual({ x: 1 });
+    expect(await sub.get('b')).toBe('in sub');
+    expect(await db.keys().all()).toEqual(['!s!b', 'a', 'j']);
+    // Options (an empty object, even).
+    await db.batch([{ type: 'put', key: 'c', value: '3' }], {});
+    expect(viaAbstractLevel).toHaveBeenCalledTimes(2);
+    // A 'write' listener sees the operations.
+    const written: unknown[] = [];
+    const listener = (ops: unknown[]): void => void written.push(...ops);
+    db.on('write', listener);
+    await db.batch([{ type: 'put', key: 'd', value: '4' }]);
+    db.off('write', listener);
+    expect(written).toMatchObject([{ type: 'put', key: 'd', value: '4' }]);
+    expect(viaAbstractLevel).toHaveBeenCalledTimes(3);
+    // A prewrite hook that rewrites a value and adds an operation.
+    db.hooks.prewrite.add((op, batch) => {
+      if (op.type === 'put') op.value = `hooked ${String(op.value)}`;
+      batch.add({ type: 'put', key: `${String(op.key)}-log`, value: 'x' });
+    });
+    await db.batch([{ type: 'put', key: 'e', value: '5' }]);
+    expect(viaAbstractLevel).toHaveBeenCalledTimes(4);
+    expect(await db.get('e')).toBe('hooked 5');
+    expect(await db.get('e-log')).toBe('x');
+    // A sublevel's batch goes through its parent's _batch (abstract-level's path), prefixed.
+    const spied = viaAbstractLevel.mock.calls.length;
+    await sub.batch([{ type: 'put', key: 'f', value: '6' }]);
+    expect(viaAbstractLevel.mock.calls.length).toBe(spied + 1);
+    expect(await db.get('!s!f')).toBe('hooked 6');
+  });
+
+  it('keeps abstract-level\'s errors: bad operations, a closed database, deferral while opening', async () => {
+    const db = create();
+    const early = db.batch([{ type: 'put', key: 'a', value: '1' }]); // opening: deferred
+    await expect(early).resolves.toBeUndefined();
+    expect(await db.get('a')).toBe('1');
+    await expect(db.batch([{ type: 'put', key: 'b', value: '2' }, { type: 'put', key: null as never, value: 'x' }])).rejects.toMatchObject({ code: 'LEVEL_INVALID_KEY' });
+    await expect(db.batch([{ type: 'put', key: 'b', value: undefined as never }])).rejects.toMatchObject({ code: 'LEVEL_INVALID_VALUE' });
+    await expect(db.batch([{ type: 'nope', key: 'b' } as never])).rejects.toThrow(TypeError);
+    await expect(db.batch('not an array' as never)).rejects.toThrow(TypeError);
+    // The engine refuses a key over its limit: mapped, and nothing of the batch is written.
+    await expect(db.batch([{ type: 'put', key: 'b', value: '2' }, { type: 'put', key: 'x'.repeat(70_000), value: '2' }])).rejects.toMatchObject({ code: 'LEVEL_INVALID_ARGUMENT' });
+    expect(await db.get('b')).toBeUndefined();
+    await expect(db.batch([])).resolves.toBeUndefined();
+    await db.close();
+    await expect(db.batch([{ type: 'put', key: 'c', value: '3' }])).rejects.toMatchObject({ code: 'LEVEL_DATABASE_NOT_OPEN' });
+  });
+
+  it('chained: operations go straight into one engine batch; hooks, events and sublevels still apply; a refused one fails write()', async () => {
+    const db = create();
+    await db.open();
+    const viaAbstractLevel = vi.spyOn(db, '_batch');
+    const sub = db.sublevel('s');
+    const written: unknown[] = [];
+    db.on('write', (ops: unknown[]) => void written.push(...ops));
+    db.hooks.prewrite.add((op) => {
+      if (op.type === 'put' && op.key === 'h') op.value = 'hooked';
+    });
+    const chained = db.batch().put('a', '1').put('h', 'x').del('a').put('b', '2', { sublevel: sub });
+    expect(chained.length).toBe(4);
+    await chained.write();
+    expect(viaAbstractLevel).not.toHaveBeenCalled();
+    expect(await db.keys().all()).toEqual(['!s!b', 'h']);
+    expect(await db.get('h')).toBe('hooked');
+    expect(written).toHaveLength(4);
+    // clear() empties the engine batch too.
+    await db.batch().put('gone', '1').clear().put('kept', '1').write();
+    expect(await db.get('gone')).toBeUndefined();
+    expect(await db.get('kept')).toBe('1');
+    // An operation the engine refuses: write() rejects with the mapped error, nothing is written.
+    const refused = db.batch().put('c', '3').put('x'.repeat(70_000), '1').put('d', '4');
+    await expect(refused.write()).rejects.toMatchObject({ code: 'LEVEL_INVALID_ARGUMENT' });
+    expect(await db.get('c')).toBeUndefined();
+    expect(await db.get('d')).toBeUndefined();
+    // ... unless clear() dropped it.
+    await db.batch().put('x'.repeat(70_000), '1').clear().put('e', '5').write();
+    expect(await db.get('e')).toBe('5');
+  });
+});
+
 describe('clear', () => {
   async function filled(n = 100): Promise<StrataLevel> {
     const db = create();
