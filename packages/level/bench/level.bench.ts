@@ -5,7 +5,10 @@
 //   npm run bench -- level                 (root; node --expose-gc --conditions=source --import tsx)
 //   BENCH_SCALE=0.2 npm run bench -- level (smaller, for a quick look; BENCH_ONLY=strata for one side)
 //
-// Prints a Markdown table: ops/s for each and the ratio Strata / classic-level (> 1: Strata faster).
+// Prints a Markdown table: ops/s for each and the ratio Strata / classic-level (> 1: Strata faster),
+// then the same per CPU-second of the process (every thread: Strata's background workers,
+// classic-level's thread pool and LevelDB's compaction thread) — on a shared machine the wall
+// figures are the load's, and the CPU ones move less with it.
 // Every workload runs ROUNDS times per implementation, the implementations alternating (so a
 // noisy neighbour hits both), on fresh databases each round; the table shows the median.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -40,12 +43,14 @@ const freshLocation = (): string => join(root, `db-${++dirs}`);
 
 const gc = (globalThis as { gc?: () => void }).gc ?? (() => undefined);
 
-async function time(fn: () => Promise<number>): Promise<{ ops: number; seconds: number }> {
+async function time(fn: () => Promise<number>): Promise<{ ops: number; seconds: number; cpuSeconds: number }> {
   gc();
+  const c0 = process.cpuUsage();
   const t0 = process.hrtime.bigint();
   const ops = await fn();
   const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-  return { ops, seconds };
+  const c = process.cpuUsage(c0);
+  return { ops, seconds, cpuSeconds: (c.user + c.system) / 1e6 };
 }
 
 async function fill(db: Db, order: Uint32Array | null): Promise<number> {
@@ -96,15 +101,22 @@ const workloads = ['fillseq', 'fillrandom', 'put (awaited)', 'readrandom (await 
 type Workload = (typeof workloads)[number];
 /** impl → workload → ops/s of each round. */
 const results = new Map<string, Map<Workload, number[]>>();
+/** impl → workload → ops per CPU-second of each round. */
+const cpuResults = new Map<string, Map<Workload, number[]>>();
 
 async function run(impl: Impl): Promise<void> {
   let r = results.get(impl.name);
   if (r === undefined) results.set(impl.name, (r = new Map()));
-  const record = (w: Workload, m: { ops: number; seconds: number }): void => {
+  let rc = cpuResults.get(impl.name);
+  if (rc === undefined) cpuResults.set(impl.name, (rc = new Map()));
+  const record = (w: Workload, m: { ops: number; seconds: number; cpuSeconds: number }): void => {
     const list = r.get(w) ?? [];
     list.push(m.ops / m.seconds);
     r.set(w, list);
-    console.error(`  ${impl.name.padEnd(14)} ${w.padEnd(24)} ${m.ops} ops in ${m.seconds.toFixed(2)} s`);
+    const cpuList = rc.get(w) ?? [];
+    cpuList.push(m.ops / m.cpuSeconds);
+    rc.set(w, cpuList);
+    console.error(`  ${impl.name.padEnd(14)} ${w.padEnd(24)} ${m.ops} ops in ${m.seconds.toFixed(2)} s (${m.cpuSeconds.toFixed(2)} CPU-s)`);
   };
   const order = shuffled(N, 42);
 
@@ -157,11 +169,13 @@ function median(xs: number[] | undefined): number | undefined {
 
 const fmt = (x: number | undefined): string => (x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
 console.log(`Median of ${ROUNDS} rounds; ${N.toLocaleString('en-US')} keys, ${KEY_SIZE} B keys, ${VALUE_SIZE} B values; ${((Date.now() - started) / 1000).toFixed(0)} s in all.\n`);
-console.log(`| workload | StrataLevel ops/s | classic-level ops/s | Strata / classic |`);
-console.log('|---|---:|---:|---:|');
+console.log(`| workload | StrataLevel ops/s | classic-level ops/s | Strata / classic | StrataLevel per CPU-s | classic-level per CPU-s | Strata / classic per CPU-s |`);
+console.log('|---|---:|---:|---:|---:|---:|---:|');
+const ratio = (s: number | undefined, c: number | undefined): string => (s !== undefined && c !== undefined ? `${(s / c).toFixed(2)}×` : '—');
 for (const w of workloads) {
   const s = median(results.get('strata')?.get(w));
   const c = median(results.get('classic-level')?.get(w));
-  const ratio = s !== undefined && c !== undefined ? `${(s / c).toFixed(2)}×` : '—';
-  console.log(`| ${w} | ${fmt(s)} | ${fmt(c)} | ${ratio} |`);
+  const sc = median(cpuResults.get('strata')?.get(w));
+  const cc = median(cpuResults.get('classic-level')?.get(w));
+  console.log(`| ${w} | ${fmt(s)} | ${fmt(c)} | ${ratio(s, c)} | ${fmt(sc)} | ${fmt(cc)} | ${ratio(sc, cc)} |`);
 }
