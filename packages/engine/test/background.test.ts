@@ -422,6 +422,32 @@ describe('worker executor', () => {
     }
   }, 60_000);
 
+  it('a half-full memtable starts the worker its flush will need, before the flush; with no flush it ends after backgroundThreadIdleMs', async () => {
+    const dir = fresh();
+    const memtableSize = 64 * 1024;
+    const db = await Database.open(dir, { backgroundThreads: 1, memtableSize, backgroundThreadIdleMs: 300 });
+    try {
+      const executor = executorOf(db);
+      const active = (): number => (db as unknown as { core: { activeMemtable: { approximateBytes(): number } } }).core.activeMemtable.approximateBytes();
+      const flushesAtOpen = db.stats().counters.flushes; // recovery's, of the WAL it found
+      let i = 0;
+      // Below half: no thread yet (a database that only reads, or writes little, never starts one).
+      while (active() < memtableSize / 4) await db.put(key(i), `value-${i++}`);
+      expect(executor.liveWorkers).toBe(0);
+      while (active() < memtableSize / 2) await db.put(key(i), `value-${i++}`);
+      expect(executor.liveWorkers).toBe(1); // started while the memtable fills, not when it is frozen
+      expect(db.stats().counters.flushes).toBe(flushesAtOpen);
+      expect(tables(dir)).toEqual([]);
+      const worker = (executor as unknown as { slots: { worker: Worker }[] }).slots[0]!.worker;
+      // No flush comes: the worker is idle like any other, and ends by itself.
+      expect(await new Promise<number>((resolve) => worker.once('exit', resolve))).toBe(0);
+      expect(db.stats().background).toMatchObject({ workers: 0, idleEnded: 1 });
+      for (let j = 0; j < i; j += 97) expect(dec(await db.get(key(j)))).toBe(`value-${j}`);
+    } finally {
+      await db.close();
+    }
+  }, 60_000);
+
   it('an idle worker ends on time while a loop of awaited gets keeps the event loop from its timers', async () => {
     const dir = fresh();
     const db = await Database.open(dir, { backgroundThreads: 1, memtableSize: 64 * 1024, backgroundThreadIdleMs: 200 });

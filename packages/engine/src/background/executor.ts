@@ -54,6 +54,13 @@ export interface BackgroundExecutor {
   flush(mems: readonly FrozenMemtable[], job: FlushJob, hooks?: FlushHooks): Promise<FlushJobResult>;
   /** `threads`: the worker threads this job may be given to, at most `threads` of the executor (default all). */
   compact(job: CompactionJob, hooks: JobHooks, threads?: number): Promise<CompactionJobResult>;
+  /**
+   * A flush is near (the active memtable is half full): start the thread that will take it now,
+   * if none is alive, so that its start overlaps the writes that fill the memtable instead of
+   * delaying the flush they will wait for. Cheap when a worker is alive; nothing for the
+   * in-thread executor. A worker started so and given no job ends after `backgroundThreadIdleMs`.
+   */
+  prepareForFlush(): void;
   /** Ends the workers idle longer than `backgroundThreadIdleMs` whose timer has not fired (cheap; from the read path). */
   endIdleWorkers(): void;
   /** `listener` runs whenever the last live worker has ended for being idle (never for the in-thread executor). */

@@ -23,6 +23,9 @@ export class InThreadExecutor implements BackgroundExecutor {
   readonly threads = 0;
   readonly liveWorkers = 0;
   readonly idleWorkersEnded = 0;
+  prepareForFlush(): void {
+    // a flush runs here, in slices: nothing to start
+  }
   endIdleWorkers(): void {
     // no workers
   }

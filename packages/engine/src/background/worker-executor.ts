@@ -5,7 +5,10 @@
  *
  * - A flush sends the frozen memtable's image: its memory is shared (SharedArrayBuffers), not
  *   copied; the main thread keeps serving reads from the same memtable meanwhile.
- * - Workers start on first use and are picked by fewest jobs in flight; one worker can run a
+ * - Workers start on first use — the first one a little before: when the active memtable is half
+ *   full (`prepareForFlush`), so that the ~0.1–0.3 s a thread takes to start (an isolate, the
+ *   engine's code) overlaps the writes, not the first flush, which writers may be waiting for —
+ *   and are picked by fewest jobs in flight; one worker can run a
  *   flush while a compaction of its own is in progress (worker-entry.ts). A job says how many
  *   workers it may spread over (`compact(…, threads)`): the scheduler lets compactions use more
  *   than the first only while compaction is behind (scheduler.ts, `behind()`).
@@ -333,6 +336,11 @@ export class WorkerExecutor implements BackgroundExecutor {
     } finally {
       clearInterval(timer);
     }
+  }
+
+  prepareForFlush(): void {
+    if (this.closed || this.slots.some((s) => !s.lowPriority)) return;
+    this.idle(this.start()); // a worker with no job: it ends after idleMs if no flush comes
   }
 
   /** Ends every worker (see the header); jobs still in flight (none, once the database drained) fail. */

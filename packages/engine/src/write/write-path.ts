@@ -22,7 +22,8 @@
  *      the group and the members' promises resolve.
  *   5. Rotate: if the memtable reached memtableSize it is frozen then (a WAL rotation is queued;
  *      nothing else is in the WAL queue, see below), so its data is entirely in the segments
- *      before the new one.
+ *      before the new one. Half full, it has the executor start the thread its flush will need
+ *      (`prepareForFlush`), if none is alive.
  *
  * Between 3 and 4 the active memtable holds versions above the visible sequence. Every read
  * (get, getSync, getMany, iterators, snapshots) reads at the visible sequence or an older
@@ -472,7 +473,11 @@ export class WritePath {
     c.walBytesWritten = core.wal.bytesWritten;
     this.release(g);
     // Between groups (none is in the WAL now): the rotation closes a segment holding exactly this memtable's records.
-    if (core.state === 'open' && core.activeMemtable.approximateBytes() >= core.opts.memtableSize) core.freezeMemtable();
+    if (core.state === 'open') {
+      const bytes = core.activeMemtable.approximateBytes();
+      if (bytes >= core.opts.memtableSize) core.freezeMemtable();
+      else if (bytes >= core.opts.memtableSize / 2 && core.executor.liveWorkers === 0) core.executor.prepareForFlush();
+    }
     this.runFreezers();
     this.drain();
   }
