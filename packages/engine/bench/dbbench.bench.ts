@@ -134,6 +134,8 @@ const strataEngine = (name: string, options: DatabaseOptions): Engine => ({
       // A tight read loop never yields to the event loop: the reads start once compaction settled.
       async settle() {
         if (!(await compactionSettled(db, 60_000))) console.error(`  ${name}: compaction did not settle in 60 s`);
+        // The tree the reads see (files per level): a get probes each L0 table holding its key.
+        console.error(`  ${name}: tables per level at read time ${db.stats().levels.map((l) => l.files).join('/')}`);
       },
       close: () => db.close(),
     };

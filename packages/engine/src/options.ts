@@ -121,6 +121,19 @@ export interface DatabaseOptions {
   readonly deletionCompactionTrigger?: number;
   /** The window of `deletionCompactionTrigger`, in table entries (default 128). */
   readonly deletionCompactionWindow?: number;
+  /**
+   * Read-triggered compaction (LevelDB's seek compaction): every table has an allowance of point
+   * reads that looked in it without finding their key and then had to look in another table —
+   * its size / `readCompactionBytesPerSeek` (default 16 KiB, as LevelDB), at least
+   * `readCompactionMinSeeks` (default 100). A `get` that probes more than one table charges the
+   * first one it probed; a table whose allowance runs out is compacted into the next level as
+   * soon as no level needs compacting for size, so a read-heavy workload after a fill does not
+   * keep paying for L0 tables (or upper-level tables) that every get passes through. 0 turns
+   * read-triggered compaction off.
+   */
+  readonly readCompactionBytesPerSeek?: number;
+  /** The least allowance of a table for read-triggered compaction (default 100, as LevelDB). */
+  readonly readCompactionMinSeeks?: number;
   /** Number of levels, L0 included (default 7). */
   readonly numLevels?: number;
   /** A MANIFEST larger than this is rewritten as a fresh snapshot (default 4 MiB). */
@@ -283,6 +296,9 @@ export interface ResolvedOptions {
   readonly targetFileSize: number;
   /** Undefined: tables are never marked for compaction by their deletes. */
   readonly deletionTrigger: DeletionTrigger | undefined;
+  /** 0: no read-triggered compaction. */
+  readonly readCompactionBytesPerSeek: number;
+  readonly readCompactionMinSeeks: number;
   readonly numLevels: number;
   readonly maxManifestFileSize: number;
   readonly maxOpenFiles: number;
@@ -329,6 +345,8 @@ export const DATABASE_OPTION_NAMES = [
   'targetFileSize',
   'deletionCompactionTrigger',
   'deletionCompactionWindow',
+  'readCompactionBytesPerSeek',
+  'readCompactionMinSeeks',
   'numLevels',
   'maxManifestFileSize',
   'maxOpenFiles',
@@ -490,6 +508,8 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     maxBytesForLevelBase: int('maxBytesForLevelBase', opts.maxBytesForLevelBase, 10 * targetFileSize, 1024),
     targetFileSize,
     deletionTrigger: deletionTriggerOf(opts),
+    readCompactionBytesPerSeek: int('readCompactionBytesPerSeek', opts.readCompactionBytesPerSeek, 16 * 1024, 0),
+    readCompactionMinSeeks: int('readCompactionMinSeeks', opts.readCompactionMinSeeks, 100, 1, 2 ** 31 - 1),
     numLevels,
     maxManifestFileSize: int('maxManifestFileSize', opts.maxManifestFileSize, 4 * 1024 * 1024, 1024),
     // The default reads /proc/self/limits: only when it is needed.

@@ -122,7 +122,10 @@ function scanModel(m: Model, op: Extract<Op, { t: 'scan' }>): [string, string][]
 // tables or more (l0SlowdownWritesTrigger 4, writes delayed) or the backlog is past 4 KiB: 4 KiB
 // memtables take both past their bounds and back below them many times a run, so compactions go
 // from one worker, uncut, to every worker (cut in two where large enough), and back.
-const baseOptions = { memtableSize: 4096, blockSize: 256, metadataBlockSize: 64, l0CompactionTrigger: 3, targetFileSize: 8 * 1024, tableCacheSize: 2048, maxSubcompactions: 2 };
+// readCompactionMinSeeks 2 (the bytes per seek too large to matter): a table is compacted for
+// reads after two gets probed it in vain, so read-triggered compactions run between the model's
+// gets, snapshots, range deletes and iterators on every executor.
+const baseOptions = { readCompactionBytesPerSeek: 2 ** 30, readCompactionMinSeeks: 2, memtableSize: 4096, blockSize: 256, metadataBlockSize: 64, l0CompactionTrigger: 3, targetFileSize: 8 * 1024, tableCacheSize: 2048, maxSubcompactions: 2 };
 const optionsFor = (backgroundThreads: number): DatabaseOptions => ({
   ...baseOptions,
   maxOpenFiles: 13 + DESCRIPTORS_PER_WORKER * backgroundThreads,
@@ -134,7 +137,7 @@ const optionsFor = (backgroundThreads: number): DatabaseOptions => ({
  * a released one's memory, and iterator reads of a memtable retired while they were open. An
  * iterator reading reused memory would see another memtable's entries and fail its comparison.
  */
-const coverage = { chargedPartitions: 0, reused: 0, pinnedRetired: 0, smallCacheMisses: 0, idleWorkersEnded: 0, readsWhilePipelined: 0, mergedFlushes: 0, behindCompactions: 0, compactionsNotBehind: 0 };
+const coverage = { chargedPartitions: 0, reused: 0, pinnedRetired: 0, smallCacheMisses: 0, idleWorkersEnded: 0, readsWhilePipelined: 0, mergedFlushes: 0, behindCompactions: 0, compactionsNotBehind: 0, readCompactions: 0 };
 
 /** Every entry of the database, newest state, through a synchronous iterator. */
 function scanSync(db: Database): [string, string][] {
@@ -182,6 +185,7 @@ async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number,
     minMemtablesToMerge,
     onEvent: (e: StrataEvent) => {
       if (e.type === 'flush-begin' && e.memtables > 1) coverage.mergedFlushes++;
+      if (e.type === 'compaction-begin' && e.reason === 'reads') coverage.readCompactions++;
     },
     ...cache,
     ...(workerIdleMs === undefined || backgroundThreads === 0 ? {} : { backgroundThreadIdleMs: workerIdleMs }),
@@ -423,6 +427,8 @@ describe.each([0, 1, 2])('engine against a sorted-map model, backgroundThreads: 
       }
       // The pipelined write ran under the model: reads while a big batch was in the memtable, unpublished.
       expect(coverage.readsWhilePipelined).toBeGreaterThan(0);
+      // Compactions for reads ran under the model.
+      expect(coverage.readCompactions).toBeGreaterThan(0);
     }
   }, 300_000);
 });

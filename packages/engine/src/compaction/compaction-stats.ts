@@ -32,6 +32,8 @@ export interface CompactionStats {
    */
   readonly behindCompactions: number;
   readonly manualCompactions: number;
+  /** Compactions finished of tables whose read allowance ran out (picker.ts, pickForReads). */
+  readonly readTriggeredCompactions: number;
   readonly failedCompactions: number;
   /** A compaction is running, or still deleting its inputs: false once background compaction settled. */
   readonly running: boolean;
@@ -61,6 +63,7 @@ export class CompactionStatsRecorder {
   subcompactions = 0;
   behindCompactions = 0;
   manualCompactions = 0;
+  readTriggeredCompactions = 0;
   failedCompactions = 0;
   entriesDropped = 0;
   tombstonesDropped = 0;
@@ -75,6 +78,7 @@ export class CompactionStatsRecorder {
   record(r: CompactionResult): void {
     this.compactions++;
     if (r.compaction.reason === 'manual') this.manualCompactions++;
+    else if (r.compaction.reason === 'reads') this.readTriggeredCompactions++;
     if (r.durationMs > this.maxDurationMs) this.maxDurationMs = r.durationMs;
     if (r.maxSliceMs > this.maxSliceMs) this.maxSliceMs = r.maxSliceMs;
     const out = this.levels[r.compaction.outputLevel]!;
@@ -112,6 +116,7 @@ export class CompactionStatsRecorder {
       subcompactions: this.subcompactions,
       behindCompactions: this.behindCompactions,
       manualCompactions: this.manualCompactions,
+      readTriggeredCompactions: this.readTriggeredCompactions,
       failedCompactions: this.failedCompactions,
       running,
       runningCompactions,

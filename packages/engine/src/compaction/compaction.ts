@@ -8,8 +8,11 @@ import type { FileMetadata } from '../version/file-metadata.js';
 import type { Version } from '../version/version.js';
 import type { OlderDataBelow } from './compaction-iterator.js';
 
-/** `deletions`: a table dense with deletes (picker.ts, pickForDeletions). */
-export type CompactionReason = 'l0-file-count' | 'level-size' | 'deletions' | 'manual';
+/**
+ * `deletions`: a table dense with deletes (picker.ts, pickForDeletions); `reads`: a table point
+ * reads probed in vain too often (picker.ts, pickForReads).
+ */
+export type CompactionReason = 'l0-file-count' | 'level-size' | 'deletions' | 'reads' | 'manual';
 
 export interface CompactionInput {
   readonly level: number;

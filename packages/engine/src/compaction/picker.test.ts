@@ -159,6 +159,35 @@ describe('compaction for deletions', () => {
   });
 });
 
+describe('read-triggered compaction', () => {
+  it('takes the candidate only when no size compaction is due: an L0 table with every L0 table overlapping it, into L1', () => {
+    const picker = new CompactionPicker(options);
+    const l0 = [file('x', 'y'), file('c', 'e'), file('a', 'd')];
+    const l1 = [file('a', 'b'), file('m', 'n')];
+    // Nothing due for size: the candidate goes, with the L0 table overlapping it.
+    const c = picker.pick(version(l0, l1), [], { level: 0, file: l0[2]! })!;
+    expect(c).toMatchObject({ reason: 'reads', level: 0, outputLevel: 1 });
+    expect(names(c.inputs[0]!.files)).toEqual(['c-e', 'a-d']);
+    expect(names(c.inputs[1]!.files)).toEqual(['a-b']);
+    // L0 at its trigger comes first.
+    const full = [...l0, file('p', 'q')];
+    expect(picker.pick(version(full, l1), [], { level: 0, file: full[2]! })!.reason).toBe('l0-file-count');
+    // No candidate, nothing due: nothing.
+    expect(picker.pick(version(l0, l1))).toBeUndefined();
+  });
+
+  it('moves an Ln candidate down (trivially when nothing overlaps below); leaves a gone or last-level one alone', () => {
+    const picker = new CompactionPicker(options);
+    const f = file('c', 'd');
+    const c = picker.pick(version([], [f], [file('x', 'z')]), [], { level: 1, file: f })!;
+    expect(c).toMatchObject({ reason: 'reads', level: 1, outputLevel: 2, trivialMove: true });
+    // Not at that level any more (compacted or moved since it was named).
+    expect(picker.pick(version([], [file('c', 'd')], [f]), [], { level: 1, file: f })).toBeUndefined();
+    // The last level has nowhere to go.
+    expect(picker.pick(version([], [], [], [f]), [], { level: 3, file: f })).toBeUndefined();
+  });
+});
+
 describe('compactions side by side', () => {
   const inputNumbers = (c: { inputs: readonly { files: readonly FileMetadata[] }[] }): number[] => c.inputs.flatMap((i) => i.files.map((f) => f.fileNumber));
 

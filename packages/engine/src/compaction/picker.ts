@@ -22,6 +22,11 @@
  * loop missing its child's last stdout lines (test/reliability/support/crash-protocol.ts), so
  * the reason to drop it is probably gone, but it has not been tried again.
  *
+ * Reads (LevelDB's seek compaction): when no level needs compacting for size and no table is
+ * due for its deletes, the table whose read allowance ran out (version/read-allowances.ts: point
+ * reads probed it in vain too often) is compacted into the next level, so the tables every get
+ * passes through — L0 after a fill, above all — do not stay in the way of a read-heavy workload.
+ *
  * Inputs at Ln (n ≥ 1) rotate through the key space with a per-level compact pointer (the
  * largest key of the previous compaction at that level), so every part of a level is compacted
  * in turn and a hot range does not starve the rest. At L0 the oldest file is taken together with
@@ -60,7 +65,8 @@
 import { compareKeys } from '@strata-db/memtable';
 import type { FileMetadata } from '../version/file-metadata.js';
 import type { Version } from '../version/version.js';
-import { keyRangeOf, totalBytes, type Compaction, type CompactionInput } from './compaction.js';
+import type { ReadCandidate } from '../version/read-allowances.js';
+import { keyRangeOf, totalBytes, type Compaction, type CompactionInput, type CompactionReason } from './compaction.js';
 
 export interface PickerOptions {
   readonly l0CompactionTrigger: number;
@@ -200,7 +206,7 @@ export class CompactionPicker {
    * finished yet, picked from this or an older Version; see the top of the file): a level whose
    * score is ≥ 1, else a table dense with deletes; undefined when there is neither.
    */
-  pick(version: Version, runningCompactions: readonly Compaction[] = []): Compaction | undefined {
+  pick(version: Version, runningCompactions: readonly Compaction[] = [], readCandidate?: ReadCandidate): Compaction | undefined {
     const running = runningOf(runningCompactions);
     const scores = computeScores(version, this.options, running.busy).sort((a, b) => b.score - a.score);
     /** Levels a blocked, more urgent compaction needs: nothing else takes their files meanwhile. */
@@ -214,7 +220,20 @@ export class CompactionPicker {
       reserved.add(level + 1);
     }
     if (reserved.size > 0) return undefined;
-    return this.pickForDeletions(version, running);
+    return this.pickForDeletions(version, running) ?? (readCandidate === undefined ? undefined : this.pickForReads(version, readCandidate, running));
+  }
+
+  /**
+   * The compaction of a table whose read allowance ran out (version/read-allowances.ts) into the
+   * next level — at L0 with every L0 table overlapping it, as any L0 compaction — when it is still
+   * at its level, not at the last level, and can run beside the running ones.
+   */
+  private pickForReads(version: Version, candidate: ReadCandidate, running: Running): Compaction | undefined {
+    const { level, file } = candidate;
+    if (level >= version.numLevels - 1 || running.busy.has(file.fileNumber) || (level === 0 && running.l0)) return undefined;
+    if (!version.files(level).includes(file)) return undefined;
+    const c = this.setup(version, level, level === 0 ? expandL0(version, [file]) : [file], 'reads', 0, running);
+    return compatible(c, running) ? this.rotate(c) : undefined;
   }
 
   /** L0 → L1: the oldest L0 file and every L0 file overlapping it, transitively. */
@@ -309,7 +328,7 @@ export class CompactionPicker {
     return c;
   }
 
-  private setup(version: Version, level: number, inputs0In: FileMetadata[], reason: 'l0-file-count' | 'level-size' | 'deletions', score: number, running: Running): Compaction {
+  private setup(version: Version, level: number, inputs0In: FileMetadata[], reason: Exclude<CompactionReason, 'manual'>, score: number, running: Running): Compaction {
     let inputs0 = inputs0In;
     const outputLevel = level + 1;
     const range = keyRangeOf(inputs0)!;

@@ -100,11 +100,16 @@ export class LeveledCompactor implements Compactor {
     while (this.running.size < core.opts.maxBackgroundCompactions && this.manual === 0 && !this.closed) {
       if (core.state !== 'open' || core.backgroundError !== undefined) return;
       const version = core.versions.pinCurrent();
-      const c = this.picker.pick(version, [...this.running.values()]);
+      const reads = core.readAllowances;
+      const candidate = reads?.candidate;
+      // A read candidate no longer at its level (compacted or moved since) is dropped.
+      if (candidate !== undefined && !version.files(candidate.level).includes(candidate.file)) reads!.clear();
+      const c = this.picker.pick(version, [...this.running.values()], reads?.candidate);
       if (c === undefined) {
         version.unref();
         return;
       }
+      if (c.reason === 'reads') reads!.clear();
       const behind = this.behind();
       if (behind) this.recorder.behindCompactions++;
       void this.start(c, version, behind);

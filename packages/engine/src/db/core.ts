@@ -35,6 +35,7 @@ import { OpenIterators } from '../read/open-iterators.js';
 import type { ReadView } from '../read/read-view.js';
 import { SnapshotList } from '../snapshots.js';
 import type { TableCache } from '../version/table-cache.js';
+import { ReadAllowances } from '../version/read-allowances.js';
 import type { VersionSet } from '../version/version-set.js';
 import type { DirectoryLock } from './lock.js';
 import type { BackgroundExecutor } from '../background/executor.js';
@@ -174,6 +175,11 @@ export class DbCore {
   private view: ReadView | undefined;
   /** Background tasks in flight (flush loop, compactions): `runBackground` adds, close() waits. */
   private readonly tasks = new Set<Promise<void>>();
+  /**
+   * Read-triggered compaction's allowances per table (version/read-allowances.ts), charged by
+   * `get`; none when read-only (nothing compacts) or readCompactionBytesPerSeek is 0.
+   */
+  readonly readAllowances: ReadAllowances | undefined;
   /** Called when background work made progress (stalled writers re-check). Registered once by the write path. */
   private readonly progressListeners: (() => void)[] = [];
 
@@ -204,6 +210,17 @@ export class DbCore {
     // published yet (a pipelined group is in the memtable already, noted by noteWrite:
     // write/write-path.ts), and must not look like writes it never saw.
     this.emptyRanges = parts.wal === undefined ? undefined : new EmptyRanges(parts.lastSequence, () => this.versions.visibleSequence);
+    // Scheduled from a microtask: the get that ran a table's allowance out returns first (a pick
+    // and a job's start do not belong inside a read).
+    const o = parts.opts;
+    this.readAllowances =
+      parts.wal === undefined || o.readCompactionBytesPerSeek === 0
+        ? undefined
+        : new ReadAllowances(o.readCompactionBytesPerSeek, o.readCompactionMinSeeks, () => {
+            queueMicrotask(() => {
+              this.maybeScheduleCompaction();
+            });
+          });
     // Last: the plug-ins may read the fields above.
     this.flusher = parts.newFlusher(this);
     this.compactor = parts.newCompactor(this);
@@ -581,7 +598,7 @@ export class DbCore {
 
   /**
    * The single call point for compaction scheduling: after every flush, after every
-   * compaction, and at open.
+   * compaction, at open, and when a table's read allowance runs out (readAllowances).
    */
   maybeScheduleCompaction(): void {
     if (this.lifecycle === 'closed' || this.lifecycle === 'closing' || this.bgError !== undefined || this.log === undefined) return;

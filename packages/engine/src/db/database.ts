@@ -222,7 +222,7 @@ export class Database {
     if ((++c.gets & 4095) === 0) this.core.readTick();
     try {
       // A copy (see getFromView): a caller writing into it cannot change what other readers see.
-      return getFromView(this.core.readView(), this.core.tables, k, seq, c);
+      return getFromView(this.core.readView(), this.core.tables, k, seq, c, this.core.readAllowances);
     } catch (err) {
       throw this.core.readFailure(err, 'get failed');
     }

@@ -22,6 +22,8 @@ import { bloomHash, type Table } from '@strata-db/sstable-core';
 import type { FileMetadata } from '../version/file-metadata.js';
 import type { TableCache } from '../version/table-cache.js';
 import { copyOf, copyRange } from '../keys.js';
+import type { ReadAllowances } from '../version/read-allowances.js';
+import type { Version } from '../version/version.js';
 import type { ReadView } from './read-view.js';
 
 export interface GetCounters {
@@ -61,6 +63,25 @@ function probe(fileNumber: number, minSeq: number, tombstoneCount: number, table
   if (kind !== EntryKind.Put || t.foundSeq < maxCov) return ABSENT;
   foundTable = t;
   return FOUND;
+}
+
+/**
+ * Read-triggered compaction (version/read-allowances.ts): the first table the lookup in progress
+ * probed, as its level and index in the level's search arrays (-1: none yet; firstIndex -1 once
+ * charged). Module state for the reason maxCov is: no object per get.
+ */
+let firstLevel = -1;
+let firstIndex = -1;
+
+/** The lookup probes table `i` of `level`: the second probe of a lookup charges the first table. */
+function noteProbe(version: Version, level: number, i: number, reads: ReadAllowances): void {
+  if (firstLevel < 0) {
+    firstLevel = level;
+    firstIndex = i;
+  } else if (firstIndex >= 0) {
+    reads.charge(firstLevel, version.search(firstLevel).files[firstIndex]!);
+    firstIndex = -1;
+  }
 }
 
 /** A copy the caller owns of the value the last FOUND probe found (straight out of the block). */
@@ -150,7 +171,7 @@ export function getManyFromView(view: ReadView, tables: TableCache, keys: readon
  * The value of `key` at `snapshotSeq`, as a copy the caller owns (a memtable's value lives in its
  * arena, a table's in a cached block whose buffer may be recycled), or undefined.
  */
-export function getFromView(view: ReadView, tables: TableCache, key: Uint8Array, snapshotSeq: number, counters: GetCounters): Uint8Array | undefined {
+export function getFromView(view: ReadView, tables: TableCache, key: Uint8Array, snapshotSeq: number, counters: GetCounters, reads?: ReadAllowances): Uint8Array | undefined {
   const m = view.active.get(key, snapshotSeq);
   if (m !== undefined) return m.kind === 'put' ? copyOf(m.value) : undefined;
   for (const f of view.frozen) {
@@ -161,6 +182,8 @@ export function getFromView(view: ReadView, tables: TableCache, key: Uint8Array,
   keyHash = -1;
   const version = view.version;
   const levels = version.levels;
+  firstLevel = -1;
+  firstIndex = -1;
   for (let level = 0; level < levels.length; level++) {
     if (levels[level]!.length === 0) continue;
     // The level's flat search arrays (Version.search): the key-range checks compare numbers, and
@@ -172,6 +195,7 @@ export function getFromView(view: ReadView, tables: TableCache, key: Uint8Array,
       // Overlapping, newest first: every file whose range holds the key, in order.
       for (let i = 0; i < s.count; i++) {
         if (s.compareSmallest(i, key, target) < 0 || s.compareLargest(i, key, target) > 0) continue;
+        if (reads !== undefined) noteProbe(version, level, i, reads);
         const r = probe(s.fileNumber(i), s.minSeq(i), s.tombstoneCount(i), tables, key, snapshotSeq, counters);
         if (r !== NO_ANSWER) return r === FOUND ? copyFound() : undefined;
       }
@@ -181,6 +205,7 @@ export function getFromView(view: ReadView, tables: TableCache, key: Uint8Array,
     // to `key` and the next file starts at `key`.
     for (let i = s.firstLargestAtLeast(key, target); i < s.count; i++) {
       if (s.compareSmallest(i, key, target) < 0) break;
+      if (reads !== undefined) noteProbe(version, level, i, reads);
       const r = probe(s.fileNumber(i), s.minSeq(i), s.tombstoneCount(i), tables, key, snapshotSeq, counters);
       if (r !== NO_ANSWER) return r === FOUND ? copyFound() : undefined;
     }
