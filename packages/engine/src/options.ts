@@ -124,11 +124,15 @@ export interface DatabaseOptions {
   /**
    * Read-triggered compaction (LevelDB's seek compaction): every table has an allowance of point
    * reads that looked in it without finding their key and then had to look in another table —
-   * its size / `readCompactionBytesPerSeek` (default 16 KiB, as LevelDB), at least
-   * `readCompactionMinSeeks` (default 100). A `get` that probes more than one table charges the
-   * first one it probed; a table whose allowance runs out is compacted into the next level as
-   * soon as no level needs compacting for size, so a read-heavy workload after a fill does not
-   * keep paying for L0 tables (or upper-level tables) that every get passes through. 0 turns
+   * its size / `readCompactionBytesPerSeek`, at least `readCompactionMinSeeks`. A `get` that
+   * probes more than one table charges the first one it probed; a table whose allowance runs out
+   * is compacted into the next level as soon as no level needs compacting for size, so a long
+   * read-heavy workload after a fill stops paying for the L0 tables every get passes through.
+   * Default 1: a table is compacted after as many wasted probes as it has bytes, about when the
+   * probes have cost as much CPU as the compaction will (engine README, fourteenth session: a
+   * wasted probe of a cached table ~0.2 µs, compaction ~50 ns per byte written, several bytes
+   * written per byte of an L0 table). LevelDB's 16384 assumes a wasted probe is a disk seek;
+   * use it where that holds (tables far larger than memory on a slow disk). 0 turns
    * read-triggered compaction off.
    */
   readonly readCompactionBytesPerSeek?: number;
@@ -508,7 +512,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     maxBytesForLevelBase: int('maxBytesForLevelBase', opts.maxBytesForLevelBase, 10 * targetFileSize, 1024),
     targetFileSize,
     deletionTrigger: deletionTriggerOf(opts),
-    readCompactionBytesPerSeek: int('readCompactionBytesPerSeek', opts.readCompactionBytesPerSeek, 16 * 1024, 0),
+    readCompactionBytesPerSeek: int('readCompactionBytesPerSeek', opts.readCompactionBytesPerSeek, 1, 0),
     readCompactionMinSeeks: int('readCompactionMinSeeks', opts.readCompactionMinSeeks, 100, 1, 2 ** 31 - 1),
     numLevels,
     maxManifestFileSize: int('maxManifestFileSize', opts.maxManifestFileSize, 4 * 1024 * 1024, 1024),

@@ -5,8 +5,10 @@
  * A `get` that probes more than one table charges the first table it probed (read/get.ts): that
  * table was looked in — key range, bloom filter, maybe a block — without deciding the read. Each
  * table starts with max(readCompactionMinSeeks, fileSize / readCompactionBytesPerSeek) charges
- * (LevelDB's reasoning: one probe costs about as much as compacting 16 KiB, so a table probed in
- * vain that often has cost its readers as much as its compaction would). When a table's
+ * — the reasoning of LevelDB, whose 16 KiB per seek priced a probe as a disk seek: a table probed
+ * in vain that often has cost its readers about as much as its compaction will (a ski-rental
+ * bound: never much more than twice the better choice in hindsight). A probe of a cached table
+ * costs far less, hence Strata's default of 1 byte per seek (options.ts). When a table's
  * allowance runs out it becomes the candidate, and the picker (picker.ts, pickForReads) compacts
  * it into the next level once no level needs compacting for size: under a read-heavy workload
  * after a fill, the L0 tables every get passes through are merged away.
