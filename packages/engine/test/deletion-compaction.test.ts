@@ -5,7 +5,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Database, type DatabaseOptions, type StrataEvent } from '../src/index.js';
-import { dec, testDir } from './helpers.js';
+import { dec, testDir, until } from './helpers.js';
 
 const key = (i: number): string => `k${String(i).padStart(5, '0')}`;
 const val = (i: number): string => `value-${i}`.padEnd(100, '.');
@@ -23,14 +23,6 @@ async function open(extra: DatabaseOptions = {}): Promise<{ db: Database; reason
 
 const tableBytes = (db: Database): number => db.stats().levels.reduce((n, l) => n + l.bytes, 0);
 
-/** Resolves once `done()` holds, polling; fails after `ms`. */
-async function until(done: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 async function fillAndDeleteAll(db: Database): Promise<void> {
   for (let i = 0; i < N; i += 500) {

@@ -4,6 +4,15 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
+/** Resolves once `done()` holds, polling every 10 ms; fails after `ms`. */
+export async function until(done: () => boolean, ms = 20_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!done()) {
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
 /** The StrataError that `p` (or the function, called) rejects with; fails the test if it resolves. */
 export async function rejection(p: Promise<unknown> | (() => unknown)): Promise<StrataError> {
   try {

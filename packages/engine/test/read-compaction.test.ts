@@ -7,19 +7,11 @@
  */
 import { describe, expect, it } from 'vitest';
 import { Database, type DatabaseOptions, type StrataEvent } from '../src/index.js';
-import { dec, testDir } from './helpers.js';
+import { dec, testDir, until } from './helpers.js';
 
 const key = (i: number): string => `k${String(i).padStart(5, '0')}`;
 const N = 3000;
 
-/** Resolves once `done()` holds, polling; fails after `ms`. */
-async function until(done: () => boolean, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!done()) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}
 
 /**
  * Four overlapping L0 tables (l0CompactionTrigger 5: nothing due for size): table r < 3 holds the
