@@ -102,8 +102,9 @@ export class LeveledCompactor implements Compactor {
       const version = core.versions.pinCurrent();
       const reads = core.readAllowances;
       const candidate = reads?.candidate;
-      // A read candidate no longer at its level (compacted or moved since) is dropped.
-      if (candidate !== undefined && !version.files(candidate.level).includes(candidate.file)) reads!.clear();
+      // A read candidate no longer at its level (compacted or moved since), or at the last level
+      // (nowhere to go: kept, it would block every later candidate), is dropped.
+      if (candidate !== undefined && (candidate.level >= version.numLevels - 1 || !version.files(candidate.level).includes(candidate.file))) reads!.clear();
       const c = this.picker.pick(version, [...this.running.values()], reads?.candidate);
       if (c === undefined) {
         version.unref();
