@@ -204,7 +204,8 @@ export class CompactionPicker {
   /**
    * The most urgent automatic compaction that can run beside `running` (the compactions not
    * finished yet, picked from this or an older Version; see the top of the file): a level whose
-   * score is ≥ 1, else a table dense with deletes; undefined when there is neither.
+   * score is ≥ 1, else a table dense with deletes, else `readCandidate` (a table whose read
+   * allowance ran out: version/read-allowances.ts); undefined when there is none of these.
    */
   pick(version: Version, runningCompactions: readonly Compaction[] = [], readCandidate?: ReadCandidate): Compaction | undefined {
     const running = runningOf(runningCompactions);
