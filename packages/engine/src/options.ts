@@ -128,12 +128,13 @@ export interface DatabaseOptions {
    * probes more than one table charges the first one it probed; a table whose allowance runs out
    * is compacted into the next level as soon as no level needs compacting for size, so a long
    * read-heavy workload after a fill stops paying for the L0 tables every get passes through.
-   * Default 1: a table is compacted after as many wasted probes as it has bytes, about when the
-   * probes have cost as much CPU as the compaction will (engine README, fourteenth session: a
-   * wasted probe of a cached table ~0.2 µs, compaction ~50 ns per byte written, several bytes
-   * written per byte of an L0 table). LevelDB's 16384 assumes a wasted probe is a disk seek;
-   * use it where that holds (tables far larger than memory on a slow disk). 0 turns
-   * read-triggered compaction off.
+   * Default 0: off. On cached tables a wasted probe costs ~0.2 µs and a compaction for reads
+   * tens of MB of writing (its L1→L2 follow-ups included), so it pays back only after millions
+   * of gets (engine README, fourteenth session: with 1 — a table compacted after as many wasted
+   * probes as it has bytes — 4.2M gets after a fill that left 3 L0 tables cost 12% more CPU, the
+   * gets after the compaction 10–15% less each: even after ~13M gets, by extrapolation). 1 suits a
+   * long read-heavy phase over cached tables; LevelDB's 16384 assumes a wasted probe is a disk
+   * seek (tables far larger than memory on a slow disk).
    */
   readonly readCompactionBytesPerSeek?: number;
   /** The least allowance of a table for read-triggered compaction (default 100, as LevelDB). */
@@ -512,7 +513,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     maxBytesForLevelBase: int('maxBytesForLevelBase', opts.maxBytesForLevelBase, 10 * targetFileSize, 1024),
     targetFileSize,
     deletionTrigger: deletionTriggerOf(opts),
-    readCompactionBytesPerSeek: int('readCompactionBytesPerSeek', opts.readCompactionBytesPerSeek, 1, 0),
+    readCompactionBytesPerSeek: int('readCompactionBytesPerSeek', opts.readCompactionBytesPerSeek, 0, 0),
     readCompactionMinSeeks: int('readCompactionMinSeeks', opts.readCompactionMinSeeks, 100, 1, 2 ** 31 - 1),
     numLevels,
     maxManifestFileSize: int('maxManifestFileSize', opts.maxManifestFileSize, 4 * 1024 * 1024, 1024),

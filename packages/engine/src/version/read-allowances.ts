@@ -6,9 +6,9 @@
  * table was looked in — key range, bloom filter, maybe a block — without deciding the read. Each
  * table starts with max(readCompactionMinSeeks, fileSize / readCompactionBytesPerSeek) charges
  * — the reasoning of LevelDB, whose 16 KiB per seek priced a probe as a disk seek: a table probed
- * in vain that often has cost its readers about as much as its compaction will (a ski-rental
- * bound: never much more than twice the better choice in hindsight). A probe of a cached table
- * costs far less, hence Strata's default of 1 byte per seek (options.ts). When a table's
+ * in vain that often has cost its readers about as much as its compaction will. A probe of a
+ * cached table costs far less than a compaction is worth (~0.2 µs against tens of MB written),
+ * hence off by default (options.ts, readCompactionBytesPerSeek 0). When a table's
  * allowance runs out it becomes the candidate, and the picker (picker.ts, pickForReads) compacts
  * it into the next level once no level needs compacting for size: under a read-heavy workload
  * after a fill, the L0 tables every get passes through are merged away.
