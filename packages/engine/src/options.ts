@@ -131,8 +131,9 @@ export interface DatabaseOptions {
    * Default 0: off. On cached tables a wasted probe costs ~0.2 µs and a compaction for reads
    * tens of MB of writing (its L1→L2 follow-ups included), so it pays back only after millions
    * of gets (engine README, fourteenth session: with 1 — a table compacted after as many wasted
-   * probes as it has bytes — 4.2M gets after a fill that left 3 L0 tables cost 12% more CPU, the
-   * gets after the compaction 10–15% less each: even after ~13M gets, by extrapolation). 1 suits a
+   * probes as it has bytes — 4.2M gets after a fill that left 3 L0 tables cost 12% more CPU than
+   * without; the gets after the compaction were 10–15% cheaper each, which draws level only ~8M
+   * gets later, by extrapolation). 1 suits a
    * long read-heavy phase over cached tables; LevelDB's 16384 assumes a wasted probe is a disk
    * seek (tables far larger than memory on a slow disk).
    */

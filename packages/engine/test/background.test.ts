@@ -442,6 +442,9 @@ describe('worker executor', () => {
       // No flush comes: the worker is idle like any other, and ends by itself.
       expect(await new Promise<number>((resolve) => worker.once('exit', resolve))).toBe(0);
       expect(db.stats().background).toMatchObject({ workers: 0, idleEnded: 1 });
+      // Once a memtable: a later write of the same (still half-full) memtable starts none again.
+      await db.put(key(i), `value-${i++}`);
+      expect(executor.liveWorkers).toBe(0);
       for (let j = 0; j < i; j += 97) expect(dec(await db.get(key(j)))).toBe(`value-${j}`);
     } finally {
       await db.close();

@@ -57,8 +57,8 @@ export interface BackgroundExecutor {
   /**
    * A flush is near (the active memtable is half full): start the thread that will take it now,
    * if none is alive, so that its start overlaps the writes that fill the memtable instead of
-   * delaying the flush they will wait for. Cheap when a worker is alive; nothing for the
-   * in-thread executor. A worker started so and given no job ends after `backgroundThreadIdleMs`.
+   * delaying the flush they will wait for (asked once a memtable). Nothing for the in-thread
+   * executor. A worker started so and given no job ends after `backgroundThreadIdleMs`.
    */
   prepareForFlush(): void;
   /** Ends the workers idle longer than `backgroundThreadIdleMs` whose timer has not fired (cheap; from the read path). */

@@ -65,7 +65,7 @@
 import { compareKeys } from '@strata-db/memtable';
 import type { FileMetadata } from '../version/file-metadata.js';
 import type { Version } from '../version/version.js';
-import type { ReadCandidate } from '../version/read-allowances.js';
+import { readCandidateGone, type ReadCandidate } from '../version/read-allowances.js';
 import { keyRangeOf, totalBytes, type Compaction, type CompactionInput, type CompactionReason } from './compaction.js';
 
 export interface PickerOptions {
@@ -231,8 +231,7 @@ export class CompactionPicker {
    */
   private pickForReads(version: Version, candidate: ReadCandidate, running: Running): Compaction | undefined {
     const { level, file } = candidate;
-    if (level >= version.numLevels - 1 || running.busy.has(file.fileNumber) || (level === 0 && running.l0)) return undefined;
-    if (!version.files(level).includes(file)) return undefined;
+    if (readCandidateGone(version, candidate) || running.busy.has(file.fileNumber) || (level === 0 && running.l0)) return undefined;
     const c = this.setup(version, level, level === 0 ? expandL0(version, [file]) : [file], 'reads', 0, running);
     return compatible(c, running) ? this.rotate(c) : undefined;
   }

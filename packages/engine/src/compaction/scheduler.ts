@@ -22,6 +22,7 @@
 import type { Compactor, DbCore } from '../db/core.js';
 import { StrataError, toStrataError } from '../errors.js';
 import type { Version } from '../version/version.js';
+import { readCandidateGone } from '../version/read-allowances.js';
 import { tableSettingsOf } from '../background/jobs.js';
 import { inputFiles, totalBytes, type Compaction } from './compaction.js';
 import { CompactionStatsRecorder, type CompactionStats } from './compaction-stats.js';
@@ -102,9 +103,8 @@ export class LeveledCompactor implements Compactor {
       const version = core.versions.pinCurrent();
       const reads = core.readAllowances;
       const candidate = reads?.candidate;
-      // A read candidate no longer at its level (compacted or moved since), or at the last level
-      // (nowhere to go: kept, it would block every later candidate), is dropped.
-      if (candidate !== undefined && (candidate.level >= version.numLevels - 1 || !version.files(candidate.level).includes(candidate.file))) reads!.clear();
+      // A read candidate that can no longer be compacted is dropped: kept, it would block every later one.
+      if (candidate !== undefined && readCandidateGone(version, candidate)) reads!.clear();
       const c = this.picker.pick(version, [...this.running.values()], reads?.candidate);
       if (c === undefined) {
         version.unref();

@@ -18,18 +18,25 @@
  * of an existing entry) except when a candidate is named.
  */
 import type { FileMetadata } from './file-metadata.js';
+import type { Version } from './version.js';
 
 export interface ReadCandidate {
   readonly level: number;
   readonly file: FileMetadata;
 }
 
+/**
+ * `c` can no longer be compacted for reads in `version`: its table left its level (compacted or
+ * moved since it was named), or it is at the last level, which has nowhere to go.
+ */
+export function readCandidateGone(version: Version, c: ReadCandidate): boolean {
+  return c.level >= version.numLevels - 1 || !version.files(c.level).includes(c.file);
+}
+
 export class ReadAllowances {
   private readonly left = new WeakMap<FileMetadata, number>();
   /** The table whose allowance ran out, not compacted yet (at most one, as LevelDB's). */
   private named: ReadCandidate | undefined;
-  /** Read-triggered candidates named since open (stats). */
-  exhausted = 0;
 
   /**
    * @param bytesPerSeek readCompactionBytesPerSeek (> 0)
@@ -53,7 +60,6 @@ export class ReadAllowances {
     this.left.set(f, --left);
     if (left <= 0 && this.named === undefined) {
       this.named = { level, file: f };
-      this.exhausted++;
       this.onExhausted();
     }
   }

@@ -23,7 +23,7 @@
  *   5. Rotate: if the memtable reached memtableSize it is frozen then (a WAL rotation is queued;
  *      nothing else is in the WAL queue, see below), so its data is entirely in the segments
  *      before the new one. Half full, it has the executor start the thread its flush will need
- *      (`prepareForFlush`), if none is alive.
+ *      (`prepareForFlush`), if none is alive: once a memtable.
  *
  * Between 3 and 4 the active memtable holds versions above the visible sequence. Every read
  * (get, getSync, getMany, iterators, snapshots) reads at the visible sequence or an older
@@ -93,7 +93,7 @@
  * episodes), slowdowns (delayed groups) and stallMs (wall time during which writes were held
  * back by a stall, not the sum over writers).
  */
-import type { BatchOp } from '@strata-db/memtable';
+import type { BatchOp, Memtable } from '@strata-db/memtable';
 import type { DbCore } from '../db/core.js';
 import { StrataError, toStrataError } from '../errors.js';
 import { copyOf, MAX_BATCH_SIZE } from '../keys.js';
@@ -301,6 +301,12 @@ export class WritePath {
   private heldSince = -1;
   /** The write stall in progress (a write-stall-begin was emitted): set and cleared by drain() and abort(). */
   private stall: { readonly since: number; delayed: number } | undefined;
+  /**
+   * The active memtable for which the executor was last asked to start its flush's thread
+   * (applyGroup): asked once a memtable, so that a worker which then ends for being idle is not
+   * started again by every later write of a slowly filling memtable.
+   */
+  private flushThreadAskedFor: Memtable | undefined;
 
   /**
    * The WAL handed the group in flight to the thread pool (AppendOptions.whileWriting): into the
@@ -476,7 +482,10 @@ export class WritePath {
     if (core.state === 'open') {
       const bytes = core.activeMemtable.approximateBytes();
       if (bytes >= core.opts.memtableSize) core.freezeMemtable();
-      else if (bytes >= core.opts.memtableSize / 2 && core.executor.liveWorkers === 0) core.executor.prepareForFlush();
+      else if (bytes >= core.opts.memtableSize / 2 && this.flushThreadAskedFor !== core.activeMemtable) {
+        this.flushThreadAskedFor = core.activeMemtable;
+        core.executor.prepareForFlush();
+      }
     }
     this.runFreezers();
     this.drain();
