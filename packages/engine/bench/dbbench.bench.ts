@@ -6,10 +6,13 @@
 // support/compaction-settled.ts; LevelDB's runs on its own thread), and one unmeasured pass of
 // random reads on each.
 //
-// Each engine's round runs in a fresh node process of its own (its fills, puts, and the reads on
-// the databases it filled; support/engine-process.ts), the engines' processes taking turns and
-// rotating who goes first: in one process an engine's figures depended on the engines that ran
-// before it (the README's Performance section, ninth session). BENCH_IN_PROCESS=1 runs every
+// Each engine's round runs in a fresh node process of its own (its fills and puts;
+// support/engine-process.ts), the engines' processes taking turns and rotating who goes first: in
+// one process an engine's figures depended on the engines that ran before it (the README's
+// Performance section, ninth session). The reads run after the last round, in a reader process
+// per engine that reopens the databases that engine's last round filled; the parent asks the
+// readers for one sample each in turn (readsInTurns), so that a round's samples of the engines
+// are seconds apart, and the reads' ratios are the median of the rounds' ratios. BENCH_IN_PROCESS=1 runs every
 // engine in this one process instead, one after the other, interleaved per workload, the 1-writer
 // durable puts on every engine at once in turns of 50 puts (durablePutsInterleaved) — what a user
 // running several engines in one process sees, and what dbbench measured before.
@@ -20,7 +23,8 @@
 //   BENCH_IN_PROCESS=1 …                           (every engine in this one process, as above)
 //   BENCH_NODE_FLAGS='--single-threaded-gc' …      (node flags for each engine's process)
 //   BENCH_READ_DBS=fillseq …                       (read only that database; default both)
-//   BENCH_N=1000000 BENCH_ROUNDS=5 …               (fill size, rounds; also BENCH_PUTS, BENCH_READS, BENCH_SYNC_PUTS;
+//   BENCH_N=1000000 BENCH_ROUNDS=5 …               (fill size, rounds; BENCH_READ_ROUNDS: the reads' rounds, default 5;
+//                                                   also BENCH_PUTS, BENCH_READS, BENCH_SYNC_PUTS;
 //                                                   BENCH_MAX_SECONDS caps each put sample, default 4 s)
 //   BENCH_BLOCK_CACHE=8388608 …                    equal block caches: Strata's blockCacheSize and classic-level's
 //                                                   cacheSize, in bytes (default: each engine's own default)
@@ -41,8 +45,8 @@
 // (> 1: Strata faster); plus the event-loop delay (p99, max) seen during the fills, and the 1-writer
 // durable puts' latency percentiles and CPU per put (the process's, every thread).
 // Reads run twice: on the database of the last fillseq and on that of the last fillrandom (each
-// closed and reopened). Beside each read figure: the RSS of the engine's process after the sample
-// (in-process: of the one process, the sum of every engine's), the reads per CPU-second of the
+// closed and reopened). Beside each read figure: the RSS of the engine's reader process after the
+// sample (in-process: of the one process, the sum of every engine's), the reads per CPU-second of the
 // process (every thread; what a shared machine's other load disturbs least) and the load average
 // (os.loadavg, as `uptime` prints it) at the start of the read rounds. Peak RSS per engine: the
 // scale bench (`BENCH_SCALE_N=1000000 BENCH_SCALE_ROUNDS=3 npm run bench -- scale`: VmHWM of each
@@ -60,7 +64,7 @@ import { open as lmdbOpen, type Database as LmdbDatabase } from 'lmdb';
 import { Database, type DatabaseOptions } from '../src/index.js';
 import { compactionSettled } from './support/compaction-settled.js';
 import { KEY_SIZE, key, shuffled, value, VALUE_SIZE } from './support/db-bench-data.js';
-import { bundleBench, runEngineProcess } from './support/engine-process.js';
+import { bundleBench, runEngineProcess, serveEngineRequests, startEngineProcess, type EngineProcess } from './support/engine-process.js';
 
 const env = (name: string, def: number): number => {
   const v = process.env[name];
@@ -73,6 +77,8 @@ const READS = Math.max(100, Math.round(env('BENCH_READS', 200_000) * scale)); //
 const SYNC_PUTS = Math.max(20, Math.round(env('BENCH_SYNC_PUTS', 1000) * scale)); // durable puts, concurrency 1
 const SYNC_PUTS_64 = SYNC_PUTS * 4; // durable puts, 64 concurrent writers
 const ROUNDS = Math.max(1, env('BENCH_ROUNDS', 3));
+/** Rounds of the read workloads (each a sample per engine, taken in turns): cheap, so more than the fills' by default. */
+const READ_ROUNDS = Math.max(1, env('BENCH_READ_ROUNDS', 5));
 /** BENCH_NODE_FLAGS='--single-threaded-gc …': node flags for each engine's process. */
 const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) => f !== '');
 /** The put workloads stop early after this many seconds (a slow engine would take minutes). */
@@ -427,12 +433,16 @@ const wantEngines = process.env.BENCH_ENGINES?.split(',').map((s) => s.trim());
 const engines = allEngines.filter((e) => wantEngines === undefined || wantEngines.includes(e.name));
 /** Set in an engine's own process (the parent's child): the engine it runs, for one round. */
 const ONE = process.env.BENCH_DBBENCH_ONE;
+/** Set in an engine's reader process (the parent's child): the engine whose databases it reads, a sample at a time, as the parent asks. */
+const READER = process.env.BENCH_DBBENCH_READER;
 /** BENCH_IN_PROCESS=1: every engine in this one process, one after the other (what dbbench did before). */
 const IN_PROCESS = process.env.BENCH_IN_PROCESS === '1';
 /** The engines this process runs itself: one in an engine's process, all in-process, none in the parent. */
 const ownEngines = ONE !== undefined ? allEngines.filter((e) => e.name === ONE) : IN_PROCESS ? engines : [];
 /** Rounds this process runs itself (an engine's process runs one; the parent runs ROUNDS of them). */
 const ownRounds = ONE !== undefined ? 1 : ROUNDS;
+/** Whether `round` of this process is the run's last (whose fills are kept for the reads). */
+const lastRound = (round: number): boolean => (ONE !== undefined ? process.env.BENCH_DBBENCH_LAST_ROUND === '1' : round === ownRounds - 1);
 const wantWorkloads = process.env.BENCH_WORKLOADS?.split(',').map((s) => s.trim());
 // lmdb's getAsync (a thread-pool round trip per read, ~100 s per round on a loaded machine) runs
 // only when named: BENCH_WORKLOADS=…,readasync.
@@ -481,7 +491,7 @@ async function runWrite(engine: Engine, w: Workload, round: number): Promise<voi
   switch (w) {
     case 'fillseq':
     case 'fillrandom': {
-      const keep = needReads && readDbs.includes(w) && round === ownRounds - 1;
+      const keep = needReads && readDbs.includes(w) && lastRound(round);
       const s = await onFresh(
         engine,
         (h, dir) => {
@@ -513,16 +523,22 @@ async function runWrite(engine: Engine, w: Workload, round: number): Promise<voi
   }
 }
 
-async function runRead(engine: Engine, h: Handle, w: Workload, db: ReadDb): Promise<void> {
+/** One sample of read workload `w` on `h`, with the process's RSS after it (undefined: `h` has no such read). */
+async function sampleRead(h: Handle, w: Workload): Promise<Sample | undefined> {
   let s: Sample;
   if (w === 'readrandom (await get)') s = await measure(() => readAwait(h, readOrder));
   else if (w === 'readrandom (sync get)') s = await measure(() => readSync(h, readOrder));
   else if (w === 'readrandom (lmdb getAsync)') {
-    if (h.getAsync === undefined) return;
+    if (h.getAsync === undefined) return undefined;
     s = await measure(() => readAwaitPool(h, readOrder));
   } else s = await measure(() => readSeq(h));
   s.rss = process.memoryUsage().rss;
-  record(engine, w, s, db);
+  return s;
+}
+
+async function runRead(engine: Engine, h: Handle, w: Workload, db: ReadDb): Promise<void> {
+  const s = await sampleRead(h, w);
+  if (s !== undefined) record(engine, w, s, db);
 }
 
 /** Load averages (1, 5, 15 min) at the start of each read round, per database. */
@@ -548,12 +564,14 @@ async function runHere(): Promise<void> {
     for (let round = 0; round < ownRounds; round++) {
       if (ONE === undefined) console.error(`round ${round + 1}/${ownRounds}`);
       for (const w of writeWorkloads) {
-        if (!wanted(w) && !((w === 'fillrandom' || w === 'fillseq') && readDbs.includes(w) && needReads && round === ownRounds - 1)) continue;
+        if (!wanted(w) && !((w === 'fillrandom' || w === 'fillseq') && readDbs.includes(w) && needReads && lastRound(round))) continue;
         if (w === 'put sync:true (1 writer)') await durablePutsInterleaved(round);
         else for (const e of rotated(round)) await runWrite(e, w, round);
       }
     }
-    for (const db of readWorkloads.length > 0 ? readDbs : []) {
+    // In an engine's own process the reads are not run here: the parent reads the databases this
+    // process filled and kept, in turns with the other engines' (readsInTurns).
+    for (const db of readWorkloads.length > 0 && ONE === undefined ? readDbs : []) {
       // The databases filled by the last fillseq / fillrandom, reopened (db_bench's use_existing_db).
       const handles = new Map<Engine, Handle>();
       try {
@@ -570,14 +588,11 @@ async function runHere(): Promise<void> {
         // and JIT warm-up inside one of its 3 `await get` samples (~2× slower than the other two),
         // which made that row's median the worse of two samples and `await get / getSync` ~0.75–0.85.
         // The pass's rate is logged: it is the first reads after an open, a measure of its own.
-        for (const e of ownEngines) {
-          const s = await measure(() => readSync(handles.get(e)!, readOrder));
-          console.error(`  ${e.name.padEnd(14)} warm-up pass after reopening the ${db} database (not measured): ${s.ops} ${e.getSyncName} at ${Math.round(s.ops / s.seconds).toLocaleString('en-US')}/s`);
-        }
-        for (let round = 0; round < ownRounds; round++) {
+        for (const e of ownEngines) await warmUp(e, handles.get(e)!, db);
+        for (let round = 0; round < READ_ROUNDS; round++) {
           const load = loadavg();
           loads.get(db)!.push(load);
-          console.error(`reads after ${db}, round ${round + 1}/${ownRounds}; load average ${load.map((x) => x.toFixed(2)).join(', ')}`);
+          console.error(`reads after ${db}, round ${round + 1}/${READ_ROUNDS}; load average ${load.map((x) => x.toFixed(2)).join(', ')}`);
           for (const w of readWorkloads) for (const e of rotated(round)) await runRead(e, handles.get(e)!, w, db);
         }
       } finally {
@@ -585,19 +600,104 @@ async function runHere(): Promise<void> {
       }
     }
   } finally {
-    if (rootDir !== undefined) rmSync(rootDir, { recursive: true, force: true });
+    // An engine's process that kept databases for the reads leaves them to the parent.
+    if (rootDir !== undefined && !(ONE !== undefined && keptForReads().length > 0)) rmSync(rootDir, { recursive: true, force: true });
   }
+}
+
+/** The databases this process filled and kept for the read workloads, by name. */
+const keptForReads = (): [ReadDb, string][] => readDbs.flatMap((db) => [...readDirs.get(db)!.values()].map((dir): [ReadDb, string] => [db, dir]));
+
+/** The warm-up pass after opening a database for reads (not measured; its rate is logged). */
+async function warmUp(e: Engine, h: Handle, db: ReadDb): Promise<void> {
+  const s = await measure(() => readSync(h, readOrder));
+  console.error(`  ${e.name.padEnd(14)} warm-up pass after reopening the ${db} database (not measured): ${s.ops} ${e.getSyncName} at ${Math.round(s.ops / s.seconds).toLocaleString('en-US')}/s`);
+}
+
+/** What the parent asks an engine's reader process (`readsInTurns`, `serveReads`). */
+type ReadRequest = { op: 'open'; db: ReadDb; dir: string } | { op: 'read'; w: Workload; db: ReadDb } | { op: 'close' };
+
+/**
+ * The reads, every engine's in turns: a reader process per engine (the engine alone in it, as
+ * for the fills) opens the database its fill process kept, settles and warms up, then takes one
+ * sample whenever the parent asks; the parent asks the engines in turn, per workload and round
+ * (A B C, then B C A, …). Why: the machine's speed changes in windows of seconds to tens of
+ * seconds (other tenants; a whole phase of one process's reads ran at ~0.6× of the next phase's,
+ * lmdb and classic-level alike), and random gets, waiting on memory for ~40% of their time, feel
+ * it most. When each engine read in its own process run, a round's samples of two engines were a
+ * minute apart and met different windows: Strata's `getSync` after fillseq was 394k, 285k, 284k/s
+ * by round while the peers' moved by other amounts (the README's fifteenth-session section). In
+ * turns, a round's samples are a second apart and its ratios compare like with like.
+ */
+async function readsInTurns(child: string, dirs: Map<Engine, [ReadDb, string][]>): Promise<void> {
+  const readers = new Map<Engine, EngineProcess>();
+  try {
+    for (const e of engines) readers.set(e, startEngineProcess(child, { BENCH_DBBENCH_READER: e.name }, ['--expose-gc', ...NODE_FLAGS]));
+    for (const db of readDbs) {
+      for (const e of engines) {
+        const dir = dirs.get(e)?.find(([d]) => d === db)?.[1];
+        if (dir === undefined) throw new Error(`no ${db} database of ${e.name} to read`);
+        await readers.get(e)!.ask<null>({ op: 'open', db, dir } satisfies ReadRequest);
+      }
+      for (let round = 0; round < READ_ROUNDS; round++) {
+        const load = loadavg();
+        loads.get(db)!.push(load);
+        console.error(`reads after ${db}, round ${round + 1}/${READ_ROUNDS}; load average ${load.map((x) => x.toFixed(2)).join(', ')}`);
+        for (const w of readWorkloads) {
+          for (const e of rotated(round, engines)) {
+            const s = await readers.get(e)!.ask<Sample | null>({ op: 'read', w, db } satisfies ReadRequest);
+            if (s !== null) record(e, w, s, db);
+          }
+        }
+      }
+      for (const e of engines) await readers.get(e)!.ask<null>({ op: 'close' } satisfies ReadRequest);
+    }
+  } finally {
+    for (const r of readers.values()) await r.end();
+  }
+}
+
+/** An engine's reader process: opens, samples and closes as the parent asks (readsInTurns). */
+async function serveReads(engine: Engine): Promise<void> {
+  let open: { h: Handle; db: ReadDb } | undefined;
+  await serveEngineRequests(async (request) => {
+    const r = request as ReadRequest;
+    if (r.op === 'open') {
+      const h = await engine.open(r.dir);
+      open = { h, db: r.db };
+      const t0 = performance.now();
+      await h.settle?.();
+      console.error(`  ${engine.name.padEnd(14)} reopened the ${r.db} database for reads; settled background compaction in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
+      await warmUp(engine, h, r.db);
+      return null;
+    }
+    if (open === undefined) throw new Error(`${r.op} with no database open`);
+    if (r.op === 'close') {
+      await open.h.close();
+      open = undefined;
+      return null;
+    }
+    return (await sampleRead(open.h, r.w)) ?? null;
+  });
+  if (open !== undefined) await open.h.close();
 }
 
 /** What an engine's process hands back to the parent. */
 interface EngineRun {
   samples: [string, Sample[]][];
-  loads: [ReadDb, number[][]][];
+  /** The databases it filled and kept for the reads, and the directory holding them (the parent deletes it). */
+  kept: [ReadDb, string][];
+  rootDir?: string;
 }
 if (ONE !== undefined) {
   // An engine's own process: one round of its workloads, the samples to the parent as JSON.
   await runHere();
-  process.stdout.write(`${JSON.stringify({ samples: [...samples], loads: [...loads] } satisfies EngineRun)}\n`);
+  const kept = keptForReads();
+  process.stdout.write(`${JSON.stringify({ samples: [...samples], kept, ...(kept.length > 0 ? { rootDir } : {}) } satisfies EngineRun)}\n`);
+  process.exit(0);
+}
+if (READER !== undefined) {
+  await serveReads(allEngines.find((e) => e.name === READER)!);
   process.exit(0);
 }
 
@@ -612,13 +712,23 @@ else {
   // A fresh process per engine and round (bench/support/engine-process.ts): the engine's fills,
   // puts and the reads that follow, in the order an in-process round runs them.
   const child = bundleBench(import.meta.url, false);
+  /** The databases each engine's last-round process filled and kept for the reads; the directories to delete after them. */
+  const kept = new Map<Engine, [ReadDb, string][]>();
+  const rootDirs: string[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     console.error(`round ${round + 1}/${ROUNDS}`);
     for (const e of rotated(round, engines)) {
-      const r = runEngineProcess<EngineRun>(child, { BENCH_DBBENCH_ONE: e.name }, ['--expose-gc', ...NODE_FLAGS]);
+      const last = round === ROUNDS - 1;
+      const r = runEngineProcess<EngineRun>(child, { BENCH_DBBENCH_ONE: e.name, ...(last ? { BENCH_DBBENCH_LAST_ROUND: '1' } : {}) }, ['--expose-gc', ...NODE_FLAGS]);
       for (const [id, list] of r.samples) samples.set(id, [...(samples.get(id) ?? []), ...list]);
-      for (const [db, list] of r.loads) loads.get(db)!.push(...list);
+      if (r.kept.length > 0) kept.set(e, r.kept);
+      if (r.rootDir !== undefined) rootDirs.push(r.rootDir);
     }
+  }
+  try {
+    if (readWorkloads.length > 0) await readsInTurns(child, kept);
+  } finally {
+    for (const dir of rootDirs) rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -634,6 +744,20 @@ const rssOf = (e: Engine, w: Workload, db: ReadDb): string => {
   const list = samples.get(`${e.name}\t${w}\t${db}`);
   return list === undefined ? '—' : `${(Math.max(...list.map((s) => s.rss ?? 0)) / 1048576).toFixed(0)}`;
 };
+/**
+ * The median over rounds of round i's rate of `a` over round i's rate of `b` (reads: a round's
+ * samples are taken in turns, seconds apart, so each ratio compares two engines under the same
+ * machine; the median of those is what a noisy machine disturbs least). `rate` per sample.
+ */
+const pairedRatio = (a: Engine, wa: Workload, b: Engine, wb: Workload, db: ReadDb, rate: (s: Sample) => number): number | undefined => {
+  const x = samples.get(`${a.name}\t${wa}\t${db}`);
+  const y = samples.get(`${b.name}\t${wb}\t${db}`);
+  if (x === undefined || y === undefined || x.length !== y.length) return undefined;
+  return median(x.map((s, i) => rate(s) / rate(y[i]!)));
+};
+const wallRate = (s: Sample): number => s.ops / s.seconds;
+const cpuRate = (s: Sample): number => s.ops / (s.cpu ?? NaN);
+const fmtRatio = (x: number | undefined): string => (x === undefined ? '—' : `${x.toFixed(2)}×`);
 const fmt = (x: number | undefined): string => (x === undefined ? '—' : Math.round(x).toLocaleString('en-US'));
 const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined ? '—' : `${(a / b).toFixed(2)}×`);
 
@@ -672,7 +796,7 @@ if (strataThreads !== undefined && engines.includes(strataThreads)) {
 console.log(`\n\\* at most; a sample stops after ${MAX_SECONDS} s.`);
 if (readWorkloads.length > 0) {
   console.log(
-    `\nReads (medians of ${ROUNDS} rounds, ops/s; RSS: the largest RSS, MiB, after this workload's samples — ${IN_PROCESS ? 'of the one process every engine is open in' : "of the engine's own process"}):\n`,
+    `\nReads (${READ_ROUNDS} rounds, a sample per engine each, taken in turns; rates: medians, ops/s; ratios: the median of the rounds' ratios; RSS: the largest RSS, MiB, after this workload's samples — ${IN_PROCESS ? 'of the one process every engine is open in' : "of the engine's own reader process"}):\n`,
   );
   console.log('| database | workload | Strata | classic-level | lmdb | Strata / classic-level | Strata / lmdb | RSS (Strata / classic-level / lmdb samples) | load avg (1 min), lowest–highest at a read round\'s start |');
   console.log('|---|---|---:|---:|---:|---:|---:|---|---|');
@@ -685,22 +809,22 @@ if (readWorkloads.length > 0) {
       const l = opsPerSec(lmdb, w, db);
       // lmdb's getAsync row: Strata's await get is the comparison.
       const sv = w === 'readrandom (lmdb getAsync)' ? opsPerSec(strata, 'readrandom (await get)', db) : s;
+      const wv = w === 'readrandom (lmdb getAsync)' ? 'readrandom (await get)' : w;
       const rss = `${rssOf(strata, w, db)} / ${rssOf(classic, w, db)} / ${rssOf(lmdb, w, db)}`;
-      console.log(`| ${db} | ${w} | ${fmt(sv)} | ${w === 'readrandom (lmdb getAsync)' ? '—' : fmt(c)} | ${fmt(l)} | ${w === 'readrandom (lmdb getAsync)' ? '—' : ratio(s, c)} | ${ratio(sv, l)} | ${rss} | ${load} |`);
+      const toClassic = w === 'readrandom (lmdb getAsync)' ? '—' : fmtRatio(pairedRatio(strata, w, classic, w, db, wallRate));
+      console.log(`| ${db} | ${w} | ${fmt(sv)} | ${w === 'readrandom (lmdb getAsync)' ? '—' : fmt(c)} | ${fmt(l)} | ${toClassic} | ${fmtRatio(pairedRatio(strata, wv, lmdb, w, db, wallRate))} | ${rss} | ${load} |`);
     }
-    const get = opsPerSec(strata, 'readrandom (await get)', db);
-    const sync = opsPerSec(strata, 'readrandom (sync get)', db);
-    if (get !== undefined && sync !== undefined) console.log(`| ${db} | Strata await get / Strata getSync | ${ratio(get, sync)} | | | | | | |`);
+    const getOverSync = pairedRatio(strata, 'readrandom (await get)', strata, 'readrandom (sync get)', db, wallRate);
+    if (getOverSync !== undefined) console.log(`| ${db} | Strata await get / Strata getSync | ${fmtRatio(getOverSync)} | | | | | | |`);
     // Per CPU-second of the process (every thread: classic-level's gets run on the thread pool): on a
     // shared machine, what other load disturbs least.
     for (const w of ['readrandom (await get)', 'readrandom (sync get)'] as const) {
       if (!readWorkloads.includes(w)) continue;
       const [sc, cc, lc] = [strata, classic, lmdb].map((e) => opsPerCpu(e, w, db));
-      console.log(`| ${db} | ${w} per CPU-second | ${fmt(sc)} | ${fmt(cc)} | ${fmt(lc)} | ${ratio(sc, cc)} | ${ratio(sc, lc)} | | |`);
+      console.log(`| ${db} | ${w} per CPU-second | ${fmt(sc)} | ${fmt(cc)} | ${fmt(lc)} | ${fmtRatio(pairedRatio(strata, w, classic, w, db, cpuRate))} | ${fmtRatio(pairedRatio(strata, w, lmdb, w, db, cpuRate))} | | |`);
     }
-    const getC = opsPerCpu(strata, 'readrandom (await get)', db);
-    const syncC = opsPerCpu(strata, 'readrandom (sync get)', db);
-    if (getC !== undefined && syncC !== undefined) console.log(`| ${db} | Strata await get / Strata getSync, per CPU-second | ${ratio(getC, syncC)} | | | | | | |`);
+    const getOverSyncC = pairedRatio(strata, 'readrandom (await get)', strata, 'readrandom (sync get)', db, cpuRate);
+    if (getOverSyncC !== undefined) console.log(`| ${db} | Strata await get / Strata getSync, per CPU-second | ${fmtRatio(getOverSyncC)} | | | | | | |`);
   }
 }
 console.log(`Read APIs: ${engines.map((e) => `${e.name}: ${e.getName} / ${e.getSyncName} / ${e.scanName}`).join('; ')}.`);

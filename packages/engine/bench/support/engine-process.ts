@@ -11,7 +11,8 @@
 // MB plain). From the sources the bundle holds the engine compiled from TypeScript and its worker
 // entry beside it (the worker starts from that file, as from the built package); `built` imports
 // the engine from dist/ instead (the bench file chooses which at run time, see scale.bench.ts).
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { createInterface } from 'node:readline';
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
@@ -70,4 +71,46 @@ export function runEngineProcess<T>(file: string, env: Record<string, string>, n
   });
   if (r.status !== 0) throw new Error(`${file} ${JSON.stringify(env)} failed (exit ${r.status ?? r.signal})`);
   return JSON.parse(r.stdout.trim().split('\n').pop()!) as T;
+}
+
+/** A child engine process that stays alive and answers requests (`startEngineProcess`). */
+export interface EngineProcess {
+  /** Sends `request` (a JSON line on the child's stdin) and resolves with the child's answer (its next stdout line, JSON). */
+  ask<T>(request: unknown): Promise<T>;
+  /** Ends the child (closes its stdin) and waits for its exit. */
+  end(): Promise<void>;
+}
+
+/**
+ * Starts the bundle `file` in a fresh `node` as `runEngineProcess` does, but keeps it: the parent
+ * asks, the child answers, one JSON line each way (`serveEngineRequests` is the child's side). What
+ * it is for: several engines' processes alive at once, each asked for one sample in turn, so that
+ * the engines' samples of a round are seconds apart instead of a whole process run apart (dbbench's
+ * reads; the README's fifteenth-session section says why).
+ */
+export function startEngineProcess(file: string, env: Record<string, string>, nodeFlags: readonly string[] = []): EngineProcess {
+  const child = spawn(process.execPath, [...nodeFlags, file], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });
+  const lines = createInterface({ input: child.stdout })[Symbol.asyncIterator]();
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  return {
+    async ask<T>(request: unknown): Promise<T> {
+      child.stdin.write(`${JSON.stringify(request)}\n`);
+      const line = await lines.next();
+      if (line.done === true) throw new Error(`${file} ${JSON.stringify(env)} ended before answering ${JSON.stringify(request)} (exit ${await exited})`);
+      return JSON.parse(line.value) as T;
+    },
+    async end(): Promise<void> {
+      child.stdin.end();
+      const code = await exited;
+      if (code !== 0) throw new Error(`${file} ${JSON.stringify(env)} failed (exit ${code})`);
+    },
+  };
+}
+
+/** The child's side of `startEngineProcess`: answers each request line on stdin with `handle`'s result, until stdin ends. */
+export async function serveEngineRequests(handle: (request: unknown) => Promise<unknown>): Promise<void> {
+  for await (const line of createInterface({ input: process.stdin })) {
+    if (line.trim() === '') continue;
+    process.stdout.write(`${JSON.stringify((await handle(JSON.parse(line))) ?? null)}\n`);
+  }
 }
