@@ -238,6 +238,61 @@ describe('Memtable against a brute-force model', () => {
     );
   });
 
+  it('appends past the last key interleaved with rewrites of it, inserts in the middle and keys before all: reads and flush agree', () => {
+    // The skiplist links a key above every key at the tail without a search or an index probe;
+    // mostly-sequential programs, where that path runs, and every way out of it: the last key
+    // written again (a newer version, found through the index), a key between two others, a key
+    // before every key (the shared head lowered), a delete of the last key, a range delete.
+    type Pick = { readonly how: 'next' | 'last' | 'middle' | 'low' | 'delLast' | 'range'; readonly n: number };
+    const pickArb: fc.Arbitrary<Pick> = fc.record({
+      how: fc.constantFrom<Pick['how']>('next', 'next', 'next', 'next', 'next', 'last', 'last', 'middle', 'middle', 'low', 'delLast', 'range'),
+      n: fc.nat(1000),
+    });
+    const programArb = fc.array(fc.record({ picks: fc.array(pickArb, { minLength: 1, maxLength: 8 }), gap: fc.integer({ min: 1, max: 3 }), single: fc.boolean() }), { minLength: 1, maxLength: 60 });
+    const numbered = (i: number, suffix = ''): Uint8Array => enc(`k${String(i).padStart(6, '0')}${suffix}`);
+    fc.assert(
+      fc.property(programArb, fc.nat(), (program, midpoint) => {
+        const m = new Memtable();
+        const model = new Model();
+        let next = 0;
+        const steps: Step[] = program.map(({ picks, gap, single }) => ({
+          gap,
+          single,
+          ops: picks.map(({ how, n }): BatchOp => {
+            const last = numbered(Math.max(0, next - 1));
+            switch (how) {
+              case 'next':
+                return { type: 'put', key: numbered(next++), value: Uint8Array.of(n & 0xff) };
+              case 'last':
+                return { type: 'put', key: last, value: Uint8Array.of(n & 0xff, 1) };
+              case 'middle':
+                return { type: 'put', key: numbered(n % (next + 1), n % 2 === 0 ? '' : 'm'), value: Uint8Array.of(2) };
+              case 'low':
+                return { type: 'put', key: n % 2 === 0 ? new Uint8Array(0) : enc('a'), value: Uint8Array.of(3) };
+              case 'delLast':
+                return { type: 'del', key: last };
+              case 'range':
+                return { type: 'deleteRange', start: numbered(n % (next + 1)), end: numbered(n % (next + 1) + 1 + (n % 3)) };
+            }
+          }),
+        }));
+        const probes = probeKeys(steps.flatMap((s) => s.ops));
+        steps.forEach((step, i) => {
+          const first = m.maxLsn() + step.gap;
+          write(m, step, first);
+          model.apply(step.ops, first);
+          if (i === midpoint % steps.length) checkReads(m, model, [model.maxSeq, Math.floor(model.maxSeq / 2)], probes);
+        });
+        checkReads(m, model, [0, model.maxSeq, Math.floor(model.maxSeq / 2)], probes);
+        (m as unknown as { state: { points: PointSkiplist } }).state.points.checkInvariants();
+        checkContents(m, model);
+        const frozen = m.freeze();
+        checkContents(FrozenMemtable.fromImage(structuredClone(frozen.image())), model);
+      }),
+      { numRuns: 200 }
+    );
+  });
+
   it('bounded scans agree with the model', () => {
     fc.assert(
       fc.property(

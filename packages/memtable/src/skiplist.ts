@@ -337,7 +337,12 @@ export class PointSkiplist {
     const p1 = keyWord(key, 0, keyLen, this.shared);
     const p2 = keyWord(key, 0, keyLen, this.shared + 4);
     const hash = hashKey(key);
-    const previous = this.index.find(this, key, hash);
+    // After the last key (sequential inserts): a key past every key in the list has no version
+    // in it, so the index's probe for it — a miss, the whole probe run walked — is skipped, and
+    // so is the search (the last node and towers are the splice).
+    const tail = this.tail;
+    const appending = tail !== NIL && this.compareNodeKey(this.hot, this.nodes, tail, key, p1, p2) < 0;
+    const previous = appending ? NIL : this.index.find(this, key, hash);
 
     const node = this.count + 1;
     if ((node + 1) * NODE_SLOTS > this.nodes.length) this.growEntries();
@@ -357,9 +362,7 @@ export class PointSkiplist {
       // before the key's newest version, so only the level-0 predecessor is needed.
       splice[0] = nodes[previous * NODE_SLOTS + PREV]!;
     } else {
-      const tail = this.tail;
-      if (tail !== NIL && this.compareNodeKey(hot, nodes, tail, key, p1, p2) < 0) {
-        // After every key (sequential inserts): the last node and towers, no search.
+      if (appending) {
         splice[0] = tail;
         const lastTowers = this.lastTowers;
         for (let level = 1; level < this.height; level++) splice[level] = lastTowers[level]!;
