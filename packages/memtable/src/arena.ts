@@ -25,6 +25,20 @@ import { allocateBuffer } from './shared-memory.js';
 const FIRST_CHUNK_BYTES = 4096;
 /** Chunks double up to this size; past it every regular chunk has this size. */
 const MAX_CHUNK_BYTES = 1 << 20;
+const NO_BYTES = Buffer.alloc(0);
+
+/**
+ * An empty array that V8 already holds as an array of objects. An empty literal is an array of
+ * small integers to V8, changed to one of objects by its first push: `reserve`, inlined into the
+ * skiplist's insert, met the arrays of each new arena in both states (`chunks` before its first
+ * chunk, `spare` empty or a released memtable's chunks) and was deoptimized and compiled again
+ * 5–7 times in a 1M fill of a fresh process (`--trace-deopt`: "wrong map", "not a Smi").
+ */
+function bufferArray(): Buffer[] {
+  const array = [NO_BYTES];
+  array.pop();
+  return array;
+}
 
 export class ByteArena {
   /**
@@ -56,10 +70,14 @@ export class ByteArena {
    * the chunks it allocates are SharedArrayBuffers (shared-memory.ts).
    */
   constructor(chunks: readonly Uint8Array[] = [], bytesUsed = 0, spare: readonly Buffer[] = [], firstChunkBytes = FIRST_CHUNK_BYTES, private readonly shared = true) {
-    this.chunks = chunks.map((c) => Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+    this.chunks = bufferArray();
+    for (const c of chunks) {
+      this.chunks.push(Buffer.from(c.buffer, c.byteOffset, c.byteLength));
+      this.bytesAllocated += c.byteLength;
+    }
     this.bytesUsed = bytesUsed;
-    for (const c of chunks) this.bytesAllocated += c.byteLength;
-    this.spare = spare.slice().reverse(); // popped from the end: allocation order
+    this.spare = bufferArray();
+    for (let i = spare.length - 1; i >= 0; i--) this.spare.push(spare[i]!); // popped from the end: allocation order
     this.nextChunkBytes = Math.max(FIRST_CHUNK_BYTES, Math.min(MAX_CHUNK_BYTES, firstChunkBytes));
   }
 
