@@ -62,7 +62,11 @@ export function batchLength(ops: readonly BatchOp[], firstLsn: number): number {
     throw new StrataError('INVALID_ARGUMENT', `a batch of ${ops.length} ops starting at LSN ${firstLsn} overflows the LSN space`);
   }
   let size = FIXED_SIZE;
-  for (const op of ops) {
+  // Indexed, not for-of: until V8 optimizes this (a fresh process's first ~1,000 durable puts),
+  // for-of allocates an iterator per call, and every byte a lone put allocates brings the next
+  // young-generation GC — a slow put — closer (engine README, fifteenth session).
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!;
     switch (op.type) {
       case 'put':
         checkBytes(op.key, 'put key');
@@ -93,7 +97,8 @@ export function writeBatch(ops: readonly BatchOp[], firstLsn: number, out: Buffe
   writeU64(out, firstLsn, pos);
   writeU32(out, ops.length, pos + 8);
   pos += FIXED_SIZE;
-  for (const op of ops) {
+  for (let i = 0; i < ops.length; i++) {
+    const op = ops[i]!; // indexed: see batchLength
     if (op.type === 'put') {
       out[pos++] = KIND_PUT;
       pos = putBytes(out, pos, op.key);

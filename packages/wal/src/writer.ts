@@ -123,6 +123,19 @@ const FAILED = 'the WAL accepts no more writes; reopen the database to recover f
 /** Schedules the drain loop as a microtask (see #enqueue). */
 const SETTLED = Promise.resolve();
 
+/**
+ * What a served request's slot holds while the queue keeps its backing store (`#roundDone`): not
+ * the request, which would stay alive with its promise's resolving functions. Same shape as every
+ * request (see Request). Never served: every slot before `#head` has been.
+ */
+const SERVED: Request = { kind: 'sync', end: 0, lastLsn: 0, sync: false, whileWriting: undefined, resolve: () => undefined, reject: () => undefined };
+/**
+ * Up to this many slots, a lone writer's rounds append to the queue instead of emptying it (see
+ * `#roundDone`); then it is emptied once, and the store is allocated again (a few hundred bytes
+ * per KEEP_QUEUE_SLOTS rounds).
+ */
+const KEEP_QUEUE_SLOTS = 1024;
+
 /** An empty array whose elements kind is already "objects" (see #queue). */
 function emptyObjectArray<T>(): T[] {
   const array: T[] = [undefined as T];
@@ -352,10 +365,18 @@ export class WalWriter {
 
   /** After a round outside `#drain` (`#loneRound`): serves what was queued meanwhile, else stops. */
   #roundDone(): void {
-    if (this.#head < this.#queue.length) this.#drain().catch(this.#drainFailed);
+    const queue = this.#queue;
+    if (this.#head < queue.length) this.#drain().catch(this.#drainFailed);
     else {
-      this.#queue.length = 0;
-      this.#head = 0;
+      if (queue.length < KEEP_QUEUE_SLOTS) {
+        // Not `length = 0`: that drops the array's backing store, and the next append's push
+        // allocated a new one — ~150 B per durable put of a lone writer, a tenth of what the
+        // put allocated besides the caller's buffers (engine README, fifteenth session).
+        queue[this.#head - 1] = SERVED;
+      } else {
+        queue.length = 0;
+        this.#head = 0;
+      }
       this.#draining = false;
     }
   }

@@ -67,7 +67,9 @@ export class EmptyRanges {
     this.sync(first - 1);
     this.accountedThrough = first + ops.length - 1;
     let puts = false;
-    for (const op of ops) {
+    // Indexed, not for-of: no iterator per write while this runs unoptimized (@strata-db/wal's batchLength says why).
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
       if (op.type !== 'put') continue;
       puts = true;
       if (this.ranges.length > 0) this.cut(op.key);
