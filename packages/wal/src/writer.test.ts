@@ -37,6 +37,33 @@ describe('WalWriter', () => {
     expect(batches[1]!.ops[0]).toEqual({ type: 'deleteRange', start: Buffer.from('c'), end: Buffer.from('d') });
   });
 
+  it("serves a lone writer's rounds past the queue's kept slots, mixed with groups, a rotation and a sync, in LSN order", async () => {
+    // A lone round leaves a placeholder in its slot and keeps the queue's store (KEEP_QUEUE_SLOTS,
+    // 1024); past that the queue is emptied. Groups, a sync and a rotation in between go through the drain loop.
+    const fs = memoryFs();
+    const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs });
+    let lsn = 1;
+    const resolved: number[] = [];
+    for (let i = 0; i < 2_600; i++) {
+      if (i % 700 === 350) {
+        const base = lsn;
+        lsn += 3;
+        const group = [0, 1, 2].map((j) => wal.append([put(`g${i}.${j}`, 'v')], base + j).then(() => resolved.push(base + j)));
+        await Promise.all(group);
+      }
+      if (i === 1_500) await wal.rotate();
+      if (i === 1_900) await wal.sync();
+      const at = lsn++;
+      await wal.append([put(`k${i}`, 'v')], at, { sync: i % 2 === 0 });
+      resolved.push(at);
+    }
+    await wal.close();
+    expect(resolved).toEqual(Array.from({ length: lsn - 1 }, (_, i) => i + 1));
+    const batches = await replayAll(DIR, UUID, fs);
+    expect(batches.map((x) => x.firstLsn)).toEqual(resolved);
+    expect(new Set(batches.map((x) => x.segment))).toEqual(new Set([1, 2]));
+  });
+
   it('rejects LSNs that do not increase and empty batches, without writing anything', async () => {
     const dir = tempDir();
     const uuid = randomUUID();
