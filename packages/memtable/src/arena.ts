@@ -25,18 +25,19 @@ import { allocateBuffer } from './shared-memory.js';
 const FIRST_CHUNK_BYTES = 4096;
 /** Chunks double up to this size; past it every regular chunk has this size. */
 const MAX_CHUNK_BYTES = 1 << 20;
-const NO_BYTES = Buffer.alloc(0);
 
 /**
  * An empty array that V8 already holds as an array of objects. An empty literal is an array of
  * small integers to V8, changed to one of objects by its first push: `reserve`, inlined into the
  * skiplist's insert, met the arrays of each new arena in both states (`chunks` before its first
  * chunk, `spare` empty or a released memtable's chunks) and was deoptimized and compiled again
- * 5–7 times in a 1M fill of a fresh process (`--trace-deopt`: "wrong map", "not a Smi").
+ * 5–7 times in a 1M fill of a fresh process (`--trace-deopt`: "wrong map", "not a Smi"). The
+ * same idiom as the WAL queue's `emptyObjectArray` (@strata-db/wal, writer.ts): the two packages
+ * share nothing below them but errors, which is no home for it.
  */
 function bufferArray(): Buffer[] {
-  const array = [NO_BYTES];
-  array.pop();
+  const array: Buffer[] = [undefined as unknown as Buffer];
+  array.length = 0;
   return array;
 }
 
