@@ -715,17 +715,19 @@ else {
   /** The databases each engine's last-round process filled and kept for the reads; the directories to delete after them. */
   const kept = new Map<Engine, [ReadDb, string][]>();
   const rootDirs: string[] = [];
-  for (let round = 0; round < ROUNDS; round++) {
-    console.error(`round ${round + 1}/${ROUNDS}`);
-    for (const e of rotated(round, engines)) {
-      const last = round === ROUNDS - 1;
-      const r = runEngineProcess<EngineRun>(child, { BENCH_DBBENCH_ONE: e.name, ...(last ? { BENCH_DBBENCH_LAST_ROUND: '1' } : {}) }, ['--expose-gc', ...NODE_FLAGS]);
-      for (const [id, list] of r.samples) samples.set(id, [...(samples.get(id) ?? []), ...list]);
-      if (r.kept.length > 0) kept.set(e, r.kept);
-      if (r.rootDir !== undefined) rootDirs.push(r.rootDir);
-    }
-  }
+  // One try for the rounds and the reads: a kept database is deleted also when a later engine's
+  // process or a reader fails (each is a 1M-key database under the temp dir).
   try {
+    for (let round = 0; round < ROUNDS; round++) {
+      console.error(`round ${round + 1}/${ROUNDS}`);
+      for (const e of rotated(round, engines)) {
+        const last = round === ROUNDS - 1;
+        const r = runEngineProcess<EngineRun>(child, { BENCH_DBBENCH_ONE: e.name, ...(last ? { BENCH_DBBENCH_LAST_ROUND: '1' } : {}) }, ['--expose-gc', ...NODE_FLAGS]);
+        for (const [id, list] of r.samples) samples.set(id, [...(samples.get(id) ?? []), ...list]);
+        if (r.kept.length > 0) kept.set(e, r.kept);
+        if (r.rootDir !== undefined) rootDirs.push(r.rootDir);
+      }
+    }
     if (readWorkloads.length > 0) await readsInTurns(child, kept);
   } finally {
     for (const dir of rootDirs) rmSync(dir, { recursive: true, force: true });
