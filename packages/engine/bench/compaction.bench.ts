@@ -21,36 +21,13 @@ import { join } from 'node:path';
 import { monitorEventLoopDelay, type IntervalHistogram } from 'node:perf_hooks';
 import { ClassicLevel } from 'classic-level';
 import { compactionSettled } from './support/compaction-settled.js';
+import { key, KEY_SIZE, value, VALUE_SIZE } from './support/db-bench-data.js';
 import { Database } from '../src/index.js';
 
 const N = Number(process.env['COMPACTION_BENCH_N'] ?? 5_000_000);
 const ENGINES = (process.env['COMPACTION_BENCH_ENGINES'] ?? 'strata,classic-level').split(',');
 const BATCH = 1000;
-const KEY_SIZE = 16;
-const VALUE_SIZE = 100;
 const USER_BYTES = N * (KEY_SIZE + VALUE_SIZE);
-
-function key(i: number): Buffer {
-  const b = Buffer.alloc(KEY_SIZE);
-  for (let p = KEY_SIZE - 1; p >= 0; p--) {
-    b[p] = 48 + (i % 10);
-    i = Math.floor(i / 10);
-  }
-  return b;
-}
-
-const valuePool = Buffer.alloc(VALUE_SIZE * 4096);
-{
-  let s = 987654321;
-  for (let i = 0; i < valuePool.length; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    valuePool[i] = s >>> 24;
-  }
-}
-const value = (i: number): Buffer => {
-  const off = (i * 7919) % (valuePool.length - VALUE_SIZE);
-  return valuePool.subarray(off, off + VALUE_SIZE);
-};
 
 /** The same random key sequence for both engines. */
 function keySequence(): Uint32Array {

@@ -22,11 +22,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { monitorEventLoopDelay, PerformanceObserver, type IntervalHistogram } from 'node:perf_hooks';
 import { Database, nodeFileSystem, type FileSystem } from '../src/index.js';
+import { key, KEY_SIZE, value, VALUE_SIZE } from './support/db-bench-data.js';
 
 const N = Number(process.env['RESPONSIVENESS_BENCH_N'] ?? 1_000_000);
 const BATCH = 1000;
-const KEY_SIZE = 16;
-const VALUE_SIZE = 100;
 const GAP_MS = 20;
 /**
  * RESPONSIVENESS_BENCH_TRACE_FS=1: time every synchronous file call through a wrapping file layer
@@ -131,27 +130,6 @@ function traceMainThreadFs(): void {
   if ((nodeFs.writeSync as { name?: string }).name !== 'traced') throw new Error('node:fs ESM namespace was not updated');
 }
 if (TRACE_MAIN_FS) traceMainThreadFs();
-
-function key(i: number): Buffer {
-  const b = Buffer.alloc(KEY_SIZE);
-  for (let p = KEY_SIZE - 1; p >= 0; p--) {
-    b[p] = 48 + (i % 10);
-    i = Math.floor(i / 10);
-  }
-  return b;
-}
-const valuePool = Buffer.alloc(VALUE_SIZE * 4096);
-{
-  let s = 987654321;
-  for (let i = 0; i < valuePool.length; i++) {
-    s = (Math.imul(s, 1103515245) + 12345) >>> 0;
-    valuePool[i] = s >>> 24;
-  }
-}
-const value = (i: number): Buffer => {
-  const off = (i * 7919) % (valuePool.length - VALUE_SIZE);
-  return valuePool.subarray(off, off + VALUE_SIZE);
-};
 
 // --- GC pauses ---------------------------------------------------------------------------
 interface Pause {
