@@ -14,6 +14,11 @@
  * varint32 is LEB128 (7 bits a byte, low bits first, at most 5 bytes), as in LevelDB. Decoding
  * checks every length against the bytes left and that the ops end exactly at the record's end,
  * so a record that passed its checksum but is malformed is still caught.
+ *
+ * Two ways to the same bytes: `writeBatch` encodes op objects at append time; `BatchRecord`
+ * (LevelDB's WriteBatch rep) lays the ops out as they are added, bytes 0-11 left blank until
+ * `WalWriter.appendRecord` stamps the first LSN and the count. Either way the log holds the
+ * layout above, so a WAL replays the same whichever wrote it.
  */
 import { StrataError } from '@strata-db/errors';
 import { readU64, writeU32, writeU64 } from './little-endian.js';
@@ -132,6 +137,136 @@ export function encodeBatch(ops: readonly BatchOp[], firstLsn: number): Buffer {
   const buf = Buffer.allocUnsafe(batchLength(ops, firstLsn));
   writeBatch(ops, firstLsn, buf, 0);
   return buf;
+}
+
+/** What a record's ops are applied to, in order (`BatchRecord.applyTo`): a memtable has exactly these methods. */
+export interface BatchSink {
+  put(key: Uint8Array, value: Uint8Array, seq: number): void;
+  delete(key: Uint8Array, seq: number): void;
+  deleteRange(start: Uint8Array, end: Uint8Array, seq: number): void;
+}
+
+/**
+ * A batch built in its record's layout as its ops are added (LevelDB's `WriteBatch::rep_`): one
+ * growing buffer, bytes [0, 12) left for the header, which `WalWriter.appendRecord` stamps with
+ * the first LSN and the count once the batch is sequenced, and then copies as is — no op object,
+ * no per-op encoding at append. The ops are applied from the same bytes (`applyTo`: views into
+ * the buffer, made at apply time). The caller validates what it adds (types, sizes); the record
+ * copies the bytes, so the caller may reuse its buffers at once.
+ */
+export class BatchRecord {
+  /** The record so far: [0, FIXED_SIZE) header (stamped at append), then the ops. */
+  buffer: Buffer;
+  /** Bytes of `buffer` in use, header included. */
+  length = FIXED_SIZE;
+  /** Ops added. */
+  count = 0;
+  /** Puts among them. */
+  puts = 0;
+
+  constructor(capacity = 256) {
+    this.buffer = Buffer.allocUnsafe(Math.max(capacity, FIXED_SIZE));
+  }
+
+  put(key: Uint8Array, value: Uint8Array): void {
+    let pos = this.room(11 + key.length + value.length);
+    const out = this.buffer;
+    out[pos++] = KIND_PUT;
+    pos = putBytes(out, pos, key);
+    this.length = putBytes(out, pos, value);
+    this.count++;
+    this.puts++;
+  }
+
+  del(key: Uint8Array): void {
+    let pos = this.room(6 + key.length);
+    const out = this.buffer;
+    out[pos++] = KIND_DEL;
+    this.length = putBytes(out, pos, key);
+    this.count++;
+  }
+
+  deleteRange(start: Uint8Array, end: Uint8Array): void {
+    let pos = this.room(11 + start.length + end.length);
+    const out = this.buffer;
+    out[pos++] = KIND_DELETE_RANGE;
+    pos = putBytes(out, pos, start);
+    this.length = putBytes(out, pos, end);
+    this.count++;
+  }
+
+  /** Forgets every op (the buffer is kept). */
+  clear(): void {
+    this.length = FIXED_SIZE;
+    this.count = 0;
+    this.puts = 0;
+  }
+
+  /**
+   * Applies op i at seq `firstSeq + i` to `sink`, keys and values as views into the buffer (the
+   * caller must not add to the record meanwhile). Only for a record this class built.
+   */
+  applyTo(sink: BatchSink, firstSeq: number): void {
+    const buf = this.buffer;
+    const ab = buf.buffer;
+    const base = buf.byteOffset;
+    let pos = FIXED_SIZE;
+    for (let i = 0, n = this.count; i < n; i++) {
+      const kind = buf[pos++];
+      let len = buf[pos++]!;
+      if (len >= 0x80) [len, pos] = readLongVarint(buf, pos - 1);
+      const first = new Uint8Array(ab, base + pos, len);
+      pos += len;
+      if (kind === KIND_DEL) {
+        sink.delete(first, firstSeq + i);
+        continue;
+      }
+      len = buf[pos++]!;
+      if (len >= 0x80) [len, pos] = readLongVarint(buf, pos - 1);
+      const second = new Uint8Array(ab, base + pos, len);
+      pos += len;
+      if (kind === KIND_PUT) sink.put(first, second, firstSeq + i);
+      else sink.deleteRange(first, second, firstSeq + i);
+    }
+  }
+
+  /** The ops as objects (views into the buffer): for a record that joins a group of BatchOp writes. */
+  ops(): BatchOp[] {
+    const ops: BatchOp[] = new Array<BatchOp>(this.count);
+    let i = 0;
+    this.applyTo(
+      {
+        put: (key, value) => void (ops[i++] = { type: 'put', key, value }),
+        delete: (key) => void (ops[i++] = { type: 'del', key }),
+        deleteRange: (start, end) => void (ops[i++] = { type: 'deleteRange', start, end }),
+      },
+      0,
+    );
+    return ops;
+  }
+
+  /** Makes room for `n` more bytes; returns where they start. */
+  private room(n: number): number {
+    const at = this.length;
+    if (at + n > this.buffer.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(at + n, 2 * this.buffer.length));
+      this.buffer.copy(bigger, 0, 0, at);
+      this.buffer = bigger;
+    }
+    return at;
+  }
+}
+
+/** A varint32 of 2-5 bytes at `pos` in a record `BatchRecord` built: [value, position after it]. */
+function readLongVarint(buf: Buffer, pos: number): [number, number] {
+  let n = 0;
+  let scale = 1;
+  for (;;) {
+    const byte = buf[pos++]!;
+    n += (byte & 0x7f) * scale;
+    if (byte < 0x80) return [n, pos];
+    scale *= 128;
+  }
 }
 
 /** Thrown inside decoding only; the caller turns it into a damage report with file and offset. */

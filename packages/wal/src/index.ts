@@ -1,4 +1,4 @@
-export type { BatchOp } from './batch.js';
+export { BatchRecord, type BatchOp, type BatchSink } from './batch.js';
 export type { WalFileSystem } from './file-system.js';
 export { nodeFileSystem } from '@strata-db/vfs';
 export { RecoveryMode, replay, type DroppedRange, type ReplayOptions, type ReplayResult, type ReplayedBatch } from './replay.js';

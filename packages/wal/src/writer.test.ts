@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { BatchOp } from './batch.js';
+import { BatchRecord, type BatchOp } from './batch.js';
 import { nodeFileSystem } from '@strata-db/vfs';
 import { FaultInjectingFileSystem } from '@strata-db/vfs/testing';
 import type { WalFileSystem } from './file-system.js';
@@ -35,6 +35,32 @@ describe('WalWriter', () => {
     expect(first!.ops[0]).toEqual({ type: 'put', key: Buffer.from('a'), value: Buffer.from('1') });
     expect(first!.ops[1]).toEqual({ type: 'del', key: Buffer.from('b') });
     expect(batches[1]!.ops[0]).toEqual({ type: 'deleteRange', start: Buffer.from('c'), end: Buffer.from('d') });
+  });
+
+  it('appendRecord logs a BatchRecord as append logs the same ops: small, spanning blocks, mixed with appends; refuses like append', async () => {
+    const fs = memoryFs();
+    const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs });
+    const small = new BatchRecord();
+    small.put(b('a'), b('1'));
+    small.del(b('b'));
+    small.deleteRange(b('c'), b('d'));
+    await wal.appendRecord(small, 1);
+    await wal.append([put('e', '2')], 4);
+    // Larger than a 32 KiB block: framed in fragments.
+    const big = new BatchRecord();
+    const value = Buffer.alloc(50_000, 7);
+    big.put(b('f'), value);
+    big.put(b('g'), b('3'));
+    await wal.appendRecord(big, 5, { sync: true });
+    await expect(wal.appendRecord(small, 6)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' }); // LSNs must increase
+    await expect(wal.appendRecord(new BatchRecord(), 8)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' }); // empty
+    await wal.close();
+    const batches = await replayAll(DIR, UUID, fs);
+    expect(batches.map((x) => [x.firstLsn, x.ops.length])).toEqual([[1, 3], [4, 1], [5, 2]]);
+    expect(batches[0]!.ops).toEqual([put('a', '1'), { type: 'del', key: b('b') }, { type: 'deleteRange', start: b('c'), end: b('d') }]);
+    const [f, g] = batches[2]!.ops;
+    expect(f?.type === 'put' && Buffer.from(f.value).equals(value)).toBe(true);
+    expect(g).toEqual({ type: 'put', key: Buffer.from('g'), value: Buffer.from('3') });
   });
 
   it("serves a lone writer's rounds past the queue's kept slots, mixed with groups, a rotation and a sync, in LSN order", async () => {

@@ -44,7 +44,7 @@
  */
 import { join } from 'node:path';
 import { StrataError, ioError } from '@strata-db/errors';
-import { batchLength, writeBatch, type BatchOp } from './batch.js';
+import { batchLength, writeBatch, type BatchOp, type BatchRecord } from './batch.js';
 import { closeQuietly, nodeFileSystem, writeAll, writeAllOffThread } from '@strata-db/vfs';
 import type { WalFileSystem } from './file-system.js';
 import { FRAGMENT_HEADER_SIZE, fitsInBlock, frameRecord, framedLength, sealFullFragment } from './log-format.js';
@@ -52,6 +52,7 @@ import { createSegmentFile } from './new-segment.js';
 import { deleteSegmentsBefore, segmentFileName } from './segment-directory.js';
 import { SEGMENT_HEADER_SIZE, uuidBytes } from './segment-header.js';
 import { StagingBuffer } from './staging-buffer.js';
+import { writeU32, writeU64 } from './little-endian.js';
 
 export interface WalWriterOptions {
   /** The database UUID (the form `crypto.randomUUID()` returns); stored in every segment header. */
@@ -248,13 +249,8 @@ export class WalWriter {
    * exceed every LSN appended before.
    */
   append(ops: readonly BatchOp[], firstLsn: number, options?: AppendOptions): Promise<void> {
-    const refusal = this.#refusal();
+    const refusal = this.#lsnRefusal(firstLsn);
     if (refusal !== undefined) return Promise.reject(refusal);
-    if (!Number.isSafeInteger(firstLsn) || firstLsn <= this.#acceptedLsn) {
-      return Promise.reject(
-        new StrataError('INVALID_ARGUMENT', `LSNs must increase: batch starts at ${firstLsn}, but LSN ${this.#acceptedLsn} was already logged`),
-      );
-    }
     let length: number;
     try {
       length = batchLength(ops, firstLsn);
@@ -275,9 +271,52 @@ export class WalWriter {
       const at = this.#staging.allocate(framed);
       frameRecord(this.#scratch.subarray(0, length), this.#staging.buffer, at, this.#frameOffset);
     }
-    this.#frameOffset += framed;
+    return this.#queueAppend(framed, firstLsn + ops.length - 1, options);
+  }
 
-    const lastLsn = firstLsn + ops.length - 1;
+  /**
+   * `append` for a batch built in its record's layout (BatchRecord): stamps its header with
+   * `firstLsn` and its count, and copies its bytes as they are — the same record `append` would
+   * encode from the same ops. The record must not change until this returns.
+   */
+  appendRecord(record: BatchRecord, firstLsn: number, options?: AppendOptions): Promise<void> {
+    const refusal = this.#lsnRefusal(firstLsn);
+    if (refusal !== undefined) return Promise.reject(refusal);
+    const length = record.length;
+    const count = record.count;
+    if (count === 0 || !Number.isSafeInteger(firstLsn + count - 1)) {
+      return Promise.reject(new StrataError('INVALID_ARGUMENT', `a record of ${count} ops starting at LSN ${firstLsn} is empty or overflows the LSN space`));
+    }
+    const source = record.buffer;
+    writeU64(source, firstLsn, 0);
+    writeU32(source, count, 8);
+    let framed: number;
+    if (fitsInBlock(length, this.#frameOffset)) {
+      framed = FRAGMENT_HEADER_SIZE + length;
+      const at = this.#staging.allocate(framed);
+      source.copy(this.#staging.buffer, at + FRAGMENT_HEADER_SIZE, 0, length);
+      sealFullFragment(this.#staging.buffer, at, length);
+    } else {
+      framed = framedLength(length, this.#frameOffset);
+      const at = this.#staging.allocate(framed);
+      frameRecord(source.subarray(0, length), this.#staging.buffer, at, this.#frameOffset);
+    }
+    return this.#queueAppend(framed, firstLsn + count - 1, options);
+  }
+
+  /** Why an append at `firstLsn` is refused now (the writer failed or closed; LSNs must increase), or undefined. */
+  #lsnRefusal(firstLsn: number): Error | undefined {
+    const refusal = this.#refusal();
+    if (refusal !== undefined) return refusal;
+    if (!Number.isSafeInteger(firstLsn) || firstLsn <= this.#acceptedLsn) {
+      return new StrataError('INVALID_ARGUMENT', `LSNs must increase: batch starts at ${firstLsn}, but LSN ${this.#acceptedLsn} was already logged`);
+    }
+    return undefined;
+  }
+
+  /** An append's record (`framed` bytes) is staged: queues its write. */
+  #queueAppend(framed: number, lastLsn: number, options: AppendOptions | undefined): Promise<void> {
+    this.#frameOffset += framed;
     this.#acceptedLsn = lastLsn;
     const end = this.#staging.end;
     return new Promise<undefined>((resolve, reject) => {

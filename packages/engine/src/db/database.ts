@@ -5,7 +5,7 @@
  * stays usable — and that the database is open (NOT_OPEN otherwise). The work is done by the
  * modules under db/, write/, read/, flush/ and version/; this class only wires them.
  */
-import type { BatchOp } from '@strata-db/memtable';
+import type { BatchRecord } from '@strata-db/wal';
 import { compareKeys } from '@strata-db/memtable';
 import { StrataError, toStrataError } from '../errors.js';
 import { keyArg, lookupKeyArg, optionsObject, valueArg } from '../keys.js';
@@ -187,8 +187,8 @@ export class Database {
   /** An atomic batch: `db.batch().put(k, v).delete(k).deleteRange(s, e).write({ sync })`. */
   batch(): WriteBatch {
     return new WriteBatch({
-      commitBatch: async (ops: BatchOp[], userBytes: number, options: WriteOptions | undefined) => {
-        await this.writer.write(ops, this.syncOf(options), userBytes);
+      commitBatch: async (record: BatchRecord, userBytes: number, options: WriteOptions | undefined) => {
+        await this.writer.writeRecord(record, this.syncOf(options), userBytes);
       },
     });
   }

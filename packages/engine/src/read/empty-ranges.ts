@@ -27,6 +27,7 @@
  * tell them from accounted ones.
  */
 import { compareKeys, type BatchOp } from '@strata-db/memtable';
+import type { BatchRecord } from '@strata-db/wal';
 
 interface EmptyRange {
   readonly start: Uint8Array | undefined;
@@ -75,6 +76,17 @@ export class EmptyRanges {
       if (this.ranges.length > 0) this.cut(op.key);
     }
     if (puts) this.epoch++;
+  }
+
+  /** `noteWrite` for a batch's record (the write path's `writeRecord`): the same, read from its bytes. */
+  noteRecord(record: BatchRecord, first: number): void {
+    if (this.ranges.length > 0) {
+      this.noteWrite(record.ops(), first);
+      return;
+    }
+    this.sync(first - 1);
+    this.accountedThrough = first + record.count - 1;
+    if (record.puts > 0) this.epoch++;
   }
 
   /** Called when an iterator reading at `snapshotSeq` is created. */

@@ -2,11 +2,14 @@
  * `db.batch()`: an atomic group of puts, deletes and range deletes. Operations are validated
  * and their bytes copied as they are added (a bad argument throws INVALID_ARGUMENT right there
  * and leaves the batch as it was), so `write()` only has to sequence and log them. The whole
- * batch is one WAL record: after a crash it is there entirely or not at all.
+ * batch is one WAL record: after a crash it is there entirely or not at all. The operations are
+ * kept as that record is laid out (`BatchRecord`, @strata-db/wal's batch.ts), one buffer for the
+ * batch as LevelDB's WriteBatch: the WAL copies it as it is, and the memtable inserts from it.
  */
-import { compareKeys, type BatchOp } from '@strata-db/memtable';
+import { compareKeys } from '@strata-db/memtable';
+import { BatchRecord } from '@strata-db/wal';
 import { StrataError } from '../errors.js';
-import { keyArg, optionsObject, valueArg } from '../keys.js';
+import { lookupKeyArg, optionsObject, valueArg } from '../keys.js';
 
 export interface WriteOptions {
   /** fdatasync the WAL before resolving (default: the database's `sync` option). */
@@ -19,11 +22,11 @@ export const WRITE_OPTION_NAMES = ['sync'] as const satisfies readonly (keyof Wr
 export type KeyLike = Uint8Array | string;
 
 export interface BatchCommitter {
-  commitBatch(ops: BatchOp[], userBytes: number, options: WriteOptions | undefined): Promise<void>;
+  commitBatch(record: BatchRecord, userBytes: number, options: WriteOptions | undefined): Promise<void>;
 }
 
 export class WriteBatch {
-  private ops: BatchOp[] = [];
+  private record = new BatchRecord();
   private bytes = 0;
   private written = false;
 
@@ -32,17 +35,18 @@ export class WriteBatch {
 
   put(key: KeyLike, value: KeyLike): this {
     this.check();
-    const k = keyArg(key);
-    const v = valueArg(value);
-    this.ops.push({ type: 'put', key: k, value: v });
+    // Not copied here: the record copies them (lookupKeyArg and valueArg(…, false) only validate, or encode a string).
+    const k = lookupKeyArg(key);
+    const v = valueArg(value, false);
+    this.record.put(k, v);
     this.bytes += k.length + v.length;
     return this;
   }
 
   delete(key: KeyLike): this {
     this.check();
-    const k = keyArg(key);
-    this.ops.push({ type: 'del', key: k });
+    const k = lookupKeyArg(key);
+    this.record.del(k);
     this.bytes += k.length;
     return this;
   }
@@ -55,24 +59,24 @@ export class WriteBatch {
   /** Removes [start, end). start > end is INVALID_ARGUMENT; start = end is an empty range (no-op). */
   deleteRange(start: KeyLike, end: KeyLike): this {
     this.check();
-    const s = keyArg(start, 'start');
-    const e = keyArg(end, 'end');
+    const s = lookupKeyArg(start, 'start');
+    const e = lookupKeyArg(end, 'end');
     const c = compareKeys(s, e);
     if (c > 0) throw new StrataError('INVALID_ARGUMENT', 'deleteRange: start must not be greater than end');
     if (c === 0) return this;
-    this.ops.push({ type: 'deleteRange', start: s, end: e });
+    this.record.deleteRange(s, e);
     this.bytes += s.length + e.length;
     return this;
   }
 
   /** Number of operations. */
   get length(): number {
-    return this.ops.length;
+    return this.record.count;
   }
 
   clear(): this {
     this.check();
-    this.ops = [];
+    this.record.clear();
     this.bytes = 0;
     return this;
   }
@@ -83,9 +87,7 @@ export class WriteBatch {
     // Checked before the batch is consumed: a typo in the options must not lose the batch.
     optionsObject(options, 'write options', WRITE_OPTION_NAMES);
     this.written = true;
-    const ops = this.ops;
-    this.ops = [];
-    await this.db.commitBatch(ops, this.bytes, options);
+    await this.db.commitBatch(this.record, this.bytes, options);
   }
 
   private check(): void {

@@ -94,6 +94,7 @@
  * back by a stall, not the sum over writers).
  */
 import type { BatchOp, Memtable } from '@strata-db/memtable';
+import type { BatchRecord } from '@strata-db/wal';
 import type { DbCore } from '../db/core.js';
 import { StrataError, toStrataError } from '../errors.js';
 import { copyOf, MAX_BATCH_SIZE } from '../keys.js';
@@ -117,6 +118,9 @@ interface PendingWrite {
  * KiB of record, wal/writer.ts) and inserted while the pool writes — the pipelined write.
  */
 const ALONE_INSERT_BYTES = 48 * 1024;
+
+/** The ops of a group whose operations are in its record. */
+const NO_OPS: BatchOp[] = [];
 
 /** Keys and values of one group at most (LevelDB: 1 MiB); the first write of a group always fits. */
 const GROUP_BYTES = 1024 * 1024;
@@ -268,7 +272,12 @@ const nextTurn = (): Promise<void> =>
 
 /** A group being logged: its writes, concatenated, from sequence `first` on. */
 interface Group {
+  /** Its operations: as objects, or (a WriteBatch written alone, `writeRecord`) in `record`. */
   readonly ops: BatchOp[];
+  /** The batch's own record, logged and applied as it is; `ops` is then empty. */
+  readonly record: BatchRecord | undefined;
+  /** Operations in it. */
+  readonly count: number;
   /** Its first sequence number: set by `log`. */
   first: number;
   /** Writes in it (counters). */
@@ -374,7 +383,7 @@ export class WritePath {
       // copy (see the top of the file). No queue entry, no promise of its own: the caller awaits
       // the log-and-publish chain, whose handlers find the group in `inFlight` (no closures).
       this.pendingBytes += userBytes;
-      const g: Group = { ops, first: 0, writes: 1, bytes: userBytes, copied: 0, inserted: false, insertError: undefined };
+      const g: Group = { ops, record: undefined, count: ops.length, first: 0, writes: 1, bytes: userBytes, copied: 0, inserted: false, insertError: undefined };
       const logged = this.log(g, sync).then(sync && this.syncIsIo ? this.aloneSynced : this.aloneLogged, this.aloneFailed);
       this.insertWhileLogging();
       return logged;
@@ -393,12 +402,37 @@ export class WritePath {
     if (alone) {
       // Alone and large: applied once logged, or pipelined (the WAL hands it to the thread pool).
       const logged = sync && this.syncIsIo ? this.aloneSynced : this.aloneLogged;
-      return this.log({ ops: held, first: 0, writes: 1, bytes: userBytes, copied: copiedBytes, inserted: false, insertError: undefined }, sync).then(logged, this.aloneFailed);
+      return this.log({ ops: held, record: undefined, count: held.length, first: 0, writes: 1, bytes: userBytes, copied: copiedBytes, inserted: false, insertError: undefined }, sync).then(logged, this.aloneFailed);
     }
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ ops: held, sync, userBytes, copiedBytes, resolve, reject });
       this.drain();
     });
+  }
+
+  /**
+   * Writes a WriteBatch's record atomically (validated as it was built; the record is the
+   * engine's own, never the caller's buffers). Alone (nothing queued or in flight, no stall: a
+   * bulk load awaiting each batch), the record is the group: the WAL copies it as it is and the
+   * memtable inserts from it — no op object or views held per operation. Otherwise its ops join
+   * the queue as objects (views into the record) and are grouped like any write.
+   */
+  writeRecord(record: BatchRecord, sync: boolean, userBytes: number): Promise<void> {
+    this.core.checkWritable();
+    if (userBytes > MAX_BATCH_SIZE) {
+      throw new StrataError('INVALID_ARGUMENT', `the batch holds ${userBytes} bytes of keys and values; the limit is ${MAX_BATCH_SIZE} — split it`);
+    }
+    if (record.count === 0) return Promise.resolve();
+    if (this.queue.size !== 0 || this.inFlight !== undefined || this.core.stallState() !== 'none') {
+      return this.write(record.ops(), sync, userBytes, CallerOwns.none);
+    }
+    this.pendingBytes += userBytes;
+    const g: Group = { ops: NO_OPS, record, count: record.count, first: 0, writes: 1, bytes: userBytes, copied: 0, inserted: false, insertError: undefined };
+    const logged = this.log(g, sync).then(sync && this.syncIsIo ? this.aloneSynced : this.aloneLogged, this.aloneFailed);
+    // Small: into the memtable now, as `write` does a small write alone; large: pipelined (the WAL
+    // hands it to the thread pool and calls insertWhileLogging), or applied once logged.
+    if (userBytes < ALONE_INSERT_BYTES) this.insertWhileLogging();
+    return logged;
   }
 
   /**
@@ -438,10 +472,11 @@ export class WritePath {
 
   /** Sequences the group and hands it to the WAL as one record; it is in flight until applied or failed. */
   private log(g: Group, sync: boolean): Promise<void> {
-    g.first = this.core.assignSequences(g.ops.length);
+    g.first = this.core.assignSequences(g.count);
     this.inFlight = g;
     try {
-      return this.core.wal.append(g.ops, g.first, sync ? this.appendSync : this.appendNoSync);
+      const options = sync ? this.appendSync : this.appendNoSync;
+      return g.record !== undefined ? this.core.wal.appendRecord(g.record, g.first, options) : this.core.wal.append(g.ops, g.first, options);
     } catch (err) {
       return Promise.reject(err instanceof Error ? err : new Error(String(err)));
     }
@@ -449,8 +484,17 @@ export class WritePath {
 
   /** Into the active memtable, unpublished. */
   private insert(g: Group): void {
-    this.core.emptyRanges?.noteWrite(g.ops, g.first);
-    this.core.activeMemtable.apply(g.ops, g.first);
+    const { record } = g;
+    if (record === undefined) {
+      this.core.emptyRanges?.noteWrite(g.ops, g.first);
+      this.core.activeMemtable.apply(g.ops, g.first);
+      return;
+    }
+    this.core.emptyRanges?.noteRecord(record, g.first);
+    // Op by op: a refusal midway leaves part of the group in the active memtable, unpublished,
+    // which is what a failed group leaves anyway (never published past, frozen or flushed: see
+    // the top of the file; applyGroup fails the group).
+    record.applyTo(this.core.activeMemtable, g.first);
   }
 
   /**
@@ -459,7 +503,7 @@ export class WritePath {
    */
   private applyGroup(g: Group): void {
     const core = this.core;
-    const { ops, first } = g;
+    const { count, first } = g;
     this.inFlight = undefined;
     let refused: unknown;
     if (!g.inserted) {
@@ -471,9 +515,9 @@ export class WritePath {
     } else refused = g.insertError;
     // Logged but not applied: the memtable and the log disagree; refuse further writes.
     if (refused !== undefined) throw this.failGroup(g, refused, 'applying a write failed');
-    core.publishSequence(first + ops.length - 1);
+    core.publishSequence(first + count - 1);
     const c = core.counters;
-    c.writeOps += ops.length;
+    c.writeOps += count;
     c.writeBatches += g.writes;
     c.userBytesWritten += g.bytes;
     c.walBytesWritten = core.wal.bytesWritten;
@@ -598,7 +642,7 @@ export class WritePath {
       for (const m of members) for (const op of m.ops) ops.push(op);
     }
     if (this.stall !== undefined) this.stall.delayed += members.length;
-    const g: Group = { ops, first: 0, writes: members.length, bytes, copied, inserted: false, insertError: undefined };
+    const g: Group = { ops, record: undefined, count: ops.length, first: 0, writes: members.length, bytes, copied, inserted: false, insertError: undefined };
     this.log(g, sync).then(
       () => {
         try {
