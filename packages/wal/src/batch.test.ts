@@ -89,6 +89,25 @@ describe('batch encoding', () => {
     );
   });
 
+  it('a recycled BatchRecord gives its buffer to the next record that outgrows the pool, which keeps its own ops', () => {
+    const value = Buffer.alloc(10_000, 5);
+    const a = new BatchRecord();
+    for (let i = 0; i < 20; i++) a.put(Buffer.from(`a${i}`), value);
+    const buffer = a.buffer;
+    a.recycle();
+    expect(a.count).toBe(0);
+    expect(a.ops()).toEqual([]);
+    const small = new BatchRecord();
+    small.put(Buffer.from('k'), Buffer.from('v')); // stays in the pool: does not take the spare
+    expect(small.buffer).not.toBe(buffer);
+    const b = new BatchRecord();
+    b.put(Buffer.from('first'), Buffer.from('x'));
+    for (let i = 0; i < 5; i++) b.put(Buffer.from(`b${i}`), value);
+    expect(b.buffer).toBe(buffer);
+    expect(b.ops()).toEqual([{ type: 'put', key: new Uint8Array(Buffer.from('first')), value: new Uint8Array(Buffer.from('x')) }, ...[0, 1, 2, 3, 4].map((i) => ({ type: 'put', key: new Uint8Array(Buffer.from(`b${i}`)), value: new Uint8Array(value) }))]);
+    expect(small.ops()).toEqual([{ type: 'put', key: new Uint8Array(Buffer.from('k')), value: new Uint8Array(Buffer.from('v')) }]);
+  });
+
   it('a BatchRecord copies what it is given: the caller may reuse its buffers', () => {
     const r = new BatchRecord();
     const key = Buffer.from('key');

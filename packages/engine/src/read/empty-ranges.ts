@@ -146,7 +146,9 @@ export class EmptyRanges {
     for (const r of this.ranges) {
       if (r.start !== undefined && compareKeys(key, r.start) < 0) continue;
       if (r.end !== undefined && compareKeys(key, r.end) >= 0) continue;
-      r.end = key;
+      // A copy: `key` is the caller's buffer (a lone put's, which the caller may reuse once it
+      // resolves) or a view into a batch's record (whose buffer goes to the next batch).
+      r.end = new Uint8Array(key);
       if (r.start !== undefined && compareKeys(r.start, key) >= 0) emptied = true;
     }
     if (emptied) this.ranges = this.ranges.filter((r) => r.start === undefined || r.end === undefined || compareKeys(r.start, r.end) < 0);

@@ -516,6 +516,9 @@ export class WritePath {
     // Logged but not applied: the memtable and the log disagree; refuse further writes.
     if (refused !== undefined) throw this.failGroup(g, refused, 'applying a write failed');
     core.publishSequence(first + count - 1);
+    // Logged (the WAL copied it) and applied (the memtable and EmptyRanges copy what they keep):
+    // its buffer can go to the next batch.
+    g.record?.recycle();
     const c = core.counters;
     c.writeOps += count;
     c.writeBatches += g.writes;
