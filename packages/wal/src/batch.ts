@@ -175,12 +175,7 @@ export class BatchRecord {
   }
 
   put(key: Uint8Array, value: Uint8Array): void {
-    let pos = this.room(11 + key.length + value.length);
-    const out = this.buffer;
-    out[pos++] = KIND_PUT;
-    pos = putBytes(out, pos, key);
-    this.length = putBytes(out, pos, value);
-    this.count++;
+    this.addPair(KIND_PUT, key, value);
     this.puts++;
   }
 
@@ -193,11 +188,16 @@ export class BatchRecord {
   }
 
   deleteRange(start: Uint8Array, end: Uint8Array): void {
-    let pos = this.room(11 + start.length + end.length);
+    this.addPair(KIND_DELETE_RANGE, start, end);
+  }
+
+  /** An op of `kind` with two byte fields (put: key, value; deleteRange: start, end). */
+  private addPair(kind: number, first: Uint8Array, second: Uint8Array): void {
+    let pos = this.room(11 + first.length + second.length);
     const out = this.buffer;
-    out[pos++] = KIND_DELETE_RANGE;
-    pos = putBytes(out, pos, start);
-    this.length = putBytes(out, pos, end);
+    out[pos++] = kind;
+    pos = putBytes(out, pos, first);
+    this.length = putBytes(out, pos, second);
     this.count++;
   }
 
