@@ -91,42 +91,71 @@ describe('TableIterator and Table.get against a sorted-array model', () => {
             );
             const it = new TableIterator(table, bounds);
             expect(scanForward(it).map(show)).toEqual(model.map(show));
+            // The same moves through an iterator that rewrites one entry (`reuseEntry`): each
+            // entry read before the next move, as its consumer must. Keys of every length (and
+            // past the cursor's 64-byte key buffer) make it re-make the key's view.
+            const reusing = new TableIterator(table, { ...bounds, reuseEntry: true });
             let pos = -1;
             for (const o of opList) {
+              for (const x of [it, reusing]) {
+                switch (o.op) {
+                  case 'first':
+                    x.seekToFirst();
+                    break;
+                  case 'last':
+                    x.seekToLast();
+                    break;
+                  case 'next':
+                    if (pos >= 0) x.next();
+                    break;
+                  case 'prev':
+                    if (pos >= 0) x.prev();
+                    break;
+                  case 'seek':
+                    x.seek(o.key);
+                    break;
+                  case 'seekForPrev':
+                    x.seekForPrev(o.key);
+                    break;
+                }
+              }
               switch (o.op) {
                 case 'first':
-                  it.seekToFirst();
                   pos = model.length > 0 ? 0 : -1;
                   break;
                 case 'last':
-                  it.seekToLast();
                   pos = model.length - 1;
                   break;
                 case 'next':
                   if (pos < 0) continue;
-                  it.next();
                   pos = pos + 1 < model.length ? pos + 1 : -1;
                   break;
                 case 'prev':
                   if (pos < 0) continue;
-                  it.prev();
                   pos -= 1;
                   break;
-                case 'seek': {
-                  it.seek(o.key);
+                case 'seek':
                   pos = model.findIndex((e) => compareKeys(e.key, o.key) >= 0);
                   break;
-                }
-                case 'seekForPrev': {
-                  it.seekForPrev(o.key);
+                case 'seekForPrev':
                   pos = model.findLastIndex((e) => compareKeys(e.key, o.key) <= 0);
                   break;
-                }
               }
               const desc = `${o.op}${'key' in o ? ` ${hex(o.key)}` : ''}`;
               expect(it.valid(), desc).toBe(pos >= 0);
-              if (pos >= 0) expect(show(it.entry()), desc).toBe(show(model[pos]!));
+              expect(reusing.valid(), `reuseEntry ${desc}`).toBe(pos >= 0);
+              if (pos >= 0) {
+                expect(show(it.entry()), desc).toBe(show(model[pos]!));
+                expect(show(reusing.entry()), `reuseEntry ${desc}`).toBe(show(model[pos]!));
+              }
             }
+            // A whole scan each way through the rewritten entry, read at every step.
+            const forward: string[] = [];
+            for (reusing.seekToFirst(); reusing.valid(); reusing.next()) forward.push(show(reusing.entry()));
+            expect(forward).toEqual(model.map(show));
+            const backward: string[] = [];
+            for (reusing.seekToLast(); reusing.valid(); reusing.prev()) backward.push(show(reusing.entry()));
+            expect(backward).toEqual(model.map(show).reverse());
           } finally {
             table.close();
           }
@@ -223,6 +252,26 @@ describe('TableIterator and Table.get against a sorted-array model', () => {
       { numRuns: 60 },
     );
     cleanup();
+  });
+
+  it('with reuseEntry one entry object is rewritten on every move (what its consumer must copy before moving)', async () => {
+    const { path, entries, cleanup } = await numberedTable(300, 256);
+    const table = Table.open(path);
+    try {
+      const it = new TableIterator(table, { reuseEntry: true });
+      it.seekToFirst();
+      const first = it.entry();
+      const key = first.key;
+      expect(Buffer.from(first.key).toString()).toBe('k00000');
+      it.next();
+      expect(it.entry()).toBe(first); // the same object, now the second entry
+      expect(it.entry().key).toBe(key); // and the same key view (the length held)
+      expect(Buffer.from(first.key).toString()).toBe('k00001');
+      expect(Buffer.from(first.value).toString()).toBe(Buffer.from(entries[1]!.value).toString());
+    } finally {
+      table.close();
+      cleanup();
+    }
   });
 
   it('entries stay valid after the iterator moves and after blocks are evicted', async () => {

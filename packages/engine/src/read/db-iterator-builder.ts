@@ -46,8 +46,9 @@ export interface IteratorTree {
 /**
  * `view` supplies the memtables, `version` (pinned by the caller; the view's Version) the
  * tables. Throws what opening a table throws (CORRUPTION, IO_ERROR). `recycleRuns`: the table
- * iterators read scans into buffers they share and refill (RunBuffers), so a value under
- * `points` is valid only until its source moves — for a consumer that copies what it keeps first.
+ * iterators read scans into buffers they share and refill (RunBuffers) and rewrite one entry
+ * each (`reuseEntry`), so an entry under `points` (key and value) is valid only until its source
+ * moves — for a consumer that copies what it keeps first.
  */
 export function buildIteratorTree(view: ReadView, version: Version, tables: TableCache, seq: number, bounds: Bounds, recycleRuns = false): IteratorTree {
   const children: InternalIterator[] = [view.active.iterator()];
@@ -59,7 +60,7 @@ export function buildIteratorTree(view: ReadView, version: Version, tables: Tabl
   }
   const fragmentsOf = (f: FileMetadata): FragmentedRangeTombstones => tables.get(f.fileNumber).fragmentedTombstones();
   let complete = true;
-  const tableOptions: TableIteratorOptions = recycleRuns ? { runBuffers: new RunBuffers() } : {};
+  const tableOptions: TableIteratorOptions = recycleRuns ? { runBuffers: new RunBuffers(), reuseEntry: true } : {};
   for (let level = 0; level < version.numLevels; level++) {
     // Files whose data is all newer than the snapshot cannot show anything.
     const overlapping = version.overlappingFiles(level, bounds.lower, bounds.upper);

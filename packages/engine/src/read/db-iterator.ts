@@ -191,7 +191,9 @@ export class DbIterator {
         this.walked(found[0]);
         return found;
       }
-      skipKey(it, e.key, true);
+      // A copy: under a forward scan a table's entry is rewritten when its iterator moves
+      // (`reuseEntry`, db-iterator-builder.ts), and skipKey moves it.
+      skipKey(it, copyOf(e.key), true);
     }
     this.walked(upper === undefined ? undefined : upperInclusive ? keySuccessor(upper) : upper);
     return undefined;
