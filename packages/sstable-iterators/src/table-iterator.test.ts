@@ -151,10 +151,18 @@ describe('TableIterator and Table.get against a sorted-array model', () => {
             }
             // A whole scan each way through the rewritten entry, read at every step.
             const forward: string[] = [];
-            for (reusing.seekToFirst(); reusing.valid(); reusing.next()) forward.push(show(reusing.entry()));
+            reusing.seekToFirst();
+            while (reusing.valid()) {
+              forward.push(show(reusing.entry()));
+              reusing.next();
+            }
             expect(forward).toEqual(model.map(show));
             const backward: string[] = [];
-            for (reusing.seekToLast(); reusing.valid(); reusing.prev()) backward.push(show(reusing.entry()));
+            reusing.seekToLast();
+            while (reusing.valid()) {
+              backward.push(show(reusing.entry()));
+              reusing.prev();
+            }
             expect(backward).toEqual(model.map(show).reverse());
           } finally {
             table.close();
