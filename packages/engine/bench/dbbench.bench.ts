@@ -8,8 +8,8 @@
 //
 // Each engine's round runs in a fresh node process of its own (its fills and puts;
 // support/engine-process.ts), the engines' processes taking turns and rotating who goes first: in
-// one process an engine's figures depended on the engines that ran before it (the README's
-// Performance section, ninth session). The reads run after the last round, in a reader process
+// one process an engine's figures depended on the engines that ran before it (docs/performance/session-09.md,
+// "a fair dbbench"). The reads run after the last round, in a reader process
 // per engine that reopens the databases that engine's last round filled; the parent asks the
 // readers for one sample each in turn (readsInTurns), so that a round's samples of the engines
 // are seconds apart, and the reads' ratios are the median of the rounds' ratios. BENCH_IN_PROCESS=1 runs every
@@ -626,7 +626,7 @@ type ReadRequest = { op: 'open'; db: ReadDb; dir: string } | { op: 'read'; w: Wo
  * lmdb and classic-level alike), and random gets, waiting on memory for ~40% of their time, feel
  * it most. When each engine read in its own process run, a round's samples of two engines were a
  * minute apart and met different windows: Strata's `getSync` after fillseq was 394k, 285k, 284k/s
- * by round while the peers' moved by other amounts (the README's fifteenth-session section). In
+ * by round while the peers' moved by other amounts (docs/performance/session-15.md). In
  * turns, a round's samples are a second apart and its ratios compare like with like.
  */
 async function readsInTurns(child: string, dirs: Map<Engine, [ReadDb, string][]>): Promise<void> {

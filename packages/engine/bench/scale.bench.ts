@@ -648,7 +648,7 @@ if (process.env.BENCH_SCALE_ONE !== undefined) {
   const hwm = (x: number | undefined): string => (x === undefined ? '–' : mb(x));
   row('RSS with the database open and empty, MB', (r) => mb(r.openRssMB));
   // The kernel's high-water mark first: the sample (every 16,000 keys) misses short peaks — classic-level's
-  // 1M fill peaked at 135-160 MB by the kernel where its samples said 111-132 (fifteenth session).
+  // 1M fill peaked at 135-160 MB by the kernel where its samples said 111-132 (docs/performance/session-15.md).
   // The per-round table above has both for every round and their medians, the figure to compare.
   row('peak RSS during fill, kernel high-water mark / sampled, MB', (r) => `${hwm(r.hwmFillMB)} / ${mb(r.peakFillRssMB)}`);
   row('… of it V8 heap used / heap total / ArrayBuffers, MB', (r) => `${mb(r.peakFill.heapUsed)} / ${mb(r.peakFill.heapTotal)} / ${mb(r.peakFill.arrayBuffers)}`);

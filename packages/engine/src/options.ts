@@ -130,7 +130,7 @@ export interface DatabaseOptions {
    * read-heavy workload after a fill stops paying for the L0 tables every get passes through.
    * Default 0: off. On cached tables a wasted probe costs ~0.2 µs and a compaction for reads
    * tens of MB of writing (its L1→L2 follow-ups included), so it pays back only after millions
-   * of gets (engine README, fourteenth session: with 1 — a table compacted after as many wasted
+   * of gets (docs/performance/session-14.md: with 1 — a table compacted after as many wasted
    * probes as it has bytes — 4.2M gets after a fill that left 3 L0 tables cost 12% more CPU than
    * without; the gets after the compaction were 10–15% cheaper each, which draws level only ~8M
    * gets later, by extrapolation). 1 suits a
@@ -173,7 +173,7 @@ export interface DatabaseOptions {
    * + tableCacheSize besides. Metadata is never evicted for data blocks (a scan cannot push it
    * out). It saves no memory that a smaller blockCacheSize would not: at 10M keys (41–44 MB of
    * metadata) the 128 MiB default then keeps ~84–87 MiB of blocks — 40 MB less RSS, 3.6% more
-   * block reads per random get (README, "Performance", twelfth session). What it buys is one
+   * block reads per random get (docs/performance/session-12.md). What it buys is one
    * number to size: blockCacheSize bounds blocks and metadata together.
    */
   readonly cacheIndexAndFilterBlocks?: boolean;
@@ -248,7 +248,7 @@ export const NON_TABLE_FILES = 10;
  * eventfd and the like: 3, measured in test/open-files.test.ts's fixture) and the one compaction
  * input it has open while a readahead window is read (readahead.ts opens and closes it per read).
  * Table outputs are within NON_TABLE_FILES. Without this a second worker pushed a process capped
- * at 64 descriptors with maxOpenFiles 32 over its cap (EMFILE, engine README, eighth session).
+ * at 64 descriptors with maxOpenFiles 32 over its cap (EMFILE, docs/performance/session-08.md).
  */
 export const DESCRIPTORS_PER_WORKER = 4;
 

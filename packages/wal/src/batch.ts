@@ -69,7 +69,7 @@ export function batchLength(ops: readonly BatchOp[], firstLsn: number): number {
   let size = FIXED_SIZE;
   // Indexed, not for-of: until V8 optimizes this (a fresh process's first ~1,000 durable puts),
   // for-of allocates an iterator per call, and every byte a lone put allocates brings the next
-  // young-generation GC — a slow put — closer (engine README, fifteenth session).
+  // young-generation GC — a slow put — closer (docs/performance/session-15.md).
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!;
     switch (op.type) {
@@ -146,6 +146,12 @@ export interface BatchSink {
   deleteRange(start: Uint8Array, end: Uint8Array, seq: number): void;
 }
 
+/** Records up to this size grow inside Node's shared Buffer pool (allocUnsafe below half its 8 KiB): cheap, never recycled. */
+const POOLED_BYTES = 4096;
+/** A record's buffer given back (`recycle`), for the next record that outgrows the pool: see `recycle`. */
+let spare: Buffer | undefined;
+const EMPTY_RECORD = Buffer.alloc(FIXED_SIZE);
+
 /**
  * A batch built in its record's layout as its ops are added (LevelDB's `WriteBatch::rep_`): one
  * growing buffer, bytes [0, 12) left for the header, which `WalWriter.appendRecord` stamps with
@@ -154,12 +160,6 @@ export interface BatchSink {
  * the buffer, made at apply time). The caller validates what it adds (types, sizes); the record
  * copies the bytes, so the caller may reuse its buffers at once.
  */
-/** Records up to this size grow inside Node's shared Buffer pool (allocUnsafe below half its 8 KiB): cheap, never recycled. */
-const POOLED_BYTES = 4096;
-/** A record's buffer given back (`recycle`), for the next record that outgrows the pool: see `recycle`. */
-let spare: Buffer | undefined;
-const EMPTY_RECORD = Buffer.alloc(FIXED_SIZE);
-
 export class BatchRecord {
   /** The record so far: [0, FIXED_SIZE) header (stamped at append), then the ops. */
   buffer: Buffer;

@@ -410,7 +410,7 @@ export class WalWriter {
       if (queue.length < KEEP_QUEUE_SLOTS) {
         // Not `length = 0`: that drops the array's backing store, and the next append's push
         // allocated a new one — ~150 B per durable put of a lone writer, a tenth of what the
-        // put allocated besides the caller's buffers (engine README, fifteenth session).
+        // put allocated besides the caller's buffers (docs/performance/session-15.md).
         queue[this.#head - 1] = SERVED;
       } else {
         queue.length = 0;

@@ -3,8 +3,8 @@
 //
 // Why a process per engine: an engine's figures then depend on nothing another engine did first.
 // In one process they do: the V8 heap, the young generation's size and the JIT's state another
-// engine left behind change the next engine's figures (dbbench's section in the README, ninth
-// session), and RSS and descriptor counts are the sum of every engine's.
+// engine left behind change the next engine's figures (docs/performance/session-09.md,
+// "a fair dbbench"), and RSS and descriptor counts are the sum of every engine's.
 //
 // Why plain `node` and not node under tsx: tsx's loader thread and its compiler cost ~45 MB of
 // RSS and some CPU that a user's process does not have (measured: 1M fill, 207 MB under tsx, 163
@@ -86,7 +86,7 @@ export interface EngineProcess {
  * asks, the child answers, one JSON line each way (`serveEngineRequests` is the child's side). What
  * it is for: several engines' processes alive at once, each asked for one sample in turn, so that
  * the engines' samples of a round are seconds apart instead of a whole process run apart (dbbench's
- * reads; the README's fifteenth-session section says why).
+ * reads; docs/performance/session-15.md says why).
  */
 export function startEngineProcess(file: string, env: Record<string, string>, nodeFlags: readonly string[] = []): EngineProcess {
   const child = spawn(process.execPath, [...nodeFlags, file], { env: { ...process.env, ...env }, stdio: ['pipe', 'pipe', 'inherit'] });

@@ -40,7 +40,7 @@ import { ReadaheadFileSystem, readaheadWindowBytes } from './readahead.js';
 /**
  * Block buffers per input table iterator (8 KiB each): a value is valid for BLOCK_RING - 1 moves
  * of the merge, and only a key with that many versions makes the collapse copy what it keeps.
- * 2M-key merge, in-thread: see the engine README ("eighth session — compaction").
+ * 2M-key merge, in-thread: see docs/performance/session-08.md ("compaction").
  */
 const BLOCK_RING = 8;
 
