@@ -17,7 +17,7 @@
  *
  * Two ways to the same bytes: `writeBatch` encodes op objects at append time; `BatchRecord`
  * (LevelDB's WriteBatch rep) lays the ops out as they are added, bytes 0-11 left blank until
- * `WalWriter.appendRecord` stamps the first LSN and the count. Either way the log holds the
+ * it is sequenced (`stamp`: the first LSN and the count). Either way the log holds the
  * layout above, so a WAL replays the same whichever wrote it.
  */
 import { StrataError } from '@strata-db/errors';
@@ -57,15 +57,26 @@ function checkBytes(b: unknown, what: string): asserts b is Uint8Array {
   if (!(b instanceof Uint8Array)) throw new StrataError('INVALID_ARGUMENT', `${what} must be a Uint8Array`);
 }
 
-/** The encoded length of a batch. Validates `ops` and `firstLsn`: throws INVALID_ARGUMENT. */
-export function batchLength(ops: readonly BatchOp[], firstLsn: number): number {
+/** The header's fields are loggable: LSNs firstLsn … firstLsn + count - 1, count ≥ 1. Throws INVALID_ARGUMENT. */
+function checkHeader(count: number, firstLsn: number): void {
   if (!Number.isSafeInteger(firstLsn) || firstLsn < 1) {
     throw new StrataError('INVALID_ARGUMENT', `first LSN must be a safe integer ≥ 1, got ${firstLsn}`);
   }
-  if (ops.length === 0) throw new StrataError('INVALID_ARGUMENT', 'an empty batch has nothing to log; do not append it');
-  if (ops.length > MAX_U32 || !Number.isSafeInteger(firstLsn + ops.length - 1)) {
-    throw new StrataError('INVALID_ARGUMENT', `a batch of ${ops.length} ops starting at LSN ${firstLsn} overflows the LSN space`);
+  if (count === 0) throw new StrataError('INVALID_ARGUMENT', 'an empty batch has nothing to log; do not append it');
+  if (count > MAX_U32 || !Number.isSafeInteger(firstLsn + count - 1)) {
+    throw new StrataError('INVALID_ARGUMENT', `a batch of ${count} ops starting at LSN ${firstLsn} overflows the LSN space`);
   }
+}
+
+/** Writes the header (bytes 0-11 above) at `pos`. */
+function writeHeader(out: Buffer, pos: number, firstLsn: number, count: number): void {
+  writeU64(out, firstLsn, pos);
+  writeU32(out, count, pos + 8);
+}
+
+/** The encoded length of a batch. Validates `ops` and `firstLsn`: throws INVALID_ARGUMENT. */
+export function batchLength(ops: readonly BatchOp[], firstLsn: number): number {
+  checkHeader(ops.length, firstLsn);
   let size = FIXED_SIZE;
   // Indexed, not for-of: until V8 optimizes this (a fresh process's first ~1,000 durable puts),
   // for-of allocates an iterator per call, and every byte a lone put allocates brings the next
@@ -99,8 +110,7 @@ export function batchLength(ops: readonly BatchOp[], firstLsn: number): number {
  * The writer encodes into a reused buffer, so appending allocates nothing.
  */
 export function writeBatch(ops: readonly BatchOp[], firstLsn: number, out: Buffer, pos: number): number {
-  writeU64(out, firstLsn, pos);
-  writeU32(out, ops.length, pos + 8);
+  writeHeader(out, pos, firstLsn, ops.length);
   pos += FIXED_SIZE;
   for (let i = 0; i < ops.length; i++) {
     const op = ops[i]!; // indexed: see batchLength
@@ -154,8 +164,8 @@ const EMPTY_RECORD = Buffer.alloc(FIXED_SIZE);
 
 /**
  * A batch built in its record's layout as its ops are added (LevelDB's `WriteBatch::rep_`): one
- * growing buffer, bytes [0, 12) left for the header, which `WalWriter.appendRecord` stamps with
- * the first LSN and the count once the batch is sequenced, and then copies as is — no op object,
+ * growing buffer, bytes [0, 12) left for the header, which `stamp` fills with the first LSN and
+ * the count once the batch is sequenced; `WalWriter.appendRecord` then copies it as is — no op object,
  * no per-op encoding at append. The ops are applied from the same bytes (`applyTo`: views into
  * the buffer, made at apply time). The caller validates what it adds (types, sizes); the record
  * copies the bytes, so the caller may reuse its buffers at once.
@@ -199,6 +209,17 @@ export class BatchRecord {
     pos = putBytes(out, pos, first);
     this.length = putBytes(out, pos, second);
     this.count++;
+  }
+
+  /**
+   * The record, sequenced: its header stamped with `firstLsn` and the count (validated as
+   * `batchLength` validates a batch: INVALID_ARGUMENT), as a view of the bytes in use — what
+   * the log holds, the same bytes `writeBatch` encodes for the same ops.
+   */
+  stamp(firstLsn: number): Uint8Array {
+    checkHeader(this.count, firstLsn);
+    writeHeader(this.buffer, 0, firstLsn, this.count);
+    return this.buffer.subarray(0, this.length);
   }
 
   /**

@@ -52,7 +52,6 @@ import { createSegmentFile } from './new-segment.js';
 import { deleteSegmentsBefore, segmentFileName } from './segment-directory.js';
 import { SEGMENT_HEADER_SIZE, uuidBytes } from './segment-header.js';
 import { StagingBuffer } from './staging-buffer.js';
-import { writeU32, writeU64 } from './little-endian.js';
 
 export interface WalWriterOptions {
   /** The database UUID (the form `crypto.randomUUID()` returns); stored in every segment header. */
@@ -267,41 +266,41 @@ export class WalWriter {
     } else {
       if (this.#scratch.length < length) this.#scratch = Buffer.allocUnsafe(Math.max(length, 2 * this.#scratch.length));
       writeBatch(ops, firstLsn, this.#scratch, 0);
-      framed = framedLength(length, this.#frameOffset);
-      const at = this.#staging.allocate(framed);
-      frameRecord(this.#scratch.subarray(0, length), this.#staging.buffer, at, this.#frameOffset);
+      framed = this.#stage(this.#scratch.subarray(0, length));
     }
     return this.#queueAppend(framed, firstLsn + ops.length - 1, options);
   }
 
   /**
    * `append` for a batch built in its record's layout (BatchRecord): stamps its header with
-   * `firstLsn` and its count, and copies its bytes as they are — the same record `append` would
+   * `firstLsn` and its count (`BatchRecord.stamp`), and copies its bytes as they are — the same record `append` would
    * encode from the same ops. The record must not change until this returns.
    */
   appendRecord(record: BatchRecord, firstLsn: number, options?: AppendOptions): Promise<void> {
     const refusal = this.#lsnRefusal(firstLsn);
     if (refusal !== undefined) return Promise.reject(refusal);
+    let bytes: Uint8Array;
+    try {
+      bytes = record.stamp(firstLsn);
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
+    return this.#queueAppend(this.#stage(bytes), firstLsn + record.count - 1, options);
+  }
+
+  /** Frames an encoded record into the staging buffer (copied); returns the bytes it took there. */
+  #stage(record: Uint8Array): number {
     const length = record.length;
-    const count = record.count;
-    if (count === 0 || !Number.isSafeInteger(firstLsn + count - 1)) {
-      return Promise.reject(new StrataError('INVALID_ARGUMENT', `a record of ${count} ops starting at LSN ${firstLsn} is empty or overflows the LSN space`));
-    }
-    const source = record.buffer;
-    writeU64(source, firstLsn, 0);
-    writeU32(source, count, 8);
-    let framed: number;
     if (fitsInBlock(length, this.#frameOffset)) {
-      framed = FRAGMENT_HEADER_SIZE + length;
-      const at = this.#staging.allocate(framed);
-      source.copy(this.#staging.buffer, at + FRAGMENT_HEADER_SIZE, 0, length);
+      const at = this.#staging.allocate(FRAGMENT_HEADER_SIZE + length);
+      this.#staging.buffer.set(record, at + FRAGMENT_HEADER_SIZE);
       sealFullFragment(this.#staging.buffer, at, length);
-    } else {
-      framed = framedLength(length, this.#frameOffset);
-      const at = this.#staging.allocate(framed);
-      frameRecord(source.subarray(0, length), this.#staging.buffer, at, this.#frameOffset);
+      return FRAGMENT_HEADER_SIZE + length;
     }
-    return this.#queueAppend(framed, firstLsn + count - 1, options);
+    const framed = framedLength(length, this.#frameOffset);
+    const at = this.#staging.allocate(framed); // before reading .buffer: allocating may grow it
+    frameRecord(record, this.#staging.buffer, at, this.#frameOffset);
+    return framed;
   }
 
   /** Why an append at `firstLsn` is refused now (the writer failed or closed; LSNs must increase), or undefined. */

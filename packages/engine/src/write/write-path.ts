@@ -291,6 +291,11 @@ interface Group {
   insertError: unknown;
 }
 
+/** A group of `ops` (or of `record`'s ops), not yet sequenced: one shape for every group (see Group). */
+function newGroup(ops: BatchOp[], record: BatchRecord | undefined, writes: number, bytes: number, copied: number): Group {
+  return { ops, record, count: record === undefined ? ops.length : record.count, first: 0, writes, bytes, copied, inserted: false, insertError: undefined };
+}
+
 export class WritePath {
   private readonly queue = new WriteQueue();
   /** Keys and values of every pending write (waiting, or in the group being logged). */
@@ -370,23 +375,13 @@ export class WritePath {
    * in writeQueueSize (see the top of the file); the others are the engine's own and never copied.
    */
   write(ops: BatchOp[], sync: boolean, userBytes: number, callerOwns: number = CallerOwns.none): Promise<void> {
-    this.core.checkWritable();
-    if (userBytes > MAX_BATCH_SIZE) {
-      // Refused before it is sequenced: a record the WAL cannot take must not be sequenced.
-      throw new StrataError('INVALID_ARGUMENT', `the batch holds ${userBytes} bytes of keys and values; the limit is ${MAX_BATCH_SIZE} — split it`);
-    }
+    this.admit(userBytes);
     if (ops.length === 0) return Promise.resolve();
-    // Nothing queued or in flight and no stall: the write is a group of its own, logged now.
-    const alone = this.queue.size === 0 && this.inFlight === undefined && this.core.stallState() === 'none';
+    const alone = this.alone();
     if (alone && userBytes < ALONE_INSERT_BYTES) {
       // Alone and small: into the memtable now, unpublished, from the caller's own buffers — no
-      // copy (see the top of the file). No queue entry, no promise of its own: the caller awaits
-      // the log-and-publish chain, whose handlers find the group in `inFlight` (no closures).
-      this.pendingBytes += userBytes;
-      const g: Group = { ops, record: undefined, count: ops.length, first: 0, writes: 1, bytes: userBytes, copied: 0, inserted: false, insertError: undefined };
-      const logged = this.log(g, sync).then(sync && this.syncIsIo ? this.aloneSynced : this.aloneLogged, this.aloneFailed);
-      this.insertWhileLogging();
-      return logged;
+      // copy (see the top of the file).
+      return this.logAlone(newGroup(ops, undefined, 1, userBytes, 0), sync, true);
     }
     let held = ops;
     let copiedBytes = 0;
@@ -397,13 +392,10 @@ export class WritePath {
         copiedBytes = bytes;
       }
     }
-    this.pendingBytes += userBytes;
     this.copiedBytes += copiedBytes;
-    if (alone) {
-      // Alone and large: applied once logged, or pipelined (the WAL hands it to the thread pool).
-      const logged = sync && this.syncIsIo ? this.aloneSynced : this.aloneLogged;
-      return this.log({ ops: held, record: undefined, count: held.length, first: 0, writes: 1, bytes: userBytes, copied: copiedBytes, inserted: false, insertError: undefined }, sync).then(logged, this.aloneFailed);
-    }
+    // Alone and large: applied once logged, or pipelined (the WAL hands it to the thread pool).
+    if (alone) return this.logAlone(newGroup(held, undefined, 1, userBytes, copiedBytes), sync, false);
+    this.pendingBytes += userBytes;
     return new Promise<void>((resolve, reject) => {
       this.queue.push({ ops: held, sync, userBytes, copiedBytes, resolve, reject });
       this.drain();
@@ -418,22 +410,40 @@ export class WritePath {
    * the queue as objects (views into the record) and are grouped like any write.
    */
   writeRecord(record: BatchRecord, sync: boolean, userBytes: number): Promise<void> {
+    this.admit(userBytes);
+    if (record.count === 0) return Promise.resolve();
+    if (!this.alone()) return this.write(record.ops(), sync, userBytes, CallerOwns.none);
+    // Small: into the memtable now, as `write` does a small write alone; large: pipelined or
+    // applied once logged.
+    return this.logAlone(newGroup(NO_OPS, record, 1, userBytes, 0), sync, userBytes < ALONE_INSERT_BYTES);
+  }
+
+  /** Refuses a write before it is sequenced: a closed or failed database, or a record the WAL cannot take. */
+  private admit(userBytes: number): void {
     this.core.checkWritable();
     if (userBytes > MAX_BATCH_SIZE) {
       throw new StrataError('INVALID_ARGUMENT', `the batch holds ${userBytes} bytes of keys and values; the limit is ${MAX_BATCH_SIZE} — split it`);
     }
-    if (record.count === 0) return Promise.resolve();
-    if (this.queue.size !== 0 || this.inFlight !== undefined || this.core.stallState() !== 'none') {
-      return this.write(record.ops(), sync, userBytes, CallerOwns.none);
-    }
-    this.pendingBytes += userBytes;
-    const g: Group = { ops: NO_OPS, record, count: record.count, first: 0, writes: 1, bytes: userBytes, copied: 0, inserted: false, insertError: undefined };
+  }
+
+  /** Nothing queued or in flight and no stall: a write is a group of its own, logged now. */
+  private alone(): boolean {
+    return this.queue.size === 0 && this.inFlight === undefined && this.core.stallState() === 'none';
+  }
+
+  /**
+   * Logs a write that is alone as its own group. No queue entry, no promise of its own: the caller
+   * awaits the log-and-publish chain, whose handlers find the group in `inFlight` (no closures).
+   * `insertNow`: into the memtable while the WAL writes; else pipelined (the WAL hands a large
+   * record to the thread pool and calls `insertWhileLogging`) or applied once logged.
+   */
+  private logAlone(g: Group, sync: boolean, insertNow: boolean): Promise<void> {
+    this.pendingBytes += g.bytes;
     const logged = this.log(g, sync).then(sync && this.syncIsIo ? this.aloneSynced : this.aloneLogged, this.aloneFailed);
-    // Small: into the memtable now, as `write` does a small write alone; large: pipelined (the WAL
-    // hands it to the thread pool and calls insertWhileLogging), or applied once logged.
-    if (userBytes < ALONE_INSERT_BYTES) this.insertWhileLogging();
+    if (insertNow) this.insertWhileLogging();
     return logged;
   }
+
 
   /**
    * Freezes the active memtable (db.flush()) between two groups: at once if none is being
@@ -645,7 +655,7 @@ export class WritePath {
       for (const m of members) for (const op of m.ops) ops.push(op);
     }
     if (this.stall !== undefined) this.stall.delayed += members.length;
-    const g: Group = { ops, record: undefined, count: ops.length, first: 0, writes: members.length, bytes, copied, inserted: false, insertError: undefined };
+    const g = newGroup(ops, undefined, members.length, bytes, copied);
     this.log(g, sync).then(
       () => {
         try {
