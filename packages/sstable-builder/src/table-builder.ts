@@ -162,7 +162,12 @@ export class TableBuilder {
   private partitionStarts = true;
   private readonly tombstones: RangeTombstone[] = [];
 
+  /**
+   * The last entry's key: a copy in `lastBuf` (a view made again only when the length changes), as
+   * the caller may rewrite its key once `add` returns (compaction hands out one reused entry).
+   */
   private lastKey: Uint8Array | undefined;
+  private lastBuf = new Uint8Array(64);
   private lastSeq = 0;
   private firstKey: Uint8Array | undefined;
   private entries = 0;
@@ -236,9 +241,9 @@ export class TableBuilder {
     return this.flushed + this.out.length + (this.dataBlock.empty ? 0 : this.dataBlock.currentSize);
   }
 
-  /** The key of the last entry added (undefined before the first). */
+  /** The key of the last entry added (undefined before the first): a copy. */
   get lastUserKey(): Uint8Array | undefined {
-    return this.lastKey;
+    return this.lastKey === undefined ? undefined : new Uint8Array(this.lastKey);
   }
 
   /** Adds one version. Entries must come in strictly increasing (key ASC, seq DESC) order. */
@@ -278,7 +283,7 @@ export class TableBuilder {
     // A copy: the caller's key may be a view into a large buffer (a memtable arena chunk, a
     // read block) that the table's metadata would otherwise keep alive for the table's life.
     this.firstKey ??= new Uint8Array(key);
-    this.lastKey = key;
+    this.copyLastKey(key, shared);
     this.lastSeq = seq;
     const window = this.window;
     if (window !== undefined) {
@@ -483,6 +488,21 @@ export class TableBuilder {
     };
   }
 
+  /** `lastKey` := key; its first `shared` bytes (-1: unknown) are already there. */
+  private copyLastKey(key: Uint8Array, shared: number): void {
+    const n = key.length;
+    let last = this.lastKey;
+    let from = shared < 0 ? 0 : shared;
+    if (last === undefined || last.length !== n) {
+      if (n > this.lastBuf.length) {
+        this.lastBuf = new Uint8Array(Math.max(n, 2 * this.lastBuf.length));
+        from = 0;
+      }
+      last = this.lastKey = this.lastBuf.subarray(0, n);
+    }
+    for (let i = from; i < n; i++) last[i] = key[i]!;
+  }
+
   private flushDataBlock(): void {
     const attempt =
       this.compression !== CompressionType.None && (this.incompressibleRun < INCOMPRESSIBLE_RUN || this.dataBlocks % PROBE_INTERVAL === 0);
@@ -591,7 +611,8 @@ function separator(a: Uint8Array, aSeq: number, b: Uint8Array): { key: Uint8Arra
       }
     }
   }
-  return { key: a, seq: aSeq };
+  // A copy: `a` is the builder's last key, rewritten by the next add; the index keeps this one.
+  return { key: copyPrefix(a, a.length), seq: aSeq };
 }
 
 /** An index key after the table's last entry (a, aSeq): a short user key s > a, else (a, aSeq). */
@@ -605,7 +626,7 @@ function successor(a: Uint8Array, aSeq: number): { key: Uint8Array; seq: number 
       return { key: s, seq: MAX_SEQ };
     }
   }
-  return { key: a, seq: aSeq };
+  return { key: copyPrefix(a, a.length), seq: aSeq };
 }
 
 /**

@@ -76,10 +76,10 @@ export class BlockBuilder {
   }
 
   /**
-   * `key` must stay unchanged until the next add (the entries' keys are immutable by contract).
    * `sharedWithLast`: the length of the prefix `key` shares with the key of the previous `add`,
    * when the caller computed it already (the table builder does, checking the order); -1 = not
-   * known, computed here.
+   * known, computed here from the previous key — which must then still hold its bytes (a caller
+   * that rewrites its key buffer between adds passes `sharedWithLast`).
    */
   add(key: Uint8Array, seq: number, kind: EntryKind, value: Uint8Array, sharedWithLast = -1): void {
     const out = this.out;

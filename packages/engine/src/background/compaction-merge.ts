@@ -13,7 +13,9 @@
  * input — measured on a 1M fillrandom, the worker's ArrayBuffers at the peak 15–20 → 6–8 MB
  * (with paced collections, garbage-pace.ts). Each table iterator reads its blocks into a ring of
  * BLOCK_RING recycled buffers (sstable-iterators' block-ring.ts) instead of a fresh buffer per
- * block; the collapse copies the values it keeps past the ring's lifetime (`valueLifetime`).
+ * block, and rewrites one entry in place on every move (`reuseEntry`: no entry object and no
+ * key copy per version): the collapse hands each version on before its input moves
+ * (compaction-iterator.ts), and the output writer and the table builder copy what they keep.
  *
  * On failure every output written so far is abandoned (deleted) and the error thrown: the
  * inputs are untouched and the database unchanged.
@@ -39,7 +41,7 @@ import { ReadaheadFileSystem, readaheadWindowBytes } from './readahead.js';
 
 /**
  * Block buffers per input table iterator (8 KiB each): a value is valid for BLOCK_RING - 1 moves
- * of the merge, and only a key with that many versions makes the collapse copy what it keeps.
+ * of its iterator (the collapse copies a value into the output before the input moves).
  * 2M-key merge, in-thread: see docs/performance/session-08.md ("compaction").
  */
 const BLOCK_RING = 8;
@@ -99,7 +101,7 @@ export async function mergeCompaction(job: CompactionJob, host: CompactionHost):
       return (f) => {
         if (current !== undefined) close(current);
         current = open(f);
-        return new TableIterator(current, { ...bounds, readahead: false, blockRing: BLOCK_RING });
+        return new TableIterator(current, { ...bounds, readahead: false, blockRing: BLOCK_RING, reuseEntry: true });
       };
     };
     const children: InternalIterator[] = [];
@@ -111,7 +113,7 @@ export async function mergeCompaction(job: CompactionJob, host: CompactionHost):
         // merge reaches them; their range tombstones are needed up front.
         if (input.level === 0) {
           const table = open(f);
-          children.push(new TableIterator(table, { ...bounds, readahead: false, blockRing: BLOCK_RING }));
+          children.push(new TableIterator(table, { ...bounds, readahead: false, blockRing: BLOCK_RING, reuseEntry: true }));
           if (f.tombstoneCount > 0) tombstones.push(...table.rangeTombstones());
         } else if (f.tombstoneCount > 0) {
           const table = open(f);
@@ -134,10 +136,6 @@ export async function mergeCompaction(job: CompactionJob, host: CompactionHost):
     const iter = new CompactionIterator(new MergingIterator(children, { sharedPrefix: inputsSharedPrefix(job) }), tombstones, {
       snapshots: job.snapshots,
       olderDataBelow: olderDataBelowLevels(job.below),
-      // The ring counts each table iterator's own moves, the collapse the merge's: a child
-      // moves at most once per move of the merge, so the collapse's count never runs behind
-      // the ring's and a value it still holds uncopied is one the ring has not reused.
-      valueLifetime: BLOCK_RING - 1,
     });
     const splitter = new OutputSplitter({
       targetFileSize: job.targetFileSize,

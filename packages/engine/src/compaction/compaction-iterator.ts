@@ -50,13 +50,6 @@ export interface CompactionIteratorOptions {
   readonly olderDataBelow: OlderDataBelow;
   /** Input versions read per `next()` call at most before it returns `null` (default 512; tests use tiny ones). */
   readonly inputBudget?: number;
-  /**
-   * Moves of the input an entry's value stays valid for (default: forever). Compaction's table
-   * iterators read blocks into a ring of recycled buffers (sstable-iterators' `blockRing`); the
-   * versions of a key are handed out before the input moves past the key, so only a key with
-   * more versions than this copies the values it keeps (`detach`).
-   */
-  readonly valueLifetime?: number;
 }
 
 export interface CollapseCounters {
@@ -75,24 +68,26 @@ export interface CollapseCounters {
   tombstoneSeqsKept: number;
 }
 
-/** A key being collapsed: its versions kept so far and what decides the next one's fate. */
-interface CollapsingKey {
-  key: Uint8Array;
-  frag: TombstoneSpan | undefined;
-  lastStripe: number;
-  kept: PointEntry[];
-  /** Versions of the key read so far: the input's moves since its first one. */
-  read: number;
-  /** The kept versions' values are copies (the key outlived the input's value lifetime). */
-  detached: boolean;
-}
-
-const NONE: readonly PointEntry[] = [];
 const NO_KEY = new Uint8Array(0);
 
 /** Input versions read per `next()` call at most before it returns `null` to let the caller yield. */
 const DEFAULT_INPUT_BUDGET = 512;
 
+/**
+ * Streams the collapse: a version is handed out while the input still sits on it, and the input
+ * moves on only at the next call. So the entry returned is the input's own, valid until the next
+ * `next()` — the input may rewrite one entry, its key and its value on every move (compaction's
+ * table iterators do: `reuseEntry`), and the caller (OutputWriter → TableBuilder) copies what it
+ * keeps before calling again. Nothing per version is allocated here: the collapse needs of a key
+ * only its bytes (copied into one buffer, to see where the key ends) and a few numbers.
+ *
+ * Rules 1 and 2 decide a version when it is read; rule 3 is the only one that looks ahead: a
+ * Delete kept while older data may not exist below (`olderDataBelow.key` false) is the oldest
+ * version kept unless a later version of its key is kept. Such deletes are held back (copies:
+ * rare — only at the bottom of the tree) until a later version is kept (then handed out before
+ * it, in order) or the key ends (then dropped). The output is the same, version for version, as
+ * collapsing each key whole and then dropping its trailing deletes.
+ */
 export class CompactionIterator {
   readonly counters: CollapseCounters = {
     entriesIn: 0,
@@ -109,9 +104,6 @@ export class CompactionIterator {
   private readonly cursor: FragmentCursor;
   private readonly below: OlderDataBelow;
   private readonly inputBudget: number;
-  /** Versions of the last collapsed key still to hand out, newest first (`cur.kept` once the key is done). */
-  private pending: readonly PointEntry[] = NONE;
-  private pendingAt = 0;
   private started = false;
   /**
    * Whether the version `next()` returned last is the first returned of its user key (the
@@ -119,19 +111,22 @@ export class CompactionIterator {
    * only between user keys: it reads this instead of comparing every entry's key with the last.
    */
   firstOfKey = false;
-  /**
-   * The key being collapsed (while `collapsing`), also when its versions span more than one
-   * call (a key overwritten a million times between compactions: flush keeps every version).
-   * Its state is kept here so that `next()` can return to the caller — and the caller to the
-   * event loop — mid-key. One object and one `kept` array for the whole compaction, reset per
-   * key: an object, an array and its backing store less per key, which in a compaction of
-   * random keys is about one per entry, for the worker's small young generation to collect
-   * (measured: 30% fewer scavenges per merge).
-   */
-  private readonly cur: CollapsingKey = { key: NO_KEY, frag: undefined, lastStripe: -1, kept: [], read: 0, detached: false };
-  /** Input moves an entry's value is valid for (CompactionIteratorOptions.valueLifetime). */
-  private readonly valueLifetime: number;
-  private collapsing = false;
+  /** The entry returned last is the input's current one: move the input at the next call. */
+  private handedInput = false;
+  /** The key being collapsed: `keyBuf[0, key.length)`, a view made again only when the length changes. */
+  private keyBuf = new Uint8Array(64);
+  private key: Uint8Array = NO_KEY;
+  private inKey = false;
+  private frag: TombstoneSpan | undefined;
+  private lastStripe = -1;
+  /** Versions of the key handed out so far. */
+  private emitted = 0;
+  /** `olderDataBelow.key(key)`: 0 not asked yet, 1 yes, 2 no. */
+  private olderBelow = 0;
+  /** Deletes of the key held back (rule 3), oldest last; `releasing`: being handed out before the version that kept them. */
+  private readonly held: PointEntry[] = [];
+  private heldAt = 0;
+  private releasing = false;
 
   constructor(
     private readonly input: InternalIterator,
@@ -141,7 +136,6 @@ export class CompactionIterator {
     this.stripes = new SnapshotStripes(options.snapshots);
     this.below = options.olderDataBelow;
     this.inputBudget = Math.max(1, options.inputBudget ?? DEFAULT_INPUT_BUDGET);
-    this.valueLifetime = Math.max(1, options.valueLifetime ?? Infinity);
     const all = fragmentTombstones(tombstones);
     this.cursor = new FragmentCursor(all);
     this.keptFragments = collapseSpans(all.spans, this.stripes, (s, e) => this.below.range(s, e));
@@ -150,88 +144,104 @@ export class CompactionIterator {
   }
 
   /**
-   * The next surviving version, in (key ASC, seq DESC) order; `undefined` at the end; `null`
-   * when `inputBudget` input versions were read without one surviving (a range tombstone or
-   * a delete at the bottom can drop millions in a row) — call again, after yielding if due.
+   * The next surviving version, in (key ASC, seq DESC) order, valid until the next call;
+   * `undefined` at the end; `null` when `inputBudget` input versions were read without one
+   * surviving (a range tombstone or a delete at the bottom can drop millions in a row) — call
+   * again, after yielding if due.
    */
   next(): PointEntry | null | undefined {
+    const input = this.input;
     if (!this.started) {
       this.started = true;
-      this.input.seekToFirst();
+      input.seekToFirst();
+    } else if (this.handedInput) {
+      this.handedInput = false;
+      input.next();
+    }
+    if (this.releasing) {
+      const held = this.held;
+      if (this.heldAt < held.length) return this.emit(held[this.heldAt++]!);
+      this.releasing = false;
+      this.dropHeld();
+      this.handedInput = true;
+      return this.emit(input.entry());
     }
     let budget = this.inputBudget;
-    while (this.pendingAt >= this.pending.length) {
-      if (budget <= 0) return null;
-      const cur = this.cur;
-      if (!this.collapsing) {
-        if (!this.input.valid()) return undefined;
-        const key = this.input.entry().key;
-        // `kept` is also `pending`, all handed out by now: detach it before it is refilled.
-        this.pending = NONE;
-        this.pendingAt = 0;
-        cur.key = key;
-        cur.frag = this.cursor.covering(key);
-        cur.lastStripe = -1;
-        cur.read = 0;
-        cur.detached = false;
-        // Emptied by pop, not `length = 0`: the length setter is a runtime call (2% of a
-        // worker's profile when it ran once per key); a key keeps one or two versions.
-        const kept = cur.kept;
-        while (kept.length > 0) kept.pop();
-        this.collapsing = true;
+    for (;;) {
+      if (!input.valid()) {
+        this.endKey();
+        return undefined;
       }
-      budget = this.consumeVersions(cur, budget);
+      if (budget-- <= 0) return null;
+      const e = input.entry();
+      if (!this.inKey || !keysEqual(e.key, this.key)) this.startKey(e.key);
+      this.counters.entriesIn++;
+      const seq = e.seq;
+      const stripe = this.stripes.stripeOf(seq);
+      if (stripe === this.lastStripe) {
+        this.counters.droppedShadowed++;
+      } else {
+        this.lastStripe = stripe;
+        if (this.frag !== undefined && this.hiddenInStripe(this.frag, seq, stripe)) {
+          this.counters.droppedByRangeTombstone++;
+        } else if (e.kind === EntryKind.Delete && !this.olderDataBelowKey()) {
+          // Perhaps the oldest version kept (rule 3): its fate waits for the key's later versions.
+          this.held.push({ key: new Uint8Array(this.key), seq, kind: EntryKind.Delete, value: NO_KEY });
+        } else if (this.held.length > 0) {
+          // A later version is kept: the held deletes are not the oldest, they go out before it.
+          this.releasing = true;
+          this.heldAt = 1;
+          return this.emit(this.held[0]!);
+        } else {
+          this.handedInput = true;
+          return this.emit(e);
+        }
+      }
+      input.next();
     }
-    this.firstOfKey = this.pendingAt === 0;
-    const e = this.pending[this.pendingAt++]!;
+  }
+
+  private emit(e: PointEntry): PointEntry {
+    this.firstOfKey = this.emitted++ === 0;
     this.counters.entriesOut++;
     return e;
   }
 
-  /**
-   * Reads up to `budget` versions of `cur.key` from the input, deciding which survive; when the
-   * key's last version has been read, finishes the key (its survivors become `pending`).
-   * Returns the budget left.
-   */
-  private consumeVersions(cur: CollapsingKey, budgetIn: number): number {
-    const input = this.input;
-    let budget = budgetIn;
-    while (input.valid()) {
-      const e = input.entry();
-      // The key's first version carries `cur.key` itself: no need to compare it byte by byte.
-      if (e.key !== cur.key && !keysEqual(e.key, cur.key)) break;
-      if (budget-- <= 0) return 0;
-      this.counters.entriesIn++;
-      const stripe = this.stripes.stripeOf(e.seq);
-      if (stripe === cur.lastStripe) {
-        this.counters.droppedShadowed++;
-      } else {
-        cur.lastStripe = stripe;
-        if (cur.frag !== undefined && this.hiddenInStripe(cur.frag, e.seq, stripe)) this.counters.droppedByRangeTombstone++;
-        else cur.kept.push(cur.detached ? detach(e) : e);
-      }
-      // A value read at the key's first version (move m) is valid while the input has made
-      // fewer than m + valueLifetime moves; the next move is the key's `read`-th since m. The
-      // kept values are copied before the move that would end one (a key with that many
-      // versions is rare), and from then on every version kept.
-      if (++cur.read >= this.valueLifetime && !cur.detached) {
-        const kept = cur.kept;
-        for (let i = 0; i < kept.length; i++) kept[i] = detach(kept[i]!);
-        cur.detached = true;
-      }
-      input.next();
+  /** A new user key: the last one's held deletes were its oldest versions kept — dropped (rule 3). */
+  private startKey(key: Uint8Array): void {
+    this.endKey();
+    const n = key.length;
+    if (n !== this.key.length) {
+      if (n > this.keyBuf.length) this.keyBuf = new Uint8Array(Math.max(n, 2 * this.keyBuf.length));
+      this.key = this.keyBuf.subarray(0, n);
     }
-    const kept = cur.kept;
-    if (kept.length > 0 && kept[kept.length - 1]!.kind === EntryKind.Delete && !this.below.key(cur.key)) {
-      while (kept.length > 0 && kept[kept.length - 1]!.kind === EntryKind.Delete) {
-        kept.pop();
-        this.counters.droppedDeletes++;
-      }
+    const k = this.key;
+    for (let i = 0; i < n; i++) k[i] = key[i]!;
+    this.inKey = true;
+    this.frag = this.cursor.covering(k);
+    this.lastStripe = -1;
+    this.emitted = 0;
+    this.olderBelow = 0;
+  }
+
+  private endKey(): void {
+    if (this.held.length > 0) {
+      this.counters.droppedDeletes += this.held.length;
+      this.dropHeld();
     }
-    this.pending = kept;
-    this.pendingAt = 0;
-    this.collapsing = false;
-    return budget;
+  }
+
+  private dropHeld(): void {
+    // Emptied by pop, not `length = 0`: the length setter is a runtime call.
+    const held = this.held;
+    while (held.length > 0) held.pop();
+    this.heldAt = 0;
+  }
+
+  /** May a version of the current key older than the inputs exist below the output level? Asked once per key, keys ascending. */
+  private olderDataBelowKey(): boolean {
+    if (this.olderBelow === 0) this.olderBelow = this.below.key(this.key) ? 1 : 2;
+    return this.olderBelow === 1;
   }
 
   /** Is there a tombstone seq `s > seq` in the same stripe as `seq`? (The smallest `s > seq` decides.) */
@@ -244,11 +254,6 @@ export class CompactionIterator {
     }
     return smallestAbove !== -1 && this.stripes.stripeOf(smallestAbove) === stripe;
   }
-}
-
-/** `e` with a value of its own (a copy: the input may overwrite the bytes its view shows). */
-function detach(e: PointEntry): PointEntry {
-  return { key: e.key, seq: e.seq, kind: e.kind, value: new Uint8Array(e.value) };
 }
 
 /**

@@ -64,7 +64,9 @@ export class OutputWriter<S extends TableSink, M> {
   maxSliceMs = 0;
   private current: S | undefined;
   private currentFirst: Uint8Array | undefined;
+  /** The current table's last user key so far: `lastBuf[0, length)`, a view made again only when the length changes. */
   private currentLast: Uint8Array | undefined;
+  private lastBuf = new Uint8Array(64);
   private currentEntries = 0;
   /** Lower bound (inclusive) of the current table's tombstone pieces; undefined = unbounded. */
   private lo: Uint8Array | undefined;
@@ -106,8 +108,10 @@ export class OutputWriter<S extends TableSink, M> {
             await this.finishCurrent(successor(last), sliceStart);
             sliceStart = performance.now();
           }
-          this.currentFirst ??= e.key;
-          this.currentLast = e.key;
+          // Copies: the entry is valid only until the iterator's next call (compaction-iterator.ts).
+          // The first key once a table; the last into one buffer, a copy of it made at the cut.
+          this.currentFirst ??= new Uint8Array(e.key);
+          this.noteLast(e.key);
         }
         this.current ??= this.options.open();
         this.current.add(e);
@@ -153,6 +157,16 @@ export class OutputWriter<S extends TableSink, M> {
     }
   }
 
+  private noteLast(key: Uint8Array): void {
+    const n = key.length;
+    let last = this.currentLast;
+    if (last === undefined || last.length !== n) {
+      if (n > this.lastBuf.length) this.lastBuf = new Uint8Array(Math.max(n, 2 * this.lastBuf.length));
+      last = this.currentLast = this.lastBuf.subarray(0, n);
+    }
+    for (let i = 0; i < n; i++) last[i] = key[i]!;
+  }
+
   private noteSlice(sliceStart: number): void {
     const elapsed = performance.now() - sliceStart;
     if (elapsed > this.maxSliceMs) this.maxSliceMs = elapsed;
@@ -163,7 +177,8 @@ export class OutputWriter<S extends TableSink, M> {
     const sink = (this.current ??= this.options.open());
     const tombstones = this.iter.keptFragments.clip(this.lo, hi);
     for (const t of tombstones) sink.addTombstone(t);
-    const range = outputTableRange(this.currentFirst, this.currentLast, tombstones);
+    const last = this.currentLast;
+    const range = outputTableRange(this.currentFirst, last === undefined ? undefined : new Uint8Array(last), tombstones);
     // A sink is only opened with an entry or a tombstone to write, so the range exists.
     invariant(range !== undefined, 'a compaction output table holds an entry or a tombstone');
     // The synchronous part of finish (last block, filter, index, footer, writes) ends the slice.
