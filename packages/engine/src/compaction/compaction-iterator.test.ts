@@ -49,7 +49,12 @@ function build(ops: readonly Op[], firstSeq: number): { points: PointEntry[]; to
 class ReusedEntries extends ArrayIterator {
   private readonly keyBuf = new Uint8Array(64);
   private readonly valueBuf = new Uint8Array(64);
-  private readonly reused = { key: new Uint8Array(0), seq: 0, kind: EntryKind.Put, value: new Uint8Array(0) };
+  private readonly reused: { key: Uint8Array; seq: number; kind: EntryKind; value: Uint8Array } = {
+    key: new Uint8Array(0),
+    seq: 0,
+    kind: EntryKind.Put,
+    value: new Uint8Array(0),
+  };
   private stale = true;
   override entry(): PointEntry {
     if (this.stale) {
