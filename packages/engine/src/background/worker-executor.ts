@@ -92,24 +92,65 @@ class WorkerSlot {
   idleSince = 0;
   /** The worker's own memory as it last reported it (before its last job's answer). */
   memory: WorkerMemory = NO_MEMORY;
-  /** Settles when the thread has exited, however it ended. */
+  /** The thread; undefined while its start waits for ended workers' threads to exit (`after`). */
+  private thread: Worker | undefined;
+  /** Messages posted before the thread started, in order. */
+  private readonly queued: ToWorker[] = [];
+  /** Whether the thread is to keep the process alive (applied when it starts). */
+  private referenced = false;
+  /** Settles when the thread has exited, however it ended (or, never started, once it will not). */
   private readonly exited: Promise<void>;
   private hasExited = false;
+  private markExited!: () => void;
 
+  /**
+   * `start` makes the thread: now, or once `after` settles (see WorkerExecutor.start) — unless
+   * the slot died meanwhile (close, or a test's crash), when it never starts.
+   */
   constructor(
-    readonly worker: Worker,
+    start: () => Worker,
+    after: Promise<unknown> | undefined,
     lowPriority: boolean,
     private readonly onDeath: (slot: WorkerSlot) => void,
     private readonly onIdle: (slot: WorkerSlot) => void,
   ) {
     this.lowPriority = lowPriority;
     this.exited = new Promise((resolve) => {
-      worker.once('exit', () => {
+      this.markExited = () => {
         this.hasExited = true;
         resolve();
-      });
+      };
     });
-    worker.unref();
+    if (after === undefined) {
+      this.attach(start());
+      return;
+    }
+    void after.then(() => {
+      if (this.dead) {
+        this.markExited();
+        return;
+      }
+      try {
+        this.attach(start());
+      } catch (err) {
+        this.die(`could not be started (${(err as Error).message})`);
+        this.markExited();
+      }
+    });
+  }
+
+  /** The thread, once started (tests reach it). */
+  get worker(): Worker | undefined {
+    return this.thread;
+  }
+
+  private attach(worker: Worker): void {
+    this.thread = worker;
+    worker.once('exit', () => {
+      this.markExited();
+    });
+    if (this.referenced) worker.ref();
+    else worker.unref();
     worker.on('message', (m: FromWorker) => {
       this.onMessage(m);
     });
@@ -119,21 +160,33 @@ class WorkerSlot {
     worker.on('exit', (code) => {
       this.die(`exited (code ${code})`);
     });
+    for (const m of this.queued.splice(0)) worker.postMessage(m);
+  }
+
+  private send(m: ToWorker): void {
+    if (this.thread === undefined) this.queued.push(m);
+    else this.thread.postMessage(m);
+  }
+
+  private setReferenced(on: boolean): void {
+    this.referenced = on;
+    if (on) this.thread?.ref();
+    else this.thread?.unref();
   }
 
   post(m: ToWorker, job: PendingJob & { id: number }): void {
     this.jobs.set(job.id, job);
     clearTimeout(this.idleTimer);
     this.idleTimer = undefined;
-    if (this.jobs.size === 1) this.worker.ref();
-    this.worker.postMessage(m);
+    if (this.jobs.size === 1) this.setReferenced(true);
+    this.send(m);
   }
 
   private settle(id: number): PendingJob | undefined {
     const job = this.jobs.get(id);
     this.jobs.delete(id);
     if (this.jobs.size === 0 && !this.dead) {
-      this.worker.unref();
+      this.setReferenced(false);
       this.onIdle(this);
     }
     return job;
@@ -154,7 +207,7 @@ class WorkerSlot {
         } catch {
           // the worker then fails the job: it has no number for its next output
         }
-        this.worker.postMessage({ type: 'numbers', id: m.id, numbers } satisfies ToWorker);
+        this.send({ type: 'numbers', id: m.id, numbers } satisfies ToWorker);
         return;
       }
       case 'warn': {
@@ -189,8 +242,14 @@ class WorkerSlot {
    */
   async stop(graceMs: number, keepAlive = true): Promise<void> {
     if (this.hasExited) return;
-    if (keepAlive) this.worker.ref();
-    this.worker.postMessage({ type: 'stop' } satisfies ToWorker);
+    const worker = this.thread;
+    if (worker === undefined) {
+      // not started yet, and dead (close and idle ends kill a slot first): it never will be
+      await this.exited;
+      return;
+    }
+    if (keepAlive) worker.ref();
+    worker.postMessage({ type: 'stop' } satisfies ToWorker);
     let timer: ReturnType<typeof setTimeout> | undefined;
     const late = new Promise<'late'>((resolve) => {
       timer = setTimeout(() => {
@@ -199,7 +258,7 @@ class WorkerSlot {
       if (!keepAlive) timer.unref();
     });
     try {
-      if ((await Promise.race([this.exited, late])) === 'late') await this.worker.terminate();
+      if ((await Promise.race([this.exited, late])) === 'late') await worker.terminate();
     } finally {
       clearTimeout(timer);
     }
@@ -207,7 +266,7 @@ class WorkerSlot {
 
   /** Keeps the process alive until the thread has exited (its `stop` grace timer then fires too). */
   keepProcessAlive(): void {
-    if (!this.hasExited) this.worker.ref();
+    if (!this.hasExited) this.setReferenced(true);
   }
 
   /** Fails every job in flight; the slot is not used again. */
@@ -306,8 +365,13 @@ export class WorkerExecutor implements BackgroundExecutor {
   async terminateWorkersForTesting(): Promise<void> {
     await Promise.all(
       this.slots.map((s) => {
-        s.worker.removeAllListeners('message');
-        return s.worker.terminate();
+        const worker = s.worker;
+        if (worker === undefined) {
+          s.die('was terminated before it started');
+          return undefined;
+        }
+        worker.removeAllListeners('message');
+        return worker.terminate();
       }),
     );
   }
@@ -423,10 +487,26 @@ export class WorkerExecutor implements BackgroundExecutor {
     return this.slots.find((s) => !s.lowPriority) ?? (this.slots.length < this.threads ? this.start() : this.pick(this.threads));
   }
 
+  /**
+   * A new worker. While workers ended for being idle are still exiting, its thread starts only
+   * once they have exited: glibc gives a new thread the malloc arena of a thread that has exited
+   * (it keeps it for the next one, see the header), but one still running has its own, so a
+   * worker started during another's exit got an arena of its own, and the process kept a third
+   * (and more) worker-sized arena for good — 12–19 MB each after compactions, measured at 10M
+   * (docs/performance/session-17-mem17.md). An idle worker exits in well under 100 ms; its jobs
+   * wait that long, and the exiting workers keep the process alive meanwhile, as the job would.
+   */
   private start(): WorkerSlot {
     const lowPriority = this.slots.some((s) => !s.lowPriority);
+    let after: Promise<unknown> | undefined;
+    if (this.ending.size > 0) {
+      for (const ending of this.ending.keys()) ending.keepProcessAlive();
+      after = Promise.allSettled(this.ending.values());
+    }
+    const limits = this.resourceLimits;
     const slot = new WorkerSlot(
-      startWorker(this.source, this.resourceLimits, lowPriority),
+      () => startWorker(this.source, limits, lowPriority),
+      after,
       lowPriority,
       (dead) => {
         const i = this.slots.indexOf(dead);
