@@ -22,7 +22,8 @@
  *   message, exit code 0), and the next job starts a new one. An idle worker still holds its
  *   isolate: measured after a 1M fill, RSS fell 129 → 118 MB when it ended. (Its thread's malloc
  *   arena, where its jobs' buffers were, ~20 MB after compactions, is not given back: glibc
- *   keeps an exited thread's arena for the next thread, here the next worker.) The timer is
+ *   keeps an exited thread's arena for the next thread, here the next worker — which is why a
+ *   new worker's thread waits for an exiting one's, `start`.) The timer is
  *   `unref`ed: it keeps no process alive. A worker that ends this way has no job, so its exit is
  *   no background error; one that dies with a job still fails it.
  * - Abort: while a compaction runs, the caller's `checkAbort` is polled; when it throws (the
