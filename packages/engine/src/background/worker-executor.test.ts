@@ -75,7 +75,11 @@ describe('WorkerExecutor: a worker started while an idle one exits', () => {
   async function runThenEndIdle(executor: WorkerExecutor): Promise<{ exitedAt: Promise<number> }> {
     const done = executor.compact(job, hooks);
     const first = slots(executor)[0]!.worker!;
-    const exitedAt = new Promise<number>((resolve) => first.once('exit', () => resolve(Date.now())));
+    const exitedAt = new Promise<number>((resolve) => {
+      first.once('exit', () => {
+        resolve(Date.now());
+      });
+    });
     await done;
     while (executor.idleWorkersEnded === 0) await new Promise((resolve) => setTimeout(resolve, 5));
     expect(executor.liveWorkers).toBe(0);

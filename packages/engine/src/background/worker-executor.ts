@@ -365,14 +365,14 @@ export class WorkerExecutor implements BackgroundExecutor {
    */
   async terminateWorkersForTesting(): Promise<void> {
     await Promise.all(
-      this.slots.map((s) => {
+      this.slots.map(async (s) => {
         const worker = s.worker;
         if (worker === undefined) {
           s.die('was terminated before it started');
-          return undefined;
+          return;
         }
         worker.removeAllListeners('message');
-        return worker.terminate();
+        await worker.terminate();
       }),
     );
   }
@@ -501,8 +501,12 @@ export class WorkerExecutor implements BackgroundExecutor {
     const lowPriority = this.slots.some((s) => !s.lowPriority);
     let after: Promise<unknown> | undefined;
     if (this.ending.size > 0) {
-      for (const ending of this.ending.keys()) ending.keepProcessAlive();
-      after = Promise.allSettled(this.ending.values());
+      const exits: Promise<void>[] = [];
+      for (const [ending, exit] of this.ending) {
+        ending.keepProcessAlive();
+        exits.push(exit);
+      }
+      after = Promise.allSettled(exits);
     }
     const limits = this.resourceLimits;
     const slot = new WorkerSlot(
