@@ -494,7 +494,7 @@ export class WorkerExecutor implements BackgroundExecutor {
    * (it keeps it for the next one, see the header), but one still running has its own, so a
    * worker started during another's exit got an arena of its own, and the process kept a third
    * (and more) worker-sized arena for good — 12–19 MB each after compactions, measured at 10M
-   * (docs/performance/session-17-mem17.md). An idle worker exits in well under 100 ms; its jobs
+   * (docs/performance/session-17.md). An idle worker exits in well under 100 ms; its jobs
    * wait that long, and the exiting workers keep the process alive meanwhile, as the job would.
    */
   private start(): WorkerSlot {
