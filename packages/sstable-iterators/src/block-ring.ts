@@ -16,9 +16,8 @@
  * larger than a slot also gets a fresh buffer.
  *
  * Who may use it: a consumer that copies (or drops) every value within `validMoves` moves —
- * the compaction's collapse (engine's compaction-iterator.ts, `valueLifetime`), which hands an
- * entry to the table builder (which copies it) before the merge moves on, except for the
- * versions of a key with many versions, which it copies itself.
+ * the compaction's collapse (engine's compaction-iterator.ts), which hands each version to the
+ * output (the table builder copies it) before its input moves on.
  */
 import { allocUnsharedBytes } from '@strata-db/sstable-core';
 
