@@ -25,6 +25,7 @@ import {
   encodePartitionEntry,
   encodeProperties,
   isCompressionName,
+  KeyCopy,
   MAX_SEQ,
   META_PROPERTIES,
   META_RANGE_DEL,
@@ -163,11 +164,11 @@ export class TableBuilder {
   private readonly tombstones: RangeTombstone[] = [];
 
   /**
-   * The last entry's key: a copy in `lastBuf` (a view made again only when the length changes), as
-   * the caller may rewrite its key once `add` returns (compaction hands out one reused entry).
+   * The last entry's key (undefined before the first): a copy held in `lastKeyCopy`, as the
+   * caller may rewrite its key once `add` returns (compaction hands out one reused entry).
    */
   private lastKey: Uint8Array | undefined;
-  private lastBuf = new Uint8Array(64);
+  private readonly lastKeyCopy = new KeyCopy();
   private lastSeq = 0;
   private firstKey: Uint8Array | undefined;
   private entries = 0;
@@ -283,7 +284,7 @@ export class TableBuilder {
     // A copy: the caller's key may be a view into a large buffer (a memtable arena chunk, a
     // read block) that the table's metadata would otherwise keep alive for the table's life.
     this.firstKey ??= new Uint8Array(key);
-    this.copyLastKey(key, shared);
+    this.lastKey = this.lastKeyCopy.set(key, shared < 0 ? 0 : shared);
     this.lastSeq = seq;
     const window = this.window;
     if (window !== undefined) {
@@ -486,21 +487,6 @@ export class TableBuilder {
       creator: '@strata-db/sstable-builder',
       fileNumber: this.fileNumber,
     };
-  }
-
-  /** `lastKey` := key; its first `shared` bytes (-1: unknown) are already there. */
-  private copyLastKey(key: Uint8Array, shared: number): void {
-    const n = key.length;
-    let last = this.lastKey;
-    let from = shared < 0 ? 0 : shared;
-    if (last === undefined || last.length !== n) {
-      if (n > this.lastBuf.length) {
-        this.lastBuf = new Uint8Array(Math.max(n, 2 * this.lastBuf.length));
-        from = 0;
-      }
-      last = this.lastKey = this.lastBuf.subarray(0, n);
-    }
-    for (let i = from; i < n; i++) last[i] = key[i]!;
   }
 
   private flushDataBlock(): void {

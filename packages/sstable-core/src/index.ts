@@ -8,6 +8,7 @@ export { BlockCache, FileSlots } from './block-cache.js';
 export { allocUnsharedBytes, BufferPool } from './buffer-pool.js';
 export { PartitionCache, PartitionSlots } from './partition-cache.js';
 export { Block, BlockBuilder, BlockCursor, compareBytesAt } from './block-format.js';
+export { KeyCopy } from './key-copy.js';
 export { BloomFilter, BloomFilterBuilder, bloomHash, bloomProbes } from './bloom.js';
 export { checksum } from './checksum.js';
 export { ByteWriter, readVarint, type ByteSource } from './coding.js';

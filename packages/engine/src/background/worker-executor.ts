@@ -501,12 +501,8 @@ export class WorkerExecutor implements BackgroundExecutor {
     const lowPriority = this.slots.some((s) => !s.lowPriority);
     let after: Promise<unknown> | undefined;
     if (this.ending.size > 0) {
-      const exits: Promise<void>[] = [];
-      for (const [ending, exit] of this.ending) {
-        ending.keepProcessAlive();
-        exits.push(exit);
-      }
-      after = Promise.allSettled(exits);
+      for (const slot of this.ending.keys()) slot.keepProcessAlive();
+      after = Promise.allSettled(this.ending.values());
     }
     const limits = this.resourceLimits;
     const slot = new WorkerSlot(

@@ -35,6 +35,7 @@ import {
   type RangeTombstone,
   type TombstoneSpan,
 } from '@strata-db/memtable';
+import { KeyCopy } from '@strata-db/sstable-core';
 import { SnapshotStripes } from './snapshot-stripes.js';
 
 export interface OlderDataBelow {
@@ -113,8 +114,8 @@ export class CompactionIterator {
   firstOfKey = false;
   /** The entry returned last is the input's current one: move the input at the next call. */
   private handedInput = false;
-  /** The key being collapsed: `keyBuf[0, key.length)`, a view made again only when the length changes. */
-  private keyBuf = new Uint8Array(64);
+  /** The key being collapsed (a copy held in `keyCopy`: the input rewrites its entry's key on every move). */
+  private readonly keyCopy = new KeyCopy();
   private key: Uint8Array = NO_KEY;
   private inKey = false;
   private frag: TombstoneSpan | undefined;
@@ -210,13 +211,7 @@ export class CompactionIterator {
   /** A new user key: the last one's held deletes were its oldest versions kept — dropped (rule 3). */
   private startKey(key: Uint8Array): void {
     this.endKey();
-    const n = key.length;
-    if (n !== this.key.length) {
-      if (n > this.keyBuf.length) this.keyBuf = new Uint8Array(Math.max(n, 2 * this.keyBuf.length));
-      this.key = this.keyBuf.subarray(0, n);
-    }
-    const k = this.key;
-    for (let i = 0; i < n; i++) k[i] = key[i]!;
+    const k = (this.key = this.keyCopy.set(key));
     this.inKey = true;
     this.frag = this.cursor.covering(k);
     this.lastStripe = -1;

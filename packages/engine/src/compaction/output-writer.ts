@@ -6,6 +6,7 @@
  */
 import { invariant } from '@strata-db/errors';
 import type { PointEntry, RangeTombstone } from '@strata-db/memtable';
+import { KeyCopy } from '@strata-db/sstable-core';
 import type { CompactionIterator } from './compaction-iterator.js';
 import { successor, type KeyRange } from './key-range.js';
 import { outputTableRange, type OutputSplitter } from './output-splitter.js';
@@ -64,9 +65,9 @@ export class OutputWriter<S extends TableSink, M> {
   maxSliceMs = 0;
   private current: S | undefined;
   private currentFirst: Uint8Array | undefined;
-  /** The current table's last user key so far: `lastBuf[0, length)`, a view made again only when the length changes. */
+  /** The current table's last user key so far (a copy held in `lastCopy`); undefined before its first. */
   private currentLast: Uint8Array | undefined;
-  private lastBuf = new Uint8Array(64);
+  private readonly lastCopy = new KeyCopy();
   private currentEntries = 0;
   /** Lower bound (inclusive) of the current table's tombstone pieces; undefined = unbounded. */
   private lo: Uint8Array | undefined;
@@ -111,7 +112,7 @@ export class OutputWriter<S extends TableSink, M> {
           // Copies: the entry is valid only until the iterator's next call (compaction-iterator.ts).
           // The first key once a table; the last into one buffer, a copy of it made at the cut.
           this.currentFirst ??= new Uint8Array(e.key);
-          this.noteLast(e.key);
+          this.currentLast = this.lastCopy.set(e.key);
         }
         this.current ??= this.options.open();
         this.current.add(e);
@@ -155,16 +156,6 @@ export class OutputWriter<S extends TableSink, M> {
       this.pending.shift();
       this.outputs.push({ meta, range: p.range, entryCount: p.entryCount, tombstoneCount: p.tombstoneCount });
     }
-  }
-
-  private noteLast(key: Uint8Array): void {
-    const n = key.length;
-    let last = this.currentLast;
-    if (last === undefined || last.length !== n) {
-      if (n > this.lastBuf.length) this.lastBuf = new Uint8Array(Math.max(n, 2 * this.lastBuf.length));
-      last = this.currentLast = this.lastBuf.subarray(0, n);
-    }
-    for (let i = 0; i < n; i++) last[i] = key[i]!;
   }
 
   private noteSlice(sliceStart: number): void {

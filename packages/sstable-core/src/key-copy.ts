@@ -1,0 +1,36 @@
+/**
+ * A copy of one key, kept across calls in a buffer of its own and rewritten in place: what a
+ * consumer of entries that are valid only until their source moves (compaction's inputs,
+ * `reuseEntry`) keeps of the last key it saw — the collapse (the key being collapsed), the
+ * output writer (a table's last key) and the table builder (the order check's and the prefix
+ * compression's last key). One buffer for the consumer's life instead of a copy per key: in a
+ * compaction of random keys that is an allocation per version saved.
+ */
+const INITIAL_BYTES = 64;
+
+export class KeyCopy {
+  private buf = new Uint8Array(INITIAL_BYTES);
+  /** The key held: a view of the buffer, valid until the next `set` (its bytes change then). */
+  key: Uint8Array = this.buf.subarray(0, 0);
+
+  /**
+   * Holds a copy of `key` and returns it. `known`: how many leading bytes of `key` the key held
+   * now already has (the caller compared them); they are not copied again.
+   */
+  set(key: Uint8Array, known = 0): Uint8Array {
+    const n = key.length;
+    let k = this.key;
+    let from = known;
+    if (n !== k.length) {
+      if (n > this.buf.length) {
+        this.buf = new Uint8Array(Math.max(n, 2 * this.buf.length));
+        from = 0;
+      }
+      // A view over the same buffer from 0: the first `known` bytes stay where they were.
+      k = this.key = this.buf.subarray(0, n);
+    }
+    // Byte by byte: for keys of tens of bytes a loop is cheaper than TypedArray.prototype.set.
+    for (let i = from; i < n; i++) k[i] = key[i]!;
+    return k;
+  }
+}
