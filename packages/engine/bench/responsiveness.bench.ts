@@ -3,6 +3,7 @@
 //
 //   npm run bench -- responsiveness                              (root; N = 1,000,000)
 //   RESPONSIVENESS_BENCH_N=5000000 npm run bench -- responsiveness
+//   RESPONSIVENESS_BENCH_MERGE=2 …                               (Strata's minMemtablesToMerge)
 //
 // N random 16-byte keys (uniform over [0, N), with repeats), 100-byte values, batches of 1000
 // through db.batch()…write(), default options; then waits for background compaction to settle.
@@ -39,6 +40,8 @@ const TRACE_MAIN_FS = process.env['RESPONSIVENESS_BENCH_TRACE_FS'] === 'main';
 const SLOW_FS_MS = 2;
 /** `backgroundThreads` (default: the engine's — 1 with the real file system; the traced layer forces 0). */
 const THREADS = process.env['RESPONSIVENESS_BENCH_THREADS'];
+/** `minMemtablesToMerge` (default: the engine's), as the scale bench's BENCH_SCALE_MERGE. */
+const MERGE = process.env['RESPONSIVENESS_BENCH_MERGE'];
 
 // --- synchronous file calls (opt-in) ------------------------------------------------------
 const fsCalls = new Map<string, { n: number; ms: number; max: number; over5: number }>();
@@ -276,7 +279,10 @@ function attribution(gaps: Gap[]): string[] {
 async function main(): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'strata-responsiveness-bench-'));
   try {
-    const db = await Database.open(dir, TRACE_FS ? { fs: tracedFs() } : THREADS === undefined ? {} : { backgroundThreads: Number(THREADS) });
+    const db = await Database.open(dir, {
+      ...(TRACE_FS ? { fs: tracedFs() } : THREADS === undefined ? {} : { backgroundThreads: Number(THREADS) }),
+      ...(MERGE === undefined ? {} : { minMemtablesToMerge: Number(MERGE) }),
+    });
     const p = probe(db);
     // Same key sequence as compaction.bench.ts.
     let s = 42;
