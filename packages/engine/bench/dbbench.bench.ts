@@ -28,7 +28,8 @@
 //                                                   BENCH_MAX_SECONDS caps each put sample, default 4 s)
 //   BENCH_BLOCK_CACHE=8388608 …                    equal block caches: Strata's blockCacheSize and classic-level's
 //                                                   cacheSize, in bytes (default: each engine's own default)
-//   BENCH_STRATA_MERGE=2 …                         Strata's minMemtablesToMerge (every Strata engine; default: its own)
+//   BENCH_STRATA_MERGE=2 BENCH_STRATA_MAX_FROZEN=4 …  Strata's minMemtablesToMerge / maxFrozenMemtables (every Strata
+//                                                   engine; default: its own)
 //   BENCH_STRATA_THREADS=2 …                       adds Strata with backgroundThreads 2 (strata-bg2), interleaved with the others
 //   BENCH_STRATA_UNCOMPRESSED=1 …                  adds Strata with compression: 'none' (as before compression was
 //                                                   on by default), interleaved with the others: the cost of compression
@@ -86,8 +87,9 @@ const NODE_FLAGS = (process.env.BENCH_NODE_FLAGS ?? '').split(' ').filter((f) =>
 const MAX_SECONDS = env('BENCH_MAX_SECONDS', 4);
 /** Block-cache bytes for Strata and classic-level (lmdb has none); 0 = each engine's default. */
 const BLOCK_CACHE = env('BENCH_BLOCK_CACHE', 0);
-/** Strata's minMemtablesToMerge for every Strata engine (0 = its default), as the scale bench's BENCH_SCALE_MERGE. */
+/** Strata's minMemtablesToMerge and maxFrozenMemtables for every Strata engine (0 = its default), as the scale bench's BENCH_SCALE_MERGE. */
 const MERGE = env('BENCH_STRATA_MERGE', 0);
+const MAX_FROZEN = env('BENCH_STRATA_MAX_FROZEN', 0);
 const BATCH = 1000;
 
 // ---- data: bench/support/db-bench-data.ts ------------------------------------------------
@@ -124,7 +126,7 @@ const strataEngine = (name: string, options: DatabaseOptions): Engine => ({
   getSyncName: 'db.getSync',
   scanName: 'for await db.iterate()',
   async open(dir) {
-    const db = await Database.open(dir, { sync: false, ...options, ...(BLOCK_CACHE > 0 ? { blockCacheSize: BLOCK_CACHE } : {}), ...(MERGE > 0 ? { minMemtablesToMerge: MERGE } : {}) });
+    const db = await Database.open(dir, { sync: false, ...options, ...(BLOCK_CACHE > 0 ? { blockCacheSize: BLOCK_CACHE } : {}), ...(MERGE > 0 ? { minMemtablesToMerge: MERGE } : {}), ...(MAX_FROZEN > 0 ? { maxFrozenMemtables: MAX_FROZEN } : {}) });
     return {
       async batch(keys, values) {
         const b = db.batch();
