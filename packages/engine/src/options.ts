@@ -44,9 +44,10 @@ export interface DatabaseOptions {
    * level — entry i for level i, the last entry for every level below it (RocksDB's
    * compression_per_level). Codecs: 'none', 'lz4', 'deflate', 'snappy'. Default ['none', 'lz4']:
    * flushes (L0, on the write path and compacted away soon) raw, every other level lz4. A block
-   * that does not shrink by 1/8 is stored raw. Changing it later is safe: each block records its
-   * codec, so tables written before read as before, and compaction rewrites them with the new
-   * choice as it reaches them.
+   * that does not shrink by 1/8 is stored raw; after 8 of those in a row, a table builder tries
+   * one block in 16 until one shrinks (README, "Compression"). Changing it later is safe: each
+   * block records its codec, so tables written before read as before, and compaction rewrites
+   * them with the new choice as it reaches them.
    */
   readonly compression?: CompressionName | readonly CompressionName[];
   /**

@@ -10,6 +10,7 @@ import { EntryKind, type PointEntry } from '@strata-db/memtable';
 import { StrataError } from '@strata-db/errors';
 import { BlockCursor, COMPRESSION_NAMES, CompressionType, Table } from '@strata-db/sstable-core';
 import { TableBuilder } from './index.js';
+import { PROBE_INTERVAL } from './compression-skip.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'strata-builder-'));
 afterAll(() => {
@@ -316,21 +317,41 @@ describe('TableBuilder output', () => {
     for (let i = 1; i < sizes.length; i++) expect(sizes[i]!, COMPRESSION_NAMES[i]).toBeLessThan(sizes[0]! / 3);
   });
 
-  it('stops trying to compress after a run of incompressible blocks, probing one in 16 until one shrinks', async () => {
-    const path = nextPath();
-    const tb = new TableBuilder(path, { compression: 'lz4', blockSize: 256 });
-    const random = (): Uint8Array => Uint8Array.from({ length: 300 }, () => Math.floor(Math.random() * 256));
+  it('compression attempts: every block of compressible data, a few of incompressible data, resuming within PROBE_INTERVAL blocks when the data turns', async () => {
+    // One entry per block (values above the block size): block i holds key i. Seeded bytes: a
+    // table must come out the same from the same input.
+    let s = 7;
+    const random = (): Uint8Array => Uint8Array.from({ length: 300 }, () => ((s = (Math.imul(s, 1103515245) + 12345) >>> 0) >>> 24));
     const compressible = (i: number): Uint8Array => new TextEncoder().encode(`value ${i} `.repeat(30));
-    // One entry per block (values above the block size): block i holds key i.
-    for (let i = 0; i < 48; i++) tb.add({ key: b(`key${String(i).padStart(3, '0')}`), seq: 1, kind: EntryKind.Put, value: i === 20 || i >= 32 ? compressible(i) : random() });
-    await tb.finish();
-    const bytes = readFileSync(path);
-    const t = Table.open(path);
-    expect(t.blockCount).toBe(48);
-    const types = Array.from({ length: t.blockCount }, (_, i) => bytes[t.blockHandle(i).offset + t.blockHandle(i).size]);
-    t.close();
-    expect(types[20]).toBe(CompressionType.None); // inside the incompressible run, not a probe: not even tried
-    expect(types.slice(32)).toEqual(Array(16).fill(CompressionType.LZ4)); // block 32 is a probe; it shrinks; every later block is tried
+    const build = async (valueOf: (i: number) => Uint8Array, n: number): Promise<{ types: number[]; attempts: number; skipped: number; bytes: Buffer }> => {
+      const path = nextPath();
+      const tb = new TableBuilder(path, { compression: 'lz4', blockSize: 256, fileNumber: 1, createdAt: 1 });
+      for (let i = 0; i < n; i++) tb.add({ key: b(`key${String(i).padStart(4, '0')}`), seq: 1, kind: EntryKind.Put, value: valueOf(i) });
+      await tb.finish();
+      const bytes = readFileSync(path);
+      const t = Table.open(path);
+      expect(t.blockCount).toBe(n);
+      const types = Array.from({ length: n }, (_, i) => bytes[t.blockHandle(i).offset + t.blockHandle(i).size]!);
+      t.verify();
+      t.close();
+      return { types, attempts: tb.compressionAttempts, skipped: tb.compressionSkipped, bytes };
+    };
+    const good = await build(compressible, 300);
+    expect(good).toMatchObject({ attempts: 300, skipped: 0 });
+    expect(good.types).toEqual(Array(300).fill(CompressionType.LZ4));
+    const bad = await build(() => random(), 512);
+    expect(bad).toMatchObject({ attempts: 39, skipped: 473 });
+    expect(bad.types).toEqual(Array(512).fill(CompressionType.None)); // every block still records its codec: none
+    // The worst case: the data turns right after a probe (block 32 was tried and refused; 33-47
+    // are not tried): 15 compressible blocks stored raw, then the probe at 48 shrinks and every
+    // block from it on is tried.
+    const mixed = await build((i) => (i < 33 ? random() : compressible(i)), 400);
+    const firstLz4 = mixed.types.indexOf(CompressionType.LZ4);
+    expect(firstLz4).toBe(33 + PROBE_INTERVAL - 1);
+    expect(mixed.types.slice(firstLz4)).toEqual(Array(400 - firstLz4).fill(CompressionType.LZ4));
+    s = 7;
+    const again = await build(() => random(), 512);
+    expect(again.bytes.equals(bad.bytes)).toBe(true); // same input, same bytes
   });
 
   it('index separators are shortened: long keys cost a few bytes each in the index', async () => {

@@ -38,6 +38,7 @@ import {
 } from '@strata-db/sstable-core';
 import { closeQuietly, writeAll } from '@strata-db/vfs';
 import { giveBuilderBuffers, takeBuilderBuffers, type BuilderBuffers } from './builder-buffers.js';
+import { CompressionSkip } from './compression-skip.js';
 
 export interface TableBuilderOptions {
   /** File layer; defaults to node:fs. */
@@ -108,14 +109,6 @@ export interface TableMeta {
 }
 
 const WRITE_BUFFER = 256 * 1024;
-/**
- * Data blocks in a row that did not shrink by 1/8 after which the builder stops trying every
- * block and tries one in PROBE_INTERVAL (any success resumes trying every block). A table's data
- * is usually of one kind: random or already-compressed values would otherwise pay a failed
- * attempt per block — for deflate ~10× lz4's cost (btrfs's "incompressible" flag, per table).
- */
-const INCOMPRESSIBLE_RUN = 8;
-const PROBE_INTERVAL = 16;
 const EMPTY = new Uint8Array(0);
 const utf8 = new TextEncoder();
 
@@ -176,8 +169,8 @@ export class TableBuilder {
   private dataBlocks = 0;
   /** Codec of the last block written (its trailer's type byte). */
   private lastBlockType = 0;
-  /** Data blocks in a row stored raw although a codec was asked for (see INCOMPRESSIBLE_RUN). */
-  private incompressibleRun = 0;
+  /** Which data blocks are tried with the codec (compression-skip.ts: incompressible runs are not). */
+  private readonly skip = new CompressionSkip();
   private dataBytes = 0;
   private rawKeyBytes = 0;
   private rawValueBytes = 0;
@@ -240,6 +233,15 @@ export class TableBuilder {
   /** Bytes of the file so far, including the data block being filled (excludes the index and meta blocks still to come). */
   get estimatedSize(): number {
     return this.flushed + this.out.length + (this.dataBlock.empty ? 0 : this.dataBlock.currentSize);
+  }
+
+  /** Data blocks tried with the codec so far, and those stored raw untried (compression-skip.ts). */
+  get compressionAttempts(): number {
+    return this.skip.attempts;
+  }
+
+  get compressionSkipped(): number {
+    return this.skip.skipped;
   }
 
   /** The key of the last entry added (undefined before the first): a copy. */
@@ -490,10 +492,9 @@ export class TableBuilder {
   }
 
   private flushDataBlock(): void {
-    const attempt =
-      this.compression !== CompressionType.None && (this.incompressibleRun < INCOMPRESSIBLE_RUN || this.dataBlocks % PROBE_INTERVAL === 0);
+    const attempt = this.compression !== CompressionType.None && this.skip.attempt();
     const h = this.writeBlock(this.dataBlock.finish(), attempt ? this.compression : CompressionType.None);
-    if (attempt) this.incompressibleRun = this.lastBlockType === CompressionType.None ? this.incompressibleRun + 1 : 0;
+    if (attempt) this.skip.record(this.lastBlockType !== CompressionType.None);
     this.dataBlock.reset();
     this.dataBlocks++;
     this.dataBytes += h.size + 5;
