@@ -16,9 +16,10 @@
  *   - an attempt that shrinks resumes trying every block.
  *
  * What it costs and buys (4 KiB blocks; a 2 MiB table holds ~512 data blocks):
- *   - incompressible data: 8 + 31 attempts in 512 blocks (7.6%), tending to 1/16. With a
- *     refused lz4 attempt at ~2 µs (compression.ts) that is ~0.04 ms of CPU per MB written, about
- *     0.3% of a compaction's (docs/performance/session-18-abort18.md);
+ *   - incompressible data: 8 + 31 attempts in 512 blocks (7.6%), tending to 1/16: counted in a
+ *     compaction, ~0.25 ms of CPU per MB written (a refused lz4 attempt ~13 µs in place, its
+ *     result copied out of WebAssembly memory and dropped), ~1.8% of a compaction's
+ *     (docs/performance/session-18.md);
  *   - data that compresses: every block tried, as without the rule;
  *   - data that turns compressible: at most PROBE_INTERVAL − 1 blocks (60 KiB) stored raw before
  *     the next probe, which shrinks and resumes trying every block — the worst-case loss per turn.
@@ -26,7 +27,7 @@
  * Measured and not taken (session 18): skips doubling 1, 2, 4 … 64 after 4 refusals — 3.1% of
  * random blocks tried instead of 7.6%, but up to 64 blocks lost per turn: a corpus of alternating
  * runs of JSON and random values (~90 and ~60 blocks) came out 8.8% larger, for a CPU saving of
- * ~0.02 ms per MB. A longer skip saves little once an attempt is cheap, and costs bytes whenever
+ * ~0.15 ms per MB (~1% of a compaction). A longer skip saves little, and costs bytes whenever
  * data changes kind.
  *
  * Per table, not carried from one table to the next, and by block index rather than a clock or
