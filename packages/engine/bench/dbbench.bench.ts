@@ -698,7 +698,7 @@ if (ONE !== undefined) {
   // An engine's own process: one round of its workloads, the samples to the parent as JSON.
   await runHere();
   const kept = keptForReads();
-  process.stdout.write(`${JSON.stringify({ samples: [...samples], kept, ...(kept.length > 0 ? { rootDir } : {}) } satisfies EngineRun)}\n`);
+  process.stdout.write(`${JSON.stringify({ samples: [...samples], kept, ...(kept.length > 0 && rootDir !== undefined ? { rootDir } : {}) } satisfies EngineRun)}\n`);
   process.exit(0);
 }
 if (READER !== undefined) {
