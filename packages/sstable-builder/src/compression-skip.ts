@@ -39,17 +39,16 @@ const REFUSALS_BEFORE_PROBING = 8;
 export const PROBE_INTERVAL = 16;
 
 export class CompressionSkip {
-  /** Data blocks asked about so far (the probe schedule is by block index in the table). */
-  private blocks = 0;
   /** Attempts refused in a row. */
   private refusedRun = 0;
-  /** Blocks tried, and blocks not tried because of this rule. */
+  /** Blocks tried, and blocks not tried because of this rule: together, the blocks asked about. */
   attempts = 0;
   skipped = 0;
 
   /** Whether to try compressing the next block; a false answer counts it as skipped. */
   attempt(): boolean {
-    const index = this.blocks++;
+    // The probe schedule is by the block's index in the table: every block asked about so far.
+    const index = this.attempts + this.skipped;
     if (this.refusedRun < REFUSALS_BEFORE_PROBING || index % PROBE_INTERVAL === 0) {
       this.attempts++;
       return true;
