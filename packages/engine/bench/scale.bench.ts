@@ -17,6 +17,8 @@
 //   BENCH_SCALE_THREADS=2 …                       (Strata opened with backgroundThreads: 2; the
 //                                                  budget is the same; default: the engine's)
 //   BENCH_SCALE_MEMTABLE_SIZE=8388608 …           (Strata's memtableSize; the budget follows it)
+//   BENCH_SCALE_MAX_MEMTABLE_SIZE=4194304 …       (Strata's maxMemtableSize; = memtableSize: no growth)
+//   BENCH_SCALE_FILL_ONLY=1 …                     (stop after the fill: its table and peak RSS only)
 //   BENCH_SCALE_MERGE=2 …                         (Strata's minMemtablesToMerge)
 //   BENCH_SCALE_L0_SLOWDOWN=40 BENCH_SCALE_L0_STOP=72 …  (Strata's L0 write triggers)
 //   BENCH_SCALE_TARGET_FILE_SIZE=229376 BENCH_SCALE_MAX_OPEN_FILES=1000 BENCH_SCALE_TABLE_CACHE_SIZE=12582912 …
@@ -42,8 +44,8 @@
 //
 // Goals (issue "bounded at scale"): the last tenth of the fill at ≥ 0.8× the rate of the first;
 // peak RSS ≤ memtables + block cache + 64 MB; descriptors ≤ maxOpenFiles + a small constant.
-// The budget is computed from the options the database resolved: memtables = memtableSize ×
-// (1 + maxFrozenMemtables), block cache = blockCacheSize; the stated bound of resident index and
+// The budget is computed from the options the database resolved: memtables = maxMemtableSize ×
+// (1 + maxFrozenMemtables) (memtables start at memtableSize and grow with L1 up to it), block cache = blockCacheSize; the stated bound of resident index and
 // filter bytes (tableCacheSize) is printed beside it. Where the peak's RSS went is printed too:
 // RSS at open (node, the code), the main thread's V8 heap and ArrayBuffers, what stats().memory
 // accounts for by component, and the background workers' own heaps and buffers (the most each
@@ -82,6 +84,7 @@ const STRATA_OPTIONS = {
         ['maxOpenFiles', 'BENCH_SCALE_MAX_OPEN_FILES'],
         ['tableCacheSize', 'BENCH_SCALE_TABLE_CACHE_SIZE'],
         ['memtableSize', 'BENCH_SCALE_MEMTABLE_SIZE'],
+        ['maxMemtableSize', 'BENCH_SCALE_MAX_MEMTABLE_SIZE'],
         ['minMemtablesToMerge', 'BENCH_SCALE_MERGE'],
         ['l0SlowdownWritesTrigger', 'BENCH_SCALE_L0_SLOWDOWN'],
         ['l0StopWritesTrigger', 'BENCH_SCALE_L0_STOP'],
@@ -92,8 +95,12 @@ const STRATA_OPTIONS = {
   ),
 } as Engine.DatabaseOptions;
 const BATCH = 1000;
+const FREEZE_SIZE = (s: Engine.DatabaseStats): string => (s.memtables.freezeSize / MiB).toFixed(0);
+const MAX_MEMTABLE = (o: ReturnType<typeof resolveOptions>): number => o.maxMemtableSize;
 const GETS = 200_000;
 const SAMPLES = 10;
+/** BENCH_SCALE_FILL_ONLY=1: stop after the fill (its table and peak RSS); no settle, reader, gets or scan. */
+const FILL_ONLY = process.env.BENCH_SCALE_FILL_ONLY === '1';
 
 interface Sample {
   readonly upTo: number;
@@ -107,6 +114,8 @@ interface Sample {
   readonly levels: string;
   readonly writeAmp: number | undefined;
   readonly stallS: number | undefined;
+  /** Strata: the active memtable's freeze size (MiB) and L0's mean table size (MB) at the sample. */
+  readonly l0Tables: string | undefined;
   /** CPU seconds of this tenth: the whole process's (every thread), and the main thread's alone. */
   readonly cpuS: number;
   readonly mainCpuS: number;
@@ -246,7 +255,7 @@ interface Subject {
   get(k: Buffer): Promise<unknown>;
   /** Scans everything; `sample` is called every 65,536 entries. */
   scan(sample: () => void): Promise<number>;
-  describe(): { levels: string; writeAmp?: number; stallS?: number; writtenByLevel?: readonly number[]; engineMB?: number; pendingMB?: number; pinnedMemtableMB?: number; pinnedTableMB?: number };
+  describe(): { levels: string; l0Tables?: string; writeAmp?: number; stallS?: number; writtenByLevel?: readonly number[]; engineMB?: number; pendingMB?: number; pinnedMemtableMB?: number; pinnedTableMB?: number };
   /** Opens a long-lived reader (positioned on its first entry); the function returned releases it. */
   holdReader(): Promise<() => Promise<void>>;
   settle(): Promise<void>;
@@ -263,7 +272,8 @@ async function open(engine: string, dir: string): Promise<Subject> {
     // Defaults, as a new user gets them (but for the env's: BENCH_SCALE_THREADS, …); the budget from the sizes they resolve to.
     const o = resolveOptions(STRATA_OPTIONS);
     // Table metadata charged to the block cache (cacheIndexAndFilterBlocks) is inside blockCacheSize: no bound of its own beside it.
-    const budgetParts = { memtables: (o.memtableSize * (1 + o.maxFrozenMemtables)) / MiB, blockCache: o.blockCacheSize / MiB, indexAndFilter: o.cacheIndexAndFilterBlocks ? 0 : o.tableCacheSize / MiB };
+    // Memtables grow with L1 up to maxMemtableSize (write/freeze-size.ts): the bound is at that size.
+    const budgetParts = { memtables: (MAX_MEMTABLE(o) * (1 + o.maxFrozenMemtables)) / MiB, blockCache: o.blockCacheSize / MiB, indexAndFilter: o.cacheIndexAndFilterBlocks ? 0 : o.tableCacheSize / MiB };
     if (o.blockCacheSize !== db.stats().blockCache.capacity) throw new Error('the block cache is not the size the options say');
     return {
       budgetMB: budgetParts.memtables + budgetParts.blockCache + 64,
@@ -296,6 +306,7 @@ async function open(engine: string, dir: string): Promise<Subject> {
         const s = db.stats();
         return {
           levels: s.levels.map((l) => l.files).join('/'),
+          l0Tables: `${FREEZE_SIZE(s)} / ${s.levels[0]!.files === 0 ? '–' : (s.levels[0]!.bytes / s.levels[0]!.files / MiB).toFixed(1)}`,
           writeAmp: s.writeAmplification,
           stallS: s.counters.stallMs / 1000,
           // [flushed, written into L1, L2, …], bytes since open.
@@ -424,6 +435,7 @@ async function runOne(engine: string): Promise<Report> {
           pendingMB: d.pendingMB,
           fds: fdCount(),
           levels: d.levels,
+          l0Tables: d.l0Tables,
           writeAmp: d.writeAmp,
           stallS: d.stallS,
         });
@@ -438,6 +450,19 @@ async function runOne(engine: string): Promise<Report> {
     const fillRate = N / ((performance.now() - t0) / 1000);
     const peakFillRssMB = peak;
     const hwmFillMB = peakRssMB();
+    if (FILL_ONLY) {
+      // A probe of the fill alone (BENCH_SCALE_FILL_ONLY=1): what follows is not measured (zeros).
+      await db.close();
+      const none: ReaderPoint = { diskMB: 0, rssMB: 0, engineMB: undefined, pinnedMemtableMB: undefined, pinnedTableMB: undefined };
+      const noPeak: PhasePeak = { rss: 0, heapUsed: 0, newSpace: 0, oldSpaces: 0, arrayBuffers: 0, memory: undefined };
+      const peakFillMB = { heapUsed: peakFill.heapUsed / MiB, heapTotal: peakFill.heapTotal / MiB, external: peakFill.external / MiB, arrayBuffers: peakFill.arrayBuffers / MiB };
+      const reader = { before: none, held: none, released: none };
+      return {
+        ...{ engine, hwmFillMB, hwmReadMB: undefined, hwmGetsMB: undefined, hwmScanMB: undefined, reader, n: N, fill, fillRate, openRssMB, openHeapTotalMB, peakFillRssMB, peakFill: peakFillMB },
+        ...{ peakEngineMB, getRate: 0, getCpuRate: 0, getPeakRssMB: 0, scanRate: 0, scanPeakRssMB: 0, maxFds, diskMB: 0, budgetMB: db.budgetMB, budgetParts: db.budgetParts },
+        ...{ peakFillMemory, getsPeak: noPeak, scanPeak: noPeak, maxOpenFiles: db.maxOpenFiles },
+      };
+    }
     await db.settle();
 
     // A long-lived reader held while a tenth of N keys is overwritten.
@@ -627,17 +652,17 @@ if (process.env.BENCH_SCALE_ONE !== undefined) {
   const pt = (p: ReaderPoint): string =>
     `${mb(p.diskMB)} / ${mb(p.rssMB)} / ${p.engineMB === undefined ? '–' : mb(p.engineMB)}` +
     (p.pinnedMemtableMB === undefined ? '' : ` (${p.pinnedMemtableMB.toFixed(1)}, ${mb(p.pinnedTableMB ?? 0)})`);
-  for (const r of reports) console.log(`| ${r.engine} | ${pt(r.reader.before)} | ${pt(r.reader.held)} | ${pt(r.reader.released)} |`);
+  if (!FILL_ONLY) for (const r of reports) console.log(`| ${r.engine} | ${pt(r.reader.before)} | ${pt(r.reader.held)} | ${pt(r.reader.released)} |`);
   console.log('');
   for (const r of reports) {
     console.log(`### ${r.engine}\n`);
     console.log(
-      '| keys written | keys/s in this tenth | RSS MB | engine MB | descriptors | tables per level | compaction backlog MB | write amp | stall s | CPU s: process / main thread | MB flushed + compacted into L1/L2/… | background CPU ms per MB |',
+      '| keys written | keys/s in this tenth | RSS MB | engine MB | descriptors | tables per level | freeze size MiB / L0 mean table MB | compaction backlog MB | write amp | stall s | CPU s: process / main thread | MB flushed + compacted into L1/L2/… | background CPU ms per MB |',
     );
-    console.log('|---:|---:|---:|---:|---:|---|---:|---:|---:|---:|---|---:|');
+    console.log('|---:|---:|---:|---:|---:|---|---|---:|---:|---:|---:|---|---:|');
     for (const f of r.fill) {
       console.log(
-        `| ${k(f.upTo)} | ${k(f.rate)} | ${mb(f.rssMB)} | ${f.engineMB === undefined ? '–' : mb(f.engineMB)} | ${f.fds} | ${f.levels || '–'} | ${f.pendingMB === undefined ? '–' : mb(f.pendingMB)} | ${f.writeAmp?.toFixed(2) ?? '–'} | ${f.stallS?.toFixed(1) ?? '–'} | ${f.cpuS.toFixed(1)} / ${f.mainCpuS.toFixed(1)} | ${f.writtenMB ?? '–'} | ${f.bgMsPerMB?.toFixed(1) ?? '–'} |`,
+        `| ${k(f.upTo)} | ${k(f.rate)} | ${mb(f.rssMB)} | ${f.engineMB === undefined ? '–' : mb(f.engineMB)} | ${f.fds} | ${f.levels || '–'} | ${f.l0Tables ?? '–'} | ${f.pendingMB === undefined ? '–' : mb(f.pendingMB)} | ${f.writeAmp?.toFixed(2) ?? '–'} | ${f.stallS?.toFixed(1) ?? '–'} | ${f.cpuS.toFixed(1)} / ${f.mainCpuS.toFixed(1)} | ${f.writtenMB ?? '–'} | ${f.bgMsPerMB?.toFixed(1) ?? '–'} |`,
       );
     }
     console.log('');

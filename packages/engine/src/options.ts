@@ -33,6 +33,14 @@ export interface DatabaseOptions {
   readonly errorIfExists?: boolean;
   /** Active memtable size, in bytes, at which it is frozen and flushed (default 4 MiB). */
   readonly memtableSize?: number;
+  /**
+   * The largest the active memtable grows to (default 4 × memtableSize). The freeze size starts
+   * at memtableSize and doubles, up to this, while L1 holds more than l0SlowdownWritesTrigger
+   * memtables' bytes — a big tree then flushes larger L0 tables, so each L0→L1 compaction
+   * rewrites L1 for more flushed bytes (write/freeze-size.ts). Memtables then take up to
+   * maxMemtableSize × (1 + maxFrozenMemtables). Equal to memtableSize: memtables never grow.
+   */
+  readonly maxMemtableSize?: number;
   /** Default for writes: fdatasync the WAL before the promise resolves (default false). */
   readonly sync?: boolean;
   /** What to do with a damaged WAL at open (default 'tolerate-corrupted-tail'). */
@@ -280,6 +288,8 @@ export interface ResolvedOptions {
   readonly createIfMissing: boolean;
   readonly errorIfExists: boolean;
   readonly memtableSize: number;
+  /** ≥ memtableSize (write/freeze-size.ts). */
+  readonly maxMemtableSize: number;
   readonly sync: boolean;
   readonly walRecovery: WalRecoveryMode;
   readonly blockSize: number;
@@ -331,6 +341,7 @@ export const DATABASE_OPTION_NAMES = [
   'createIfMissing',
   'errorIfExists',
   'memtableSize',
+  'maxMemtableSize',
   'sync',
   'walRecovery',
   'blockSize',
@@ -483,6 +494,11 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     // Only maxFrozenMemtables given: the default merges no more than it allows (as RocksDB sanitizes).
     minMemtablesToMerge = maxFrozenMemtables;
   }
+  const memtableSize = int('memtableSize', opts.memtableSize, 4 * 1024 * 1024, 1024, 2 ** 31);
+  const maxMemtableSize = int('maxMemtableSize', opts.maxMemtableSize, Math.min(4 * memtableSize, 2 ** 31), 1024, 2 ** 31);
+  if (maxMemtableSize < memtableSize) {
+    throw new StrataError('INVALID_ARGUMENT', `option maxMemtableSize (${maxMemtableSize}) must be at least memtableSize (${memtableSize}): memtables start at memtableSize and grow up to it`);
+  }
   const readOnly = bool('readOnly', opts.readOnly, false);
   const followInterval = int('followInterval', opts.followInterval, 0, 0, 2 ** 31 - 1);
   if (followInterval > 0 && !readOnly) throw new StrataError('INVALID_ARGUMENT', 'option followInterval needs readOnly: true (a follower reads what another process writes)');
@@ -494,7 +510,8 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     followInterval,
     createIfMissing: !readOnly && bool('createIfMissing', opts.createIfMissing, true),
     errorIfExists: bool('errorIfExists', opts.errorIfExists, false),
-    memtableSize: int('memtableSize', opts.memtableSize, 4 * 1024 * 1024, 1024, 2 ** 31),
+    memtableSize,
+    maxMemtableSize,
     sync: bool('sync', opts.sync, false),
     walRecovery,
     blockSize: int('blockSize', opts.blockSize, 4096, 256, 16 * 1024 * 1024),

@@ -45,6 +45,8 @@ export interface DatabaseStats {
     readonly frozenBytes: number;
     /** Memtables built on the memory of a released one (no allocation) since open. */
     readonly reused: number;
+    /** Bytes at which the active memtable is frozen: memtableSize, or up to maxMemtableSize with a big L1 (write/freeze-size.ts). */
+    readonly freezeSize: number;
   };
   readonly snapshots: number;
   readonly openIterators: number;
@@ -198,6 +200,7 @@ export function collectStats(core: DbCore, queue: { readonly queued: number; rea
       frozen: core.frozenCount,
       frozenBytes: core.frozenBytes(),
       reused: reserve.reused,
+      freezeSize: core.freezeSize,
     },
     snapshots: core.snapshots.size,
     openIterators: core.iterators.size,

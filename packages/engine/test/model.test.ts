@@ -137,7 +137,7 @@ const optionsFor = (backgroundThreads: number): DatabaseOptions => ({
  * a released one's memory, and iterator reads of a memtable retired while they were open. An
  * iterator reading reused memory would see another memtable's entries and fail its comparison.
  */
-const coverage = { chargedPartitions: 0, reused: 0, pinnedRetired: 0, smallCacheMisses: 0, idleWorkersEnded: 0, readsWhilePipelined: 0, mergedFlushes: 0, behindCompactions: 0, compactionsNotBehind: 0, readCompactions: 0 };
+const coverage = { chargedPartitions: 0, reused: 0, pinnedRetired: 0, smallCacheMisses: 0, idleWorkersEnded: 0, readsWhilePipelined: 0, grownMemtables: 0, mergedFlushes: 0, behindCompactions: 0, compactionsNotBehind: 0, readCompactions: 0 };
 
 /** Every entry of the database, newest state, through a synchronous iterator. */
 function scanSync(db: Database): [string, string][] {
@@ -178,9 +178,19 @@ const workerIdleArb = fc.constantFrom<number | undefined>(undefined, undefined, 
  */
 const mergeArb = fc.constantFrom(1, 1, 2, 3);
 
-async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number, cache: CacheCase, workerIdleMs?: number, minMemtablesToMerge = 1): Promise<void> {
+/**
+ * Memtables that grow with L1 (write/freeze-size.ts) in one run of four: up to 16 KiB, doubling
+ * from 4 KiB while L1 holds more than 4 memtables' bytes (l0SlowdownWritesTrigger 4; stop far
+ * off, so no run stalls on it). Frozen memtables of 8 and 16 KiB then flush, are read, merged
+ * and replayed from their WAL segment at reopen. With two workers the slowdown trigger is 4
+ * already, and the default cap (4 × memtableSize) lets them grow in any run.
+ */
+const growArb = fc.constantFrom<DatabaseOptions>({}, {}, {}, { maxMemtableSize: 16 * 1024, l0SlowdownWritesTrigger: 4, l0StopWritesTrigger: 1000 });
+
+async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number, cache: CacheCase, workerIdleMs?: number, minMemtablesToMerge = 1, grow: DatabaseOptions = {}): Promise<void> {
   const dbOptions = {
     ...optionsFor(backgroundThreads),
+    ...grow,
     backgroundThreads,
     minMemtablesToMerge,
     onEvent: (e: StrataEvent) => {
@@ -285,6 +295,8 @@ async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number,
           releaseSnapshot(snaps, op.i);
           break;
         case 'flush':
+          // A memtable past memtableSize (its freeze size grew with L1) flushed here.
+          if (db.stats().memtables.activeBytes > baseOptions.memtableSize) coverage.grownMemtables++;
           await db.flush();
           break;
         case 'compact':
@@ -426,9 +438,23 @@ describe.each([0, 1, 2])('engine against a sorted-map model, backgroundThreads: 
       {},
     );
     expect(coverage.readCompactions).toBeGreaterThan(readsBefore);
+    // One history whose memtables always grow (the random runs draw growth in one of four): 300
+    // keys of ~200 bytes, flushed every 60 — L0→L1 compactions take L1 past 4 × 4 KiB, the
+    // freeze size doubles to 8 and 16 KiB, and a memtable past 4 KiB is flushed — overwritten, with a reopen that replays a grown
+    // memtable's WAL segment, read back whole.
+    const grownBefore = coverage.grownMemtables;
+    const big = (i: number, round: number): string => `${round}v${i}`.repeat(40);
+    const key300 = (i: number): string => `k${String(i).padStart(3, '0')}`;
+    const fill = (round: number): Op[] => Array.from({ length: 300 }, (_, i) => [{ t: 'put', k: key300(i), v: big(i, round) } as const, ...(i % 60 === 59 ? [{ t: 'flush' } as const] : [])]).flat();
+    await runSequence([...fill(0), ...fill(1).slice(0, 150), { t: 'reopen', codecs: {} }, { t: 'get', k: 'k007', snap: -1 }, ...fill(2), scanAll], {}, backgroundThreads, {}, undefined, 1, {
+      maxMemtableSize: 16 * 1024,
+      l0SlowdownWritesTrigger: 4,
+      l0StopWritesTrigger: 1000,
+    });
+    expect(coverage.grownMemtables).toBeGreaterThan(grownBefore);
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 250 }), codecsArb, blockCacheArb, workerIdleArb, mergeArb, async (ops, codecs, cache, workerIdleMs, merge) => {
-        await runSequence(ops, codecs, backgroundThreads, cache, workerIdleMs, merge);
+      fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 250 }), codecsArb, blockCacheArb, workerIdleArb, mergeArb, growArb, async (ops, codecs, cache, workerIdleMs, merge, grow) => {
+        await runSequence(ops, codecs, backgroundThreads, cache, workerIdleMs, merge, grow);
       }),
       {
         numRuns: Number(process.env['STRATA_MODEL_RUNS'] ?? 40),

@@ -7,7 +7,8 @@
  * member says what protects it). JavaScript runs one task at a time, so "protected" here means
  * "changed only by these callers, each change complete within one synchronous step".
  *
- * Memtables: `active` takes writes; when it reaches memtableSize it is frozen and pushed on
+ * Memtables: `active` takes writes; when it reaches its freeze size (memtableSize, doubled up
+ * to maxMemtableSize while L1 is big: write/freeze-size.ts) it is frozen and pushed on
  * `frozen` (newest first) together with the number of the WAL segment that starts right after
  * it (its data lives only in older segments), and the WAL rotates. Flush (flush/flush-loop.ts)
  * takes the OLDEST frozen memtable (or the oldest minMemtablesToMerge, merged into one table),
@@ -34,6 +35,7 @@ import { EmptyRanges } from '../read/empty-ranges.js';
 import { OpenIterators } from '../read/open-iterators.js';
 import type { ReadView } from '../read/read-view.js';
 import { SnapshotList } from '../snapshots.js';
+import { freezeSize } from '../write/freeze-size.js';
 import type { TableCache } from '../version/table-cache.js';
 import { ReadAllowances } from '../version/read-allowances.js';
 import type { VersionSet } from '../version/version-set.js';
@@ -154,6 +156,12 @@ export class DbCore {
    */
   private active: Memtable;
   /**
+   * The active memtable's freeze size (write/freeze-size.ts): memtableSize, or a power-of-two
+   * multiple of it up to maxMemtableSize once L1 is big. Chosen when a memtable becomes the active
+   * one (here and in freezeMemtable), so the write path compares against a number.
+   */
+  private freezeAt: number;
+  /**
    * Newest first. Invariant: a frozen memtable is immutable and stays readable, in this list,
    * until the Version holding its table is installed — `retireFrozen` (flush) removes it in that
    * same synchronous step. Pushed only by `freezeMemtable`.
@@ -193,6 +201,7 @@ export class DbCore {
     this.log = parts.wal;
     this.memtableMemory = new MemtableMemory(1 + parts.opts.maxFrozenMemtables);
     this.active = parts.active ?? new Memtable({ memory: this.memtableMemory });
+    this.freezeAt = this.nextFreezeSize();
     this.segment = parts.walSegment;
     this.versions.visibleSequence = parts.lastSequence;
     this.executor = parts.executor;
@@ -419,6 +428,7 @@ export class DbCore {
     const mem = this.active.freeze();
     // On the last released memtable's memory if there is one, else sized like this one.
     this.active = new Memtable({ memory: this.memtableMemory, like: mem.size() });
+    this.freezeAt = this.nextFreezeSize();
     this.view = undefined;
     const expected = ++this.segment;
     const rotated = this.wal.rotate().then(
@@ -432,6 +442,16 @@ export class DbCore {
     );
     this.frozen.unshift({ mem, nextLogNumber: expected, rotated });
     this.flusher.schedule();
+  }
+
+  /** Bytes at which the active memtable is frozen (the write path's test; stats). */
+  get freezeSize(): number {
+    return this.freezeAt;
+  }
+
+  private nextFreezeSize(): number {
+    const o = this.opts;
+    return freezeSize(o.memtableSize, o.maxMemtableSize, o.l0SlowdownWritesTrigger, this.versions.current.levelBytes(1));
   }
 
   /**

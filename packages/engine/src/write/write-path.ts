@@ -20,10 +20,11 @@
  *          batch of 1000 at a time paid the pool round trip and then the insert, serially.
  *   4. Publish: once the WAL write (and fdatasync) succeeded, the visible sequence moves past
  *      the group and the members' promises resolve.
- *   5. Rotate: if the memtable reached memtableSize it is frozen then (a WAL rotation is queued;
- *      nothing else is in the WAL queue, see below), so its data is entirely in the segments
- *      before the new one. Half full, it has the executor start the thread its flush will need
- *      (`prepareForFlush`), if none is alive: once a memtable.
+ *   5. Rotate: if the memtable reached its freeze size (memtableSize, more with a big L1:
+ *      freeze-size.ts) it is frozen then (a WAL rotation is queued; nothing else is in the WAL
+ *      queue, see below), so its data is entirely in the segments before the new one. Half
+ *      full, it has the executor start the thread its flush will need (`prepareForFlush`), if
+ *      none is alive: once a memtable.
  *
  * Between 3 and 4 the active memtable holds versions above the visible sequence. Every read
  * (get, getSync, getMany, iterators, snapshots) reads at the visible sequence or an older
@@ -538,8 +539,10 @@ export class WritePath {
     // Between groups (none is in the WAL now): the rotation closes a segment holding exactly this memtable's records.
     if (core.state === 'open') {
       const bytes = core.activeMemtable.approximateBytes();
-      if (bytes >= core.opts.memtableSize) core.freezeMemtable();
-      else if (bytes >= core.opts.memtableSize / 2 && this.flushThreadAskedFor !== core.activeMemtable) {
+      // core.freezeSize: memtableSize, or more once L1 is big (write/freeze-size.ts).
+      const at = core.freezeSize;
+      if (bytes >= at) core.freezeMemtable();
+      else if (bytes >= at / 2 && this.flushThreadAskedFor !== core.activeMemtable) {
         this.flushThreadAskedFor = core.activeMemtable;
         core.executor.prepareForFlush();
       }

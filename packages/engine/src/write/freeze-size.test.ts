@@ -1,0 +1,81 @@
+/**
+ * The freeze size (freeze-size.ts): chosen from L1's bytes, doubling from memtableSize up to
+ * maxMemtableSize; the option's validation; a database whose memtables grew — their WAL
+ * segments replayed after a crash, and the write path freezing at the grown size.
+ */
+import { describe, expect, it } from 'vitest';
+import { Database } from '../index.js';
+import { resolveOptions } from '../options.js';
+import { MemoryFileSystem } from '../testing/index.js';
+import { freezeSize } from './freeze-size.js';
+
+const MiB = 2 ** 20;
+const text = (v: Uint8Array | undefined): string | undefined => (v === undefined ? undefined : Buffer.from(v).toString());
+
+describe('freezeSize', () => {
+  it('is memtableSize until L1 holds more than the slowdown trigger count of memtables', () => {
+    expect(freezeSize(4 * MiB, 16 * MiB, 40, 0)).toBe(4 * MiB);
+    // A 1M-key fill's whole tree (~110 MB) in L1: still 4 MiB (40 × 4 MiB = 160 MiB).
+    expect(freezeSize(4 * MiB, 16 * MiB, 40, 110e6)).toBe(4 * MiB);
+    expect(freezeSize(4 * MiB, 16 * MiB, 40, 160 * MiB)).toBe(4 * MiB);
+    expect(freezeSize(4 * MiB, 16 * MiB, 40, 160 * MiB + 1)).toBe(8 * MiB);
+    // The 10M fill's late L1 (~190 MB): 8 MiB, whose 40 hold 320 MiB.
+    expect(freezeSize(4 * MiB, 16 * MiB, 40, 190e6)).toBe(8 * MiB);
+    expect(freezeSize(4 * MiB, 16 * MiB, 40, 320 * MiB + 1)).toBe(16 * MiB);
+  });
+
+  it('never passes maxMemtableSize, and doubles only while the double fits under it', () => {
+    expect(freezeSize(4 * MiB, 16 * MiB, 40, 10e9)).toBe(16 * MiB);
+    expect(freezeSize(4 * MiB, 12 * MiB, 40, 10e9)).toBe(8 * MiB);
+    expect(freezeSize(4 * MiB, 4 * MiB, 40, 10e9)).toBe(4 * MiB);
+    expect(freezeSize(4096, 16384, 4, 4 * 4096 + 1)).toBe(8192);
+  });
+});
+
+describe('maxMemtableSize option', () => {
+  it('defaults to 4 × memtableSize; rejects less than memtableSize', () => {
+    expect(resolveOptions({}).maxMemtableSize).toBe(16 * MiB);
+    expect(resolveOptions({ memtableSize: 1024 }).maxMemtableSize).toBe(4096);
+    expect(resolveOptions({ memtableSize: 2 ** 31 }).maxMemtableSize).toBe(2 ** 31);
+    expect(resolveOptions({ memtableSize: 8 * MiB, maxMemtableSize: 8 * MiB }).maxMemtableSize).toBe(8 * MiB);
+    expect(() => resolveOptions({ memtableSize: 8 * MiB, maxMemtableSize: 4 * MiB })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => resolveOptions({ maxMemtableSize: 4 * MiB })).not.toThrow();
+    expect(() => resolveOptions({ maxMemtableSize: 100 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => resolveOptions({ maxMemtableSize: 1.5 as never })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+});
+
+describe('a database whose memtables grow with L1', () => {
+  // 4 KiB memtables, up to 16 KiB once L1 holds more than 4 of them (l0SlowdownWritesTrigger 4).
+  const opts = { memtableSize: 4096, maxMemtableSize: 16384, l0CompactionTrigger: 2, l0SlowdownWritesTrigger: 4, l0StopWritesTrigger: 1000, targetFileSize: 8192, backgroundThreads: 0 };
+  const key = (i: number): string => `k${String(i).padStart(5, '0')}`;
+  const val = (i: number, round: number): string => `${round}:${i}:`.padEnd(150, 'x');
+
+  it('freezes at the grown size, and a crash image replays its WAL whole (sequence numbers continue)', async () => {
+    const fs = new MemoryFileSystem();
+    const db = await Database.open('/db', { ...opts, fs });
+    expect(db.stats().memtables.freezeSize).toBe(4096);
+    // Written until L0→L1 compactions take L1 past 4 memtables' bytes and a freeze then picks a larger size.
+    let n = 0;
+    while (db.stats().memtables.freezeSize === 4096 && n < 20_000) await db.put(key(n % 2000), val(n % 2000, n++));
+    const grown = db.stats().memtables.freezeSize;
+    expect(grown === 8192 || grown === 16384).toBe(true);
+    expect(db.stats().levels[1]!.bytes).toBeGreaterThan(4 * 4096);
+    // The grown memtable fills past memtableSize and is not frozen there.
+    const before = db.stats().memtables.activeBytes;
+    let m = 0;
+    while (db.stats().memtables.activeBytes <= 4096 + 1000) await db.put(key(m), val(m, -1 - m++));
+    expect(db.stats().memtables.activeBytes).toBeGreaterThan(before);
+    expect(db.stats().memtables.activeBytes).toBeLessThan(grown);
+    const last = db.stats().lastSequence;
+    // A crash now: the active memtable's records, more than memtableSize of them, are only in its WAL segment.
+    const image = fs.clone();
+    await db.close();
+    const r = await Database.open('/db', { ...opts, fs: image });
+    expect(r.stats().lastSequence).toBe(last);
+    for (let i = 0; i < m; i++) expect(text(r.getSync(key(i)))).toBe(val(i, -1 - i));
+    await r.put('x', 'y');
+    expect(r.stats().lastSequence).toBe(last + 1);
+    await r.close();
+  });
+});
