@@ -85,15 +85,16 @@ export interface DatabaseStats {
 /**
  * What the database holds in memory, by component. Bounded by construction: memtables and
  * memtableReserve together by the most memtables alive at once — the active one, up to
- * maxFrozenMemtables frozen, and one flushed but not yet released: memtableSize ×
- * (2 + maxFrozenMemtables) plus allocation slack — because a new memtable is built on reserved
+ * maxFrozenMemtables frozen, and one flushed but not yet released: M × (2 + maxFrozenMemtables)
+ * plus allocation slack, M the largest freeze size (`memtables.freezeSize`: memtableSize, up to
+ * maxMemtableSize once L1 is big, write/freeze-size.ts) — because a new memtable is built on reserved
  * memory whenever some is held (the reserve keeps at most 1 + maxFrozenMemtables released
  * memtables, also after readers let go of memtables they pinned), the block cache by blockCacheSize, the table cache's
  * table metadata (pinned top-level indexes and cached index and filter partitions) by tableCacheSize. A reader adds to this only what
  * it pins: the memtables and the tables of the Version it reads (`pinned`).
  *
  * The whole process, computable from the options (README, "Bounded resources"): peak RSS ≤
- * memtableSize × (1 + maxFrozenMemtables) + blockCacheSize + tableCacheSize + F (with
+ * maxMemtableSize × (1 + maxFrozenMemtables) + blockCacheSize + tableCacheSize + F (with
  * cacheIndexAndFilterBlocks the table metadata is charged to the block cache — blockCache +
  * tableIndexAndFilter ≤ blockCacheSize — and the tableCacheSize term goes), where F — what
  * lies outside `total`: node itself (~42 MB), the engine's code, the main thread's V8 heap, each
@@ -101,7 +102,8 @@ export interface DatabaseStats {
  * during gets and scans at 10M keys on Linux x64 / Node 20 (`npm run bench -- scale`, plain node;
  * classic-level's equivalent during fills in the same runs: ~130 MB).
  * During a fill the block and table caches stay empty, so a fill's peak also stays under the
- * issue's memtables + blockCacheSize + 64 MB (204 MB by default); F itself is not 64 MB.
+ * issue's memtables + blockCacheSize + 64 MB (240 MB by default with memtables at
+ * maxMemtableSize, 204 while they are memtableSize); F itself is not 64 MB.
  */
 export interface MemoryStats {
   /** The active and frozen memtables. */

@@ -201,13 +201,15 @@ export class DbCore {
     this.log = parts.wal;
     this.memtableMemory = new MemtableMemory(1 + parts.opts.maxFrozenMemtables);
     this.active = parts.active ?? new Memtable({ memory: this.memtableMemory });
+    this.freezeAt = parts.opts.memtableSize;
     this.freezeAt = this.nextFreezeSize();
     this.segment = parts.walSegment;
     this.versions.visibleSequence = parts.lastSequence;
     this.executor = parts.executor;
     // Background work idle for backgroundThreadIdleMs (no flush, no compaction): writes have
     // stopped or slowed, and the released memtables' memory kept for the next memtables
-    // (memtableSize × (1 + maxFrozenMemtables) and slack, 14 MB by default) would stay through whatever
+    // (freeze size × (1 + maxFrozenMemtables) and slack: 14 MB by default while L1 is small, up to
+    // maxMemtableSize × (1 + maxFrozenMemtables), 50 MB, once it is big) would stay through whatever
     // the process does next: the scale bench's reads after its fill held it throughout.
     this.executor.onAllIdle(() => {
       this.memtableMemory.clear();
@@ -451,7 +453,7 @@ export class DbCore {
 
   private nextFreezeSize(): number {
     const o = this.opts;
-    return freezeSize(o.memtableSize, o.maxMemtableSize, o.l0SlowdownWritesTrigger, this.versions.current.levelBytes(1));
+    return freezeSize(o.memtableSize, o.maxMemtableSize, o.l0SlowdownWritesTrigger, this.versions.current.levelBytes(1), this.freezeAt);
   }
 
   /**
@@ -517,7 +519,8 @@ export class DbCore {
    * past `backgroundThreadIdleMs` (their timers may never run under a loop of awaited gets:
    * worker-executor.ts), and drops the memtable reserve when no write took a sequence number
    * since the previous call: reads are running and writes have stopped, so the reserve (up to
-   * memtableSize × (1 + maxFrozenMemtables) and slack, 14 MB by default) would be kept for a
+   * freeze size × (1 + maxFrozenMemtables) and slack: 14 MB by default, up to ~50 MB once L1 is
+   * big and memtables grew: write/freeze-size.ts) would be kept for a
    * memtable that is not coming. Before, only the worker's idle end dropped it — 2 s after the
    * last flush or compaction, and only once the read path noticed — so the scale bench's gets
    * after its fill held it through their peak. Nothing is added to the write path: the sequence

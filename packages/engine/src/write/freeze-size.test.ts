@@ -32,6 +32,21 @@ describe('freezeSize', () => {
   });
 });
 
+describe('freezeSize once grown (hysteresis)', () => {
+  it('keeps a grown size while L1 swings around the threshold, and halves it once L1 is under a quarter', () => {
+    // Grown to 8 MiB at L1 > 160 MiB; L1 back at 120 MB (an L1→L2 compaction): still 8 MiB.
+    expect(freezeSize(4 * MiB, 16 * MiB, 40, 120e6, 8 * MiB)).toBe(8 * MiB);
+    expect(freezeSize(4 * MiB, 16 * MiB, 40, 80 * MiB + 1, 8 * MiB)).toBe(8 * MiB);
+    // Under a quarter of 40 × 8 MiB: back to 4 MiB.
+    expect(freezeSize(4 * MiB, 16 * MiB, 40, 80 * MiB, 8 * MiB)).toBe(4 * MiB);
+    // Two steps down at once when the tree emptied, never under memtableSize.
+    expect(freezeSize(4 * MiB, 16 * MiB, 40, 0, 16 * MiB)).toBe(4 * MiB);
+    expect(freezeSize(4 * MiB, 16 * MiB, 40, 100 * MiB, 16 * MiB)).toBe(8 * MiB);
+    // Still grows from a grown size.
+    expect(freezeSize(4 * MiB, 16 * MiB, 40, 320 * MiB + 1, 8 * MiB)).toBe(16 * MiB);
+  });
+});
+
 describe('maxMemtableSize option', () => {
   it('defaults to 4 × memtableSize; rejects less than memtableSize', () => {
     expect(resolveOptions({}).maxMemtableSize).toBe(16 * MiB);
@@ -41,7 +56,7 @@ describe('maxMemtableSize option', () => {
     expect(() => resolveOptions({ memtableSize: 8 * MiB, maxMemtableSize: 4 * MiB })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => resolveOptions({ maxMemtableSize: 4 * MiB })).not.toThrow();
     expect(() => resolveOptions({ maxMemtableSize: 100 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
-    expect(() => resolveOptions({ maxMemtableSize: 1.5 as never })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => resolveOptions({ maxMemtableSize: 1.5 })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 });
 

@@ -15,7 +15,8 @@
  * are 64 MiB, its L1 256 MiB).
  *
  * The rule: the smallest memtableSize × 2^k (k ≥ 0) whose slowdown-trigger count of memtables
- * holds at least L1's bytes, capped at maxMemtableSize. Memtable bytes (skiplist and arena) are
+ * holds at least L1's bytes, capped at maxMemtableSize; once grown, kept until L1 falls under a
+ * quarter of that count of memtables (hysteresis: below). Memtable bytes (skiplist and arena) are
  * ~1.5× the table they flush to, so at the chosen size L0 at the trigger holds ~⅔–1⅓ of L1 in
  * table bytes: about RocksDB's balance. A small database never grows (at the defaults: while L1
  * is under 40 × 4 MiB = 160 MiB, every 1M-key bench) and behaves as with a fixed memtableSize;
@@ -29,8 +30,12 @@
  * write path compares against a number, never walks a Version. Recovery and followers do not
  * use it: a WAL segment holds exactly one memtable's records, whatever its size.
  */
-export function freezeSize(memtableSize: number, maxMemtableSize: number, l0SlowdownWritesTrigger: number, l1Bytes: number): number {
-  let size = memtableSize;
+export function freezeSize(memtableSize: number, maxMemtableSize: number, l0SlowdownWritesTrigger: number, l1Bytes: number, current = memtableSize): number {
+  let size = current;
   while (size * 2 <= maxMemtableSize && l0SlowdownWritesTrigger * size < l1Bytes) size *= 2;
+  // Back down only once L1 is under half of what the halved size would cover: L1 swings by ±25%
+  // between an L0→L1 compaction and the L1→L2 ones after it (journal, session 19), and a size
+  // that followed it would flip at every swing near the threshold.
+  while (size > memtableSize && (l0SlowdownWritesTrigger * size) / 4 >= l1Bytes) size /= 2;
   return size;
 }
