@@ -95,8 +95,6 @@ const STRATA_OPTIONS = {
   ),
 } as Engine.DatabaseOptions;
 const BATCH = 1000;
-const FREEZE_SIZE = (s: Engine.DatabaseStats): string => (s.memtables.freezeSize / MiB).toFixed(0);
-const MAX_MEMTABLE = (o: ReturnType<typeof resolveOptions>): number => o.maxMemtableSize;
 const GETS = 200_000;
 const SAMPLES = 10;
 /** BENCH_SCALE_FILL_ONLY=1: stop after the fill (its table and peak RSS); no settle, reader, gets or scan. */
@@ -273,7 +271,7 @@ async function open(engine: string, dir: string): Promise<Subject> {
     const o = resolveOptions(STRATA_OPTIONS);
     // Table metadata charged to the block cache (cacheIndexAndFilterBlocks) is inside blockCacheSize: no bound of its own beside it.
     // Memtables grow with L1 up to maxMemtableSize (write/freeze-size.ts): the bound is at that size.
-    const budgetParts = { memtables: (MAX_MEMTABLE(o) * (1 + o.maxFrozenMemtables)) / MiB, blockCache: o.blockCacheSize / MiB, indexAndFilter: o.cacheIndexAndFilterBlocks ? 0 : o.tableCacheSize / MiB };
+    const budgetParts = { memtables: (o.maxMemtableSize * (1 + o.maxFrozenMemtables)) / MiB, blockCache: o.blockCacheSize / MiB, indexAndFilter: o.cacheIndexAndFilterBlocks ? 0 : o.tableCacheSize / MiB };
     if (o.blockCacheSize !== db.stats().blockCache.capacity) throw new Error('the block cache is not the size the options say');
     return {
       budgetMB: budgetParts.memtables + budgetParts.blockCache + 64,
@@ -306,7 +304,7 @@ async function open(engine: string, dir: string): Promise<Subject> {
         const s = db.stats();
         return {
           levels: s.levels.map((l) => l.files).join('/'),
-          l0Tables: `${FREEZE_SIZE(s)} / ${s.levels[0]!.files === 0 ? '–' : (s.levels[0]!.bytes / s.levels[0]!.files / MiB).toFixed(1)}`,
+          l0Tables: `${(s.memtables.freezeSize / MiB).toFixed(0)} / ${s.levels[0]!.files === 0 ? '–' : (s.levels[0]!.bytes / s.levels[0]!.files / MiB).toFixed(1)}`,
           writeAmp: s.writeAmplification,
           stallS: s.counters.stallMs / 1000,
           // [flushed, written into L1, L2, …], bytes since open.
@@ -456,11 +454,34 @@ async function runOne(engine: string): Promise<Report> {
       const none: ReaderPoint = { diskMB: 0, rssMB: 0, engineMB: undefined, pinnedMemtableMB: undefined, pinnedTableMB: undefined };
       const noPeak: PhasePeak = { rss: 0, heapUsed: 0, newSpace: 0, oldSpaces: 0, arrayBuffers: 0, memory: undefined };
       const peakFillMB = { heapUsed: peakFill.heapUsed / MiB, heapTotal: peakFill.heapTotal / MiB, external: peakFill.external / MiB, arrayBuffers: peakFill.arrayBuffers / MiB };
-      const reader = { before: none, held: none, released: none };
       return {
-        ...{ engine, hwmFillMB, hwmReadMB: undefined, hwmGetsMB: undefined, hwmScanMB: undefined, reader, n: N, fill, fillRate, openRssMB, openHeapTotalMB, peakFillRssMB, peakFill: peakFillMB },
-        ...{ peakEngineMB, getRate: 0, getCpuRate: 0, getPeakRssMB: 0, scanRate: 0, scanPeakRssMB: 0, maxFds, diskMB: 0, budgetMB: db.budgetMB, budgetParts: db.budgetParts },
-        ...{ peakFillMemory, getsPeak: noPeak, scanPeak: noPeak, maxOpenFiles: db.maxOpenFiles },
+        engine,
+        hwmFillMB,
+        hwmReadMB: undefined,
+        hwmGetsMB: undefined,
+        hwmScanMB: undefined,
+        reader: { before: none, held: none, released: none },
+        n: N,
+        fill,
+        fillRate,
+        openRssMB,
+        openHeapTotalMB,
+        peakFillRssMB,
+        peakFill: peakFillMB,
+        peakEngineMB,
+        getRate: 0,
+        getCpuRate: 0,
+        getPeakRssMB: 0,
+        scanRate: 0,
+        scanPeakRssMB: 0,
+        maxFds,
+        diskMB: 0,
+        budgetMB: db.budgetMB,
+        budgetParts: db.budgetParts,
+        peakFillMemory,
+        getsPeak: noPeak,
+        scanPeak: noPeak,
+        maxOpenFiles: db.maxOpenFiles,
       };
     }
     await db.settle();
