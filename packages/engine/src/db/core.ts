@@ -201,8 +201,7 @@ export class DbCore {
     this.log = parts.wal;
     this.memtableMemory = new MemtableMemory(1 + parts.opts.maxFrozenMemtables);
     this.active = parts.active ?? new Memtable({ memory: this.memtableMemory });
-    this.freezeAt = parts.opts.memtableSize;
-    this.freezeAt = this.nextFreezeSize();
+    this.freezeAt = this.nextFreezeSize(parts.opts.memtableSize);
     this.segment = parts.walSegment;
     this.versions.visibleSequence = parts.lastSequence;
     this.executor = parts.executor;
@@ -430,7 +429,7 @@ export class DbCore {
     const mem = this.active.freeze();
     // On the last released memtable's memory if there is one, else sized like this one.
     this.active = new Memtable({ memory: this.memtableMemory, like: mem.size() });
-    this.freezeAt = this.nextFreezeSize();
+    this.freezeAt = this.nextFreezeSize(this.freezeAt);
     this.view = undefined;
     const expected = ++this.segment;
     const rotated = this.wal.rotate().then(
@@ -451,9 +450,10 @@ export class DbCore {
     return this.freezeAt;
   }
 
-  private nextFreezeSize(): number {
+  /** The freeze size for the memtable becoming the active one, from L1's bytes now and `current` (its hysteresis). */
+  private nextFreezeSize(current: number): number {
     const o = this.opts;
-    return freezeSize(o.memtableSize, o.maxMemtableSize, o.l0SlowdownWritesTrigger, this.versions.current.levelBytes(1), this.freezeAt);
+    return freezeSize(o.memtableSize, o.maxMemtableSize, o.l0SlowdownWritesTrigger, this.versions.current.levelBytes(1), current);
   }
 
   /**
