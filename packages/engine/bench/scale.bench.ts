@@ -448,26 +448,33 @@ async function runOne(engine: string): Promise<Report> {
     const fillRate = N / ((performance.now() - t0) / 1000);
     const peakFillRssMB = peak;
     const hwmFillMB = peakRssMB();
+    // What the fill measured; the read phases add theirs (or zeros, with BENCH_SCALE_FILL_ONLY=1).
+    const fillReport = {
+      engine,
+      hwmFillMB,
+      n: N,
+      fill,
+      fillRate,
+      openRssMB,
+      openHeapTotalMB,
+      peakFillRssMB,
+      peakFill: { heapUsed: peakFill.heapUsed / MiB, heapTotal: peakFill.heapTotal / MiB, external: peakFill.external / MiB, arrayBuffers: peakFill.arrayBuffers / MiB },
+      budgetMB: db.budgetMB,
+      budgetParts: db.budgetParts,
+      peakFillMemory,
+      maxOpenFiles: db.maxOpenFiles,
+    };
     if (FILL_ONLY) {
-      // A probe of the fill alone (BENCH_SCALE_FILL_ONLY=1): what follows is not measured (zeros).
+      // A probe of the fill alone: what follows is not measured (zeros).
       await db.close();
       const none: ReaderPoint = { diskMB: 0, rssMB: 0, engineMB: undefined, pinnedMemtableMB: undefined, pinnedTableMB: undefined };
       const noPeak: PhasePeak = { rss: 0, heapUsed: 0, newSpace: 0, oldSpaces: 0, arrayBuffers: 0, memory: undefined };
-      const peakFillMB = { heapUsed: peakFill.heapUsed / MiB, heapTotal: peakFill.heapTotal / MiB, external: peakFill.external / MiB, arrayBuffers: peakFill.arrayBuffers / MiB };
       return {
-        engine,
-        hwmFillMB,
+        ...fillReport,
         hwmReadMB: undefined,
         hwmGetsMB: undefined,
         hwmScanMB: undefined,
         reader: { before: none, held: none, released: none },
-        n: N,
-        fill,
-        fillRate,
-        openRssMB,
-        openHeapTotalMB,
-        peakFillRssMB,
-        peakFill: peakFillMB,
         peakEngineMB,
         getRate: 0,
         getCpuRate: 0,
@@ -476,12 +483,8 @@ async function runOne(engine: string): Promise<Report> {
         scanPeakRssMB: 0,
         maxFds,
         diskMB: 0,
-        budgetMB: db.budgetMB,
-        budgetParts: db.budgetParts,
-        peakFillMemory,
         getsPeak: noPeak,
         scanPeak: noPeak,
-        maxOpenFiles: db.maxOpenFiles,
       };
     }
     await db.settle();
@@ -538,19 +541,11 @@ async function runOne(engine: string): Promise<Report> {
     const hwmClose = peakRssMB();
     const hwmReadMB = hwmGetsMB === undefined || hwmClose === undefined ? undefined : Math.max(hwmGetsMB, hwmClose);
     return {
-      engine,
-      hwmFillMB,
+      ...fillReport,
       hwmReadMB,
       hwmGetsMB,
       hwmScanMB,
       reader: { before, held, released },
-      n: N,
-      fill,
-      fillRate,
-      openRssMB,
-      openHeapTotalMB,
-      peakFillRssMB,
-      peakFill: { heapUsed: peakFill.heapUsed / MiB, heapTotal: peakFill.heapTotal / MiB, external: peakFill.external / MiB, arrayBuffers: peakFill.arrayBuffers / MiB },
       peakEngineMB,
       getRate,
       getCpuRate,
@@ -559,12 +554,8 @@ async function runOne(engine: string): Promise<Report> {
       scanPeakRssMB: Math.max(scanPeakRssMB, getPeak),
       maxFds,
       diskMB,
-      budgetMB: db.budgetMB,
-      budgetParts: db.budgetParts,
-      peakFillMemory,
       getsPeak,
       scanPeak,
-      maxOpenFiles: db.maxOpenFiles,
     };
   } catch (err) {
     // Said here: the directory removal below can fail too (an engine still writing into it)
