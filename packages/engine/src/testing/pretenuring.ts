@@ -96,7 +96,11 @@ function isolateOf(line: string): string | undefined {
 
 /** Every site line of `stdout`, in the order V8 printed them (GC order, all isolates). */
 export function allocationSiteReports(stdout: string): SiteReport[] {
-  return stdout.split('\n').flatMap((line) => {
+  return siteReportsOf(stdout.split('\n'));
+}
+
+function siteReportsOf(lines: readonly string[]): SiteReport[] {
+  return lines.flatMap((line) => {
     const m = SITE.exec(line);
     return m === null ? [] : [{ isolate: isolateOf(line), found: Number(m[2]), ratio: Number(m[3]) }];
   });
@@ -114,9 +118,11 @@ export function heldSitesAfterControl(stdout: string, control: readonly [number,
   const held = (x: SiteReport, [min, max]: readonly [number, number]): boolean => x.ratio >= 0.85 && x.found >= min && x.found <= max;
   const lines = stdout.split('\n');
   const start = lines.findIndex((line) => TESTING_GC.test(line));
-  const isolate = lines.filter((line) => TESTING_GC.test(line)).map(isolateOf).find((x) => x !== undefined);
-  if (start < 0 || isolate === undefined) return undefined;
-  const sites = allocationSiteReports(lines.slice(start + 1).join('\n')).filter((x) => x.isolate === isolate || x.isolate === undefined);
+  if (start < 0) return undefined;
+  // The first of those lines whose prefix is clear names the isolate (a line can interleave).
+  const isolate = lines.slice(start).filter((line) => TESTING_GC.test(line)).map(isolateOf).find((x) => x !== undefined);
+  if (isolate === undefined) return undefined;
+  const sites = siteReportsOf(lines.slice(start + 1)).filter((x) => x.isolate === isolate || x.isolate === undefined);
   const at = sites.findIndex((x) => held(x, control));
   return at < 0 ? undefined : sites.slice(at + 1).filter((x) => held(x, subject));
 }
