@@ -137,7 +137,7 @@ const optionsFor = (backgroundThreads: number): DatabaseOptions => ({
  * a released one's memory, and iterator reads of a memtable retired while they were open. An
  * iterator reading reused memory would see another memtable's entries and fail its comparison.
  */
-const coverage = { chargedPartitions: 0, reused: 0, pinnedRetired: 0, smallCacheMisses: 0, idleWorkersEnded: 0, readsWhilePipelined: 0, grownMemtables: 0, mergedFlushes: 0, behindCompactions: 0, compactionsNotBehind: 0, readCompactions: 0 };
+const coverage = { chargedPartitions: 0, reused: 0, pinnedRetired: 0, smallCacheMisses: 0, idleWorkersEnded: 0, readsWhilePipelined: 0, grownMemtables: 0, mergedFlushes: 0, behindCompactions: 0, compactionsNotBehind: 0, readCompactions: 0, warmedTables: 0 };
 
 /** Every entry of the database, newest state, through a synchronous iterator. */
 function scanSync(db: Database): [string, string][] {
@@ -161,8 +161,10 @@ const sortedEntries = (m: Model): [string, string][] => [...m.entries()].sort((a
  * with the index and filter partitions charged to it too (cacheIndexAndFilterBlocks), so that
  * partition loads evict blocks.
  */
-type CacheCase = { readonly blockCacheSize?: number; readonly cacheIndexAndFilterBlocks?: boolean };
-const blockCacheArb = fc.constantFrom<CacheCase>({}, { blockCacheSize: 4096 }, { blockCacheSize: 4096, cacheIndexAndFilterBlocks: true });
+type CacheCase = { readonly blockCacheSize?: number; readonly cacheIndexAndFilterBlocks?: boolean; readonly tableCacheSize?: number };
+// (The fourth: a table cache with room for every table and partition, so that the new tables a
+// flush or compaction installs are warmed whole — version/warm-new-tables.ts — and read warm.)
+const blockCacheArb = fc.constantFrom<CacheCase>({}, { blockCacheSize: 4096 }, { blockCacheSize: 4096, cacheIndexAndFilterBlocks: true }, { tableCacheSize: 1 << 20 });
 
 /**
  * How long a worker may idle (backgroundThreadIdleMs) in a run with one: the default, or 1 ms in
@@ -297,7 +299,12 @@ async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number,
         case 'flush':
           // A memtable past memtableSize (its freeze size grew with L1) flushed here.
           if (db.stats().memtables.activeBytes > baseOptions.memtableSize) coverage.grownMemtables++;
-          await db.flush();
+          {
+            // New tables are warmed when installed (version/warm-new-tables.ts): partitions loaded with no read.
+            const loads = db.stats().tableCache.partitionLoads;
+            await db.flush();
+            if (db.stats().tableCache.partitionLoads > loads) coverage.warmedTables++;
+          }
           break;
         case 'compact':
           await db.compact();
@@ -479,6 +486,8 @@ describe.each([0, 1, 2])('engine against a sorted-map model, backgroundThreads: 
       expect(coverage.readsWhilePipelined).toBeGreaterThan(0);
       // Compactions for reads ran under the model.
       expect(coverage.readCompactions).toBeGreaterThan(0);
+      // Tables were warmed as flushes (and the compactions they started) installed them, under the model's reads.
+      expect(coverage.warmedTables).toBeGreaterThan(0);
     }
   }, 300_000);
 });

@@ -416,6 +416,34 @@ export class Table {
   }
 
   /**
+   * Loads the index and filter partitions not cached yet, in order, while the partition cache has
+   * room for the next one beside what it holds (it stops there: warming never evicts another
+   * table's partitions). Returns how many it loaded. For a table just written (the engine warms
+   * what a flush or compaction installs, RocksDB's prepopulate_block_cache for table metadata):
+   * its bytes are still in the OS page cache, and the first lookups then find them unpacked.
+   */
+  warmPartitions(): number {
+    this.checkOpen();
+    const cache = this.partitions;
+    const parts = this.parts;
+    const h = this.partHandles;
+    let loaded = 0;
+    for (let p = 0; p < this.partitionCount; p++) {
+      // On-disk sizes: an unpacked partition is about as large (its arrays are views into one buffer).
+      if (cache.usage + h[4 * p + 1]! + Math.max(0, h[4 * p + 3]!) > cache.capacity) break;
+      if (parts.indexes[p] === undefined) {
+        cache.insertIndex(parts, p, this.loadIndexPartition(p, -1));
+        loaded++;
+      }
+      if (this.hasFilter && parts.filters[p] === undefined) {
+        cache.insertFilter(parts, p, this.loadFilterPartition(p));
+        loaded++;
+      }
+    }
+    return loaded;
+  }
+
+  /**
    * Reads and unpacks index partition p, checking it against the top-level index: its block
    * count, its last separator, and its handles contiguous — from offset `firstOffset` when the
    * caller knows where the partition's data must start (-1: only partition 0's, at 0).

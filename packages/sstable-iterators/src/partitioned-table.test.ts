@@ -66,7 +66,8 @@ describe('partitioned index and filters (format v2) against a sorted-array model
         fc.constantFrom(0, 600, Number.MAX_SAFE_INTEGER), // partition cache budget: 0 keeps only the partition in use
         fc.array(fc.record({ key: probeKey, snap: fc.integer({ min: 0, max: 410 }) }), { maxLength: 30 }),
         fc.array(probeKey, { maxLength: 10 }),
-        async (entries, metadataBlockSize, budget, probes, seeks) => {
+        fc.boolean(), // warm the partitions first (what the engine does with a table it has just written)
+        async (entries, metadataBlockSize, budget, probes, seeks, warm) => {
           const path = join(dir, `${++n}.sst`);
           await buildTable(path, entries, [], { blockSize: 64, restartInterval: 2, bloomBitsPerKey: 10, metadataBlockSize, fileNumber: n });
           const partitions = new PartitionCache(budget);
@@ -74,6 +75,18 @@ describe('partitioned index and filters (format v2) against a sorted-array model
           try {
             expect(table.formatVersion).toBe(2);
             if (table.partitionCount > 2) multi++;
+            if (warm) {
+              const loaded = table.warmPartitions();
+              // Warming fills only the room there is, and never past the budget.
+              expect(partitions.usage).toBeLessThanOrEqual(budget);
+              expect(partitions.loads).toBe(loaded);
+              if (budget > 1e9) {
+                expect(loaded).toBe(2 * table.partitionCount);
+                // Everything is cached: a second warm loads nothing, and lookups below only hit.
+                expect(table.warmPartitions()).toBe(0);
+              }
+              if (budget === 0) expect(loaded).toBe(0);
+            }
             const layout = table.layout();
             // Block-number lookups in an order that jumps between partitions and back (the table
             // tries the partition it found last first): every handle as the layout has it.
@@ -129,6 +142,8 @@ describe('partitioned index and filters (format v2) against a sorted-array model
             expect(table.verify().blocks).toBe(table.blockCount + table.partitionCount * 2 + 3); // + properties, meta-index, top-level
             if (budget === 0) expect(partitions.size).toBeLessThanOrEqual(1);
             else if (budget > 1e9) expect(partitions.size).toBe(2 * table.partitionCount);
+            // Warmed with room for every partition: the lookups and scans above loaded none (verify reads past the cache).
+            if (warm && budget > 1e9) expect(partitions.loads).toBe(2 * table.partitionCount);
           } finally {
             table.close();
           }
