@@ -186,6 +186,17 @@ export interface DatabaseOptions {
    * number to size: blockCacheSize bounds blocks and metadata together.
    */
   readonly cacheIndexAndFilterBlocks?: boolean;
+  /**
+   * Open each table a flush or a compaction installs and load its index and filter partitions at
+   * once, within tableCacheSize (version/warm-new-tables.ts; RocksDB's prepopulate_block_cache
+   * for table metadata), so that the first lookups after a bulk load find them in memory.
+   * Default false: it costs the write path. Measured at 10M keys (docs/performance/session-20-coldget20.md):
+   * the 200k random gets right after the fill used ~11% less CPU (they opened no table and
+   * loaded ~200 partitions instead of all 635 tables and ~4,900 partitions), but the fill kept
+   * the current tables open and their partitions resident (~46 MB) and its peak RSS rose from
+   * 207 to 263 MB, past the fill's bound of memtables + blockCacheSize + 64 MB (240 MB).
+   */
+  readonly warmNewTables?: boolean;
   /** The file layer; every file operation goes through it (default: node:fs). */
   readonly fs?: FileSystem;
   /**
@@ -321,6 +332,7 @@ export interface ResolvedOptions {
   readonly maxOpenFiles: number;
   readonly tableCacheSize: number;
   readonly cacheIndexAndFilterBlocks: boolean;
+  readonly warmNewTables: boolean;
   readonly fs: FileSystem;
   readonly onEvent: ((event: StrataEvent) => void) | undefined;
   readonly logger: Logger | undefined;
@@ -370,6 +382,7 @@ export const DATABASE_OPTION_NAMES = [
   'maxOpenFiles',
   'tableCacheSize',
   'cacheIndexAndFilterBlocks',
+  'warmNewTables',
   'fs',
   'onEvent',
   'logger',
@@ -540,6 +553,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     maxOpenFiles: int('maxOpenFiles', opts.maxOpenFiles, opts.maxOpenFiles === undefined ? defaultMaxOpenFiles(NON_TABLE_FILES + 1) : 0, NON_TABLE_FILES + 1),
     tableCacheSize: int('tableCacheSize', opts.tableCacheSize, 64 * 1024 * 1024, 0),
     cacheIndexAndFilterBlocks: bool('cacheIndexAndFilterBlocks', opts.cacheIndexAndFilterBlocks, false),
+    warmNewTables: bool('warmNewTables', opts.warmNewTables, false),
     fs,
     onEvent: opts.onEvent,
     logger: opts.logger,

@@ -161,10 +161,11 @@ const sortedEntries = (m: Model): [string, string][] => [...m.entries()].sort((a
  * with the index and filter partitions charged to it too (cacheIndexAndFilterBlocks), so that
  * partition loads evict blocks.
  */
-type CacheCase = { readonly blockCacheSize?: number; readonly cacheIndexAndFilterBlocks?: boolean; readonly tableCacheSize?: number };
-// (The fourth: a table cache with room for every table and partition, so that the new tables a
-// flush or compaction installs are warmed whole — version/warm-new-tables.ts — and read warm.)
-const blockCacheArb = fc.constantFrom<CacheCase>({}, { blockCacheSize: 4096 }, { blockCacheSize: 4096, cacheIndexAndFilterBlocks: true }, { tableCacheSize: 1 << 20 });
+type CacheCase = { readonly blockCacheSize?: number; readonly cacheIndexAndFilterBlocks?: boolean; readonly tableCacheSize?: number; readonly warmNewTables?: boolean };
+// (The fourth: warmNewTables, with a table cache that has room for every table and partition, so
+// that the new tables a flush or compaction installs are warmed whole — version/warm-new-tables.ts
+// — and read warm.)
+const blockCacheArb = fc.constantFrom<CacheCase>({}, { blockCacheSize: 4096 }, { blockCacheSize: 4096, cacheIndexAndFilterBlocks: true }, { tableCacheSize: 1 << 20, warmNewTables: true });
 
 /**
  * How long a worker may idle (backgroundThreadIdleMs) in a run with one: the default, or 1 ms in

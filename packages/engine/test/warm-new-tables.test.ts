@@ -1,7 +1,7 @@
 /**
- * Tables a flush or a compaction installs are opened and their index and filter partitions
- * loaded right away (version/warm-new-tables.ts), within the table cache's budget: the first
- * lookups after a bulk load then find them in memory.
+ * warmNewTables: tables a flush or a compaction installs are opened and their index and filter
+ * partitions loaded right away (version/warm-new-tables.ts), within the table cache's budget:
+ * the first lookups after a bulk load then find them in memory. Off by default.
  */
 import { beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../src/index.js';
@@ -18,7 +18,7 @@ const value = (i: number): Uint8Array => new TextEncoder().encode(`value-${i}-`.
 describe('new tables warmed when installed', () => {
   it('a flush, then a compaction: each table installed is open with every partition cached before any read, and the reads load none', async () => {
     // Small partitions (metadataBlockSize), so each table has several.
-    const db = await Database.open(dir, { backgroundThreads: 0, blockSize: 256, metadataBlockSize: 128 });
+    const db = await Database.open(dir, { backgroundThreads: 0, blockSize: 256, metadataBlockSize: 128, warmNewTables: true });
     try {
       for (let i = 0; i < 2000; i += 2) await db.put(key(i), value(i));
       await db.flush();
@@ -51,8 +51,22 @@ describe('new tables warmed when installed', () => {
     }
   });
 
+  it('off by default: a flush opens nothing and loads no partition until a read', async () => {
+    const db = await Database.open(dir, { backgroundThreads: 0, blockSize: 256, metadataBlockSize: 128 });
+    try {
+      for (let i = 0; i < 2000; i += 2) await db.put(key(i), value(i));
+      await db.flush();
+      expect(db.stats().tableCache.tables).toBe(0);
+      expect(db.stats().tableCache.partitionLoads).toBe(0);
+      expect(db.getSync(key(0))).toEqual(value(0));
+      expect(db.stats().tableCache.tableOpens).toBe(1);
+    } finally {
+      await db.close();
+    }
+  });
+
   it('warming stays within tableCacheSize and leaves lookups correct when the partitions do not all fit', async () => {
-    const db = await Database.open(dir, { backgroundThreads: 0, blockSize: 256, metadataBlockSize: 128, tableCacheSize: 4096 });
+    const db = await Database.open(dir, { backgroundThreads: 0, blockSize: 256, metadataBlockSize: 128, tableCacheSize: 4096, warmNewTables: true });
     try {
       for (let i = 0; i < 4000; i++) await db.put(key(i), value(i));
       await db.flush();

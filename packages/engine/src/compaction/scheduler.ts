@@ -211,7 +211,7 @@ export class LeveledCompactor implements Compactor {
           counters.compactionBytesRead += bytesRead;
           counters.compactionBytesWritten += result.bytesWritten;
           for (const f of result.outputs) events.emit({ type: 'table-created', fileNumber: f.fileNumber, level: c.outputLevel, bytes: f.fileSize, reason: 'compaction' });
-          if (!this.stopping()) warmNewTables(core.tables, result.outputs, events);
+          if (core.opts.warmNewTables && !this.stopping()) warmNewTables(core.tables, result.outputs, events);
         }
         events.emit({
           type: 'compaction-end',

@@ -95,7 +95,7 @@ async function writeAndInstall(core: DbCore, entries: readonly FrozenEntry[]): P
   if (meta !== undefined) {
     core.counters.flushBytesWritten += meta.fileSize;
     core.events.emit({ type: 'table-created', fileNumber: meta.fileNumber, level: 0, bytes: meta.fileSize, reason: 'flush' });
-    if (core.state === 'open') warmNewTables(core.tables, [meta], core.events);
+    if (core.opts.warmNewTables && core.state === 'open') warmNewTables(core.tables, [meta], core.events);
   }
   return meta;
 }

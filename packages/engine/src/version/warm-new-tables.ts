@@ -1,14 +1,18 @@
-// Tables a flush or a compaction has just installed are opened and their index and filter
-// partitions loaded at once, on the JS thread, right after the version that holds them is
-// installed — as LevelDB and RocksDB open every table they write ("verify that the table is
-// usable", which loads its index and filter) and RocksDB's prepopulate_block_cache fills the
-// cache with what a flush wrote.
+// warmNewTables (off by default): tables a flush or a compaction has just installed are opened
+// and their index and filter partitions loaded at once, on the JS thread, right after the version
+// that holds them is installed — as LevelDB and RocksDB open every table they write ("verify that
+// the table is usable", which loads its index and filter), and as RocksDB's
+// prepopulate_block_cache fills the cache with what a flush wrote.
 //
-// Why: otherwise the first lookups after a bulk load pay for it. Measured on the scale bench's
-// 10M-key database (635 tables, 4,910 partitions), the first 200k random gets after the fill
-// settled opened every table (~0.5 ms each: open, fstat, footer and top-level index) and loaded
-// every partition (~0.14 ms each: a read, its checksum, unpacking), ~1 s of the gets' 5.8 s on
-// the JS thread. Here the bytes were just written, so they are still in the OS page cache.
+// What it buys: the first lookups after a bulk load neither open tables nor load partitions. On
+// the scale bench's 10M-key database the first 200k random gets after the fill settled opened all
+// 635 tables (~0.5 ms each: open, fstat, footer and top-level index) and loaded all ~4,900
+// partitions (~0.14 ms each: a read, its checksum, unpacking); warmed, they used ~11% less CPU.
+// The bytes were just written, so they are still in the OS page cache.
+// What it costs, and why it is off by default: the fill keeps the current tables open and their
+// partitions resident (~46 MB at 10M keys), and opens and loads those of every table it writes,
+// most of them compacted away soon after: the 10M fill's peak RSS went from 207 to 263 MB, past
+// its bound of memtables + blockCacheSize + 64 MB (docs/performance/session-20-coldget20.md).
 //
 // Bounded: the table cache keeps what its budget (tableCacheSize) allows and drops the rest as
 // it would on reads, and Table.warmPartitions stops when the partition cache is full, so warming
