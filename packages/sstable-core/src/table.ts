@@ -417,8 +417,8 @@ export class Table {
 
   /**
    * Loads the index and filter partitions not cached yet, in order, while the partition cache has
-   * room for the next one beside what it holds (it stops there: warming never evicts another
-   * table's partitions). Returns how many it loaded. For a table just written (the engine warms
+   * room for the next one beside what it holds, judged by its size on disk (it stops there, so
+   * warming does not push out what lookups loaded, but for an unpacked partition's few bytes more). Returns how many it loaded. For a table just written (the engine warms
    * what a flush or compaction installs, RocksDB's prepopulate_block_cache for table metadata):
    * its bytes are still in the OS page cache, and the first lookups then find them unpacked.
    */

@@ -16,7 +16,7 @@
 //
 // Bounded: the table cache keeps what its budget (tableCacheSize) allows and drops the rest as
 // it would on reads, and Table.warmPartitions stops when the partition cache is full, so warming
-// never evicts partitions that lookups loaded. A failure here is survived (a warning): the
+// does not push out partitions that lookups loaded. A failure here is survived (a warning): the
 // table is installed and a read of it meets (and reports) the same failure.
 import type { TableCache } from './table-cache.js';
 import type { EventSink } from '../events.js';
