@@ -194,7 +194,10 @@ export interface DatabaseOptions {
    * the 200k random gets right after the fill used ~11% less CPU (they opened no table and
    * loaded ~200 partitions instead of all 635 tables and ~4,900 partitions), but the fill kept
    * the current tables open and their partitions resident (~46 MB) and its peak RSS rose from
-   * 207 to 263 MB, past the fill's bound of memtables + blockCacheSize + 64 MB (240 MB).
+   * 207 to 263 MB, past the fill's bound of memtables + blockCacheSize + 64 MB (240 MB). It also
+   * runs on the JS thread, at install, not sliced: ~0.5 ms a table and ~0.14 ms a partition, so
+   * a compaction of many outputs holds the event loop for tens of ms (a 2 MiB table has ~8
+   * partitions: ~1.6 ms each table).
    */
   readonly warmNewTables?: boolean;
   /** The file layer; every file operation goes through it (default: node:fs). */
