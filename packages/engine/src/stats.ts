@@ -54,12 +54,13 @@ export interface DatabaseStats {
   readonly walSegment: number;
   readonly manifest: { readonly fileNumber: number; readonly bytes: number };
   /**
-   * `files`: tables with a cached block; `slotBytes`: the cache's slots of those files (24 bytes
-   * a data block), charged to their tables in the table cache (`tableCache.pinnedBytes`).
+   * `indexBytes`: the cache's own index of its blocks (a hash table keyed by file and block,
+   * with each block's bookkeeping; ~2% of the capacity with 4 KiB blocks, sized by the most
+   * blocks cached at once, not by the tables; sstable-core's block-cache.ts; `memory.blockCacheIndex`).
    * `usage`: bytes of cached data blocks; `charged`: bytes of the capacity charged by table
    * metadata (cacheIndexAndFilterBlocks: `tableCache.residentBytes`; else 0) — usage + charged ≤ capacity.
    */
-  readonly blockCache: { readonly capacity: number; readonly usage: number; readonly charged: number; readonly hits: number; readonly misses: number; readonly files: number; readonly slotBytes: number };
+  readonly blockCache: { readonly capacity: number; readonly usage: number; readonly charged: number; readonly hits: number; readonly misses: number; readonly indexBytes: number };
   /** Open tables, their resident metadata (≤ tableCacheSize) and table file descriptors (≤ maxOpenFiles − 10 − 4 × backgroundThreads: options.ts, tableDescriptors). */
   readonly tableCache: TableCacheStats;
   /** Memory held by the database, by component (bytes), and what long-lived readers hold. */
@@ -112,8 +113,13 @@ export interface MemoryStats {
   readonly memtableReserve: number;
   readonly blockCache: number;
   /**
+   * The block cache's index of its blocks (`blockCache.indexBytes`): outside blockCacheSize, ~2%
+   * of it with 4 KiB blocks — it grows with the most blocks cached at once, not with the tables.
+   */
+  readonly blockCacheIndex: number;
+  /**
    * Table metadata in memory (≤ tableCacheSize): what the open tables pin — top-level indexes,
-   * range tombstones, cache slots — plus the cached index and filter partitions
+   * range tombstones, partition-cache slots — plus the cached index and filter partitions
    * (`tableCache.pinnedBytes` + `tableCache.partitionBytes`).
    */
   readonly tableIndexAndFilter: number;
@@ -133,7 +139,7 @@ export interface MemoryStats {
    * ArrayBuffers grew 4 MiB since its last collection (`collections` counts those).
    */
   readonly workers: WorkerMemory;
-  /** memtables + memtableReserve + pinned.memtableBytes + blockCache + tableIndexAndFilter + writeQueueCopies + walBuffers: what the engine allocated. */
+  /** memtables + memtableReserve + pinned.memtableBytes + blockCache + blockCacheIndex + tableIndexAndFilter + writeQueueCopies + walBuffers: what the engine allocated. */
   readonly total: number;
   /**
    * Held by iterators on what the database has moved past. (A snapshot alone pins no memory:
@@ -209,18 +215,19 @@ export function collectStats(core: DbCore, queue: { readonly queued: number; rea
     liveVersions: core.versions.liveVersionCount,
     walSegment: core.walSegment,
     manifest: { fileNumber: core.versions.manifestFileNumber, bytes: core.versions.manifestSize },
-    blockCache: { capacity: bc.capacity, usage: bc.usage, charged: bc.charged, hits: bc.hits, misses: bc.misses, files: bc.fileCount, slotBytes: bc.slotBytes },
+    blockCache: { capacity: bc.capacity, usage: bc.usage, charged: bc.charged, hits: bc.hits, misses: bc.misses, indexBytes: bc.indexBytes },
     tableCache,
     memory: {
       memtables: memtableBytes,
       memtableReserve: reserve.bytes,
       blockCache: bc.usage,
+      blockCacheIndex: bc.indexBytes,
       tableIndexAndFilter: tableCache.residentBytes,
       writeQueue: queue.queued,
       writeQueueCopies: queue.copies,
       walBuffers: core.walBufferBytes,
       workers: core.executor.memory,
-      total: memtableBytes + reserve.bytes + pinnedMemtables.bytes + bc.usage + tableCache.residentBytes + queue.copies + core.walBufferBytes,
+      total: memtableBytes + reserve.bytes + pinnedMemtables.bytes + bc.usage + bc.indexBytes + tableCache.residentBytes + queue.copies + core.walBufferBytes,
       pinned: {
         memtables: pinnedMemtables.count,
         memtableBytes: pinnedMemtables.bytes,

@@ -90,7 +90,7 @@ describe('long-lived readers', () => {
     await db.flush();
     for (let i = 0; i < 2000; i += 3) db.getSync(`k${String(i).padStart(5, '0')}`);
     const m = db.stats().memory;
-    expect(m.total).toBe(m.memtables + m.memtableReserve + m.pinned.memtableBytes + m.blockCache + m.tableIndexAndFilter + m.writeQueueCopies + m.walBuffers);
+    expect(m.total).toBe(m.memtables + m.memtableReserve + m.pinned.memtableBytes + m.blockCache + m.blockCacheIndex + m.tableIndexAndFilter + m.writeQueueCopies + m.walBuffers);
     // After flushes, flushed memtables' memory waits for the next ones (at most 1 + maxFrozenMemtables
     // memtables', each up to twice memtableSize with its allocation slack).
     expect(m.memtableReserve).toBeGreaterThan(0);
@@ -98,6 +98,10 @@ describe('long-lived readers', () => {
     expect(m.walBuffers).toBeGreaterThan(0);
     expect(m.walBuffers).toBeLessThanOrEqual(68 * 1024); // 64 KiB staging + 4 KiB scratch: no huge batch waits
     expect(m.blockCache).toBeLessThanOrEqual(64 * 1024);
+    // The block cache's index: sized by the blocks it holds (a few per KiB of capacity), not by the tables.
+    expect(m.blockCacheIndex).toBe(db.stats().blockCache.indexBytes);
+    expect(m.blockCacheIndex).toBeGreaterThan(0);
+    expect(m.blockCacheIndex).toBeLessThanOrEqual(16 * 1024); // the clock ring may hold up to 1,024 holes
     expect(m.tableIndexAndFilter).toBeGreaterThan(0);
     expect(m.tableIndexAndFilter).toBeLessThanOrEqual(16 * 1024);
     expect(db.stats().tableCache.openFiles).toBeLessThanOrEqual(4);
@@ -129,7 +133,7 @@ describe('long-lived readers', () => {
     expect(s.memory.blockCache).toBe(s.blockCache.usage);
     expect(s.memory.tableIndexAndFilter).toBe(s.tableCache.residentBytes);
     const m = s.memory;
-    expect(m.total).toBe(m.memtables + m.memtableReserve + m.pinned.memtableBytes + m.blockCache + m.tableIndexAndFilter + m.writeQueueCopies + m.walBuffers);
+    expect(m.total).toBe(m.memtables + m.memtableReserve + m.pinned.memtableBytes + m.blockCache + m.blockCacheIndex + m.tableIndexAndFilter + m.writeQueueCopies + m.walBuffers);
     await db.close();
   });
 });

@@ -1,6 +1,7 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Block } from './block-format.js';
-import { BlockCache, FileSlots } from './block-cache.js';
+import { BlockCache } from './block-cache.js';
 import { allocUnsharedBytes } from './buffer-pool.js';
 
 const block = (size: number): Block => {
@@ -13,31 +14,28 @@ describe('BlockCache', () => {
   it('stays within its byte budget, evicting the least recently used', () => {
     const one = block(1000).charge;
     const cache = new BlockCache(one * 3);
-    const f1 = cache.slotsOf(1, 4);
-    const f2 = cache.slotsOf(2, 4);
-    cache.insert(f1, 0, block(1000));
-    cache.insert(f1, 1, block(1000));
-    cache.insert(f2, 0, block(1000));
+    cache.insert(1, 0, block(1000));
+    cache.insert(1, 1, block(1000));
+    cache.insert(2, 0, block(1000));
     expect(cache.get(1, 0)).toBeDefined(); // now most recent
-    cache.insert(f2, 1, block(1000)); // evicts (1, 1)
+    cache.insert(2, 1, block(1000)); // evicts (1, 1)
     expect(cache.usage).toBeLessThanOrEqual(cache.capacity);
     expect(cache.get(1, 1)).toBeUndefined();
-    expect(f1.blocks[1]).toBeUndefined(); // the reader's slot is emptied too
     expect(cache.get(1, 0)).toBeDefined();
     expect(cache.get(2, 0)).toBeDefined();
     expect(cache.get(2, 1)).toBeDefined();
     expect(cache.hits).toBe(4);
     expect(cache.misses).toBe(1);
+    expect(cache.size).toBe(3);
   });
 
   it('admits every point read while blocks fit; once full, a block only on its second miss', () => {
     const one = block(1000).charge;
     const cache = new BlockCache(one * 2);
-    const f = cache.slotsOf(7, 100);
     expect(cache.admitPoint(7, 0, one)).toBe(true); // room: kept without being seen before
-    cache.insert(f, 0, block(1000));
+    cache.insert(7, 0, block(1000));
     expect(cache.admitPoint(7, 1, one)).toBe(true);
-    cache.insert(f, 1, block(1000));
+    cache.insert(7, 1, block(1000));
     // Full: the first miss of a block is declined, the second admitted; other blocks are not.
     expect(cache.admitPoint(7, 2, one)).toBe(false);
     expect(cache.admitPoint(8, 2, one)).toBe(false); // same block number, another file
@@ -56,8 +54,8 @@ describe('BlockCache', () => {
     const cache = new BlockCache(1 << 20);
     const a = block(100);
     const b = block(100);
-    cache.insert(cache.slotsOf(1, 1), 0, a);
-    cache.insert(cache.slotsOf(2, 1), 0, b);
+    cache.insert(1, 0, a);
+    cache.insert(2, 0, b);
     expect(cache.get(1, 0)).toBe(a);
     expect(cache.get(2, 0)).toBe(b);
     cache.evictFile(1);
@@ -68,70 +66,96 @@ describe('BlockCache', () => {
     expect(cache.usage).toBe(0);
   });
 
-  it('shares the slots of a file between its readers while any of its blocks is cached, and forgets them after', () => {
-    const cache = new BlockCache(1 << 20);
-    const first = cache.slotsOf(7, 3);
-    expect(cache.slotsOf(7, 3)).not.toBe(first); // nothing cached yet: nothing registered
-    const a = block(100);
-    cache.insert(first, 2, a);
-    const second = cache.slotsOf(7, 3); // a second reader of file 7 sees the first one's block
-    expect(second).toBe(first);
-    expect(second.blocks[2]).toBe(a);
-    cache.insert(first, 0, block(100));
-    expect(first.live).toBe(2);
-    expect(cache.fileCount).toBe(1);
-    expect(cache.slotBytes).toBe(3 * FileSlots.BYTES_PER_BLOCK);
-    cache.insert(cache.slotsOf(8, 5), 4, block(100));
-    expect(cache.slotBytes).toBe(8 * FileSlots.BYTES_PER_BLOCK);
-    cache.evictFile(8);
-    cache.evictFile(7);
-    expect(cache.fileCount).toBe(0);
-    expect(cache.slotBytes).toBe(0);
-    expect(first.blocks).toEqual([undefined, undefined, undefined]);
-    expect(first.live).toBe(0);
-    expect(cache.slotsOf(7, 3)).not.toBe(first);
-    // A reader still holding the old slots registers them again with its next insert.
-    cache.insert(first, 1, block(100));
-    expect(cache.slotsOf(7, 3)).toBe(first);
-    expect(cache.slotBytes).toBe(3 * FileSlots.BYTES_PER_BLOCK);
-    expect(cache.get(7, 1)).toBeDefined();
+  it('keeps colliding keys apart, finds every key after deletions in the middle of a probe run, and grows its index with the blocks it holds', () => {
+    const cache = new BlockCache(1 << 30);
+    expect(cache.entryCapacity).toBe(256);
+    const before = cache.indexBytes;
+    // 3,000 blocks of 40 files (more than the 256 entries it starts with): many probe runs.
+    const blocks = new Map<string, Block>();
+    for (let f = 1; f <= 40; f++) {
+      for (let i = 0; i < 75; i++) {
+        const b = block(8);
+        blocks.set(`${f}:${i}`, b);
+        cache.insert(f * 1_000_003, i, b); // large file numbers: the key is the pair, not a sum
+      }
+    }
+    expect(cache.size).toBe(3000);
+    expect(cache.entryCapacity).toBe(4096);
+    expect(cache.indexBytes).toBeGreaterThan(before);
+    cache.evictFile(-1); // no such file: nothing goes
+    expect(cache.size).toBe(3000);
+    // Replace every third block (a removal and an insert each) and drop one whole file:
+    // backward-shift deletion keeps every probe run whole.
+    for (let f = 1; f <= 40; f++) {
+      for (let i = 0; i < 75; i += 3) {
+        const b = block(8);
+        cache.insert(f * 1_000_003, i, b);
+        blocks.set(`${f}:${i}`, b);
+      }
+    }
+    cache.evictFile(7 * 1_000_003);
+    const removed = 75;
+    for (let f = 1; f <= 40; f++) {
+      for (let i = 0; i < 75; i++) {
+        const got = cache.get(f * 1_000_003, i);
+        if (f === 7) expect(got).toBeUndefined();
+        else expect(got).toBe(blocks.get(`${f}:${i}`));
+      }
+    }
+    expect(cache.size).toBe(3000 - removed);
+    expect(cache.usage).toBe((3000 - removed) * block(8).charge);
+    // Equal block numbers of files 2^32 apart alias (file numbers are kept as Int32); others never.
+    expect(cache.get(41 * 1_000_003, 0)).toBeUndefined();
+    cache.clear();
+    expect(cache.size).toBe(0);
+    expect(cache.usage).toBe(0);
+    expect(cache.entryCapacity).toBe(4096); // it never shrinks: bounded by the most blocks held at once
+  });
+
+  it('evicts with a full index: entries freed by eviction are reused, the index does not grow past the blocks the capacity holds', () => {
+    const one = block(1000).charge;
+    const cache = new BlockCache(one * 200);
+    for (let i = 0; i < 20_000; i++) cache.insert(1 + (i % 97), i, block(1000));
+    expect(cache.size).toBe(200);
+    expect(cache.entryCapacity).toBe(256);
+    expect(cache.usage).toBe(200 * one);
+    for (let i = 20_000 - 200; i < 20_000; i++) expect(cache.get(1 + (i % 97), i)).toBeDefined(); // the newest 200
+    expect(cache.get(1, 0)).toBeUndefined();
   });
 
   it('does not keep a block larger than the whole cache; replacing a block keeps the accounting right', () => {
     const cache = new BlockCache(500);
-    const f = cache.slotsOf(1, 1);
-    cache.insert(f, 0, block(1000));
+    cache.insert(1, 0, block(1000));
     expect(cache.get(1, 0)).toBeUndefined();
     expect(cache.usage).toBe(0);
-    cache.insert(f, 0, block(100));
-    cache.insert(f, 0, block(200));
+    cache.insert(1, 0, block(100));
+    cache.insert(1, 0, block(200));
     expect(cache.usage).toBe(block(200).charge);
-    expect(f.live).toBe(1);
+    expect(cache.size).toBe(1);
     expect(() => new BlockCache(-1)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
   });
 
   it('keeps blocks + what others charged within the capacity; refuses a block that what is left cannot hold', () => {
     const one = block(1000).charge;
     const cache = new BlockCache(one * 4);
-    const f = cache.slotsOf(1, 8);
-    for (let i = 0; i < 4; i++) cache.insert(f, i, block(1000));
+    for (let i = 0; i < 4; i++) cache.insert(1, i, block(1000));
     expect(cache.usage).toBe(4 * one);
     cache.charge(one + 1); // two blocks go: blocks + charged ≤ capacity
     expect(cache.charged).toBe(one + 1);
     expect(cache.size).toBe(2);
     expect(cache.usage + cache.charged).toBeLessThanOrEqual(cache.capacity);
     expect(cache.admitPoint(1, 6, one)).toBe(false); // full counting the charge: a first miss is declined
-    cache.insert(f, 4, block(1000)); // evicts one more
+    cache.insert(1, 4, block(1000)); // evicts one more
     expect(cache.size).toBe(2);
-    expect(f.blocks[4]).toBeDefined(); // never the block being inserted
+    expect(cache.get(1, 4)).toBeDefined(); // never the block being inserted
     cache.charge(2 * one); // more than what is left: no block stays
     expect(cache.size).toBe(0);
-    expect(cache.insert(f, 5, block(1000))).toBe(false);
-    expect(f.blocks[5]).toBeUndefined();
+    expect(cache.insert(1, 5, block(1000))).toBe(false);
+    expect(cache.get(1, 5)).toBeUndefined();
     cache.charge(-(3 * one + 1)); // given back: room again
     expect(cache.charged).toBe(0);
     expect(cache.admitPoint(1, 7, one)).toBe(true);
-    expect(cache.insert(f, 5, block(1000))).toBe(true);
+    expect(cache.insert(1, 5, block(1000))).toBe(true);
     expect(cache.usage).toBe(one);
   });
 
@@ -143,7 +167,6 @@ describe('BlockCache', () => {
     const sizes = [100, 700, 1500, 4000];
     const capacity = 60_000;
     const cache = new BlockCache(capacity);
-    const files = [1, 2, 3, 4, 5].map((n) => cache.slotsOf(n, 200));
     let seed = 12345;
     const rand = (n: number): number => {
       seed = (Math.imul(seed, 1103515245) + 12345) >>> 0;
@@ -155,16 +178,14 @@ describe('BlockCache', () => {
       const f = rand(10) < 7 ? rand(2) : rand(5);
       const i = rand(10) < 7 ? rand(20) : rand(200);
       const key = `${f}:${i}`;
-      const slots = files[f]!;
       const entry = model.find((e) => e.key === key);
-      expect(slots.blocks[i] !== undefined).toBe(entry !== undefined);
+      expect(cache.get(f, i) !== undefined).toBe(entry !== undefined); // a hit marks it referenced
       if (entry !== undefined) {
-        cache.hit(slots, i);
         entry.referenced = true;
         continue;
       }
       const b = block(sizes[(f * 7 + i) % sizes.length]!);
-      cache.insert(slots, i, b);
+      cache.insert(f, i, b);
       model.push({ key, charge: b.charge, referenced: false });
       used += b.charge;
       while (used > capacity) {
@@ -204,16 +225,19 @@ describe('BlockCache', () => {
     block.data[3800 - 4] = 1; // one restart point at 0, at the end of the 3,800 bytes
     block.reparse(3800, 'c.sst', 0);
     expect(block).toMatchObject({ numRestarts: 1, restartsOffset: 3800 - 8, file: 'c.sst' });
-    const slots = cache.slotsOf(1, 2);
-    cache.insert(slots, 0, block, true);
+    cache.insert(1, 0, block, true);
     expect(cache.usage).toBe(4224 + 160); // the whole buffer
     // Evicted (replaced here), the recyclable block is the next spare of its class; an exposed one is not.
     const other = cache.spareBlock(3800);
     expect(other).not.toBe(block);
-    cache.insert(slots, 0, new Block(new Uint8Array(8).fill(0, 0, 4).fill(1, 4, 5), 'c.sst', 0));
+    cache.insert(1, 0, new Block(new Uint8Array(8).fill(0, 0, 4).fill(1, 4, 5), 'c.sst', 0));
     expect(cache.spareBlock(3800)).toBe(block);
-    cache.insert(slots, 1, block, true);
-    cache.expose(slots, 1);
+    cache.insert(1, 1, block, true);
+    expect(cache.get(1, 1)).toBe(block); // a point read's hit leaves it recyclable …
+    cache.evictFile(1);
+    expect(cache.spareBlock(3800)).toBe(block); // … so its eviction recycles it
+    cache.insert(1, 1, block, true);
+    expect(cache.get(1, 1, true)).toBe(block); // exposed: a reader may keep views into it
     cache.evictFile(1);
     expect(cache.spareBlock(3800)).not.toBe(block);
   });
@@ -230,9 +254,8 @@ describe('BlockCache', () => {
     const given = foreign(4160);
     cache.recycle(given);
     expect(cache.freeBufferBytes).toBe(0);
-    const slots = cache.slotsOf(1, 2);
     const inserted = foreign(4096);
-    cache.insert(slots, 0, inserted, true); // even marked recyclable by mistake
+    cache.insert(1, 0, inserted, true); // even marked recyclable by mistake
     cache.evictFile(1);
     expect(cache.freeBufferBytes).toBe(0);
     const a = cache.spareBlock(4160);
@@ -249,5 +272,91 @@ describe('BlockCache', () => {
     expect(cache.freeBufferBytes).toBe(4160);
     expect(cache.spareBlock(4100)).toBe(a);
     expect(cache.recycled).toBe(1);
+  });
+
+  it('behaves as a model (a map of blocks under a byte bound) through inserts, lookups, charges, file evictions and clears', () => {
+    type Op =
+      | { op: 'insert'; file: number; index: number; size: number; recyclable: boolean }
+      | { op: 'get'; file: number; index: number; expose: boolean }
+      | { op: 'charge'; bytes: number }
+      | { op: 'evictFile'; file: number }
+      | { op: 'clear' };
+    const key = fc.record({ file: fc.integer({ min: 0, max: 6 }), index: fc.integer({ min: 0, max: 40 }) });
+    const op: fc.Arbitrary<Op> = fc.oneof(
+      { weight: 6, arbitrary: fc.record({ op: fc.constant('insert' as const), size: fc.constantFrom(8, 100, 900, 3000), recyclable: fc.boolean() }).chain((o) => key.map((k) => ({ ...o, ...k }))) },
+      { weight: 6, arbitrary: fc.record({ op: fc.constant('get' as const), expose: fc.boolean() }).chain((o) => key.map((k) => ({ ...o, ...k }))) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('charge' as const), bytes: fc.integer({ min: -3000, max: 3000 }) }) },
+      { weight: 1, arbitrary: fc.record({ op: fc.constant('evictFile' as const), file: fc.integer({ min: 0, max: 6 }) }) },
+      { weight: 1, arbitrary: fc.constant({ op: 'clear' as const }) },
+    );
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 20_000 }), fc.array(op, { maxLength: 400 }), (capacity, ops) => {
+        const cache = new BlockCache(capacity);
+        // The model: what is cached, by key. Eviction order is CLOCK's (tested above against a
+        // clock model); here: nothing cached that was not inserted, the newest insert of a key
+        // wins, evicted keys stay gone, hits and misses counted, the byte bound held.
+        const model = new Map<string, Block>();
+        let charged = 0;
+        let hits = 0;
+        let misses = 0;
+        for (const o of ops) {
+          if (o.op === 'insert') {
+            const b = o.recyclable ? cache.spareBlock(o.size) : block(o.size);
+            if (o.recyclable) {
+              b.data.fill(0);
+              b.data[o.size - 4] = 1;
+              b.reparse(o.size, 'c.sst', 0);
+            }
+            const kept = cache.insert(o.file, o.index, b, o.recyclable);
+            expect(kept).toBe(b.charge <= capacity - charged);
+            if (kept) model.set(`${o.file}:${o.index}`, b);
+            else if (o.recyclable) cache.recycle(b);
+          } else if (o.op === 'get') {
+            const got = cache.get(o.file, o.index, o.expose);
+            const want = model.get(`${o.file}:${o.index}`);
+            if (got === undefined) {
+              misses++;
+              model.delete(`${o.file}:${o.index}`); // evicted since
+            } else {
+              hits++;
+              expect(got).toBe(want);
+            }
+          } else if (o.op === 'charge') {
+            const bytes = Math.max(o.bytes, -charged);
+            cache.charge(bytes);
+            charged += bytes;
+          } else if (o.op === 'evictFile') {
+            cache.evictFile(o.file);
+            for (const k of [...model.keys()]) if (k.startsWith(`${o.file}:`)) model.delete(k);
+          } else {
+            cache.clear();
+            model.clear();
+          }
+          expect(cache.size).toBeLessThanOrEqual(model.size);
+          expect(cache.usage + cache.charged).toBeLessThanOrEqual(Math.max(capacity, cache.charged));
+          expect(cache.charged).toBe(charged);
+        }
+        // Everything the cache still holds is what the model last put there, and its bytes add up.
+        let usage = 0;
+        let size = 0;
+        for (const [k, want] of model) {
+          const [f, i] = k.split(':').map(Number) as [number, number];
+          const got = cache.get(f, i);
+          if (got === undefined) {
+            misses++;
+            continue;
+          }
+          hits++;
+          expect(got).toBe(want);
+          usage += got.charge;
+          size++;
+        }
+        expect(cache.usage).toBe(usage);
+        expect(cache.size).toBe(size);
+        expect(cache.hits).toBe(hits);
+        expect(cache.misses).toBe(misses);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

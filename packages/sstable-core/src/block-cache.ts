@@ -4,17 +4,43 @@
  * can never name the wrong bytes — a deleted table's blocks simply age out (or the engine calls
  * `evictFile`).
  *
- * The index is one array of slots per file (`FileSlots`, slot i = data block i, the block itself,
- * with the slot's bookkeeping in flat arrays beside it), which the table readers of that file
- * hold: a hit is an array read, and a miss, its insert and an eviction touch no hash map. (The cache used to keep a Map per file keyed by block offset, with
- * the tables' own handle arrays in front for hits; on random gets over a database ~8× the cache,
- * ~85% of them misses, its lookups, inserts, deletes and evictions were ~3 µs of a ~16 µs get, 11%
- * of the profile; with the slots, 2%.) A file's slots are registered in `files` while at least
- * one of its blocks is cached, so a second reader of the same file (the engine may open a table
- * twice) finds them, and an unused file costs nothing; a reader that opens a file whose slots
- * are not registered starts from fresh slots, and its first insert registers them. (Two readers
- * with different slots of one file may then cache a block twice: harmless, blocks are immutable
- * and each copy is charged.)
+ * The index is one open-addressing hash table for the whole cache, keyed by (file number, data
+ * block number), with its entries' bookkeeping in flat typed arrays: its size follows the blocks
+ * the cache holds — which the capacity bounds — not the tables. (It used to be one array of
+ * slots per table file, held by the file's readers, 24 bytes per data block whether cached or
+ * not: ~13 KB of a 2 MiB table's ~15 KB pinned in the table cache, which therefore had to drop a
+ * table's blocks with the table; at 100M keys its pinned half held ~2,200 of ~5,800 tables and
+ * most gets re-opened one. Before that, a Map per file keyed by block offset: its lookups,
+ * inserts, deletes and evictions were ~3 µs of a ~16 µs get.)
+ *   buckets   Int32 × 4 per bucket: KEY_FILE, KEY_BLOCK, ENTRY (entry + 1; 0: empty), unused —
+ *             a power of two of buckets, twice the entries (load ≤ 1/2), linear probing from
+ *             the top bits of one multiply of the key (Fibonacci hashing), deletion by backward
+ *             shift (no tombstones). The key sits in the bucket, so a hit reads one line of the
+ *             index, then the entry's block and its bookkeeping.
+ *   entries   entry e's block (`blocks[e]`), its key (`keys[2e]`, `keys[2e + 1]`: for removal
+ *             and `evictFile`) and its bookkeeping `state[4e .. 4e + 4)`, side by side, because
+ *             an insert writes all four fields and an eviction (of a random other entry, on
+ *             random gets) reads them all — one CPU cache miss, not four (16 bytes):
+ *               [4e]      REFERENCED: 1 when hit since the clock hand last passed (second chance)
+ *               [4e + 1]  RECYCLABLE: 1 when only the cache can reach the block's bytes, so its
+ *                         buffer is recycled at eviction; cleared (for good) when the block is
+ *                         handed to a reader that may keep views into it
+ *               [4e + 2]  CHARGE: bytes charged for the block (a block of 4 GiB or more is not cached)
+ *               [4e + 3]  RING_SLOT: the entry's position in the clock ring
+ *             Entry numbers are stable (the ring holds them); free ones are a stack.
+ * It starts at an entry per 4 KiB of capacity (16 to 256) and doubles whenever the cache holds more blocks at once than it has
+ * entries (it never shrinks): ~80 bytes per entry with the clock ring, so ~2.4 MB for the 128 MiB
+ * default full of 4 KiB blocks (~31k blocks, 32k entries) — ~2% of the capacity, more with smaller
+ * blocks (a block is charged its bytes + 160, so at most capacity / 160 entries). It is not charged
+ * to the capacity (a tiny cache would hold nothing), but reported (`indexBytes`). File numbers are
+ * kept as Int32 (they would alias only 2^32 files apart).
+ *
+ * Because the index belongs to the cache, not to the readers, a table reader pins nothing of
+ * it, and the engine's table cache may drop a table without its blocks: they stay reachable by
+ * (file, block) for the next reader of the file, or age out by CLOCK. When a file is deleted the
+ * engine calls `evictFile` all the same (a pass over the entries, once per deleted file): its
+ * blocks could never be hit again, and dropped at once they give their room — and recyclable
+ * buffers — to live ones instead of waiting for the hand.
  *
  * Replacement is CLOCK (second chance), the usual constant-time approximation of LRU: a hit only
  * sets the slot's `referenced` byte, and eviction sweeps a hand over the entries, sparing (and
@@ -71,66 +97,43 @@ import { BufferPool } from './buffer-pool.js';
 import { ClockRing } from './clock-ring.js';
 import { StrataError } from '@strata-db/errors';
 
-/**
- * The cache's slots for one table file, shared by the readers of that file: `blocks[i]` is data
- * block i while it is cached, else undefined; the rest is the cache's bookkeeping of each slot,
- * in one flat array rather than an object per cached block. A hit reads `blocks[i]` and sets
- * the slot's `referenced` field: the block is reached in one step. (There used to be a handle
- * object per cached block between the slot and the block: on random gets every hop was a cache
- * miss of its own, ~4% of a cached get each, and an object per miss for the collector.) Only
- * the BlockCache writes them.
- *
- * The bookkeeping of slot i is `state[4i .. 4i + 4)`, side by side, because an insert writes
- * all four fields and an eviction (of a random other slot, on random gets) reads them all: kept
- * in four arrays they were four CPU cache misses each time, in one they are one (16 bytes):
- *   [4i]      REFERENCED: 1 when hit since the clock hand last passed (second chance)
- *   [4i + 1]  RECYCLABLE: 1 when only the cache can reach the block's bytes, so its buffer is
- *             recycled at eviction; cleared (for good) when the block is handed to a reader
- *             that may keep views into it
- *   [4i + 2]  CHARGE: bytes charged for the block (a block charged 4 GiB or more is not cached)
- *   [4i + 3]  RING_SLOT: the block's position in the clock ring
- */
-export class FileSlots {
-  readonly blocks: (Block | undefined)[];
-  /** Per slot, the four fields above. */
-  readonly state: Uint32Array;
-  /** Cached blocks of the file; the slots are registered in the cache while > 0. */
-  live = 0;
-  constructor(
-    readonly fileNumber: number,
-    blocks: number,
-  ) {
-    this.blocks = new Array<Block | undefined>(blocks).fill(undefined);
-    this.state = new Uint32Array(4 * blocks);
-  }
-
-  /** Bytes of bookkeeping per block (for the owner's memory accounting). */
-  static readonly BYTES_PER_BLOCK = 8 + 4 * 4;
-
-  /** Bytes of these slots (the arrays; the object itself is small). */
-  get byteLength(): number {
-    return FileSlots.BYTES_PER_BLOCK * this.blocks.length;
-  }
-}
-
-/** Fields of a slot's bookkeeping in `FileSlots.state` (offsets from 4·slot). */
+/** Fields of an entry's bookkeeping in `state` (offsets from 4·entry). */
 const REFERENCED = 0;
 const RECYCLABLE = 1;
 const CHARGE = 2;
 const RING_SLOT = 3;
+
+/** Fields of a bucket of the hash index (offsets from 4·bucket); ENTRY is entry + 1, 0 when empty. */
+const KEY_FILE = 0;
+const KEY_BLOCK = 1;
+const ENTRY = 2;
+
+/** Entries the index starts with, at most (it doubles when the cache holds more blocks than ever). */
+const INITIAL_ENTRIES = 256;
 
 export class BlockCache {
   readonly capacity: number;
   private used = 0;
   /** Bytes charged by others (`charge`), within the capacity: blocks get what is left. */
   private chargedBytes = 0;
-  /** Slots of the files with at least one cached block. */
-  private readonly files = new Map<number, FileSlots>();
-  /** Bytes of the slots in `files`. */
-  private registeredSlotBytes = 0;
-  /** The clock: (file, block number) of the cached blocks; a block's position is its RING_SLOT. */
-  private readonly ring = new ClockRing<FileSlots>((file, index, position) => {
-    file.state[4 * index + RING_SLOT] = position;
+  /** Entry e's block; undefined when the entry is free. */
+  private readonly blocks: (Block | undefined)[] = [];
+  /** Entry e's bookkeeping, `state[4e .. 4e + 4)` (see the top of the file). */
+  private state = new Uint32Array(0);
+  /** Entry e's key: file number (as an Int32) at 2e, data block number at 2e + 1. */
+  private keys = new Int32Array(0);
+  /** Free entries, a stack of `freeCount`. */
+  private free = new Int32Array(0);
+  private freeCount = 0;
+  /** The hash index: 2 buckets per entry, 4 Int32 each (KEY_FILE, KEY_BLOCK, ENTRY, unused); linear probing. */
+  private buckets = new Int32Array(0);
+  /** Buckets − 1 (a power of two). */
+  private mask = 0;
+  /** 32 − log2(buckets): a key's hash's top bits are its home bucket. */
+  private shift = 32;
+  /** The clock: the cached blocks' entries in insertion order; an entry's position is its RING_SLOT. */
+  private readonly ring = new ClockRing<true>((_, entry, position) => {
+    this.state[4 * entry + RING_SLOT] = position;
   });
   hits = 0;
   misses = 0;
@@ -155,6 +158,10 @@ export class BlockCache {
     while (bits < 20 && 2 ** bits * 4096 < capacityBytes) bits++;
     this.ghost = new Int32Array(2 ** bits);
     this.ghostShift = 32 - bits;
+    // Room for a 4 KiB block per 4 KiB of capacity, up to 256 (16 at least): a small cache's index is small.
+    let entries = 16;
+    while (entries < INITIAL_ENTRIES && entries * 4096 < capacityBytes) entries *= 2;
+    this.grow(entries);
   }
 
   /**
@@ -205,83 +212,64 @@ export class BlockCache {
     return this.ring.length;
   }
 
-  /** Files with at least one cached block (whose slots the cache keeps registered). */
-  get fileCount(): number {
-    return this.files.size;
+  /** Entries the index has room for now (it doubles when more blocks are cached at once). */
+  get entryCapacity(): number {
+    return this.blocks.length;
   }
 
   /**
-   * Bytes of those files' slots (`FileSlots`, 24 per data block of the file): not charged to
-   * the capacity — the tables holding the slots charge them (Table.residentBytes); the owner
-   * keeps this within its own bound by evicting a file's blocks when it lets the file's table go.
+   * Bytes of the cache's own bookkeeping — the index, the entries' arrays and the clock ring —
+   * beside the blocks (see the top of the file: ~2% of the capacity with 4 KiB blocks). Not
+   * charged to the capacity; it depends on how many blocks the cache has held at once, which
+   * the capacity bounds, not on the tables.
    */
-  get slotBytes(): number {
-    return this.registeredSlotBytes;
+  get indexBytes(): number {
+    const entries = this.blocks.length;
+    return this.buckets.byteLength + this.state.byteLength + this.keys.byteLength + this.free.byteLength + 8 * entries + 16 * this.ring.length;
   }
 
   /**
-   * The slots of table file `fileNumber` holding `blocks` data blocks, for a reader of the file to
-   * keep: the registered ones if any block of the file is cached, else fresh ones.
+   * Data block `index` of file `fileNumber` if cached (a hit: marked referenced), else undefined
+   * (a miss); each is counted. `expose`: for a reader that may keep views into the block, whose
+   * buffer is then never recycled (see the top of the file).
    */
-  slotsOf(fileNumber: number, blocks: number): FileSlots {
-    const known = this.files.get(fileNumber);
-    return known !== undefined && known.blocks.length === blocks ? known : new FileSlots(fileNumber, blocks);
-  }
-
-  /** Data block `index` of file `fileNumber` if cached (counted as a hit or a miss), else undefined. */
-  get(fileNumber: number, index: number): Block | undefined {
-    const file = this.files.get(fileNumber);
-    const b = file?.blocks[index];
-    if (b !== undefined) return this.hit(file!, index);
-    this.misses++;
-    return undefined;
-  }
-
-  /** Counts a miss: a reader found its slot empty. */
-  miss(): void {
-    this.misses++;
-  }
-
-  /**
-   * The block in `file`'s slot `index` (which the caller found filled), marked referenced and
-   * counted as a hit.
-   */
-  hit(file: FileSlots, index: number): Block {
+  get(fileNumber: number, index: number, expose = false): Block | undefined {
+    const e = this.find(fileNumber | 0, index);
+    if (e < 0) {
+      this.misses++;
+      return undefined;
+    }
     this.hits++;
-    file.state[4 * index + REFERENCED] = 1;
-    return file.blocks[index]!;
+    const st = this.state;
+    st[4 * e + REFERENCED] = 1;
+    if (expose) st[4 * e + RECYCLABLE] = 0;
+    return this.blocks[e];
   }
 
   /**
-   * The block in `file`'s slot `index` (filled), as `hit`, for a reader that may keep views into
-   * it: its buffer is never recycled.
-   */
-  expose(file: FileSlots, index: number): Block {
-    file.state[4 * index + RECYCLABLE] = 0;
-    return this.hit(file, index);
-  }
-
-  /**
-   * Adds data block `index` of `file` (replacing a block in the slot); a block larger than what
-   * others leave of the cache (`charge`) is not kept (false) — so the eviction it makes room by
-   * never reaches the block itself, which the caller is using. `recyclable`: a block from
+   * Adds data block `index` of file `fileNumber` (replacing a cached one); a block larger than
+   * what others leave of the cache (`charge`) is not kept (false) — so the eviction it makes room
+   * by never reaches the block itself, which the caller is using. `recyclable`: a block from
    * `spareBlock` that only the cache will reach (see the top of the file), charged its whole buffer.
    */
-  insert(file: FileSlots, index: number, block: Block, recyclable = false): boolean {
+  insert(fileNumber: number, index: number, block: Block, recyclable = false): boolean {
     const charge = block.charge;
     if (charge > this.capacity - this.chargedBytes || charge > 0xffff_ffff) return false;
-    if (file.blocks[index] !== undefined) this.remove(file, index);
-    file.blocks[index] = block;
-    const st = file.state;
-    const at = 4 * index;
+    const file = fileNumber | 0;
+    const old = this.find(file, index);
+    if (old >= 0) this.remove(old);
+    if (this.freeCount === 0) this.grow(2 * this.blocks.length);
+    const e = this.free[--this.freeCount]!;
+    this.blocks[e] = block;
+    this.keys[2 * e] = file;
+    this.keys[2 * e + 1] = index;
+    const st = this.state;
+    const at = 4 * e;
     st[at + REFERENCED] = 0;
     st[at + RECYCLABLE] = recyclable ? 1 : 0;
     st[at + CHARGE] = charge;
-    st[at + RING_SLOT] = this.ring.push(file, index);
-    if (file.live++ === 0 && !this.files.has(file.fileNumber)) {
-      this.files.set(file.fileNumber, file);
-      this.registeredSlotBytes += file.byteLength;
-    }
+    st[at + RING_SLOT] = this.ring.push(true, e);
+    this.place(file, index, e);
     this.used += charge;
     this.evictToCapacity();
     return true;
@@ -317,51 +305,116 @@ export class BlockCache {
   }
 
   /**
-   * Drops every block of one table (e.g. after the file is deleted): those in its registered
-   * slots; a second reader's unregistered slots (see the top of the file) age out.
+   * Drops every block of one table (its file is being deleted: see the top of the file). A pass
+   * over the entries — the index is keyed by block, not by file — made once per deleted file.
    */
   evictFile(fileNumber: number): void {
-    const file = this.files.get(fileNumber);
-    if (file === undefined) return;
-    // The last removal unregisters the slots.
-    for (let i = 0; i < file.blocks.length; i++) if (file.blocks[i] !== undefined) this.remove(file, i);
+    const file = fileNumber | 0;
+    const keys = this.keys;
+    const blocks = this.blocks;
+    for (let e = 0; e < blocks.length; e++) if (keys[2 * e] === file && blocks[e] !== undefined) this.remove(e);
   }
 
   clear(): void {
-    const ring = this.ring;
-    for (let s = 0; s < ring.length; s++) {
-      const f = ring.owners[s];
-      if (f !== undefined) this.remove(f, ring.slots[s]!);
+    for (let e = 0; e < this.blocks.length; e++) if (this.blocks[e] !== undefined) this.remove(e);
+  }
+
+  /** The entry of (file, index), or -1. */
+  private find(file: number, index: number): number {
+    const buckets = this.buckets;
+    const mask = this.mask;
+    let b = Math.imul(index ^ Math.imul(file, 0x85ebca6b), 0x9e3779b1) >>> this.shift;
+    for (;;) {
+      const at = 4 * b;
+      const e = buckets[at + ENTRY]!;
+      if (e === 0) return -1;
+      if (buckets[at + KEY_BLOCK] === index && buckets[at + KEY_FILE] === file) return e - 1;
+      b = (b + 1) & mask;
     }
+  }
+
+  /** The home bucket of (file, index): the top bits of one multiply (Fibonacci hashing). */
+  private home(file: number, index: number): number {
+    return Math.imul(index ^ Math.imul(file, 0x85ebca6b), 0x9e3779b1) >>> this.shift;
+  }
+
+  /** Puts entry `e`, keyed (file, index) and not in the index, in its bucket. */
+  private place(file: number, index: number, e: number): void {
+    const buckets = this.buckets;
+    let b = this.home(file, index);
+    while (buckets[4 * b + ENTRY] !== 0) b = (b + 1) & this.mask;
+    const at = 4 * b;
+    buckets[at + KEY_FILE] = file;
+    buckets[at + KEY_BLOCK] = index;
+    buckets[at + ENTRY] = e + 1;
+  }
+
+  /**
+   * Room for `entries` entries (a power of two, more than now) and twice as many buckets: the
+   * arrays are reallocated and the index rebuilt; entry numbers stay (the ring holds them).
+   */
+  private grow(entries: number): void {
+    const was = this.blocks.length;
+    const state = new Uint32Array(4 * entries);
+    state.set(this.state);
+    this.state = state;
+    const keys = new Int32Array(2 * entries);
+    keys.set(this.keys);
+    this.keys = keys;
+    const free = new Int32Array(entries);
+    free.set(this.free.subarray(0, this.freeCount));
+    // The new entries go under the old free ones, lowest number on top.
+    for (let e = entries - 1; e >= was; e--) free[this.freeCount++] = e;
+    this.free = free;
+    for (let e = was; e < entries; e++) this.blocks.push(undefined);
+    const bits = 31 - Math.clz32(2 * entries);
+    this.buckets = new Int32Array(4 << bits);
+    this.mask = (1 << bits) - 1;
+    this.shift = 32 - bits;
+    for (let e = 0; e < was; e++) if (this.blocks[e] !== undefined) this.place(keys[2 * e]!, keys[2 * e + 1]!, e);
   }
 
   private evictToCapacity(): void {
     const ring = this.ring;
     while (this.used + this.chargedBytes > this.capacity && ring.size > 0) {
       ring.wrapHand();
-      const f = ring.owners[ring.hand];
-      if (f !== undefined) {
-        const i = ring.slots[ring.hand]!;
-        const at = 4 * i + REFERENCED;
-        if (f.state[at] === 1) f.state[at] = 0;
-        else this.remove(f, i);
+      if (ring.owners[ring.hand] !== undefined) {
+        const e = ring.slots[ring.hand]!;
+        const at = 4 * e + REFERENCED;
+        if (this.state[at] === 1) this.state[at] = 0;
+        else this.remove(e);
       }
       ring.hand++;
     }
   }
 
-  private remove(file: FileSlots, index: number): void {
-    const block = file.blocks[index];
-    if (block === undefined) return;
-    file.blocks[index] = undefined;
-    const st = file.state;
-    const at = 4 * index;
+  /** Drops entry `e` (cached): out of the index (backward-shift deletion), the ring and the accounting. */
+  private remove(e: number): void {
+    const block = this.blocks[e]!;
+    this.blocks[e] = undefined;
+    const st = this.state;
+    const at = 4 * e;
     if (st[at + RECYCLABLE] === 1) this.recycle(block);
     this.ring.remove(st[at + RING_SLOT]!);
-    if (--file.live === 0 && this.files.get(file.fileNumber) === file) {
-      this.files.delete(file.fileNumber);
-      this.registeredSlotBytes -= file.byteLength;
-    }
     this.used -= st[at + CHARGE]!;
+    this.free[this.freeCount++] = e;
+    // Its bucket, then each later bucket of the run that may move back into the hole (its home
+    // is not cyclically in (hole, bucket]) does, so that every probe still finds its key.
+    const buckets = this.buckets;
+    const mask = this.mask;
+    let hole = this.home(this.keys[2 * e]!, this.keys[2 * e + 1]!);
+    while (buckets[4 * hole + ENTRY] !== e + 1) hole = (hole + 1) & mask;
+    let b = hole;
+    for (;;) {
+      b = (b + 1) & mask;
+      const at4 = 4 * b;
+      if (buckets[at4 + ENTRY] === 0) break;
+      const h = this.home(buckets[at4 + KEY_FILE]!, buckets[at4 + KEY_BLOCK]!);
+      const stays = hole <= b ? hole < h && h <= b : hole < h || h <= b;
+      if (stays) continue;
+      buckets.copyWithin(4 * hole, at4, at4 + 4);
+      hole = b;
+    }
+    buckets[4 * hole + ENTRY] = 0;
   }
 }

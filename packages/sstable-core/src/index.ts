@@ -4,7 +4,7 @@
  */
 export { prefixNumber } from './index-partition.js';
 export { Table, type TableLayout, type TableOpenOptions, type TableReadFileSystem, type TableVerifyResult } from './table.js';
-export { BlockCache, FileSlots } from './block-cache.js';
+export { BlockCache } from './block-cache.js';
 export { allocUnsharedBytes, BufferPool } from './buffer-pool.js';
 export { PartitionCache, PartitionSlots } from './partition-cache.js';
 export { Block, BlockBuilder, BlockCursor, compareBytesAt } from './block-format.js';

@@ -51,13 +51,12 @@ describe('PartitionCache buffers', () => {
 describe('PartitionCache charged to a block cache', () => {
   it('charges the block cache exactly its usage through inserts, evictions, a file\'s eviction and clear, evicting blocks, never its partitions for blocks', () => {
     const blocks = new BlockCache(20_000);
-    const fb = blocks.slotsOf(9, 64);
     const data = (): Block => {
       const d = new Uint8Array(1000);
       d[d.length - 4] = 1; // one restart point at 0
       return new Block(d, 'b.sst', 0);
     };
-    for (let i = 0; i < 20; i++) blocks.insert(fb, i, data());
+    for (let i = 0; i < 20; i++) blocks.insert(9, i, data());
     const full = blocks.size;
     const cache = new PartitionCache(3_000, blocks);
     const one = new BloomFilter(filterContents(64), 'f.sst', 0).charge;
@@ -70,7 +69,7 @@ describe('PartitionCache charged to a block cache', () => {
     }
     expect(cache.usage).toBeLessThanOrEqual(3_000); // its own bound still holds
     expect(blocks.size).toBeLessThan(full); // blocks made room
-    for (let i = 20; i < 40; i++) blocks.insert(fb, i, data()); // a scan of blocks
+    for (let i = 20; i < 40; i++) blocks.insert(9, i, data()); // a scan of blocks
     expect(cache.usage).toBeGreaterThanOrEqual(one); // partitions stay
     expect(blocks.usage + blocks.charged).toBeLessThanOrEqual(blocks.capacity);
     cache.insertFilter(b, 0, new BloomFilter(filterContents(64), 'f.sst', 0));

@@ -24,7 +24,7 @@
 import { compareKeys, fragmentTombstones, type FragmentedRangeTombstones, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
 import { Block, BlockCursor, compareBytesAt } from './block-format.js';
 import { ByteWriter } from './coding.js';
-import { FileSlots, type BlockCache } from './block-cache.js';
+import type { BlockCache } from './block-cache.js';
 import { allocUnsharedBytes } from './buffer-pool.js';
 import { BloomFilter, bloomHash } from './bloom.js';
 import { StrataError, corruption, ioError } from '@strata-db/errors';
@@ -122,8 +122,8 @@ export class Table {
   readonly partitionCount: number;
   /**
    * Bytes this table keeps in memory for its lifetime, whatever the caches hold: the top-level
-   * index, the range tombstones, the block cache's and the partition cache's slots of the file
-   * and the object itself. What an open table costs, for the engine's memory accounting; its
+   * index, the range tombstones, the partition cache's slots of the file and the object itself
+   * (nothing of the block cache, whose index is its own: block-cache.ts). What an open table costs, for the engine's memory accounting; its
    * partitions are charged to the partition cache.
    */
   readonly residentBytes: number;
@@ -156,8 +156,6 @@ export class Table {
    * served): built on first use, then kept for the table's lifetime and shared by every reader.
    */
   private fragments: FragmentedRangeTombstones | undefined;
-  /** The block cache's slots of this file (its cached blocks, by global block number); undefined without a cache. */
-  private readonly slots: FileSlots | undefined;
   /** Reused by `get` and `find` (synchronous, so never used by two lookups at once). */
   private readonly cursor: BlockCursor;
   /** The partition `partitionOfBlock` found last (-1: none yet); only that method touches it. */
@@ -268,7 +266,6 @@ export class Table {
     this.partitions = shared ?? new PartitionCache(Number.MAX_SAFE_INTEGER);
     this.parts = this.partitions.slotsOf(this.fileNumber, 2 * n);
     this.cursor = new BlockCursor(EMPTY_BLOCK);
-    this.slots = this.cache?.slotsOf(this.fileNumber, blockCount);
     let tombstoneBytes = 0;
     for (const t of tombstones) tombstoneBytes += t.start.byteLength + t.end.byteLength + 64; // + object overhead
     this.residentBytes =
@@ -277,8 +274,7 @@ export class Table {
       this.partFirst.byteLength +
       this.partHandles.byteLength +
       tombstoneBytes +
-      this.parts.byteLength +
-      (this.slots === undefined ? 0 : FileSlots.BYTES_PER_BLOCK * blockCount); // the block cache's slots of the file
+      this.parts.byteLength;
   }
 
   /** Opens and validates a table (footer, magic, meta blocks, top-level index). Damage → CORRUPTION. */
@@ -517,11 +513,10 @@ export class Table {
     if (b >= part.count) return -1;
     const cursor = this.cursor;
     // A cached block is taken before the partition's numbers of it are read: a hit needs no
-    // offset or size, and its slot and the block are then loaded independently of them.
+    // offset or size, and the cache's index and the block are then loaded independently of them.
     const i = part.firstBlock + b;
-    const slots = this.slots;
-    const cached = slots?.blocks[i];
-    cursor.reset(cached !== undefined ? this.cache!.hit(slots!, i) : this.cachedBlock(i, part.blockOffset(b), part.blockSize(b), true));
+    const cached = this.cache?.get(this.fileNumber, i);
+    cursor.reset(cached ?? this.missedBlock(i, part.blockOffset(b), part.blockSize(b), true));
     part.seekInBlock(cursor, b, key, snapshotSeq);
     if (!cursor.valid() || cursor.compareKey(key) !== 0) return -1;
     this.foundSeq = cursor.seq;
@@ -649,12 +644,7 @@ export class Table {
   /** Data block `i` if the block cache holds it (as `dataBlock`: never recycled), else undefined. */
   dataBlockIfCached(i: number): Block | undefined {
     this.checkOpen();
-    const slots = this.slots;
-    if (slots?.blocks[i] === undefined) {
-      this.cache?.miss();
-      return undefined;
-    }
-    return this.cache!.expose(slots, i);
+    return this.cache?.get(this.fileNumber, i, true);
   }
 
   /**
@@ -703,11 +693,13 @@ export class Table {
    */
   private cachedBlock(i: number, offset: number, size: number, point: boolean): Block {
     this.checkOpen();
+    return this.cache?.get(this.fileNumber, i, !point) ?? this.missedBlock(i, offset, size, point);
+  }
+
+  /** `cachedBlock` once the block cache (if any) has missed (and counted the miss). */
+  private missedBlock(i: number, offset: number, size: number, point: boolean): Block {
     const cache = this.cache;
     if (cache === undefined) return this.readBlock({ offset, size });
-    const slots = this.slots!;
-    if (slots.blocks[i] !== undefined) return point ? cache.hit(slots, i) : cache.expose(slots, i);
-    cache.miss();
     // Read into a spare block of the cache's (recycled when it has one: block-cache.ts) and
     // verified there; unless the block was compressed, it becomes that block, parsed in place —
     // with no view of the bytes made on the way (a miss used to make three).
@@ -730,10 +722,10 @@ export class Table {
     }
     if (block !== spare) {
       cache.recycle(spare);
-      if (!point || cache.admitPoint(slots.fileNumber, i, block.charge)) cache.insert(slots, i, block);
+      if (!point || cache.admitPoint(this.fileNumber, i, block.charge)) cache.insert(this.fileNumber, i, block);
       return block;
     }
-    if (point && !cache.admitPoint(slots.fileNumber, i, spare.charge)) {
+    if (point && !cache.admitPoint(this.fileNumber, i, spare.charge)) {
       // Read once (BlockCache.admitPoint): not kept. Its buffer goes back to the free list now
       // and is read into again at the next read, which `find`'s caller does not make before it
       // has copied what it needs (see `find`).
@@ -741,7 +733,7 @@ export class Table {
       return spare;
     }
     // Recyclable only if nobody else may keep views into it (point reads; see BlockCache.expose).
-    cache.insert(slots, i, spare, point);
+    cache.insert(this.fileNumber, i, spare, point);
     return spare;
   }
 

@@ -6,10 +6,12 @@
  *     once (options.ts, tableDescriptors; TableDescriptors; LevelDB's max_open_files). A reopen
  *     costs an open(2), paid only on a block-cache miss.
  *   - memory: table metadata, at most `residentBudget` bytes (tableCacheSize) in all. A table
- *     kept here pins its top-level index, range tombstones and cache slots (Table.residentBytes,
- *     ~15 KB for a 2 MiB table); those take at most half the budget, the least recently used
- *     table dropped first (second-chance order) — with its blocks, which the block cache reaches
- *     through those slots (so no slots outlive their charge). The index and filter partitions that lookups
+ *     kept here pins its top-level index, range tombstones, its partition-cache slots and small
+ *     fixed fields (Table.residentBytes, ~2–3 KB for a 2 MiB table); those take at most half the
+ *     budget, the least recently used table dropped first (second-chance order). Its cached
+ *     blocks stay: the block cache's index is its own, keyed by (file, block) and sized by its
+ *     capacity (block-cache.ts), so a dropped table's blocks serve the table's next reader or age
+ *     out by CLOCK. The index and filter partitions that lookups
  *     load (~80 KB for a 2 MiB table, a few KB each) go to the partition cache, which gets the
  *     rest of the budget: budget − pinned, recomputed whenever a table comes or goes. Reopening
  *     a dropped table re-reads its footer, properties and top-level index (its partitions may
@@ -52,7 +54,7 @@ export interface TableCacheStats {
    * and the partition a lookup is using are larger than it alone.
    */
   readonly residentBytes: number;
-  /** Top-level indexes, range tombstones and cache slots of the cached tables. */
+  /** Top-level indexes, range tombstones and partition-cache slots of the cached tables. */
   readonly pinnedBytes: number;
   /** Cached index and filter partitions. */
   readonly partitionBytes: number;
@@ -193,13 +195,8 @@ export class TableCache {
         this.tables.set(n, e);
         continue;
       }
+      // Its cached blocks stay (see the top of the file): they cost the table nothing.
       this.pin(-e.table.residentBytes);
-      // Its blocks go too: the block cache's slots of a file (24 bytes a data block, ~13 KB for
-      // a 2 MiB table) live as long as any of its blocks is cached, and are charged only here,
-      // in the table's residentBytes. Kept, at 100M keys (~5,800 tables of ~530 blocks, most
-      // of them dropped) they would be ~70 MB charged nowhere. Whatever block of a table this cache let go was cold too;
-      // a reader still holding the table re-reads (and re-registers) what it needs.
-      this.blockCache.evictFile(n);
       return;
     }
   }
