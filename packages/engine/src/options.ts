@@ -165,7 +165,7 @@ export interface DatabaseOptions {
   readonly maxOpenFiles?: number;
   /**
    * Bytes of table metadata kept in memory (default 64 MiB): the open tables' resident part (top-
-   * level index, range tombstones, cache slots: ~15 KB per 2 MiB table, held to at most half the
+   * level index, range tombstones, partition-cache slots: ~4 KB per 2 MiB table, held to at most half the
    * budget) and, in the rest, the index and filter partitions that lookups loaded (~80 KB per
    * 2 MiB table, ~2.5% of the data with the default block size: every partition of a ~1.5 GiB
    * database). Past it the least recently used partitions are dropped and re-read — one
@@ -175,7 +175,7 @@ export interface DatabaseOptions {
   readonly tableCacheSize?: number;
   /**
    * Charge the table metadata — the cached index and filter partitions and what the open tables
-   * pin (top-level indexes, range tombstones, cache slots) — to the block cache as well
+   * pin (top-level indexes, range tombstones, partition-cache slots) — to the block cache as well
    * (RocksDB's cache_index_and_filter_blocks; default false, as there). It still stays within
    * tableCacheSize, but the block cache then keeps only blockCacheSize minus it of data blocks:
    * one budget, so peak memory is memtables + blockCacheSize + the process's fixed part, not

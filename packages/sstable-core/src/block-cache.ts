@@ -12,38 +12,43 @@
  * table's blocks with the table; at 100M keys its pinned half held ~2,200 of ~5,800 tables and
  * most gets re-opened one. Before that, a Map per file keyed by block offset: its lookups,
  * inserts, deletes and evictions were ~3 µs of a ~16 µs get.)
- *   buckets   Int32 × 4 per bucket: KEY_FILE, KEY_BLOCK, ENTRY (entry + 1; 0: empty), unused —
- *             a power of two of buckets, twice the entries (load ≤ 1/2), linear probing from
- *             the top bits of one multiply of the key (Fibonacci hashing), deletion by backward
- *             shift (no tombstones). The key sits in the bucket, so a hit reads one line of the
- *             index, then the entry's block and its bookkeeping.
- *   entries   entry e's block (`blocks[e]`), its key (`keys[2e]`, `keys[2e + 1]`: for removal
- *             and `evictFile`) and its bookkeeping `state[4e .. 4e + 4)`, side by side, because
- *             an insert writes all four fields and an eviction (of a random other entry, on
- *             random gets) reads them all — one CPU cache miss, not four (16 bytes):
- *               [4e]      REFERENCED: 1 when hit since the clock hand last passed (second chance)
+ *   buckets   Int32 × 4 per bucket: KEY_FILE, KEY_BLOCK, ENTRY (entry + 1; 0: empty) and
+ *             REFERENCED (1 when hit since the clock hand last passed: second chance) — a power
+ *             of two of buckets, twice the entries (load ≤ 1/2), linear probing from the top bits
+ *             of one multiply of the key (Fibonacci hashing), deletion by backward shift (no
+ *             tombstones) — and beside them `blocks[b]`, bucket b's block. A hit reads one line
+ *             of the index and writes its REFERENCED there, and loads the block from `blocks[b]`,
+ *             which does not wait for the entry number: a cached get's only loads beyond the old
+ *             per-file slots' are the bucket's line (1M keys, every block cached: the first
+ *             version, with the block and REFERENCED kept by entry, cost ~+10% CPU per get).
+ *   entries   the stable identity of a cached block, which the clock ring holds (buckets move
+ *             when a deletion shifts them back); entry e's bookkeeping is `state[4e .. 4e + 4)`,
+ *             side by side, because an insert writes all four fields and an eviction (of a
+ *             random other entry, on random gets) reads them all — one CPU cache miss, not four:
+ *               [4e]      BUCKET: the entry's bucket
  *               [4e + 1]  RECYCLABLE: 1 when only the cache can reach the block's bytes, so its
  *                         buffer is recycled at eviction; cleared (for good) when the block is
  *                         handed to a reader that may keep views into it
  *               [4e + 2]  CHARGE: bytes charged for the block (a block of 4 GiB or more is not cached)
  *               [4e + 3]  RING_SLOT: the entry's position in the clock ring
- *             Entry numbers are stable (the ring holds them); free ones are a stack.
- * It starts at an entry per 4 KiB of capacity (16 to 256) and doubles whenever the cache holds more blocks at once than it has
- * entries (it never shrinks): ~80 bytes per entry with the clock ring, so ~2.4 MB for the 128 MiB
- * default full of 4 KiB blocks (~31k blocks, 32k entries) — ~2% of the capacity, more with smaller
- * blocks (a block is charged its bytes + 160, so at most capacity / 160 entries). It is not charged
- * to the capacity (a tiny cache would hold nothing), but reported (`indexBytes`). File numbers are
- * kept as Int32 (they would alias only 2^32 files apart).
+ *             Free entries are a stack.
+ * It starts at an entry per 4 KiB of capacity (16 to 256) and doubles whenever the cache holds
+ * more blocks at once than it has entries (it never shrinks): ~70 bytes per entry, ~100 with the
+ * clock ring's arrays at their largest, so ~3 MB for the 128 MiB default full of 4 KiB blocks
+ * (~31k blocks, 32k entries) — ~2.5% of the capacity, more with smaller blocks (a block is
+ * charged its bytes + 160, so at most capacity / 160 entries). It is not charged to the capacity
+ * (a tiny cache would hold nothing) but reported (`indexBytes`). File numbers are kept as Int32
+ * (two would alias only 2^32 files apart).
  *
  * Because the index belongs to the cache, not to the readers, a table reader pins nothing of
  * it, and the engine's table cache may drop a table without its blocks: they stay reachable by
  * (file, block) for the next reader of the file, or age out by CLOCK. When a file is deleted the
- * engine calls `evictFile` all the same (a pass over the entries, once per deleted file): its
+ * engine calls `evictFile` all the same (a pass over the buckets, once per deleted file): its
  * blocks could never be hit again, and dropped at once they give their room — and recyclable
  * buffers — to live ones instead of waiting for the hand.
  *
  * Replacement is CLOCK (second chance), the usual constant-time approximation of LRU: a hit only
- * sets the slot's `referenced` byte, and eviction sweeps a hand over the entries, sparing (and
+ * sets the bucket's REFERENCED field, and eviction sweeps a hand over the entries, sparing (and
  * clearing) referenced ones. Compared with an exact LRU list, a hit writes one field instead of
  * relinking three list nodes scattered in memory — on random point lookups over a large table
  * those pointer chases were cache misses. A newly inserted block starts unreferenced, so blocks
@@ -97,16 +102,17 @@ import { BufferPool } from './buffer-pool.js';
 import { ClockRing } from './clock-ring.js';
 import { StrataError } from '@strata-db/errors';
 
-/** Fields of an entry's bookkeeping in `state` (offsets from 4·entry). */
-const REFERENCED = 0;
-const RECYCLABLE = 1;
-const CHARGE = 2;
-const RING_SLOT = 3;
-
 /** Fields of a bucket of the hash index (offsets from 4·bucket); ENTRY is entry + 1, 0 when empty. */
 const KEY_FILE = 0;
 const KEY_BLOCK = 1;
 const ENTRY = 2;
+const REFERENCED = 3;
+
+/** Fields of an entry's bookkeeping in `state` (offsets from 4·entry). */
+const BUCKET = 0;
+const RECYCLABLE = 1;
+const CHARGE = 2;
+const RING_SLOT = 3;
 
 /** Entries the index starts with, at most (it doubles when the cache holds more blocks than ever). */
 const INITIAL_ENTRIES = 256;
@@ -116,17 +122,15 @@ export class BlockCache {
   private used = 0;
   /** Bytes charged by others (`charge`), within the capacity: blocks get what is left. */
   private chargedBytes = 0;
-  /** Entry e's block; undefined when the entry is free. */
-  private readonly blocks: (Block | undefined)[] = [];
+  /** The hash index: 2 buckets per entry, 4 Int32 each (see the top of the file); linear probing. */
+  private buckets = new Int32Array(0);
+  /** Bucket b's block; undefined when the bucket is empty. */
+  private blocks: (Block | undefined)[] = [];
   /** Entry e's bookkeeping, `state[4e .. 4e + 4)` (see the top of the file). */
   private state = new Uint32Array(0);
-  /** Entry e's key: file number (as an Int32) at 2e, data block number at 2e + 1. */
-  private keys = new Int32Array(0);
   /** Free entries, a stack of `freeCount`. */
   private free = new Int32Array(0);
   private freeCount = 0;
-  /** The hash index: 2 buckets per entry, 4 Int32 each (KEY_FILE, KEY_BLOCK, ENTRY, unused); linear probing. */
-  private buckets = new Int32Array(0);
   /** Buckets − 1 (a power of two). */
   private mask = 0;
   /** 32 − log2(buckets): a key's hash's top bits are its home bucket. */
@@ -214,7 +218,7 @@ export class BlockCache {
 
   /** Entries the index has room for now (it doubles when more blocks are cached at once). */
   get entryCapacity(): number {
-    return this.blocks.length;
+    return this.free.length;
   }
 
   /**
@@ -224,8 +228,7 @@ export class BlockCache {
    * the capacity bounds, not on the tables.
    */
   get indexBytes(): number {
-    const entries = this.blocks.length;
-    return this.buckets.byteLength + this.state.byteLength + this.keys.byteLength + this.free.byteLength + 8 * entries + 16 * this.ring.length;
+    return this.buckets.byteLength + 8 * this.blocks.length + this.state.byteLength + this.free.byteLength + 16 * this.ring.length;
   }
 
   /**
@@ -234,16 +237,16 @@ export class BlockCache {
    * buffer is then never recycled (see the top of the file).
    */
   get(fileNumber: number, index: number, expose = false): Block | undefined {
-    const e = this.find(fileNumber | 0, index);
-    if (e < 0) {
+    const b = this.find(fileNumber | 0, index);
+    if (b < 0) {
       this.misses++;
       return undefined;
     }
     this.hits++;
-    const st = this.state;
-    st[4 * e + REFERENCED] = 1;
-    if (expose) st[4 * e + RECYCLABLE] = 0;
-    return this.blocks[e];
+    const buckets = this.buckets;
+    buckets[4 * b + REFERENCED] = 1;
+    if (expose) this.state[4 * (buckets[4 * b + ENTRY]! - 1) + RECYCLABLE] = 0;
+    return this.blocks[b];
   }
 
   /**
@@ -257,19 +260,15 @@ export class BlockCache {
     if (charge > this.capacity - this.chargedBytes || charge > 0xffff_ffff) return false;
     const file = fileNumber | 0;
     const old = this.find(file, index);
-    if (old >= 0) this.remove(old);
-    if (this.freeCount === 0) this.grow(2 * this.blocks.length);
+    if (old >= 0) this.remove(this.buckets[4 * old + ENTRY]! - 1);
+    if (this.freeCount === 0) this.grow(2 * this.free.length);
     const e = this.free[--this.freeCount]!;
-    this.blocks[e] = block;
-    this.keys[2 * e] = file;
-    this.keys[2 * e + 1] = index;
     const st = this.state;
     const at = 4 * e;
-    st[at + REFERENCED] = 0;
     st[at + RECYCLABLE] = recyclable ? 1 : 0;
     st[at + CHARGE] = charge;
     st[at + RING_SLOT] = this.ring.push(true, e);
-    this.place(file, index, e);
+    this.place(file, index, e, 0, block);
     this.used += charge;
     this.evictToCapacity();
     return true;
@@ -306,30 +305,35 @@ export class BlockCache {
 
   /**
    * Drops every block of one table (its file is being deleted: see the top of the file). A pass
-   * over the entries — the index is keyed by block, not by file — made once per deleted file.
+   * over the buckets — the index is keyed by block, not by file — made once per deleted file.
    */
   evictFile(fileNumber: number): void {
     const file = fileNumber | 0;
-    const keys = this.keys;
-    const blocks = this.blocks;
-    for (let e = 0; e < blocks.length; e++) if (keys[2 * e] === file && blocks[e] !== undefined) this.remove(e);
+    const buckets = this.buckets;
+    // A removal may shift a later bucket back into this one: look at it again.
+    for (let b = 0; b < this.blocks.length; ) {
+      if (buckets[4 * b + ENTRY] !== 0 && buckets[4 * b + KEY_FILE] === file) this.remove(buckets[4 * b + ENTRY]! - 1);
+      else b++;
+    }
   }
 
   clear(): void {
-    for (let e = 0; e < this.blocks.length; e++) if (this.blocks[e] !== undefined) this.remove(e);
+    const buckets = this.buckets;
+    for (let b = 0; b < this.blocks.length; ) {
+      if (buckets[4 * b + ENTRY] !== 0) this.remove(buckets[4 * b + ENTRY]! - 1);
+      else b++;
+    }
   }
 
-  /** The entry of (file, index), or -1. */
+  /** The bucket of (file, index), or -1. */
   private find(file: number, index: number): number {
     const buckets = this.buckets;
-    const mask = this.mask;
     let b = Math.imul(index ^ Math.imul(file, 0x85ebca6b), 0x9e3779b1) >>> this.shift;
     for (;;) {
       const at = 4 * b;
-      const e = buckets[at + ENTRY]!;
-      if (e === 0) return -1;
-      if (buckets[at + KEY_BLOCK] === index && buckets[at + KEY_FILE] === file) return e - 1;
-      b = (b + 1) & mask;
+      if (buckets[at + ENTRY] === 0) return -1;
+      if (buckets[at + KEY_BLOCK] === index && buckets[at + KEY_FILE] === file) return b;
+      b = (b + 1) & this.mask;
     }
   }
 
@@ -338,8 +342,8 @@ export class BlockCache {
     return Math.imul(index ^ Math.imul(file, 0x85ebca6b), 0x9e3779b1) >>> this.shift;
   }
 
-  /** Puts entry `e`, keyed (file, index) and not in the index, in its bucket. */
-  private place(file: number, index: number, e: number): void {
+  /** Puts entry `e` — keyed (file, index), not in the index — in its bucket. */
+  private place(file: number, index: number, e: number, referenced: number, block: Block): void {
     const buckets = this.buckets;
     let b = this.home(file, index);
     while (buckets[4 * b + ENTRY] !== 0) b = (b + 1) & this.mask;
@@ -347,6 +351,9 @@ export class BlockCache {
     buckets[at + KEY_FILE] = file;
     buckets[at + KEY_BLOCK] = index;
     buckets[at + ENTRY] = e + 1;
+    buckets[at + REFERENCED] = referenced;
+    this.blocks[b] = block;
+    this.state[4 * e + BUCKET] = b;
   }
 
   /**
@@ -354,24 +361,26 @@ export class BlockCache {
    * arrays are reallocated and the index rebuilt; entry numbers stay (the ring holds them).
    */
   private grow(entries: number): void {
-    const was = this.blocks.length;
+    const was = this.free.length;
     const state = new Uint32Array(4 * entries);
     state.set(this.state);
     this.state = state;
-    const keys = new Int32Array(2 * entries);
-    keys.set(this.keys);
-    this.keys = keys;
     const free = new Int32Array(entries);
     free.set(this.free.subarray(0, this.freeCount));
     // The new entries go under the old free ones, lowest number on top.
     for (let e = entries - 1; e >= was; e--) free[this.freeCount++] = e;
     this.free = free;
-    for (let e = was; e < entries; e++) this.blocks.push(undefined);
+    const buckets = this.buckets;
+    const blocks = this.blocks;
     const bits = 31 - Math.clz32(2 * entries);
     this.buckets = new Int32Array(4 << bits);
+    this.blocks = new Array<Block | undefined>(1 << bits).fill(undefined);
     this.mask = (1 << bits) - 1;
     this.shift = 32 - bits;
-    for (let e = 0; e < was; e++) if (this.blocks[e] !== undefined) this.place(keys[2 * e]!, keys[2 * e + 1]!, e);
+    for (let b = 0; b < blocks.length; b++) {
+      const at = 4 * b;
+      if (buckets[at + ENTRY] !== 0) this.place(buckets[at + KEY_FILE]!, buckets[at + KEY_BLOCK]!, buckets[at + ENTRY]! - 1, buckets[at + REFERENCED]!, blocks[b]!);
+    }
   }
 
   private evictToCapacity(): void {
@@ -380,8 +389,8 @@ export class BlockCache {
       ring.wrapHand();
       if (ring.owners[ring.hand] !== undefined) {
         const e = ring.slots[ring.hand]!;
-        const at = 4 * e + REFERENCED;
-        if (this.state[at] === 1) this.state[at] = 0;
+        const at = 4 * this.state[4 * e + BUCKET]! + REFERENCED;
+        if (this.buckets[at] === 1) this.buckets[at] = 0;
         else this.remove(e);
       }
       ring.hand++;
@@ -390,31 +399,32 @@ export class BlockCache {
 
   /** Drops entry `e` (cached): out of the index (backward-shift deletion), the ring and the accounting. */
   private remove(e: number): void {
-    const block = this.blocks[e]!;
-    this.blocks[e] = undefined;
     const st = this.state;
     const at = 4 * e;
+    let hole = st[at + BUCKET]!;
+    const blocks = this.blocks;
+    const block = blocks[hole]!;
     if (st[at + RECYCLABLE] === 1) this.recycle(block);
     this.ring.remove(st[at + RING_SLOT]!);
     this.used -= st[at + CHARGE]!;
     this.free[this.freeCount++] = e;
-    // Its bucket, then each later bucket of the run that may move back into the hole (its home
-    // is not cyclically in (hole, bucket]) does, so that every probe still finds its key.
+    // Empty its bucket; then each later bucket of the run that may move back into the hole (its
+    // home is not cyclically in (hole, bucket]) does, so that every probe still finds its key.
     const buckets = this.buckets;
     const mask = this.mask;
-    let hole = this.home(this.keys[2 * e]!, this.keys[2 * e + 1]!);
-    while (buckets[4 * hole + ENTRY] !== e + 1) hole = (hole + 1) & mask;
     let b = hole;
     for (;;) {
       b = (b + 1) & mask;
-      const at4 = 4 * b;
-      if (buckets[at4 + ENTRY] === 0) break;
-      const h = this.home(buckets[at4 + KEY_FILE]!, buckets[at4 + KEY_BLOCK]!);
-      const stays = hole <= b ? hole < h && h <= b : hole < h || h <= b;
-      if (stays) continue;
-      buckets.copyWithin(4 * hole, at4, at4 + 4);
+      const from = 4 * b;
+      if (buckets[from + ENTRY] === 0) break;
+      const h = this.home(buckets[from + KEY_FILE]!, buckets[from + KEY_BLOCK]!);
+      if (hole <= b ? hole < h && h <= b : hole < h || h <= b) continue;
+      buckets.copyWithin(4 * hole, from, from + 4);
+      blocks[hole] = blocks[b];
+      st[4 * (buckets[from + ENTRY]! - 1) + BUCKET] = hole;
       hole = b;
     }
     buckets[4 * hole + ENTRY] = 0;
+    blocks[hole] = undefined;
   }
 }

@@ -7,12 +7,13 @@
  *     costs an open(2), paid only on a block-cache miss.
  *   - memory: table metadata, at most `residentBudget` bytes (tableCacheSize) in all. A table
  *     kept here pins its top-level index, range tombstones, its partition-cache slots and small
- *     fixed fields (Table.residentBytes, ~2–3 KB for a 2 MiB table); those take at most half the
+ *     fixed fields (Table.residentBytes: ~4 KB for a 2 MiB table; ~16 KB while the block cache
+ *     kept 24 bytes per data block in slots the table held); those take at most half the
  *     budget, the least recently used table dropped first (second-chance order). Its cached
  *     blocks stay: the block cache's index is its own, keyed by (file, block) and sized by its
- *     capacity (block-cache.ts), so a dropped table's blocks serve the table's next reader or age
- *     out by CLOCK. The index and filter partitions that lookups
- *     load (~80 KB for a 2 MiB table, a few KB each) go to the partition cache, which gets the
+ *     capacity (block-cache.ts), so a dropped table's blocks serve the table's next reader or
+ *     age out by CLOCK. The index and filter partitions that lookups load (~80 KB for a 2 MiB
+ *     table, a few KB each) go to the partition cache, which gets the
  *     rest of the budget: budget − pinned, recomputed whenever a table comes or goes. Reopening
  *     a dropped table re-reads its footer, properties and top-level index (its partitions may
  *     still be cached: the partition cache keys them by file number); a partition that was
