@@ -102,13 +102,14 @@ const textDecoder = new TextDecoder();
 const EMPTY_BLOCK = new Block(new Uint8Array([0, 0, 0, 0, 1, 0, 0, 0]), '', 0);
 /**
  * Bytes of a Table beyond the arrays it charges itself: the objects (the Table, its cursor, the
- * partition and block caches' slot objects, the top-level index's, the typed arrays' and their
- * buffers' headers). Measured: 2,000 tables of a 10M-key database (224 KiB each) opened and held
- * retained 3.5–3.6 KB of V8 heap and 0.9 KB of buffers each, ~2.8 KB more than their arrays;
- * it was 2,048 while a table also kept its decoded properties and meta-index (then 6.9 KB of
- * heap each, charged 3.8 KB in all).
+ * partition cache's slot object, the top-level index's, the typed arrays' and their buffers'
+ * headers). Measured: 2,000 tables of a 10M-key database (224 KiB each) opened and held retained
+ * 2.4–2.5 KB of V8 heap and 17 bytes of buffers each, ~1.9 KB more than their arrays (0.6 KB);
+ * it was 3,072 while a table also held the block cache's slots of its file (then 3.2 KB of heap
+ * and 0.85 KB of buffers each), and 2,048 before that while it kept its decoded properties and
+ * meta-index (then 6.9 KB of heap each, charged 3.8 KB in all).
  */
-const TABLE_OVERHEAD = 3072;
+const TABLE_OVERHEAD = 2048;
 
 export class Table {
   readonly path: string;
