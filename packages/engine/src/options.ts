@@ -190,7 +190,7 @@ export interface DatabaseOptions {
    * Open each table a flush or a compaction installs and load its index and filter partitions at
    * once, within tableCacheSize (version/warm-new-tables.ts; RocksDB's prepopulate_block_cache
    * for table metadata), so that the first lookups after a bulk load find them in memory.
-   * Default false: it costs the write path. Measured at 10M keys (docs/performance/session-20-coldget20.md):
+   * Default false: it costs the write path. Measured at 10M keys (docs/performance/session-20.md):
    * the 200k random gets right after the fill used ~11% less CPU (they opened no table and
    * loaded ~200 partitions instead of all 635 tables and ~4,900 partitions), but the fill kept
    * the current tables open and their partitions resident (~46 MB) and its peak RSS rose from

@@ -12,7 +12,7 @@
 // What it costs, and why it is off by default: the fill keeps the current tables open and their
 // partitions resident (~46 MB at 10M keys), and opens and loads those of every table it writes,
 // most of them compacted away soon after: the 10M fill's peak RSS went from 207 to 263 MB, past
-// its bound of memtables + blockCacheSize + 64 MB (docs/performance/session-20-coldget20.md).
+// its bound of memtables + blockCacheSize + 64 MB (docs/performance/session-20.md).
 //
 // Bounded: the table cache keeps what its budget (tableCacheSize) allows and drops the rest as
 // it would on reads, and Table.warmPartitions stops when the partition cache is full, so warming
