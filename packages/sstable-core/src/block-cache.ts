@@ -237,7 +237,7 @@ export class BlockCache {
    * buffer is then never recycled (see the top of the file).
    */
   get(fileNumber: number, index: number, expose = false): Block | undefined {
-    // `find`, by hand: this is every cached read's path, and V8 did not inline the call.
+    // `find` (and `home`), by hand: this is every cached read's path, and V8 did not inline the call.
     const buckets = this.buckets;
     const file = fileNumber | 0;
     let b = Math.imul(index ^ Math.imul(file, 0x85ebca6b), 0x9e3779b1) >>> this.shift;
@@ -335,7 +335,7 @@ export class BlockCache {
   /** The bucket of (file, index), or -1. */
   private find(file: number, index: number): number {
     const buckets = this.buckets;
-    let b = Math.imul(index ^ Math.imul(file, 0x85ebca6b), 0x9e3779b1) >>> this.shift;
+    let b = this.home(file, index);
     for (;;) {
       const at = 4 * b;
       if (buckets[at + ENTRY] === 0) return -1;

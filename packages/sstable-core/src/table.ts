@@ -413,11 +413,13 @@ export class Table {
   }
 
   /**
-   * Loads the index and filter partitions not cached yet, in order, while the partition cache has
-   * room for the next one beside what it holds, judged by its size on disk (it stops there, so
-   * warming does not push out what lookups loaded, but for an unpacked partition's few bytes more). Returns how many it loaded. For a table just written (the engine warms
-   * what a flush or compaction installs, RocksDB's prepopulate_block_cache for table metadata):
-   * its bytes are still in the OS page cache, and the first lookups then find them unpacked.
+   * Loads the index and filter partitions not cached yet, in order, as lookups would
+   * (`indexPartition`, `filterPartition`), while the partition cache has room for the next one
+   * beside what it holds, judged by its size on disk: it stops there, so warming does not push
+   * out what lookups loaded (but for an unpacked partition's few bytes more). Returns how many
+   * it loaded. For a table just written (the engine warms what a flush or compaction installs,
+   * RocksDB's prepopulate_block_cache for table metadata): its bytes are still in the OS page
+   * cache, and the first lookups then find them unpacked.
    */
   warmPartitions(): number {
     this.checkOpen();
@@ -429,11 +431,11 @@ export class Table {
       // On-disk sizes: an unpacked partition is about as large (its arrays are views into one buffer).
       if (cache.usage + h[4 * p + 1]! + Math.max(0, h[4 * p + 3]!) > cache.capacity) break;
       if (parts.indexes[p] === undefined) {
-        cache.insertIndex(parts, p, this.loadIndexPartition(p, -1));
+        this.indexPartition(p);
         loaded++;
       }
       if (this.hasFilter && parts.filters[p] === undefined) {
-        cache.insertFilter(parts, p, this.loadFilterPartition(p));
+        this.filterPartition(p);
         loaded++;
       }
     }
