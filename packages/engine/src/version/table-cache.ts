@@ -43,7 +43,10 @@ interface Entry {
 export interface TableCacheStats {
   /** Tables held by the cache. */
   readonly tables: number;
-  /** Most table file descriptors open at once (options.ts, tableDescriptors: maxOpenFiles − 10 − 4 × backgroundThreads). */
+  /**
+   * Most table file descriptors open at once (options.ts, tableDescriptors: maxOpenFiles − 10 − 4 ×
+   * backgroundThreads), or fewer once the process ran out of descriptors first (table-descriptors.ts).
+   */
   readonly maxOpenFiles: number;
   /** Table file descriptors open now (≤ maxOpenFiles). */
   readonly openFiles: number;
@@ -96,9 +99,16 @@ export class TableCache {
   ) {
     this.blockCache = new BlockCache(blockCacheSize);
     this.partitionCache = new PartitionCache(residentBudget, chargeBlockCache ? this.blockCache : undefined);
-    this.descriptors = new TableDescriptors(fs, maxOpenFiles, (path, err) => {
-      events.warn(`closing the table file ${path} failed`, err);
-    });
+    this.descriptors = new TableDescriptors(
+      fs,
+      maxOpenFiles,
+      (path, err) => {
+        events.warn(`closing the table file ${path} failed`, err);
+      },
+      (capacity, err) => {
+        events.warn(`the process ran out of file descriptors: table files now keep at most ${capacity} open (maxOpenFiles allowed ${maxOpenFiles} for tables; raise ulimit -n or lower maxOpenFiles)`, err);
+      },
+    );
   }
 
   get(fileNumber: number): Table {
@@ -150,7 +160,7 @@ export class TableCache {
   stats(): TableCacheStats {
     return {
       tables: this.tables.size,
-      maxOpenFiles: this.maxOpenFiles,
+      maxOpenFiles: this.descriptors.capacity,
       openFiles: this.descriptors.openCount,
       fileOpens: this.descriptors.openCalls,
       residentBytes: this.resident + this.partitionCache.usage,

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { nodeFileSystem, type FileSystem } from '@strata-db/vfs';
+import { fsError, nodeFileSystem, type FileSystem } from '@strata-db/vfs';
 import { TableDescriptors } from './table-descriptors.js';
 
 const FILES = 12;
@@ -23,13 +23,17 @@ afterAll(() => {
   rmSync(dir, { recursive: true, force: true });
 });
 
-/** node:fs, counting the descriptors open now and the most ever open at once. */
-function countingFs(): { fs: FileSystem; open: () => number; peak: () => number } {
+/**
+ * node:fs, counting the descriptors open now and the most ever open at once; with `processLimit`,
+ * an open past that many live descriptors fails with EMFILE, as a process out of descriptors does.
+ */
+function countingFs(processLimit = Infinity): { fs: FileSystem; open: () => number; peak: () => number } {
   const live = new Set<number>();
   let peak = 0;
   const fs: FileSystem = {
     ...nodeFileSystem,
     openSync: (p, flags) => {
+      if (live.size >= processLimit) throw fsError('EMFILE', 'open', p);
       const fd = nodeFileSystem.openSync(p, flags);
       live.add(fd);
       peak = Math.max(peak, live.size);
@@ -117,6 +121,46 @@ describe('TableDescriptors', () => {
     // f0 was opened once, each cold file once: the hot one was never evicted.
     expect(pool.openCalls).toBe(FILES);
     pool.closeAll();
+  });
+
+  it('when the process runs out of descriptors first, gives some back and keeps the smaller capacity; every read is served', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 6 }), fc.integer({ min: 1, max: 8 }), fc.array(fc.nat(FILES - 1), { minLength: 1, maxLength: 60 }), (processLimit, capacity, files) => {
+        const counting = countingFs(processLimit);
+        const shrinks: number[] = [];
+        const pool = new TableDescriptors(counting.fs, capacity, undefined, (c, err) => {
+          expect(err).toMatchObject({ code: 'EMFILE' });
+          shrinks.push(c);
+        });
+        const vfds = new Map<number, number>();
+        for (const file of files) {
+          const vfd = vfds.get(file) ?? pool.openSync(join(dir, `f${file}`), 'r');
+          vfds.set(file, vfd);
+          expect(read(pool, vfd, contents[file]!.length).equals(contents[file]!)).toBe(true);
+          expect(pool.openCount).toBeLessThanOrEqual(Math.min(processLimit, capacity));
+          expect(pool.openCount).toBeLessThanOrEqual(pool.capacity);
+        }
+        // It shrank only when the process limit was below its own, and to exactly that limit.
+        const distinct = new Set(files).size;
+        if (processLimit < capacity && distinct > processLimit) {
+          expect(shrinks).toEqual([processLimit]);
+          expect(pool.capacity).toBe(processLimit);
+        } else {
+          expect(shrinks).toEqual([]);
+          expect(pool.capacity).toBe(capacity);
+        }
+        expect(counting.peak()).toBeLessThanOrEqual(processLimit);
+        pool.closeAll();
+        expect(counting.open()).toBe(0);
+      }),
+    );
+  });
+
+  it('with no descriptor of its own to give back, reports EMFILE and records nothing', () => {
+    const pool = new TableDescriptors(countingFs(0).fs, 4);
+    expect(() => pool.openSync(join(dir, 'f1'), 'r')).toThrow(/EMFILE/);
+    expect(pool.openCount).toBe(0);
+    expect(pool.capacity).toBe(4);
   });
 
   it('reports a failed open as the file layer does and records nothing', () => {
