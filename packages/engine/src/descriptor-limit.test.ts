@@ -19,11 +19,11 @@ describe('the default maxOpenFiles', () => {
     expect(softDescriptorLimit(limits('many', '5'))).toBeUndefined();
   });
 
-  it("is LevelDB's 1000, or half this process's soft limit when lower, never below the minimum", () => {
+  it("is half this process's soft limit, at most 10,000, never below the minimum", () => {
     const soft = softDescriptorLimit(readProcLimits() ?? '');
-    const want = soft === undefined ? 128 : Math.max(11, Math.min(1000, Math.floor(soft / 2)));
+    const want = soft === undefined ? 128 : Math.max(11, Math.min(10_000, Math.floor(soft / 2)));
     expect(defaultMaxOpenFiles(11)).toBe(want);
-    expect(defaultMaxOpenFiles(5000)).toBe(5000);
+    expect(defaultMaxOpenFiles(50_000)).toBe(50_000);
     expect(resolveOptions({}).maxOpenFiles).toBe(want);
     expect(resolveOptions({ maxOpenFiles: 40 }).maxOpenFiles).toBe(40);
   });

@@ -158,9 +158,10 @@ export interface DatabaseOptions {
    * for the WAL, the manifest, the LOCK, directory syncs and the tables being written, and 4 for
    * each background thread (DESCRIPTORS_PER_WORKER); the rest bound the table cache: that many
    * tables stay open, the least recently used are closed and reopened on demand (an open and a
-   * close per block-cache miss on a closed table). Default: LevelDB's 1000, or half the
-   * process's soft descriptor limit when that is lower, where the limit can be read (Linux); 128
-   * elsewhere (descriptor-limit.ts).
+   * close per block-cache miss on a closed table). Default: half the process's soft descriptor
+   * limit, at most 10,000, where the limit can be read (Linux); 128 elsewhere (descriptor-limit.ts,
+   * which says why). A process that runs out of descriptors before the database holds this many
+   * does not fail its reads: the table files give some back and keep fewer open (a warning).
    */
   readonly maxOpenFiles?: number;
   /**
