@@ -95,6 +95,35 @@ export function levelsBelow(version: Version, outputLevel: number): (readonly Fi
   return levels;
 }
 
+/**
+ * What one background job needs of the levels below its output level and of its grandparents:
+ * only the files overlapping the keys it can write, [smallest, largest] (inclusive; a
+ * subcompaction's exclusive `hi` taken as inclusive is conservative). A job is sent to a worker
+ * as a structured-cloned message, so the whole of every deeper level — thousands of files at
+ * 100M keys, each an object and two key buffers in the worker's heap — went with every job,
+ * however few keys it merged (an L1→L2 of 3 tables carried all of L3), and with every range of
+ * a subcompaction. The answers are the same for every key of the job: `olderDataBelow` and
+ * the output splitter only ever look at files that overlap a key they are given, and a
+ * grandparent wholly before the first key is passed over uncounted (output-splitter.ts).
+ */
+export function jobLevelsBelow(
+  version: Version,
+  outputLevel: number,
+  grandparents: readonly FileMetadata[],
+  smallest: Uint8Array,
+  largest: Uint8Array,
+): { below: (readonly FileMetadata[])[]; grandparents: readonly FileMetadata[] } {
+  const below: (readonly FileMetadata[])[] = [];
+  for (let l = outputLevel + 1; l < version.numLevels; l++) {
+    const files = version.overlappingFiles(l, smallest, largest);
+    if (files.length > 0) below.push(files);
+  }
+  return {
+    below,
+    grandparents: grandparents.filter((f) => compareKeys(f.largestKey, smallest) >= 0 && compareKeys(f.smallestKey, largest) <= 0),
+  };
+}
+
 /** `olderDataBelow` over the levels `levelsBelow` returned (what a background job is given). */
 export function olderDataBelowLevels(levels: readonly (readonly FileMetadata[])[]): OlderDataBelow {
   const cursors = levels.map(() => 0);

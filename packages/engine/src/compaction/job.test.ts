@@ -11,11 +11,13 @@ import { TableBuilder } from '@strata-db/sstable-builder';
 import { TableIterator } from '@strata-db/sstable-iterators';
 import { tableFileName, tablePath } from '../db/filenames.js';
 import { MemoryFileSystem } from '@strata-db/vfs/testing';
-import { fileMetadataOf } from '../version/file-metadata.js';
+import { fileMetadataOf, type FileMetadata } from '../version/file-metadata.js';
 import { TableCache } from '../version/table-cache.js';
 import { VersionEdit } from '../version/version-edit.js';
 import { VersionSet } from '../version/version-set.js';
-import type { Version } from '../version/version.js';
+import { Version } from '../version/version.js';
+import type { CompactionJob } from '../background/jobs.js';
+import type { Compaction } from './compaction.js';
 import { CompactionPicker } from './picker.js';
 import { runCompaction, type CompactionJobEnv } from './job.js';
 import { allEntries } from './test-support/array-iterator.js';
@@ -224,5 +226,113 @@ describe('compaction through real tables and the version set', () => {
     await expect(h.compactAll()).rejects.toMatchObject({ code: 'CORRUPTION' });
     expect([...h.versions.current.allFiles()].map((x) => x.file.fileNumber)).toEqual(before);
     expect(h.fs.readdirSync(DIR).filter((n) => n.endsWith('.sst')).sort()).toEqual(before.map((n) => tableFileName(n)).sort());
+  });
+});
+
+describe('what a compaction job carries to its executor', () => {
+  // Fixed-width keys, so that key order is number order.
+  const key = (i: number): Uint8Array => new Uint8Array(Buffer.from(`k${String(i).padStart(7, '0')}`));
+  const meta = (n: number, lo: number, hi: number): FileMetadata => ({
+    fileNumber: n,
+    fileSize: 1000,
+    smallestKey: key(lo),
+    largestKey: key(hi),
+    minSeq: 1,
+    maxSeq: 1,
+    entryCount: 1,
+    deleteCount: 0,
+    tombstoneCount: 0,
+    markedForCompaction: false,
+  });
+  /** A version of `deep` disjoint tables at each of L2, L3 and L4 over keys [0, 1e6), L1 tables over the same span. */
+  function deepVersion(deep: number): { version: Version; l1: FileMetadata[] } {
+    let n = 1;
+    const level = (count: number): FileMetadata[] => {
+      const width = Math.floor(1_000_000 / count);
+      return Array.from({ length: count }, (_, i) => meta(n++, i * width, i * width + width - 2));
+    };
+    const l1 = level(20);
+    return { version: new Version([[], l1, level(deep), level(deep), level(deep)]), l1 };
+  }
+  /** Runs `c` with an executor that records the jobs it is given and writes nothing. */
+  async function jobsOf(c: Compaction, version: Version, maxSubcompactions = 1): Promise<CompactionJob[]> {
+    const jobs: CompactionJob[] = [];
+    const executor = new InThreadExecutor(new MemoryFileSystem(), 5);
+    executor.compact = (job) => {
+      jobs.push(job);
+      return Promise.resolve({ outputs: [], counters: { entriesIn: 0, entriesOut: 0, droppedShadowed: 0, droppedByRangeTombstone: 0, droppedDeletes: 0, tombstoneSeqsIn: 0, tombstoneSeqsKept: 0 }, maxSliceMs: 0, reads: 0 });
+    };
+    let next = 10_000_000;
+    const env: CompactionJobEnv = {
+      dir: DIR,
+      versions: { logAndApply: () => Promise.resolve(), newFileNumber: () => next++ },
+      snapshots: () => [],
+      targetFileSize: 1000,
+      tableSettings: () => ({ blockSize: 256, bloomBitsPerKey: 10, metadataBlockSize: 64, compression: 'none' }),
+      executor,
+      fs: new MemoryFileSystem(),
+      maxSubcompactions,
+    };
+    await runCompaction(c, version, env);
+    return jobs;
+  }
+  const filesIn = (job: CompactionJob): number => job.below.reduce((s, l) => s + l.length, 0) + job.grandparents.length;
+
+  it('an L1→L2 compaction of a few tables carries the deeper files its keys overlap, not the deeper levels: the same however many tables they hold', async () => {
+    const carried: number[] = [];
+    for (const deep of [100, 1000, 4000]) {
+      const { version, l1 } = deepVersion(deep);
+      const input = l1[7]!;
+      const l2 = version.overlappingFiles(2, input.smallestKey, input.largestKey);
+      const c: Compaction = {
+        reason: 'level-size',
+        level: 1,
+        outputLevel: 2,
+        inputs: [{ level: 1, files: [input] }, { level: 2, files: l2 }],
+        grandparents: version.overlappingFiles(3, input.smallestKey, input.largestKey),
+        score: 1,
+        trivialMove: false,
+      };
+      const [job] = await jobsOf(c, version);
+      // Every deeper file the job is given overlaps its keys, and every one that does is given.
+      for (const [i, files] of job!.below.entries()) {
+        expect(files).toEqual(version.overlappingFiles(i + 3, input.smallestKey, input.largestKey));
+      }
+      carried.push(filesIn(job!));
+    }
+    // 1/20 of the key space: ~5% of each deeper level, plus the tables cut at its two ends.
+    expect(carried[0]).toBeLessThanOrEqual(3 * (100 / 20 + 2));
+    // 40× the tables below: the job's share of them grows with their count within the range
+    // (what the merge can meet), not with the levels; before, every job carried all 3 × deep.
+    expect(carried[2]).toBeLessThan((3 * 4000) / 10);
+  });
+
+  it('each range of a cut L0→L1 compaction carries only the deeper files and grandparents of its range', async () => {
+    const { version, l1 } = deepVersion(2000);
+    const l0 = [meta(9_000_001, 0, 999_990), meta(9_000_002, 5, 999_995)].map((f, i) => ({ ...f, maxSeq: 10 + i }));
+    const c: Compaction = {
+      reason: 'l0-file-count',
+      level: 0,
+      outputLevel: 1,
+      inputs: [{ level: 0, files: l0 }, { level: 1, files: l1 }],
+      grandparents: version.files(2),
+      score: 1,
+      trivialMove: false,
+    };
+    const jobs = await jobsOf(c, version, 4);
+    expect(jobs.length).toBe(4);
+    let total = 0;
+    for (const job of jobs) {
+      const lo = job.lo;
+      const hi = job.hi;
+      for (const f of [...job.grandparents, ...job.below.flat()]) {
+        if (lo !== undefined) expect(compareKeys(f.largestKey, lo)).toBeGreaterThanOrEqual(0);
+        if (hi !== undefined) expect(compareKeys(f.smallestKey, hi)).toBeLessThanOrEqual(0);
+      }
+      total += filesIn(job);
+    }
+    // Together the ranges carry each deeper file about once (a file across a cut goes to both);
+    // before, each of the 4 carried all 2000 grandparents and all 3 × 2000 files below.
+    expect(total).toBeLessThanOrEqual(4 * 2000 + 4 * 4 * 2);
   });
 });

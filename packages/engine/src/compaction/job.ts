@@ -27,7 +27,8 @@ import type { FileMetadata } from '../version/file-metadata.js';
 import { VersionEdit } from '../version/version-edit.js';
 import type { Version } from '../version/version.js';
 import type { CollapseCounters } from './compaction-iterator.js';
-import { inputFiles, isBottommost, levelsBelow, totalBytes, type Compaction } from './compaction.js';
+import { compareKeys } from '@strata-db/memtable';
+import { inputFiles, isBottommost, jobLevelsBelow, keyRangeOf, totalBytes, type Compaction } from './compaction.js';
 import { subcompactionsOf } from './subcompactions.js';
 
 export interface CompactionJobEnv {
@@ -93,8 +94,6 @@ export async function runCompaction(c: Compaction, version: Version, env: Compac
   const common = {
     dir: env.dir,
     outputLevel: c.outputLevel,
-    grandparents: c.grandparents,
-    below: levelsBelow(version, c.outputLevel),
     snapshots: [...env.snapshots()],
     targetFileSize: env.targetFileSize,
     // Blocks are compressed one at a time as the builder writes them (in the executor).
@@ -106,7 +105,12 @@ export async function runCompaction(c: Compaction, version: Version, env: Compac
     const count = initialOutputNumbers(sub.inputBytes, env.targetFileSize);
     for (let i = 0; i < count; i++) numbers.push(env.versions.newFileNumber());
     const bounds = subs.length === 1 ? {} : { ...(sub.lo === undefined ? {} : { lo: sub.lo }), ...(sub.hi === undefined ? {} : { hi: sub.hi }) };
-    return { ...common, ...bounds, inputs: sub.inputs, fileNumbers: numbers };
+    // The deeper levels and grandparents this range's keys can meet, not the whole levels.
+    const range = keyRangeOf(sub.inputs.flatMap((input) => input.files))!;
+    const smallest = sub.lo !== undefined && compareKeys(sub.lo, range.smallest) > 0 ? sub.lo : range.smallest;
+    const largest = sub.hi !== undefined && compareKeys(sub.hi, range.largest) < 0 ? sub.hi : range.largest;
+    const { below, grandparents } = jobLevelsBelow(version, c.outputLevel, c.grandparents, smallest, largest);
+    return { ...common, ...bounds, grandparents, below, inputs: sub.inputs, fileNumbers: numbers };
   });
   const hooks = {
     moreFileNumbers: (n: number) => Array.from({ length: n }, () => env.versions.newFileNumber()),
