@@ -22,7 +22,7 @@
  */
 import { compareKeys, type InternalIterator, type RangeTombstone } from '@strata-db/memtable';
 import { TableBuilder, type TableMeta } from '@strata-db/sstable-builder';
-import { Table } from '@strata-db/sstable-core';
+import { PartitionCache, Table } from '@strata-db/sstable-core';
 import { TableIterator } from '@strata-db/sstable-iterators';
 import { tablePath } from '../db/filenames.js';
 import { toStrataError } from '../errors.js';
@@ -46,6 +46,21 @@ import { ReadaheadFileSystem, readaheadWindowBytes } from './readahead.js';
  */
 const BLOCK_RING = 8;
 
+/**
+ * The bytes of unpacked index partitions one job keeps, all its inputs together. A table opened
+ * without a partition cache keeps every partition it loads until it is closed, and an L0 input
+ * stays open for the whole job: read front to back, each L0 table's whole index (16 partitions,
+ * ~180 KB, for a 10.8 MB table of 93,000 entries) ended up resident, times the L0 tables merged (40–70 under random writes at
+ * 30M–100M keys), times the ranges of a subcompaction a worker runs side by side — the job's
+ * memory grew with L0 (docs/performance/session-21-wkmem21.md). The merge needs one partition
+ * per input at a time; one cache per job, CLOCK-evicted, bounds them. 1 MiB holds the current
+ * partition of ~90 inputs (an index partition of a 4 KiB `metadataBlockSize` unpacks to ~11 KB;
+ * with more inputs than that, one that comes back to an evicted partition reads it again: CPU,
+ * not memory). The L1+ inputs, open one at a time, share it too.
+ * No filter is loaded: a merge never asks one.
+ */
+export const JOB_PARTITION_CACHE_BYTES = 1024 * 1024;
+
 export interface CompactionHost {
   readonly fs: FileSystem;
   /** More output file numbers, when the ones the job came with ran out. */
@@ -60,6 +75,8 @@ export interface CompactionHost {
   readonly warn?: (message: string, err: unknown) => void;
   /** A worker's paced garbage collection, run as the job's reads allocate (garbage-pace.ts). */
   readonly collectGarbage?: () => void;
+  /** The bytes of index partitions the job keeps (default JOB_PARTITION_CACHE_BYTES; tests shrink it). */
+  readonly partitionCacheBytes?: number;
 }
 
 export async function mergeCompaction(job: CompactionJob, host: CompactionHost): Promise<CompactionJobResult> {
@@ -71,6 +88,7 @@ export async function mergeCompaction(job: CompactionJob, host: CompactionHost):
   // inputs (merge children, overlapping) are open together, but a sorted level holds one table
   // at a time, and a table opened only for its range tombstones is closed at once.
   const opened = new Set<Table>();
+  const partitions = new PartitionCache(host.partitionCacheBytes ?? JOB_PARTITION_CACHE_BYTES);
   const builders: TableBuilder[] = [];
   const numbers = [...job.fileNumbers];
   let maxSlice = 0;
@@ -88,7 +106,7 @@ export async function mergeCompaction(job: CompactionJob, host: CompactionHost):
     const open = (f: FileMetadata): Table => {
       const path = tablePath(job.dir, f.fileNumber);
       try {
-        const t = Table.open(path, { fs: readahead });
+        const t = Table.open(path, { fs: readahead, partitions, fileNumber: f.fileNumber });
         opened.add(t);
         return t;
       } catch (err) {
