@@ -41,10 +41,13 @@ import { ReadaheadFileSystem, readaheadWindowBytes } from './readahead.js';
 
 /**
  * Block buffers per input table iterator (8 KiB each): a value is valid for BLOCK_RING - 1 moves
- * of its iterator (the collapse copies a value into the output before the input moves).
- * 2M-key merge, in-thread: see docs/performance/session-08.md ("compaction").
+ * of its iterator, and one is enough — the collapse hands a version to the output, which copies
+ * it, before its input moves (compaction-iterator.ts). 8 since session 8 (docs/performance/
+ * session-08.md, "compaction"); 2 since session 21: every L0 input holds its ring for the whole
+ * merge, so 8 slots were 64 KiB per L0 table (3.4 MB for the 53 inputs of one range of an
+ * L0→L1 at 30M keys, twice over on a worker running both ranges), 2 are 16 KiB.
  */
-const BLOCK_RING = 8;
+const BLOCK_RING = 2;
 
 /**
  * The bytes of unpacked index partitions one job keeps, all its inputs together. A table opened
