@@ -81,7 +81,11 @@ describe('a compaction job’s index partitions', () => {
       const t = Table.open(tablePath(DIR, f.fileNumber), { fs });
       const it = new TableIterator(t);
       const out: string[] = [];
-      for (it.seekToFirst(); it.valid(); it.next()) out.push(`${Buffer.from(it.entry().key).toString()}@${it.entry().seq}`);
+      it.seekToFirst();
+      while (it.valid()) {
+        out.push(`${Buffer.from(it.entry().key).toString()}@${it.entry().seq}`);
+        it.next();
+      }
       t.close();
       return out;
     };

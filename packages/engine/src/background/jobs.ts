@@ -12,6 +12,7 @@ import type { DeletionTrigger } from '@strata-db/sstable-builder';
 import type { CompressionName } from '@strata-db/sstable-core';
 import type { CollapseCounters } from '../compaction/compaction-iterator.js';
 import type { CompactionInput } from '../compaction/compaction.js';
+import type { KeyRange } from '../compaction/key-range.js';
 import { compressionFor, type ResolvedOptions } from '../options.js';
 import type { FileMetadata } from '../version/file-metadata.js';
 
@@ -61,8 +62,12 @@ export interface CompactionJob {
   readonly outputLevel: number;
   /** Files of outputLevel + 1 overlapping the inputs (output tables are cut to limit overlap). */
   readonly grandparents: readonly FileMetadata[];
-  /** The non-empty levels below the output level, each sorted (may older data exist below?). */
-  readonly below: readonly (readonly FileMetadata[])[];
+  /**
+   * What lies below the output level, for "may older data exist below?": sorted, disjoint key
+   * spans per entry (compaction.ts, jobLevelsBelow: the union of the deeper levels' files within
+   * the job's range, as one entry).
+   */
+  readonly below: readonly (readonly KeyRange[])[];
   /** Live snapshot sequence numbers, read when the job started. */
   readonly snapshots: readonly number[];
   /** File numbers for the outputs, allocated by the caller; more are asked for when they run out. */

@@ -7,6 +7,7 @@ import { compareKeys } from '@strata-db/memtable';
 import type { FileMetadata } from '../version/file-metadata.js';
 import type { Version } from '../version/version.js';
 import type { OlderDataBelow } from './compaction-iterator.js';
+import type { KeyRange } from './key-range.js';
 
 /**
  * `deletions`: a table dense with deletes (picker.ts, pickForDeletions); `reads`: a table point
@@ -96,15 +97,23 @@ export function levelsBelow(version: Version, outputLevel: number): (readonly Fi
 }
 
 /**
- * What one background job needs of the levels below its output level and of its grandparents:
- * only the files overlapping the keys it can write, [smallest, largest] (inclusive; a
- * subcompaction's exclusive `hi` taken as inclusive is conservative). A job is sent to a worker
- * as a structured-cloned message, so the whole of every deeper level — thousands of files at
- * 100M keys, each an object and two key buffers in the worker's heap — went with every job,
- * however few keys it merged (an L1→L2 of 3 tables carried all of L3), and with every range of
- * a subcompaction. The answers are the same for every key of the job: `olderDataBelow` and
- * the output splitter only ever look at files that overlap a key they are given, and a
- * grandparent wholly before the first key is passed over uncounted (output-splitter.ts).
+ * What one background job needs of the levels below its output level and of its grandparents.
+ * A job is sent to a worker as a structured-cloned message, and it carried the whole of every
+ * deeper level — thousands of files at 100M keys, each an object and two key buffers in the
+ * worker's heap, ~8 ms of the main thread's CPU to post — with every job, however few keys it
+ * merged (an L1→L2 of 3 tables carried all of L3), and again with every range of a
+ * subcompaction. Now:
+ *
+ *  - only files overlapping the keys the job can write, [smallest, largest] (inclusive; a
+ *    subcompaction's exclusive `hi` taken as inclusive is conservative): `olderDataBelow` and
+ *    the output splitter only look at files that overlap a key they are given, and a
+ *    grandparent wholly before the first key is passed over uncounted (output-splitter.ts);
+ *  - `below` as one level: the union of the deeper levels' file ranges (`coveredSpans`). The
+ *    question asked of it — may a file below hold this key, or a key of this range? — has the
+ *    same answer for the union as for the files. Under random writes the levels' gaps between
+ *    tables fall in different places, so the union of L2, L3, … is a few spans where the files
+ *    were thousands: an L0→L1 spanning the key space carries a few spans instead of every file
+ *    of L2 and below. (Grandparents stay files: the splitter counts their bytes.)
  */
 export function jobLevelsBelow(
   version: Version,
@@ -112,20 +121,50 @@ export function jobLevelsBelow(
   grandparents: readonly FileMetadata[],
   smallest: Uint8Array,
   largest: Uint8Array,
-): { below: (readonly FileMetadata[])[]; grandparents: readonly FileMetadata[] } {
-  const below: (readonly FileMetadata[])[] = [];
+): { below: (readonly KeyRange[])[]; grandparents: readonly FileMetadata[] } {
+  const levels: (readonly FileMetadata[])[] = [];
   for (let l = outputLevel + 1; l < version.numLevels; l++) {
     const files = version.overlappingFiles(l, smallest, largest);
-    if (files.length > 0) below.push(files);
+    if (files.length > 0) levels.push(files);
   }
   return {
-    below,
+    below: levels.length === 0 ? [] : [coveredSpans(levels)],
     grandparents: grandparents.filter((f) => compareKeys(f.largestKey, smallest) >= 0 && compareKeys(f.smallestKey, largest) <= 0),
   };
 }
 
+/**
+ * The keys covered by at least one file of `levels` (each sorted, disjoint): their union as
+ * sorted, disjoint inclusive spans. Files that overlap or share an end key merge into one span;
+ * a gap between two spans holds keys no file covers. Linear: a merge of the levels by smallest key.
+ */
+export function coveredSpans(levels: readonly (readonly KeyRange[])[]): KeyRange[] {
+  const heads = levels.map(() => 0);
+  const out: { smallestKey: Uint8Array; largestKey: Uint8Array }[] = [];
+  for (;;) {
+    let best = -1;
+    let bestKey: Uint8Array | undefined;
+    for (let i = 0; i < levels.length; i++) {
+      const f = levels[i]![heads[i]!];
+      if (f !== undefined && (bestKey === undefined || compareKeys(f.smallestKey, bestKey) < 0)) {
+        best = i;
+        bestKey = f.smallestKey;
+      }
+    }
+    if (best < 0) return out;
+    const f = levels[best]![heads[best]!]!;
+    heads[best]!++;
+    const last = out.at(-1);
+    if (last !== undefined && compareKeys(f.smallestKey, last.largestKey) <= 0) {
+      if (compareKeys(f.largestKey, last.largestKey) > 0) last.largestKey = f.largestKey;
+    } else {
+      out.push({ smallestKey: f.smallestKey, largestKey: f.largestKey });
+    }
+  }
+}
+
 /** `olderDataBelow` over the levels `levelsBelow` returned (what a background job is given). */
-export function olderDataBelowLevels(levels: readonly (readonly FileMetadata[])[]): OlderDataBelow {
+export function olderDataBelowLevels(levels: readonly (readonly KeyRange[])[]): OlderDataBelow {
   const cursors = levels.map(() => 0);
   return {
     key(key) {

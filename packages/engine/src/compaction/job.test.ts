@@ -17,7 +17,8 @@ import { VersionEdit } from '../version/version-edit.js';
 import { VersionSet } from '../version/version-set.js';
 import { Version } from '../version/version.js';
 import type { CompactionJob } from '../background/jobs.js';
-import type { Compaction } from './compaction.js';
+import { coveredSpans, olderDataBelow, olderDataBelowLevels, type Compaction } from './compaction.js';
+import type { OlderDataBelow } from './compaction-iterator.js';
 import { CompactionPicker } from './picker.js';
 import { runCompaction, type CompactionJobEnv } from './job.js';
 import { allEntries } from './test-support/array-iterator.js';
@@ -244,15 +245,20 @@ describe('what a compaction job carries to its executor', () => {
     tombstoneCount: 0,
     markedForCompaction: false,
   });
-  /** A version of `deep` disjoint tables at each of L2, L3 and L4 over keys [0, 1e6), L1 tables over the same span. */
+  /**
+   * `deep` disjoint tables at each of L2, L3 and L4 over keys [0, 1e6), the gaps between
+   * neighbours a third of a table apart from one level to the next (under random writes the
+   * levels' boundaries fall in different places); 20 L1 tables.
+   */
   function deepVersion(deep: number): { version: Version; l1: FileMetadata[] } {
     let n = 1;
-    const level = (count: number): FileMetadata[] => {
+    const level = (count: number, third: number): FileMetadata[] => {
       const width = Math.floor(1_000_000 / count);
-      return Array.from({ length: count }, (_, i) => meta(n++, i * width, i * width + width - 2));
+      const shift = Math.floor((width * third) / 3);
+      return Array.from({ length: count }, (_, i) => meta(n++, i * width + shift, i * width + width - 2 + shift));
     };
-    const l1 = level(20);
-    return { version: new Version([[], l1, level(deep), level(deep), level(deep)]), l1 };
+    const l1 = level(20, 0);
+    return { version: new Version([[], l1, level(deep, 0), level(deep, 1), level(deep, 2)]), l1 };
   }
   /** Runs `c` with an executor that records the jobs it is given and writes nothing. */
   async function jobsOf(c: Compaction, version: Version, maxSubcompactions = 1): Promise<CompactionJob[]> {
@@ -276,38 +282,38 @@ describe('what a compaction job carries to its executor', () => {
     await runCompaction(c, version, env);
     return jobs;
   }
-  const filesIn = (job: CompactionJob): number => job.below.reduce((s, l) => s + l.length, 0) + job.grandparents.length;
+  /** The answers of "older data below?" for every key in [lo, hi], ascending, and for ranges of 3 keys. */
+  function answers(below: OlderDataBelow, lo: number, hi: number, step: number): boolean[] {
+    const out: boolean[] = [];
+    for (let i = lo; i <= hi; i += step) out.push(below.key(key(i)), below.range(key(i), key(i + 3)));
+    return out;
+  }
 
-  it('an L1→L2 compaction of a few tables carries the deeper files its keys overlap, not the deeper levels: the same however many tables they hold', async () => {
-    const carried: number[] = [];
+  it('an L1→L2 compaction of one table carries what lies under its keys, not the deeper levels: the same however many tables they hold', async () => {
     for (const deep of [100, 1000, 4000]) {
       const { version, l1 } = deepVersion(deep);
       const input = l1[7]!;
-      const l2 = version.overlappingFiles(2, input.smallestKey, input.largestKey);
       const c: Compaction = {
         reason: 'level-size',
         level: 1,
         outputLevel: 2,
-        inputs: [{ level: 1, files: [input] }, { level: 2, files: l2 }],
+        inputs: [{ level: 1, files: [input] }, { level: 2, files: version.overlappingFiles(2, input.smallestKey, input.largestKey) }],
         grandparents: version.overlappingFiles(3, input.smallestKey, input.largestKey),
         score: 1,
         trivialMove: false,
       };
       const [job] = await jobsOf(c, version);
-      // Every deeper file the job is given overlaps its keys, and every one that does is given.
-      for (const [i, files] of job!.below.entries()) {
-        expect(files).toEqual(version.overlappingFiles(i + 3, input.smallestKey, input.largestKey));
-      }
-      carried.push(filesIn(job!));
+      // L3 and L4 as the union of their files under the job: one span (their gaps never coincide).
+      expect(job!.below.flat().length).toBe(1);
+      expect(job!.grandparents).toEqual(c.grandparents);
+      // The same answers as the whole version's, for every key the job can hold (and a few beyond).
+      const lo = 7 * 50_000 - 5;
+      const hi = 8 * 50_000 + 5;
+      expect(answers(olderDataBelowLevels(job!.below), lo, hi, 7)).toEqual(answers(olderDataBelow(version, 2), lo, hi, 7));
     }
-    // 1/20 of the key space: ~5% of each deeper level, plus the tables cut at its two ends.
-    expect(carried[0]).toBeLessThanOrEqual(3 * (100 / 20 + 2));
-    // 40× the tables below: the job's share of them grows with their count within the range
-    // (what the merge can meet), not with the levels; before, every job carried all 3 × deep.
-    expect(carried[2]).toBeLessThan((3 * 4000) / 10);
   });
 
-  it('each range of a cut L0→L1 compaction carries only the deeper files and grandparents of its range', async () => {
+  it('each range of a cut L0→L1 compaction carries the grandparents of its range and the union of what lies below it', async () => {
     const { version, l1 } = deepVersion(2000);
     const l0 = [meta(9_000_001, 0, 999_990), meta(9_000_002, 5, 999_995)].map((f, i) => ({ ...f, maxSeq: 10 + i }));
     const c: Compaction = {
@@ -321,18 +327,36 @@ describe('what a compaction job carries to its executor', () => {
     };
     const jobs = await jobsOf(c, version, 4);
     expect(jobs.length).toBe(4);
-    let total = 0;
+    let grandparents = 0;
     for (const job of jobs) {
-      const lo = job.lo;
-      const hi = job.hi;
       for (const f of [...job.grandparents, ...job.below.flat()]) {
-        if (lo !== undefined) expect(compareKeys(f.largestKey, lo)).toBeGreaterThanOrEqual(0);
-        if (hi !== undefined) expect(compareKeys(f.smallestKey, hi)).toBeLessThanOrEqual(0);
+        if (job.lo !== undefined) expect(compareKeys(f.largestKey, job.lo)).toBeGreaterThanOrEqual(0);
+        if (job.hi !== undefined) expect(compareKeys(f.smallestKey, job.hi)).toBeLessThanOrEqual(0);
       }
-      total += filesIn(job);
+      // 2 × 2000 files of L3 and L4 under it: one span.
+      expect(job.below.flat().length).toBe(1);
+      grandparents += job.grandparents.length;
     }
-    // Together the ranges carry each deeper file about once (a file across a cut goes to both);
-    // before, each of the 4 carried all 2000 grandparents and all 3 × 2000 files below.
-    expect(total).toBeLessThanOrEqual(4 * 2000 + 4 * 4 * 2);
+    // Each grandparent once, but those across a cut (in both ranges); before, each range carried all.
+    expect(grandparents).toBeLessThanOrEqual(2000 + 3);
+  });
+
+  it('the union of the deeper levels answers "older data below?" as the levels do', () => {
+    // Levels of disjoint files at random places in [0, 400); probes ascending.
+    const levelArb = fc.uniqueArray(fc.integer({ min: 0, max: 400 }), { maxLength: 24 }).map((points) => {
+      const sorted = [...points].sort((a, b) => a - b);
+      const files: FileMetadata[] = [];
+      for (let i = 0; i + 1 < sorted.length; i += 2) files.push(meta(i, sorted[i]!, sorted[i + 1]!));
+      return files;
+    });
+    fc.assert(
+      fc.property(fc.array(levelArb, { maxLength: 4 }), fc.integer({ min: 1, max: 5 }), (levels, step) => {
+        const nonEmpty = levels.filter((l) => l.length > 0);
+        const spans = coveredSpans(nonEmpty);
+        for (let i = 1; i < spans.length; i++) expect(compareKeys(spans[i - 1]!.largestKey, spans[i]!.smallestKey)).toBeLessThan(0);
+        expect(answers(olderDataBelowLevels([spans]), 0, 405, step)).toEqual(answers(olderDataBelowLevels(nonEmpty), 0, 405, step));
+      }),
+      { numRuns: 300 },
+    );
   });
 });
