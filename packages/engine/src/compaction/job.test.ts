@@ -25,6 +25,7 @@ import { allEntries } from './test-support/array-iterator.js';
 import { InThreadExecutor } from '../background/in-thread-executor.js';
 import { compressionFor } from '../options.js';
 import { modelRead } from './test-support/model.js';
+import { fileMeta } from './test-support/file-metadata.js';
 
 const DIR = '/db';
 const stats = { compactions: 0, trivialMoves: 0, deepest: 0, split: 0 };
@@ -232,19 +233,9 @@ describe('compaction through real tables and the version set', () => {
 
 describe('what a compaction job carries to its executor', () => {
   // Fixed-width keys, so that key order is number order.
-  const key = (i: number): Uint8Array => new Uint8Array(Buffer.from(`k${String(i).padStart(7, '0')}`));
-  const meta = (n: number, lo: number, hi: number): FileMetadata => ({
-    fileNumber: n,
-    fileSize: 1000,
-    smallestKey: key(lo),
-    largestKey: key(hi),
-    minSeq: 1,
-    maxSeq: 1,
-    entryCount: 1,
-    deleteCount: 0,
-    tombstoneCount: 0,
-    markedForCompaction: false,
-  });
+  const name = (i: number): string => `k${String(i).padStart(7, '0')}`;
+  const key = (i: number): Uint8Array => Buffer.from(name(i));
+  const meta = (n: number, lo: number, hi: number): FileMetadata => fileMeta(name(lo), name(hi), 1000, { fileNumber: n, maxSeq: 1 });
   /**
    * `deep` disjoint tables at each of L2, L3 and L4 over keys [0, 1e6), the gaps between
    * neighbours a third of a table apart from one level to the next (under random writes the
