@@ -71,12 +71,12 @@ const { Database } = (BUILT ? await import('@strata-db/engine') : await import('
 /**
  * Strata's options the env sets (BENCH_SCALE_THREADS: `backgroundThreads`,
  * BENCH_SCALE_TARGET_FILE_SIZE, …; BENCH_SCALE_CACHE_INDEX_AND_FILTER=1|0:
- * `cacheIndexAndFilterBlocks`; BENCH_SCALE_WARM_NEW_TABLES=1|0: `warmNewTables`); the rest are defaults. Each engine's process gets this
+ * `cacheIndexAndFilterBlocks`; BENCH_SCALE_WARM_TABLES=idle|off: `warmTables`); the rest are defaults. Each engine's process gets this
  * environment, so the child reads it too.
  */
 const STRATA_OPTIONS = {
   ...(process.env.BENCH_SCALE_CACHE_INDEX_AND_FILTER === undefined ? {} : { cacheIndexAndFilterBlocks: process.env.BENCH_SCALE_CACHE_INDEX_AND_FILTER === '1' }),
-  ...(process.env.BENCH_SCALE_WARM_NEW_TABLES === undefined ? {} : { warmNewTables: process.env.BENCH_SCALE_WARM_NEW_TABLES === '1' }),
+  ...(process.env.BENCH_SCALE_WARM_TABLES === undefined ? {} : { warmTables: process.env.BENCH_SCALE_WARM_TABLES as Engine.WarmTables }),
   ...Object.fromEntries(
     (
       [

@@ -25,5 +25,6 @@ export type { Counters } from './counters.js';
 export type { DatabaseStats, LevelFileStats, LevelStats, MemoryStats } from './stats.js';
 export type { WorkerMemory } from './background/protocol.js';
 export type { TableCacheStats } from './version/table-cache.js';
+export type { WarmTables, WarmingStats } from './version/table-warmer.js';
 export { WriteBatch, type KeyLike, type WriteOptions } from './write/write-batch.js';
 export type { DamagedFile, VerifiedFileKind, VerifyOptions, VerifyProgress, VerifyReport } from './verify.js';

@@ -10,6 +10,7 @@ import type { Logger, StrataEvent } from './events.js';
 import { crossesThreads, nodeFileSystem, type FileSystem } from '@strata-db/vfs';
 import { rejectUnknownOptions } from './option-names.js';
 import { defaultMaxOpenFiles } from './descriptor-limit.js';
+import { WARM_TABLES_MODES, type WarmTables } from './version/table-warmer.js';
 
 export type WalRecoveryMode = 'tolerate-corrupted-tail' | 'absolute-consistency' | 'point-in-time' | 'skip-any-corrupted';
 
@@ -188,19 +189,17 @@ export interface DatabaseOptions {
    */
   readonly cacheIndexAndFilterBlocks?: boolean;
   /**
-   * Open each table a flush or a compaction installs and load its index and filter partitions at
-   * once, within tableCacheSize (version/warm-new-tables.ts; RocksDB's prepopulate_block_cache
-   * for table metadata), so that the first lookups after a bulk load find them in memory.
-   * Default false: it costs the write path. Measured at 10M keys (docs/performance/session-20.md):
-   * the 200k random gets right after the fill used ~11% less CPU (they opened no table and
-   * loaded ~200 partitions instead of all 635 tables and ~4,900 partitions), but the fill kept
-   * the current tables open and their partitions resident (~46 MB) and its peak RSS rose from
-   * 207 to 263 MB, past the fill's bound of memtables + blockCacheSize + 64 MB (240 MB). It also
-   * runs on the JS thread, at install, not sliced: ~0.5 ms a table and ~0.14 ms a partition, so
-   * a compaction of many outputs holds the event loop for tens of ms (a 2 MiB table has ~8
-   * partitions: ~1.6 ms each table).
+   * Warming of table metadata (version/table-warmer.ts). 'idle' (the default): while the
+   * database is idle — no write for a quarter of a second and no flush or compaction running —
+   * the current version's tables are opened and their filter and index partitions loaded, filters
+   * and upper levels first, in slices of ~1 ms a turn of the event loop, within tableCacheSize and
+   * maxOpenFiles and only into free room (nothing lookups loaded is pushed out); the first write
+   * stops it. So the first gets after a bulk load or a restart neither open tables nor load
+   * partitions (at 10M keys, ~635 tables and ~4,900 partitions: ~1 s of CPU the first 200k random
+   * gets paid: docs/performance/session-21-idlewarm21.md). 'off': tables are opened and
+   * partitions loaded only by the lookups that need them. `stats().warming` reports it.
    */
-  readonly warmNewTables?: boolean;
+  readonly warmTables?: WarmTables;
   /** The file layer; every file operation goes through it (default: node:fs). */
   readonly fs?: FileSystem;
   /**
@@ -336,7 +335,7 @@ export interface ResolvedOptions {
   readonly maxOpenFiles: number;
   readonly tableCacheSize: number;
   readonly cacheIndexAndFilterBlocks: boolean;
-  readonly warmNewTables: boolean;
+  readonly warmTables: WarmTables;
   readonly fs: FileSystem;
   readonly onEvent: ((event: StrataEvent) => void) | undefined;
   readonly logger: Logger | undefined;
@@ -386,7 +385,7 @@ export const DATABASE_OPTION_NAMES = [
   'maxOpenFiles',
   'tableCacheSize',
   'cacheIndexAndFilterBlocks',
-  'warmNewTables',
+  'warmTables',
   'fs',
   'onEvent',
   'logger',
@@ -453,6 +452,12 @@ export function compressionFor(opts: Pick<ResolvedOptions, 'compression' | 'bott
   return opts.compression[Math.min(level, opts.compression.length - 1)]!;
 }
 
+function oneOf<T extends string>(name: string, v: unknown, valid: readonly T[], def: T): T {
+  if (v === undefined) return def;
+  if (!valid.includes(v as T)) throw new StrataError('INVALID_ARGUMENT', `option ${name} must be one of ${valid.join(', ')}, got ${describe(v)}`);
+  return v as T;
+}
+
 function bool(name: string, v: unknown, def: boolean): boolean {
   if (v === undefined) return def;
   if (typeof v !== 'boolean') throw new StrataError('INVALID_ARGUMENT', `option ${name} must be a boolean, got ${describe(v)}`);
@@ -472,10 +477,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
   }
   const opts = o ?? {};
   rejectUnknownOptions(opts, DATABASE_OPTION_NAMES, 'Database.open options');
-  const walRecovery = opts.walRecovery ?? 'tolerate-corrupted-tail';
-  if (!RECOVERY_MODES.includes(walRecovery)) {
-    throw new StrataError('INVALID_ARGUMENT', `option walRecovery must be one of ${RECOVERY_MODES.join(', ')}, got ${describe(walRecovery)}`);
-  }
+  const walRecovery = oneOf('walRecovery', opts.walRecovery, RECOVERY_MODES, 'tolerate-corrupted-tail');
   const fs = opts.fs ?? nodeFileSystem;
   if (typeof fs !== 'object' || typeof (fs as Partial<FileSystem>).openSync !== 'function') {
     throw new StrataError('INVALID_ARGUMENT', 'option fs must implement the FileSystem interface');
@@ -557,7 +559,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     maxOpenFiles: int('maxOpenFiles', opts.maxOpenFiles, opts.maxOpenFiles === undefined ? defaultMaxOpenFiles(NON_TABLE_FILES + 1) : 0, NON_TABLE_FILES + 1),
     tableCacheSize: int('tableCacheSize', opts.tableCacheSize, 64 * 1024 * 1024, 0),
     cacheIndexAndFilterBlocks: bool('cacheIndexAndFilterBlocks', opts.cacheIndexAndFilterBlocks, false),
-    warmNewTables: bool('warmNewTables', opts.warmNewTables, false),
+    warmTables: oneOf('warmTables', opts.warmTables, WARM_TABLES_MODES, 'idle'),
     fs,
     onEvent: opts.onEvent,
     logger: opts.logger,

@@ -10,6 +10,7 @@ import type { CompactionStats } from './compaction/compaction-stats.js';
 import type { Counters } from './counters.js';
 import type { DbCore } from './db/core.js';
 import type { TableCacheStats } from './version/table-cache.js';
+import type { WarmingStats } from './version/table-warmer.js';
 
 export interface LevelFileStats {
   readonly fileNumber: number;
@@ -63,6 +64,12 @@ export interface DatabaseStats {
   readonly blockCache: { readonly capacity: number; readonly usage: number; readonly charged: number; readonly hits: number; readonly misses: number; readonly indexBytes: number };
   /** Open tables, their resident metadata (≤ tableCacheSize) and table file descriptors (≤ maxOpenFiles − 10 − 4 × backgroundThreads: options.ts, tableDescriptors). */
   readonly tableCache: TableCacheStats;
+  /**
+   * Idle warming of table metadata (the `warmTables` option, version/table-warmer.ts): its state,
+   * the tables it opened and partitions it loaded since open (counted in `tableCache` too), and
+   * the turns of the event loop it took.
+   */
+  readonly warming: WarmingStats;
   /** Memory held by the database, by component (bytes), and what long-lived readers hold. */
   readonly memory: MemoryStats;
   /** Write stall state right now. */
@@ -217,6 +224,7 @@ export function collectStats(core: DbCore, queue: { readonly queued: number; rea
     manifest: { fileNumber: core.versions.manifestFileNumber, bytes: core.versions.manifestSize },
     blockCache: { capacity: bc.capacity, usage: bc.usage, charged: bc.charged, hits: bc.hits, misses: bc.misses, indexBytes: bc.indexBytes },
     tableCache,
+    warming: core.warmer.stats(),
     memory: {
       memtables: memtableBytes,
       memtableReserve: reserve.bytes,

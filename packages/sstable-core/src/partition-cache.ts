@@ -130,6 +130,25 @@ export class PartitionCache {
     return this.used;
   }
 
+  /**
+   * Bytes a partition may be charged and still fit without evicting anything: what the
+   * capacity leaves, and when charged to a block cache, also what that cache has free (a
+   * charge there evicts data blocks). What idle warming fills (Table.warmPartition).
+   */
+  get room(): number {
+    const own = this.cap - this.used;
+    const to = this.chargeTo;
+    return to === undefined ? own : Math.min(own, to.capacity - to.usage - to.charged);
+  }
+
+  /**
+   * Takes back the buffer of a partition that was loaded but not inserted (it did not fit:
+   * Table.warmPartition), for the next partition read. Nothing else holds it.
+   */
+  discard(buffer: Uint8Array): void {
+    this.pool.give(buffer);
+  }
+
   /** Cached partitions. */
   get size(): number {
     return this.ring.size;

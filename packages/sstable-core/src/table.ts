@@ -413,33 +413,43 @@ export class Table {
   }
 
   /**
-   * Loads the index and filter partitions not cached yet, in order, as lookups would
-   * (`indexPartition`, `filterPartition`), while the partition cache has room for the next one
-   * beside what it holds, judged by its size on disk: it stops there, so warming does not push
-   * out what lookups loaded (but for an unpacked partition's few bytes more). Returns how many
-   * it loaded. For a table just written (the engine warms what a flush or compaction installs,
-   * RocksDB's prepopulate_block_cache for table metadata): its bytes are still in the OS page
-   * cache, and the first lookups then find them unpacked.
+   * Loads index partition `p` (`filter`: its filter partition) if it is not cached yet and fits
+   * beside what the partition cache holds without evicting anything (`PartitionCache.room`:
+   * judged first by its size on disk, then by its charge once unpacked; one that does not fit
+   * is dropped, its buffer given back), so that warming never pushes out what lookups loaded.
+   * Returns the bytes read from the file, 0 when there was nothing to load (cached already, or
+   * the table has no filter), or -1 when it did not fit (nothing kept). For the engine's idle
+   * warming (version/table-warmer.ts), which calls it one partition at a time so that its work
+   * comes in small slices; it loads and inserts as lookups do (`loadIndexPartition`,
+   * `loadFilterPartition`; `insertIndex`, `insertFilter`).
    */
-  warmPartitions(): number {
+  warmPartition(p: number, filter: boolean): number {
     this.checkOpen();
     const cache = this.partitions;
     const parts = this.parts;
     const h = this.partHandles;
-    let loaded = 0;
-    for (let p = 0; p < this.partitionCount; p++) {
-      // On-disk sizes: an unpacked partition is about as large (its arrays are views into one buffer).
-      if (cache.usage + h[4 * p + 1]! + Math.max(0, h[4 * p + 3]!) > cache.capacity) break;
-      if (parts.indexes[p] === undefined) {
-        this.indexPartition(p);
-        loaded++;
+    if (filter) {
+      if (!this.hasFilter || parts.filters[p] !== undefined) return 0;
+      const size = h[4 * p + 3]! + BLOCK_TRAILER_SIZE;
+      if (size > cache.room) return -1; // its charge is at least its bytes
+      const f = this.loadFilterPartition(p);
+      if (f.charge > cache.room) {
+        cache.discard(new Uint8Array(f.buffer));
+        return -1;
       }
-      if (this.hasFilter && parts.filters[p] === undefined) {
-        this.filterPartition(p);
-        loaded++;
-      }
+      cache.insertFilter(parts, p, f);
+      return size;
     }
-    return loaded;
+    if (parts.indexes[p] !== undefined) return 0;
+    const size = h[4 * p + 1]! + BLOCK_TRAILER_SIZE;
+    if (size > cache.room) return -1;
+    const part = this.loadIndexPartition(p, -1);
+    if (part.charge > cache.room) {
+      cache.discard(part.buffer);
+      return -1;
+    }
+    cache.insertIndex(parts, p, part);
+    return size;
   }
 
   /**

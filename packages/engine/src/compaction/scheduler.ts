@@ -23,7 +23,6 @@ import type { Compactor, DbCore } from '../db/core.js';
 import { StrataError, toStrataError } from '../errors.js';
 import type { Version } from '../version/version.js';
 import { readCandidateGone } from '../version/read-allowances.js';
-import { warmNewTables } from '../version/warm-new-tables.js';
 import { tableSettingsOf } from '../background/jobs.js';
 import { inputFiles, totalBytes, type Compaction } from './compaction.js';
 import { CompactionStatsRecorder, type CompactionStats } from './compaction-stats.js';
@@ -211,7 +210,6 @@ export class LeveledCompactor implements Compactor {
           counters.compactionBytesRead += bytesRead;
           counters.compactionBytesWritten += result.bytesWritten;
           for (const f of result.outputs) events.emit({ type: 'table-created', fileNumber: f.fileNumber, level: c.outputLevel, bytes: f.fileSize, reason: 'compaction' });
-          if (core.opts.warmNewTables && !this.stopping()) warmNewTables(core.tables, result.outputs, events);
         }
         events.emit({
           type: 'compaction-end',

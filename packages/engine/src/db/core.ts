@@ -38,6 +38,7 @@ import { SnapshotList } from '../snapshots.js';
 import { freezeSize } from '../write/freeze-size.js';
 import type { TableCache } from '../version/table-cache.js';
 import { ReadAllowances } from '../version/read-allowances.js';
+import { TableWarmer } from '../version/table-warmer.js';
 import type { VersionSet } from '../version/version-set.js';
 import type { DirectoryLock } from './lock.js';
 import type { BackgroundExecutor } from '../background/executor.js';
@@ -190,6 +191,12 @@ export class DbCore {
   readonly readAllowances: ReadAllowances | undefined;
   /** Called when background work made progress (stalled writers re-check). Registered once by the write path. */
   private readonly progressListeners: (() => void)[] = [];
+  /**
+   * Idle warming of the tables (warmTables, version/table-warmer.ts): woken by `markOpen`,
+   * `maybeScheduleCompaction` (after each flush and compaction) and `installFollowed`; stopped by
+   * `beginClose` (and `close`, for a database closed before it opened).
+   */
+  readonly warmer: TableWarmer;
 
   constructor(parts: CoreParts) {
     this.dir = parts.dir;
@@ -231,6 +238,7 @@ export class DbCore {
               this.maybeScheduleCompaction();
             });
           });
+    this.warmer = new TableWarmer(this, this.versions, this.tables, this.events, parts.opts.warmTables);
     // Last: the plug-ins may read the fields above.
     this.flusher = parts.newFlusher(this);
     this.compactor = parts.newCompactor(this);
@@ -257,6 +265,7 @@ export class DbCore {
   /** open.ts, once recovery is complete. */
   markOpen(): void {
     this.lifecycle = 'open';
+    this.warmer.wake();
   }
 
   checkOpen(): void {
@@ -288,6 +297,7 @@ export class DbCore {
   beginClose(): boolean {
     if (this.lifecycle !== 'open') return false;
     this.lifecycle = 'closing';
+    this.warmer.stop();
     // A frozen memtable waiting for a second to merge with (minMemtablesToMerge) is flushed now,
     // as it would have been without merging: close() waits for it.
     if (this.log !== undefined && this.bgError === undefined) this.flusher.schedule();
@@ -299,6 +309,7 @@ export class DbCore {
    * WAL, releases the lock. Throws the first failure (after doing all of it).
    */
   async close(): Promise<void> {
+    this.warmer.stop();
     let firstError: unknown;
     try {
       await this.drainBackground();
@@ -469,6 +480,7 @@ export class DbCore {
     if (visible > this.versions.lastSequence) this.versions.lastSequence = visible;
     if (visible > this.versions.visibleSequence) this.versions.visibleSequence = visible;
     this.view = undefined;
+    this.warmer.wake();
   }
 
   /**
@@ -609,6 +621,14 @@ export class DbCore {
     this.flusher.schedule();
   }
 
+  /**
+   * A flush or compaction is running (or a task of theirs: deleting what a compaction replaced),
+   * or a frozen memtable waits for its flush: idle warming waits (table-warmer.ts).
+   */
+  get backgroundBusy(): boolean {
+    return this.tasks.size > 0 || this.frozen.length > 0;
+  }
+
   /** A flush is running. */
   get flushing(): boolean {
     return this.flusher.running;
@@ -624,7 +644,10 @@ export class DbCore {
    * compaction, at open, and when a table's read allowance runs out (readAllowances).
    */
   maybeScheduleCompaction(): void {
-    if (this.lifecycle === 'closed' || this.lifecycle === 'closing' || this.bgError !== undefined || this.log === undefined) return;
+    if (this.lifecycle === 'closed' || this.lifecycle === 'closing') return;
+    // A new version may have tables to warm (once the compaction this may start has finished).
+    this.warmer.wake();
+    if (this.bgError !== undefined || this.log === undefined) return;
     this.compactor.maybeSchedule();
   }
 

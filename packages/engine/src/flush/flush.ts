@@ -22,7 +22,6 @@ import type { DbCore, FrozenEntry } from '../db/core.js';
 import { toStrataError } from '../errors.js';
 import type { FileMetadata } from '../version/file-metadata.js';
 import { VersionEdit } from '../version/version-edit.js';
-import { warmNewTables } from '../version/warm-new-tables.js';
 
 export function flushMemtable(core: DbCore, entry: FrozenEntry): Promise<void> {
   return flushMemtables(core, [entry]);
@@ -95,7 +94,6 @@ async function writeAndInstall(core: DbCore, entries: readonly FrozenEntry[]): P
   if (meta !== undefined) {
     core.counters.flushBytesWritten += meta.fileSize;
     core.events.emit({ type: 'table-created', fileNumber: meta.fileNumber, level: 0, bytes: meta.fileSize, reason: 'flush' });
-    if (core.opts.warmNewTables && core.state === 'open') warmNewTables(core.tables, [meta], core.events);
   }
   return meta;
 }

@@ -117,23 +117,36 @@ export class TableCache {
       hit.referenced = true;
       return hit.table;
     }
-    const path = tablePath(this.dir, fileNumber);
-    let table: Table;
-    try {
-      table = Table.open(path, { fs: this.descriptors, cache: this.blockCache, partitions: this.partitionCache, fileNumber });
-    } catch (err) {
-      const sys = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
-      if (sys === 'EMFILE' || sys === 'ENFILE') {
-        throw toStrataError(err, `cannot open table ${path}: the process has too many open files — lower maxOpenFiles (tables may hold ${this.maxOpenFiles}) or raise the limit (ulimit -n)`, path);
-      }
-      throw toStrataError(err, `cannot open table ${path}`, path);
-    }
-    this.opens++;
+    const table = this.open(fileNumber);
     // The newest table always stays, even alone over half the budget: it is about to be read.
     while (this.tables.size > 0 && this.resident + table.residentBytes > this.residentBudget / 2) this.dropOne();
-    this.tables.set(fileNumber, { table, referenced: false });
-    this.pin(table.residentBytes);
-    this.lendPartitions();
+    this.keep(fileNumber, table);
+    return table;
+  }
+
+  /** The cache holds table `fileNumber` (open, its top-level index in memory). */
+  holds(fileNumber: number): boolean {
+    return this.tables.has(fileNumber);
+  }
+
+  /**
+   * Table `fileNumber` for idle warming (table-warmer.ts): the cached one, else opened and kept
+   * only if that takes nothing from lookups — a descriptor free (none of another table's is
+   * closed for it), its pinned bytes within half the budget and beside the cached partitions
+   * (their share does not shrink below what they hold), and with chargeBlockCache within the
+   * block cache's free room. Undefined when there is no such room. Marks nothing used: a table
+   * warming opened is among the first the cache drops. Whether it fits is guessed from the
+   * cached tables' mean pinned bytes before the open, and checked on the table after it; one
+   * that does not fit is not kept (its descriptor stays in the pool, the first to be closed).
+   */
+  warm(fileNumber: number): Table | undefined {
+    const hit = this.tables.get(fileNumber);
+    if (hit !== undefined) return hit.table;
+    if (this.descriptors.openCount >= this.descriptors.capacity) return undefined;
+    if (!this.fits(this.tables.size === 0 ? 0 : this.resident / this.tables.size)) return undefined;
+    const table = this.open(fileNumber);
+    if (!this.fits(table.residentBytes)) return undefined;
+    this.keep(fileNumber, table);
     return table;
   }
 
@@ -183,6 +196,36 @@ export class TableCache {
   /** Bytes of table metadata in memory: the tables' pinned bytes and the cached partitions. */
   get residentBytes(): number {
     return this.resident + this.partitionCache.usage;
+  }
+
+  private open(fileNumber: number): Table {
+    const path = tablePath(this.dir, fileNumber);
+    let table: Table;
+    try {
+      table = Table.open(path, { fs: this.descriptors, cache: this.blockCache, partitions: this.partitionCache, fileNumber });
+    } catch (err) {
+      const sys = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+      if (sys === 'EMFILE' || sys === 'ENFILE') {
+        throw toStrataError(err, `cannot open table ${path}: the process has too many open files — lower maxOpenFiles (tables may hold ${this.maxOpenFiles}) or raise the limit (ulimit -n)`, path);
+      }
+      throw toStrataError(err, `cannot open table ${path}`, path);
+    }
+    this.opens++;
+    return table;
+  }
+
+  private keep(fileNumber: number, table: Table): void {
+    this.tables.set(fileNumber, { table, referenced: false });
+    this.pin(table.residentBytes);
+    this.lendPartitions();
+  }
+
+  /** A table pinning `bytes` more fits beside what the cache holds without dropping or evicting anything. */
+  private fits(bytes: number): boolean {
+    const pinned = this.resident + bytes;
+    if (pinned > this.residentBudget / 2 || pinned + this.partitionCache.usage > this.residentBudget) return false;
+    const bc = this.blockCache;
+    return !this.chargeBlockCache || bc.usage + bc.charged + bytes <= bc.capacity;
   }
 
   /** Books `bytes` more (or fewer) pinned by the cached tables, charged to the block cache too when so configured. */
