@@ -38,6 +38,14 @@ async function load(db: Database, n: number): Promise<void> {
   }
 }
 
+/** A database of `n` keys, compacted, closed: what a restart opens. */
+async function build(n: number, opts: DatabaseOptions = SMALL): Promise<void> {
+  const db = await Database.open(dir, opts);
+  await load(db, n);
+  await db.compact();
+  await db.close();
+}
+
 /** Polls `cond` between turns of the event loop (timers of 5 ms); fails after `ms`. */
 async function until(cond: () => boolean, what: string, ms = 30_000): Promise<void> {
   const deadline = performance.now() + ms;
@@ -105,11 +113,8 @@ describe('idle warming of table metadata', () => {
   }, 60_000);
 
   it('after a restart: the tables are warmed once the reopened database is idle', async () => {
-    let db = await Database.open(dir, SMALL);
-    await load(db, 4000);
-    await db.compact();
-    await db.close();
-    db = await Database.open(dir, SMALL);
+    await build(4000);
+    const db = await Database.open(dir, SMALL);
     try {
       expect(db.stats().tableCache.tables).toBe(0);
       await until(() => db.stats().warming.state === 'done', 'warming after the open');
@@ -161,12 +166,9 @@ describe('idle warming of table metadata', () => {
   it('close while warming: it stops, leaving no timer, no immediate and no descriptor behind', async () => {
     const fds = (): number => readdirSync('/proc/self/fd').length;
     const timers = (): number => process.getActiveResourcesInfo().filter((r) => r === 'Timeout' || r === 'Immediate').length;
-    let db = await Database.open(dir, SMALL);
-    await load(db, 6000);
-    await db.compact();
-    await db.close();
+    await build(6000);
     const before = { fds: fds(), timers: timers() };
-    db = await Database.open(dir, SMALL);
+    const db = await Database.open(dir, SMALL);
     await until(() => db.stats().warming.state === 'warming', 'warming to start');
     await turn();
     expect(db.stats().tableCache.openFiles).toBeGreaterThan(0);
@@ -179,11 +181,8 @@ describe('idle warming of table metadata', () => {
     // Room for the metadata of the three tables the lookups open (~8.5 KB pinned each) and part of
     // their partitions, and four table descriptors (maxOpenFiles 14, no worker).
     const opts: DatabaseOptions = { ...SMALL, tableCacheSize: 64 * 1024, maxOpenFiles: 14 };
-    let db = await Database.open(dir, opts);
-    await load(db, 6000);
-    await db.compact();
-    await db.close();
-    db = await Database.open(dir, { ...opts, warmTables: 'off' });
+    await build(6000, opts);
+    let db = await Database.open(dir, { ...opts, warmTables: 'off' });
     // Lookups first, with warming off: the tables and partitions they load.
     const probe = [17, 2999, 5001];
     for (const i of probe) expect(db.getSync(key(i))).toEqual(value(i));
@@ -214,11 +213,8 @@ describe('idle warming of table metadata', () => {
   }, 60_000);
 
   it("warmTables 'off': nothing is opened or loaded while idle; a bad value is INVALID_ARGUMENT", async () => {
-    let db = await Database.open(dir, SMALL);
-    await load(db, 2000);
-    await db.flush();
-    await db.close();
-    db = await Database.open(dir, { ...SMALL, warmTables: 'off' });
+    await build(2000);
+    const db = await Database.open(dir, { ...SMALL, warmTables: 'off' });
     try {
       await sleep(3 * QUIET_MS);
       expect(db.stats().warming).toEqual({ state: 'off', tablesOpened: 0, partitionsLoaded: 0, slices: 0 });
@@ -236,11 +232,8 @@ describe('idle warming of table metadata', () => {
 
   it('a table that fails to open is survived: a warning, the others warmed', async () => {
     const warnings: string[] = [];
-    let db = await Database.open(dir, SMALL);
-    await load(db, 4000);
-    await db.compact();
-    await db.close();
-    db = await Database.open(dir, { ...SMALL, onEvent: (e) => e.type === 'warning' && warnings.push(e.message) });
+    await build(4000);
+    const db = await Database.open(dir, { ...SMALL, onEvent: (e) => e.type === 'warning' && warnings.push(e.message) });
     try {
       const victim = db.stats().levels.flatMap((l) => l.fileList)[1]!.fileNumber;
       const original = Object.getOwnPropertyDescriptor(Table.prototype, 'warmPartition')!.value as (this: Table, p: number, filter: boolean) => number;

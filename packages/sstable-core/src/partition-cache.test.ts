@@ -81,3 +81,30 @@ describe('PartitionCache charged to a block cache', () => {
     expect(blocks.charged).toBe(0);
   });
 });
+
+describe('PartitionCache room (what idle warming may fill)', () => {
+  it('is what the capacity leaves, and, charged to a block cache, no more than that cache has free; a discarded buffer is recycled', () => {
+    const cache = new PartitionCache(10_000);
+    expect(cache.room).toBe(10_000);
+    const slots = cache.slotsOf(1, 4);
+    const f = new BloomFilter(filterContents(64), 'f.sst', 0);
+    cache.insertFilter(slots, 0, f);
+    expect(cache.room).toBe(10_000 - f.charge);
+
+    const blocks = new BlockCache(5_000);
+    const charged = new PartitionCache(10_000, blocks);
+    expect(charged.room).toBe(5_000);
+    const d = new Uint8Array(1000);
+    d[d.length - 4] = 1;
+    blocks.insert(9, 0, new Block(d, 'b.sst', 0));
+    expect(charged.room).toBe(5_000 - blocks.usage);
+    charged.insertFilter(charged.slotsOf(2, 2), 0, new BloomFilter(filterContents(64), 'f.sst', 0));
+    expect(charged.room).toBe(5_000 - blocks.usage - blocks.charged);
+
+    // A partition loaded but not kept (it did not fit): its buffer serves the next load.
+    const buf = cache.buffer(700);
+    cache.discard(buf);
+    expect(cache.freeBufferBytes).toBe(buf.byteLength);
+    expect(cache.buffer(700)).toBe(buf);
+  });
+});
