@@ -20,6 +20,9 @@
  *     dropped is re-read and re-verified when a lookup needs it — one partition, not the table's
  *     whole index and filter, so a database far larger than the budget costs speed, not memory.
  *
+ * Idle warming (table-warmer.ts) opens tables through `warm`, which keeps one only where it takes
+ * nothing from lookups: a free descriptor, room in the budget beside the cached partitions.
+ *
  * Dropping does not close anything a reader may still hold: the Table reads its file through a
  * virtual descriptor of TableDescriptors, which reopens the file on demand, so an iterator that
  * still holds a dropped Table goes on reading it (and keeps its index and filter in memory until
