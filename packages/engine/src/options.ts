@@ -196,7 +196,7 @@ export interface DatabaseOptions {
    * maxOpenFiles and only into free room (nothing lookups loaded is pushed out); the first write
    * stops it. So the first gets after a bulk load or a restart neither open tables nor load
    * partitions (at 10M keys, ~635 tables and ~4,900 partitions: ~1 s of CPU the first 200k random
-   * gets paid: docs/performance/session-21-idlewarm21.md). 'off': tables are opened and
+   * gets paid: docs/performance/session-21.md). 'off': tables are opened and
    * partitions loaded only by the lookups that need them. `stats().warming` reports it.
    */
   readonly warmTables?: WarmTables;

@@ -55,7 +55,7 @@ const BLOCK_RING = 2;
  * stays open for the whole job: read front to back, each L0 table's whole index (16 partitions,
  * ~180 KB, for a 10.8 MB table of 93,000 entries) ended up resident, times the L0 tables merged (40–70 under random writes at
  * 30M–100M keys), times the ranges of a subcompaction a worker runs side by side — the job's
- * memory grew with L0 (docs/performance/session-21-wkmem21.md). The merge needs one partition
+ * memory grew with L0 (docs/performance/session-21.md). The merge needs one partition
  * per input at a time; one cache per job, CLOCK-evicted, bounds them. 1 MiB holds the current
  * partition of ~90 inputs (an index partition of a 4 KiB `metadataBlockSize` unpacks to ~11 KB;
  * with more inputs than that, one that comes back to an evicted partition reads it again: CPU,
