@@ -156,7 +156,7 @@ export async function mergeCompaction(job: CompactionJob, host: CompactionHost):
     invariant((job.lo === undefined && job.hi === undefined) || tombstones.length === 0, 'a subcompaction has no range tombstones in its inputs');
     const iter = new CompactionIterator(new MergingIterator(children, { sharedPrefix: inputsSharedPrefix(job) }), tombstones, {
       snapshots: job.snapshots,
-      olderDataBelow: olderDataBelowLevels(job.below),
+      olderDataBelow: olderDataBelowLevels([job.below]),
     });
     const splitter = new OutputSplitter({
       targetFileSize: job.targetFileSize,

@@ -64,10 +64,10 @@ export interface CompactionJob {
   readonly grandparents: readonly FileMetadata[];
   /**
    * What lies below the output level, for "may older data exist below?": sorted, disjoint key
-   * spans per entry (compaction.ts, jobLevelsBelow: the union of the deeper levels' files within
-   * the job's range, as one entry).
+   * spans (compaction.ts, jobLevelsBelow: the union of the deeper levels' files within the job's
+   * range); empty when nothing does.
    */
-  readonly below: readonly (readonly KeyRange[])[];
+  readonly below: readonly KeyRange[];
   /** Live snapshot sequence numbers, read when the job started. */
   readonly snapshots: readonly number[];
   /** File numbers for the outputs, allocated by the caller; more are asked for when they run out. */

@@ -108,7 +108,7 @@ export function levelsBelow(version: Version, outputLevel: number): (readonly Fi
  *    subcompaction's exclusive `hi` taken as inclusive is conservative): `olderDataBelow` and
  *    the output splitter only look at files that overlap a key they are given, and a
  *    grandparent wholly before the first key is passed over uncounted (output-splitter.ts);
- *  - `below` as one level: the union of the deeper levels' file ranges (`coveredSpans`). The
+ *  - `below`: the union of the deeper levels' file ranges (`coveredSpans`), one sorted list. The
  *    question asked of it — may a file below hold this key, or a key of this range? — has the
  *    same answer for the union as for the files. Under random writes the levels' gaps between
  *    tables fall in different places, so the union of L2, L3, … is a few spans where the files
@@ -121,14 +121,14 @@ export function jobLevelsBelow(
   grandparents: readonly FileMetadata[],
   smallest: Uint8Array,
   largest: Uint8Array,
-): { below: (readonly KeyRange[])[]; grandparents: readonly FileMetadata[] } {
+): { below: KeyRange[]; grandparents: readonly FileMetadata[] } {
   const levels: (readonly FileMetadata[])[] = [];
   for (let l = outputLevel + 1; l < version.numLevels; l++) {
     const files = version.overlappingFiles(l, smallest, largest);
     if (files.length > 0) levels.push(files);
   }
   return {
-    below: levels.length === 0 ? [] : [coveredSpans(levels)],
+    below: coveredSpans(levels),
     grandparents: grandparents.filter((f) => compareKeys(f.largestKey, smallest) >= 0 && compareKeys(f.smallestKey, largest) <= 0),
   };
 }
