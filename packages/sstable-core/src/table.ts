@@ -427,28 +427,24 @@ export class Table {
     this.checkOpen();
     const cache = this.partitions;
     const parts = this.parts;
-    const h = this.partHandles;
+    if (filter ? !this.hasFilter || parts.filters[p] !== undefined : parts.indexes[p] !== undefined) return 0;
+    const size = this.partHandles[4 * p + (filter ? 3 : 1)]! + BLOCK_TRAILER_SIZE;
+    if (size > cache.room) return -1; // its charge is at least its bytes
     if (filter) {
-      if (!this.hasFilter || parts.filters[p] !== undefined) return 0;
-      const size = h[4 * p + 3]! + BLOCK_TRAILER_SIZE;
-      if (size > cache.room) return -1; // its charge is at least its bytes
       const f = this.loadFilterPartition(p);
       if (f.charge > cache.room) {
         cache.discard(new Uint8Array(f.buffer));
         return -1;
       }
       cache.insertFilter(parts, p, f);
-      return size;
+    } else {
+      const part = this.loadIndexPartition(p, -1);
+      if (part.charge > cache.room) {
+        cache.discard(part.buffer);
+        return -1;
+      }
+      cache.insertIndex(parts, p, part);
     }
-    if (parts.indexes[p] !== undefined) return 0;
-    const size = h[4 * p + 1]! + BLOCK_TRAILER_SIZE;
-    if (size > cache.room) return -1;
-    const part = this.loadIndexPartition(p, -1);
-    if (part.charge > cache.room) {
-      cache.discard(part.buffer);
-      return -1;
-    }
-    cache.insertIndex(parts, p, part);
     return size;
   }
 
