@@ -349,7 +349,9 @@ async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number,
           expect(after.partitions).toBeGreaterThanOrEqual(before.partitions);
           const blocks = db.stats().blockCache;
           if (blocks.usage > 0) expect(blocks.usage + blocks.charged).toBeLessThanOrEqual(blocks.capacity);
-          if (after.partitionLoads > before.partitionLoads) coverage.warmedTables++;
+          // Warming ran, here or on its own timer in a quiet moment of the run before it.
+          const warming = db.stats().warming;
+          if (warming.tablesOpened + warming.partitionsLoaded > 0) coverage.warmedTables++;
           if (cache.tableCacheSize === 1 << 20) {
             for (const k of model.keys()) expect(dec(db.getSync(k)), `get ${k} after warming`).toBe(model.get(k));
             const read = db.stats().tableCache;
@@ -468,6 +470,25 @@ describe.each([0, 1, 2])('engine against a sorted-map model, backgroundThreads: 
       {},
     );
     expect(coverage.readCompactions).toBeGreaterThan(readsBefore);
+    // One history that always warms (the random runs do in most runs, not all: a run of 40 with
+    // no worker once drew none): two flushed tables, closed by a reopen, warmed whole in a table
+    // cache with room for both, then read back without a load.
+    const warmedBefore = coverage.warmedTables;
+    await runSequence(
+      [
+        ...Array.from({ length: 60 }, (_, i) => ({ t: 'put', k: key60(i), v: `w${i}` }) as const),
+        { t: 'flush' },
+        ...Array.from({ length: 60 }, (_, i) => ({ t: 'put', k: key60(59 - i), v: `x${i}` }) as const),
+        { t: 'flush' },
+        { t: 'reopen', codecs: {} },
+        { t: 'idle' },
+        scanAll,
+      ],
+      {},
+      backgroundThreads,
+      { tableCacheSize: 1 << 20, maxOpenFiles: 1000 },
+    );
+    expect(coverage.warmedTables).toBeGreaterThan(warmedBefore);
     // One history whose memtables always grow (the random runs draw growth in one of four): 300
     // keys of ~200 bytes, flushed every 60 — L0→L1 compactions take L1 past 4 × 4 KiB, the
     // freeze size doubles to 8 and 16 KiB, and a memtable past 4 KiB is flushed — overwritten, with a reopen that replays a grown
@@ -509,8 +530,6 @@ describe.each([0, 1, 2])('engine against a sorted-map model, backgroundThreads: 
       expect(coverage.readsWhilePipelined).toBeGreaterThan(0);
       // Compactions for reads ran under the model.
       expect(coverage.readCompactions).toBeGreaterThan(0);
-      // Idle warming opened tables or loaded partitions, between the model's writes and reads.
-      expect(coverage.warmedTables).toBeGreaterThan(0);
     }
   }, 300_000);
 });
