@@ -2,9 +2,11 @@
 // common prefixes of every length around the 6-byte steps the search compares them in.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { compareInternal } from './block-format.js';
+import { Block, BlockBuilder, compareInternal } from './block-format.js';
 import { ByteWriter } from './coding.js';
-import { BLOCK_INFO, IndexPartition } from './index-partition.js';
+import { encodeBlockHandle } from './format.js';
+import { EntryKind } from '@strata-db/memtable';
+import { BLOCK_INFO, decodeIndexPartition, IndexPartition } from './index-partition.js';
 
 function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
@@ -56,6 +58,43 @@ describe('IndexPartition search', () => {
         }
       }),
       { numRuns: 400 },
+    );
+  });
+});
+
+/** The index block of `seps` (restart interval 1, as the builder writes index blocks), data blocks of 100 bytes from 0. */
+function indexBlockOf(seps: readonly { key: Uint8Array; seq: number }[]): Block {
+  const b = new BlockBuilder(1);
+  seps.forEach((s, i) => {
+    const h = new ByteWriter(16);
+    encodeBlockHandle({ offset: 105 * i, size: 100 }, h);
+    b.add(s.key, s.seq, EntryKind.Put, h.bytes().slice());
+  });
+  return new Block(b.finish(), 'x.sst', 0);
+}
+
+describe('decodeIndexPartition', () => {
+  // It unpacks through scratch arrays shared by every decode: a partition must hold copies only,
+  // and nothing of the partition decoded before (longer, with other keys) may leak into the next.
+  it('partitions decoded one after another are each what their block says, and stay so', () => {
+    fc.assert(
+      fc.property(fc.array(separators, { minLength: 2, maxLength: 5 }), (lists) => {
+        const parts = lists.map((seps) => decodeIndexPartition(indexBlockOf(seps), 'x.sst', 0, 0, seps.length, 0, 1e9));
+        lists.forEach((seps, j) => {
+          const part = parts[j]!;
+          expect(part.count).toBe(seps.length);
+          seps.forEach((s, i) => {
+            expect([...part.separatorKey(i)]).toEqual([...s.key]);
+            expect(part.seqs[i]).toBe(s.seq);
+            expect(part.blockOffset(i)).toBe(105 * i);
+            expect(part.blockSize(i)).toBe(100);
+            // Not summarized yet, whatever the scratch held before.
+            for (let k = 2; k < BLOCK_INFO; k++) expect(part.info[BLOCK_INFO * i + k]).toBe(0);
+            expect(part.findBlock(s.key, s.seq)).toBe(scan(seps, s.key, s.seq));
+          });
+        });
+      }),
+      { numRuns: 200 },
     );
   });
 });

@@ -285,10 +285,43 @@ export class IndexPartition {
 }
 
 /**
+ * What `decodeIndexPartition` unpacks into before the partition copies it into its one buffer:
+ * kept from one decode to the next (grown to the largest partition seen) rather than allocated
+ * each time. Over a database far larger than the partition cache a get loads partitions
+ * (100M keys: ~5 a get), and each load made four typed arrays here — four ArrayBuffers, each a
+ * malloc, external memory that brings V8's next scavenge closer, and on this VM fresh pages
+ * faulted in — for bytes read once and copied. Safe to share: a decode runs to completion
+ * synchronously and the partition keeps copies, never views, of these (one module instance per
+ * thread, so a worker has its own).
+ */
+const EMPTY_BLOCK = new Block(new Uint8Array([0, 0, 0, 0, 1, 0, 0, 0]), '', 0);
+const scratch = {
+  keyBytes: new ByteWriter(4096),
+  keyOffsets: new Uint32Array(257),
+  seqs: new Float64Array(256),
+  info: new Float64Array(BLOCK_INFO * 256),
+  cursor: new BlockCursor(EMPTY_BLOCK),
+  handleSource: { data: EMPTY_BLOCK.data, pos: 0 },
+};
+
+/** Grows the scratch arrays to hold a partition of `count` blocks. */
+function scratchFor(count: number): typeof scratch {
+  if (scratch.seqs.length < count) {
+    let n = scratch.seqs.length;
+    while (n < count) n *= 2;
+    scratch.keyOffsets = new Uint32Array(n + 1);
+    scratch.seqs = new Float64Array(n);
+    scratch.info = new Float64Array(BLOCK_INFO * n);
+  }
+  return scratch;
+}
+
+/**
  * Unpacks index block `block` (read from `file` at `blockOffset`) as the partition of `count`
  * data blocks from global block `firstBlock`, checking what the partition can check alone: the
  * entry count, that the handles are contiguous (the first at `firstOffset` when the caller knows
  * where it must start, -1 if not) and inside the data region [0, dataEnd). Damage → CORRUPTION.
+ * The partition holds no view of `block`: its bytes may be overwritten once this returns.
  *
  * Straight into arrays sized by `count`: with JS arrays, an object per handle and copies into
  * typed arrays, unpacking a 2 MiB table's index took ~0.4 ms of CPU.
@@ -303,33 +336,57 @@ export function decodeIndexPartition(
   dataEnd: number,
   alloc?: (bytes: number) => Uint8Array,
 ): IndexPartition {
-  const keyBytes = new ByteWriter(Math.max(64, 24 * count));
-  const keyOffsets = new Uint32Array(count + 1);
-  const seqs = new Float64Array(count);
-  const info = new Float64Array(BLOCK_INFO * count);
-  const ic = new BlockCursor(block);
-  const handleSource = { data: block.data, pos: 0 };
+  const s = scratchFor(count);
+  const keyBytes = s.keyBytes;
+  keyBytes.reset();
+  const keyOffsets = s.keyOffsets;
+  const seqs = s.seqs;
+  const info = s.info;
+  const ic = s.cursor;
+  ic.reset(block);
+  const handleSource = s.handleSource;
+  handleSource.data = block.data;
   let prevEnd = firstOffset;
   let n = 0;
-  ic.seekToFirst();
-  while (ic.valid()) {
-    handleSource.pos = ic.valueOffset;
-    const limit = ic.valueOffset + ic.valueLength;
-    const offset = readVarint(handleSource, limit);
-    const size = readVarint(handleSource, limit);
-    if ((prevEnd >= 0 && offset !== prevEnd) || offset < 0 || size < 0 || offset + size + BLOCK_TRAILER_SIZE > dataEnd) {
-      throw corruption(file, blockOffset, `index entry ${n} (data block ${firstBlock + n}) has a bad block handle`);
+  try {
+    ic.seekToFirst();
+    keyOffsets[0] = 0;
+    while (ic.valid()) {
+      handleSource.pos = ic.valueOffset;
+      const limit = ic.valueOffset + ic.valueLength;
+      const offset = readVarint(handleSource, limit);
+      const size = readVarint(handleSource, limit);
+      if ((prevEnd >= 0 && offset !== prevEnd) || offset < 0 || size < 0 || offset + size + BLOCK_TRAILER_SIZE > dataEnd) {
+        throw corruption(file, blockOffset, `index entry ${n} (data block ${firstBlock + n}) has a bad block handle`);
+      }
+      if (n === count) throw corruption(file, blockOffset, `index partition has more than the ${count} blocks the table expects of it`);
+      prevEnd = offset + size + BLOCK_TRAILER_SIZE;
+      keyBytes.putBytes(ic.keyBuf, 0, ic.keyLength);
+      keyOffsets[n + 1] = keyBytes.length;
+      seqs[n] = ic.seq;
+      info[BLOCK_INFO * n + OFFSET] = offset;
+      info[BLOCK_INFO * n + SIZE] = size;
+      // Not summarized yet (see IndexPartition.info); the scratch holds the last partition's.
+      info[BLOCK_INFO * n + HEAD] = 0;
+      info[BLOCK_INFO * n + HEAD + 1] = 0;
+      info[BLOCK_INFO * n + HEAD + 2] = 0;
+      n++;
+      ic.next();
     }
-    if (n === count) throw corruption(file, blockOffset, `index partition has more than the ${count} blocks the table expects of it`);
-    prevEnd = offset + size + BLOCK_TRAILER_SIZE;
-    keyBytes.putBytes(ic.keyBuf, 0, ic.keyLength);
-    keyOffsets[n + 1] = keyBytes.length;
-    seqs[n] = ic.seq;
-    info[BLOCK_INFO * n + OFFSET] = offset;
-    info[BLOCK_INFO * n + SIZE] = size;
-    n++;
-    ic.next();
+    if (n !== count) throw corruption(file, blockOffset, `index partition has ${n} blocks, the table expects ${count} (blocks ${firstBlock}…${firstBlock + count - 1})`);
+    // Views of exactly the partition's length (objects only; the constructor copies them).
+    return new IndexPartition(
+      firstBlock,
+      count,
+      keyBytes.bytes(),
+      new Uint32Array(keyOffsets.buffer, 0, count + 1),
+      new Float64Array(seqs.buffer, 0, count),
+      new Float64Array(info.buffer, 0, BLOCK_INFO * count),
+      alloc,
+    );
+  } finally {
+    // Drop the block: the scratch must not keep a caller's buffer alive.
+    ic.reset(EMPTY_BLOCK);
+    handleSource.data = EMPTY_BLOCK.data;
   }
-  if (n !== count) throw corruption(file, blockOffset, `index partition has ${n} blocks, the table expects ${count} (blocks ${firstBlock}…${firstBlock + count - 1})`);
-  return new IndexPartition(firstBlock, count, keyBytes.bytes(), keyOffsets, seqs, info, alloc);
 }
