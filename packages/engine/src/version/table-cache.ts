@@ -190,8 +190,15 @@ export class TableCache {
     };
   }
 
+  /**
+   * Drops every table, block and partition and closes every descriptor. Not `evict` per table:
+   * each is a pass over the whole block cache (its index is keyed by block), which with the
+   * 5,214 tables of a 10M-key database of 224 KiB tables was ~1.5 s of CPU at close.
+   */
   close(): void {
-    for (const n of [...this.tables.keys()]) this.evict(n);
+    for (const e of this.tables.values()) this.pin(-e.table.residentBytes);
+    this.tables.clear();
+    this.blockCache.clear();
     this.partitionCache.clear();
     this.descriptors.closeAll();
   }
