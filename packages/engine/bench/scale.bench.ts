@@ -259,6 +259,8 @@ interface Subject {
   holdReader(): Promise<() => Promise<void>>;
   settle(): Promise<void>;
   close(): Promise<void>;
+  /** Table opens, partition loads and block-cache misses so far (Strata), to say per get where a get's reads went. */
+  readCounts?(): { tableOpens: number; partitionLoads: number; blockMisses: number };
   readonly budgetMB?: number;
   readonly budgetParts?: Report['budgetParts'];
   memory?(): PeakMemory;
@@ -300,6 +302,10 @@ async function open(engine: string, dir: string): Promise<Subject> {
         let n = 0;
         for await (const _ of db.iterate()) if ((++n & 0xffff) === 0) sample();
         return n;
+      },
+      readCounts() {
+        const s = db.stats();
+        return { tableOpens: s.tableCache.tableOpens, partitionLoads: s.tableCache.partitionLoads, blockMisses: s.blockCache.misses };
       },
       describe() {
         const s = db.stats();
@@ -512,6 +518,7 @@ async function runOne(engine: string): Promise<Report> {
     // against ~60 at 1M: ~1.5% of the 10M gets' CPU, ~0.4% of the 1M's).
     let sampleMs = 0;
     let sampleCpuUs = 0;
+    const reads0 = db.readCounts?.();
     const g0 = performance.now();
     const gCpu0 = process.cpuUsage();
     let s = 7;
@@ -535,6 +542,11 @@ async function runOne(engine: string): Promise<Report> {
     const getRate = GETS / ((performance.now() - g0 - sampleMs) / 1000);
     const gCpu = process.cpuUsage(gCpu0);
     const getCpuRate = GETS / ((gCpu.user + gCpu.system - sampleCpuUs) / 1e6);
+    const reads1 = db.readCounts?.();
+    if (reads0 !== undefined && reads1 !== undefined) {
+      const per = (what: keyof typeof reads0): string => ((reads1[what] - reads0[what]) / GETS).toFixed(3);
+      process.stderr.write(`${engine} ${k(N)} gets: per get ${per('tableOpens')} table opens, ${per('partitionLoads')} partition loads, ${per('blockMisses')} block-cache misses\n`);
+    }
     const hwmGetsMB = peakRssMB();
     resetPeakRss();
 
