@@ -97,4 +97,26 @@ describe('decodeIndexPartition', () => {
       { numRuns: 200 },
     );
   });
+
+  it('a partition larger than the scratch, and one with long keys, unpack right and leave the next one right', () => {
+    const key = (i: number, len: number): Uint8Array => {
+      const k = new Uint8Array(len).fill(7);
+      k[len - 3] = i >> 16;
+      k[len - 2] = (i >> 8) & 255;
+      k[len - 1] = i & 255;
+      return k;
+    };
+    const big = Array.from({ length: 3000 }, (_, i) => ({ key: key(i, 16), seq: 5 }));
+    const long = Array.from({ length: 40 }, (_, i) => ({ key: key(i, 3000), seq: 9 }));
+    const small = Array.from({ length: 7 }, (_, i) => ({ key: key(2 * i, 12), seq: 1 }));
+    for (const seps of [big, long, small, big, small]) {
+      const part = decodeIndexPartition(indexBlockOf(seps), 'x.sst', 0, 0, seps.length, 0, 1e9);
+      expect(part.count).toBe(seps.length);
+      for (const i of [0, 1, seps.length >> 1, seps.length - 1]) {
+        expect([...part.separatorKey(i)]).toEqual([...seps[i]!.key]);
+        expect(part.blockOffset(i)).toBe(105 * i);
+        expect(part.findBlock(seps[i]!.key, 0)).toBe(i + 1 < seps.length ? i + 1 : seps.length);
+      }
+    }
+  });
 });

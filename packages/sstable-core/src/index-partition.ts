@@ -304,8 +304,19 @@ const scratch = {
   handleSource: { data: EMPTY_BLOCK.data, pos: 0 },
 };
 
-/** Grows the scratch arrays to hold a partition of `count` blocks. */
+/**
+ * Most blocks, and key bytes, the scratch grows to: a larger partition (a v1 table's whole
+ * index; long keys) unpacks through arrays of its own, so that the scratch, which nothing
+ * charges, stays small (~100 KiB at most; the raw read's scratch, table.ts, is another 64 KiB).
+ */
+const MAX_SCRATCH_BLOCKS = 2048;
+const MAX_SCRATCH_KEY_BYTES = 64 * 1024;
+
+/** The scratch, its arrays grown to hold a partition of `count` blocks (see MAX_SCRATCH_BLOCKS). */
 function scratchFor(count: number): typeof scratch {
+  if (count > MAX_SCRATCH_BLOCKS) {
+    return { ...scratch, keyBytes: new ByteWriter(24 * count), keyOffsets: new Uint32Array(count + 1), seqs: new Float64Array(count), info: new Float64Array(BLOCK_INFO * count) };
+  }
   if (scratch.seqs.length < count) {
     let n = scratch.seqs.length;
     while (n < count) n *= 2;
@@ -388,5 +399,6 @@ export function decodeIndexPartition(
     // Drop the block: the scratch must not keep a caller's buffer alive.
     ic.reset(EMPTY_BLOCK);
     handleSource.data = EMPTY_BLOCK.data;
+    if (keyBytes.length > MAX_SCRATCH_KEY_BYTES && keyBytes === scratch.keyBytes) scratch.keyBytes = new ByteWriter(4096);
   }
 }
