@@ -519,6 +519,7 @@ async function runOne(engine: string): Promise<Report> {
     let sampleMs = 0;
     let sampleCpuUs = 0;
     const reads0 = db.readCounts?.();
+    const levelsAtGets = db.describe().levels;
     const g0 = performance.now();
     const gCpu0 = process.cpuUsage();
     let s = 7;
@@ -545,7 +546,7 @@ async function runOne(engine: string): Promise<Report> {
     const reads1 = db.readCounts?.();
     if (reads0 !== undefined && reads1 !== undefined) {
       const per = (what: keyof typeof reads0): string => ((reads1[what] - reads0[what]) / GETS).toFixed(3);
-      process.stderr.write(`${engine} ${k(N)} gets: per get ${per('tableOpens')} table opens, ${per('partitionLoads')} partition loads, ${per('blockMisses')} block-cache misses\n`);
+      process.stderr.write(`${engine} ${k(N)} gets: per get ${per('tableOpens')} table opens, ${per('partitionLoads')} partition loads, ${per('blockMisses')} block-cache misses; tables per level ${levelsAtGets}\n`);
     }
     const hwmGetsMB = peakRssMB();
     resetPeakRss();
