@@ -13,6 +13,7 @@ import { tablePath } from '../db/filenames.js';
 import { fileMetadataOf, type FileMetadata } from '../version/file-metadata.js';
 import { mergeCompaction, type CompactionHost } from './compaction-merge.js';
 import type { CompactionJob } from './jobs.js';
+import { NO_GRANDPARENTS } from '../compaction/output-splitter.js';
 
 const DIR = '/db';
 const key = (i: number): Uint8Array => new Uint8Array(Buffer.from(`key${String(i).padStart(6, '0')}`));
@@ -38,7 +39,7 @@ function job(files: readonly FileMetadata[], first: number): CompactionJob {
     dir: DIR,
     inputs: [{ level: 0, files }],
     outputLevel: 1,
-    grandparents: [],
+    grandparents: NO_GRANDPARENTS,
     below: [],
     snapshots: [],
     fileNumbers: Array.from({ length: 8 }, (_, i) => first + i),

@@ -13,6 +13,7 @@ import type { CompressionName } from '@strata-db/sstable-core';
 import type { CollapseCounters } from '../compaction/compaction-iterator.js';
 import type { CompactionInput } from '../compaction/compaction.js';
 import type { KeyRange } from '../compaction/key-range.js';
+import type { GrandparentBoundaries } from '../compaction/output-splitter.js';
 import { compressionFor, type ResolvedOptions } from '../options.js';
 import type { FileMetadata } from '../version/file-metadata.js';
 
@@ -60,8 +61,11 @@ export interface CompactionJob {
   readonly lo?: Uint8Array;
   readonly hi?: Uint8Array;
   readonly outputLevel: number;
-  /** Files of outputLevel + 1 overlapping the inputs (output tables are cut to limit overlap). */
-  readonly grandparents: readonly FileMetadata[];
+  /**
+   * Files of outputLevel + 1 overlapping the job's keys (output tables are cut to limit
+   * overlap), as the splitter reads them: largest keys and sizes (output-splitter.ts).
+   */
+  readonly grandparents: GrandparentBoundaries;
   /**
    * What lies below the output level, for "may older data exist below?": sorted, disjoint key
    * spans (compaction.ts, jobLevelsBelow: the union of the deeper levels' files within the job's

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { EntryKind, compareEntries, compareKeys, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
 import { CompactionIterator, type OlderDataBelow } from './compaction-iterator.js';
-import { OutputSplitter } from './output-splitter.js';
+import { NO_GRANDPARENTS, OutputSplitter } from './output-splitter.js';
 import { OutputWriter, type TableSink } from './output-writer.js';
 import { SnapshotStripes } from './snapshot-stripes.js';
 import { ArrayIterator } from './test-support/array-iterator.js';
@@ -116,7 +116,7 @@ async function compact(
     olderDataBelow: below,
     ...(inputBudget === undefined ? {} : { inputBudget }),
   });
-  const splitter = new OutputSplitter({ targetFileSize, grandparents: [], maxGrandparentOverlapBytes: Infinity });
+  const splitter = new OutputSplitter({ targetFileSize, grandparents: NO_GRANDPARENTS, maxGrandparentOverlapBytes: Infinity });
   const writer = new OutputWriter<MemorySink, MemorySink>(iter, splitter, {
     open: () => new MemorySink(),
     finish: (s) => Promise.resolve(s),

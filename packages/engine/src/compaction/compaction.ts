@@ -8,6 +8,7 @@ import type { FileMetadata } from '../version/file-metadata.js';
 import type { Version } from '../version/version.js';
 import type { OlderDataBelow } from './compaction-iterator.js';
 import type { KeyRange } from './key-range.js';
+import { grandparentBoundaries, type GrandparentBoundaries } from './output-splitter.js';
 
 /**
  * `deletions`: a table dense with deletes (picker.ts, pickForDeletions); `reads`: a table point
@@ -113,7 +114,13 @@ export function levelsBelow(version: Version, outputLevel: number): (readonly Fi
  *    same answer for the union as for the files. Under random writes the levels' gaps between
  *    tables fall in different places, so the union of L2, L3, … is a few spans where the files
  *    were thousands: an L0→L1 spanning the key space carries a few spans instead of every file
- *    of L2 and below. (Grandparents stay files: the splitter counts their bytes.)
+ *    of L2 and below;
+ *  - `grandparents`: what the output splitter reads of them, their largest keys and sizes in
+ *    three typed arrays (output-splitter.ts, GrandparentBoundaries), not their metadata. They
+ *    stay one entry per file — the splitter counts their bytes between the keys it is given,
+ *    so a union or a sum of neighbours would move the cuts — but an entry is ~28 bytes in one
+ *    buffer instead of an object and two key buffers: an L0→L1 under random writes takes every
+ *    file of L2 as grandparents, ~2,000 at 100M keys.
  */
 export function jobLevelsBelow(
   version: Version,
@@ -121,7 +128,7 @@ export function jobLevelsBelow(
   grandparents: readonly FileMetadata[],
   smallest: Uint8Array,
   largest: Uint8Array,
-): { below: KeyRange[]; grandparents: readonly FileMetadata[] } {
+): { below: KeyRange[]; grandparents: GrandparentBoundaries } {
   const levels: (readonly FileMetadata[])[] = [];
   for (let l = outputLevel + 1; l < version.numLevels; l++) {
     const files = version.overlappingFiles(l, smallest, largest);
@@ -129,7 +136,7 @@ export function jobLevelsBelow(
   }
   return {
     below: coveredSpans(levels),
-    grandparents: grandparents.filter((f) => compareKeys(f.largestKey, smallest) >= 0 && compareKeys(f.smallestKey, largest) <= 0),
+    grandparents: grandparentBoundaries(grandparents.filter((f) => compareKeys(f.largestKey, smallest) >= 0 && compareKeys(f.smallestKey, largest) <= 0)),
   };
 }
 

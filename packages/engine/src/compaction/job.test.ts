@@ -18,6 +18,7 @@ import { VersionSet } from '../version/version-set.js';
 import { Version } from '../version/version.js';
 import type { CompactionJob } from '../background/jobs.js';
 import { coveredSpans, olderDataBelow, olderDataBelowLevels, type Compaction } from './compaction.js';
+import { grandparentBoundaries } from './output-splitter.js';
 import type { OlderDataBelow } from './compaction-iterator.js';
 import { CompactionPicker } from './picker.js';
 import { runCompaction, type CompactionJobEnv } from './job.js';
@@ -296,7 +297,7 @@ describe('what a compaction job carries to its executor', () => {
       const [job] = await jobsOf(c, version);
       // L3 and L4 as the union of their files under the job: one span (their gaps never coincide).
       expect(job!.below.length).toBe(1);
-      expect(job!.grandparents).toEqual(c.grandparents);
+      expect(job!.grandparents).toEqual(grandparentBoundaries(c.grandparents));
       // The same answers as the whole version's, for every key the job can hold (and a few beyond).
       const lo = 7 * 50_000 - 5;
       const hi = 8 * 50_000 + 5;
@@ -320,13 +321,20 @@ describe('what a compaction job carries to its executor', () => {
     expect(jobs.length).toBe(4);
     let grandparents = 0;
     for (const job of jobs) {
-      for (const f of [...job.grandparents, ...job.below]) {
+      for (const f of job.below) {
         if (job.lo !== undefined) expect(compareKeys(f.largestKey, job.lo)).toBeGreaterThanOrEqual(0);
         if (job.hi !== undefined) expect(compareKeys(f.smallestKey, job.hi)).toBeLessThanOrEqual(0);
       }
+      // The grandparents as the splitter reads them: largest keys (ascending, none before the range) and sizes.
+      const { keys, keyEnds, sizes } = job.grandparents;
+      expect(keyEnds.length).toBe(sizes.length);
+      const first = keys.subarray(0, keyEnds[0]);
+      if (job.lo !== undefined) expect(compareKeys(first, job.lo)).toBeGreaterThanOrEqual(0);
+      const mine = version.files(2).filter((f) => (job.lo === undefined || compareKeys(f.largestKey, job.lo) >= 0) && (job.hi === undefined || compareKeys(f.smallestKey, job.hi) <= 0));
+      expect(job.grandparents).toEqual(grandparentBoundaries(mine));
       // 2 × 2000 files of L3 and L4 under it: one span.
       expect(job.below.length).toBe(1);
-      grandparents += job.grandparents.length;
+      grandparents += sizes.length;
     }
     // Each grandparent once, but those across a cut (in both ranges); before, each range carried all.
     expect(grandparents).toBeLessThanOrEqual(2000 + 3);

@@ -8,6 +8,14 @@
  * `maxGrandparentOverlapBytes` of the level below the output: a table that overlaps too much of
  * its grandparents makes the next compaction of it expensive.
  *
+ * What the splitter reads of the grandparents is, in key order, each one's largest key and its
+ * size — nothing else (not its smallest key, not its number). A compaction job is sent to a
+ * worker thread as a structured-cloned message, and under random writes an L0→L1 job's
+ * grandparents are every file of L2 (~2,000 at 100M keys): sent as file metadata they were an
+ * object and two key buffers each in the worker's heap. They go as `GrandparentBoundaries`
+ * instead, three typed arrays (~28 bytes a grandparent with 16-byte keys, no object per file),
+ * from which the splitter reads exactly the sequence it read of the files: the same cuts.
+ *
  * Range tombstones are cut with the tables: a table whose last user key is `a` carries its
  * tombstone pieces up to `successor(a)` (exclusive) and the next table carries them from
  * `successor(a)`. Nothing sorts between `a` and `successor(a)`, so the pieces leave no gap, and
@@ -22,15 +30,47 @@ export interface SizedRange extends KeyRange {
   readonly fileSize: number;
 }
 
+/**
+ * The grandparents as the splitter reads them (see the header): in key order, the i-th one's
+ * largest key is `keys[keyEnds[i - 1] … keyEnds[i])` (from 0 for the first) and its size
+ * `sizes[i]`. Each array has a buffer of its own (a structured clone copies a view's whole buffer).
+ */
+export interface GrandparentBoundaries {
+  readonly keys: Uint8Array;
+  readonly keyEnds: Uint32Array;
+  readonly sizes: Float64Array;
+}
+
+/** `files` (sorted, disjoint) as the splitter reads them. */
+export function grandparentBoundaries(files: readonly SizedRange[]): GrandparentBoundaries {
+  let keyBytes = 0;
+  for (const f of files) keyBytes += f.largestKey.length;
+  const keys = new Uint8Array(keyBytes);
+  const keyEnds = new Uint32Array(files.length);
+  const sizes = new Float64Array(files.length);
+  let at = 0;
+  files.forEach((f, i) => {
+    keys.set(f.largestKey, at);
+    at += f.largestKey.length;
+    keyEnds[i] = at;
+    sizes[i] = f.fileSize;
+  });
+  return { keys, keyEnds, sizes };
+}
+
+export const NO_GRANDPARENTS: GrandparentBoundaries = grandparentBoundaries([]);
+
 export interface OutputSplitterOptions {
   readonly targetFileSize: number;
   /** Tables of the level below the output level, sorted, non-overlapping. */
-  readonly grandparents: readonly SizedRange[];
+  readonly grandparents: GrandparentBoundaries;
   readonly maxGrandparentOverlapBytes: number;
 }
 
 export class OutputSplitter {
   private gpIndex = 0;
+  /** The largest key of grandparent `gpIndex` (a view of `keys`), made when first compared. */
+  private gpKey: Uint8Array | undefined;
   private seenKey = false;
   private overlappedBytes = 0;
 
@@ -42,11 +82,14 @@ export class OutputSplitter {
    * Returns true when the current table should be finished before this key.
    */
   shouldCutBefore(key: Uint8Array, currentSize: number): boolean {
-    const gp = this.options.grandparents;
+    const { keys, keyEnds, sizes } = this.options.grandparents;
     // Account for the grandparent tables wholly before `key`: the table being written spans them.
-    while (this.gpIndex < gp.length && compareKeys(key, gp[this.gpIndex]!.largestKey) > 0) {
-      if (this.seenKey) this.overlappedBytes += gp[this.gpIndex]!.fileSize;
+    while (this.gpIndex < sizes.length) {
+      this.gpKey ??= keys.subarray(this.gpIndex === 0 ? 0 : keyEnds[this.gpIndex - 1], keyEnds[this.gpIndex]);
+      if (compareKeys(key, this.gpKey) <= 0) break;
+      if (this.seenKey) this.overlappedBytes += sizes[this.gpIndex]!;
       this.gpIndex++;
+      this.gpKey = undefined;
     }
     this.seenKey = true;
     if (currentSize === 0) return false;

@@ -13,7 +13,7 @@ import { Table } from '@strata-db/sstable-core';
 import { TableIterator } from '@strata-db/sstable-iterators';
 import { MemoryFileSystem } from '@strata-db/vfs/testing';
 import { CompactionIterator } from './compaction-iterator.js';
-import { OutputSplitter, inclusiveUpperBound } from './output-splitter.js';
+import { NO_GRANDPARENTS, OutputSplitter, inclusiveUpperBound } from './output-splitter.js';
 import { OutputWriter } from './output-writer.js';
 import { ArrayIterator, allEntries } from './test-support/array-iterator.js';
 
@@ -54,7 +54,7 @@ async function writeTables(points: PointEntry[], tombstones: RangeTombstone[], s
   fs.mkdirSync('/t', { recursive: true });
   let next = 0;
   const iter = new CompactionIterator(new ArrayIterator(points), tombstones, { snapshots: seqs, olderDataBelow: { key: () => true, range: () => true } });
-  const writer = new OutputWriter<TableBuilder, TableMeta>(iter, new OutputSplitter({ targetFileSize, grandparents: [], maxGrandparentOverlapBytes: Infinity }), {
+  const writer = new OutputWriter<TableBuilder, TableMeta>(iter, new OutputSplitter({ targetFileSize, grandparents: NO_GRANDPARENTS, maxGrandparentOverlapBytes: Infinity }), {
     open: () => {
       next++;
       return new TableBuilder(`/t/${next}.sst`, { fs, fileNumber: next, blockSize });
