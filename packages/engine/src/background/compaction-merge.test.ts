@@ -97,3 +97,32 @@ describe('a compaction job’s index partitions', () => {
     expect(bytes(starved.outputs[0]!).length).toBe(bytes(kept.outputs[0]!).length);
   });
 });
+
+describe('a compaction job that fails', () => {
+  /** `fs` but for `fsync` (the n-th call fails) or `fsyncDir` (fails). */
+  function failing(fs: MemoryFileSystem, what: 'fsync' | 'fsyncDir', nth = 1): MemoryFileSystem {
+    const f = Object.create(fs) as MemoryFileSystem;
+    let calls = 0;
+    const fail = (): boolean => ++calls === nth;
+    if (what === 'fsync') f.fsync = (fd) => (fail() ? Promise.reject(new Error('fsync failed (injected)')) : fs.fsync(fd));
+    else f.fsyncDir = (dir) => (fail() ? Promise.reject(new Error('fsyncDir failed (injected)')) : fs.fsyncDir(dir));
+    return f;
+  }
+
+  for (const [what, nth] of [['fsyncDir', 1], ['fsync', 4]] as const) {
+    it(`leaves none of the outputs it wrote, finished or not (${what} #${nth} fails)`, async () => {
+      const fs = new MemoryFileSystem();
+      fs.mkdirSync(DIR, { recursive: true });
+      const files = await l0Tables(fs, 4, 600);
+      const inputs = fs.readdirSync(DIR).sort();
+      let next = 100;
+      const j = { ...job(files, 50), targetFileSize: 8 * 1024 };
+      const h: CompactionHost = { ...host(failing(fs, what, nth)), moreFileNumbers: (n) => Array.from({ length: n }, () => next++) };
+      await expect(mergeCompaction(j, h)).rejects.toThrow(/fsync/);
+      expect(fs.readdirSync(DIR).sort()).toEqual(inputs);
+      // It did write several tables before failing (the fsyncs before the failing one, or all of them).
+      const ok = await mergeCompaction({ ...j, fileNumbers: [900] }, { ...host(fs), moreFileNumbers: (n) => Array.from({ length: n }, () => next++) });
+      expect(ok.outputs.length).toBeGreaterThan(nth);
+    });
+  }
+});
