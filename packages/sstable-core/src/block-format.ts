@@ -203,6 +203,13 @@ export class Block {
 }
 
 /**
+ * A block of no entries (one restart, at 0): what a reused cursor points at when it reads
+ * nothing, so that it keeps no caller's block alive (the table's lookup cursor, the index
+ * partition decoder's scratch).
+ */
+export const EMPTY_BLOCK = new Block(new Uint8Array([0, 0, 0, 0, 1, 0, 0, 0]), '', 0);
+
+/**
  * Walks the entries of one block. The current key lives in a reusable scratch buffer (prefix
  * compression means it must be rebuilt from the previous key anyway); values are never copied.
  * One cursor is reused for many blocks (`reset`), so a point lookup allocates only its result.

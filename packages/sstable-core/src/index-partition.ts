@@ -9,7 +9,7 @@
  * Block numbers here are LOCAL (0 … count − 1); the table adds `firstBlock`.
  */
 import { corruption } from '@strata-db/errors';
-import { Block, BlockCursor, compareBytesAt, compareInternal } from './block-format.js';
+import { Block, BlockCursor, compareBytesAt, compareInternal, EMPTY_BLOCK } from './block-format.js';
 import { ByteWriter, readVarint } from './coding.js';
 import { BLOCK_TRAILER_SIZE } from './physical-block.js';
 import { allocUnsharedBytes } from './buffer-pool.js';
@@ -294,7 +294,6 @@ export class IndexPartition {
  * synchronously and the partition keeps copies, never views, of these (one module instance per
  * thread, so a worker has its own).
  */
-const EMPTY_BLOCK = new Block(new Uint8Array([0, 0, 0, 0, 1, 0, 0, 0]), '', 0);
 const scratch = {
   keyBytes: new ByteWriter(4096),
   keyOffsets: new Uint32Array(257),

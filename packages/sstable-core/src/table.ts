@@ -22,7 +22,7 @@
  * copy on the hot path. Callers must never write into them.
  */
 import { compareKeys, fragmentTombstones, type FragmentedRangeTombstones, type PointEntry, type RangeTombstone } from '@strata-db/memtable';
-import { Block, BlockCursor, compareBytesAt } from './block-format.js';
+import { Block, BlockCursor, compareBytesAt, EMPTY_BLOCK } from './block-format.js';
 import { ByteWriter } from './coding.js';
 import type { BlockCache } from './block-cache.js';
 import { allocUnsharedBytes } from './buffer-pool.js';
@@ -98,8 +98,6 @@ export interface TableVerifyResult {
 }
 
 const textDecoder = new TextDecoder();
-/** What the reused cursor points at before the first lookup: an empty block. */
-const EMPTY_BLOCK = new Block(new Uint8Array([0, 0, 0, 0, 1, 0, 0, 0]), '', 0);
 /**
  * Bytes of a Table beyond the arrays it charges itself: the objects (the Table, its cursor, the
  * partition cache's slot object, the top-level index's, the typed arrays' and their buffers'

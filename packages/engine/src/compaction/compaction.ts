@@ -7,7 +7,7 @@ import { compareKeys } from '@strata-db/memtable';
 import type { FileMetadata } from '../version/file-metadata.js';
 import type { Version } from '../version/version.js';
 import type { OlderDataBelow } from './compaction-iterator.js';
-import type { KeyRange } from './key-range.js';
+import { rangesOverlap, type KeyRange } from './key-range.js';
 import { grandparentBoundaries, type GrandparentBoundaries } from './output-splitter.js';
 
 /**
@@ -136,7 +136,7 @@ export function jobLevelsBelow(
   }
   return {
     below: coveredSpans(levels),
-    grandparents: grandparentBoundaries(grandparents.filter((f) => compareKeys(f.largestKey, smallest) >= 0 && compareKeys(f.smallestKey, largest) <= 0)),
+    grandparents: grandparentBoundaries(grandparents.filter((f) => rangesOverlap(f, smallest, largest))),
   };
 }
 

@@ -27,8 +27,8 @@ import type { FileMetadata } from '../version/file-metadata.js';
 import { VersionEdit } from '../version/version-edit.js';
 import type { Version } from '../version/version.js';
 import type { CollapseCounters } from './compaction-iterator.js';
-import { compareKeys } from '@strata-db/memtable';
 import { inputFiles, isBottommost, jobLevelsBelow, keyRangeOf, totalBytes, type Compaction } from './compaction.js';
+import { maxKey, minKey } from './key-range.js';
 import { subcompactionsOf } from './subcompactions.js';
 
 export interface CompactionJobEnv {
@@ -107,8 +107,8 @@ export async function runCompaction(c: Compaction, version: Version, env: Compac
     const bounds = subs.length === 1 ? {} : { ...(sub.lo === undefined ? {} : { lo: sub.lo }), ...(sub.hi === undefined ? {} : { hi: sub.hi }) };
     // The deeper levels and grandparents this range's keys can meet, not the whole levels.
     const range = keyRangeOf(sub.inputs.flatMap((input) => input.files))!;
-    const smallest = sub.lo !== undefined && compareKeys(sub.lo, range.smallest) > 0 ? sub.lo : range.smallest;
-    const largest = sub.hi !== undefined && compareKeys(sub.hi, range.largest) < 0 ? sub.hi : range.largest;
+    const smallest = sub.lo === undefined ? range.smallest : maxKey(sub.lo, range.smallest);
+    const largest = sub.hi === undefined ? range.largest : minKey(sub.hi, range.largest);
     const { below, grandparents } = jobLevelsBelow(version, c.outputLevel, c.grandparents, smallest, largest);
     return { ...common, ...bounds, grandparents, below, inputs: sub.inputs, fileNumbers: numbers };
   });
