@@ -49,6 +49,13 @@ export interface DatabaseOptions {
   /** Target uncompressed data block size of tables (default 4 KiB). */
   readonly blockSize?: number;
   /**
+   * Entries between restart points in a table's data blocks (default 16, LevelDB's
+   * block_restart_interval): a point lookup scans at most this many entries of a block after
+   * choosing the interval from the block's restart summary. Tables written with another interval
+   * read as before (the restart array is in the block).
+   */
+  readonly blockRestartInterval?: number;
+  /**
    * Block compression of the tables written to each level: one codec for every level, or one per
    * level — entry i for level i, the last entry for every level below it (RocksDB's
    * compression_per_level). Codecs: 'none', 'lz4', 'deflate', 'snappy'. Default ['none', 'lz4']:
@@ -307,6 +314,7 @@ export interface ResolvedOptions {
   readonly sync: boolean;
   readonly walRecovery: WalRecoveryMode;
   readonly blockSize: number;
+  readonly blockRestartInterval: number;
   /** The codec for each level, numLevels entries. */
   readonly compression: readonly CompressionName[];
   /** The codec of bottommost compaction outputs; undefined: that of their level. */
@@ -360,6 +368,7 @@ export const DATABASE_OPTION_NAMES = [
   'sync',
   'walRecovery',
   'blockSize',
+  'blockRestartInterval',
   'compression',
   'bottommostCompression',
   'bloomBitsPerKey',
@@ -534,6 +543,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     sync: bool('sync', opts.sync, false),
     walRecovery,
     blockSize: int('blockSize', opts.blockSize, 4096, 256, 16 * 1024 * 1024),
+    blockRestartInterval: int('blockRestartInterval', opts.blockRestartInterval, 16, 1, 1024),
     compression: compressionPerLevel(opts.compression, numLevels),
     bottommostCompression: opts.bottommostCompression === undefined ? undefined : codec('bottommostCompression', opts.bottommostCompression),
     bloomBitsPerKey: int('bloomBitsPerKey', opts.bloomBitsPerKey, 10, 0, 64),

@@ -309,12 +309,22 @@ export class BlockCursor implements ByteSource {
    * entry is smaller. Binary search over restart keys in place, then a linear scan.
    */
   seek(key: Uint8Array, seq: number): void {
+    const data = this.data;
+    const limit = this.block.restartsOffset;
+    const numRestarts = this.block.numRestarts;
+    const lo = this.lastRestartBelow(0, numRestarts - 1, key, seq);
+    this.seekInInterval(lo, readFixed32(data, limit + 4 * lo), lo + 1 < numRestarts ? readFixed32(data, limit + 4 * (lo + 1)) : limit, key, seq);
+  }
+
+  /**
+   * The last restart point in [lo, hi] whose entry is < (key, seq), or `lo` when none above it
+   * is: a binary search over the restart array, each restart key compared in place. The caller
+   * knows restart `lo` is < (key, seq), or that nothing before it can be ≥ it.
+   */
+  lastRestartBelow(lo: number, hi: number, key: Uint8Array, seq: number): number {
     const block = this.block;
     const data = this.data;
     const limit = block.restartsOffset;
-    let lo = 0;
-    let hi = block.numRestarts - 1;
-    // Find the last restart whose key is < target; entries before it are all smaller.
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
       this.pos = readFixed32(data, limit + 4 * mid);
@@ -329,8 +339,7 @@ export class BlockCursor implements ByteSource {
       if (c < 0) lo = mid;
       else hi = mid - 1;
     }
-    const numRestarts = block.numRestarts;
-    this.seekInInterval(lo, readFixed32(data, limit + 4 * lo), lo + 1 < numRestarts ? readFixed32(data, limit + 4 * (lo + 1)) : limit, key, seq);
+    return lo;
   }
 
   /**

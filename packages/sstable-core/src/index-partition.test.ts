@@ -2,7 +2,7 @@
 // common prefixes of every length around the 6-byte steps the search compares them in.
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Block, BlockBuilder, compareInternal } from './block-format.js';
+import { Block, BlockBuilder, BlockCursor, compareInternal, EMPTY_BLOCK } from './block-format.js';
 import { ByteWriter } from './coding.js';
 import { encodeBlockHandle } from './format.js';
 import { EntryKind } from '@strata-db/memtable';
@@ -118,5 +118,63 @@ describe('decodeIndexPartition', () => {
         expect(part.findBlock(seps[i]!.key, 0)).toBe(i + 1 < seps.length ? i + 1 : seps.length);
       }
     }
+  });
+});
+
+describe('IndexPartition.seekInBlock (the per-block restart summary)', () => {
+  // Keys: a common prefix, then 1–8 bytes from a tiny alphabet, so that many restart keys agree
+  // in the 6 bytes a summary number holds and the full comparison decides; several versions a key.
+  const suffix = fc.uint8Array({ minLength: 1, maxLength: 8, max: 2 });
+  it('lands where a plain seek does, in blocks of 1 to more than 63 restart points (any restart interval), and summarizes every block of ≤ 63', () => {
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 9 }),
+        fc.uniqueArray(fc.tuple(suffix, fc.integer({ min: 1, max: 3 })), { minLength: 3, maxLength: 300, selector: ([s]) => Buffer.from(s).toString('hex') }),
+        fc.integer({ min: 1, max: 20 }),
+        fc.integer({ min: 3, max: 6 }),
+        fc.array(fc.tuple(suffix, fc.integer({ min: 0, max: 2000 })), { maxLength: 60 }),
+        (prefix, keys, interval, blocks, probes) => {
+          const at = (s: Uint8Array): Uint8Array => Uint8Array.from([...prefix, ...s]);
+          const entries: { key: Uint8Array; seq: number }[] = [];
+          let seq = 1;
+          for (const [s, versions] of keys) for (let v = 0; v < versions; v++) entries.push({ key: at(s), seq: (seq += 7) });
+          entries.sort((a, b) => compareInternal(compareBytes(a.key, b.key), a.seq, b.seq));
+          // Cut into `blocks` blocks (the last holds the rest); the separator of a block is its last entry.
+          const per = Math.max(1, Math.floor(entries.length / blocks));
+          const cuts: { key: Uint8Array; seq: number }[][] = [];
+          for (let i = 0; i < entries.length; i += per) cuts.push(entries.slice(i, cuts.length === blocks - 1 ? entries.length : i + per));
+          while (cuts.length > blocks) cuts[cuts.length - 2]!.push(...cuts.pop()!);
+          const built = cuts.map((es) => {
+            const bb = new BlockBuilder(interval, 16);
+            for (const e of es) bb.add(e.key, e.seq, EntryKind.Put, new Uint8Array(e.seq % 5));
+            return new Block(bb.finish().slice(), 'x.sst', 0);
+          });
+          const part = partitionOf(cuts.map((es) => es[es.length - 1]!));
+          const cursor = new BlockCursor(EMPTY_BLOCK);
+          const plain = new BlockCursor(EMPTY_BLOCK);
+          const asked = [...probes.map(([s, q]) => ({ key: at(s), seq: q })), ...entries.flatMap((e) => [e, { key: e.key, seq: e.seq - 1 }, { key: e.key, seq: 1e6 }])];
+          // Twice: the first lookup of a block fills its summary, the second uses it.
+          for (let round = 0; round < 2; round++) {
+            for (const { key, seq: q } of asked) {
+              const b = part.findBlock(key, q);
+              if (b >= part.count) continue;
+              cursor.reset(built[b]!);
+              part.seekInBlock(cursor, b, key, q);
+              plain.reset(built[b]!);
+              plain.seek(key, q);
+              expect(cursor.valid()).toBe(plain.valid());
+              expect([cursor.offset, cursor.restartIndex]).toEqual([plain.offset, plain.restartIndex]);
+              if (plain.valid()) expect([...cursor.key(), cursor.seq]).toEqual([...plain.key(), plain.seq]);
+            }
+          }
+          // Every middle block reached was summarized (the partition's first and last never are).
+          for (let b = 1; b < part.count - 1; b++) {
+            const head = part.info[BLOCK_INFO * b + 2]!;
+            if (head !== 0) expect(head > 0).toBe(built[b]!.numRestarts <= 63);
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
   });
 });

@@ -50,16 +50,21 @@ export class IndexPartition {
    *   [5b]      OFFSET of the block in the file
    *   [5b + 1]  SIZE of its payload (the trailer follows)
    *   [5b + 2]  the restart summary's HEAD: 0 not summarized yet; -1 not summarizable (more
-   *             than 3 restart points, a block of 64 KiB or more, the partition's first or last
-   *             block, whose keys need not share the partition's common prefix); else
-   *             n + 4·offset(restart 1) + 262144·offset(restart 2), n = restart points (1–3)
-   *   [5b + 3]  restart 1's key as a number (`prefixNumber` of its bytes after the common
+   *             than MAX_SUMMARIZED_RESTARTS restart points, a block of 64 KiB or more, the
+   *             partition's first or last block, whose keys need not share the partition's
+   *             common prefix); else n + 64·offset(s1) + 4194304·offset(s2), n = restart points
+   *             (1–63), s1 and s2 the two summarized restart points (`summaryPoints`: 1 and 2
+   *             when n ≤ 3 — every restart point — else ⌊n/3⌋ and ⌊2n/3⌋), offset 0 for one
+   *             that does not exist
+   *   [5b + 3]  restart s1's key as a number (`prefixNumber` of its bytes after the common
    *             prefix, which every key of the block shares), when n ≥ 2
-   *   [5b + 4]  restart 2's key as a number, when n = 3
-   * The summary lets a point lookup pick the block's restart interval without touching the
-   * block's restart array or its restart keys: on a random lookup the block is cold, and those
-   * were two or three of the cache misses `find` waited on (the restart array at the block's end,
-   * then a restart key or two), ~20% of a cached get. It is filled the first time a point lookup
+   *   [5b + 4]  restart s2's key as a number, when n ≥ 3
+   * The summary lets a point lookup pick the block's restart interval — or, in a block of more
+   * than 3 restart points, a third of them — without touching the block's restart array or its
+   * restart keys: on a random lookup the block is cold, and those were two or three of the cache
+   * misses `find` waited on (the restart array at the block's end, then a restart key or two),
+   * ~20% of a cached get. Inside a third of more than one restart point, the restart array and
+   * the keys of that third are binary-searched. It is filled the first time a point lookup
    * reaches the block (blocks are immutable, so it stays right when the block is evicted and read
    * again).
    *
@@ -216,7 +221,7 @@ export class IndexPartition {
 
   /**
    * `cursor.seek(key, seq)` on local block b, which `cursor` was reset to and `findBlock` chose
-   * for (key, seq): with the restart interval picked from the block's summary (see `info`) when
+   * for (key, seq): with the restart points picked from the block's summary (see `info`) when
    * the block can be summarized — the numbers decide unless one equals the key's, and then that
    * restart entry is compared in full — else a plain seek.
    */
@@ -234,25 +239,36 @@ export class IndexPartition {
       cursor.seek(key, seq);
       return;
     }
-    const n = head % 4;
-    const off1 = Math.floor(head / 4) % 65536;
-    const off2 = Math.floor(head / 262144);
-    let r = n - 1;
-    if (r > 0) {
+    const n = head % 64;
+    const off1 = Math.floor(head / 64) % 65536;
+    const off2 = Math.floor(head / 4194304);
+    const s1 = n <= 3 ? 1 : (n / 3) | 0;
+    const s2 = n <= 3 ? 2 : ((2 * n) / 3) | 0;
+    // Which summarized point starts the search: the last whose entry is < (key, seq) (restart 0
+    // when neither is). j = 0, 1, 2 for restart 0, s1, s2.
+    let j = n >= 3 ? 2 : n - 1;
+    if (j > 0) {
       const target = prefixNumber(key, this.prefixLength, key.length);
-      // The last restart point whose entry is < (key, seq); restart 0 when none above it is.
-      for (; r > 0; r--) {
-        const num = info[at + r]!;
+      for (; j > 0; j--) {
+        const num = info[at + j]!;
         if (num < target) break;
         if (num === target) {
-          cursor.seekToRestart(r);
+          cursor.seekToRestart(j === 1 ? s1 : s2);
           if (compareInternal(cursor.compareKey(key), cursor.seq, seq) < 0) break;
         }
       }
     }
-    const off = r === 0 ? 0 : r === 1 ? off1 : off2;
-    const next = r + 1 < n ? (r === 0 ? off1 : off2) : cursor.block.restartsOffset;
-    cursor.seekInInterval(r, off, next, key, seq);
+    // Restart points [lo, hi) lie between that point and the next summarized one (or the end).
+    const lo = j === 0 ? 0 : j === 1 ? s1 : s2;
+    const hi = j === 0 ? (n >= 2 ? s1 : 1) : j === 1 ? (n >= 3 ? s2 : n) : n;
+    const off = j === 0 ? 0 : j === 1 ? off1 : off2;
+    const end = hi === n ? cursor.block.restartsOffset : hi === s1 ? off1 : off2;
+    if (hi - lo === 1) {
+      cursor.seekInInterval(lo, off, end, key, seq);
+      return;
+    }
+    const r = cursor.lastRestartBelow(lo, hi - 1, key, seq);
+    cursor.seekInInterval(r, r === lo ? off : cursor.block.restartPoint(r), r + 1 < hi ? cursor.block.restartPoint(r + 1) : end, key, seq);
   }
 
   /**
@@ -264,12 +280,13 @@ export class IndexPartition {
     const summary = this.info;
     const block: Block = cursor.block;
     const n = block.numRestarts;
-    if (n > 3 || block.restartsOffset >= 65536) return (summary[at] = -1);
+    if (n > MAX_SUMMARIZED_RESTARTS || block.restartsOffset >= 65536) return (summary[at] = -1);
     const lcp = this.prefixLength;
     const prefixStart = this.keyOffsets[0]!;
     const bytes = this.keyBytes;
     let head = n;
-    for (let r = 1; r < n; r++) {
+    for (let j = 1; j <= 2 && j < n; j++) {
+      const r = n <= 3 ? j : ((j * n) / 3) | 0;
       cursor.seekToRestart(r);
       const kb = cursor.keyBuf;
       const len = cursor.keyLength;
@@ -277,12 +294,19 @@ export class IndexPartition {
       // checked once here rather than trusted, since the numbers would be wrong without it.
       if (len < lcp) return (summary[at] = -1);
       for (let i = 0; i < lcp; i++) if (kb[i] !== bytes[prefixStart + i]) return (summary[at] = -1);
-      summary[at + r] = prefixNumber(kb, lcp, len);
-      head += (r === 1 ? 4 : 262144) * block.restartPoint(r);
+      summary[at + j] = prefixNumber(kb, lcp, len);
+      head += (j === 1 ? 64 : 4194304) * block.restartPoint(r);
     }
     return (summary[at] = head);
   }
 }
+
+/**
+ * Most restart points a block's summary (`IndexPartition.info`) describes: n must fit HEAD's
+ * 6 low bits. A block of more (tiny entries, or a restart interval of 1–2 in a large block) is
+ * searched by a plain seek.
+ */
+const MAX_SUMMARIZED_RESTARTS = 63;
 
 /**
  * What `decodeIndexPartition` unpacks into before the partition copies it into its one buffer:

@@ -20,6 +20,8 @@ import type { FileMetadata } from '../version/file-metadata.js';
 /** How tables are written: the TableBuilder settings, serialisable. */
 export interface TableSettings {
   readonly blockSize: number;
+  /** Entries between a data block's restart points; absent: the builder's default (16). */
+  readonly restartInterval?: number;
   readonly bloomBitsPerKey: number;
   readonly metadataBlockSize: number;
   readonly compression: CompressionName;
@@ -34,6 +36,7 @@ export interface TableSettings {
 export function tableSettingsOf(opts: ResolvedOptions, level: number, bottommost: boolean): TableSettings {
   const settings = {
     blockSize: opts.blockSize,
+    restartInterval: opts.blockRestartInterval,
     bloomBitsPerKey: opts.bloomBitsPerKey,
     metadataBlockSize: opts.metadataBlockSize,
     compression: compressionFor(opts, level, bottommost),
