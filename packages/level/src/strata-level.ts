@@ -82,7 +82,7 @@ const CLASSIC_OPTIONS: Readonly<Record<string, keyof EngineOpenOptions>> = {
 };
 
 /** classic-level (LevelDB) options with no engine equivalent: accepted and ignored, as documented. */
-const CLASSIC_IGNORED_OPTIONS: readonly string[] = ['blockRestartInterval', 'multithreading', 'fillCache'];
+const CLASSIC_IGNORED_OPTIONS: readonly string[] = ['multithreading', 'fillCache'];
 
 /**
  * Every option name StrataLevel knows for the constructor and open(): abstract-level's, the
