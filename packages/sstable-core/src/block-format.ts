@@ -347,7 +347,8 @@ export class BlockCursor implements ByteSource {
    * whose entry is < (key, seq) (0 when none is), `off` its offset and `nextRestart` the offset
    * of restart ri + 1 (`restartsOffset` for the last). Reads the restart array only if the scan
    * runs into the next interval. (Table.find passes what its per-block restart summary says, so a
-   * cached point lookup does not touch the restart array or the restart keys.)
+   * cached point lookup in a block of up to 3 restart points does not touch the restart array or
+   * the restart keys; in a larger block it searches only the third the summary picks.)
    */
   seekInInterval(ri: number, off: number, nextRestart: number, key: Uint8Array, seq: number): void {
     const block = this.block;
