@@ -196,6 +196,16 @@ export interface DatabaseOptions {
    */
   readonly cacheIndexAndFilterBlocks?: boolean;
   /**
+   * Skip a level's bloom filters while they rarely reject (default true; read/filter-skipping.ts).
+   * Point reads count, per level, how often the tables' filters rule a key out; a level whose
+   * filters reject fewer than 1 probe in 16 — the bottom level under gets of keys that exist —
+   * stops asking them (no probe, no filter partition loaded into the table cache), still asks
+   * one probe in 32 to keep the estimate current, and asks again as soon as those reject 1 in 8
+   * (gets of absent keys). Always correct: a filter only prunes. false: every probe asks the
+   * filter (`stats().filters` still counts).
+   */
+  readonly skipUnhelpfulFilters?: boolean;
+  /**
    * Warming of table metadata (version/table-warmer.ts). 'idle' (the default): while the
    * database is idle — no write for a quarter of a second and no flush or compaction running —
    * the current version's tables are opened and their filter and index partitions loaded, filters
@@ -343,6 +353,7 @@ export interface ResolvedOptions {
   readonly maxOpenFiles: number;
   readonly tableCacheSize: number;
   readonly cacheIndexAndFilterBlocks: boolean;
+  readonly skipUnhelpfulFilters: boolean;
   readonly warmTables: WarmTables;
   readonly fs: FileSystem;
   readonly onEvent: ((event: StrataEvent) => void) | undefined;
@@ -394,6 +405,7 @@ export const DATABASE_OPTION_NAMES = [
   'maxOpenFiles',
   'tableCacheSize',
   'cacheIndexAndFilterBlocks',
+  'skipUnhelpfulFilters',
   'warmTables',
   'fs',
   'onEvent',
@@ -569,6 +581,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     maxOpenFiles: int('maxOpenFiles', opts.maxOpenFiles, opts.maxOpenFiles === undefined ? defaultMaxOpenFiles(NON_TABLE_FILES + 1) : 0, NON_TABLE_FILES + 1),
     tableCacheSize: int('tableCacheSize', opts.tableCacheSize, 64 * 1024 * 1024, 0),
     cacheIndexAndFilterBlocks: bool('cacheIndexAndFilterBlocks', opts.cacheIndexAndFilterBlocks, false),
+    skipUnhelpfulFilters: bool('skipUnhelpfulFilters', opts.skipUnhelpfulFilters, true),
     warmTables: oneOf('warmTables', opts.warmTables, WARM_TABLES_MODES, 'idle'),
     fs,
     onEvent: opts.onEvent,

@@ -8,6 +8,7 @@ import { compareKeys } from '@strata-db/memtable';
 import type { WorkerMemory } from './background/protocol.js';
 import type { CompactionStats } from './compaction/compaction-stats.js';
 import type { Counters } from './counters.js';
+import type { LevelFilterStats } from './read/filter-skipping.js';
 import type { DbCore } from './db/core.js';
 import type { TableCacheStats } from './version/table-cache.js';
 import type { WarmingStats } from './version/table-warmer.js';
@@ -84,6 +85,13 @@ export interface DatabaseStats {
    */
   readonly background: { readonly threads: number; readonly workers: number; readonly idleEnded: number };
   readonly counters: Readonly<Counters>;
+  /**
+   * Point reads' bloom filters, per level (read/filter-skipping.ts, skipUnhelpfulFilters): table
+   * probes that asked the level's filters and how many the filters rejected, probes that skipped
+   * them, and whether the level skips them now — a level whose filters rarely reject (the bottom
+   * level under gets of keys that exist) skips them but for one probe in 32.
+   */
+  readonly filters: readonly LevelFilterStats[];
   /** (wal + flush + compaction bytes) / user bytes; 0 before any write. */
   readonly writeAmplification: number;
   /** Leveled compaction: runs, bytes read/written per level, level scores, backlog. */
@@ -248,6 +256,7 @@ export function collectStats(core: DbCore, queue: { readonly queued: number; rea
     backgroundError: core.backgroundError?.message,
     background: { threads: core.executor.threads, workers: core.executor.liveWorkers, idleEnded: core.executor.idleWorkersEnded },
     counters: c,
+    filters: core.filters.stats(),
     writeAmplification: c.userBytesWritten === 0 ? 0 : amplified / c.userBytesWritten,
     compaction: core.compactor.stats(),
   };

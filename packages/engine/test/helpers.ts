@@ -1,5 +1,6 @@
 import { afterEach, expect } from 'vitest';
 import { StrataError, type Database, type Snapshot } from '../src/index.js';
+import type { FilterSkipping } from '../src/read/filter-skipping.js';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -132,4 +133,30 @@ export function releaseSnapshot(held: HeldSnapshot[], i: number): void {
     s.snap.release();
     held.splice(i, 1);
   }
+}
+
+/**
+ * How a model run's point reads use the tables' bloom filters (read/filter-skipping.ts):
+ * 'adaptive' (the default; in runs this short it rarely decides anything), 'always'
+ * (skipUnhelpfulFilters false), 'never' (every probe skips the filter: the test hook) and
+ * 'eager' (adaptive over windows of 4 probes sampling one in 2, so that levels skip and resume
+ * many times a run, between gets of present and absent keys).
+ */
+export type FilterCase = 'adaptive' | 'always' | 'never' | 'eager';
+
+/** Options for `c` (passed to Database.open). */
+export function filterCaseOptions(c: FilterCase): { skipUnhelpfulFilters?: boolean } {
+  return c === 'always' ? { skipUnhelpfulFilters: false } : {};
+}
+
+/** Applies the test hook of `c` to a database opened with `filterCaseOptions(c)`. */
+export function applyFilterCase(db: Database, c: FilterCase): void {
+  const f = (db as unknown as { core: { filters: FilterSkipping } }).core.filters;
+  if (c === 'never') f.mode = 'never';
+  else if (c === 'eager') f.tune(4, 2);
+}
+
+/** Table probes that skipped a filter, summed over the levels (db.stats().filters). */
+export function skippedFilterProbes(db: Database): number {
+  return db.stats().filters.reduce((n, l) => n + l.skipped, 0);
 }

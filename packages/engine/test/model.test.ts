@@ -9,7 +9,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Database, type DatabaseOptions, type DbIterator, type StrataEvent } from '../src/index.js';
-import { applyToModel, dec, holdSnapshot, type HeldSnapshot, type Model, type ModelWrite, releaseSnapshot, tempDir, writeBoth } from './helpers.js';
+import { applyFilterCase, applyToModel, dec, type FilterCase, filterCaseOptions, holdSnapshot, type HeldSnapshot, type Model, type ModelWrite, releaseSnapshot, skippedFilterProbes, tempDir, writeBoth } from './helpers.js';
 import { DESCRIPTORS_PER_WORKER } from '../src/options.js';
 
 type Op =
@@ -140,7 +140,7 @@ const optionsFor = (backgroundThreads: number): DatabaseOptions => ({
  * a released one's memory, and iterator reads of a memtable retired while they were open. An
  * iterator reading reused memory would see another memtable's entries and fail its comparison.
  */
-const coverage = { chargedPartitions: 0, reused: 0, pinnedRetired: 0, smallCacheMisses: 0, idleWorkersEnded: 0, readsWhilePipelined: 0, grownMemtables: 0, mergedFlushes: 0, behindCompactions: 0, compactionsNotBehind: 0, readCompactions: 0, warmedTables: 0 };
+const coverage = { chargedPartitions: 0, reused: 0, pinnedRetired: 0, smallCacheMisses: 0, idleWorkersEnded: 0, readsWhilePipelined: 0, grownMemtables: 0, mergedFlushes: 0, behindCompactions: 0, compactionsNotBehind: 0, readCompactions: 0, warmedTables: 0, skippedFilterProbes: 0 };
 
 /** Every entry of the database, newest state, through a synchronous iterator. */
 function scanSync(db: Database): [string, string][] {
@@ -193,7 +193,15 @@ const mergeArb = fc.constantFrom(1, 1, 2, 3);
  */
 const growArb = fc.constantFrom<DatabaseOptions>({}, {}, {}, { maxMemtableSize: 16 * 1024, l0SlowdownWritesTrigger: 4, l0StopWritesTrigger: 1000 });
 
-async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number, cache: CacheCase, workerIdleMs?: number, minMemtablesToMerge = 1, grow: DatabaseOptions = {}): Promise<void> {
+/**
+ * How point reads use the bloom filters (helpers.ts, FilterCase): skipping a level's filters
+ * must never change an answer — gets and getMany of present and absent keys, at snapshots,
+ * under range tombstones — whether forced on every probe ('never') or flipping with the reject
+ * rate ('eager').
+ */
+const filterArb = fc.constantFrom<FilterCase>('adaptive', 'always', 'never', 'eager');
+
+async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number, cache: CacheCase, workerIdleMs?: number, minMemtablesToMerge = 1, grow: DatabaseOptions = {}, filters: FilterCase = 'adaptive'): Promise<void> {
   const dbOptions = {
     ...optionsFor(backgroundThreads),
     ...grow,
@@ -204,11 +212,13 @@ async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number,
       if (e.type === 'compaction-begin' && e.reason === 'reads') coverage.readCompactions++;
     },
     ...cache,
+    ...filterCaseOptions(filters),
     ...(workerIdleMs === undefined || backgroundThreads === 0 ? {} : { backgroundThreadIdleMs: workerIdleMs }),
   };
   const { dir, cleanup } = tempDir('strata-model-');
   let options: DatabaseOptions = { ...dbOptions, ...codecs };
   let db = await Database.open(dir, options);
+  applyFilterCase(db, filters);
   const model: Model = new Map();
   let snaps: HeldSnapshot[] = [];
   let iters: { it: DbIterator; expected: [string, string][]; pos: number }[] = [];
@@ -366,9 +376,11 @@ async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number,
           snaps = [];
           const last = db.stats().lastSequence;
           coverage.reused += db.stats().memtables.reused;
+          coverage.skippedFilterProbes += skippedFilterProbes(db);
           await db.close();
           options = { ...dbOptions, ...op.codecs };
           db = await Database.open(dir, options);
+          applyFilterCase(db, filters);
           expect(db.stats().lastSequence).toBeGreaterThanOrEqual(last);
           break;
         }
@@ -387,6 +399,8 @@ async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number,
     expect(db.stats().openIterators).toBe(0);
     expect(db.stats().memory.pinned.memtables).toBe(0);
     coverage.reused += db.stats().memtables.reused;
+    coverage.skippedFilterProbes += skippedFilterProbes(db);
+    if (filters === 'always') expect(skippedFilterProbes(db)).toBe(0);
     if (cache.blockCacheSize !== undefined) coverage.smallCacheMisses += db.stats().blockCache.misses;
     const blocks = db.stats().blockCache;
     // Blocks get what the charged partitions leave (none when they alone fill it).
@@ -401,7 +415,9 @@ async function runSequence(ops: Op[], codecs: Codecs, backgroundThreads: number,
     coverage.compactionsNotBehind += Math.max(0, (db.stats().compaction?.compactions ?? 0) - (db.stats().compaction?.behindCompactions ?? 0));
     await db.close();
     db = await Database.open(dir, options);
+    applyFilterCase(db, filters);
     expect(await all()).toEqual(expected);
+    for (const [k, v] of expected) expect(dec(db.getSync(k)), `get ${k} after the reopen`).toBe(v);
   } finally {
     await db.close();
     cleanup();
@@ -504,8 +520,8 @@ describe.each([0, 1, 2])('engine against a sorted-map model, backgroundThreads: 
     });
     expect(coverage.grownMemtables).toBeGreaterThan(grownBefore);
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 250 }), codecsArb, blockCacheArb, workerIdleArb, mergeArb, growArb, async (ops, codecs, cache, workerIdleMs, merge, grow) => {
-        await runSequence(ops, codecs, backgroundThreads, cache, workerIdleMs, merge, grow);
+      fc.asyncProperty(fc.array(opArb, { minLength: 20, maxLength: 250 }), codecsArb, blockCacheArb, workerIdleArb, mergeArb, growArb, filterArb, async (ops, codecs, cache, workerIdleMs, merge, grow, filters) => {
+        await runSequence(ops, codecs, backgroundThreads, cache, workerIdleMs, merge, grow, filters);
       }),
       {
         numRuns: Number(process.env['STRATA_MODEL_RUNS'] ?? 40),
@@ -530,6 +546,8 @@ describe.each([0, 1, 2])('engine against a sorted-map model, backgroundThreads: 
       expect(coverage.readsWhilePipelined).toBeGreaterThan(0);
       // Compactions for reads ran under the model.
       expect(coverage.readCompactions).toBeGreaterThan(0);
+      // Point reads skipped filters under the model ('never' and 'eager' runs).
+      expect(coverage.skippedFilterProbes).toBeGreaterThan(0);
     }
   }, 300_000);
 });

@@ -11,7 +11,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { Database, type DbIterator, type Snapshot } from '../src/index.js';
-import { applyToModel, dec, holdSnapshot, type HeldSnapshot, type Model, releaseSnapshot, tempDir } from './helpers.js';
+import { applyFilterCase, applyToModel, dec, type FilterCase, filterCaseOptions, holdSnapshot, type HeldSnapshot, type Model, releaseSnapshot, skippedFilterProbes, tempDir } from './helpers.js';
 
 const KEYS = 1500;
 const k = (i: number): string => `k${String(Math.max(0, Math.min(KEYS, i))).padStart(4, '0')}`;
@@ -137,9 +137,10 @@ function check(db: Database, model: Model, snaps: readonly HeldSnapshot[], seed:
   }
 }
 
-async function runSequence(ops: Op[]): Promise<{ tombstones: number; deepest: number; frozenReads: number }> {
+async function runSequence(ops: Op[], filters: FilterCase): Promise<{ tombstones: number; deepest: number; frozenReads: number; skipped: number }> {
   const { dir, cleanup } = tempDir('strata-rangedel-model-');
-  const db = await Database.open(dir, dbOptions);
+  const db = await Database.open(dir, { ...dbOptions, ...filterCaseOptions(filters) });
+  applyFilterCase(db, filters);
   const model: Model = new Map();
   const snaps: HeldSnapshot[] = [];
   let iter: { it: DbIterator; expected: [string, string][]; pos: number } | undefined;
@@ -212,7 +213,7 @@ async function runSequence(ops: Op[]): Promise<{ tombstones: number; deepest: nu
     const all: [string, string][] = [];
     for await (const [kk, v] of db.iterate()) all.push([dec(kk)!, dec(v)!]);
     expect(all).toEqual([...model.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
-    return { tombstones, deepest, frozenReads };
+    return { tombstones, deepest, frozenReads, skipped: skippedFilterProbes(db) };
   } finally {
     iter?.it.close();
     for (const s of snaps) s.snap.release();
@@ -228,9 +229,13 @@ describe('engine against a sorted-map model, heavy in range deletions', () => {
     let totalTombstones = 0;
     let maxDeepest = 0;
     let frozenReads = 0;
+    let skipped = 0;
     await fc.assert(
-      fc.asyncProperty(fc.array(opArb, { minLength: 15, maxLength: 45 }), async (ops) => {
-        const r = await runSequence(ops);
+      // Point reads through every level's filters, skipping them all (the test hook), or
+      // skipping and resuming as the reject rate moves (helpers.ts, FilterCase).
+      fc.asyncProperty(fc.array(opArb, { minLength: 15, maxLength: 45 }), fc.constantFrom<FilterCase>('adaptive', 'always', 'never', 'eager'), async (ops, filters) => {
+        const r = await runSequence(ops, filters);
+        skipped += r.skipped;
         totalTombstones += r.tombstones;
         maxDeepest = Math.max(maxDeepest, r.deepest);
         frozenReads += r.frozenReads;
@@ -247,6 +252,7 @@ describe('engine against a sorted-map model, heavy in range deletions', () => {
       expect(totalTombstones).toBeGreaterThan(5000);
       expect(maxDeepest).toBeGreaterThanOrEqual(2);
       expect(frozenReads).toBeGreaterThan(0);
+      expect(skipped).toBeGreaterThan(0);
     }
   }, 300_000);
 });

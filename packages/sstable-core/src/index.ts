@@ -3,7 +3,7 @@
  * The format is described byte by byte in README.md and at the top of each encoding file.
  */
 export { prefixNumber } from './index-partition.js';
-export { Table, type TableLayout, type TableOpenOptions, type TableReadFileSystem, type TableVerifyResult } from './table.js';
+export { FILTER_REJECTED, Table, type TableLayout, type TableOpenOptions, type TableReadFileSystem, type TableVerifyResult } from './table.js';
 export { BlockCache } from './block-cache.js';
 export { allocUnsharedBytes, BufferPool } from './buffer-pool.js';
 export { PartitionCache, PartitionSlots } from './partition-cache.js';

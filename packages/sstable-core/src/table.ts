@@ -109,6 +109,9 @@ const textDecoder = new TextDecoder();
  */
 const TABLE_OVERHEAD = 2048;
 
+/** `Table.find`'s answer when the bloom filter ruled the key out (-1: absent, the filter said "maybe" or was not asked). */
+export const FILTER_REJECTED = -2;
+
 /**
  * What an index partition is read into: its raw bytes are checksummed and unpacked into a
  * partition of its own (decodeIndexPartition copies them), so one buffer per thread, reused by
@@ -166,7 +169,8 @@ export class Table {
   private readonly topIndex: IndexPartition | undefined;
   private readonly partFirst: Float64Array;
   private readonly partHandles: Float64Array;
-  private readonly hasFilter: boolean;
+  /** The table has a bloom filter (bloomBitsPerKey > 0 when it was written). */
+  readonly hasFilter: boolean;
   private readonly tombstones: readonly RangeTombstone[];
   /**
    * The tombstones fragmented (memtable's fragmenter: every covering seq per span, any snapshot
@@ -530,13 +534,19 @@ export class Table {
    * block, valid only until the next read of ANY table sharing this table's block cache (the
    * block's buffer may then be recycled, see BlockCache): copy it at once. `hash`, when
    * given, must be `bloomHash(key)` (computed once by a caller probing many tables).
+   *
+   * `FILTER_REJECTED` (-2) instead of -1 when the bloom filter ruled the key out. `useFilter`
+   * false skips the filter — no probe, and its partition is neither loaded nor touched in the
+   * partition cache: always correct, since a filter only prunes (a "maybe" goes on to the index
+   * and the block, which decide), so the answer is the same; only the cost differs. The engine
+   * skips the filters of a level that rarely rejects (engine's read/filter-skipping.ts).
    */
-  find(key: Uint8Array, snapshotSeq: number, hash?: number): number {
+  find(key: Uint8Array, snapshotSeq: number, hash?: number, useFilter = true): number {
     if (this.closed) this.checkOpen();
     const p = this.probePartition(key, snapshotSeq);
     if (p >= this.partitionCount) return -1;
     // As in `get`: this partition's filter holds `key` if the table has a visible version of it.
-    if (this.hasFilter && !this.filterPartition(p).mayContainHash(hash ?? bloomHash(key))) return -1;
+    if (useFilter && this.hasFilter && !this.filterPartition(p).mayContainHash(hash ?? bloomHash(key))) return FILTER_REJECTED;
     const part = this.indexPartition(p);
     const b = part.findBlock(key, snapshotSeq);
     if (b >= part.count) return -1;

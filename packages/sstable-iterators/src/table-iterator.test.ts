@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { compareKeys, EntryKind, type PointEntry } from '@strata-db/memtable';
-import { BlockCache, COMPRESSION_NAMES, nodeFileSystem, Table, type TableFileSystem } from '@strata-db/sstable-core';
+import { BlockCache, COMPRESSION_NAMES, FILTER_REJECTED, nodeFileSystem, Table, type TableFileSystem } from '@strata-db/sstable-core';
 import { TableIterator, tableTombstones } from './index.js';
 import { buildTable, scanBackward, scanForward, tempDir } from './test-support/tables.js';
 import { hex, modelGet, modelMaxCovering, show, tableInput } from './test-support/model.js';
@@ -79,6 +79,11 @@ describe('TableIterator and Table.get against a sorted-array model', () => {
               expect(got && show(got)).toEqual(want && show(want));
               const kind = table.find(key, snap);
               expect(kind < 0 ? undefined : show({ key, seq: table.foundSeq, kind: kind as EntryKind, value: table.foundValue() })).toEqual(want && show(want));
+              if (kind === FILTER_REJECTED) expect(table.hasFilter).toBe(true);
+              // Without the filter (the engine skipping a level's filters): the same answer, never FILTER_REJECTED.
+              const unfiltered = table.find(key, snap, undefined, false);
+              expect(unfiltered).not.toBe(FILTER_REJECTED);
+              expect(unfiltered < 0 ? undefined : show({ key, seq: table.foundSeq, kind: unfiltered as EntryKind, value: table.foundValue() })).toEqual(want && show(want));
               expect(table.maxCoveringTombstoneSeq(key, snap)).toBe(modelMaxCovering(input.tombstones, key, snap));
             }
 

@@ -27,6 +27,7 @@ import { Memtable, MemtableMemory, type FrozenMemtable, type MemtableReader } fr
 import type { WalWriter } from '@strata-db/wal';
 import type { CompactionStats } from '../compaction/compaction-stats.js';
 import { newCounters, type Counters } from '../counters.js';
+import { FilterSkipping } from '../read/filter-skipping.js';
 import { StrataError, toStrataError } from '../errors.js';
 import { EventBus } from '../events.js';
 import type { FileSystem } from '@strata-db/vfs';
@@ -189,6 +190,11 @@ export class DbCore {
    * `get`; none when read-only (nothing compacts) or readCompactionBytesPerSeek is 0.
    */
   readonly readAllowances: ReadAllowances | undefined;
+  /**
+   * Per level, whether point reads probe the tables' bloom filters (read/filter-skipping.ts,
+   * skipUnhelpfulFilters): written by read/get.ts only, read by stats().
+   */
+  readonly filters: FilterSkipping;
   /** Called when background work made progress (stalled writers re-check). Registered once by the write path. */
   private readonly progressListeners: (() => void)[] = [];
   /**
@@ -230,6 +236,7 @@ export class DbCore {
     // Scheduled from a microtask: the get that ran a table's allowance out returns first (a pick
     // and a job's start do not belong inside a read).
     const o = parts.opts;
+    this.filters = new FilterSkipping(o.numLevels, o.skipUnhelpfulFilters ? 'adaptive' : 'always');
     this.readAllowances =
       parts.wal === undefined || o.readCompactionBytesPerSeek === 0
         ? undefined

@@ -222,7 +222,7 @@ export class Database {
     if ((++c.gets & 4095) === 0) this.core.readTick();
     try {
       // A copy (see getFromView): a caller writing into it cannot change what other readers see.
-      return getFromView(this.core.readView(), this.core.tables, k, seq, c, this.core.readAllowances);
+      return getFromView(this.core.readView(), this.core.tables, this.core.filters, k, seq, c, this.core.readAllowances);
     } catch (err) {
       throw this.core.readFailure(err, 'get failed');
     }
@@ -251,7 +251,7 @@ export class Database {
     const c = this.core.counters;
     c.gets += ks.length;
     try {
-      return getManyFromView(this.core.readView(), this.core.tables, ks, seq, c);
+      return getManyFromView(this.core.readView(), this.core.tables, this.core.filters, ks, seq, c);
     } catch (err) {
       throw this.core.readFailure(err, 'getMany failed');
     }

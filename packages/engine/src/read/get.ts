@@ -6,7 +6,8 @@
  * tombstone seen so far (in this source or a newer one) has a higher seq. The running maximum
  * covering-tombstone seq carries across sources because a table's tombstone may cover a key
  * the table holds no version of. Tables are skipped by key range first, then (inside
- * `Table.get`) by bloom filter; a table's tombstones are only consulted when it has any.
+ * `Table.find`) by bloom filter — unless the level skips its filters now because they rarely
+ * reject (read/filter-skipping.ts); a table's tombstones are only consulted when it has any.
  * A memtable's own answer is final (its tombstones are newer than everything older sources
  * hold), which the memtable's `get` already applies.
  *
@@ -18,18 +19,25 @@
  * bloom hash are per key.
  */
 import { EntryKind, compareKeys } from '@strata-db/memtable';
-import { bloomHash, type Table } from '@strata-db/sstable-core';
+import { bloomHash, FILTER_REJECTED, type Table } from '@strata-db/sstable-core';
 import type { FileMetadata } from '../version/file-metadata.js';
 import type { TableCache } from '../version/table-cache.js';
 import { copyOf, copyRange } from '../keys.js';
 import type { ReadAllowances } from '../version/read-allowances.js';
 import type { Version } from '../version/version.js';
 import type { ReadView } from './read-view.js';
+import type { FilterSkipping } from './filter-skipping.js';
 
 export interface GetCounters {
   /** Table probes that reached Table.get (after the key-range check). */
   tableProbes: number;
 }
+
+/**
+ * The database's filter-skipping controller (read/filter-skipping.ts), set by `getFromView` and
+ * `getManyFromView` for the lookup in progress: module state for the reason maxCov is.
+ */
+let filters: FilterSkipping;
 
 /**
  * The running maximum covering-tombstone seq of the lookup in progress. Module state instead of
@@ -48,8 +56,12 @@ const FOUND = 1;
 /** The table the last FOUND probe found the value in (its `found*` fields describe the value). */
 let foundTable: Table | undefined;
 
-/** Asks table `fileNumber` (with its FileMetadata's minSeq and tombstoneCount) for `key`. */
-function probe(fileNumber: number, minSeq: number, tombstoneCount: number, tables: TableCache, key: Uint8Array, snapshotSeq: number, counters: GetCounters): number {
+/**
+ * Asks table `fileNumber` of `level` (with its FileMetadata's minSeq and tombstoneCount) for
+ * `key`, through its bloom filter unless the level skips its filters now (`filters`): skipping
+ * is always correct, a filter only prunes (Table.find).
+ */
+function probe(level: number, fileNumber: number, minSeq: number, tombstoneCount: number, tables: TableCache, key: Uint8Array, snapshotSeq: number, counters: GetCounters): number {
   if (minSeq > snapshotSeq) return NO_ANSWER; // everything in it is newer than the snapshot
   counters.tableProbes++;
   const t: Table = tables.get(fileNumber);
@@ -57,8 +69,14 @@ function probe(fileNumber: number, minSeq: number, tombstoneCount: number, table
     const c = t.maxCoveringTombstoneSeq(key, snapshotSeq);
     if (c > maxCov) maxCov = c;
   }
-  if (keyHash < 0) keyHash = bloomHash(key);
-  const kind = t.find(key, snapshotSeq, keyHash);
+  let kind: number;
+  if (t.hasFilter && filters.probeFilter(level)) {
+    if (keyHash < 0) keyHash = bloomHash(key);
+    kind = t.find(key, snapshotSeq, keyHash);
+    filters.record(level, kind === FILTER_REJECTED);
+  } else {
+    kind = t.find(key, snapshotSeq, 0, false);
+  }
   if (kind < 0) return NO_ANSWER;
   if (kind !== EntryKind.Put || t.foundSeq < maxCov) return ABSENT;
   foundTable = t;
@@ -96,7 +114,7 @@ function copyFound(): Uint8Array {
  * value is already a copy the caller owns (a table's found value is a view into a block that the
  * next probe may replace, so it is copied at once).
  */
-export function getManyFromView(view: ReadView, tables: TableCache, keys: readonly Uint8Array[], snapshotSeq: number, counters: GetCounters): (Uint8Array | undefined)[] {
+export function getManyFromView(view: ReadView, tables: TableCache, filterSkipping: FilterSkipping, keys: readonly Uint8Array[], snapshotSeq: number, counters: GetCounters): (Uint8Array | undefined)[] {
   const n = keys.length;
   const out = new Array<Uint8Array | undefined>(n).fill(undefined);
   let pending: number[] = [];
@@ -108,15 +126,16 @@ export function getManyFromView(view: ReadView, tables: TableCache, keys: readon
     else if (m.kind === 'put') out[i] = copyOf(m.value);
   }
   if (pending.length === 0) return out;
+  filters = filterSkipping;
   pending.sort((a, b) => compareKeys(keys[a]!, keys[b]!) || a - b);
   const covs = new Float64Array(n);
   const hashes = new Float64Array(n).fill(-1);
   const decided = new Uint8Array(n);
   /** Probes key `i` in table `f`; true when the key is decided (its answer, if any, in `out`). */
-  const probeKey = (f: FileMetadata, i: number): boolean => {
+  const probeKey = (level: number, f: FileMetadata, i: number): boolean => {
     maxCov = covs[i]!;
     keyHash = hashes[i]!;
-    const r = probe(f.fileNumber, f.minSeq, f.tombstoneCount, tables, keys[i]!, snapshotSeq, counters);
+    const r = probe(level, f.fileNumber, f.minSeq, f.tombstoneCount, tables, keys[i]!, snapshotSeq, counters);
     covs[i] = maxCov;
     hashes[i] = keyHash;
     if (r === NO_ANSWER) return false;
@@ -142,7 +161,7 @@ export function getManyFromView(view: ReadView, tables: TableCache, keys: readon
         for (let p = lo; p < pending.length; p++) {
           const i = pending[p]!;
           if (compareKeys(keys[i]!, f.largestKey) > 0) break;
-          if (decided[i] === 0 && probeKey(f, i)) resolved++;
+          if (decided[i] === 0 && probeKey(level, f, i)) resolved++;
         }
       }
     } else {
@@ -155,7 +174,7 @@ export function getManyFromView(view: ReadView, tables: TableCache, keys: readon
         for (let j = from; j < files.length; j++) {
           const f = files[j]!;
           if (compareKeys(key, f.smallestKey) < 0) break;
-          if (probeKey(f, i)) {
+          if (probeKey(level, f, i)) {
             resolved++;
             break;
           }
@@ -171,7 +190,7 @@ export function getManyFromView(view: ReadView, tables: TableCache, keys: readon
  * The value of `key` at `snapshotSeq`, as a copy the caller owns (a memtable's value lives in its
  * arena, a table's in a cached block whose buffer may be recycled), or undefined.
  */
-export function getFromView(view: ReadView, tables: TableCache, key: Uint8Array, snapshotSeq: number, counters: GetCounters, reads?: ReadAllowances): Uint8Array | undefined {
+export function getFromView(view: ReadView, tables: TableCache, filterSkipping: FilterSkipping, key: Uint8Array, snapshotSeq: number, counters: GetCounters, reads?: ReadAllowances): Uint8Array | undefined {
   const m = view.active.get(key, snapshotSeq);
   if (m !== undefined) return m.kind === 'put' ? copyOf(m.value) : undefined;
   for (const f of view.frozen) {
@@ -180,6 +199,7 @@ export function getFromView(view: ReadView, tables: TableCache, key: Uint8Array,
   }
   maxCov = 0;
   keyHash = -1;
+  filters = filterSkipping;
   const version = view.version;
   const levels = version.levels;
   firstLevel = -1;
@@ -196,7 +216,7 @@ export function getFromView(view: ReadView, tables: TableCache, key: Uint8Array,
       for (let i = 0; i < s.count; i++) {
         if (s.compareSmallest(i, key, target) < 0 || s.compareLargest(i, key, target) > 0) continue;
         if (reads !== undefined) noteProbe(version, level, i, reads);
-        const r = probe(s.fileNumber(i), s.minSeq(i), s.tombstoneCount(i), tables, key, snapshotSeq, counters);
+        const r = probe(level, s.fileNumber(i), s.minSeq(i), s.tombstoneCount(i), tables, key, snapshotSeq, counters);
         if (r !== NO_ANSWER) return r === FOUND ? copyFound() : undefined;
       }
       continue;
@@ -206,7 +226,7 @@ export function getFromView(view: ReadView, tables: TableCache, key: Uint8Array,
     for (let i = s.firstLargestAtLeast(key, target); i < s.count; i++) {
       if (s.compareSmallest(i, key, target) < 0) break;
       if (reads !== undefined) noteProbe(version, level, i, reads);
-      const r = probe(s.fileNumber(i), s.minSeq(i), s.tombstoneCount(i), tables, key, snapshotSeq, counters);
+      const r = probe(level, s.fileNumber(i), s.minSeq(i), s.tombstoneCount(i), tables, key, snapshotSeq, counters);
       if (r !== NO_ANSWER) return r === FOUND ? copyFound() : undefined;
     }
   }
