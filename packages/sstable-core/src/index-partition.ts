@@ -53,7 +53,7 @@ export class IndexPartition {
    *             than MAX_SUMMARIZED_RESTARTS restart points, a block of 64 KiB or more, the
    *             partition's first or last block, whose keys need not share the partition's
    *             common prefix); else n + 64·offset(s1) + 4194304·offset(s2), n = restart points
-   *             (1–63), s1 and s2 the two summarized restart points (`summaryPoints`: 1 and 2
+   *             (1–63), s1 and s2 the two summarized restart points (`summaryPoint`: 1 and 2
    *             when n ≤ 3 — every restart point — else ⌊n/3⌋ and ⌊2n/3⌋), offset 0 for one
    *             that does not exist
    *   [5b + 3]  restart s1's key as a number (`prefixNumber` of its bytes after the common
@@ -242,8 +242,8 @@ export class IndexPartition {
     const n = head % 64;
     const off1 = Math.floor(head / 64) % 65536;
     const off2 = Math.floor(head / 4194304);
-    const s1 = n <= 3 ? 1 : (n / 3) | 0;
-    const s2 = n <= 3 ? 2 : ((2 * n) / 3) | 0;
+    const s1 = summaryPoint(1, n);
+    const s2 = summaryPoint(2, n);
     // Which summarized point starts the search: the last whose entry is < (key, seq) (restart 0
     // when neither is). j = 0, 1, 2 for restart 0, s1, s2.
     let j = n >= 3 ? 2 : n - 1;
@@ -286,7 +286,7 @@ export class IndexPartition {
     const bytes = this.keyBytes;
     let head = n;
     for (let j = 1; j <= 2 && j < n; j++) {
-      const r = n <= 3 ? j : ((j * n) / 3) | 0;
+      const r = summaryPoint(j, n);
       cursor.seekToRestart(r);
       const kb = cursor.keyBuf;
       const len = cursor.keyLength;
@@ -307,6 +307,15 @@ export class IndexPartition {
  * searched by a plain seek.
  */
 const MAX_SUMMARIZED_RESTARTS = 63;
+
+/**
+ * The restart point a block's summary holds as its j-th (j = 1, 2) of a block of n restart
+ * points: every one (j) when n ≤ 3, else the two that cut the points in thirds (⌊j·n/3⌋).
+ * Written by `summarize`, read back by `seekInBlock`: the two must agree.
+ */
+function summaryPoint(j: number, n: number): number {
+  return n <= 3 ? j : ((j * n) / 3) | 0;
+}
 
 /**
  * What `decodeIndexPartition` unpacks into before the partition copies it into its one buffer:
