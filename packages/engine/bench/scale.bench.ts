@@ -19,6 +19,7 @@
 //   BENCH_SCALE_MEMTABLE_SIZE=8388608 …           (Strata's memtableSize; the budget follows it)
 //   BENCH_SCALE_MAX_MEMTABLE_SIZE=4194304 …       (Strata's maxMemtableSize; = memtableSize: no growth)
 //   BENCH_SCALE_FILL_ONLY=1 …                     (stop after the fill: its table and peak RSS only)
+//   BENCH_SCALE_COMPACTION_PRI=round-robin …      (Strata's compactionPriority; default min-overlapping-ratio)
 //   BENCH_SCALE_MERGE=2 …                         (Strata's minMemtablesToMerge)
 //   BENCH_SCALE_L0_SLOWDOWN=40 BENCH_SCALE_L0_STOP=72 …  (Strata's L0 write triggers)
 //   BENCH_SCALE_TARGET_FILE_SIZE=229376 BENCH_SCALE_MAX_OPEN_FILES=1000 BENCH_SCALE_TABLE_CACHE_SIZE=12582912 …
@@ -71,12 +72,14 @@ const { Database } = (BUILT ? await import('@strata-db/engine') : await import('
 /**
  * Strata's options the env sets (BENCH_SCALE_THREADS: `backgroundThreads`,
  * BENCH_SCALE_TARGET_FILE_SIZE, …; BENCH_SCALE_CACHE_INDEX_AND_FILTER=1|0:
- * `cacheIndexAndFilterBlocks`; BENCH_SCALE_WARM_TABLES=idle|off: `warmTables`); the rest are defaults. Each engine's process gets this
+ * `cacheIndexAndFilterBlocks`; BENCH_SCALE_WARM_TABLES=idle|off: `warmTables`;
+ * BENCH_SCALE_COMPACTION_PRI: `compactionPriority`); the rest are defaults. Each engine's process gets this
  * environment, so the child reads it too.
  */
 const STRATA_OPTIONS = {
   ...(process.env.BENCH_SCALE_CACHE_INDEX_AND_FILTER === undefined ? {} : { cacheIndexAndFilterBlocks: process.env.BENCH_SCALE_CACHE_INDEX_AND_FILTER === '1' }),
   ...(process.env.BENCH_SCALE_WARM_TABLES === undefined ? {} : { warmTables: process.env.BENCH_SCALE_WARM_TABLES as Engine.WarmTables }),
+  ...(process.env.BENCH_SCALE_COMPACTION_PRI === undefined ? {} : { compactionPriority: process.env.BENCH_SCALE_COMPACTION_PRI as Engine.CompactionPriority }),
   ...Object.fromEntries(
     (
       [

@@ -26,6 +26,7 @@ export type { DatabaseStats, LevelFileStats, LevelStats, MemoryStats } from './s
 export type { WorkerMemory } from './background/protocol.js';
 export type { TableCacheStats } from './version/table-cache.js';
 export type { WarmTables, WarmingStats } from './version/table-warmer.js';
+export type { CompactionPriority } from './compaction/picker.js';
 export type { LevelFilterStats } from './read/filter-skipping.js';
 export { WriteBatch, type KeyLike, type WriteOptions } from './write/write-batch.js';
 export type { DamagedFile, VerifiedFileKind, VerifyOptions, VerifyProgress, VerifyReport } from './verify.js';

@@ -11,6 +11,7 @@ import { crossesThreads, nodeFileSystem, type FileSystem } from '@strata-db/vfs'
 import { rejectUnknownOptions } from './option-names.js';
 import { defaultMaxOpenFiles } from './descriptor-limit.js';
 import { WARM_TABLES_MODES, type WarmTables } from './version/table-warmer.js';
+import { COMPACTION_PRIORITIES, type CompactionPriority } from './compaction/picker.js';
 
 export type WalRecoveryMode = 'tolerate-corrupted-tail' | 'absolute-consistency' | 'point-in-time' | 'skip-any-corrupted';
 
@@ -126,6 +127,14 @@ export interface DatabaseOptions {
   readonly maxBytesForLevelBase?: number;
   /** Target size of a table written by compaction (default 2 MiB). */
   readonly targetFileSize?: number;
+  /**
+   * Which file of a level (L1 and below) a size compaction takes first (RocksDB's compaction_pri):
+   * 'min-overlapping-ratio' (default, RocksDB's since 6.x) — the one whose overlap in the next
+   * level over its own size (deletes counting extra) is least, so each compaction moves the most
+   * bytes down for the fewest rewritten; 'round-robin' — LevelDB's rotation through the key space.
+   * Measured: README, "Compaction"; docs/performance/session-24-picker24.md.
+   */
+  readonly compactionPriority?: CompactionPriority;
   /**
    * Compaction triggered by deletions (RocksDB's CompactOnDeletionCollector): a table in which
    * some `deletionCompactionWindow` consecutive entries (default 128) hold at least
@@ -343,6 +352,7 @@ export interface ResolvedOptions {
   readonly levelSizeMultiplier: number;
   readonly maxBytesForLevelBase: number;
   readonly targetFileSize: number;
+  readonly compactionPriority: CompactionPriority;
   /** Undefined: tables are never marked for compaction by their deletes. */
   readonly deletionTrigger: DeletionTrigger | undefined;
   /** 0: no read-triggered compaction. */
@@ -396,6 +406,7 @@ export const DATABASE_OPTION_NAMES = [
   'levelSizeMultiplier',
   'maxBytesForLevelBase',
   'targetFileSize',
+  'compactionPriority',
   'deletionCompactionTrigger',
   'deletionCompactionWindow',
   'readCompactionBytesPerSeek',
@@ -572,6 +583,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     levelSizeMultiplier: int('levelSizeMultiplier', opts.levelSizeMultiplier, 10, 2, 1000),
     maxBytesForLevelBase: int('maxBytesForLevelBase', opts.maxBytesForLevelBase, 10 * targetFileSize, 1024),
     targetFileSize,
+    compactionPriority: oneOf('compactionPriority', opts.compactionPriority, COMPACTION_PRIORITIES, 'min-overlapping-ratio'),
     deletionTrigger: deletionTriggerOf(opts),
     readCompactionBytesPerSeek: int('readCompactionBytesPerSeek', opts.readCompactionBytesPerSeek, 0, 0),
     readCompactionMinSeeks: int('readCompactionMinSeeks', opts.readCompactionMinSeeks, 100, 1, 2 ** 31 - 1),

@@ -15,6 +15,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { Database } from '../db/database.js';
 import type { Snapshot } from '../snapshots.js';
 import type { StrataEvent } from '../events.js';
+import type { CompactionPriority } from './picker.js';
 import { compactionsSettled, dec, type Model, type ModelWrite, tempDir, writeBoth } from '../../test/helpers.js';
 
 /** The keys of a history and what it does with them; every key is read back at every check. */
@@ -75,18 +76,22 @@ const dbOptions = {
 };
 
 
+/** Which Ln file compaction takes first (picker.ts): drawn per history. */
+const priorityArb = fc.constantFrom<CompactionPriority>('min-overlapping-ratio', 'round-robin');
+
 let totalCompactions = 0;
 let totalTrivialMoves = 0;
 /** Compactions that began while another one was running. */
 let sideBySide = 0;
 
-async function run(keys: readonly string[], ops: Op[], backgroundThreads: number, maxBackgroundCompactions: number): Promise<void> {
+async function run(keys: readonly string[], ops: Op[], backgroundThreads: number, maxBackgroundCompactions: number, compactionPriority: CompactionPriority): Promise<void> {
   const { dir, cleanup } = tempDir();
   let compacting = 0;
   const options = {
     ...dbOptions,
     backgroundThreads,
     maxBackgroundCompactions,
+    compactionPriority,
     onEvent: (e: StrataEvent): void => {
       if (e.type === 'compaction-begin' && compacting++ > 0) sideBySide++;
       if (e.type === 'compaction-end') compacting--;
@@ -180,8 +185,8 @@ describe('engine model test with tiny tables: many compactions, snapshots held a
   it('every read at every snapshot agrees with the model', async () => {
     const keys = keysOf(80);
     await fc.assert(
-      fc.asyncProperty(fc.array(opsOver(keys, 10), { minLength: 50, maxLength: 400 }), fc.constantFrom(0, 1, 2), fc.constantFrom(1, 3), async (ops, threads, parallel) => {
-        await run(keys, ops, threads, parallel);
+      fc.asyncProperty(fc.array(opsOver(keys, 10), { minLength: 50, maxLength: 400 }), fc.constantFrom(0, 1, 2), fc.constantFrom(1, 3), priorityArb, async (ops, threads, parallel, priority) => {
+        await run(keys, ops, threads, parallel, priority);
       }),
       { numRuns: Number(process.env['STRATA_COMPACTION_MODEL_RUNS'] ?? 40), ...replay },
     );
@@ -195,8 +200,8 @@ describe('engine model test with tiny tables: many compactions, snapshots held a
     const keys = keysOf(1000);
     const before = sideBySide;
     await fc.assert(
-      fc.asyncProperty(fc.array(opsOver(keys, 12, 40, 1), { minLength: 150, maxLength: 250 }), fc.constantFrom(0, 2), async (ops, threads) => {
-        await run(keys, ops, threads, 3);
+      fc.asyncProperty(fc.array(opsOver(keys, 12, 40, 1), { minLength: 150, maxLength: 250 }), fc.constantFrom(0, 2), priorityArb, async (ops, threads, priority) => {
+        await run(keys, ops, threads, 3, priority);
       }),
       { numRuns: Number(process.env['STRATA_COMPACTION_MODEL_RUNS'] ?? 16), ...replay },
     );

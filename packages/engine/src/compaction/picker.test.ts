@@ -4,7 +4,7 @@ import type { FileMetadata } from '../version/file-metadata.js';
 import type { Compaction } from './compaction.js';
 import { Version } from '../version/version.js';
 import { fileMeta } from './test-support/file-metadata.js';
-import { CompactionPicker, computeScores, maxBytesForLevel, pendingCompactionBytes } from './picker.js';
+import { averageEntryBytes, CompactionPicker, compensatedSize, computeScores, maxBytesForLevel, minOverlappingRatioOrder, pendingCompactionBytes, type CompactionPriority } from './picker.js';
 
 const file = (smallest: string, largest: string, fileSize = 1000, maxSeq?: number): FileMetadata =>
   fileMeta(smallest, largest, fileSize, maxSeq === undefined ? {} : { maxSeq });
@@ -67,8 +67,9 @@ describe('input choice', () => {
     expect(c!.trivialMove).toBe(false);
   });
 
-  it('rotates through a level with the compact pointer', () => {
-    const picker = new CompactionPicker(options);
+  it('rotates through a level with the compact pointer (round-robin)', () => {
+    const rr = { ...options, compactionPriority: 'round-robin' as const };
+    const picker = new CompactionPicker(rr);
     const l1 = [file('a', 'b', 4000), file('c', 'd', 4000), file('e', 'f', 4000)];
     const l2 = [file('a', 'z', 100)];
     const v = version([], l1, l2);
@@ -76,8 +77,43 @@ describe('input choice', () => {
     // The first pick expands for free (all of L1 overlaps the same single L2 file), then wraps.
     expect(seen[0]).toBe('a-b,c-d,e-f');
     const v2 = version([], l1, [file('a', 'a', 100), file('c', 'c', 100), file('e', 'e', 100)]);
-    const p2 = new CompactionPicker(options);
+    const p2 = new CompactionPicker(rr);
     expect([p2.pick(v2)!, p2.pick(v2)!, p2.pick(v2)!, p2.pick(v2)!].map((c) => names(c.inputs[0]!.files).join())).toEqual(['a-b', 'c-d', 'e-f', 'a-b']);
+    // The least overlapping ratio, on the same Version: all three tie, so the smallest keys, every time.
+    const p3 = new CompactionPicker(options);
+    expect([p3.pick(v2)!, p3.pick(v2)!].map((c) => names(c.inputs[0]!.files).join())).toEqual(['a-b', 'a-b']);
+  });
+
+  it('takes the file with the least overlapping ratio: next-level bytes over its own (compensated) size', () => {
+    // L1 over target; L2 overlaps: [a,b] 9000 bytes over 4000 (2.25), [c,d] 1000 over 4000
+    // (0.25), [e,f] 3000 over 12000 (0.25, a tie with [c,d]: the smaller keys win), [g,h] 0.5.
+    const l1 = [file('a', 'b', 4000), file('c', 'd', 4000), file('e', 'f', 12_000), file('g', 'h', 2000)];
+    const l2 = [file('a', 'a', 9000), file('c', 'c', 1000), file('e', 'e', 1000), file('f', 'f', 2000), file('h', 'h', 1000)];
+    const v = version([], l1, l2, [file('z', 'z', 10)]);
+    expect(names(new CompactionPicker(options).pick(v)!.inputs[0]!.files)).toEqual(['c-d']);
+    expect([...minOverlappingRatioOrder(v, 1, () => averageEntryBytes(v))]).toEqual([1, 2, 3, 0]);
+    // A running compaction holding [c,d]: the next in order, [e,f], whose L2 files are free.
+    const first = new CompactionPicker(options).pick(v)!;
+    const second = new CompactionPicker(options).pick(v, [first])!;
+    expect(names(second.inputs[0]!.files)).toEqual(['e-f']);
+    expect(names(second.inputs[1]!.files)).toEqual(['e-e', 'f-f']);
+    // A running compaction into L2 over [e,h] (from elsewhere): [e,f] and [g,h] may not write
+    // there; [a,b], the worst ratio, is what is left.
+    const intoL2: Compaction = { reason: 'manual', level: 0, outputLevel: 2, inputs: [{ level: 0, files: [file('e', 'h')] }], grandparents: [], score: 0, trivialMove: false };
+    expect(names(new CompactionPicker(options).pick(v, [first, intoL2])!.inputs[0]!.files)).toEqual(['a-b']);
+  });
+
+  it('counts deletes as RocksDB does: a file at least half deletes weighs more, so it goes sooner', () => {
+    const plain = file('a', 'b', 4000, undefined);
+    const heavy = fileMeta('c', 'd', 4000, { entryCount: 100, deleteCount: 80 });
+    // 2 × 80 − 100 = 60 excess deletes, each worth 2 average entries.
+    expect(compensatedSize(heavy, 10)).toBe(4000 + 60 * 2 * 10);
+    expect(compensatedSize(fileMeta('c', 'd', 4000, { entryCount: 100, deleteCount: 49 }), 10)).toBe(4000);
+    expect(compensatedSize(plain, 10)).toBe(4000);
+    // Same overlap below; the delete-heavy one has the lower ratio.
+    const l2 = [file('a', 'a', 2000), file('c', 'c', 2000), file('x', 'x', 8000)];
+    const v = version([], [plain, heavy, file('x', 'y', 8000)], l2, [file('z', 'z', 10)]);
+    expect(names(new CompactionPicker(options).pick(v)!.inputs[0]!.files)).toEqual(['c-d']);
   });
 
   it('manual compaction takes the overlap-closed set at every level, into the bottom level', () => {
@@ -188,6 +224,45 @@ describe('read-triggered compaction', () => {
   });
 });
 
+describe('least overlapping ratio against a brute-force argmin', () => {
+  const key = fc.integer({ min: 0, max: 60 }).map((n) => `k${String(n).padStart(2, '0')}`);
+  /** A sorted level from distinct keys in pairs, with drawn sizes and deletes. */
+  const sortedLevel = (maxLength: number): fc.Arbitrary<FileMetadata[]> =>
+    fc.tuple(fc.uniqueArray(key, { maxLength }), fc.array(fc.tuple(fc.integer({ min: 1, max: 20 }), fc.nat(100)), { minLength: maxLength, maxLength })).map(([ks, sizes]) => {
+      const s = [...ks].sort();
+      const out: FileMetadata[] = [];
+      for (let i = 0; i + 1 < s.length; i += 2) {
+        const [size, deletes] = sizes[i]!;
+        out.push(fileMeta(s[i]!, s[i + 1]!, size * 500, { entryCount: 100, deleteCount: deletes }));
+      }
+      return out;
+    });
+  /** The same order the slow way: every file's next-level overlap from Version.overlappingFiles. */
+  const bruteRatio = (v: Version, f: FileMetadata): number => {
+    const below = v.overlappingFiles(2, f.smallestKey, f.largestKey).reduce((n, g) => n + g.fileSize, 0);
+    return below / compensatedSize(f, averageEntryBytes(v));
+  };
+
+  it('orders a level by ratio, ties in key order; with nothing running the pick starts from the argmin', () => {
+    fc.assert(
+      fc.property(sortedLevel(24), sortedLevel(40), (l1, l2) => {
+        const v = version([], l1, l2, [file('zz', 'zz', 1)]);
+        const ratios = l1.map((f) => bruteRatio(v, f));
+        const expected = l1.map((_, i) => i).sort((a, b) => ratios[a]! - ratios[b]! || a - b);
+        expect([...minOverlappingRatioOrder(v, 1, () => averageEntryBytes(v))]).toEqual(expected);
+        const small = { ...options, maxBytesForLevelBase: 1000, levelSizeMultiplier: 1000 };
+        const c = new CompactionPicker(small).pick(v);
+        if (l1.reduce((n, f) => n + f.fileSize, 0) < 1000) return;
+        // The argmin is among the inputs (free expansion may add its neighbours).
+        const argmin = l1[expected[0]!]!;
+        expect(c!.level).toBe(1);
+        expect(c!.inputs[0]!.files).toContain(argmin);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
 describe('compactions side by side', () => {
   const inputNumbers = (c: { inputs: readonly { files: readonly FileMetadata[] }[] }): number[] => c.inputs.flatMap((i) => i.files.map((f) => f.fileNumber));
 
@@ -271,9 +346,9 @@ describe('compactions side by side', () => {
     });
     const l0File = fc.tuple(key, key).map(([x, y]) => (x <= y ? file(x, y) : file(y, x)));
     fc.assert(
-      fc.property(fc.array(l0File, { maxLength: 9 }), sortedLevel, sortedLevel, sortedLevel, fc.integer({ min: 1, max: 4 }), (l0, l1, l2, l3, slots) => {
+      fc.property(fc.array(l0File, { maxLength: 9 }), sortedLevel, sortedLevel, sortedLevel, fc.integer({ min: 1, max: 4 }), fc.constantFrom<CompactionPriority>('min-overlapping-ratio', 'round-robin'), (l0, l1, l2, l3, slots, compactionPriority) => {
         const v = new Version([[...l0].sort((a, b) => b.maxSeq - a.maxSeq), l1, l2, l3]);
-        const small = { l0CompactionTrigger: 2, levelSizeMultiplier: 2, maxBytesForLevelBase: 2000, targetFileSize: 1000 };
+        const small = { l0CompactionTrigger: 2, levelSizeMultiplier: 2, maxBytesForLevelBase: 2000, targetFileSize: 1000, compactionPriority };
         const picker = new CompactionPicker(small);
         const running: ReturnType<CompactionPicker['pick']>[] = [];
         for (let i = 0; i < slots; i++) {

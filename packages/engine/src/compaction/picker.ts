@@ -27,9 +27,20 @@
  * reads probed it in vain too often) is compacted into the next level, so the tables every get
  * passes through — L0 after a fill, above all — do not stay in the way of a read-heavy workload.
  *
- * Inputs at Ln (n ≥ 1) rotate through the key space with a per-level compact pointer (the
- * largest key of the previous compaction at that level), so every part of a level is compacted
- * in turn and a hot range does not starve the rest. At L0 the oldest file is taken together with
+ * Inputs at Ln (n ≥ 1), by `compactionPriority` (RocksDB's compaction_pri):
+ *   'min-overlapping-ratio' (RocksDB's kMinOverlappingRatio) — the file whose overlap in Ln+1
+ *           (bytes of the Ln+1 files its range touches) over its own compensated size is least:
+ *           it moves the most bytes down for the fewest rewritten. Compensated size is RocksDB's:
+ *           a file whose deletes (point deletes and range tombstones) are at least half its
+ *           entries counts (2 × deletes − entries) × 2 more average entries (the Version's bytes
+ *           per non-delete entry; RocksDB uses the average raw value), so a file dense with
+ *           deletes goes sooner. Ties go to the smaller keys. The order is computed once per
+ *           Version and level (both levels sorted: one pass, two pointers) and cached.
+ *   'round-robin' (LevelDB's way, kRoundRobin) — rotate through the key space with a per-level
+ *           compact pointer (the largest key of the previous compaction at that level), so every
+ *           part of a level is compacted in turn and a hot range does not starve the rest.
+ * Either way a file that is busy, or whose compaction could not run beside the running ones,
+ * is passed over for the next in order. At L0 the oldest file is taken together with
  * every L0 file that overlaps it, transitively — a newer L0 file must never end up below an older
  * one holding the same key. L1+ files never share a user key (compaction cuts between user keys
  * and the version set refuses touching ranges), so a file is already a clean boundary.
@@ -75,7 +86,13 @@ export interface PickerOptions {
   readonly targetFileSize: number;
   /** Undefined: no compaction for deletions (options.ts, deletionCompactionTrigger 0). */
   readonly deletionTrigger?: { readonly deletions: number } | undefined;
+  /** Which Ln file (n ≥ 1) to compact first (see the top of the file); default 'min-overlapping-ratio'. */
+  readonly compactionPriority?: CompactionPriority | undefined;
 }
+
+/** RocksDB's compaction_pri, the two it is known for: see the top of the file. */
+export type CompactionPriority = 'min-overlapping-ratio' | 'round-robin';
+export const COMPACTION_PRIORITIES: readonly CompactionPriority[] = ['min-overlapping-ratio', 'round-robin'];
 
 /** Share of a table's entries that are deletes: point deletes and range tombstones over all entries. */
 export function deletionDensity(f: FileMetadata): number {
@@ -195,9 +212,80 @@ export function pendingCompactionBytes(version: Version, options: PickerOptions)
   return Math.round(pending);
 }
 
+/**
+ * A file's size for picking (RocksDB's compensated_file_size): its bytes, plus, when deletes are
+ * at least half its entries, (2 × deletes − entries) × 2 × `entryBytes` (the average bytes of a
+ * non-delete entry) — each delete stands for a value it will remove below.
+ */
+export function compensatedSize(f: FileMetadata, entryBytes: number): number {
+  return f.fileSize + excessDeletes(f) * 2 * entryBytes;
+}
+
+/** 2 × deletes − entries when deletes are at least half the entries, else 0 (compensatedSize). */
+function excessDeletes(f: FileMetadata): number {
+  return Math.max(0, 2 * (f.deleteCount + f.tombstoneCount) - (f.entryCount + f.tombstoneCount));
+}
+
+/** The Version's bytes per non-delete entry (compensatedSize's average entry); 0 when it holds none. */
+export function averageEntryBytes(version: Version): number {
+  let bytes = 0;
+  let entries = 0;
+  for (let level = 0; level < version.numLevels; level++) {
+    for (const f of version.files(level)) {
+      bytes += f.fileSize;
+      entries += f.entryCount - f.deleteCount;
+    }
+  }
+  return entries > 0 ? bytes / entries : 0;
+}
+
+/**
+ * Per file of `files` (a sorted level), the bytes of the `next` level's files its range
+ * overlaps. Both levels are sorted and their files disjoint, so the first and the past-last
+ * overlapping `next` files only move forward: one pass with two pointers over prefix sums.
+ */
+export function overlappingBytes(files: readonly FileMetadata[], next: readonly FileMetadata[]): Float64Array {
+  const prefix = new Float64Array(next.length + 1);
+  for (let i = 0; i < next.length; i++) prefix[i + 1] = prefix[i]! + next[i]!.fileSize;
+  const out = new Float64Array(files.length);
+  let first = 0;
+  let end = 0;
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i]!;
+    while (first < next.length && compareKeys(next[first]!.largestKey, f.smallestKey) < 0) first++;
+    if (end < first) end = first;
+    while (end < next.length && compareKeys(next[end]!.smallestKey, f.largestKey) <= 0) end++;
+    out[i] = prefix[end]! - prefix[first]!;
+  }
+  return out;
+}
+
+/**
+ * The indexes of `version`'s files at `level` (≥ 1, not the last), least overlapping ratio
+ * first (see the top of the file); ties in key order. `entryBytes`: averageEntryBytes, asked
+ * only when a file needs compensating.
+ */
+export function minOverlappingRatioOrder(version: Version, level: number, entryBytes: () => number): Uint32Array {
+  const files = version.files(level);
+  const overlap = overlappingBytes(files, version.files(level + 1));
+  const ratio = new Float64Array(files.length);
+  // The Version's average entry is needed only for a file at least half deletes (rare: not at all in a fill).
+  let average = -1;
+  for (let i = 0; i < files.length; i++) {
+    const f = files[i]!;
+    if (excessDeletes(f) > 0 && average < 0) average = entryBytes();
+    ratio[i] = overlap[i]! / Math.max(1, compensatedSize(f, Math.max(0, average)));
+  }
+  const order = new Uint32Array(files.length);
+  for (let i = 0; i < order.length; i++) order[i] = i;
+  return order.sort((a, b) => ratio[a]! - ratio[b]! || a - b);
+}
+
 export class CompactionPicker {
   /** Per level: the largest key of the last compaction started there (the rotation point). */
   private readonly compactPointer: (Uint8Array | undefined)[] = [];
+  /** Per Version (immutable) and level: minOverlappingRatioOrder, computed at its first pick. */
+  private readonly orders = new WeakMap<Version, (Uint32Array | undefined)[]>();
 
   constructor(private readonly options: PickerOptions) {}
 
@@ -246,11 +334,24 @@ export class CompactionPicker {
   }
 
   /**
-   * Ln → Ln+1 (n ≥ 1): the first file after the level's compact pointer, in rotation, whose
-   * compaction can run beside the running ones.
+   * Ln → Ln+1 (n ≥ 1): the first file in the order of `compactionPriority` (the least
+   * overlapping ratio, or after the level's compact pointer in rotation) whose compaction can
+   * run beside the running ones.
    */
   private pickLevel(version: Version, level: number, score: number, running: Running): Compaction | undefined {
     const files = version.files(level);
+    if ((this.options.compactionPriority ?? 'min-overlapping-ratio') === 'min-overlapping-ratio') {
+      let perLevel = this.orders.get(version);
+      if (perLevel === undefined) this.orders.set(version, (perLevel = []));
+      const order = (perLevel[level] ??= minOverlappingRatioOrder(version, level, () => averageEntryBytes(version)));
+      for (const i of order) {
+        const f = files[i]!;
+        if (running.busy.has(f.fileNumber)) continue;
+        const c = this.setup(version, level, [f], 'level-size', score, running);
+        if (compatible(c, running)) return this.rotate(c);
+      }
+      return undefined;
+    }
     const ptr = this.compactPointer[level];
     let start = ptr === undefined ? 0 : files.findIndex((f) => compareLargest(f, ptr) > 0);
     if (start < 0) start = 0;
