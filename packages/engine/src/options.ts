@@ -132,7 +132,7 @@ export interface DatabaseOptions {
    * 'min-overlapping-ratio' (default, RocksDB's since 6.x) — the one whose overlap in the next
    * level over its own size (deletes counting extra) is least, so each compaction moves the most
    * bytes down for the fewest rewritten; 'round-robin' — LevelDB's rotation through the key space.
-   * Measured: README, "Compaction"; docs/performance/session-24-picker24.md.
+   * Measured: docs/performance/session-24.md (5–7.5% fewer bytes compacted in a 30M fill).
    */
   readonly compactionPriority?: CompactionPriority;
   /**
