@@ -11,7 +11,7 @@ import { crossesThreads, nodeFileSystem, type FileSystem } from '@strata-db/vfs'
 import { rejectUnknownOptions } from './option-names.js';
 import { defaultMaxOpenFiles } from './descriptor-limit.js';
 import { WARM_TABLES_MODES, type WarmTables } from './version/table-warmer.js';
-import { COMPACTION_PRIORITIES, type CompactionPriority } from './compaction/picker.js';
+import { COMPACTION_PRIORITIES, DEFAULT_COMPACTION_PRIORITY, type CompactionPriority } from './compaction/picker.js';
 
 export type WalRecoveryMode = 'tolerate-corrupted-tail' | 'absolute-consistency' | 'point-in-time' | 'skip-any-corrupted';
 
@@ -583,7 +583,7 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     levelSizeMultiplier: int('levelSizeMultiplier', opts.levelSizeMultiplier, 10, 2, 1000),
     maxBytesForLevelBase: int('maxBytesForLevelBase', opts.maxBytesForLevelBase, 10 * targetFileSize, 1024),
     targetFileSize,
-    compactionPriority: oneOf('compactionPriority', opts.compactionPriority, COMPACTION_PRIORITIES, 'min-overlapping-ratio'),
+    compactionPriority: oneOf('compactionPriority', opts.compactionPriority, COMPACTION_PRIORITIES, DEFAULT_COMPACTION_PRIORITY),
     deletionTrigger: deletionTriggerOf(opts),
     readCompactionBytesPerSeek: int('readCompactionBytesPerSeek', opts.readCompactionBytesPerSeek, 0, 0),
     readCompactionMinSeeks: int('readCompactionMinSeeks', opts.readCompactionMinSeeks, 100, 1, 2 ** 31 - 1),

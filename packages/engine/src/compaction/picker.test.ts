@@ -91,7 +91,7 @@ describe('input choice', () => {
     const l2 = [file('a', 'a', 9000), file('c', 'c', 1000), file('e', 'e', 1000), file('f', 'f', 2000), file('h', 'h', 1000)];
     const v = version([], l1, l2, [file('z', 'z', 10)]);
     expect(names(new CompactionPicker(options).pick(v)!.inputs[0]!.files)).toEqual(['c-d']);
-    expect([...minOverlappingRatioOrder(v, 1, () => averageEntryBytes(v))]).toEqual([1, 2, 3, 0]);
+    expect([...minOverlappingRatioOrder(v, 1)]).toEqual([1, 2, 3, 0]);
     // A running compaction holding [c,d]: the next in order, [e,f], whose L2 files are free.
     const first = new CompactionPicker(options).pick(v)!;
     const second = new CompactionPicker(options).pick(v, [first])!;
@@ -249,7 +249,7 @@ describe('least overlapping ratio against a brute-force argmin', () => {
         const v = version([], l1, l2, [file('zz', 'zz', 1)]);
         const ratios = l1.map((f) => bruteRatio(v, f));
         const expected = l1.map((_, i) => i).sort((a, b) => ratios[a]! - ratios[b]! || a - b);
-        expect([...minOverlappingRatioOrder(v, 1, () => averageEntryBytes(v))]).toEqual(expected);
+        expect([...minOverlappingRatioOrder(v, 1)]).toEqual(expected);
         const small = { ...options, maxBytesForLevelBase: 1000, levelSizeMultiplier: 1000 };
         const c = new CompactionPicker(small).pick(v);
         if (l1.reduce((n, f) => n + f.fileSize, 0) < 1000) return;

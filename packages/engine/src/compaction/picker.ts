@@ -93,6 +93,8 @@ export interface PickerOptions {
 /** RocksDB's compaction_pri, the two it is known for: see the top of the file. */
 export type CompactionPriority = 'min-overlapping-ratio' | 'round-robin';
 export const COMPACTION_PRIORITIES: readonly CompactionPriority[] = ['min-overlapping-ratio', 'round-robin'];
+/** The default (options.ts resolves to it; a picker given no priority uses it too). */
+export const DEFAULT_COMPACTION_PRIORITY: CompactionPriority = 'min-overlapping-ratio';
 
 /** Share of a table's entries that are deletes: point deletes and range tombstones over all entries. */
 export function deletionDensity(f: FileMetadata): number {
@@ -262,19 +264,19 @@ export function overlappingBytes(files: readonly FileMetadata[], next: readonly 
 
 /**
  * The indexes of `version`'s files at `level` (≥ 1, not the last), least overlapping ratio
- * first (see the top of the file); ties in key order. `entryBytes`: averageEntryBytes, asked
- * only when a file needs compensating.
+ * first (see the top of the file); ties in key order.
  */
-export function minOverlappingRatioOrder(version: Version, level: number, entryBytes: () => number): Uint32Array {
+export function minOverlappingRatioOrder(version: Version, level: number): Uint32Array {
   const files = version.files(level);
   const overlap = overlappingBytes(files, version.files(level + 1));
   const ratio = new Float64Array(files.length);
-  // The Version's average entry is needed only for a file at least half deletes (rare: not at all in a fill).
-  let average = -1;
+  // The Version's average entry is needed only for a file at least half deletes (rare: not at
+  // all in a fill), so it is computed at the first such file.
+  let average: number | undefined;
   for (let i = 0; i < files.length; i++) {
     const f = files[i]!;
-    if (excessDeletes(f) > 0 && average < 0) average = entryBytes();
-    ratio[i] = overlap[i]! / Math.max(1, compensatedSize(f, Math.max(0, average)));
+    const entryBytes = excessDeletes(f) > 0 ? (average ??= averageEntryBytes(version)) : 0;
+    ratio[i] = overlap[i]! / Math.max(1, compensatedSize(f, entryBytes));
   }
   const order = new Uint32Array(files.length);
   for (let i = 0; i < order.length; i++) order[i] = i;
@@ -340,28 +342,27 @@ export class CompactionPicker {
    */
   private pickLevel(version: Version, level: number, score: number, running: Running): Compaction | undefined {
     const files = version.files(level);
-    if ((this.options.compactionPriority ?? 'min-overlapping-ratio') === 'min-overlapping-ratio') {
-      let perLevel = this.orders.get(version);
-      if (perLevel === undefined) this.orders.set(version, (perLevel = []));
-      const order = (perLevel[level] ??= minOverlappingRatioOrder(version, level, () => averageEntryBytes(version)));
-      for (const i of order) {
-        const f = files[i]!;
-        if (running.busy.has(f.fileNumber)) continue;
-        const c = this.setup(version, level, [f], 'level-size', score, running);
-        if (compatible(c, running)) return this.rotate(c);
-      }
-      return undefined;
-    }
-    const ptr = this.compactPointer[level];
-    let start = ptr === undefined ? 0 : files.findIndex((f) => compareLargest(f, ptr) > 0);
-    if (start < 0) start = 0;
-    for (let i = 0; i < files.length; i++) {
-      const f = files[(start + i) % files.length]!;
+    for (const i of this.inputOrder(version, level)) {
+      const f = files[i]!;
       if (running.busy.has(f.fileNumber)) continue;
       const c = this.setup(version, level, [f], 'level-size', score, running);
       if (compatible(c, running)) return this.rotate(c);
     }
     return undefined;
+  }
+
+  /** The indexes of the files at `level` (≥ 1) in the order `compactionPriority` tries them. */
+  private inputOrder(version: Version, level: number): Iterable<number> {
+    if ((this.options.compactionPriority ?? DEFAULT_COMPACTION_PRIORITY) === 'min-overlapping-ratio') {
+      let perLevel = this.orders.get(version);
+      if (perLevel === undefined) this.orders.set(version, (perLevel = []));
+      return (perLevel[level] ??= minOverlappingRatioOrder(version, level));
+    }
+    // Round-robin: from the first file past the level's compact pointer, wrapping around.
+    const files = version.files(level);
+    const ptr = this.compactPointer[level];
+    const start = Math.max(0, ptr === undefined ? 0 : files.findIndex((f) => compareLargest(f, ptr) > 0));
+    return Array.from({ length: files.length }, (_, i) => (start + i) % files.length);
   }
 
   /**
