@@ -99,15 +99,29 @@ export interface TableVerifyResult {
 
 const textDecoder = new TextDecoder();
 /**
- * Bytes of a Table beyond the arrays it charges itself: the objects (the Table, its cursor, the
- * partition cache's slot object, the top-level index's, the typed arrays' and their buffers'
- * headers). Measured: 2,000 tables of a 10M-key database (224 KiB each) opened and held retained
- * 2.4–2.5 KB of V8 heap and 17 bytes of buffers each, ~1.9 KB more than their arrays (0.6 KB);
- * it was 3,072 while a table also held the block cache's slots of its file (then 3.2 KB of heap
- * and 0.85 KB of buffers each), and 2,048 before that while it kept its decoded properties and
- * meta-index (then 6.9 KB of heap each, charged 3.8 KB in all).
+ * Bytes of a Table beyond the arrays it charges itself: the objects (the Table, the views of its
+ * one array of numbers, its top-level index's objects beyond the index's own charge, the table
+ * cache's entry for it), the partition cache's slot object and arrays beyond
+ * `PartitionSlots.byteLength`, and the native bookkeeping of its two ArrayBuffers (~150 bytes
+ * each). Measured (V8 heap snapshots, dominator tree; 5,159 tables of a 10M-key database of
+ * 224 KiB tables and 535 of one of 2 MiB tables, held by the table cache): the Table retained
+ * 1.2 KB of V8 heap (400 of it in its index's charge), the slots ~0.3 KB more than they charge,
+ * the cache's entry ~70 bytes: ~1.5 KB in all. It was 2,048 while every table had a cursor of its
+ * own and two arrays more (then 2.0 KB of heap each: the charge was ~0.6 KB short); 3,072
+ * while a table also held the block cache's slots of its file; 2,048 before that while it kept
+ * its decoded properties and meta-index (then 6.9 KB of heap each, charged 3.8 KB in all).
  */
-const TABLE_OVERHEAD = 2048;
+const TABLE_OVERHEAD = 1536;
+
+/**
+ * The cursor every table's `get` and `find` position in their block: one per thread, not one per
+ * table (~470 bytes of V8 heap each — the cursor, its key buffer and their headers — times the
+ * thousands of tables a large database keeps open, for an object used only within a synchronous
+ * call). `find`'s found value (`foundValue`, `foundData`, …) is therefore that of the last
+ * `find` of ANY table, which is no narrower than what it already was: a view into a block that
+ * the next read of any table may recycle (see `find`), so its caller copies it first.
+ */
+const probeCursor = new BlockCursor(EMPTY_BLOCK);
 
 /** `Table.find`'s answer when the bloom filter ruled the key out (-1: absent, the filter said "maybe" or was not asked). */
 export const FILTER_REJECTED = -2;
@@ -167,6 +181,11 @@ export class Table {
    * its filter's (partHandles[4p + 2], partHandles[4p + 3]), size -1 when the table has no filter.
    */
   private readonly topIndex: IndexPartition | undefined;
+  /**
+   * `partFirst` and `partHandles` are views of one array (one ArrayBuffer a table, not two: see
+   * TABLE_OVERHEAD), which ends with the footer's handles of the meta-index and the index block
+   * (offset and size each; `metaIndexHandle`, `indexHandle`).
+   */
   private readonly partFirst: Float64Array;
   private readonly partHandles: Float64Array;
   /** The table has a bloom filter (bloomBitsPerKey > 0 when it was written). */
@@ -177,13 +196,8 @@ export class Table {
    * served): built on first use, then kept for the table's lifetime and shared by every reader.
    */
   private fragments: FragmentedRangeTombstones | undefined;
-  /** Reused by `get` and `find` (synchronous, so never used by two lookups at once). */
-  private readonly cursor: BlockCursor;
   /** The partition `partitionOfBlock` found last (-1: none yet); only that method touches it. */
   private lastBlockPartition = -1;
-  /** The footer's handles of the meta-index and the (top-level) index block. */
-  private readonly metaIndexHandle: BlockHandle;
-  private readonly indexHandle: BlockHandle;
 
   private constructor(path: string, fd: number, fs: TableReadFileSystem, options: TableOpenOptions) {
     this.path = path;
@@ -203,10 +217,7 @@ export class Table {
     const dataEnd = (this.dataEnd = size - FOOTER_SIZE);
     const footer = decodeFooter(this.readRaw(dataEnd, FOOTER_SIZE), path, dataEnd);
     this.formatVersion = footer.version;
-    this.metaIndexHandle = footer.metaIndex;
-    this.indexHandle = footer.index;
-
-    const meta = this.metaHandles();
+    const meta = this.metaHandles(footer.metaIndex);
     const propsHandle = meta.get(META_PROPERTIES);
     if (propsHandle === undefined) throw corruption(path, footer.metaIndex.offset, 'meta-index lacks the properties block');
     const blockCount = (this.blockCount = decodeDataBlockCount(this.readBlock(propsHandle)));
@@ -280,22 +291,37 @@ export class Table {
       this.formatVersion >= 2 && n > 0
         ? new IndexPartition(0, n, keyBytes.bytes(), Uint32Array.from(keyOffsets), Float64Array.from(seqs), new Float64Array(0))
         : undefined;
-    this.partFirst = Float64Array.from([...first, blockCount]);
-    this.partHandles = Float64Array.from(handles);
+    const nums = new Float64Array(n + 1 + 4 * n + 4);
+    nums.set(first);
+    nums[n] = blockCount;
+    nums.set(handles, n + 1);
+    nums.set([footer.metaIndex.offset, footer.metaIndex.size, footer.index.offset, footer.index.size], 5 * n + 1);
+    this.partFirst = nums.subarray(0, n + 1);
+    this.partHandles = nums.subarray(n + 1);
 
     const shared = options.partitions;
     this.partitions = shared ?? new PartitionCache(Number.MAX_SAFE_INTEGER);
     this.parts = this.partitions.slotsOf(this.fileNumber, 2 * n);
-    this.cursor = new BlockCursor(EMPTY_BLOCK);
     let tombstoneBytes = 0;
     for (const t of tombstones) tombstoneBytes += t.start.byteLength + t.end.byteLength + 64; // + object overhead
     this.residentBytes =
       TABLE_OVERHEAD +
       (this.topIndex?.charge ?? 0) +
-      this.partFirst.byteLength +
-      this.partHandles.byteLength +
+      this.partFirst.buffer.byteLength +
       tombstoneBytes +
       this.parts.byteLength;
+  }
+
+  /** The footer's handle of the meta-index. */
+  private get metaIndexHandle(): BlockHandle {
+    const h = this.partHandles;
+    return { offset: h[4 * this.partitionCount]!, size: h[4 * this.partitionCount + 1]! };
+  }
+
+  /** The footer's handle of the (top-level) index block. */
+  private get indexHandle(): BlockHandle {
+    const h = this.partHandles;
+    return { offset: h[4 * this.partitionCount + 2]!, size: h[4 * this.partitionCount + 3]! };
   }
 
   /** Opens and validates a table (footer, magic, meta blocks, top-level index). Damage → CORRUPTION. */
@@ -329,9 +355,8 @@ export class Table {
   }
 
   /** The meta-index, read from the file and verified: meta block name → handle. */
-  private metaHandles(): Map<string, BlockHandle> {
+  private metaHandles(metaIndex: BlockHandle = this.metaIndexHandle): Map<string, BlockHandle> {
     const meta = new Map<string, BlockHandle>();
-    const metaIndex = this.metaIndexHandle;
     const metaBlock = this.readBlock(metaIndex);
     const c = new BlockCursor(metaBlock);
     c.seekToFirst();
@@ -518,7 +543,7 @@ export class Table {
     const part = this.indexPartition(p);
     const b = part.findBlock(key, snapshotSeq);
     if (b >= part.count) return undefined;
-    const cursor = this.cursor;
+    const cursor = probeCursor;
     cursor.reset(this.cachedBlock(part.firstBlock + b, part.blockOffset(b), part.blockSize(b), false));
     cursor.seek(key, snapshotSeq);
     // The block holding (key, snapshotSeq) is the only place a visible version can be: if the
@@ -550,7 +575,7 @@ export class Table {
     const part = this.indexPartition(p);
     const b = part.findBlock(key, snapshotSeq);
     if (b >= part.count) return -1;
-    const cursor = this.cursor;
+    const cursor = probeCursor;
     // A cached block is taken before the partition's numbers of it are read: a hit needs no
     // offset or size, and the cache's index and the block are then loaded independently of them.
     const i = part.firstBlock + b;
@@ -567,7 +592,7 @@ export class Table {
 
   /** Value of the version the last successful `find` returned (a view; empty for a Delete). */
   foundValue(): Uint8Array {
-    return this.cursor.value();
+    return probeCursor.value();
   }
 
   /**
@@ -576,15 +601,15 @@ export class Table {
    * `foundValue()`; never written through.
    */
   get foundData(): Uint8Array {
-    return this.cursor.data;
+    return probeCursor.data;
   }
 
   get foundValueOffset(): number {
-    return this.cursor.valueOffset;
+    return probeCursor.valueOffset;
   }
 
   get foundValueLength(): number {
-    return this.cursor.valueLength;
+    return probeCursor.valueLength;
   }
 
   /** False only if `key` is certainly absent (bloom filter; true when the table has no filter). */

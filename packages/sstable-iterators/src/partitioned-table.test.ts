@@ -226,9 +226,17 @@ describe('partitioned index and filters (format v2) against a sorted-array model
               } else {
                 const want = modelGet(entries, op.key, op.snap);
                 const t = tables[i]!;
-                expect(t.get(op.key, op.snap) && show(t.get(op.key, op.snap)!), `get ${hex(op.key)} @${op.snap}`).toEqual(want && show(want));
+                const got = t.get(op.key, op.snap);
+                expect(got && show(got), `get ${hex(op.key)} @${op.snap}`).toEqual(want && show(want));
                 const kind = t.find(op.key, op.snap);
                 expect(kind < 0 ? undefined : show({ key: op.key, seq: t.foundSeq, kind: kind as EntryKind, value: t.foundValue() })).toEqual(want && show(want));
+                // Every table's lookups position one cursor (table.ts, probeCursor): another table's
+                // find right after answers for that table, and the entry `get` returned is unchanged.
+                const u = (i + 1) % tables.length;
+                const wantU = modelGet(tablesEntries[u]!, op.key, op.snap);
+                const kindU = tables[u]!.find(op.key, op.snap);
+                expect(kindU < 0 ? undefined : show({ key: op.key, seq: tables[u]!.foundSeq, kind: kindU as EntryKind, value: tables[u]!.foundValue() })).toEqual(wantU && show(wantU));
+                expect(got && show(got)).toEqual(want && show(want));
                 if (want !== undefined) expect(t.mayContain(op.key)).toBe(true);
                 // Block-number lookups and the layout load partitions too (and may evict the one in use).
                 const j = op.snap % t.blockCount;
