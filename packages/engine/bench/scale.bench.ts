@@ -177,6 +177,8 @@ interface Report {
   /** Where the RSS was at the sample where it was highest during the gets, and during the scan. */
   readonly getsPeak: PhasePeak;
   readonly scanPeak: PhasePeak;
+  /** Other threads' glibc malloc arenas (`threadArenasMB`) at the end of the gets and of the scan, MB. */
+  readonly arenasMB: { readonly gets: number | undefined; readonly scan: number | undefined };
   readonly maxOpenFiles: number | undefined;
 }
 /**
@@ -225,6 +227,36 @@ function peakRssMB(): number | undefined {
   } catch {
     return undefined;
   }
+}
+/**
+ * Resident MB of the malloc arenas of threads other than the main one (Linux, glibc; undefined
+ * elsewhere): glibc gives each thread that allocates — the background workers, V8's and libuv's
+ * threads — an arena of its own, a heap mapped at a 64 MiB-aligned address, and keeps what a
+ * thread freed there after the thread ends. The main thread cannot reuse it, so it is part of the
+ * "rest" of the split below (session 25: 31–51 MB after a 10M fill). Read from /proc/self/smaps,
+ * at the end of a phase only (the read makes garbage of its own).
+ */
+function threadArenasMB(): number | undefined {
+  let text: string;
+  try {
+    text = readFileSync('/proc/self/smaps', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const ARENA = 64 * MiB;
+  let kb = 0;
+  let inArena = false;
+  for (const line of text.split('\n')) {
+    const m = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
+    if (m !== null) {
+      const start = parseInt(m[1]!, 16);
+      const size = parseInt(m[2]!, 16) - start;
+      inArena = m[4] === '' && m[3] === 'rw-p' && start % ARENA === 0 && size <= ARENA;
+      continue;
+    }
+    if (inArena && line.startsWith('Rss:')) kb += Number(/(\d+)/.exec(line)![1]);
+  }
+  return kb / 1024;
 }
 function resetPeakRss(): void {
   try {
@@ -495,6 +527,7 @@ async function runOne(engine: string): Promise<Report> {
         diskMB: 0,
         getsPeak: noPeak,
         scanPeak: noPeak,
+        arenasMB: { gets: undefined, scan: undefined },
       };
     }
     await db.settle();
@@ -552,6 +585,7 @@ async function runOne(engine: string): Promise<Report> {
       process.stderr.write(`${engine} ${k(N)} gets: per get ${per('tableOpens')} table opens, ${per('partitionLoads')} partition loads, ${per('blockMisses')} block-cache misses; tables per level ${levelsAtGets}\n`);
     }
     const hwmGetsMB = peakRssMB();
+    const arenasGetsMB = threadArenasMB();
     resetPeakRss();
 
     const s0 = performance.now();
@@ -564,6 +598,7 @@ async function runOne(engine: string): Promise<Report> {
     maxFds = Math.max(maxFds, fdCount());
     const diskMB = diskBytes(dir) / 2 ** 20;
     const hwmScanMB = peakRssMB();
+    const arenasScanMB = threadArenasMB();
     await db.close();
     const hwmClose = peakRssMB();
     const hwmReadMB = hwmGetsMB === undefined || hwmClose === undefined ? undefined : Math.max(hwmGetsMB, hwmClose);
@@ -583,6 +618,7 @@ async function runOne(engine: string): Promise<Report> {
       diskMB,
       getsPeak,
       scanPeak,
+      arenasMB: { gets: arenasGetsMB, scan: arenasScanMB },
     };
   } catch (err) {
     // Said here: the directory removal below can fail too (an engine still writing into it)
@@ -770,6 +806,10 @@ if (process.env.BENCH_SCALE_ONE !== undefined) {
       return m === undefined
         ? '–'
         : `${m.memtables.toFixed(1)} + ${m.memtableReserve.toFixed(1)} + ${m.blockCache.toFixed(1)} + ${m.tableIndexAndFilter.toFixed(1)} + ${m.other.toFixed(1)}; ${m.workerHeap.toFixed(1)} / ${m.workerArrayBuffers.toFixed(1)}`;
+    });
+    row(`… of the rest, other threads' glibc malloc arenas (the workers' freed memory; MALLOC_ARENA_MAX=1 gives it back) at the end of the ${phase}, MB`, (r) => {
+      const a = r.arenasMB[phase];
+      return a === undefined ? '–' : mb(a);
     });
   }
   if (withReference) {
