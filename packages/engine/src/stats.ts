@@ -114,7 +114,9 @@ export interface DatabaseStats {
  * cacheIndexAndFilterBlocks the table metadata is charged to the block cache — blockCache +
  * tableIndexAndFilter ≤ blockCacheSize — and the tableCacheSize term goes), where F — what
  * lies outside `total`: node itself (~42 MB), the engine's code, the main thread's V8 heap, each
- * worker's isolate (`workers`), allocator slack — measured 130–150 MB during fills and ~200 MB
+ * worker's isolate (`workers`), allocator slack (chiefly the workers'
+ * glibc malloc arenas: 31–51 MB after a 10M fill; `MALLOC_ARENA_MAX=1` gives them back, README)
+ * — measured 130–150 MB during fills and ~200 MB
  * during gets and scans at 10M keys on Linux x64 / Node 20 (`npm run bench -- scale`, plain node;
  * classic-level's equivalent during fills in the same runs: ~130 MB).
  * During a fill the block and table caches stay empty, so a fill's peak also stays under the

@@ -107,7 +107,7 @@ const textDecoder = new TextDecoder();
  * 224 KiB tables and 535 of one of 2 MiB tables, held by the table cache): the Table retained
  * 1.2 KB of V8 heap (400 of it in its index's charge), the slots ~0.3 KB more than they charge,
  * the cache's entry ~70 bytes: ~1.5 KB in all. It was 2,048 while every table had a cursor of its
- * own and two arrays more (then 2.0 KB of heap each: the charge was ~0.6 KB short); 3,072
+ * own and two arrays more (then 2.0 KB of heap each: the charge was ~0.6–0.9 KB short); 3,072
  * while a table also held the block cache's slots of its file; 2,048 before that while it kept
  * its decoded properties and meta-index (then 6.9 KB of heap each, charged 3.8 KB in all).
  */
