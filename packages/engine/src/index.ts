@@ -14,7 +14,7 @@ export type { Logger, StrataEvent, StrataEventType, TableReason } from './events
 export { nodeFileSystem, type FileSystem, type OpenFlags } from '@strata-db/vfs';
 export { MAX_BATCH_SIZE, MAX_KEY_SIZE, MAX_VALUE_SIZE } from './keys.js';
 export { readManifestHistory, type ManifestHistory, type ManifestRecord } from './manifest/history.js';
-export { DATABASE_OPTION_NAMES, type DatabaseOptions, type WalRecoveryMode } from './options.js';
+export { DATABASE_OPTION_NAMES, type CompactionStyle, type DatabaseOptions, type UniversalCompactionOptions, type WalRecoveryMode } from './options.js';
 export type { CompressionName } from '@strata-db/sstable-core';
 // For adapters that mix their own options with the engine's (@strata-db/level).
 export { rejectMisspeltOptions } from './option-names.js';

@@ -12,6 +12,29 @@ import { rejectUnknownOptions } from './option-names.js';
 import { defaultMaxOpenFiles } from './descriptor-limit.js';
 import { WARM_TABLES_MODES, type WarmTables } from './version/table-warmer.js';
 import { COMPACTION_PRIORITIES, DEFAULT_COMPACTION_PRIORITY, type CompactionPriority } from './compaction/picker.js';
+import { DEFAULT_UNIVERSAL_OPTIONS, type UniversalOptions } from './compaction/universal-picker.js';
+
+/** RocksDB's compaction_style, the two Strata implements: see `DatabaseOptions.compactionStyle`. */
+export type CompactionStyle = 'level' | 'universal';
+export const COMPACTION_STYLES: readonly CompactionStyle[] = ['level', 'universal'];
+
+/** RocksDB's compaction_options_universal, by its names (camelCase) and defaults. */
+export interface UniversalCompactionOptions {
+  /**
+   * Percent (default 1): a run joins a merge of the runs newer than it while its bytes are at
+   * most (100 + sizeRatio) % of theirs together.
+   */
+  readonly sizeRatio?: number;
+  /** Fewest runs merged for size ratio (default 2; at least 2). */
+  readonly minMergeWidth?: number;
+  /** Most runs merged at once for size ratio or run count (default unbounded, 2^31 − 1). */
+  readonly maxMergeWidth?: number;
+  /**
+   * When the runs newer than the oldest hold at least this percent of its bytes (default 200),
+   * everything is merged into one run: the space old versions take is bounded.
+   */
+  readonly maxSizeAmplificationPercent?: number;
+}
 
 export type WalRecoveryMode = 'tolerate-corrupted-tail' | 'absolute-consistency' | 'point-in-time' | 'skip-any-corrupted';
 
@@ -135,6 +158,21 @@ export interface DatabaseOptions {
    * Measured: docs/performance/session-24.md (5–7.5% fewer bytes compacted in a 30M fill).
    */
   readonly compactionPriority?: CompactionPriority;
+  /**
+   * How tables are compacted (RocksDB's compaction_style). 'level' (default): leveled
+   * compaction, LevelDB's — each level ~levelSizeMultiplier × the one above, a byte rewritten
+   * once per level it passes. 'universal' (RocksDB's kCompactionStyleUniversal, tiered): each
+   * L0 table and each non-empty level is a sorted run, and whole runs of similar size are merged
+   * (compaction/universal-picker.ts) — fewer bytes written per byte flushed as the database
+   * grows, at the cost of more runs for a read to look in (up to about l0CompactionTrigger plus
+   * log(size) of them) and up to maxSizeAmplificationPercent % more space between full merges.
+   * With 'universal', l0CompactionTrigger, l0SlowdownWritesTrigger and l0StopWritesTrigger count
+   * sorted runs, not L0 tables; the level sizes, compactionPriority and the compactions for
+   * deletions and reads do not apply. A database may be reopened with either style.
+   */
+  readonly compactionStyle?: CompactionStyle;
+  /** Universal compaction's knobs (RocksDB's compaction_options_universal; see `UniversalCompactionOptions`). */
+  readonly compactionOptionsUniversal?: UniversalCompactionOptions;
   /**
    * Compaction triggered by deletions (RocksDB's CompactOnDeletionCollector): a table in which
    * some `deletionCompactionWindow` consecutive entries (default 128) hold at least
@@ -353,6 +391,8 @@ export interface ResolvedOptions {
   readonly maxBytesForLevelBase: number;
   readonly targetFileSize: number;
   readonly compactionPriority: CompactionPriority;
+  readonly compactionStyle: CompactionStyle;
+  readonly universal: UniversalOptions;
   /** Undefined: tables are never marked for compaction by their deletes. */
   readonly deletionTrigger: DeletionTrigger | undefined;
   /** 0: no read-triggered compaction. */
@@ -407,6 +447,8 @@ export const DATABASE_OPTION_NAMES = [
   'maxBytesForLevelBase',
   'targetFileSize',
   'compactionPriority',
+  'compactionStyle',
+  'compactionOptionsUniversal',
   'deletionCompactionTrigger',
   'deletionCompactionWindow',
   'readCompactionBytesPerSeek',
@@ -502,6 +544,27 @@ function deletionTriggerOf(opts: DatabaseOptions): DeletionTrigger | undefined {
   return deletions === 0 ? undefined : { windowSize, deletions };
 }
 
+const UNIVERSAL_OPTION_NAMES = ['sizeRatio', 'minMergeWidth', 'maxMergeWidth', 'maxSizeAmplificationPercent'];
+
+function universalOptionsOf(v: UniversalCompactionOptions | undefined): UniversalOptions {
+  if (v === undefined) return DEFAULT_UNIVERSAL_OPTIONS;
+  const raw: unknown = v;
+  if (typeof raw !== 'object' || raw === null) throw new StrataError('INVALID_ARGUMENT', `option compactionOptionsUniversal must be an object, got ${describe(raw)}`);
+  rejectUnknownOptions(v, UNIVERSAL_OPTION_NAMES, 'compactionOptionsUniversal');
+  const d = DEFAULT_UNIVERSAL_OPTIONS;
+  const minMergeWidth = int('compactionOptionsUniversal.minMergeWidth', v.minMergeWidth, d.minMergeWidth, 2, 2 ** 31 - 1);
+  const maxMergeWidth = int('compactionOptionsUniversal.maxMergeWidth', v.maxMergeWidth, d.maxMergeWidth, 2, 2 ** 31 - 1);
+  if (maxMergeWidth < minMergeWidth) {
+    throw new StrataError('INVALID_ARGUMENT', `option compactionOptionsUniversal.maxMergeWidth (${maxMergeWidth}) must be at least minMergeWidth (${minMergeWidth})`);
+  }
+  return {
+    sizeRatio: int('compactionOptionsUniversal.sizeRatio', v.sizeRatio, d.sizeRatio, 0, 1_000_000),
+    minMergeWidth,
+    maxMergeWidth,
+    maxSizeAmplificationPercent: int('compactionOptionsUniversal.maxSizeAmplificationPercent', v.maxSizeAmplificationPercent, d.maxSizeAmplificationPercent, 0, 1_000_000),
+  };
+}
+
 export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions {
   const raw: unknown = o;
   if (raw !== undefined && (typeof raw !== 'object' || raw === null)) {
@@ -584,6 +647,8 @@ export function resolveOptions(o: DatabaseOptions | undefined): ResolvedOptions 
     maxBytesForLevelBase: int('maxBytesForLevelBase', opts.maxBytesForLevelBase, 10 * targetFileSize, 1024),
     targetFileSize,
     compactionPriority: oneOf('compactionPriority', opts.compactionPriority, COMPACTION_PRIORITIES, DEFAULT_COMPACTION_PRIORITY),
+    compactionStyle: oneOf('compactionStyle', opts.compactionStyle, COMPACTION_STYLES, 'level'),
+    universal: universalOptionsOf(opts.compactionOptionsUniversal),
     deletionTrigger: deletionTriggerOf(opts),
     readCompactionBytesPerSeek: int('readCompactionBytesPerSeek', opts.readCompactionBytesPerSeek, 0, 0),
     readCompactionMinSeeks: int('readCompactionMinSeeks', opts.readCompactionMinSeeks, 100, 1, 2 ** 31 - 1),

@@ -16,6 +16,7 @@ import { Database } from '../db/database.js';
 import type { Snapshot } from '../snapshots.js';
 import type { StrataEvent } from '../events.js';
 import type { CompactionPriority } from './picker.js';
+import type { CompactionStyle } from '../options.js';
 import { compactionsSettled, dec, type Model, type ModelWrite, tempDir, writeBoth } from '../../test/helpers.js';
 
 /** The keys of a history and what it does with them; every key is read back at every check. */
@@ -76,24 +77,41 @@ const dbOptions = {
 };
 
 
-/** Which Ln file compaction takes first (picker.ts): drawn per history. */
-const priorityArb = fc.constantFrom<CompactionPriority>('min-overlapping-ratio', 'round-robin');
+/**
+ * How compaction runs, drawn per history: leveled with either priority (which Ln file goes
+ * first: picker.ts), or universal (universal-picker.ts) with 2–4 runs as its trigger and 3 or
+ * 5 levels: with 3, a merge whose next older run is L1 goes into L0 (as one table), so that path
+ * runs too, not only when a busy L0 table is next.
+ */
+interface CompactionChoice {
+  readonly compactionPriority: CompactionPriority;
+  readonly compactionStyle: CompactionStyle;
+  readonly l0CompactionTrigger: number;
+  readonly numLevels: number;
+}
+const priorityArb: fc.Arbitrary<CompactionChoice> = fc.oneof(
+  fc.constantFrom<CompactionPriority>('min-overlapping-ratio', 'round-robin').map((p) => ({ compactionPriority: p, compactionStyle: 'level' as const, l0CompactionTrigger: 2, numLevels: 5 })),
+  fc.tuple(fc.integer({ min: 2, max: 4 }), fc.constantFrom(3, 5)).map(([t, n]) => ({ compactionPriority: 'min-overlapping-ratio' as const, compactionStyle: 'universal' as const, l0CompactionTrigger: t, numLevels: n })),
+);
 
 let totalCompactions = 0;
 let totalTrivialMoves = 0;
 /** Compactions that began while another one was running. */
 let sideBySide = 0;
+/** Universal merges written into L0 (universal-picker.ts: the next older run was an L0 table). */
+let intoL0 = 0;
 
-async function run(keys: readonly string[], ops: Op[], backgroundThreads: number, maxBackgroundCompactions: number, compactionPriority: CompactionPriority): Promise<void> {
+async function run(keys: readonly string[], ops: Op[], backgroundThreads: number, maxBackgroundCompactions: number, compaction: CompactionChoice): Promise<void> {
   const { dir, cleanup } = tempDir();
   let compacting = 0;
   const options = {
     ...dbOptions,
     backgroundThreads,
     maxBackgroundCompactions,
-    compactionPriority,
+    ...compaction,
     onEvent: (e: StrataEvent): void => {
       if (e.type === 'compaction-begin' && compacting++ > 0) sideBySide++;
+      if (e.type === 'compaction-begin' && e.outputLevel === 0) intoL0++;
       if (e.type === 'compaction-end') compacting--;
     },
   };
@@ -113,7 +131,11 @@ async function run(keys: readonly string[], ops: Op[], backgroundThreads: number
     for (const s of [undefined, ...snaps]) {
       const got: [string, string][] = [];
       for await (const [k, v] of db.iterate(s ? { snapshot: s.snap } : {})) got.push([dec(k)!, dec(v)!]);
-      expect(got).toEqual([...(s ? s.model : model).entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+      const want = [...(s ? s.model : model).entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1));
+      expect(got).toEqual(want);
+      const back: [string, string][] = [];
+      for await (const [k, v] of db.iterate({ ...(s ? { snapshot: s.snap } : {}), reverse: true })) back.push([dec(k)!, dec(v)!]);
+      expect(back).toEqual(want.reverse());
     }
   };
   try {
@@ -176,7 +198,7 @@ async function run(keys: readonly string[], ops: Op[], backgroundThreads: number
 describe('engine model test with tiny tables: many compactions, snapshots held across them', () => {
   afterAll(() => {
     // Visible in the test log: how much compaction the properties exercised.
-    console.log(`compaction model test: ${totalCompactions} compactions (${totalTrivialMoves} trivial moves), ${sideBySide} begun beside another`);
+    console.log(`compaction model test: ${totalCompactions} compactions (${totalTrivialMoves} trivial moves), ${sideBySide} begun beside another, ${intoL0} universal merges into L0`);
   });
   const seed = process.env['STRATA_MODEL_SEED'];
   const path = process.env['STRATA_MODEL_PATH'];
@@ -191,6 +213,7 @@ describe('engine model test with tiny tables: many compactions, snapshots held a
       { numRuns: Number(process.env['STRATA_COMPACTION_MODEL_RUNS'] ?? 40), ...replay },
     );
     expect(totalCompactions).toBeGreaterThan(300);
+    if (seed === undefined) expect(intoL0).toBeGreaterThan(0);
   }, 120_000);
 
   // 80 keys make every compaction span the whole key space, so two never run together; over

@@ -14,7 +14,13 @@ import { grandparentBoundaries, type GrandparentBoundaries } from './output-spli
  * `deletions`: a table dense with deletes (picker.ts, pickForDeletions); `reads`: a table point
  * reads probed in vain too often (picker.ts, pickForReads).
  */
-export type CompactionReason = 'l0-file-count' | 'level-size' | 'deletions' | 'reads' | 'manual';
+export type CompactionReason = 'l0-file-count' | 'level-size' | 'deletions' | 'reads' | 'manual' | UniversalReason;
+
+/**
+ * Universal compaction's reasons (universal-picker.ts, rules 1–3): `size-amplification` (a full
+ * merge), `size-ratio` (runs of similar size), `sorted-runs` (too many runs).
+ */
+export type UniversalReason = 'size-amplification' | 'size-ratio' | 'sorted-runs';
 
 export interface CompactionInput {
   readonly level: number;
@@ -71,11 +77,31 @@ export function keyRangeOf(files: readonly FileMetadata[]): { smallest: Uint8Arr
  */
 export function isBottommost(c: Compaction, version: Version): boolean {
   const range = keyRangeOf(inputFiles(c));
-  if (range === undefined) return true;
-  for (let l = c.outputLevel + 1; l < version.numLevels; l++) {
-    if (version.overlappingFiles(l, range.smallest, range.largest).length > 0) return false;
+  return range === undefined || olderRunsOverlapping(version, c, range.smallest, range.largest).length === 0;
+}
+
+/**
+ * The data older than `c`'s inputs that may share a key in [smallest, largest] with its outputs,
+ * as lists of sorted, disjoint files (what `coveredSpans` and `olderDataBelowLevels` take): the
+ * files of every level below the output level that overlap the range, and — for an output into
+ * L0 (universal compaction, universal-picker.ts) — each L0 file older than the inputs that
+ * overlaps it, as a list of its own (L0 files overlap one another). An L0 output's inputs are
+ * contiguous L0 files, so the older ones are those after the oldest input in L0's order.
+ */
+export function olderRunsOverlapping(version: Version, c: Compaction, smallest: Uint8Array, largest: Uint8Array): (readonly FileMetadata[])[] {
+  const lists: (readonly FileMetadata[])[] = [];
+  if (c.outputLevel === 0) {
+    const l0 = version.files(0);
+    const inputs = new Set(c.inputs.find((i) => i.level === 0)?.files.map((f) => f.fileNumber));
+    let oldestInput = -1;
+    for (let i = 0; i < l0.length; i++) if (inputs.has(l0[i]!.fileNumber)) oldestInput = i;
+    for (let i = oldestInput + 1; i < l0.length; i++) if (rangesOverlap(l0[i]!, smallest, largest)) lists.push([l0[i]!]);
   }
-  return true;
+  for (let l = c.outputLevel + 1; l < version.numLevels; l++) {
+    const files = version.overlappingFiles(l, smallest, largest);
+    if (files.length > 0) lists.push(files);
+  }
+  return lists;
 }
 
 /**
@@ -109,7 +135,8 @@ export function levelsBelow(version: Version, outputLevel: number): (readonly Fi
  *    subcompaction's exclusive `hi` taken as inclusive is conservative): `olderDataBelow` and
  *    the output splitter only look at files that overlap a key they are given, and a
  *    grandparent wholly before the first key is passed over uncounted (output-splitter.ts);
- *  - `below`: the union of the deeper levels' file ranges (`coveredSpans`), one sorted list. The
+ *  - `below`: the union of the deeper levels' file ranges (`coveredSpans`; and of the older L0
+ *    files' for an output into L0: `olderRunsOverlapping`), one sorted list. The
  *    question asked of it — may a file below hold this key, or a key of this range? — has the
  *    same answer for the union as for the files. Under random writes the levels' gaps between
  *    tables fall in different places, so the union of L2, L3, … is a few spans where the files
@@ -124,19 +151,13 @@ export function levelsBelow(version: Version, outputLevel: number): (readonly Fi
  */
 export function jobLevelsBelow(
   version: Version,
-  outputLevel: number,
-  grandparents: readonly FileMetadata[],
+  c: Compaction,
   smallest: Uint8Array,
   largest: Uint8Array,
 ): { below: KeyRange[]; grandparents: GrandparentBoundaries } {
-  const levels: (readonly FileMetadata[])[] = [];
-  for (let l = outputLevel + 1; l < version.numLevels; l++) {
-    const files = version.overlappingFiles(l, smallest, largest);
-    if (files.length > 0) levels.push(files);
-  }
   return {
-    below: coveredSpans(levels),
-    grandparents: grandparentBoundaries(grandparents.filter((f) => rangesOverlap(f, smallest, largest))),
+    below: coveredSpans(olderRunsOverlapping(version, c, smallest, largest)),
+    grandparents: grandparentBoundaries(c.grandparents.filter((f) => rangesOverlap(f, smallest, largest))),
   };
 }
 

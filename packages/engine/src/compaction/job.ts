@@ -90,26 +90,29 @@ export async function runCompaction(c: Compaction, version: Version, env: Compac
 
   // Numbers for every range up front, in key order: the ranges (subcompactions.ts) then
   // number their outputs alike whichever executor runs them, and side by side or one by one.
-  const subs = subcompactionsOf(c, env.maxSubcompactions ?? 1, env.targetFileSize);
+  // An output into L0 (universal compaction's merge of L0 files: universal-picker.ts) is ONE
+  // table — each L0 file is a sorted run — so it is neither cut into ranges nor split by size.
+  const targetFileSize = c.outputLevel === 0 ? Number.MAX_SAFE_INTEGER : env.targetFileSize;
+  const subs = subcompactionsOf(c, c.outputLevel === 0 ? 1 : (env.maxSubcompactions ?? 1), env.targetFileSize);
   const common = {
     dir: env.dir,
     outputLevel: c.outputLevel,
     snapshots: [...env.snapshots()],
-    targetFileSize: env.targetFileSize,
+    targetFileSize,
     // Blocks are compressed one at a time as the builder writes them (in the executor).
     table: env.tableSettings(c.outputLevel, isBottommost(c, version)),
     createdAt: Date.now(),
   };
   const jobs: CompactionJob[] = subs.map((sub) => {
     const numbers: number[] = [];
-    const count = initialOutputNumbers(sub.inputBytes, env.targetFileSize);
+    const count = initialOutputNumbers(sub.inputBytes, targetFileSize);
     for (let i = 0; i < count; i++) numbers.push(env.versions.newFileNumber());
     const bounds = subs.length === 1 ? {} : { ...(sub.lo === undefined ? {} : { lo: sub.lo }), ...(sub.hi === undefined ? {} : { hi: sub.hi }) };
     // The deeper levels and grandparents this range's keys can meet, not the whole levels.
     const range = keyRangeOf(sub.inputs.flatMap((input) => input.files))!;
     const smallest = sub.lo === undefined ? range.smallest : maxKey(sub.lo, range.smallest);
     const largest = sub.hi === undefined ? range.largest : minKey(sub.hi, range.largest);
-    const { below, grandparents } = jobLevelsBelow(version, c.outputLevel, c.grandparents, smallest, largest);
+    const { below, grandparents } = jobLevelsBelow(version, c, smallest, largest);
     return { ...common, ...bounds, grandparents, below, inputs: sub.inputs, fileNumbers: numbers };
   });
   const hooks = {

@@ -373,9 +373,10 @@ export class CompactionPicker {
    * overlap: any file overlapping the growing range at any level joins, until the range stops
    * growing. The output level is the deepest level holding data, or deeper when the data would
    * overflow that level's target (so automatic compaction does not immediately push it down).
-   * Undefined when no file overlaps the range.
+   * Undefined when no file overlaps the range. `bottom`: into the last level whatever the data
+   * (universal compaction, as RocksDB's CompactRange there: universal-picker.ts).
    */
-  pickManual(version: Version, lo: Uint8Array | undefined, hi: Uint8Array | undefined): Compaction | undefined {
+  pickManual(version: Version, lo: Uint8Array | undefined, hi: Uint8Array | undefined, bottom = false): Compaction | undefined {
     let smallest = lo;
     let largest = hi;
     let inputs: CompactionInput[];
@@ -396,7 +397,7 @@ export class CompactionPicker {
     let deepest = 1;
     for (let level = 1; level < version.numLevels; level++) if (version.files(level).length > 0) deepest = level;
     const bytes = totalBytes(inputs.flatMap((i) => i.files));
-    let outputLevel = deepest;
+    let outputLevel = bottom ? version.numLevels - 1 : deepest;
     while (outputLevel < version.numLevels - 1 && maxBytesForLevel(this.options, outputLevel) < bytes) outputLevel++;
     return { reason: 'manual', level: inputs[0]!.level, outputLevel, inputs, grandparents: [], score: 0, trivialMove: false };
   }

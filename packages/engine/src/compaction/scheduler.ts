@@ -27,7 +27,8 @@ import { tableSettingsOf } from '../background/jobs.js';
 import { inputFiles, totalBytes, type Compaction } from './compaction.js';
 import { CompactionStatsRecorder, type CompactionStats } from './compaction-stats.js';
 import { runCompaction, type CompactionJobEnv } from './job.js';
-import { CompactionPicker, computeScores, pendingCompactionBytes } from './picker.js';
+import { CompactionPicker, computeScores, pendingCompactionBytes, type LevelScore } from './picker.js';
+import { sortedRunCount, UniversalPicker } from './universal-picker.js';
 
 /** Thrown between slices when the database closes under a running compaction. */
 class CompactionAborted extends Error {
@@ -38,6 +39,8 @@ class CompactionAborted extends Error {
 
 export class LeveledCompactor implements Compactor {
   private readonly picker: CompactionPicker;
+  /** Set with compactionStyle 'universal': it picks the automatic compactions (manual ones stay `picker`'s). */
+  private readonly universal: UniversalPicker | undefined;
   private readonly recorder: CompactionStatsRecorder;
   private readonly env: CompactionJobEnv;
   /**
@@ -66,7 +69,8 @@ export class LeveledCompactor implements Compactor {
   constructor(private readonly core: DbCore) {
     const o = core.opts;
     this.pendingVersion = core.versions.current;
-    this.pendingBytes = pendingCompactionBytes(this.pendingVersion, o);
+    this.universal = o.compactionStyle === 'universal' ? new UniversalPicker(o) : undefined;
+    this.pendingBytes = this.pendingOf(this.pendingVersion);
     this.picker = new CompactionPicker(o);
     this.recorder = new CompactionStatsRecorder(o.numLevels);
     this.env = {
@@ -105,7 +109,8 @@ export class LeveledCompactor implements Compactor {
       const candidate = reads?.candidate;
       // A read candidate that can no longer be compacted is dropped: kept, it would block every later one.
       if (candidate !== undefined && readCandidateGone(version, candidate)) reads!.clear();
-      const c = this.picker.pick(version, [...this.running.values()], reads?.candidate);
+      const running = [...this.running.values()];
+      const c = this.universal !== undefined ? this.universal.pick(version, running) : this.picker.pick(version, running, reads?.candidate);
       if (c === undefined) {
         version.unref();
         return;
@@ -113,7 +118,10 @@ export class LeveledCompactor implements Compactor {
       if (c.reason === 'reads') reads!.clear();
       const behind = this.behind();
       if (behind) this.recorder.behindCompactions++;
-      void this.start(c, version, behind);
+      // Universal compaction has no backlog estimate (pendingCompactionBytes is 0, as RocksDB's):
+      // a merge is cut into ranges for every worker when it alone is past parallelCompactionBytes.
+      const big = this.universal !== undefined && totalBytes(inputFiles(c)) >= core.opts.parallelCompactionBytes;
+      void this.start(c, version, behind || big);
     }
   }
 
@@ -125,7 +133,7 @@ export class LeveledCompactor implements Compactor {
       const core = this.core;
       if (this.stopping() || core.backgroundError !== undefined) return;
       const version = core.versions.pinCurrent();
-      const c = this.picker.pickManual(version, lo, hi);
+      const c = this.picker.pickManual(version, lo, hi, this.universal !== undefined);
       if (c === undefined) {
         version.unref();
         return;
@@ -144,10 +152,15 @@ export class LeveledCompactor implements Compactor {
   pendingCompactionBytes(): number {
     const v = this.core.versions.current;
     if (this.pendingVersion !== v) {
-      this.pendingBytes = pendingCompactionBytes(v, this.core.opts);
+      this.pendingBytes = this.pendingOf(v);
       this.pendingVersion = v;
     }
     return this.pendingBytes;
+  }
+
+  /** RocksDB's estimate for leveled compaction; 0 for universal (RocksDB estimates none there). */
+  private pendingOf(v: Version): number {
+    return this.universal !== undefined ? 0 : pendingCompactionBytes(v, this.core.opts);
   }
 
   /**
@@ -169,7 +182,9 @@ export class LeveledCompactor implements Compactor {
 
   stats(): CompactionStats {
     const v = this.core.versions.current;
-    return this.recorder.snapshot(this.tasks.size > 0, this.running.size, computeScores(v, this.core.opts), this.pendingCompactionBytes());
+    // Universal: one score, for the whole tree at L0 (sorted runs / l0CompactionTrigger), as RocksDB's.
+    const scores: LevelScore[] = this.universal !== undefined ? [{ level: 0, score: sortedRunCount(v) / this.core.opts.l0CompactionTrigger }] : computeScores(v, this.core.opts);
+    return this.recorder.snapshot(this.tasks.size > 0, this.running.size, scores, this.pendingCompactionBytes());
   }
 
   close(): void {

@@ -22,7 +22,7 @@
  * executor runs the same ranges one after the other and writes byte-identical tables.
  */
 import type { FileMetadata } from '../version/file-metadata.js';
-import { inputFiles, totalBytes, type Compaction, type CompactionInput } from './compaction.js';
+import { inputFiles, totalBytes, type Compaction, type CompactionInput, type CompactionReason } from './compaction.js';
 import { compareKeys } from '@strata-db/memtable';
 
 /** A range is worth its own job only with at least this many target-size files of input. */
@@ -43,7 +43,7 @@ export function subcompactionsOf(c: Compaction, max: number, targetFileSize: num
   const whole = [{ lo: undefined, hi: undefined, inputs: c.inputs, inputBytes: bytes }];
   const ranges = Math.min(max, Math.floor(bytes / (MIN_RANGE_TARGETS * targetFileSize)));
   if (ranges < 2 || all.some((f) => f.tombstoneCount > 0)) return whole;
-  const out = c.inputs.find((i) => i.level === c.outputLevel)?.files ?? [];
+  const out = boundaryFiles(c);
   if (out.length < 2) return whole;
   const bounds = boundaries(out, ranges);
   if (bounds.length === 0) return whole;
@@ -59,6 +59,23 @@ export function subcompactionsOf(c: Compaction, max: number, targetFileSize: num
     subs.push({ lo, hi, inputs, inputBytes: totalBytes(inputs.flatMap((x) => x.files)) });
   }
   return subs;
+}
+
+/**
+ * The tables whose first keys may cut `c`: its output-level inputs. A universal merge into an
+ * empty level has none; it is cut at the tables of its largest sorted input level instead (any
+ * user key is a clean boundary for the merge: see the top of the file).
+ */
+function boundaryFiles(c: Compaction): readonly FileMetadata[] {
+  const out = c.inputs.find((i) => i.level === c.outputLevel)?.files;
+  if (out !== undefined || !isUniversal(c.reason)) return out ?? [];
+  let best: readonly FileMetadata[] = [];
+  for (const input of c.inputs) if (input.level > 0 && totalBytes(input.files) > totalBytes(best)) best = input.files;
+  return best;
+}
+
+function isUniversal(reason: CompactionReason): boolean {
+  return reason === 'size-amplification' || reason === 'size-ratio' || reason === 'sorted-runs';
 }
 
 /** First keys of output-level tables that split their bytes into `ranges` parts as evenly as the tables allow. */

@@ -26,6 +26,7 @@ import { StrataAssertionError, invariant } from '@strata-db/errors';
 import { Memtable, MemtableMemory, type FrozenMemtable, type MemtableReader } from '@strata-db/memtable';
 import type { WalWriter } from '@strata-db/wal';
 import type { CompactionStats } from '../compaction/compaction-stats.js';
+import { sortedRunCount } from '../compaction/universal-picker.js';
 import { newCounters, type Counters } from '../counters.js';
 import { FilterSkipping } from '../read/filter-skipping.js';
 import { StrataError, toStrataError } from '../errors.js';
@@ -238,7 +239,8 @@ export class DbCore {
     const o = parts.opts;
     this.filters = new FilterSkipping(o.numLevels, o.skipUnhelpfulFilters ? 'adaptive' : 'always');
     this.readAllowances =
-      parts.wal === undefined || o.readCompactionBytesPerSeek === 0
+      // Universal compaction never compacts a table alone (universal-picker.ts): no allowances.
+      parts.wal === undefined || o.readCompactionBytesPerSeek === 0 || o.compactionStyle === 'universal'
         ? undefined
         : new ReadAllowances(o.readCompactionBytesPerSeek, o.readCompactionMinSeeks, () => {
             queueMicrotask(() => {
@@ -582,7 +584,7 @@ export class DbCore {
    * controller).
    */
   compactionStall(): StallState {
-    const l0 = this.versions.current.files(0).length;
+    const l0 = this.stallRuns();
     if (l0 >= this.opts.l0StopWritesTrigger) return 'stop';
     // A compaction backlog below L0 (RocksDB's pending compaction bytes) stalls writes too.
     const pending = this.compactor.pendingCompactionBytes();
@@ -591,10 +593,19 @@ export class DbCore {
     return 'none';
   }
 
+  /**
+   * What the L0 write-stall triggers count: L0 tables, or with universal compaction every sorted
+   * run (RocksDB's l0_delay_trigger_count: universal-picker.ts).
+   */
+  private stallRuns(): number {
+    const v = this.versions.current;
+    return this.opts.compactionStyle === 'universal' ? sortedRunCount(v) : v.files(0).length;
+  }
+
   /** Why `stallState()` is not 'none' (the write-stall-begin event); the first matching rule, in its order. */
   stallCause(): 'memtables' | 'l0-files' | 'pending-compaction-bytes' {
     if (this.frozen.length >= this.opts.maxFrozenMemtables) return 'memtables';
-    const l0 = this.versions.current.files(0).length;
+    const l0 = this.stallRuns();
     if (l0 >= this.opts.l0StopWritesTrigger) return 'l0-files';
     if (this.compactor.pendingCompactionBytes() >= this.opts.hardPendingCompactionBytesLimit) return 'pending-compaction-bytes';
     return l0 >= this.opts.l0SlowdownWritesTrigger ? 'l0-files' : 'pending-compaction-bytes';
