@@ -20,6 +20,9 @@
 //   BENCH_SCALE_MAX_MEMTABLE_SIZE=4194304 …       (Strata's maxMemtableSize; = memtableSize: no growth)
 //   BENCH_SCALE_FILL_ONLY=1 …                     (stop after the fill: its table and peak RSS only)
 //   BENCH_SCALE_COMPACTION_PRI=round-robin …      (Strata's compactionPriority; default min-overlapping-ratio)
+//   BENCH_SCALE_COMPACTION_STYLE=universal …      (Strata's compactionStyle; default level)
+//   BENCH_SCALE_UNIVERSAL='{"minMergeWidth":4}' … (Strata's compactionOptionsUniversal, as JSON)
+//   BENCH_SCALE_L0_TRIGGER=4 …                    (Strata's l0CompactionTrigger: sorted runs with universal)
 //   BENCH_SCALE_MERGE=2 …                         (Strata's minMemtablesToMerge)
 //   BENCH_SCALE_L0_SLOWDOWN=40 BENCH_SCALE_L0_STOP=72 …  (Strata's L0 write triggers)
 //   BENCH_SCALE_TARGET_FILE_SIZE=229376 BENCH_SCALE_MAX_OPEN_FILES=1000 BENCH_SCALE_TABLE_CACHE_SIZE=12582912 …
@@ -73,13 +76,16 @@ const { Database } = (BUILT ? await import('@strata-db/engine') : await import('
  * Strata's options the env sets (BENCH_SCALE_THREADS: `backgroundThreads`,
  * BENCH_SCALE_TARGET_FILE_SIZE, …; BENCH_SCALE_CACHE_INDEX_AND_FILTER=1|0:
  * `cacheIndexAndFilterBlocks`; BENCH_SCALE_WARM_TABLES=idle|off: `warmTables`;
- * BENCH_SCALE_COMPACTION_PRI: `compactionPriority`); the rest are defaults. Each engine's process gets this
+ * BENCH_SCALE_COMPACTION_PRI: `compactionPriority`; BENCH_SCALE_COMPACTION_STYLE: `compactionStyle`;
+ * BENCH_SCALE_UNIVERSAL: `compactionOptionsUniversal`); the rest are defaults. Each engine's process gets this
  * environment, so the child reads it too.
  */
 const STRATA_OPTIONS = {
   ...(process.env.BENCH_SCALE_CACHE_INDEX_AND_FILTER === undefined ? {} : { cacheIndexAndFilterBlocks: process.env.BENCH_SCALE_CACHE_INDEX_AND_FILTER === '1' }),
   ...(process.env.BENCH_SCALE_WARM_TABLES === undefined ? {} : { warmTables: process.env.BENCH_SCALE_WARM_TABLES as Engine.WarmTables }),
   ...(process.env.BENCH_SCALE_COMPACTION_PRI === undefined ? {} : { compactionPriority: process.env.BENCH_SCALE_COMPACTION_PRI as Engine.CompactionPriority }),
+  ...(process.env.BENCH_SCALE_COMPACTION_STYLE === undefined ? {} : { compactionStyle: process.env.BENCH_SCALE_COMPACTION_STYLE as Engine.CompactionStyle }),
+  ...(process.env.BENCH_SCALE_UNIVERSAL === undefined ? {} : { compactionOptionsUniversal: JSON.parse(process.env.BENCH_SCALE_UNIVERSAL) as Engine.UniversalCompactionOptions }),
   ...Object.fromEntries(
     (
       [
@@ -91,6 +97,7 @@ const STRATA_OPTIONS = {
         ['maxMemtableSize', 'BENCH_SCALE_MAX_MEMTABLE_SIZE'],
         ['minMemtablesToMerge', 'BENCH_SCALE_MERGE'],
         ['l0SlowdownWritesTrigger', 'BENCH_SCALE_L0_SLOWDOWN'],
+        ['l0CompactionTrigger', 'BENCH_SCALE_L0_TRIGGER'],
         ['l0StopWritesTrigger', 'BENCH_SCALE_L0_STOP'],
       ] as const
     )
@@ -349,8 +356,8 @@ async function open(engine: string, dir: string): Promise<Subject> {
           l0Tables: `${(s.memtables.freezeSize / MiB).toFixed(0)} / ${s.levels[0]!.files === 0 ? '–' : (s.levels[0]!.bytes / s.levels[0]!.files / MiB).toFixed(1)}`,
           writeAmp: s.writeAmplification,
           stallS: s.counters.stallMs / 1000,
-          // [flushed, written into L1, L2, …], bytes since open.
-          writtenByLevel: [s.counters.flushBytesWritten, ...(s.compaction?.levels.slice(1).map((l) => l.bytesWritten) ?? [])],
+          // [flushed, compacted into L0 (universal compaction only), L1, L2, …], bytes since open.
+          writtenByLevel: [s.counters.flushBytesWritten, ...(s.compaction?.levels.map((l) => l.bytesWritten) ?? [])],
           engineMB: s.memory.total / MiB,
           pendingMB: (s.compaction?.pendingCompactionBytes ?? 0) / MiB,
           pinnedMemtableMB: s.memory.pinned.memtableBytes / MiB,
@@ -461,12 +468,15 @@ async function runOne(engine: string): Promise<Report> {
         const mainCpu = mainThreadCpuS();
         const written = d.writtenByLevel?.map((b, l) => (b - (writtenSample?.[l] ?? 0)) / MiB);
         let last = (written?.length ?? 0) - 1;
-        while (last > 1 && written![last]! < 0.5) last--;
+        while (last > 2 && written![last]! < 0.5) last--;
         const writtenTotal = written?.reduce((a, b) => a + b, 0);
+        // Bytes written (flush + compaction) per byte flushed in this tenth.
+        const perFlushed = written === undefined || written[0]! === 0 ? '' : ` (×${(writtenTotal! / written[0]!).toFixed(1)})`;
+        const intoL0 = written === undefined || written[1]! < 0.5 ? '' : `L0 ${written[1]!.toFixed(0)}, `;
         fill.push({
           cpuS: cpu - cpuSample,
           mainCpuS: mainCpu - mainCpuSample,
-          writtenMB: written === undefined ? undefined : `${written[0]!.toFixed(0)} + ${written.slice(1, last + 1).map((x) => x.toFixed(0)).join('/')}`,
+          writtenMB: written === undefined ? undefined : `${written[0]!.toFixed(0)} + ${intoL0}${written.slice(2, last + 1).map((x) => x.toFixed(0)).join('/')}${perFlushed}`,
           bgMsPerMB: writtenTotal === undefined || writtenTotal === 0 ? undefined : ((cpu - cpuSample - (mainCpu - mainCpuSample)) * 1000) / writtenTotal,
           upTo: done,
           rate: (done - sampleStart) / ((now - tSample) / 1000),

@@ -213,7 +213,6 @@ describe('engine model test with tiny tables: many compactions, snapshots held a
       { numRuns: Number(process.env['STRATA_COMPACTION_MODEL_RUNS'] ?? 40), ...replay },
     );
     expect(totalCompactions).toBeGreaterThan(300);
-    if (seed === undefined) expect(intoL0).toBeGreaterThan(0);
   }, 120_000);
 
   // 80 keys make every compaction span the whole key space, so two never run together; over
@@ -232,5 +231,7 @@ describe('engine model test with tiny tables: many compactions, snapshots held a
     // load 14 in one run, more on a quiet machine), and a bound above 0 made the test flaky.
     console.log(`side by side: ${sideBySide - before} compactions begun beside another`);
     if (seed === undefined) expect(sideBySide - before).toBeGreaterThan(0);
+    // Over both tests (merges into L0 need runs that do not merge by size: 3 levels, busy tables).
+    if (seed === undefined) expect(intoL0).toBeGreaterThan(0);
   }, 180_000);
 });

@@ -182,9 +182,18 @@ export class LeveledCompactor implements Compactor {
 
   stats(): CompactionStats {
     const v = this.core.versions.current;
-    // Universal: one score, for the whole tree at L0 (sorted runs / l0CompactionTrigger), as RocksDB's.
-    const scores: LevelScore[] = this.universal !== undefined ? [{ level: 0, score: sortedRunCount(v) / this.core.opts.l0CompactionTrigger }] : computeScores(v, this.core.opts);
+    const scores: LevelScore[] = this.universal !== undefined ? [{ level: 0, score: this.universalScore(v) }] : computeScores(v, this.core.opts);
     return this.recorder.snapshot(this.tasks.size > 0, this.running.size, scores, this.pendingCompactionBytes());
+  }
+
+  /**
+   * Universal compaction's one score, for the whole tree at L0 (as RocksDB's): sorted runs /
+   * l0CompactionTrigger when a merge is due (the picker would take one with nothing running),
+   * else below 1 — at the trigger, runs whose sizes match no rule wait for the next flush.
+   */
+  private universalScore(v: Version): number {
+    const score = sortedRunCount(v) / this.core.opts.l0CompactionTrigger;
+    return this.universal!.pick(v) !== undefined ? score : Math.min(score, 0.99);
   }
 
   close(): void {

@@ -114,11 +114,11 @@ describe('universal picking', () => {
 describe('older data below an L0 output', () => {
   it('counts the L0 tables older than the inputs, and every level', () => {
     const [o1, o2, i1, i2, n1] = [table(1, 'a', 'c'), table(1, 'x', 'y'), table(1, 'a', 'm'), table(1, 'b', 'k'), table(1, 'a', 'z')];
-    const v = version([o1!, o2!, i1!, i2!, n1!], { 2: [table(5, 'a', 'b'), table(5, 'k', 'l')] });
-    const c: Compaction = { reason: 'size-ratio', level: 0, outputLevel: 0, inputs: [{ level: 0, files: [i2!, i1!] }], grandparents: [], score: 1, trivialMove: false };
+    const v = version([o1, o2, i1, i2, n1], { 2: [table(5, 'a', 'b'), table(5, 'k', 'l')] });
+    const c: Compaction = { reason: 'size-ratio', level: 0, outputLevel: 0, inputs: [{ level: 0, files: [i2, i1] }], grandparents: [], score: 1, trivialMove: false };
     const lists = olderRunsOverlapping(v, c, Buffer.from('a'), Buffer.from('m'));
     // o1 (overlaps), not o2 (x–y), not the newer n1, and L2's two tables.
-    expect(lists.map((l) => l.map((f) => f.fileNumber))).toEqual([[o1!.fileNumber], v.files(2).map((f) => f.fileNumber)]);
+    expect(lists.map((l) => l.map((f) => f.fileNumber))).toEqual([[o1.fileNumber], v.files(2).map((f) => f.fileNumber)]);
   });
 });
 
