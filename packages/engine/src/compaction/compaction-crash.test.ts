@@ -2,7 +2,9 @@
  * Crash during compaction: a child process writes with tiny tables (compactions run nearly all
  * the time) and SIGKILLs itself at a random point while a compaction runs. Reopening must
  * succeed, lose no acknowledged batch, hold each batch whole or not at all, leave no table file
- * that the manifest does not name, and compact on.
+ * that the manifest does not name, and compact on. Half the rounds' children compact in the
+ * universal style (crash-child.ts); the parent reopens with leveled, so each style also meets a
+ * tree the other one shaped.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync, rmSync } from 'node:fs';

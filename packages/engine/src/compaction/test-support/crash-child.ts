@@ -3,7 +3,8 @@
 // kill report (test/support/kill-report.ts) after batch n's promise resolves, and SIGKILLs itself
 // at a random moment while a compaction is running (a timer fires between the compaction's
 // slices and during its fsyncs).
-//   argv: dir seed report-file (odd seed: compactions side by side on two workers)
+//   argv: dir seed report-file (odd seed: compactions side by side on two workers; seed with
+//   bit 1 set: universal compaction — the parent reopens with leveled, so styles switch too)
 import { openKillReport } from '../../../test/support/kill-report.js';
 import { Database } from '../../db/database.js';
 import { batchOps, CRASH_DB_OPTIONS } from './crash-workload.js';
@@ -18,7 +19,8 @@ const rand = (): number => {
 
 // Odd seeds: two workers and up to three compactions side by side (picker.ts).
 const sideBySide = (Number(seedArg) & 1) === 1 ? { backgroundThreads: 2, maxBackgroundCompactions: 3, parallelCompactionBytes: 0 } : {};
-const db = await Database.open(dir!, { ...CRASH_DB_OPTIONS, ...sideBySide });
+const universal = ((Number(seedArg) >> 1) & 1) === 1 ? { compactionStyle: 'universal' as const } : {};
+const db = await Database.open(dir!, { ...CRASH_DB_OPTIONS, ...sideBySide, ...universal });
 // Kill after a random number of observations of a running compaction.
 let countdown = 1 + Math.floor(rand() * 400);
 setInterval(() => {
