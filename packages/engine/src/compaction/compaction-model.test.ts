@@ -81,17 +81,26 @@ const dbOptions = {
  * How compaction runs, drawn per history: leveled with either priority (which Ln file goes
  * first: picker.ts), or universal (universal-picker.ts) with 2–4 runs as its trigger and 3 or
  * 5 levels: with 3, a merge whose next older run is L1 goes into L0 (as one table), so that path
- * runs too, not only when a busy L0 table is next.
+ * runs too, not only when a busy L0 table is next; and in some histories merges of two runs at
+ * most and no full merge before 4× amplification, so merges of the newest L0 tables go into L0
+ * above older L0 tables (whose keys their deletes must keep hiding).
  */
 interface CompactionChoice {
   readonly compactionPriority: CompactionPriority;
   readonly compactionStyle: CompactionStyle;
   readonly l0CompactionTrigger: number;
   readonly numLevels: number;
+  readonly compactionOptionsUniversal?: { readonly maxMergeWidth: number; readonly maxSizeAmplificationPercent: number };
 }
 const priorityArb: fc.Arbitrary<CompactionChoice> = fc.oneof(
   fc.constantFrom<CompactionPriority>('min-overlapping-ratio', 'round-robin').map((p) => ({ compactionPriority: p, compactionStyle: 'level' as const, l0CompactionTrigger: 2, numLevels: 5 })),
-  fc.tuple(fc.integer({ min: 2, max: 4 }), fc.constantFrom(3, 5)).map(([t, n]) => ({ compactionPriority: 'min-overlapping-ratio' as const, compactionStyle: 'universal' as const, l0CompactionTrigger: t, numLevels: n })),
+  fc.tuple(fc.integer({ min: 2, max: 4 }), fc.constantFrom(3, 5), fc.boolean()).map(([t, n, narrow]) => ({
+    compactionPriority: 'min-overlapping-ratio' as const,
+    compactionStyle: 'universal' as const,
+    l0CompactionTrigger: t,
+    numLevels: n,
+    ...(narrow ? { compactionOptionsUniversal: { maxMergeWidth: 2, maxSizeAmplificationPercent: 400 } } : {}),
+  })),
 );
 
 let totalCompactions = 0;
