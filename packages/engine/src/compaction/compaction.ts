@@ -31,14 +31,19 @@ export interface Compaction {
   readonly reason: CompactionReason;
   /** The shallowest input level (the level whose score started an automatic compaction). */
   readonly level: number;
-  /** Where outputs go: level + 1 for an automatic compaction; the bottom level for a manual one. */
+  /**
+   * Where outputs go: level + 1 for an automatic leveled compaction; the bottom level for a
+   * manual one; for a universal merge, the level above the next older run, the last level, or
+   * L0 (then as one table: universal-picker.ts).
+   */
   readonly outputLevel: number;
   /**
-   * Input files by level, shallowest first, at most one entry per level. Automatic: the files
-   * of `level` and the files of `level + 1` they overlap. Manual: everything in the range, at
-   * every level. Invariant relied on (closure): no file left out at any input level or between
-   * them overlaps the union of the inputs' ranges with older data — so the outputs, placed at
-   * `outputLevel`, never end up below a newer version of one of their keys.
+   * Input files by level, shallowest first, at most one entry per level. Automatic leveled: the
+   * files of `level` and the files of `level + 1` they overlap. Manual: everything in the range,
+   * at every level. Universal: whole sorted runs contiguous in age (L0 tables, whole levels).
+   * Invariant relied on (closure): no file left out at any input level or between them overlaps
+   * the union of the inputs' ranges with older data — so the outputs, placed at `outputLevel`,
+   * never end up below a newer version of one of their keys.
    */
   readonly inputs: readonly CompactionInput[];
   /** Files of outputLevel + 1 overlapping the inputs: output tables are cut to limit overlap with them. */
