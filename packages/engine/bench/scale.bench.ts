@@ -489,7 +489,9 @@ async function runOne(engine: string): Promise<Report> {
           writeAmp: d.writeAmp,
           stallS: d.stallS,
         });
-        process.stderr.write(`${engine}: ${done} keys, ${Math.round(fill.at(-1)!.rate)} keys/s\n`);
+        // The tenth's figures as they come: a run stopped early still shows its shape.
+        const f = fill.at(-1)!;
+        process.stderr.write(`${engine}: ${done} keys, ${Math.round(f.rate)} keys/s, tables per level ${f.levels}, written MB ${f.writtenMB ?? '–'}, stall ${f.stallS?.toFixed(1) ?? '–'} s\n`);
         tSample = now;
         cpuSample = cpu;
         mainCpuSample = mainCpu;
