@@ -22,6 +22,11 @@ export type CompactionReason = 'l0-file-count' | 'level-size' | 'deletions' | 'r
  */
 export type UniversalReason = 'size-amplification' | 'size-ratio' | 'sorted-runs';
 
+/** Whether `reason` is one of universal compaction's (a merge of whole sorted runs). */
+export function isUniversalReason(reason: CompactionReason): reason is UniversalReason {
+  return reason === 'size-amplification' || reason === 'size-ratio' || reason === 'sorted-runs';
+}
+
 export interface CompactionInput {
   readonly level: number;
   readonly files: readonly FileMetadata[];

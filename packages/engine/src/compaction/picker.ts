@@ -157,8 +157,8 @@ export function computeScores(version: Version, options: PickerOptions, busy: Re
 
 const NONE: ReadonlySet<number> = new Set();
 
-/** What the running compactions hold: the picker's constraints (rules 1–3 at the top of the file). */
-interface Running {
+/** What the running compactions hold: the picker's constraints (rules 1–3 at the top of the file; universal-picker.ts keeps 1 and 3). */
+export interface Running {
   /** Input file numbers of running compactions. */
   readonly busy: ReadonlySet<number>;
   /** A running compaction takes L0 files. */
@@ -167,7 +167,7 @@ interface Running {
   readonly spans: readonly { readonly level: number; readonly smallest: Uint8Array; readonly largest: Uint8Array }[];
 }
 
-function runningOf(compactions: readonly Compaction[]): Running {
+export function runningOf(compactions: readonly Compaction[]): Running {
   const busy = new Set<number>();
   let l0 = false;
   const spans: { level: number; smallest: Uint8Array; largest: Uint8Array }[] = [];
@@ -189,11 +189,16 @@ function compatible(c: Compaction, running: Running): boolean {
     if (input.level === 0 && running.l0) return false;
     for (const f of input.files) if (running.busy.has(f.fileNumber)) return false;
   }
+  return !outputSpanTaken(c, running);
+}
+
+/** Rule 3: a running compaction writes a key range overlapping `c`'s span into `c`'s output level. */
+export function outputSpanTaken(c: Compaction, running: Running): boolean {
   const r = keyRangeOf(c.inputs.flatMap((i) => i.files))!;
   for (const s of running.spans) {
-    if (s.level === c.outputLevel && compareKeys(s.smallest, r.largest) <= 0 && compareKeys(r.smallest, s.largest) <= 0) return false;
+    if (s.level === c.outputLevel && compareKeys(s.smallest, r.largest) <= 0 && compareKeys(r.smallest, s.largest) <= 0) return true;
   }
-  return true;
+  return false;
 }
 
 /**

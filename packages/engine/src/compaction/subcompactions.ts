@@ -22,7 +22,7 @@
  * executor runs the same ranges one after the other and writes byte-identical tables.
  */
 import type { FileMetadata } from '../version/file-metadata.js';
-import { inputFiles, totalBytes, type Compaction, type CompactionInput, type CompactionReason } from './compaction.js';
+import { inputFiles, isUniversalReason, totalBytes, type Compaction, type CompactionInput } from './compaction.js';
 import { compareKeys } from '@strata-db/memtable';
 
 /** A range is worth its own job only with at least this many target-size files of input. */
@@ -68,14 +68,10 @@ export function subcompactionsOf(c: Compaction, max: number, targetFileSize: num
  */
 function boundaryFiles(c: Compaction): readonly FileMetadata[] {
   const out = c.inputs.find((i) => i.level === c.outputLevel)?.files;
-  if (out !== undefined || !isUniversal(c.reason)) return out ?? [];
+  if (out !== undefined || !isUniversalReason(c.reason)) return out ?? [];
   let best: readonly FileMetadata[] = [];
   for (const input of c.inputs) if (input.level > 0 && totalBytes(input.files) > totalBytes(best)) best = input.files;
   return best;
-}
-
-function isUniversal(reason: CompactionReason): boolean {
-  return reason === 'size-amplification' || reason === 'size-ratio' || reason === 'sorted-runs';
 }
 
 /** First keys of output-level tables that split their bytes into `ranges` parts as evenly as the tables allow. */

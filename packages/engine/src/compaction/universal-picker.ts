@@ -65,8 +65,8 @@
  */
 import type { FileMetadata } from '../version/file-metadata.js';
 import type { Version } from '../version/version.js';
-import { compareKeys } from '@strata-db/memtable';
-import { keyRangeOf, totalBytes, type Compaction, type CompactionInput, type CompactionReason } from './compaction.js';
+import { outputSpanTaken, runningOf } from './picker.js';
+import { totalBytes, type Compaction, type CompactionInput, type CompactionReason } from './compaction.js';
 
 /** RocksDB's compaction_options_universal, the options Strata implements (options.ts). */
 export interface UniversalOptions {
@@ -119,9 +119,8 @@ export class UniversalPicker {
     const runs = sortedRuns(version);
     const trigger = this.options.l0CompactionTrigger;
     if (runs.length < trigger) return undefined;
-    const busyFiles = new Set<number>();
-    for (const c of running) for (const input of c.inputs) for (const f of input.files) busyFiles.add(f.fileNumber);
-    const busy = runs.map((r) => r.files.some((f) => busyFiles.has(f.fileNumber)));
+    const held = runningOf(running);
+    const busy = runs.map((r) => r.files.some((f) => held.busy.has(f.fileNumber)));
     const score = runs.length / trigger;
     const u = this.options.universal;
 
@@ -137,7 +136,8 @@ export class UniversalPicker {
     }
     for (const { start, end, reason } of candidates) {
       const c = this.merge(version, runs, busy, start, end, reason, score);
-      if (c !== undefined && compatible(c, running)) return c;
+      // Rule 3; an L0 output is a table of its own, beside any other L0 table.
+      if (c !== undefined && (c.outputLevel === 0 || !outputSpanTaken(c, held))) return c;
     }
     return undefined;
   }
@@ -222,18 +222,6 @@ function seqDisjointFromOtherL0(runs: readonly SortedRun[], start: number, end: 
     if ((i >= start && i <= end) || runs[i]!.level !== 0) continue;
     const f = runs[i]!.files[0]!;
     if (f.minSeq <= max && min <= f.maxSeq) return false;
-  }
-  return true;
-}
-
-/** Rule 3 (the top of the file): no running compaction writes an overlapping key range into the same level L ≥ 1. */
-function compatible(c: Compaction, running: readonly Compaction[]): boolean {
-  if (c.outputLevel === 0) return true;
-  const r = keyRangeOf(c.inputs.flatMap((i) => i.files))!;
-  for (const other of running) {
-    if (other.outputLevel !== c.outputLevel) continue;
-    const s = keyRangeOf(other.inputs.flatMap((i) => i.files));
-    if (s !== undefined && compareKeys(s.smallest, r.largest) <= 0 && compareKeys(r.smallest, s.largest) <= 0) return false;
   }
   return true;
 }
