@@ -37,7 +37,7 @@ import { EmptyRanges } from '../read/empty-ranges.js';
 import { OpenIterators } from '../read/open-iterators.js';
 import type { ReadView } from '../read/read-view.js';
 import { SnapshotList } from '../snapshots.js';
-import { freezeSize } from '../write/freeze-size.js';
+import { flushMergeBytes, freezeSize } from '../write/freeze-size.js';
 import type { TableCache } from '../version/table-cache.js';
 import { ReadAllowances } from '../version/read-allowances.js';
 import { TableWarmer } from '../version/table-warmer.js';
@@ -470,10 +470,10 @@ export class DbCore {
     return this.freezeAt;
   }
 
-  /** The freeze size for the memtable becoming the active one, from L1's bytes now and `current` (its hysteresis). */
+  /** The freeze size for the memtable becoming the active one, from the bytes a flush merges into now (L1, or the tree for universal) and `current` (its hysteresis). */
   private nextFreezeSize(current: number): number {
     const o = this.opts;
-    return freezeSize(o.memtableSize, o.maxMemtableSize, o.l0SlowdownWritesTrigger, this.versions.current.levelBytes(1), current);
+    return freezeSize(o.memtableSize, o.maxMemtableSize, o.l0SlowdownWritesTrigger, flushMergeBytes(this.versions.current, o.compactionStyle), current);
   }
 
   /**

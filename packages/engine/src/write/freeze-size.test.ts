@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { Database } from '../index.js';
 import { resolveOptions } from '../options.js';
 import { MemoryFileSystem } from '../testing/index.js';
-import { freezeSize } from './freeze-size.js';
+import { Version } from '../version/version.js';
+import { fileMeta } from '../compaction/test-support/file-metadata.js';
+import { flushMergeBytes, freezeSize } from './freeze-size.js';
 
 const MiB = 2 ** 20;
 const text = (v: Uint8Array | undefined): string | undefined => (v === undefined ? undefined : Buffer.from(v).toString());
@@ -44,6 +46,27 @@ describe('freezeSize once grown (hysteresis)', () => {
     expect(freezeSize(4 * MiB, 16 * MiB, 40, 100 * MiB, 16 * MiB)).toBe(8 * MiB);
     // Still grows from a grown size.
     expect(freezeSize(4 * MiB, 16 * MiB, 40, 320 * MiB + 1, 8 * MiB)).toBe(16 * MiB);
+  });
+});
+
+describe('the bytes a flush is merged into (flushMergeBytes)', () => {
+  // L0 20, L1 100, L3 1000, L6 10000 (fileMeta's third argument is the file size).
+  const v = new Version([[fileMeta('a', 'z', 20)], [fileMeta('a', 'm', 60), fileMeta('n', 'z', 40)], [], [fileMeta('a', 'z', 1000)], [], [], [fileMeta('a', 'z', 10_000)]]);
+
+  it("is L1's bytes with leveled compaction and the whole tree's with universal", () => {
+    expect(flushMergeBytes(v, 'level')).toBe(100);
+    expect(flushMergeBytes(v, 'universal')).toBe(11_120);
+    expect(flushMergeBytes(new Version([[], [], []]), 'universal')).toBe(0);
+  });
+
+  it('grows universal memtables with a tree whose L1 is empty (universal merges skip it), and leveled ones not', () => {
+    // A 1.1 GB universal tree (a 10M fill) in L0 and L6, L1 empty: 16 MiB; leveled would stay at 4 MiB.
+    const u = new Version([[fileMeta('a', 'z', 100e6)], [], [], [], [], [], [fileMeta('a', 'z', 1000e6)]]);
+    expect(freezeSize(4 * MiB, 16 * MiB, 40, flushMergeBytes(u, 'universal'))).toBe(16 * MiB);
+    expect(freezeSize(4 * MiB, 16 * MiB, 40, flushMergeBytes(u, 'level'))).toBe(4 * MiB);
+    // A 1M-key tree (~110 MB): 4 MiB under either style, as before.
+    const small = new Version([[fileMeta('a', 'z', 10e6)], [], [], [], [], [], [fileMeta('a', 'z', 100e6)]]);
+    expect(freezeSize(4 * MiB, 16 * MiB, 40, flushMergeBytes(small, 'universal'))).toBe(4 * MiB);
   });
 });
 
@@ -92,5 +115,20 @@ describe('a database whose memtables grow with L1', () => {
     await r.put('x', 'y');
     expect(r.stats().lastSequence).toBe(last + 1);
     await r.close();
+  });
+
+  it('with universal compaction, grows with the tree (L1 stays empty there)', async () => {
+    const fs = new MemoryFileSystem();
+    const db = await Database.open('/db', { ...opts, fs, compactionStyle: 'universal', l0SlowdownWritesTrigger: 10, l0StopWritesTrigger: 1000, maxMemtableSize: 8192 });
+    let n = 0;
+    // Past 10 × 4 KiB of tree; distinct keys so that it grows (no overwrites to collapse).
+    while (db.stats().memtables.freezeSize === 4096 && n < 5000) await db.put(key(n), val(n, n++));
+    expect(db.stats().memtables.freezeSize).toBe(8192);
+    // L1 alone would not have grown it (leveled's rule).
+    expect(db.stats().levels[1]!.bytes).toBeLessThanOrEqual(10 * 4096);
+    const tree = db.stats().levels.reduce((s, l) => s + l.bytes, 0);
+    expect(tree).toBeGreaterThan(10 * 4096);
+    for (let i = 0; i < n; i += 97) expect(text(db.getSync(key(i)))).toBe(val(i, i));
+    await db.close();
   });
 });
