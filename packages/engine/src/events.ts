@@ -46,6 +46,8 @@ export type StrataEvent =
       readonly inputs: readonly { readonly level: number; readonly fileNumbers: readonly number[] }[];
       readonly inputBytes: number;
       readonly trivialMove: boolean;
+      /** Universal compaction: the job whose edit this one's is installed after (its output goes just above that job's: universal-picker.ts). */
+      readonly after?: number;
     }
   | {
       readonly type: 'compaction-end';
@@ -184,7 +186,7 @@ export function describeEvent(e: StrataEvent): string | undefined {
         ? `flush #${e.jobId} failed after ${e.durationMs.toFixed(1)} ms: ${e.error.message}`
         : `flush #${e.jobId} done in ${e.durationMs.toFixed(1)} ms: ${e.fileNumber === undefined ? 'no table' : `table ${e.fileNumber}, ${e.bytes} bytes`}`;
     case 'compaction-begin':
-      return `compaction #${e.jobId} started (${e.reason}): ${e.inputs.map((i) => `L${i.level}[${i.fileNumbers.join(',')}]`).join(' + ')} → L${e.outputLevel}, ${e.inputBytes} bytes${e.trivialMove ? ' (trivial move)' : ''}`;
+      return `compaction #${e.jobId} started (${e.reason}): ${e.inputs.map((i) => `L${i.level}[${i.fileNumbers.join(',')}]`).join(' + ')} → L${e.outputLevel}, ${e.inputBytes} bytes${e.trivialMove ? ' (trivial move)' : ''}${e.after === undefined ? '' : `, installed after #${e.after}`}`;
     case 'compaction-end':
       if (e.aborted === true) return `compaction #${e.jobId} aborted by close after ${e.durationMs.toFixed(1)} ms`;
       return e.error !== undefined

@@ -57,6 +57,13 @@ export interface Compaction {
   readonly score: number;
   /** A single file that can simply be re-parented to the output level without rewriting. */
   readonly trivialMove: boolean;
+  /**
+   * Universal only: the running merge whose edit must be installed before this one's. Its
+   * newest input is the L0 table just older than this merge's inputs, so this merge's output
+   * goes just above that merge's output level, where it may lie only once that merge's inputs
+   * (older data, in L0 until then) are gone (universal-picker.ts, "a busy next older run").
+   */
+  readonly after?: Compaction;
 }
 
 export function inputFiles(c: Compaction): FileMetadata[] {
@@ -97,17 +104,21 @@ export function isBottommost(c: Compaction, version: Version): boolean {
  * L0 (universal compaction, universal-picker.ts) — each L0 file older than the inputs that
  * overlaps it, as a list of its own (L0 files overlap one another). An L0 output's inputs are
  * contiguous L0 files, so the older ones are those after the oldest input in L0's order.
+ * A universal merge installed `after` another (its inputs are L0 files, its output level is the
+ * other's output level − 1) has older data both in L0 and at every level from L1 down (the
+ * other's inputs, until its edit): all of them are counted.
  */
 export function olderRunsOverlapping(version: Version, c: Compaction, smallest: Uint8Array, largest: Uint8Array): (readonly FileMetadata[])[] {
   const lists: (readonly FileMetadata[])[] = [];
-  if (c.outputLevel === 0) {
+  const waits = c.after !== undefined;
+  if (c.outputLevel === 0 || waits) {
     const l0 = version.files(0);
     const inputs = new Set(c.inputs.find((i) => i.level === 0)?.files.map((f) => f.fileNumber));
     let oldestInput = -1;
     for (let i = 0; i < l0.length; i++) if (inputs.has(l0[i]!.fileNumber)) oldestInput = i;
     for (let i = oldestInput + 1; i < l0.length; i++) if (rangesOverlap(l0[i]!, smallest, largest)) lists.push([l0[i]!]);
   }
-  for (let l = c.outputLevel + 1; l < version.numLevels; l++) {
+  for (let l = waits ? 1 : c.outputLevel + 1; l < version.numLevels; l++) {
     const files = version.overlappingFiles(l, smallest, largest);
     if (files.length > 0) lists.push(files);
   }

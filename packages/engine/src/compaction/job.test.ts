@@ -230,6 +230,55 @@ describe('compaction through real tables and the version set', () => {
     expect([...h.versions.current.allFiles()].map((x) => x.file.fileNumber)).toEqual(before);
     expect(h.fs.readdirSync(DIR).filter((n) => n.endsWith('.sst')).sort()).toEqual(before.map((n) => tableFileName(n)).sort());
   });
+
+  // A universal merge installed after another (universal-picker.ts, rule 4): its outputs are
+  // written, then held back until the other's edit; if that never comes, they are removed.
+  it('beforeInstall holds the edit back until it resolves, and a rejection abandons the outputs and keeps the inputs', async () => {
+    for (const outcome of ['resolve', 'reject'] as const) {
+      const h = await harness({ targetFileSize: 600, maxBytesForLevelBase: 2000 });
+      let seq = 0;
+      for (let f = 0; f < 2; f++) await h.flush(KEYS.map((key) => ({ key, seq: ++seq, kind: EntryKind.Put, value: Buffer.alloc(20, f) })), []);
+      const before = [...h.versions.current.allFiles()].map((x) => x.file.fileNumber);
+      let release: { resolve(): void; reject(e: unknown): void } = { resolve: () => undefined, reject: () => undefined };
+      let asked = false;
+      const gate = new Promise<void>((resolve, reject) => {
+        release = { resolve, reject };
+      });
+      const c = h.picker.pick(h.versions.current)!;
+      const v = h.versions.pinCurrent();
+      const job = runCompaction(c, v, {
+        ...h.env,
+        beforeInstall: () => {
+          asked = true;
+          return gate;
+        },
+      });
+      const settled = job.then(
+        () => 'installed',
+        (err: unknown) => err,
+      );
+      while (!asked) await new Promise((r) => setTimeout(r, 1));
+      // Merged and written, not installed: the Version still lists the inputs, the outputs exist.
+      expect([...h.versions.current.allFiles()].map((x) => x.file.fileNumber)).toEqual(before);
+      const written = h.fs.readdirSync(DIR).filter((n) => n.endsWith('.sst') && !before.map((b) => tableFileName(b)).includes(n));
+      expect(written.length).toBeGreaterThan(0);
+      await new Promise((r) => setTimeout(r, 5));
+      expect([...h.versions.current.allFiles()].map((x) => x.file.fileNumber)).toEqual(before);
+      if (outcome === 'resolve') {
+        release.resolve();
+        expect(await settled).toBe('installed');
+        expect(h.versions.current.files(0)).toEqual([]);
+        expect(h.versions.current.files(c.outputLevel).map((f) => tableFileName(f.fileNumber)).sort()).toEqual(written.sort());
+      } else {
+        const why = new Error('the other merge failed');
+        release.reject(why);
+        expect(await settled).toBe(why);
+        expect([...h.versions.current.allFiles()].map((x) => x.file.fileNumber)).toEqual(before);
+        expect(h.fs.readdirSync(DIR).filter((n) => n.endsWith('.sst')).sort()).toEqual(before.map((n) => tableFileName(n)).sort());
+      }
+      v.unref();
+    }
+  });
 });
 
 describe('what a compaction job carries to its executor', () => {

@@ -54,6 +54,12 @@ export interface CompactionJobEnv {
   checkAbort?(): void;
   /** A failure the job survives (an output it could not abandon): reported, not thrown. */
   warn?(message: string, err: unknown): void;
+  /**
+   * Resolves when the edit may be installed: for a universal merge `after` another
+   * (compaction.ts), once that one's edit is; rejects when it never will be (it failed or was
+   * aborted), and the job then abandons its outputs.
+   */
+  beforeInstall?(): Promise<void>;
 }
 
 export interface CompactionResult {
@@ -122,6 +128,15 @@ export async function runCompaction(c: Compaction, version: Version, env: Compac
   };
   const merged = await runJobs(env, jobs, hooks);
   const outputs = merged.outputs;
+  if (env.beforeInstall !== undefined) {
+    try {
+      await env.beforeInstall();
+      env.checkAbort?.();
+    } catch (err) {
+      abandon(env, outputs);
+      throw err;
+    }
+  }
 
   for (const f of outputs) edit.addFile(c.outputLevel, f);
   // Past this point nothing is abandoned: see the header.
@@ -170,13 +185,7 @@ async function runJobs(env: CompactionJobEnv, jobs: readonly CompactionJob[], ho
     }
   }
   if (failure !== undefined) {
-    for (const f of results.flatMap((r) => r.outputs)) {
-      try {
-        env.fs.unlinkSync(tablePath(env.dir, f.fileNumber));
-      } catch (err) {
-        env.warn?.('removing an output of a failed compaction failed (it is removed at the next open)', err);
-      }
-    }
+    abandon(env, results.flatMap((r) => r.outputs));
     throw failure.err;
   }
   const counters = { ...results[0]!.counters };
@@ -187,6 +196,17 @@ async function runJobs(env: CompactionJobEnv, jobs: readonly CompactionJob[], ho
     maxSliceMs: Math.max(...results.map((r) => r.maxSliceMs)),
     reads: results.reduce((n, r) => n + r.reads, 0),
   };
+}
+
+/** Removes the outputs of a compaction that will not be installed (what is left is removed at the next open). */
+function abandon(env: CompactionJobEnv, outputs: readonly FileMetadata[]): void {
+  for (const f of outputs) {
+    try {
+      env.fs.unlinkSync(tablePath(env.dir, f.fileNumber));
+    } catch (err) {
+      env.warn?.('removing an output of a failed compaction failed (it is removed at the next open)', err);
+    }
+  }
 }
 
 export function describeCompaction(c: Compaction): string {

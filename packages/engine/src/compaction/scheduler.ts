@@ -32,8 +32,8 @@ import { sortedRunCount, UniversalPicker } from './universal-picker.js';
 
 /** Thrown between slices when the database closes under a running compaction. */
 class CompactionAborted extends Error {
-  constructor() {
-    super('compaction aborted: the database is closing');
+  constructor(why = 'the database is closing') {
+    super(`compaction aborted: ${why}`);
   }
 }
 
@@ -50,6 +50,19 @@ export class LeveledCompactor implements Compactor {
   private readonly running = new Map<Promise<void>, Compaction>();
   /** Compaction tasks not finished: slots held, and those still deleting their inputs (stats().compaction.running). */
   private readonly tasks = new Set<Promise<void>>();
+  /**
+   * Per started compaction, settled when its edit is installed (resolved) or never will be
+   * (rejected): what a universal merge `after` it waits for before installing its own.
+   */
+  private readonly installed = new WeakMap<Compaction, Promise<void>>();
+  /** Per started compaction, its job id (events): what `compaction-begin` names as `after`. */
+  private readonly jobIds = new WeakMap<Compaction, number>();
+  /**
+   * Compactions whose merge is done and that wait for another's edit (`after`): they hold no
+   * worker, so they do not count against maxBackgroundCompactions (at most one per level ≥ 1:
+   * universal-picker.ts, rule 4).
+   */
+  private waiting = 0;
   /** Manual compactions waiting or running: automatic ones do not start meanwhile. */
   private manual = 0;
   private closed = false;
@@ -102,7 +115,7 @@ export class LeveledCompactor implements Compactor {
     // (see pendingVersion) and never takes, in the optimized write path, a branch it has no
     // type feedback for (a database's first write after open, otherwise).
     this.pendingCompactionBytes();
-    while (this.running.size < core.opts.maxBackgroundCompactions && this.manual === 0 && !this.closed) {
+    while (this.running.size - this.waiting < core.opts.maxBackgroundCompactions && this.manual === 0 && !this.closed) {
       if (core.state !== 'open' || core.backgroundError !== undefined) return;
       const version = core.versions.pinCurrent();
       const reads = core.readAllowances;
@@ -213,18 +226,45 @@ export class LeveledCompactor implements Compactor {
    */
   private start(c: Compaction, version: Version, parallel: boolean): Promise<void> {
     const core = this.core;
-    const env: CompactionJobEnv = parallel ? this.env : { ...this.env, maxSubcompactions: 1, threads: 1 };
+    let env: CompactionJobEnv = parallel ? this.env : { ...this.env, maxSubcompactions: 1, threads: 1 };
+    let settle: { resolve(): void; reject(err: unknown): void } = { resolve: () => undefined, reject: () => undefined };
+    const installed = new Promise<void>((resolve, reject) => {
+      settle = { resolve, reject };
+    });
+    installed.catch(() => undefined);
+    this.installed.set(c, installed);
+    const first = c.after === undefined ? undefined : this.installed.get(c.after);
+    if (first !== undefined) {
+      env = {
+        ...env,
+        beforeInstall: async () => {
+          this.waiting++;
+          // Its worker is free: another compaction may start meanwhile.
+          core.maybeScheduleCompaction();
+          try {
+            await first.catch(() => {
+              throw new CompactionAborted('the compaction it was to be installed after did not install');
+            });
+          } finally {
+            this.waiting--;
+          }
+        },
+      };
+    }
     const events = core.events;
     const jobId = events.nextJobId();
+    this.jobIds.set(c, jobId);
+    const after = c.after === undefined ? undefined : this.jobIds.get(c.after);
     const inputs = c.inputs.map((i) => ({ level: i.level, fileNumbers: i.files.map((f) => f.fileNumber) }));
     const about = { jobId, reason: c.reason, level: c.level, outputLevel: c.outputLevel, inputs, trivialMove: c.trivialMove };
     const inputBytes = totalBytes(inputFiles(c));
     let release = (): void => undefined;
     const p = core.runBackground('compaction', async () => {
       const started = performance.now();
-      events.emit({ type: 'compaction-begin', ...about, inputBytes });
+      events.emit({ type: 'compaction-begin', ...about, inputBytes, ...(after === undefined ? {} : { after }) });
       try {
         const result = await runCompaction(c, version, env);
+        settle.resolve();
         this.recorder.record(result);
         const counters = core.counters;
         counters.compactions++;
@@ -244,6 +284,7 @@ export class LeveledCompactor implements Compactor {
           durationMs: result.durationMs,
         });
       } catch (err) {
+        settle.reject(err);
         const aborted = err instanceof CompactionAborted;
         const durationMs = performance.now() - started;
         const failure = { ...about, outputs: [], bytesRead: 0, bytesWritten: 0, durationMs };

@@ -90,9 +90,21 @@ describe('universal picking', () => {
     expect(full.reason).toBe('size-amplification');
     // With the full merge running, nothing else: every run is its input.
     expect(p.pick(v, [full])).toBeUndefined();
-    // With the oldest two runs busy, the three newest L0 tables merge, into L0 (the next older run is an L0 table).
+    // With the oldest two runs busy (a merge into L6), the three newest L0 tables merge, just above
+    // that merge's output (L5), to be installed after it: not into L0 beside its busy L0 input.
     const older: Compaction = { reason: 'size-ratio', level: 0, outputLevel: 6, inputs: [{ level: 0, files: [l0[0]!] }, { level: 6, files: v.files(6) }], grandparents: [], score: 1, trivialMove: false };
-    expect(shape(p.pick(v, [older]))).toEqual({ reason: 'size-ratio', out: 0, inputs: [[0, [10, 10, 10]]] });
+    const above = p.pick(v, [older]);
+    expect(shape(above)).toEqual({ reason: 'size-ratio', out: 5, inputs: [[0, [10, 10, 10]]] });
+    expect(above!.after).toBe(older);
+    // The busy merge writes L1: there is no level between, so into L0 as one table (RocksDB's rule), after nothing.
+    const intoL1: Compaction = { ...older, outputLevel: 1, inputs: [{ level: 0, files: [l0[0]!] }] };
+    const l0Out = p.pick(version(l0, {}), [intoL1]);
+    expect(shape(l0Out)).toEqual({ reason: 'size-ratio', out: 0, inputs: [[0, [10, 10, 10]]] });
+    expect(l0Out!.after).toBeUndefined();
+    // A merge that waits is itself waited for: the next newer merge goes one level higher still.
+    const chain = p.pick(version([...l0, table(5), table(5)], { 6: [table(100)] }), [older, above!]);
+    expect(shape(chain)).toEqual({ reason: 'size-ratio', out: 4, inputs: [[0, [5, 5]]] });
+    expect(chain!.after).toBe(above);
     // With the second newest L0 table busy, no merge crosses it: the two oldest runs go together.
     const middle: Compaction = { ...older, inputs: [{ level: 0, files: [l0[2]!] }], outputLevel: 0 };
     expect(shape(p.pick(v, [middle]))).toEqual({ reason: 'size-ratio', out: 6, inputs: [[0, [400]], [6, [100]]] });
@@ -122,13 +134,28 @@ describe('older data below an L0 output', () => {
   });
 });
 
+describe('older data below a merge installed after another', () => {
+  it("counts the older L0 tables (the other merge's inputs) and every level, its own output level included", () => {
+    const [o1, i1, i2] = [table(1, 'a', 'c'), table(1, 'a', 'm'), table(1, 'b', 'k')];
+    const v = version([o1, i1, i2], { 4: [table(5, 'a', 'b')], 6: [table(5, 'k', 'l')] });
+    const first: Compaction = { reason: 'size-ratio', level: 0, outputLevel: 5, inputs: [{ level: 0, files: [o1] }, { level: 4, files: v.files(4) }], grandparents: [], score: 1, trivialMove: false };
+    const c: Compaction = { reason: 'size-ratio', level: 0, outputLevel: 4, inputs: [{ level: 0, files: [i2, i1] }], grandparents: [], score: 1, trivialMove: false, after: first };
+    const lists = olderRunsOverlapping(v, c, Buffer.from('a'), Buffer.from('m'));
+    // o1 and L4 (the first merge's inputs, at and above the output level) and L6.
+    expect(lists.map((l) => l.map((f) => f.fileNumber))).toEqual([[o1.fileNumber], v.files(4).map((f) => f.fileNumber), v.files(6).map((f) => f.fileNumber)]);
+  });
+});
+
 describe('universal compactions side by side', () => {
   it('over random trees and running sets: disjoint, contiguous inputs; outputs between the newer and the older runs', () => {
     const key = fc.integer({ min: 0, max: 30 }).map((n) => `k${String(n).padStart(2, '0')}`);
     const l0 = fc.array(fc.tuple(key, key, fc.integer({ min: 1, max: 500 })), { maxLength: 10 });
     const level = fc.option(fc.integer({ min: 1, max: 5000 }), { nil: undefined });
+    // `pre`: a merge already running over a stretch of runs the picker may not have chosen first
+    // (an older stretch: then newer merges meet a busy next older run, rule 4).
+    const pre = fc.option(fc.tuple(fc.nat(10), fc.nat(3)), { nil: undefined });
     fc.assert(
-      fc.property(l0, fc.array(level, { minLength: 6, maxLength: 6 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 300 }), (l0s, sizes, slots, trigger, amp) => {
+      fc.property(l0, fc.array(level, { minLength: 6, maxLength: 6 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 6 }), fc.integer({ min: 0, max: 300 }), pre, (l0s, sizes, slots, trigger, amp, stretch) => {
         const l0Files = l0s.map(([x, y, size]) => table(size, x <= y ? x : y, x <= y ? y : x));
         const levels: Record<number, FileMetadata[]> = {};
         sizes.forEach((s, i) => {
@@ -138,6 +165,16 @@ describe('universal compactions side by side', () => {
         const runs = sortedRuns(v);
         const p = picker(trigger, { maxSizeAmplificationPercent: amp });
         const running: Compaction[] = [];
+        if (stretch !== undefined && runs.length >= 2) {
+          const a = Math.min(stretch[0], runs.length - 2);
+          const b = Math.min(a + 1 + stretch[1], runs.length - 1);
+          const next = runs[b + 1];
+          const outputLevel = next === undefined ? v.numLevels - 1 : next.level === 0 ? 0 : next.level - 1;
+          const taken = runs.slice(a, b + 1);
+          const l0In = taken.filter((r) => r.level === 0).flatMap((r) => r.files);
+          const inputs = [...(l0In.length > 0 ? [{ level: 0, files: l0In }] : []), ...taken.filter((r) => r.level > 0).map((r) => ({ level: r.level, files: r.files }))];
+          running.push({ reason: 'size-ratio', level: inputs[0]!.level, outputLevel, inputs, grandparents: [], score: 1, trivialMove: false });
+        }
         for (let i = 0; i < slots; i++) {
           const c = p.pick(v, running);
           if (c === undefined) break;
@@ -159,9 +196,25 @@ describe('universal compactions side by side', () => {
           const deepest = Math.max(...c.inputs.map((i) => i.level));
           expect(c.outputLevel).toBeGreaterThanOrEqual(deepest);
           const next = runs[last + 1];
+          // The merge holding the next older run when c was picked (running before it), if any.
+          const before = running.slice(0, running.indexOf(c));
+          const holder = next === undefined ? undefined : before.find((o) => o.inputs.some((i) => i.files.includes(next.files[0]!)));
+          if (holder !== undefined) expect(holder.inputs.flatMap((i) => i.files)).toContain(runs[last + 1]!.files[0]);
           if (next === undefined) expect(c.outputLevel).toBe(v.numLevels - 1);
-          else if (next.level === 0) expect(c.outputLevel).toBe(0);
+          else if (next.level === 0 && holder !== undefined && holder.outputLevel >= 2) {
+            // Just above the busy merge's output, installed after it (rule 4): then no level between
+            // holds anything but the busy merges' inputs, which their edits remove first.
+            expect(c.outputLevel).toBe(holder.outputLevel - 1);
+            expect(c.after).toBe(holder);
+            const gone = new Set<FileMetadata>();
+            for (let w: Compaction | undefined = holder; w !== undefined; w = w.after) for (const i of w.inputs) for (const f of i.files) gone.add(f);
+            for (let l = 1; l <= c.outputLevel; l++) for (const f of v.files(l)) expect(gone.has(f)).toBe(true);
+            // Every run older than its inputs is asked about (INVARIANT A for what its merge drops).
+            const older = olderRunsOverlapping(v, c, Buffer.from('k00'), Buffer.from('k30')).flat();
+            for (const r of runs.slice(last + 1)) for (const f of r.files) expect(older).toContain(f);
+          } else if (next.level === 0) expect(c.outputLevel).toBe(0);
           else expect(c.outputLevel).toBe(next.level - 1);
+          if (c.outputLevel === 0 || next?.level !== 0 || holder === undefined || holder.outputLevel < 2) expect(c.after).toBeUndefined();
         }
         // No two write into the same level ≥ 1.
         const levelsOut = running.map((c) => c.outputLevel).filter((l) => l > 0);

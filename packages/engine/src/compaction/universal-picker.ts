@@ -17,15 +17,28 @@
  * A merge takes runs CONTIGUOUS in age — r[i..j], none of them an input of a running compaction
  * — and writes one run at the output level:
  *   - j is the oldest run → the last level (numLevels − 1);
- *   - r[j+1] is an L0 file → L0, as ONE file (the job does not cut an L0 output: compaction.ts,
- *     isL0Output): the output holds sequence numbers from r[j]'s smallest to r[i]'s largest;
+ *   - r[j+1] is an idle L0 file → L0, as ONE file (the job does not cut an L0 output: job.ts):
+ *     the output holds sequence numbers from r[j]'s smallest to r[i]'s largest;
+ *   - r[j+1] is an L0 file that a running merge M holds (it is M's newest input: M's runs are
+ *     contiguous too) and M writes to a level m ≥ 2 → L(m−1), installed only AFTER M's edit
+ *     (Compaction.after; the scheduler holds the edit back: scheduler.ts). Once M's edit is in,
+ *     M's output at Lm is the next older run, every level between is empty (a level above m held
+ *     only M's inputs — or the inputs of the merge M itself waits for, installed before M — and
+ *     the runs r[i..j] are L0 files), and the output lands exactly where the rule above puts it.
+ *     Before M's edit it is invisible, so reads never see it below M's inputs. RocksDB writes
+ *     such a merge into L0 as one file (and so did this picker: session 25 found up to 69 runs,
+ *     most of the data in a few big L0 files, and an L0 output is one table on one thread);
+ *     with M ≤ L1 it still does;
  *   - r[j+1] is Ln → L(n−1). Every level between r[j]'s and Ln is empty (a non-empty one would
  *     be a run between r[j] and r[j+1]), so L(n−1) is either r[j]'s own level or empty.
  * So an output never lies above any of its inputs (data only moves down), every newer run stays
- * above it and every older run below it: INVARIANT A is kept, per key. The olderDataBelow
+ * above it and every older run below it — for a merge installed after M, once M's edit is in,
+ * the only time its output is visible: INVARIANT A is kept, per key. The olderDataBelow
  * question (may a version older than the output's exist below it? compaction.ts) is asked of
  * every run older than the inputs: the levels below the output level and, for an L0 output,
- * the L0 files older than its inputs (compaction.ts, olderRunsOverlapping).
+ * the L0 files older than its inputs; for a merge after M, the L0 files older than its inputs
+ * and every level from L1 (M's inputs included: M's output holds only their keys) —
+ * compaction.ts, olderRunsOverlapping.
  *
  * INVARIANT B (relied on by L0's order and the read path): L0 files' sequence ranges are
  * disjoint and their order by maxSeq is their order by age. Flushes are sequential; a merge into
@@ -50,9 +63,14 @@
  *   2. RELAXED: several compactions may take L0 files at once. Each takes contiguous runs, so
  *      two running merges hold disjoint stretches of the age order; the newer one's output goes
  *      strictly above the older one's inputs (or into L0 with a newer sequence range), the older
- *      one's at or below its own inputs: installed in either order, INVARIANTS A and B hold;
+ *      one's at or below its own inputs: installed in either order, INVARIANTS A and B hold —
+ *      but for a merge placed just above the older one's output, which installs after it (4);
  *   3. no two running compactions write overlapping key ranges into the same level L ≥ 1 (the
- *      argument above makes their output levels differ; the check stays as picker.ts's does).
+ *      argument above makes their output levels differ; the check stays as picker.ts's does);
+ *   4. a merge after M (above) installs after M's edit; M fails or is aborted → it is abandoned
+ *      (its outputs removed, its inputs kept). While it waits it holds no worker and no slot of
+ *      maxBackgroundCompactions (scheduler.ts); a chain of them (each after the next older) has
+ *      one output level each, so at most numLevels − 2 wait at once.
  * olderDataBelow stays true while others install: a running merge below only rewrites keys it
  * already holds (it never adds a key to a level below another merge's output), one above only
  * adds runs above.
@@ -66,7 +84,7 @@
 import type { FileMetadata } from '../version/file-metadata.js';
 import type { Version } from '../version/version.js';
 import { outputSpanTaken, runningOf } from './picker.js';
-import { totalBytes, type Compaction, type CompactionInput, type CompactionReason } from './compaction.js';
+import { isUniversalReason, totalBytes, type Compaction, type CompactionInput, type CompactionReason } from './compaction.js';
 
 /** RocksDB's compaction_options_universal, the options Strata implements (options.ts). */
 export interface UniversalOptions {
@@ -135,7 +153,7 @@ export class UniversalPicker {
       if (count !== undefined) candidates.push({ ...count, reason: 'sorted-runs' });
     }
     for (const { start, end, reason } of candidates) {
-      const c = this.merge(version, runs, busy, start, end, reason, score);
+      const c = this.merge(version, runs, busy, running, start, end, reason, score);
       // Rule 3; an L0 output is a table of its own, beside any other L0 table.
       if (c !== undefined && (c.outputLevel === 0 || !outputSpanTaken(c, held))) return c;
     }
@@ -184,9 +202,19 @@ export class UniversalPicker {
   }
 
   /** The merge of runs[start..end] (inclusive), placed as the top of the file says; undefined when it cannot run now. */
-  private merge(version: Version, runs: readonly SortedRun[], busy: readonly boolean[], start: number, endIn: number, reason: CompactionReason, score: number): Compaction | undefined {
+  private merge(
+    version: Version,
+    runs: readonly SortedRun[],
+    busy: readonly boolean[],
+    running: readonly Compaction[],
+    start: number,
+    endIn: number,
+    reason: CompactionReason,
+    score: number,
+  ): Compaction | undefined {
     let end = endIn;
     let outputLevel: number;
+    let after: Compaction | undefined;
     if (end === runs.length - 1) outputLevel = version.numLevels - 1;
     else if (runs[end + 1]!.level === 0) outputLevel = 0;
     else outputLevel = runs[end + 1]!.level - 1;
@@ -195,6 +223,14 @@ export class UniversalPicker {
       end = runs.length - 1;
       outputLevel = version.numLevels - 1;
       if (busy.slice(start).some((b) => b)) return undefined;
+    } else if (outputLevel === 0 && busy[end + 1]!) {
+      // A busy next older run: go just above the output of the merge that holds it, installed after it (rule 4).
+      const next = runs[end + 1]!.files[0]!.fileNumber;
+      const holder = running.find((c) => isUniversalReason(c.reason) && c.inputs.some((i) => i.level === 0 && i.files.some((f) => f.fileNumber === next)));
+      if (holder !== undefined && holder.outputLevel >= 2) {
+        outputLevel = holder.outputLevel - 1;
+        after = holder;
+      }
     }
     const inputs: CompactionInput[] = [];
     const l0: FileMetadata[] = [];
@@ -204,7 +240,8 @@ export class UniversalPicker {
       else inputs.push({ level: r.level, files: r.files });
     }
     if (l0.length > 0) inputs.unshift({ level: 0, files: l0 });
-    return { reason, level: inputs[0]!.level, outputLevel, inputs, grandparents: [], score, trivialMove: false };
+    const c: Compaction = { reason, level: inputs[0]!.level, outputLevel, inputs, grandparents: [], score, trivialMove: false };
+    return after === undefined ? c : { ...c, after };
   }
 }
 
