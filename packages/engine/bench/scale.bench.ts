@@ -25,6 +25,7 @@
 //   BENCH_SCALE_L0_TRIGGER=4 …                    (Strata's l0CompactionTrigger: sorted runs with universal)
 //   BENCH_SCALE_MERGE=2 …                         (Strata's minMemtablesToMerge)
 //   BENCH_SCALE_L0_SLOWDOWN=40 BENCH_SCALE_L0_STOP=72 …  (Strata's L0 write triggers)
+//   BENCH_SCALE_COMPACTIONS=3 …                   (Strata's maxBackgroundCompactions)
 //   BENCH_SCALE_TARGET_FILE_SIZE=229376 BENCH_SCALE_MAX_OPEN_FILES=1000 BENCH_SCALE_TABLE_CACHE_SIZE=12582912 …
 //                                                 (Strata's options, else its defaults: a stand-in
 //                                                  for 100M keys at 10M — ~4,900 tables, most of
@@ -99,6 +100,7 @@ const STRATA_OPTIONS = {
         ['l0SlowdownWritesTrigger', 'BENCH_SCALE_L0_SLOWDOWN'],
         ['l0CompactionTrigger', 'BENCH_SCALE_L0_TRIGGER'],
         ['l0StopWritesTrigger', 'BENCH_SCALE_L0_STOP'],
+        ['maxBackgroundCompactions', 'BENCH_SCALE_COMPACTIONS'],
       ] as const
     )
       .filter(([, env]) => process.env[env] !== undefined)
