@@ -7,6 +7,7 @@
 import { describe, expect, it } from 'vitest';
 import { Database } from '../src/db/database.js';
 import type { StrataEvent } from '../src/events.js';
+import { MemoryFileSystem } from '../src/testing/index.js';
 import { compactionsSettled, dec, tempDir } from './helpers.js';
 
 const key = (p: string, i: number): string => `${p}${String(i).padStart(3, '0')}`;
@@ -65,6 +66,86 @@ describe('universal compaction', () => {
     } finally {
       cleanup();
     }
+  });
+
+  // universal-picker.ts, rule 4: a merge whose next older run is held by a running merge into
+  // the last level goes just above it and is installed only after it. Here that merge (M) is held
+  // at its output's fsync; the newer merge runs, writes its output, and must stay invisible: its
+  // keys' older versions are still in L0 (M's inputs), above the level it writes.
+  it('a merge installed after a held one stays invisible until that one is installed', async () => {
+    let armed = false;
+    let held: (() => void) | undefined;
+    let onHeld: () => void = () => undefined;
+    const heldNow = new Promise<void>((resolve) => {
+      onHeld = resolve;
+    });
+    const fs = new MemoryFileSystem({
+      syncDelay: (path) => {
+        // The first table fsync after M began is M's output (nothing else writes a table then).
+        if (!armed || held !== undefined || !path.endsWith('.sst')) return Promise.resolve();
+        return new Promise<void>((resolve) => {
+          held = resolve;
+          onHeld();
+        });
+      },
+    });
+    const base = { fs, compactionStyle: 'universal' as const, backgroundThreads: 0, memtableSize: 1 << 20, numLevels: 5 };
+    const val = (t: string, n: number): string => t.repeat(n);
+    // Oldest first: A and B (similar sizes, B a little larger) and a small C.
+    let db = await Database.open('/db', { ...base, l0CompactionTrigger: 100 });
+    for (let i = 0; i < 200; i++) await db.put(key('a', i), val('A', 50));
+    await db.flush();
+    for (let i = 0; i < 200; i++) await db.put(key('a', i), val('B', 51));
+    await db.flush();
+    await db.put('x', 'C');
+    await db.flush();
+    await db.close();
+
+    const events: StrataEvent[] = [];
+    const opts = {
+      ...base,
+      l0CompactionTrigger: 3,
+      maxBackgroundCompactions: 2,
+      compactionOptionsUniversal: { maxSizeAmplificationPercent: 1_000_000 },
+      onEvent: (e: StrataEvent) => {
+        events.push(e);
+        // M: B + A, the oldest runs, into the last level (C does not match them by size).
+        if (e.type === 'compaction-begin' && e.outputLevel === 4) armed = true;
+      },
+    };
+    db = await Database.open('/db', opts);
+    await heldNow;
+    const m = events.find((e) => e.type === 'compaction-begin' && e.outputLevel === 4)!;
+    // D: newer versions of keys M holds, the size of C: C + D merge, their next older run (B) is M's.
+    await db.put(key('a', 0), 'D');
+    await db.put('x', 'D');
+    await db.flush();
+    const tables = (): number => fs.readdirSync('/db').filter((n) => n.endsWith('.sst')).length;
+    // A, B, C, M's output (held), D, and the waiting merge's output once it is written.
+    const written = 6;
+    let waits: StrataEvent | undefined;
+    for (let i = 0; i < 2000 && (waits === undefined || tables() < written); i++) {
+      await new Promise((r) => setTimeout(r, 2));
+      waits = events.find((e) => e.type === 'compaction-begin' && e.after !== undefined);
+      // Reads never see an older version while the newer merge waits.
+      expect(dec(await db.get(key('a', 0)))).toBe('D');
+      expect(dec(await db.get('x'))).toBe('D');
+    }
+    expect(waits).toMatchObject({ outputLevel: 3, after: m.type === 'compaction-begin' ? m.jobId : -1 });
+    // Its output is written (one more table on disk) but not installed: L3 is empty, C and D still in L0.
+    expect(tables()).toBe(written);
+    expect(db.stats().levels[3]!.files).toBe(0);
+    expect(dec(await db.get(key('a', 0)))).toBe('D');
+    held!();
+    await compactionsSettled(db);
+    const st = db.stats();
+    expect(st.levels[3]!.files).toBeGreaterThan(0);
+    expect(st.levels[4]!.files).toBeGreaterThan(0);
+    expect(dec(await db.get(key('a', 0)))).toBe('D');
+    expect(dec(await db.get(key('a', 1)))).toBe(val('B', 51));
+    expect(dec(await db.get('x'))).toBe('D');
+    expect(st.backgroundError).toBeUndefined();
+    await db.close();
   });
 
   it('rejects bad universal options with INVALID_ARGUMENT', async () => {
