@@ -256,7 +256,7 @@ interface Sample {
   p99?: number;
   max?: number;
   /** Per-operation latency percentiles, µs (durable puts, 1 writer). */
-  latency?: { readonly p50: number; readonly p90: number; readonly p99: number; readonly max: number };
+  latency?: { readonly p50: number; readonly p90: number; readonly p99: number; readonly p999: number; readonly max: number };
 }
 
 async function measure(fn: () => Promise<number>, loopDelay = false): Promise<Sample> {
@@ -369,7 +369,7 @@ async function durablePutsInterleaved(round: number): Promise<void> {
       const o = open.get(e)!;
       const l = o.latencies.sort((a, b) => a - b);
       const at = (q: number): number => l[Math.min(l.length - 1, Math.floor(l.length * q))] ?? 0;
-      record(e, 'put sync:true (1 writer)', { ops: o.done, seconds: o.seconds, cpu: o.cpu, latency: { p50: at(0.5), p90: at(0.9), p99: at(0.99), max: l.at(-1) ?? 0 } });
+      record(e, 'put sync:true (1 writer)', { ops: o.done, seconds: o.seconds, cpu: o.cpu, latency: { p50: at(0.5), p90: at(0.9), p99: at(0.99), p999: at(0.999), max: l.at(-1) ?? 0 } });
     }
   } finally {
     for (const o of open.values()) {
@@ -467,8 +467,11 @@ function record(engine: Engine, w: Workload, s: Sample, db?: ReadDb): void {
   const delay = s.p99 === undefined ? '' : `  event loop p99 ${s.p99.toFixed(1)} ms, max ${s.max!.toFixed(1)} ms`;
   const rss = s.rss === undefined ? '' : `  rss ${(s.rss / 1048576).toFixed(0)} MiB`;
   const perCpu = s.cpu === undefined ? '' : db === undefined ? (s.latency === undefined ? '' : `  ${((s.cpu / s.ops) * 1e6).toFixed(0)} µs CPU per put`) : `  ${Math.round(s.ops / s.cpu).toLocaleString('en-US')} per CPU-s`;
+  // This round's latency percentiles (the table has the medians over rounds): one round's tail is ~10 puts.
+  const l = s.latency;
+  const latency = l === undefined ? '' : `  p50 / p99 / p99.9 / max ${[l.p50, l.p99, l.p999, l.max].map((x) => x.toFixed(0)).join(' / ')} µs; load ${loadavg()[0]!.toFixed(2)}`;
   console.error(
-    `  ${engine.name.padEnd(14)} ${(db === undefined ? w : `${w} after ${db}`).padEnd(40)} ${String(s.ops).padStart(8)} ops in ${s.seconds.toFixed(3)} s = ${Math.round(s.ops / s.seconds).toLocaleString('en-US')}/s${perCpu}${delay}${rss}`,
+    `  ${engine.name.padEnd(14)} ${(db === undefined ? w : `${w} after ${db}`).padEnd(40)} ${String(s.ops).padStart(8)} ops in ${s.seconds.toFixed(3)} s = ${Math.round(s.ops / s.seconds).toLocaleString('en-US')}/s${perCpu}${latency}${delay}${rss}`,
   );
 }
 
@@ -852,14 +855,14 @@ if (fills.some(wanted)) {
 }
 if (wanted('put sync:true (1 writer)')) {
   console.log("\nDurable put, 1 writer: latency per put (median over rounds of each round's percentile), µs; CPU per put: the process's, every thread (in a fresh process: the JIT's compiles too), µs:\n");
-  console.log('| engine | p50 | p90 | p99 | max | CPU per put |');
-  console.log('|---|---:|---:|---:|---:|---:|');
+  console.log('| engine | p50 | p90 | p99 | p99.9 | max | CPU per put |');
+  console.log('|---|---:|---:|---:|---:|---:|---:|');
   for (const e of engines) {
     const list = samples.get(`${e.name}\tput sync:true (1 writer)`);
     if (list === undefined) continue;
     const cell = (f: (l: NonNullable<Sample['latency']>) => number): string => median(list.map((x) => (x.latency === undefined ? 0 : f(x.latency)))).toFixed(0);
     const cpu = median(list.map((x) => ((x.cpu ?? NaN) / x.ops) * 1e6)).toFixed(0);
-    console.log(`| ${e.name} | ${cell((l) => l.p50)} | ${cell((l) => l.p90)} | ${cell((l) => l.p99)} | ${cell((l) => l.max)} | ${cpu} |`);
+    console.log(`| ${e.name} | ${cell((l) => l.p50)} | ${cell((l) => l.p90)} | ${cell((l) => l.p99)} | ${cell((l) => l.p999)} | ${cell((l) => l.max)} | ${cpu} |`);
   }
 }
 console.error(`dbbench: done in ${((performance.now() - started) / 1000).toFixed(0)} s`);

@@ -3,7 +3,7 @@
  * cut off before a segment is rotated or closed, and taken by replay as the end of the newest
  * segment — never as records, never as damage; anywhere else zeros stay damage.
  */
-import { POWER_CUT_MODES, type MemoryFileSystem } from '@strata-db/vfs/testing';
+import { FaultInjectingFileSystem, POWER_CUT_MODES, type MemoryFileSystem } from '@strata-db/vfs/testing';
 import { describe, expect, it } from 'vitest';
 import type { BatchOp } from './batch.js';
 import { BLOCK_SIZE, readSegmentRecords } from './log-format.js';
@@ -78,6 +78,59 @@ describe('WAL preallocation', () => {
     await wal.close();
   });
 
+  it('preallocate: the new segment holds durable zeros before any append, so the first durable append changes no size; rotation preallocates only after durable appends', async () => {
+    const fs = memoryFs();
+    const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs, preallocate: true });
+    const size = sizeOf(fs, 1);
+    expect(size - SEGMENT_HEADER_SIZE).toBeGreaterThanOrEqual(128 * 1024);
+    expect(size % 4096).toBe(0);
+    expect(bytesOf(fs, path(1)).subarray(SEGMENT_HEADER_SIZE).every((b) => b === 0)).toBe(true);
+    expect(fs.durability().find((d) => d.path === path(1))?.durableSize).toBe(size);
+    // A power cut now: an empty log, no damage in any mode; the zeros are cut off.
+    const cut = await replayAll(fs.powerCut(), { recovery: 'absolute-consistency' });
+    expect(cut.batches).toEqual([]);
+    expect(cut.result.dropped).toEqual([]);
+    expect(cut.result.truncated?.to).toBe(SEGMENT_HEADER_SIZE);
+    await wal.append(someOps(1), 1, { sync: true });
+    expect(sizeOf(fs, 1)).toBe(size); // the first durable append found its room
+
+    // Rotation after durable appends: the next segment is preallocated before its first append.
+    await wal.rotate();
+    expect(sizeOf(fs, 1)).toBe(recordsEnd(bytesOf(fs, path(1))));
+    expect(sizeOf(fs, 2)).toBe(size);
+    expect(fs.durability().find((d) => d.path === path(2))?.durableSize).toBe(size);
+    // Only appends without sync in segment 2: segment 3 is created bare, as without the option.
+    await wal.append(someOps(1), 2);
+    await wal.rotate();
+    expect(sizeOf(fs, 3)).toBe(SEGMENT_HEADER_SIZE);
+    await wal.append(someOps(1), 3, { sync: true });
+    await wal.close();
+    for (const n of [1, 2, 3]) expect(sizeOf(fs, n)).toBe(recordsEnd(bytesOf(fs, path(n))));
+    const { batches, result } = await replayAll(fs, { recovery: 'absolute-consistency' });
+    expect(batches.map((b) => b.firstLsn)).toEqual([1, 2, 3]);
+    expect(result.truncated).toBeNull();
+  });
+
+  it('a failed preallocation of a new segment fails the create, or the rotation, like any failed write or sync', async () => {
+    for (const op of ['write', 'fdatasync'] as const) {
+      const inner = memoryFs();
+      const fs = new FaultInjectingFileSystem(inner);
+      fs.addRule({ op, nth: op === 'write' ? 2 : 1, code: 'ENOSPC' }); // the header is the first write
+      await expect(WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs, preallocate: true })).rejects.toMatchObject({ code: 'IO_ERROR' });
+      expect(inner.openFiles()).toEqual([]);
+
+      const inner2 = memoryFs();
+      const fs2 = new FaultInjectingFileSystem(inner2);
+      const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs: fs2 });
+      await wal.append(someOps(1), 1, { sync: true });
+      fs2.addRule({ op, nth: 1, code: 'ENOSPC', path: /000002\.wal$/ });
+      await expect(wal.rotate()).rejects.toMatchObject({ code: 'IO_ERROR' });
+      await expect(wal.append(someOps(1), 2, { sync: true })).rejects.toMatchObject({ code: 'READ_ONLY' });
+      await wal.close().catch(() => undefined);
+      expect(inner2.openFiles()).toEqual([]);
+    }
+  });
+
   it('a read-only replay leaves the zeros alone', async () => {
     const fs = memoryFs();
     const wal = await WalWriter.create(DIR, { uuid: UUID, segment: 1, firstLsn: 1, fs });
@@ -142,7 +195,8 @@ describe('WAL preallocation', () => {
         let attempted: LoggedBatch[] = [];
         let durableCount = 0;
         for (let cycle = 0; cycle < 4; cycle++) {
-          const wal = await WalWriter.create(DIR, { uuid: UUID, segment, firstLsn: lsn, fs });
+          // Every other cycle with the new segment preallocated as it is created.
+          const wal = await WalWriter.create(DIR, { uuid: UUID, segment, firstLsn: lsn, fs, preallocate: (cycle + seed) % 2 === 1 });
           const pending: Promise<void>[] = [];
           const steps = 20 + rand(60);
           const cutAt = rand(steps);

@@ -32,7 +32,11 @@
  *   metadata through the file system's journal — the journal every other writer of the disk
  *   shares (measured on ext4: see the engine README, "durable puts: preallocated WAL space").
  *   One durable group in PREALLOCATE_BYTES of log pays the size change and the zeros. Appends
- *   without `sync` never preallocate (their fdatasync, if any, comes once per segment). The
+ *   without `sync` never preallocate (their fdatasync, if any, comes once per segment). A new
+ *   segment may be preallocated as it is created instead (`WalWriterOptions.preallocate`, and at
+ *   rotation after durable appends), its zeros durable before anything is appended, so that the
+ *   first durable append is not the one to pay: a lone writer's first durable put on a fresh
+ *   database was the slowest of its thousand by a few milliseconds (docs/performance/session-26-syncput26.md). The
  *   zeros are "unused space" (log-format.ts); they are cut off, durably, before the segment is
  *   rotated away or closed, so only the active segment (or the newest after a crash) has them.
  *   A failed preallocation is a failed write (below).
@@ -63,6 +67,14 @@ export interface WalWriterOptions {
   readonly fs?: WalFileSystem;
   /** Upper bound of one group's records in bytes (default 1 MiB, as LevelDB). A larger batch goes alone. */
   readonly groupCommitBytes?: number;
+  /**
+   * Preallocate the new segment as it is created (default false): its zeros are written and
+   * made durable before `create` resolves, so the first durable append finds its space ready
+   * instead of paying for the zeros and the file's new size in its own fdatasync (see the top of
+   * the file). Later segments get theirs at rotation when the segment rotated away had durable
+   * appends.
+   */
+  readonly preallocate?: boolean;
 }
 
 export interface AppendOptions {
@@ -168,6 +180,8 @@ export class WalWriter {
   #acceptedLsn: number;
   #writtenLsn: number;
   #bytesWritten = SEGMENT_HEADER_SIZE;
+  /** A durable group was written to the active segment: the next one is preallocated as it is created (rotation). */
+  #durableInSegment = false;
 
   /**
    * Made with an element and emptied (`emptyObjectArray`): it holds objects from birth. A fresh
@@ -214,7 +228,12 @@ export class WalWriter {
     const uuid = uuidBytes(options.uuid);
     const fs = options.fs ?? nodeFileSystem;
     const fd = await createSegmentFile(fs, dir, uuid, segment, firstLsn);
-    return new WalWriter(fs, dir, uuid, segment, fd, firstLsn, groupCommitBytes);
+    const writer = new WalWriter(fs, dir, uuid, segment, fd, firstLsn, groupCommitBytes);
+    if (options.preallocate === true && !(await writer.#preallocateNew())) {
+      closeQuietly(fs, fd);
+      throw writer.#failure!;
+    }
+    return writer;
   }
 
   /** The active segment's number. */
@@ -590,6 +609,7 @@ export class WalWriter {
     this.#offset += bytes;
     this.#bytesWritten += bytes;
     this.#writtenLsn = last.lastLsn;
+    if (wantsSync) this.#durableInSegment = true;
     if (this.#offset > this.#fileEnd) {
       this.#fileEnd = this.#offset;
       // This round's fdatasync commits a new file size anyway: let it commit room for the next ones too.
@@ -615,6 +635,22 @@ export class WalWriter {
       return false;
     }
     this.#fileEnd = to;
+    return true;
+  }
+
+  /**
+   * Preallocates a segment just created (nothing appended yet: its header is durable) and makes
+   * the zeros and the new size durable, so that its first durable append finds room (see
+   * `WalWriterOptions.preallocate`). Returns false (and fails the writer) on error.
+   */
+  async #preallocateNew(): Promise<boolean> {
+    if (!(await this.#preallocate())) return false;
+    try {
+      await this.#fs.fdatasync(this.#fd);
+    } catch (err) {
+      this.#fail(ioError(this.#file(), undefined, 'syncing the preallocated space of a new WAL segment', err, FAILED));
+      return false;
+    }
     return true;
   }
 
@@ -676,7 +712,12 @@ export class WalWriter {
     this.#syncedOffset = SEGMENT_HEADER_SIZE;
     this.#fileEnd = SEGMENT_HEADER_SIZE;
     this.#bytesWritten += SEGMENT_HEADER_SIZE;
-    return true;
+    // Durable appends went to the segment rotated away: the first of the next ones would pay for
+    // this segment's zeros in its own round; the rotation, which the appends behind it wait for
+    // anyway, pays instead.
+    const durable = this.#durableInSegment;
+    this.#durableInSegment = false;
+    return !durable || this.#preallocateNew();
   }
 
   /**

@@ -137,7 +137,8 @@ export async function openCore(dir: string, opts: ResolvedOptions): Promise<Open
     versions.lastSequence = lastSeq;
 
     const segment = Math.max(result.nextSegment, versions.logNumber, 1);
-    wal = await openWal(dir, { uuid, segment, firstLsn: lastSeq + 1, fs });
+    // Preallocated as it is created: the first durable write does not pay for the zeros (wal/writer.ts).
+    wal = await openWal(dir, { uuid, segment, firstLsn: lastSeq + 1, fs, preallocate: true });
     events.emit({ type: 'wal-created', segment });
     executor = await createExecutor(opts, events);
     const core = new DbCore({
