@@ -31,6 +31,9 @@
 //   BENCH_STRATA_MERGE=2 BENCH_STRATA_MAX_FROZEN=4 …  Strata's minMemtablesToMerge / maxFrozenMemtables (every Strata
 //                                                   engine; default: its own)
 //   BENCH_STRATA_THREADS=2 …                       adds Strata with backgroundThreads 2 (strata-bg2), interleaved with the others
+//   BENCH_SYNCPUT_TRACE=1 …                        the 1-writer durable puts' slowest 1% per round, each taken apart: Strata's WAL
+//                                                   write(2) and fdatasync inside it (through a timing file layer), and the
+//                                                   main thread's GC pauses inside it (every engine); off by default
 //   BENCH_STRATA_UNCOMPRESSED=1 …                  adds Strata with compression: 'none' (as before compression was
 //                                                   on by default), interleaved with the others: the cost of compression
 //                                                   in the same run
@@ -60,7 +63,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
+import { nodeFileSystem, type FileSystem } from '@strata-db/vfs';
 import { ClassicLevel } from 'classic-level';
 import { open as lmdbOpen, type Database as LmdbDatabase } from 'lmdb';
 import { Database, type DatabaseOptions } from '../src/index.js';
@@ -119,6 +123,33 @@ interface Engine {
   open(dir: string): Promise<Handle>;
 }
 
+/** BENCH_SYNCPUT_TRACE=1: the slowest durable puts taken apart (the header; `slowPuts`). */
+const TRACE = process.env.BENCH_SYNCPUT_TRACE === '1';
+/** Strata's file calls while `tracing`: what, performance.now() at its start and end, ms. */
+const fileCalls: [string, number, number][] = [];
+let tracing = false;
+/** node:fs as Strata's file layer, timing its writes and syncs while `tracing` (the brand is kept: the real disk). */
+function tracedFs(): FileSystem {
+  const traced: Record<string | symbol, unknown> = { ...nodeFileSystem };
+  for (const name of ['writeSync', 'write', 'fdatasync', 'fsync'] as const) {
+    const f = nodeFileSystem[name] as (...a: unknown[]) => unknown;
+    traced[name] = (...a: unknown[]): unknown => {
+      if (!tracing) return f(...a);
+      const start = performance.now();
+      const r = f(...a);
+      if (!(r instanceof Promise)) {
+        fileCalls.push([name, start, performance.now()]);
+        return r;
+      }
+      return r.then((v: unknown) => {
+        fileCalls.push([name, start, performance.now()]);
+        return v;
+      });
+    };
+  }
+  return traced as unknown as FileSystem;
+}
+
 /** Strata with default options (flush and compaction in a worker thread) plus `options`. */
 const strataEngine = (name: string, options: DatabaseOptions): Engine => ({
   name,
@@ -126,7 +157,7 @@ const strataEngine = (name: string, options: DatabaseOptions): Engine => ({
   getSyncName: 'db.getSync',
   scanName: 'for await db.iterate()',
   async open(dir) {
-    const db = await Database.open(dir, { sync: false, ...options, ...(BLOCK_CACHE > 0 ? { blockCacheSize: BLOCK_CACHE } : {}), ...(MERGE > 0 ? { minMemtablesToMerge: MERGE } : {}), ...(MAX_FROZEN > 0 ? { maxFrozenMemtables: MAX_FROZEN } : {}) });
+    const db = await Database.open(dir, { sync: false, ...options, ...(TRACE ? { fs: tracedFs() } : {}), ...(BLOCK_CACHE > 0 ? { blockCacheSize: BLOCK_CACHE } : {}), ...(MERGE > 0 ? { minMemtablesToMerge: MERGE } : {}), ...(MAX_FROZEN > 0 ? { maxFrozenMemtables: MAX_FROZEN } : {}) });
     return {
       async batch(keys, values) {
         const b = db.batch();
@@ -341,13 +372,21 @@ const DURABLE_CHUNK = 50;
  */
 async function durablePutsInterleaved(round: number): Promise<void> {
   const order = rotated(round);
-  const open = new Map<Engine, { h: Handle; dir: string; latencies: number[]; seconds: number; cpu: number; done: number }>();
+  const open = new Map<Engine, { h: Handle; dir: string; latencies: number[]; seconds: number; cpu: number; done: number; starts: number[] }>();
+  const gcs: [number, number][] = [];
+  const gcObserver = TRACE
+    ? new PerformanceObserver((list) => {
+        for (const e of list.getEntries()) gcs.push([e.startTime, e.startTime + e.duration]);
+      })
+    : undefined;
   try {
     for (const e of order) {
       const dir = freshDir(e);
-      open.set(e, { h: await e.open(dir), dir, latencies: [], seconds: 0, cpu: 0, done: 0 });
+      open.set(e, { h: await e.open(dir), dir, latencies: [], seconds: 0, cpu: 0, done: 0, starts: [] });
     }
     writeBackDirtyPages();
+    gcObserver?.observe({ entryTypes: ['gc'] });
+    tracing = TRACE;
     const t0 = performance.now();
     for (let turn = 0; open.size > 0 && [...open.values()].some((o) => o.done < SYNC_PUTS); turn++) {
       if (performance.now() - t0 > MAX_SECONDS * 1000 * order.length) break;
@@ -359,11 +398,18 @@ async function durablePutsInterleaved(round: number): Promise<void> {
           const t = performance.now();
           await o.h.putDurable(key(fillOrder[o.done % fillOrder.length]!), value(o.done));
           o.latencies.push((performance.now() - t) * 1000);
+          if (TRACE) o.starts.push(t);
         }
         o.seconds += (performance.now() - start) / 1000;
         const c = process.cpuUsage(c0);
         o.cpu += (c.user + c.system) / 1e6;
       }
+    }
+    tracing = false;
+    if (gcObserver !== undefined) {
+      await new Promise((resolve) => setImmediate(resolve)); // the observer's entries are delivered asynchronously
+      gcObserver.disconnect();
+      for (const e of order) slowPuts(e, open.get(e)!, gcs);
     }
     for (const e of order) {
       const o = open.get(e)!;
@@ -376,6 +422,25 @@ async function durablePutsInterleaved(round: number): Promise<void> {
       await o.h.close();
       rmSync(o.dir, { recursive: true, force: true });
     }
+  }
+}
+
+/**
+ * BENCH_SYNCPUT_TRACE=1: the slowest 1% of `o`'s durable puts, each with Strata's WAL calls and
+ * the main thread's GC pauses that fell inside it (offsets from the put's start, durations, µs).
+ * What is left of a put is JavaScript and waiting for the event loop to come back to it.
+ */
+function slowPuts(e: Engine, o: { readonly latencies: readonly number[]; readonly starts: readonly number[] }, gcs: readonly [number, number][]): void {
+  const us = (ms: number): string => (ms * 1000).toFixed(0);
+  const slowest = o.starts.map((_, i) => i).sort((a, b) => o.latencies[b]! - o.latencies[a]!);
+  for (const i of slowest.slice(0, Math.ceil(o.starts.length / 100))) {
+    const start = o.starts[i]!;
+    const end = start + o.latencies[i]! / 1000;
+    const inside = [
+      ...fileCalls.filter(([, a, b]) => a >= start && b <= end).map(([what, a, b]) => `${what} at +${us(a - start)} for ${us(b - a)}`),
+      ...gcs.filter(([a, b]) => b >= start && a <= end).map(([a, b]) => `GC at +${us(a - start)} for ${us(b - a)}`),
+    ];
+    console.error(`    ${e.name} slow put #${i} (${(start - o.starts[0]!).toFixed(0)} ms in): ${o.latencies[i]!.toFixed(0)} µs; ${inside.length > 0 ? inside.join(', ') : 'no WAL call or GC inside'}`);
   }
 }
 
