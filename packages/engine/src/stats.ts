@@ -148,10 +148,13 @@ export interface MemoryStats {
   readonly walBuffers: number;
   /**
    * The background worker threads' own memory, bytes, summed over the live workers as each
-   * reported it after its last job: V8 heap committed and ArrayBuffers (read windows, blocks,
-   * table builders' buffers — live or not yet collected), now and the most seen. Not in `total`:
-   * it is the workers' heaps, not the database's data structures (the frozen memtables a worker
-   * reads are shared memory, counted in `memtables`). Zeros without workers. Bounded: a worker's
+   * reported it after its last job: V8 heap committed and ArrayBuffers (blocks, table builders'
+   * buffers — live or not yet collected), now and the most seen, and `windowPool`, the bytes of
+   * compaction's readahead windows each keeps for its next job (outside malloc and the V8 heap:
+   * background/window-pool.ts; at most 8 MiB a thread, given back when the worker ends). Not in
+   * `total`: it is the workers' memory, not the database's data structures (the frozen memtables
+   * a worker reads are shared memory, counted in `memtables`). Zeros without workers, but for
+   * `windowPool`: with `backgroundThreads: 0` the main thread's own pool. Bounded: a worker's
    * young generation is capped at 2 MiB (WORKER_RESOURCE_LIMITS) and it collects whenever its
    * ArrayBuffers grew 4 MiB since its last collection (`collections` counts those).
    */

@@ -12,6 +12,7 @@ import { MemoryFileSystem } from '@strata-db/vfs/testing';
 import { tablePath } from '../db/filenames.js';
 import { fileMetadataOf, type FileMetadata } from '../version/file-metadata.js';
 import { mergeCompaction, type CompactionHost } from './compaction-merge.js';
+import { threadWindowPool } from './window-pool.js';
 import type { CompactionJob } from './jobs.js';
 import { NO_GRANDPARENTS } from '../compaction/output-splitter.js';
 
@@ -76,6 +77,7 @@ describe('a compaction job’s index partitions', () => {
     const starved = await mergeCompaction(job(files, 2000), host(fs, 1));
     const bounded = await mergeCompaction(job(files, 3000), host(fs));
     expect(kept.outputs.length).toBe(1);
+    expect(threadWindowPool.inUseBytes).toBe(0); // every job gave its readahead windows back
     const bytes = (f: FileMetadata): Uint8Array => fs.readFileSync(tablePath(DIR, f.fileNumber));
     // Byte-identical but for the file number recorded in the properties: compare what they hold.
     const read = (f: FileMetadata): string[] => {
@@ -119,6 +121,7 @@ describe('a compaction job that fails', () => {
       const j = { ...job(files, 50), targetFileSize: 8 * 1024 };
       const h: CompactionHost = { ...host(failing(fs, what, nth)), moreFileNumbers: (n) => Array.from({ length: n }, () => next++) };
       await expect(mergeCompaction(j, h)).rejects.toThrow(/fsync/);
+      expect(threadWindowPool.inUseBytes).toBe(0); // a failed job gives its windows back too
       expect(fs.readdirSync(DIR).sort()).toEqual(inputs);
       // It did write several tables before failing (the fsyncs before the failing one, or all of them).
       const ok = await mergeCompaction({ ...j, fileNumbers: [900] }, { ...host(fs), moreFileNumbers: (n) => Array.from({ length: n }, () => next++) });

@@ -218,6 +218,7 @@ export async function mergeCompaction(job: CompactionJob, host: CompactionHost):
     throw err;
   } finally {
     for (const t of [...opened]) close(t);
+    readahead.release();
   }
 }
 

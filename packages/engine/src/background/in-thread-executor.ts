@@ -10,6 +10,8 @@ import type { BackgroundExecutor, FlushHooks, FlushJobResult, JobHooks } from '.
 import { writeFlushTable } from './flush-table.js';
 import type { CompactionJob, CompactionJobResult, FlushJob } from './jobs.js';
 import { slicedPace } from './pace.js';
+import type { WorkerMemory } from './protocol.js';
+import { threadWindowPool } from './window-pool.js';
 
 /** Synchronous work between two yields to the event loop, ms. */
 export const SLICE_MS = 4;
@@ -32,8 +34,10 @@ export class InThreadExecutor implements BackgroundExecutor {
   onAllIdle(): void {
     // no workers: never idle in that sense
   }
-  /** Its memory is the main thread's: nothing of its own to report. */
-  readonly memory = { heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0, collections: 0 };
+  /** Its memory is the main thread's: nothing of its own to report but the thread's window pool, which its compactions fill (window-pool.ts). */
+  get memory(): WorkerMemory {
+    return { heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0, collections: 0, windowPool: threadWindowPool.residentBytes };
+  }
 
   constructor(
     private readonly fs: FileSystem,

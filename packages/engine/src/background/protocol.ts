@@ -46,4 +46,10 @@ export interface WorkerMemory {
   readonly peakArrayBuffers: number;
   /** Paced full collections the worker ran (garbage-pace.ts), since it started. */
   readonly collections: number;
+  /**
+   * Bytes of the thread's readahead window pool (window-pool.ts) ever handed out: resident
+   * memory outside the V8 heap and outside malloc, kept for the next job's windows until the
+   * thread ends. Not in `arrayBuffers`.
+   */
+  readonly windowPool: number;
 }

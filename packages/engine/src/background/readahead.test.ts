@@ -6,6 +6,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { MemoryFileSystem } from '@strata-db/vfs/testing';
 import { MIN_READAHEAD_BYTES, READAHEAD_BUDGET_BYTES, READAHEAD_BYTES, ReadaheadFileSystem, readaheadWindowBytes } from './readahead.js';
+import { POOL_SUPERBLOCK, POOL_UNIT, WindowPool } from './window-pool.js';
 
 function fileOf(bytes: Uint8Array): { fs: MemoryFileSystem; calls: string[] } {
   const fs = new MemoryFileSystem();
@@ -131,8 +132,60 @@ describe('ReadaheadFileSystem', () => {
       const w = readaheadWindowBytes(files);
       expect(w).toBeLessThan(READAHEAD_BYTES);
       expect(w * files).toBeLessThanOrEqual(READAHEAD_BUDGET_BYTES);
-      expect(w % 4096).toBe(0);
+      expect(w * 2 * files).toBeGreaterThan(READAHEAD_BUDGET_BYTES); // the largest that fits
+      expect(Number.isInteger(Math.log2(w))).toBe(true); // a size of the window pool's blocks
     }
     expect(readaheadWindowBytes(1000)).toBe(MIN_READAHEAD_BYTES);
+  });
+
+  it("takes its windows from the pool, gives them back at release, and the next job reuses them", () => {
+    const size = 3 * POOL_UNIT + 12_345; // several windows' worth
+    const bytes = new Uint8Array(size).map((_, i) => (i * 7) & 0xff);
+    const { fs } = fileOf(bytes);
+    const pool = new WindowPool(POOL_SUPERBLOCK);
+    const job = (): void => {
+      const ra = new ReadaheadFileSystem(fs, POOL_UNIT, undefined, undefined, pool);
+      const a = ra.openSync('/d/t', 'r');
+      const b = ra.openSync('/d/t', 'r');
+      expect(pool.inUseBytes).toBe(0); // larger than a window: no read yet
+      for (let p = 0; p < size; p += 5000) {
+        for (const fd of [a, b]) {
+          const out = new Uint8Array(100);
+          const n = ra.readSync(fd, out, 0, 100, p);
+          expect(out.subarray(0, n)).toEqual(bytes.subarray(p, p + n));
+          // What a caller does with what it read never reaches the window (a copy).
+          out.fill(0xee);
+          const again = new Uint8Array(100);
+          ra.readSync(fd, again, 0, 100, p);
+          expect(again.subarray(0, n)).toEqual(bytes.subarray(p, p + n));
+        }
+      }
+      expect(pool.inUseBytes).toBe(2 * POOL_UNIT); // one window per open file, from the pool
+      ra.closeSync(a);
+      ra.release(); // b still open: its window goes back too
+      expect(pool.inUseBytes).toBe(0);
+    };
+    job();
+    const resident = pool.residentBytes;
+    job();
+    expect(pool.residentBytes).toBe(resident); // the second job took the first one's windows
+  });
+
+  it('allocates windows of its own when the pool has none to give, and still reads right', () => {
+    const bytes = new Uint8Array(4 * POOL_UNIT).map((_, i) => i & 0xff);
+    const { fs } = fileOf(bytes);
+    const pool = new WindowPool(POOL_SUPERBLOCK);
+    const held = Array.from({ length: POOL_SUPERBLOCK / POOL_UNIT - 1 }, () => pool.take(POOL_UNIT)!); // room for one window left
+    const ra = new ReadaheadFileSystem(fs, POOL_UNIT, undefined, undefined, pool);
+    const fds = [ra.openSync('/d/t', 'r'), ra.openSync('/d/t', 'r'), ra.openSync('/d/t', 'r')];
+    for (const [i, fd] of fds.entries()) {
+      const out = new Uint8Array(64);
+      ra.readSync(fd, out, 0, 64, i * POOL_UNIT + 3);
+      expect(out).toEqual(bytes.subarray(i * POOL_UNIT + 3, i * POOL_UNIT + 67));
+    }
+    expect(pool.inUseBytes).toBe(POOL_SUPERBLOCK);
+    ra.release();
+    expect(pool.inUseBytes).toBe(POOL_SUPERBLOCK - POOL_UNIT);
+    for (const h of held) pool.give(h);
   });
 });

@@ -18,8 +18,10 @@
  *
  * Memory: a window is refilled in place, and a closed file's window goes to the next file this
  * layer opens (every read is a copy out of the window, so nothing outside refers to it). A job
- * allocates one window per file it holds open at once (its L0 inputs, one table per sorted
- * level), not one per refill: each allocation is garbage the thread's collector must find, and
+ * takes one window per file it holds open at once (its L0 inputs, one table per sorted level),
+ * not one per refill, from the thread's window pool (window-pool.ts: outside malloc, kept from
+ * job to job; `release` gives them back at the job's end), and allocates one of its own only when
+ * the pool has none to give: each allocation is garbage the thread's collector must find, and
  * V8 lets ~64 MiB of dead ArrayBuffers pile up before it looks (a 1M fill's compactions read
  * ~200 MB). What the table reader copies out (its blocks) is counted in `bytesCopied`, and every
  * `collectEvery` bytes `collect` runs: in a worker, its pacer's check (garbage-pace.ts), which
@@ -27,6 +29,7 @@
  */
 import type { TableFileSystem } from '@strata-db/sstable-core';
 import { readAt } from '@strata-db/vfs';
+import { threadWindowPool, type WindowPool } from './window-pool.js';
 
 /** Bytes read ahead at once: large enough that the syscall cost vanishes, small next to a 2 MiB table. */
 export const READAHEAD_BYTES = 512 * 1024;
@@ -45,11 +48,15 @@ export const MIN_READAHEAD_BYTES = 64 * 1024;
  * and one table per sorted level): READAHEAD_BYTES, or less so that the windows together stay
  * within READAHEAD_BUDGET_BYTES, but never below MIN_READAHEAD_BYTES. A wide L0→L1 merge (up
  * to l0StopWritesTrigger tables) thus costs little more memory than a narrow one: past 32
- * tables, 64 KiB a table (72 tables: ~4.6 MiB).
+ * tables, 64 KiB a table (72 tables: ~4.6 MiB). A power of two (64, 128, 256 or 512 KiB): the
+ * sizes of the thread's window pool (window-pool.ts), whose blocks of one size split into and
+ * merge from the others.
  */
 export function readaheadWindowBytes(filesOpenAtOnce: number): number {
   const share = Math.floor(READAHEAD_BUDGET_BYTES / Math.max(1, filesOpenAtOnce));
-  return Math.max(MIN_READAHEAD_BYTES, Math.min(READAHEAD_BYTES, share - (share % 4096)));
+  let w = READAHEAD_BYTES;
+  while (w > MIN_READAHEAD_BYTES && w > share) w /= 2;
+  return w;
 }
 /** Bytes copied out between two calls of `collect` (a cheap check of the worker's pacer, garbage-pace.ts). */
 export const COLLECT_EVERY_BYTES = 1024 * 1024;
@@ -79,7 +86,7 @@ export class ReadaheadFileSystem implements TableFileSystem {
   private nextFd = FIRST_VIRTUAL_FD;
   /** Real reads issued (for stats and tests). */
   reads = 0;
-  /** Window buffers allocated (for tests: one per file open at once, not one per refill). */
+  /** Window buffers allocated or taken from the pool (for tests: one per file open at once, not one per refill). */
   windowsAllocated = 0;
   /** Bytes copied out to the table reader (its block buffers: what its reads allocate). */
   bytesCopied = 0;
@@ -98,6 +105,7 @@ export class ReadaheadFileSystem implements TableFileSystem {
     private readonly windowBytes = READAHEAD_BYTES,
     private readonly collect?: () => void,
     private readonly collectEvery = COLLECT_EVERY_BYTES,
+    private readonly pool: WindowPool = threadWindowPool,
   ) {
     this.counted = {
       readSync: (fd, buf, off, len, position) => {
@@ -174,6 +182,18 @@ export class ReadaheadFileSystem implements TableFileSystem {
     this.base.unlinkSync(path);
   }
 
+  /**
+   * The job is over: every window goes back to the pool it came from (or to the collector), and
+   * a descriptor still open is closed. Nothing this layer read may be used afterwards — nothing
+   * is: every read was a copy.
+   */
+  release(): void {
+    for (const f of this.files.values()) this.giveBack(f);
+    this.files.clear();
+    for (const b of this.spare) if (this.pool.owns(b)) this.pool.give(b);
+    this.spare.length = 0;
+  }
+
   private file(fd: number): File {
     const f = this.files.get(fd);
     if (f === undefined) throw new Error(`internal error: readahead descriptor ${fd} is not open`);
@@ -185,7 +205,7 @@ export class ReadaheadFileSystem implements TableFileSystem {
     if (f.buffer === undefined) {
       f.buffer = this.spare.pop();
       if (f.buffer === undefined) {
-        f.buffer = new Uint8Array(this.windowBytes);
+        f.buffer = this.pool.take(this.windowBytes) ?? new Uint8Array(this.windowBytes);
         this.windowsAllocated++;
       }
     }

@@ -19,6 +19,7 @@ import { writeFlushTable } from './flush-table.js';
 import { serializeError } from './job-errors.js';
 import { unbrokenPace } from './pace.js';
 import type { FromWorker, ToWorker, WorkerStart } from './protocol.js';
+import { threadWindowPool } from './window-pool.js';
 
 /** Compaction work between two turns of this thread's event loop, ms. */
 const COMPACTION_SLICE_MS = 10;
@@ -47,7 +48,7 @@ function lowerPriority(): void {
 }
 if ((workerData as WorkerStart | undefined)?.lowPriority === true) lowerPriority();
 
-const memory = { heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0, collections: 0 };
+const memory = { heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0, collections: 0, windowPool: 0 };
 /** Samples this thread's memory (at each paced collection, just before it, and after each job). */
 function sampleMemory(): void {
   const m = process.memoryUsage();
@@ -56,6 +57,7 @@ function sampleMemory(): void {
   memory.peakHeapTotal = Math.max(memory.peakHeapTotal, m.heapTotal);
   memory.peakArrayBuffers = Math.max(memory.peakArrayBuffers, m.arrayBuffers);
   memory.collections = pacer?.collections ?? 0;
+  memory.windowPool = threadWindowPool.residentBytes;
 }
 
 /** This worker's paced collection of the garbage its jobs make (garbage-pace.ts). */

@@ -49,7 +49,7 @@ import type { CompactionJob, CompactionJobResult, FlushJob } from './jobs.js';
 import type { FromWorker, ToWorker, WorkerMemory } from './protocol.js';
 import { startWorker, workerSource, type WorkerSource } from './worker-loader.js';
 
-const NO_MEMORY: WorkerMemory = { heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0, collections: 0 };
+const NO_MEMORY: WorkerMemory = { heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0, collections: 0, windowPool: 0 };
 
 /**
  * A worker's V8 heap bounds. The young generation is capped at 2 MiB (V8's default lets it grow
@@ -327,8 +327,10 @@ export class WorkerExecutor implements BackgroundExecutor {
     let arrayBuffers = 0;
     let peakArrayBuffers = 0;
     let collections = 0;
+    let windowPool = 0;
     for (const { memory: m } of this.slots) {
       collections += m.collections;
+      windowPool += m.windowPool;
       heapTotal += m.heapTotal;
       peakHeapTotal += m.peakHeapTotal;
       arrayBuffers += m.arrayBuffers;
@@ -342,6 +344,7 @@ export class WorkerExecutor implements BackgroundExecutor {
       arrayBuffers,
       peakArrayBuffers: Math.max(peakArrayBuffers, e.peakArrayBuffers),
       collections: collections + e.collections,
+      windowPool,
     };
   }
 
@@ -455,7 +458,7 @@ export class WorkerExecutor implements BackgroundExecutor {
     if (slot.dead || slot.jobs.size > 0 || this.closed) return;
     // Its peaks count, with the other workers live now, in what `memory` reports as the most seen.
     const m = this.memory;
-    this.ended = { heapTotal: 0, arrayBuffers: 0, peakHeapTotal: m.peakHeapTotal, peakArrayBuffers: m.peakArrayBuffers, collections: this.ended.collections + slot.memory.collections };
+    this.ended = { heapTotal: 0, arrayBuffers: 0, peakHeapTotal: m.peakHeapTotal, peakArrayBuffers: m.peakArrayBuffers, collections: this.ended.collections + slot.memory.collections, windowPool: 0 };
     this.idleEnds++;
     slot.die('ended after being idle'); // out of `slots`: the next job starts a new worker
     if (this.slots.length === 0) this.allIdle?.();

@@ -17,6 +17,7 @@ import type { Snapshot } from '../snapshots.js';
 import type { StrataEvent } from '../events.js';
 import type { CompactionPriority } from './picker.js';
 import type { CompactionStyle } from '../options.js';
+import { threadWindowPool } from '../background/window-pool.js';
 import { compactionsSettled, dec, type Model, type ModelWrite, tempDir, writeBoth } from '../../test/helpers.js';
 
 /** The keys of a history and what it does with them; every key is read back at every check. */
@@ -150,6 +151,18 @@ async function run(keys: readonly string[], ops: Op[], backgroundThreads: number
       expect(back).toEqual(want.reverse());
     }
   };
+  // Compactions give their readahead windows back to the thread's pool (window-pool.ts), which
+  // stats report: this thread's with backgroundThreads 0, the workers' otherwise.
+  const checkWindows = (): void => {
+    const pooled = db.stats().memory.workers.windowPool;
+    if (backgroundThreads === 0) {
+      expect(threadWindowPool.inUseBytes).toBe(0);
+      expect(pooled).toBe(threadWindowPool.residentBytes);
+    } else {
+      expect(pooled % (512 * 1024)).toBe(0);
+      expect(pooled).toBeLessThanOrEqual(backgroundThreads * 8 * 1024 * 1024);
+    }
+  };
   try {
     for (const op of ops) {
       switch (op.t) {
@@ -174,6 +187,7 @@ async function run(keys: readonly string[], ops: Op[], backgroundThreads: number
         case 'settle':
           await compactionsSettled(db);
           await checkAll();
+          checkWindows();
           break;
         case 'compact':
           await db.compact({ ...(op.s === undefined ? {} : { start: op.s }), ...(op.e === undefined ? {} : { end: op.e }) });
@@ -200,6 +214,7 @@ async function run(keys: readonly string[], ops: Op[], backgroundThreads: number
     expect(files.reduce((n, f) => n + f.entries, 0)).toBe(model.size);
     expect(files.reduce((n, f) => n + f.tombstones, 0)).toBe(0);
     expect(st.backgroundError).toBeUndefined();
+    checkWindows();
     countStats();
   } finally {
     await db.close();
