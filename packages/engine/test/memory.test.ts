@@ -12,6 +12,7 @@ import type { Worker } from 'node:worker_threads';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { Database } from '../src/index.js';
 import { WORKER_RESOURCE_LIMITS } from '../src/background/worker-executor.js';
+import { threadWindowPool } from '../src/background/window-pool.js';
 import { tempDir } from './helpers.js';
 import { heldSitesAfterControl, traceAllocationSites } from '../src/testing/index.js';
 import { currentRuntime } from './support/typescript-child.js';
@@ -119,11 +120,12 @@ describe('memtable memory', () => {
     }
   });
 
-  it('stats().memory.workers: the background worker reports its own heap and buffers after its jobs; zeros without workers', async () => {
+  it('stats().memory.workers: the background worker reports its own heap, buffers and window pool after its jobs; zeros without workers but the thread\'s pool', async () => {
     for (const backgroundThreads of [1, 0]) {
       const db = await Database.open(dir, { memtableSize: 16 * 1024, backgroundThreads, l0CompactionTrigger: 2 });
       try {
-        expect(db.stats().memory.workers).toEqual({ heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0, collections: 0 });
+        const idle = { heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0, collections: 0 };
+        expect(db.stats().memory.workers).toEqual({ ...idle, windowPool: backgroundThreads === 0 ? threadWindowPool.residentBytes : 0 });
         for (let round = 0; round < 5; round++) {
           const b = db.batch();
           for (let j = 0; j < 200; j++) b.put(`k${String(j * 5 + round).padStart(6, '0')}`, 'v'.repeat(100));
@@ -132,7 +134,10 @@ describe('memtable memory', () => {
         }
         await db.compact();
         const w = db.stats().memory.workers;
-        if (backgroundThreads === 0) expect(w).toEqual({ heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0, collections: 0 });
+        // The compaction's readahead windows came from the pool of the thread that ran it (window-pool.ts).
+        expect(w.windowPool).toBeGreaterThanOrEqual(512 * 1024);
+        expect(w.windowPool % (512 * 1024)).toBe(0);
+        if (backgroundThreads === 0) expect(w).toEqual({ heapTotal: 0, peakHeapTotal: 0, arrayBuffers: 0, peakArrayBuffers: 0, collections: 0, windowPool: threadWindowPool.residentBytes });
         else {
           expect(w.heapTotal).toBeGreaterThan(1024 * 1024); // a V8 heap is megabytes
           expect(w.peakHeapTotal).toBeGreaterThanOrEqual(w.heapTotal);
