@@ -36,7 +36,7 @@
  *   segment may be preallocated as it is created instead (`WalWriterOptions.preallocate`, and at
  *   rotation after durable appends), its zeros durable before anything is appended, so that the
  *   first durable append is not the one to pay: a lone writer's first durable put on a fresh
- *   database was the slowest of its thousand by a few milliseconds (docs/performance/session-26-syncput26.md). The
+ *   database was the slowest of its thousand by a few milliseconds (docs/performance/session-26.md). The
  *   zeros are "unused space" (log-format.ts); they are cut off, durably, before the segment is
  *   rotated away or closed, so only the active segment (or the newest after a crash) has them.
  *   A failed preallocation is a failed write (below).

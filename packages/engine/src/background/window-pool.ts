@@ -5,7 +5,7 @@
  * Why: a background worker's buffers are malloc'd in its thread's glibc arena, and glibc keeps
  * what a worker freed there resident — it trims an arena only from its top, and a few small
  * chunks still in use high up pin everything below them — where the main thread cannot reuse it
- * (docs/performance/session-25.md; session-26-arena26.md measured it with gdb: after a 1M fill a
+ * (docs/performance/session-25.md; session-26.md measured it with gdb: after a 1M fill a
  * worker that had ended left a 9.8 MB arena with 0.2 MB in use, 9.6 MB free and resident). Each
  * compaction allocated its windows afresh (up to READAHEAD_BUDGET_BYTES, zero-filled) and dropped
  * them at its end, so a worker's arena had to hold one job's windows plus the last job's, not yet
