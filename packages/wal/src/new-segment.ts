@@ -5,18 +5,20 @@
  */
 import { join } from 'node:path';
 import { StrataError, ioError } from '@strata-db/errors';
-import { closeQuietly, writeAll } from '@strata-db/vfs';
+import { closeQuietly, writeAll, writeAllOffThread } from '@strata-db/vfs';
 import type { WalFileSystem } from './file-system.js';
 import { encodeSegmentHeader } from './segment-header.js';
 import { segmentFileName } from './segment-directory.js';
 
 /**
- * Creates segment `segment` in `dir` with its header, fsyncs it and the directory, and returns
- * the open descriptor (positioned nowhere: the writer always writes at explicit offsets).
+ * Creates segment `segment` in `dir` with its header — and `zeros` after it, when given: space
+ * preallocated for the first records (writer.ts), made durable by the same fsync as the header,
+ * so it costs no sync of its own — fsyncs it and the directory, and returns the open descriptor
+ * (positioned nowhere: the writer always writes at explicit offsets).
  * Refuses to overwrite an existing segment (EXISTS). On failure the descriptor is closed; a
  * partly written file may remain, which replay recognises as a torn newest segment.
  */
-export async function createSegmentFile(fs: WalFileSystem, dir: string, uuid: Uint8Array, segment: number, firstLsn: number): Promise<number> {
+export async function createSegmentFile(fs: WalFileSystem, dir: string, uuid: Uint8Array, segment: number, firstLsn: number, zeros?: Uint8Array): Promise<number> {
   const file = join(dir, segmentFileName(segment));
   let fd: number;
   try {
@@ -27,11 +29,21 @@ export async function createSegmentFile(fs: WalFileSystem, dir: string, uuid: Ui
     }
     throw ioError(file, undefined, 'creating a WAL segment', err);
   }
+  const header = encodeSegmentHeader({ uuid, segment, firstLsn });
   try {
-    writeAll(fs, fd, encodeSegmentHeader({ uuid, segment, firstLsn }), 0, file);
+    writeAll(fs, fd, header, 0, file);
   } catch (err) {
     closeQuietly(fs, fd);
     throw ioError(file, 0, 'writing a segment header', err);
+  }
+  if (zeros !== undefined) {
+    try {
+      // ≥ 128 KiB: off the JS thread when the layer can (as the writer's own preallocation).
+      await writeAllOffThread(fs, fd, zeros, header.length, file);
+    } catch (err) {
+      closeQuietly(fs, fd);
+      throw ioError(file, header.length, 'preallocating a new WAL segment', err);
+    }
   }
   try {
     await fs.fsync(fd);

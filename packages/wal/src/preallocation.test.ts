@@ -112,7 +112,7 @@ describe('WAL preallocation', () => {
   });
 
   it('a failed preallocation of a new segment fails the create, or the rotation, like any failed write or sync', async () => {
-    for (const op of ['write', 'fdatasync'] as const) {
+    for (const op of ['write', 'fsync'] as const) { // the zeros' write; the fsync that makes them durable with the header
       const inner = memoryFs();
       const fs = new FaultInjectingFileSystem(inner);
       fs.addRule({ op, nth: op === 'write' ? 2 : 1, code: 'ENOSPC' }); // the header is the first write

@@ -34,8 +34,8 @@
  *   One durable group in PREALLOCATE_BYTES of log pays the size change and the zeros. Appends
  *   without `sync` never preallocate (their fdatasync, if any, comes once per segment). A new
  *   segment may be preallocated as it is created instead (`WalWriterOptions.preallocate`, and at
- *   rotation after durable appends), its zeros durable before anything is appended, so that the
- *   first durable append is not the one to pay: a lone writer's first durable put on a fresh
+ *   rotation after durable appends): its zeros are written with the header and made durable by
+ *   the same fsync (new-segment.ts), so that the first durable append is not the one to pay: a lone writer's first durable put on a fresh
  *   database was the slowest of its thousand by a few milliseconds (docs/performance/session-26.md). The
  *   zeros are "unused space" (log-format.ts); they are cut off, durably, before the segment is
  *   rotated away or closed, so only the active segment (or the newest after a crash) has them.
@@ -68,10 +68,10 @@ export interface WalWriterOptions {
   /** Upper bound of one group's records in bytes (default 1 MiB, as LevelDB). A larger batch goes alone. */
   readonly groupCommitBytes?: number;
   /**
-   * Preallocate the new segment as it is created (default false): its zeros are written and
-   * made durable before `create` resolves, so the first durable append finds its space ready
-   * instead of paying for the zeros and the file's new size in its own fdatasync (see the top of
-   * the file). Later segments get theirs at rotation when the segment rotated away had durable
+   * Preallocate the new segment as it is created (default false): its zeros are written with
+   * its header and made durable by the same fsync before `create` resolves, so the first durable
+   * append finds its space ready instead of paying for the zeros and the file's new size in its
+   * own fdatasync (see the top of the file). Later segments get theirs at rotation when the segment rotated away had durable
    * appends.
    */
   readonly preallocate?: boolean;
@@ -131,6 +131,22 @@ const PAGE = 4096;
  */
 const OFF_THREAD_BYTES = 64 * 1024;
 let zeros: Buffer | undefined;
+
+/** Where the zeros preallocated after records ending at `from` end: the next page boundary PREALLOCATE_BYTES on. */
+function preallocatedEnd(from: number): number {
+  return Math.ceil((from + PREALLOCATE_BYTES) / PAGE) * PAGE;
+}
+
+/** `bytes` of zeros (at most PREALLOCATE_BYTES + PAGE), a view of the shared buffer. */
+function zerosOf(bytes: number): Uint8Array {
+  zeros ??= Buffer.alloc(PREALLOCATE_BYTES + PAGE);
+  return zeros.subarray(0, bytes);
+}
+
+/** The zeros a new segment is created with when preallocated (`WalWriterOptions.preallocate`, rotation). */
+function newSegmentZeros(): Uint8Array {
+  return zerosOf(preallocatedEnd(SEGMENT_HEADER_SIZE) - SEGMENT_HEADER_SIZE);
+}
 const FAILED = 'the WAL accepts no more writes; reopen the database to recover from what is on disk';
 /** Schedules the drain loop as a microtask (see #enqueue). */
 const SETTLED = Promise.resolve();
@@ -227,12 +243,10 @@ export class WalWriter {
     }
     const uuid = uuidBytes(options.uuid);
     const fs = options.fs ?? nodeFileSystem;
-    const fd = await createSegmentFile(fs, dir, uuid, segment, firstLsn);
+    const room = options.preallocate === true ? newSegmentZeros() : undefined;
+    const fd = await createSegmentFile(fs, dir, uuid, segment, firstLsn, room);
     const writer = new WalWriter(fs, dir, uuid, segment, fd, firstLsn, groupCommitBytes);
-    if (options.preallocate === true && !(await writer.#preallocateNew())) {
-      closeQuietly(fs, fd);
-      throw writer.#failure!;
-    }
+    writer.#fileEnd = SEGMENT_HEADER_SIZE + (room?.length ?? 0);
     return writer;
   }
 
@@ -625,32 +639,15 @@ export class WalWriter {
    */
   async #preallocate(): Promise<boolean> {
     const from = this.#offset;
-    const to = Math.ceil((from + PREALLOCATE_BYTES) / PAGE) * PAGE;
-    zeros ??= Buffer.alloc(PREALLOCATE_BYTES + PAGE);
+    const to = preallocatedEnd(from);
     try {
       // ≥ 128 KiB that extend the file: off the JS thread when the layer can (never changed: shareable).
-      await writeAllOffThread(this.#fs, this.#fd, zeros.subarray(0, to - from), from, this.#file());
+      await writeAllOffThread(this.#fs, this.#fd, zerosOf(to - from), from, this.#file());
     } catch (err) {
       this.#fail(ioError(this.#file(), from, 'preallocating WAL space', err, FAILED));
       return false;
     }
     this.#fileEnd = to;
-    return true;
-  }
-
-  /**
-   * Preallocates a segment just created (nothing appended yet: its header is durable) and makes
-   * the zeros and the new size durable, so that its first durable append finds room (see
-   * `WalWriterOptions.preallocate`). Returns false (and fails the writer) on error.
-   */
-  async #preallocateNew(): Promise<boolean> {
-    if (!(await this.#preallocate())) return false;
-    try {
-      await this.#fs.fdatasync(this.#fd);
-    } catch (err) {
-      this.#fail(ioError(this.#file(), undefined, 'syncing the preallocated space of a new WAL segment', err, FAILED));
-      return false;
-    }
     return true;
   }
 
@@ -700,8 +697,13 @@ export class WalWriter {
     }
     this.#fd = -1;
     const next = this.#segment + 1;
+    // Durable appends went to the segment rotated away: the first of the next ones would pay for
+    // this segment's zeros and its new size in its own round; the new segment's fsync, which the
+    // appends behind the rotation wait for anyway, carries them instead.
+    const room = this.#durableInSegment ? newSegmentZeros() : undefined;
+    this.#durableInSegment = false;
     try {
-      this.#fd = await createSegmentFile(this.#fs, this.#dir, this.#uuid, next, this.#writtenLsn + 1);
+      this.#fd = await createSegmentFile(this.#fs, this.#dir, this.#uuid, next, this.#writtenLsn + 1, room);
     } catch (err) {
       this.#fail(err instanceof StrataError ? err : ioError(join(this.#dir, segmentFileName(next)), undefined, 'creating a WAL segment', err, FAILED));
       return false;
@@ -710,14 +712,9 @@ export class WalWriter {
     this.#path = join(this.#dir, segmentFileName(next));
     this.#offset = SEGMENT_HEADER_SIZE;
     this.#syncedOffset = SEGMENT_HEADER_SIZE;
-    this.#fileEnd = SEGMENT_HEADER_SIZE;
+    this.#fileEnd = SEGMENT_HEADER_SIZE + (room?.length ?? 0);
     this.#bytesWritten += SEGMENT_HEADER_SIZE;
-    // Durable appends went to the segment rotated away: the first of the next ones would pay for
-    // this segment's zeros in its own round; the rotation, which the appends behind it wait for
-    // anyway, pays instead.
-    const durable = this.#durableInSegment;
-    this.#durableInSegment = false;
-    return !durable || this.#preallocateNew();
+    return true;
   }
 
   /**

@@ -59,9 +59,9 @@ export function flushMergeBytes(version: Version, style: CompactionStyle): numbe
 export function freezeSize(memtableSize: number, maxMemtableSize: number, l0SlowdownWritesTrigger: number, mergeBytes: number, current = memtableSize): number {
   let size = current;
   while (size * 2 <= maxMemtableSize && l0SlowdownWritesTrigger * size < mergeBytes) size *= 2;
-  // Back down only once L1 is under half of what the halved size would cover: L1 swings by ±25%
-  // between an L0→L1 compaction and the L1→L2 ones after it (journal, session 19), and a size
-  // that followed it would flip at every swing near the threshold.
+  // Back down only once the merge bytes are under half of what the halved size would cover: L1
+  // swings by ±25% between an L0→L1 compaction and the L1→L2 ones after it (journal, session 19),
+  // and a size that followed it would flip at every swing near the threshold.
   while (size > memtableSize && (l0SlowdownWritesTrigger * size) / 4 >= mergeBytes) size /= 2;
   return size;
 }
