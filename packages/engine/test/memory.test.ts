@@ -107,14 +107,30 @@ describe('memtable memory', () => {
         await db.put(`w${round}`, 'x');
       }
       expect(db.stats().memory.memtableReserve).toBeGreaterThan(0);
-      // Reads alone: at the second check with no write between, the reserve goes.
+      // The flush that ended the fill started the active memtable on a released one's buffers.
+      const active = (): { readonly onReleasedMemory: boolean; readonly entryCount: number } =>
+        (db as unknown as { core: { activeMemtable: { onReleasedMemory: boolean; entryCount: number } } }).core.activeMemtable;
+      await db.flush();
+      expect(active().entryCount).toBe(0);
+      expect(active().onReleasedMemory).toBe(true);
+      // Reads alone: at the second check with no write between, the reserve goes, and so do the
+      // buffers the empty active memtable took from it (replaced by one that holds none written).
       for (let i = 0; i < 2 * 4096; i++) db.getSync(`k${String(i % 20_000).padStart(8, '0')}`);
       expect(db.stats().memory.memtableReserve).toBe(0);
+      expect(active().onReleasedMemory).toBe(false);
       expect(db.stats().background.idleEnded).toBe(0);
       // Writes resume as before, and released memtables are kept again.
       await fill(20);
       expect(db.stats().memory.memtableReserve).toBeGreaterThan(0);
       expect(db.getSync('k00039199')).toBeDefined();
+      expect(db.getSync('w2')).toBeDefined();
+      // An active memtable with an entry is never replaced, however long reads run alone.
+      await db.put('z', 'last');
+      expect(active().onReleasedMemory).toBe(true);
+      for (let i = 0; i < 3 * 4096; i++) db.getSync(`k${String(i % 20_000).padStart(8, '0')}`);
+      expect(active().onReleasedMemory).toBe(true);
+      expect(active().entryCount).toBe(1);
+      expect(new TextDecoder().decode(db.getSync('z'))).toBe('last');
     } finally {
       await db.close();
     }

@@ -75,6 +75,9 @@ describe('MemtableMemory', () => {
     expect(memory.reused).toBe(1);
     const presized = new Memtable({ like });
     const fresh = new Memtable();
+    // Only the one started on released buffers says so (the engine sheds it while it is empty and writes have stopped).
+    expect([big, reused, presized, fresh].map((m) => m.onReleasedMemory)).toEqual([false, true, false, false]);
+    expect(new Memtable({ memory }).onReleasedMemory).toBe(false); // the memory held nothing more
     const sizes: number[][] = [[], [], []];
     for (const [i, m] of [reused, presized, fresh].entries()) {
       for (let n = 0; n < 1200; n++) {

@@ -74,6 +74,8 @@ export class MemtableState {
   pins = 1;
   /** Where the memory goes when the last pin is released (none: to the garbage collector). */
   readonly memory: MemtableMemory | undefined;
+  /** Started on a released memtable's buffers (`MemtableReader.onReleasedMemory`). */
+  readonly onReleasedMemory: boolean;
 
   /**
    * Over the shared memory of a skiplist image (see shared-image.ts), or empty: then on the
@@ -82,11 +84,14 @@ export class MemtableState {
   constructor(points?: SkiplistImage, options: MemtableOptions = {}) {
     const { memory, like, shared = true } = options;
     this.memory = memory;
-    if (points !== undefined) this.points = new PointSkiplist(points);
-    else {
+    if (points === undefined) {
       const reuse = memory?.take();
       this.points = new PointSkiplist(undefined, reuse !== undefined ? { reuse, shared } : like !== undefined ? { like, shared } : { shared });
+      this.onReleasedMemory = reuse !== undefined;
+      return;
     }
+    this.points = new PointSkiplist(points);
+    this.onReleasedMemory = false;
   }
 }
 
@@ -205,6 +210,15 @@ export abstract class MemtableReader {
   /** Every range tombstone exactly as written, (start ASC, seq DESC), unfragmented. */
   *flushTombstones(): Generator<RangeTombstone, void, undefined> {
     yield* this.state.tombstones.all();
+  }
+
+  /**
+   * Whether this memtable was started on a released memtable's buffers (`MemtableOptions.memory`):
+   * then it holds all of them from its first entry on — its arrays zeroed (written, so resident)
+   * and the released arena's chunks as spares — whatever it uses, which `approximateBytes` counts.
+   */
+  get onReleasedMemory(): boolean {
+    return this.state.onReleasedMemory;
   }
 
   /** Largest seq this memtable has been written with or given by `injectMaxLsn`; 0 if none. */

@@ -23,7 +23,7 @@
  * factories): they depend on the core, the core only on their interfaces — no import cycle.
  */
 import { StrataAssertionError, invariant } from '@strata-db/errors';
-import { Memtable, MemtableMemory, type FrozenMemtable, type MemtableReader } from '@strata-db/memtable';
+import { Memtable, MemtableMemory, type FrozenMemtable, type MemtableReader, type MemtableSize } from '@strata-db/memtable';
 import type { WalWriter } from '@strata-db/wal';
 import type { CompactionStats } from '../compaction/compaction-stats.js';
 import { sortedRunCount } from '../compaction/universal-picker.js';
@@ -151,6 +151,8 @@ export class DbCore {
    * freezes (writes stopped for L0), and a memtable dropped then is fresh memory later.
    */
   private readonly memtableMemory: MemtableMemory;
+  /** How large the last memtable frozen grew (`shedIdleActive` sizes a replacement like it). */
+  private lastFrozenSize: MemtableSize | undefined;
   /** `lastSequence` at the read path's previous `readTick` (-1: none yet). */
   private lastSequenceAtReadTick = -1;
   /**
@@ -447,8 +449,9 @@ export class DbCore {
   freezeMemtable(): void {
     if (this.active.entryCount === 0 && this.active.rangeTombstoneCount === 0) return;
     const mem = this.active.freeze();
+    this.lastFrozenSize = mem.size();
     // On the last released memtable's memory if there is one, else sized like this one.
-    this.active = new Memtable({ memory: this.memtableMemory, like: mem.size() });
+    this.active = new Memtable({ memory: this.memtableMemory, like: this.lastFrozenSize });
     this.freezeAt = this.nextFreezeSize(this.freezeAt);
     this.view = undefined;
     const expected = ++this.segment;
@@ -550,8 +553,32 @@ export class DbCore {
   readTick(): void {
     this.executor.endIdleWorkers();
     const seq = this.versions.lastSequence;
-    if (seq === this.lastSequenceAtReadTick && this.memtableMemory.bytes > 0) this.memtableMemory.clear();
+    if (seq === this.lastSequenceAtReadTick) {
+      if (this.memtableMemory.bytes > 0) this.memtableMemory.clear();
+      this.shedIdleActive();
+    }
     this.lastSequenceAtReadTick = seq;
+  }
+
+  /**
+   * Writes have stopped (`readTick`): an empty active memtable that `freezeMemtable` started on a
+   * released one's buffers holds all of them — its arrays zeroed (so written, resident) and the
+   * released arena's chunks as spares — for writes that may not come: ~9 MB after the scale
+   * bench's 10M fill (1.5 MB of nodes, 1 MB of key index, 0.9 MB of others, 6 MB of arena
+   * chunks), which no figure counted (`approximateBytes` counts what a memtable uses, and the
+   * reserve had handed them over). It is replaced by an empty memtable sized like the last one
+   * frozen: its arrays allocated but not written, no arena chunk until the first write. Only an
+   * empty one: no reader can miss an entry, and the write path takes `activeMemtable` anew at
+   * every apply (write-path.ts). An iterator that pinned the old one keeps it until it closes;
+   * nothing else holds it, and its buffers go to the collector (not to the reserve: its last
+   * pin is never released).
+   */
+  private shedIdleActive(): void {
+    const a = this.active;
+    const like = this.lastFrozenSize;
+    if (!a.onReleasedMemory || a.entryCount !== 0 || a.rangeTombstoneCount !== 0 || like === undefined) return;
+    this.active = new Memtable({ memory: this.memtableMemory, like });
+    this.view = undefined;
   }
 
   /** Bytes of released memtables held for the next one, and how many memtables were built on such memory (stats). */
