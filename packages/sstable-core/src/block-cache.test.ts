@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { Block } from './block-format.js';
+import { Block, BLOCK_OVERHEAD } from './block-format.js';
 import { BlockCache } from './block-cache.js';
 import { allocUnsharedBytes } from './buffer-pool.js';
 
@@ -124,8 +124,8 @@ describe('BlockCache', () => {
   });
 
   it('does not keep a block larger than the whole cache; replacing a block keeps the accounting right', () => {
-    const cache = new BlockCache(500);
-    cache.insert(1, 0, block(1000));
+    const cache = new BlockCache(1000);
+    cache.insert(1, 0, block(2000));
     expect(cache.get(1, 0)).toBeUndefined();
     expect(cache.usage).toBe(0);
     cache.insert(1, 0, block(100));
@@ -226,7 +226,7 @@ describe('BlockCache', () => {
     block.reparse(3800, 'c.sst', 0);
     expect(block).toMatchObject({ numRestarts: 1, restartsOffset: 3800 - 8, file: 'c.sst' });
     cache.insert(1, 0, block, true);
-    expect(cache.usage).toBe(4224 + 160); // the whole buffer
+    expect(cache.usage).toBe(4224 + BLOCK_OVERHEAD); // the whole buffer
     // Evicted (replaced here), the recyclable block is the next spare of its class; an exposed one is not.
     const other = cache.spareBlock(3800);
     expect(other).not.toBe(block);

@@ -35,9 +35,10 @@
  * It starts at an entry per 4 KiB of capacity (16 to 256) and doubles whenever the cache holds
  * more blocks at once than it has entries (it never shrinks): ~70 bytes per entry, ~100 with the
  * clock ring's arrays at their largest, so ~3 MB for the 128 MiB default full of 4 KiB blocks
- * (~31k blocks, 32k entries) — ~2.5% of the capacity, more with smaller blocks (a block is
- * charged its bytes + 160, so at most capacity / 160 entries). It is not charged to the capacity
- * (a tiny cache would hold nothing) but reported (`indexBytes`). File numbers are kept as Int32
+ * (~30k blocks, 32k entries) — ~2.5% of the capacity, more with smaller blocks (a block is
+ * charged its bytes + BLOCK_OVERHEAD, 352: block-format.ts; so at most capacity / 352 entries).
+ * It is not charged to the capacity (a tiny cache would hold nothing) but reported
+ * (`indexBytes`). File numbers are kept as Int32
  * (two would alias only 2^32 files apart).
  *
  * Because the index belongs to the cache, not to the readers, a table reader pins nothing of

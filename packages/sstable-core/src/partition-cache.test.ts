@@ -50,12 +50,12 @@ describe('PartitionCache buffers', () => {
 
 describe('PartitionCache charged to a block cache', () => {
   it('charges the block cache exactly its usage through inserts, evictions, a file\'s eviction and clear, evicting blocks, never its partitions for blocks', () => {
-    const blocks = new BlockCache(20_000);
     const data = (): Block => {
       const d = new Uint8Array(1000);
       d[d.length - 4] = 1; // one restart point at 0
       return new Block(d, 'b.sst', 0);
     };
+    const blocks = new BlockCache(14 * data().charge); // full at 14 blocks, with no room to spare
     for (let i = 0; i < 20; i++) blocks.insert(9, i, data());
     const full = blocks.size;
     const cache = new PartitionCache(3_000, blocks);
