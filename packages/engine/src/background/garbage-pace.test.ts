@@ -4,7 +4,7 @@
  */
 import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
-import { GarbagePacer, garbageCollector } from './garbage-pace.js';
+import { COLLECT_AFTER_EXTERNAL_BYTES, GarbagePacer, garbageCollector } from './garbage-pace.js';
 
 describe('garbageCollector', () => {
   it('collects dead ArrayBuffers, and leaves no gc in contexts created afterwards', async () => {
@@ -56,5 +56,25 @@ describe('GarbagePacer', () => {
     pacer.check();
     expect(collected).toBe(2);
     expect(pacer.collections).toBe(2);
+  });
+
+  it('by default collects after 1 MiB of growth: what an ended worker leaves in its malloc arena follows the garbage this lets pile up', () => {
+    expect(COLLECT_AFTER_EXTERNAL_BYTES).toBe(1024 * 1024);
+    let external = 5 * 1024 * 1024; // live buffers: not garbage, never a reason to collect
+    let collected = 0;
+    const pacer = new GarbagePacer(
+      () => {
+        collected++;
+        external = 5 * 1024 * 1024;
+      },
+      undefined,
+      () => external,
+    );
+    external += 1024 * 1024 - 1;
+    pacer.check();
+    expect(collected).toBe(0);
+    external += 1;
+    pacer.check();
+    expect(collected).toBe(1);
   });
 });

@@ -24,7 +24,7 @@
  * every 8 MiB (the 64 MiB arena gone; every 16 MiB: 223–227); process CPU time 6.06–6.32 s →
  * 6.25–6.50 s (medians 6.17 → 6.31 s, +2%, within the noise of a loaded machine). Each is a full
  * collection of the worker's ~10–20 MB heap, on the worker's core, never on the event loop.
- * (Now every 4 MiB: see COLLECT_AFTER_EXTERNAL_BYTES.)
+ * (Now every 1 MiB: see COLLECT_AFTER_EXTERNAL_BYTES.)
  *
  * How: V8 offers no other way to ask for a collection than the `gc` function of `--expose-gc`.
  * A worker cannot be given that flag (ERR_WORKER_INVALID_EXEC_ARGV), so the worker sets it just
@@ -50,14 +50,24 @@ export function garbageCollector(): (() => void) | undefined {
   }
 }
 
-/** External memory (ArrayBuffers) grown since the last collection that triggers the next, bytes. */
 /**
- * 4 MiB since 2026-11-28 (was 8): with compaction's smaller windows and block-at-a-time reads
- * (readahead.ts, compaction-merge.ts), 1M fillrandom, medians of 3 alternating runs, load 4–8:
- * peak RSS 143 → 129 MB for the three together (2 MiB: 127 MB, process CPU +0.5–1 s per fill;
- * 4 MiB: CPU within the noise of the old setting).
+ * External memory (ArrayBuffers) grown since the last collection that triggers the next, bytes.
+ *
+ * 1 MiB since 2026-12-01 (was 4; 8 before 2026-11-28). What a worker's malloc arena keeps
+ * after the worker has ended is about the most it ever held at once — its live buffers plus the
+ * garbage this allows — because the small chunks still in use when the thread ends (some of
+ * them other threads' objects, handed out from chunks those threads freed into their own
+ * caches) sit all over the arena and glibc gives back only its free top
+ * (docs/performance/session-27-workerrss27.md: after a 10M fill, two ended workers' arenas held
+ * 17–18 MB, 0.1–0.5 MB of it in use). 3M fillrandom, one run each, load 6–19: the two ended
+ * workers' arenas 15.2 MB (4 MiB) → 11.2 (2 MiB) → 10.4 (1 MiB), their ArrayBuffers' most
+ * 12.3 → 7.9 → 7.0 MB, collections 18 → 37 → 64 over the fill, background CPU per MB written
+ * within the noise of that load (15.9–17.1 → 16.7 ms). Each collection is a full one of the
+ * worker's ~10 MB heap, on the worker's core. (2026-11-28, 1M fillrandom, medians of 3
+ * alternating runs, load 4–8: peak RSS 143 → 129 MB going 8 → 4 MiB; 2 MiB then cost +0.5–1 s
+ * of process CPU per fill, when compaction's readahead windows were still part of the garbage.)
  */
-export const COLLECT_AFTER_EXTERNAL_BYTES = 4 * 1024 * 1024;
+export const COLLECT_AFTER_EXTERNAL_BYTES = 1024 * 1024;
 
 /**
  * Runs `collect` whenever the thread's external memory (its ArrayBuffers, as V8 counts them)

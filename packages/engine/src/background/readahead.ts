@@ -25,7 +25,7 @@
  * V8 lets ~64 MiB of dead ArrayBuffers pile up before it looks (a 1M fill's compactions read
  * ~200 MB). What the table reader copies out (its blocks) is counted in `bytesCopied`, and every
  * `collectEvery` bytes `collect` runs: in a worker, its pacer's check (garbage-pace.ts), which
- * collects once the thread's ArrayBuffers have grown by a few MiB since its last collection.
+ * collects once the thread's ArrayBuffers have grown by 1 MiB since its last collection.
  */
 import type { TableFileSystem } from '@strata-db/sstable-core';
 import { readAt } from '@strata-db/vfs';
