@@ -114,8 +114,10 @@ export interface DatabaseStats {
  * cacheIndexAndFilterBlocks the table metadata is charged to the block cache — blockCache +
  * tableIndexAndFilter ≤ blockCacheSize — and the tableCacheSize term goes), where F — what
  * lies outside `total`: node itself (~42 MB), the engine's code, the main thread's V8 heap, each
- * worker's isolate (`workers`), allocator slack (chiefly the workers'
- * glibc malloc arenas: 31–51 MB after a 10M fill; `MALLOC_ARENA_MAX=1` gives them back, README)
+ * worker's isolate (`workers`: gone once a worker has ended, after backgroundThreadIdleMs),
+ * allocator slack (chiefly other threads' glibc malloc arenas — the ended workers' and V8's own
+ * threads': 19–31 MB at the end of a 10M round's reads, session 27; `MALLOC_ARENA_MAX=1` gives
+ * them back, README)
  * — measured 130–150 MB during fills and ~200 MB
  * during gets and scans at 10M keys on Linux x64 / Node 20 (`npm run bench -- scale`, plain node;
  * classic-level's equivalent during fills in the same runs: ~130 MB).
