@@ -58,7 +58,7 @@ export function garbageCollector(): (() => void) | undefined {
  * garbage this allows — because the small chunks still in use when the thread ends (some of
  * them other threads' objects, handed out from chunks those threads freed into their own
  * caches) sit all over the arena and glibc gives back only its free top
- * (docs/performance/session-27-workerrss27.md: after a 10M fill, two ended workers' arenas held
+ * (docs/performance/session-27.md: after a 10M fill, two ended workers' arenas held
  * 17–18 MB, 0.1–0.5 MB of it in use). 3M fillrandom, one run each, load 6–19: the two ended
  * workers' arenas 15.2 MB (4 MiB) → 11.2 (2 MiB) → 10.4 (1 MiB), their ArrayBuffers' most
  * 12.3 → 7.9 → 7.0 MB, collections 18 → 37 → 64 over the fill, background CPU per MB written
