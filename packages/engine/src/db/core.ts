@@ -157,7 +157,8 @@ export class DbCore {
   private lastSequenceAtReadTick = -1;
   /**
    * Invariant: exactly one writable memtable, this one. Only the write path writes into it
-   * (through `activeMemtable`); it is replaced only by `freezeMemtable`.
+   * (through `activeMemtable`, taken anew at every apply); it is replaced by `freezeMemtable`,
+   * by `shedIdleActive` (only while it is empty) and by a follower's `installFollowed`.
    */
   private active: Memtable;
   /**
