@@ -35,10 +35,11 @@
  *   without `sync` never preallocate (their fdatasync, if any, comes once per segment). A new
  *   segment may be preallocated as it is created instead (`WalWriterOptions.preallocate`, and at
  *   rotation after durable appends): its zeros are written with the header and made durable by
- *   the same fsync (new-segment.ts), so that the first durable append is not the one to pay: a lone writer's first durable put on a fresh
- *   database was the slowest of its thousand by a few milliseconds (docs/performance/session-26.md). The
- *   zeros are "unused space" (log-format.ts); they are cut off, durably, before the segment is
- *   rotated away or closed, so only the active segment (or the newest after a crash) has them.
+ *   the same fsync (new-segment.ts), so that the first durable append is not the one to pay: a
+ *   lone writer's first durable put on a fresh database was the slowest of its thousand by a few
+ *   milliseconds (docs/performance/session-26.md). The zeros are "unused space" (log-format.ts);
+ *   they are cut off, durably, before the segment is rotated away or closed, so only the active
+ *   segment (or the newest after a crash) has them.
  *   A failed preallocation is a failed write (below).
  * - After a failed write or sync nothing is written again (fsync is never retried: after a failed
  *   fsync the kernel may have dropped the dirty pages, and a retry that succeeds would lie).
@@ -71,8 +72,8 @@ export interface WalWriterOptions {
    * Preallocate the new segment as it is created (default false): its zeros are written with
    * its header and made durable by the same fsync before `create` resolves, so the first durable
    * append finds its space ready instead of paying for the zeros and the file's new size in its
-   * own fdatasync (see the top of the file). Later segments get theirs at rotation when the segment rotated away had durable
-   * appends.
+   * own fdatasync (see the top of the file). Later segments get theirs at rotation when the
+   * segment rotated away had durable appends.
    */
   readonly preallocate?: boolean;
 }
