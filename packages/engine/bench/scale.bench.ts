@@ -186,8 +186,8 @@ interface Report {
   /** Where the RSS was at the sample where it was highest during the gets, and during the scan. */
   readonly getsPeak: PhasePeak;
   readonly scanPeak: PhasePeak;
-  /** Other threads' glibc malloc arenas (`threadArenasMB`) at the end of the gets and of the scan, MB. */
-  readonly arenasMB: { readonly gets: number | undefined; readonly scan: number | undefined };
+  /** Other threads' glibc malloc arenas and the main thread's malloc heap (`nativeHeapsMB`) at the end of the gets and of the scan, MB. */
+  readonly arenasMB: { readonly gets: ReturnType<typeof nativeHeapsMB>; readonly scan: ReturnType<typeof nativeHeapsMB> };
   readonly maxOpenFiles: number | undefined;
 }
 /**
@@ -242,10 +242,15 @@ function peakRssMB(): number | undefined {
  * elsewhere): glibc gives each thread that allocates — the background workers, V8's and libuv's
  * threads — an arena of its own, a heap mapped at a 64 MiB-aligned address, and keeps what a
  * thread freed there after the thread ends. The main thread cannot reuse it, so it is part of the
- * "rest" of the split below (session 25: 31–51 MB after a 10M fill). Read from /proc/self/smaps,
- * at the end of a phase only (the read makes garbage of its own).
+ * "rest" of the split below (session 25: 31–51 MB after a 10M fill). And the main thread's own
+ * malloc heap (`[heap]`, grown with brk): it holds the ArrayBuffers below glibc's mmap threshold
+ * (the block cache's blocks, partitions, the copies handed to callers) and whatever free space
+ * glibc cannot give back (it trims that heap only from its top), so its growth between the end
+ * of the gets and the end of the scan, beside the ArrayBuffers', says whether the scan's rest is
+ * free space in the main thread's heap (session 28). Read from /proc/self/smaps, at the end of a
+ * phase only (the read makes garbage of its own).
  */
-function threadArenasMB(): number | undefined {
+function nativeHeapsMB(): { readonly threadArenas: number; readonly mainHeap: number } | undefined {
   let text: string;
   try {
     text = readFileSync('/proc/self/smaps', 'utf8');
@@ -253,19 +258,24 @@ function threadArenasMB(): number | undefined {
     return undefined;
   }
   const ARENA = 64 * MiB;
-  let kb = 0;
-  let inArena = false;
+  let arenaKb = 0;
+  let heapKb = 0;
+  let kind: 'arena' | 'heap' | undefined;
   for (const line of text.split('\n')) {
     const m = /^([0-9a-f]+)-([0-9a-f]+) (\S+) \S+ \S+ \S+\s*(.*)$/.exec(line);
     if (m !== null) {
       const start = parseInt(m[1]!, 16);
       const size = parseInt(m[2]!, 16) - start;
-      inArena = m[4] === '' && m[3] === 'rw-p' && start % ARENA === 0 && size <= ARENA;
+      kind = m[4] === '[heap]' ? 'heap' : m[4] === '' && m[3] === 'rw-p' && start % ARENA === 0 && size <= ARENA ? 'arena' : undefined;
       continue;
     }
-    if (inArena && line.startsWith('Rss:')) kb += Number(/(\d+)/.exec(line)![1]);
+    if (kind !== undefined && line.startsWith('Rss:')) {
+      const kb = Number(/(\d+)/.exec(line)![1]);
+      if (kind === 'arena') arenaKb += kb;
+      else heapKb += kb;
+    }
   }
-  return kb / 1024;
+  return { threadArenas: arenaKb / 1024, mainHeap: heapKb / 1024 };
 }
 function resetPeakRss(): void {
   try {
@@ -599,7 +609,7 @@ async function runOne(engine: string): Promise<Report> {
       process.stderr.write(`${engine} ${k(N)} gets: per get ${per('tableOpens')} table opens, ${per('partitionLoads')} partition loads, ${per('blockMisses')} block-cache misses; tables per level ${levelsAtGets}\n`);
     }
     const hwmGetsMB = peakRssMB();
-    const arenasGetsMB = threadArenasMB();
+    const arenasGetsMB = nativeHeapsMB();
     resetPeakRss();
 
     const s0 = performance.now();
@@ -612,7 +622,7 @@ async function runOne(engine: string): Promise<Report> {
     maxFds = Math.max(maxFds, fdCount());
     const diskMB = diskBytes(dir) / 2 ** 20;
     const hwmScanMB = peakRssMB();
-    const arenasScanMB = threadArenasMB();
+    const arenasScanMB = nativeHeapsMB();
     await db.close();
     const hwmClose = peakRssMB();
     const hwmReadMB = hwmGetsMB === undefined || hwmClose === undefined ? undefined : Math.max(hwmGetsMB, hwmClose);
@@ -821,9 +831,9 @@ if (process.env.BENCH_SCALE_ONE !== undefined) {
         ? '–'
         : `${m.memtables.toFixed(1)} + ${m.memtableReserve.toFixed(1)} + ${m.blockCache.toFixed(1)} + ${m.tableIndexAndFilter.toFixed(1)} + ${m.other.toFixed(1)}; ${m.workerHeap.toFixed(1)} / ${m.workerArrayBuffers.toFixed(1)}`;
     });
-    row(`… of the rest, other threads' glibc malloc arenas (the workers' freed memory; MALLOC_ARENA_MAX=1 gives it back) at the end of the ${phase}, MB`, (r) => {
+    row(`… of the rest, other threads' glibc malloc arenas (the workers' freed memory; MALLOC_ARENA_MAX=1 gives it back) at the end of the ${phase}; the main thread's malloc heap then ([heap]: ArrayBuffers below the mmap threshold and free space glibc keeps), MB`, (r) => {
       const a = r.arenasMB[phase];
-      return a === undefined ? '–' : mb(a);
+      return a === undefined ? '–' : `${mb(a.threadArenas)}; ${mb(a.mainHeap)}`;
     });
   }
   if (withReference) {
