@@ -1,9 +1,10 @@
 /**
  * A copy of one key, kept across calls in a buffer of its own and rewritten in place: what a
  * consumer of entries that are valid only until their source moves (compaction's inputs,
- * `reuseEntry`) keeps of the last key it saw — the collapse (the key being collapsed), the
- * output writer (a table's last key) and the table builder (the order check's and the prefix
- * compression's last key). One buffer for the consumer's life instead of a copy per key: in a
+ * `reuseEntry`) keeps of the last key it saw — the collapse (the key being collapsed) and the
+ * table builder (the order check's and the prefix compression's last key; compaction's output
+ * writer reads a table's last key from the builder at the cut instead of keeping a third
+ * copy). One buffer for the consumer's life instead of a copy per key: in a
  * compaction of random keys that is an allocation per version saved.
  */
 const INITIAL_BYTES = 64;

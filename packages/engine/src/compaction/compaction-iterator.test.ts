@@ -99,6 +99,10 @@ class MemorySink implements TableSink {
   get estimatedSize(): number {
     return this.points.length * 10;
   }
+  get lastUserKey(): Uint8Array | undefined {
+    const last = this.points.at(-1);
+    return last === undefined ? undefined : new Uint8Array(last.key);
+  }
 }
 
 async function compact(

@@ -6,7 +6,6 @@
  */
 import { invariant } from '@strata-db/errors';
 import type { PointEntry, RangeTombstone } from '@strata-db/memtable';
-import { KeyCopy } from '@strata-db/sstable-core';
 import type { CompactionIterator } from './compaction-iterator.js';
 import { successor, type KeyRange } from './key-range.js';
 import { outputTableRange, type OutputSplitter } from './output-splitter.js';
@@ -16,6 +15,12 @@ export interface TableSink {
   add(entry: PointEntry): void;
   addTombstone(tombstone: RangeTombstone): void;
   readonly estimatedSize: number;
+  /**
+   * The user key of the last entry added (undefined before the first): a copy. Read once per
+   * table, at its cut: the sink keeps its last key anyway (the builder, for its order check and
+   * prefix compression), so the writer does not copy every user key a second time.
+   */
+  readonly lastUserKey: Uint8Array | undefined;
 }
 
 export interface FinishedOutput<M> {
@@ -65,9 +70,6 @@ export class OutputWriter<S extends TableSink, M> {
   maxSliceMs = 0;
   private current: S | undefined;
   private currentFirst: Uint8Array | undefined;
-  /** The current table's last user key so far (a copy held in `lastCopy`); undefined before its first. */
-  private currentLast: Uint8Array | undefined;
-  private readonly lastCopy = new KeyCopy();
   private currentEntries = 0;
   /** Lower bound (inclusive) of the current table's tombstone pieces; undefined = unbounded. */
   private lo: Uint8Array | undefined;
@@ -103,16 +105,15 @@ export class OutputWriter<S extends TableSink, M> {
       if (e === null) {
         n += 64;
       } else {
-        const last = this.currentLast;
-        if (last === undefined || this.iter.firstOfKey) {
-          if (this.splitter.shouldCutBefore(e.key, this.current?.estimatedSize ?? 0) && last !== undefined) {
-            await this.finishCurrent(successor(last), sliceStart);
+        const current = this.current;
+        if (current === undefined || this.iter.firstOfKey) {
+          if (this.splitter.shouldCutBefore(e.key, current?.estimatedSize ?? 0) && current !== undefined) {
+            // The sink's last key is the table's: a copy, made once a table (successor copies too).
+            await this.finishCurrent(successor(current.lastUserKey!), sliceStart);
             sliceStart = performance.now();
           }
-          // Copies: the entry is valid only until the iterator's next call (compaction-iterator.ts).
-          // The first key once a table; the last into one buffer, a copy of it made at the cut.
+          // A copy: the entry is valid only until the iterator's next call (compaction-iterator.ts).
           this.currentFirst ??= new Uint8Array(e.key);
-          this.currentLast = this.lastCopy.set(e.key);
         }
         this.current ??= this.options.open();
         this.current.add(e);
@@ -168,8 +169,7 @@ export class OutputWriter<S extends TableSink, M> {
     const sink = (this.current ??= this.options.open());
     const tombstones = this.iter.keptFragments.clip(this.lo, hi);
     for (const t of tombstones) sink.addTombstone(t);
-    const last = this.currentLast;
-    const range = outputTableRange(this.currentFirst, last === undefined ? undefined : new Uint8Array(last), tombstones);
+    const range = outputTableRange(this.currentFirst, sink.lastUserKey, tombstones);
     // A sink is only opened with an entry or a tombstone to write, so the range exists.
     invariant(range !== undefined, 'a compaction output table holds an entry or a tombstone');
     // The synchronous part of finish (last block, filter, index, footer, writes) ends the slice.
@@ -179,7 +179,6 @@ export class OutputWriter<S extends TableSink, M> {
     this.pending.push({ meta, range, entryCount: this.currentEntries, tombstoneCount: tombstones.length });
     this.current = undefined;
     this.currentFirst = undefined;
-    this.currentLast = undefined;
     this.currentEntries = 0;
     this.lo = hi;
     this.options.checkAbort?.();
