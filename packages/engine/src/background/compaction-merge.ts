@@ -159,9 +159,11 @@ export async function mergeCompaction(job: CompactionJob, host: CompactionHost):
       if (input.level > 0) children.push(new LevelIterator(input.files, levelOpener()));
     }
     invariant((job.lo === undefined && job.hi === undefined) || tombstones.length === 0, 'a subcompaction has no range tombstones in its inputs');
-    const iter = new CompactionIterator(new MergingIterator(children, { sharedPrefix: inputsSharedPrefix(job) }), tombstones, {
+    const sharedPrefix = inputsSharedPrefix(job);
+    const iter = new CompactionIterator(new MergingIterator(children, { sharedPrefix }), tombstones, {
       snapshots: job.snapshots,
       olderDataBelow: olderDataBelowLevels([job.below]),
+      sharedPrefix,
     });
     const splitter = new OutputSplitter({
       targetFileSize: job.targetFileSize,

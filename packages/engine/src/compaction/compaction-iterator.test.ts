@@ -233,13 +233,25 @@ describe('CompactionIterator: the exact output', () => {
         fc.array(fc.nat(90), { maxLength: 4 }),
         fc.integer({ min: 1, max: 5 }),
         fc.constantFrom<'none' | 'all' | 'even'>('none', 'all', 'even'),
-        (ops, snapshots, budget, belowKind) => {
-          const input = build(ops, 20);
+        fc.uint8Array({ maxLength: 3 }),
+        (ops, snapshots, budget, belowKind, prefix) => {
+          // Every key behind one prefix, which the collapse is told of (sharedPrefix: its key copy skips it).
+          const pre = (k: Uint8Array): Buffer => Buffer.concat([prefix, k]);
+          const built = build(ops, 20);
+          const input = {
+            points: built.points.map((e) => ({ ...e, key: pre(e.key) })),
+            tombstones: built.tombstones.map((t) => ({ ...t, start: pre(t.start), end: pre(t.end) })),
+          };
           const below: OlderDataBelow = {
             key: (k) => belowKind === 'all' || (belowKind === 'even' && k.length % 2 === 0),
             range: () => belowKind !== 'none',
           };
-          const iter = new CompactionIterator(new ReusedEntries(input.points), input.tombstones, { snapshots, olderDataBelow: below, inputBudget: budget });
+          const iter = new CompactionIterator(new ReusedEntries(input.points), input.tombstones, {
+            snapshots,
+            olderDataBelow: below,
+            inputBudget: budget,
+            sharedPrefix: prefix.length,
+          });
           const got: string[] = [];
           const firsts: boolean[] = [];
           for (let e = iter.next(); e !== undefined; e = iter.next()) {
