@@ -55,7 +55,8 @@ export interface CompactionIteratorOptions {
    * Bytes every input key is known to start with, all the same (default 0; compaction-merge.ts
    * gives the merge's `sharedPrefix`): the collapse's copy of each new key skips them. A
    * compaction of 16-byte keys under a 10-byte common prefix copied 16 bytes a key, a byte
-   * loop that was the largest line of the collapse in a profile; it copies 6.
+   * loop that was the largest line of the collapse in a profile; it copies 6. A wrong claim
+   * would corrupt the collapse as it misorders the merge: it is the inputs' key range.
    */
   readonly sharedPrefix?: number;
 }
