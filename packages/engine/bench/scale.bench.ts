@@ -187,7 +187,7 @@ interface Report {
   readonly getsPeak: PhasePeak;
   readonly scanPeak: PhasePeak;
   /** Other threads' glibc malloc arenas and the main thread's malloc heap (`nativeHeapsMB`) at the end of the gets and of the scan, MB. */
-  readonly arenasMB: { readonly gets: ReturnType<typeof nativeHeapsMB>; readonly scan: ReturnType<typeof nativeHeapsMB> };
+  readonly nativeHeapsAtEnd: { readonly gets: ReturnType<typeof nativeHeapsMB>; readonly scan: ReturnType<typeof nativeHeapsMB> };
   readonly maxOpenFiles: number | undefined;
 }
 /**
@@ -551,7 +551,7 @@ async function runOne(engine: string): Promise<Report> {
         diskMB: 0,
         getsPeak: noPeak,
         scanPeak: noPeak,
-        arenasMB: { gets: undefined, scan: undefined },
+        nativeHeapsAtEnd: { gets: undefined, scan: undefined },
       };
     }
     await db.settle();
@@ -609,7 +609,7 @@ async function runOne(engine: string): Promise<Report> {
       process.stderr.write(`${engine} ${k(N)} gets: per get ${per('tableOpens')} table opens, ${per('partitionLoads')} partition loads, ${per('blockMisses')} block-cache misses; tables per level ${levelsAtGets}\n`);
     }
     const hwmGetsMB = peakRssMB();
-    const arenasGetsMB = nativeHeapsMB();
+    const heapsAtGetsEnd = nativeHeapsMB();
     resetPeakRss();
 
     const s0 = performance.now();
@@ -622,7 +622,7 @@ async function runOne(engine: string): Promise<Report> {
     maxFds = Math.max(maxFds, fdCount());
     const diskMB = diskBytes(dir) / 2 ** 20;
     const hwmScanMB = peakRssMB();
-    const arenasScanMB = nativeHeapsMB();
+    const heapsAtScanEnd = nativeHeapsMB();
     await db.close();
     const hwmClose = peakRssMB();
     const hwmReadMB = hwmGetsMB === undefined || hwmClose === undefined ? undefined : Math.max(hwmGetsMB, hwmClose);
@@ -642,7 +642,7 @@ async function runOne(engine: string): Promise<Report> {
       diskMB,
       getsPeak,
       scanPeak,
-      arenasMB: { gets: arenasGetsMB, scan: arenasScanMB },
+      nativeHeapsAtEnd: { gets: heapsAtGetsEnd, scan: heapsAtScanEnd },
     };
   } catch (err) {
     // Said here: the directory removal below can fail too (an engine still writing into it)
@@ -832,7 +832,7 @@ if (process.env.BENCH_SCALE_ONE !== undefined) {
         : `${m.memtables.toFixed(1)} + ${m.memtableReserve.toFixed(1)} + ${m.blockCache.toFixed(1)} + ${m.tableIndexAndFilter.toFixed(1)} + ${m.other.toFixed(1)}; ${m.workerHeap.toFixed(1)} / ${m.workerArrayBuffers.toFixed(1)}`;
     });
     row(`… of the rest, other threads' glibc malloc arenas (the workers' freed memory; MALLOC_ARENA_MAX=1 gives it back) at the end of the ${phase}; the main thread's malloc heap then ([heap]: ArrayBuffers below the mmap threshold and free space glibc keeps), MB`, (r) => {
-      const a = r.arenasMB[phase];
+      const a = r.nativeHeapsAtEnd[phase];
       return a === undefined ? '–' : `${mb(a.threadArenas)}; ${mb(a.mainHeap)}`;
     });
   }
