@@ -19,6 +19,20 @@
  * blocks. The slack allowance keeps recycling working when what was evicted and what is read
  * next differ in class. The free list holds at most `MAX_FREE_BYTES`, outside the owner's
  * capacity.
+ *
+ * Why every load should find a free buffer (issue 14, session 29): on the main thread each miss
+ * here is a malloc of a buffer that lives as long as its partition or block stays cached, made
+ * among the short-lived 64 KiB slabs a scan's copies are carved from (engine's keys.ts). glibc
+ * places it in a hole one of those slabs left, or at the top of its heap; the hole is then too
+ * small for the next slab, the top cannot be given back, and the heap grows by free space it
+ * keeps (the 100M scan's +49 MB). So two rules keep the free list serving what is loaded now:
+ *   - `slackFraction`: a pool whose items vary in size (index and filter partitions: ~5–10
+ *     KiB, spread over dozens of classes) may take a buffer up to 1/slackFraction larger than
+ *     it needs, not just `MAX_SLACK_CLASSES` classes — a partition is charged its whole buffer.
+ *   - A full free list makes room for what is given back now by dropping from its largest pile
+ *     (the class least asked for: piles shrink as they are taken), instead of refusing it: when
+ *     a scan loads index partitions and evicts the filters the gets loaded, a list full of
+ *     filter-sized buffers used to refuse every index partition's, so each later load missed.
  */
 
 /**
@@ -54,17 +68,25 @@ export class BufferPool<T> {
   private readonly allocated = new WeakSet<ArrayBufferLike>();
   /** Items handed out by `take` that came from the free list (stats and tests). */
   recycled = 0;
+  /** Free buffers dropped to make room for ones given back later (stats and tests). */
+  dropped = 0;
 
+  /**
+   * `slackFraction`: a request of class c may take a free buffer up to max(MAX_SLACK_CLASSES,
+   * ⌊c / slackFraction⌋) classes larger (default: MAX_SLACK_CLASSES only).
+   */
   constructor(
     private readonly bufferOf: (item: T) => Uint8Array,
     private readonly wrap: (buffer: Uint8Array) => T,
+    private readonly slackFraction = Infinity,
   ) {}
 
   /** A pool of plain buffers. */
-  static ofBytes(): BufferPool<Uint8Array> {
+  static ofBytes(slackFraction = Infinity): BufferPool<Uint8Array> {
     return new BufferPool<Uint8Array>(
       (b) => b,
       (b) => b,
+      slackFraction,
     );
   }
 
@@ -75,7 +97,8 @@ export class BufferPool<T> {
   take(length: number): T {
     const c = Math.ceil(length / BUFFER_CLASS);
     if (this.freeBytes > 0) {
-      for (let k = c; k <= c + MAX_SLACK_CLASSES; k++) {
+      const slack = Math.max(MAX_SLACK_CLASSES, Math.floor(c / this.slackFraction));
+      for (let k = c; k <= c + slack; k++) {
         const item = this.free.get(k)?.pop();
         if (item !== undefined) {
           this.freeBytes -= k * BUFFER_CLASS;
@@ -90,13 +113,15 @@ export class BufferPool<T> {
   }
 
   /**
-   * Takes back an item nobody will read again, if its buffer is one this pool allocated (whole)
-   * and the free list has room; anything else is left to the collector. True if kept.
+   * Takes back an item nobody will read again, if its buffer is one this pool allocated (whole);
+   * anything else is left to the collector. A full free list makes room by dropping buffers
+   * from its largest pile (see the top of the file). True if kept.
    */
   give(item: T): boolean {
     const buf = this.bufferOf(item);
     const size = buf.buffer.byteLength;
-    if (!this.allocated.has(buf.buffer) || buf.byteOffset !== 0 || buf.byteLength !== size || this.freeBytes + size > MAX_FREE_BYTES) return false;
+    if (!this.allocated.has(buf.buffer) || buf.byteOffset !== 0 || buf.byteLength !== size || size > MAX_FREE_BYTES) return false;
+    if (this.freeBytes + size > MAX_FREE_BYTES) this.dropFromLargestPile(size);
     const c = size / BUFFER_CLASS;
     let list = this.free.get(c);
     if (list === undefined) {
@@ -106,6 +131,27 @@ export class BufferPool<T> {
     list.push(item);
     this.freeBytes += size;
     return true;
+  }
+
+  /**
+   * Drops free buffers, oldest first from the pile holding the most bytes, until `incoming` more
+   * fit. Only when the list is full: a scan over the classes (tens), not per take.
+   */
+  private dropFromLargestPile(incoming: number): void {
+    while (this.freeBytes + incoming > MAX_FREE_BYTES) {
+      let largest: T[] | undefined;
+      let largestClass = 0;
+      for (const [c, list] of this.free) {
+        if (list.length > 0 && (largest === undefined || c * list.length > largestClass * largest.length)) {
+          largest = list;
+          largestClass = c;
+        }
+      }
+      if (largest === undefined) return;
+      largest.shift();
+      this.freeBytes -= largestClass * BUFFER_CLASS;
+      this.dropped++;
+    }
   }
 
   /** Bytes on the free list (not charged to the owner's capacity; ≤ 1 MiB). */

@@ -104,7 +104,12 @@ export class PartitionCache {
    * decoder's, possibly a slice of Buffer's shared 8 KiB pool — and handing such a buffer out
    * again would overwrite bytes that other live objects view.
    */
-  private readonly pool = BufferPool.ofBytes();
+  /**
+   * Partitions' sizes spread over dozens of 64-byte classes (index partitions ~8–10 KiB, filters
+   * ~5–6 KiB with the defaults): a load may take a free buffer up to 1/8 larger (buffer-pool.ts,
+   * `slackFraction`), so that nearly every load reuses an evicted partition's buffer.
+   */
+  private readonly pool = BufferPool.ofBytes(8);
 
   constructor(
     capacityBytes: number,
