@@ -105,8 +105,8 @@ export class PartitionCache {
    * again would overwrite bytes that other live objects view.
    */
   /**
-   * Partitions' sizes spread over dozens of 64-byte classes (index partitions ~8–10 KiB, filters
-   * ~5–6 KiB with the defaults): a load may take a free buffer up to 1/8 larger (buffer-pool.ts,
+   * Partitions' sizes spread over dozens of 64-byte classes (with the scale bench's 16-byte keys,
+   * index partitions 8.4–10 KiB, filters 5.3–6.3 KiB): a load may take a free buffer up to 1/8 larger (buffer-pool.ts,
    * `slackFraction`), so that nearly every load reuses an evicted partition's buffer.
    */
   private readonly pool = BufferPool.ofBytes(8);
