@@ -90,7 +90,7 @@ describe('long-lived readers', () => {
     await db.flush();
     for (let i = 0; i < 2000; i += 3) db.getSync(`k${String(i).padStart(5, '0')}`);
     const m = db.stats().memory;
-    expect(m.total).toBe(m.memtables + m.memtableReserve + m.pinned.memtableBytes + m.blockCache + m.blockCacheIndex + m.tableIndexAndFilter + m.writeQueueCopies + m.walBuffers);
+    expect(m.total).toBe(m.memtables + m.memtableReserve + m.pinned.memtableBytes + m.blockCache + m.blockCacheIndex + m.tableIndexAndFilter + m.tableRecords + m.writeQueueCopies + m.walBuffers);
     // After flushes, flushed memtables' memory waits for the next ones (at most 1 + maxFrozenMemtables
     // memtables', each up to twice memtableSize with its allocation slack).
     expect(m.memtableReserve).toBeGreaterThan(0);
@@ -133,7 +133,7 @@ describe('long-lived readers', () => {
     expect(s.memory.blockCache).toBe(s.blockCache.usage);
     expect(s.memory.tableIndexAndFilter).toBe(s.tableCache.residentBytes);
     const m = s.memory;
-    expect(m.total).toBe(m.memtables + m.memtableReserve + m.pinned.memtableBytes + m.blockCache + m.blockCacheIndex + m.tableIndexAndFilter + m.writeQueueCopies + m.walBuffers);
+    expect(m.total).toBe(m.memtables + m.memtableReserve + m.pinned.memtableBytes + m.blockCache + m.blockCacheIndex + m.tableIndexAndFilter + m.tableRecords + m.writeQueueCopies + m.walBuffers);
     await db.close();
   });
 });

@@ -93,7 +93,7 @@ describe('write stalls', () => {
       mostCopied = Math.max(mostCopied, m.writeQueueCopies);
       mostQueued = Math.max(mostQueued, m.writeQueue);
       expect(m.writeQueueCopies).toBeLessThanOrEqual(cap);
-      expect(m.total).toBe(m.memtables + m.blockCache + m.blockCacheIndex + m.tableIndexAndFilter + m.writeQueueCopies + m.walBuffers);
+      expect(m.total).toBe(m.memtables + m.blockCache + m.blockCacheIndex + m.tableIndexAndFilter + m.tableRecords + m.writeQueueCopies + m.walBuffers);
     }
     expect(mostQueued).toBeGreaterThan(20 * cap); // the writes really piled up past the cap…
     expect(mostCopied).toBeGreaterThan(cap - 105); // …and the queue copied right up to it

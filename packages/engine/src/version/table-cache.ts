@@ -73,6 +73,11 @@ export interface TableCacheStats {
   readonly residentBudget: number;
   /** Tables opened (index and filter read) so far, reopens after being dropped included. */
   readonly tableOpens: number;
+  /**
+   * Bytes of the file-descriptor records (TableDescriptors.bytes): one per table file opened and
+   * not deleted, open or not — outside residentBudget, growing with the tables.
+   */
+  readonly descriptorBytes: number;
 }
 
 export class TableCache {
@@ -187,6 +192,7 @@ export class TableCache {
       partitionLoads: this.partitionCache.loads,
       residentBudget: this.residentBudget,
       tableOpens: this.opens,
+      descriptorBytes: this.descriptors.bytes,
     };
   }
 

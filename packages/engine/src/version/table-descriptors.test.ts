@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fsError, nodeFileSystem, type FileSystem } from '@strata-db/vfs';
-import { TableDescriptors } from './table-descriptors.js';
+import { DESCRIPTOR_BYTES, TableDescriptors } from './table-descriptors.js';
 
 const FILES = 12;
 let dir: string;
@@ -98,6 +98,8 @@ describe('TableDescriptors', () => {
             }
             expect(counting.open()).toBe(pool.openCount);
             expect(pool.openCount).toBeLessThanOrEqual(capacity);
+            // A record per live path, open or not (stats().memory.tableRecords).
+            expect(pool.bytes).toBe([...vfds.keys()].reduce((n, f) => n + DESCRIPTOR_BYTES + join(dir, `f${f}`).length, 0));
             expect(pool.openCount).toBe(model.length);
             expect(pool.openCalls).toBe(opens);
           }

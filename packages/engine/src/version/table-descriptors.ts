@@ -39,6 +39,9 @@ interface Descriptor {
   older: Descriptor | null;
 }
 
+/** See TableDescriptors.bytes. */
+export const DESCRIPTOR_BYTES = 160;
+
 /** Far above any real descriptor number, so a virtual one passed to the real layer fails loudly. */
 const FIRST_VIRTUAL_FD = 0x4000_0000;
 
@@ -51,6 +54,8 @@ export class TableDescriptors implements ReadSide {
   private oldest: Descriptor | null = null;
   private openDescriptors = 0;
   private nextVfd = FIRST_VIRTUAL_FD;
+  /** Characters of the paths in `byPath` (`bytes`). */
+  private pathChars = 0;
   /** Real opens, including reopens after an eviction (stats: how often the bound bites). */
   private opens = 0;
 
@@ -82,6 +87,7 @@ export class TableDescriptors implements ReadSide {
     this.ensureOpen(d); // throws ENOENT/EMFILE/… before anything is recorded
     this.byVfd.set(vfd, d);
     this.byPath.set(path, vfd);
+    this.pathChars += path.length;
     return vfd;
   }
 
@@ -110,12 +116,22 @@ export class TableDescriptors implements ReadSide {
     const d = this.byVfd.get(vfd)!;
     this.byPath.delete(path);
     this.byVfd.delete(vfd);
+    this.pathChars -= path.length;
     this.closeReal(d);
   }
 
   /** Closes every descriptor (the database is closing). */
   closeAll(): void {
     for (const path of [...this.byPath.keys()]) this.forget(path);
+  }
+
+  /**
+   * Bytes of memory the descriptor records take: one per table file opened and not yet deleted
+   * (open or not), so it grows with the tables, not with maxOpenFiles — DESCRIPTOR_BYTES (the
+   * record, its entries in both maps, the virtual number, a heap number) and its path's characters.
+   */
+  get bytes(): number {
+    return DESCRIPTOR_BYTES * this.byPath.size + this.pathChars;
   }
 
   /** Real descriptors open now (≤ capacity). */

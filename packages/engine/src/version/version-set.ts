@@ -30,7 +30,7 @@ import { noEvents, type EventSink } from '../events.js';
 import type { FileSystem } from '@strata-db/vfs';
 import { CURRENT_FILE, manifestFileName, parseFileName, tablePath } from '../db/filenames.js';
 import { ManifestWriter, readCurrent, readManifest, setCurrent } from '../manifest/manifest.js';
-import type { FileMetadata } from './file-metadata.js';
+import { TableRecord, recordBytes, type FileMetadata } from './file-metadata.js';
 import { Version, compareBySmallest, compareL0 } from './version.js';
 import { VersionEdit } from './version-edit.js';
 
@@ -123,6 +123,8 @@ export class VersionSet {
   private poisoned: StrataError | undefined;
   /** fileNumber → number of live Versions listing it. */
   private readonly fileRefs = new Map<number, number>();
+  /** Bytes of the records (recordBytes) of the files in `fileRefs`, each counted once. */
+  private recordBytes = 0;
   private readonly live = new Set<Version>();
   /** Table deletions in flight (FileSystem.unlink), awaited by settleDeletions(). */
   private readonly deleting = new Set<Promise<void>>();
@@ -347,7 +349,11 @@ export class VersionSet {
   private adopt(v: Version): Version {
     v.ref();
     this.live.add(v);
-    for (const { file } of v.allFiles()) this.fileRefs.set(file.fileNumber, (this.fileRefs.get(file.fileNumber) ?? 0) + 1);
+    for (const { file } of v.allFiles()) {
+      const n = this.fileRefs.get(file.fileNumber) ?? 0;
+      this.fileRefs.set(file.fileNumber, n + 1);
+      if (n === 0) this.recordBytes += recordBytes(file);
+    }
     v.onUnreferenced = (dead) => {
       this.release(dead);
     };
@@ -369,6 +375,7 @@ export class VersionSet {
         continue;
       }
       this.fileRefs.delete(file.fileNumber);
+      this.recordBytes -= recordBytes(file);
       this.opts.onFileDeleted?.(file.fileNumber);
       if (this.opts.deletesObsoleteFiles !== false) this.deleteTable(file.fileNumber);
     }
@@ -416,6 +423,18 @@ export class VersionSet {
   /** Whether any live Version lists the table. */
   isLive(fileNumber: number): boolean {
     return this.fileRefs.has(fileNumber);
+  }
+
+  /**
+   * Bytes of memory the live Versions take: their files' records (recordBytes, once per
+   * file however many Versions list it; FILE_REF_BYTES for its entry in `fileRefs`), and per
+   * Version its level arrays and point-read search arrays (Version.bytes). It grows with the
+   * number of tables, outside every cache's bound: ~0.8 KB a table (stats().memory.versions).
+   */
+  get memoryBytes(): number {
+    let n = this.recordBytes + FILE_REF_BYTES * this.fileRefs.size;
+    for (const v of this.live) n += v.bytes;
+    return n;
   }
 
   /** Number of Versions alive (current + pinned by readers). */
@@ -481,6 +500,9 @@ export class VersionSet {
   }
 }
 
+/** A `fileRefs` entry (a Map's entry: key, value, chain link, bucket), bytes. */
+const FILE_REF_BYTES = 32;
+
 function emptyLevels(n: number): FileMetadata[][] {
   return Array.from({ length: n }, () => []);
 }
@@ -501,7 +523,9 @@ function applyEdit(levels: FileMetadata[][], edit: VersionEdit, numLevels: numbe
   for (const { level, file } of edit.added) {
     if (level < 0 || level >= numLevels) broken(`adds file ${file.fileNumber} to L${level}; levels are 0..${numLevels - 1}`);
     if (compareKeys(file.smallestKey, file.largestKey) > 0) broken(`adds file ${file.fileNumber} with smallestKey > largestKey`);
-    levels[level]!.push(file);
+    // The version set's own compact record (file-metadata.ts): not the edit's object, whose keys
+    // have an ArrayBuffer each (a worker's structured clone) or view a whole manifest (load).
+    levels[level]!.push(TableRecord.of(file));
     touched.add(level);
   }
   for (const level of touched) {

@@ -14,6 +14,11 @@ import { compareKeys } from '@strata-db/memtable';
 import type { FileMetadata } from './file-metadata.js';
 import { ABOVE, BELOW, LevelSearch } from './level-search.js';
 
+/** A Version's object and its arrays of levels and searches, bytes (rounded up). */
+const VERSION_OVERHEAD = 256;
+/** A level's array beside its pointers, bytes. */
+const LEVEL_OVERHEAD = 32;
+
 export class Version {
   /** Number of holders: the VersionSet while current, plus each iterator/reader that pinned it. */
   private refs = 0;
@@ -28,6 +33,18 @@ export class Version {
   private readonly searches: (LevelSearch | undefined)[] = [];
 
   constructor(readonly levels: readonly (readonly FileMetadata[])[]) {}
+
+  /**
+   * Bytes of memory this Version takes beside its files' records (which Versions share:
+   * VersionSet.memoryBytes counts those once): the object, its level arrays (a pointer a file)
+   * and the point-read search arrays built so far (LevelSearch.bytes).
+   */
+  get bytes(): number {
+    let n = VERSION_OVERHEAD;
+    for (const files of this.levels) n += LEVEL_OVERHEAD + 8 * files.length;
+    for (const s of this.searches) if (s !== undefined) n += s.bytes;
+    return n;
+  }
 
   ref(): void {
     this.refs++;
