@@ -26,7 +26,7 @@
  * and values under 127 bytes with sequence numbers under 2^21 (plus the shared prefix saved).
  */
 import { EntryKind, type PointEntry } from '@strata-db/memtable';
-import { readFixed32, readVarint, ByteWriter, type ByteSource } from './coding.js';
+import { readFixed32, readVarint, writeVarintAt, ByteWriter, type ByteSource } from './coding.js';
 import { corruption } from '@strata-db/errors';
 
 /** Bytewise order of `data[off, off+len)` against `key` — compares in place, no view allocated. */
@@ -96,12 +96,37 @@ export class BlockBuilder {
       this.restarts.push(out.length);
       this.counter = 0;
     }
-    out.putVarint(shared);
-    out.putVarint(key.length - shared);
-    out.putVarint(kind === EntryKind.Delete ? 0 : value.length + 1);
-    out.putVarint(seq);
-    out.putBytes(key, shared, key.length);
-    if (kind !== EntryKind.Delete) out.putBytes(value);
+    // One capacity check for the whole entry (four varints of at most 8 bytes, the key's
+    // unshared bytes, the value), the header's one-byte varints written inline: four
+    // `putVarint`s and two `putBytes` each checked the capacity and stored the length.
+    const keyLength = key.length;
+    const unshared = keyLength - shared;
+    const valueLength = kind === EntryKind.Delete ? 0 : value.length;
+    const valueTag = kind === EntryKind.Delete ? 0 : valueLength + 1;
+    const buf = out.reserve(32 + unshared + valueLength);
+    let p = out.length;
+    if (shared < 0x80) buf[p++] = shared;
+    else p = writeVarintAt(buf, p, shared);
+    if (unshared < 0x80) buf[p++] = unshared;
+    else p = writeVarintAt(buf, p, unshared);
+    if (valueTag < 0x80) buf[p++] = valueTag;
+    else p = writeVarintAt(buf, p, valueTag);
+    p = writeVarintAt(buf, p, seq);
+    if (unshared < 32) {
+      for (let i = shared; i < keyLength; i++) buf[p++] = key[i]!;
+    } else {
+      buf.set(key.subarray(shared, keyLength), p);
+      p += unshared;
+    }
+    if (valueLength > 0) {
+      if (valueLength < 32) {
+        for (let i = 0; i < valueLength; i++) buf[p++] = value[i]!;
+      } else {
+        buf.set(value, p);
+        p += valueLength;
+      }
+    }
+    out.length = p;
     this.lastKey = key;
     this.counter++;
     this.count++;

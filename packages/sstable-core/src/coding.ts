@@ -52,6 +52,19 @@ export function varintLength(v: number): number {
   return n;
 }
 
+/**
+ * Writes v as a varint at buf[p] (the caller made room: at most 8 bytes); returns the offset
+ * after it.
+ */
+export function writeVarintAt(buf: Uint8Array, p: number, v: number): number {
+  while (v >= 0x80) {
+    buf[p++] = (v & 0x7f) | 0x80;
+    v = v < 0x8000_0000 ? v >>> 7 : Math.floor(v / 0x80);
+  }
+  buf[p++] = v;
+  return p;
+}
+
 export function readFixed32(data: Uint8Array, p: number): number {
   return (data[p]! | (data[p + 1]! << 8) | (data[p + 2]! << 16) | (data[p + 3]! << 24)) >>> 0;
 }
@@ -93,6 +106,16 @@ export class ByteWriter {
   putByte(b: number): void {
     if (this.length === this.buf.length) this.grow(1);
     this.buf[this.length++] = b;
+  }
+
+  /**
+   * Makes room for `n` more bytes and returns the buffer to write them into at `length` (then
+   * set `length` past them): for an encoder that writes several fields with one capacity check.
+   * Valid until the next append or `reset()`.
+   */
+  reserve(n: number): Uint8Array {
+    if (this.length + n > this.buf.length) this.grow(n);
+    return this.buf;
   }
 
   putVarint(v: number): void {
