@@ -11,18 +11,13 @@ import { tablePath } from '../db/filenames.js';
 import { fileMeta } from '../compaction/test-support/file-metadata.js';
 import { TableRecord, recordBytes, type FileMetadata } from './file-metadata.js';
 import { VersionEdit } from './version-edit.js';
-import { VersionSet } from './version-set.js';
+import type { VersionSet } from './version-set.js';
+import { DIR, freshVersionSet } from './test-support/fresh-version-set.js';
 
-const DIR = '/db';
-
-async function fresh(): Promise<{ fs: MemoryFileSystem; open: () => VersionSet; versions: VersionSet }> {
-  const fs = new MemoryFileSystem({ syncDelay: () => Promise.resolve() });
-  fs.mkdirSync(DIR, { recursive: true });
-  const open = (): VersionSet => new VersionSet({ fs, dir: DIR, numLevels: 4, maxManifestFileSize: 1 << 20 });
-  const versions = open();
-  await versions.create('db');
-  versions.lastSequence = versions.visibleSequence = 1000;
-  return { fs, open, versions };
+async function fresh(): ReturnType<typeof freshVersionSet> {
+  const r = await freshVersionSet();
+  r.versions.lastSequence = r.versions.visibleSequence = 1000;
+  return r;
 }
 
 /** A table file (empty: recovery checks only that it exists) and its metadata, keys as views into a larger buffer. */

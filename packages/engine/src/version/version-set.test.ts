@@ -11,17 +11,9 @@ import { ManifestWriter, readCurrent } from '../manifest/manifest.js';
 import { fileMeta } from '../compaction/test-support/file-metadata.js';
 import { VersionEdit } from './version-edit.js';
 import { VersionSet } from './version-set.js';
+import { DIR, freshVersionSet } from './test-support/fresh-version-set.js';
 
-const DIR = '/db';
-
-async function fresh(): Promise<{ fs: MemoryFileSystem; open: () => VersionSet; versions: VersionSet }> {
-  const fs = new MemoryFileSystem({ syncDelay: () => Promise.resolve() });
-  fs.mkdirSync(DIR, { recursive: true });
-  const open = (): VersionSet => new VersionSet({ fs, dir: DIR, numLevels: 4, maxManifestFileSize: 1 << 20 });
-  const versions = open();
-  await versions.create('db');
-  return { fs, open, versions };
-}
+const fresh = freshVersionSet;
 
 /** The last sequence a fresh VersionSet recovers from what is on disk. */
 async function recovered(open: () => VersionSet): Promise<number> {
