@@ -26,7 +26,7 @@
  * places it in a hole one of those slabs left, or at the top of its heap; the hole is then too
  * small for the next slab, the top cannot be given back, and the heap grows by free space it
  * keeps (a suspect for the 100M scan's +49 MB, session 28; a 30M trace found the scan's index
- * partitions, ~4k mallocs, at the heap's top among the slabs: session-29-heap29.md). So two
+ * partitions, ~4k mallocs, at the heap's top among the slabs: docs/performance/session-29.md). So two
  * rules keep the free list serving what is loaded now:
  *   - `slackFraction`: a pool whose items vary in size (index and filter partitions: ~5–10
  *     KiB, spread over dozens of classes) may take a buffer up to 1/slackFraction larger than

@@ -61,7 +61,7 @@ export function fileMetadataOf(
  * The version set's own record of a table (VersionSet.applyEdit makes one for every file an edit
  * adds): the fields of `f`, its two keys copied into one ArrayBuffer (smallest, then largest)
  * and viewed there. Measured with 24-byte keys, 400,000 records as a worker's message brings
- * them (node 20, Linux x64; /tmp scripts in docs/performance/session-29-tables29.md): 975 bytes
+ * them (node 20, Linux x64; /tmp scripts in docs/performance/session-29.md): 975 bytes
  * of RSS a record as they arrive (two views, two ArrayBuffers, two backing stores with their
  * malloc'd bookkeeping), 712 as a TableRecord — V8 heap 500 → 396 bytes; with 100-byte keys
  * 1,138 → 848. Tried and not kept: keys of at most 64 bytes in on-heap Uint8Arrays (no backing
