@@ -102,12 +102,10 @@ export class PartitionCache {
    * partition's bytes need not be in one of them — a filter block stored compressed (our builder
    * never writes one, a damaged or foreign table may) decompresses into a buffer of the
    * decoder's, possibly a slice of Buffer's shared 8 KiB pool — and handing such a buffer out
-   * again would overwrite bytes that other live objects view.
-   */
-  /**
-   * Partitions' sizes spread over dozens of 64-byte classes (with the scale bench's 16-byte keys,
-   * index partitions 8.4–10 KiB, filters 5.3–6.3 KiB): a load may take a free buffer up to 1/8 larger (buffer-pool.ts,
-   * `slackFraction`), so that nearly every load reuses an evicted partition's buffer.
+   * again would overwrite bytes that other live objects view. Partitions' sizes spread over
+   * dozens of 64-byte classes (with the scale bench's 16-byte keys, index partitions 8.4–10 KiB,
+   * filters 5.3–6.3 KiB), so a load may take a free buffer up to 1/8 larger (`slackFraction`)
+   * and nearly every load reuses an evicted partition's buffer.
    */
   private readonly pool = BufferPool.ofBytes(8);
 
