@@ -429,7 +429,7 @@ export class VersionSet {
    * Bytes of memory the live Versions take: their files' records (recordBytes, once per
    * file however many Versions list it; FILE_REF_BYTES for its entry in `fileRefs`), and per
    * Version its level arrays and point-read search arrays (Version.bytes). It grows with the
-   * number of tables, outside every cache's bound: ~0.8 KB a table (stats().memory.versions).
+   * number of tables, outside every cache's bound: ~0.8 KB a table (in stats().memory.tableRecords).
    */
   get memoryBytes(): number {
     let n = this.recordBytes + FILE_REF_BYTES * this.fileRefs.size;
