@@ -248,12 +248,15 @@ describe('engine model test with tiny tables: many compactions, snapshots held a
   it('compactions side by side (maxBackgroundCompactions 3): every read at every snapshot agrees with the model', async () => {
     const keys = keysOf(1000);
     const before = sideBySide;
-    await fc.assert(
-      fc.asyncProperty(fc.array(opsOver(keys, 12, 40, 1), { minLength: 150, maxLength: 250 }), fc.constantFrom(0, 2), priorityArb, async (ops, threads, priority) => {
-        await run(keys, ops, threads, 3, priority);
-      }),
-      { numRuns: Number(process.env['STRATA_COMPACTION_MODEL_RUNS'] ?? 16), ...replay },
-    );
+    // As below: without a seed, more histories until the path has run (up to four sets).
+    for (let set = 0; set < (seed === undefined ? 4 : 1) && (set === 0 || sideBySide === before); set++) {
+      await fc.assert(
+        fc.asyncProperty(fc.array(opsOver(keys, 12, 40, 1), { minLength: 150, maxLength: 250 }), fc.constantFrom(0, 2), priorityArb, async (ops, threads, priority) => {
+          await run(keys, ops, threads, 3, priority);
+        }),
+        { numRuns: Number(process.env['STRATA_COMPACTION_MODEL_RUNS'] ?? 16), ...replay },
+      );
+    }
     // That the path ran at all: how often depends on the histories drawn and on timing (3 at
     // load 14 in one run, more on a quiet machine), and a bound above 0 made the test flaky.
     console.log(`side by side: ${sideBySide - before} compactions begun beside another`);
@@ -275,12 +278,17 @@ describe('engine model test with tiny tables: many compactions, snapshots held a
       numLevels: 5,
       ...(narrow ? { compactionOptionsUniversal: { maxMergeWidth: 2, maxSizeAmplificationPercent: 400 } } : {}),
     }));
-    await fc.assert(
-      fc.asyncProperty(fc.array(opsOver(keys, 12, 40, 1), { minLength: 150, maxLength: 250 }), fc.constantFrom(0, 2), universalArb, async (ops, threads, choice) => {
-        await run(keys, ops, threads, 3, choice);
-      }),
-      { numRuns: Number(process.env['STRATA_COMPACTION_MODEL_RUNS'] ?? 12), ...replay },
-    );
+    // Whether a merge is installed after another depends on timing as well as on the histories
+    // drawn (none in 12 histories in one CI run of session 29): without a seed to replay, more
+    // histories are drawn, up to four sets, until the path has run (so too side by side, above).
+    for (let set = 0; set < (seed === undefined ? 4 : 1) && (set === 0 || afterAnother === before); set++) {
+      await fc.assert(
+        fc.asyncProperty(fc.array(opsOver(keys, 12, 40, 1), { minLength: 150, maxLength: 250 }), fc.constantFrom(0, 2), universalArb, async (ops, threads, choice) => {
+          await run(keys, ops, threads, 3, choice);
+        }),
+        { numRuns: Number(process.env['STRATA_COMPACTION_MODEL_RUNS'] ?? 12), ...replay },
+      );
+    }
     console.log(`universal: ${afterAnother - before} merges installed after another`);
     if (seed === undefined) expect(afterAnother - before).toBeGreaterThan(0);
   }, 180_000);
