@@ -120,14 +120,7 @@ export class ByteWriter {
 
   putVarint(v: number): void {
     if (this.length + 8 > this.buf.length) this.grow(8);
-    const buf = this.buf;
-    let p = this.length;
-    while (v >= 0x80) {
-      buf[p++] = (v & 0x7f) | 0x80;
-      v = v < 0x8000_0000 ? v >>> 7 : Math.floor(v / 0x80);
-    }
-    buf[p++] = v;
-    this.length = p;
+    this.length = writeVarintAt(this.buf, this.length, v);
   }
 
   putFixed32(v: number): void {
