@@ -85,7 +85,7 @@ describe('decodeIndexPartition', () => {
           expect(part.count).toBe(seps.length);
           seps.forEach((s, i) => {
             expect([...part.separatorKey(i)]).toEqual([...s.key]);
-            expect(part.seqs[i]).toBe(s.seq);
+            expect(part.seq(i)).toBe(s.seq);
             expect(part.blockOffset(i)).toBe(105 * i);
             expect(part.blockSize(i)).toBe(100);
             // Not summarized yet, whatever the scratch held before.

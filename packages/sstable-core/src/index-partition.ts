@@ -14,6 +14,14 @@ import { ByteWriter, readVarint } from './coding.js';
 import { BLOCK_TRAILER_SIZE } from './physical-block.js';
 import { allocUnsharedBytes } from './buffer-pool.js';
 
+/**
+ * Bytes of an IndexPartition beyond its buffer (its charge is both): the object (~112 bytes of
+ * V8 heap), its three views (~96 each), the ArrayBuffer object (~88) and the native side of its
+ * backing store (~220: V8's BackingStore, its extension and malloc's headers — measured with
+ * 200,000 ArrayBuffers of 8–1,024 bytes: RSS less V8's heap, less the bytes, per buffer).
+ */
+const PARTITION_OVERHEAD = 720;
+
 /** Numbers per data block in `IndexPartition.info`, and where each sits (see there). */
 export const BLOCK_INFO = 5;
 export const OFFSET = 0;
@@ -38,10 +46,9 @@ export class IndexPartition {
   readonly firstBlock: number;
   /** Data blocks in this partition (≥ 1). */
   readonly count: number;
-  /** Separator i is keyBytes[keyOffsets[i], keyOffsets[i + 1]), with seq seqs[i]. */
+  /** Separator i is keyBytes[keyOffsets[i], keyOffsets[i + 1]), with seq `seq(i)`. */
   readonly keyBytes: Uint8Array;
   readonly keyOffsets: Uint32Array;
-  readonly seqs: Float64Array;
   /**
    * Per data block b (local), five numbers side by side at `BLOCK_INFO·b` (40 bytes): what a
    * point lookup reads of the block after choosing it, in one place. On random gets over a large
@@ -76,6 +83,9 @@ export class IndexPartition {
    *                   `prefixNumber`, j < ⌈prefixLength / 6⌉
    *   [numbersAt + i] separator i's next up-to-6 bytes after the prefix as a `prefixNumber`,
    *                   i < count − 1
+   *   [seqsAt + i]    separator i's seq, i < count (`seq(i)`)
+   * (The seqs were an array of their own: a view is ~96 bytes of V8 heap, and a table keeps one
+   * partition — its top-level index — for its whole open life beside those the cache holds.)
    */
   readonly info: Float64Array;
   /**
@@ -86,18 +96,22 @@ export class IndexPartition {
    * the common prefix empty: it is left out, and compared in full when needed.)
    */
   readonly prefixLength: number;
-  /** Where the common prefix's numbers, and the separators', start in `info` (see there). */
+  /** Where the common prefix's numbers, the separators' and their seqs start in `info` (see there). */
   private readonly chunksAt: number;
   private readonly numbersAt: number;
+  private readonly seqsAt: number;
   /** Bytes this object holds (the partition cache's charge). */
   readonly charge: number;
 
   /**
-   * The arrays given are copied into ONE buffer (`info`, then `seqs`, `keyOffsets`, `keyBytes`;
-   * `buffer`), from `alloc` when given (the partition cache's recycled buffers) — one
-   * ArrayBuffer a partition, not four: over a database far larger than the cache partitions are
-   * loaded and evicted all the time, and each evicted ArrayBuffer lives until V8's next full
-   * collection.
+   * The arrays given are copied into ONE buffer (`info` with the seqs at its end, then
+   * `keyOffsets`, `keyBytes`; `buffer`), from `alloc` when given (the partition cache's recycled
+   * buffers) — one ArrayBuffer a partition, not four: over a database far larger than the cache
+   * partitions are loaded and evicted all the time, and each evicted ArrayBuffer lives until V8's
+   * next full collection. Three views of it, no more (each ~96 bytes of V8 heap). `info` given
+   * is copied to the front of `info` as it is: a partition's block numbers (BLOCK_INFO a block),
+   * or for a table's top-level index the table's own numbers (table.ts), which then cost no
+   * array of their own. `alloc` must return a whole ArrayBuffer (offset 0: `buffer`).
    */
   constructor(
     firstBlock: number,
@@ -121,32 +135,38 @@ export class IndexPartition {
     }
     this.prefixLength = lcp;
     const chunks = Math.ceil(lcp / 6);
-    const infoLength = info.length + chunks + Math.max(last, 0);
-    const seqsAt = 8 * infoLength;
-    const offsetsAt = seqsAt + 8 * seqs.length;
+    const seqsAt = info.length + chunks + Math.max(last, 0);
+    const infoLength = seqsAt + seqs.length;
+    const offsetsAt = 8 * infoLength;
     const keysAt = offsetsAt + 4 * keyOffsets.length;
     const buf = alloc(keysAt + keyBytes.length);
-    // (A buffer from `alloc` starts 8-aligned: a whole ArrayBuffer.)
-    const all = new Float64Array(buf.buffer, buf.byteOffset, infoLength);
-    this.seqs = new Float64Array(buf.buffer, buf.byteOffset + seqsAt, seqs.length);
-    this.seqs.set(seqs);
-    this.keyOffsets = new Uint32Array(buf.buffer, buf.byteOffset + offsetsAt, keyOffsets.length);
+    // (A buffer from `alloc` is a whole ArrayBuffer: 8-aligned.)
+    const all = new Float64Array(buf.buffer, 0, infoLength);
+    this.keyOffsets = new Uint32Array(buf.buffer, offsetsAt, keyOffsets.length);
     this.keyOffsets.set(keyOffsets);
-    this.keyBytes = new Uint8Array(buf.buffer, buf.byteOffset + keysAt, keyBytes.length);
+    this.keyBytes = new Uint8Array(buf.buffer, keysAt, keyBytes.length);
     this.keyBytes.set(keyBytes);
-    this.buffer = buf;
     all.set(info);
     const chunksAt = (this.chunksAt = info.length);
     const first = keyOffsets[0]!;
     for (let j = 0; j < chunks; j++) all[chunksAt + j] = prefixNumber(keyBytes, first + 6 * j, first + Math.min(6 * j + 6, lcp));
     const numbersAt = (this.numbersAt = chunksAt + chunks);
     for (let i = 0; i < last; i++) all[numbersAt + i] = prefixNumber(keyBytes, keyOffsets[i]! + lcp, keyOffsets[i + 1]!);
+    this.seqsAt = seqsAt;
+    all.set(seqs, seqsAt);
     this.info = all;
-    this.charge = buf.byteLength + 400; // + the objects (this one and four views)
+    this.charge = buf.byteLength + PARTITION_OVERHEAD;
   }
 
-  /** The one buffer the arrays are views into (the partition cache recycles it at eviction). */
-  readonly buffer: Uint8Array;
+  /** The one buffer the arrays are views into, whole (the partition cache recycles it at eviction). */
+  get buffer(): Uint8Array {
+    return new Uint8Array(this.info.buffer);
+  }
+
+  /** Seq of separator i (0 ≤ i < count). */
+  seq(i: number): number {
+    return this.info[this.seqsAt + i]!;
+  }
 
   /** Offset of local block b in the file. */
   blockOffset(b: number): number {
@@ -174,7 +194,7 @@ export class IndexPartition {
     if (b < last) return b;
     const offsets = this.keyOffsets;
     const start = offsets[last]!;
-    const c = compareBytesAt(this.keyBytes, start, offsets[last + 1]! - start, key) || seq - this.seqs[last]!;
+    const c = compareBytesAt(this.keyBytes, start, offsets[last + 1]! - start, key) || seq - this.info[this.seqsAt + last]!;
     return c < 0 ? last + 1 : last;
   }
 
@@ -211,7 +231,7 @@ export class IndexPartition {
       else {
         const offsets = this.keyOffsets;
         const start = offsets[mid]!;
-        c = compareBytesAt(this.keyBytes, start, offsets[mid + 1]! - start, key) || seq - this.seqs[mid]!;
+        c = compareBytesAt(this.keyBytes, start, offsets[mid + 1]! - start, key) || seq - s[this.seqsAt + mid]!;
       }
       if (c < 0) lo = mid + 1;
       else hi = mid;

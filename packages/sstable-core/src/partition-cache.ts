@@ -50,10 +50,12 @@ export class PartitionSlots {
   /**
    * Per slot i, its bookkeeping at 3i: REFERENCED (1 when hit since the clock hand last passed),
    * RING_SLOT (its entry's position in the clock ring), CHARGE (bytes charged for what it holds).
-   * One array, not three: every table open makes one of these, and each typed array is ~180
-   * bytes of V8 heap (the view and its ArrayBuffer) beside its contents.
+   * One array, not three: every table open makes one of these. A plain array of small integers
+   * (8 bytes each, no boxing), not a typed array: a typed array is ~180 bytes of V8 heap (the
+   * view and its ArrayBuffer) and ~220 of native memory (its backing store's bookkeeping)
+   * beside its contents, and a table holds this for its whole open life.
    */
-  readonly state: Float64Array;
+  readonly state: number[];
   /** Filled slots; registered in the cache while > 0. */
   live = 0;
   constructor(
@@ -62,7 +64,7 @@ export class PartitionSlots {
   ) {
     this.indexes = new Array<IndexPartition | undefined>(slots >> 1).fill(undefined);
     this.filters = new Array<BloomFilter | undefined>(slots >> 1).fill(undefined);
-    this.state = new Float64Array(3 * slots);
+    this.state = new Array<number>(3 * slots).fill(0);
   }
 
   /** Slots: 2 per partition. */
@@ -75,9 +77,13 @@ export class PartitionSlots {
     return (i & 1) === 0 ? this.indexes[i >> 1] : this.filters[i >> 1];
   }
 
-  /** Bytes of this object (for its owner's accounting). */
+  /**
+   * Bytes of this object (for its owner's accounting): the object and its three arrays (~64 +
+   * 3 × 48 bytes of V8 heap), and per slot one pointer in `indexes` or `filters` and three
+   * numbers in `state` (8 bytes each).
+   */
   get byteLength(): number {
-    return 64 + 28 * this.slots;
+    return 208 + 32 * this.slots;
   }
 }
 

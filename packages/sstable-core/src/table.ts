@@ -7,7 +7,11 @@
  * cache over a database much larger than its budget opens tables all the time (100M keys:
  * ~0.7 opens a get), and whatever a table keeps lives long enough to reach V8's old space and
  * is garbage there once the table is dropped: the decoded properties (an object of 24 fields
- * with four key copies) and the meta-index map were ~40% of a table's ~7 KB of heap. The index and filter
+ * with four key copies) and the meta-index map were ~40% of a table's ~7 KB of heap. What it
+ * keeps is in ONE ArrayBuffer with three views (the top-level index's, whose numbers array
+ * begins with the table's own: `nums`): a large database keeps thousands of tables open (100M
+ * keys: 6,456), and each ArrayBuffer is ~88 bytes of V8 heap and ~220 of native bookkeeping
+ * beside its bytes, each view ~96 bytes of heap (TABLE_OVERHEAD). The index and filter
  * partitions (format.ts) are loaded when a lookup needs them, checksum-verified and unpacked
  * (index-partition.ts), and kept in a PartitionCache — shared by the tables of a database and
  * bounded in bytes, or the table's own, unbounded, when it is opened without one. Data blocks
@@ -99,19 +103,30 @@ export interface TableVerifyResult {
 
 const textDecoder = new TextDecoder();
 /**
- * Bytes of a Table beyond the arrays it charges itself: the objects (the Table, the views of its
- * one array of numbers, its top-level index's objects beyond the index's own charge, the table
- * cache's entry for it), the partition cache's slot object and arrays beyond
- * `PartitionSlots.byteLength`, and the native bookkeeping of its two ArrayBuffers (~150 bytes
- * each). Measured (V8 heap snapshots, dominator tree; 5,159 tables of a 10M-key database of
- * 224 KiB tables and 535 of one of 2 MiB tables, held by the table cache): the Table retained
- * 1.2 KB of V8 heap (400 of it in its index's charge), the slots ~0.3 KB more than they charge,
- * the cache's entry ~70 bytes: ~1.5 KB in all. It was 2,048 while every table had a cursor of its
- * own and two arrays more (then 2.0 KB of heap each: the charge was ~0.6–0.9 KB short); 3,072
- * while a table also held the block cache's slots of its file; 2,048 before that while it kept
- * its decoded properties and meta-index (then 6.9 KB of heap each, charged 3.8 KB in all).
+ * Bytes of a Table beyond what it charges through its parts (its top-level index's charge, which
+ * holds its numbers too, and `PartitionSlots.byteLength`): the Table object (~192 bytes of V8
+ * heap), the table cache's entry for it and that entry's place in the cache's map (~80). Its
+ * descriptor record and path are the engine's descriptor records' (stats tableRecords).
+ * Measured (session 30: V8 heap snapshots before and after the engine's TableCache opened all
+ * 3,963 tables of a 2.5M-key database of 64 KiB tables, self sizes by constructor; one
+ * partition a table): 1,262 bytes of V8 heap a table, ~98 of ArrayBuffer contents and ONE
+ * ArrayBuffer (~220 bytes of native bookkeeping); residentBytes says ~1,410 of it, the
+ * descriptor records ~190. Before (session 25–29's layout: the top-level index in five views,
+ * the numbers in an array of their own with two views, the slots' state a Float64Array) it was
+ * 1,930 bytes of heap and three ArrayBuffers (~660 native), charged 1536 + the parts (2,154).
  */
-const TABLE_OVERHEAD = 1536;
+const TABLE_OVERHEAD = 320;
+
+/** Numbers per partition in `Table.nums`, and where each sits (see there). */
+const PART_INFO = 5;
+const INDEX_OFFSET = 0;
+const INDEX_SIZE = 1;
+const FILTER_OFFSET = 2;
+const FILTER_SIZE = 3;
+const FIRST_BLOCK = 4;
+
+/** The tombstones of a table without any: one array for all of them, not one each. */
+const NO_TOMBSTONES: readonly RangeTombstone[] = Object.freeze([]);
 
 /**
  * The cursor every table's `get` and `find` position in their block: one per thread, not one per
@@ -175,19 +190,22 @@ export class Table {
   /**
    * The top-level index, unpacked. Its keys are separators too (partition p's last one), so it
    * is searched as an index partition is — `topIndex.findBlock` is `findPartition` — with no
-   * block handles (v2 only; a v1 table's one partition needs no key). Partition p holds data
-   * blocks [partFirst[p], partFirst[p + 1]) (partFirst has partitionCount + 1 entries, the last
-   * = blockCount); its index partition's handle is (partHandles[4p], partHandles[4p + 1]) and
-   * its filter's (partHandles[4p + 2], partHandles[4p + 3]), size -1 when the table has no filter.
+   * block handles (v2 only; a v1 table's one partition needs no key).
    */
   private readonly topIndex: IndexPartition | undefined;
   /**
-   * `partFirst` and `partHandles` are views of one array (one ArrayBuffer a table, not two: see
-   * TABLE_OVERHEAD), which ends with the footer's handles of the meta-index and the index block
-   * (offset and size each; `metaIndexHandle`, `indexHandle`).
+   * The table's numbers, PART_INFO (5) per partition p at 5p:
+   *   [5p]      its index partition's offset   [5p + 1]  and size
+   *   [5p + 2]  its filter partition's offset  [5p + 3]  and size (-1 both without a filter)
+   *   [5p + 4]  its first data block (global); it holds [first(p), first(p + 1))
+   * then five more at 5n (n = partitionCount): the footer's handles of the meta-index (offset,
+   * size; `metaIndexHandle`) and of the index block (`indexHandle`), and the block count (so
+   * that first(n) = blockCount). For a v2 table with data this is the front of the top-level
+   * index's own `info` (IndexPartition's constructor puts it there): a table keeps ONE
+   * ArrayBuffer and three views for its whole open life, not three ArrayBuffers and eight
+   * views (see TABLE_OVERHEAD).
    */
-  private readonly partFirst: Float64Array;
-  private readonly partHandles: Float64Array;
+  private readonly nums: Float64Array;
   /** The table has a bloom filter (bloomBitsPerKey > 0 when it was written). */
   readonly hasFilter: boolean;
   private readonly tombstones: readonly RangeTombstone[];
@@ -235,7 +253,7 @@ export class Table {
         tc.next();
       }
     }
-    this.tombstones = tombstones;
+    this.tombstones = tombstones.length === 0 ? NO_TOMBSTONES : tombstones;
 
     const keyBytes = new ByteWriter(64);
     const keyOffsets: number[] = [0];
@@ -287,17 +305,19 @@ export class Table {
       this.hasFilter = withFilter > 0;
     }
     const n = (this.partitionCount = first.length);
-    this.topIndex =
-      this.formatVersion >= 2 && n > 0
-        ? new IndexPartition(0, n, keyBytes.bytes(), Uint32Array.from(keyOffsets), Float64Array.from(seqs), new Float64Array(0))
-        : undefined;
-    const nums = new Float64Array(n + 1 + 4 * n + 4);
-    nums.set(first);
-    nums[n] = blockCount;
-    nums.set(handles, n + 1);
-    nums.set([footer.metaIndex.offset, footer.metaIndex.size, footer.index.offset, footer.index.size], 5 * n + 1);
-    this.partFirst = nums.subarray(0, n + 1);
-    this.partHandles = nums.subarray(n + 1);
+    const nums = new Float64Array(PART_INFO * (n + 1));
+    for (let p = 0; p < n; p++) {
+      for (let k = 0; k < 4; k++) nums[PART_INFO * p + k] = handles[4 * p + k]!; // INDEX_OFFSET … FILTER_SIZE
+      nums[PART_INFO * p + FIRST_BLOCK] = first[p]!;
+    }
+    nums.set([footer.metaIndex.offset, footer.metaIndex.size, footer.index.offset, footer.index.size, blockCount], PART_INFO * n);
+    if (this.formatVersion >= 2 && n > 0) {
+      this.topIndex = new IndexPartition(0, n, keyBytes.bytes(), Uint32Array.from(keyOffsets), Float64Array.from(seqs), nums);
+      this.nums = this.topIndex.info; // begins with a copy of `nums`
+    } else {
+      this.topIndex = undefined;
+      this.nums = nums;
+    }
 
     const shared = options.partitions;
     this.partitions = shared ?? new PartitionCache(Number.MAX_SAFE_INTEGER);
@@ -306,22 +326,26 @@ export class Table {
     for (const t of tombstones) tombstoneBytes += t.start.byteLength + t.end.byteLength + 64; // + object overhead
     this.residentBytes =
       TABLE_OVERHEAD +
-      (this.topIndex?.charge ?? 0) +
-      this.partFirst.buffer.byteLength +
+      (this.topIndex?.charge ?? this.nums.byteLength) +
       tombstoneBytes +
       this.parts.byteLength;
   }
 
   /** The footer's handle of the meta-index. */
   private get metaIndexHandle(): BlockHandle {
-    const h = this.partHandles;
-    return { offset: h[4 * this.partitionCount]!, size: h[4 * this.partitionCount + 1]! };
+    const at = PART_INFO * this.partitionCount;
+    return { offset: this.nums[at]!, size: this.nums[at + 1]! };
   }
 
   /** The footer's handle of the (top-level) index block. */
   private get indexHandle(): BlockHandle {
-    const h = this.partHandles;
-    return { offset: h[4 * this.partitionCount + 2]!, size: h[4 * this.partitionCount + 3]! };
+    const at = PART_INFO * this.partitionCount;
+    return { offset: this.nums[at + 2]!, size: this.nums[at + 3]! };
+  }
+
+  /** Global number of partition p's first data block (0 ≤ p ≤ partitionCount; p = partitionCount: blockCount). */
+  private firstBlockOf(p: number): number {
+    return this.nums[PART_INFO * p + FIRST_BLOCK]!;
   }
 
   /** Opens and validates a table (footer, magic, meta blocks, top-level index). Damage → CORRUPTION. */
@@ -403,20 +427,18 @@ export class Table {
    */
   private partitionOfBlock(i: number): IndexPartition {
     const last = this.lastBlockPartition;
-    const first = this.partFirst;
-    if (last >= 0 && i >= first[last]! && i < first[last + 1]!) return this.indexPartition(last);
+    if (last >= 0 && i >= this.firstBlockOf(last) && i < this.firstBlockOf(last + 1)) return this.indexPartition(last);
     const p = (this.lastBlockPartition = this.partitionOf(i));
     return this.indexPartition(p);
   }
 
   /** The partition holding global data block `b` (0 ≤ b < blockCount). */
   private partitionOf(b: number): number {
-    const first = this.partFirst;
     let lo = 0;
     let hi = this.partitionCount - 1;
     while (lo < hi) {
       const mid = (lo + hi + 1) >>> 1;
-      if (first[mid]! <= b) lo = mid;
+      if (this.firstBlockOf(mid) <= b) lo = mid;
       else hi = mid - 1;
     }
     return lo;
@@ -473,7 +495,7 @@ export class Table {
     const cache = this.partitions;
     const parts = this.parts;
     if (filter ? !this.hasFilter || parts.filters[p] !== undefined : parts.indexes[p] !== undefined) return 0;
-    const size = this.partHandles[4 * p + (filter ? 3 : 1)]! + BLOCK_TRAILER_SIZE;
+    const size = this.nums[PART_INFO * p + (filter ? FILTER_SIZE : INDEX_SIZE)]! + BLOCK_TRAILER_SIZE;
     if (size > cache.room) return -1; // its charge is at least its bytes
     if (filter) {
       const f = this.loadFilterPartition(p);
@@ -499,10 +521,10 @@ export class Table {
    * caller knows where the partition's data must start (-1: only partition 0's, at 0).
    */
   private loadIndexPartition(p: number, firstOffset: number): IndexPartition {
-    const h = this.partHandles;
-    const handle = { offset: h[4 * p]!, size: h[4 * p + 1]! };
-    const firstBlock = this.partFirst[p]!;
-    const count = this.partFirst[p + 1]! - firstBlock;
+    const h = this.nums;
+    const handle = { offset: h[PART_INFO * p + INDEX_OFFSET]!, size: h[PART_INFO * p + INDEX_SIZE]! };
+    const firstBlock = this.firstBlockOf(p);
+    const count = this.firstBlockOf(p + 1) - firstBlock;
     // Read into the thread's scratch (the partition copies what it keeps): no buffer a load.
     const length = handle.size + BLOCK_TRAILER_SIZE;
     const raw = this.readRaw(handle.offset, length, length <= MAX_INDEX_SCRATCH ? indexReadScratch(length) : undefined);
@@ -513,7 +535,7 @@ export class Table {
       const last = count - 1;
       const start = part.keyOffsets[last]!;
       const sameKey = compareBytesAt(part.keyBytes, start, part.keyOffsets[last + 1]! - start, top.separatorKey(p)) === 0;
-      if (!sameKey || part.seqs[last] !== top.seqs[p]) {
+      if (!sameKey || part.seq(last) !== top.seq(p)) {
         throw corruption(this.path, handle.offset, `index partition ${p} ends at a separator other than the top-level index's (partitions out of order?)`);
       }
     }
@@ -521,8 +543,8 @@ export class Table {
   }
 
   private loadFilterPartition(p: number): BloomFilter {
-    const h = this.partHandles;
-    const handle = { offset: h[4 * p + 2]!, size: h[4 * p + 3]! };
+    const h = this.nums;
+    const handle = { offset: h[PART_INFO * p + FILTER_OFFSET]!, size: h[PART_INFO * p + FILTER_SIZE]! };
     const length = handle.size + BLOCK_TRAILER_SIZE;
     const raw = this.readRaw(handle.offset, length, this.partitions.buffer(length));
     return new BloomFilter(unsealBlock(raw, this.path, handle.offset), this.path, handle.offset);
@@ -666,17 +688,18 @@ export class Table {
     for (let p = 0; p < this.partitionCount; p++) {
       const part = this.indexPartition(p);
       for (let b = 0; b < part.count; b++) {
-        dataBlocks.push({ handle: { offset: part.blockOffset(b), size: part.blockSize(b) }, separatorKey: part.separatorKey(b), separatorSeq: part.seqs[b]! });
+        dataBlocks.push({ handle: { offset: part.blockOffset(b), size: part.blockSize(b) }, separatorKey: part.separatorKey(b), separatorSeq: part.seq(b) });
       }
-      const h = this.partHandles;
-      const filter = this.hasFilter ? { offset: h[4 * p + 2]!, size: h[4 * p + 3]! } : undefined;
+      const h = this.nums;
+      const at = PART_INFO * p;
+      const filter = this.hasFilter ? { offset: h[at + FILTER_OFFSET]!, size: h[at + FILTER_SIZE]! } : undefined;
       partitions.push({
-        index: { offset: h[4 * p]!, size: h[4 * p + 1]! },
+        index: { offset: h[at + INDEX_OFFSET]!, size: h[at + INDEX_SIZE]! },
         filter,
         firstBlock: part.firstBlock,
         blockCount: part.count,
         separatorKey: part.separatorKey(part.count - 1),
-        separatorSeq: part.seqs[part.count - 1]!,
+        separatorSeq: part.seq(part.count - 1),
       });
       // Only now: loading the filter may evict `part`, whose buffer the next load may reuse.
       if (filter !== undefined) {
@@ -823,16 +846,16 @@ export class Table {
       blocks++;
       bytes += h.size + BLOCK_TRAILER_SIZE;
     };
-    const h = this.partHandles;
+    const h = this.nums;
     let dataOffset = 0; // where the next partition's data must start
     for (let p = 0; p < this.partitionCount; p++) {
       const part = this.loadIndexPartition(p, dataOffset);
       blocks++;
-      bytes += h[4 * p + 1]! + BLOCK_TRAILER_SIZE;
+      bytes += h[PART_INFO * p + INDEX_SIZE]! + BLOCK_TRAILER_SIZE;
       if (this.hasFilter) {
         this.loadFilterPartition(p);
         blocks++;
-        bytes += h[4 * p + 3]! + BLOCK_TRAILER_SIZE;
+        bytes += h[PART_INFO * p + FILTER_SIZE]! + BLOCK_TRAILER_SIZE;
       }
       for (let b = 0; b < part.count; b++) check({ offset: part.blockOffset(b), size: part.blockSize(b) }, true);
       dataOffset = part.blockOffset(part.count - 1) + part.blockSize(part.count - 1) + BLOCK_TRAILER_SIZE;
