@@ -7,7 +7,8 @@
  *     costs an open(2), paid only on a block-cache miss.
  *   - memory: table metadata, at most `residentBudget` bytes (tableCacheSize) in all. A table
  *     kept here pins its top-level index, range tombstones, its partition-cache slots and small
- *     fixed fields (Table.residentBytes: ~2.6 KB for a 2 MiB table; ~16 KB while the block cache
+ *     fixed fields (Table.residentBytes: ~1.9 KB for a 2 MiB table of four partitions, 2.6 KB
+ *     before session 30 put what a table keeps in one ArrayBuffer; ~16 KB while the block cache
  *     kept 24 bytes per data block in slots the table held); those take at most half the
  *     budget, the least recently used table dropped first (second-chance order). Its cached
  *     blocks stay: the block cache's index is its own, keyed by (file, block) and sized by its
