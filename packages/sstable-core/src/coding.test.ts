@@ -19,6 +19,24 @@ describe('coding', () => {
     );
   });
 
+  it('varints around the int32 boundary are the base-128 digits, low first', () => {
+    // writeVarintAt takes the bytes of a value ≥ 2^31 by division, the rest in int32.
+    const digits = (v: number): number[] => {
+      const out: number[] = [];
+      while (v >= 128) {
+        out.push((v % 128) | 0x80);
+        v = Math.floor(v / 128);
+      }
+      out.push(v);
+      return out;
+    };
+    for (const v of [0, 0x7f, 0x80, 0x3fff, 0x4000, 2 ** 31 - 1, 2 ** 31, 2 ** 31 + 0x7f, 2 ** 32 - 1, 2 ** 32, 2 ** 35 + 3, 2 ** 53 - 1]) {
+      const w = new ByteWriter(16);
+      w.putVarint(v);
+      expect([...w.bytes()]).toEqual(digits(v));
+    }
+  });
+
   it('a varint cut short, too long or over 2^53 reads as -1', () => {
     expect(readVarint({ data: new Uint8Array([0x80, 0x80]), pos: 0 }, 2)).toBe(-1);
     expect(readVarint({ data: new Uint8Array([0x81]), pos: 0 }, 1)).toBe(-1);

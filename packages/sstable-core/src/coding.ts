@@ -57,11 +57,19 @@ export function varintLength(v: number): number {
  * after it.
  */
 export function writeVarintAt(buf: Uint8Array, p: number, v: number): number {
-  while (v >= 0x80) {
+  // Two loops: the bytes of a value ≥ 2^31 by division (a double), the rest in int32. One loop
+  // choosing per byte (`v < 2^31 ? v >>> 7 : Math.floor(v / 128)`) kept v a double throughout —
+  // every seq of every block entry (2–4 bytes) went through float arithmetic and conversions.
+  while (v >= 0x8000_0000) {
     buf[p++] = (v & 0x7f) | 0x80;
-    v = v < 0x8000_0000 ? v >>> 7 : Math.floor(v / 0x80);
+    v = Math.floor(v / 0x80);
   }
-  buf[p++] = v;
+  let u = v | 0;
+  while (u >= 0x80) {
+    buf[p++] = (u & 0x7f) | 0x80;
+    u >>>= 7;
+  }
+  buf[p++] = u;
   return p;
 }
 
