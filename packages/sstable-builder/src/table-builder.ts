@@ -39,6 +39,7 @@ import {
 import { closeQuietly, writeAll } from '@strata-db/vfs';
 import { giveBuilderBuffers, takeBuilderBuffers, type BuilderBuffers } from './builder-buffers.js';
 import { CompressionSkip } from './compression-skip.js';
+import { KeyWords } from './key-words.js';
 
 export interface TableBuilderOptions {
   /** File layer; defaults to node:fs. */
@@ -162,6 +163,8 @@ export class TableBuilder {
    */
   private lastKey: Uint8Array | undefined;
   private readonly lastKeyCopy = new KeyCopy();
+  /** The common prefix of the last key and the next, by words (key-words.ts). */
+  private readonly keyWords = new KeyWords();
   private lastSeq = 0;
   private firstKey: Uint8Array | undefined;
   private entries = 0;
@@ -266,8 +269,7 @@ export class TableBuilder {
     let shared = -1;
     if (last !== undefined) {
       const n = last.length < key.length ? last.length : key.length;
-      shared = 0;
-      while (shared < n && last[shared] === key[shared]) shared++;
+      shared = this.keyWords.commonPrefix(last, this.lastKeyCopy.words, key);
       const c = shared < n ? last[shared]! - key[shared]! : last.length - key.length;
       if (c > 0 || (c === 0 && seq >= this.lastSeq)) {
         throw invalid(
@@ -428,6 +430,7 @@ export class TableBuilder {
     this.dataBlock = new BlockBuilder(1, 0);
     this.indexBlock = new BlockBuilder(1, 0);
     this.filter = undefined;
+    this.keyWords.forget();
     if (recycle) giveBuilderBuffers(buffers);
   }
 

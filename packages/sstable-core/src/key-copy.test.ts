@@ -16,6 +16,9 @@ describe('KeyCopy', () => {
           source.fill(0xee); // the caller rewrites its buffer: the copy must not change
           expect(held).toEqual(key);
           expect(copy.key).toBe(held);
+          // The word view reads the key held from its first byte, also after the buffer grew.
+          const words = copy.words;
+          for (let i = 0; i < key.length; i++) expect(words.getUint8(i)).toBe(key[i]);
           last = key;
         }
       }),

@@ -13,6 +13,16 @@ export class KeyCopy {
   private buf = new Uint8Array(INITIAL_BYTES);
   /** The key held: a view of the buffer, valid until the next `set` (its bytes change then). */
   key: Uint8Array = this.buf.subarray(0, 0);
+  private wordView: DataView | undefined;
+
+  /**
+   * A DataView of the buffer `key` views, from the key's first byte: for comparing the key held
+   * with another four bytes at a time (the table builder's order check). Made on first use, and
+   * again after `set` grows the buffer.
+   */
+  get words(): DataView {
+    return (this.wordView ??= new DataView(this.buf.buffer, 0, this.buf.length));
+  }
 
   /**
    * Holds a copy of `key` and returns it. `known`: how many leading bytes of `key` the key held
@@ -25,6 +35,7 @@ export class KeyCopy {
     if (n !== k.length) {
       if (n > this.buf.length) {
         this.buf = new Uint8Array(Math.max(n, 2 * this.buf.length));
+        this.wordView = undefined;
         from = 0;
       }
       // A view over the same buffer from 0: the first `known` bytes stay where they were.
