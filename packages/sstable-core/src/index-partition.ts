@@ -72,8 +72,11 @@ export class IndexPartition {
    * misses `find` waited on (the restart array at the block's end, then a restart key or two),
    * ~20% of a cached get. Inside a third of more than one restart point, the restart array and
    * the keys of that third are binary-searched. It is filled the first time a point lookup
-   * reaches the block (blocks are immutable, so it stays right when the block is evicted and read
-   * again).
+   * finds the block in the block cache (blocks are immutable, so it stays right when the block
+   * is evicted and read again) — not when a lookup has just read it from the file: that block
+   * is in the CPU cache (the read and the checksum just went over it), where a plain seek costs
+   * less than summarizing, and on random gets over a database many times the cache most blocks
+   * are read once and never hit, so their summaries were never used (session 30).
    *
    * After the blocks' numbers, the same array holds what `findBlock` searches (so that a search
    * the numbers settle touches this object and this one array, not `keyBytes` or `keyOffsets`:
@@ -243,9 +246,11 @@ export class IndexPartition {
    * `cursor.seek(key, seq)` on local block b, which `cursor` was reset to and `findBlock` chose
    * for (key, seq): with the restart points picked from the block's summary (see `info`) when
    * the block can be summarized — the numbers decide unless one equals the key's, and then that
-   * restart entry is compared in full — else a plain seek.
+   * restart entry is compared in full — else a plain seek. `summarize`: fill the block's summary
+   * if it has none yet (a block found in the block cache); false for a block just read from the
+   * file, which is sought plainly (see `info`).
    */
-  seekInBlock(cursor: BlockCursor, b: number, key: Uint8Array, seq: number): void {
+  seekInBlock(cursor: BlockCursor, b: number, key: Uint8Array, seq: number, summarize = true): void {
     const info = this.info;
     const at = BLOCK_INFO * b + HEAD;
     let head = -1;
@@ -253,7 +258,7 @@ export class IndexPartition {
     // put it between two separators of the common prefix), share the common prefix.
     if (b > 0 && b < this.count - 1) {
       head = info[at]!;
-      if (head === 0) head = this.summarize(cursor, at);
+      if (head === 0 && summarize) head = this.summarize(cursor, at);
     }
     if (head <= 0) {
       cursor.seek(key, seq);

@@ -603,7 +603,9 @@ export class Table {
     const i = part.firstBlock + b;
     const cached = this.cache?.get(this.fileNumber, i);
     cursor.reset(cached ?? this.missedBlock(i, part.blockOffset(b), part.blockSize(b), true));
-    part.seekInBlock(cursor, b, key, snapshotSeq);
+    // A block just read from the file is sought without filling its restart summary (see
+    // IndexPartition.info): most such blocks are never hit again.
+    part.seekInBlock(cursor, b, key, snapshotSeq, cached !== undefined);
     if (!cursor.valid() || cursor.compareKey(key) !== 0) return -1;
     this.foundSeq = cursor.seq;
     return cursor.kind;
