@@ -2,7 +2,7 @@
  * What an open table costs is counted: stats().memory.tableIndexAndFilter holds the table cache's
  * pinned bytes (each open table's Table.residentBytes: its top-level index and numbers in one
  * buffer, its partition-cache slots, the objects — ~1.4 KB a table with one partition, measured
- * in docs/performance/session-30-tables30.md), so it moves with the number of open tables.
+ * in docs/performance/session-30.md, tables30), so it moves with the number of open tables.
  */
 import { beforeEach, expect, it } from 'vitest';
 import { Database } from '../src/index.js';

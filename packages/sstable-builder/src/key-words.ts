@@ -5,7 +5,7 @@
  * The builder compares every key with the last one — the order check and the data block's
  * prefix compression are one computation (table-builder.ts) — and neighbouring keys share nearly
  * all their bytes: a compaction of 16-byte decimal keys compared ~15 equal bytes per version one
- * at a time, ~36 instructions a byte (callgrind, docs/performance/session-30-merge30.md), the
+ * at a time, ~36 instructions a byte (callgrind, docs/performance/session-30.md, merge30), the
  * largest line of the builder. Through DataViews the equal run is compared as little-endian
  * 32-bit words, and the first unequal word gives the first unequal byte (its lowest set bit
  * after XOR); only a tail shorter than a word is compared by bytes. The length found is the same
