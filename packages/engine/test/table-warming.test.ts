@@ -128,6 +128,28 @@ describe('idle warming of table metadata', () => {
     }
   }, 60_000);
 
+  it('in a process that is otherwise idle (nothing wakes the event loop but one long timer), warming runs to the end', async () => {
+    // The slices must not wait for something else to wake the loop: until session 31 they were
+    // unref'd immediates, which Node runs only when the loop wakes for another reason, so a server
+    // between requests warmed one slice per wake-up. Here the only wake-ups are this test's own
+    // 1 s sleeps: warming must take many slices for each of them.
+    await build(6000);
+    const db = await Database.open(dir, SMALL);
+    try {
+      let wakeUps = 0;
+      while (db.stats().warming.state !== 'done' && wakeUps < 60) {
+        await sleep(1000);
+        wakeUps++;
+      }
+      const st = db.stats();
+      expect(st.warming.state).toBe('done');
+      expect(st.tableCache.tables).toBe(fileCount(db));
+      expect(st.warming.slices).toBeGreaterThan(4 * wakeUps);
+    } finally {
+      await db.close();
+    }
+  }, 90_000);
+
   it('writes flowing keep it waiting; it starts once they stop, and the first write after that stops it at once', async () => {
     const db = await Database.open(dir, SMALL);
     try {
@@ -151,7 +173,7 @@ describe('idle warming of table metadata', () => {
       const slices = db.stats().warming.slices;
       expect(slices).toBeGreaterThan(0);
       await db.put(key(200_000), value(0));
-      for (let t = 0; t < 20; t++) await turn();
+      for (let t = 0; t < 20; t++) await sleep(1);
       expect(db.stats().warming.state).toBe('waiting');
       expect(db.stats().warming.slices).toBe(slices);
       // And once idle again it goes on to the end.

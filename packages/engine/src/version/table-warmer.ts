@@ -22,8 +22,14 @@
 // the warming could be wasted on, and the tables warmed are those the reads will use.
 //
 // Slices: each turn reads up to SLICE_BYTES of partitions (as stored, a table's open counted as
-// OPEN_BYTES; at most one partition past it) or runs for SLICE_MS, whichever comes first, then yields with
-// setImmediate (unref'd), so I/O callbacks and timers run between slices. Each slice first
+// OPEN_BYTES; at most one partition past it) or runs for SLICE_MS, whichever comes first, then yields to
+// a zero-delay timer (unref'd), so I/O callbacks and other timers run between slices. Not an
+// unref'd setImmediate, which this used until session 31: Node keeps the event loop from
+// blocking for immediates only while a ref'd one is queued (its libuv idle handle), so in an
+// otherwise idle process — a server between requests — each slice waited for something else to
+// wake the loop: beside a once-a-second timer, a 2M-key database had 373 of its 534 partitions
+// loaded after a minute; with the timer, all in under a second (docs/performance/session-31.md).
+// A timer bounds the poll's wait; the gap it adds between slices is ~1 ms. Each slice first
 // checks that the database is still idle: the first write (or flush, or compaction) after a
 // slice stops the warming, which waits for the next quiet period to go on where it was.
 //
@@ -90,7 +96,8 @@ export interface WarmingStats {
 export class TableWarmer {
   private state: WarmingStats['state'];
   private timer: ReturnType<typeof setTimeout> | undefined;
-  private immediate: ReturnType<typeof setImmediate> | undefined;
+  /** The next slice's timer, while warming. */
+  private sliceTimer: ReturnType<typeof setTimeout> | undefined;
   /** `host.lastSequence` when the quiet period being checked began. */
   private mark = 0;
   /** Where warming is: of `version`, pass 0 (filters) or 1 (index partitions), level, file, partition. */
@@ -131,8 +138,8 @@ export class TableWarmer {
   stop(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.immediate !== undefined) clearImmediate(this.immediate);
-    this.immediate = undefined;
+    clearTimeout(this.sliceTimer);
+    this.sliceTimer = undefined;
     this.state = 'off';
   }
 
@@ -162,7 +169,7 @@ export class TableWarmer {
   };
 
   private readonly turn = (): void => {
-    this.immediate = undefined;
+    this.sliceTimer = undefined;
     if (this.state !== 'warming') return;
     if (!this.idle()) {
       this.wait();
@@ -173,8 +180,8 @@ export class TableWarmer {
       this.state = 'done';
       return;
     }
-    this.immediate = setImmediate(this.turn);
-    this.immediate.unref();
+    this.sliceTimer = setTimeout(this.turn, 0);
+    this.sliceTimer.unref();
   };
 
   /** One slice of warming. False when nothing is left to warm in the current version, or no room. */
