@@ -95,9 +95,8 @@ export interface WarmingStats {
 
 export class TableWarmer {
   private state: WarmingStats['state'];
+  /** The quiet period's check while waiting, the next slice while warming. */
   private timer: ReturnType<typeof setTimeout> | undefined;
-  /** The next slice's timer, while warming. */
-  private sliceTimer: ReturnType<typeof setTimeout> | undefined;
   /** `host.lastSequence` when the quiet period being checked began. */
   private mark = 0;
   /** Where warming is: of `version`, pass 0 (filters) or 1 (index partitions), level, file, partition. */
@@ -138,8 +137,6 @@ export class TableWarmer {
   stop(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    clearTimeout(this.sliceTimer);
-    this.sliceTimer = undefined;
     this.state = 'off';
   }
 
@@ -169,7 +166,7 @@ export class TableWarmer {
   };
 
   private readonly turn = (): void => {
-    this.sliceTimer = undefined;
+    this.timer = undefined;
     if (this.state !== 'warming') return;
     if (!this.idle()) {
       this.wait();
@@ -180,8 +177,8 @@ export class TableWarmer {
       this.state = 'done';
       return;
     }
-    this.sliceTimer = setTimeout(this.turn, 0);
-    this.sliceTimer.unref();
+    this.timer = setTimeout(this.turn, 0);
+    this.timer.unref();
   };
 
   /** One slice of warming. False when nothing is left to warm in the current version, or no room. */
