@@ -109,6 +109,14 @@ const STRATA_OPTIONS = {
 } as Engine.DatabaseOptions;
 const BATCH = 1000;
 const GETS = 200_000;
+/**
+ * The gets' first COLD_GETS are reported apart (stderr): they fill the block cache (~30k blocks at
+ * 1M and at 10M keys, within them), each miss reading into memory never touched before (a page
+ * fault a block), open tables and load partitions (10M), and V8 compiles the read path on its
+ * helper threads (the "other threads' CPU"); the rest run with a full cache and a warm JIT
+ * (docs/performance/session-31-miss31.md).
+ */
+const COLD_GETS = 40_000;
 const SAMPLES = 10;
 /** BENCH_SCALE_FILL_ONLY=1: stop after the fill (its table and peak RSS); no settle, reader, gets or scan. */
 const FILL_ONLY = process.env.BENCH_SCALE_FILL_ONLY === '1';
@@ -227,6 +235,18 @@ function mainThreadCpuS(): number {
   const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   return (Number(fields[11]) + Number(fields[12])) / 100;
+}
+/**
+ * Minor page faults of the whole process so far (/proc/self/stat; 0 off Linux). Each is a page of
+ * memory touched for the first time: filling the block cache takes ~1 a cached block.
+ */
+function minorFaults(): number {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+  } catch {
+    return 0;
+  }
 }
 /** VmHWM: the most RSS this process ever had (since the last `resetPeakRss`), MB. */
 function peakRssMB(): number | undefined {
@@ -580,12 +600,23 @@ async function runOne(engine: string): Promise<Report> {
     let sampleCpuUs = 0;
     const reads0 = db.readCounts?.();
     const levelsAtGets = db.describe().levels;
+    const at = (): { ms: number; sampleMs: number; mainCpuS: number; cpuS: number; faults: number; misses: number } => ({
+      ms: performance.now(),
+      sampleMs,
+      mainCpuS: mainThreadCpuS(),
+      cpuS: processCpuS(),
+      faults: minorFaults(),
+      misses: db.readCounts?.().blockMisses ?? 0,
+    });
+    const atStart = at();
+    let atCold = atStart;
     const g0 = performance.now();
     const gCpu0 = process.cpuUsage();
     let s = 7;
     for (let i = 0; i < GETS; i++) {
       s = (Math.imul(s, 1103515245) + 12345) >>> 0;
       await db.get(key(s % N));
+      if (i === COLD_GETS - 1) atCold = at();
       if (i % 4096 === 0) {
         const t0 = performance.now();
         const c0 = process.cpuUsage();
@@ -603,6 +634,14 @@ async function runOne(engine: string): Promise<Report> {
     const getRate = GETS / ((performance.now() - g0 - sampleMs) / 1000);
     const gCpu = process.cpuUsage(gCpu0);
     const getCpuRate = GETS / ((gCpu.user + gCpu.system - sampleCpuUs) / 1e6);
+    const atEnd = at();
+    {
+      // Per get: wall (the sampling taken out), main-thread CPU, the other threads' CPU, page faults, misses.
+      const part = (a: typeof atStart, b: typeof atStart, n: number): string =>
+        `${((b.ms - a.ms - (b.sampleMs - a.sampleMs)) * 1000 / n).toFixed(1)} µs wall, ${((b.mainCpuS - a.mainCpuS) * 1e6 / n).toFixed(1)} main-thread CPU, ` +
+        `${((b.cpuS - a.cpuS - (b.mainCpuS - a.mainCpuS)) * 1e6 / n).toFixed(1)} other threads' CPU, ${((b.faults - a.faults) / n).toFixed(2)} page faults, ${((b.misses - a.misses) / n).toFixed(3)} misses`;
+      process.stderr.write(`${engine} ${k(N)} gets, per get: the first ${k(COLD_GETS)} ${part(atStart, atCold, COLD_GETS)}; the other ${k(GETS - COLD_GETS)} ${part(atCold, atEnd, GETS - COLD_GETS)}\n`);
+    }
     const reads1 = db.readCounts?.();
     if (reads0 !== undefined && reads1 !== undefined) {
       const per = (what: keyof typeof reads0): string => ((reads1[what] - reads0[what]) / GETS).toFixed(3);
