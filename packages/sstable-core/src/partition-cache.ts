@@ -40,57 +40,86 @@ import type { IndexPartition } from './index-partition.js';
 import { BufferPool } from './buffer-pool.js';
 
 /**
- * The partition slots of one table file, 2 per partition: slot 2p is index partition p
- * (`indexes[p]`), slot 2p + 1 its filter (`filters[p]`). Only the PartitionCache writes them;
- * table readers of the file read `indexes` and `filters`.
+ * The partition slots of one table file, 2 per partition: slot 2p is index partition p, slot
+ * 2p + 1 its filter. Only the PartitionCache writes them; table readers of the file read
+ * `index(p)` and `filter(p)`.
+ *
+ * Layout: one array, `cells`, of SLOT_CELLS (4) cells per slot i, at 4i: what the slot holds
+ * (an IndexPartition at an even slot, a BloomFilter at an odd one, or undefined), then its
+ * bookkeeping — REFERENCED (1 when hit since the clock hand last passed), RING_SLOT (its entry's
+ * position in the clock ring), CHARGE (bytes charged for what it holds), small integers (V8
+ * Smis: no boxing). One array, not three (a partitions array per kind and a state array, as
+ * before): every open table holds one of these for its whole open life, and each array is ~48
+ * bytes of V8 heap (the JSArray and its elements store's header) before its elements — with
+ * the table's few slots more than the elements themselves. Measured per open table (one
+ * partition: two slots): 272 bytes of heap as three arrays, 160 as one.
  */
 export class PartitionSlots {
-  readonly indexes: (IndexPartition | undefined)[];
-  readonly filters: (BloomFilter | undefined)[];
-  /**
-   * Per slot i, its bookkeeping at 3i: REFERENCED (1 when hit since the clock hand last passed),
-   * RING_SLOT (its entry's position in the clock ring), CHARGE (bytes charged for what it holds).
-   * One array, not three: every table open makes one of these. A plain array of small integers
-   * (8 bytes each, no boxing), not a typed array: a typed array is ~180 bytes of V8 heap (the
-   * view and its ArrayBuffer) and ~220 of native memory (its backing store's bookkeeping)
-   * beside its contents, and a table holds this for its whole open life.
-   */
-  readonly state: number[];
+  readonly cells: (IndexPartition | BloomFilter | number | undefined)[];
   /** Filled slots; registered in the cache while > 0. */
   live = 0;
   constructor(
     readonly fileNumber: number,
     slots: number,
   ) {
-    this.indexes = new Array<IndexPartition | undefined>(slots >> 1).fill(undefined);
-    this.filters = new Array<BloomFilter | undefined>(slots >> 1).fill(undefined);
-    this.state = new Array<number>(3 * slots).fill(0);
+    const cells = new Array<IndexPartition | BloomFilter | number | undefined>(SLOT_CELLS * slots);
+    for (let i = 0; i < cells.length; i += SLOT_CELLS) {
+      cells[i] = undefined;
+      cells[i + REFERENCED] = 0;
+      cells[i + RING_SLOT] = 0;
+      cells[i + CHARGE] = 0;
+    }
+    this.cells = cells;
   }
 
   /** Slots: 2 per partition. */
   get slots(): number {
-    return this.state.length / 3;
+    return this.cells.length / SLOT_CELLS;
   }
 
   /** What slot `i` holds, if anything. */
   at(i: number): IndexPartition | BloomFilter | undefined {
-    return (i & 1) === 0 ? this.indexes[i >> 1] : this.filters[i >> 1];
+    return this.cells[SLOT_CELLS * i] as IndexPartition | BloomFilter | undefined;
+  }
+
+  /** Index partition `p`, if cached. */
+  index(p: number): IndexPartition | undefined {
+    return this.cells[2 * SLOT_CELLS * p] as IndexPartition | undefined;
+  }
+
+  /** Filter partition `p`, if cached. */
+  filter(p: number): BloomFilter | undefined {
+    return this.cells[2 * SLOT_CELLS * p + SLOT_CELLS] as BloomFilter | undefined;
+  }
+
+  /** Bookkeeping field `field` (REFERENCED, RING_SLOT, CHARGE) of slot `i`. */
+  get(i: number, field: number): number {
+    return this.cells[SLOT_CELLS * i + field] as number;
+  }
+
+  set(i: number, field: number, value: number): void {
+    this.cells[SLOT_CELLS * i + field] = value;
+  }
+
+  /** Puts `what` (an index partition at an even slot, a filter at an odd one) in slot `i`, or empties it. */
+  fill(i: number, what: IndexPartition | BloomFilter | undefined): void {
+    this.cells[SLOT_CELLS * i] = what;
   }
 
   /**
-   * Bytes of this object (for its owner's accounting): the object and its three arrays (~64 +
-   * 3 × 48 bytes of V8 heap), and per slot one pointer in `indexes` or `filters` and three
-   * numbers in `state` (8 bytes each).
+   * Bytes of this object (for its owner's accounting): the object (~48 bytes of V8 heap), its
+   * array (~48 before its elements), and per slot four cells (8 bytes each).
    */
   get byteLength(): number {
-    return 208 + 32 * this.slots;
+    return 96 + 8 * SLOT_CELLS * this.slots;
   }
 }
 
-/** Fields of a slot's bookkeeping in `PartitionSlots.state` (offsets from 3·slot). */
-const REFERENCED = 0;
-const RING_SLOT = 1;
-const CHARGE = 2;
+/** Cells per slot in `PartitionSlots.cells`, and where each sits (offsets from SLOT_CELLS·slot; 0 is what it holds). */
+const SLOT_CELLS = 4;
+const REFERENCED = 1;
+const RING_SLOT = 2;
+const CHARGE = 3;
 
 export class PartitionCache {
   private cap: number;
@@ -98,7 +127,7 @@ export class PartitionCache {
   private readonly files = new Map<number, PartitionSlots>();
   /** The clock: (file, slot) of the cached partitions; an entry's position is its RING_SLOT. */
   private readonly ring = new ClockRing<PartitionSlots>((file, i, position) => {
-    file.state[3 * i + RING_SLOT] = position;
+    file.set(i, RING_SLOT, position);
   });
   /** Partitions found cached, and loaded from a file (checksummed, unpacked). */
   hits = 0;
@@ -172,19 +201,19 @@ export class PartitionCache {
   /** Marks filled slot `i` of `file` used (a reader found its partition there). */
   hit(file: PartitionSlots, i: number): void {
     this.hits++;
-    file.state[3 * i + REFERENCED] = 1;
+    file.set(i, REFERENCED, 1);
   }
 
   /** Puts index partition `p` (just loaded) in `file`'s slots; see `insert`. */
   insertIndex(file: PartitionSlots, p: number, part: IndexPartition): void {
     this.insert(file, 2 * p, part.charge);
-    file.indexes[p] = part;
+    file.fill(2 * p, part);
   }
 
   /** Puts filter partition `p` (just loaded) in `file`'s slots; see `insert`. */
   insertFilter(file: PartitionSlots, p: number, filter: BloomFilter): void {
     this.insert(file, 2 * p + 1, filter.charge);
-    file.filters[p] = filter;
+    file.fill(2 * p + 1, filter);
   }
 
   /**
@@ -196,10 +225,9 @@ export class PartitionCache {
     this.loads++;
     if (file.at(i) !== undefined) this.remove(file, i);
     this.evictToCapacity(charge);
-    const st = file.state;
-    st[3 * i + REFERENCED] = 0;
-    st[3 * i + CHARGE] = charge;
-    st[3 * i + RING_SLOT] = this.ring.push(file, i);
+    file.set(i, REFERENCED, 0);
+    file.set(i, CHARGE, charge);
+    file.set(i, RING_SLOT, this.ring.push(file, i));
     if (file.live++ === 0) this.files.set(file.fileNumber, file);
     this.used += charge;
     this.chargeTo?.charge(charge);
@@ -251,7 +279,7 @@ export class PartitionCache {
       const f = ring.owners[ring.hand];
       if (f !== undefined) {
         const i = ring.slots[ring.hand]!;
-        if (f.state[3 * i + REFERENCED] === 1) f.state[3 * i + REFERENCED] = 0;
+        if (f.get(i, REFERENCED) === 1) f.set(i, REFERENCED, 0);
         else this.remove(f, i);
       }
       ring.hand++;
@@ -259,16 +287,13 @@ export class PartitionCache {
   }
 
   private remove(file: PartitionSlots, i: number): void {
-    if (file.at(i) === undefined) return;
-    if ((i & 1) === 0) {
-      this.pool.give(file.indexes[i >> 1]!.buffer);
-      file.indexes[i >> 1] = undefined;
-    } else {
-      this.pool.give(new Uint8Array(file.filters[i >> 1]!.buffer));
-      file.filters[i >> 1] = undefined;
-    }
-    this.ring.remove(file.state[3 * i + RING_SLOT]!);
-    const charge = file.state[3 * i + CHARGE]!;
+    const held = file.at(i);
+    if (held === undefined) return;
+    // An even slot holds an index partition (one buffer, its arrays are views), an odd one a filter.
+    this.pool.give((i & 1) === 0 ? (held as IndexPartition).buffer : new Uint8Array((held as BloomFilter).buffer));
+    file.fill(i, undefined);
+    this.ring.remove(file.get(i, RING_SLOT));
+    const charge = file.get(i, CHARGE);
     this.used -= charge;
     this.chargeTo?.charge(-charge);
     if (--file.live === 0 && this.files.get(file.fileNumber) === file) this.files.delete(file.fileNumber);
