@@ -229,7 +229,7 @@ export class BlockCache {
    * the capacity bounds, not on the tables.
    */
   get indexBytes(): number {
-    return this.buckets.byteLength + 8 * this.blocks.length + this.state.byteLength + this.free.byteLength + 16 * this.ring.length;
+    return this.buckets.byteLength + 8 * this.blocks.length + this.state.byteLength + this.free.byteLength + this.ring.byteLength;
   }
 
   /**

@@ -16,6 +16,16 @@
  *
  * Owners are told where their entries moved (`moved`), as they keep each entry's position to
  * punch its hole when it is removed.
+ *
+ * The arrays keep their room after a squeeze: entries sit in `owners[0..length)` and
+ * `slots[0..length)`, and what lies past `length` is spare room (owners undefined), written over
+ * by the next pushes. Truncating them instead (`owners.length = to`, as before) had V8 trim
+ * their backing stores, so every squeeze was followed by the pushes regrowing them by copies
+ * (×1.5 each): with the block cache's ~31k blocks two arrays of ~45–70k elements, large objects
+ * of 0.4–0.6 MB, one cycle per ~31k misses — old-generation garbage that inflated the old
+ * spaces between full collections (issue 14: session 31's heap31 measured ~10 MB of
+ * large-object garbage at the end of 600k random gets over 3,963 tables). The room kept is at
+ * most what the ring last grew to (≤ 2 × entries + MIN_SQUEEZE_HOLES), which it held anyway.
  */
 export class ClockRing<T> {
   /** Entry i's owner; undefined for a hole. Read by the owner's sweep; written only here. */
@@ -25,25 +35,38 @@ export class ClockRing<T> {
   /** The next entry the clock looks at; the owner's sweep advances it (`advance`). */
   hand = 0;
   private holes = 0;
+  /** Entries, holes included: `owners[0..end)`; past it, spare room. */
+  private end = 0;
 
   constructor(private readonly moved: (owner: T, slot: number, position: number) => void) {}
 
   /** Entries, holes included. */
   get length(): number {
-    return this.owners.length;
+    return this.end;
   }
 
   /** Entries that are not holes. */
   get size(): number {
-    return this.owners.length - this.holes;
+    return this.end - this.holes;
+  }
+
+  /** Bytes of the two arrays' elements, spare room included (8 bytes an element). */
+  get byteLength(): number {
+    return 16 * this.owners.length;
   }
 
   /** Appends an entry (behind the hand's sweep: the newest is looked at last); its position. */
   push(owner: T, slot: number): number {
-    if (this.holes > MIN_SQUEEZE_HOLES && this.holes * 2 > this.owners.length) this.squeeze();
-    this.owners.push(owner);
-    this.slots.push(slot);
-    return this.owners.length - 1;
+    if (this.holes > MIN_SQUEEZE_HOLES && this.holes * 2 > this.end) this.squeeze();
+    const at = this.end++;
+    if (at < this.owners.length) {
+      this.owners[at] = owner;
+      this.slots[at] = slot;
+    } else {
+      this.owners.push(owner);
+      this.slots.push(slot);
+    }
+    return at;
   }
 
   /** Makes the entry at `position` a hole. */
@@ -54,9 +77,9 @@ export class ClockRing<T> {
 
   /** Puts the hand on an entry to look at (back at the start when it went past the end). */
   wrapHand(): void {
-    if (this.hand < this.owners.length) return;
+    if (this.hand < this.end) return;
     this.hand = 0;
-    if (this.holes * 2 > this.owners.length) this.squeeze();
+    if (this.holes * 2 > this.end) this.squeeze();
   }
 
   /** Squeezes the holes out, in place, keeping the order and the hand's place in it. */
@@ -66,7 +89,8 @@ export class ClockRing<T> {
     const hand = this.hand;
     let to = 0;
     let newHand = 0;
-    for (let s = 0; s < owners.length; s++) {
+    const end = this.end;
+    for (let s = 0; s < end; s++) {
       const owner = owners[s];
       if (owner === undefined) continue;
       if (s < hand) newHand++;
@@ -78,8 +102,9 @@ export class ClockRing<T> {
       }
       to++;
     }
-    owners.length = to;
-    slots.length = to;
+    // Past `to`, spare room: no owner kept alive, the pushes write over it.
+    owners.fill(undefined, to, end);
+    this.end = to;
     this.hand = newHand;
     this.holes = 0;
   }
