@@ -108,3 +108,45 @@ describe('PartitionCache room (what idle warming may fill)', () => {
     expect(cache.buffer(700)).toBe(buf);
   });
 });
+
+describe('PartitionCache files', () => {
+  const filter = (): BloomFilter => new BloomFilter(filterContents(64), 'f.sst', 0);
+
+  it('keeps a file whose partitions were all evicted registered (its slots found again) and drops idle files at once when over 1,024 and half the map', () => {
+    const cache = new PartitionCache(4 * filter().charge); // room for four filters
+    let most = 0;
+    let drops = 0;
+    for (let f = 1; f <= 3000; f++) {
+      const before = cache.registeredFiles;
+      cache.insertFilter(cache.slotsOf(f, 2), 0, filter()); // evicts the oldest file's filter once full
+      if (cache.registeredFiles < before) drops++;
+      most = Math.max(most, cache.registeredFiles);
+      expect(cache.size).toBeLessThanOrEqual(4);
+    }
+    expect(drops).toBeGreaterThanOrEqual(2);
+    expect(most).toBeLessThanOrEqual(1024 + 1 + 4); // idle ≤ 1,025 before a drop, beside four live
+    // Churn over a few files: each keeps its one slots object, and the map does not grow.
+    const few = [1, 2, 3, 4, 5, 6].map((f) => cache.slotsOf(10_000 + f, 2));
+    for (const s of few) cache.insertFilter(s, 0, filter());
+    const size = cache.registeredFiles;
+    for (let round = 0; round < 50; round++) {
+      for (const s of few) {
+        expect(cache.slotsOf(s.fileNumber, 2)).toBe(s);
+        if (s.at(1) === undefined) cache.insertFilter(s, 0, filter());
+      }
+    }
+    expect(cache.registeredFiles).toBe(size);
+    // An idle file's eviction (its table file deleted) unregisters it.
+    const idle = few.find((s) => s.live === 0)!;
+    expect(idle).toBeDefined();
+    cache.evictFile(idle.fileNumber);
+    expect(cache.registeredFiles).toBe(size - 1);
+    expect(cache.slotsOf(idle.fileNumber, 2)).not.toBe(idle);
+    // A live file's eviction drops its partitions and unregisters it.
+    const live = few.find((s) => s.live > 0)!;
+    const cached = cache.size;
+    cache.evictFile(live.fileNumber);
+    expect(cache.size).toBe(cached - 1);
+    expect(cache.registeredFiles).toBe(size - 2);
+  });
+});

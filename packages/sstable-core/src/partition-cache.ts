@@ -124,7 +124,19 @@ const CHARGE = 3;
 export class PartitionCache {
   private cap: number;
   private used = 0;
+  /**
+   * The registered files' slots, by file number. A file is registered when a slot of it is
+   * filled and stays registered when its last partition is evicted ("idle"): dropping it then
+   * and adding it back at its next load, as before, made the Map's deleted entries pile up
+   * until V8 rebuilt its whole table (OrderedHashMap: ~36 bytes a file, a large object past
+   * ~3,600 files) every few thousand loads — old-generation garbage at the rate partitions churn
+   * (100M keys: ~1 load a get over ~6,400 tables). Idle files are dropped all at once when they
+   * are more than MIN_IDLE_FILES and half the map (`dropIdle`), so those kept past their
+   * table's life are bounded by the files with cached partitions (or 1,024); an open table's
+   * slots are held by the table anyway. Invariant: `idle` = registered files with `live` 0.
+   */
   private readonly files = new Map<number, PartitionSlots>();
+  private idle = 0;
   /** The clock: (file, slot) of the cached partitions; an entry's position is its RING_SLOT. */
   private readonly ring = new ClockRing<PartitionSlots>((file, i, position) => {
     file.set(i, RING_SLOT, position);
@@ -192,6 +204,11 @@ export class PartitionCache {
     return this.ring.size;
   }
 
+  /** Registered files, idle ones included (see `files`; tests). */
+  get registeredFiles(): number {
+    return this.files.size;
+  }
+
   /** The slots of table file `fileNumber` with `slots` slots: the registered ones, else fresh ones. */
   slotsOf(fileNumber: number, slots: number): PartitionSlots {
     const known = this.files.get(fileNumber);
@@ -228,7 +245,7 @@ export class PartitionCache {
     file.set(i, REFERENCED, 0);
     file.set(i, CHARGE, charge);
     file.set(i, RING_SLOT, this.ring.push(file, i));
-    if (file.live++ === 0) this.files.set(file.fileNumber, file);
+    if (file.live++ === 0) this.register(file);
     this.used += charge;
     this.chargeTo?.charge(charge);
   }
@@ -255,7 +272,28 @@ export class PartitionCache {
     const file = this.files.get(fileNumber);
     if (file === undefined) return;
     for (let i = 0; i < file.slots; i++) this.remove(file, i);
-    this.files.delete(fileNumber);
+    if (this.files.get(fileNumber) === file) {
+      this.files.delete(fileNumber);
+      if (file.live === 0) this.idle--;
+    }
+  }
+
+  /** Registers `file`, which has just got its first filled slot (its `live` went 0 → 1). */
+  private register(file: PartitionSlots): void {
+    const known = this.files.get(file.fileNumber);
+    if (known === file) {
+      this.idle--;
+      return;
+    }
+    // Slots of another shape for the same file (a reader opened it with other partitions) replace them.
+    if (known !== undefined && known.live === 0) this.idle--;
+    this.files.set(file.fileNumber, file);
+  }
+
+  /** Drops every idle file from the map (see `files`). */
+  private dropIdle(): void {
+    for (const [n, f] of this.files) if (f.live === 0) this.files.delete(n);
+    this.idle = 0;
   }
 
   /** Drops every partition of `file` (a table reader with slots of its own closes). */
@@ -296,9 +334,12 @@ export class PartitionCache {
     const charge = file.get(i, CHARGE);
     this.used -= charge;
     this.chargeTo?.charge(-charge);
-    if (--file.live === 0 && this.files.get(file.fileNumber) === file) this.files.delete(file.fileNumber);
+    if (--file.live === 0 && this.files.get(file.fileNumber) === file && ++this.idle > MIN_IDLE_FILES && 2 * this.idle > this.files.size) this.dropIdle();
   }
 }
+
+/** Idle files (see PartitionCache.files) the map may hold before they are dropped (when they are also half of it). */
+const MIN_IDLE_FILES = 1024;
 
 function checkCapacity(bytes: number): number {
   if (!Number.isSafeInteger(bytes) || bytes < 0) {
