@@ -11,8 +11,9 @@
  * table metadata (the engine's `tableCacheSize`) keeps the bound easy to state: the tables'
  * pinned top-level indexes plus this cache's partitions.
  *
- * Slots are per table FILE (`PartitionSlots`, 2 per partition: index, filter), registered while
- * any of them is filled, so a table reopened after the table cache dropped it finds its
+ * Slots are per table FILE (`PartitionSlots`, 2 per partition: index, filter), registered from
+ * the first time one of them is filled (and, once none is, until idle files are dropped: see
+ * `PartitionCache.files`), so a table reopened after the table cache dropped it finds its
  * partitions still here (file numbers are never reused, so a registered file number always
  * names the same bytes). Replacement is CLOCK (second chance), as in the block cache.
  *
@@ -56,7 +57,7 @@ import { BufferPool } from './buffer-pool.js';
  */
 export class PartitionSlots {
   readonly cells: (IndexPartition | BloomFilter | number | undefined)[];
-  /** Filled slots; registered in the cache while > 0. */
+  /** Filled slots (0: idle, see PartitionCache.files). */
   live = 0;
   constructor(
     readonly fileNumber: number,
