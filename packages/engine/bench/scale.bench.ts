@@ -114,7 +114,7 @@ const GETS = 200_000;
  * 1M and at 10M keys, within them), each miss reading into memory never touched before (a page
  * fault a block), open tables and load partitions (10M), and V8 compiles the read path on its
  * helper threads (the "other threads' CPU"); the rest run with a full cache and a warm JIT
- * (docs/performance/session-31-miss31.md).
+ * (docs/performance/session-31.md, miss31).
  */
 const COLD_GETS = 40_000;
 const SAMPLES = 10;
