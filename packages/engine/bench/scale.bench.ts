@@ -230,10 +230,18 @@ function processCpuS(): number {
   return (u.user + u.system) / 1e6;
 }
 
+/**
+ * The fields of a /proc stat file after the command name (which may hold spaces and parentheses:
+ * the fields start after the last ')'); field 0 is the state, proc(5)'s field 3.
+ */
+function procStatFields(path: string): string[] {
+  const stat = readFileSync(path, 'utf8');
+  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+}
+
 /** CPU seconds of the main thread alone (/proc/self/task/<pid>/stat: utime + stime, in ticks of 1/100 s). */
 function mainThreadCpuS(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const fields = procStatFields(`/proc/self/task/${process.pid}/stat`);
   return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 /**
@@ -242,8 +250,7 @@ function mainThreadCpuS(): number {
  */
 function minorFaults(): number {
   try {
-    const stat = readFileSync('/proc/self/stat', 'utf8');
-    return Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[7]);
+    return Number(procStatFields('/proc/self/stat')[7]);
   } catch {
     return 0;
   }
