@@ -56,6 +56,8 @@
 // (os.loadavg, as `uptime` prints it) at the start of the read rounds. Peak RSS per engine: the
 // scale bench (`BENCH_SCALE_N=1000000 BENCH_SCALE_ROUNDS=3 npm run bench -- scale`: VmHWM of each
 // engine's own process during the fill, then during gets and a scan).
+// `readrandom (getSync + await)` is each engine's getSync with its result awaited: what issue 13's
+// "`await get` no dearer than `getSync` plus one promise" compares Strata's `await get` with.
 // lmdb's `await db.get` awaits its synchronous get (the issue's yardstick: lmdb answers from its
 // memory map); lmdb's `getAsync` (a thread-pool round trip) is a separate row, run only when
 // named (BENCH_WORKLOADS=readrandom,readasync,readseq).
@@ -466,6 +468,19 @@ async function readSync(h: Handle, order: Uint32Array): Promise<number> {
   return READS;
 }
 
+/**
+ * The yardstick of issue 13's "`await get` must never cost more than `getSync` plus one promise":
+ * the same loop as readSync with each result awaited (`await` of a value that is not a promise
+ * takes one microtask turn, as awaiting a resolved promise does). `await get` at this rate costs
+ * nothing beyond the promise; what it costs over `getSync` is this row's own gap.
+ */
+async function readSyncAwaited(h: Handle, order: Uint32Array): Promise<number> {
+  let found = 0;
+  for (let i = 0; i < READS; i++) if ((await Promise.resolve(h.getSync(key(order[i % order.length]!)))) !== undefined) found++;
+  if (found !== READS) throw new Error(`readrandom (getSync + await) found ${found} of ${READS}`);
+  return READS;
+}
+
 async function readSeq(h: Handle): Promise<number> {
   const n = await h.scan();
   if (n !== N) throw new Error(`readseq saw ${n} of ${N}`);
@@ -480,6 +495,7 @@ const WORKLOADS = [
   'put sync:true (64 writers)',
   'readrandom (await get)',
   'readrandom (sync get)',
+  'readrandom (getSync + await)',
   'readrandom (lmdb getAsync)',
   'readseq',
 ] as const;
@@ -495,6 +511,7 @@ const short: Record<Workload, string> = {
   'put sync:true (64 writers)': 'syncput64',
   'readrandom (await get)': 'readrandom',
   'readrandom (sync get)': 'readsync',
+  'readrandom (getSync + await)': 'readsyncawait',
   'readrandom (lmdb getAsync)': 'readasync',
   readseq: 'readseq',
 };
@@ -519,7 +536,7 @@ const wantWorkloads = process.env.BENCH_WORKLOADS?.split(',').map((s) => s.trim(
 const wanted = (w: Workload): boolean =>
   w === 'readrandom (lmdb getAsync)'
     ? wantWorkloads?.some((x) => x === short[w] || x === w) === true
-    : wantWorkloads === undefined || wantWorkloads.some((x) => x === short[w] || x === w || (x === 'readrandom' && w === 'readrandom (sync get)'));
+    : wantWorkloads === undefined || wantWorkloads.some((x) => x === short[w] || x === w || (x === 'readrandom' && (w === 'readrandom (sync get)' || w === 'readrandom (getSync + await)')));
 /** BENCH_READ_DBS=fillrandom: read only that database (default both). */
 const readDbs = READ_DBS.filter((d) => process.env.BENCH_READ_DBS === undefined || process.env.BENCH_READ_DBS.split(',').includes(d));
 
@@ -555,7 +572,7 @@ async function onFresh<T>(engine: Engine, fn: (h: Handle, dir: string) => Promis
 const fillOrder = shuffled(N, 42);
 const readOrder = shuffled(N, 7);
 
-const needReads = wanted('readrandom (await get)') || wanted('readrandom (sync get)') || wanted('readrandom (lmdb getAsync)') || wanted('readseq');
+const needReads = wanted('readrandom (await get)') || wanted('readrandom (sync get)') || wanted('readrandom (getSync + await)') || wanted('readrandom (lmdb getAsync)') || wanted('readseq');
 /** Per database and engine: the database of the last round's fill, kept for the read workloads. */
 const readDirs = new Map<ReadDb, Map<Engine, string>>(READ_DBS.map((d) => [d, new Map()]));
 
@@ -601,6 +618,7 @@ async function sampleRead(h: Handle, w: Workload): Promise<Sample | undefined> {
   let s: Sample;
   if (w === 'readrandom (await get)') s = await measure(() => readAwait(h, readOrder));
   else if (w === 'readrandom (sync get)') s = await measure(() => readSync(h, readOrder));
+  else if (w === 'readrandom (getSync + await)') s = await measure(() => readSyncAwaited(h, readOrder));
   else if (w === 'readrandom (lmdb getAsync)') {
     if (h.getAsync === undefined) return undefined;
     s = await measure(() => readAwaitPool(h, readOrder));
@@ -844,6 +862,7 @@ const sizes: Record<Workload, string> = {
   'put sync:true (64 writers)': `${SYNC_PUTS_64}*`,
   'readrandom (await get)': `${READS} of ${N}`,
   'readrandom (sync get)': `${READS} of ${N}`,
+  'readrandom (getSync + await)': `${READS} of ${N}`,
   'readrandom (lmdb getAsync)': `${READS} of ${N}`,
   readseq: `${N}`,
 };
@@ -891,6 +910,8 @@ if (readWorkloads.length > 0) {
     }
     const getOverSync = pairedRatio(strata, 'readrandom (await get)', strata, 'readrandom (sync get)', db, wallRate);
     if (getOverSync !== undefined) console.log(`| ${db} | Strata await get / Strata getSync | ${fmtRatio(getOverSync)} | | | | | | |`);
+    const getOverSyncAwait = pairedRatio(strata, 'readrandom (await get)', strata, 'readrandom (getSync + await)', db, wallRate);
+    if (getOverSyncAwait !== undefined) console.log(`| ${db} | Strata await get / Strata getSync + one await | ${fmtRatio(getOverSyncAwait)} | | | | | | |`);
     // Per CPU-second of the process (every thread: classic-level's gets run on the thread pool): on a
     // shared machine, what other load disturbs least.
     for (const w of ['readrandom (await get)', 'readrandom (sync get)'] as const) {
