@@ -36,8 +36,14 @@ describe('ClockRing', () => {
         for (const o of ops) {
           if (o.kind === 'push') {
             const owner: Owner = { id: next++, position: -1 };
+            // Into the hole just behind the hand if there is one (the last of the entries before
+            // the hand), else at the end.
+            const behindHand = ring.hand > 0 && ring.hand <= ring.length && ring.owners[ring.hand - 1] === undefined;
             owner.position = ring.push(owner, owner.id);
-            model.push(owner);
+            if (behindHand) {
+              expect(owner.position).toBe(ring.hand - 1);
+              model.splice(handIndex++, 0, owner);
+            } else model.push(owner);
           } else if (o.kind === 'remove') {
             if (model.length === 0) continue;
             const i = o.pick % model.length;
