@@ -253,6 +253,13 @@ export const EMPTY_BLOCK = new Block(new Uint8Array([0, 0, 0, 0, 1, 0, 0, 0]), '
 export class BlockCursor implements ByteSource {
   block: Block;
   data: Uint8Array;
+  /**
+   * `data.buffer` and `data.byteOffset`, taken once a block: `value()` makes its view with the
+   * Uint8Array constructor from them — `subarray` looks up the species constructor and the
+   * `buffer` getter calls into V8's C++ runtime, together ~4% of a scan's CPU as one per entry.
+   */
+  private dataBuffer: ArrayBufferLike;
+  private dataByteOffset: number;
   pos = 0;
   /** Offset of the current entry; `restartsOffset` when past the end. */
   offset = 0;
@@ -273,13 +280,17 @@ export class BlockCursor implements ByteSource {
   constructor(block: Block) {
     this.block = block;
     this.data = block.data;
+    this.dataBuffer = block.data.buffer;
+    this.dataByteOffset = block.data.byteOffset;
     this.offset = block.restartsOffset;
     this.nextOffset = block.restartsOffset;
   }
 
   reset(block: Block): void {
     this.block = block;
-    this.data = block.data;
+    const data = (this.data = block.data);
+    this.dataBuffer = data.buffer;
+    this.dataByteOffset = data.byteOffset;
     this.offset = block.restartsOffset;
     this.nextOffset = block.restartsOffset;
     this.restartIndex = 0;
@@ -498,7 +509,7 @@ export class BlockCursor implements ByteSource {
 
   /** The current value: a view into the block, never copied. Callers must not mutate it. */
   value(): Uint8Array {
-    return this.data.subarray(this.valueOffset, this.valueOffset + this.valueLength);
+    return new Uint8Array(this.dataBuffer, this.dataByteOffset + this.valueOffset, this.valueLength);
   }
 
   /** The current entry as the memtable's type: a copied key and a view of the value. */
