@@ -187,13 +187,17 @@ export class DbIterator {
         // Copied before the older versions are skipped: a table iterator reading this scan's
         // runs into recycled buffers (db-iterator-builder.ts) overwrites the value once it moves.
         const found = entryOf(copyOf(e.key), copyOf(e.value));
+        // Past this version without comparing its key with itself, then past the older ones.
+        it.next();
         skipKey(it, found[0], true);
         this.walked(found[0]);
         return found;
       }
       // A copy: under a forward scan a table's entry is rewritten when its iterator moves
       // (`reuseEntry`, db-iterator-builder.ts), and skipKey moves it.
-      skipKey(it, copyOf(e.key), true);
+      const k = copyOf(e.key);
+      it.next();
+      skipKey(it, k, true);
     }
     this.walked(upper === undefined ? undefined : upperInclusive ? keySuccessor(upper) : upper);
     return undefined;
