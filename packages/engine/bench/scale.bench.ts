@@ -255,6 +255,18 @@ function minorFaults(): number {
     return 0;
   }
 }
+/**
+ * Read system calls and bytes read by the whole process so far (/proc/self/io syscr, rchar; zeros
+ * off Linux): a scan's readahead runs, table opens and partition loads, counted the same at any load.
+ */
+function readsSoFar(): { calls: number; bytes: number } {
+  try {
+    const io = readFileSync('/proc/self/io', 'utf8');
+    return { calls: Number(/syscr: (\d+)/.exec(io)![1]), bytes: Number(/rchar: (\d+)/.exec(io)![1]) };
+  } catch {
+    return { calls: 0, bytes: 0 };
+  }
+}
 /** VmHWM: the most RSS this process ever had (since the last `resetPeakRss`), MB. */
 function peakRssMB(): number | undefined {
   try {
@@ -658,12 +670,25 @@ async function runOne(engine: string): Promise<Report> {
     const heapsAtGetsEnd = nativeHeapsMB();
     resetPeakRss();
 
+    // The scan's wall rate swings ~1.8x between rounds on a shared VM (session 32, scan32): its
+    // main-thread CPU and its reads per entry, printed beside it, say more about a change.
+    const scanCpu0 = mainThreadCpuS();
+    const scanAll0 = processCpuS();
+    const scanReads0 = readsSoFar();
     const s0 = performance.now();
     let scanPeak = phasePeak(db.memory?.());
     const scanned = await db.scan(() => {
       if (rssMB() > scanPeak.rss) scanPeak = phasePeak(db.memory?.());
     });
     const scanRate = scanned / ((performance.now() - s0) / 1000);
+    {
+      const main = mainThreadCpuS() - scanCpu0;
+      const reads = readsSoFar();
+      process.stderr.write(
+        `${engine} ${k(N)} scan: per entry ${((main * 1e9) / scanned).toFixed(0)} ns main-thread CPU, ${(((processCpuS() - scanAll0 - main) * 1e9) / scanned).toFixed(0)} ns other threads' CPU; ` +
+          `${reads.calls - scanReads0.calls} read calls, ${((reads.bytes - scanReads0.bytes) / MiB).toFixed(0)} MB read\n`,
+      );
+    }
     const scanPeakRssMB = rssMB();
     maxFds = Math.max(maxFds, fdCount());
     const diskMB = diskBytes(dir) / 2 ** 20;
