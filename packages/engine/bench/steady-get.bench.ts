@@ -13,7 +13,7 @@
 // clock-ring.ts: before it they stayed at 0.22 and 0.90 misses a get.)
 // Per get: the main thread's CPU (/proc/self/task/<pid>/stat: a count of its own, load does not
 // inflate it as it does wall time), wall, block-cache misses, table probes. Medians of ROUNDS
-// rounds of GETS gets (docs/performance/session-32-steady32.md).
+// rounds of GETS gets (docs/performance/session-32.md).
 //
 //   npm run bench -- steady-get                   (root; N = 10,000,000: a ~2 min fill)
 //   STEADY_GET_BENCH_DIR=/tmp/db10m …             (keep the database there and reuse it: a

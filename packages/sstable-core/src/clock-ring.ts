@@ -64,7 +64,7 @@ export class ClockRing<T> {
    * older entries were referenced — it evicted each new entry after a few more inserts, a FIFO of
    * those few, and the older ones, passed over, stayed for good. At 10M keys a 20k-key hot set
    * read after random gets stayed at 0.22 misses a get, a 200k-key range after it at 0.90
-   * (docs/performance/session-32-steady32.md).
+   * (docs/performance/session-32.md).
    */
   push(owner: T, slot: number): number {
     const behind = this.hand - 1;
