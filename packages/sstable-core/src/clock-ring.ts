@@ -1,7 +1,8 @@
 /**
  * The ring of a CLOCK (second-chance) cache: its entries in the order the hand visits them (a
- * new one just behind the hand, `push`), each an (owner, slot) pair — the owner holds the entry's bookkeeping (a file's slots), the slot says which of
- * its entries — and the hand, the next entry the clock looks at. The block cache and the
+ * new one just behind the hand, `push`), each an (owner, slot) pair — the owner holds the
+ * entry's bookkeeping (a file's slots), the slot says which of its entries — and the hand, the
+ * next entry the clock looks at. The block cache and the
  * partition cache each keep one; the sweep itself (which entry is referenced, what removing one
  * means) stays with them, on their own bookkeeping.
  *
