@@ -62,6 +62,7 @@ import { join } from 'node:path';
 import type * as Engine from '../src/index.js';
 import { NON_TABLE_FILES, resolveOptions } from '../src/options.js';
 import { compactionSettled } from './support/compaction-settled.js';
+import { mainThreadCpuS, minorFaults } from './support/proc-stat.js';
 import { key, KEY_SIZE, permutation, value, VALUE_SIZE } from './support/db-bench-data.js';
 import { bundleBench, runEngineProcess } from './support/engine-process.js';
 
@@ -230,31 +231,6 @@ function processCpuS(): number {
   return (u.user + u.system) / 1e6;
 }
 
-/**
- * The fields of a /proc stat file after the command name (which may hold spaces and parentheses:
- * the fields start after the last ')'); field 0 is the state, proc(5)'s field 3.
- */
-function procStatFields(path: string): string[] {
-  const stat = readFileSync(path, 'utf8');
-  return stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-}
-
-/** CPU seconds of the main thread alone (/proc/self/task/<pid>/stat: utime + stime, in ticks of 1/100 s). */
-function mainThreadCpuS(): number {
-  const fields = procStatFields(`/proc/self/task/${process.pid}/stat`);
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
-/**
- * Minor page faults of the whole process so far (/proc/self/stat; 0 off Linux). Each is a page of
- * memory touched for the first time: filling the block cache takes ~1 a cached block.
- */
-function minorFaults(): number {
-  try {
-    return Number(procStatFields('/proc/self/stat')[7]);
-  } catch {
-    return 0;
-  }
-}
 /**
  * Read system calls and bytes read by the whole process so far (/proc/self/io syscr, rchar; zeros
  * off Linux): a scan's readahead runs, table opens and partition loads, counted the same at any load.

@@ -19,12 +19,13 @@
 //   STEADY_GET_BENCH_DIR=/tmp/db10m …             (keep the database there and reuse it: a
 //                                                  directory with a database is opened as it is)
 //   STEADY_GET_BENCH_N, _GETS, _WARM, _ROUNDS, _SPREAD, _RANGE
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database } from '../src/index.js';
 import { compactionSettled } from './support/compaction-settled.js';
 import { key, permutation, value } from './support/db-bench-data.js';
+import { mainThreadCpuS } from './support/proc-stat.js';
 import { bundleBench, runEngineProcess } from './support/engine-process.js';
 
 const N = Number(process.env.STEADY_GET_BENCH_N ?? 10_000_000);
@@ -45,13 +46,6 @@ interface Round {
 type Report = Record<string, Round[]>;
 
 const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
-
-/** CPU seconds of the main thread alone (utime + stime, ticks of 1/100 s; fields after the last ')'). */
-function mainThreadCpuS(): number {
-  const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / 100;
-}
 
 async function fill(dir: string): Promise<void> {
   const db = await Database.open(dir);
@@ -136,8 +130,10 @@ if (process.env.STEADY_GET_BENCH_CHILD !== undefined) {
       const cpu = m(name, (r) => r.cpuUs);
       console.log(`| ${label[name]} | ${cpu.toFixed(2)} | ${m(name, (r) => r.wallUs).toFixed(2)} | ${m(name, (r) => r.misses).toFixed(3)} | ${m(name, (r) => r.probes).toFixed(2)} | ${(cpu / base).toFixed(2)}× |`);
     }
-    const missUs = (m('random', (r) => r.cpuUs) - m('spread', (r) => r.cpuUs)) / m('random', (r) => r.misses);
-    console.log(`\nA block-cache miss costs ~${missUs.toFixed(1)} µs of main-thread CPU ((random − spread) / misses); rounds: ${JSON.stringify(report)}`);
+    // A database the block cache holds whole has no misses to divide by (a small N).
+    const misses = m('random', (r) => r.misses);
+    const missUs = misses > 0 ? `~${((m('random', (r) => r.cpuUs) - m('spread', (r) => r.cpuUs)) / misses).toFixed(1)} µs` : '– (no misses)';
+    console.log(`\nA block-cache miss costs ${missUs} of main-thread CPU ((random − spread) / misses); rounds: ${JSON.stringify(report)}`);
   } finally {
     if (kept === undefined) rmSync(dir, { recursive: true, force: true });
   }
