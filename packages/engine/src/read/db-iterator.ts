@@ -158,7 +158,7 @@ export class DbIterator {
       }
       if (k === undefined) it.seekToLast();
       else it.seekForPrev(k);
-      if (excl) skipKey(it, k!, false);
+      if (excl) skipBackPast(it, k!);
     }
   }
 
@@ -187,17 +187,13 @@ export class DbIterator {
         // Copied before the older versions are skipped: a table iterator reading this scan's
         // runs into recycled buffers (db-iterator-builder.ts) overwrites the value once it moves.
         const found = entryOf(copyOf(e.key), copyOf(e.value));
-        // Past this version without comparing its key with itself, then past the older ones.
-        it.next();
-        skipKey(it, found[0], true);
+        skipVersionsOf(it, found[0]);
         this.walked(found[0]);
         return found;
       }
       // A copy: under a forward scan a table's entry is rewritten when its iterator moves
-      // (`reuseEntry`, db-iterator-builder.ts), and skipKey moves it.
-      const k = copyOf(e.key);
-      it.next();
-      skipKey(it, k, true);
+      // (`reuseEntry`, db-iterator-builder.ts), and skipVersionsOf moves it.
+      skipVersionsOf(it, copyOf(e.key));
     }
     this.walked(upper === undefined ? undefined : upperInclusive ? keySuccessor(upper) : upper);
     return undefined;
@@ -260,11 +256,16 @@ function visible(e: PointEntry, rangeDel: RangeDelAggregator): boolean {
   return e.kind === EntryKind.Put && !rangeDel.covers(e.key, e.seq);
 }
 
-/** Moves past every version of `key` in the given direction. */
-function skipKey(it: InternalIterator, key: Uint8Array, forward: boolean): void {
-  if (forward) {
-    while (it.valid() && compareKeys(it.entry().key, key) === 0) it.next();
-  } else {
-    while (it.valid() && compareKeys(it.entry().key, key) === 0) it.prev();
-  }
+/**
+ * Forward, from a version of `key` (the iterator is on it): past it and every older version. The
+ * entry it is on is stepped over without comparing its key with `key`, a copy of that same key.
+ */
+function skipVersionsOf(it: InternalIterator, key: Uint8Array): void {
+  do it.next();
+  while (it.valid() && compareKeys(it.entry().key, key) === 0);
+}
+
+/** Backward, from wherever a seekForPrev(key) left the iterator: past every version of `key`. */
+function skipBackPast(it: InternalIterator, key: Uint8Array): void {
+  while (it.valid() && compareKeys(it.entry().key, key) === 0) it.prev();
 }
