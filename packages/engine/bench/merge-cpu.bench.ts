@@ -20,12 +20,12 @@ import { ClassicLevel } from 'classic-level';
 import { Database } from '../src/index.js';
 import { compactionSettled } from './support/compaction-settled.js';
 import { key, permutation, value } from './support/db-bench-data.js';
+import { FILL_BATCH, fillRandom } from './support/fill-random.js';
 
 const N = Number(process.env['MERGE_CPU_BENCH_N'] ?? 2_000_000);
 const ROUNDS = Number(process.env['MERGE_CPU_BENCH_ROUNDS'] ?? 3);
 const THREADS = process.env['MERGE_CPU_BENCH_THREADS'];
 const ENGINES = (process.env['MERGE_CPU_BENCH_ENGINES'] ?? 'strata,classic-level').split(',');
-const BATCH = 1000;
 const MiB = 2 ** 20;
 
 function procWriteBytes(): number {
@@ -44,12 +44,7 @@ async function open(engine: string, dir: string): Promise<Engine> {
     const db = await Database.open(dir, THREADS === undefined ? {} : { backgroundThreads: Number(THREADS) });
     return {
       async fill() {
-        const order = permutation(N, 42);
-        for (let i = 0; i < N; i += BATCH) {
-          const b = db.batch();
-          for (let j = i; j < Math.min(N, i + BATCH); j++) b.put(key(order.at(j)), value(order.at(j)));
-          await b.write();
-        }
+        await fillRandom(db, N);
         await compactionSettled(db);
       },
       compactAll: () => db.compact(),
@@ -61,9 +56,9 @@ async function open(engine: string, dir: string): Promise<Engine> {
   return {
     async fill() {
       const order = permutation(N, 42);
-      for (let i = 0; i < N; i += BATCH) {
+      for (let i = 0; i < N; i += FILL_BATCH) {
         const ops: { type: 'put'; key: Buffer; value: Buffer }[] = [];
-        for (let j = i; j < Math.min(N, i + BATCH); j++) ops.push({ type: 'put', key: key(order.at(j)), value: value(order.at(j)) });
+        for (let j = i; j < Math.min(N, i + FILL_BATCH); j++) ops.push({ type: 'put', key: key(order.at(j)), value: value(order.at(j)) });
         await db.batch(ops);
       }
     },

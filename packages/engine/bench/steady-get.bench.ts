@@ -24,7 +24,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Database } from '../src/index.js';
 import { compactionSettled } from './support/compaction-settled.js';
-import { key, permutation, value } from './support/db-bench-data.js';
+import { key } from './support/db-bench-data.js';
+import { fillRandom } from './support/fill-random.js';
 import { mainThreadCpuS } from './support/proc-stat.js';
 import { bundleBench, runEngineProcess } from './support/engine-process.js';
 
@@ -34,7 +35,6 @@ const WARM = Number(process.env.STEADY_GET_BENCH_WARM ?? 200_000);
 const ROUNDS = Number(process.env.STEADY_GET_BENCH_ROUNDS ?? 3);
 const SPREAD = Number(process.env.STEADY_GET_BENCH_SPREAD ?? 20_000);
 const RANGE = Number(process.env.STEADY_GET_BENCH_RANGE ?? 200_000);
-const BATCH = 1000;
 
 interface Round {
   readonly cpuUs: number;
@@ -49,15 +49,7 @@ const load = (): string => loadavg().map((x) => x.toFixed(1)).join(' ');
 
 async function fill(dir: string): Promise<void> {
   const db = await Database.open(dir);
-  const order = permutation(N, 42);
-  for (let i = 0; i < N; i += BATCH) {
-    const b = db.batch();
-    for (let j = i; j < Math.min(N, i + BATCH); j++) {
-      const n = order.at(j);
-      b.put(key(n), value(n));
-    }
-    await b.write();
-  }
+  await fillRandom(db, N);
   if (!(await compactionSettled(db))) process.stderr.write('steady-get: compaction did not settle in 600 s\n');
   await db.close();
 }
